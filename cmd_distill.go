@@ -53,7 +53,8 @@ before the ranking starts, then the mean reward of the kept explanations
 and of all, and --samples-out FILE keeps every sample with its reward and
 the reward's configuration, in lines rlt score reads. The student's folder
 records the ranking in OUT/student/ranking.json: N, the reward so resolved,
-the teacher and the reward's student.
+the teacher and the reward's student, the task or data file, the questions
+ranked, --max-new-tokens and --seed.
 
 With --data FILE the questions and solutions come from your JSON Lines file
 instead of a task's train split ({"question" (or "prompt"), "solution",
@@ -339,7 +340,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 		tagged, long = st.Tagged, st.Long
-		ranking = &record.Ranking{BestOf: b.N, Reward: b.ResolvedReward(), Teacher: absPath(*tdir), RewardStudent: absPath(*rewardStudent)}
+		ranking = &record.Ranking{BestOf: b.N, Reward: b.ResolvedReward(), Teacher: absPath(*tdir), RewardStudent: absPath(*rewardStudent),
+			Questions: len(exs), MaxNewTokens: b.MaxNewTokens, Seed: b.Seed}
+		if data != nil {
+			ranking.Data, ranking.DataSHA256 = absPath(data.Path), data.SHA256
+		} else {
+			ranking.Task = t.Name()
+		}
 	} else {
 		if !*reference {
 			fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))

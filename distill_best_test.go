@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -360,7 +362,10 @@ func TestDistillBestOfSaysItsReward(t *testing.T) {
 		}
 		return a
 	}
-	if wantRanking := (record.Ranking{BestOf: n, Reward: want, Teacher: abs(distillTeacher), RewardStudent: abs(distillStudent)}); ranking != wantRanking {
+	// And where the questions came from, how many, --max-new-tokens and
+	// --seed: what a distill of the same rows takes, which it left out.
+	if wantRanking := (record.Ranking{BestOf: n, Reward: want, Teacher: abs(distillTeacher), RewardStudent: abs(distillStudent),
+		Task: "addition", Questions: questions, MaxNewTokens: 48, Seed: 3}); ranking != wantRanking {
 		t.Errorf("%s records %+v, want %+v", record.RankingFile, ranking, wantRanking)
 	}
 	for _, key := range []string{`"best_of"`, `"reward_config"`, `"estimator": "k3"`, `"teacher"`, `"reward_student"`} {
@@ -928,4 +933,49 @@ type countingEncoder struct {
 func (c *countingEncoder) Encode(text string) []int32 {
 	c.texts[text]++
 	return c.Encoder.Encode(text)
+}
+
+// A student ranked from a --data file records the file, absolute, with its
+// bytes' SHA-256 (as a run's trainer.json records its data's) and the
+// questions ranked, the first --questions usable rows: a row too long for
+// the models is not one of them. It recorded neither, nor the seed.
+func TestDistillBestOfRecordsItsData(t *testing.T) {
+	dir := t.TempDir()
+	rows := []string{
+		`{"question": "` + strings.Repeat("1+", 200) + `1=?", "solution": "201"}`,
+		`{"question": "12+5=?", "solution": "17"}`,
+		`{"question": "3+4=?", "solution": "7"}`,
+		`{"question": "20+22=?", "solution": "42"}`,
+	}
+	data, out := filepath.Join(dir, "rows.jsonl"), filepath.Join(dir, "out")
+	b := []byte(strings.Join(rows, "\n") + "\n")
+	if err := os.WriteFile(data, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCLI(t, "", "distill", "--teacher", distillTeacher, "--data", data, "--best-of", "2", "--reward-student", distillStudent,
+		"--out", out, "--questions", "2", "--steps", "1", "--batch", "2", "--max-new-tokens", "8", "--seed", "5", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("distill --best-of 2 --data: exit %d: %s", code, errs)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "student", record.RankingFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ranking record.Ranking
+	if err := json.Unmarshal(got, &ranking); err != nil {
+		t.Fatalf("%s: %v: %s", record.RankingFile, err, got)
+	}
+	abs := func(dir string) string {
+		a, err := filepath.Abs(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	sum := sha256.Sum256(b)
+	want := record.Ranking{BestOf: 2, Reward: record.DefaultRewardConfig(), Teacher: abs(distillTeacher), RewardStudent: abs(distillStudent),
+		Data: abs(data), DataSHA256: hex.EncodeToString(sum[:]), Questions: 2, MaxNewTokens: 8, Seed: 5}
+	if ranking != want {
+		t.Errorf("%s records %+v, want %+v", record.RankingFile, ranking, want)
+	}
 }

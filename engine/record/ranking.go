@@ -23,12 +23,24 @@ const RankingFile = "ranking.json"
 // RewardStudent (its folder), and the highest-reward one the student could
 // learn from was kept. Reward is the resolved configuration, at the
 // sampling temperature, under the key --samples-out's lines and
-// rescores.jsonl record it by.
+// rescores.jsonl record it by. The questions ranked, Questions of them,
+// are Task's train split's, drawn with Seed, or the first usable rows of
+// the file Data (DataSHA256 its bytes' SHA-256, as a run's trainer.json
+// records its data's), one of Task and Data set; the teacher sampled with
+// Seed, each explanation within MaxNewTokens tokens. With the folders,
+// they are what rlt distill takes to rank them again: the folder alone
+// recorded neither where the questions came from nor the seed.
 type Ranking struct {
 	BestOf        int          `json:"best_of"`
 	Reward        RewardConfig `json:"reward_config"`
 	Teacher       string       `json:"teacher"`
 	RewardStudent string       `json:"reward_student"`
+	Task          string       `json:"task,omitempty"`
+	Data          string       `json:"data,omitempty"` // absolute
+	DataSHA256    string       `json:"data_sha256,omitempty"`
+	Questions     int          `json:"questions"`
+	MaxNewTokens  int          `json:"max_new_tokens"`
+	Seed          uint64       `json:"seed"`
 }
 
 // WriteRanking records r in the model folder dir (RankingFile).
