@@ -55,6 +55,16 @@ share one tokenizer. The prompts are the ones the model folders record
 (prompts.json, written by rlt pretrain, rlt train --save and rlt distill),
 unless --teacher-system or --student-system says otherwise.
 
+The reward is the defaults (the official run's), each flag given over
+them. Rows may record the reward they were ranked with, as rlt distill
+--samples-out's do ("reward_config"): the first row's then takes the
+defaults' place, a flag given still winning, so that the rows are scored
+again with their own reward; a later row that records another is an
+error line (one scorer scores them all: score such rows apart, or give
+the flags of the values that differ). Before any scoring, stderr says the
+resolved reward once, as rlt distill --best-of says its own, with where
+it came from.
+
 With --run, every trace of a run folder (one of ours, or one made by rlt
 import) is scored — its question, solution and explanation, with the format
 penalty if the teacher never closed it — and each output line also carries
@@ -193,6 +203,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if ro.Timeout <= 0 {
 		return misuse(fs, "--timeout %v: want a positive duration, such as 30s or 5m", ro.Timeout)
 	}
+	// The reward: the defaults, or what a run's config.toml or stdin's
+	// first row records, with the flags given over it (rewardOver); from
+	// says where it came from, beside the line that says it (rewardLine).
+	set := flagsGiven(fs)
+	rc.Estimator = record.Estimator(*est)
+	from := ""
 	var run *sessions.Run
 	if *runDir != "" {
 		var err error
@@ -211,19 +227,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// The run's own prompts and coefficients, unless a flag says otherwise.
 		var cfg runconfig.Config
 		if run.DecodeConfig(&cfg) == nil {
-			set := flagsGiven(fs)
-			base := cfg.Reward
-			if !set["temperature"] {
-				rc.Temperature = base.Temperature
-			}
-			for _, f := range rewardCoefficients {
-				if !set[f.flag] {
-					*f.field(&rc) = *f.field(&base)
-				}
-			}
-			if !set["estimator"] {
-				*est = string(base.Estimator)
-			}
+			rc = rewardOver(rc, cfg.Reward, set)
+			from = rewardOrigin(filepath.Join(*runDir, sessions.ConfigFile)+"'s [reward]", cfg.Reward, rc, set)
 			if !set["teacher-system"] && cfg.Prompts.TeacherSystem != "" {
 				*teacherSys = cfg.Prompts.TeacherSystem
 			}
@@ -255,7 +260,6 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// --tokenizer would be ignored, whatever it names.
 		return misuse(fs, "--tokenizer is the tokenizer of servers' models: %s and %s are model folders, scored with their own tokenizer.json; leave --tokenizer out", *tdir, *sdir)
 	}
-	rc.Estimator = record.Estimator(*est)
 	if err := rc.Validate(); err != nil {
 		return rewardFlagProblems(fs, err)
 	}
@@ -279,6 +283,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// Lines is said once, before any model loads. The look ahead waits
 	// for stdin's first line apart from the signal, which ends the wait.
 	in := bufio.NewReaderSize(stdin, 1<<20)
+	var rowsReward rowsRewardFrom // stdin's: where the reward scored with came from
 	if run == nil {
 		looked := make(chan error, 1)
 		go func() { looked <- stdinDocument(in) }()
@@ -289,6 +294,24 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 		case <-ctx.Done():
 			return loadStopped(ctx, nil, "it waited for its input", unit, goOn)
+		}
+		// Rows that record the reward they were ranked with (rlt distill
+		// --samples-out's) are scored with it, the flags given over it:
+		// the first row's, which every row that records one must agree
+		// with (rowsRewardFrom.same), since one scorer scores them all.
+		n, raw := firstRewardConfig(in)
+		rowsReward = rowsRewardFrom{line: n}
+		if raw != "" {
+			base, err := record.ParseRewardConfig([]byte(raw))
+			if err != nil {
+				return fmt.Errorf("stdin line %d: %v, so nothing was scored: mend it, or remove it to score with the defaults and the flags given", n, err)
+			}
+			rc = rewardOver(rc, base, set)
+			if err := rc.Validate(); err != nil { // a flag's value was refused above: these are the line's
+				return recordedRewardProblems(n, err)
+			}
+			rowsReward.recorded = true
+			from = rewardOrigin(fmt.Sprintf("stdin line %d's reward_config", n), base, rc, set)
 		}
 	}
 	override := record.Prompts{TeacherSystem: *teacherSys, StudentSystem: *studentSys}
@@ -352,6 +375,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	// RLT.md §3: the resolved reward is said once, before any scoring, as
+	// rlt distill --best-of says its own: a step's teacher (--teacher-of-step)
+	// scores under the same configuration, and a server's forced
+	// temperature is the one said (sc.Cfg, not rc).
+	fmt.Fprintln(stderr, rewardLine(sc.Cfg, *sdir, from))
 	sc.MicroBatchTokens = *mbTokens
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
 	if held != nil {
@@ -529,6 +557,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			rowErr = fmt.Errorf(`missing field "explanation" (or "completion")`)
 		default:
 			if rowErr = checkScoreRow(row); rowErr == nil {
+				rowErr = rowsReward.same(row, line, rc, set)
+			}
+			if rowErr == nil {
 				it = rlt.Item{Question: row.Question, Solution: row.Solution, Explanation: row.Explanation, Ended: row.Ended}
 			}
 		}
@@ -1323,4 +1354,168 @@ func rewardFlagProblems(fs *flag.FlagSet, err error) error {
 		lines = append(lines, ke.Named("--"+name))
 	}
 	return misuse(fs, "%s", strings.Join(lines, "\n"))
+}
+
+// rewardLine is the reward a command scores or ranks with, resolved, in
+// the one line that rlt score and rlt distill --best-of say on stderr
+// before they score (RLT.md §3: always show the resolved configuration):
+// rc's Summary, the frozen student it is against and, where from says it,
+// where it came from (rewardOrigin). One owner, so that the two commands
+// say it alike.
+func rewardLine(rc record.RewardConfig, student, from string) string {
+	line := fmt.Sprintf("reward: %s, against the frozen student %s", rc.Summary(), student)
+	if from != "" {
+		line += " (" + from + ")"
+	}
+	return line
+}
+
+// rewardSetting is one value of the reward that a flag of rlt score sets:
+// the rewardCoefficients, --temperature and --estimator; value is its
+// value in a configuration, as text, and copy sets it from another.
+type rewardSetting struct {
+	flag  string
+	value func(record.RewardConfig) string
+	copy  func(dst *record.RewardConfig, src record.RewardConfig)
+}
+
+// rewardSettings are the reward's flags, in the order Summary says their
+// values.
+func rewardSettings() []rewardSetting {
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	var out []rewardSetting
+	for _, f := range rewardCoefficients {
+		out = append(out, rewardSetting{f.flag,
+			func(c record.RewardConfig) string { return g(*f.field(&c)) },
+			func(dst *record.RewardConfig, src record.RewardConfig) { *f.field(dst) = *f.field(&src) }})
+	}
+	return append(out,
+		rewardSetting{"temperature",
+			func(c record.RewardConfig) string { return g(c.Temperature) },
+			func(dst *record.RewardConfig, src record.RewardConfig) { dst.Temperature = src.Temperature }},
+		rewardSetting{"estimator",
+			func(c record.RewardConfig) string { return string(c.Estimator) },
+			func(dst *record.RewardConfig, src record.RewardConfig) { dst.Estimator = src.Estimator }})
+}
+
+// rewardOver is base, a recorded reward (a run's config.toml, a row's
+// reward_config), with the values of the reward flags given (set) taken
+// from flags: a flag given wins over what is recorded, a value no flag
+// gives is the record's.
+func rewardOver(flags, base record.RewardConfig, set map[string]bool) record.RewardConfig {
+	out := base
+	for _, s := range rewardSettings() {
+		if set[s.flag] {
+			s.copy(&out, flags)
+		}
+	}
+	return out
+}
+
+// rewardOrigin says where rc, rewardOver's of base, came from: what (the
+// record base is), and each flag given whose value wins over the record's
+// ("--c4 0 over its 0.03").
+func rewardOrigin(what string, base, rc record.RewardConfig, set map[string]bool) string {
+	var over []string
+	for _, s := range rewardSettings() {
+		if set[s.flag] && s.value(rc) != s.value(base) {
+			over = append(over, fmt.Sprintf("--%s %s over its %s", s.flag, s.value(rc), s.value(base)))
+		}
+	}
+	if len(over) == 0 {
+		return what
+	}
+	return what + "; the flags given win: " + strings.Join(over, ", ")
+}
+
+// firstRewardConfig is the "reward_config" that stdin's first non-blank
+// line records, its JSON text ("" for none), and that line's number, as
+// the rows are counted. It reads nothing from in, only what
+// stdinDocument's look left buffered, which holds that line whole unless
+// it is longer than the look (1 MiB): such a line, and one that is no JSON
+// object, records none here (its row, read later, is then held to the
+// defaults, rowsRewardFrom.same).
+func firstRewardConfig(in *bufio.Reader) (int, string) {
+	buf, _ := in.Peek(in.Buffered())
+	buf = record.TrimByteOrderMark(buf)
+	for n := 1; ; n++ {
+		l, rest, found := bytes.Cut(buf, []byte("\n"))
+		if len(bytes.TrimSpace(l)) > 0 {
+			var m map[string]json.RawMessage // as record.ParseRow reads it: keys as written
+			if json.Unmarshal(l, &m) != nil || m["reward_config"] == nil || string(m["reward_config"]) == "null" {
+				return n, ""
+			}
+			return n, string(m["reward_config"])
+		}
+		if !found {
+			return n, ""
+		}
+		buf = rest
+	}
+}
+
+// recordedRewardProblems is the error of stdin line's reward_config whose
+// values (the flags given over it) RewardConfig.Validate refuses (err):
+// each said by its key, and the flags that would score with a value of
+// the user's own.
+func recordedRewardProblems(line int, err error) error {
+	var said, flags []string
+	for _, p := range configkey.Problems(err) {
+		var ke *configkey.Error
+		if !errors.As(p, &ke) {
+			return fmt.Errorf("stdin line %d's reward_config: %w", line, err)
+		}
+		_, name, _ := configkey.Split(ke.Key)
+		said = append(said, ke.Named(name))
+		flags = append(flags, "--"+rewardFlags[ke.Key])
+	}
+	return fmt.Errorf("stdin line %d records a reward_config that cannot be scored with, so nothing was scored: %s: mend the line, or give %s to score with a value of your own",
+		line, strings.Join(said, "; "), andList(flags))
+}
+
+// rowsRewardFrom is where the reward stdin's rows are scored with came
+// from: the reward_config that the first row, on line, records
+// (recorded), or none (the defaults), the flags given over it.
+type rowsRewardFrom struct {
+	line     int
+	recorded bool
+}
+
+// same refuses row, on stdin's line, where it records a reward_config
+// that, with the flags given (set) over it, is not rc, the reward the rows
+// are scored with: one scorer scores them all, and a row scored with
+// another reward than the one it records would be said as if it were its
+// own. A row that records none is scored with rc.
+func (f rowsRewardFrom) same(row record.Row, line int, rc record.RewardConfig, set map[string]bool) error {
+	if row.RewardConfig == "" || (f.recorded && line == f.line) {
+		return nil
+	}
+	base, err := record.ParseRewardConfig([]byte(row.RewardConfig))
+	if err != nil {
+		return fmt.Errorf("%v: mend it, or remove it to score the row with the reward the rows are scored with", err)
+	}
+	got := rewardOver(rc, base, set)
+	if got == rc {
+		return nil
+	}
+	var differ []string
+	for _, s := range rewardSettings() {
+		if s.value(got) != s.value(rc) {
+			differ = append(differ, "--"+s.flag)
+		}
+	}
+	whose := fmt.Sprintf("as line %d's reward_config records it", f.line)
+	if !f.recorded {
+		whose = fmt.Sprintf("line %d records no reward_config", f.line)
+	}
+	return fmt.Errorf("its reward_config (%s) is not the reward the rows are scored with (%s; %s): score the rows of each reward_config apart, or give %s to score every row with the value given",
+		got.Summary(), rc.Summary(), whose, andList(differ))
+}
+
+// andList is items said as a list: "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

@@ -171,8 +171,9 @@ func distillBestOf(ctx context.Context, be compute.Backend, teacher *model.Model
 		}
 	}
 	// RLT.md §3: the resolved reward is said, as the workbench says a
-	// rescore's (RewardConfig.Summary), before the ranking that uses it.
-	fmt.Fprintf(stderr, "reward: %s, against the frozen student %s\n", b.ResolvedReward().Summary(), rewardDir)
+	// rescore's (RewardConfig.Summary) and rlt score its own (rewardLine),
+	// before the ranking that uses it.
+	fmt.Fprintln(stderr, rewardLine(b.ResolvedReward(), rewardDir, ""))
 	fmt.Fprintf(stderr, "explaining %d questions, %d times each: the highest-reward explanation of each is kept...\n", len(exs), b.N)
 	rows, st, err := runpkg.WriteBestExplanations(ctx, teacher, student, tok, p, exs, b)
 	if re := (*rlt.RoomError)(nil); errors.As(err, &re) {

@@ -244,8 +244,10 @@ func TestDistillBestOfRewardFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The default coefficients given as flags: rlt score would otherwise
+	// score the samples with the reward_config they record, the flags'.
 	code, scored, errs := runCLI(t, string(samples), "score", "--teacher", distillTeacher, "--student", distillStudent,
-		"--temperature", "0.7", "--device", "cpu")
+		"--temperature", "0.7", "--c1", "1", "--c2", "0.01", "--c3", "3", "--c4", "0.03", "--penalty", "-1", "--device", "cpu")
 	if code != 0 {
 		t.Fatalf("rlt score of the samples: exit %d: %s", code, errs)
 	}
@@ -321,7 +323,9 @@ func TestDistillBestOfRewardFlags(t *testing.T) {
 // a rescore's (record.RewardConfig.Summary), and every --samples-out line
 // records it as "reward_config", as rescores.jsonl does. --estimator
 // (rlt score's) reaches the scorer: the samples' rewards are rlt score's
-// with the same flags, and not its default estimator's. Before, distill
+// with the same flags, and not its default estimator's, and rlt score's
+// with no reward flag, which scores them with the reward_config they
+// record (rlt score scored them with its defaults). Before, distill
 // had no --estimator and said no configuration.
 func TestDistillBestOfSaysItsReward(t *testing.T) {
 	dir := t.TempDir()
@@ -397,9 +401,13 @@ func TestDistillBestOfSaysItsReward(t *testing.T) {
 	}
 	// rlt score's rewards of the same samples, with the same flags and
 	// with its default estimator.
+	// With no reward flag (est ""), the reward_config the samples record.
 	score := func(est string) []float64 {
-		code, scored, errs := runCLI(t, string(samples), "score", "--teacher", distillTeacher, "--student", distillStudent,
-			"--temperature", "0.9", "--c3", "0.5", "--estimator", est, "--device", "cpu")
+		args := []string{"score", "--teacher", distillTeacher, "--student", distillStudent, "--device", "cpu"}
+		if est != "" {
+			args = append(args, "--temperature", "0.9", "--c3", "0.5", "--estimator", est)
+		}
+		code, scored, errs := runCLI(t, string(samples), args...)
 		if code != 0 {
 			t.Fatalf("rlt score --estimator %s of the samples: exit %d: %s", est, code, errs)
 		}
@@ -417,7 +425,7 @@ func TestDistillBestOfSaysItsReward(t *testing.T) {
 		return rs
 	}
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-5*max(1, math.Abs(b)) }
-	k3, logratio := score("k3"), score("logratio")
+	k3, logratio, recorded := score("k3"), score("logratio"), score("")
 	differ := 0
 	for i, r := range rewards {
 		if !near(r, k3[i]) {
@@ -425,6 +433,11 @@ func TestDistillBestOfSaysItsReward(t *testing.T) {
 		}
 		if !near(r, logratio[i]) {
 			differ++
+		}
+		// A user who scores the samples again gets the reward that ranked
+		// them, not rlt score's defaults'.
+		if !near(r, recorded[i]) {
+			t.Errorf("sample %d: --samples-out says reward %g, rlt score with no reward flag %g", i, r, recorded[i])
 		}
 	}
 	if differ == 0 {

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // Estimator is how the per-token explanation score d_k is computed.
@@ -53,6 +56,31 @@ func (c RewardConfig) Summary() string {
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	return fmt.Sprintf("c1 %s c2 %s c3 %s c4 %s · penalty %s · τ %s · %s",
 		g(c.SolutionMean), g(c.SolutionMin), g(c.KLMean), g(c.KLMax), g(c.FormatPenalty), g(c.Temperature), c.Estimator)
+}
+
+// rewardConfigExample is a reward_config as a message shows one.
+const rewardConfigExample = `{"temperature": 0.7, "kl_mean": 3}`
+
+// ParseRewardConfig reads a "reward_config" object as rescores.jsonl and
+// rlt distill --samples-out record it (RewardConfig's JSON): a key it
+// lacks keeps its default, as a [reward] table's does. A key it does not
+// know is refused, naming the keys it knows: a misspelt one would
+// otherwise be scored at its default, and unknowingly. The values are not
+// validated (RewardConfig.Validate): a caller may put its own over them.
+func ParseRewardConfig(raw []byte) (RewardConfig, error) {
+	c := DefaultRewardConfig()
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
+		return RewardConfig{}, fmt.Errorf("reward_config: not a JSON object (such as %s)", rewardConfigExample)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return RewardConfig{}, fmt.Errorf("reward_config: unknown key %s (known: %s)", key, strings.Join(jsonerr.FieldNames(reflect.TypeFor[RewardConfig]()), ", "))
+		}
+		return RewardConfig{}, fmt.Errorf("reward_config: %s", jsonerr.Say(err))
+	}
+	return c, nil
 }
 
 // Validate says what is wrong with a configuration: every problem, joined

@@ -380,3 +380,43 @@ func BenchmarkTermsUnmarshal(b *testing.B) {
 		}
 	}
 }
+
+// ParseRewardConfig reads what rescores.jsonl and rlt distill
+// --samples-out record: every key, or some (the others their defaults);
+// a key it does not know, or a value of the wrong type, is refused in
+// words that name it, not taken at its default unseen. Values are not
+// validated (a caller may put its own over them).
+func TestParseRewardConfig(t *testing.T) {
+	def := DefaultRewardConfig()
+	k3 := def
+	k3.Temperature, k3.KLMean, k3.Estimator = 0.9, 0.5, K3
+	written, err := json.Marshal(k3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := def
+	half.KLMax = 0
+	unchecked := def
+	unchecked.Temperature = 0
+	for _, c := range []struct {
+		name, raw string
+		want      RewardConfig
+		err       string
+	}{
+		{"as recorded", string(written), k3, ""},
+		{"some keys", `{"kl_max": 0}`, half, ""},
+		{"not validated", `{"temperature": 0}`, unchecked, ""},
+		{"an unknown key", `{"kl_max": 0.03, "klmax": 0}`, RewardConfig{},
+			`reward_config: unknown key "klmax" (known: temperature, solution_mean, solution_min, kl_mean, kl_max, format_penalty, estimator)`},
+		{"a value of the wrong type", `{"kl_max": "0.03"}`, RewardConfig{}, `reward_config: field "kl_max" holds a JSON string where a number is wanted`},
+		{"not an object", `[1]`, RewardConfig{}, `reward_config: not a JSON object (such as {"temperature": 0.7, "kl_mean": 3})`},
+	} {
+		got, err := ParseRewardConfig([]byte(c.raw))
+		switch {
+		case c.err == "" && (err != nil || got != c.want):
+			t.Errorf("%s: %+v, %v; want %+v", c.name, got, err, c.want)
+		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), c.err)):
+			t.Errorf("%s: error %v, want %q", c.name, err, c.err)
+		}
+	}
+}

@@ -21,7 +21,8 @@ const RowExample = `{"question": "347+285=?", "solution": "632"}`
 //   - flat: "question" (or "prompt", as the official RLT code names it),
 //     "solution", and optionally "explanation" (or "reasoning_trace", the
 //     official name), "completion" (a teacher's raw output, whose
-//     explanation is extracted), numeric "reward" and "id";
+//     explanation is extracted), numeric "reward", "reward_config" (kept
+//     as written: Row.RewardConfig) and "id";
 //   - Bespoke-Stratos: "conversations" with a user turn (the question) and
 //     an assistant turn "<|begin_of_thought|>E<|end_of_thought|>\n\n
 //     <|begin_of_solution|>S<|end_of_solution|>" (E is the explanation,
@@ -44,8 +45,15 @@ type Row struct {
 	Ended      bool
 	Reward     float64
 	HasReward  bool
-	System     string // a Stratos row's system prompt
-	Stratos    bool   // the row was a "conversations" record
+	// RewardConfig is the row's "reward_config", its JSON text as written,
+	// unread ("" when absent or null): the reward a line of rlt distill
+	// --samples-out was ranked with, which rlt score scores it with
+	// (ParseRewardConfig). Left unread, so that a reader that has no use
+	// for it (a data file's) never refuses a row for it; text, not a
+	// json.RawMessage, so that a Row stays comparable.
+	RewardConfig string
+	System       string // a Stratos row's system prompt
+	Stratos      bool   // the row was a "conversations" record
 	// Both is true when a flat row gave both "explanation" and "completion"
 	// (Explanation is then the "explanation" field's).
 	Both bool
@@ -148,6 +156,9 @@ func ParseRow(raw []byte) (Row, error) {
 			return Row{}, rowErr("reward", `field "reward" is not a number`)
 		}
 		r.HasReward = true
+	}
+	if raw, ok := m["reward_config"]; ok && string(raw) != "null" {
+		r.RewardConfig = string(raw)
 	}
 	return r, nil
 }

@@ -139,6 +139,12 @@ func TestParseRow(t *testing.T) {
 			want: Row{Question: "q", Solution: "s", Explanation: "cut", ExplanationFrom: "completion", Completion: "cut"}},
 		{name: "both", raw: `{"question":"q","solution":"s","explanation":"e","completion":"c"}`,
 			want: Row{Question: "q", Solution: "s", Explanation: "e", ExplanationFrom: "explanation", Completion: "c", Ended: true, Both: true}},
+		// rlt distill --samples-out's line records the reward it was
+		// ranked with: kept as written, for rlt score, and never read here.
+		{name: "reward_config kept as written", raw: `{"question":"q","solution":"s","reward_config":{"kl_max": "not read here"}}`,
+			want: Row{Question: "q", Solution: "s", Ended: true, RewardConfig: `{"kl_max": "not read here"}`}},
+		{name: "reward_config null", raw: `{"question":"q","solution":"s","reward_config":null}`,
+			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "no explanation", raw: `{"question":"q","solution":"s","reward":null}`,
 			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "stratos", raw: `{"system":"sys","conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"` +
