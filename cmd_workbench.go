@@ -212,24 +212,33 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// run's load, before the workbench is on the screen, is stopped by
 	// the first signal at once, as every command's load is: it was
 	// heeded only once the models had loaded (a minute for a 7B model).
-	// So are the loads of the runs the Runs screen starts and resumes
-	// (runner.Launcher.Load).
+	// A second leaves it at once (startOrLeave), as it leaves the
+	// workbench. So are the loads of the runs the Runs screen starts and
+	// resumes stopped (runner.Launcher.Load), and by q too.
 	ctx := context.Background()
 	load, stopWatching := untilStop(stop)
 	defer stopWatching()
-	h, err := runner.Start(load, ctx, rec, checked, rec, prepare)
+	h, err := startOrLeave(load, ctx, rec, checked, prepare, leave, stderr)
+	if errors.Is(err, ui.ErrLeft) {
+		return err
+	}
 	if stopped := (*runpkg.LoadStopped)(nil); errors.As(err, &stopped) {
 		return runLoadStopped(err, rec.Dir(), *resume != "")
 	}
 	if err != nil {
 		return err
 	}
+	// The Runs screen's loads stop on the first signal (load's end) and
+	// on the workbench's quit, q included (EndLoads): q during one waited,
+	// off the screen, for the whole load.
+	loads, endLoads := context.WithCancel(load)
+	defer endLoads()
 	l := runner.NewLauncher(ctx, *runs, models)
-	l.Load = load
+	l.Load = loads
 	l.Device, l.Matmul = *dev, *matmul
 	l.Wrote(rec.Dir())
 	s := &sessions.Session{Run: rec, Control: h.Engine(), Steps: checked.Config().Steps, Close: h.Close}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave, EndLoads: endLoads}, nil, nil)
 	if !errors.Is(err, ui.ErrLeft) {
 		// The workbench has ended every run it opened (their errors
 		// are in err); this Close only returns at once.
@@ -237,6 +246,42 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return workbenchEnded(err, l.Written(), nil, stderr)
 	}
 	return leaveAtOnce(err, l.Written(), stderr)
+}
+
+// startOrLeave is runner.Start (loadCtx, runCtx, rec, checked, prepare)
+// of rlt run's first run on a terminal, before the workbench is on the
+// screen, unless leave (stopThenLeave's: a second stop signal) closes
+// first: then it leaves at once as runHeadless does (leaveAtOnce, the run
+// folder recording the leave, said on stderr), its error holding
+// ui.ErrLeft. The first signal ends loadCtx, but a load phase that does
+// not heed it (a device that does not answer as it opens, a hung disk, a
+// read that blocks) held the process with the second signal swallowed,
+// no way out but SIGKILL. The load is not waited for; a handle Start
+// returns after the leave is closed, so that nothing computes on its
+// device while the process ends (the folder, left first, takes nothing
+// more from it: it stays as the leave recorded it).
+func startOrLeave(loadCtx, runCtx context.Context, rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, leave <-chan struct{}, stderr io.Writer) (*runner.Handle, error) {
+	type started struct {
+		h   *runner.Handle
+		err error
+	}
+	done := make(chan started, 1)
+	go func() {
+		h, err := runner.Start(loadCtx, runCtx, rec, checked, rec, prepare)
+		done <- started{h, err}
+	}()
+	select {
+	case s := <-done:
+		return s.h, s.err
+	case <-leave:
+		err := leaveAtOnce(ui.ErrLeft, []string{rec.Dir()}, stderr)
+		go func() {
+			if s := <-done; s.h != nil {
+				s.h.Close()
+			}
+		}()
+		return nil, err
+	}
 }
 
 // runLoadStopped is rlt run's error when its first stop signal came while
@@ -490,8 +535,10 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	load, stopWatching := untilStop(stop) // a load under way stops at once on the first signal (runWorkbench)
 	defer stopWatching()
+	loads, endLoads := context.WithCancel(load) // and on the workbench's quit, q included (ui.Options.EndLoads)
+	defer endLoads()
 	l := runner.NewLauncher(ctx, *runs, models)
-	l.Load = load
+	l.Load = loads
 	l.TrainerFormat = *format
 	l.Device, l.Matmul = *dev, *matmul
 	s, err := l.OpenForReview(dir)
@@ -503,7 +550,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave}, nil, nil)
+	err = ui.Run(ui.Options{Session: s, Launcher: l, RunsDir: *runs, Mouse: *mouse, Stop: stop, Leave: leave, EndLoads: endLoads}, nil, nil)
 	if errors.Is(err, ui.ErrLeft) {
 		return leaveAtOnce(err, l.Written(), stderr)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -163,5 +164,113 @@ func TestWorkbenchStoppedBySignalWhileTheModelsLoad(t *testing.T) {
 	}
 	if r := list[0]; r.State != sessions.StateStopped || r.Note != "" || r.LastStep != -1 {
 		t.Errorf("listed %s, note %q, last step %d; want stopped before its first step, no note", r.State, r.Note, r.LastStep)
+	}
+}
+
+// TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop: rlt run on a
+// terminal whose run's load does not heed the first stop signal (here the
+// teacher's config.json, a FIFO whose writer writes nothing once the run
+// folder is made: a read that blocks, as on a hung disk or a device that
+// does not answer as it opens) leaves at once on a second, as it
+// leaves the workbench and rlt run --headless does: exit 1, the run
+// folder recording the leave (stopped, noted left at once before its
+// first step, run.lock released) and saying it under the folder with how
+// it goes on. The second signal was swallowed while the load ran: the
+// process waited for the load however long, no way out but SIGKILL.
+func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the workbench's process is found in /proc/PID/exe")
+	}
+	h := newTmuxHarness(t, "heldload", 2*time.Minute, 50*time.Millisecond)
+	models := gatedModel(t, h.dir, embeddedTeacher)
+	config, err := os.ReadFile(models + "." + hf.ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As /proc/PID/fd names it: the temporary folder's path may hold a
+	// link.
+	fifo, err := filepath.EvalSymlinks(filepath.Join(models, hf.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := func() bool {
+		for _, pid := range h.running() {
+			if holds(pid, fifo) {
+				return true
+			}
+		}
+		return false
+	}
+	// The FIFO gives config.json to each reader before the run folder is
+	// made (the checks'), and nothing to the first after it (the load's,
+	// run.New's), held open until the test ends: the load waits on a
+	// read its context cannot end.
+	loading, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		for {
+			w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // once a reader opens it
+			if err != nil {
+				return
+			}
+			// The reader's descriptor is waited for, so that its close,
+			// after the bytes, is not missed: the next open would find
+			// it, not the next reader, and give it the bytes again.
+			for !held() {
+				time.Sleep(time.Millisecond)
+			}
+			if entries, _ := os.ReadDir(h.runs); len(entries) > 0 {
+				close(loading)
+				<-done
+				w.Close()
+				return
+			}
+			w.Write(config)
+			w.Close()
+			for held() {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(done)
+		// A writer waiting for a reader is let through, to find done.
+		if r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			r.Close()
+		}
+	})
+	cfgPath := filepath.Join(h.dir, "held.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("teacher = %q\nstudent = %q\ndevice = 'cpu'\n%s", models, models, smallRun)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s run --runs %s --config %s; echo EXITED $?; sleep 30", h.dir, filepath.Join(h.dir, "cache"), h.bin, h.runs, cfgPath)
+	h.tmux("new-session", "-d", "-s", "w", "-x", "200", "-y", "30", cmd)
+	select {
+	case <-loading:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("rlt run's load did not read %s in 2 minutes; the screen is:\n%s", fifo, h.screen())
+	}
+	pids := h.running()
+	if len(pids) != 1 {
+		t.Fatalf("%d processes of %s running; want rlt run's", len(pids), h.bin)
+	}
+	// Two kinds: two signals of a kind could be merged into one pending.
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		if err := syscall.Kill(pids[0], sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := h.waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXITED") })
+	flat := strings.Join(strings.Fields(s), " ") // stderr's lines wrapped at the pane's width
+	if !strings.Contains(s, "EXITED 1") || !strings.Contains(flat, "left at once on a second stop signal, without ending the runs it trained; each run above goes on as said under its folder") {
+		t.Errorf("after a second signal, not a prompt exit (1) saying how the run goes on:\n%s", s)
+	}
+	list, err := sessions.List(h.runs)
+	if err != nil || len(list) != 1 || list[0].State != sessions.StateStopped || !strings.HasPrefix(list[0].Note, "left at once on a second stop signal before its first step") {
+		t.Fatalf("rlt sessions: %+v %v; want the run stopped, noted as left at once before its first step", list, err)
+	}
+	if dir := list[0].Dir; !strings.Contains(flat, "run folder "+strings.Join(strings.Fields(dir+" "+list[0].Note+" "+continueLine(dir)), " ")) {
+		t.Errorf("the folder notes %q; want that said under it with how it goes on:\n%s", list[0].Note, s)
+	} else if lock, err := os.ReadFile(filepath.Join(dir, sessions.LockFileName)); err != nil || strings.TrimSpace(string(lock)) != "" {
+		t.Errorf("run.lock %q, %v; want it released (emptied)", lock, err)
 	}
 }

@@ -66,6 +66,14 @@ type Options struct {
 	// it on a second stop signal, which Stop's quit swallowed, leaving the
 	// user no way out but SIGKILL while a long step ended.
 	Leave <-chan struct{}
+	// EndLoads, where set, is called once as the workbench quits or
+	// leaves (q, Stop, Leave, the terminal gone): the caller ends with it
+	// the loads of the runs its Launcher is starting or resuming
+	// (sessions/runner.Launcher.Load), which then refuse their launch at
+	// once, the run folder said by the caller as the launch left it. A
+	// quit during such a load waited, off the screen, until the load had
+	// ended (a minute for a 7B model), then ended the run it had begun.
+	EndLoads func()
 }
 
 // ErrLeft is Run's error when Options.Leave closed: the workbench left
@@ -578,6 +586,9 @@ func (m *Model) shutdown() {
 	if !m.stopped {
 		m.stopped = true
 		close(m.stopSignal)
+		if m.opts.EndLoads != nil {
+			m.opts.EndLoads() // a launch loading stops at once (Options.EndLoads)
+		}
 	}
 }
 
@@ -684,12 +695,24 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 	if old != nil {
 		m.switching = fmt.Sprintf("%s, then: %s", ending, req)
 	}
-	l, bg := m.launcher, m.bg
+	l, bg, quit := m.launcher, m.bg, m.stopSignal
 	res := &launchResult{req: req}
 	bg.wg.Add(1)
 	return func() tea.Msg {
 		defer bg.wg.Done()
 		res.closeErr = old.close()
+		select {
+		case <-quit:
+			// The workbench quit while the previous run ended: the launch
+			// is not begun, so that no run folder is made, or resumed, for
+			// a run nobody will see (its load would stop at once:
+			// Options.EndLoads). Ending the previous run is said as ever.
+			if res.closeErr != nil {
+				bg.put(res)
+			}
+			return nil
+		default:
+		}
 		var s *sessions.Session
 		var err error
 		switch req.kind {

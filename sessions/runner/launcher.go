@@ -40,10 +40,11 @@ type Launcher struct {
 	// Load, where set, ends the models' loads of the runs this launcher
 	// starts and resumes (Start's loadCtx; nil: the launcher's context).
 	// The commands end it on their first stop signal, on which the
-	// workbench quits: a load from the Runs screen then stops at once,
-	// where it held the exit, off the screen, until it had ended (a minute
-	// for a 7B model). Its run folder is among Written, recorded stopped
-	// before its first step (a resumed one as it was).
+	// workbench quits, and as the workbench quits or leaves otherwise, q
+	// included (ui.Options.EndLoads): a load from the Runs screen then
+	// stops at once, where it held the exit, off the screen, until it had
+	// ended (a minute for a 7B model). Its run folder is among Written,
+	// recorded stopped before its first step (a resumed one as it was).
 	Load context.Context
 
 	mu   sync.Mutex
