@@ -1148,10 +1148,11 @@ func serverScorer(ctx context.Context, be compute.Backend, tsrc, ssrc, tokDir st
 		}
 		return src
 	}
+	tokWho := "--tokenizer" // whose tokenizer tok is, as a refusal names it
 	if tokDir == "" {
-		tokDir = local(tsrc)
+		tokDir, tokWho = local(tsrc), "the teacher"
 		if tokDir == "" {
-			tokDir = local(ssrc)
+			tokDir, tokWho = local(ssrc), "the student"
 		}
 	}
 	if tokDir == "" {
@@ -1177,7 +1178,9 @@ func serverScorer(ctx context.Context, be compute.Backend, tsrc, ssrc, tokDir st
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", who, err)
 			}
-			if err := rlt.SameVocabulary(tok, mt); err != nil {
+			// Named by their roles: tok is --tokenizer's where it differs,
+			// and was called the teacher's, the model's the student's.
+			if err := rlt.SameVocabularyOf(tokWho, tok, "the "+who, mt); err != nil {
 				return nil, fmt.Errorf("%s and %s: %w", tokDir, s, err)
 			}
 			m, err := model.LoadAs(ctx, be, s, prec)

@@ -269,3 +269,41 @@ func TestScoreStdinStreams(t *testing.T) {
 		t.Errorf("exit %d", code)
 	}
 }
+
+// A model folder whose tokenizer is not --tokenizer's (one server, one
+// folder) is refused with each tokenizer named by the role it was given:
+// the refusal said "for the teacher" of --tokenizer's and "for the
+// student" of the folder's, the teacher's too.
+func TestScoreTokenizerRefusalNamesTheRolesGiven(t *testing.T) {
+	other := filepath.Join(t.TempDir(), "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"config.json", "tokenizer.json", "prompts.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(embeddedTeacher, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "tokenizer.json" {
+			b = bytes.ReplaceAll(b, []byte("<|im_end|>"), []byte("<|im_stop|>"))
+		}
+		if err := os.WriteFile(filepath.Join(other, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const in = `{"question":"1+2=?","solution":"3","explanation":"1+2=3"}` + "\n"
+	for _, c := range []struct {
+		name             string
+		teacher, student string
+		want             string
+	}{
+		// The student's server is never asked: the teacher is refused first.
+		{"the teacher's folder", other, "http://127.0.0.1:1", `"<|im_end|>" for --tokenizer and "<|im_stop|>" for the teacher; `},
+		{"the student's folder", startServe(t, "--model", embeddedTeacher), other, `"<|im_end|>" for --tokenizer and "<|im_stop|>" for the student; `},
+	} {
+		code, _, errs := runCLI(t, in, "score", "--teacher", c.teacher, "--student", c.student, "--tokenizer", embeddedTeacher, "--device", "cpu")
+		if want := embeddedTeacher + " and " + other + ": different tokenizers: token "; code != 1 || !strings.Contains(errs, want) || !strings.Contains(errs, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 1 and %q, %q", c.name, code, errs, want, c.want)
+		}
+	}
+}
