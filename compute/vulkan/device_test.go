@@ -725,6 +725,54 @@ func TestCloseAfterHang(t *testing.T) {
 	d.Close()
 }
 
+// TestSetMatmulAfterFailure: SetMatmul(MatmulF16) on a device that is
+// closed or lost answers with the device's error and builds no kernel (the
+// cooperative-matrix kernels wait for the first SetMatmul(f16)): a closed
+// device has no handles to build them with, and a lost one would run
+// nothing it records. The products' precision stays float32. Each device
+// is said to have cooperative matrices (Info.MatmulF16), so that the test
+// reaches the build on any device: the refusal comes before it.
+func TestSetMatmulAfterFailure(t *testing.T) {
+	openOrSkip(t)
+	for _, c := range []struct {
+		name      string
+		loseAfter string
+		fail      func(t *testing.T, d *Device)
+		want      error  // SetMatmul's error
+		says      string // in its text
+	}{
+		{"closed", "", func(t *testing.T, d *Device) { d.Close() }, ErrVulkan, "closed"},
+		{"lost", "1", func(t *testing.T, d *Device) {
+			x, err := d.New("x", 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Scale(x, 2)
+			if err := d.Flush(); !errors.Is(err, ErrDeviceLost) {
+				t.Fatalf("Flush = %v, want the device lost", err)
+			}
+		}, ErrDeviceLost, "VK_ERROR_DEVICE_LOST"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("RLT_VULKAN_LOSE_AFTER", c.loseAfter)
+			d, err := Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			d.info.MatmulF16 = true
+			c.fail(t, d)
+			err = d.SetMatmul(MatmulF16)
+			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("SetMatmul(%q) = %v; want %v saying %q", MatmulF16, err, c.want, c.says)
+			}
+			if d.coopBuilt || d.Matmul() != MatmulF32 {
+				t.Errorf("SetMatmul(%q) built the cooperative kernels (%v) or chose %q", MatmulF16, d.coopBuilt, d.Matmul())
+			}
+		})
+	}
+}
+
 // TestHostResults checks the ops that return to the host (Argmax,
 // SumSquares) against the CPU backend, ties and non-finite values
 // included.
