@@ -94,6 +94,12 @@ const (
 	fenceTimeoutNs = uint64(600e9)
 )
 
+// hungMemory ends the error of a batch that gave no answer (Flush): Close
+// then frees nothing the GPU may still use, so the user learns that the
+// device's memory stays taken until the process ends (a workbench left
+// open holds it).
+const hungMemory = "the GPU may still be running it, so its memory is freed only when this process exits"
+
 // Device is a Vulkan device with its compute queue, pipelines and the
 // command buffer that ops are recorded into. Ops record commands and return;
 // the batch is submitted, with one fence, when the host needs a result
@@ -1105,7 +1111,7 @@ func (d *Device) Flush() error {
 	}
 	if r == vkTimeout {
 		d.hung = true
-		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s", fenceTimeoutNs/1e9)}
+		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", fenceTimeoutNs/1e9, hungMemory)}
 		return d.err
 	}
 	if r == vkSuccess && d.loseAfter > 0 && d.submits >= d.loseAfter {

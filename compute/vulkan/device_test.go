@@ -706,8 +706,8 @@ func TestCloseAfterHang(t *testing.T) {
 		t.Fatalf("batch 1: %v", err)
 	}
 	d.Scale(x, 2)
-	if err := d.Flush(); !errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), "no answer") {
-		t.Fatalf("batch 2: Flush = %v, want ErrDeviceLost: no answer", err)
+	if err := d.Flush(); !errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), "no answer") || !strings.Contains(err.Error(), hungMemory) {
+		t.Fatalf("batch 2: Flush = %v, want ErrDeviceLost: no answer, saying %q", err, hungMemory)
 	}
 	held, _ := d.MemoryUse()
 	submits := d.Submits()
