@@ -119,6 +119,13 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	if err := CheckRoom(l.runs, checked.Config()); err != nil {
 		return nil, err
 	}
+	// A load context ended during the checks above (a stop signal, the
+	// workbench's quit: Load) makes no folder: its load would stop at its
+	// first look, leaving a run folder stopped before its first step that
+	// nobody asked to keep.
+	if err := l.loadCtx().Err(); err != nil {
+		return nil, fmt.Errorf("stopped before its run folder was made, so none was: %w", err)
+	}
 	rec, checked, err := Create(l.runs, checked, sessions.ProcessWorkbench)
 	if err != nil {
 		return nil, err

@@ -143,3 +143,37 @@ func TestLauncherStopsALoadOnItsLoadContext(t *testing.T) {
 		}
 	}
 }
+
+// TestLauncherStoppedBeforeTheFolderMakesNone: a new run whose load
+// context (Launcher.Load) ended while the launcher checked its
+// configuration and room (a stop signal, the workbench's quit) is refused
+// with the context's error, no run folder made and none among Written:
+// Create made one, its load then stopped at its first look, and the
+// command's exit said a folder stopped before its first step that nobody
+// asked to keep.
+func TestLauncherStoppedBeforeTheFolderMakesNone(t *testing.T) {
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := t.TempDir()
+	l := NewLauncher(context.Background(), runs, models)
+	l.Device = "cpu"
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // as the checks ran
+	l.Load = ctx
+	cfg, err := l.NewConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := l.Start(cfg)
+	if s != nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped before its run folder was made") {
+		t.Errorf("Start: %v, %v; want no run and the load context's end, saying no folder was made", s, err)
+	}
+	if entries, err := os.ReadDir(runs); err != nil || len(entries) != 0 {
+		t.Errorf("runs folder holds %v (%v); want nothing made", entries, err)
+	}
+	if written := l.Written(); len(written) != 0 {
+		t.Errorf("written %q; want none", written)
+	}
+}
