@@ -282,7 +282,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// stdin is read through in; one JSON document given instead of JSON
 	// Lines is said once, before any model loads. The look ahead waits
 	// for stdin's first line apart from the signal, which ends the wait.
-	in := bufio.NewReaderSize(stdin, 1<<20)
+	in := bufio.NewReaderSize(stdin, stdinLook)
 	var rowsReward rowsRewardFrom // stdin's: where the reward scored with came from
 	if run == nil {
 		looked := make(chan error, 1)
@@ -299,8 +299,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// --samples-out's) are scored with it, the flags given over it:
 		// the first row's, which every row that records one must agree
 		// with (rowsRewardFrom.same), since one scorer scores them all.
-		n, raw := firstRewardConfig(in)
-		rowsReward = rowsRewardFrom{line: n}
+		n, raw, cut := firstRewardConfig(in)
+		rowsReward = rowsRewardFrom{line: n, cut: cut}
 		if raw != "" {
 			base, err := record.ParseRewardConfig([]byte(raw))
 			if err != nil {
@@ -1431,27 +1431,32 @@ func rewardOrigin(what string, base, rc record.RewardConfig, set map[string]bool
 	return what + "; the flags given win: " + strings.Join(over, ", ")
 }
 
+// stdinLook is how much of stdin rlt score reads ahead before any model
+// loads (stdinDocument, firstRewardConfig): the buffer of its reader.
+const stdinLook = 1 << 20
+
 // firstRewardConfig is the "reward_config" that stdin's first non-blank
 // line records, its JSON text ("" for none), and that line's number, as
 // the rows are counted. It reads nothing from in, only what
 // stdinDocument's look left buffered, which holds that line whole unless
-// it is longer than the look (1 MiB): such a line, and one that is no JSON
-// object, records none here (its row, read later, is then held to the
-// defaults, rowsRewardFrom.same).
-func firstRewardConfig(in *bufio.Reader) (int, string) {
+// it is longer than the look (stdinLook, cut): such a line, and one that
+// is no JSON object, records none here (its row, read later, is then held
+// to the defaults, rowsRewardFrom.same, which says which of the two).
+func firstRewardConfig(in *bufio.Reader) (line int, raw string, cut bool) {
 	buf, _ := in.Peek(in.Buffered())
+	full := len(buf) == in.Size() // no newline in it: the look stopped in the line
 	buf = record.TrimByteOrderMark(buf)
 	for n := 1; ; n++ {
 		l, rest, found := bytes.Cut(buf, []byte("\n"))
 		if len(bytes.TrimSpace(l)) > 0 {
 			var m map[string]json.RawMessage // as record.ParseRow reads it: keys as written
 			if json.Unmarshal(l, &m) != nil || m["reward_config"] == nil || string(m["reward_config"]) == "null" {
-				return n, ""
+				return n, "", !found && full
 			}
-			return n, string(m["reward_config"])
+			return n, string(m["reward_config"]), false
 		}
 		if !found {
-			return n, ""
+			return n, "", false
 		}
 		buf = rest
 	}
@@ -1478,10 +1483,13 @@ func recordedRewardProblems(line int, err error) error {
 
 // rowsRewardFrom is where the reward stdin's rows are scored with came
 // from: the reward_config that the first row, on line, records
-// (recorded), or none (the defaults), the flags given over it.
+// (recorded), or none (the defaults), the flags given over it. cut says
+// that line was longer than the look (stdinLook), so what it records was
+// not read before the scorer was built.
 type rowsRewardFrom struct {
 	line     int
 	recorded bool
+	cut      bool
 }
 
 // same refuses row, on stdin's line, where it records a reward_config
@@ -1507,12 +1515,18 @@ func (f rowsRewardFrom) same(row record.Row, line int, rc record.RewardConfig, s
 			differ = append(differ, "--"+s.flag)
 		}
 	}
-	whose := fmt.Sprintf("as line %d's reward_config records it", f.line)
-	if !f.recorded {
+	whose, apart := fmt.Sprintf("as line %d's reward_config records it", f.line), "score the rows of each reward_config apart, or "
+	switch {
+	case f.cut:
+		// Scoring the rows apart would cut the same line again: only the
+		// flags score them with what they record.
+		whose = fmt.Sprintf("line %d is longer than the %d MiB read before the models load, so no reward_config of it was read", f.line, stdinLook>>20)
+		apart = ""
+	case !f.recorded:
 		whose = fmt.Sprintf("line %d records no reward_config", f.line)
 	}
-	return fmt.Errorf("its reward_config (%s) is not the reward the rows are scored with (%s; %s): score the rows of each reward_config apart, or give %s to score every row with the value given",
-		got.Summary(), rc.Summary(), whose, andList(differ))
+	return fmt.Errorf("its reward_config (%s) is not the reward the rows are scored with (%s; %s): %sgive %s to score every row with the value given",
+		got.Summary(), rc.Summary(), whose, apart, andList(differ))
 }
 
 // andList is items said as a list: "a", "a and b", "a, b and c".

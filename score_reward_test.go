@@ -157,6 +157,23 @@ func TestScoreRowsWithTheirRewardConfig(t *testing.T) {
 	if code != 1 || len(got) != 3 || !strings.Contains(got[2]["error"].(string), "(c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 · τ 0.7 · logratio; line 1 records no reward_config)") {
 		t.Errorf("a reward_config after a first row without one: exit %d: %v", code, got)
 	}
+	// A first row longer than the look ahead (1 MiB, here by a field no
+	// reader reads) records a reward_config not read before the scorer is
+	// built: its rows are held to the defaults, and said to be for that
+	// reason, not as if the line recorded none; the flags still score
+	// them. Before, each said "line 1 records no reward_config".
+	long := row("347+285=?", "632", "7+5=12 w2 c1; 4+8+1=13", `"pad":"`+strings.Repeat("x", 1<<20)+`",`+k3) + row("12+9=?", "21", "2+9=11 w1 c1", k3)
+	code, got, errs = score(long)
+	wantCut := "its reward_config (c1 1 c2 0.01 c3 0.5 c4 0.03 · penalty -1 · τ 0.9 · k3) is not the reward the rows are scored with " +
+		"(c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 · τ 0.7 · logratio; line 1 is longer than the 1 MiB read before the models load, so no reward_config of it was read): " +
+		"give --c3, --temperature and --estimator to score every row with the value given"
+	if code != 1 || len(got) != 2 || got[0]["error"] != wantCut || got[1]["error"] != wantCut {
+		t.Errorf("a first row longer than the look ahead: exit %d: %v, want each line's error %q\n%s", code, got, wantCut, errs)
+	}
+	if code, got, errs = score(long, "--c3", "0.5", "--temperature", "0.9", "--estimator", "k3"); code != 0 || len(got) != 2 {
+		t.Errorf("a first row longer than the look ahead, the flags of its reward_config given: exit %d, %d lines: %s", code, len(got), errs)
+	}
+	sameScores(t, "a first row longer than the look ahead, the flags given", got, own, "line")
 
 	// A first row's reward_config that cannot be read, or scored with:
 	// nothing is scored.
