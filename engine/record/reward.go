@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -61,24 +62,33 @@ func (c RewardConfig) Summary() string {
 // rewardConfigExample is a reward_config as a message shows one.
 const rewardConfigExample = `{"temperature": 0.7, "kl_mean": 3}`
 
+// rewardConfigKeys are the keys of a reward_config, RewardConfig's JSON
+// names.
+var rewardConfigKeys = jsonerr.FieldNames(reflect.TypeFor[RewardConfig]())
+
 // ParseRewardConfig reads a "reward_config" object as rescores.jsonl and
 // rlt distill --samples-out record it (RewardConfig's JSON): a key it
 // lacks keeps its default, as a [reward] table's does. A key it does not
 // know is refused, naming the keys it knows: a misspelt one would
-// otherwise be scored at its default, and unknowingly. The values are not
-// validated (RewardConfig.Validate): a caller may put its own over them.
+// otherwise be scored at its default, and unknowingly. A key that
+// differs from one in case alone ("KL_MAX") is that key, as encoding/json
+// and a [reward] table (go-toml, sessions.DecodeStrict) take it. The
+// values are not validated (RewardConfig.Validate): a caller may put its
+// own over them.
 func ParseRewardConfig(raw []byte) (RewardConfig, error) {
 	c := DefaultRewardConfig()
 	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' {
 		return RewardConfig{}, fmt.Errorf("reward_config: not a JSON object (such as %s)", rewardConfigExample)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		if key, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			return RewardConfig{}, fmt.Errorf("reward_config: unknown key %s (known: %s)", key, strings.Join(jsonerr.FieldNames(reflect.TypeFor[RewardConfig]()), ", "))
-		}
+	if err := json.Unmarshal(raw, &c); err != nil {
 		return RewardConfig{}, fmt.Errorf("reward_config: %s", jsonerr.Say(err))
+	}
+	// The keys from the object itself: encoding/json's DisallowUnknownFields
+	// says an unknown one only in its error's text.
+	for _, m := range jsonerr.Members(raw) {
+		if !slices.ContainsFunc(rewardConfigKeys, func(k string) bool { return strings.EqualFold(k, m.Key) }) {
+			return RewardConfig{}, fmt.Errorf("reward_config: unknown key %q (known: %s)", m.Key, strings.Join(rewardConfigKeys, ", "))
+		}
 	}
 	return c, nil
 }

@@ -408,6 +408,10 @@ func TestParseRewardConfig(t *testing.T) {
 		{"not validated", `{"temperature": 0}`, unchecked, ""},
 		{"an unknown key", `{"kl_max": 0.03, "klmax": 0}`, RewardConfig{},
 			`reward_config: unknown key "klmax" (known: temperature, solution_mean, solution_min, kl_mean, kl_max, format_penalty, estimator)`},
+		// As encoding/json and a [reward] table take it: kl_max.
+		{"a key in another case", `{"KL_MAX": 0}`, half, ""},
+		{"an unknown key among others", `{"kl_max": 0, "estimator": "k3", "lambda": 3, "temperature": 1}`, RewardConfig{},
+			`reward_config: unknown key "lambda" (known: `},
 		{"a value of the wrong type", `{"kl_max": "0.03"}`, RewardConfig{}, `reward_config: field "kl_max" holds a JSON string where a number is wanted`},
 		{"not an object", `[1]`, RewardConfig{}, `reward_config: not a JSON object (such as {"temperature": 0.7, "kl_mean": 3})`},
 	} {
