@@ -1,0 +1,86 @@
+package vulkan
+
+// Shapes are the sizes that the device memory a run's ops take beside its
+// tensors grows with, each the largest over the run's models and ops.
+// ScratchBytes bounds that memory for them.
+type Shapes struct {
+	// Rows is the most positions one forward or backward holds at once
+	// (sequences × tokens of a micro-batch).
+	Rows int
+	// T is the longest sequence attention sees, its past included.
+	T                       int
+	Heads, KVHeads, HeadDim int
+	// Width is the widest row a layer makes or reads: the model's width,
+	// its MLP's, its query and key/value projections'.
+	Width, Vocab int
+	// Params and Tensors are the weights whose sums of squares are taken
+	// at once (gradient clipping) and how many tensors hold them.
+	Params, Tensors int
+	// Draws is the most rows drawn from at once (sampled sequences), and
+	// Candidates a shortlist's room per row (engine/sample's
+	// ShortlistCapacity).
+	Draws, Candidates int
+}
+
+// ScratchBytes bounds the device memory that ops of shapes s take on a
+// device in beside their operands and the fused head's logits
+// (HeadBytes): the Device's scratch slots (each grows to the largest any
+// op asks of it and is kept) and the fused head's other chunks (its rows
+// of h and dh, per-row values). It is an upper bound, not the exact
+// figure: each slot's term is derived from the sizes and caps its op
+// uses (decodeScratchBytes, attnBackScratchBytes, colSumSlice,
+// gpuSplitTarget, the tile sizes, headFloatsOn), taking the worst path an
+// op may choose. TestScratchWithinBound runs the ops and fails when any
+// holds more than this says.
+func ScratchBytes(in Info, s Shapes) int64 {
+	f := func(n int) int64 { return int64(n) * 4 } // float32s to bytes
+	rep := max(1, s.Heads/max(1, s.KVHeads))
+	pairs := max(1, s.Rows/max(1, s.T)) * s.Heads // B·H of one attention call
+	wide := max(s.Rows, s.Width, s.Vocab)
+	var slot [numScratch]int64
+	// Argmax's ids (4 bytes a row), DrawTokens' ids and log-probs (8),
+	// Shortlist's rows of candidates.
+	slot[scratchIDs] = max(int64(s.Draws)*8, f(s.Draws*(shortlistHead+2*s.Candidates)))
+	// Attention's scores: a dispatch's rows of keys within
+	// decodeScratchBytes, at least one row; SumSquaresEach's partials, a
+	// float a 4·groupSize elements of each tensor at an aligned offset.
+	align := int64(max(in.MinStorageAlignment, 4))
+	sums := f(s.Params/(4*groupSize)+s.Tensors) + int64(s.Tensors)*align
+	slot[scratchPartial] = max(int64(decodeScratchBytes), f(s.T), sums)
+	slot[scratchFlag] = 4
+	// AttentionBackward: on the row kernels two [np, T, T] buffers, np
+	// whole kv groups within attnBackScratchBytes (at least one group);
+	// on the tiled ones D [pairs, T] and the per-head dk, dv [np, 2, T, hd].
+	row := int64(rep) * f(s.T*s.T)
+	slot[scratchProbs] = max(int64(attnBackScratchBytes), row, f(pairs*s.T))
+	slot[scratchGrads] = max(int64(attnBackScratchBytes), row, int64(rep)*f(2*s.T*s.HeadDim))
+	// colSum: a row of partials per slice of at least colSumSlice rows.
+	slot[scratchColSum] = f(ceilDiv(s.Rows, colSumSlice) * s.Width)
+	// Split-K: splits·M·N floats with splits·tiles < 2·gpuSplitTarget (K
+	// splits only while the tiles alone fall short of it), a tile at most
+	// gemmBigTile square, or 2× that on a device with 32-wide cooperative
+	// matrices.
+	tile := gemmBigTile * max(16, int(in.CoopSize)) / 16
+	if in.Type != "cpu" {
+		slot[scratchSplitK] = f(2 * gpuSplitTarget * tile * tile)
+	}
+	// gemmcm's line maxima of A and B: M + N floats.
+	slot[scratchScales] = f(2 * wide)
+	// The unfused decode path's normed input, its rstd, gate and up.
+	slot[scratchNormed] = f(s.Rows * s.Width)
+	slot[scratchRstd] = f(s.Rows)
+	slot[scratchGate] = f(s.Rows * s.Width)
+	slot[scratchUp] = f(s.Rows * s.Width)
+	var n int64
+	for _, b := range slot {
+		n += b
+	}
+	// The fused head's chunks beside its logits (Backend.scratchOf): h of
+	// a forward chunk, dh of a backward one, hp and hq of a KL one (half
+	// the budget's rows), and five floats a row (lp, lse, ent, g, kl).
+	budget := headFloatsOn(in)
+	fwd, back := max(1, budget/max(1, s.Vocab)), max(1, budget/2/max(1, s.Vocab))
+	fwd, back = min(fwd, max(1, s.Rows)), min(back, max(1, s.Rows))
+	n += f(fwd*s.Width + 3*back*s.Width + 5*fwd)
+	return n
+}
