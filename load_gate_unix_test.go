@@ -76,35 +76,63 @@ func serveLoadGate(model string, onLoad func()) error {
 	if err != nil {
 		return err
 	}
+	// The reader is this process: its descriptor is there beside the
+	// writer's, then neither is.
+	readers := fifoReaders{
+		opened: func() bool { return descriptors(fifo) >= 2 },
+		closed: func() bool { return descriptors(fifo) == 0 },
+	}
 	go func() {
 		fired := false
-		for {
-			w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // once a reader opens it
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "load gate: %v\n", err)
-				os.Exit(3)
-			}
-			// The reader's open returns as this one does, or just after:
-			// its descriptor, beside this one, is waited for, so that its
-			// close, after the end of the bytes, is not missed.
-			for descriptors(fifo) < 2 {
-				time.Sleep(time.Millisecond)
-			}
+		err := serveFIFO(fifo, config, readers, func() bool {
 			if !fired && loadWaits() {
 				fired = true
 				onLoad()
 			}
-			w.Write(config)
-			w.Close()
-			// The reader reads to the end, then closes the FIFO: until it
-			// has, the next open would find it, not the next reader, and
-			// give it the bytes again.
-			for descriptors(fifo) > 0 {
-				time.Sleep(time.Millisecond)
-			}
-		}
+			return true
+		})
+		fmt.Fprintf(os.Stderr, "load gate: %v\n", err)
+		os.Exit(3)
 	}()
 	return nil
+}
+
+// fifoReaders tells serveFIFO where the reader of its FIFO is: opened once
+// the reader's descriptor is seen open, closed once it is seen closed.
+type fifoReaders struct {
+	opened, closed func() bool
+}
+
+// serveFIFO gives data to each reader of fifo, one after another, until
+// an open of it fails (its error) or before, called once a reader has it
+// open and before its bytes are written, says to stop (false: the reader
+// is given nothing, the FIFO closed once before has returned; nil).
+// Linux: a reader's descriptor is seen in /proc.
+func serveFIFO(fifo string, data []byte, readers fifoReaders, before func() bool) error {
+	for {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // once a reader opens it
+		if err != nil {
+			return err
+		}
+		// The reader's open returns as this one does, or just after: its
+		// descriptor is waited for, so that its close, after the end of
+		// the bytes, is not missed.
+		for !readers.opened() {
+			time.Sleep(time.Millisecond)
+		}
+		if !before() {
+			w.Close()
+			return nil
+		}
+		w.Write(data)
+		w.Close()
+		// The reader reads to the end, then closes the FIFO: until it
+		// has, the next open would find it, not the next reader, and
+		// give it the bytes again.
+		for !readers.closed() {
+			time.Sleep(time.Millisecond)
+		}
+	}
 }
 
 // descriptors counts this process's open descriptors of path (Linux).

@@ -193,6 +193,7 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The reader is rlt run's process.
 	held := func() bool {
 		for _, pid := range h.running() {
 			if holds(pid, fifo) {
@@ -206,31 +207,14 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 	// run.New's), held open until the test ends: the load waits on a
 	// read its context cannot end.
 	loading, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		for {
-			w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // once a reader opens it
-			if err != nil {
-				return
-			}
-			// The reader's descriptor is waited for, so that its close,
-			// after the bytes, is not missed: the next open would find
-			// it, not the next reader, and give it the bytes again.
-			for !held() {
-				time.Sleep(time.Millisecond)
-			}
-			if entries, _ := os.ReadDir(h.runs); len(entries) > 0 {
-				close(loading)
-				<-done
-				w.Close()
-				return
-			}
-			w.Write(config)
-			w.Close()
-			for held() {
-				time.Sleep(time.Millisecond)
-			}
+	go serveFIFO(fifo, config, fifoReaders{opened: held, closed: func() bool { return !held() }}, func() bool {
+		if entries, _ := os.ReadDir(h.runs); len(entries) > 0 {
+			close(loading)
+			<-done
+			return false
 		}
-	}()
+		return true
+	})
 	t.Cleanup(func() {
 		close(done)
 		// A writer waiting for a reader is let through, to find done.
