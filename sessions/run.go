@@ -409,7 +409,16 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	lock, err := lockRun(dir, "", opts.Process)
-	if err != nil { // another process's lock: the folder is not ours to remove
+	if err != nil {
+		// A folder made here and refused its lock for want of locks
+		// (LockUnknownError; lockRun removes the run.lock it made) or of
+		// room or rights to make run.lock holds nothing: it is removed,
+		// not left empty under runs/. One holding another process's lock
+		// (LockedError) is not ours: os.Remove leaves a folder that is
+		// not empty.
+		if made {
+			os.Remove(dir)
+		}
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)

@@ -895,28 +895,43 @@ func TestRunWithoutItsConfig(t *testing.T) {
 	}
 }
 
-// A run folder that cannot be made whole (its config.toml not written: a
-// full disk) is removed again, not left to be listed as a broken run
-// dated year 1; a folder that was there before is left (it may be the
-// user's).
+// TestCreateThatFailsLeavesNoFolder: a run folder that cannot be made
+// whole is removed again: not left to be listed as a broken run dated
+// year 1 (its config.toml not written: a full disk), nor empty under
+// runs/ (its lock not granted: a filesystem that does not lock files,
+// ENOLCK). A folder that was there before is left (it may be the user's).
 func TestCreateThatFailsLeavesNoFolder(t *testing.T) {
-	full := &os.PathError{Op: "write", Path: "config.toml", Err: syscall.ENOSPC}
-	defer func(w func(string, []byte, os.FileMode) error) { writeRunConfig = w }(writeRunConfig)
-	writeRunConfig = func(string, []byte, os.FileMode) error { return full }
-	dir := filepath.Join(t.TempDir(), "run")
-	if _, err := Create(dir, testCfg()); !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("Create on a full disk: %v, want ENOSPC", err)
-	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the half-made run folder is still there (stat: %v)", err)
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Create(dir, testCfg()); err == nil {
-		t.Fatal("Create on a full disk succeeded")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Errorf("a folder that was there before was removed: %v", err)
+	for _, c := range []struct {
+		name string
+		fail func(t *testing.T) // has Create fail, until the test ends
+		want error              // why it fails
+	}{
+		{"config.toml not written", func(t *testing.T) {
+			full := &os.PathError{Op: "write", Path: "config.toml", Err: syscall.ENOSPC}
+			w := writeRunConfig
+			t.Cleanup(func() { writeRunConfig = w })
+			writeRunConfig = func(string, []byte, os.FileMode) error { return full }
+		}, syscall.ENOSPC},
+		{"run.lock not locked", func(t *testing.T) { noLocks(t) }, syscall.ENOLCK},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.fail(t)
+			dir := filepath.Join(t.TempDir(), "run")
+			if _, err := Create(dir, testCfg()); !errors.Is(err, c.want) {
+				t.Fatalf("Create: %v, want %v", err, c.want)
+			}
+			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the half-made run folder is still there (stat: %v)", err)
+			}
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Create(dir, testCfg()); !errors.Is(err, c.want) {
+				t.Fatalf("Create in a folder that was there: %v, want %v", err, c.want)
+			}
+			if _, err := os.Stat(dir); err != nil {
+				t.Errorf("a folder that was there before was removed: %v", err)
+			}
+		})
 	}
 }
