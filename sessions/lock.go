@@ -255,10 +255,14 @@ func openLock(path string) (f *os.File, made bool, err error) {
 // open that could not take the lock, a look at the run, must not say of
 // one whose run.lock was missing. One that another process made its own
 // since (it locked it and rewrote it: named no more) is left. Not locked,
-// the file may be opened by another between the check and the removal:
-// that opener's lock is then on a file no longer named run.lock, as where
-// it is replaced (replaceLock), and its record, written by a rename, makes
-// the name again.
+// the file may be taken by another opener between the check and the
+// removal, where locks are granted to it and refused here (NFS whose lock
+// manager answers one and not the other): its lock is then on a file no
+// longer named run.lock until its record, written by a rename
+// (replaceLock), makes the name again, and a third opener in that gap
+// locks a file of its own; a record renamed in before the removal is
+// removed. The gap is a stat and an unlink wide; closing it would take a
+// run.lock made under another name, locked, then linked into place.
 func unmake(f *os.File, made bool) error {
 	path := f.Name()
 	mine := made && named(f, path)

@@ -63,7 +63,9 @@ func LockLinkedToItself(t testing.TB, dir string) string {
 // PID_MAX_LIMIT, which pid_max cannot be raised above (4194301, which
 // tests named as dead, is below it and may be a live process's where
 // pid_max is that high: systemd sets it so), and past macOS's and the
-// BSDs' 99999; odd, where Windows' pids are multiples of 4.
+// BSDs' 99999; odd, where Windows' pids are multiples of 4 (OpenProcess
+// may read an odd one as the multiple of 4 below it: the check finds that
+// process, if any, alive, and DeadPIDs goes on).
 const deadFrom = 1<<22 + 1
 
 // DeadPIDs returns n pids, each of which no process has on this machine
