@@ -1282,7 +1282,7 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch, microBatch
 			return fmt.Errorf("rlt score: %w", err)
 		}
 	}
-	m.DeviceHead = where.HeadBytes
+	m.DeviceHead, m.DeviceScratch = where.HeadBytes, where.Scratch
 	if err := memory.CheckBuffer("scoring", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}

@@ -1,5 +1,7 @@
 package vulkan
 
+import "os"
+
 // Shapes are the sizes that the device memory a run's ops take beside its
 // tensors grows with, each the largest over the run's models and ops.
 // ScratchBytes bounds that memory for them.
@@ -58,19 +60,22 @@ func ScratchBytes(in Info, s Shapes) int64 {
 	slot[scratchColSum] = f(ceilDiv(s.Rows, colSumSlice) * s.Width)
 	// Split-K: splits·M·N floats with splits·tiles < 2·gpuSplitTarget (K
 	// splits only while the tiles alone fall short of it), a tile at most
-	// gemmBigTile square, or 2× that on a device with 32-wide cooperative
-	// matrices.
+	// gemmBigTile square; and splits ≤ K/gpuSplitMinK with M, N, K each at
+	// most wide. A CPU device splits only where RLT_VULKAN_SPLIT says gpu
+	// (Open's setting).
 	tile := gemmBigTile * max(16, int(in.CoopSize)) / 16
-	if in.Type != "cpu" {
-		slot[scratchSplitK] = f(2 * gpuSplitTarget * tile * tile)
+	if in.Type != "cpu" || os.Getenv("RLT_VULKAN_SPLIT") == "gpu" {
+		slot[scratchSplitK] = min(f(2*gpuSplitTarget*tile*tile), int64(wide/gpuSplitMinK)*f(wide)*int64(wide))
 	}
 	// gemmcm's line maxima of A and B: M + N floats.
 	slot[scratchScales] = f(2 * wide)
-	// The unfused decode path's normed input, its rstd, gate and up.
-	slot[scratchNormed] = f(s.Rows * s.Width)
-	slot[scratchRstd] = f(s.Rows)
-	slot[scratchGate] = f(s.Rows * s.Width)
-	slot[scratchUp] = f(s.Rows * s.Width)
+	// The unfused decode path's normed input, its rstd, gate and up: the
+	// fused decode ops (Linear3, GatedLinear) take at most gemvRows rows.
+	dec := min(s.Rows, gemvRows)
+	slot[scratchNormed] = f(dec * s.Width)
+	slot[scratchRstd] = f(dec)
+	slot[scratchGate] = f(dec * s.Width)
+	slot[scratchUp] = f(dec * s.Width)
 	var n int64
 	for _, b := range slot {
 		n += b

@@ -34,9 +34,10 @@ func TestScratchWithinBound(t *testing.T) {
 	// bound, not the caps' megabytes, and the column sums split in slices.
 	defer func(dec, back, slice int) { decodeScratchBytes, attnBackScratchBytes, colSumSlice = dec, back, slice }(decodeScratchBytes, attnBackScratchBytes, colSumSlice)
 	decodeScratchBytes, attnBackScratchBytes, colSumSlice = 4096, 4096, 32
+	t.Setenv("RLT_VULKAN_SPLIT", "gpu") // products split along K, as on a GPU
 	cases := []struct {
-		name     string
-		rows     bool // attention on the row kernels
+		name                          string
+		rows                          bool // attention on the row kernels
 		b, t, h, kv, hd, width, vocab int
 	}{
 		{"row attention", true, 2, 96, 4, 2, 16, 300, 1000},

@@ -244,6 +244,18 @@ type Memory struct {
 	Bytes     uint64 // the GPU's memory (its largest device-local heap)
 	HeadBytes int64  // the fused LM head's logits buffer there (vulkan.HeadBytes)
 	MaxBuffer uint64 // the most bytes one tensor may hold there (one allocation; kernels bind it in windows)
+	info      vulkan.Info
+}
+
+// Scratch bounds the memory the GPU's ops take beside the tensors and the
+// head's logits for a run of shapes s (vulkan.ScratchBytes): attention's
+// buffers, split products' partials, the head's rows. 0 on the CPU, whose
+// scratch the host estimate's activations cover.
+func (m Memory) Scratch(s vulkan.Shapes) int64 {
+	if m.GPU == "" {
+		return 0
+	}
+	return vulkan.ScratchBytes(m.info, s)
 }
 
 // MemoryOf says where Open(name) would compute, probing as Open chooses
@@ -282,7 +294,7 @@ func MemoryOf(name string) (Memory, error) {
 }
 
 func memoryOn(in vulkan.Info) Memory {
-	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in), MaxBuffer: in.MaxAllocation}
+	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in), MaxBuffer: in.MaxAllocation, info: in}
 }
 
 // noGPU is --device gpu's (or gpu:N's) failure to find a usable GPU,

@@ -260,6 +260,15 @@ func TestMemoryOf(t *testing.T) {
 	if err != nil || m.GPU != in.Name || m.Bytes != in.DeviceLocalBytes || m.HeadBytes != vulkan.HeadBytes(in) {
 		t.Fatalf("MemoryOf(gpu) = %+v, %v; want %q with %d bytes", m, err, in.Name, in.DeviceLocalBytes)
 	}
+	// The scratch bound is the GPU's (its slots' caps alone are megabytes);
+	// the CPU's is none: its activations count it.
+	s := vulkan.Shapes{Rows: 64, T: 64, Heads: 2, KVHeads: 1, HeadDim: 8, Width: 16, Vocab: 100}
+	if got := m.Scratch(s); got < 1<<20 {
+		t.Errorf("MemoryOf(gpu).Scratch(%+v) = %d bytes, want the device's scratch bound", s, got)
+	}
+	if got := (Memory{}).Scratch(s); got != 0 {
+		t.Errorf("the CPU's Scratch(%+v) = %d bytes, want 0", s, got)
+	}
 	m, err = MemoryOf(Auto)
 	if err != nil || (m.GPU != "") != (in.Type == "discrete") {
 		t.Fatalf("MemoryOf(auto) = %+v, %v with a %s device", m, err, in.Type)

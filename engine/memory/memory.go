@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/sample"
@@ -156,6 +157,11 @@ type GRPO struct {
 	// (device.Memory.HeadBytes): bigger chunks of logits than the CPU's
 	// tiles, which keep the GPU busy. 0 on the CPU.
 	DeviceHead int64
+	// DeviceScratch is, on a GPU, the bound of what its ops hold beside
+	// the tensors and the head's logits for a run's shapes
+	// (device.Memory.Scratch: attention's buffers, split products'
+	// partials, the head's rows); nil or 0 on the CPU.
+	DeviceScratch func(vulkan.Shapes) int64
 }
 
 // Estimate is what one GRPO step needs at its peak.
@@ -182,11 +188,43 @@ func (g GRPO) Estimate() Estimate {
 	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
 		int64(float64(Backward(g.Teacher, 1, policy, ck)+Forward(g.Teacher, 1, policy, policy))*slack))
+	e.add("rotary tables (teacher, reference, student)", 2*g.Teacher.RoPEBytes()+g.Student.RoPEBytes())
 	if g.DeviceHead > 0 {
 		e.add("the fused head's logits on the GPU", g.DeviceHead)
 	}
+	if g.DeviceScratch != nil {
+		// Sampling prefills in stretches (Sampling's); the scoring and
+		// policy forwards hold score and policy positions; the gradient's
+		// norm walks the teacher's parameters; seqs rows are drawn at once.
+		prefill := min(seqs*PromptTokens, max(seqs, sample.PrefillTokens))
+		s := shapesOf(max(prefill, score, policy), t, g.Teacher, g.Student)
+		s.Params, s.Tensors = g.Teacher.NumParams(), g.Teacher.NumTensors()
+		s.Draws, s.Candidates = seqs, sample.ShortlistCapacity
+		if b := g.DeviceScratch(s); b > 0 {
+			e.add(scratchPart, b)
+		}
+	}
 	e.add("runtime", Runtime)
 	return e
+}
+
+// scratchPart names the GPU's scratch bound in an estimate.
+const scratchPart = "the GPU's scratch beside the tensors (attention, split products, the head's rows; a bound)"
+
+// shapesOf are the shapes of forwards of rows positions in sequences of t
+// tokens through models cs, for the GPU's scratch bound: the largest of
+// each, and the fewest key/value heads (the most query heads to a group).
+func shapesOf(rows, t int, cs ...model.Config) vulkan.Shapes {
+	s := vulkan.Shapes{Rows: rows, T: t}
+	for _, c := range cs {
+		hd := c.HeadDim()
+		s.Heads, s.HeadDim, s.Vocab = max(s.Heads, c.Heads), max(s.HeadDim, hd), max(s.Vocab, c.Vocab)
+		if s.KVHeads == 0 || c.KVHeads < s.KVHeads {
+			s.KVHeads = c.KVHeads
+		}
+		s.Width = max(s.Width, c.Hidden, c.Intermediate, (c.Heads+2*c.KVHeads)*hd)
+	}
+	return s
 }
 
 // Largest names the run's largest weight tensor as it is held, and its
@@ -240,6 +278,9 @@ type Score struct {
 	// DeviceHead is, on a GPU, the fused head's logits buffer there (as
 	// GRPO.DeviceHead); 0 on the CPU.
 	DeviceHead int64
+	// DeviceScratch is, on a GPU, its ops' scratch bound (as
+	// GRPO.DeviceScratch); nil or 0 on the CPU.
+	DeviceScratch func(vulkan.Shapes) int64
 }
 
 // Estimate is what scoring one batch needs at its peak.
@@ -265,8 +306,27 @@ func (s Score) Estimate() Estimate {
 	if fwd > 0 {
 		e.add(fmt.Sprintf("forward of %d items × %d tokens, %d positions at a time", s.Batch, s.Tokens, n), int64(float64(fwd)*slack))
 	}
+	var held []model.Config
+	if !s.TeacherServed {
+		held = append(held, s.Teacher)
+	}
+	if !s.StudentServed {
+		held = append(held, s.Student)
+	}
+	var rope int64
+	for _, c := range held {
+		rope += c.RoPEBytes()
+	}
+	if rope > 0 {
+		e.add("rotary tables", rope)
+	}
 	if s.DeviceHead > 0 {
 		e.add("the fused head's logits on the GPU", s.DeviceHead)
+	}
+	if s.DeviceScratch != nil && len(held) > 0 {
+		if b := s.DeviceScratch(shapesOf(n, s.Tokens, held...)); b > 0 {
+			e.add(scratchPart, b)
+		}
 	}
 	e.add("runtime", Runtime)
 	return e

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/size"
 )
 
@@ -233,5 +235,69 @@ func TestEstimateFollowsMicroBatchTokens(t *testing.T) {
 	s.MicroBatchTokens = 512
 	if few := s.Estimate().Total(); few*10 > all {
 		t.Errorf("scoring 4096 items at 512 positions a forward: %s, want under a tenth of %s", size.Bytes(few), size.Bytes(all))
+	}
+}
+
+// On a GPU the estimate adds the bound of what its ops hold beside the
+// tensors (vulkan.ScratchBytes, asked with the run's shapes: its widest
+// forward, its sequences, its models' heads), and everywhere the models'
+// rotary tables: a GRPO run of 0.5B models on an 80 GB GPU was estimated
+// without the hundreds of MiB of attention buffers and split products.
+func TestGPUEstimateCountsScratch(t *testing.T) {
+	in := vulkan.Info{Name: "an 80 GB GPU", Type: "discrete", DeviceLocalBytes: 80 << 30,
+		MaxStorageBufferRange: 4 << 30, MinStorageAlignment: 64}
+	part := func(e Estimate, prefix string) (int64, bool) {
+		for _, p := range e.Parts {
+			if strings.HasPrefix(p.What, prefix) {
+				return p.Bytes, true
+			}
+		}
+		return 0, false
+	}
+	student := qwen05B
+	student.KVHeads, student.Heads = 7, 14 // fewer heads to a group than the teacher's
+	g := GRPO{Teacher: qwen05B, Student: student, StudentHeld: compute.BF16, RefHeld: compute.BF16,
+		Questions: 2, Samples: 4, MaxNewTokens: 1024, MicroBatch: 2}
+	host := g.Estimate()
+	var asked vulkan.Shapes
+	g.DeviceScratch = func(s vulkan.Shapes) int64 { asked = s; return vulkan.ScratchBytes(in, s) }
+	gpu := g.Estimate()
+	got, ok := part(gpu, "the GPU's scratch")
+	if !ok || got != vulkan.ScratchBytes(in, asked) || got < 256<<20 || gpu.Total()-host.Total() != got {
+		t.Fatalf("GPU estimate %v: scratch %d (%v), want vulkan.ScratchBytes of %+v, the difference from the host's %v", gpu, got, ok, asked, host)
+	}
+	t.Logf("the GPU's scratch bound: %s of %s (%+v)", size.Bytes(got), size.Bytes(gpu.Total()), asked)
+	tok := PromptTokens + g.MaxNewTokens
+	// Scoring's forward is the widest: every sequence at once.
+	want := vulkan.Shapes{Rows: g.Questions * g.Samples * tok, T: tok, Heads: 14, KVHeads: 2, HeadDim: 64,
+		Width: qwen05B.Intermediate, Vocab: qwen05B.Vocab, Params: qwen05B.NumParams(), Tensors: qwen05B.NumTensors(),
+		Draws: g.Questions * g.Samples, Candidates: sample.ShortlistCapacity}
+	if asked != want {
+		t.Errorf("scratch asked for %+v, want %+v", asked, want)
+	}
+	if _, ok := part(host, "the GPU's scratch"); ok {
+		t.Errorf("the host's estimate counts the GPU's scratch: %v", host)
+	}
+	g.DeviceScratch = func(vulkan.Shapes) int64 { return 0 } // device.Memory's on the CPU
+	if _, ok := part(g.Estimate(), "the GPU's scratch"); ok {
+		t.Errorf("a scratch of 0 is a part: %v", g.Estimate())
+	}
+	if rope, _ := part(host, "rotary tables"); rope != 2*qwen05B.RoPEBytes()+student.RoPEBytes() || rope != 3*32768*64*4 {
+		t.Errorf("rotary tables %d bytes in %v, want the three models' %d", rope, host, 3*qwen05B.RoPEBytes())
+	}
+
+	for _, c := range []struct {
+		name             string
+		teacher, student bool
+		scratch          bool
+	}{{"both local", false, false, true}, {"teacher served", true, false, true}, {"both served", true, true, false}} {
+		s := Score{Teacher: qwen05B, Student: qwen05B, TeacherHeld: compute.BF16, StudentHeld: compute.BF16, Batch: 8, Tokens: 450,
+			TeacherServed: c.teacher, StudentServed: c.student}
+		asked = vulkan.Shapes{}
+		s.DeviceScratch = func(sh vulkan.Shapes) int64 { asked = sh; return vulkan.ScratchBytes(in, sh) }
+		got, ok := part(s.Estimate(), "the GPU's scratch")
+		if ok != c.scratch || (ok && (got != vulkan.ScratchBytes(in, asked) || asked.Rows != 8*450 || asked.T != 450)) {
+			t.Errorf("%s: scratch %d (%v) for %+v in %v, want it %v", c.name, got, ok, asked, s.Estimate(), c.scratch)
+		}
 	}
 }

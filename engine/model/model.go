@@ -512,6 +512,20 @@ func (c Config) LargestParam() (name string, elems int) {
 	return name, elems
 }
 
+// NumTensors counts the tensors that hold this shape's parameters (tied
+// embeddings once): what a pass over each (the gradient's norm) walks.
+func (c Config) NumTensors() int {
+	ps, _ := c.params()
+	return len(ps)
+}
+
+// RoPEBytes is the memory of the rotary tables New makes for this shape
+// (Backend.NewRoPETable(MaxPos, HeadDim(), …)): cos and sin, each
+// [MaxPos, HeadDim/2] in float32, beside the parameters.
+func (c Config) RoPEBytes() int64 {
+	return 2 * 4 * int64(c.MaxPos) * int64(c.HeadDim()/2)
+}
+
 // NumParams counts the parameters of this shape (tied embeddings once).
 func (c Config) NumParams() int {
 	ps, err := c.params()

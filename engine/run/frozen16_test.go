@@ -151,7 +151,7 @@ func TestCheckMemoryOnTheDevice(t *testing.T) {
 	c.Device = "gpu"
 	err = CheckMemory(c)
 	for _, want := range []string{"this run on " + where.GPU, "RLT_MEMORY_LIMIT, on " + where.GPU,
-		"the fused head's logits on the GPU " + size.Bytes(where.HeadBytes), "--device cpu"} {
+		"the fused head's logits on the GPU " + size.Bytes(where.HeadBytes), "the GPU's scratch beside the tensors", "--device cpu"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("on %s under 1 MiB: %v; want it to say %q", where.GPU, err, want)
 		}

@@ -348,7 +348,7 @@ func CheckMemory(cfg runconfig.Config) error {
 	if err != nil {
 		return err
 	}
-	m.DeviceHead = where.HeadBytes
+	m.DeviceHead, m.DeviceScratch = where.HeadBytes, where.Scratch
 	if err := memory.CheckBuffer("this run", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}

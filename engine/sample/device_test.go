@@ -146,14 +146,14 @@ func TestShortlists(t *testing.T) {
 	be := vulkantest.Backend(t)
 	truncations := []Options{{TopK: 1}, {TopK: 7}, {TopK: 200}, {TopP: 0.5}, {TopP: 0.9}, {TopP: 0.999},
 		{MinP: 0.05}, {MinP: 0.5}, {TopK: 50, TopP: 0.8}, {TopP: 0.95, MinP: 0.01}, {TopK: 20, MinP: 0.2}}
-	compareShortlists(t, be, rowCases(1003), 1003, 24, truncations, []int{shortlistCapacity, 8})
+	compareShortlists(t, be, rowCases(1003), 1003, 24, truncations, []int{ShortlistCapacity, 8})
 	// At Qwen's vocabulary, masked to its tokenizer's ids as a run masks it:
 	// each invocation of the kernel walks ~600 ids of a row.
 	const qwenV = 151936
 	gen := rand.New(rand.NewPCG(8, 9))
 	qwen := []rowCase{{name: "Qwen's vocabulary", temp: 0.7, allowed: 151665, finite: true,
 		logit: func(int) float32 { return float32(gen.NormFloat64() * 3) }}}
-	compareShortlists(t, be, qwen, qwenV, 4, []Options{{TopP: 0.95}, {TopK: 50}, {TopP: 0.9, MinP: 0.05}}, []int{shortlistCapacity})
+	compareShortlists(t, be, qwen, qwenV, 4, []Options{{TopP: 0.95}, {TopK: 50}, {TopP: 0.9, MinP: 0.05}}, []int{ShortlistCapacity})
 }
 
 // compareShortlists runs TestShortlists' comparison for each case's rows
@@ -222,7 +222,7 @@ func compareShortlists(t *testing.T, be *vulkan.Backend, cases []rowCase, V, row
 					if near > 1 {
 						t.Fatalf("%d of %d draws differ from the host's: more than top-p's rounding explains", near, rows)
 					}
-					if capacity == shortlistCapacity && whole > 1 {
+					if capacity == ShortlistCapacity && whole > 1 {
 						t.Fatalf("%d of %d rows sent to the whole row with room for every id: more than rounding at a class boundary explains", whole, rows)
 					}
 				})
@@ -413,7 +413,7 @@ func BenchmarkShortlistDraws(b *testing.B) {
 	be.Write(x, lg)
 	var list compute.Shortlist
 	if err := be.Shortlist(&list, x, compute.ShortlistOptions{InvTemp: p.invT, Allowed: p.allowed,
-		TopP: float32(p.topP), Capacity: shortlistCapacity}); err != nil {
+		TopP: float32(p.topP), Capacity: ShortlistCapacity}); err != nil {
 		b.Fatal(err)
 	}
 	var rng rand.PCG
@@ -437,7 +437,7 @@ func BenchmarkShortlistDraws(b *testing.B) {
 				}
 			}
 		}
-		b.ReportMetric(float64(B*(8+2*shortlistCapacity)*4), "bytes/step")
+		b.ReportMetric(float64(B*(8+2*ShortlistCapacity)*4), "bytes/step")
 		b.ReportMetric(float64(candidates)/B, "candidates/row")
 		b.ReportMetric(float64(overflow), "whole-rows/step")
 	})

@@ -171,13 +171,13 @@ type Generator struct {
 	lister   compute.Shortlister
 	listOpts compute.ShortlistOptions
 	list     compute.Shortlist
-	// listCapacity, when positive, replaces shortlistCapacity (tests).
+	// listCapacity, when positive, replaces ShortlistCapacity (tests).
 	listCapacity int
 }
 
-// shortlistCapacity is how many candidates a row's shortlist may bring to
+// ShortlistCapacity is how many candidates a row's shortlist may bring to
 // the host (8 bytes each); a row with more is read whole.
-const shortlistCapacity = 4096
+const ShortlistCapacity = 4096
 
 // picks is one decode step's token draws: the slots' rows of logits split
 // into contiguous chunks, one picker each, run on the parallel pool. At
@@ -595,7 +595,7 @@ func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 		g.drawer, g.drawOpts = d, compute.DrawOptions{InvTemp: pk.invT, Allowed: pk.allowed, Greedy: pk.greedy}
 	} else if l, ok := m.Backend().(compute.Shortlister); ok && !pk.untruncated() {
 		g.lister, g.listOpts = l, compute.ShortlistOptions{InvTemp: pk.invT, Allowed: pk.allowed,
-			TopK: pk.topK, TopP: float32(pk.topP), MinP: float32(pk.minP), Capacity: shortlistCapacity}
+			TopK: pk.topK, TopP: float32(pk.topP), MinP: float32(pk.minP), Capacity: ShortlistCapacity}
 		if g.listCapacity > 0 {
 			g.listOpts.Capacity = g.listCapacity
 		}
