@@ -115,14 +115,26 @@ func TestAppendRaw(t *testing.T) {
 
 // failingFile lets the first budget bytes through to the real file, then
 // fails like a full disk: the write that crosses the budget is partial.
+// mu guards budget: a run's writer goroutine writes through it while the
+// test frees space (free).
 type failingFile struct {
 	*os.File
+	mu            sync.Mutex
 	budget        int
 	failTruncate  bool
 	truncateCalls int
 }
 
+// free gives the file room again, as a disk whose space was freed.
+func (f *failingFile) free() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.budget = 1 << 20
+}
+
 func (f *failingFile) WriteAt(p []byte, off int64) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if len(p) <= f.budget {
 		f.budget -= len(p)
 		return f.File.WriteAt(p, off)
@@ -175,7 +187,7 @@ func TestAppendDiskFull(t *testing.T) {
 				if st.Size() != int64(3*lineLen) {
 					t.Fatalf("size %d after failed append, want %d", st.Size(), 3*lineLen)
 				}
-				ff.budget = 1 << 20 // space freed
+				ff.free()
 				if err := l.Append(rec); err != nil {
 					t.Fatal(err)
 				}
@@ -189,7 +201,7 @@ func TestAppendDiskFull(t *testing.T) {
 			}
 			// The partial line could not be removed: the log refuses further
 			// appends, and reopening repairs the file.
-			ff.budget = 1 << 20
+			ff.free()
 			if err2 := l.Append(rec); err2 == nil || !strings.Contains(err2.Error(), "reopen") {
 				t.Fatalf("append after unrepaired failure: %v", err2)
 			}
@@ -414,7 +426,7 @@ func TestAppendLinesDiskFull(t *testing.T) {
 	if st, _ := os.Stat(path); st.Size() != int64(2*len(line)) {
 		t.Fatalf("size %d after the failed batch, want %d: a part of it was left", st.Size(), 2*len(line))
 	}
-	ff.budget = 1 << 20
+	ff.free()
 	if err := l.appendLines(line, 1); err != nil || l.Records() != 3 {
 		t.Fatalf("after space came back: %v, %d records", err, l.Records())
 	}
