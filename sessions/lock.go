@@ -121,11 +121,17 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // here: an open to look at it opens it read-only (runner's
 // OpenForReview), which writes nothing, and the refused lock leaves
 // run.lock as it found it (a missing one it made is removed: unmake).
+// A new run's lock refused (Start) makes no run: there is none to look at
+// or copy, and the words say to start it where files lock.
 type LockUnknownError struct {
-	Path string // run.lock
-	Op   string // "open" or "lock": what failed
-	Err  error
+	Path  string // run.lock
+	Op    string // "open" or "lock": what failed
+	Err   error
+	Start bool // the lock was a new run's (CreateWith): no run was made
 }
+
+// noLocksThere says why a lock is refused otherwise than held (Op "lock").
+const noLocksThere = "the filesystem does not lock files there (on NFS, its lock manager may not be reached)"
 
 // Why says what failed and what it leaves not known.
 func (e *LockUnknownError) Why() string {
@@ -133,18 +139,27 @@ func (e *LockUnknownError) Why() string {
 	if e.Op == "open" {
 		what = "opened"
 	}
+	if e.Start {
+		return fmt.Sprintf("%s cannot be %s (%v): a run is not started without its lock, which keeps other processes from writing it", e.Path, what, e.Err)
+	}
 	return fmt.Sprintf("%s cannot be %s (%v): whether another process holds the run is not known", e.Path, what, e.Err)
 }
 
-// Fix says how the run can be written again.
+// Fix says how the run can be written again, or, for a start, started.
 func (e *LockUnknownError) Fix() string {
-	if e.Op == "open" {
+	switch {
+	case e.Op == "open":
 		return fmt.Sprintf("see what %s is (ls -l %s): the lock is taken on a file of that name", LockFileName, ShellQuote(e.Path))
+	case e.Start:
+		return noLocksThere + ": start the run in a runs folder on a disk that locks files (a local one: --runs DIR)"
 	}
-	return "the filesystem does not lock files there (on NFS, its lock manager may not be reached): to resume the run, make sure no process trains it, then copy it to a local disk and resume the copy"
+	return noLocksThere + ": to resume the run, make sure no process trains it, then copy it to a local disk and resume the copy"
 }
 
 func (e *LockUnknownError) Error() string {
+	if e.Start {
+		return e.Why() + ", so none was made; " + e.Fix()
+	}
 	return e.Why() + ", so it is not written here; rlt open shows it read-only; " + e.Fix()
 }
 

@@ -419,6 +419,11 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		if made {
 			os.Remove(dir)
 		}
+		// No run was made: its refusal says to start one where files
+		// lock, not to look at or copy a run that is not there.
+		if lu := (*LockUnknownError)(nil); errors.As(err, &lu) {
+			lu.Start = true
+		}
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)

@@ -900,25 +900,36 @@ func TestRunWithoutItsConfig(t *testing.T) {
 // year 1 (its config.toml not written: a full disk), nor empty under
 // runs/ (its lock not granted: a filesystem that does not lock files,
 // ENOLCK). A folder that was there before is left (it may be the user's).
+// The refusal says what a start does about it: no run was made, so it
+// says neither to open one read-only nor to copy one, as an existing
+// run's refused lock does (TestLockNotTakenLeavesTheRunAsFound).
 func TestCreateThatFailsLeavesNoFolder(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		fail func(t *testing.T) // has Create fail, until the test ends
 		want error              // why it fails
+		says string             // what the refusal says to do
 	}{
 		{"config.toml not written", func(t *testing.T) {
 			full := &os.PathError{Op: "write", Path: "config.toml", Err: syscall.ENOSPC}
 			w := writeRunConfig
 			t.Cleanup(func() { writeRunConfig = w })
 			writeRunConfig = func(string, []byte, os.FileMode) error { return full }
-		}, syscall.ENOSPC},
-		{"run.lock not locked", func(t *testing.T) { noLocks(t) }, syscall.ENOLCK},
+		}, syscall.ENOSPC, "config.toml: no space left on device"},
+		{"run.lock not locked", func(t *testing.T) { noLocks(t) }, syscall.ENOLCK,
+			"a run is not started without its lock, which keeps other processes from writing it, so none was made; " +
+				"the filesystem does not lock files there (on NFS, its lock manager may not be reached): " +
+				"start the run in a runs folder on a disk that locks files (a local one: --runs DIR)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.fail(t)
 			dir := filepath.Join(t.TempDir(), "run")
-			if _, err := Create(dir, testCfg()); !errors.Is(err, c.want) {
+			_, err := Create(dir, testCfg())
+			if !errors.Is(err, c.want) {
 				t.Fatalf("Create: %v, want %v", err, c.want)
+			}
+			if msg := err.Error(); !strings.Contains(msg, c.says) || strings.Contains(msg, "rlt open") || strings.Contains(msg, "copy") {
+				t.Errorf("Create refused with\n%s\nwant it to say %q, and neither to open nor to copy a run", msg, c.says)
 			}
 			if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("the half-made run folder is still there (stat: %v)", err)
