@@ -27,7 +27,9 @@ func headFloatsOn(in Info) int {
 // HeadBytes is the device memory the fused head's logits take on a device
 // at their largest: a forward chunk, or a backward chunk's logits and their
 // gradient (half the rows each), which share the forward's buffer: 1.5×
-// the budget. Memory estimates add it for runs on a GPU.
+// the budget. Memory estimates add it for runs on a GPU. A chunk is at
+// least one row: the logits of a vocabulary wider than ¾ of the budget
+// pass it, and ScratchBytes counts the rest.
 func HeadBytes(in Info) int64 { return int64(headFloatsOn(in)) * 4 * 3 / 2 }
 
 // headRows is the number of rows per chunk for n rows of width V within

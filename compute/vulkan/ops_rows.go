@@ -202,6 +202,10 @@ const (
 	numScratch
 )
 
+// scratchMinBytes is the least a scratch slot holds once used, so that
+// small requests (a flag, a few rows' ids) do not each make a buffer.
+const scratchMinBytes = 4096
+
 // scratch returns slot's device buffer, of at least bytes: results on
 // their way to the host, or one op's intermediates; a smaller one is
 // retired after the batch.
@@ -209,7 +213,7 @@ func (d *Device) scratch(slot int, bytes uint64) (*buffer, error) {
 	if b := d.scratchBufs[slot]; b != nil && b.size >= bytes {
 		return b, nil
 	}
-	b, err := d.newBuffer(max(bytes, 4096), memDeviceLocal, 0, "a result buffer")
+	b, err := d.newBuffer(max(bytes, scratchMinBytes), memDeviceLocal, 0, "a result buffer")
 	if err != nil {
 		d.err = err
 		return nil, err

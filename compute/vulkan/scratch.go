@@ -28,7 +28,8 @@ type Shapes struct {
 // device in beside their operands and the fused head's logits
 // (HeadBytes): the Device's scratch slots (each grows to the largest any
 // op asks of it and is kept) and the fused head's other chunks (its rows
-// of h and dh, per-row values). It is an upper bound, not the exact
+// of h and dh, per-row values; its logits past HeadBytes, where a row of
+// the vocabulary passes the budget). It is an upper bound, not the exact
 // figure: each slot's term is derived from the sizes and caps its op
 // uses (decodeScratchBytes, attnBackScratchBytes, colSumSlice,
 // gpuSplitTarget, the tile sizes, headFloatsOn), taking the worst path an
@@ -37,25 +38,29 @@ type Shapes struct {
 func ScratchBytes(in Info, s Shapes) int64 {
 	f := func(n int) int64 { return int64(n) * 4 } // float32s to bytes
 	rep := max(1, s.Heads/max(1, s.KVHeads))
-	pairs := max(1, s.Rows/max(1, s.T)) * s.Heads // B·H of one attention call
 	wide := max(s.Rows, s.Width, s.Vocab)
 	var slot [numScratch]int64
 	// Argmax's ids (4 bytes a row), DrawTokens' ids and log-probs (8),
 	// Shortlist's rows of candidates.
 	slot[scratchIDs] = max(int64(s.Draws)*8, f(s.Draws*(shortlistHead+2*s.Candidates)))
 	// Attention's scores: a dispatch's rows of keys within
-	// decodeScratchBytes, at least one row; SumSquaresEach's partials, a
+	// decodeScratchBytes, at least one row, at most every row of the call
+	// (B·T·H rows of T keys, B·T ≤ Rows); SumSquaresEach's partials, a
 	// float a 4·groupSize elements of each tensor at an aligned offset.
+	positions := s.Heads * max(s.Rows, s.T) // B·T·H of one attention call, at most
 	align := int64(max(in.MinStorageAlignment, 4))
 	sums := f(s.Params/(4*groupSize)+s.Tensors) + int64(s.Tensors)*align
-	slot[scratchPartial] = max(int64(decodeScratchBytes), f(s.T), sums)
+	slot[scratchPartial] = max(f(s.T), min(int64(decodeScratchBytes), f(positions)*int64(s.T)), sums)
 	slot[scratchFlag] = 4
 	// AttentionBackward: on the row kernels two [np, T, T] buffers, np
-	// whole kv groups within attnBackScratchBytes (at least one group);
-	// on the tiled ones D [pairs, T] and the per-head dk, dv [np, 2, T, hd].
-	row := int64(rep) * f(s.T*s.T)
-	slot[scratchProbs] = max(int64(attnBackScratchBytes), row, f(pairs*s.T))
-	slot[scratchGrads] = max(int64(attnBackScratchBytes), row, int64(rep)*f(2*s.T*s.HeadDim))
+	// whole kv groups within attnBackScratchBytes (at least one group), at
+	// most the call's B·H; on the tiled ones D [B·H, T] and the per-head
+	// dk, dv [np, 2, T, hd], np as the row kernels'.
+	within := int64(attnBackScratchBytes)
+	row := min(max(within, int64(rep)*f(s.T*s.T)), f(positions)*int64(s.T))
+	tiled := min(max(within, int64(rep)*f(2*s.T*s.HeadDim)), f(positions)*int64(2*s.HeadDim))
+	slot[scratchProbs] = max(row, f(positions))
+	slot[scratchGrads] = max(row, tiled)
 	// colSum: a row of partials per slice of at least colSumSlice rows.
 	slot[scratchColSum] = f(ceilDiv(s.Rows, colSumSlice) * s.Width)
 	// Split-K: splits·M·N floats with splits·tiles < 2·gpuSplitTarget (K
@@ -78,14 +83,31 @@ func ScratchBytes(in Info, s Shapes) int64 {
 	slot[scratchUp] = f(dec * s.Width)
 	var n int64
 	for _, b := range slot {
-		n += b
+		if b > 0 { // a slot used holds at least scratchMinBytes
+			n += max(b, scratchMinBytes)
+		}
 	}
 	// The fused head's chunks beside its logits (Backend.scratchOf): h of
 	// a forward chunk, dh of a backward one, hp and hq of a KL one (half
 	// the budget's rows), and five floats a row (lp, lse, ent, g, kl).
-	budget := headFloatsOn(in)
-	fwd, back := max(1, budget/max(1, s.Vocab)), max(1, budget/2/max(1, s.Vocab))
-	fwd, back = min(fwd, max(1, s.Rows)), min(back, max(1, s.Rows))
+	fwd, back := headChunkRows(in, s)
 	n += f(fwd*s.Width + 3*back*s.Width + 5*fwd)
-	return n
+	return n + headLogitsPast(in, s)
+}
+
+// headChunkRows bounds the rows of the fused head's forward chunks and of
+// its backward and KL ones (half the budget's) for shapes s: headRows'
+// at most, and at least one row.
+func headChunkRows(in Info, s Shapes) (fwd, back int) {
+	budget, v, rows := headFloatsOn(in), max(1, s.Vocab), max(1, s.Rows)
+	return min(max(1, budget/v), rows), min(max(1, budget/2/v), rows)
+}
+
+// headLogitsPast is what the fused head's logits take beyond HeadBytes
+// for shapes s: a chunk is at least one row, so a vocabulary wider than ¾
+// of the budget takes more than its 1.5× (z of a forward chunk and dz of
+// a backward or KL one, a row each).
+func headLogitsPast(in Info, s Shapes) int64 {
+	fwd, back := headChunkRows(in, s)
+	return max(0, int64(fwd+back)*int64(s.Vocab)*4-HeadBytes(in))
 }

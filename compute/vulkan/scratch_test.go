@@ -7,27 +7,31 @@ import (
 )
 
 // scratchHeld is the device memory the Device's scratch slots and the
-// Backend's named scratch hold now: what ScratchBytes bounds, the fused
-// head's logits (HeadBytes) left out.
-func (b *Backend) scratchHeld() int64 {
-	var n int64
+// Backend's named scratch hold now, the fused head's logits (what
+// HeadBytes bounds) apart.
+func (b *Backend) scratchHeld() (scratch, logits int64) {
 	for _, s := range b.d.scratchBufs {
 		if s != nil {
-			n += int64(s.size)
+			scratch += int64(s.size)
 		}
 	}
 	for name, t := range b.scratch {
-		if name != "head.z" && name != "head.dz" && t.b != b.d.dummy {
-			n += int64(t.b.size)
+		switch {
+		case t.b == b.d.dummy:
+		case name == "head.z" || name == "head.dz":
+			logits += int64(t.b.size)
+		default:
+			scratch += int64(t.b.size)
 		}
 	}
-	return n
+	return scratch, logits
 }
 
 // TestScratchWithinBound runs a training step's and a sampling step's ops
 // at small shapes, on the row and the tiled attention paths, and wants the
-// scratch they leave held within ScratchBytes of those shapes: an op whose
-// scratch grows past the bound the memory check adds fails it.
+// scratch they leave held within ScratchBytes of those shapes, and the
+// head's logits within HeadBytes and what ScratchBytes counts past it: an
+// op whose scratch grows past the bound the memory check adds fails it.
 func TestScratchWithinBound(t *testing.T) {
 	openOrSkip(t)
 	// The caps small, so that the terms each op's own sizes make rule the
@@ -39,13 +43,21 @@ func TestScratchWithinBound(t *testing.T) {
 		name                          string
 		rows                          bool // attention on the row kernels
 		b, t, h, kv, hd, width, vocab int
+		headFloats                    int // the head's logits budget (0: the device's)
 	}{
-		{"row attention", true, 2, 96, 4, 2, 16, 300, 1000},
-		{"tiled attention", false, 3, 80, 6, 3, 32, 520, 700},
-		{"one sequence, wide vocabulary", false, 1, 40, 2, 1, 8, 64, 5000},
+		{"row attention", true, 2, 96, 4, 2, 16, 300, 1000, 0},
+		{"tiled attention", false, 3, 80, 6, 3, 32, 520, 700, 0},
+		{"one sequence, wide vocabulary", false, 1, 40, 2, 1, 8, 64, 5000, 0},
+		// A row of logits past the budget: a chunk of one row each way
+		// holds 2·V floats, more than HeadBytes' 1.5× the budget.
+		{"a vocabulary wider than the head's budget", false, 2, 40, 2, 1, 8, 64, 5000, 4000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.headFloats > 0 {
+				defer func(f int) { headChunkFloats = f }(headChunkFloats)
+				headChunkFloats = c.headFloats
+			}
 			d, err := Open()
 			if err != nil {
 				t.Fatal(err)
@@ -105,11 +117,16 @@ func TestScratchWithinBound(t *testing.T) {
 			}
 			shapes := Shapes{Rows: n, T: c.t, Heads: c.h, KVHeads: c.kv, HeadDim: c.hd, Width: max(c.width, qw),
 				Vocab: c.vocab, Params: params, Tensors: len(ws), Draws: draws, Candidates: candidates}
-			held, bound := b.scratchHeld(), ScratchBytes(d.info, shapes)
-			if held == 0 || held > bound {
-				t.Fatalf("the ops' scratch holds %d bytes, ScratchBytes bounds it at %d (%+v)", held, bound, shapes)
+			// ScratchBytes counts the logits past HeadBytes (headLogitsPast)
+			// beside the rest of the scratch: each part within its own.
+			held, zs := b.scratchHeld()
+			past := headLogitsPast(d.info, shapes)
+			bound, zBound := ScratchBytes(d.info, shapes)-past, HeadBytes(d.info)+past
+			if held == 0 || held > bound || zs == 0 || zs > zBound {
+				t.Fatalf("the ops' scratch holds %d bytes and the head's logits %d, ScratchBytes bounds them at %d and %d (HeadBytes and %d past it; %+v)",
+					held, zs, bound, zBound, past, shapes)
 			}
-			t.Logf("scratch held %d bytes, bound %d", held, bound)
+			t.Logf("scratch held %d bytes and logits %d, bound %d and %d", held, zs, bound, zBound)
 		})
 	}
 }

@@ -260,11 +260,11 @@ func TestMemoryOf(t *testing.T) {
 	if err != nil || m.GPU != in.Name || m.Bytes != in.DeviceLocalBytes || m.HeadBytes != vulkan.HeadBytes(in) {
 		t.Fatalf("MemoryOf(gpu) = %+v, %v; want %q with %d bytes", m, err, in.Name, in.DeviceLocalBytes)
 	}
-	// The scratch bound is the GPU's (its slots' caps alone are megabytes);
-	// the CPU's is none: its activations count it.
+	// The scratch bound is the GPU's; the CPU's is none: its activations
+	// count it.
 	s := vulkan.Shapes{Rows: 64, T: 64, Heads: 2, KVHeads: 1, HeadDim: 8, Width: 16, Vocab: 100}
-	if got := m.Scratch(s); got < 1<<20 {
-		t.Errorf("MemoryOf(gpu).Scratch(%+v) = %d bytes, want the device's scratch bound", s, got)
+	if got, want := m.Scratch(s), vulkan.ScratchBytes(in, s); got <= 0 || got != want {
+		t.Errorf("MemoryOf(gpu).Scratch(%+v) = %d bytes, want the device's scratch bound, %d", s, got, want)
 	}
 	if got := (Memory{}).Scratch(s); got != 0 {
 		t.Errorf("the CPU's Scratch(%+v) = %d bytes, want 0", s, got)
