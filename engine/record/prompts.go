@@ -290,10 +290,8 @@ func WritePrompts(dir string, p Prompts) error {
 	if err := enc.Encode(p); err != nil {
 		return err
 	}
-	if err := durable.WriteFile(filepath.Join(dir, PromptsFile), b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write prompts: %w", err)
-	}
-	return nil
+	// durable.Write's error says "write PATH: …", the file named once.
+	return durable.WriteFile(filepath.Join(dir, PromptsFile), b.Bytes(), 0o644)
 }
 
 // PromptsFor is the one rule for the prompts a command uses with models in

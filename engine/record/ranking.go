@@ -3,7 +3,6 @@ package record
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -52,8 +51,6 @@ func WriteRanking(dir string, r Ranking) error {
 	if err := enc.Encode(r); err != nil {
 		return err
 	}
-	if err := durable.WriteFile(filepath.Join(dir, RankingFile), b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write the ranking: %w", err)
-	}
-	return nil
+	// durable.Write's error says "write PATH: …", the file named once.
+	return durable.WriteFile(filepath.Join(dir, RankingFile), b.Bytes(), 0o644)
 }

@@ -48,9 +48,23 @@ func TestWriteRanking(t *testing.T) {
 			t.Errorf("%s: read back %+v (%v), want %+v", c.name, back, err, c.r)
 		}
 	}
+}
+
+// A model folder's record that cannot be written says so once, with its
+// path (durable.Write's "write PATH: …"): it said "write the ranking: write
+// PATH: …" and "write prompts: write PATH: …".
+func TestRecordWriteSaysItsPathOnce(t *testing.T) {
 	gone := filepath.Join(t.TempDir(), "gone")
-	err := WriteRanking(gone, Ranking{BestOf: 2})
-	if want := "write the ranking: write " + filepath.Join(gone, RankingFile) + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
-		t.Errorf("a folder that is not there: %v, want %q…", err, want)
+	for _, c := range []struct {
+		file  string
+		write func(dir string) error
+	}{
+		{RankingFile, func(dir string) error { return WriteRanking(dir, Ranking{BestOf: 2}) }},
+		{PromptsFile, func(dir string) error { return WritePrompts(dir, DefaultPrompts()) }},
+	} {
+		err := c.write(gone)
+		if want := "write " + filepath.Join(gone, c.file) + ": "; err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s in a folder that is not there: %v, want %q…", c.file, err, want)
+		}
 	}
 }
