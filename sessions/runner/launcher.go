@@ -142,6 +142,13 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 // Resume implements ui.Launcher: the run continues from its latest
 // checkpoint for the steps its config.toml asks for.
 func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
+	// As Start's: a load context ended before the resume (a stop signal,
+	// the workbench's quit: Load) neither takes the run's lock nor begins
+	// its session, where its load would stop at its first look and the
+	// command's exit would say the run as a launch it stopped.
+	if err := l.loadCtx().Err(); err != nil {
+		return nil, fmt.Errorf("stopped before the run was opened to resume, so it is as it was: %w", err)
+	}
 	r, err := OpenForResume(dir, l.overrides(), sessions.ProcessWorkbench)
 	if err != nil {
 		errs := []error{err}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -172,6 +173,50 @@ func TestLauncherStoppedBeforeTheFolderMakesNone(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(runs); err != nil || len(entries) != 0 {
 		t.Errorf("runs folder holds %v (%v); want nothing made", entries, err)
+	}
+	if written := l.Written(); len(written) != 0 {
+		t.Errorf("written %q; want none", written)
+	}
+}
+
+// TestLauncherStoppedBeforeTheResumeLeavesTheRun: a resume whose load
+// context (Launcher.Load) ended before it began (a stop signal, the
+// workbench's quit) is refused with the context's error, as Start's new
+// run is, the run's files as they were and nothing among Written: it took
+// the run's lock, began a session, then stopped at its first look, and the
+// command's exit said the run as a launch it stopped.
+func TestLauncherStoppedBeforeTheResumeLeavesTheRun(t *testing.T) {
+	runs, done := oneStepRun(t)
+	// Planned a step more, so that the resume has one to run.
+	cfgPath := filepath.Join(done, sessions.ConfigFile)
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := strings.Replace(string(cfg), "\nsteps = 1\n", "\nsteps = 2\n", 1)
+	if more == string(cfg) {
+		t.Fatalf("%s has no steps = 1:\n%s", cfgPath, cfg)
+	}
+	if err := os.WriteFile(cfgPath, []byte(more), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runFiles(done)
+	l := NewLauncher(context.Background(), runs, models)
+	l.Device = "cpu"
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // before the resume
+	l.Load = ctx
+	s, err := l.Resume(done)
+	var stopped *run.LoadStopped
+	if s != nil || !errors.Is(err, context.Canceled) || errors.As(err, &stopped) || !strings.Contains(err.Error(), "stopped before the run was opened to resume") {
+		t.Errorf("Resume: %v, %v; want no run and the load context's end, saying the run was not opened", s, err)
+	}
+	if after := runFiles(done); !maps.Equal(after, before) {
+		t.Errorf("the stopped resume changed the run's files")
 	}
 	if written := l.Written(); len(written) != 0 {
 		t.Errorf("written %q; want none", written)
