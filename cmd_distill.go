@@ -240,18 +240,14 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	if data == nil && !*reference { // a data file's rows that do not fit are left out below
-		if err := taskPromptsFit("teacher", *tdir, t, exs, pos.Teacher, func(ex task.Example) int {
-			return len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
-		}); err != nil {
-			return err
-		}
-		// Each explanation within --max-new-tokens in the teacher's
-		// positions (rlt.Positions, the rule rlt train keeps): sampling
-		// would cut it short at them instead. The student's rows too long
-		// for it are left out once written, and said.
+		// Each teacher prompt within the teacher's positions, and each
+		// explanation within --max-new-tokens in them (rlt.Positions, the
+		// rule rlt train keeps): sampling would cut it short at them
+		// instead. The student's rows too long for it are left out once
+		// written, and said.
 		// With --best-of, each explanation is scored too: it fits the
 		// reward's student, with the question's context and solution.
-		if err := budgetFits(rlt.Positions{Teacher: pos.Teacher, Student: rewardPos}, *maxNew, t, exs, tok, p, *tdir, *rewardStudent); err != nil {
+		if err := taskFits(rlt.Positions{Teacher: pos.Teacher, Student: rewardPos}, *maxNew, t, exs, tok, p, *tdir, *rewardStudent); err != nil {
 			return err
 		}
 	}
@@ -675,28 +671,14 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
 		return err
 	}
-	switch {
-	case data != nil: // its rows that do not fit are left out below
-	case *tdir != "":
-		err = taskPromptsFit("teacher", *tdir, t, exs, pos.Teacher, func(ex task.Example) int {
-			return len(tok.Encode(p.TeacherPrompt(ex.Question, ex.Solution)))
-		})
-	default:
-		err = taskPromptsFit("student", *sdir, t, exs, pos.Student, func(ex task.Example) int {
-			return len(rlt.SolvePrompt(tok, p, ex.Question))
-		})
-	}
-	if err != nil {
-		return err
-	}
-	// The prompts and --max-new-tokens more in the models' positions, by
-	// the rule a data file's rows are left out by below: the teacher's
+	// The prompts, and --max-new-tokens more, in the models' positions,
+	// by the rule a data file's rows are left out by below: the teacher's
 	// explanation and the student's context that reads it
 	// (rlt.Positions), or the student's own thought and solution. The
 	// student failed after every explanation was written ("sample: a
 	// prompt of 359 tokens is longer than the model's 256 positions").
 	if data == nil {
-		if err := budgetFits(pos, *maxNew, t, exs, tok, p, *tdir, *sdir); err != nil {
+		if err := taskFits(pos, *maxNew, t, exs, tok, p, *tdir, *sdir); err != nil {
 			return err
 		}
 	} else {
@@ -878,16 +860,54 @@ func taskPromptsFit(who, dir string, t task.Task, exs []task.Example, maxPos int
 	return runpkg.TaskPromptsFit(who, dir, "--"+who+"-system", t, exs, maxPos, prompt)
 }
 
-// budgetFits refuses a --max-new-tokens that the prompts of exs leave no
-// room for in pos (runpkg.BudgetFits), naming the flags to change: with a
-// teacher (tdir), its explanation and the student's context that reads
-// it (a zero position for the model not there); without one, the
-// student's own prompt (rlt.SolvePrompt), for its thought and solution.
-func budgetFits(pos rlt.Positions, maxNew int, t task.Task, exs []task.Example, tok rlt.Encoder, p record.Prompts, tdir, sdir string) error {
-	lengths := func(ex task.Example) (int, int) { return rlt.PromptLengths(tok, p, ex.Question, ex.Solution) }
+// taskFits refuses the questions exs whose prompts do not fit pos: a
+// prompt longer than its model's positions (taskPromptsFit: the
+// teacher's with a teacher, tdir, else the student's own, sdir's), then a
+// --max-new-tokens the prompts leave no room for (budgetFits). Each
+// question's prompts are measured once for both, where each check
+// tokenized them.
+func taskFits(pos rlt.Positions, maxNew int, t task.Task, exs []task.Example, tok rlt.Encoder, p record.Prompts, tdir, sdir string) error {
+	lengths := promptLengths(tok, p, tdir)
+	who, dir, prompt := "teacher", tdir, func(ex task.Example) int { teacher, _ := lengths(ex); return teacher }
 	if tdir == "" {
-		lengths = func(ex task.Example) (int, int) { return 0, len(rlt.SolvePrompt(tok, p, ex.Question)) }
+		who, dir, prompt = "student", sdir, func(ex task.Example) int { _, student := lengths(ex); return student }
 	}
+	if err := taskPromptsFit(who, dir, t, exs, pos.Of(who), prompt); err != nil {
+		return err
+	}
+	return budgetFits(pos, maxNew, t, exs, lengths, tdir, sdir)
+}
+
+// promptLengths is each question's prompt lengths, measured once a
+// question and solution: with a teacher (tdir), its prompt and the
+// student's context that reads its explanation (rlt.PromptLengths);
+// without one, none for the teacher and the student's own prompt
+// (rlt.SolvePrompt), for its thought and solution.
+func promptLengths(tok rlt.Encoder, p record.Prompts, tdir string) func(task.Example) (teacher, student int) {
+	measured := map[[2]string][2]int{}
+	return func(ex task.Example) (int, int) {
+		key := [2]string{ex.Question, ex.Solution}
+		if m, ok := measured[key]; ok {
+			return m[0], m[1]
+		}
+		var teacher, student int
+		if tdir == "" {
+			student = len(rlt.SolvePrompt(tok, p, ex.Question))
+		} else {
+			teacher, student = rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+		}
+		measured[key] = [2]int{teacher, student}
+		return teacher, student
+	}
+}
+
+// budgetFits refuses a --max-new-tokens that the prompts of exs (their
+// lengths: promptLengths) leave no room for in pos (runpkg.BudgetFits),
+// naming the flags to change: with a teacher (tdir), its explanation and
+// the student's context that reads it (a zero position for the model not
+// there); without one, the student's own prompt, for its thought and
+// solution.
+func budgetFits(pos rlt.Positions, maxNew int, t task.Task, exs []task.Example, lengths func(task.Example) (int, int), tdir, sdir string) error {
 	err := runpkg.BudgetFits(pos, maxNew, "--max-new-tokens", t, exs, lengths, func(who string) (string, string) {
 		dir := tdir
 		if who == "student" {

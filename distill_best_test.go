@@ -992,3 +992,63 @@ func TestDistillBestOfRecordsItsData(t *testing.T) {
 		t.Errorf("%s records %+v, want %+v", record.RankingFile, ranking, want)
 	}
 }
+
+// taskFits (rlt distill's and rlt eval's drawn questions) measures each
+// question's prompts once, though it checks them twice: against the
+// prompt's model's positions (taskPromptsFit), then with --max-new-tokens
+// more (budgetFits), where each check tokenized them; with a teacher and
+// without one (the student's own prompt), fitting and refused by the
+// budget, as many encodings as one measure of each question.
+func TestTaskFitsMeasuresEachQuestionOnce(t *testing.T) {
+	tok, err := loadTokenizer(distillTeacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := record.DefaultPrompts()
+	exs := []task.Example{{Question: "12+34=?", Solution: "46"}, {Question: "5+6=?", Solution: "11"}, {Question: "12+34=?", Solution: "46"}}
+	const maxNew = 8
+	for _, c := range []struct {
+		name    string
+		tdir    string // "" = the student's own prompt
+		wantErr bool
+	}{
+		{"a teacher, fitting", distillTeacher, false},
+		{"a teacher, past the budget", distillTeacher, true},
+		{"the student's own prompt, fitting", "", false},
+		{"the student's own prompt, past the budget", "", true},
+	} {
+		// One measure of each distinct question, as taskFits should.
+		once := &countingEncoder{Encoder: tok, texts: map[string]int{}}
+		teacher, student := 0, 0
+		for _, ex := range exs[:2] {
+			if c.tdir == "" {
+				student = max(student, len(rlt.SolvePrompt(once, p, ex.Question)))
+			} else {
+				tl, sl := rlt.PromptLengths(once, p, ex.Question, ex.Solution)
+				teacher, student = max(teacher, tl), max(student, sl)
+			}
+		}
+		pos := rlt.Positions{Student: student + maxNew}
+		if c.tdir != "" {
+			pos.Teacher = teacher + maxNew
+		}
+		if c.wantErr { // room for every prompt, not for the budget
+			pos.Student--
+		}
+		enc := &countingEncoder{Encoder: tok, texts: map[string]int{}}
+		err := taskFits(pos, maxNew, nil, exs, enc, p, c.tdir, "student-dir")
+		if (err != nil) != c.wantErr {
+			t.Errorf("%s: %v, want an error: %v", c.name, err, c.wantErr)
+		}
+		var got, want int
+		for _, n := range enc.texts {
+			got += n
+		}
+		for _, n := range once.texts {
+			want += n
+		}
+		if got != want {
+			t.Errorf("%s: %d texts encoded, want %d (each question's once): %v", c.name, got, want, enc.texts)
+		}
+	}
+}
