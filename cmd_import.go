@@ -21,6 +21,11 @@ config.toml records the source, metrics.jsonl the trainer's metrics (names
 that mean what ours mean are mapped to ours, the rest keep their own), the
 traces keep the source's file:line and reward, and events.jsonl notes the
 import and every row left out with its file and line. SRC is only read.
+Rows that all record the reward they were ranked with (rlt distill
+--samples-out's "reward_config") keep it in config.toml ([import.reward],
+said as "reward: …"): rlt score --run scores with it, a flag given
+winning, so that its rewards compare with theirs. Rows that record
+different rewards (or some none) keep none, and a note names a line of each.
 
 The trainer is detected from the folder, or named with --format:
   rlt      the official RLT trainer: trainer_state.json, stored_completions/<step>.csv
@@ -107,6 +112,11 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			fmt.Fprint(stdout, " (its files state no planned total)")
 		}
 		fmt.Fprintln(stdout)
+	}
+	if rep.Reward != nil {
+		// The rows' own reward, which rlt score --run starts from: said,
+		// as the scores it gives are comparable with their rewards only so.
+		fmt.Fprintf(stdout, "reward: %s (the rows' reward_config; rlt score of this run starts from it)\n", rep.Reward.Summary())
 	}
 	fmt.Fprintf(stdout, "left out: %s\n", plural(len(rep.Skip), "row"))
 	for _, s := range rep.Skip {

@@ -70,7 +70,9 @@ import) is scored — its question, solution and explanation, with the format
 penalty if the teacher never closed it — and each output line also carries
 "trace", the trace's ID ("line" counts the run's traces). The run's own
 prompts and reward coefficients (config.toml) are the defaults; flags given
-override them (an imported run has none: the models' prompts are used).
+override them (an imported run has no prompts: the models' are used; its
+reward is the one its rows were ranked with where rlt import recorded it,
+[import.reward], else the defaults).
 --write also stores the new scores in the run, in
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
@@ -239,6 +241,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// The run's models, unless --teacher or --student says otherwise
 		// (read leniently: an imported run's config records none).
 		st := run.Settings()
+		if st.ImportedReward != nil {
+			// An import of rows that record the reward they were ranked
+			// with: scored with it, as a run's traces are with its
+			// [reward], so that the scores compare with their source
+			// rewards.
+			rc = rewardOver(rc, *st.ImportedReward, set)
+			from = rewardOrigin(filepath.Join(*runDir, sessions.ConfigFile)+"'s [import.reward], the imported rows' reward_config", *st.ImportedReward, rc, set)
+		}
 		if *tdir == "" {
 			*tdir = st.Teacher
 		}

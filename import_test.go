@@ -553,3 +553,75 @@ func TestImportErrorsSayTheCommandOnce(t *testing.T) {
 		})
 	}
 }
+
+// rlt import of rows that record the reward they were ranked with (rlt
+// distill --samples-out's "reward_config") keeps it and says it, and rlt
+// score --run of the import scores with it, as rlt score on the rows
+// themselves does, a flag given winning and the reward line saying where
+// it came from; rows that record different rewards keep none, a note
+// naming a line of each, and are scored with the defaults. The import
+// dropped the reward_config, so rlt score --run scored with the defaults
+// rewards that read as comparable with the rows' source_reward.
+func TestImportKeepsTheRowsReward(t *testing.T) {
+	const k3 = `"reward_config":{"temperature":0.9,"solution_mean":1,"solution_min":0.01,"kl_mean":0.5,"kl_max":0.03,"format_penalty":-1,"estimator":"k3"}`
+	row := func(q, s, e, extra string) string {
+		return `{"question":"` + q + `","solution":"` + s + `","explanation":"` + e + `","reward":-1,` + extra + "}\n"
+	}
+	rows := row("347+285=?", "632", "7+5=12 w2 c1; 4+8+1=13", k3) + row("12+9=?", "21", "2+9=11 w1 c1", k3)
+	prompts := warmstart.ShortPrompts()
+	models := []string{"--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu",
+		"--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem}
+	code, out, errs := runCLI(t, rows, append([]string{"score"}, models...)...)
+	if code != 0 {
+		t.Fatalf("the rows on stdin: exit %d: %s", code, errs)
+	}
+	own := scoreLines(t, out)
+
+	dir := t.TempDir()
+	imp := func(name, rows string) (string, string) {
+		t.Helper()
+		src := filepath.Join(dir, name+".jsonl")
+		if err := os.WriteFile(src, []byte(rows), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run := filepath.Join(dir, name)
+		code, out, errs := runCLI(t, "", "import", "--out", run, src)
+		if code != 0 {
+			t.Fatalf("import %s: exit %d: %s", name, code, errs)
+		}
+		return run, out
+	}
+	const said = "reward: c1 1 c2 0.01 c3 0.5 c4 0.03 · penalty -1 · τ 0.9 · k3"
+	run, out := imp("samples", rows)
+	if !strings.Contains(out, said+" (the rows' reward_config; rlt score of this run starts from it)\n") {
+		t.Errorf("the import does not say the rows' reward:\n%s", out)
+	}
+	code, out, errs = runCLI(t, "", append([]string{"score", "--run", run}, models...)...)
+	if code != 0 {
+		t.Fatalf("score --run: exit %d: %s", code, errs)
+	}
+	sameScores(t, "score --run of the import", scoreLines(t, out), own, "line", "trace")
+	config := filepath.Join(run, "config.toml") + "'s [import.reward], the imported rows' reward_config"
+	wantRewardSaid(t, "score --run of the import", errs, said+", against the frozen student "+embeddedStudent+" ("+config+")", "scored ")
+	// A flag given wins over the rows' reward, and is said to.
+	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run, "--c4", "0"}, models...)...)
+	if code != 0 {
+		t.Fatalf("score --run --c4 0: exit %d: %s", code, errs)
+	}
+	wantRewardSaid(t, "score --run --c4 0", errs, "reward: c1 1 c2 0.01 c3 0.5 c4 0 · penalty -1 · τ 0.9 · k3, against the frozen student "+
+		embeddedStudent+" ("+config+"; the flags given win: --c4 0 over its 0.03)", "scored ")
+
+	// Rows of different rewards: none kept, a line of each named, and
+	// the defaults scored with (no record said as the reward's origin).
+	run, out = imp("mixed", rows+row("12+9=?", "21", "2+9=11 w1 c1", `"reward_config":{"kl_mean":3}`))
+	if strings.Contains(out, "reward: ") || !strings.Contains(out, "note: mixed.jsonl: its rows record different rewards (line 1 the reward_config "+
+		"c1 1 c2 0.01 c3 0.5 c4 0.03 · penalty -1 · τ 0.9 · k3, line 3 the reward_config c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 · τ 0.7 · logratio)") {
+		t.Errorf("the import of rows of different rewards:\n%s", out)
+	}
+	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run}, models...)...)
+	if code != 0 {
+		t.Fatalf("score --run of rows of different rewards: exit %d: %s", code, errs)
+	}
+	wantRewardSaid(t, "score --run of rows of different rewards", errs,
+		"reward: c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 · τ 0.7 · logratio, against the frozen student "+embeddedStudent, "scored ")
+}

@@ -51,6 +51,14 @@ type ImportSource struct {
 	// run's export (Run.StudentPrompt), so rows imported and exported are
 	// the rows read. "" for anything else.
 	StudentSystem string `toml:"student_system,omitempty"`
+	// Reward is the reward a traces file's rows were ranked with, where
+	// every row imported records the same one (rlt distill
+	// --samples-out's "reward_config", record.ParseRewardConfig, keys it
+	// lacks at their defaults): rlt score --run starts from it, as from a
+	// run's [reward], so that its scores compare with the rows' source
+	// rewards. nil where the rows record none, or records that differ
+	// (importReward), which rep.Notes then says.
+	Reward *record.RewardConfig `toml:"reward,omitempty"`
 }
 
 // ImportReport says what Import wrote and what it left out.
@@ -539,6 +547,7 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	rep.Skip = append(rep.Skip, tr.Skipped...)
 	rep.StudentSystem = stratosSystem(name, rows, rep)
 	traces := make([]*TraceRecord, 0, len(rows))
+	kept := make([]Trace, 0, len(rows)) // the rows that become traces: their reward is the run's
 	for _, r := range rows {
 		expl := r.ExplanationFrom // explanation, reasoning_trace or completion
 		if r.Stratos {
@@ -556,8 +565,50 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 			t.SourceReward, t.HasSourceReward = r.Reward, true
 		}
 		traces = append(traces, t)
+		kept = append(kept, r)
 	}
+	rep.Reward = importReward(name, kept, rep)
 	return traces, nil
+}
+
+// importReward is the reward every one of rows records (its
+// "reward_config"), nil where none does. Rows that record different
+// rewards (none being one of them), or one that cannot be read, leave it
+// nil, and rep.Notes says so, naming a line of each: their source
+// rewards are of rewards rlt score --run cannot start from, and the
+// defaults it then scores with need not be any of them.
+func importReward(name string, rows []Trace, rep *ImportReport) *record.RewardConfig {
+	const none = "the run records no reward, so rlt score --run scores with its defaults (or the flags given), which need not be the reward their source rewards are of"
+	var first *record.RewardConfig
+	for i, r := range rows {
+		var rc *record.RewardConfig
+		if r.RewardConfig != "" {
+			c, err := record.ParseRewardConfig([]byte(r.RewardConfig))
+			if err != nil {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s:%d: %v: %s", name, r.Line, err, none))
+				return nil
+			}
+			rc = &c
+		}
+		if i == 0 {
+			first = rc
+			continue
+		}
+		if (rc == nil) != (first == nil) || (rc != nil && *rc != *first) {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: its rows record different rewards (line %d %s, line %d %s): %s",
+				name, rows[0].Line, rewardRecorded(first), r.Line, rewardRecorded(rc), none))
+			return nil
+		}
+	}
+	return first
+}
+
+// rewardRecorded says the reward a row records, for importReward's note.
+func rewardRecorded(rc *record.RewardConfig) string {
+	if rc == nil {
+		return "no reward_config"
+	}
+	return "the reward_config " + rc.Summary()
 }
 
 // taggedText says which of a row's texts holds a reserved tag

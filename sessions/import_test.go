@@ -1045,3 +1045,76 @@ func TestImportedRunSaysLostMetricRecords(t *testing.T) {
 		}
 	}
 }
+
+// A traces file's rows that all record the reward they were ranked with
+// (rlt distill --samples-out's "reward_config") keep it: config.toml's
+// [import.reward] (ImportSource.Reward), which Settings reads for rlt
+// score --run. Rows that record different rewards (none being one), or
+// one that cannot be read, keep none, and a note names a line of each.
+// The import dropped the reward_config: an imported run recorded none.
+func TestImportTracesFileReward(t *testing.T) {
+	const k3 = `{"temperature":0.9,"kl_mean":0.5,"estimator":"k3"}`
+	row := func(q, rc string) string {
+		r := `{"question":"` + q + `","solution":"s","explanation":"e","reward":-0.5`
+		if rc != "" {
+			r += `,"reward_config":` + rc
+		}
+		return r + "}\n"
+	}
+	recorded := record.DefaultRewardConfig()
+	recorded.Temperature, recorded.KLMean, recorded.Estimator = 0.9, 0.5, record.K3
+	for _, c := range []struct {
+		name string
+		rows string
+		want *record.RewardConfig
+		note string // in the notes where want is nil ("" for none)
+	}{
+		{"every row records one", row("q1", k3) + row("q2", k3), &recorded, ""},
+		{"the same keys in another order and case", row("q1", k3) + row("q2", `{"Estimator":"k3","kl_mean":0.5,"temperature":0.9}`), &recorded, ""},
+		{"a row left out records another", row("q1", k3) + `{"question":"bad","reward_config":{}}` + "\n" + row("q3", k3), &recorded, ""},
+		{"none records one", row("q1", "") + row("q2", ""), nil, ""},
+		{"they differ", row("q1", k3) + row("q2", `{"kl_mean":3}`), nil,
+			"t.jsonl: its rows record different rewards (line 1 the reward_config c1 1 c2 0.01 c3 0.5 c4 0.03 · penalty -1 · τ 0.9 · k3, line 2 the reward_config c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 · τ 0.7 · logratio): the run records no reward"},
+		{"a later row records none", row("q1", k3) + row("q2", k3) + row("q3", ""), nil,
+			"t.jsonl: its rows record different rewards (line 1 the reward_config c1 1 c2 0.01 c3 0.5 c4 0.03 · penalty -1 · τ 0.9 · k3, line 3 no reward_config): the run records no reward"},
+		{"the first records none", row("q1", "") + row("q2", k3), nil,
+			"t.jsonl: its rows record different rewards (line 1 no reward_config, line 2 the reward_config"},
+		{"one cannot be read", row("q1", k3) + row("q2", `{"lambda":3}`), nil,
+			`t.jsonl:2: reward_config: unknown key "lambda"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "t.jsonl")
+			if err := os.WriteFile(src, []byte(c.rows), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(dir, "imp")
+			rep, err := Import(dst, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (rep.Reward == nil) != (c.want == nil) || (c.want != nil && *rep.Reward != *c.want) {
+				t.Errorf("report's reward %+v, want %+v", rep.Reward, c.want)
+			}
+			src2, ok := ImportedFrom(dst)
+			if !ok {
+				t.Fatal("not an imported run")
+			}
+			if (src2.Reward == nil) != (c.want == nil) || (c.want != nil && *src2.Reward != *c.want) {
+				t.Errorf("config.toml's reward %+v, want %+v", src2.Reward, c.want)
+			}
+			data, err := os.ReadFile(filepath.Join(dst, ConfigFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := ParseSettings(data)
+			if (st.ImportedReward == nil) != (c.want == nil) || (c.want != nil && *st.ImportedReward != *c.want) {
+				t.Errorf("Settings' imported reward %+v, want %+v", st.ImportedReward, c.want)
+			}
+			notes := strings.Join(rep.Notes, "\n")
+			if c.note == "" && strings.Contains(notes, "reward") || c.note != "" && !strings.Contains(notes, c.note) {
+				t.Errorf("notes:\n%s\nwant %q", notes, c.note)
+			}
+		})
+	}
+}

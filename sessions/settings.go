@@ -27,6 +27,11 @@ type Settings struct {
 	// records the import, ImportSource.Format, not the trainer's
 	// settings); "" for a run of ours.
 	Imported string
+	// ImportedReward is the reward an imported run's rows were ranked
+	// with (ImportSource.Reward, [import.reward]), nil where it records
+	// none. Read here, leniently, so that models a user added beside
+	// [import] to score it with leave it read.
+	ImportedReward *record.RewardConfig
 }
 
 // Settings reads the run's settings from config.toml leniently: keys it
@@ -53,7 +58,8 @@ func ParseSettings(text []byte) (s Settings) {
 		Student string              `toml:"student"`
 		Reward  record.RewardConfig `toml:"reward"`
 		Import  struct {
-			Format string `toml:"format"`
+			Format string               `toml:"format"`
+			Reward *record.RewardConfig `toml:"reward"`
 		} `toml:"import"`
 	}{Reward: record.DefaultRewardConfig()}
 	if err := toml.Unmarshal(text, &v); err != nil {
@@ -61,8 +67,9 @@ func ParseSettings(text []byte) (s Settings) {
 	}
 	if v.Import.Format != "" {
 		// The models a user added to score it with stand; the reward is
-		// the trainer's, not recorded.
-		return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: record.DefaultRewardConfig(), Imported: v.Import.Format}
+		// the trainer's, not a [reward] of ours (its rows' reward_config,
+		// where they record one, is ImportedReward).
+		return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: record.DefaultRewardConfig(), Imported: v.Import.Format, ImportedReward: v.Import.Reward}
 	}
 	// A [reward] table the engine would refuse (an edited file: a
 	// temperature of 0, an unknown estimator) is not the one the run
