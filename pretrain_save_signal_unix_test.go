@@ -4,15 +4,12 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
@@ -62,13 +59,7 @@ func (h *signalAt) Write(p []byte) (int, error) {
 // stacks of all: each waits for a signal, or ends its context on one and
 // returns.
 func signalWatchers() int {
-	buf := make([]byte, 64<<10)
-	for {
-		if n := runtime.Stack(buf, true); n < len(buf) {
-			return bytes.Count(buf[:n], []byte("\nos/signal.NotifyContext.func1("))
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	return bytes.Count(goroutineStacks(), []byte("\nos/signal.NotifyContext.func1("))
 }
 
 // signalHandled waits, once a stop signal has come, until no
@@ -76,12 +67,7 @@ func signalWatchers() int {
 // each has ended its context. A minute is a command that watches other
 // signals alone.
 func signalHandled() error {
-	for deadline := time.Now().Add(time.Minute); signalWatchers() > 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("a signal.NotifyContext still waits a minute after the signal came: it does not watch SIGTERM")
-		}
-	}
-	return nil
+	return noneLeft(signalWatchers, "a signal.NotifyContext still waits a minute after the signal came: it does not watch SIGTERM")
 }
 
 // TestPretrainSignalAsTheTeacherIsSaved: a signal that comes once the

@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"fmt"
+	"errors"
 	"runtime"
 	"time"
 )
@@ -32,9 +32,16 @@ func goroutineStacks() []byte {
 // ended its context, so a load that looks at it from here on stops. A
 // minute is a stop that never reached them.
 func untilStopEnded() error {
-	for deadline := time.Now().Add(time.Minute); untilStopWatchers() > 0; time.Sleep(time.Millisecond) {
+	return noneLeft(untilStopWatchers, "an untilStop still waits a minute after the stop signal came: its stop channel is not the one the signal closes")
+}
+
+// noneLeft waits until count says no goroutine of a kind is left, and
+// says stuck if one still is a minute on: the watchers of a signal end at
+// once when it comes, so a minute is one that never will.
+func noneLeft(count func() int, stuck string) error {
+	for deadline := time.Now().Add(time.Minute); count() > 0; time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("an untilStop still waits a minute after the stop signal came: its stop channel is not the one the signal closes")
+			return errors.New(stuck)
 		}
 	}
 	return nil
