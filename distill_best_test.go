@@ -351,21 +351,8 @@ func TestDistillBestOfSaysItsReward(t *testing.T) {
 	// (record.RankingFile): the same resolved reward, the samples a
 	// question, the teacher and the reward's student, by folders that
 	// read alike from anywhere. It recorded nothing of it.
-	b, err := os.ReadFile(filepath.Join(out, "student", record.RankingFile))
-	if err != nil {
-		t.Fatalf("the distilled student's folder records no ranking: %v", err)
-	}
-	var ranking record.Ranking
-	if err := json.Unmarshal(b, &ranking); err != nil {
-		t.Fatalf("%s: %v: %s", record.RankingFile, err, b)
-	}
-	abs := func(dir string) string {
-		a, err := filepath.Abs(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
+	ranking, b := readRanking(t, out)
+	abs := absPath // as the ranking records folders
 	// And where the questions came from, how many, --max-new-tokens and
 	// --seed: what a distill of the same rows takes, which it left out.
 	if wantRanking := (record.Ranking{BestOf: n, Reward: want, Teacher: abs(distillTeacher), RewardStudent: abs(distillStudent),
@@ -970,21 +957,8 @@ func TestDistillBestOfRecordsItsData(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("distill --best-of 2 --data: exit %d: %s", code, errs)
 	}
-	got, err := os.ReadFile(filepath.Join(out, "student", record.RankingFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ranking record.Ranking
-	if err := json.Unmarshal(got, &ranking); err != nil {
-		t.Fatalf("%s: %v: %s", record.RankingFile, err, got)
-	}
-	abs := func(dir string) string {
-		a, err := filepath.Abs(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
+	ranking, _ := readRanking(t, out)
+	abs := absPath // as the ranking records folders
 	sum := sha256.Sum256(b)
 	want := record.Ranking{BestOf: 2, Reward: record.DefaultRewardConfig(), Teacher: abs(distillTeacher), RewardStudent: abs(distillStudent),
 		Data: abs(data), DataSHA256: hex.EncodeToString(sum[:]), Questions: 2, MaxNewTokens: 8, Seed: 5}
@@ -1051,4 +1025,19 @@ func TestTaskFitsMeasuresEachQuestionOnce(t *testing.T) {
 			t.Errorf("%s: %d texts encoded, want %d (each question's once): %v", c.name, got, want, enc.texts)
 		}
 	}
+}
+
+// readRanking reads the ranking a --best-of distill recorded in its
+// student's folder under out (record.RankingFile), and the file as written.
+func readRanking(t *testing.T, out string) (record.Ranking, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, "student", record.RankingFile))
+	if err != nil {
+		t.Fatalf("the distilled student's folder records no ranking: %v", err)
+	}
+	var ranking record.Ranking
+	if err := json.Unmarshal(b, &ranking); err != nil {
+		t.Fatalf("%s: %v: %s", record.RankingFile, err, b)
+	}
+	return ranking, b
 }

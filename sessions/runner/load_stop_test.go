@@ -81,19 +81,7 @@ func TestHeadlessStopDuringTheLoad(t *testing.T) {
 // off the screen, waited for the load to end.
 func TestLauncherStopsALoadOnItsLoadContext(t *testing.T) {
 	runs, done := oneStepRun(t)
-	// Planned a step more, so that the resume has one to run.
-	cfgPath := filepath.Join(done, sessions.ConfigFile)
-	cfg, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	more := strings.Replace(string(cfg), "\nsteps = 1\n", "\nsteps = 2\n", 1)
-	if more == string(cfg) {
-		t.Fatalf("%s has no steps = 1:\n%s", cfgPath, cfg)
-	}
-	if err := os.WriteFile(cfgPath, []byte(more), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	planOneStepMore(t, done)
 	models, err := defaults.Dir()
 	if err != nil {
 		t.Fatal(err)
@@ -187,19 +175,7 @@ func TestLauncherStoppedBeforeTheFolderMakesNone(t *testing.T) {
 // command's exit said the run as a launch it stopped.
 func TestLauncherStoppedBeforeTheResumeLeavesTheRun(t *testing.T) {
 	runs, done := oneStepRun(t)
-	// Planned a step more, so that the resume has one to run.
-	cfgPath := filepath.Join(done, sessions.ConfigFile)
-	cfg, err := os.ReadFile(cfgPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	more := strings.Replace(string(cfg), "\nsteps = 1\n", "\nsteps = 2\n", 1)
-	if more == string(cfg) {
-		t.Fatalf("%s has no steps = 1:\n%s", cfgPath, cfg)
-	}
-	if err := os.WriteFile(cfgPath, []byte(more), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	planOneStepMore(t, done)
 	models, err := defaults.Dir()
 	if err != nil {
 		t.Fatal(err)
@@ -220,5 +196,23 @@ func TestLauncherStoppedBeforeTheResumeLeavesTheRun(t *testing.T) {
 	}
 	if written := l.Written(); len(written) != 0 {
 		t.Errorf("written %q; want none", written)
+	}
+}
+
+// planOneStepMore makes the one-step run done (oneStepRun) plan a second
+// step, so that a resume of it has one to run.
+func planOneStepMore(t *testing.T, done string) {
+	t.Helper()
+	cfgPath := filepath.Join(done, sessions.ConfigFile)
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	more := strings.Replace(string(cfg), "\nsteps = 1\n", "\nsteps = 2\n", 1)
+	if more == string(cfg) {
+		t.Fatalf("%s has no steps = 1:\n%s", cfgPath, cfg)
+	}
+	if err := os.WriteFile(cfgPath, []byte(more), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
