@@ -233,7 +233,7 @@ func vllmBiasJSON(d vllmBiasDict) json.RawMessage {
 			b = append(b, ',')
 		}
 		val, _ := json.Marshal(d.bias[id])
-		b = append(strconv.AppendInt(append(b, '"'), id, 10), '"', ':')
+		b = append(append(append(b, '"'), id...), '"', ':')
 		b = append(b, val...)
 	}
 	return append(b, '}')

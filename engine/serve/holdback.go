@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"slices"
 	"strconv"
 	"strings"
@@ -218,40 +219,51 @@ func pyClamp(x, lo, hi float64) float64 {
 
 // pythonInt is Python's int(s) of a text, base 10: surrounding
 // whitespace, a sign, and decimal digits of any script with single
-// underscores between them; ok is false where int() raises ValueError (or
-// the value is past int64, which no token id is near).
-func pythonInt(s string) (n int64, ok bool) {
-	s = strings.TrimFunc(s, unicode.IsSpace)
-	neg := false
-	if s != "" && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
+// underscores between them, of any size; err is the ValueError int()
+// raises, in its words: the text as no integer, or one of more digits
+// than Python's default bound on a conversion (sys.int_max_str_digits,
+// 4300) as too long.
+func pythonInt(s string) (*big.Int, error) {
+	invalid := fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+	t := strings.TrimFunc(s, unicode.IsSpace)
+	var ascii strings.Builder
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		ascii.WriteByte(t[0])
+		t = t[1:]
 	}
 	digits, lastUnderscore := 0, false
-	for _, r := range s {
+	for _, r := range t {
 		if r == '_' {
 			if digits == 0 || lastUnderscore {
-				return 0, false
+				return nil, invalid
 			}
 			lastUnderscore = true
 			continue
 		}
 		d, isDigit := digitValue(r)
 		if !isDigit {
-			return 0, false
+			return nil, invalid
 		}
-		if n > (math.MaxInt64-int64(d))/10 {
-			return 0, false
-		}
-		n, digits, lastUnderscore = n*10+int64(d), digits+1, false
+		ascii.WriteByte(byte('0' + d))
+		digits, lastUnderscore = digits+1, false
 	}
 	if digits == 0 || lastUnderscore {
+		return nil, invalid
+	}
+	if digits > maxIntDigits {
+		return nil, fmt.Errorf("Exceeds the limit (%d digits) for integer string conversion: value has %d digits; use sys.set_int_max_str_digits() to increase the limit", maxIntDigits, digits)
+	}
+	n, _ := new(big.Int).SetString(ascii.String(), 10) // a sign and digits
+	return n, nil
+}
+
+// tokenID is n as a token id of a vocabulary of vocab, ok false where
+// it is outside it (int64's range too).
+func tokenID(n *big.Int, vocab int) (id int32, ok bool) {
+	if !n.IsInt64() || n.Sign() < 0 || n.Int64() >= int64(vocab) {
 		return 0, false
 	}
-	if neg {
-		n = -n
-	}
-	return n, true
+	return int32(n.Int64()), true
 }
 
 // digitValue is a Unicode decimal digit's value (category Nd, whose
@@ -333,11 +345,12 @@ func pyFloat(x float64) string {
 }
 
 // vllmBiasDict is a logit_bias as vLLM's SamplingParams holds it
-// (dict[int, float]): its token ids in the request's order, each once,
-// and their biases.
+// (dict[int, float]): its token ids in the request's order, each once, as
+// Python writes the int (of any size: int() reads a key past int64's
+// range, which the vocabulary check then refuses), and their biases.
 type vllmBiasDict struct {
-	ids  []int64
-	bias map[int64]float64
+	ids  []string
+	bias map[string]float64
 }
 
 // vllmLogitBiasKeys is what SamplingParams.from_optional makes of a
@@ -349,14 +362,15 @@ type vllmBiasDict struct {
 // parameters are checked (SamplingParams._verify_args: temperature,
 // min_tokens, n...) and long before the logprobs asked are (verify).
 func vllmLogitBiasKeys(f logitBiasField, values []float64) (vllmBiasDict, error) {
-	d := vllmBiasDict{bias: map[int64]float64{}}
+	d := vllmBiasDict{bias: map[string]float64{}}
 	var bad []string
 	for i, e := range f {
-		id, ok := pythonInt(e.key)
-		if !ok {
+		n, err := pythonInt(e.key)
+		if err != nil {
 			bad = append(bad, pyRepr(e.key))
 			continue
 		}
+		id := n.String()
 		if _, seen := d.bias[id]; !seen {
 			d.ids = append(d.ids, id)
 		}
@@ -374,36 +388,42 @@ func vllmLogitBiasKeys(f logitBiasField, values []float64) (vllmBiasDict, error)
 // vocabulary of vocab refused, in vLLM's words, naming the field), then
 // as an adjustment of the logits; nil when d is empty.
 func vllmLogitBias(d vllmBiasDict, vocab int) (*rlt.LogitBias, error) {
-	var outside []int64
-	for _, id := range d.ids {
-		if id < 0 || id >= int64(vocab) {
+	var outside []string
+	tokens := make([]int32, len(d.ids))
+	for i, id := range d.ids {
+		n, err := strconv.ParseInt(id, 10, 64) // past int64: outside
+		if err != nil || n < 0 || n >= int64(vocab) {
 			outside = append(outside, id)
 		}
+		tokens[i] = int32(n)
 	}
 	if outside != nil {
-		return nil, &badRequest{"logit_bias", fmt.Sprintf("token_id(s) %s in logit_bias contain out-of-vocab token ids. Vocabulary size: %d (parameter=logit_bias, value=%s)", pyInts(outside), vocab, pyInts(outside))}
+		list := "[" + strings.Join(outside, ", ") + "]" // Python's list of ints
+		return nil, &badRequest{"logit_bias", fmt.Sprintf("token_id(s) %s in logit_bias contain out-of-vocab token ids. Vocabulary size: %d (parameter=logit_bias, value=%s)", list, vocab, list)}
 	}
 	var b *rlt.LogitBias
-	for _, id := range d.ids {
-		b = b.Bias(int32(id), float32(d.bias[id]))
+	for i, id := range d.ids {
+		b = b.Bias(tokens[i], float32(d.bias[id]))
 	}
 	return b, nil
 }
 
 // sglangBiasKeys are the token ids of f's keys as SamplingParams.verify
 // reads them, in its words: each key by Python's int(), the first that is
-// no integer, or is outside the vocabulary of vocab, refused.
+// no integer (int()'s ValueError), or is outside the vocabulary of vocab
+// (one past int64's range too, which int() reads), refused.
 func sglangBiasKeys(f logitBiasField, vocab int) ([]int32, error) {
 	ids := make([]int32, len(f))
 	for i, e := range f {
-		id, ok := pythonInt(e.key)
-		if !ok {
-			return nil, fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(e.key))
+		n, err := pythonInt(e.key)
+		if err != nil {
+			return nil, err
 		}
-		if id < 0 || id >= int64(vocab) {
+		id, ok := tokenID(n, vocab)
+		if !ok {
 			return nil, fmt.Errorf("logit_bias must has keys in [0, %d], got %s.", vocab-1, e.key)
 		}
-		ids[i] = int32(id)
+		ids[i] = id
 	}
 	return ids, nil
 }

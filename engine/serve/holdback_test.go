@@ -414,6 +414,7 @@ func TestLogitBias(t *testing.T) {
 func TestLogitBiasRefused(t *testing.T) {
 	s, ts := testServer(t, Both)
 	vocab := s.Src.Vocab
+	huge := "1" + strings.Repeat("0", 4300) // 4301 digits
 	for _, c := range []struct{ path, fields, param, want string }{
 		{"/v1/completions", `"max_tokens":1,"logit_bias":{"x":1,"5":1,"1.5":2,"it's":0}`, "logit_bias",
 			`logit_bias contains key(s) that cannot be converted to integer token IDs: ['x', '1.5', "it's"] (parameter=logit_bias, value=['x', '1.5', "it's"])`},
@@ -438,6 +439,15 @@ func TestLogitBiasRefused(t *testing.T) {
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":"1.5"}}`, "", `sampling_params.logit_bias["7"] must be a number, got "1.5": SGLang puts each bias into a tensor`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":"1.5","x":1}}`, "", `invalid literal for int() with base 10: 'x'`},
 		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"7":1e39,"99999":1}}`, "", fmt.Sprintf(`logit_bias must has keys in [0, %d], got 99999.`, vocab-1)},
+		// Keys past int64's range, which Python's int() reads: outside the
+		// vocabulary, said as each server says it; past int()'s 4300
+		// digits, int()'s own ValueError.
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"99999999999999999999":1,"3":1,"-1_0000000000000000000":1}`, "logit_bias",
+			fmt.Sprintf(`token_id(s) [99999999999999999999, -10000000000000000000] in logit_bias contain out-of-vocab token ids. Vocabulary size: %d (parameter=logit_bias, value=[99999999999999999999, -10000000000000000000])`, vocab)},
+		{"/v1/completions", `"max_tokens":1,"logit_bias":{"` + huge + `":1}`, "logit_bias", `logit_bias contains key(s) that cannot be converted to integer token IDs: ['1000`},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"3":1,"99999999999999999999":1}}`, "", fmt.Sprintf(`logit_bias must has keys in [0, %d], got 99999999999999999999.`, vocab-1)},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{" -9223372036854775809":1}}`, "", fmt.Sprintf(`logit_bias must has keys in [0, %d], got  -9223372036854775809.`, vocab-1)},
+		{"/generate", `"sampling_params":{"max_new_tokens":1,"logit_bias":{"` + huge + `":1}}`, "", `Exceeds the limit (4300 digits) for integer string conversion: value has 4301 digits; use sys.set_int_max_str_digits() to increase the limit`},
 	} {
 		field := `"prompt":"a"`
 		if c.path == "/generate" {
