@@ -6,7 +6,10 @@
 // no package of the module, so any package's tests may use it.
 package stoptest
 
-import "context"
+import (
+	"context"
+	"runtime"
+)
 
 // OnLook is Context, but its N-th look at Err calls Cancel first (Cancel
 // ends Context, or a context above it), so that look and every later one
@@ -23,4 +26,18 @@ func (c *OnLook) Err() error {
 		c.Cancel()
 	}
 	return c.Context.Err()
+}
+
+// Stacks is the stacks of all goroutines, as a panic prints them: a blank
+// line between two. A test finds where the work it stops is by them (a
+// FIFO's reader: ServeFIFO); they hold every goroutine of the process, so
+// such a test runs alone (no t.Parallel).
+func Stacks() []byte {
+	buf := make([]byte, 64<<10)
+	for {
+		if n := runtime.Stack(buf, true); n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
 }

@@ -45,6 +45,9 @@ type Launcher struct {
 	// stops at once, where it held the exit, off the screen, until it had
 	// ended (a minute for a 7B model). Its run folder is among Written,
 	// recorded stopped before its first step (a resumed one as it was).
+	// Ended before the load began (the checks, Create, OpenForResume), the
+	// launch leaves nothing: no folder, the resumed run as it was, its
+	// session not begun (a *sessions.LaunchStoppedError).
 	Load context.Context
 
 	mu   sync.Mutex
@@ -124,11 +127,20 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	// first look, leaving a run folder stopped before its first step that
 	// nobody asked to keep.
 	if err := l.loadCtx().Err(); err != nil {
-		return nil, fmt.Errorf("stopped before its run folder was made, so none was: %w", err)
+		return nil, &sessions.LaunchStoppedError{Err: err}
 	}
 	rec, checked, err := Create(l.runs, checked, sessions.ProcessWorkbench)
 	if err != nil {
 		return nil, err
+	}
+	// Nor does one that ended while Create ran (its memory check reads
+	// the models' configurations; the folder is made, locked, written and
+	// synced): the folder it made is removed again. It began the run's
+	// session, whose load then stopped at its first look, so that the
+	// command's exit said a folder stopped before its first step as a
+	// launch it stopped, where a stop a moment sooner left none.
+	if err := l.loadCtx().Err(); err != nil {
+		return nil, unmake(rec, err)
 	}
 	h, err := Start(l.loadCtx(), l.ctx, rec, checked, rec, Fresh)
 	if err != nil {
@@ -145,11 +157,13 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	// As Start's: a load context ended before the resume (a stop signal,
 	// the workbench's quit: Load) neither takes the run's lock nor begins
 	// its session, where its load would stop at its first look and the
-	// command's exit would say the run as a launch it stopped.
+	// command's exit would say the run as a launch it stopped; one that
+	// ends while the resume's checks run begins none either
+	// (openForResume).
 	if err := l.loadCtx().Err(); err != nil {
-		return nil, fmt.Errorf("stopped before the run was opened to resume, so it is as it was: %w", err)
+		return nil, &sessions.LaunchStoppedError{Resume: true, Err: err}
 	}
-	r, err := OpenForResume(dir, l.overrides(), sessions.ProcessWorkbench)
+	r, err := openForResume(l.loadCtx(), dir, l.overrides(), sessions.ProcessWorkbench)
 	if err != nil {
 		errs := []error{err}
 		for _, n := range r.Notes {
@@ -170,6 +184,20 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	l.Wrote(dir)
 	notes = append(notes, fmt.Sprintf("resumed %s after step %d", filepath.Base(dir), r.Ck.Step))
 	return h.Session(cfg.Steps, notes...), nil
+}
+
+// unmake closes rec, the run Create has just made for a launch whose load
+// context then ended (stop: its error), and removes its folder: the launch
+// leaves nothing, as one stopped before Create does. A folder that cannot
+// be removed is said with what it holds and how to remove it.
+func unmake(rec *sessions.Run, stop error) error {
+	dir := rec.Dir()
+	rec.Close() // its close event is removed with the folder
+	if err := os.RemoveAll(dir); err != nil {
+		return sessions.Refusedf("start", dir, "stopped as its run folder was made, which could not be removed (%v): it holds a run stopped before its first step, with no checkpoint; remove it: rm -r %s: %w",
+			err, sessions.ShellQuote(dir), stop)
+	}
+	return &sessions.LaunchStoppedError{Removed: true, Err: stop}
 }
 
 // loadCtx is what ends the loads of the runs it starts and resumes: Load,

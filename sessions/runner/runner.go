@@ -277,6 +277,14 @@ func (o Overrides) over(cfg runconfig.Config) (runconfig.Config, map[string]stri
 // kind of process resumes it (sessions.ProcessWorkbench,
 // sessions.ProcessHeadless), which its run.lock says from the start.
 func OpenForResume(dir string, over Overrides, process string) (Resumable, error) {
+	return openForResume(context.Background(), dir, over, process)
+}
+
+// openForResume is OpenForResume that begins no session once stop has
+// ended (Launcher.Resume's load context: a stop signal, the workbench's
+// quit): the run is closed as its refusals close it, as it was, and the
+// error is a *sessions.LaunchStoppedError wrapping stop's.
+func openForResume(stop context.Context, dir string, over Overrides, process string) (Resumable, error) {
 	var r Resumable
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
 		return r, sessions.Refusedf("resume", dir, "a file, not a run folder (a folder that rlt run made, holding config.toml)")
@@ -386,6 +394,13 @@ func OpenForResume(dir string, over Overrides, process string) (Resumable, error
 	if err := sessions.CheckRoomToResume(dir, writes, steps, sessions.Options{}); err != nil {
 		rec.Close()
 		return r, err
+	}
+	// A stop that came while the checks above ran begins no session:
+	// Begin wrote the open event, the load then stopped at its first
+	// look, and the command's exit said the run as a launch it stopped.
+	if err := stop.Err(); err != nil {
+		rec.Close()
+		return r, &sessions.LaunchStoppedError{Resume: true, Err: err}
 	}
 	noted := len(rec.Repairs())
 	if err := rec.Begin(); err != nil {

@@ -1,0 +1,128 @@
+//go:build linux
+
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// TestLauncherStoppedAsTheRunIsMadeLeavesNothing: a load context
+// (Launcher.Load) that ends while Create makes the new run, or while
+// OpenForResume checks the run it resumes (a stop signal, the workbench's
+// quit, after the launcher's own look at it), ends the launch as one ended
+// before them does: a *sessions.LaunchStoppedError, no run folder (the one
+// Create made removed again) and the resumed run's files as they were,
+// nothing among Written. The stop comes as their memory check reads the
+// teacher's config.json, a FIFO served only once the load context has
+// ended. Both began the run's session: its load stopped at its first
+// look, the launch refused with a *run.LoadStopped, the new folder kept
+// and the resumed one given a session, and the command's exit said each
+// as a launch it stopped, where a stop a moment sooner left none.
+func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	teacher := stoptest.GatedModel(t, dir, filepath.Join(models, defaults.Teacher))
+	config, err := os.ReadFile(teacher + "." + stoptest.ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo, err := filepath.EvalSymlinks(filepath.Join(teacher, stoptest.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each reader of the FIFO is given config.json; the first whose
+	// goroutine checks a run's memory once stop is set ends stop's
+	// context first.
+	var (
+		stop   atomic.Pointer[context.CancelFunc]
+		done   atomic.Bool
+		served = make(chan error, 1)
+	)
+	go func() {
+		served <- stoptest.ServeFIFO(fifo, config, stoptest.ReadersHere(fifo), func() bool {
+			if done.Load() {
+				return false
+			}
+			if cancel := stop.Load(); cancel != nil && bytes.Contains(stoptest.Stacks(), []byte("/engine/run.CheckMemory(")) {
+				(*cancel)()
+				stop.Store(nil)
+			}
+			return true
+		})
+	}()
+	t.Cleanup(func() {
+		done.Store(true)
+		// The writer waiting for a reader is let through, to find done.
+		r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer r.Close()
+		if err := <-served; err != nil {
+			t.Errorf("serving %s: %v", fifo, err)
+		}
+	})
+
+	cfg := smallConfig(t, 1)
+	cfg.Device, cfg.Teacher = "cpu", teacher
+	runs, resumed := runToEnd(t, cfg)
+	planOneStepMore(t, resumed)
+	before := runFiles(resumed)
+	data, err := sessions.EncodeTOML(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, resume := range []bool{false, true} {
+		l := NewLauncher(context.Background(), runs, models)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		l.Load = ctx
+		stop.Store(&cancel)
+		var s *sessions.Session
+		if resume {
+			s, err = l.Resume(resumed)
+		} else {
+			s, err = l.Start(data)
+		}
+		if s != nil {
+			s.Close()
+		}
+		if stop.Load() != nil {
+			t.Fatalf("resume %v: the launch checked no run's memory: %v", resume, err)
+		}
+		var (
+			launch  *sessions.LaunchStoppedError
+			stopped *run.LoadStopped
+		)
+		if s != nil || !errors.As(err, &launch) || launch.Resume != resume || errors.As(err, &stopped) || !errors.Is(err, context.Canceled) {
+			t.Errorf("resume %v: %v; want no run and a *sessions.LaunchStoppedError of the load context's end", resume, err)
+		}
+		if entries, err := os.ReadDir(runs); err != nil || len(entries) != 1 || entries[0].Name() != filepath.Base(resumed) {
+			t.Errorf("resume %v: runs folder holds %v (%v); want only the run resumed", resume, entries, err)
+		}
+		if after := runFiles(resumed); !maps.Equal(after, before) {
+			t.Errorf("resume %v: the run resumed has its files changed", resume)
+		}
+		if written := l.Written(); len(written) != 0 {
+			t.Errorf("resume %v: written %q; want none", resume, written)
+		}
+	}
+}
