@@ -724,9 +724,7 @@ func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {
 		d.confirmStop = true
 		d.sh.say("stop the run? press y to confirm, any other key cancels")
 	case key.Matches(k, d.keys.Checkpoint):
-		c.CheckpointNow()
-		d.sh.ckptAsked = true
-		d.sh.say("checkpoint requested: written after the step in progress (a line here says when)")
+		d.sh.checkpoint()
 	}
 	return nil
 }

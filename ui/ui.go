@@ -134,6 +134,9 @@ type shared struct {
 	// stop is S's, once confirmed: Model.stopEngine, the one place that
 	// asks the engine to stop (q stops it there too).
 	stop func()
+	// checkpoint is c's: Model.checkpointNow, which knows whether the
+	// engine is paused between steps and what its last checkpoint is.
+	checkpoint func()
 	// onward says how the open run's training goes on with no engine
 	// here to control (Model.trainOnward), after what p, S or c cannot do.
 	onward func() string
@@ -349,7 +352,7 @@ func newModel(opts Options) *Model {
 func (m *Model) attach(o *opened) {
 	m.cur = o
 	m.waitStop = make(chan struct{})
-	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp, stop: func() { m.stopEngine(false) }, onward: m.trainOnward}
+	m.sh = &shared{theme: m.opts.Theme, say: m.say, cmp: m.cmp, stop: func() { m.stopEngine(false) }, checkpoint: m.checkpointNow, onward: m.trainOnward}
 	openKey := ""
 	if o != nil && o.Run != nil {
 		openKey = absPath(o.Run.Dir())
@@ -600,6 +603,29 @@ func (m *Model) stopWhen() string {
 		return "now (it is paused)"
 	}
 	return "after its current step"
+}
+
+// checkpointNow asks the engine driven here for a checkpoint (c) and says
+// when it is written: after the step in progress, or, where the engine is
+// paused between steps, after the next one (p goes on) or as the run stops
+// (run.Engine.Run: a paused engine does no step to write it after). A
+// paused engine whose last step is on disk already is not asked: nothing
+// newer is there to write, and the ask would checkpoint the step after the
+// pause besides the run's own. It said "written after the step in
+// progress" of a paused engine too, whose checkpoint then never came
+// until the run went on.
+func (m *Model) checkpointNow() {
+	if m.paused && m.hasCheckpoint && m.checkpointed == m.pausedAt-1 {
+		m.say("the run is paused and the checkpoint of its last step, %d, is on disk already: nothing newer to write (p goes on)", m.checkpointed)
+		return
+	}
+	m.sh.control.CheckpointNow()
+	m.sh.ckptAsked = true
+	if m.paused {
+		m.say("checkpoint requested: the run is paused, so it is written after the next step, once p goes on, or as the run stops (S or q; a line here says when)")
+		return
+	}
+	m.say("checkpoint requested: written after the step in progress (a line here says when)")
 }
 
 // stopEngine asks the engine driven here to stop and says so: S, once
