@@ -243,11 +243,18 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		// Each teacher prompt within the teacher's positions, and each
 		// explanation within --max-new-tokens in them (rlt.Positions, the
 		// rule rlt train keeps): sampling would cut it short at them
-		// instead. The student's rows too long for it are left out once
-		// written, and said.
+		// instead. Each question's row, its context and solution with an
+		// explanation of --max-new-tokens, within the distilled
+		// student's positions, the rule a data file's rows are left out
+		// by (rewardFits): a question it cannot hold was found once the
+		// teacher had explained every question, its rows left out.
 		// With --best-of, each explanation is scored too: it fits the
 		// reward's student, with the question's context and solution.
-		if err := taskFits(rlt.Positions{Teacher: pos.Teacher, Student: rewardPos}, *maxNew, t, exs, tok, p, *tdir, *rewardStudent); err != nil {
+		students := []fitStudent{{positions: pos.Student, dir: *init, another: "--student-init"}}
+		if *rewardStudent != "" {
+			students = append(students, fitStudent{positions: rewardPos, dir: *rewardStudent, another: "--reward-student"})
+		}
+		if err := taskFits(pos.Teacher, *maxNew, t, exs, tok, p, *tdir, students...); err != nil {
 			return err
 		}
 	}
@@ -678,7 +685,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	// student failed after every explanation was written ("sample: a
 	// prompt of 359 tokens is longer than the model's 256 positions").
 	if data == nil {
-		if err := taskFits(pos, *maxNew, t, exs, tok, p, *tdir, *sdir); err != nil {
+		if err := taskFits(pos.Teacher, *maxNew, t, exs, tok, p, *tdir, fitStudent{positions: pos.Student, dir: *sdir}); err != nil {
 			return err
 		}
 	} else {
@@ -860,22 +867,58 @@ func taskPromptsFit(who, dir string, t task.Task, exs []task.Example, maxPos int
 	return runpkg.TaskPromptsFit(who, dir, "--"+who+"-system", t, exs, maxPos, prompt)
 }
 
-// taskFits refuses the questions exs whose prompts do not fit pos: a
-// prompt longer than its model's positions (taskPromptsFit: the
-// teacher's with a teacher, tdir, else the student's own, sdir's), then a
-// --max-new-tokens the prompts leave no room for (budgetFits). Each
-// question's prompts are measured once for both, where each check
-// tokenized them.
-func taskFits(pos rlt.Positions, maxNew int, t task.Task, exs []task.Example, tok rlt.Encoder, p record.Prompts, tdir, sdir string) error {
+// fitStudent is a student whose positions the drawn questions' sequences
+// must fit (taskFits): rlt eval's, rlt distill's distilled student and
+// --best-of's reward student.
+type fitStudent struct {
+	positions int    // max_position_embeddings; 0 where not known: nothing is refused for it
+	dir       string // its folder, as a refusal names it; "" for rlt distill's default tiny student
+	another   string // the flag that gives another student, offered as a way to make room; "" offers none
+}
+
+// taskFits refuses the questions exs whose prompts do not fit the models:
+// a prompt longer than its model's positions (taskPromptsFit: the
+// teacher's with a teacher, tdir, of teacherPos positions, else the
+// student's own, the first of students), then a --max-new-tokens the
+// prompts leave no room for (budgetFits) in the teacher's positions and
+// each student's, in order. Each question's prompts are measured once
+// for all the checks, where each check tokenized them. A refusal names
+// the question with its place among the questions drawn
+// (rlt.RoomError.Index), and where the student binds, the flag that gives
+// another (fitStudent.another).
+func taskFits(teacherPos, maxNew int, t task.Task, exs []task.Example, tok rlt.Encoder, p record.Prompts, tdir string, students ...fitStudent) error {
 	lengths := promptLengths(tok, p, tdir)
-	who, dir, prompt := "teacher", tdir, func(ex task.Example) int { teacher, _ := lengths(ex); return teacher }
-	if tdir == "" {
-		who, dir, prompt = "student", sdir, func(ex task.Example) int { _, student := lengths(ex); return student }
+	err := func() error {
+		if tdir == "" {
+			own := students[0]
+			if err := taskPromptsFit("student", own.dir, t, exs, own.positions, func(ex task.Example) int { _, student := lengths(ex); return student }); err != nil {
+				return err
+			}
+		} else if err := taskPromptsFit("teacher", tdir, t, exs, teacherPos, func(ex task.Example) int { teacher, _ := lengths(ex); return teacher }); err != nil {
+			return err
+		}
+		for _, s := range students {
+			err := budgetFits(rlt.Positions{Teacher: teacherPos, Student: s.positions}, maxNew, t, exs, lengths, tdir, s.dir)
+			if re := (*rlt.RoomError)(nil); errors.As(err, &re) && re.Who == "student" {
+				re.Another = s.another
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}()
+	if re := (*rlt.RoomError)(nil); errors.As(err, &re) {
+		// The questions were drawn distinct (taskQuestions): the first
+		// with the refusal's question is its.
+		for i, ex := range exs {
+			if ex.Question == re.Question {
+				re.Index, re.Of = i+1, len(exs)
+				break
+			}
+		}
 	}
-	if err := taskPromptsFit(who, dir, t, exs, pos.Of(who), prompt); err != nil {
-		return err
-	}
-	return budgetFits(pos, maxNew, t, exs, lengths, tdir, sdir)
+	return err
 }
 
 // promptLengths is each question's prompt lengths, measured once a

@@ -13,6 +13,8 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/task"
 )
 
 const distillTeacher = "engine/defaults/models/teacher"
@@ -462,15 +464,18 @@ func TestTaskPromptPastThePositions(t *testing.T) {
 	}
 }
 
-// When none of the teacher's explanations can be learned from (each too
-// long for the student, or holding a tag), rlt distill says so, and why,
-// and writes nothing: it wrote an empty distill.jsonl, which refused the
+// When none of the explanations can be learned from (each too long for
+// the student, or holding a tag), rlt distill says so, and why, and
+// writes nothing: it wrote an empty distill.jsonl, which refused the
 // rerun's --out, and then failed with "distill: distill: no rows to learn
 // from". A row too long for the student is said in the words of every
 // refusal past a model's positions (model.Name, model.ItsPositions), a
 // data row's by how much, as the other rows' reasons (runpkg.FitReason);
 // rlt distill said "too long for the student's 40 positions" and "too
 // long: its row takes 52 tokens, more than the student's 40 positions".
+// A task's reference explanations have no budget to refuse before (a
+// teacher's questions that the student cannot hold with --max-new-tokens
+// are refused before it explains: TestDistillRefusesQuestionsPastTheStudent).
 func TestDistillNoLearnableRow(t *testing.T) {
 	dir := t.TempDir()
 	folder := func(name string, positions int) string {
@@ -483,14 +488,14 @@ func TestDistillNoLearnableRow(t *testing.T) {
 		}
 		return out
 	}
-	// A random teacher's greedy explanation runs to --max-new-tokens or
-	// writes a tag; either way no row fits a 40-position student.
+	// The addition task's reference explanations run past a 40-position
+	// student's rows.
 	teacher, student := folder("teacher", 256), folder("student", 40)
 	out := filepath.Join(dir, "out")
-	code, _, errs := runCLI(t, "", "distill", "--teacher", teacher, "--student-init", student, "--out", out, "--questions", "2",
-		"--steps", "1", "--max-new-tokens", "100", "--temperature", "0", "--teacher-system", "T", "--student-system", "S", "--device", "cpu")
+	code, _, errs := runCLI(t, "", "distill", "--reference", "--tokenizer-from", teacher, "--student-init", student, "--out", out, "--questions", "2",
+		"--steps", "1", "--student-system", "S", "--device", "cpu")
 	lines := strings.Split(strings.TrimSpace(errs), "\n")
-	want := "rlt distill: none of the teacher's 2 explanations can be learned from: "
+	want := "rlt distill: none of the 2 reference explanations can be learned from: 0 hold a ChatML or RLT tag, 2"
 	tail := " are too long for the student " + student + ", past its 40 positions (max_position_embeddings); nothing was written to " + out
 	if last := lines[len(lines)-1]; code != 1 || !strings.HasPrefix(last, want) || !strings.HasSuffix(last, tail) {
 		t.Errorf("exit %d, last line %q; want exit 1 and %q…%q", code, last, want, tail)
@@ -635,4 +640,116 @@ func TestBudgetPastTheRoom(t *testing.T) {
 // many tokens fewer fit (runpkg.TaskPromptsFit), then what follows it.
 func fewerAtEnd(s, tail, after string) bool {
 	return regexp.MustCompile(regexp.QuoteMeta(tail) + `\d+ fewer\)` + regexp.QuoteMeta(after) + "$").MatchString(s)
+}
+
+// rlt distill refuses, before the teacher explains, the drawn questions
+// whose rows the distilled student cannot hold: the question's context
+// and solution in the student's layout with an explanation of the whole
+// --max-new-tokens (rlt.Positions, the rule a --data file's rows are
+// left out by), as it refused them for the teacher and --best-of's reward
+// student. It said nothing of it until the teacher had explained every
+// question, and then left the rows out. The refusal names the question
+// that binds, its place among those drawn, its length, the student's
+// positions, and what makes room: a --max-new-tokens it says (which
+// runs), a shorter --student-system, or a student of the positions it
+// says. Nothing is explained (stderr says no "explaining") and nothing is
+// written: no --out, no --samples-out.
+func TestDistillRefusesQuestionsPastTheStudent(t *testing.T) {
+	const positions, questions, maxNew, seed = 127, 6, 48, 3
+	dir := t.TempDir()
+	short := studentOfPositions(t, distillStudent, filepath.Join(dir, "short"), positions)
+	tok, err := loadTokenizer(filepath.Join(distillTeacher, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := record.PromptsFor(distillTeacher, short, record.Prompts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addition, _ := task.Lookup("addition")
+	exs, err := task.NewSampler(addition, task.Train, seed).Unique(questions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest := 0 // the longest student context of the questions drawn, the one that binds
+	for _, ex := range exs {
+		_, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+		longest = max(longest, student)
+	}
+	if longest+maxNew <= positions {
+		t.Fatalf("the questions' student contexts take at most %d tokens, which with %d more fit %d positions: the test cannot tell", longest, maxNew, positions)
+	}
+	args := []string{"--teacher", distillTeacher, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2", "--seed", fmt.Sprint(seed), "--device", "cpu"}
+	samples := "SAMPLES" // each case's --samples-out, in its own folder
+	for _, c := range []struct {
+		name    string
+		args    []string
+		student string // the student that binds, as the refusal names it
+		another string // the flag that gives another
+	}{
+		{"the distilled student", []string{"--student-init", short}, short, "--student-init"},
+		{"the distilled student, ranked", []string{"--student-init", short, "--best-of", "2", "--reward-student", distillStudent, "--samples-out", samples}, short, "--student-init"},
+		{"the reward's student", []string{"--best-of", "2", "--reward-student", short, "--samples-out", samples}, short, "--reward-student"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, samples := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+			given := append([]string{"--out", out}, args...)
+			for _, a := range c.args {
+				given = append(given, strings.ReplaceAll(a, "SAMPLES", samples))
+			}
+			run := func(maxNew int) (code int, stderr string) {
+				code, _, stderr = runCLI(t, "", append([]string{"distill", "--max-new-tokens", fmt.Sprint(maxNew)}, given...)...)
+				return code, stderr
+			}
+			code, stderr := run(maxNew)
+			last := strings.TrimSpace(stderr)
+			m := regexp.MustCompile(`^rlt distill: --max-new-tokens 48 is more than the room for an explanation: the student ` + regexp.QuoteMeta(c.student) +
+				`: its prompt for the addition task's question ("[^"]*") \((\d+) of the 6 drawn\) takes (\d+) tokens, and with --max-new-tokens more that exceeds its 127 positions \(max_position_embeddings\): ` +
+				`lower --max-new-tokens to at most (\d+), or give a shorter --student-system, or a ` + c.another + ` of at least (\d+) positions$`).FindStringSubmatch(last)
+			if code != 1 || m == nil {
+				t.Fatalf("exit %d, stderr %q; want exit 1 and one line refusing the question past the student's positions", code, stderr)
+			}
+			i, tokens, most, least := atoi(t, m[2]), atoi(t, m[3]), atoi(t, m[4]), atoi(t, m[5])
+			if i < 1 || i > questions || strconv.Quote(exs[i-1].Question) != m[1] {
+				t.Errorf("the refusal names question %s as %d of the %d drawn; the drawn are %v", m[1], i, questions, exs)
+			}
+			if tokens != longest || most != positions-longest || least != longest+maxNew {
+				t.Errorf("said %d tokens, at most %d, a student of at least %d positions; want %d, %d, %d", tokens, most, least, longest, positions-longest, longest+maxNew)
+			}
+			for _, path := range []string{out, samples} {
+				if _, err := os.Stat(path); err == nil {
+					t.Errorf("%s was written", path)
+				}
+			}
+			if c.another != "--student-init" {
+				return
+			}
+			// The --max-new-tokens it says runs, its rows none left out
+			// for their length.
+			if code, stderr := run(most); code != 0 || strings.Contains(stderr, "too long") {
+				t.Errorf("--max-new-tokens %d, the most it said: exit %d, %s", most, code, stderr)
+			}
+		})
+	}
+}
+
+// studentOfPositions copies the model folder src to dst with positions
+// max_position_embeddings, for a student too short for some rows.
+func studentOfPositions(t *testing.T, src, dst string, positions int) string {
+	t.Helper()
+	copyDir(t, src, dst)
+	cfgPath := filepath.Join(dst, "config.json")
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := regexp.MustCompile(`"max_position_embeddings": \d+`).ReplaceAllString(string(cfg), fmt.Sprintf(`"max_position_embeddings": %d`, positions))
+	if small == string(cfg) {
+		t.Fatalf("%s does not say max_position_embeddings", cfgPath)
+	}
+	if err := os.WriteFile(cfgPath, []byte(small), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

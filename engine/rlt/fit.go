@@ -151,6 +151,11 @@ type RoomError struct {
 	// Task is the task the question is of ("" for a data row's).
 	Task     string
 	Question string
+	// Index is the question's place (from 1) among the Of questions a
+	// command drew before it refuses them (rlt distill's, rlt eval's),
+	// said beside it; 0 where it has none (a run's widest question, a
+	// step's).
+	Index, Of int
 	// Prompt is the prompt's tokens, Positions the model's.
 	Prompt, Positions int
 	// Budget is the new tokens asked for, BudgetName what they are called.
@@ -160,6 +165,11 @@ type RoomError struct {
 	Shorten string
 	// For is what the new tokens write ("an explanation" where empty).
 	For string
+	// Another names the flag that gives another model of this role
+	// (rlt distill's --student-init, --reward-student), said as the other
+	// way to make room: one of at least the prompt's tokens and the
+	// budget's in positions. "" where none is offered.
+	Another string
 }
 
 // Room is the most new tokens the prompt leaves room for (below 1: none).
@@ -168,6 +178,9 @@ func (e *RoomError) Room() int { return e.Positions - e.Prompt }
 func (e *RoomError) Error() string {
 	name := model.Name(e.Who, e.Dir)
 	question := fmt.Sprintf("question %q", e.Question)
+	if e.Index > 0 {
+		question += fmt.Sprintf(" (%d of the %d drawn)", e.Index, e.Of)
+	}
 	if e.Task != "" {
 		question = fmt.Sprintf("%s task's %s", e.Task, question)
 	}
@@ -175,13 +188,19 @@ func (e *RoomError) Error() string {
 	if what == "" {
 		what = "an explanation"
 	}
+	another := ""
+	if e.Another != "" {
+		// A model that holds the prompt and the whole budget (the first
+		// new token where none is asked).
+		another = fmt.Sprintf(", or a %s of at least %d positions", e.Another, e.Prompt+max(e.Budget, 1))
+	}
 	if e.Room() < 1 {
 		// How much shorter, as every such refusal says the length that
 		// fits: one position short of them, for the first new token.
 		fits := e.Positions - 1
 		return (&model.PositionsError{Model: name, What: "its prompt for the " + question, Tokens: e.Prompt, Positions: e.Positions,
-			Leave: what, Do: fmt.Sprintf("give a shorter %s, for a prompt of at most %d tokens (%d fewer)", e.Shorten, fits, e.Prompt-fits)}).Error()
+			Leave: what, Do: fmt.Sprintf("give a shorter %s, for a prompt of at most %d tokens (%d fewer)%s", e.Shorten, fits, e.Prompt-fits, another)}).Error()
 	}
-	return fmt.Sprintf("%s %d is more than the room for %s: %s: its prompt for the %s takes %d tokens, and with %s more that exceeds %s: lower %s to at most %d, or give a shorter %s",
-		e.BudgetName, e.Budget, what, name, question, e.Prompt, e.BudgetName, model.ItsPositions(e.Positions), e.BudgetName, e.Room(), e.Shorten)
+	return fmt.Sprintf("%s %d is more than the room for %s: %s: its prompt for the %s takes %d tokens, and with %s more that exceeds %s: lower %s to at most %d, or give a shorter %s%s",
+		e.BudgetName, e.Budget, what, name, question, e.Prompt, e.BudgetName, model.ItsPositions(e.Positions), e.BudgetName, e.Room(), e.Shorten, another)
 }
