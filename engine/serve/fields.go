@@ -126,6 +126,49 @@ func refusedIfSet(why string) fieldRule {
 	}
 }
 
+// refusedIfTruthy refuses a value Python reads as true (pyTruthy), for
+// why: a field SGLang asks of with "if obj.field:", so that "" or 0 asks
+// nothing.
+func refusedIfTruthy(why string) fieldRule {
+	return func(raw json.RawMessage) ruling {
+		if !pyTruthy(raw) {
+			return ruling{}
+		}
+		return refuse(why)
+	}
+}
+
+// refusedUnlessNull refuses any value but null, for why: a field SGLang
+// asks of with "is not None", so that 0 and false ask as much as 5.
+func refusedUnlessNull(why string) fieldRule {
+	return func(raw json.RawMessage) ruling {
+		if isNull(raw) {
+			return ruling{}
+		}
+		return refuse(why)
+	}
+}
+
+// pyTruthy is Python's truth of raw, a JSON value as Python's json reads
+// it: false for null (or absent), false, 0, "", [] and {}; true for any
+// other (nan too).
+func pyTruthy(raw json.RawMessage) bool {
+	switch x := jsonValue(raw).(type) {
+	case bool:
+		return x
+	case json.Number:
+		f, ok := jsonFloat(x)
+		return !ok || f != 0 // nan is true
+	case string:
+		return x != ""
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return false // absent or null
+}
+
 // refusedUnless refuses a number other than def (null is def), read by
 // read, for why; a value read refuses (no number, or none the field
 // takes: its fault) is refused as inRange refuses it, a type fault,
@@ -182,6 +225,8 @@ func whole(rule fieldRule) fieldRule {
 const (
 	whyOneToken   = "rlt serve generates one token, the model's greedy one"
 	whyChangesArg = "changes which token is generated; " + whyOneToken + ": leave it out"
+	whyNoAdapters = "is not served: rlt serve serves one model, without adapters"
+	whyNoEmbeds   = "is not served: give input_ids or text"
 )
 
 // vllmFields are the rules of vLLM v0.24.0's CompletionRequest fields
@@ -472,8 +517,12 @@ var sglangFields = map[string]fieldRule{
 	"external_trace_header": answered, "received_time": answered, "bootstrap_host": answered, "bootstrap_port": answered,
 	"bootstrap_room": answered, "bootstrap_pair_key": answered, "decode_tp_size": answered, "http_worker_ipc": answered,
 	"background": answered, "routed_experts_start_len": answered, // read only with return_routed_experts, refused
+	// input_embeds beside text or input_ids SGLang drops as it
+	// normalizes the request (GenerateReqInput._determine_batch_size),
+	// and answers without it; alone it is refused where SGLang refuses it
+	// (parseInputs, parseGenerate).
+	"input_embeds": answered,
 	// Refused: other inputs, other outputs, or a changed generation.
-	"input_embeds":                     refusedIfSet("is not served: give input_ids or text"),
 	"image_data":                       refusedIfSet("is not served: rlt serve's models read text only"),
 	"video_data":                       refusedIfSet("is not served: rlt serve's models read text only"),
 	"audio_data":                       refusedIfSet("is not served: rlt serve's models read text only"),
@@ -498,12 +547,12 @@ var sglangFields = map[string]fieldRule{
 	"return_entropy":                   refusedIfSet("is not served"),
 	"return_prompt_token_ids":          refusedIfSet("is not served: the input's ids are input_ids, or /tokenize's of the text"),
 	"session_params":                   refusedIfSet("is not served: rlt serve keeps no sessions; give the whole input"),
-	"lora_path":                        refusedIfSet("is not served: rlt serve serves one model, without adapters"),
-	"lora_id":                          refusedIfSet("is not served: rlt serve serves one model, without adapters"),
-	"custom_logit_processor":           refusedIfSet(whyChangesArg),
-	"positional_embed_overrides":       refusedIfSet("is not served: give input_ids or text"),
+	"lora_path":                        refusedIfTruthy(whyNoAdapters), // "" asks none: sglangLoRAAsked
+	"lora_id":                          refusedIfSet(whyNoAdapters),
+	"custom_logit_processor":           refusedIfTruthy(whyChangesArg), // "" asks none, as SGLang's "if obj.custom_logit_processor"
+	"positional_embed_overrides":       refusedIfSet(whyNoEmbeds),
 	"require_reasoning":                refusedIfSet("is not served: " + whyOneToken),
-	"max_thinking_tokens":              refusedIfSet("is not served: " + whyOneToken),
+	"max_thinking_tokens":              refusedUnlessNull("is not served: " + whyOneToken), // 0 and false too: SGLang's "is not None"
 	"multi_item_delimiter_indices":     refusedIfSet("is not served: give the items as a list of inputs"),
 	"need_wait_for_mm_inputs":          refusedIfSet("is not served: rlt serve's models read text only"),
 	"num_items_assigned":               refusedIfSet("is not served: rlt serve's models read text only"),
@@ -543,8 +592,31 @@ var sglangSamplingFields = map[string]fieldRule{
 // --enable-lora), in the order it refuses them, once it has normalized
 // the request and before it reads any input (parseGenerate): they are
 // refused there, not after every input's checks with the fields rlt serve
-// refuses and SGLang answers.
+// refuses and SGLang answers. max_thinking_tokens is refused unless null
+// (0 too); lora_path where it asks for an adapter as SGLang reads it
+// (sglangLoRAAsked: "" of one input asks none).
 var sglangRefusedFirst = []string{"max_thinking_tokens", "lora_path"}
+
+// sglangLoRAAsked reports whether lora_path, raw, asks for an adapter as
+// SGLang reads it once it has normalized the request
+// (TokenizerManager._validate_and_resolve_lora: "if not obj.lora_path"):
+// of one input, a value Python reads as true (not null, "" or []); of a
+// list of inputs (list), where GenerateReqInput._normalize_lora_paths has
+// made a text one per input, any text ("" too: a list of them is true),
+// a list of any entry, and any other value (which it refuses too).
+func sglangLoRAAsked(raw json.RawMessage, list bool) bool {
+	if !list {
+		return pyTruthy(raw)
+	}
+	if isNull(raw) {
+		return false
+	}
+	var entries []json.RawMessage
+	if json.Unmarshal(raw, &entries) == nil {
+		return len(entries) > 0
+	}
+	return true
+}
 
 // sglangRefusedPerInput are the sglangFields SGLang itself refuses of
 // each input on a server launched as rlt serve is (hidden states not
@@ -552,7 +624,7 @@ var sglangRefusedFirst = []string{"max_thinking_tokens", "lora_path"}
 // TokenizerManager._validate_one_request refuses them: after that
 // input's length and max_new_tokens, before its sampling_params
 // (parseGenerate), each input's own value where a list of inputs gives a
-// list of them.
+// list of them (custom_logit_processor "" asks none: refusedIfTruthy).
 var sglangRefusedPerInput = []string{"return_hidden_states", "custom_logit_processor"}
 
 // sglangVerifyOrder are the sglangSamplingFields SamplingParams.verify

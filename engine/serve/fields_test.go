@@ -138,6 +138,10 @@ func TestSGLangFields(t *testing.T) {
 		{`,"session_id":"s"`, ``}, {`,"log_metrics":false`, ``}, {`,"priority":3`, ``}, {`,"extra_key":"k"`, ``},
 		{`,"cache_salt":"c"`, ``}, {`,"custom_labels":{"a":"b"}`, ``}, {`,"routing_key":"r"`, ``}, {`,"token_ids_logprob":[]`, ``},
 		{`,"return_hidden_states":false`, ``}, {`,"lora_path":null`, ``}, {`,"a_field_sglang_does_not_define":1`, ``},
+		// What SGLang reads as asking nothing ("if obj.lora_path:", "if
+		// obj.custom_logit_processor"), and input_embeds, which it drops
+		// beside text (GenerateReqInput._determine_batch_size).
+		{`,"lora_path":""`, ``}, {`,"lora_path":[]`, ``}, {`,"custom_logit_processor":""`, ``}, {`,"input_embeds":[[0.5]]`, ``},
 		{``, fmt.Sprintf(`,"stop":%s,"stop_token_ids":[%d],"stop_regex":".","no_stop_trim":true`, text, sc.Next)},
 		{``, `,"ignore_eos":true`}, {``, `,"sampling_seed":3,"stream_interval":2,"custom_params":{"a":1}`},
 		{``, `,"top_p":0.5,"top_k":3,"min_p":0.2`}, {``, `,"top_k":-1`}, {``, `,"frequency_penalty":1,"presence_penalty":-1`},
@@ -157,7 +161,6 @@ func TestSGLangFields(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ top, sampling, want string }{
-		{`,"input_embeds":[[0.5]]`, ``, `input_embeds is not served: give input_ids or text`},
 		{`,"image_data":"x.png"`, ``, `image_data is not served: rlt serve's models read text only`},
 		{`,"token_ids_logprob":[1]`, ``, `token_ids_logprob is not served`},
 		{`,"return_hidden_states":true`, ``, `return_hidden_states is not served`},

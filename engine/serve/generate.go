@@ -170,33 +170,52 @@ func spread[T any](name string, raw json.RawMessage, def T, list bool, n int) (p
 // parseInputs reads /generate's "text" (one text, or a list of them) or
 // "input_ids" (one list of ids, or a list of such lists), as SGLang's
 // GenerateReqInput takes them; list says whether they came as a list.
-func parseInputs(textRaw, idsRaw json.RawMessage) (inputs []prompt, list bool, err error) {
+// input_embeds (embedsRaw), which SGLang drops beside either
+// (_determine_batch_size), given alone makes inputs of its shape, as
+// SGLang counts them (one where its first entry's first entry is a
+// number, else one per entry), with embeds true: parseGenerate refuses
+// them where SGLang refuses input_embeds; one of no such shape (which
+// SGLang fails on) is refused at once.
+func parseInputs(textRaw, idsRaw, embedsRaw json.RawMessage) (inputs []prompt, list, embeds bool, err error) {
 	switch {
+	case !isNull(textRaw) && !isNull(idsRaw) && !isNull(embedsRaw):
+		return nil, false, false, errors.New("Either text, input_ids or input_embeds should be provided.")
 	case !isNull(textRaw) && !isNull(idsRaw):
-		return nil, false, errors.New("Either text or input_ids should be provided, not both.")
+		return nil, false, false, errors.New("Either text or input_ids should be provided, not both.")
+	case isNull(textRaw) && isNull(idsRaw) && !isNull(embedsRaw):
+		var entries, first []json.RawMessage
+		var x float64
+		switch {
+		case json.Unmarshal(embedsRaw, &entries) != nil || len(entries) == 0 ||
+			json.Unmarshal(entries[0], &first) != nil || len(first) == 0:
+			return nil, false, false, errors.New(refusal("input_embeds", "input_embeds", whyNoEmbeds))
+		case json.Unmarshal(first[0], &x) == nil:
+			return make([]prompt, 1), false, true, nil
+		}
+		return make([]prompt, len(entries)), true, true, nil
 	case !isNull(textRaw):
 		one, texts, isList, err := oneOrList[string]("text", textRaw)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		if !isList {
-			return []prompt{{text: &one}}, false, nil
+			return []prompt{{text: &one}}, false, false, nil
 		}
 		if len(texts) == 0 {
-			return nil, false, errors.New("text is an empty list: give a text, or a list of at least one")
+			return nil, false, false, errors.New("text is an empty list: give a text, or a list of at least one")
 		}
 		inputs = make([]prompt, len(texts))
 		for i := range texts {
 			inputs[i].text = &texts[i]
 		}
-		return inputs, true, nil
+		return inputs, true, false, nil
 	case !isNull(idsRaw):
 		one, lists, isList, err := oneOrList[[]int32]("input_ids", idsRaw)
 		if err != nil {
-			return nil, false, err
+			return nil, false, false, err
 		}
 		if !isList {
-			return []prompt{{ids: one}}, false, nil
+			return []prompt{{ids: one}}, false, false, nil
 		}
 		inputs = make([]prompt, len(lists))
 		for i := range lists {
@@ -205,9 +224,9 @@ func parseInputs(textRaw, idsRaw json.RawMessage) (inputs []prompt, list bool, e
 				inputs[i].ids = []int32{} // [] as given: an empty input, said so below
 			}
 		}
-		return inputs, true, nil
+		return inputs, true, false, nil
 	}
-	return nil, false, errors.New("give text or input_ids (not empty)")
+	return nil, false, false, errors.New("give text or input_ids (not empty)")
 }
 
 // generateModel is what SGLang checks each /generate input against as it
@@ -279,34 +298,34 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 	if raw.Stream {
 		own = errors.New("rlt serve computes input log-probs and answers whole: stream must be false (or left out)")
 	}
-	inputs, list, err := parseInputs(raw.Text, raw.InputIDs)
-	if err != nil {
-		return generateRequest{}, sayJSON(err)
-	}
-	n := len(inputs)
-	// Each sampling_params' keys before its values: SGLang's
-	// SamplingParams(**sampling_params) takes its own keys only, exactly
-	// as written, where encoding/json would read "Max_New_Tokens" as
-	// max_new_tokens.
-	rawSPs, err := spread("sampling_params", raw.SamplingParams, map[string]json.RawMessage(nil), list, n)
-	if err != nil {
-		return generateRequest{}, sayJSON(err)
-	}
-	for i, sp := range rawSPs.vals {
-		if why := samplingKeys(sp); why != "" {
-			return generateRequest{}, fmt.Errorf("%s: %s", rawSPs.at("sampling_params", i), why)
-		}
-	}
-	sps, err := spread("sampling_params", raw.SamplingParams, samplingParams{}, list, n)
-	if err != nil {
-		return generateRequest{}, sayJSON(err)
-	}
 	// The fields SGLang defines that are not read here (fields.go).
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
-	if field, why := checkFields(fields, sglangFields); field != "" && own == nil {
+	inputs, list, embeds, err := parseInputs(raw.Text, raw.InputIDs, fields["input_embeds"])
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	n := len(inputs)
+	// Each sampling_params as given, and decoded from its keys that
+	// SGLang's SamplingParams(**sampling_params) takes, exactly as
+	// written, where encoding/json would read "Max_New_Tokens" as
+	// max_new_tokens: SGLang refuses another key as it makes an input's
+	// SamplingParams, after that input's length (samplingKeys, below).
+	rawSPs, err := spread("sampling_params", raw.SamplingParams, map[string]json.RawMessage(nil), list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	sps, err := spread("sampling_params", ownSamplingKeys(rawSPs), samplingParams{}, list, n)
+	if err != nil {
+		return generateRequest{}, sayJSON(err)
+	}
+	// The fields SGLang refuses itself are refused where it refuses them
+	// (below), each as it reads it; of the others, the first rlt serve
+	// refuses is, once every check of SGLang's has passed.
+	_, answeredBySGLang := splitRules(sglangFields, slices.Concat(sglangRefusedFirst, sglangRefusedPerInput)...)
+	if field, why := checkFields(fields, answeredBySGLang); field != "" && own == nil {
 		own = errors.New(refusal(field, field, why))
 	}
 	// n, which GenerateReqInput reads as it normalizes the request
@@ -341,12 +360,22 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 		return generateRequest{}, sayJSON(err)
 	}
 	// What TokenizerManager.generate_request refuses once the request is
-	// normalized, before it reads any input (_validate_and_resolve_lora
-	// among them), in rlt serve's words.
-	if field, why := checkFieldsInOrder(fields, sglangFields, sglangRefusedFirst...); field != "" {
+	// normalized, before it reads any input (sglangRefusedFirst:
+	// max_thinking_tokens, then _validate_and_resolve_lora's lora_path),
+	// in rlt serve's words.
+	if field, why := checkFieldsInOrder(fields, sglangFields, "max_thinking_tokens"); field != "" {
 		return generateRequest{}, errors.New(refusal(field, field, why))
 	}
+	if sglangLoRAAsked(fields["lora_path"], list) {
+		return generateRequest{}, errors.New(refusal("lora_path", "lora_path", whyNoAdapters))
+	}
 	req := generateRequest{Items: make([]generateItem, n), List: list, TextInLogprob: raw.TextInLogprobs, Samples: samples}
+	// input_embeds alone: _tokenize_one_request refuses it first of the
+	// first input, before its length, on a server with a radix cache
+	// (rlt serve's words: it computes no embeddings).
+	if embeds {
+		return generateRequest{}, req.itemError(0, errors.New(refusal("input_embeds", "input_embeds", whyNoEmbeds)))
+	}
 	// Each input in turn as SGLang reads it (TokenizerManager's
 	// _tokenize_one_request): its length against the model's positions
 	// (checkInput), then its sampling_params as read (a view, sglangChecks);
@@ -372,6 +401,12 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 			if r := sglangFields[field](value); given && r.why != "" {
 				return generateRequest{}, req.itemError(i, errors.New(refusal(field, field, r.why)))
 			}
+		}
+		// Then _create_tokenized_object's SamplingParams(**sampling_params),
+		// which takes no other key (a TypeError, which SGLang answers with
+		// a 500; here a 400 naming it), before it checks the values.
+		if why := samplingKeys(rawSPs.vals[i]); why != "" {
+			return generateRequest{}, fmt.Errorf("%s: %s", rawSPs.at("sampling_params", i), why)
 		}
 		if err := views[i].sglangChecks(m.vocab); err != nil {
 			return generateRequest{}, err
@@ -483,20 +518,7 @@ func (v spView) maxNewRefused() error {
 // normalize and top_k as given to verify, where it would put 1 over it
 // (greedyTopK). rlt serve refuses it, once SGLang's checks have passed.
 func (v spView) normalized() bool {
-	switch x := jsonValue(v.given["is_normalized"]).(type) {
-	case bool:
-		return x
-	case json.Number:
-		f, ok := jsonFloat(x)
-		return !ok || f != 0 // nan is true
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	}
-	return false // absent or null
+	return pyTruthy(v.given["is_normalized"])
 }
 
 // sglangChecks refuses what SGLang refuses of v as it makes its
@@ -604,6 +626,33 @@ func samplingKeys(sp map[string]json.RawMessage) string {
 		}
 	}
 	return ""
+}
+
+// ownSamplingKeys is sps, each input's sampling_params as given, with
+// only the keys SGLang's SamplingParams takes (samplingNames), exactly as
+// written, in the shape given (a list, or one for every input): what
+// SamplingParams reads of them, to decode, so that encoding/json reads no
+// other key (one in another case) as a field.
+func ownSamplingKeys(sps perInput[map[string]json.RawMessage]) json.RawMessage {
+	own := make([]map[string]json.RawMessage, len(sps.vals))
+	for i, sp := range sps.vals {
+		if sp == nil {
+			continue // null
+		}
+		own[i] = map[string]json.RawMessage{}
+		for key, value := range sp {
+			if slices.Contains(samplingNames, key) {
+				own[i][key] = value
+			}
+		}
+	}
+	var b []byte
+	if sps.isList {
+		b, _ = json.Marshal(own) // values read from JSON, which marshal again
+	} else if len(own) > 0 {
+		b, _ = json.Marshal(own[0])
+	}
+	return b
 }
 
 // sayJSON is err in JSON's words where it is encoding/json's.

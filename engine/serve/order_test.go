@@ -317,3 +317,72 @@ func TestFaultsReportedInSGLangsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSGLangReadsFieldsWhereSGLangDoes: /generate's fields each read as
+// SGLang reads them and refused where it refuses them. A key of
+// sampling_params that SamplingParams does not define (one in another
+// case too) is refused as an input's SamplingParams is made, after that
+// input's length, its max_new_tokens against the positions and its
+// return_hidden_states and custom_logit_processor, and before its values'
+// checks; the earlier inputs' faults first. lora_path and
+// custom_logit_processor "" ask nothing, as Python reads them ("if
+// obj.lora_path:"), but lora_path "" of a list of inputs, which SGLang
+// makes one per input, asks; max_thinking_tokens asks with any value but
+// null ("is not None": 0 and false too). input_embeds beside text is
+// dropped, as SGLang drops it; alone it is refused once the request's
+// shape, max_thinking_tokens and lora_path are, before any input's
+// checks.
+func TestSGLangReadsFieldsWhereSGLangDoes(t *testing.T) {
+	s, ts := testServer(t, SGLang)
+	long := fmt.Sprint(make([]int, s.maxLen())) // an input that fills the model's positions
+	long = "[" + strings.ReplaceAll(strings.Trim(long, "[]"), " ", ",") + "]"
+	tooLong := fmt.Sprintf("The input (%d tokens) is longer than the model's context length (%d tokens).", s.maxLen(), s.maxLen())
+	tooMany := "Requested token count exceeds the model's maximum context length"
+	over := fmt.Sprint(s.maxLen() - 1) // with 2 tokens, one past the positions
+	unknown := `sampling_params: "bogus" is not a sampling parameter`
+	for _, c := range []struct{ name, body, first string }{ // first "": answered
+		// An unknown key of sampling_params, where SamplingParams(**sp) fails.
+		{"an input too long, then an unknown sampling key", `{"input_ids":` + long + `,"sampling_params":{"max_new_tokens":1,"bogus":1}}`, tooLong},
+		{"an input too long, then a sampling key in another case", `{"input_ids":` + long + `,"sampling_params":{"Max_New_Tokens":1}}`, tooLong},
+		{"max_new_tokens past the positions, then an unknown sampling key", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":` + over + `,"bogus":1}}`, tooMany},
+		{"return_hidden_states, then an unknown sampling key", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"bogus":1},"return_hidden_states":true}`, "return_hidden_states is not served"},
+		{"custom_logit_processor, then an unknown sampling key", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"bogus":1},"custom_logit_processor":"p"}`, "custom_logit_processor changes which token"},
+		{"an unknown sampling key, then temperature below 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"bogus":1,"temperature":-1}}`, unknown},
+		{"a sampling key in another case is not read as the field", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"MAX_NEW_TOKENS":` + over + `}}`, `sampling_params: "MAX_NEW_TOKENS" is not a field: the field is "max_new_tokens"`},
+		{"the first input's temperature, then the second's unknown sampling key",
+			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"temperature":-1},{"max_new_tokens":1,"bogus":1}]}`, "sampling_params[0]: temperature must be a non-negative finite number"},
+		{"the first input's unknown sampling key, then the second too long",
+			`{"input_ids":[[1,2],` + long + `],"sampling_params":[{"max_new_tokens":1,"bogus":1},{"max_new_tokens":1}]}`, `sampling_params[0]: "bogus" is not a sampling parameter`},
+		// lora_path and custom_logit_processor as Python's truth reads them.
+		{"lora_path [] of a list", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"lora_path":[]}`, ""},
+		{`lora_path [""] of one input`, `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"lora_path":[""]}`, "lora_path is not served"},
+		{`lora_path "" of a list`, `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"lora_path":""}`, "lora_path is not served"},
+		{`lora_path "", then temperature below 0`, `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-1},"lora_path":""}`, "temperature must be a non-negative finite number"},
+		{`custom_logit_processor "" of a list`, `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":""}`, ""},
+		{`custom_logit_processor "" then "p"`, `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":["","p"]}`, "input 1: custom_logit_processor changes which token"},
+		{`custom_logit_processor "", then temperature below 0`, `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-1},"custom_logit_processor":""}`, "temperature must be a non-negative finite number"},
+		// max_thinking_tokens unless null.
+		{"max_thinking_tokens 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"max_thinking_tokens":0}`, "max_thinking_tokens is not served"},
+		{"max_thinking_tokens false", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"max_thinking_tokens":false}`, "max_thinking_tokens is not served"},
+		{"max_thinking_tokens null", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"max_thinking_tokens":null}`, ""},
+		// input_embeds alone.
+		{"input_embeds alone", `{"input_embeds":[[0.5,0.25]],"sampling_params":{"max_new_tokens":1}}`, "input_embeds is not served: give input_ids or text"},
+		{"input_embeds alone, a list", `{"input_embeds":[[[0.5]],[[0.5]]],"sampling_params":[{"max_new_tokens":1},{"max_new_tokens":1}]}`, "input 0: input_embeds is not served"},
+		{"input_embeds of no shape", `{"input_embeds":5}`, "input_embeds is not served"},
+		{"rid's list of another length, then input_embeds", `{"input_embeds":[[[0.5]],[[0.5]]],"sampling_params":{"max_new_tokens":1},"rid":["a"]}`, "The specified rids length mismatch"},
+		{"lora_path, then input_embeds", `{"input_embeds":[[0.5]],"sampling_params":{"max_new_tokens":1},"lora_path":"p"}`, "lora_path is not served"},
+		{"input_embeds, then temperature below 0", `{"input_embeds":[[0.5]],"sampling_params":{"max_new_tokens":1,"temperature":-1}}`, "input_embeds is not served"},
+		{"input_embeds, then stream", `{"input_embeds":[[0.5]],"sampling_params":{"max_new_tokens":1},"stream":true}`, "input_embeds is not served"},
+		{"input_embeds beside input_ids", `{"input_ids":[1,2],"input_embeds":[[0.5]],"sampling_params":{"max_new_tokens":1}}`, ""},
+		{"text, input_ids and input_embeds", `{"text":"a","input_ids":[1,2],"input_embeds":[[0.5]],"sampling_params":{"max_new_tokens":1}}`, "Either text, input_ids or input_embeds should be provided."},
+	} {
+		status, body := post(t, ts.URL+"/generate", c.body)
+		var r struct{ Error struct{ Message string } }
+		switch {
+		case c.first == "" && status != 200:
+			t.Errorf("%s: %d %s; want it answered", c.name, status, body)
+		case c.first != "" && (status != 400 || json.Unmarshal([]byte(body), &r) != nil || !strings.HasPrefix(r.Error.Message, c.first)):
+			t.Errorf("%s: %d %.300s; want 400 with %q", c.name, status, body, c.first)
+		}
+	}
+}

@@ -85,7 +85,12 @@
 // in another case ("Prompt", "MAX_TOKENS"), which encoding/json would read
 // as the field and they pass over, is refused, naming the field's
 // spelling; so is a key of SGLang's sampling_params that SamplingParams
-// does not define, which SGLang refuses. The request's id is
+// does not define, which SGLang refuses as it makes that input's
+// SamplingParams, after the input's length (generate.go). SGLang's fields
+// ask what SGLang reads them to ask: lora_path "" nothing, as Python's
+// truth reads it, max_thinking_tokens 0 as much as 5 ("is not None"), and
+// input_embeds beside text or input_ids nothing (SGLang drops it). The
+// request's id is
 // answered too: vLLM's "cmpl-" and its X-Request-Id header or
 // request_id, SGLang's rid.
 //
