@@ -97,8 +97,20 @@
 // The vLLM dialect is that of one release, vLLM v0.24.0 (its
 // CompletionRequest and TokenizeCompletionRequest, read by pydantic 2 in
 // lax mode; SamplingParams; its renderer and input processor): the checks
-// here, their order and their words follow that release. Bodies are read as
-// both servers' FastAPI reads them, with Python's json (pyjson.go).
+// here, their order and their words follow that release. The SGLang
+// dialect follows no release that could be checked: it follows SGLang's
+// main branch as read from public copies of its sampling_params.py
+// (SamplingParams a msgspec.Struct, kw_only and omit_defaults: after its
+// PR 29198, commit fd87a85 of 2026-06-24, before its PR 32688, commit
+// 9ca4023 of 2026-07-28, which made it array_like, a change of its
+// inter-process encoding only) and of its io_struct.py and
+// tokenizer_manager.py (GenerateReqInput's normalization,
+// TokenizerManager's checks), whose commits could not be placed on that
+// branch. The latest release before PR 32688, v0.5.16 (2026-07-26), is
+// the nearest name for it, but no tagged release's files could be read
+// to check it against, so none is pinned: a release may differ in the
+// checks, their order and their words. Bodies are read as both servers'
+// FastAPI reads them, with Python's json (pyjson.go).
 //
 // Errors are those servers' shapes: vLLM's {"error": {"message", "type",
 // "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
