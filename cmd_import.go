@@ -25,7 +25,10 @@ Rows that all record the reward they were ranked with (rlt distill
 --samples-out's "reward_config") keep it in config.toml ([import.reward],
 said as "reward: …"): rlt score --run scores with it, a flag given
 winning, so that its rewards compare with theirs. Rows that record
-different rewards (or some none) keep none, and a note names a line of each.
+different rewards (or some none), or one scoring refuses, keep none, and a
+note names a line of each. A trainer's folder records no reward rlt import
+reads: a note says so (and, for the official trainer's, that its
+.hydra/config.yaml holds it, and which rlt score flags take its values).
 
 The trainer is detected from the folder, or named with --format:
   rlt      the official RLT trainer: trainer_state.json, stored_completions/<step>.csv

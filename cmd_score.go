@@ -72,7 +72,8 @@ penalty if the teacher never closed it — and each output line also carries
 prompts and reward coefficients (config.toml) are the defaults; flags given
 override them (an imported run has no prompts: the models' are used; its
 reward is the one its rows were ranked with where rlt import recorded it,
-[import.reward], else the defaults).
+[import.reward], a key it lacks at its default, else the defaults; one
+scoring refuses is said at its line, and nothing is scored).
 --write also stores the new scores in the run, in
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
@@ -241,13 +242,19 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// The run's models, unless --teacher or --student says otherwise
 		// (read leniently: an imported run's config records none).
 		st := run.Settings()
-		if st.ImportedReward != nil {
+		cfgPath := filepath.Join(*runDir, sessions.ConfigFile)
+		if imported, unset, err := sessions.ImportedReward(cfgPath, run.ConfigText()); imported != nil {
 			// An import of rows that record the reward they were ranked
 			// with: scored with it, as a run's traces are with its
 			// [reward], so that the scores compare with their source
-			// rewards.
-			rc = rewardOver(rc, *st.ImportedReward, set)
-			from = rewardOrigin(filepath.Join(*runDir, sessions.ConfigFile)+"'s [import.reward], the imported rows' reward_config", *st.ImportedReward, rc, set)
+			// rewards. A key the table lacks is its default, said; a
+			// value scoring refuses is the file's to mend, unless a flag
+			// gives one over it.
+			if err := importedRewardProblems(cfgPath, err, set); err != nil {
+				return err
+			}
+			rc = rewardOver(rc, *imported, set)
+			from = rewardOrigin(cfgPath+"'s [import.reward], the imported rows' reward_config", *imported, rc, set) + unsetRewardKeys(*imported, unset, set)
 		}
 		if *tdir == "" {
 			*tdir = st.Teacher
@@ -1489,6 +1496,59 @@ func recordedRewardProblems(line int, err error) error {
 	}
 	return fmt.Errorf("stdin line %d records a reward_config that cannot be scored with, so nothing was scored: %s: mend the line, or give %s to score with a value of your own",
 		line, strings.Join(said, "; "), andList(flags))
+}
+
+// importedRewardProblems is why an imported run's [import.reward] (in
+// the run's config.toml at path) cannot be scored with: err,
+// sessions.ImportedReward's problems, each at its line with its key,
+// less those of a key whose flag is given (set), which stands in for the
+// file's value; nil where none is left.
+func importedRewardProblems(path string, err error, set map[string]bool) error {
+	var left []error
+	var flags []string
+	for _, p := range configkey.Problems(err) {
+		key, _ := configkey.Of(p)
+		_, name, _ := configkey.Split(key)
+		flag, ok := rewardFlags["reward."+name]
+		if ok && set[flag] {
+			continue
+		}
+		left = append(left, p)
+		if ok {
+			flags = append(flags, "--"+flag)
+		}
+	}
+	if len(left) == 0 {
+		return nil
+	}
+	way := "mend it"
+	if len(flags) > 0 {
+		way += ", or give " + andList(flags) + " to score with a value of your own"
+	}
+	return errors.Join(append([]error{fmt.Errorf("%s's [import.reward], the reward the imported rows were ranked with, cannot be scored with, so nothing was scored: %s", path, way)}, left...)...)
+}
+
+// unsetRewardKeys says the keys of an imported run's [import.reward] that
+// it does not set (unset), read at their defaults (rc holds them), less
+// those a flag given (set) stands in for: "; kl_max not set there, so its
+// default 0.03". "" where there are none.
+func unsetRewardKeys(rc record.RewardConfig, unset []string, set map[string]bool) string {
+	var said []string
+	for _, k := range unset {
+		flag := rewardFlags["reward."+k]
+		if set[flag] {
+			continue
+		}
+		for _, s := range rewardSettings() {
+			if s.flag == flag {
+				said = append(said, k+" "+s.value(rc))
+			}
+		}
+	}
+	if len(said) == 0 {
+		return ""
+	}
+	return "; not set there, so at their defaults: " + strings.Join(said, ", ")
 }
 
 // rowsRewardFrom is where the reward stdin's rows are scored with came

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -610,6 +611,46 @@ func TestImportKeepsTheRowsReward(t *testing.T) {
 	}
 	wantRewardSaid(t, "score --run --c4 0", errs, "reward: c1 1 c2 0.01 c3 0.5 c4 0 · penalty -1 · τ 0.9 · k3, against the frozen student "+
 		embeddedStudent+" ("+config+"; the flags given win: --c4 0 over its 0.03)", "scored ")
+
+	// A hand-edited [import.reward]: a key it lacks is its default, said
+	// (it read 0: c4 0, and the line claimed the record's); a value
+	// scoring refuses is config.toml's, at its line with its key, before
+	// any model loads (it was said as no file's), unless a flag gives one.
+	cfgPath := filepath.Join(run, "config.toml")
+	orig, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(old, new string) {
+		t.Helper()
+		if !bytes.Contains(orig, []byte(old)) {
+			t.Fatalf("config.toml has no %q:\n%s", old, orig)
+		}
+		if err := os.WriteFile(cfgPath, bytes.Replace(orig, []byte(old), []byte(new), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("kl_max = 0.03\n", "")
+	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run}, models...)...)
+	if code != 0 {
+		t.Fatalf("score --run of an [import.reward] without kl_max: exit %d: %s", code, errs)
+	}
+	wantRewardSaid(t, "score --run of an [import.reward] without kl_max", errs, said+", against the frozen student "+embeddedStudent+" ("+config+
+		"; not set there, so at their defaults: kl_max 0.03)", "scored ")
+	edit("temperature = 0.9\n", "temperature = 0.0\n")
+	line := 1 + bytes.Count(orig[:bytes.Index(orig, []byte("temperature = 0.9"))], []byte("\n"))
+	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run}, models...)...)
+	if want := fmt.Sprintf("%s:%d:1: import.reward.temperature 0 must be a finite positive number", cfgPath, line); code == 0 ||
+		!strings.Contains(errs, cfgPath+"'s [import.reward], the reward the imported rows were ranked with, cannot be scored with, so nothing was scored: mend it, or give --temperature to score with a value of your own\n"+want) ||
+		strings.Contains(errs, "reward: c1") {
+		t.Errorf("score --run of an [import.reward] of temperature 0: exit %d:\n%s\nwant %q", code, errs, want)
+	}
+	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run, "--temperature", "0.9"}, models...)...)
+	if code != 0 {
+		t.Fatalf("score --run --temperature 0.9 of an [import.reward] of temperature 0: exit %d: %s", code, errs)
+	}
+	wantRewardSaid(t, "score --run --temperature 0.9", errs, said+", against the frozen student "+embeddedStudent+" ("+config+
+		"; the flags given win: --temperature 0.9 over its 0)", "scored ")
 
 	// Rows of different rewards: none kept, a line of each named, and
 	// the defaults scored with (no record said as the reward's origin).

@@ -10,10 +10,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -162,6 +164,9 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 			msg += fmt.Sprintf(" (%s left out; the first: %v)", left, rep.Skip[0])
 		}
 		return nil, errors.New(msg + "; no run folder was made")
+	}
+	if fi.IsDir() {
+		rep.Notes = append(rep.Notes, folderRewardNote(abs, rep.Format))
 	}
 	rep.Dir = dst
 	err = stageImport(dst, func(stage string) error { return writeImport(stage, rep, metrics, traces, false) })
@@ -574,7 +579,8 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 // importReward is the reward every one of rows records (its
 // "reward_config"), nil where none does. Rows that record different
 // rewards (none being one of them), or one that cannot be read, leave it
-// nil, and rep.Notes says so, naming a line of each: their source
+// nil, and rep.Notes says so, naming a line of each, as does a reward
+// scoring refuses (RewardConfig.Validate: a temperature of 0): their source
 // rewards are of rewards rlt score --run cannot start from, and the
 // defaults it then scores with need not be any of them.
 func importReward(name string, rows []Trace, rep *ImportReport) *record.RewardConfig {
@@ -600,7 +606,53 @@ func importReward(name string, rows []Trace, rep *ImportReport) *record.RewardCo
 			return nil
 		}
 	}
+	if first != nil {
+		// A reward scoring refuses (a temperature of 0) is no reward rlt
+		// score --run can start from: kept, it would refuse every score
+		// of the run for the file's sake.
+		if err := first.Validate(); err != nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s:%d: its reward_config cannot be scored with (%s): %s", name, rows[0].Line, rewardProblems(err), none))
+			return nil
+		}
+	}
 	return first
+}
+
+// rewardProblems says RewardConfig.Validate's problems by the reward_config's
+// own keys ("temperature 0 must be a finite positive number"), joined
+// with "; ".
+func rewardProblems(err error) string {
+	var said []string
+	for _, p := range configkey.Problems(err) {
+		var ke *configkey.Error
+		if errors.As(p, &ke) {
+			_, name, _ := configkey.Split(ke.Key)
+			said = append(said, ke.Named(name))
+			continue
+		}
+		said = append(said, p.Error())
+	}
+	return strings.Join(said, "; ")
+}
+
+// folderRewardNote says, for the import of a trainer's run folder (dir,
+// of format), that the run records no reward ([import.reward]), so that
+// rlt score --run scores with the defaults: no trainer's folder holds the
+// RLT reward in a form rlt import reads. TRL's, verl's and NeMo-RL's
+// rewards are their own reward functions', none of them RLT's (c1 … c4,
+// τ). The official trainer's is in the Hydra configuration its run
+// folder holds (hydra.run.dir is its output_dir: .hydra/config.yaml),
+// YAML, which rlt import does not read: where that file is there, the
+// note names its keys (SakanaAI/RLT's cfgs/trainer_cfg/reward_cfg) and
+// the flags of rlt score that take their values.
+func folderRewardNote(dir, format string) string {
+	const none = "the folder records no reward; rlt score --run uses the defaults (or the flags given)"
+	hydra := filepath.Join(".hydra", "config.yaml")
+	if format == ImportOfficial && fileExists(filepath.Join(dir, hydra)) {
+		return fmt.Sprintf("%s holds the official trainer's reward, which rlt import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: rlt score --run uses the defaults; give its values as --c1 --c2 --c3 --c4 --penalty --estimator k3 (where use_schulman_kl_estimation is true) --temperature",
+			hydra)
+	}
+	return none
 }
 
 // rewardRecorded says the reward a row records, for importReward's note.
@@ -679,7 +731,9 @@ func stratosSystem(name string, rows []Trace, rep *ImportReport) string {
 
 // ImportedFrom reports whether the run folder dir was made by Import, and
 // from what: such a run has no training configuration, so it can be
-// reviewed, exported and re-scored but not resumed.
+// reviewed, exported and re-scored but not resumed. config.toml is read
+// leniently (readImport), as Settings reads it: the teacher and student a
+// user writes beside [import] to score it with leave it an import.
 func ImportedFrom(dir string) (ImportSource, bool) {
 	path := filepath.Join(dir, ConfigFile)
 	data, err := os.ReadFile(path)
@@ -692,9 +746,97 @@ func ImportedFrom(dir string) (ImportSource, bool) {
 // importSource is the source an imported run's config.toml (at path,
 // holding data) records; ok is false for any other config.toml.
 func importSource(path string, data []byte) (src ImportSource, ok bool) {
-	var c ImportConfig
-	if DecodeStrict(path, data, &c) != nil || c.Import.Format == "" {
-		return ImportSource{}, false
+	im, ok := readImport(data)
+	return im.src, ok
+}
+
+// importRead is config.toml's [import] table as readImport reads it.
+type importRead struct {
+	src ImportSource
+	// unset are the keys of [import.reward] (RewardConfig's) the file
+	// does not set: src.Reward holds their defaults there, as a [reward]
+	// table and a reward_config (record.ParseRewardConfig) leave a key
+	// they lack at its default, so that a hand-edited table that drops a
+	// key is not scored at 0 for it. Said where the reward is used
+	// (ImportedReward).
+	unset []string
+}
+
+// readImport is the one reader of an imported run's config.toml: its
+// [import] table, read leniently (keys it does not know, such as a
+// teacher and student a user added to score the run with, are ignored;
+// the strict check is the launcher's, and an import is not resumed), the
+// keys [import.reward] lacks at their defaults (importRead.unset). ok is
+// false where data records no import, or does not decode. ImportedFrom,
+// the listings and Settings all read an import through it, so that they
+// never disagree on whether a run is one, or on its reward.
+func readImport(data []byte) (im importRead, ok bool) {
+	def := record.DefaultRewardConfig()
+	var v struct {
+		Import ImportSource `toml:"import"`
 	}
-	return c.Import, true
+	v.Import.Reward = &def // a key the table lacks keeps its default
+	if decodeLoose(data, &v) != nil || v.Import.Format == "" {
+		return importRead{}, false
+	}
+	keys := scanTOMLKeys(data)
+	if keys.table(importRewardTable) == 0 {
+		v.Import.Reward = nil // no [import.reward]: the run records no reward
+		return importRead{src: v.Import}, true
+	}
+	for _, k := range rewardKeys {
+		if _, set := keys.value(importRewardTable + "." + k); !set {
+			im.unset = append(im.unset, k)
+		}
+	}
+	im.src = v.Import
+	return im, true
+}
+
+// importRewardTable is the table of config.toml an import's reward is in.
+const importRewardTable = "import.reward"
+
+// rewardKeys are the keys of a reward table, RewardConfig's TOML names.
+var rewardKeys = structKeys(reflect.TypeFor[record.RewardConfig]())
+
+// ImportedReward is the reward an imported run's config.toml records
+// ([import.reward]: the rows' reward_config, ImportSource.Reward) as rlt
+// score --run starts from it: nil where it records none. Unset are the
+// keys the table does not set, read at their defaults (readImport), for
+// the caller to say. A value scoring refuses (RewardConfig.Validate: a
+// temperature of 0, an unknown estimator) is err: each problem a
+// *ConfigError at its key's line in path (or at the table's header for a
+// key it lacks), its key import.reward.KEY, so that the command says the
+// file, the table and the key; rc is then still what the file says, so
+// that a flag given for the key can stand in for it.
+func ImportedReward(path string, data []byte) (rc *record.RewardConfig, unset []string, err error) {
+	im, ok := readImport(data)
+	if !ok || im.src.Reward == nil {
+		return nil, nil, nil
+	}
+	return im.src.Reward, im.unset, importRewardProblems(path, data, *im.src.Reward)
+}
+
+// importRewardProblems are rc's Validate problems, read from the
+// [import.reward] of data (the text of path), each at its key's line,
+// joined; nil where there are none.
+func importRewardProblems(path string, data []byte, rc record.RewardConfig) error {
+	var problems []error
+	for _, p := range configkey.Problems(rc.Validate()) {
+		var ke *configkey.Error
+		if errors.As(p, &ke) {
+			// Validate keys them below [reward], a run's table.
+			_, name, _ := configkey.Split(ke.Key)
+			p = &configkey.Error{Key: importRewardTable + "." + name, Err: ke.Err}
+		}
+		problems = append(problems, p)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	var located []error
+	for _, ce := range LocateValidations(path, data, errors.Join(problems...)) {
+		located = append(located, ce)
+	}
+	return errors.Join(located...)
 }

@@ -1081,6 +1081,9 @@ func TestImportTracesFileReward(t *testing.T) {
 			"t.jsonl: its rows record different rewards (line 1 no reward_config, line 2 the reward_config"},
 		{"one cannot be read", row("q1", k3) + row("q2", `{"lambda":3}`), nil,
 			`t.jsonl:2: reward_config: unknown key "lambda"`},
+		// Kept, it would refuse every rlt score --run of the run.
+		{"one scoring refuses", row("q1", `{"temperature":0}`) + row("q2", `{"temperature":0}`), nil,
+			"t.jsonl:1: its reward_config cannot be scored with (temperature 0 must be a finite positive number): the run records no reward"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -1114,6 +1117,149 @@ func TestImportTracesFileReward(t *testing.T) {
 			notes := strings.Join(rep.Notes, "\n")
 			if c.note == "" && strings.Contains(notes, "reward") || c.note != "" && !strings.Contains(notes, c.note) {
 				t.Errorf("notes:\n%s\nwant %q", notes, c.note)
+			}
+		})
+	}
+}
+
+// An imported run's config.toml is read by one reader (readImport) for
+// ImportedFrom, Settings and rlt score --run (ImportedReward): leniently,
+// so that a teacher and student a user writes beside [import] to score it
+// with leave it an import (ImportedFrom decoded it strictly: such a run
+// was no import, and the Runs screen offered to resume it); [import.reward]
+// with a key it lacks at that key's default, said (unset), as a [reward]
+// table's and a reward_config's are (it read 0: kl_max missing scored with
+// c4 0); a value scoring refuses said at its line with its key, and not
+// claimed by the viewers (it was scored with, or refused with no file,
+// table or line).
+func TestImportedRewardOfConfig(t *testing.T) {
+	def := record.DefaultRewardConfig()
+	k3 := def
+	k3.KLMean, k3.Estimator = 0.5, record.K3
+	full := "[import.reward]\ntemperature = 0.7\nsolution_mean = 1.0\nsolution_min = 0.01\nkl_mean = 0.5\nkl_max = 0.03\nformat_penalty = -1.0\nestimator = 'k3'\n"
+	const head = "[import]\nformat = 'traces'\nsource = '/data/t.jsonl'\n"
+	for _, c := range []struct {
+		name, text string
+		imported   bool
+		want       *record.RewardConfig // nil: none recorded
+		unset      []string
+		problem    string // ImportedReward's error ("" for none)
+	}{
+		{"no reward", head, true, nil, nil, ""},
+		{"the whole table", head + full, true, &k3, nil, ""},
+		{"models beside it", "teacher = '/m/t'\nstudent = '/m/s'\n" + head + "planned_steps = 3\nnew_key = 1\n" + full, true, &k3, nil, ""},
+		{"keys left out", head + "[import.reward]\nkl_mean = 0.5\nestimator = 'k3'\n", true, &k3,
+			[]string{"temperature", "solution_mean", "solution_min", "kl_max", "format_penalty"}, ""},
+		{"an empty table", head + "[import.reward]\n", true, &def, rewardKeys, ""},
+		{"a key in another case", head + "[import.reward]\nKL_MEAN = 0.5\nestimator = 'k3'\n", true, &k3,
+			[]string{"temperature", "solution_mean", "solution_min", "kl_max", "format_penalty"}, ""},
+		{"a temperature of 0", head + "[import.reward]\nkl_mean = 0.5\nestimator = 'k3'\ntemperature = 0.0\n", true, withTemperature(k3, 0),
+			[]string{"solution_mean", "solution_min", "kl_max", "format_penalty"},
+			"config.toml:7:1: import.reward.temperature 0 must be a finite positive number"},
+		{"an unknown estimator", head + full[:len(full)-len("estimator = 'k3'\n")] + "estimator = 'l2'\n", true, rewardPtr(withEstimator(k3, "l2")), nil,
+			`config.toml:11:1: import.reward.estimator "l2": want`},
+		{"a run of ours", "task = 'addition'\n[reward]\nkl_mean = 0.5\n", false, nil, nil, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, ConfigFile)
+			if err := os.WriteFile(path, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src, ok := ImportedFrom(dir)
+			if ok != c.imported || ok && src.Source != "/data/t.jsonl" {
+				t.Fatalf("ImportedFrom: %+v, %v; want imported %v", src, ok, c.imported)
+			}
+			rc, unset, err := ImportedReward(path, []byte(c.text))
+			if (rc == nil) != (c.want == nil) || rc != nil && *rc != *c.want || !slices.Equal(unset, c.unset) {
+				t.Errorf("ImportedReward: %+v, unset %q; want %+v, %q", rc, unset, c.want, c.unset)
+			}
+			if c.problem == "" && err != nil || c.problem != "" && (err == nil || !strings.HasPrefix(err.Error(), filepath.Join(dir, c.problem))) {
+				t.Errorf("ImportedReward's problem: %v, want %q", err, c.problem)
+			}
+			if c.problem != "" && strings.Count(err.Error(), "\n") != 0 {
+				t.Errorf("one problem said as several: %v", err)
+			}
+			// What ImportedFrom and the viewers read is that reward,
+			// where scoring takes it.
+			if (src.Reward == nil) != (c.want == nil) || src.Reward != nil && *src.Reward != *c.want {
+				t.Errorf("ImportedFrom's reward %+v, want %+v", src.Reward, c.want)
+			}
+			st := ParseSettings([]byte(c.text))
+			shown := c.want
+			if c.problem != "" {
+				shown = nil
+			}
+			if (st.Imported != "") != c.imported || (st.ImportedReward == nil) != (shown == nil) || shown != nil && *st.ImportedReward != *shown {
+				t.Errorf("Settings: %+v, want imported %v with the reward %+v", st, c.imported, shown)
+			}
+			if got, rows, ok := st.ShownReward(); c.imported && (ok != (shown != nil) || rows != ok || ok && got != *shown) {
+				t.Errorf("ShownReward: %+v, rows %v, ok %v; want %+v", got, rows, ok, shown)
+			}
+		})
+	}
+}
+
+func withTemperature(c record.RewardConfig, v float64) *record.RewardConfig {
+	c.Temperature = v
+	return &c
+}
+
+func rewardPtr(c record.RewardConfig) *record.RewardConfig { return &c }
+
+// The import of a trainer's run folder says that the run records no
+// reward, so that rlt score --run scores with the defaults (it said
+// nothing of the reward); an official folder that holds its Hydra
+// configuration (.hydra/config.yaml, where the trainer's reward is)
+// says so, with its keys and the flags that take their values.
+func TestImportFolderSaysItsReward(t *testing.T) {
+	const none = "the folder records no reward; rlt score --run uses the defaults (or the flags given)"
+	for _, c := range []struct {
+		name, src string
+		hydra     bool // a .hydra/config.yaml beside the trainer's files
+		note      string
+	}{
+		{"official", "testdata/official/run", false, none},
+		{"official with its Hydra configuration", "testdata/official/run", true,
+			filepath.Join(".hydra", "config.yaml") + " holds the official trainer's reward, which rlt import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: rlt score --run uses the defaults; give its values as --c1 --c2 --c3 --c4"},
+		{"trl", "testdata/trainers/trl", false, none},
+		// A TRL folder's Hydra file is no RLT trainer's.
+		{"trl with a Hydra file", "testdata/trainers/trl", true, none},
+		{"verl", "testdata/trainers/verl", false, none},
+		{"nemo-rl", "testdata/trainers/nemo-rl", false, none},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "src")
+			if err := os.CopyFS(src, os.DirFS(c.src)); err != nil {
+				t.Fatal(err)
+			}
+			if c.hydra {
+				if err := os.MkdirAll(filepath.Join(src, ".hydra"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				yaml := "answer_log_prob_coeff:\n- 1\n- 0.01\nkl_penalty_reward_coeff:\n- 3\n- 0.03\n"
+				if err := os.WriteFile(filepath.Join(src, ".hydra", "config.yaml"), []byte(yaml), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rep, err := Import(filepath.Join(t.TempDir(), "imp"), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Reward != nil {
+				t.Errorf("a trainer's folder recorded the reward %+v", rep.Reward)
+			}
+			n := 0
+			for _, note := range rep.Notes {
+				if strings.Contains(note, "reward") && strings.Contains(note, "rlt score --run") {
+					n++
+					if !strings.HasPrefix(note, c.note) {
+						t.Errorf("note %q, want %q", note, c.note)
+					}
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d notes of the reward in %q, want 1", n, rep.Notes)
 			}
 		})
 	}

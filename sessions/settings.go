@@ -28,9 +28,13 @@ type Settings struct {
 	// settings); "" for a run of ours.
 	Imported string
 	// ImportedReward is the reward an imported run's rows were ranked
-	// with (ImportSource.Reward, [import.reward]), nil where it records
-	// none. Read here, leniently, so that models a user added beside
-	// [import] to score it with leave it read.
+	// with (ImportSource.Reward, [import.reward], the keys it lacks at
+	// their defaults), nil where it records none, or one scoring refuses
+	// (RewardConfig.Validate: rlt score --run says that one, with its
+	// line, ImportedReward). Read by readImport, the one reader of an
+	// import's config.toml, leniently, so that models a user added beside
+	// [import] to score it with leave it read. Viewers show it as the
+	// rows' reward, beside the run's that Reward is for a run of ours.
 	ImportedReward *record.RewardConfig
 }
 
@@ -57,22 +61,38 @@ func ParseSettings(text []byte) (s Settings) {
 		Teacher string              `toml:"teacher"`
 		Student string              `toml:"student"`
 		Reward  record.RewardConfig `toml:"reward"`
-		Import  struct {
-			Format string               `toml:"format"`
-			Reward *record.RewardConfig `toml:"reward"`
-		} `toml:"import"`
 	}{Reward: record.DefaultRewardConfig()}
 	if err := toml.Unmarshal(text, &v); err != nil {
 		return Settings{Reward: record.DefaultRewardConfig()}
 	}
-	if v.Import.Format != "" {
+	if im, ok := readImport(text); ok {
 		// The models a user added to score it with stand; the reward is
 		// the trainer's, not a [reward] of ours (its rows' reward_config,
-		// where they record one, is ImportedReward).
-		return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: record.DefaultRewardConfig(), Imported: v.Import.Format, ImportedReward: v.Import.Reward}
+		// where they record one, is ImportedReward: claimed, as a run's
+		// [reward] is, only where scoring takes it).
+		s := Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: record.DefaultRewardConfig(), Imported: im.src.Format}
+		if rc := im.src.Reward; rc != nil && rc.Validate() == nil {
+			s.ImportedReward = rc
+		}
+		return s
 	}
 	// A [reward] table the engine would refuse (an edited file: a
 	// temperature of 0, an unknown estimator) is not the one the run
 	// trained with: its values are not claimed (a compared run's λ).
 	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: v.Reward, Known: v.Reward.Validate() == nil}
+}
+
+// ShownReward is the reward a viewer shows for the run beside its
+// records: its [reward] where Known (rows false); an import's rows'
+// reward where it records one scoring takes (ImportedReward; rows true,
+// to be labelled the rows' reward, not the run's); ok false where
+// neither is known (the defaults stand in, not to be claimed).
+func (s Settings) ShownReward() (rc record.RewardConfig, rows, ok bool) {
+	switch {
+	case s.Imported != "" && s.ImportedReward != nil:
+		return *s.ImportedReward, true, true
+	case s.Imported == "" && s.Known:
+		return s.Reward, false, true
+	}
+	return s.Reward, false, false
 }
