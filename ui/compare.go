@@ -28,6 +28,7 @@ type compared struct {
 	run    *sessions.Run
 	lambda float64
 	known  bool // lambda read from its config.toml
+	rows   bool // lambda is an import's rows' (sessions.Settings.ShownReward)
 	cursor int  // metric records the dashboard has taken
 }
 
@@ -63,8 +64,8 @@ func (c *comparison) add(dir string) (*compared, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := r.Settings()
-	cr := &compared{key: key, dir: dir, run: r, lambda: st.Reward.KLMean, known: st.Known}
+	rc, rows, known := r.Settings().ShownReward()
+	cr := &compared{key: key, dir: dir, run: r, lambda: rc.KLMean, known: known, rows: rows}
 	c.colors.Add(key)
 	c.runs = append(c.runs, cr)
 	c.on = true
@@ -128,6 +129,7 @@ type runSource struct {
 	color  style.Color
 	lambda float64
 	known  bool
+	rows   bool // lambda is an import's rows' (sessions.Settings.ShownReward)
 	store  *sessions.Store
 	c      *compared // nil: the open run
 }
@@ -142,16 +144,16 @@ func (d *dashboard) sources() []runSource {
 	}
 	var out []runSource
 	cur := absPath(d.sh.run.Dir())
-	st := d.settings
+	rc, rows, known := d.settings.ShownReward()
 	out = append(out, runSource{key: cur, label: filepath.Base(d.sh.run.Dir()), color: cmp.colors.Add(cur),
-		lambda: st.Reward.KLMean, known: st.Known, store: d.sh.store})
+		lambda: rc.KLMean, known: known, rows: rows, store: d.sh.store})
 	for _, r := range cmp.runs {
 		if r.key == cur {
 			continue
 		}
 		col, _ := cmp.colors.Color(r.key)
 		out = append(out, runSource{key: r.key, label: filepath.Base(r.dir), color: col,
-			lambda: r.lambda, known: r.known, store: r.run.Store(), c: r})
+			lambda: r.lambda, known: r.known, rows: r.rows, store: r.run.Store(), c: r})
 	}
 	seen := map[string]int{}
 	for i := range out {
@@ -164,11 +166,20 @@ func (d *dashboard) sources() []runSource {
 	return out
 }
 
+// lambdaText is the source's λ as the legend says it, an import's
+// labelled its rows' ("rows' λ=3").
+func (s runSource) lambdaText() string {
+	if s.rows {
+		return "rows' λ=" + gnum(s.lambda)
+	}
+	return "λ=" + gnum(s.lambda)
+}
+
 // lambdasDiffer reports whether the sources' λ (the r_KL coefficient)
 // are not all the same, so the legend names each.
 func lambdasDiffer(srcs []runSource) bool {
 	for _, s := range srcs[1:] {
-		if s.known != srcs[0].known || s.lambda != srcs[0].lambda {
+		if s.known != srcs[0].known || s.lambda != srcs[0].lambda || s.rows != srcs[0].rows {
 			return true
 		}
 	}
@@ -383,7 +394,7 @@ func (d *dashboard) compareKey(k tea.KeyMsg) bool {
 			// The legend may have had to shorten its name.
 			lam := ""
 			if src.known {
-				lam = ", λ=" + gnum(src.lambda)
+				lam = ", " + src.lambdaText()
 			}
 			d.sh.say("%s (%s%s): space takes it out of the charts and the band", src.label, dirName(filepath.Dir(src.key)), lam)
 		}
@@ -409,7 +420,7 @@ func (d *dashboard) legendLines(w, maxLines int) []string {
 		if lam {
 			tails[i] = " λ=?"
 			if src.known {
-				tails[i] = " λ=" + gnum(src.lambda)
+				tails[i] = " " + src.lambdaText()
 			}
 		}
 	}

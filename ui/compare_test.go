@@ -527,3 +527,38 @@ func TestCompareColoursStayWhileMarkedOrOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareImportedRowsLambda: a compared import whose rows record the
+// reward they were ranked with ([import.reward]) is named with their λ,
+// as the rows' (it was λ=? beside runs of ours, though the run records
+// it); one that records none stays λ=?.
+func TestCompareImportedRowsLambda(t *testing.T) {
+	for _, c := range []struct {
+		name, keys string // keys: [import.reward]'s ("" for no table)
+		tail       string
+	}{
+		{"the rows' reward", "kl_mean = 5.0\n", " rows' λ=5"},
+		{"the rows' reward, λ as a run's", "kl_mean = 3.0\n", " rows' λ=3"},
+		{"none recorded", "", " λ=?"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := importOfficial(t)
+			if c.keys != "" {
+				withImportReward(t, dir, c.keys)
+			}
+			cmp := newComparison()
+			t.Cleanup(func() { cmp.close() })
+			cr, err := cmp.add(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := runSource{label: "ours", lambda: 3, known: true}
+			src := runSource{label: "imported", lambda: cr.lambda, known: cr.known, rows: cr.rows}
+			d := &dashboard{srcs: []runSource{ours, src}, sh: &shared{cmp: cmp, theme: style.NewTheme(style.Plain)}}
+			got := strings.Join(d.legendLines(200, 2), "\n")
+			if !strings.Contains(got, "imported"+c.tail) || !strings.Contains(got, "ours λ=3") {
+				t.Errorf("legend %q, want imported%s beside ours λ=3", got, c.tail)
+			}
+		})
+	}
+}

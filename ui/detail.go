@@ -358,12 +358,17 @@ func (d *detailScreen) legend(w int) []string {
 
 // legendTiers are the legend's wordings, longest first.
 func (d *detailScreen) legendTiers() []string {
-	// Where config.toml does not decode, or records an import, the
-	// settings' coefficients are the defaults standing in: not the run's
-	// to claim.
-	c, known := d.settings.Reward, d.settings.Known
+	// Where config.toml does not decode, or records an import without
+	// its rows' reward, the settings' coefficients are the defaults
+	// standing in: not the run's to claim. An import's rows' reward is
+	// said as theirs (ShownReward).
+	c, rows, known := d.settings.ShownReward()
 	if d.useRS && d.rs.Reward != (record.RewardConfig{}) {
-		c, known = d.rs.Reward, true
+		c, rows, known = d.rs.Reward, false, true
+	}
+	whose := "" // the rows' coefficients are said as theirs, not the run's
+	if rows {
+		whose = "the rows' "
 	}
 	lim := fmtLimit(d.expl.Limit())
 	mono := d.expl.Monochrome()
@@ -422,13 +427,14 @@ func (d *detailScreen) legendTiers() []string {
 	case !known:
 		pen = [3]string{"r_KL's λ, α unknown: config.toml does not decode (!)", "λ unknown: config.toml (!)", "λ unknown (!)"}
 	case c.KLMean != 0:
-		coef := fmt.Sprintf("λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
+		coef := whose + fmt.Sprintf("λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
 		pen = [3]string{"penalised by r_KL=λ(mean+α·max), " + coef, "r_KL penalises it, " + coef, coef}
 	case c.KLMax != 0:
-		p := "r_KL=" + gnum(c.KLMax) + "·max penalises it"
-		pen = [3]string{p, p, "r_KL=" + gnum(c.KLMax) + "·max"}
+		p := whose + "r_KL=" + gnum(c.KLMax) + "·max penalises it"
+		pen = [3]string{p, p, whose + "r_KL=" + gnum(c.KLMax) + "·max"}
 	default:
-		pen = [3]string{"λ=0, no KL penalty", "λ=0, no KL penalty", "λ=0, no KL penalty"}
+		p := whose + "λ=0, no KL penalty"
+		pen = [3]string{p, p, p}
 	}
 	if mono {
 		say := func(scale, dk, pen string) string {
@@ -786,13 +792,18 @@ func (d *detailScreen) rescoreLabel() []string {
 		coef = c.Summary() // as rlt distill --best-of says its reward
 		// Log-probs at another temperature than the run's (an inference
 		// server's prompt log-probs are of the raw logits: τ 1) say so.
-		// An imported run records not its trainer's τ: the comparison is
-		// with the default; a config.toml that does not decode gives none.
+		// An imported run's is its rows' τ where it records their reward
+		// (ShownReward), else the default, which rlt score --run then
+		// scores with; a config.toml that does not decode gives none.
+		run, rows, known := d.settings.ShownReward()
 		whose := "the run's"
-		if d.settings.Imported != "" {
-			whose = "the default"
+		switch {
+		case rows:
+			whose = "the rows'"
+		case d.settings.Imported != "":
+			whose, known = "the default", true
 		}
-		if run := d.settings.Reward.Temperature; (d.settings.Known || d.settings.Imported != "") && run > 0 && c.Temperature != run {
+		if run := run.Temperature; known && run > 0 && c.Temperature != run {
 			coef += fmt.Sprintf(" · log-probs at τ %s, not %s %s", gnum(c.Temperature), whose, gnum(run))
 		}
 	}

@@ -30,8 +30,9 @@
 // the mean ± population std of the runs' values, bold and faint, at every
 // step two or more of them record (chart.SetMeanBand; runs of different
 // lengths, or lacking a metric, join where they have values). One legend
-// line names the runs, with λ (the r_KL coefficient of each config.toml)
-// when they differ. n and N select a run, space takes it out of the charts
+// line names the runs, with λ (the r_KL coefficient of each config.toml;
+// of an import, its rows' where it records their reward: "rows' λ=3",
+// sessions.Settings.ShownReward) when they differ. n and N select a run, space takes it out of the charts
 // and the band; smoothing, zoom, the chart picker and e work as on the open
 // run (e writes a CSV column per run and the mean, std and count). Compared
 // runs are opened read-only through sessions with only their metrics and

@@ -192,6 +192,13 @@ func TestImportedRescoreDetail(t *testing.T) {
 	if l := d.rescoreLabel(); !strings.Contains(l[2], "τ 1 ") || !strings.Contains(l[2], "log-probs at τ 1, not the default 0.7") {
 		t.Errorf("a rescore at τ 1 of an imported run: %q", l)
 	}
+	// One whose rows record their reward ([import.reward]) is compared
+	// with the rows' τ, said as theirs.
+	d.settings.ImportedReward = &record.RewardConfig{Temperature: 0.9, KLMean: 3, Estimator: record.LogRatio}
+	if l := d.rescoreLabel(); !strings.Contains(l[2], "log-probs at τ 1, not the rows' 0.9") {
+		t.Errorf("a rescore at τ 1 of an import of rows ranked at τ 0.9: %q", l)
+	}
+	d.settings.ImportedReward = nil
 	d.rs.Reward = saved
 	send(m, press("s")) // nothing of its own to toggle to
 	if !d.useRS || !strings.Contains(m.msg, "no scores of its own") {

@@ -637,6 +637,16 @@ func TestDetailLegendCoefficients(t *testing.T) {
 		// shown without its settings: the legend claims none.
 		{"a key config.toml does not have", ours("task = 'addition'\nstepz = 3\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), strict, "unknown: config.toml", "λ="},
 		{"imported", func(t *testing.T) string { return importOfficial(t) }, nil, "the trainer's", "λ="},
+		// An import whose rows record the reward they were ranked with
+		// ([import.reward]) shows it as the rows', where it said the
+		// trainer's were not recorded.
+		{"imported with its rows' reward", func(t *testing.T) string {
+			return withImportReward(t, importOfficial(t), "kl_mean = 5.0\nkl_max = 0.5\n")
+		}, nil, "the rows' λ=5 α=0.1", "the trainer's"},
+		// One scoring refuses is not claimed (rlt score --run says it).
+		{"imported with a reward scoring refuses", func(t *testing.T) string {
+			return withImportReward(t, importOfficial(t), "kl_mean = 5.0\ntemperature = 0.0\n")
+		}, nil, "the trainer's", "λ="},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := tc.dir(t)
@@ -655,6 +665,22 @@ func TestDetailLegendCoefficients(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withImportReward appends an [import.reward] table of keys to the
+// imported run dir's config.toml, as an import of rows that record their
+// reward writes it (or a user edits it), and returns dir.
+func withImportReward(t *testing.T, dir, keys string) string {
+	t.Helper()
+	path := filepath.Join(dir, sessions.ConfigFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, "\n[import.reward]\n"+keys...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // TestDetailLegendReadWhole: the heatmap's legend says what its colours
