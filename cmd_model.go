@@ -17,6 +17,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -306,7 +307,12 @@ const modelInfoUsage = `
 Usage: rlt model info DIR [--device cpu|gpu|gpu:N|auto]
 
 Shows the shape, parameter count, weight dtypes, files and memory needs of a
-Hugging Face model folder, checking every tensor's name and shape.
+Hugging Face model folder, checking every tensor's name and shape, and what
+the folder records of how it was made: the system prompts of its
+prompts.json, and for a student of rlt distill --best-of its ranking.json
+(N, the reward, the teacher, the questions and the seed). A record that
+cannot be read is said on its line, naming the file, and the exit status
+is 1.
 
 Example:
   rlt model info /tmp/tiny
@@ -392,14 +398,67 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
 	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", size.Bytes(kvPerToken))
 	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
+	// What the folder records of how it was made: its prompts, and a
+	// distilled student's ranking. A file that cannot be read is said on
+	// its line and the rest still shows; the exit status says so too.
+	promptsLine, promptsErr := describePrompts(dir)
+	fmt.Fprintf(w, "prompts     %s\n", promptsLine)
+	rankingLine, rankingErr := describeRanking(dir)
+	if rankingLine != "" {
+		fmt.Fprintf(w, "ranking     %s\n", rankingLine)
+	}
 	devLine, devErr := describeDevice(*dev, cfg, params)
 	fmt.Fprintf(w, "device      %s\n", devLine)
 	fmt.Fprintf(w, "gpus        %s\n", describeGPUs())
 	io.WriteString(stdout, w.String())
-	if devErr != nil { // the device asked for is not there: said, and the exit status says so too
-		return devErr // it names the device
+	// The device asked for that is not there, a record that cannot be
+	// read: each said, each naming the device or the file.
+	return errors.Join(promptsErr, rankingErr, devErr)
+}
+
+// describePrompts says the system prompts the folder records
+// (record.PromptsFile: rlt pretrain's, rlt train --save's and rlt
+// distill's student's), which the commands that read it as a teacher or a
+// student use; none where it records none, and one it cannot read with
+// the file and the problem (returned too), as every command that reads
+// the folder refuses it.
+func describePrompts(dir string) (string, error) {
+	p, ok, err := record.ReadPrompts(dir)
+	switch {
+	case err != nil:
+		return unreadable(err), err
+	case !ok:
+		return "none recorded (no " + record.PromptsFile + "): a command uses those its other model's folder records, else the default prompts", nil
 	}
-	return nil
+	return fmt.Sprintf("teacher_system %q; student_system %q", p.TeacherSystem, p.StudentSystem), nil
+}
+
+// unreadable is a record's line that says why it cannot be read: its
+// problems (each naming the file) on the one line.
+func unreadable(err error) string {
+	return "unreadable: " + strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+// describeRanking says how a student distilled with rlt distill --best-of
+// had its rows chosen (record.RankingFile): N, the reward in the words
+// rlt score and rlt distill say it before they score (rewardLine), the
+// teacher, and the questions ranked, with the seed and the budget (max_new_tokens, the key); "" for
+// a folder that records none, and one it cannot read with the file and
+// the problem (returned too).
+func describeRanking(dir string) (string, error) {
+	r, ok, err := record.ReadRanking(dir)
+	switch {
+	case err != nil:
+		return unreadable(err), err
+	case !ok:
+		return "", nil
+	}
+	questions := fmt.Sprintf("%s of the %s task's train split", plural(r.Questions, "question"), r.Task)
+	if r.Data != "" {
+		questions = fmt.Sprintf("the first %s of %s (sha256 %s)", plural(r.Questions, "usable row"), r.Data, r.DataSHA256)
+	}
+	return fmt.Sprintf("best of %d, %s; teacher %s; %s, seed %d, max_new_tokens %d",
+		r.BestOf, rewardLine(r.Reward, r.RewardStudent, ""), r.Teacher, questions, r.Seed, r.MaxNewTokens), nil
 }
 
 // ignoredTensor says a tensor of the checkpoint the model does not load,

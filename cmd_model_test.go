@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // TestModelDefaults: rlt model defaults writes the embedded models, byte
@@ -315,5 +318,99 @@ func TestFolderOf(t *testing.T) {
 		if got := folderOf(c.path); got != c.want {
 			t.Errorf("%s: folderOf(%s) = %s, want %s", c.name, c.path, got, c.want)
 		}
+	}
+}
+
+// rlt model info shows what a model folder records of how it was made:
+// the system prompts of its prompts.json (rlt pretrain's, rlt train
+// --save's, rlt distill's student's), or that it records none; and for a
+// student of rlt distill --best-of, its ranking.json: N, the reward in
+// the words rlt score and rlt distill say it in (rewardLine), the
+// teacher, the task's questions or the data file with its SHA-256, the
+// seed and the budget. A student of raw explanations has no ranking line.
+// A record that cannot be read is said on its line with the file and the
+// problem, the rest of the info still shows, and the exit status is 1,
+// stderr naming each file. It showed neither file.
+func TestModelInfoShowsWhatTheFolderRecords(t *testing.T) {
+	dir := t.TempDir()
+	line := func(out, key string) string { // the value of info's line key, "" where it has none
+		for _, l := range strings.Split(out, "\n") {
+			if v, ok := strings.CutPrefix(l, fmt.Sprintf("%-12s", key)); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	distill := func(name string, args ...string) string {
+		out := filepath.Join(dir, name)
+		code, _, errs := runCLI(t, "", append([]string{"distill", "--teacher", distillTeacher, "--out", out, "--steps", "1", "--batch", "2", "--device", "cpu"}, args...)...)
+		if code != 0 {
+			t.Fatalf("distill %v: exit %d: %s", args, code, errs)
+		}
+		return filepath.Join(out, "student")
+	}
+	data := filepath.Join(dir, "rows.jsonl")
+	rows := `{"question": "12+5=?", "solution": "17"}` + "\n" + `{"question": "3+4=?", "solution": "7"}` + "\n"
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(rows))
+	student, teacher := absPath(distillStudent), absPath(distillTeacher)
+	reward := "reward: c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 · τ 0.7 · logratio, against the frozen student " + student
+	if rc := record.DefaultRewardConfig(); reward != rewardLine(rc, student, "") {
+		t.Fatalf("rewardLine says %q, want %q", rewardLine(rc, student, ""), reward)
+	}
+	prompts, ok, err := record.ReadPrompts(distillTeacher)
+	if err != nil || !ok {
+		t.Fatalf("%s records no prompts: %v", distillTeacher, err)
+	}
+	recorded := fmt.Sprintf("teacher_system %q; student_system %q", prompts.TeacherSystem, prompts.StudentSystem)
+	initialised := filepath.Join(dir, "init") // rlt model init records no prompts
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", filepath.Join(distillStudent, "config.json"), "--out", initialised, "--tokenizer", filepath.Join(distillTeacher, "tokenizer.json")); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	for _, c := range []struct {
+		name             string
+		dir              string
+		prompts, ranking string
+	}{
+		{"a student ranked on a task's questions", distill("task", "--best-of", "2", "--reward-student", distillStudent, "--questions", "3", "--max-new-tokens", "16", "--seed", "3"),
+			recorded, "best of 2, " + reward + "; teacher " + teacher + "; 3 questions of the addition task's train split, seed 3, max_new_tokens 16"},
+		{"a student ranked on a data file's rows", distill("data", "--best-of", "2", "--reward-student", distillStudent, "--data", data, "--max-new-tokens", "8", "--seed", "5"),
+			recorded, "best of 2, " + reward + "; teacher " + teacher + "; the first 2 usable rows of " + data + " (sha256 " + hex.EncodeToString(sum[:]) + "), seed 5, max_new_tokens 8"},
+		{"a student of raw explanations", distill("raw", "--questions", "2", "--max-new-tokens", "8"), recorded, ""},
+		{"a folder that records no prompts", initialised,
+			"none recorded (no prompts.json): a command uses those its other model's folder records, else the default prompts", ""},
+	} {
+		code, out, errs := runCLI(t, "", "model", "info", c.dir, "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("%s: model info: exit %d: %s", c.name, code, errs)
+		}
+		if got := line(out, "prompts"); got != c.prompts {
+			t.Errorf("%s: prompts line %q, want %q", c.name, got, c.prompts)
+		}
+		if got := line(out, "ranking"); got != c.ranking {
+			t.Errorf("%s: ranking line %q, want %q", c.name, got, c.ranking)
+		}
+	}
+
+	// Records that cannot be read: each said on its line, the rest shown.
+	ranked := filepath.Join(dir, "task", "student")
+	promptsFile, rankingFile := filepath.Join(ranked, record.PromptsFile), filepath.Join(ranked, record.RankingFile)
+	os.WriteFile(promptsFile, []byte(`{"teacher_system": 1}`), 0o644)
+	os.WriteFile(rankingFile, []byte(`{"best_of": 1}`), 0o644)
+	code, out, errs := runCLI(t, "", "model", "info", ranked, "--device", "cpu")
+	promptsProblem := promptsFile + `: line 1, column 20: field "teacher_system" holds a JSON number where text is wanted`
+	rankingProblem := rankingFile + ": no reward_config: the reward the explanations were ranked with"
+	if code != 1 || !strings.HasPrefix(line(out, "prompts"), "unreadable: "+promptsProblem) || !strings.HasPrefix(line(out, "ranking"), "unreadable: "+rankingProblem) {
+		t.Errorf("malformed records: exit %d, prompts line %q, ranking line %q; want exit 1 and\nunreadable: %s…\nunreadable: %s…", code, line(out, "prompts"), line(out, "ranking"), promptsProblem, rankingProblem)
+	}
+	for _, key := range []string{"folder", "model", "parameters", "tokenizer", "device", "gpus"} {
+		if line(out, key) == "" {
+			t.Errorf("malformed records: no %s line:\n%s", key, out)
+		}
+	}
+	if !strings.HasPrefix(errs, "rlt model info: "+promptsProblem) || !strings.Contains(errs, "\n"+rankingProblem) {
+		t.Errorf("malformed records: stderr %q; want each file's problem", errs)
 	}
 }

@@ -1025,8 +1025,8 @@ func readRanking(t *testing.T, out string) (record.Ranking, []byte) {
 	if err != nil {
 		t.Fatalf("the distilled student's folder records no ranking: %v", err)
 	}
-	var ranking record.Ranking
-	if err := json.Unmarshal(b, &ranking); err != nil {
+	ranking, ok, err := record.ReadRanking(filepath.Join(out, "student"))
+	if err != nil || !ok {
 		t.Fatalf("%s: %v: %s", record.RankingFile, err, b)
 	}
 	return ranking, b
