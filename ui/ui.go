@@ -1573,7 +1573,7 @@ func (m *Model) state(phaseShown bool) string {
 // lists it (sessions.RunState), "" for the moments only the header shows
 // (waiting, starting, pausing, stopping, following); text is the header's
 // words, st's or the moment's, with what the header says on top of them
-// (", interrupted", the step's phase, "(read-only)", "(review)").
+// (", interrupted", "(read-only)", "(review)", then the step's phase).
 func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 	// The engine says at once that a pause was asked for; the paused phase
 	// comes when the step in progress has ended. A viewer without the
@@ -1583,7 +1583,8 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 	// A state the Runs screen also lists is st, said in its words, so the
 	// header and the listing of one run never name it two ways; the rest
 	// (stopping, pausing, following …) are moments only the header sees.
-	more := "" // what the header says of st past its word
+	more := ""  // what the header says of st past its word
+	phase := "" // the step's phase, said after the state and its marks
 	switch {
 	case m.resuming:
 		// Another process loads its engine to resume it: how its last
@@ -1628,7 +1629,7 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		// what the workbench knows is that it follows them.
 		text = "following"
 	case m.phase != "" && m.phase != "paused" && !phaseShown:
-		st, more = sessions.StateRunning, " · "+m.phase
+		st, phase = sessions.StateRunning, " · "+m.phase
 	case m.phase != "" && m.phase != "paused":
 		st = sessions.StateRunning
 	case m.hasStep:
@@ -1656,7 +1657,10 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 	case m.sh.control == nil: // no engine here, but reviews and exports are written
 		text += " (review)"
 	}
-	return st, text
+	// The phase goes after the marks, where the progress line beside the
+	// state says it too ("running (read-only) · scoring 0/2 forwards"):
+	// it read "running · backward (read-only)", the mark on the phase.
+	return st, text + phase
 }
 
 // pauseAsked reports whether the engine driven here has been asked to

@@ -978,7 +978,7 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 			}
 			m, l := viewWith(t, c.open, dir)
 			if c.killLate {
-				if h := m.statusLine(); !strings.Contains(h, "· running · sampling "+c.suffix+" ·") {
+				if h := m.statusLine(); !strings.Contains(h, "· running "+c.suffix+" · sampling ·") {
 					t.Fatalf("header while the writer lives: %q", h)
 				}
 				killWriter(t, w)
