@@ -75,9 +75,15 @@ type RunLock struct {
 	// made): an empty one says the last holder closed the run cleanly,
 	// a missing one nothing (cutAfterClose).
 	found bool
-	// keepPrevious: Unlock writes Previous back (a deferred open closed
-	// before it began: nothing was done under the lock).
+	// keepPrevious: Unlock puts back what run.lock held when it was
+	// found (prev), or removes the one it made (a deferred open closed
+	// before it began, a create that failed: nothing was done under the
+	// lock).
 	keepPrevious bool
+	// prev is run.lock's content when it was found (its first 4096
+	// bytes, all a record takes): what keepPrevious puts back, byte for
+	// byte, whether or not it reads as a record.
+	prev []byte
 }
 
 // LockedError reports that another process holds a run folder's lock.
@@ -122,7 +128,9 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // OpenForReview), which writes nothing, and the refused lock leaves
 // run.lock as it found it (a missing one it made is removed: unmake).
 // A new run's lock refused (Start) makes no run: there is none to look at
-// or copy, and the words say to start it where files lock.
+// or copy, and the words say to start it where files lock, or, where
+// run.lock could not be opened, to see what it is, remove it, or start
+// the run in another folder.
 type LockUnknownError struct {
 	Path  string // run.lock
 	Op    string // "open" or "lock": what failed
@@ -148,6 +156,8 @@ func (e *LockUnknownError) Why() string {
 // Fix says how the run can be written again, or, for a start, started.
 func (e *LockUnknownError) Fix() string {
 	switch {
+	case e.Op == "open" && e.Start:
+		return fmt.Sprintf("see what it is (ls -l %s): a run's lock is a file of that name that the start opens and locks; remove it, or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
 	case e.Op == "open":
 		return fmt.Sprintf("see what %s is (ls -l %s): the lock is taken on a file of that name", LockFileName, ShellQuote(e.Path))
 	case e.Start:
@@ -165,6 +175,38 @@ func (e *LockUnknownError) Error() string {
 
 func (e *LockUnknownError) Unwrap() error { return e.Err }
 
+// unwritableError reports that run.lock could be neither opened for
+// writing nor made (Err: EACCES, EPERM, EROFS): the run folder can only be
+// read here (ErrUnwritable). Of a new run's lock (Start) there is no run
+// to read: the words say what is wrong with run.lock, or with its folder
+// where there was none (Found false), and what to do.
+type unwritableError struct {
+	Dir, Path string
+	Err       error // the open's, a *fs.PathError naming run.lock
+	Found     bool  // run.lock was there (it could not be opened), else it could not be made
+	Start     bool  // the lock was a new run's (CreateWith): no run was made
+}
+
+func (e *unwritableError) Error() string {
+	if !e.Start {
+		return fmt.Sprintf("lock run: %v: %v: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, e.Err, e.Dir)
+	}
+	why := errors.Unwrap(e.Err) // the path is said first
+	if why == nil {
+		why = e.Err
+	}
+	const noLock = "a run is not started without its lock, which keeps other processes from writing it, so none was made"
+	if e.Found {
+		return fmt.Sprintf("%s cannot be opened for writing (%v): %s; see whose it is (ls -l %s): let this user write it, or remove it, or start the run in another folder (--runs DIR)",
+			e.Path, why, noLock, ShellQuote(e.Path))
+	}
+	return fmt.Sprintf("%s cannot be made (%v): %s cannot be written here, and %s; start the run in a folder you can write (--runs DIR)", e.Path, why, e.Dir, noLock)
+}
+
+func (e *unwritableError) Is(target error) bool { return target == ErrUnwritable }
+
+func (e *unwritableError) Unwrap() error { return e.Err }
+
 // LockRun takes the writer lock on the run folder dir without waiting. If
 // another live process holds it, the error is a *LockedError naming its pid.
 func LockRun(dir string) (*RunLock, error) { return lockRun(dir, "", "") }
@@ -179,12 +221,15 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 	var f *os.File
 	for try := 0; f == nil; try++ {
 		var (
-			err  error
-			made bool
+			err error
+			how opened
 		)
-		f, made, err = openLock(path)
+		f, how, err = openLock(path)
+		if refused := (*lockRefused)(nil); errors.As(err, &refused) { // run.lock was missing, and is still
+			return nil, &LockUnknownError{Path: path, Op: "lock", Err: refused.err}
+		}
 		if errors.Is(err, syscall.EROFS) || errors.Is(err, fs.ErrPermission) {
-			return nil, fmt.Errorf("lock run: %w: %w: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, err, dir)
+			return nil, &unwritableError{Dir: dir, Path: path, Err: err, Found: statErr == nil}
 		}
 		if errors.Is(err, syscall.ENOSPC) { // no file can be made: run.lock was missing
 			return nil, lockDiskFull(dir, path, err)
@@ -195,17 +240,19 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 			}
 			return nil, &LockUnknownError{Path: path, Op: "open", Err: err}
 		}
-		if err := lockFile(f, true); err != nil {
-			if errors.Is(err, errLockHeld) {
-				defer f.Close()
-				info, _ := readLockInfo(f)
-				return nil, &LockedError{Path: path, Holder: info}
+		if how != openedLocked {
+			if err := lockFile(f, true); err != nil {
+				if errors.Is(err, errLockHeld) {
+					defer f.Close()
+					info, _ := readLockInfo(f)
+					return nil, &LockedError{Path: path, Holder: info}
+				}
+				unknown := &LockUnknownError{Path: path, Op: "lock", Err: err}
+				if rerr := unmake(f, how == openedMade); rerr != nil {
+					return nil, fmt.Errorf("%w; %w", unknown, rerr)
+				}
+				return nil, unknown
 			}
-			unknown := &LockUnknownError{Path: path, Op: "lock", Err: err}
-			if rerr := unmake(f, made); rerr != nil {
-				return nil, fmt.Errorf("%w; %w", unknown, rerr)
-			}
-			return nil, unknown
 		}
 		// A holder rewrites run.lock by renaming a new file over it
 		// (replaceLock): the file opened may have been replaced before
@@ -222,7 +269,8 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		}
 	}
 	l := &RunLock{f: f, path: path, found: statErr == nil}
-	if prev, err := readLockInfo(f); err == nil && prev.PID != 0 {
+	l.prev, _ = readLock(f)
+	if prev, err := decodeLockInfo(l.prev); err == nil && prev.PID != 0 {
 		l.Previous = &prev
 	}
 	host, _ := os.Hostname()
@@ -245,27 +293,62 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 // reached): no test can mount one.
 var lockFile = tryLockFile
 
+// opened says how openLock came by run.lock.
+type opened int
+
+const (
+	openedFound  opened = iota // it was there (or another opener made it meanwhile): not locked yet
+	openedMade                 // made by this open (O_EXCL), not locked yet: a lock not granted removes it (unmake)
+	openedLocked               // made by this open and locked before it had the name (makeLocked)
+)
+
+// lockRefused is makeLocked's lock not granted, for a reason other than
+// a holder, on the file it made under a temporary name: run.lock was
+// never made.
+type lockRefused struct{ err error }
+
+func (e *lockRefused) Error() string { return e.err.Error() }
+func (e *lockRefused) Unwrap() error { return e.err }
+
+// errNoLink: makeLocked cannot make run.lock by a link here (Windows; a
+// filesystem without hard links); openLock makes it with O_EXCL.
+var errNoLink = errors.New("run.lock cannot be linked into place here")
+
 // openLock opens run.lock at path to lock it, making it where there is
-// none; made: this open made it (O_EXCL), so that a lock not granted
-// leaves none (unmake). Where O_EXCL finds a file of that name after the
-// open found none, another opener made it meanwhile, or it is a link that
-// leads nowhere, which is opened as before O_EXCL was asked for (made
-// where the link leads, if it can be; else the error says what it is).
-func openLock(path string) (f *os.File, made bool, err error) {
-	f, err = os.OpenFile(path, os.O_RDWR, 0)
+// none. Made, it is made locked under a temporary name and linked into
+// place (makeLocked: openedLocked), so that run.lock is never a file of
+// this open's that is not locked: a lock not granted leaves none, and
+// there is nothing to remove, which another opener could have opened in
+// between. Where that cannot be (errNoLink), it is made with O_EXCL
+// (openedMade), and a lock not granted removes it (unmake). Where the
+// link or O_EXCL finds a file of that name after the open found none,
+// another opener made it meanwhile, or it is a link that leads nowhere,
+// which is opened as before O_EXCL was asked for (made where the link
+// leads, if it can be; else the error says what it is).
+func openLock(path string) (*os.File, opened, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if !errors.Is(err, fs.ErrNotExist) {
-		return f, false, err
+		return f, openedFound, err
 	}
-	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if !errors.Is(err, fs.ErrExist) {
-		return f, err == nil, err
+	f, err = makeLocked(path)
+	switch {
+	case err == nil:
+		return f, openedLocked, nil
+	case errors.Is(err, errNoLink):
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, openedMade, err
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return nil, openedFound, err
 	}
 	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-	return f, false, err
+	return f, openedFound, err
 }
 
 // unmake closes f, the run.lock that lockRun opened and could not lock
-// (made: it made it), removing it where it made it: an empty run.lock says
+// (made: it made it, with O_EXCL where it cannot be linked into place:
+// openLock), removing it where it made it: an empty run.lock says
 // that the run's last session closed it cleanly (cutAfterClose), which an
 // open that could not take the lock, a look at the run, must not say of
 // one whose run.lock was missing. One that another process made its own
@@ -276,8 +359,8 @@ func openLock(path string) (f *os.File, made bool, err error) {
 // longer named run.lock until its record, written by a rename
 // (replaceLock), makes the name again, and a third opener in that gap
 // locks a file of its own; a record renamed in before the removal is
-// removed. The gap is a stat and an unlink wide; closing it would take a
-// run.lock made under another name, locked, then linked into place.
+// removed. The gap is a stat and an unlink wide, and only where run.lock
+// is not made by a link (makeLocked closes it elsewhere).
 func unmake(f *os.File, made bool) error {
 	path := f.Name()
 	mine := made && named(f, path)
@@ -352,18 +435,29 @@ func (l *RunLock) checked() error {
 }
 
 func readLockInfo(f *os.File) (LockInfo, error) {
-	var info LockInfo
-	data, err := io.ReadAll(io.NewSectionReader(f, 0, 4096))
+	data, err := readLock(f)
 	if err != nil {
-		return info, err
+		return LockInfo{}, err
 	}
+	return decodeLockInfo(data)
+}
+
+// readLock reads run.lock's record (f): its first 4096 bytes.
+func readLock(f *os.File) ([]byte, error) {
+	return io.ReadAll(io.NewSectionReader(f, 0, 4096))
+}
+
+// decodeLockInfo reads the record data, run.lock's: none (zero) in an
+// empty file.
+func decodeLockInfo(data []byte) (LockInfo, error) {
+	var info LockInfo
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return info, nil
 	}
 	// The first value: where run.lock is rewritten in place (Windows),
 	// a shorter record may be followed for a moment by the end of a
 	// longer one.
-	err = json.NewDecoder(bytes.NewReader(data)).Decode(&info)
+	err := json.NewDecoder(bytes.NewReader(data)).Decode(&info)
 	return info, err
 }
 
@@ -378,17 +472,21 @@ func (l *RunLock) Unlock() error {
 		return nil
 	}
 	var terr error
+	removeClosed := false
 	if l.keepPrevious && !l.found {
 		// There was none: an empty one made here would say that the
 		// run's last session closed it (cutAfterClose). Removed while
 		// still locked: an opener that opened it meanwhile finds it no
-		// longer named so (lockRun) and tries again.
+		// longer named so (lockRun) and tries again. Windows removes no
+		// file open here: it is removed once closed, where DeleteFile
+		// refuses it if another opener opened it meanwhile.
 		terr = os.Remove(l.path)
-	} else if l.keepPrevious && l.Previous != nil {
+		removeClosed = terr != nil && runtime.GOOS == "windows"
+	} else if l.keepPrevious && len(l.prev) > 0 {
 		// Nothing was done under this lock: what the previous owner left
-		// (it did not unlock cleanly) is left for the next to say.
-		l.info = *l.Previous
-		terr = l.write()
+		// (it did not unlock cleanly) is left for the next to say, as it
+		// was, byte for byte.
+		terr = l.replaceLock(l.prev)
 	} else {
 		// Emptied in place: a reader finds the record or nothing, and
 		// nothing says the last holder closed cleanly.
@@ -400,6 +498,11 @@ func (l *RunLock) Unlock() error {
 		cerr = errors.Join(cerr, f.Close())
 	}
 	l.f, l.replaced = nil, nil
+	if removeClosed {
+		if terr = os.Remove(l.path); errors.Is(terr, fs.ErrNotExist) {
+			terr = nil
+		}
+	}
 	if err := errors.Join(terr, uerr, cerr); err != nil {
 		return fmt.Errorf("unlock %s: %w", l.path, err)
 	}

@@ -751,3 +751,155 @@ func TestLockNotTakenLeavesTheRunAsFound(t *testing.T) {
 		})
 	}
 }
+
+// TestMadeLockLeavesAnotherOpenersLock: a run.lock that another opener
+// opens, or makes, while this open makes its own (acted out at this
+// open's lock: the lockFile seam) stays the other's. Where this open's
+// lock is refused (a filesystem that does not lock files here, while the
+// other's is granted: NFS whose lock manager answers one and not the
+// other), its run.lock was removed after the other had opened and locked
+// it (unmake's gap): the other's lock was then on a file named run.lock
+// no more, and a third opener could lock one of its own. run.lock is now
+// made locked under a temporary name and linked into place (makeLocked),
+// so none of this open's is ever removed. Where the other makes run.lock
+// first, the link finds it, and the other's lock is found held. Either
+// way the temporary name is gone.
+func TestMadeLockLeavesAnotherOpenersLock(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ours error // this open's lock, after the other opener's: nil for the real one
+		want func(t *testing.T, err error, path string)
+	}{
+		{"this open's lock refused", syscall.ENOLCK, func(t *testing.T, err error, path string) {
+			if lu := (*LockUnknownError)(nil); !errors.As(err, &lu) || lu.Op != "lock" || !errors.Is(err, syscall.ENOLCK) || lu.Path != path {
+				t.Errorf("refused with %v; want a LockUnknownError of %s, Op lock, ENOLCK", err, path)
+			}
+		}},
+		{"the other's lock held", nil, func(t *testing.T, err error, path string) {
+			if le := (*LockedError)(nil); !errors.As(err, &le) || le.Holder.PID != deadPID {
+				t.Errorf("refused with %v; want a LockedError naming the other opener (pid %d)", err, deadPID)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, LockFileName)
+			var other *os.File
+			t.Cleanup(func() {
+				lockFile = tryLockFile
+				if other != nil {
+					other.Close()
+				}
+			})
+			lockFile = func(f *os.File, exclusive bool) error {
+				if other != nil {
+					return tryLockFile(f, exclusive)
+				}
+				// The other opener: run.lock opened, or made where
+				// missing (openLock's last way), locked, its record in.
+				var err error
+				if other, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := tryLockFile(other, true); err != nil {
+					t.Fatalf("the other opener's lock: %v", err)
+				}
+				if _, err := fmt.Fprintf(other, `{"pid":%d}`+"\n", deadPID); err != nil {
+					t.Fatal(err)
+				}
+				if c.ours != nil {
+					return c.ours
+				}
+				return tryLockFile(f, exclusive)
+			}
+			l, err := LockRun(dir)
+			if err == nil {
+				l.Unlock()
+				t.Fatal("locked a run.lock another opener holds")
+			}
+			c.want(t, err, path)
+			if !named(other, path) {
+				t.Errorf("the other opener's run.lock is no longer named %s", path)
+			}
+			if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+				t.Errorf("the folder holds %v (%v), want only %s", entries, err, LockFileName)
+			}
+		})
+	}
+}
+
+// TestStartWhereRunLockCannotBeOpened: a new run's start in a folder whose
+// run.lock cannot be opened (a folder of that name, a link to itself, a
+// file this user cannot write), or made (its folder not writable), is refused with the file's path and the
+// system's error, and says what to do: see what it is, remove it (or let
+// this user write it), or start the run in another folder (--runs DIR);
+// not to open or copy a run, as there is none. The folder is left as it
+// was found. The refusal said only "see what run.lock is … the lock is
+// taken on a file of that name", and of a file this user cannot write
+// that the run "cannot be resumed or written to; rlt open … shows it
+// read-only".
+func TestStartWhereRunLockCannotBeOpened(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		make func(t *testing.T, lock string)
+		says []string // what the refusal says, after the path
+	}{
+		{"a folder", func(t *testing.T, lock string) {
+			if err := os.Mkdir(lock, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{" cannot be opened (" + syscall.EISDIR.Error() + "): a run is not started without its lock", "so none was made",
+			"see what it is (ls -l ", "remove it, or start the run in another folder (--runs DIR)"}},
+		{"a link to itself", func(t *testing.T, lock string) {
+			if err := os.WriteFile(lock, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			sessionstest.LockLinkedToItself(t, filepath.Dir(lock))
+		}, []string{" cannot be opened (" + syscall.ELOOP.Error() + "): a run is not started without its lock",
+			"see what it is (ls -l ", "remove it, or start the run in another folder (--runs DIR)"}},
+		{"not writable by this user", func(t *testing.T, lock string) {
+			if os.Geteuid() == 0 {
+				t.Skip("root writes any file")
+			}
+			if err := os.WriteFile(lock, nil, 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{" cannot be opened for writing (" + syscall.EACCES.Error() + "): a run is not started without its lock", "so none was made",
+			"see whose it is (ls -l ", "let this user write it, or remove it, or start the run in another folder (--runs DIR)"}},
+		{"missing, its folder not writable by this user", func(t *testing.T, lock string) {
+			if os.Geteuid() == 0 {
+				t.Skip("root writes any folder")
+			}
+			dir := filepath.Dir(lock)
+			if err := os.Chmod(dir, 0o555); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+		}, []string{" cannot be made (" + syscall.EACCES.Error() + "): ", " cannot be written here, and a run is not started without its lock",
+			"start the run in a folder you can write (--runs DIR)"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			lock := filepath.Join(dir, LockFileName)
+			c.make(t, lock)
+			was := folderAsIs(t, dir)
+			r, err := Create(dir, testCfg())
+			if err == nil {
+				r.Close()
+				t.Fatal("started a run whose run.lock cannot be opened")
+			}
+			msg := err.Error()
+			for _, want := range c.says {
+				if !strings.Contains(msg, lock+c.says[0]) || !strings.Contains(msg, want) {
+					t.Errorf("refused with\n%s\nwant it to say %q after %s", msg, want, lock)
+				}
+			}
+			if strings.Contains(msg, "rlt open") || strings.Contains(msg, "copy") || strings.Contains(msg, "resume") {
+				t.Errorf("refused with\n%s\nwhich speaks of a run to open, copy or resume: none was made", msg)
+			}
+			if now := folderAsIs(t, dir); now != was {
+				t.Errorf("the folder holds after the refused start:\n%s\nwant it as it was:\n%s", now, was)
+			}
+		})
+	}
+}

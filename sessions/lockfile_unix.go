@@ -5,7 +5,9 @@ package sessions
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -24,6 +26,45 @@ func tryLockFile(f *os.File, exclusive bool) error {
 		return fmt.Errorf("%w: %w", errLockHeld, err)
 	}
 	return err
+}
+
+// makeLocked makes run.lock at path locked from the moment it has that
+// name: a file made under a temporary name in its folder, locked
+// (lockFile), then linked to path, which link(2) refuses where path exists
+// (fs.ErrExist: another opener made it meanwhile), and its temporary name
+// removed. A lock not granted (lockRefused) leaves no run.lock: none was
+// ever made, so none is removed that another opener may have opened in
+// the meantime (unmake's gap). errNoLink where the filesystem makes no
+// links (FAT; some network shares). The file returned keeps its temporary
+// name as its Name; RunLock uses path.
+func makeLocked(path string) (*os.File, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+LockFileName+".new-*")
+	if err != nil {
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = &fs.PathError{Op: "open", Path: path, Err: pe.Err} // run.lock could not be made
+		}
+		return nil, err
+	}
+	// The temporary name goes whatever happens: linked, the file has
+	// run.lock's; not, it is nobody's.
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the holder from other users' listings
+		tmp.Close()
+		return nil, err
+	}
+	if err := lockFile(tmp, true); err != nil {
+		tmp.Close()
+		return nil, &lockRefused{err}
+	}
+	if err := os.Link(tmp.Name(), path); err != nil {
+		unlockFile(tmp)
+		tmp.Close()
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fs.ErrExist
+		}
+		return nil, fmt.Errorf("%w: %w", errNoLink, err)
+	}
+	return tmp, nil
 }
 
 // unlockFile releases the lock tryLockFile took.

@@ -34,6 +34,18 @@ func tryLockFile(f *os.File, exclusive bool) error {
 	return err
 }
 
+// makeLocked makes no run.lock on Windows (errNoLink): openLock makes it
+// with O_EXCL, and a lock not granted removes it (unmake), as before
+// Unix's link. Made locked under a temporary name and linked into place,
+// the file would keep its temporary name: Go opens files without
+// FILE_SHARE_DELETE, so a name of a file open here cannot be removed, and
+// the folder would hold a second name of run.lock for as long as the
+// run. Nor is there the gap the link closes on Unix: DeleteFile refuses a
+// file that another handle holds open (a sharing violation), so unmake
+// cannot remove a run.lock that another opener opened in the meantime:
+// the removal fails, and the refusal carries its error.
+func makeLocked(string) (*os.File, error) { return nil, errNoLink }
+
 // unlockFile releases the lock tryLockFile took.
 func unlockFile(f *os.File) error {
 	ol := windows.Overlapped{Offset: uint32(lockedByte & 0xffffffff), OffsetHigh: uint32(lockedByte >> 32)}

@@ -419,23 +419,49 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		if made {
 			os.Remove(dir)
 		}
-		// No run was made: its refusal says to start one where files
-		// lock, not to look at or copy a run that is not there.
+		// No run was made: its refusal says what is wrong with
+		// run.lock and how to start one, not to look at or copy a run
+		// that is not there.
 		if lu := (*LockUnknownError)(nil); errors.As(err, &lu) {
 			lu.Start = true
+		}
+		if un := (*unwritableError)(nil); errors.As(err, &un) {
+			un.Start = true
 		}
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)
 	if _, err := os.Lstat(cfgPath); err == nil {
+		// Another run's folder: its run.lock is left as found (a
+		// killed writer's record, which an emptied one would read as a
+		// clean close).
+		lock.keepPrevious = true
 		lock.Unlock()
 		what, use := ExistingRun(dir)
 		return nil, fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder (rlt import --out, rlt run --runs make one), or %s", cfgPath, what, use)
 	}
 	r := newRun(dir, opts)
 	r.lock, r.config = lock, data
+	// madeHere: what this create made in a folder that was there (not
+	// made), removed again, newest first, if the run cannot be made
+	// whole: the folder may be the user's, and is left as it was found.
+	var madeHere []string
+	making := func(names ...string) {
+		for _, name := range names {
+			if p := filepath.Join(dir, name); notThere(p) {
+				madeHere = append(madeHere, p)
+			}
+		}
+	}
 	fail := func(err error) (*Run, error) {
 		r.closeLogs()
+		for _, p := range slices.Backward(madeHere) {
+			os.Remove(p) // a folder that holds another's files since is not ours: left
+		}
+		// run.lock as found: removed where it was made here (still
+		// locked: an opener that opened it meanwhile finds it gone and
+		// tries again), else its previous content put back.
+		lock.keepPrevious = true
 		lock.Unlock()
 		if made { // a folder without its config.toml would be listed as a broken run
 			os.RemoveAll(dir)
@@ -443,10 +469,12 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return nil, fmt.Errorf("create run %s: %w", dir, err)
 	}
 	for _, d := range []string{TracesDir, CheckpointsDir} {
+		making(d)
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return fail(err)
 		}
 	}
+	making(MetricsFile, EventsFile, ReviewsFile) // openLogs(true)'s
 	if err := r.openLogs(true); err != nil {
 		return fail(err)
 	}
@@ -458,6 +486,13 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 	r.trains.Store(true)
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCreate, PID: os.Getpid()})
 	return r.sessionOnDisk()
+}
+
+// notThere reports whether path is known to be missing (not where it
+// cannot be looked at).
+func notThere(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // sessionOnDisk returns r once its create event is on disk (an open

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -899,7 +900,10 @@ func TestRunWithoutItsConfig(t *testing.T) {
 // whole is removed again: not left to be listed as a broken run dated
 // year 1 (its config.toml not written: a full disk), nor empty under
 // runs/ (its lock not granted: a filesystem that does not lock files,
-// ENOLCK). A folder that was there before is left (it may be the user's).
+// ENOLCK). A folder that was there before (it may be the user's) is left
+// as it was found: only what the create made in it is removed. It kept
+// traces/, checkpoints/, the logs and an emptied run.lock beside the
+// user's file where config.toml could not be written.
 // The refusal says what a start does about it: no run was made, so it
 // says neither to open one read-only nor to copy one, as an existing
 // run's refused lock does (TestLockNotTakenLeavesTheRunAsFound).
@@ -937,12 +941,75 @@ func TestCreateThatFailsLeavesNoFolder(t *testing.T) {
 			if err := os.Mkdir(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
+			if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			was := folderAsIs(t, dir)
 			if _, err := Create(dir, testCfg()); !errors.Is(err, c.want) {
 				t.Fatalf("Create in a folder that was there: %v, want %v", err, c.want)
 			}
-			if _, err := os.Stat(dir); err != nil {
-				t.Errorf("a folder that was there before was removed: %v", err)
+			if now := folderAsIs(t, dir); now != was {
+				t.Errorf("the folder that was there holds after the failed create:\n%s\nwant it as it was:\n%s", now, was)
 			}
 		})
+	}
+}
+
+// folderAsIs is what the folder dir holds, one entry a line, with each
+// file's content, for comparing it before and after.
+func folderAsIs(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		if d.IsDir() {
+			fmt.Fprintf(&b, "%s/\n", rel)
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		fmt.Fprintf(&b, "%s %q %v\n", rel, data, err)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// TestCreateOverARunLeavesItsLock: a create refused because the folder
+// holds a run (its config.toml) leaves that run's run.lock as it found it:
+// the record of its killed trainer stays, and the listing still says the
+// trainer did not stop it. The refused create emptied it, which reads as
+// the run's last session closing it cleanly.
+func TestCreateOverARunLeavesItsLock(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 1)
+	killWriter(t, w, deadPID)
+	was := folderAsIs(t, dir)
+	listed := func() string {
+		t.Helper()
+		list, err := List(runs)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("List: %+v, %v", list, err)
+		}
+		return fmt.Sprintf("%s (%s)", list[0].State, list[0].Note)
+	}
+	listedWas := listed()
+	if r, err := Create(dir, testCfg()); err == nil || !strings.Contains(err.Error(), "already exists") {
+		if r != nil {
+			r.Close()
+		}
+		t.Fatalf("Create over a run: %v, want it refused", err)
+	}
+	if now := folderAsIs(t, dir); now != was {
+		t.Errorf("the run holds after the refused create:\n%s\nwant it as it was:\n%s", now, was)
+	}
+	if now := listed(); now != listedWas || !strings.Contains(now, fmt.Sprintf("pid %d", deadPID)) {
+		t.Errorf("listed %s after the refused create, was %s (naming the killed writer, pid %d)", now, listedWas, deadPID)
 	}
 }
