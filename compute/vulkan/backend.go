@@ -215,8 +215,10 @@ func (b *Backend) scratchOf(name string, n int) *Tensor {
 		return s
 	}
 	if s != nil {
-		b.d.Free(s)
 		delete(b.scratch, name)
+		if !b.d.freeScratch(s) { // the device failed: record nothing more
+			return &Tensor{Name: name, dims: []int{n}, n: n, dev: b.d, b: b.d.dummy}
+		}
 	}
 	t, err := b.d.New(name, max(n, 1))
 	if err != nil {

@@ -76,6 +76,9 @@ type buffer struct {
 	backend bool
 	// nextDead links a Backend's dead list (Backend.bury), under its mutex.
 	nextDead *buffer
+	// usedIn is Device.done+1 when the last command on the buffer was
+	// recorded: it is done once done reaches it (release).
+	usedIn uint64
 }
 
 // binding is a range of a buffer bound to one descriptor.
@@ -148,6 +151,11 @@ type Device struct {
 	// kernel skip the bind.
 	bound   vkHandle
 	submits int
+	// done counts the waits after which every command recorded before
+	// is done (a batch's fence, a drain's); drains counts the drains
+	// (release, tests).
+	done   uint64
+	drains int
 	// loseAfter, when not 0, is the batch whose fence reports the device
 	// lost (RLT_VULKAN_LOSE_AFTER at Open): how a run meets a GPU that
 	// fails mid-run, testable on any device.
@@ -1051,18 +1059,25 @@ func (d *Device) newCommandBuffer() error {
 // wait for what they depend on in the earlier ones; the batch's fence
 // (Flush) follows them all in submission order. Not while profiling: a
 // kernel's time would include the host's recording after a kick.
-func (d *Device) kick() {
+func (d *Device) kick() { d.submitPart(0) }
+
+// submitPart submits the command buffer being recorded, signalling fence
+// (0: none) when it is done, and goes on recording the batch into the
+// next: kick's, and drain's with the batch's fence.
+func (d *Device) submitPart(fence vkHandle) {
 	if r := d.vk.endCommandBuffer(d.cmd); r != vkSuccess {
 		d.err = d.fail("end a command buffer", r)
 		return
 	}
 	cmd := d.cmd
 	si := &submitInfo{sType: stSubmitInfo, commandBufferCount: 1, pCommandBuffers: &cmd}
-	if r := d.vk.queueSubmit(d.queue, 1, unsafe.Pointer(si), 0); r != vkSuccess {
+	if r := d.vk.queueSubmit(d.queue, 1, unsafe.Pointer(si), fence); r != vkSuccess {
 		d.err = d.fail("submit the start of a batch", r)
 		return
 	}
-	d.kicks++
+	if fence == 0 {
+		d.kicks++
+	}
 	if d.cmdAt++; d.cmdAt == len(d.cmds) {
 		if err := d.newCommandBuffer(); err != nil {
 			d.err = err
@@ -1076,7 +1091,58 @@ func (d *Device) kick() {
 		return
 	}
 	d.bound = 0 // a pipeline stays bound only within its command buffer
-	d.kickAt, d.sinceKick = 2*d.kickAt, 0
+	if fence == 0 {
+		d.kickAt, d.sinceKick = 2*d.kickAt, 0
+	}
+}
+
+// release frees buf, a scratch buffer a larger one replaces, before that
+// one is made, so that a growing slot never holds both (ScratchBytes
+// counts one): at once where no command of the open batch uses it, else
+// after draining the batch (drain). Freed at the batch's end instead, as
+// before, the old buffer and the new one were held together until then:
+// a peak above the bound, in the step whose first ops grow the slots.
+func (d *Device) release(buf *buffer) bool {
+	if d.err != nil {
+		return false
+	}
+	if d.recording && buf.usedIn > d.done && !d.drain() {
+		return false
+	}
+	d.freeBuffer(buf)
+	return true
+}
+
+// drain submits the commands the open batch recorded so far with its
+// fence and waits for them, then goes on recording the batch: its
+// uploads, descriptor sets and pending reads stay as they were (a Flush
+// would reuse the upload arena under an op's operands already uploaded),
+// and every command recorded before is done. A growing scratch slot's
+// rare cost: each slot grows a few times in a run (while profiling, the
+// kernel after a drain counts its wait, as after a kick).
+func (d *Device) drain() bool {
+	d.submitPart(d.fence)
+	if d.err != nil {
+		return false
+	}
+	fence := d.fence
+	switch r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs); r {
+	case vkSuccess:
+	case vkTimeout:
+		d.hung = true
+		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", fenceTimeoutNs/1e9, hungMemory)}
+		return false
+	default:
+		d.err = d.fail("wait for a batch", r)
+		return false
+	}
+	if r := d.vk.resetFences(d.dev, 1, &fence); r != vkSuccess {
+		d.err = d.fail("reset a fence", r)
+		return false
+	}
+	d.done++
+	d.drains++
+	return true
 }
 
 // Flush submits the recorded batch and waits for its fence. It returns the
@@ -1121,6 +1187,7 @@ func (d *Device) Flush() error {
 		d.err = d.fail("wait for a batch", r)
 		return d.err
 	}
+	d.done++
 	d.profileCollect(wait)
 	if r := d.vk.resetFences(d.dev, 1, &fence); r != vkSuccess {
 		d.err = d.fail("reset a fence", r)

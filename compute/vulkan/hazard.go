@@ -73,6 +73,11 @@ func (d *Device) order(ops []binding, writes uint32) {
 // before orders a command on ops (bit i of writes: op i is written) after
 // the commands it conflicts with; while profiling, after every command.
 func (d *Device) before(ops []binding, writes uint32) {
+	for _, op := range ops {
+		if op.b != nil {
+			op.b.usedIn = d.done + 1 // for release
+		}
+	}
 	if d.prof != nil || d.allBarriers {
 		d.settle()
 		return

@@ -208,18 +208,21 @@ const scratchMinBytes = 4096
 
 // scratch returns slot's device buffer, of at least bytes: results on
 // their way to the host, or one op's intermediates; a smaller one is
-// retired after the batch.
+// freed first (release), once the commands that use it are done.
 func (d *Device) scratch(slot int, bytes uint64) (*buffer, error) {
 	if b := d.scratchBufs[slot]; b != nil && b.size >= bytes {
 		return b, nil
+	}
+	if old := d.scratchBufs[slot]; old != nil {
+		if !d.release(old) {
+			return nil, d.err
+		}
+		d.scratchBufs[slot] = nil
 	}
 	b, err := d.newBuffer(max(bytes, scratchMinBytes), memDeviceLocal, 0, "a result buffer")
 	if err != nil {
 		d.err = err
 		return nil, err
-	}
-	if old := d.scratchBufs[slot]; old != nil {
-		d.garbage = append(d.garbage, old)
 	}
 	d.scratchBufs[slot] = b
 	return b, nil

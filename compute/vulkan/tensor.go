@@ -183,21 +183,47 @@ func (d *Device) Free(t *Tensor) {
 // gone), is let be: a Backend's tensor freed by Free is forgotten again
 // when its finalizer runs.
 func (d *Device) forget(buf *buffer) {
-	if d.dev == 0 || buf.buf == 0 {
+	if !d.untrack(buf) {
 		return
-	}
-	if _, ok := d.tensors[buf]; !ok {
-		return
-	}
-	delete(d.tensors, buf)
-	if buf.backend {
-		d.backendBytes -= buf.size
 	}
 	if d.recording {
 		d.garbage = append(d.garbage, buf)
 	} else {
 		d.freeBuffer(buf)
 	}
+}
+
+// untrack takes buf off the live tensors (and a Backend's off
+// backendBytes), reporting whether it was one: forget's bookkeeping.
+func (d *Device) untrack(buf *buffer) bool {
+	if d.dev == 0 || buf.buf == 0 {
+		return false
+	}
+	if _, ok := d.tensors[buf]; !ok {
+		return false
+	}
+	delete(d.tensors, buf)
+	if buf.backend {
+		d.backendBytes -= buf.size
+	}
+	return true
+}
+
+// freeScratch frees t, a Backend's scratch that a larger one replaces
+// (Backend.scratchOf), before that one is made: as release frees a
+// scratch slot's, so that the two are not held together until the
+// batch's end.
+func (d *Device) freeScratch(t *Tensor) bool {
+	if t == nil || t.b == nil {
+		return true
+	}
+	d.own(t)
+	buf := t.b
+	t.b = nil
+	if !d.untrack(buf) {
+		return d.err == nil
+	}
+	return d.release(buf)
 }
 
 // own panics when t belongs to another device or was freed: a programmer
