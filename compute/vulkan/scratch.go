@@ -2,9 +2,9 @@ package vulkan
 
 import "os"
 
-// Shapes are the sizes that the device memory a run's ops take beside its
-// tensors grows with, each the largest over the run's models and ops.
-// ScratchBytes bounds that memory for them.
+// Shapes are the sizes that the device memory one model's ops take beside
+// its tensors grows with, for the passes of one kind a run makes through
+// it (ScratchBytes takes one Shapes for each).
 type Shapes struct {
 	// Rows is the most positions one forward or backward holds at once
 	// (sequences × tokens of a micro-batch).
@@ -12,9 +12,10 @@ type Shapes struct {
 	// T is the longest sequence attention sees, its past included.
 	T                       int
 	Heads, KVHeads, HeadDim int
-	// Width is the widest row a layer makes or reads: the model's width,
-	// its MLP's, its query and key/value projections'.
-	Width, Vocab int
+	// Hidden and Intermediate are the model's width and its MLP's: with
+	// the heads they give the weights its products multiply rows by (q,
+	// k, v, o, gate, up, down, and the head's [Vocab, Hidden]).
+	Hidden, Intermediate, Vocab int
 	// Params and Tensors are the weights whose sums of squares are taken
 	// at once (gradient clipping) and how many tensors hold them.
 	Params, Tensors int
@@ -22,92 +23,245 @@ type Shapes struct {
 	// Candidates a shortlist's room per row (engine/sample's
 	// ShortlistCapacity).
 	Draws, Candidates int
+	// Backward says these passes run backward too (training: attention's
+	// backward, the products' gradients, the head's backward and its KL);
+	// a forward-only command (rlt score) leaves it false.
+	Backward bool
 }
 
-// ScratchBytes bounds the device memory that ops of shapes s take on a
+// width is the widest row a layer of s makes or reads: the model's
+// width, its MLP's, its query and key/value projections'.
+func (s Shapes) width() int {
+	return max(s.Hidden, s.Intermediate, (s.Heads+2*s.KVHeads)*s.HeadDim)
+}
+
+// The fused head's named buffers (Backend.scratchOf's names), for
+// headNamed: a chunk's rows of h (head.h), a backward chunk's dh, a KL
+// chunk's rows of both models (head.hp, head.hq), a float a row each
+// (head.lp, head.lse, head.ent, head.g, head.kl), and the logits that
+// HeadBytes counts: a chunk's (head.z) and a backward or KL chunk's
+// second (head.dz), last.
+const (
+	headH = iota
+	headDH
+	headHP
+	headHQ
+	headLP
+	headLse
+	headEnt
+	headG
+	headKL
+	headZ
+	headDZ
+	numHead
+)
+
+// ScratchBytes bounds the device memory that the ops of a run take on a
 // device in beside their operands and the fused head's logits
-// (HeadBytes): the Device's scratch slots (each grows to the largest any
-// op asks of it and is kept) and the fused head's other chunks (its rows
-// of h and dh, per-row values; its logits past HeadBytes, where a row of
-// the vocabulary passes the budget). It is an upper bound, not the exact
-// figure: each slot's term is derived from the sizes and caps its op
-// uses (decodeScratchBytes, attnBackScratchBytes, colSumSlice,
-// gpuSplitTarget, the tile sizes, headFloatsOn), taking the worst path an
-// op may choose. TestScratchWithinBound runs the ops and fails when any
-// holds more than this says.
-func ScratchBytes(in Info, s Shapes) int64 {
-	f := func(n int) int64 { return int64(n) * 4 } // float32s to bytes
-	rep := max(1, s.Heads/max(1, s.KVHeads))
-	wide := max(s.Rows, s.Width, s.Vocab)
-	var slot [numScratch]int64
-	// Argmax's ids (4 bytes a row), DrawTokens' ids and log-probs (8),
-	// Shortlist's rows of candidates.
-	slot[scratchIDs] = max(int64(s.Draws)*8, f(s.Draws*(shortlistHead+2*s.Candidates)))
-	// Attention's scores: a dispatch's rows of keys within
-	// decodeScratchBytes, at least one row, at most every row of the call
-	// (B·T·H rows of T keys, B·T ≤ Rows); SumSquaresEach's partials, a
-	// float a 4·groupSize elements of each tensor at an aligned offset.
-	positions := s.Heads * max(s.Rows, s.T) // B·T·H of one attention call, at most
-	align := int64(max(in.MinStorageAlignment, 4))
-	sums := f(s.Params/(4*groupSize)+s.Tensors) + int64(s.Tensors)*align
-	slot[scratchPartial] = max(f(s.T), min(int64(decodeScratchBytes), f(positions)*int64(s.T)), sums)
-	slot[scratchFlag] = 4
-	// AttentionBackward: on the row kernels two [np, T, T] buffers, np
-	// whole kv groups within attnBackScratchBytes (at least one group), at
-	// most the call's B·H; on the tiled ones D [B·H, T] and the per-head
-	// dk, dv [np, 2, T, hd], np as the row kernels'.
-	within := int64(attnBackScratchBytes)
-	row := min(max(within, int64(rep)*f(s.T*s.T)), f(positions)*int64(s.T))
-	tiled := min(max(within, int64(rep)*f(2*s.T*s.HeadDim)), f(positions)*int64(2*s.HeadDim))
-	slot[scratchProbs] = max(row, f(positions))
-	slot[scratchGrads] = max(row, tiled)
-	// colSum: a row of partials per slice of at least colSumSlice rows.
-	slot[scratchColSum] = f(ceilDiv(s.Rows, colSumSlice) * s.Width)
-	// Split-K: splits·M·N floats with splits·tiles < 2·gpuSplitTarget (K
-	// splits only while the tiles alone fall short of it), a tile at most
-	// gemmBigTile square; and splits ≤ K/gpuSplitMinK with M, N, K each at
-	// most wide. A CPU device splits only where RLT_VULKAN_SPLIT says gpu
-	// (Open's setting).
-	tile := gemmBigTile * max(16, int(in.CoopSize)) / 16
-	if in.Type != "cpu" || os.Getenv("RLT_VULKAN_SPLIT") == "gpu" {
-		slot[scratchSplitK] = min(f(2*gpuSplitTarget*tile*tile), int64(wide/gpuSplitMinK)*f(wide)*int64(wide))
-	}
-	// gemmcm's line maxima of A and B: M + N floats.
-	slot[scratchScales] = f(2 * wide)
-	// The unfused decode path's normed input, its rstd, gate and up: the
-	// fused decode ops (Linear3, GatedLinear) take at most gemvRows rows.
-	dec := min(s.Rows, gemvRows)
-	slot[scratchNormed] = f(dec * s.Width)
-	slot[scratchRstd] = f(dec)
-	slot[scratchGate] = f(dec * s.Width)
-	slot[scratchUp] = f(dec * s.Width)
+// (HeadBytes), for the passes runs: the Device's scratch slots and the
+// Backend's named buffers (the fused head's other chunks; its logits past
+// HeadBytes, where a row of the vocabulary passes the budget). One Device
+// and one Backend serve every model of a process (engine/device.Open),
+// and each slot and named buffer grows to the largest any op asks of it
+// and is kept (freeing the old buffer before making the larger one:
+// release): so the bound is, slot by slot, the largest of what each of
+// runs asks of it, summed. It is an upper bound, not the exact figure:
+// each term is derived from the sizes and caps its op uses
+// (decodeScratchBytes, attnBackScratchBytes, colSumSlice, splitKBy's
+// rule over the products the shapes multiply, the tile sizes,
+// headFloatsOn), taking the worst path an op may choose.
+// TestScratchWithinBound runs the ops and fails when any holds more than
+// this says, or the split products' term is over twice what they hold.
+func ScratchBytes(in Info, runs ...Shapes) int64 {
+	slot, named := scratchTerms(in, runs...)
 	var n int64
 	for _, b := range slot {
 		if b > 0 { // a slot used holds at least scratchMinBytes
 			n += max(b, scratchMinBytes)
 		}
 	}
-	// The fused head's chunks beside its logits (Backend.scratchOf): h of
-	// a forward chunk, dh of a backward one, hp and hq of a KL one (half
-	// the budget's rows), and five floats a row (lp, lse, ent, g, kl).
-	fwd, back := headChunkRows(in, s)
-	n += f(fwd*s.Width + 3*back*s.Width + 5*fwd)
-	return n + headLogitsPast(in, s)
+	for _, b := range named[:headZ] { // the logits apart
+		n += b
+	}
+	return n + max(0, named[headZ]+named[headDZ]-HeadBytes(in))
 }
 
-// headChunkRows bounds the rows of the fused head's forward chunks and of
-// its backward and KL ones (half the budget's) for shapes s: headRows'
-// at most, and at least one row.
-func headChunkRows(in Info, s Shapes) (fwd, back int) {
+// scratchTerms are ScratchBytes' terms: each scratch slot's bytes and
+// each of the fused head's named buffers', the largest over runs.
+func scratchTerms(in Info, runs ...Shapes) (slot [numScratch]int64, named [numHead]int64) {
+	for _, s := range runs {
+		a, h := s.slots(in), s.headNamed(in)
+		for i := range slot {
+			slot[i] = max(slot[i], a[i])
+		}
+		for i := range named {
+			named[i] = max(named[i], h[i])
+		}
+	}
+	return slot, named
+}
+
+// f is float32s n in bytes.
+func f(n int) int64 { return int64(n) * 4 }
+
+// slots are the bytes each scratch slot grows to for s.
+func (s Shapes) slots(in Info) [numScratch]int64 {
+	rep := max(1, s.Heads/max(1, s.KVHeads))
+	var slot [numScratch]int64
+	// Argmax's ids (4 bytes a row), DrawTokens' ids and log-probs (8),
+	// Shortlist's rows of candidates.
+	if s.Draws > 0 {
+		slot[scratchIDs] = max(int64(s.Draws)*8, f(s.Draws*(shortlistHead+2*s.Candidates)))
+	}
+	// Attention's scores: a dispatch's rows of keys within
+	// decodeScratchBytes, at least one row, at most every row of the call
+	// (B·T·H rows of T keys, B·T ≤ Rows); SumSquaresEach's partials, a
+	// float a 4·groupSize elements of each tensor at an aligned offset.
+	positions := s.Heads * max(s.Rows, s.T) // B·T·H of one attention call, at most
+	align := int64(max(in.MinStorageAlignment, 4))
+	var sums int64
+	if s.Tensors > 0 {
+		sums = f(s.Params/(4*groupSize)+s.Tensors) + int64(s.Tensors)*align
+		slot[scratchFlag] = 4
+	}
+	slot[scratchPartial] = max(f(s.T), min(int64(decodeScratchBytes), f(positions)*int64(s.T)), sums)
+	if s.Backward {
+		// AttentionBackward: on the row kernels two [np, T, T] buffers,
+		// np whole kv groups within attnBackScratchBytes (at least one
+		// group), at most the call's B·H; on the tiled ones D [B·H, T]
+		// and the per-head dk, dv [np, 2, T, hd], np as the row kernels'.
+		within := int64(attnBackScratchBytes)
+		row := min(max(within, int64(rep)*f(s.T*s.T)), f(positions)*int64(s.T))
+		tiled := min(max(within, int64(rep)*f(2*s.T*s.HeadDim)), f(positions)*int64(2*s.HeadDim))
+		slot[scratchProbs] = max(row, f(positions))
+		slot[scratchGrads] = max(row, tiled)
+		// colSum (a bias's or a norm's gradient): a row of partials per
+		// slice of at least colSumSlice rows.
+		slot[scratchColSum] = f(ceilDiv(s.Rows, colSumSlice) * s.width())
+	}
+	// Split-K's partial products and gemmcm's line maxima, over the
+	// products s multiplies (splitScales).
+	split, scales := s.splitScales(in)
+	slot[scratchSplitK], slot[scratchScales] = split, scales
+	// The unfused decode path's normed input, its rstd, gate and up: the
+	// fused decode ops (Linear3, GatedLinear) take at most gemvRows rows.
+	dec := min(s.Rows, gemvRows)
+	slot[scratchNormed] = f(dec * s.width())
+	slot[scratchRstd] = f(dec)
+	slot[scratchGate] = f(dec * s.width())
+	slot[scratchUp] = f(dec * s.width())
+	return slot
+}
+
+// headChunks are the rows of the fused head's forward chunks and of its
+// backward and KL ones (half the budget's) for s: headRows' at most, and
+// at least one row.
+func (s Shapes) headChunks(in Info) (fwd, back int) {
 	budget, v, rows := headFloatsOn(in), max(1, s.Vocab), max(1, s.Rows)
 	return min(max(1, budget/v), rows), min(max(1, budget/2/v), rows)
 }
 
+// headNamed are the bytes of the fused head's named buffers for s
+// (backend_head.go's scratchOf calls): a forward chunk's h, logits and
+// three floats a row; a backward chunk's (half the rows) h, logits, dh,
+// their gradient and two floats a row; a KL chunk's (as many rows) two
+// models' h, both logits and a float a row.
+func (s Shapes) headNamed(in Info) [numHead]int64 {
+	fwd, back := s.headChunks(in)
+	var h [numHead]int64
+	h[headH], h[headZ] = f(fwd*s.Hidden), f(fwd*s.Vocab)
+	h[headLP], h[headLse], h[headEnt] = f(fwd), f(fwd), f(fwd)
+	if s.Backward {
+		h[headDH], h[headHP], h[headHQ] = f(back*s.Hidden), f(back*s.Hidden), f(back*s.Hidden)
+		h[headG], h[headKL], h[headDZ] = f(back), f(back), f(back*s.Vocab)
+	}
+	return h
+}
+
 // headLogitsPast is what the fused head's logits take beyond HeadBytes
-// for shapes s: a chunk is at least one row, so a vocabulary wider than ¾
-// of the budget takes more than its 1.5× (z of a forward chunk and dz of
-// a backward or KL one, a row each).
-func headLogitsPast(in Info, s Shapes) int64 {
-	fwd, back := headChunkRows(in, s)
-	return max(0, int64(fwd+back)*int64(s.Vocab)*4-HeadBytes(in))
+// for runs: a chunk is at least one row, so a vocabulary wider than ¾ of
+// the budget takes more than its 1.5× (z of a forward chunk and dz of a
+// backward or KL one, a row each).
+func headLogitsPast(in Info, runs ...Shapes) int64 {
+	_, named := scratchTerms(in, runs...)
+	return max(0, named[headZ]+named[headDZ]-HeadBytes(in))
+}
+
+// splitScales bounds the split-K partials (scratchSplitK) and gemmcm's
+// line maxima (scratchScales, M + N floats) of the products s multiplies:
+// each weight [out, in] (q, k, v, o, gate, up, down; the head's
+// [Vocab, Hidden]) by up to Rows rows forward; backward, the input's
+// gradient (M ≤ Rows, N = in, K = out) and the weight's (M = out, N = in,
+// K ≤ Rows); the fused head's backward chunks (dh: M ≤ its rows, N =
+// Hidden, K = Vocab; dW: K ≤ its rows). A product splits by splitKBy's
+// rule on the largest tile a product may take: a larger tile makes fewer
+// tiles, so at least as many splits. A CPU device splits only where
+// RLT_VULKAN_SPLIT says gpu (Open's setting).
+func (s Shapes) splitScales(in Info) (split, scales int64) {
+	splits := in.Type != "cpu" || os.Getenv("RLT_VULKAN_SPLIT") == "gpu"
+	tile := gemmBigTile * max(16, int(in.CoopSize)) / 16
+	// product counts a product of up to mMax rows (all of exactly mMax
+	// where exact), n columns and up to k deep.
+	product := func(mMax, n, k int, exact bool) {
+		if mMax <= 0 || n <= 0 || k <= 0 {
+			return
+		}
+		scales = max(scales, f(mMax+n))
+		if splits {
+			split = max(split, f(splitFloats(mMax, n, k, tile, exact)))
+		}
+	}
+	hq, hkv := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
+	// The layers' weights [out, in]; the head's forward (sampling's
+	// logits) is a product of up to Rows rows too, its backward the fused
+	// head's chunks below.
+	layers := [][2]int{{hq, s.Hidden}, {hkv, s.Hidden}, {s.Hidden, hq}, {s.Intermediate, s.Hidden}, {s.Hidden, s.Intermediate}}
+	product(s.Rows, s.Vocab, s.Hidden, false)
+	for _, w := range layers {
+		out, k := w[0], w[1]
+		product(s.Rows, out, k, false)
+		if s.Backward {
+			product(s.Rows, k, out, false) // dx
+			product(out, k, s.Rows, true)  // dW
+		}
+	}
+	if s.Backward {
+		_, back := s.headChunks(in)
+		product(back, s.Hidden, s.Vocab, false) // dh
+		product(s.Vocab, s.Hidden, back, true)  // dW
+	}
+	return split, scales
+}
+
+// splitFloats is the most floats of partial products splitKBy makes for a
+// product of m rows (or of any count up to m, unless exact), n columns
+// and up to k deep on tiles of side tile: splits·M·N, splits at most
+// ⌈gpuSplitTarget/tiles⌉ and K/gpuSplitMinK, where the tiles alone fall
+// short of half gpuSplitTarget and K spans two gpuSplitMinK; 0 where it
+// never splits. More splits come with a longer K, so K's largest is the
+// worst; and of the counts of rows that make as many tiles, the largest.
+func splitFloats(m, n, k, tile int, exact bool) int {
+	if k < 2*gpuSplitMinK {
+		return 0
+	}
+	nt := ceilDiv(n, tile)
+	first := 1
+	if exact {
+		first = ceilDiv(m, tile)
+	}
+	best := 0
+	for mt := first; ; mt++ {
+		rows := min(mt*tile, m)
+		tiles := ceilDiv(rows, tile) * nt
+		if 2*tiles >= gpuSplitTarget {
+			break
+		}
+		if sp := min(ceilDiv(gpuSplitTarget, tiles), k/gpuSplitMinK); sp >= 2 {
+			best = max(best, sp*rows*n)
+		}
+		if rows == m {
+			break
+		}
+	}
+	return best
 }

@@ -27,11 +27,93 @@ func (b *Backend) scratchHeld() (scratch, logits int64) {
 	return scratch, logits
 }
 
+// scratchCase is a model's shapes for TestScratchWithinBound: its
+// attention, the width of its rows and its vocabulary.
+type scratchCase struct {
+	b, t, h, kv, hd, width, inter, vocab int
+}
+
+// runScratchOps runs a forward's ops of c on b (and, with backward, a
+// training step's: their backward, the KL, the gradient's norm) and a
+// sampling step's, and returns the shapes ScratchBytes is asked with for
+// them.
+func runScratchOps(t *testing.T, b *Backend, c scratchCase, backward bool) Shapes {
+	n, qw, kw := c.b*c.t, c.h*c.hd, c.kv*c.hd
+	a := compute.AttnDims{B: c.b, T: c.t, H: c.h, KV: c.kv, HeadDim: c.hd}
+	q, k, v := b.New("q", n, qw), b.New("k", n, kw), b.New("v", n, kw)
+	out, lse := b.New("out", n, qw), b.New("lse", c.b*c.h*c.t)
+	b.Attention(out, lse, q, k, v, a, nil)
+	if backward {
+		dq, dk, dv := b.New("dq", n, qw), b.New("dk", n, kw), b.New("dv", n, kw)
+		b.AttentionBackward(dq, dk, dv, out, out, lse, q, k, v, a, nil)
+	}
+	// Every product a layer makes: q, k, v, o, gate, up, down.
+	ws := []*compute.Tensor{q, k, v}
+	for _, w := range [][2]int{{qw, c.width}, {kw, c.width}, {c.width, qw}, {c.inter, c.width}, {c.width, c.inter}} {
+		o, in := w[0], w[1]
+		x, wt, bias, y := b.New("x", n, in), b.New("w", o, in), b.New("bias", o), b.New("y", n, o)
+		b.Linear(y, x, wt, bias)
+		if backward {
+			b.LinearBackward(b.New("dx", n, in), b.New("dw", o, in), b.New("db", o), y, x, wt)
+		}
+		ws = append(ws, wt, bias)
+	}
+	x, y, dx := b.New("x", n, c.width), b.New("y", n, c.width), b.New("dx", n, c.width)
+	rstd, nw, dnw := b.New("rstd", n), b.New("nw", c.width), b.New("dnw", c.width)
+	b.RMSNorm(y, rstd, x, nw, 1e-6)
+	if backward {
+		b.RMSNormBackward(dx, dnw, y, x, nw, rstd)
+	}
+
+	head := b.New("head", c.vocab, c.width)
+	lp, hl, ent, glp := b.New("lp", n), b.New("hl", n), b.New("ent", n), b.New("glp", n)
+	targets := make([]int32, n)
+	for i := range targets {
+		targets[i] = int32(i % c.vocab)
+	}
+	b.HeadLogProbs(lp, hl, ent, x, head, c.vocab, targets, 1)
+	ws = append(ws, nw, head)
+	params := 0
+	if backward {
+		b.HeadLogProbsBackward(dx, b.New("dhead", c.vocab, c.width), glp, x, head, hl, c.vocab, targets, 1)
+		b.HeadKL(lp, x, head, y, head, c.vocab, 1)
+		for _, t := range ws {
+			params += t.Len()
+		}
+		b.SumSquaresEach(ws, make([]float64, len(ws)))
+	}
+
+	const draws, candidates = 5, 64
+	logits := b.New("logits", draws, c.vocab)
+	u := make([]float32, draws)
+	if err := b.DrawTokens(make([]int32, draws), make([]float32, draws), logits, u, compute.DrawOptions{InvTemp: 1, Allowed: c.vocab}); err != nil {
+		t.Fatal(err)
+	}
+	var s compute.Shortlist
+	if err := b.Shortlist(&s, logits, compute.ShortlistOptions{InvTemp: 1, Allowed: c.vocab, TopK: 4, Capacity: candidates}); err != nil {
+		t.Fatal(err)
+	}
+	b.Argmax(make([]int32, draws), logits)
+	if err := b.d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	shapes := Shapes{Rows: n, T: c.t, Heads: c.h, KVHeads: c.kv, HeadDim: c.hd, Hidden: c.width, Intermediate: c.inter,
+		Vocab: c.vocab, Draws: draws, Candidates: candidates, Backward: backward}
+	if backward {
+		shapes.Params, shapes.Tensors = params, len(ws)
+	}
+	return shapes
+}
+
 // TestScratchWithinBound runs a training step's and a sampling step's ops
-// at small shapes, on the row and the tiled attention paths, and wants the
-// scratch they leave held within ScratchBytes of those shapes, and the
+// (or a forward's only, as rlt score) at small shapes, on the row and the
+// tiled attention paths, of one model or of two on one device, and wants
+// the scratch they leave held within ScratchBytes of those shapes, and the
 // head's logits within HeadBytes and what ScratchBytes counts past it: an
 // op whose scratch grows past the bound the memory check adds fails it.
+// The split products' partials, sized from the products the shapes
+// multiply, are wanted within twice what they hold: the bound is not the
+// cap of 2·gpuSplitTarget tiles it was.
 func TestScratchWithinBound(t *testing.T) {
 	openOrSkip(t)
 	// The caps small, so that the terms each op's own sizes make rule the
@@ -40,23 +122,29 @@ func TestScratchWithinBound(t *testing.T) {
 	decodeScratchBytes, attnBackScratchBytes, colSumSlice = 4096, 4096, 32
 	t.Setenv("RLT_VULKAN_SPLIT", "gpu") // products split along K, as on a GPU
 	cases := []struct {
-		name                          string
-		rows                          bool // attention on the row kernels
-		b, t, h, kv, hd, width, vocab int
-		headFloats                    int // the head's logits budget (0: the device's)
+		name     string
+		rows     bool // attention on the row kernels
+		forward  bool // forward passes only (rlt score)
+		models   []scratchCase
+		headFlts int // the head's logits budget (0: the device's)
 	}{
-		{"row attention", true, 2, 96, 4, 2, 16, 300, 1000, 0},
-		{"tiled attention", false, 3, 80, 6, 3, 32, 520, 700, 0},
-		{"one sequence, wide vocabulary", false, 1, 40, 2, 1, 8, 64, 5000, 0},
+		{"row attention", true, false, []scratchCase{{2, 96, 4, 2, 16, 300, 600, 1000}}, 0},
+		{"tiled attention", false, false, []scratchCase{{3, 80, 6, 3, 32, 520, 700, 700}}, 0},
+		{"one sequence, wide vocabulary", false, false, []scratchCase{{1, 40, 2, 1, 8, 64, 128, 5000}}, 0},
 		// A row of logits past the budget: a chunk of one row each way
 		// holds 2·V floats, more than HeadBytes' 1.5× the budget.
-		{"a vocabulary wider than the head's budget", false, 2, 40, 2, 1, 8, 64, 5000, 4000},
+		{"a vocabulary wider than the head's budget", false, false, []scratchCase{{2, 40, 2, 1, 8, 64, 128, 5000}}, 4000},
+		{"forward only", false, true, []scratchCase{{3, 80, 6, 3, 32, 520, 700, 700}}, 0},
+		// Two models on one Device: each slot keeps the larger of their
+		// asks, here of different models' (the first's wider products
+		// and longer sequences, the second's vocabulary and heads).
+		{"two models on one device", false, false, []scratchCase{{2, 96, 4, 2, 16, 600, 900, 300}, {4, 32, 8, 1, 16, 200, 300, 3000}}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.headFloats > 0 {
+			if c.headFlts > 0 {
 				defer func(f int) { headChunkFloats = f }(headChunkFloats)
-				headChunkFloats = c.headFloats
+				headChunkFloats = c.headFlts
 			}
 			d, err := Open()
 			if err != nil {
@@ -67,66 +155,35 @@ func TestScratchWithinBound(t *testing.T) {
 			if c.rows {
 				d.attn = attnRows
 			}
-			n, qw, kw := c.b*c.t, c.h*c.hd, c.kv*c.hd
-			a := compute.AttnDims{B: c.b, T: c.t, H: c.h, KV: c.kv, HeadDim: c.hd}
-			q, k, v := b.New("q", n, qw), b.New("k", n, kw), b.New("v", n, kw)
-			out, lse := b.New("out", n, qw), b.New("lse", c.b*c.h*c.t)
-			dq, dk, dv := b.New("dq", n, qw), b.New("dk", n, kw), b.New("dv", n, kw)
-			b.Attention(out, lse, q, k, v, a, nil)
-			b.AttentionBackward(dq, dk, dv, out, out, lse, q, k, v, a, nil)
-
-			x, w, bias := b.New("x", n, c.width), b.New("w", c.width, c.width), b.New("bias", c.width)
-			y, dx, dw, db := b.New("y", n, c.width), b.New("dx", n, c.width), b.New("dw", c.width, c.width), b.New("db", c.width)
-			b.Linear(y, x, w, bias)
-			b.LinearBackward(dx, dw, db, y, x, w)
-			rstd, nw, dnw := b.New("rstd", n), b.New("nw", c.width), b.New("dnw", c.width)
-			b.RMSNorm(y, rstd, x, nw, 1e-6)
-			b.RMSNormBackward(dx, dnw, y, x, nw, rstd)
-
-			head := b.New("head", c.vocab, c.width)
-			dhead := b.New("dhead", c.vocab, c.width)
-			lp, hl, ent, glp := b.New("lp", n), b.New("hl", n), b.New("ent", n), b.New("glp", n)
-			targets := make([]int32, n)
-			for i := range targets {
-				targets[i] = int32(i % c.vocab)
+			var runs []Shapes
+			for _, m := range c.models {
+				runs = append(runs, runScratchOps(t, b, m, !c.forward))
 			}
-			b.HeadLogProbs(lp, hl, ent, x, head, c.vocab, targets, 1)
-			b.HeadLogProbsBackward(dx, dhead, glp, x, head, hl, c.vocab, targets, 1)
-			b.HeadKL(lp, x, head, y, head, c.vocab, 1)
-
-			ws := []*compute.Tensor{q, k, v, w, bias, nw, head}
-			params := 0
-			for _, t := range ws {
-				params += t.Len()
-			}
-			b.SumSquaresEach(ws, make([]float64, len(ws)))
-
-			const draws, candidates = 5, 64
-			logits := b.New("logits", draws, c.vocab)
-			u := make([]float32, draws)
-			if err := b.DrawTokens(make([]int32, draws), make([]float32, draws), logits, u, compute.DrawOptions{InvTemp: 1, Allowed: c.vocab}); err != nil {
-				t.Fatal(err)
-			}
-			var s compute.Shortlist
-			if err := b.Shortlist(&s, logits, compute.ShortlistOptions{InvTemp: 1, Allowed: c.vocab, TopK: 4, Capacity: candidates}); err != nil {
-				t.Fatal(err)
-			}
-			b.Argmax(make([]int32, draws), logits)
-			if err := d.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			shapes := Shapes{Rows: n, T: c.t, Heads: c.h, KVHeads: c.kv, HeadDim: c.hd, Width: max(c.width, qw),
-				Vocab: c.vocab, Params: params, Tensors: len(ws), Draws: draws, Candidates: candidates}
 			// ScratchBytes counts the logits past HeadBytes (headLogitsPast)
 			// beside the rest of the scratch: each part within its own.
 			held, zs := b.scratchHeld()
-			past := headLogitsPast(d.info, shapes)
-			bound, zBound := ScratchBytes(d.info, shapes)-past, HeadBytes(d.info)+past
+			past := headLogitsPast(d.info, runs...)
+			bound, zBound := ScratchBytes(d.info, runs...)-past, HeadBytes(d.info)+past
 			if held == 0 || held > bound || zs == 0 || zs > zBound {
 				t.Fatalf("the ops' scratch holds %d bytes and the head's logits %d, ScratchBytes bounds them at %d and %d (HeadBytes and %d past it; %+v)",
-					held, zs, bound, zBound, past, shapes)
+					held, zs, bound, zBound, past, runs)
 			}
-			t.Logf("scratch held %d bytes and logits %d, bound %d and %d", held, zs, bound, zBound)
+			slot, _ := scratchTerms(d.info, runs...)
+			var split int64
+			if sb := d.scratchBufs[scratchSplitK]; sb != nil {
+				split = int64(sb.size)
+			}
+			if split == 0 || slot[scratchSplitK] < split || slot[scratchSplitK] > 2*split {
+				t.Errorf("split products' partials hold %d bytes, bound at %d: want them held, and the bound within twice that", split, slot[scratchSplitK])
+			}
+			if c.forward {
+				for _, i := range []int{scratchProbs, scratchGrads, scratchColSum} {
+					if d.scratchBufs[i] != nil || slot[i] != 0 {
+						t.Errorf("a forward holds scratch slot %d (%v) or its bound counts it (%d)", i, d.scratchBufs[i] != nil, slot[i])
+					}
+				}
+			}
+			t.Logf("scratch held %d bytes and logits %d, bound %d and %d; split partials %d, bound %d", held, zs, bound, zBound, split, slot[scratchSplitK])
 		})
 	}
 }

@@ -262,7 +262,7 @@ func TestMemoryOf(t *testing.T) {
 	}
 	// The scratch bound is the GPU's; the CPU's is none: its activations
 	// count it.
-	s := vulkan.Shapes{Rows: 64, T: 64, Heads: 2, KVHeads: 1, HeadDim: 8, Width: 16, Vocab: 100}
+	s := vulkan.Shapes{Rows: 64, T: 64, Heads: 2, KVHeads: 1, HeadDim: 8, Hidden: 16, Intermediate: 32, Vocab: 100, Backward: true}
 	if got, want := m.Scratch(s), vulkan.ScratchBytes(in, s); got <= 0 || got != want {
 		t.Errorf("MemoryOf(gpu).Scratch(%+v) = %d bytes, want the device's scratch bound, %d", s, got, want)
 	}

@@ -158,10 +158,10 @@ type GRPO struct {
 	// tiles, which keep the GPU busy. 0 on the CPU.
 	DeviceHead int64
 	// DeviceScratch is, on a GPU, the bound of what its ops hold beside
-	// the tensors and the head's logits for a run's shapes
-	// (device.Memory.Scratch: attention's buffers, split products'
-	// partials, the head's rows); nil or 0 on the CPU.
-	DeviceScratch func(vulkan.Shapes) int64
+	// the tensors and the head's logits for a run's shapes, one for each
+	// model and kind of pass (device.Memory.Scratch: attention's buffers,
+	// split products' partials, the head's rows); nil or 0 on the CPU.
+	DeviceScratch func(...vulkan.Shapes) int64
 }
 
 // Estimate is what one GRPO step needs at its peak.
@@ -193,14 +193,17 @@ func (g GRPO) Estimate() Estimate {
 		e.add("the fused head's logits on the GPU", g.DeviceHead)
 	}
 	if g.DeviceScratch != nil {
-		// Sampling prefills in stretches (Sampling's); the scoring and
-		// policy forwards hold score and policy positions; the gradient's
-		// norm walks the teacher's parameters; seqs rows are drawn at once.
+		// The teacher samples (prefilling in stretches, Sampling's; seqs
+		// rows drawn at once) and scores as the reference, forward only;
+		// it trains on the policy's micro-batches, backward too, the
+		// gradient's norm walking its parameters; the student scores,
+		// forward only.
 		prefill := min(seqs*PromptTokens, max(seqs, sample.PrefillTokens))
-		s := shapesOf(max(prefill, score, policy), t, g.Teacher, g.Student)
-		s.Params, s.Tensors = g.Teacher.NumParams(), g.Teacher.NumTensors()
-		s.Draws, s.Candidates = seqs, sample.ShortlistCapacity
-		if b := g.DeviceScratch(s); b > 0 {
+		sampling := shapesOf(max(prefill, score), t, g.Teacher)
+		sampling.Draws, sampling.Candidates = seqs, sample.ShortlistCapacity
+		train := shapesOf(policy, t, g.Teacher)
+		train.Params, train.Tensors, train.Backward = g.Teacher.NumParams(), g.Teacher.NumTensors(), true
+		if b := g.DeviceScratch(sampling, train, shapesOf(score, t, g.Student)); b > 0 {
 			e.add(scratchPart, b)
 		}
 	}
@@ -212,19 +215,11 @@ func (g GRPO) Estimate() Estimate {
 const scratchPart = "the GPU's scratch beside the tensors (attention, split products, the head's rows; a bound)"
 
 // shapesOf are the shapes of forwards of rows positions in sequences of t
-// tokens through models cs, for the GPU's scratch bound: the largest of
-// each, and the fewest key/value heads (the most query heads to a group).
-func shapesOf(rows, t int, cs ...model.Config) vulkan.Shapes {
-	s := vulkan.Shapes{Rows: rows, T: t}
-	for _, c := range cs {
-		hd := c.HeadDim()
-		s.Heads, s.HeadDim, s.Vocab = max(s.Heads, c.Heads), max(s.HeadDim, hd), max(s.Vocab, c.Vocab)
-		if s.KVHeads == 0 || c.KVHeads < s.KVHeads {
-			s.KVHeads = c.KVHeads
-		}
-		s.Width = max(s.Width, c.Hidden, c.Intermediate, (c.Heads+2*c.KVHeads)*hd)
-	}
-	return s
+// tokens through model c, for the GPU's scratch bound (forward only:
+// Backward marks a training's).
+func shapesOf(rows, t int, c model.Config) vulkan.Shapes {
+	return vulkan.Shapes{Rows: rows, T: t, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim(),
+		Hidden: c.Hidden, Intermediate: c.Intermediate, Vocab: c.Vocab}
 }
 
 // Largest names the run's largest weight tensor as it is held, and its
@@ -279,8 +274,8 @@ type Score struct {
 	// GRPO.DeviceHead); 0 on the CPU.
 	DeviceHead int64
 	// DeviceScratch is, on a GPU, its ops' scratch bound (as
-	// GRPO.DeviceScratch); nil or 0 on the CPU.
-	DeviceScratch func(vulkan.Shapes) int64
+	// GRPO.DeviceScratch), asked for forwards only; nil or 0 on the CPU.
+	DeviceScratch func(...vulkan.Shapes) int64
 }
 
 // Estimate is what scoring one batch needs at its peak.
@@ -324,7 +319,13 @@ func (s Score) Estimate() Estimate {
 		e.add("the fused head's logits on the GPU", s.DeviceHead)
 	}
 	if s.DeviceScratch != nil && len(held) > 0 {
-		if b := s.DeviceScratch(shapesOf(n, s.Tokens, held...)); b > 0 {
+		// Scoring runs forwards only: no attention backward, gradients'
+		// partials or the head's backward chunks.
+		var runs []vulkan.Shapes
+		for _, c := range held {
+			runs = append(runs, shapesOf(n, s.Tokens, c))
+		}
+		if b := s.DeviceScratch(runs...); b > 0 {
 			e.add(scratchPart, b)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -239,10 +240,12 @@ func TestEstimateFollowsMicroBatchTokens(t *testing.T) {
 }
 
 // On a GPU the estimate adds the bound of what its ops hold beside the
-// tensors (vulkan.ScratchBytes, asked with the run's shapes: its widest
-// forward, its sequences, its models' heads), and everywhere the models'
-// rotary tables: a GRPO run of 0.5B models on an 80 GB GPU was estimated
-// without the hundreds of MiB of attention buffers and split products.
+// tensors (vulkan.ScratchBytes, asked with the run's shapes: one for each
+// model and kind of pass, the forwards' widest and the training's
+// micro-batch, its sequences, each model's own heads), and everywhere the
+// models' rotary tables: a GRPO run of 0.5B models on an 80 GB GPU was
+// estimated without the hundreds of MiB of attention buffers and split
+// products. rlt score asks for forwards only.
 func TestGPUEstimateCountsScratch(t *testing.T) {
 	in := vulkan.Info{Name: "an 80 GB GPU", Type: "discrete", DeviceLocalBytes: 80 << 30,
 		MaxStorageBufferRange: 4 << 30, MinStorageAlignment: 64}
@@ -259,26 +262,41 @@ func TestGPUEstimateCountsScratch(t *testing.T) {
 	g := GRPO{Teacher: qwen05B, Student: student, StudentHeld: compute.BF16, RefHeld: compute.BF16,
 		Questions: 2, Samples: 4, MaxNewTokens: 1024, MicroBatch: 2}
 	host := g.Estimate()
-	var asked vulkan.Shapes
-	g.DeviceScratch = func(s vulkan.Shapes) int64 { asked = s; return vulkan.ScratchBytes(in, s) }
+	var asked []vulkan.Shapes
+	g.DeviceScratch = func(s ...vulkan.Shapes) int64 { asked = s; return vulkan.ScratchBytes(in, s...) }
 	gpu := g.Estimate()
 	got, ok := part(gpu, "the GPU's scratch")
-	if !ok || got != vulkan.ScratchBytes(in, asked) || got < 256<<20 || gpu.Total()-host.Total() != got {
+	if !ok || got != vulkan.ScratchBytes(in, asked...) || got < 256<<20 || gpu.Total()-host.Total() != got {
 		t.Fatalf("GPU estimate %v: scratch %d (%v), want vulkan.ScratchBytes of %+v, the difference from the host's %v", gpu, got, ok, asked, host)
 	}
 	t.Logf("the GPU's scratch bound: %s of %s (%+v)", size.Bytes(got), size.Bytes(gpu.Total()), asked)
 	tok := PromptTokens + g.MaxNewTokens
-	// Scoring's forward is the widest: every sequence at once.
-	want := vulkan.Shapes{Rows: g.Questions * g.Samples * tok, T: tok, Heads: 14, KVHeads: 2, HeadDim: 64,
-		Width: qwen05B.Intermediate, Vocab: qwen05B.Vocab, Params: qwen05B.NumParams(), Tensors: qwen05B.NumTensors(),
-		Draws: g.Questions * g.Samples, Candidates: sample.ShortlistCapacity}
-	if asked != want {
+	seqs := g.Questions * g.Samples
+	shapes := func(rows int, c model.Config) vulkan.Shapes {
+		return vulkan.Shapes{Rows: rows, T: tok, Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: 64,
+			Hidden: c.Hidden, Intermediate: c.Intermediate, Vocab: c.Vocab}
+	}
+	// Scoring's forward is the widest: every sequence at once; the
+	// teacher trains on micro-batches of 2 sequences.
+	sampling, train := shapes(seqs*tok, qwen05B), shapes(g.MicroBatch*tok, qwen05B)
+	sampling.Draws, sampling.Candidates = seqs, sample.ShortlistCapacity
+	train.Params, train.Tensors, train.Backward = qwen05B.NumParams(), qwen05B.NumTensors(), true
+	want := []vulkan.Shapes{sampling, train, shapes(seqs*tok, student)}
+	if !slices.Equal(asked, want) {
 		t.Errorf("scratch asked for %+v, want %+v", asked, want)
+	}
+	// The bound takes each slot's largest over the models and passes: no
+	// more than the shapes merged into one, their maxima backward at the
+	// widest forward's rows, were bounded at.
+	merged := sampling
+	merged.Params, merged.Tensors, merged.Backward, merged.KVHeads = train.Params, train.Tensors, true, 2
+	if m := vulkan.ScratchBytes(in, merged); got >= m {
+		t.Errorf("scratch bound %s, want it under the merged shapes' %s", size.Bytes(got), size.Bytes(m))
 	}
 	if _, ok := part(host, "the GPU's scratch"); ok {
 		t.Errorf("the host's estimate counts the GPU's scratch: %v", host)
 	}
-	g.DeviceScratch = func(vulkan.Shapes) int64 { return 0 } // device.Memory's on the CPU
+	g.DeviceScratch = func(...vulkan.Shapes) int64 { return 0 } // device.Memory's on the CPU
 	if _, ok := part(g.Estimate(), "the GPU's scratch"); ok {
 		t.Errorf("a scratch of 0 is a part: %v", g.Estimate())
 	}
@@ -289,15 +307,28 @@ func TestGPUEstimateCountsScratch(t *testing.T) {
 	for _, c := range []struct {
 		name             string
 		teacher, student bool
-		scratch          bool
-	}{{"both local", false, false, true}, {"teacher served", true, false, true}, {"both served", true, true, false}} {
+		models           int // the models scratch is asked for
+	}{{"both local", false, false, 2}, {"teacher served", true, false, 1}, {"both served", true, true, 0}} {
 		s := Score{Teacher: qwen05B, Student: qwen05B, TeacherHeld: compute.BF16, StudentHeld: compute.BF16, Batch: 8, Tokens: 450,
 			TeacherServed: c.teacher, StudentServed: c.student}
-		asked = vulkan.Shapes{}
-		s.DeviceScratch = func(sh vulkan.Shapes) int64 { asked = sh; return vulkan.ScratchBytes(in, sh) }
+		asked = nil
+		s.DeviceScratch = func(sh ...vulkan.Shapes) int64 { asked = sh; return vulkan.ScratchBytes(in, sh...) }
 		got, ok := part(s.Estimate(), "the GPU's scratch")
-		if ok != c.scratch || (ok && (got != vulkan.ScratchBytes(in, asked) || asked.Rows != 8*450 || asked.T != 450)) {
-			t.Errorf("%s: scratch %d (%v) for %+v in %v, want it %v", c.name, got, ok, asked, s.Estimate(), c.scratch)
+		if ok != (c.models > 0) || len(asked) != c.models || (ok && got != vulkan.ScratchBytes(in, asked...)) {
+			t.Errorf("%s: scratch %d (%v) for %+v in %v, want it for %d models", c.name, got, ok, asked, s.Estimate(), c.models)
+		}
+		for _, a := range asked {
+			if a.Rows != 8*450 || a.T != 450 || a.Backward || a.Params != 0 {
+				t.Errorf("%s: scratch asked for %+v, want forwards of 8×450 positions", c.name, a)
+			}
+		}
+		if ok {
+			back := asked[0]
+			back.Backward = true
+			if b := vulkan.ScratchBytes(in, back); got >= b {
+				t.Errorf("%s: forward-only scratch %s, want it under a training's %s", c.name, size.Bytes(got), size.Bytes(b))
+			}
+			t.Logf("%s: scratch %s (with backward passes %s)", c.name, size.Bytes(got), size.Bytes(vulkan.ScratchBytes(in, back)))
 		}
 	}
 }
