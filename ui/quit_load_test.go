@@ -39,9 +39,10 @@ func (l *loadingLauncher) Resume(dir string) (*sessions.Session, error) {
 // loading ends its load at once (Options.EndLoads: the runner's launcher's
 // Load context), the workbench's end saying the launch's stop, as on a
 // stop signal; q while the run that was open ends before such a launch
-// begins it not at all, nothing resumed for a workbench that has quit.
-// The workbench's end waited, off the screen, for the whole load (a
-// minute for a 7B model), then ended the run it had begun.
+// begins it not at all, nothing resumed for a workbench that has quit,
+// and says so (TestStoppedLaunchesEndAlike). The workbench's end waited,
+// off the screen, for the whole load (a minute for a 7B model), then
+// ended the run it had begun.
 func TestQuitEndsALoadAtOnce(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -88,10 +89,97 @@ func TestQuitEndsALoadAtOnce(t *testing.T) {
 				t.Fatal("the workbench's end waited for the load after q")
 			}
 			switch {
-			case c.closing && (l.resumed != 0 || err != nil):
-				t.Errorf("resumed %d times, end %v; want the resume not begun, nothing said", l.resumed, err)
+			case c.closing && (l.resumed != 0 || !errors.Is(err, errQuitFirst)):
+				t.Errorf("resumed %d times, end %v; want the resume not begun, and said so", l.resumed, err)
 			case !c.closing && (!errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "resume "+dir+": teacher/model.safetensors: tensor \"w\": stopped before it")):
 				t.Errorf("end %v; want the launch's stop said", err)
+			}
+		})
+	}
+}
+
+// checkingLauncher starts and resumes runs as the runner's launcher does
+// once its Load context has ended during the launch's checks (a stop
+// signal, the workbench's quit): refused with a
+// *sessions.LaunchStoppedError, nothing made (checking closes as the
+// checks begin; they end with the loads).
+type checkingLauncher struct {
+	testLauncher
+	loads    context.Context
+	checking chan struct{}
+}
+
+func (l *checkingLauncher) stopped(resume bool) error {
+	close(l.checking)
+	<-l.loads.Done()
+	return &sessions.LaunchStoppedError{Resume: resume, Err: l.loads.Err()}
+}
+
+func (l *checkingLauncher) Start([]byte) (*sessions.Session, error) { return nil, l.stopped(false) }
+
+func (l *checkingLauncher) Resume(string) (*sessions.Session, error) { return nil, l.stopped(true) }
+
+// TestStoppedLaunchesEndAlike: a new run or a resume that q kept from
+// running ends the workbench alike, wherever q came: during the
+// launcher's checks (its refusal: runner.Launcher's, as its load context
+// ended) or while the run open before it ended, the launch not begun.
+// Either is an error of Run (rlt run exits 1, as docs/commands.md says of
+// a launch a stop ended), saying the request and that nothing was made
+// or the run is as it was. The second was said not at all, exit 0.
+func TestStoppedLaunchesEndAlike(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		resume  bool
+		closing bool // q while the run open before is ended, else during the checks
+		want    string
+	}{
+		{"start, during its checks", false, false, "start a new run: stopped before its run folder was made, so none was: context canceled"},
+		{"start, before it began", false, true, "start a new run: stopped before its run folder was made, so none was: the workbench quit before it began"},
+		{"resume, during its checks", true, false, "resume a: stopped before the run was opened to resume, so it is as it was: context canceled"},
+		{"resume, before it began", true, true, "resume a: stopped before the run was opened to resume, so it is as it was: the workbench quit before it began"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs := t.TempDir()
+			dir := filepath.Join(runs, "a")
+			writeRun(t, dir, t0, 12, false)
+			loads, endLoads := context.WithCancel(context.Background())
+			defer endLoads()
+			l := &checkingLauncher{testLauncher: testLauncher{runs: runs}, loads: loads, checking: make(chan struct{})}
+			opts := Options{Launcher: l, RunsDir: runs, EndLoads: endLoads}
+			closing, ended := make(chan struct{}), make(chan struct{})
+			if c.closing {
+				r := newTestRun(t, 2, 1, 1, 4)
+				opts.Session = &sessions.Session{Run: r, Close: func() error {
+					close(closing)
+					<-ended // the engine's step in progress
+					return nil
+				}}
+			}
+			m := newModel(opts)
+			req := launchReq{kind: launchStart}
+			if c.resume {
+				req = launchReq{kind: launchResume, dir: dir}
+			}
+			launch := m.switchRun(req)
+			go launch() // off the event loop, as Bubble Tea runs it
+			if c.closing {
+				<-closing
+			} else {
+				<-l.checking
+			}
+			m.Update(keyMsg("q"))
+			close(ended)
+			err := m.finish() // Run's end, once the program has quit
+			var stopped *sessions.LaunchStoppedError
+			if !errors.As(err, &stopped) || stopped.Resume != c.resume || err.Error() != c.want {
+				t.Errorf("end %v; want %q", err, c.want)
+			}
+			select {
+			case <-l.checking:
+				if c.closing {
+					t.Error("the launch began after q")
+				}
+			default:
 			}
 		})
 	}

@@ -732,8 +732,13 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 			// The workbench quit while the previous run ended: the launch
 			// is not begun, so that no run folder is made, or resumed, for
 			// a run nobody will see (its load would stop at once:
-			// Options.EndLoads). Ending the previous run is said as ever.
-			if res.closeErr != nil {
+			// Options.EndLoads). Ending the previous run is said as ever,
+			// and a new run or a resume so stopped as one the quit
+			// stopped during the launcher's checks is (notBegun): it was
+			// said not at all, the exit 0, where a quit a moment later
+			// said the launch stopped, exit 1.
+			res.err = notBegun(req)
+			if res.closeErr != nil || res.err != nil {
 				bg.put(res)
 			}
 			return nil
@@ -770,6 +775,24 @@ func (m *Model) switchRun(req launchReq) tea.Cmd {
 		bg.put(res)
 		return launchedMsg{res}
 	}
+}
+
+// errQuitFirst is why a launch the workbench quit before was not begun.
+var errQuitFirst = errors.New("the workbench quit before it began")
+
+// notBegun is why req, a launch the workbench quit before it began, left
+// nothing, in the words of the launcher's refusal of one its quit stopped
+// during its checks (sessions.LaunchStoppedError), which the exit says as
+// a launch that did not run (exit 1, as a load the quit stopped); nil for
+// an open to review or read a run, which trains nothing.
+func notBegun(req launchReq) error {
+	switch req.kind {
+	case launchStart:
+		return &sessions.LaunchStoppedError{Err: errQuitFirst}
+	case launchResume:
+		return &sessions.LaunchStoppedError{Resume: true, Err: errQuitFirst}
+	}
+	return nil
 }
 
 // launched shows the run a switch opened, or why it did not.
