@@ -11,56 +11,18 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 )
 
 // The load gate holds a model's load under way, before its first tensor,
 // until a test has done what it does there (a stop signal, its context
-// ended): the model folder's config.json is a FIFO, which serveLoadGate
-// serves, and model.LoadAs reads it before it reads any weight. So the
-// test knows the load is under way, its reader waiting on the FIFO, and
-// the load cannot end before the test lets it go on: a test that watched
-// the load through /proc, a signal sent once some megabytes were read,
-// raced it. The weights file cannot be the gate: hf.Open takes its size
-// from a stat and reads it at offsets (pread), which a FIFO has neither.
+// ended): the model folder's config.json is a FIFO (stoptest.GatedModel),
+// which serveLoadGate serves (stoptest.ServeFIFO), and model.LoadAs reads
+// it before it reads any weight.
 
-// gatedModel copies the model folder src into dir/gated, its config.json
-// a FIFO, the file's bytes in dir/gated.config.json for serveLoadGate.
-func gatedModel(t *testing.T, dir, src string) string {
-	t.Helper()
-	model := filepath.Join(dir, "gated")
-	if err := os.Mkdir(model, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		to := filepath.Join(model, e.Name())
-		if e.Name() == hf.ConfigFile {
-			to = model + "." + hf.ConfigFile
-			if err := syscall.Mkfifo(filepath.Join(model, e.Name()), 0o644); err != nil {
-				t.Skipf("the load's gate is a FIFO: %v", err)
-			}
-		}
-		if err := os.WriteFile(to, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return model
-}
-
-// serveLoadGate serves the config.json of model (gatedModel's) to each
+// serveLoadGate serves the config.json of model (stoptest.GatedModel's) to each
 // reader of this process, from a goroutine that lives as long as the
 // process: the first time the reader is model.LoadAs (loadWaits), onLoad
 // runs first, the load waiting for the bytes meanwhile. Linux: a reader's
@@ -76,15 +38,9 @@ func serveLoadGate(model string, onLoad func()) error {
 	if err != nil {
 		return err
 	}
-	// The reader is this process: its descriptor is there beside the
-	// writer's, then neither is.
-	readers := fifoReaders{
-		opened: func() bool { return descriptors(fifo) >= 2 },
-		closed: func() bool { return descriptors(fifo) == 0 },
-	}
 	go func() {
 		fired := false
-		err := serveFIFO(fifo, config, readers, func() bool {
+		err := stoptest.ServeFIFO(fifo, config, stoptest.ReadersHere(fifo), func() bool { // the reader is this process
 			if !fired && loadWaits() {
 				fired = true
 				onLoad()
@@ -95,56 +51,6 @@ func serveLoadGate(model string, onLoad func()) error {
 		os.Exit(3)
 	}()
 	return nil
-}
-
-// fifoReaders tells serveFIFO where the reader of its FIFO is: opened once
-// the reader's descriptor is seen open, closed once it is seen closed.
-type fifoReaders struct {
-	opened, closed func() bool
-}
-
-// serveFIFO gives data to each reader of fifo, one after another, until
-// an open of it fails (its error) or before, called once a reader has it
-// open and before its bytes are written, says to stop (false: the reader
-// is given nothing, the FIFO closed once before has returned; nil).
-// Linux: a reader's descriptor is seen in /proc.
-func serveFIFO(fifo string, data []byte, readers fifoReaders, before func() bool) error {
-	for {
-		w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // once a reader opens it
-		if err != nil {
-			return err
-		}
-		// The reader's open returns as this one does, or just after: its
-		// descriptor is waited for, so that its close, after the end of
-		// the bytes, is not missed.
-		for !readers.opened() {
-			time.Sleep(time.Millisecond)
-		}
-		if !before() {
-			w.Close()
-			return nil
-		}
-		w.Write(data)
-		w.Close()
-		// The reader reads to the end, then closes the FIFO: until it
-		// has, the next open would find it, not the next reader, and
-		// give it the bytes again.
-		for !readers.closed() {
-			time.Sleep(time.Millisecond)
-		}
-	}
-}
-
-// descriptors counts this process's open descriptors of path (Linux).
-func descriptors(path string) int {
-	fds, _ := os.ReadDir("/proc/self/fd")
-	n := 0
-	for _, fd := range fds {
-		if target, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && target == path {
-			n++
-		}
-	}
-	return n
 }
 
 // loadWaits reports whether a goroutine reads a model's config.json for
@@ -158,7 +64,7 @@ func loadWaits() bool {
 	return false
 }
 
-// loadGateEnv names the gated model folder (gatedModel's) to
+// loadGateEnv names the gated model folder (stoptest.GatedModel's) to
 // TestHelperGatedLoad. Only this test binary reads it.
 const loadGateEnv = "RLT_TEST_LOAD_GATE"
 

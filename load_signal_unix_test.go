@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -127,7 +128,7 @@ func TestScoreStoppedWhileWaitingForInput(t *testing.T) {
 // the screen), and its load took that context: the first signal was
 // heeded only once the load had ended (a minute for a 7B model), the
 // workbench then shown and quit at once, exit 0. rlt is this test binary
-// (TestHelperGatedLoad), its teacher's folder gated (gatedModel): the
+// (TestHelperGatedLoad), its teacher's folder gated (stoptest.GatedModel): the
 // signal is sent as the load reads the folder's config.json and the load
 // goes on once it has ended rlt run's load context, so the stop lands in
 // the load on a machine however loaded; it raced the load of a 128 MiB
@@ -138,7 +139,7 @@ func TestWorkbenchStoppedBySignalWhileTheModelsLoad(t *testing.T) {
 	}
 	h := newTmuxHarness(t, "load", 2*time.Minute, 50*time.Millisecond)
 	h.bin = testBinary(t, h.dir)
-	teacher := gatedModel(t, h.dir, distillTeacher)
+	teacher := stoptest.GatedModel(t, h.dir, distillTeacher)
 	student, err := filepath.Abs(embeddedStudent)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +183,7 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 		t.Skip("the workbench's process is found in /proc/PID/exe")
 	}
 	h := newTmuxHarness(t, "heldload", 2*time.Minute, 50*time.Millisecond)
-	models := gatedModel(t, h.dir, embeddedTeacher)
+	models := stoptest.GatedModel(t, h.dir, embeddedTeacher)
 	config, err := os.ReadFile(models + "." + hf.ConfigFile)
 	if err != nil {
 		t.Fatal(err)
@@ -207,7 +208,7 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 	// run.New's), held open until the test ends: the load waits on a
 	// read its context cannot end.
 	loading, done := make(chan struct{}), make(chan struct{})
-	go serveFIFO(fifo, config, fifoReaders{opened: held, closed: func() bool { return !held() }}, func() bool {
+	go stoptest.ServeFIFO(fifo, config, stoptest.FIFOReaders{Opened: held, Closed: func() bool { return !held() }}, func() bool {
 		if entries, _ := os.ReadDir(h.runs); len(entries) > 0 {
 			close(loading)
 			<-done

@@ -3,8 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
-	"runtime"
 	"time"
+
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 )
 
 // untilStopWatchers counts the goroutines of untilStop that wait for the
@@ -15,17 +16,8 @@ func untilStopWatchers() int {
 	return bytes.Count(goroutineStacks(), []byte(".untilStop.func1("))
 }
 
-// goroutineStacks is the stacks of all goroutines, as a panic prints
-// them: a blank line between two.
-func goroutineStacks() []byte {
-	buf := make([]byte, 64<<10)
-	for {
-		if n := runtime.Stack(buf, true); n < len(buf) {
-			return buf[:n]
-		}
-		buf = make([]byte, 2*len(buf))
-	}
-}
+// goroutineStacks is the stacks of all goroutines (stoptest.Stacks).
+func goroutineStacks() []byte { return stoptest.Stacks() }
 
 // untilStopEnded waits, once the first stop signal has come (the stop
 // channel closed), until no untilStop goroutine is left waiting: each has
