@@ -55,6 +55,10 @@ type NothingToRunError struct {
 }
 
 func (e *NothingToRunError) Error() string {
-	return fmt.Sprintf("it has done %d steps (its latest checkpoint is after step %d), and %d are planned: nothing to run",
-		e.Done, e.LastStep, e.Planned)
+	planned := fmt.Sprintf("%d are", e.Planned)
+	if e.Planned == 1 {
+		planned = "1 is"
+	}
+	return fmt.Sprintf("it has done %s (its latest checkpoint is after step %d), and %s planned: nothing to run",
+		countOf(e.Done, "step"), e.LastStep, planned)
 }
