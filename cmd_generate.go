@@ -43,7 +43,7 @@ says how many tokens it had (exit 1); the same command and --seed give the
 whole text.
 
 Examples:
-  rlt generate --model /tmp/defaults/teacher --prompt "347+285=?" --chat --temperature 0
+  rlt generate --model /tmp/defaults/student --system "Solve: thought, then solution." --prompt "347+285=?" --chat --temperature 0
   rlt generate --model /tmp/trained --prompt "Once" --temperature 0.7 --top-p 0.9 --seed 3
 `
 

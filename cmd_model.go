@@ -66,7 +66,7 @@ and the folder the other commands' examples call /tmp/defaults.
 
 Example:
   rlt model defaults --out /tmp/defaults
-  rlt generate --model /tmp/defaults/teacher --prompt "347+285=?" --chat --temperature 0
+  rlt generate --model /tmp/defaults/student --system "Solve: thought, then solution." --prompt "347+285=?" --chat --temperature 0
 `
 
 func runModelDefaults(args []string, stdin io.Reader, stdout, stderr io.Writer) error {

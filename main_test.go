@@ -233,7 +233,7 @@ func TestUsageTexts(t *testing.T) {
 		{[]string{"model", "init"}, []string{"Usage: rlt model init", "--config /tmp/defaults/student/config.json --out /tmp/tiny-bf16"}},
 		{[]string{"model", "info"}, []string{"Usage: rlt model info"}},
 		{[]string{"tokenize"}, []string{"Usage: rlt tokenize", "--tokenizer /tmp/defaults/teacher/tokenizer.json"}},
-		{[]string{"generate"}, []string{"Usage: rlt generate", "--model /tmp/defaults/teacher --prompt", "--model /tmp/trained --prompt"}},
+		{[]string{"generate"}, []string{"Usage: rlt generate", "--model /tmp/defaults/student --system", "--model /tmp/trained --prompt"}},
 		{[]string{"pretrain"}, []string{"Usage: rlt pretrain", "task of the warm-start corpus: addition or linear"}},
 		{[]string{"distill"}, []string{"Usage: rlt distill", "questions to explain (with --data: the first N usable rows, all of them when not given)",
 			"--teacher /tmp/trained --out /tmp/distilled ", "--out /tmp/distilled-data"}},
