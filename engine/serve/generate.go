@@ -269,7 +269,9 @@ func (m *generateModel) checkInput(n int, v spView) error {
 // request has several faults, the one returned is the one SGLang reports
 // first: the request's shape (GenerateReqInput's normalize: text or
 // input_ids, n, the lists' lengths, rid); then the fields SGLang refuses
-// before it reads any input (sglangRefusedFirst); then each input in
+// before it reads any input (sglangRefusedFirst, and between them
+// lora_path's or custom_logit_processor's list shorter than the inputs:
+// shortPerInputLists); then each input in
 // turn, its length and max_new_tokens against the model's positions
 // (checkInput), the fields SGLang refuses of it (sglangRefusedPerInput),
 // then its sampling_params (sglangChecks: SamplingParams' normalize and
@@ -317,7 +319,7 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
-	sps, err := spread("sampling_params", ownSamplingKeys(rawSPs), samplingParams{}, list, n)
+	sps, err := spread("sampling_params", ownSamplingKeys(raw.SamplingParams), samplingParams{}, list, n)
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
@@ -359,12 +361,21 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 	if err != nil {
 		return generateRequest{}, sayJSON(err)
 	}
+	// GenerateReqInput._normalize_custom_logit_processor, after the rid
+	// and the log-prob fields, refuses a list with several samples.
+	if samples > 1 && isJSONList(fields["custom_logit_processor"]) {
+		return generateRequest{}, errors.New("Cannot use list custom_logit_processor with parallel_sample_num > 1") // SGLang's words
+	}
 	// What TokenizerManager.generate_request refuses once the request is
 	// normalized, before it reads any input (sglangRefusedFirst:
-	// max_thinking_tokens, then _validate_and_resolve_lora's lora_path),
-	// in rlt serve's words.
+	// max_thinking_tokens; then, as _init_req_state makes each input's
+	// request, a per-input list shorter than the inputs; then
+	// _validate_and_resolve_lora's lora_path), in rlt serve's words.
 	if field, why := checkFieldsInOrder(fields, sglangFields, "max_thinking_tokens"); field != "" {
 		return generateRequest{}, errors.New(refusal(field, field, why))
+	}
+	if err := shortPerInputLists(fields, list, n); err != nil {
+		return generateRequest{}, err
 	}
 	if sglangLoRAAsked(fields["lora_path"], list) {
 		return generateRequest{}, errors.New(refusal("lora_path", "lora_path", whyNoAdapters))
@@ -591,7 +602,7 @@ func parallelSamples(raw perInput[map[string]json.RawMessage], perInput map[stri
 		return 1, nil
 	}
 	for _, name := range []string{"return_logprob", "logprob_start_len", "top_logprobs_num"} {
-		if v := bytes.TrimSpace(perInput[name]); len(v) > 0 && v[0] == '[' {
+		if isJSONList(perInput[name]) {
 			return 0, fmt.Errorf("Cannot use list %s with parallel_sample_num > 1", name) // SGLang's words
 		}
 	}
@@ -628,31 +639,95 @@ func samplingKeys(sp map[string]json.RawMessage) string {
 	return ""
 }
 
-// ownSamplingKeys is sps, each input's sampling_params as given, with
-// only the keys SGLang's SamplingParams takes (samplingNames), exactly as
-// written, in the shape given (a list, or one for every input): what
-// SamplingParams reads of them, to decode, so that encoding/json reads no
-// other key (one in another case) as a field.
-func ownSamplingKeys(sps perInput[map[string]json.RawMessage]) json.RawMessage {
-	own := make([]map[string]json.RawMessage, len(sps.vals))
-	for i, sp := range sps.vals {
-		if sp == nil {
-			continue // null
+// ownSamplingKeys is raw, /generate's sampling_params as given (one
+// object, or a list of them), with only the keys SGLang's SamplingParams
+// takes (samplingNames), exactly as written and in the order written:
+// what SamplingParams reads of them, to decode, so that encoding/json
+// reads no other key (one in another case) as a field, and says a type
+// fault of the first key written that has one, as of the rest of the
+// body. A value of another shape is kept as given, for spread to refuse.
+func ownSamplingKeys(raw json.RawMessage) json.RawMessage {
+	var list []json.RawMessage
+	if isNull(raw) || json.Unmarshal(raw, &list) != nil {
+		return ownKeysOf(raw)
+	}
+	out := []byte{'['}
+	for i, sp := range list {
+		if i > 0 {
+			out = append(out, ',')
 		}
-		own[i] = map[string]json.RawMessage{}
-		for key, value := range sp {
-			if slices.Contains(samplingNames, key) {
-				own[i][key] = value
-			}
+		out = append(out, ownKeysOf(sp)...)
+	}
+	return append(out, ']')
+}
+
+// ownKeysOf is obj, one sampling_params, with only the keys in
+// samplingNames, each value as written; obj as given where it is no
+// object.
+func ownKeysOf(obj json.RawMessage) json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return obj
+	}
+	out := []byte{'{'}
+	for dec.More() {
+		t, err := dec.Token()
+		key, isKey := t.(string)
+		var value json.RawMessage
+		if err != nil || !isKey || dec.Decode(&value) != nil {
+			return obj // not read here as JSON: left for spread to say
+		}
+		if !slices.Contains(samplingNames, key) {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		name, _ := json.Marshal(key) // one of samplingNames: plain ASCII
+		out = append(append(append(out, name...), ':'), value...)
+	}
+	return append(out, '}')
+}
+
+// isJSONList reports whether raw, a JSON value, is a list.
+func isJSONList(raw json.RawMessage) bool {
+	v := bytes.TrimSpace(raw)
+	return len(v) > 0 && v[0] == '['
+}
+
+// shortPerInputLists refuses lora_path or custom_logit_processor given as
+// a list with fewer entries than the n inputs of a list of them (list):
+// TokenizerManager._init_req_state makes each input's request
+// (GenerateReqInput.__getitem__), which reads entry i of each for input
+// i, lora_path's first, and fails on the first input past one (an
+// IndexError, SGLang's 500; here a 400 naming it), after
+// max_thinking_tokens and before lora_path is looked at. [] too, which
+// asks nothing of one input but fails a list of them.
+func shortPerInputLists(fields map[string]json.RawMessage, list bool, n int) error {
+	if !list {
+		return nil
+	}
+	field, short := "", n
+	for _, name := range []string{"lora_path", "custom_logit_processor"} {
+		var entries []json.RawMessage
+		if isNull(fields[name]) || json.Unmarshal(fields[name], &entries) != nil {
+			continue
+		}
+		if len(entries) < short {
+			field, short = name, len(entries)
 		}
 	}
-	var b []byte
-	if sps.isList {
-		b, _ = json.Marshal(own) // values read from JSON, which marshal again
-	} else if len(own) > 0 {
-		b, _ = json.Marshal(own[0])
+	if field == "" {
+		return nil
 	}
-	return b
+	entries, inputs := "entries", "inputs"
+	if short == 1 {
+		entries = "entry"
+	}
+	if n == 1 {
+		inputs = "input" // one input, several samples of it
+	}
+	return fmt.Errorf("%s is a list of %d %s for %d %s: SGLang reads entry i for input i and fails past the list's end (an IndexError, its 500); give one per input, or leave it out", field, short, entries, n, inputs)
 }
 
 // sayJSON is err in JSON's words where it is encoding/json's.

@@ -328,10 +328,15 @@ func TestFaultsReportedInSGLangsOrder(t *testing.T) {
 // custom_logit_processor "" ask nothing, as Python reads them ("if
 // obj.lora_path:"), but lora_path "" of a list of inputs, which SGLang
 // makes one per input, asks; max_thinking_tokens asks with any value but
-// null ("is not None": 0 and false too). input_embeds beside text is
-// dropped, as SGLang drops it; alone it is refused once the request's
-// shape, max_thinking_tokens and lora_path are, before any input's
-// checks.
+// null ("is not None": 0 and false too). lora_path or
+// custom_logit_processor a list shorter than a list of inputs ([] too) is
+// refused as SGLang fails on it (_init_req_state reads entry i for input
+// i), after max_thinking_tokens and before lora_path's adapter;
+// custom_logit_processor a list with several samples in SGLang's words.
+// input_embeds beside text is dropped, as SGLang drops it; alone it is
+// refused once the request's shape, max_thinking_tokens and lora_path
+// are, before any input's checks. Of several values of the wrong type in
+// sampling_params, the first written is said.
 func TestSGLangReadsFieldsWhereSGLangDoes(t *testing.T) {
 	s, ts := testServer(t, SGLang)
 	long := fmt.Sprint(make([]int, s.maxLen())) // an input that fills the model's positions
@@ -348,19 +353,41 @@ func TestSGLangReadsFieldsWhereSGLangDoes(t *testing.T) {
 		{"return_hidden_states, then an unknown sampling key", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"bogus":1},"return_hidden_states":true}`, "return_hidden_states is not served"},
 		{"custom_logit_processor, then an unknown sampling key", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"bogus":1},"custom_logit_processor":"p"}`, "custom_logit_processor changes which token"},
 		{"an unknown sampling key, then temperature below 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"bogus":1,"temperature":-1}}`, unknown},
+		{"two sampling values of the wrong type: the first written", `{"input_ids":[1,2],"sampling_params":{"temperature":"y","Temperature":1,"max_new_tokens":"x"}}`,
+			`the body is not the JSON expected: field "sampling_params.temperature" holds a JSON string`},
+		{"two sampling values of the wrong type in a list: the first written", `{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1},{"min_new_tokens":[1],"max_new_tokens":"x"}]}`,
+			`the body is not the JSON expected: field "sampling_params.min_new_tokens" holds a JSON array`},
 		{"a sampling key in another case is not read as the field", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"MAX_NEW_TOKENS":` + over + `}}`, `sampling_params: "MAX_NEW_TOKENS" is not a field: the field is "max_new_tokens"`},
 		{"the first input's temperature, then the second's unknown sampling key",
 			`{"input_ids":[[1,2],[3]],"sampling_params":[{"max_new_tokens":1,"temperature":-1},{"max_new_tokens":1,"bogus":1}]}`, "sampling_params[0]: temperature must be a non-negative finite number"},
 		{"the first input's unknown sampling key, then the second too long",
 			`{"input_ids":[[1,2],` + long + `],"sampling_params":[{"max_new_tokens":1,"bogus":1},{"max_new_tokens":1}]}`, `sampling_params[0]: "bogus" is not a sampling parameter`},
 		// lora_path and custom_logit_processor as Python's truth reads them.
-		{"lora_path [] of a list", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"lora_path":[]}`, ""},
+		{"lora_path [] of one input", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"lora_path":[]}`, ""},
 		{`lora_path [""] of one input`, `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"lora_path":[""]}`, "lora_path is not served"},
 		{`lora_path "" of a list`, `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"lora_path":""}`, "lora_path is not served"},
 		{`lora_path "", then temperature below 0`, `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-1},"lora_path":""}`, "temperature must be a non-negative finite number"},
 		{`custom_logit_processor "" of a list`, `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":""}`, ""},
 		{`custom_logit_processor "" then "p"`, `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":["","p"]}`, "input 1: custom_logit_processor changes which token"},
 		{`custom_logit_processor "", then temperature below 0`, `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":-1},"custom_logit_processor":""}`, "temperature must be a non-negative finite number"},
+		// A list of lora_path or custom_logit_processor shorter than a list
+		// of inputs, [] too: _init_req_state reads entry i for input i (an
+		// IndexError), lora_path's first, after max_thinking_tokens and
+		// before lora_path's adapters or any input's length.
+		{"lora_path [] of a list", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"lora_path":[]}`, "lora_path is a list of 0 entries for 2 inputs"},
+		{"custom_logit_processor [] of a list", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":[]}`, "custom_logit_processor is a list of 0 entries for 2 inputs"},
+		{"lora_path [] of one input's two samples", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":0,"n":2},"lora_path":[]}`, "lora_path is a list of 0 entries for 1 input"},
+		{"custom_logit_processor of one entry, lora_path of two", `{"input_ids":[[1,2],[3],[4]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":[""],"lora_path":["",""]}`, "custom_logit_processor is a list of 1 entry for 3 inputs"},
+		{"lora_path and custom_logit_processor short alike", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":[""],"lora_path":[""]}`, "lora_path is a list of 1 entry for 2 inputs"},
+		{"max_thinking_tokens, then custom_logit_processor []", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":[],"max_thinking_tokens":0}`, "max_thinking_tokens is not served"},
+		{"custom_logit_processor [], then an input too long", `{"input_ids":[[1,2],` + long + `],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":[]}`, "custom_logit_processor is a list of 0 entries"},
+		{"custom_logit_processor [], then input_embeds", `{"input_embeds":[[[0.5]],[[0.5]]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":[]}`, "custom_logit_processor is a list of 0 entries"},
+		{"rid's list of another length, then custom_logit_processor []", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1},"custom_logit_processor":[],"rid":["a"]}`, "The specified rids length mismatch"},
+		// A list of custom_logit_processor with several samples:
+		// GenerateReqInput's normalization refuses it, after the rid.
+		{"custom_logit_processor [] with two samples", `{"input_ids":[[1,2],[3]],"sampling_params":{"max_new_tokens":1,"temperature":0,"n":2},"custom_logit_processor":[]}`, "Cannot use list custom_logit_processor with parallel_sample_num > 1"},
+		{"custom_logit_processor a list with two samples, then max_thinking_tokens", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":0,"n":2},"custom_logit_processor":[""],"max_thinking_tokens":1}`, "Cannot use list custom_logit_processor with parallel_sample_num > 1"},
+		{"custom_logit_processor \"\" with two samples", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1,"temperature":0,"n":2},"custom_logit_processor":""}`, ""},
 		// max_thinking_tokens unless null.
 		{"max_thinking_tokens 0", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"max_thinking_tokens":0}`, "max_thinking_tokens is not served"},
 		{"max_thinking_tokens false", `{"input_ids":[1,2],"sampling_params":{"max_new_tokens":1},"max_thinking_tokens":false}`, "max_thinking_tokens is not served"},
