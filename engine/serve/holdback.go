@@ -224,36 +224,42 @@ func pyClamp(x, lo, hi float64) float64 {
 // than Python's default bound on a conversion (sys.int_max_str_digits,
 // 4300) as too long.
 func pythonInt(s string) (*big.Int, error) {
-	invalid := fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s))
+	// The error is made only where it is returned: a logit_bias may hold a
+	// key for each of the vocabulary's tokens.
+	invalid := func() error { return fmt.Errorf("invalid literal for int() with base 10: %s", pyRepr(s)) }
 	t := strings.TrimFunc(s, unicode.IsSpace)
-	var ascii strings.Builder
+	var buf [24]byte // a sign and int64's digits, without allocating
+	ascii := buf[:0]
 	if t != "" && (t[0] == '+' || t[0] == '-') {
-		ascii.WriteByte(t[0])
+		ascii = append(ascii, t[0])
 		t = t[1:]
 	}
 	digits, lastUnderscore := 0, false
 	for _, r := range t {
 		if r == '_' {
 			if digits == 0 || lastUnderscore {
-				return nil, invalid
+				return nil, invalid()
 			}
 			lastUnderscore = true
 			continue
 		}
 		d, isDigit := digitValue(r)
 		if !isDigit {
-			return nil, invalid
+			return nil, invalid()
 		}
-		ascii.WriteByte(byte('0' + d))
+		ascii = append(ascii, byte('0'+d))
 		digits, lastUnderscore = digits+1, false
 	}
 	if digits == 0 || lastUnderscore {
-		return nil, invalid
+		return nil, invalid()
 	}
 	if digits > maxIntDigits {
 		return nil, fmt.Errorf("Exceeds the limit (%d digits) for integer string conversion: value has %d digits; use sys.set_int_max_str_digits() to increase the limit", maxIntDigits, digits)
 	}
-	n, _ := new(big.Int).SetString(ascii.String(), 10) // a sign and digits
+	if n, err := strconv.ParseInt(string(ascii), 10, 64); err == nil {
+		return big.NewInt(n), nil
+	}
+	n, _ := new(big.Int).SetString(string(ascii), 10) // a sign and digits, past int64
 	return n, nil
 }
 

@@ -3,6 +3,7 @@ package serve
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +64,29 @@ func BenchmarkHeldBack(b *testing.B) {
 			b.ReportMetric(float64(cputime.Process()-start)/float64(b.N)/1e6, "cpu-ms/op")
 		})
 	}
+}
+
+// BenchmarkLogitBiasKeys reads a logit_bias with a key for each token of
+// Qwen's vocabulary, as SGLang and vLLM read its keys (Python's int() of
+// each): the most keys a request that biases tokens can hold.
+func BenchmarkLogitBiasKeys(b *testing.B) {
+	f := make(logitBiasField, qwenVocab)
+	for i := range f {
+		f[i].key = strconv.Itoa(i)
+	}
+	values := make([]float64, qwenVocab)
+	b.Run("sglang", func(b *testing.B) {
+		for range b.N {
+			if _, err := sglangBiasKeys(f, qwenVocab); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("vllm", func(b *testing.B) {
+		for range b.N {
+			if _, err := vllmLogitBiasKeys(f, values); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
