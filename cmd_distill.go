@@ -881,7 +881,8 @@ type fitStudent struct {
 // teacher's with a teacher, tdir, of teacherPos positions, else the
 // student's own, the first of students), then a --max-new-tokens the
 // prompts leave no room for (budgetFits) in the teacher's positions and
-// each student's, in order. Each question's prompts are measured once
+// each student's, said of the one that leaves the least (the first of
+// those where several do). Each question's prompts are measured once
 // for all the checks, where each check tokenized them. A refusal names
 // the question with its place among the questions drawn
 // (rlt.RoomError.Index), and where the student binds, the flag that gives
@@ -897,16 +898,31 @@ func taskFits(teacherPos, maxNew int, t task.Task, exs []task.Example, tok rlt.E
 		} else if err := taskPromptsFit("teacher", tdir, t, exs, teacherPos, func(ex task.Example) int { teacher, _ := lengths(ex); return teacher }); err != nil {
 			return err
 		}
+		// The refusal is of the model that leaves the least room (the
+		// first of those that leave it), so that the most it says
+		// --max-new-tokens can be runs: the first refused said its own
+		// room, and a tighter student's after it was refused again.
+		var least *rlt.RoomError
 		for _, s := range students {
 			err := budgetFits(rlt.Positions{Teacher: teacherPos, Student: s.positions}, maxNew, t, exs, lengths, tdir, s.dir)
-			if re := (*rlt.RoomError)(nil); errors.As(err, &re) && re.Who == "student" {
+			re := (*rlt.RoomError)(nil)
+			if !errors.As(err, &re) {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if re.Who == "student" {
 				re.Another = s.another
 			}
-			if err != nil {
-				return err
+			if least == nil || re.Room() < least.Room() {
+				least = re
 			}
 		}
-		return nil
+		if least == nil {
+			return nil
+		}
+		return least
 	}()
 	if re := (*rlt.RoomError)(nil); errors.As(err, &re) {
 		// The questions were drawn distinct (taskQuestions): the first

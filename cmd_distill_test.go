@@ -653,11 +653,15 @@ func fewerAtEnd(s, tail, after string) bool {
 // positions, and what makes room: a --max-new-tokens it says (which
 // runs), a shorter --student-system, or a student of the positions it
 // says. Nothing is explained (stderr says no "explaining") and nothing is
-// written: no --out, no --samples-out.
+// written: no --out, no --samples-out. Where both students are short, the
+// refusal is the one that leaves the least room, so that the most it says
+// runs: it was the distilled student's, and the run at its most was
+// refused again for the reward's.
 func TestDistillRefusesQuestionsPastTheStudent(t *testing.T) {
-	const positions, questions, maxNew, seed = 127, 6, 48, 3
+	const positions, shorter, questions, maxNew, seed = 127, 120, 6, 48, 3
 	dir := t.TempDir()
 	short := studentOfPositions(t, distillStudent, filepath.Join(dir, "short"), positions)
+	shortest := studentOfPositions(t, distillStudent, filepath.Join(dir, "shortest"), shorter)
 	tok, err := loadTokenizer(filepath.Join(distillTeacher, "tokenizer.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -682,14 +686,17 @@ func TestDistillRefusesQuestionsPastTheStudent(t *testing.T) {
 	args := []string{"--teacher", distillTeacher, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2", "--seed", fmt.Sprint(seed), "--device", "cpu"}
 	samples := "SAMPLES" // each case's --samples-out, in its own folder
 	for _, c := range []struct {
-		name    string
-		args    []string
-		student string // the student that binds, as the refusal names it
-		another string // the flag that gives another
+		name      string
+		args      []string
+		student   string // the student that binds, as the refusal names it
+		positions int    // its positions
+		another   string // the flag that gives another
 	}{
-		{"the distilled student", []string{"--student-init", short}, short, "--student-init"},
-		{"the distilled student, ranked", []string{"--student-init", short, "--best-of", "2", "--reward-student", distillStudent, "--samples-out", samples}, short, "--student-init"},
-		{"the reward's student", []string{"--best-of", "2", "--reward-student", short, "--samples-out", samples}, short, "--reward-student"},
+		{"the distilled student", []string{"--student-init", short}, short, positions, "--student-init"},
+		{"the distilled student, ranked", []string{"--student-init", short, "--best-of", "2", "--reward-student", distillStudent, "--samples-out", samples}, short, positions, "--student-init"},
+		{"the reward's student", []string{"--best-of", "2", "--reward-student", short, "--samples-out", samples}, short, positions, "--reward-student"},
+		{"the reward's student, shorter than the distilled", []string{"--student-init", short, "--best-of", "2", "--reward-student", shortest, "--samples-out", samples}, shortest, shorter, "--reward-student"},
+		{"the distilled student, shorter than the reward's", []string{"--student-init", shortest, "--best-of", "2", "--reward-student", short, "--samples-out", samples}, shortest, shorter, "--student-init"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -705,7 +712,7 @@ func TestDistillRefusesQuestionsPastTheStudent(t *testing.T) {
 			code, stderr := run(maxNew)
 			last := strings.TrimSpace(stderr)
 			m := regexp.MustCompile(`^rlt distill: --max-new-tokens 48 is more than the room for an explanation: the student ` + regexp.QuoteMeta(c.student) +
-				`: its prompt for the addition task's question ("[^"]*") \((\d+) of the 6 drawn\) takes (\d+) tokens, and with --max-new-tokens more that exceeds its 127 positions \(max_position_embeddings\): ` +
+				`: its prompt for the addition task's question ("[^"]*") \((\d+) of the 6 drawn\) takes (\d+) tokens, and with --max-new-tokens more that exceeds its ` + fmt.Sprint(c.positions) + ` positions \(max_position_embeddings\): ` +
 				`lower --max-new-tokens to at most (\d+), or give a shorter --student-system, or a ` + c.another + ` of at least (\d+) positions$`).FindStringSubmatch(last)
 			if code != 1 || m == nil {
 				t.Fatalf("exit %d, stderr %q; want exit 1 and one line refusing the question past the student's positions", code, stderr)
@@ -714,16 +721,13 @@ func TestDistillRefusesQuestionsPastTheStudent(t *testing.T) {
 			if i < 1 || i > questions || strconv.Quote(exs[i-1].Question) != m[1] {
 				t.Errorf("the refusal names question %s as %d of the %d drawn; the drawn are %v", m[1], i, questions, exs)
 			}
-			if tokens != longest || most != positions-longest || least != longest+maxNew {
-				t.Errorf("said %d tokens, at most %d, a student of at least %d positions; want %d, %d, %d", tokens, most, least, longest, positions-longest, longest+maxNew)
+			if tokens != longest || most != c.positions-longest || least != longest+maxNew {
+				t.Errorf("said %d tokens, at most %d, a student of at least %d positions; want %d, %d, %d", tokens, most, least, longest, c.positions-longest, longest+maxNew)
 			}
 			for _, path := range []string{out, samples} {
 				if _, err := os.Stat(path); err == nil {
 					t.Errorf("%s was written", path)
 				}
-			}
-			if c.another != "--student-init" {
-				return
 			}
 			// The --max-new-tokens it says runs, its rows none left out
 			// for their length.
