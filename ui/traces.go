@@ -446,10 +446,18 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 			}
 			t.reward, t.editing = f, false
 			t.touch()
+			// Said, so that an earlier input's error does not stand over
+			// the filter now applied.
+			if f.on {
+				t.sh.say("reward filter: %s (esc clears the filters)", f.text)
+			} else {
+				t.sh.say("reward filter off")
+			}
 			return nil
 		case tea.KeyEsc:
 			t.editing = false
 			t.dirty = true
+			t.sh.say("reward filter unchanged")
 			return nil
 		}
 		t.input.Update(k)
