@@ -310,9 +310,9 @@ Shows the shape, parameter count, weight dtypes, files and memory needs of a
 Hugging Face model folder, checking every tensor's name and shape, and what
 the folder records of how it was made: the system prompts of its
 prompts.json, and for a student of rlt distill --best-of its ranking.json
-(N, the reward, the teacher, the questions and the seed). A record that
-cannot be read is said on its line, naming the file, and the exit status
-is 1.
+(N, the reward, the teacher, the questions and the seed). A record or a
+tokenizer.json that cannot be read is said on its line, naming the file,
+and the exit status is 1.
 
 Example:
   rlt model info /tmp/tiny
@@ -397,7 +397,8 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		size.Bytes(params*4), size.Bytes(params*12))
 	kvPerToken := int64(cfg.Layers * 2 * cfg.KVHeads * cfg.HeadDim() * 4)
 	fmt.Fprintf(w, "kv cache    %s per token per sequence\n", size.Bytes(kvPerToken))
-	fmt.Fprintf(w, "tokenizer   %s\n", describeTokenizer(files, cfg.Vocab))
+	tokLine, tokErr := describeTokenizer(files, cfg.Vocab)
+	fmt.Fprintf(w, "tokenizer   %s\n", tokLine)
 	// What the folder records of how it was made: its prompts, and a
 	// distilled student's ranking. A file that cannot be read is said on
 	// its line and the rest still shows; the exit status says so too.
@@ -411,9 +412,9 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	fmt.Fprintf(w, "device      %s\n", devLine)
 	fmt.Fprintf(w, "gpus        %s\n", describeGPUs())
 	io.WriteString(stdout, w.String())
-	// The device asked for that is not there, a record that cannot be
-	// read: each said, each naming the device or the file.
-	return errors.Join(promptsErr, rankingErr, devErr)
+	// The device asked for that is not there, a tokenizer or a record
+	// that cannot be read: each said, each naming the device or the file.
+	return errors.Join(tokErr, promptsErr, rankingErr, devErr)
 }
 
 // describePrompts says the system prompts the folder records
@@ -520,14 +521,18 @@ func describeDevice(name string, cfg model.Config, params int64) (string, error)
 }
 
 // describeTokenizer says what tokenizer and chat template a folder has, and
-// whether the tokenizer fits the embedding.
-func describeTokenizer(files hf.FolderFiles, rows int) string {
+// whether the tokenizer fits the embedding; a tokenizer.json it cannot
+// read is said with the file and the problem (returned too), as a record
+// that cannot be read is (describePrompts): every command that reads
+// text from the folder refuses it. It was said on its line alone, the
+// exit status 0 where a malformed prompts.json's was 1.
+func describeTokenizer(files hf.FolderFiles, rows int) (string, error) {
 	if files.Tokenizer == "" {
-		return "absent (tokenizer.json missing: text commands need one)"
+		return "absent (tokenizer.json missing: text commands need one)", nil
 	}
 	tok, err := tokenizer.Load(files.Tokenizer)
 	if err != nil {
-		return "unreadable: " + err.Error()
+		return unreadable(err), err // it names the file
 	}
 	s := fmt.Sprintf("%d tokens (%d added)", tok.VocabSize(), len(tok.AddedTokens()))
 	switch {
@@ -545,5 +550,5 @@ func describeTokenizer(files hf.FolderFiles, rows int) string {
 	} else if _, ok := tok.ID("<|im_start|>"); ok {
 		s += "; template: ChatML (no tokenizer_config.json; <|im_start|> is a token)"
 	}
-	return s
+	return s, nil
 }

@@ -414,3 +414,34 @@ func TestModelInfoShowsWhatTheFolderRecords(t *testing.T) {
 		t.Errorf("malformed records: stderr %q; want each file's problem", errs)
 	}
 }
+
+// rlt model info says a tokenizer.json it cannot read as it says a record
+// it cannot read (TestModelInfoShowsWhatTheFolderRecords): on its line
+// with the file and the problem, the rest still shown, stderr naming the
+// file and the exit status 1, since every command that reads text from
+// the folder refuses it. The exit status was 0, stderr empty, where a
+// malformed prompts.json beside it made it 1.
+func TestModelInfoUnreadableTokenizer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "student")
+	copyDir(t, distillStudent, dir)
+	path := filepath.Join(dir, "tokenizer.json")
+	if err := os.WriteFile(path, []byte(`{"model": 1`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", "model", "info", dir, "--device", "cpu")
+	problem := "tokenizer: " + path + ": not valid tokenizer JSON: it ends at line 1, column 11"
+	var tokLine string
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(l, "tokenizer   "); ok {
+			tokLine = v
+		}
+	}
+	if code != 1 || !strings.HasPrefix(tokLine, "unreadable: "+problem) || !strings.HasPrefix(errs, "rlt model info: "+problem) {
+		t.Errorf("exit %d, tokenizer line %q, stderr %q; want exit 1, and unreadable: %s… on the line and stderr", code, tokLine, errs, problem)
+	}
+	for _, key := range []string{"model", "parameters", "prompts", "device", "gpus"} {
+		if !strings.Contains(out, "\n"+fmt.Sprintf("%-12s", key)) {
+			t.Errorf("no %s line:\n%s", key, out)
+		}
+	}
+}
