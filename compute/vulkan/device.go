@@ -160,7 +160,7 @@ type Device struct {
 	// lost (RLT_VULKAN_LOSE_AFTER at Open): how a run meets a GPU that
 	// fails mid-run, testable on any device.
 	loseAfter int
-	// hung: a batch's fence gave no answer within fenceTimeoutNs (Flush),
+	// hung: a batch's fence gave no answer within fenceTimeoutNs (Flush, drain),
 	// so the GPU may still be running it: Close neither waits for it
 	// again (vkDeviceWaitIdle has no timeout) nor frees what it may still
 	// read or write. hangAfter, in tests, makes the Nth batch's wait time
@@ -1125,24 +1125,44 @@ func (d *Device) drain() bool {
 	if d.err != nil {
 		return false
 	}
-	fence := d.fence
-	switch r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs); r {
-	case vkSuccess:
-	case vkTimeout:
-		d.hung = true
-		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", fenceTimeoutNs/1e9, hungMemory)}
-		return false
-	default:
-		d.err = d.fail("wait for a batch", r)
+	if _, ok := d.waitFence(d.submits + 1); !ok { // the open batch's fence
 		return false
 	}
-	if r := d.vk.resetFences(d.dev, 1, &fence); r != vkSuccess {
-		d.err = d.fail("reset a fence", r)
-		return false
-	}
-	d.done++
 	d.drains++
 	return true
+}
+
+// waitFence waits for the fence of batch (counted from Open: the test
+// hooks hangAfter and loseAfter act on it) and resets it, Flush's wait
+// and a drain's alike: a wait with no answer within fenceTimeoutNs marks
+// the device hung, a failure becomes the device's error, and only a
+// success counts the commands before as done.
+func (d *Device) waitFence(batch int) (time.Duration, bool) {
+	fence := d.fence
+	t0 := time.Now()
+	r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs)
+	wait := time.Since(t0)
+	if r == vkSuccess && d.hangAfter > 0 && batch >= d.hangAfter {
+		r = vkTimeout // as a batch that never finishes (tests)
+	}
+	if r == vkTimeout {
+		d.hung = true
+		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", fenceTimeoutNs/1e9, hungMemory)}
+		return wait, false
+	}
+	if r == vkSuccess && d.loseAfter > 0 && batch >= d.loseAfter {
+		r = vkErrDeviceLost // as the driver reports a lost device (RLT_VULKAN_LOSE_AFTER)
+	}
+	if r != vkSuccess {
+		d.err = d.fail("wait for a batch", r)
+		return wait, false
+	}
+	d.done++
+	if r := d.vk.resetFences(d.dev, 1, &fence); r != vkSuccess {
+		d.err = d.fail("reset a fence", r)
+		return wait, false
+	}
+	return wait, true
 }
 
 // Flush submits the recorded batch and waits for its fence. It returns the
@@ -1168,31 +1188,11 @@ func (d *Device) Flush() error {
 		return d.err
 	}
 	d.submits++
-	fence := d.fence
-	t0 := time.Now()
-	r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs)
-	wait := time.Since(t0)
-	if r == vkSuccess && d.hangAfter > 0 && d.submits >= d.hangAfter {
-		r = vkTimeout // as a batch that never finishes (tests)
-	}
-	if r == vkTimeout {
-		d.hung = true
-		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", fenceTimeoutNs/1e9, hungMemory)}
+	wait, ok := d.waitFence(d.submits)
+	if !ok {
 		return d.err
 	}
-	if r == vkSuccess && d.loseAfter > 0 && d.submits >= d.loseAfter {
-		r = vkErrDeviceLost // as the driver reports a lost device (RLT_VULKAN_LOSE_AFTER)
-	}
-	if r != vkSuccess {
-		d.err = d.fail("wait for a batch", r)
-		return d.err
-	}
-	d.done++
 	d.profileCollect(wait)
-	if r := d.vk.resetFences(d.dev, 1, &fence); r != vkSuccess {
-		d.err = d.fail("reset a fence", r)
-		return d.err
-	}
 	if r := d.vk.resetCommandPool(d.dev, d.cmdPool, 0); r != vkSuccess {
 		d.err = d.fail("reset the command pool", r)
 		return d.err

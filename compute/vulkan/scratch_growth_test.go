@@ -1,6 +1,8 @@
 package vulkan
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -92,5 +94,94 @@ func TestScratchGrowthFreesTheOld(t *testing.T) {
 				t.Fatalf("output %d, element %d: %v grown within the batch, %v after it", i, j, within[i][j], after[i][j])
 			}
 		}
+	}
+}
+
+// TestScratchGrowthOnAFailedDevice: a scratch slot (split products'
+// partials) or the fused head's named chunks growing while the batch's
+// commands use the old buffer drain the batch; where that batch's fence
+// reports the device lost, or gives no answer (loseAfter, hangAfter: the
+// batch's drain is its fence's first wait), the growth fails there, its
+// error the device's (Err, and the batch's Flush) as a Flush's would be,
+// and nothing more is recorded. The old buffer is not freed by the failed
+// drain: a lost device's Close frees it with the rest (nothing held
+// after), a hung one's keeps it (the GPU may still use it). The drain's
+// wait did not act on the hooks, so a GPU failing mid-drain went
+// untested, and the head's old chunk, off the live tensors and freed by
+// nobody, was left held after a lost device's Close.
+func TestScratchGrowthOnAFailedDevice(t *testing.T) {
+	openOrSkip(t)
+	t.Setenv("RLT_VULKAN_SPLIT", "gpu")
+	const k, width, vocab = 2048, 32, 500
+	for _, c := range []struct {
+		name       string
+		hang       bool
+		linear, hd bool // grow the split partials, the head's chunks
+		says       string
+	}{
+		{"lost, a slot", false, true, false, "VK_ERROR_DEVICE_LOST"},
+		{"lost, the head's chunks", false, false, true, "VK_ERROR_DEVICE_LOST"},
+		{"hung, a slot", true, true, false, "no answer"},
+		{"hung, the head's chunks", true, false, true, "no answer"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.hang {
+				d.hangAfter = 2
+			} else {
+				d.loseAfter = 2
+			}
+			b := NewBackend(d)
+			fill := func(x *compute.Tensor) *compute.Tensor {
+				v := make([]float32, x.Len())
+				for i := range v {
+					v[i] = float32(i%13-6) / 8
+				}
+				b.Write(x, v)
+				return x
+			}
+			head := fill(b.New("head", vocab, width))
+			ops := func(m, rows int) {
+				if c.linear {
+					b.Linear(b.New("y", m, m), fill(b.New("x", m, k)), fill(b.New("w", m, k)), nil)
+				}
+				if c.hd {
+					targets := make([]int32, rows)
+					b.HeadLogProbs(b.New("lp", rows), b.New("lse", rows), b.New("ent", rows), fill(b.New("h", rows, width)), head, vocab, targets, 1)
+				}
+			}
+			ops(32, 2)
+			if err := d.Flush(); err != nil { // batch 1
+				t.Fatal(err)
+			}
+			ops(32, 2) // batch 2 uses the buffers
+			if err := b.Err(); err != nil {
+				t.Fatalf("before the growth: %v", err)
+			}
+			drains := d.drains
+			ops(64, 8) // grows them: a drain, whose wait fails
+			err = b.Err()
+			if !errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("after a growth whose drain waits on a failing batch: Err = %v, want ErrDeviceLost saying %q", err, c.says)
+			}
+			if d.drains != drains {
+				t.Errorf("a failed drain counted as done (%d drains)", d.drains-drains)
+			}
+			if ferr := d.Flush(); ferr != err {
+				t.Errorf("Flush = %v, want the drain's error %v", ferr, err)
+			}
+			held, _ := d.MemoryUse()
+			b.Close()
+			now, _ := d.MemoryUse()
+			if c.hang && now != held {
+				t.Errorf("Close of a hung device freed %d of the %d bytes its batch may still use", held-now, held)
+			}
+			if !c.hang && now != 0 {
+				t.Errorf("after Close the lost device holds %d bytes of device memory, want none", now)
+			}
+		})
 	}
 }

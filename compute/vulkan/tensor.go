@@ -223,7 +223,14 @@ func (d *Device) freeScratch(t *Tensor) bool {
 	if !d.untrack(buf) {
 		return d.err == nil
 	}
-	return d.release(buf)
+	if d.release(buf) {
+		return true
+	}
+	// The drain failed. Off the live tensors, the buffer would be freed
+	// by nobody: a lost device's Close frees it with the batch's garbage;
+	// a hung one's frees none, as the GPU may still use them.
+	d.garbage = append(d.garbage, buf)
+	return false
 }
 
 // own panics when t belongs to another device or was freed: a programmer
