@@ -32,20 +32,16 @@ const distillStudent = "engine/defaults/models/student"
 // highest of those rewards. The samples must give at least one question
 // whose kept explanation is not its first sample's, so that keeping the
 // first (the raw variant) fails.
+//
+// Which questions give one depends on the floats of the CPU the test runs
+// on, and so does a rank that rounding can move: so it tries the seeds of
+// bestOfSeeds in turn, and counts on rlt score's rank of a question only
+// where its first is clearly ahead (firstOf); elsewhere the kept sample is
+// still the first with the highest of the rewards --samples-out records,
+// within 1e-6 of rlt score's. None of the seeds giving a question kept
+// clearly past its first sample fails the test, saying so.
 func TestDistillBestOfKeepsTheHighestReward(t *testing.T) {
-	dir := t.TempDir()
-	out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
 	const n, questions = 3, 6
-	code, _, said := runCLI(t, "", "distill", "--teacher", distillTeacher, "--best-of", fmt.Sprint(n), "--reward-student", distillStudent,
-		"--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2",
-		"--max-new-tokens", "48", "--seed", "3", "--device", "cpu")
-	if code != 0 {
-		t.Fatalf("distill --best-of %d: exit %d: %s", n, code, said)
-	}
-	samples, err := os.ReadFile(samplesPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	type sampleRow struct {
 		Group, Sample      int
 		Question, Solution string
@@ -53,90 +49,126 @@ func TestDistillBestOfKeepsTheHighestReward(t *testing.T) {
 		Reward             float64
 		Kept               bool
 	}
-	var got []sampleRow
-	for i, l := range strings.Split(strings.TrimSpace(string(samples)), "\n") {
-		var s sampleRow
-		if err := json.Unmarshal([]byte(l), &s); err != nil {
-			t.Fatalf("--samples-out line %d: %v: %s", i+1, err, l)
+	// try distills --seed seed and checks what it kept; it says how many
+	// questions clearly keep an explanation other than their first
+	// sample's, and errors only where the distill is wrong.
+	try := func(seed uint64) (notFirst int, errs []string) {
+		dir := t.TempDir()
+		out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+		code, _, said := runCLI(t, "", "distill", "--teacher", distillTeacher, "--best-of", fmt.Sprint(n), "--reward-student", distillStudent,
+			"--samples-out", samplesPath, "--out", out, "--questions", fmt.Sprint(questions), "--steps", "1", "--batch", "2",
+			"--max-new-tokens", "48", "--seed", fmt.Sprint(seed), "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("distill --best-of %d --seed %d: exit %d: %s", n, seed, code, said)
 		}
-		if s.Group != i/n || s.Sample != i%n {
-			t.Fatalf("--samples-out line %d is group %d sample %d, want group %d sample %d", i+1, s.Group, s.Sample, i/n, i%n)
-		}
-		got = append(got, s)
-	}
-	if len(got) != n*questions {
-		t.Fatalf("--samples-out has %d lines, want %d", len(got), n*questions)
-	}
-
-	// Each sample scored apart by rlt score, at the sampling temperature.
-	code, scored, errs := runCLI(t, string(samples), "score", "--teacher", distillTeacher, "--student", distillStudent,
-		"--temperature", "0.7", "--device", "cpu")
-	if code != 0 {
-		t.Fatalf("rlt score of the samples: exit %d: %s", code, errs)
-	}
-	rewards := make([]float64, 0, len(got))
-	for _, l := range strings.Split(strings.TrimSpace(scored), "\n") {
-		var s struct{ Reward float64 }
-		if err := json.Unmarshal([]byte(l), &s); err != nil {
-			t.Fatalf("rlt score: %v: %.200s", err, l)
-		}
-		rewards = append(rewards, s.Reward)
-	}
-	if len(rewards) != len(got) {
-		t.Fatalf("rlt score gave %d rewards for %d samples", len(rewards), len(got))
-	}
-
-	rows, err := os.ReadFile(filepath.Join(out, distillRows))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(rows)), "\n")
-	if len(lines) != questions {
-		t.Fatalf("%s has %d rows, want %d", distillRows, len(lines), questions)
-	}
-	notFirst := 0 // questions whose kept explanation is not the first sample's
-	var kept, all float64
-	for q := range questions {
-		group := got[q*n : (q+1)*n]
-		best := 0 // the first of the highest
-		for k, s := range group {
-			r := rewards[q*n+k]
-			if math.Abs(s.Reward-r) > 1e-6*max(1, math.Abs(r)) {
-				t.Errorf("question %d sample %d: --samples-out says reward %g, rlt score %g", q, k, s.Reward, r)
-			}
-			if r > rewards[q*n+best] {
-				best = k
-			}
-			all += r
-		}
-		for k, s := range group {
-			if s.Kept != (k == best) {
-				t.Errorf("question %d: sample %d marked kept %v; the first highest-reward sample is %d (rewards %v)", q, k, s.Kept, best, rewards[q*n:(q+1)*n])
-			}
-		}
-		kept += rewards[q*n+best]
-		row, err := record.ParseRow([]byte(lines[q]))
+		samples, err := os.ReadFile(samplesPath)
 		if err != nil {
-			t.Fatalf("%s row %d: %v", distillRows, q+1, err)
+			t.Fatal(err)
 		}
-		want := record.Extract(group[best].Completion).Body
-		if row.Question != group[best].Question || row.Solution != group[best].Solution || row.Explanation != want {
-			t.Errorf("%s row %d: %q / %q / %q, want the sample with the highest reward: %q / %q / %q", distillRows, q+1,
-				row.Question, row.Explanation, row.Solution, group[best].Question, want, group[best].Solution)
+		var got []sampleRow
+		for i, l := range strings.Split(strings.TrimSpace(string(samples)), "\n") {
+			var s sampleRow
+			if err := json.Unmarshal([]byte(l), &s); err != nil {
+				t.Fatalf("--samples-out line %d: %v: %s", i+1, err, l)
+			}
+			if s.Group != i/n || s.Sample != i%n {
+				t.Fatalf("--samples-out line %d is group %d sample %d, want group %d sample %d", i+1, s.Group, s.Sample, i/n, i%n)
+			}
+			got = append(got, s)
 		}
-		if want != record.Extract(group[0].Completion).Body {
-			notFirst++
+		if len(got) != n*questions {
+			t.Fatalf("--samples-out has %d lines, want %d", len(got), n*questions)
+		}
+
+		// Each sample scored apart by rlt score, at the sampling temperature.
+		code, scored, scoreErrs := runCLI(t, string(samples), "score", "--teacher", distillTeacher, "--student", distillStudent,
+			"--temperature", "0.7", "--device", "cpu")
+		if code != 0 {
+			t.Fatalf("rlt score of the samples: exit %d: %s", code, scoreErrs)
+		}
+		rewards := make([]float64, 0, len(got))
+		for _, l := range strings.Split(strings.TrimSpace(scored), "\n") {
+			var s struct{ Reward float64 }
+			if err := json.Unmarshal([]byte(l), &s); err != nil {
+				t.Fatalf("rlt score: %v: %.200s", err, l)
+			}
+			rewards = append(rewards, s.Reward)
+		}
+		if len(rewards) != len(got) {
+			t.Fatalf("rlt score gave %d rewards for %d samples", len(rewards), len(got))
+		}
+
+		rows, err := os.ReadFile(filepath.Join(out, distillRows))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(rows)), "\n")
+		if len(lines) != questions {
+			t.Fatalf("%s has %d rows, want %d", distillRows, len(lines), questions)
+		}
+		wrong := func(format string, a ...any) {
+			errs = append(errs, fmt.Sprintf("--seed %d: ", seed)+fmt.Sprintf(format, a...))
+		}
+		var kept, all float64
+		for q := range questions {
+			group := got[q*n : (q+1)*n]
+			var bodies []string
+			var ownRewards []float64 // --samples-out's, distill's own
+			for k, s := range group {
+				r := rewards[q*n+k]
+				if math.Abs(s.Reward-r) > 1e-6*max(1, math.Abs(r)) {
+					wrong("question %d sample %d: --samples-out says reward %g, rlt score %g", q, k, s.Reward, r)
+				}
+				ownRewards, bodies = append(ownRewards, s.Reward), append(bodies, record.Extract(s.Completion).Body)
+				all += s.Reward
+			}
+			best, _ := firstOf(ownRewards, bodies) // the first of the highest
+			for k, s := range group {
+				if s.Kept != (k == best) {
+					wrong("question %d: sample %d marked kept %v; the first highest-reward sample is %d (rewards %v)", q, k, s.Kept, best, ownRewards)
+				}
+			}
+			kept += ownRewards[best]
+			row, err := record.ParseRow([]byte(lines[q]))
+			if err != nil {
+				t.Fatalf("%s row %d: %v", distillRows, q+1, err)
+			}
+			if row.Question != group[best].Question || row.Solution != group[best].Solution || row.Explanation != bodies[best] {
+				wrong("%s row %d: %q / %q / %q, want the sample with the highest reward: %q / %q / %q", distillRows, q+1,
+					row.Question, row.Explanation, row.Solution, group[best].Question, bodies[best], group[best].Solution)
+			}
+			// rlt score's rank, where no rounding moves it: the same
+			// explanation first.
+			scoredBest, clear := firstOf(rewards[q*n:(q+1)*n], bodies)
+			if !clear {
+				continue
+			}
+			if bodies[scoredBest] != bodies[best] {
+				wrong("question %d: kept %q, rlt score ranks %q first (rewards %v)", q, bodies[best], bodies[scoredBest], rewards[q*n:(q+1)*n])
+			}
+			if bodies[scoredBest] != bodies[0] {
+				notFirst++
+			}
+		}
+		// Stderr says the mean reward of the kept explanations and of all.
+		say := fmt.Sprintf("ranked %d questions (best of %d): mean reward %.4f of the kept explanations, %.4f of all %d sampled",
+			questions, n, kept/questions, all/float64(n*questions), n*questions)
+		if !strings.Contains(said, say) {
+			wrong("stderr lacks %q:\n%s", say, said)
+		}
+		t.Logf("--seed %d: %d questions clearly keep another explanation than their first sample's (rewards %v)", seed, notFirst, rewards)
+		return notFirst, errs
+	}
+	for _, seed := range bestOfSeeds {
+		notFirst, errs := try(seed)
+		for _, e := range errs {
+			t.Error(e)
+		}
+		if notFirst > 0 || len(errs) > 0 {
+			return
 		}
 	}
-	if notFirst == 0 {
-		t.Fatalf("every question's highest-reward explanation is its first sample's: the test cannot tell ranking from the raw variant; change --seed (rewards %v)", rewards)
-	}
-	// Stderr says the mean reward of the kept explanations and of all.
-	say := fmt.Sprintf("ranked %d questions (best of %d): mean reward %.4f of the kept explanations, %.4f of all %d sampled",
-		questions, n, kept/questions, all/float64(n*questions), n*questions)
-	if !strings.Contains(said, say) {
-		t.Errorf("stderr lacks %q:\n%s", say, said)
-	}
+	t.Fatalf("no --seed of %v gives a question whose highest-reward explanation is clearly not its first sample's: the test cannot tell ranking from the raw variant", bestOfSeeds)
 }
 
 // rlt distill --help says of --temperature that the --best-of reward is
@@ -595,11 +627,11 @@ func TestDistillBestOfPastOneBatch(t *testing.T) {
 // before the teacher explains (TestDistillRefusesQuestionsPastTheStudent),
 // so the ranking (distillBestOf) is given it here: the rule stays for a
 // tag, and for an explanation whose text takes more tokens in the row than
-// the teacher wrote.
+// the teacher wrote. Which questions and seeds give the samples the test
+// needs depends on the floats of the CPU it runs on: it tries the seeds
+// of bestOfSeeds in turn, checking each, and fails where none gives them.
 func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 	const n, questions, positions = 4, 6, 127
-	dir := t.TempDir()
-	out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
 	tok, err := loadTokenizer(filepath.Join(distillTeacher, "tokenizer.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -609,106 +641,116 @@ func TestDistillBestOfKeepsALearnableExplanation(t *testing.T) {
 		t.Fatal(err)
 	}
 	addition, _ := task.Lookup("addition")
-	exs, err := task.NewSampler(addition, task.Train, 3).Unique(questions)
-	if err != nil {
-		t.Fatal(err)
-	}
 	be := compute.NewCPU()
 	teacher, err := model.LoadAs(context.Background(), be, distillTeacher, model.Float32)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// rlt distill's --best-of, --max-new-tokens 48 --seed 3 (its defaults
-	// for the rest), for a distilled student of 127 positions.
-	b := runpkg.BestOf{N: n, Temperature: 0.7, MaxNewTokens: 48, Seed: 3, Reward: record.DefaultRewardConfig(),
-		MicroBatchTokens: runconfig.DefaultMicroBatchTokens, StudentPositions: positions}
-	var said strings.Builder
-	rows, st, err := distillBestOf(context.Background(), be, teacher, tok, p, exs, b, distillStudent, samplesPath, out, &said)
-	if err != nil {
-		t.Fatalf("distillBestOf: %v\n%s", err, said.String())
-	}
-	samples, err := os.ReadFile(samplesPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(samples)), "\n")
-	if len(lines) != n*questions {
-		t.Fatalf("--samples-out has %d lines, want %d", len(lines), n*questions)
-	}
-	var want []record.Row        // each question's kept row, where it has one
-	var kept, wantKept []int     // the samples --samples-out marks kept, and those it should
-	skipped := 0                 // questions whose highest-reward sample is not learnable
-	leftTagged, leftLong := 0, 0 // questions with no learnable sample, by their best of all's reason
-	for q := range questions {
-		best, bestAll := -1, 0
-		var rewards []float64
-		var bodies []string
-		var taggedOf []bool
-		for k := range n {
-			var s struct {
-				Question, Solution, Completion string
-				Reward                         float64
-				Kept                           bool
+	// try ranks the questions --seed seed draws as rlt distill --best-of
+	// does with it and checks what it kept; it says whether the samples
+	// tell what the test is for (a question whose highest-reward sample is
+	// not learnable, and one with no learnable sample), errors only where
+	// the ranking is wrong.
+	try := func(seed uint64) (tells bool) {
+		dir := t.TempDir()
+		out, samplesPath := filepath.Join(dir, "out"), filepath.Join(dir, "samples.jsonl")
+		exs, err := task.NewSampler(addition, task.Train, seed).Unique(questions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// rlt distill's --best-of, --max-new-tokens 48 --seed seed (its
+		// defaults for the rest), for a distilled student of 127 positions.
+		b := runpkg.BestOf{N: n, Temperature: 0.7, MaxNewTokens: 48, Seed: seed, Reward: record.DefaultRewardConfig(),
+			MicroBatchTokens: runconfig.DefaultMicroBatchTokens, StudentPositions: positions}
+		var said strings.Builder
+		rows, st, err := distillBestOf(context.Background(), be, teacher, tok, p, exs, b, distillStudent, samplesPath, out, &said)
+		if err != nil {
+			t.Fatalf("distillBestOf: %v\n%s", err, said.String())
+		}
+		samples, err := os.ReadFile(samplesPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(samples)), "\n")
+		if len(lines) != n*questions {
+			t.Fatalf("--samples-out has %d lines, want %d", len(lines), n*questions)
+		}
+		var want []record.Row        // each question's kept row, where it has one
+		var kept, wantKept []int     // the samples --samples-out marks kept, and those it should
+		skipped := 0                 // questions whose highest-reward sample is not learnable
+		leftTagged, leftLong := 0, 0 // questions with no learnable sample, by their best of all's reason
+		for q := range questions {
+			best, bestAll := -1, 0
+			var rewards []float64
+			var bodies []string
+			var taggedOf []bool
+			for k := range n {
+				var s struct {
+					Question, Solution, Completion string
+					Reward                         float64
+					Kept                           bool
+				}
+				if err := json.Unmarshal([]byte(lines[q*n+k]), &s); err != nil {
+					t.Fatal(err)
+				}
+				body := record.Extract(s.Completion).Body
+				_, tagged := record.ContainsTag(body)
+				length := len(warmstart.StudentSequence(tok, p, s.Question, body, s.Solution).Tokens)
+				long := length > positions
+				t.Logf("--seed %d question %d sample %d: reward %g, a row of %d tokens, tagged %v, kept %v", seed, q, k, s.Reward, length, tagged, s.Kept)
+				rewards, bodies, taggedOf = append(rewards, s.Reward), append(bodies, body), append(taggedOf, tagged)
+				if s.Reward > rewards[bestAll] {
+					bestAll = k
+				}
+				if !tagged && !long && (best < 0 || s.Reward > rewards[best]) {
+					best = k
+				}
+				if s.Kept {
+					kept = append(kept, q*n+k)
+				}
+				if k == 0 {
+					want = append(want, record.Row{Question: s.Question, Solution: s.Solution})
+				}
 			}
-			if err := json.Unmarshal([]byte(lines[q*n+k]), &s); err != nil {
-				t.Fatal(err)
+			if best < 0 {
+				want = want[:len(want)-1] // no row: nothing learnable to keep
+				if taggedOf[bestAll] {
+					leftTagged++
+				} else {
+					leftLong++
+				}
+				continue
 			}
-			body := record.Extract(s.Completion).Body
-			_, tagged := record.ContainsTag(body)
-			length := len(warmstart.StudentSequence(tok, p, s.Question, body, s.Solution).Tokens)
-			long := length > positions
-			t.Logf("question %d sample %d: reward %g, a row of %d tokens, tagged %v, kept %v", q, k, s.Reward, length, tagged, s.Kept)
-			rewards, bodies, taggedOf = append(rewards, s.Reward), append(bodies, body), append(taggedOf, tagged)
-			if s.Reward > rewards[bestAll] {
-				bestAll = k
-			}
-			if !tagged && !long && (best < 0 || s.Reward > rewards[best]) {
-				best = k
-			}
-			if s.Kept {
-				kept = append(kept, q*n+k)
-			}
-			if k == 0 {
-				want = append(want, record.Row{Question: s.Question, Solution: s.Solution})
+			want[len(want)-1].Explanation = bodies[best]
+			wantKept = append(wantKept, q*n+best)
+			if best != bestAll {
+				skipped++
 			}
 		}
-		if best < 0 {
-			want = want[:len(want)-1] // no row: nothing learnable to keep
-			if taggedOf[bestAll] {
-				leftTagged++
-			} else {
-				leftLong++
+		if fmt.Sprint(kept) != fmt.Sprint(wantKept) {
+			t.Errorf("--samples-out marks lines %v kept (0-based), want %v: each question's highest-reward learnable sample, none where none is", kept, wantKept)
+		}
+		if st.Tagged != leftTagged || st.Long != leftLong {
+			t.Errorf("the ranking left out %d questions' rows for a tag and %d for their length; want %d and %d: questions with no learnable sample, by their best sample's reason",
+				st.Tagged, st.Long, leftTagged, leftLong)
+		}
+		if len(rows) != len(want) {
+			t.Fatalf("%d rows, want %d: one for each question with a learnable sample\n%s", len(rows), len(want), said.String())
+		}
+		for i, row := range rows {
+			if row.Question != want[i].Question || row.Explanation != want[i].Explanation || row.Solution != want[i].Solution {
+				t.Errorf("row %d: %q / %q / %q, want the highest-reward learnable sample: %q / %q / %q", i+1,
+					row.Question, row.Explanation, row.Solution, want[i].Question, want[i].Explanation, want[i].Solution)
 			}
-			continue
 		}
-		want[len(want)-1].Explanation = bodies[best]
-		wantKept = append(wantKept, q*n+best)
-		if best != bestAll {
-			skipped++
-		}
+		return skipped > 0 && leftTagged+leftLong > 0
 	}
-	if skipped == 0 {
-		t.Fatalf("every question's highest-reward sample is learnable by a student of %d positions: the test cannot tell; change --seed or the positions", positions)
-	}
-	if fmt.Sprint(kept) != fmt.Sprint(wantKept) {
-		t.Errorf("--samples-out marks lines %v kept (0-based), want %v: each question's highest-reward learnable sample, none where none is", kept, wantKept)
-	}
-	if leftTagged+leftLong == 0 {
-		t.Fatalf("every question has a sample a student of %d positions can learn from: the test cannot check the rows left out; change --seed or the positions", positions)
-	}
-	if st.Tagged != leftTagged || st.Long != leftLong {
-		t.Errorf("the ranking left out %d questions' rows for a tag and %d for their length; want %d and %d: questions with no learnable sample, by their best sample's reason",
-			st.Tagged, st.Long, leftTagged, leftLong)
-	}
-	if len(rows) != len(want) {
-		t.Fatalf("%d rows, want %d: one for each question with a learnable sample\n%s", len(rows), len(want), said.String())
-	}
-	for i, row := range rows {
-		if row.Question != want[i].Question || row.Explanation != want[i].Explanation || row.Solution != want[i].Solution {
-			t.Errorf("row %d: %q / %q / %q, want the highest-reward learnable sample: %q / %q / %q", i+1,
-				row.Question, row.Explanation, row.Solution, want[i].Question, want[i].Explanation, want[i].Solution)
+	for _, seed := range bestOfSeeds {
+		if try(seed) {
+			return
 		}
 	}
+	t.Fatalf("no --seed of %v gives a question whose highest-reward sample a student of %d positions cannot learn from and one with no sample it can: the test cannot tell; change the positions", bestOfSeeds, positions)
 }
 
 // A signal while --reward-student loads (its context cancelled as the
@@ -754,7 +796,6 @@ func TestDistillBestOfStoppedWhileTheRewardStudentLoads(t *testing.T) {
 // test, saying so, rather than passing without telling them apart.
 func TestDistillBestOfFullEstimator(t *testing.T) {
 	const n, questions = 3, 6
-	seeds := []uint64{3, 1, 2, 4, 5, 6, 7, 8} // 3 first: it gave both where the test was written
 	type sample struct {
 		Group, Sample int
 		Completion    string
@@ -821,22 +862,14 @@ func TestDistillBestOfFullEstimator(t *testing.T) {
 		return rewards
 	}
 	body := func(s sample) string { return record.Extract(s.Completion).Body }
-	// first is the sample question q keeps by rewards (the first with the
-	// highest), and whether it is ahead of every sample of another
-	// explanation by more than rankMargin: no rounding ranks another first.
+	// first is the sample question q keeps by rewards, and whether no
+	// rounding ranks another explanation first (firstOf).
 	first := func(samples []sample, rewards []float64, q int) (best int, clear bool) {
-		for k := range n {
-			if rewards[q*n+k] > rewards[q*n+best] {
-				best = k
-			}
+		var bodies []string
+		for _, s := range samples[q*n : (q+1)*n] {
+			bodies = append(bodies, body(s))
 		}
-		top := rewards[q*n+best]
-		for k := range n {
-			if body(samples[q*n+k]) != body(samples[q*n+best]) && rewards[q*n+k] > top-rankMargin*max(1, math.Abs(top)) {
-				return best, false
-			}
-		}
-		return best, true
+		return firstOf(rewards[q*n:(q+1)*n], bodies)
 	}
 	rewardsOf := func(samples []sample) []float64 {
 		var rs []float64
@@ -853,7 +886,7 @@ func TestDistillBestOfFullEstimator(t *testing.T) {
 	var logratioRows []string
 	var fullScored []float64
 	var agree, differ []int
-	for _, s := range seeds {
+	for _, s := range bestOfSeeds {
 		logratio, logratioRaw, logratioRows = distill("logratio", s)
 		fullScored = scoreFull(logratioRaw)
 		agree, differ = nil, nil
@@ -875,7 +908,7 @@ func TestDistillBestOfFullEstimator(t *testing.T) {
 		}
 	}
 	if seed == 0 {
-		t.Fatalf("no --seed of %v gives a question whose samples the two estimators rank first alike and one they rank first apart, each clearly: the test cannot tell full from logratio (has --estimator full come to rank as logratio does?)", seeds)
+		t.Fatalf("no --seed of %v gives a question whose samples the two estimators rank first alike and one they rank first apart, each clearly: the test cannot tell full from logratio (has --estimator full come to rank as logratio does?)", bestOfSeeds)
 	}
 
 	full, _, fullRows := distill("full", seed)
@@ -931,11 +964,38 @@ func TestDistillBestOfFullEstimator(t *testing.T) {
 }
 
 // rankMargin is how far, relative to its size (at least 1), a question's
-// first sample's reward must be ahead of another explanation's for
-// TestDistillBestOfFullEstimator to count on its rank: a thousand times
-// the 1e-5 within which rlt distill's and rlt score's rewards of the same
-// sample agree, batched apart.
+// first sample's reward must be ahead of another explanation's for a test
+// to count on its rank (TestDistillBestOfFullEstimator,
+// TestDistillBestOfKeepsTheHighestReward): a thousand times the 1e-5
+// within which rlt distill's and rlt score's rewards of the same sample
+// agree, batched apart.
 const rankMargin = 1e-2
+
+// firstOf is the sample of a question's rewards that rlt distill --best-of
+// keeps (the first with the highest), and whether it is ahead of every
+// sample of another explanation (bodies, each sample's) by more than
+// rankMargin: clear where no rounding of the rewards, another CPU's or
+// another batch's, ranks another explanation first.
+func firstOf(rewards []float64, bodies []string) (best int, clear bool) {
+	for k := range rewards {
+		if rewards[k] > rewards[best] {
+			best = k
+		}
+	}
+	top := rewards[best]
+	for k := range rewards {
+		if bodies[k] != bodies[best] && rewards[k] > top-rankMargin*max(1, math.Abs(top)) {
+			return best, false
+		}
+	}
+	return best, true
+}
+
+// bestOfSeeds are the seeds a --best-of test tries in turn for samples
+// that tell what it checks, 3 first (it gave them where the tests were
+// written): which do depends on the floats of the CPU the test runs on,
+// and a test that finds none in them fails saying so.
+var bestOfSeeds = []uint64{3, 1, 2, 4, 5, 6, 7, 8}
 
 // rewardFits measures each data row's teacher prompt and student context
 // once, though it checks them against two pairs of positions (the
