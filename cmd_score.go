@@ -227,6 +227,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := run.ConfigSyntax(); err != nil {
 			return err
 		}
+		// A value of the wrong type (temperature = "hot") would leave the
+		// reads below at the defaults, scored with unsaid.
+		if err := run.ConfigTypes(); err != nil {
+			return err
+		}
 		// The run's own prompts and coefficients, unless a flag says otherwise.
 		var cfg runconfig.Config
 		if run.DecodeConfig(&cfg) == nil {

@@ -651,6 +651,19 @@ func TestImportKeepsTheRowsReward(t *testing.T) {
 	}
 	wantRewardSaid(t, "score --run --temperature 0.9", errs, said+", against the frozen student "+embeddedStudent+" ("+config+
 		"; the flags given win: --temperature 0.9 over its 0)", "scored ")
+	// A value of the wrong type is said at its line, before any model
+	// loads: the lenient read stopped at it, and the run was scored with
+	// the defaults, said as no record's (and not an import: rlt run
+	// --resume refused it for every training key it lacks).
+	edit("temperature = 0.9\n", "temperature = 'hot'\n")
+	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run}, models...)...)
+	if want := fmt.Sprintf(`%s:%d:15: key "import.reward.temperature": wrong type: got TOML string, want float; the run's settings cannot be read until it is fixed`, cfgPath, line); code == 0 ||
+		!strings.Contains(errs, want) || strings.Contains(errs, "reward: c1") {
+		t.Errorf("score --run of an [import.reward] of temperature 'hot': exit %d:\n%s\nwant %q", code, errs, want)
+	}
+	if _, ok := sessions.ImportedFrom(run); !ok {
+		t.Errorf("an [import.reward] of temperature 'hot' is no import")
+	}
 
 	// Rows of different rewards: none kept, a line of each named, and
 	// the defaults scored with (no record said as the reward's origin).

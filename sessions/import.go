@@ -767,17 +767,35 @@ type importRead struct {
 // teacher and student a user added to score the run with, are ignored;
 // the strict check is the launcher's, and an import is not resumed), the
 // keys [import.reward] lacks at their defaults (importRead.unset). ok is
-// false where data records no import, or does not decode. ImportedFrom,
-// the listings and Settings all read an import through it, so that they
-// never disagree on whether a run is one, or on its reward.
+// false where data records no import ([import] format), or is not TOML.
+// ImportedFrom, the listings and Settings all read an import through it,
+// so that they never disagree on whether a run is one, or on its reward.
+//
+// Its format alone makes it one: a value of another key that its type
+// cannot hold (a hand-edited temperature = "hot") leaves the run an
+// import, recording only its format and source, where it made it a run of
+// ours, which rlt run --resume then refused with every key of a training
+// configuration it lacks, and never the mistyped one. That value is said
+// at its line by the listing and rlt score --run (Run.ConfigTypes).
 func readImport(data []byte) (im importRead, ok bool) {
+	var head struct {
+		Import struct {
+			Format string `toml:"format"`
+			Source string `toml:"source"`
+		} `toml:"import"`
+	}
+	if decodeLoose(data, &head) != nil || head.Import.Format == "" {
+		return importRead{}, false
+	}
 	def := record.DefaultRewardConfig()
 	var v struct {
 		Import ImportSource `toml:"import"`
 	}
 	v.Import.Reward = &def // a key the table lacks keeps its default
-	if decodeLoose(data, &v) != nil || v.Import.Format == "" {
-		return importRead{}, false
+	if decodeLoose(data, &v) != nil {
+		// The decoder stops at the mistyped value: what it read is not
+		// the file's whole (a reward of half defaults), so none is kept.
+		return importRead{src: ImportSource{Format: head.Import.Format, Source: head.Import.Source}}, true
 	}
 	keys := scanTOMLKeys(data)
 	if keys.table(importRewardTable) == 0 {
@@ -801,14 +819,16 @@ var rewardKeys = structKeys(reflect.TypeFor[record.RewardConfig]())
 
 // ImportedReward is the reward an imported run's config.toml records
 // ([import.reward]: the rows' reward_config, ImportSource.Reward) as rlt
-// score --run starts from it: nil where it records none. Unset are the
-// keys the table does not set, read at their defaults (readImport), for
-// the caller to say. A value scoring refuses (RewardConfig.Validate: a
-// temperature of 0, an unknown estimator) is err: each problem a
-// *ConfigError at its key's line in path (or at the table's header for a
-// key it lacks), its key import.reward.KEY, so that the command says the
-// file, the table and the key; rc is then still what the file says, so
-// that a flag given for the key can stand in for it.
+// score --run starts from it: nil where it records none, or where a value
+// of config.toml is of a type its key cannot hold (Run.ConfigTypes says
+// that one, at its line). Unset are the keys the table does not set, read
+// at their defaults (readImport), for the caller to say. A value scoring
+// refuses (RewardConfig.Validate: a temperature of 0, an unknown
+// estimator) is err: each problem a *ConfigError at its key's line in
+// path (or at the table's header for a key it lacks), its key
+// import.reward.KEY, so that the command says the file, the table and the
+// key; rc is then still what the file says, so that a flag given for the
+// key can stand in for it.
 func ImportedReward(path string, data []byte) (rc *record.RewardConfig, unset []string, err error) {
 	im, ok := readImport(data)
 	if !ok || im.src.Reward == nil {

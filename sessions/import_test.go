@@ -1158,6 +1158,11 @@ func TestImportedRewardOfConfig(t *testing.T) {
 			"config.toml:7:1: import.reward.temperature 0 must be a finite positive number"},
 		{"an unknown estimator", head + full[:len(full)-len("estimator = 'k3'\n")] + "estimator = 'l2'\n", true, rewardPtr(withEstimator(k3, "l2")), nil,
 			`config.toml:11:1: import.reward.estimator "l2": want`},
+		// A value of the wrong type leaves it an import (it was a run of
+		// ours, which rlt run --resume refused for every training key it
+		// lacks), with no reward claimed: Run.ConfigTypes says the value.
+		{"a value of the wrong type", head + "[import.reward]\nkl_mean = 0.5\ntemperature = 'hot'\n", true, nil, nil, ""},
+		{"a model of the wrong type", "teacher = 3\n" + head + full, true, &k3, nil, ""},
 		{"a run of ours", "task = 'addition'\n[reward]\nkl_mean = 0.5\n", false, nil, nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

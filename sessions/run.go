@@ -350,6 +350,16 @@ func configSyntax(path string, data []byte) error {
 	return nil
 }
 
+// ConfigTypes reports the values of config.toml that their key's type
+// cannot hold (temperature = "hot"), each at its line, as the listing says
+// them (configTypes): a lenient read of the file stops at the first, so a
+// command that reads the run's settings would otherwise take the
+// defaults for them without a word. A file that is not TOML is
+// ConfigSyntax's.
+func (r *Run) ConfigTypes() error {
+	return configTypes(filepath.Join(r.dir, ConfigFile), r.config)
+}
+
 // DecodeConfig decodes config.toml strictly into v (see DecodeStrict).
 func (r *Run) DecodeConfig(v any) error {
 	if r.configLost {

@@ -62,19 +62,24 @@ func ParseSettings(text []byte) (s Settings) {
 		Student string              `toml:"student"`
 		Reward  record.RewardConfig `toml:"reward"`
 	}{Reward: record.DefaultRewardConfig()}
-	if err := toml.Unmarshal(text, &v); err != nil {
-		return Settings{Reward: record.DefaultRewardConfig()}
-	}
+	err := toml.Unmarshal(text, &v)
 	if im, ok := readImport(text); ok {
 		// The models a user added to score it with stand; the reward is
 		// the trainer's, not a [reward] of ours (its rows' reward_config,
 		// where they record one, is ImportedReward: claimed, as a run's
-		// [reward] is, only where scoring takes it).
-		s := Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: record.DefaultRewardConfig(), Imported: im.src.Format}
+		// [reward] is, only where scoring takes it). A value of the wrong
+		// type leaves it an import (readImport), its models unread.
+		s := Settings{Reward: record.DefaultRewardConfig(), Imported: im.src.Format}
+		if err == nil {
+			s.Task, s.Teacher, s.Student = v.Task, v.Teacher, v.Student
+		}
 		if rc := im.src.Reward; rc != nil && rc.Validate() == nil {
 			s.ImportedReward = rc
 		}
 		return s
+	}
+	if err != nil {
+		return Settings{Reward: record.DefaultRewardConfig()}
 	}
 	// A [reward] table the engine would refuse (an edited file: a
 	// temperature of 0, an unknown estimator) is not the one the run
