@@ -143,6 +143,9 @@ type Run struct {
 	unopened atomic.Bool
 	beginMu  sync.Mutex
 	config   []byte
+	// made is what this process's CreateWith made of the run (nil for a
+	// run opened): what Unmake removes again.
+	made *madeByCreate
 	// configLost: config.toml was missing when the run was opened read-only.
 	configLost bool
 	// metricsLost: metrics.jsonl was missing when the run was loaded
@@ -489,13 +492,56 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		return fail(err)
 	}
 	// config.toml last: its presence marks a complete run folder.
+	making(ConfigFile)
 	if err := writeRunConfig(cfgPath, data, 0o644); err != nil {
 		return fail(err)
 	}
+	r.made = &madeByCreate{folder: made, files: madeHere}
 	r.startWriter()
 	r.trains.Store(true)
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindCreate, PID: os.Getpid()})
 	return r.sessionOnDisk()
+}
+
+// madeByCreate is what CreateWith made of a run: the folder, or, in a
+// folder that was there, the files and folders it made in it.
+type madeByCreate struct {
+	folder bool
+	files  []string // in the order made
+}
+
+// Unmake ends a run this process's CreateWith made, before any step of it
+// (a launch stopped as its folder was made: sessions/runner.Launcher), and
+// removes what the create made, as a create that fails does: the folder
+// where it made it, else only the files and folders it made in it (the
+// folder may be the user's, or another process's that took the name
+// meanwhile), newest first, each while run.lock is held, which is then
+// put back as it was found (removed where it was made here). Its create
+// and close events go with its events.jsonl. An error is a run left in
+// place: its folder, made here, or its config.toml in a folder that was
+// there, which could not be removed. What was made in a folder that was
+// there and holds another's files since is left, as not this run's, and
+// the close's own errors (a record not written, run.lock not put back)
+// are not said: the run they are of is gone.
+func (r *Run) Unmake() error {
+	if r.made == nil {
+		return fmt.Errorf("unmake run %s: it was not made here (CreateWith)", r.dir)
+	}
+	r.lock.keepPrevious = true
+	var err error
+	r.close(func() {
+		for _, p := range slices.Backward(r.made.files) {
+			// A folder that holds another's files since is not ours:
+			// left. config.toml is: while it is there, so is the run.
+			if e := os.Remove(p); e != nil && filepath.Base(p) == ConfigFile && !errors.Is(e, fs.ErrNotExist) {
+				err = e
+			}
+		}
+	})
+	if r.made.folder {
+		err = os.RemoveAll(r.dir)
+	}
+	return err
 }
 
 // notThere reports whether path is known to be missing (not where it
@@ -1779,7 +1825,11 @@ func (r *Run) Resume(step int) error {
 // Close writes what is pending, fsyncs, closes the files and releases the
 // lock (for a read-only run: stops following). A run whose writes kept
 // failing reports how many records were lost.
-func (r *Run) Close() error {
+func (r *Run) Close() error { return r.close(nil) }
+
+// close is Close; unmake, where given, runs once the files are closed and
+// before the lock is released (Unmake).
+func (r *Run) close(unmake func()) error {
 	if r.closed.Swap(true) {
 		return nil
 	}
@@ -1809,6 +1859,9 @@ func (r *Run) Close() error {
 	r.qmu.Unlock()
 	if err := r.closeLogs(); err != nil {
 		errs = append(errs, err)
+	}
+	if unmake != nil {
+		unmake()
 	}
 	if err := r.lock.Unlock(); err != nil {
 		errs = append(errs, err)

@@ -186,14 +186,17 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	return h.Session(cfg.Steps, notes...), nil
 }
 
-// unmake closes rec, the run Create has just made for a launch whose load
-// context then ended (stop: its error), and removes its folder: the launch
-// leaves nothing, as one stopped before Create does. A folder that cannot
+// unmake ends rec, the run Create has just made for a launch whose load
+// context then ended (stop: its error), and removes what the create made
+// (sessions.Run.Unmake): the launch leaves nothing, as one stopped before
+// Create does. Only what the create made: a folder that was there as
+// Create made it (another process's, the user's, that took the name
+// between NewRunDir's look and Create's) is left as it was found, as a
+// create that fails leaves it; it was removed whole. A folder that cannot
 // be removed is said with what it holds and how to remove it.
 func unmake(rec *sessions.Run, stop error) error {
 	dir := rec.Dir()
-	rec.Close() // its close event is removed with the folder
-	if err := os.RemoveAll(dir); err != nil {
+	if err := rec.Unmake(); err != nil {
 		return sessions.Refusedf("start", dir, "stopped as its run folder was made, which could not be removed (%v): it holds a run stopped before its first step, with no checkpoint; remove it: rm -r %s: %w",
 			err, sessions.ShellQuote(dir), stop)
 	}
