@@ -29,6 +29,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
 const scoreUsage = `
@@ -472,11 +473,22 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}{line, err.Error()})
 	}
 	var queue []pending
-	// Progress on stderr after each batch: a stream has no known end, so
-	// it says how many are done and at what rate, not the time left.
-	scored, lastLine, started := 0, 0, time.Now()
-	flush := func() error {
+	// Progress on stderr after a batch, as often as a headless run's
+	// (scoreStats.sayProgress), the last batch's always (last: stdin
+	// ended): a stream has no known end, so it says how many are done
+	// and at what rate, not the time left.
+	scored, lastLine, started := 0, 0, st.now()
+	saidLine := 0 // the input line the last progress line said
+	say := func(last bool) {
+		if lastLine > saidLine && st.sayProgress(stderr, last, func(now time.Time) string {
+			return fmt.Sprintf("%s done (input lines 1–%d) · %.2f traces/s", plural(scored, "trace"), lastLine, float64(scored)/now.Sub(started).Seconds())
+		}) {
+			saidLine = lastLine
+		}
+	}
+	flush := func(last bool) error {
 		if len(queue) == 0 {
+			say(last) // stdin ended after a whole batch, its line held back
 			return nil
 		}
 		var items []rlt.Item
@@ -522,7 +534,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := w.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "%s done (input lines 1–%d) · %.2f traces/s\n", plural(scored, "trace"), lastLine, float64(scored)/time.Since(started).Seconds())
+		say(last)
 		return nil
 	}
 	// On a signal the lines read since the batch in progress are dropped,
@@ -587,12 +599,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		queue = append(queue, pending{line, it, rowErr})
 		if len(queue) == *batch {
-			if err := flush(); err != nil {
+			if err := flush(false); err != nil {
 				return err
 			}
 		}
 	}
-	if err := flush(); err != nil {
+	if err := flush(true); err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
@@ -744,6 +756,32 @@ type scoreStats struct {
 	tLens, sLens     []int
 	failed           int
 	tTokens, sTokens int
+	// progress holds the progress lines on stderr to a headless run's
+	// rule (the first, then one per runner.HeadlessProgressEvery; the
+	// last always): a line per batch was 116 lines in 14 s of a 29-step
+	// run's traces. clock is its time (nil: time.Now; tests give theirs).
+	progress runner.Throttle
+	clock    func() time.Time
+}
+
+// now is the progress lines' time.
+func (st *scoreStats) now() time.Time {
+	if st.clock != nil {
+		return st.clock()
+	}
+	return time.Now()
+}
+
+// sayProgress prints line on w where the throttle lets it through, and
+// the last line (last) always: the count that ends the scoring is said.
+// It says whether it printed.
+func (st *scoreStats) sayProgress(w io.Writer, last bool, line func(now time.Time) string) bool {
+	now := st.now()
+	if !st.progress.Pass(now) && !last {
+		return false
+	}
+	fmt.Fprintln(w, line(now))
+	return true
 }
 
 // scoreEach is sc.ScoreEach, timed, recording each scored item's lengths.
@@ -923,7 +961,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 	// batch comes, the trace files read front to back (store order).
 	texts := run.Store().TraceReader()
 	defer texts.Close()
-	start := time.Now()
+	start := st.now()
 	loaded := tdir // the teacher st.sc scores with
 	said := 0      // traces whose line stdout holds
 	// stopped is the error of a signal (ctx) that came: it is heeded
@@ -1055,8 +1093,11 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 				written += len(recs)
 			}
 			said += len(chunk)
-			if done += len(items) + len(textErrs); len(items) > 0 && todo > batch {
-				fmt.Fprintln(stderr, progressLine(done, todo, time.Since(start)))
+			// A batch of traces whose texts were not read back counts
+			// too: it may be the last, whose line is always said.
+			n := len(items) + len(textErrs)
+			if done += n; n > 0 && todo > batch {
+				st.sayProgress(stderr, done == todo, func(now time.Time) string { return progressLine(done, todo, now.Sub(start)) })
 			}
 		}
 	}

@@ -429,7 +429,8 @@ func TestScoreCLI(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("output:\n%s", out)
 	}
-	// Progress after each batch of 2: done so far, input lines, rate.
+	// Progress after a batch of 2, the first's and the last's (at most one
+	// per 5 s between): done so far, input lines, rate.
 	if !regexp.MustCompile(`(?m)^2 traces done \(input lines 1–2\) · [0-9.]+ traces/s\n3 traces done \(input lines 1–3\)`).MatchString(errs) {
 		t.Errorf("no progress lines in stderr:\n%s", errs)
 	}

@@ -34,16 +34,36 @@ func (t TeeSink) Emit(e event.Event) {
 type JSONLSink struct {
 	W, Progress io.Writer
 
-	mu        sync.Mutex
-	err       error
-	shown     bool
-	lastShown time.Time
+	mu       sync.Mutex
+	err      error
+	throttle Throttle
 }
 
 // HeadlessProgressEvery is the least time between two lines of progress
 // within a step on a headless run's stderr: a step of a few seconds prints
 // none past its first, a minute-long one a dozen.
 const HeadlessProgressEvery = 5 * time.Second
+
+// Throttle holds progress lines to headless runs' rule, on the caller's
+// clock: the first passes, then at most one per HeadlessProgressEvery. A
+// run's stderr (JSONLSink) and rlt score's keep to it, so a long command
+// says where it is a dozen times a minute, not once per batch or token.
+// The zero Throttle passes its first line.
+type Throttle struct {
+	shown bool
+	last  time.Time
+}
+
+// Pass says whether a line at now is printed, and if so counts it as the
+// last printed. A line that must be printed (a command's last) is printed
+// without asking.
+func (t *Throttle) Pass(now time.Time) bool {
+	if t.shown && now.Sub(t.last) < HeadlessProgressEvery {
+		return false
+	}
+	t.shown, t.last = true, now
+	return true
+}
 
 // ProgressLine is how headless runs print an event.Progress: "step 3
 // sampling 34/96 tokens · 12.3 tokens/s · ETA 5s" ("starting" while
@@ -110,10 +130,9 @@ func (s *JSONLSink) Emit(e event.Event) {
 	case event.Device: // which device computes, and in what precision
 		fmt.Fprintf(s.Progress, "device: %s\n", e.DeviceChoice)
 	case event.Progress:
-		if s.shown && e.Time.Sub(s.lastShown) < HeadlessProgressEvery {
+		if !s.throttle.Pass(e.Time) {
 			return
 		}
-		s.shown, s.lastShown = true, e.Time
 		fmt.Fprintln(s.Progress, ProgressLine(e))
 	case event.Error:
 		var w *run.DataWarning

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
+)
+
+// TestScoreRunProgressThrottled: rlt score --run says its progress as a
+// headless run does (runner.Throttle): the first batch's line, then at
+// most one per runner.HeadlessProgressEvery of its clock, and the last
+// batch's always. It said a line per batch: 116 lines in 14 s of a
+// 29-step run's traces. The clock is the test's: 2 s a batch.
+func TestScoreRunProgressThrottled(t *testing.T) {
+	dir, _, steps := stepRun(t) // 3 steps of 2×2 traces
+	run, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentRescore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	teacher, student := run.Settings().Teacher, run.Settings().Student
+	prompts, err := record.PromptsFor(teacher, student, record.Prompts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := rlt.LoadPair(compute.NewCPU(), teacher, student, prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := rlt.NewScorer(pair, record.DefaultRewardConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runner.HeadlessProgressEvery != 5*time.Second || len(steps) != 12 {
+		t.Fatalf("the lines below are of 12 traces a line per 5 s; %d traces, every %v", len(steps), runner.HeadlessProgressEvery)
+	}
+	t0 := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC)
+	calls := 0
+	clock := func() time.Time { // the scoring's start, then each batch 2 s later
+		calls++
+		return t0.Add(time.Duration(calls-1) * 2 * time.Second)
+	}
+	var out, errb bytes.Buffer
+	if err := scoreRun(context.Background(), run, &scoreStats{sc: sc, clock: clock}, 1, false, false, teacher, student, nil, &out, &errb); err != nil {
+		t.Fatalf("scoreRun: %v\n%s", err, errb.String())
+	}
+	var got []string
+	for _, l := range strings.Split(errb.String(), "\n") {
+		if regexp.MustCompile(`^scored \d+/`).MatchString(l) {
+			got = append(got, l)
+		}
+	}
+	want := []string{
+		"scored 1/12 traces · 0.50 traces/s · 22s left", // the first
+		"scored 4/12 traces · 0.50 traces/s · 16s left", // 6 s after it
+		"scored 7/12 traces · 0.50 traces/s · 10s left",
+		"scored 10/12 traces · 0.50 traces/s · 4s left",
+		"scored 12/12 traces · 0.50 traces/s · 0s left", // the last, 4 s after
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("progress lines:\n%s\nwant\n%s\n(stderr:\n%s)", strings.Join(got, "\n"), strings.Join(want, "\n"), errb.String())
+	}
+}
