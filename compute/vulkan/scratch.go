@@ -24,8 +24,10 @@ type Shapes struct {
 	// ShortlistCapacity).
 	Draws, Candidates int
 	// Backward says these passes run backward too (training: attention's
-	// backward, the products' gradients, the head's backward and its KL);
-	// a forward-only command (rlt score) leaves it false.
+	// backward, the products' gradients, the head's backward); a
+	// forward-only command (rlt score) leaves it false. The head's KL
+	// (the full estimator's, scoring's) has no backward: every pass
+	// counts it.
 	Backward bool
 }
 
@@ -163,17 +165,19 @@ func (s Shapes) headChunks(in Info) (fwd, back int) {
 
 // headNamed are the bytes of the fused head's named buffers for s
 // (backend_head.go's scratchOf calls): a forward chunk's h, logits and
-// three floats a row; a backward chunk's (half the rows) h, logits, dh,
-// their gradient and two floats a row; a KL chunk's (as many rows) two
-// models' h, both logits and a float a row.
+// three floats a row; a KL chunk's (half the rows) two models' h, both
+// logits and a float a row, on every pass (HeadKL, scoring's, has no
+// backward; each model's width is its own Shapes', so the largest over
+// the runs holds the wider model's h in both); backward, a chunk's (as
+// many rows as KL's) h, logits, dh, their gradient and two floats a row.
 func (s Shapes) headNamed(in Info) [numHead]int64 {
 	fwd, back := s.headChunks(in)
 	var h [numHead]int64
 	h[headH], h[headZ] = f(fwd*s.Hidden), f(fwd*s.Vocab)
 	h[headLP], h[headLse], h[headEnt] = f(fwd), f(fwd), f(fwd)
+	h[headHP], h[headHQ], h[headKL], h[headDZ] = f(back*s.Hidden), f(back*s.Hidden), f(back), f(back*s.Vocab)
 	if s.Backward {
-		h[headDH], h[headHP], h[headHQ] = f(back*s.Hidden), f(back*s.Hidden), f(back*s.Hidden)
-		h[headG], h[headKL], h[headDZ] = f(back), f(back), f(back*s.Vocab)
+		h[headDH], h[headG] = f(back*s.Hidden), f(back)
 	}
 	return h
 }

@@ -33,9 +33,9 @@ type scratchCase struct {
 	b, t, h, kv, hd, width, inter, vocab int
 }
 
-// runScratchOps runs a forward's ops of c on b (and, with backward, a
-// training step's: their backward, the KL, the gradient's norm) and a
-// sampling step's, and returns the shapes ScratchBytes is asked with for
+// runScratchOps runs a forward's ops of c on b (the head's KL among them,
+// as scoring runs it; with backward, a training step's: their backward
+// and the gradient's norm) and a sampling step's, and returns the shapes ScratchBytes is asked with for
 // them.
 func runScratchOps(t *testing.T, b *Backend, c scratchCase, backward bool) Shapes {
 	n, qw, kw := c.b*c.t, c.h*c.hd, c.kv*c.hd
@@ -72,11 +72,11 @@ func runScratchOps(t *testing.T, b *Backend, c scratchCase, backward bool) Shape
 		targets[i] = int32(i % c.vocab)
 	}
 	b.HeadLogProbs(lp, hl, ent, x, head, c.vocab, targets, 1)
+	b.HeadKL(lp, x, head, y, head, c.vocab, 1) // the full estimator's, scoring's: no backward
 	ws = append(ws, nw, head)
 	params := 0
 	if backward {
 		b.HeadLogProbsBackward(dx, b.New("dhead", c.vocab, c.width), glp, x, head, hl, c.vocab, targets, 1)
-		b.HeadKL(lp, x, head, y, head, c.vocab, 1)
 		for _, t := range ws {
 			params += t.Len()
 		}
