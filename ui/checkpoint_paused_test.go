@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -48,6 +49,51 @@ func TestCheckpointKeySaysWhenWhilePaused(t *testing.T) {
 			send(m, press("c"))
 			if ctl.ckpt != c.ckpt {
 				t.Errorf("engine asked for %d checkpoints, want %d", ctl.ckpt, c.ckpt)
+			}
+			if !strings.Contains(m.msg, c.msg) {
+				t.Errorf("status line %q, want %q", m.msg, c.msg)
+			}
+		})
+	}
+}
+
+// TestCheckpointKeyJustAfterResume: p on a paused run resumes the engine
+// at once, its next phase read a moment later; c and S in that moment go
+// to an engine that steps. c asks it for a checkpoint of the step in
+// progress, and S says the stop comes after that step, with its
+// checkpoint's line to come, though the step before the pause is on disk:
+// both took the engine for paused, c asking nothing of it (the checkpoint
+// asked for lost) and S saying it stopped now with nothing to write.
+func TestCheckpointKeyJustAfterResume(t *testing.T) {
+	for _, c := range []struct {
+		keys []string
+		msg  string
+	}{
+		{[]string{"c"}, "checkpoint requested: written after the step in progress (a line here says when)"},
+		{[]string{"S", "y"}, "after its current step, then writing its final checkpoint (a line here says when)"},
+	} {
+		t.Run(c.keys[0], func(t *testing.T) {
+			r := newTestRun(t, 12, 1, 1, 4)
+			ctl := &pausingControl{}
+			m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Control: ctl}})
+			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+			send(m, press("p"))
+			if _, err := r.SaveCheckpoint(11, func(dir string) error {
+				return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
+			}, sessions.CheckpointState{Step: 11, Time: t0}); err != nil {
+				t.Fatal(err)
+			}
+			r.Emit(event.Phase{Time: t0, Name: "paused", Step: 12})
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			m.pull()
+			send(m, press("p")) // resumed: the engine steps, its phase not read yet
+			for _, k := range c.keys {
+				send(m, press(k))
+			}
+			if ctl.ckpt != 1 {
+				t.Errorf("engine asked for %d checkpoints, want 1", ctl.ckpt)
 			}
 			if !strings.Contains(m.msg, c.msg) {
 				t.Errorf("status line %q, want %q", m.msg, c.msg)

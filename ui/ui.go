@@ -599,10 +599,22 @@ func (m *Model) shutdown() {
 // step in progress, or at once where it is paused between steps (a paused
 // engine does no step to finish first).
 func (m *Model) stopWhen() string {
-	if m.paused {
+	if m.enginePaused() {
 		return "now (it is paused)"
 	}
 	return "after its current step"
+}
+
+// enginePaused is whether the engine driven here waits between steps:
+// its paused phase read and, where its controller says (run.Engine's
+// Paused), no resume asked for since. p on a paused run resumes the
+// engine at once, and its next phase is read a moment later: until then
+// the paused phase still stands, and c, S and q would take the engine
+// for paused while it steps (c then asked nothing of it, its checkpoint
+// lost, where its last step was on disk).
+func (m *Model) enginePaused() bool {
+	asked, canAsk := m.pauseAsked()
+	return m.paused && (!canAsk || asked)
 }
 
 // checkpointNow asks the engine driven here for a checkpoint (c) and says
@@ -615,13 +627,14 @@ func (m *Model) stopWhen() string {
 // progress" of a paused engine too, whose checkpoint then never came
 // until the run went on.
 func (m *Model) checkpointNow() {
-	if m.paused && m.hasCheckpoint && m.checkpointed == m.pausedAt-1 {
+	paused := m.enginePaused()
+	if paused && m.hasCheckpoint && m.checkpointed == m.pausedAt-1 {
 		m.say("the run is paused and the checkpoint of its last step, %d, is on disk already: nothing newer to write (p goes on)", m.checkpointed)
 		return
 	}
 	m.sh.control.CheckpointNow()
 	m.sh.ckptAsked = true
-	if m.paused {
+	if paused {
 		m.say("checkpoint requested: the run is paused, so it is written after the next step, once p goes on, or as the run stops (S or q; a line here says when)")
 		return
 	}
@@ -644,7 +657,7 @@ func (m *Model) stopEngine(closing bool) bool {
 		return false
 	}
 	running := m.engineRunning()
-	onDisk := m.paused && m.hasCheckpoint && m.checkpointed == m.pausedAt-1
+	onDisk := m.enginePaused() && m.hasCheckpoint && m.checkpointed == m.pausedAt-1
 	if running {
 		c.CheckpointNow()
 		// The checkpoint's line says where it is; q's own line (leave
@@ -1634,13 +1647,13 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		st = sessions.StateFinished
 	case m.phase == "stopped":
 		st = sessions.StateStopped
-	case m.sh.stopAsked && m.paused:
+	case m.sh.stopAsked && m.enginePaused():
 		text = "stopping" // a paused engine has no step in progress
 	case m.sh.stopAsked:
 		text = "stopping (after the step in progress)"
 	case canAsk && asked && !m.paused:
 		text = "pausing (after the step in progress)"
-	case m.paused && (!canAsk || asked):
+	case m.enginePaused():
 		st = sessions.StatePaused
 	case m.closed:
 		// Its last session closed it with no engine's end said (a review
