@@ -199,6 +199,61 @@ func TestGroupNavigation(t *testing.T) {
 	}
 }
 
+// TestGroupNavigationFollowsReversedList: once R reversed the list (oldest
+// step first), ] goes down it as shown, to the newer step's groups, and [
+// back up; they went newest step first whatever the list's order, so ]
+// on the reversed list's first group (step 1) said there was none further.
+func TestGroupNavigationFollowsReversedList(t *testing.T) {
+	r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for s := 1; s <= 3; s++ { // a group of two samples a step
+		for k := 0; k < 2; k++ {
+			r.Emit(dTrace(s, k, []string{"a", "b"}, []float32{0.1 * float32(k+s), 0}))
+		}
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m := sized(t, r, 120, 40, nil)
+	m.pull()
+	send(m, press("2"))
+	send(m, press("R")) // the list the other way round: oldest step first
+	send(m, press("g")) // its first row
+	if rows := m.traces.rows; len(rows) == 0 || m.traces.all[rows[0]].Step != 1 {
+		t.Fatalf("R did not put step 1 first")
+	}
+	for _, tc := range []struct {
+		key      string
+		step     int
+		saysNone bool
+	}{
+		{"v", 1, false}, // the selected (first) trace's group
+		{"]", 2, false}, // down the reversed list: the newer step
+		{"]", 3, false},
+		{"]", 3, true}, // the list's last group
+		{"[", 2, false},
+		{"[", 1, false},
+		{"[", 1, true}, // the list's first group
+	} {
+		m.msg = ""
+		send(m, press(tc.key))
+		if !m.traces.group || m.traces.groupKey[0] != tc.step {
+			t.Fatalf("after %s: group view %v of step %d, want step %d", tc.key, m.traces.group, m.traces.groupKey[0], tc.step)
+		}
+		if got := strings.Contains(m.msg, "no further group"); got != tc.saysNone {
+			t.Errorf("after %s (step %d): message %q", tc.key, tc.step, m.msg)
+		}
+	}
+	// The help says which way each goes.
+	send(m, press("?"))
+	if v := m.View(); !strings.Contains(v, "next group, down the list") || !strings.Contains(v, "previous group, up the list") {
+		t.Errorf("help does not say ] goes down the list and [ up it:\n%s", v)
+	}
+}
+
 // ckptControl writes a real checkpoint of the run when asked.
 type ckptControl struct {
 	fakeControl

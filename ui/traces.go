@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,8 +150,8 @@ func newTracesScreen(sh *shared) *tracesScreen {
 	t := &tracesScreen{sh: sh, stale: true, dirty: true}
 	t.keys = tracesKeys{Traces: keys.NewTraces(),
 		Group:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "group view on/off")),
-		PrevGroup: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous group (group view)")),
-		NextGroup: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next group (group view)"))}
+		PrevGroup: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous group, up the list (group view)")),
+		NextGroup: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next group, down the list (group view)"))}
 	t.input = lineInput{limit: 40}
 	sh.nextUnreviewed = t.nextUnreviewed
 	return t
@@ -513,7 +514,9 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 }
 
 // groupKeys lists the (step, group) pairs of the run's traces in the
-// list's step order: newest step first, then group.
+// list's step order: newest step first, then group, or the other way
+// round once R reversed the list, so that ] goes down the list as shown
+// and [ up it (R reversed the rows and left them newest first).
 func (t *tracesScreen) groupKeys() [][2]int {
 	seen := map[[2]int]bool{}
 	var ks [][2]int
@@ -530,6 +533,9 @@ func (t *tracesScreen) groupKeys() [][2]int {
 		}
 		return ks[a][1] < ks[b][1]
 	})
+	if t.reverse {
+		slices.Reverse(ks)
+	}
 	return ks
 }
 
