@@ -231,7 +231,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// The Runs screen's loads stop on the first signal (load's end) and
 	// on the workbench's quit, q included (EndLoads): q during one waited,
 	// off the screen, for the whole load.
-	loads, endLoads := context.WithCancel(load)
+	loads, endLoads := untilQuit(load)
 	defer endLoads()
 	l := runner.NewLauncher(ctx, *runs, models)
 	l.Load = loads
@@ -439,17 +439,27 @@ func stopThenLeave() (stop, leave <-chan struct{}, release func()) {
 }
 
 // untilStop is a context that ends when stop (stopThenLeave's) closes, on
-// the first stop signal; cancel ends it, and the watch, sooner.
+// the first stop signal, its cause sessions.StopSignal (a launch it stops
+// says so); cancel ends it, and the watch, sooner.
 func untilStop(stop <-chan struct{}) (ctx context.Context, cancel context.CancelFunc) {
-	ctx, cancel = context.WithCancel(context.Background())
+	ctx, end := context.WithCancelCause(context.Background())
 	go func() {
 		select {
 		case <-stop:
-			cancel()
+			end(sessions.StopSignal)
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, cancel
+	return ctx, func() { end(nil) }
+}
+
+// untilQuit is the load context of the runs the Runs screen starts and
+// resumes (runner.Launcher.Load): load's, and ended by endLoads on the
+// workbench's quit, q included (ui.Options.EndLoads), its cause
+// sessions.WorkbenchQuit (a launch it stops says so).
+func untilQuit(load context.Context) (loads context.Context, endLoads func()) {
+	loads, end := context.WithCancelCause(load)
+	return loads, func() { end(sessions.WorkbenchQuit) }
 }
 
 // continueLine is what the workbench prints on exit under a run it
@@ -535,7 +545,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	load, stopWatching := untilStop(stop) // a load under way stops at once on the first signal (runWorkbench)
 	defer stopWatching()
-	loads, endLoads := context.WithCancel(load) // and on the workbench's quit, q included (ui.Options.EndLoads)
+	loads, endLoads := untilQuit(load) // and on the workbench's quit, q included (ui.Options.EndLoads)
 	defer endLoads()
 	l := runner.NewLauncher(ctx, *runs, models)
 	l.Load = loads

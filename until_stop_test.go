@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"testing"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/stoptest"
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // untilStopWatchers counts the goroutines of untilStop that wait for the
@@ -37,4 +40,42 @@ func noneLeft(count func() int, stuck string) error {
 		}
 	}
 	return nil
+}
+
+// TestLoadContextsSayTheirCause: the load contexts of rlt run and rlt
+// open end with their cause, which a launch they stop says (runner's
+// Launcher: 'stopped before its run folder was made, so none was: a stop
+// signal came'), where each said "context canceled" of both: untilStop's
+// on the first stop signal, untilQuit's on the workbench's quit, or on
+// the signal first; both are still context.Canceled.
+func TestLoadContextsSayTheirCause(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		signal bool // the stop signal came, before any quit
+		quit   bool // the workbench quit (EndLoads)
+		want   error
+	}{
+		{"signal", true, false, sessions.StopSignal},
+		{"quit", false, true, sessions.WorkbenchQuit},
+		{"signal, then quit", true, true, sessions.StopSignal},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stop := make(chan struct{})
+			load, stopWatching := untilStop(stop)
+			defer stopWatching()
+			loads, endLoads := untilQuit(load)
+			defer endLoads()
+			if c.signal {
+				close(stop)
+				<-loads.Done()
+			}
+			if c.quit {
+				endLoads()
+			}
+			got := sessions.Stopped(loads)
+			if got != c.want || !errors.Is(got, context.Canceled) {
+				t.Errorf("the load context ended with %v; want %v, a context.Canceled", got, c.want)
+			}
+		})
+	}
 }

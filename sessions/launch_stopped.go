@@ -1,6 +1,9 @@
 package sessions
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // LaunchStoppedError is a new run or a resume stopped before its load
 // began (a stop signal, the workbench's quit): nothing of it is kept, no
@@ -15,7 +18,7 @@ type LaunchStoppedError struct {
 	// Removed: the new run's folder had been made as the stop came, and
 	// was removed again.
 	Removed bool
-	Err     error // the stop: the load context's error, the quit's
+	Err     error // the stop: the load context's cause (StopCause), the quit's
 }
 
 func (e *LaunchStoppedError) Error() string {
@@ -29,3 +32,29 @@ func (e *LaunchStoppedError) Error() string {
 }
 
 func (e *LaunchStoppedError) Unwrap() error { return e.Err }
+
+// StopCause is why a load context was ended (context.Cause; the
+// commands' stop signal, the workbench's quit), said where a launch it
+// stopped is said, where context.Canceled said "context canceled" of
+// either. It is context.Canceled (errors.Is), by which a stop is known.
+type StopCause string
+
+// The causes of a load context's end.
+const (
+	StopSignal    StopCause = "a stop signal came"
+	WorkbenchQuit StopCause = "the workbench quit"
+)
+
+func (c StopCause) Error() string { return string(c) }
+
+// Is makes a StopCause context.Canceled.
+func (c StopCause) Is(target error) bool { return target == context.Canceled }
+
+// Stopped is why ctx has ended (its cause: a StopCause where one was
+// given), nil while it has not.
+func Stopped(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(ctx)
+}

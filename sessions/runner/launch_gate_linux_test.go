@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -51,7 +52,7 @@ func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
 	// goroutine checks a run's memory once stop is set ends stop's
 	// context first.
 	var (
-		stop   atomic.Pointer[context.CancelFunc]
+		stop   atomic.Pointer[context.CancelCauseFunc]
 		done   atomic.Bool
 		served = make(chan error, 1)
 	)
@@ -61,7 +62,7 @@ func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
 				return false
 			}
 			if cancel := stop.Load(); cancel != nil && bytes.Contains(stoptest.Stacks(), []byte("/engine/run.CheckMemory(")) {
-				(*cancel)()
+				(*cancel)(sessions.StopSignal)
 				stop.Store(nil)
 			}
 			return true
@@ -92,8 +93,8 @@ func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
 	}
 	for _, resume := range []bool{false, true} {
 		l := NewLauncher(context.Background(), runs, models)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
+		ctx, cancel := context.WithCancelCause(context.Background())
+		defer cancel(nil)
 		l.Load = ctx
 		stop.Store(&cancel)
 		var s *sessions.Session
@@ -112,8 +113,8 @@ func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
 			launch  *sessions.LaunchStoppedError
 			stopped *run.LoadStopped
 		)
-		if s != nil || !errors.As(err, &launch) || launch.Resume != resume || errors.As(err, &stopped) || !errors.Is(err, context.Canceled) {
-			t.Errorf("resume %v: %v; want no run and a *sessions.LaunchStoppedError of the load context's end", resume, err)
+		if s != nil || !errors.As(err, &launch) || launch.Resume != resume || errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || !strings.HasSuffix(err.Error(), ": "+sessions.StopSignal.Error()) {
+			t.Errorf("resume %v: %v; want no run and a *sessions.LaunchStoppedError of the load context's end, saying its cause", resume, err)
 		}
 		if entries, err := os.ReadDir(runs); err != nil || len(entries) != 1 || entries[0].Name() != filepath.Base(resumed) {
 			t.Errorf("resume %v: runs folder holds %v (%v); want only the run resumed", resume, entries, err)

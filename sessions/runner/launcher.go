@@ -126,7 +126,7 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	// workbench's quit: Load) makes no folder: its load would stop at its
 	// first look, leaving a run folder stopped before its first step that
 	// nobody asked to keep.
-	if err := l.loadCtx().Err(); err != nil {
+	if err := sessions.Stopped(l.loadCtx()); err != nil {
 		return nil, &sessions.LaunchStoppedError{Err: err}
 	}
 	rec, checked, err := Create(l.runs, checked, sessions.ProcessWorkbench)
@@ -139,7 +139,7 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 	// session, whose load then stopped at its first look, so that the
 	// command's exit said a folder stopped before its first step as a
 	// launch it stopped, where a stop a moment sooner left none.
-	if err := l.loadCtx().Err(); err != nil {
+	if err := sessions.Stopped(l.loadCtx()); err != nil {
 		return nil, unmake(rec, err)
 	}
 	h, err := Start(l.loadCtx(), l.ctx, rec, checked, rec, Fresh)
@@ -160,7 +160,7 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	// command's exit would say the run as a launch it stopped; one that
 	// ends while the resume's checks run begins none either
 	// (openForResume).
-	if err := l.loadCtx().Err(); err != nil {
+	if err := sessions.Stopped(l.loadCtx()); err != nil {
 		return nil, &sessions.LaunchStoppedError{Resume: true, Err: err}
 	}
 	r, err := openForResume(l.loadCtx(), dir, l.overrides(), sessions.ProcessWorkbench)

@@ -148,16 +148,16 @@ func TestLauncherStoppedBeforeTheFolderMakesNone(t *testing.T) {
 	runs := t.TempDir()
 	l := NewLauncher(context.Background(), runs, models)
 	l.Device = "cpu"
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // as the checks ran
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(sessions.WorkbenchQuit) // as the checks ran
 	l.Load = ctx
 	cfg, err := l.NewConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
 	s, err := l.Start(cfg)
-	if s != nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped before its run folder was made") {
-		t.Errorf("Start: %v, %v; want no run and the load context's end, saying no folder was made", s, err)
+	if s != nil || !errors.Is(err, context.Canceled) || !strings.HasSuffix(err.Error(), "stopped before its run folder was made, so none was: the workbench quit") {
+		t.Errorf("Start: %v, %v; want no run and the load context's end, saying no folder was made and why (its cause)", s, err)
 	}
 	if entries, err := os.ReadDir(runs); err != nil || len(entries) != 0 {
 		t.Errorf("runs folder holds %v (%v); want nothing made", entries, err)
@@ -183,13 +183,13 @@ func TestLauncherStoppedBeforeTheResumeLeavesTheRun(t *testing.T) {
 	before := runFiles(done)
 	l := NewLauncher(context.Background(), runs, models)
 	l.Device = "cpu"
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // before the resume
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(sessions.StopSignal) // before the resume
 	l.Load = ctx
 	s, err := l.Resume(done)
 	var stopped *run.LoadStopped
-	if s != nil || !errors.Is(err, context.Canceled) || errors.As(err, &stopped) || !strings.Contains(err.Error(), "stopped before the run was opened to resume") {
-		t.Errorf("Resume: %v, %v; want no run and the load context's end, saying the run was not opened", s, err)
+	if s != nil || !errors.Is(err, context.Canceled) || errors.As(err, &stopped) || !strings.HasSuffix(err.Error(), "stopped before the run was opened to resume, so it is as it was: a stop signal came") {
+		t.Errorf("Resume: %v, %v; want no run and the load context's end, saying the run was not opened and why (its cause)", s, err)
 	}
 	if after := runFiles(done); !maps.Equal(after, before) {
 		t.Errorf("the stopped resume changed the run's files")

@@ -283,7 +283,7 @@ func OpenForResume(dir string, over Overrides, process string) (Resumable, error
 // openForResume is OpenForResume that begins no session once stop has
 // ended (Launcher.Resume's load context: a stop signal, the workbench's
 // quit): the run is closed as its refusals close it, as it was, and the
-// error is a *sessions.LaunchStoppedError wrapping stop's.
+// error is a *sessions.LaunchStoppedError of stop's cause (sessions.Stopped).
 func openForResume(stop context.Context, dir string, over Overrides, process string) (Resumable, error) {
 	var r Resumable
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
@@ -398,7 +398,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	// A stop that came while the checks above ran begins no session:
 	// Begin wrote the open event, the load then stopped at its first
 	// look, and the command's exit said the run as a launch it stopped.
-	if err := stop.Err(); err != nil {
+	if err := sessions.Stopped(stop); err != nil {
 		rec.Close()
 		return r, &sessions.LaunchStoppedError{Resume: true, Err: err}
 	}
