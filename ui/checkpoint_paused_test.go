@@ -101,3 +101,38 @@ func TestCheckpointKeyJustAfterResume(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckpointKeyAfterAResumeFromAnOlderCheckpoint: a run resumed from
+// an older checkpoint than the newest an earlier session wrote (that one
+// unusable or removed) redoes the steps past it; paused where its last
+// step is one whose checkpoint event is the earlier session's, c asks the
+// engine, as that step's checkpoint is not the one resumed from. It said
+// "the checkpoint of its last step, 11, is on disk already" and asked
+// nothing, the superseded event taken for the step just done.
+func TestCheckpointKeyAfterAResumeFromAnOlderCheckpoint(t *testing.T) {
+	r := newTestRun(t, 12, 1, 1, 4)
+	ctl := &fakeControl{}
+	m := sized(t, r, 120, 30, ctl)
+	for _, step := range []int{10, 11} {
+		if _, err := r.SaveCheckpoint(step, func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
+		}, sessions.CheckpointState{Step: step, Time: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Resume(10); err != nil {
+		t.Fatal(err)
+	}
+	r.Emit(event.Phase{Time: t0, Name: "paused", Step: 12}) // step 11 done again
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	m.pull()
+	send(m, press("c"))
+	if ctl.ckpt != 1 {
+		t.Errorf("engine asked for %d checkpoints, want 1", ctl.ckpt)
+	}
+	if want := "checkpoint requested: the run is paused, so it is written after the next step"; !strings.Contains(m.msg, want) {
+		t.Errorf("status line %q, want %q", m.msg, want)
+	}
+}

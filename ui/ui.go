@@ -1055,6 +1055,12 @@ func (m *Model) pull() {
 				// engine has loaded (no longer resuming).
 				m.probs.fatal, fatal = "", ""
 				m.resuming = false
+				// Its checkpoint is the newest that stands: one an
+				// earlier session wrote past it (its event read above)
+				// is superseded, the resume having found it unusable or
+				// gone, so a paused engine's last step is not on disk for
+				// it (checkpointNow, stopEngine).
+				m.checkpointed, m.hasCheckpoint = e.Step, true
 			}
 		case sessions.KindError:
 			if e.Fatal {
