@@ -211,7 +211,11 @@ func (s Shapes) splitScales(in Info) (split, scales int64) {
 			return
 		}
 		scales = max(scales, f(mMax+n))
-		if splits {
+		switch {
+		case !splits:
+		case windowed(in, mMax, n, k):
+			split = max(split, f(splitFloatsParts(mMax, n, k, tile)))
+		default:
 			split = max(split, f(splitFloats(mMax, n, k, tile, exact)))
 		}
 	}
@@ -235,6 +239,35 @@ func (s Shapes) splitScales(in Info) (split, scales int64) {
 		product(s.Vocab, s.Hidden, back, true)  // dW
 	}
 	return split, scales
+}
+
+// windowed says whether a product of m rows, n columns and k deep may
+// have an operand past the device's binding range (C [m, n], A [m, k],
+// B [n, k], taken as float32s), so that it runs a window at a time
+// (gemmWindowed).
+func windowed(in Info, m, n, k int) bool {
+	return in.MaxStorageBufferRange > 0 && f(max(m*n, m*k, n*k)) > int64(in.MaxStorageBufferRange)
+}
+
+// splitFloatsParts is splitFloats for a product that runs a window at a
+// time (gemmWindowed): a part has any rows and columns up to the whole's
+// (a window's, or what is left after the last whole window), and a part
+// of fewer tiles splits along K where the whole product would not. The
+// most any part of up to m rows and n columns makes, on tiles of side
+// tile, K at its longest.
+func splitFloatsParts(m, n, k, tile int) int {
+	if k < 2*gpuSplitMinK {
+		return 0
+	}
+	best := 0
+	for mt := 1; mt <= ceilDiv(m, tile) && 2*mt < gpuSplitTarget; mt++ {
+		for nt := 1; nt <= ceilDiv(n, tile) && 2*mt*nt < gpuSplitTarget; nt++ {
+			if sp := min(ceilDiv(gpuSplitTarget, mt*nt), k/gpuSplitMinK); sp >= 2 {
+				best = max(best, sp*min(mt*tile, m)*min(nt*tile, n))
+			}
+		}
+	}
+	return best
 }
 
 // splitFloats is the most floats of partial products splitKBy makes for a

@@ -187,3 +187,38 @@ func TestScratchWithinBound(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitPartialsOfWindowedProducts: a product whose operand passes the
+// device's binding range runs a window at a time (gemmWindowed), and a
+// window of fewer tiles splits along K where the whole product would not,
+// so the split partials' bound counts what its parts may make. A head
+// [65536, 512] past a 16 MiB window, by 64 rows, was bound at no
+// partials (the whole product's 512 tiles fill half gpuSplitTarget),
+// while its windows of 8192 columns held 4 MiB.
+func TestSplitPartialsOfWindowedProducts(t *testing.T) {
+	openOrSkip(t)
+	t.Setenv("RLT_VULKAN_SPLIT", "gpu") // products split along K, as on a GPU
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const window, rows, vocab, hidden = 16 << 20, 64, 65536, 512
+	lowerWindow(t, d, window)
+	b := NewBackend(d)
+	t.Cleanup(b.Close)
+	b.Linear(b.New("y", rows, vocab), b.New("x", rows, hidden), b.New("head", vocab, hidden), nil)
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sb := d.scratchBufs[scratchSplitK]
+	if sb == nil {
+		t.Fatal("the windowed product made no split partials: the test no longer reaches the case")
+	}
+	in := d.info
+	in.MaxStorageBufferRange = window
+	slot, _ := scratchTerms(in, Shapes{Rows: rows, Hidden: hidden, Vocab: vocab})
+	if slot[scratchSplitK] < int64(sb.size) {
+		t.Errorf("the windowed product's split partials hold %d bytes, bound at %d", sb.size, slot[scratchSplitK])
+	}
+	t.Logf("split partials %d bytes, bound %d", sb.size, slot[scratchSplitK])
+}
