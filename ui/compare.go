@@ -237,10 +237,7 @@ func (d *dashboard) syncCompare() {
 	d.cv = &dashView{}
 	for _, s := range d.specs {
 		for _, ss := range s.series {
-			title := strings.TrimSuffix(s.title, " ± std")
-			if len(s.series) > 1 {
-				title += " · " + ss.name
-			}
+			title := seriesLabel(s, ss)
 			// Shown once a run records its metric.
 			d.cv.specs = append(d.cv.specs, chartSpec{title: title, optional: true, hidden: s.hidden,
 				series: []seriesSpec{{name: ss.name, metric: ss.metric, negate: ss.negate}}})

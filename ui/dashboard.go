@@ -66,11 +66,63 @@ var metricTitles = map[string]string{
 	"layout_part_by_part_share": "texts tokenized part by part (share)",
 }
 
+// metricTitle is how the chart picker (and a chart it puts on the grid)
+// names recorded metric m: a metric the grid draws by the grid's label
+// (seriesLabel: "r_KL", not kl_reward alone), the name after it, signed
+// as drawn ("r_KL · −kl_reward": the grid draws its negation, and the
+// picker's value is that too, shownValue); another by metricTitles'
+// words; the name alone where there are none.
 func metricTitle(m string) string {
+	if s, ss, ok := gridSeries(m); ok {
+		name := m
+		if ss.negate {
+			name = "−" + m
+		}
+		if l := seriesLabel(s, ss); l != m {
+			return l + " · " + name
+		}
+		return name
+	}
 	if t, ok := metricTitles[m]; ok {
 		return t + " · " + m
 	}
 	return m
+}
+
+// seriesLabel is how the grid names series ss of its chart s on its own:
+// the chart's title (less its band, " ± std"), with the series' name
+// where the chart draws several ("held-out · accuracy"). The comparison's
+// charts, one a series, and the chart picker say it so.
+func seriesLabel(s chartSpec, ss seriesSpec) string {
+	title := strings.TrimSuffix(s.title, " ± std")
+	if len(s.series) > 1 {
+		title += " · " + ss.name
+	}
+	return title
+}
+
+// gridSeries is the grid's chart and series that draw metric m (ok false:
+// the grid draws it nowhere; reward_std is the reward's band, not drawn
+// as a line of its own).
+func gridSeries(m string) (chartSpec, seriesSpec, bool) {
+	for _, s := range dashboardCharts {
+		for _, ss := range s.series {
+			if ss.metric == m {
+				return s, ss, true
+			}
+		}
+	}
+	return chartSpec{}, seriesSpec{}, false
+}
+
+// shownValue is metric m's recorded value v as the grid draws it: negated
+// where its series negates it (r_KL, the penalty as it weighs on the
+// reward, is −kl_reward).
+func shownValue(m string, v float64) float64 {
+	if _, ss, ok := gridSeries(m); ok && ss.negate {
+		return -v
+	}
+	return v
 }
 
 // minChartHeight is the least height a chart in the grid gets.
@@ -289,7 +341,8 @@ func (d *dashboard) pick(m string) {
 			return
 		}
 	}
-	d.specs = append(d.specs, chartSpec{title: metricTitle(m), series: []seriesSpec{{name: m, metric: m}}})
+	_, grid, _ := gridSeries(m) // a series of a chart of several (held-out's): drawn as the grid draws it
+	d.specs = append(d.specs, chartSpec{title: metricTitle(m), series: []seriesSpec{{name: m, metric: m, negate: grid.negate}}})
 	ci := len(d.specs) - 1
 	d.newChart(&d.dashView, metricTitle(m))
 	if d.sh.store != nil {
@@ -672,7 +725,7 @@ func (d *dashboard) pickerView(w, h int) []string {
 		}
 		v := ""
 		if x, ok := last[n]; ok {
-			v = "  " + chart.FormatValue(x)
+			v = "  " + chart.FormatValue(shownValue(n, x))
 		}
 		line := mark + " " + metricTitle(n) + v
 		if i == d.pickSel {

@@ -76,6 +76,49 @@ func TestChartPicker(t *testing.T) {
 	}
 }
 
+// TestChartPickerSaysTheGridsLabels: the picker names a metric the grid
+// draws by the grid's label, and its value is signed as the grid draws it:
+// kl_reward is r_KL, negated. It listed the raw names alone (kl_reward,
+// solution_log_prob_reward), and kl_reward's value negative beside the
+// r_KL chart's positive one.
+func TestChartPickerSaysTheGridsLabels(t *testing.T) {
+	r := newTestRun(t, 12, 1, 2, 4)
+	m := sized(t, r, 120, 60, nil)
+	send(m, press("m"))
+	v := m.View()
+	for _, tc := range []struct {
+		metric, label string
+		sign          float64 // of the recorded value, as shown
+	}{
+		{"kl_reward", "r_KL · −kl_reward", -1},
+		{"solution_log_prob_reward", "r_SS · solution_log_prob_reward", 1},
+		{"format_penalty_rate", "format penalty rate · format_penalty_rate", 1},
+		{"kl", "KL to reference · kl", 1},
+		{"step_time_s", "step time (s) · step_time_s", 1}, // not on the grid: metricTitles' words
+	} {
+		x, ok := m.dash.last[tc.metric]
+		if !ok {
+			t.Fatalf("%s not recorded", tc.metric)
+		}
+		want := tc.label + "  " + chart.FormatValue(tc.sign*x)
+		var line string
+		for _, l := range strings.Split(v, "\n") {
+			if strings.Contains(l, tc.metric+"  ") { // the name, then its value
+				line = strings.TrimSpace(l)
+			}
+		}
+		if !strings.HasSuffix(line, want) {
+			t.Errorf("picker line of %s: %q, want it to end %q", tc.metric, line, want)
+		}
+	}
+	// The r_KL chart on the grid draws the value the picker said.
+	send(m, press("esc"))
+	ci := m.dash.shownFor("kl_reward")
+	if ci < 0 || m.dash.specs[ci].title != "r_KL" || !m.dash.specs[ci].series[0].negate {
+		t.Fatalf("the grid's r_KL chart is not the one that draws kl_reward negated")
+	}
+}
+
 func contains(ss []string, s string) bool { return index(ss, s) >= 0 }
 
 func index(ss []string, s string) int {
