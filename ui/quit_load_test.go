@@ -112,7 +112,7 @@ type checkingLauncher struct {
 func (l *checkingLauncher) stopped(resume bool) error {
 	close(l.checking)
 	<-l.loads.Done()
-	return &sessions.LaunchStoppedError{Resume: resume, Err: l.loads.Err()}
+	return &sessions.LaunchStoppedError{Resume: resume, Err: sessions.Stopped(l.loads)}
 }
 
 func (l *checkingLauncher) Start([]byte) (*sessions.Session, error) { return nil, l.stopped(false) }
@@ -133,19 +133,20 @@ func TestStoppedLaunchesEndAlike(t *testing.T) {
 		closing bool // q while the run open before is ended, else during the checks
 		want    string
 	}{
-		{"start, during its checks", false, false, "start a new run: stopped before its run folder was made, so none was: context canceled"},
+		{"start, during its checks", false, false, "start a new run: stopped before its run folder was made, so none was: the workbench quit"},
 		{"start, before it began", false, true, "start a new run: stopped before its run folder was made, so none was: the workbench quit before it began"},
-		{"resume, during its checks", true, false, "resume a: stopped before the run was opened to resume, so it is as it was: context canceled"},
+		{"resume, during its checks", true, false, "resume a: stopped before the run was opened to resume, so it is as it was: the workbench quit"},
 		{"resume, before it began", true, true, "resume a: stopped before the run was opened to resume, so it is as it was: the workbench quit before it began"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			runs := t.TempDir()
 			dir := filepath.Join(runs, "a")
 			writeRun(t, dir, t0, 12, false)
-			loads, endLoads := context.WithCancel(context.Background())
-			defer endLoads()
+			// EndLoads as rlt run's: its cause the quit (untilQuit).
+			loads, endLoads := context.WithCancelCause(context.Background())
+			defer endLoads(nil)
 			l := &checkingLauncher{testLauncher: testLauncher{runs: runs}, loads: loads, checking: make(chan struct{})}
-			opts := Options{Launcher: l, RunsDir: runs, EndLoads: endLoads}
+			opts := Options{Launcher: l, RunsDir: runs, EndLoads: func() { endLoads(sessions.WorkbenchQuit) }}
 			closing, ended := make(chan struct{}), make(chan struct{})
 			if c.closing {
 				r := newTestRun(t, 2, 1, 1, 4)
