@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -902,4 +904,85 @@ func TestStartWhereRunLockCannotBeOpened(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestKilledLockMakerLeavesNothing: a process killed while it makes
+// run.lock (at its lock, before the file it made has the name) leaves a
+// temporary file at most, which the next process to make or rewrite
+// run.lock in that folder removes, as it removes the temporary files of a
+// record's rewrite (replaceLock) left by a killed holder. makeLocked's
+// ".run.lock.new-*" was removed by nothing: each killed start or open left
+// one in the run folder for good.
+func TestKilledLockMakerLeavesNothing(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		found bool // run.lock is there when the next process locks the run (it rewrites it); else it makes it
+	}{
+		{"run.lock made by the next", false},
+		{"run.lock there, rewritten by the next", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), childModeEnv+"=killed-making-lock", childArgEnv+"="+dir)
+			out, err := cmd.CombinedOutput() // waited for: a child not reaped would read as alive
+			if ee := (*exec.ExitError)(nil); !errors.As(err, &ee) || ee.Exited() {
+				t.Fatalf("the child was not killed making run.lock: %v\n%s", err, out)
+			}
+			left := folderNames(t, dir)
+			if runtime.GOOS != "windows" && len(left) == 0 {
+				t.Fatal("the killed child left nothing: the test acts out no leftover")
+			}
+			if c.found {
+				if err := os.WriteFile(filepath.Join(dir, LockFileName), nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l, err := LockRun(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Unlock(); err != nil {
+				t.Fatal(err)
+			}
+			if now := folderNames(t, dir); !slices.Equal(now, []string{LockFileName}) {
+				t.Errorf("the folder holds %q after a lock and unlock (the killed child left %q), want only %s", now, left, LockFileName)
+			}
+		})
+	}
+}
+
+// childKilledMakingLock is a process killed as it makes run.lock in dir:
+// at its lock (the lockFile seam), once the file it makes is there.
+func childKilledMakingLock(dir string) error {
+	lockFile = func(*os.File, bool) error {
+		p, err := os.FindProcess(os.Getpid())
+		if err == nil {
+			err = p.Kill()
+		}
+		if err != nil {
+			return err
+		}
+		time.Sleep(time.Minute) // the kill is on its way
+		return errors.New("not killed")
+	}
+	l, err := LockRun(dir)
+	if err == nil {
+		l.Unlock()
+	}
+	return fmt.Errorf("not killed as it made run.lock: %v", err)
+}
+
+// folderNames is what the folder dir holds, by name, sorted.
+func folderNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
 }

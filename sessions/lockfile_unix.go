@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -37,8 +36,16 @@ func tryLockFile(f *os.File, exclusive bool) error {
 // the meantime (unmake's gap). errNoLink where the filesystem makes no
 // links (FAT; some network shares). The file returned keeps its temporary
 // name as its Name; RunLock uses path.
+//
+// The temporary name is replaceLock's (durable.CreateTemp:
+// ".run.lock.tmp-PID@HOST-N"), so that one left by a process killed
+// before it removed it is removed by the next process that makes or
+// rewrites run.lock here, as replaceLock's own are: it was named
+// ".run.lock.new-*", which nothing removed.
 func makeLocked(path string) (*os.File, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+LockFileName+".new-*")
+	// 0644: CreateTemp's 0600 would hide the holder from other users'
+	// listings.
+	tmp, err := durable.CreateTemp(path, 0o644)
 	if err != nil {
 		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 			err = &fs.PathError{Op: "open", Path: path, Err: pe.Err} // run.lock could not be made
@@ -48,10 +55,6 @@ func makeLocked(path string) (*os.File, error) {
 	// The temporary name goes whatever happens: linked, the file has
 	// run.lock's; not, it is nobody's.
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp's 0600 would hide the holder from other users' listings
-		tmp.Close()
-		return nil, err
-	}
 	if err := lockFile(tmp, true); err != nil {
 		tmp.Close()
 		return nil, &lockRefused{err}

@@ -47,6 +47,8 @@ func runChild(mode, arg string) error {
 		return childSlowWriter(arg)
 	case "run-writer":
 		return childRunWriter(arg)
+	case "killed-making-lock":
+		return childKilledMakingLock(arg)
 	}
 	return fmt.Errorf("unknown child mode %q", mode)
 }

@@ -81,9 +81,7 @@ func filledTemp(path string, perm os.FileMode, fill func(w io.Writer) error) (na
 // itself, and it is returned synced; on any failure it is closed and
 // removed.
 func syncedTemp(path string, perm os.FileMode, fill func(f *os.File) error) (_ *os.File, err error) {
-	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
-	removeDead(dir, prefix, false)
-	tmp, err := os.CreateTemp(dir, prefix+writerTag()+"-*")
+	tmp, err := CreateTemp(path, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -93,14 +91,34 @@ func syncedTemp(path string, perm os.FileMode, fill func(f *os.File) error) (_ *
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = tmp.Chmod(perm); err != nil {
-		return nil, err
-	}
 	if err = fill(tmp); err != nil {
 		return nil, err
 	}
 	if err = tmp.Sync(); err != nil {
 		return nil, fmt.Errorf("sync: %w", err)
+	}
+	return tmp, nil
+}
+
+// CreateTemp makes a new empty file beside path, hidden and named as the
+// temporary files of Write, WriteNew and ReplaceOpen are
+// (".NAME.tmp-PID@HOST-N"), given perm (not less the umask), and returns
+// it open; the caller renames or links it into place, or removes it.
+// path's temporary files left by processes that are gone (killed midway)
+// are removed first, so that one this process leaves if it is killed
+// before it removes it is removed by the next writer of path, as theirs
+// are. On any failure no file is left.
+func CreateTemp(path string, perm os.FileMode) (*os.File, error) {
+	dir, prefix := filepath.Dir(path), "."+filepath.Base(path)+".tmp-"
+	removeDead(dir, prefix, false)
+	tmp, err := os.CreateTemp(dir, prefix+writerTag()+"-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return nil, err
 	}
 	return tmp, nil
 }
