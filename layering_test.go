@@ -65,7 +65,9 @@ func imports(t *testing.T) map[string][]string {
 }
 
 // Imports point one way: no package imports one of a layer above its own,
-// and only main imports the application package sessions/runner.
+// and only main imports the application package sessions/runner. Tests'
+// helpers (engine/stoptest: FIFOs, stack scans, contexts that cancel
+// themselves) are imported by tests only, so that none is in rlt.
 func TestImportsPointOneWay(t *testing.T) {
 	for pkg, deps := range imports(t) {
 		l := layer(pkg)
@@ -79,6 +81,9 @@ func TestImportsPointOneWay(t *testing.T) {
 			}
 			if d == module+"/sessions/runner" && pkg != module {
 				t.Errorf("%s imports sessions/runner, which only main may import", pkg)
+			}
+			if d == module+"/engine/stoptest" {
+				t.Errorf("%s imports engine/stoptest, which only tests may import", pkg)
 			}
 		}
 	}

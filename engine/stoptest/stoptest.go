@@ -2,8 +2,13 @@
 // watches it, for tests of stops (a signal during a model's load, a
 // resume's restore): the work looks at the context's Err before each
 // tensor (and each part of a large one), so counting the looks puts the
-// stop exactly where a test wants it, with no clock involved. It imports
-// no package of the module, so any package's tests may use it.
+// stop exactly where a test wants it, with no clock involved. A read can
+// be held so too (unix): a model folder's config.json as a FIFO
+// (GatedModel), served once the test has done what it does as its reader
+// waits (ServeFIFO), the reader found by the goroutines' stacks (Stacks).
+// It imports no package of the module, so any package's tests may use
+// it; only tests import it (go list -deps . names it not), so none of it
+// is in rlt.
 package stoptest
 
 import (
