@@ -18,7 +18,7 @@ Usage: rlt export --run DIR [--format stratos|csv] [--out FILE]
 Writes the traces accepted in review (in the workbench: a on a trace) as
 Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
 (step, group, sample, question, solution, explanation, reward, r_ss, r_kl),
-and says on stderr how many were left out and why (not reviewed, rejected,
+and says on stderr how many were left out and why (unreviewed, rejected,
 flagged, unreadable, refused). The rows' system prompt is the student prompt of
 the run's config.toml, as in the workbench's export (e); for a run imported
 from Bespoke-Stratos rows, the system prompt they all carried, so those rows

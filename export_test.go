@@ -197,11 +197,11 @@ func TestExportOfNothing(t *testing.T) {
 		args []string
 		want string // the last line of stderr
 	}{
-		{"not reviewed", []string{"--run", unreviewed, "--out", filepath.Join(root, "a.jsonl")},
-			"rlt export: nothing to export from " + unreviewed + ": no trace is accepted in review (of 8 traces: 8 not reviewed, 0 rejected, 0 flagged, 0 unreadable); accept traces first (rlt open " + unreviewed + ", then a on a trace); no file written"},
-		{"csv", []string{"--run", unreviewed, "--format", "csv", "--out", filepath.Join(root, "a.csv")}, "no trace is accepted in review (of 8 traces: 8 not reviewed"},
+		{"unreviewed", []string{"--run", unreviewed, "--out", filepath.Join(root, "a.jsonl")},
+			"rlt export: nothing to export from " + unreviewed + ": no trace is accepted in review (of 8 traces: 8 unreviewed, 0 rejected, 0 flagged, 0 unreadable); accept traces first (rlt open " + unreviewed + ", then a on a trace); no file written"},
+		{"csv", []string{"--run", unreviewed, "--format", "csv", "--out", filepath.Join(root, "a.csv")}, "no trace is accepted in review (of 8 traces: 8 unreviewed"},
 		{"to stdout", []string{"--run", unreviewed}, "(rlt open " + unreviewed + ", then a on a trace); no rows written"},
-		{"rejected and flagged", []string{"--run", judged, "--out", filepath.Join(root, "b.jsonl")}, "no trace is accepted in review (of 8 traces: 6 not reviewed, 1 rejected, 1 flagged, 0 unreadable)"},
+		{"rejected and flagged", []string{"--run", judged, "--out", filepath.Join(root, "b.jsonl")}, "no trace is accepted in review (of 8 traces: 6 unreviewed, 1 rejected, 1 flagged, 0 unreadable)"},
 		{"no trace yet", []string{"--run", empty, "--out", filepath.Join(root, "c.jsonl")}, "rlt export: nothing to export from " + empty + ": it holds no trace yet; no file written"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -153,7 +153,7 @@ func TestImportScoreReviewExport(t *testing.T) {
 
 	csvPath := filepath.Join(t.TempDir(), "accepted.csv")
 	code, _, errs = runCLI(t, "", "export", "--run", runDir, "--format", "csv", "--out", csvPath)
-	if code != 0 || !strings.Contains(errs, "2 written; left out: 2 not reviewed, 1 rejected, 0 flagged, 0 unreadable, 0 refused") {
+	if code != 0 || !strings.Contains(errs, "2 written; left out: 2 unreviewed, 1 rejected, 0 flagged, 0 unreadable, 0 refused") {
 		t.Fatalf("export csv: exit %d: %s", code, errs)
 	}
 	data, _ := os.ReadFile(csvPath)

@@ -647,7 +647,7 @@ func TestMainJobHeadless(t *testing.T) {
 	}
 	// Nothing was reviewed, so an export writes no row, says why and fails.
 	code, out, errs = runCLI(t, "", "export", "--run", runDir)
-	if code != 1 || out != "" || !regexp.MustCompile(`0 written; left out: \d+ not reviewed`).MatchString(errs) ||
+	if code != 1 || out != "" || !regexp.MustCompile(`0 written; left out: \d+ unreviewed`).MatchString(errs) ||
 		!strings.Contains(errs, "nothing to export from "+runDir+": no trace is accepted in review") {
 		t.Errorf("export: exit %d, %q, %s", code, out, errs)
 	}

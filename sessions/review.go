@@ -90,7 +90,7 @@ type ExportSkip struct {
 // ExportReport says what an export wrote and what it left out.
 type ExportReport struct {
 	Written     int
-	NotReviewed int          // no label
+	NotReviewed int          // no label: LabelNone, said "unreviewed"
 	Rejected    int          // labelled reject
 	Flagged     int          // labelled flag
 	Unreadable  int          // broken records in the trace files (never loaded)
@@ -111,12 +111,26 @@ func (e ExportReport) LeftOut() int {
 }
 
 func (e ExportReport) String() string {
-	s := fmt.Sprintf("%d written; left out: %d not reviewed, %d rejected, %d flagged, %d unreadable, %d refused",
-		e.Written, e.NotReviewed, e.Rejected, e.Flagged, e.Unreadable, e.Refused)
+	return fmt.Sprintf("%d written; left out: %s", e.Written, e.LeftOutWhy())
+}
+
+// LeftOutWhy says the traces an export left out by why: "2 unreviewed,
+// 1 rejected, 0 flagged, 0 unreadable, 0 refused", and ", 1 not read
+// back" where there were such. rlt export and the workbench's export (e)
+// say it alike.
+func (e ExportReport) LeftOutWhy() string {
+	s := fmt.Sprintf("%s, %d unreadable, %d refused", e.reviewCounts(), e.Unreadable, e.Refused)
 	if e.NotReadBack > 0 {
 		s += fmt.Sprintf(", %d not read back", e.NotReadBack)
 	}
 	return s
+}
+
+// reviewCounts says the traces left out by their review in the words the
+// workbench says a trace's review in (Label.Verdict: "unreviewed", not
+// "not reviewed" here and "unreviewed" there).
+func (e ExportReport) reviewCounts() string {
+	return fmt.Sprintf("%d %s, %d %s, %d %s", e.NotReviewed, LabelNone.Verdict(), e.Rejected, LabelReject.Verdict(), e.Flagged, LabelFlag.Verdict())
 }
 
 // unreadShown is how many places NotReadBackSummary names.
@@ -213,8 +227,8 @@ func (e ExportReport) NothingWritten(dir, acceptHow string) string {
 	if e.LeftOut() != 1 {
 		traces = fmt.Sprintf("%d traces", e.LeftOut())
 	}
-	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %d not reviewed, %d rejected, %d flagged, %d unreadable); accept traces first (%s)",
-		dir, traces, e.NotReviewed, e.Rejected, e.Flagged, e.Unreadable, acceptHow)
+	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %s, %d unreadable); accept traces first (%s)",
+		dir, traces, e.reviewCounts(), e.Unreadable, acceptHow)
 }
 
 // refusedHow is the first refusal's reason, to say why the format refused

@@ -452,7 +452,7 @@ func TestExportAcceptedOfNothingWritesNothing(t *testing.T) {
 		earlier bool
 		want    []string
 	}{
-		{"none accepted", "", false, []string{"no trace is accepted in review (of 4 traces: 4 not reviewed, 0 rejected, 0 flagged, 0 unreadable)",
+		{"none accepted", "", false, []string{"no trace is accepted in review (of 4 traces: 4 unreviewed, 0 rejected, 0 flagged, 0 unreadable)",
 			"accept traces first (a on a trace); nothing written"}},
 		{"none accepted, earlier export", "", true, []string{"no trace is accepted in review",
 			"; nothing written (the earlier " + ExportFile + " is kept as it was)"}},

@@ -642,8 +642,9 @@ func (d *detailScreen) export() {
 		d.sh.say("export: %v", err)
 		return
 	}
-	msg := fmt.Sprintf("exported %d accepted → %s (left out %d: %d unreviewed, %d rejected, %d flagged, %d refused)",
-		rep.Written, filepath.Join(d.sh.run.Dir(), sessions.ExportFile), rep.LeftOut(), rep.NotReviewed, rep.Rejected, rep.Flagged, rep.Refused)
+	// The counts in rlt export's words (unreadable too: LeftOut counts them).
+	msg := fmt.Sprintf("exported %d accepted → %s (left out %d: %s)",
+		rep.Written, filepath.Join(d.sh.run.Dir(), sessions.ExportFile), rep.LeftOut(), rep.LeftOutWhy())
 	if rep.NotReadBack > 0 {
 		// The rows read are written; the rest wait for the run read anew.
 		msg += "; " + rep.NotReadBackSummary() + ": reopen the run to read its files anew, then export again"

@@ -57,6 +57,30 @@ func TestExportSaysWhatItCouldNotReadBack(t *testing.T) {
 	}
 }
 
+// TestExportSaysLeftOutAsRltExport: the workbench's export (e) says what
+// it left out in rlt export's words, from the same place
+// (ExportReport.LeftOutWhy): "unreviewed", the word for a trace with no
+// label everywhere, and the unreadable its count of left out includes.
+// It said "unreviewed" where rlt export said "not reviewed", and left
+// the unreadable out of its list.
+func TestExportSaysLeftOutAsRltExport(t *testing.T) {
+	r := newTestRun(t, 2, 1, 2, 10) // 4 traces
+	for id, l := range map[string]sessions.Label{"1-0-0": sessions.LabelAccept, "1-0-1": sessions.LabelReject} {
+		if err := r.Review(id, l, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := sized(t, r, 120, 40, nil)
+	send(m, press("2"))
+	send(m, press("enter"))
+	send(m, press("e"))
+	want := "exported 1 accepted → " + filepath.Join(r.Dir(), sessions.ExportFile) +
+		" (left out 3: 2 unreviewed, 1 rejected, 0 flagged, 0 unreadable, 0 refused)"
+	if m.msg != want {
+		t.Errorf("status line %q\nwant        %q", m.msg, want)
+	}
+}
+
 // TestExportOfNothingAcceptedRefused: e with no trace accepted writes
 // nothing, as rlt export refuses it, and says why in rlt export's words
 // with the review's counts and what to do; an earlier export stays as it
@@ -93,7 +117,7 @@ func TestExportOfNothingAcceptedRefused(t *testing.T) {
 			t.Errorf("the earlier export became %q (err %v); status %q", data, err, m.msg)
 		}
 		want := []string{"nothing to export from " + r.Dir() + ": no trace is accepted in review",
-			"(of 4 traces: 2 not reviewed, 1 rejected, 1 flagged, 0 unreadable)",
+			"(of 4 traces: 2 unreviewed, 1 rejected, 1 flagged, 0 unreadable)",
 			"accept traces first (a on a trace)", "; nothing written"}
 		if earlier {
 			want = append(want, "(the earlier "+sessions.ExportFile+" is kept as it was)")

@@ -655,7 +655,7 @@ func (t *tracesScreen) View() string { return t.cache }
 
 // labelText is a trace's review in the label column, said as the detail,
 // the messages and the report say it (Label.Verdict: accepted, rejected,
-// flagged); "·" for one not reviewed, the column's most common value,
+// flagged); "·" for one unreviewed, the column's most common value,
 // which its word would make a wall of text of.
 func labelText(l sessions.LabelState, room int) string {
 	if l.Label == sessions.LabelNone {
