@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,5 +141,34 @@ func TestClosedRunOnAFullDisk(t *testing.T) {
 	}
 	if data, err := os.ReadFile(lockPath); err != nil || len(data) != 0 {
 		t.Errorf("run.lock after the refused opens: %q, %v; want it empty, as the clean close left it", data, err)
+	}
+}
+
+// TestStartOnAFullDisk: a new run's start on a disk with no room for
+// run.lock's record says that the disk is full, to free room and start
+// the run again or give --runs a folder on a disk with room, and that no
+// run was made; the folder it made is removed. It said an open's words:
+// "open the run again to review or resume it (rlt open shows it read-only
+// meanwhile …); the run is as it was", of a run that is not there.
+func TestStartOnAFullDisk(t *testing.T) {
+	disk := roomtest.SmallDisk(t, "size=256k")
+	roomtest.Fill(t, disk)
+	dir := filepath.Join(disk, "run")
+	r, err := Create(dir, testCfg())
+	if err == nil {
+		r.Close()
+		t.Fatal("started a run on a full disk")
+	}
+	want := "the disk holding " + dir + " is full (0 B free): free some room there and start the run again, or give --runs a folder on a disk with room; no run was made"
+	if !strings.Contains(err.Error(), want) || !errors.Is(err, syscall.ENOSPC) {
+		t.Errorf("%v\nwant it to say %q", err, want)
+	}
+	for _, not := range []string{"open the run again", "rlt open", "the run is as it was"} {
+		if strings.Contains(err.Error(), not) {
+			t.Errorf("%v\nsays %q of a run not made", err, not)
+		}
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the folder the start made is left: %v", err)
 	}
 }

@@ -384,8 +384,22 @@ func unmake(f *os.File, made bool) error {
 func lockDiskFull(dir, path string, err error) error {
 	full := FullDiskError{What: LockFileName, Dir: dir, Left: "the run is as it was",
 		Again: "open the run again to review or resume it", Meanwhile: "rlt open shows it read-only meanwhile: reading it writes nothing"}.IfFull(err)
-	return fmt.Errorf("lock run %s: %w: %w", path, ErrUnwritable, full)
+	return &lockFullError{path: path, full: full}
 }
+
+// lockFullError is lockDiskFull's error, said when it is read, so that a
+// start (CreateWith) can give its FullDiskError a start's words: there is
+// no run to open again.
+type lockFullError struct {
+	path string
+	full error // a *FullDiskError
+}
+
+func (e *lockFullError) Error() string {
+	return fmt.Sprintf("lock run %s: %v: %v", e.path, ErrUnwritable, e.full)
+}
+
+func (e *lockFullError) Unwrap() []error { return []error{ErrUnwritable, e.full} }
 
 // write puts l.info in run.lock, whole: a reader finds the record before
 // or the record after, and a holder killed midway leaves one of them

@@ -441,6 +441,10 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		if un := (*unwritableError)(nil); errors.As(err, &un) {
 			un.Start = true
 		}
+		if full := (*FullDiskError)(nil); errors.As(err, &full) { // lockDiskFull's words are an open's: a start's
+			full.Again, full.Meanwhile, full.Left = "start the run again", "", "no run was made"
+			full.Flag, full.Names = "--runs", "folder"
+		}
 		return nil, fmt.Errorf("create run: %w", err)
 	}
 	cfgPath := filepath.Join(dir, ConfigFile)
@@ -452,6 +456,15 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		lock.Unlock()
 		what, use := ExistingRun(dir)
 		return nil, fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder (rlt import --out, rlt run --runs make one), or %s", cfgPath, what, use)
+	}
+	if found := recordsIn(dir); len(found) > 0 {
+		// A run that lost its config.toml: the new run's records would
+		// be appended to its logs, a partial last line of theirs cut away
+		// (openLogs), for good. Its run.lock is left as found too.
+		lock.keepPrevious = true
+		lock.Unlock()
+		return nil, fmt.Errorf("create run: %s holds a run's records (%s) but no %s: a new run's would be written into them; choose a new folder (rlt import --out, rlt run --runs make one), read what it recorded read-only (rlt open %s), or write its %s again to continue it (rlt run --resume %s)",
+			dir, strings.Join(found, ", "), ConfigFile, ShellQuote(dir), ConfigFile, ShellQuote(dir))
 	}
 	r := newRun(dir, opts)
 	r.lock, r.config = lock, data
@@ -567,13 +580,18 @@ func (r *Run) sessionOnDisk() (*Run, error) {
 // HasRecords reports whether dir holds a run's records (its events or
 // metrics): a folder whose config.toml was lost, not one that never was a
 // run.
-func HasRecords(dir string) bool {
+func HasRecords(dir string) bool { return len(recordsIn(dir)) > 0 }
+
+// recordsIn names the run's records that dir holds (its events, its
+// metrics), as HasRecords counts them.
+func recordsIn(dir string) []string {
+	var found []string
 	for _, name := range []string{EventsFile, MetricsFile} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err == nil && st.Mode().IsRegular() {
-			return true
+			found = append(found, name)
 		}
 	}
-	return false
+	return found
 }
 
 // noConfig says why dir's config.toml could not be read (err): dir does

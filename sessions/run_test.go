@@ -1013,3 +1013,61 @@ func TestCreateOverARunLeavesItsLock(t *testing.T) {
 		t.Errorf("listed %s after the refused create, was %s (naming the killed writer, pid %d)", now, listedWas, deadPID)
 	}
 }
+
+// TestCreateOverRecordsWithoutConfig: a create in a folder holding a run's
+// records (events.jsonl, metrics.jsonl) but no config.toml (a run that
+// lost it) is refused as one over a run is, naming the records found and
+// saying what to do, and leaves the folder as it found it, run.lock (its
+// killed writer's) too. It made the new run there: its records were
+// appended to the old run's logs, their partial last lines cut away first,
+// for good.
+func TestCreateOverRecordsWithoutConfig(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		gone  []string // of the old run's files, besides config.toml
+		found string   // the records the refusal names
+	}{
+		{"events and metrics", nil, EventsFile + ", " + MetricsFile},
+		{"events only", []string{MetricsFile}, EventsFile},
+		{"metrics only", []string{EventsFile}, MetricsFile},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			w := mustCreate(t, dir, Options{})
+			emitSteps(w, 0, 2, 1, 1)
+			killWriter(t, w, deadPID)
+			for _, name := range append([]string{ConfigFile}, c.gone...) {
+				if err := os.Remove(filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, name := range []string{EventsFile, MetricsFile} { // a killed writer's partial last lines
+				f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_APPEND, 0)
+				if errors.Is(err, fs.ErrNotExist) {
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(`{"step":`)
+				f.Close()
+			}
+			was := folderAsIs(t, dir)
+			r, err := Create(dir, testCfg())
+			if err == nil {
+				r.Close()
+				t.Fatal("created a run in a folder holding another's records")
+			}
+			q := ShellQuote(dir)
+			for _, want := range []string{dir + " holds a run's records (" + c.found + ") but no " + ConfigFile,
+				"choose a new folder", "rlt open " + q, "write its " + ConfigFile + " again to continue it (rlt run --resume " + q + ")"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("refused with\n%v\nwant it to say %q", err, want)
+				}
+			}
+			if now := folderAsIs(t, dir); now != was {
+				t.Errorf("the folder holds after the refused create:\n%s\nwant it as it was:\n%s", now, was)
+			}
+		})
+	}
+}
