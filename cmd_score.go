@@ -70,11 +70,12 @@ With --run, every trace of a run folder (one of ours, or one made by rlt
 import) is scored — its question, solution and explanation, with the format
 penalty if the teacher never closed it — and each output line also carries
 "trace", the trace's ID ("line" counts the run's traces). The run's own
-prompts and reward coefficients (config.toml) are the defaults; flags given
-override them (an imported run has no prompts: the models' are used; its
-reward is the one its rows were ranked with where rlt import recorded it,
-[import.reward], a key it lacks at its default, else the defaults; one
-scoring refuses is said at its line, and nothing is scored).
+prompts and reward coefficients (config.toml's [reward], a key it lacks at
+its default, as a resume trains with it, said on the reward line) are the
+defaults; flags given override them (an imported run has no prompts: the
+models' are used; its reward is the one its rows were ranked with where rlt
+import recorded it, [import.reward], read alike, else the defaults). A
+reward value scoring refuses is said at its line, and nothing is scored.
 --write also stores the new scores in the run, in
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
@@ -233,11 +234,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := run.ConfigTypes(); err != nil {
 			return err
 		}
-		// The run's own prompts and coefficients, unless a flag says otherwise.
+		// The run's own prompts, unless a flag says otherwise.
 		var cfg runconfig.Config
 		if run.DecodeConfig(&cfg) == nil {
-			rc = rewardOver(rc, cfg.Reward, set)
-			from = rewardOrigin(filepath.Join(*runDir, sessions.ConfigFile)+"'s [reward]", cfg.Reward, rc, set)
 			if !set["teacher-system"] && cfg.Prompts.TeacherSystem != "" {
 				*teacherSys = cfg.Prompts.TeacherSystem
 			}
@@ -249,6 +248,19 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// (read leniently: an imported run's config records none).
 		st := run.Settings()
 		cfgPath := filepath.Join(*runDir, sessions.ConfigFile)
+		// The run's own coefficients, unless a flag says otherwise: its
+		// [reward] as the resume trains with it and the workbench shows it
+		// (sessions.RunReward), a key it lacks at its default, said; a
+		// value scoring refuses is the file's to mend, at its line, unless
+		// a flag gives one over it. It was read over nothing, so that a
+		// dropped kl_max scored at 0.
+		if recorded, unset, ok, err := sessions.RunReward(cfgPath, run.ConfigText()); ok && st.Imported == "" {
+			if err := configRewardProblems(cfgPath, "[reward]", err, set); err != nil {
+				return err
+			}
+			rc = rewardOver(rc, recorded, set)
+			from = rewardOrigin(cfgPath+"'s [reward]", recorded, rc, set) + unsetRewardKeys(recorded, unset, set)
+		}
 		if imported, unset, err := sessions.ImportedReward(cfgPath, run.ConfigText()); imported != nil {
 			// An import of rows that record the reward they were ranked
 			// with: scored with it, as a run's traces are with its
@@ -256,7 +268,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			// rewards. A key the table lacks is its default, said; a
 			// value scoring refuses is the file's to mend, unless a flag
 			// gives one over it.
-			if err := importedRewardProblems(cfgPath, err, set); err != nil {
+			if err := configRewardProblems(cfgPath, "[import.reward], the reward the imported rows were ranked with,", err, set); err != nil {
 				return err
 			}
 			rc = rewardOver(rc, *imported, set)
@@ -1544,12 +1556,13 @@ func recordedRewardProblems(line int, err error) error {
 		line, strings.Join(said, "; "), andList(flags))
 }
 
-// importedRewardProblems is why an imported run's [import.reward] (in
-// the run's config.toml at path) cannot be scored with: err,
-// sessions.ImportedReward's problems, each at its line with its key,
-// less those of a key whose flag is given (set), which stands in for the
+// configRewardProblems is why a reward table of the run's config.toml at
+// path (table, as said: a run's [reward], an imported run's
+// [import.reward]) cannot be scored with: err, sessions.RunReward's or
+// sessions.ImportedReward's problems, each at its line with its key, less
+// those of a key whose flag is given (set), which stands in for the
 // file's value; nil where none is left.
-func importedRewardProblems(path string, err error, set map[string]bool) error {
+func configRewardProblems(path, table string, err error, set map[string]bool) error {
 	var left []error
 	var flags []string
 	for _, p := range configkey.Problems(err) {
@@ -1571,11 +1584,12 @@ func importedRewardProblems(path string, err error, set map[string]bool) error {
 	if len(flags) > 0 {
 		way += ", or give " + andList(flags) + " to score with a value of your own"
 	}
-	return errors.Join(append([]error{fmt.Errorf("%s's [import.reward], the reward the imported rows were ranked with, cannot be scored with, so nothing was scored: %s", path, way)}, left...)...)
+	return errors.Join(append([]error{fmt.Errorf("%s's %s cannot be scored with, so nothing was scored: %s", path, table, way)}, left...)...)
 }
 
-// unsetRewardKeys says the keys of an imported run's [import.reward] that
-// it does not set (unset), read at their defaults (rc holds them), less
+// unsetRewardKeys says the keys of a run's [reward] or an imported run's
+// [import.reward] that it does not set (unset), read at their defaults
+// (rc holds them), less
 // those a flag given (set) stands in for: "; kl_max not set there, so its
 // default 0.03". "" where there are none.
 func unsetRewardKeys(rc record.RewardConfig, unset []string, set map[string]bool) string {

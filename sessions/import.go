@@ -802,11 +802,7 @@ func readImport(data []byte) (im importRead, ok bool) {
 		v.Import.Reward = nil // no [import.reward]: the run records no reward
 		return importRead{src: v.Import}, true
 	}
-	for _, k := range rewardKeys {
-		if _, set := keys.value(importRewardTable + "." + k); !set {
-			im.unset = append(im.unset, k)
-		}
-	}
+	im.unset = unsetRewardKeys(keys, importRewardTable)
 	im.src = v.Import
 	return im, true
 }
@@ -839,24 +835,8 @@ func ImportedReward(path string, data []byte) (rc *record.RewardConfig, unset []
 
 // importRewardProblems are rc's Validate problems, read from the
 // [import.reward] of data (the text of path), each at its key's line,
-// joined; nil where there are none.
+// joined (rewardTableProblems, as a run's [reward]'s); nil where there
+// are none.
 func importRewardProblems(path string, data []byte, rc record.RewardConfig) error {
-	var problems []error
-	for _, p := range configkey.Problems(rc.Validate()) {
-		var ke *configkey.Error
-		if errors.As(p, &ke) {
-			// Validate keys them below [reward], a run's table.
-			_, name, _ := configkey.Split(ke.Key)
-			p = &configkey.Error{Key: importRewardTable + "." + name, Err: ke.Err}
-		}
-		problems = append(problems, p)
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	var located []error
-	for _, ce := range LocateValidations(path, data, errors.Join(problems...)) {
-		located = append(located, ce)
-	}
-	return errors.Join(located...)
+	return rewardTableProblems(path, data, importRewardTable, rc)
 }

@@ -14,8 +14,9 @@ type Settings struct {
 	Task    string
 	Teacher string
 	Student string
-	// Reward is the run's [reward] table over the defaults
-	// (record.DefaultRewardConfig), as the engine resolves it.
+	// Reward is the run's [reward] table, a key it lacks at its default
+	// (RunReward), as the resume trains with it and rlt score --run
+	// scores with it.
 	Reward record.RewardConfig
 	// Known is false when config.toml does not parse (or is empty), or is
 	// an imported run's (Imported): the fields are then the defaults and
@@ -57,11 +58,10 @@ func ParseSettings(text []byte) (s Settings) {
 		}
 	}()
 	v := struct {
-		Task    string              `toml:"task"`
-		Teacher string              `toml:"teacher"`
-		Student string              `toml:"student"`
-		Reward  record.RewardConfig `toml:"reward"`
-	}{Reward: record.DefaultRewardConfig()}
+		Task    string `toml:"task"`
+		Teacher string `toml:"teacher"`
+		Student string `toml:"student"`
+	}{}
 	err := toml.Unmarshal(text, &v)
 	if im, ok := readImport(text); ok {
 		// The models a user added to score it with stand; the reward is
@@ -83,8 +83,11 @@ func ParseSettings(text []byte) (s Settings) {
 	}
 	// A [reward] table the engine would refuse (an edited file: a
 	// temperature of 0, an unknown estimator) is not the one the run
-	// trained with: its values are not claimed (a compared run's λ).
-	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: v.Reward, Known: v.Reward.Validate() == nil}
+	// trained with: its values are not claimed (a compared run's λ). A
+	// key the table lacks is its default, as the resume trains with and
+	// rlt score --run scores with (RunReward, their one reader).
+	rc, _, ok, err := RunReward(ConfigFile, text)
+	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: rc, Known: ok && err == nil}
 }
 
 // ShownReward is the reward a viewer shows for the run beside its

@@ -257,7 +257,7 @@ func openProblem(err error, rel func(string) string) problem {
 // values that cannot run, as a refused resume returns them), each in the
 // words rlt run --resume prints but with the file's own name:
 // "config.toml:4:1: steps -3 must not be negative", or
-// "config.toml: reward.temperature (not set in this file, so 0.0): …"; false
+// "config.toml: grpo.samples (not set in this file, so 0): …"; false
 // when err holds none.
 func configFileProblems(err error) (string, bool) {
 	var parts []string

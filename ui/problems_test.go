@@ -538,19 +538,22 @@ func TestRefusedResumeSaysEachProblemWhereItIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(text), "\n")
-	stepsLine, rewardTemperature := 0, 0
+	// A key the file does not set is 0 (a run's config.toml records every
+	// key), but [reward]'s, which are their defaults (sessions.RunReward):
+	// grpo.samples, not reward.temperature, is the one dropped.
+	stepsLine, grpoSamples := 0, 0
 	for i, l := range lines {
 		switch {
 		case strings.HasPrefix(l, "steps = ") && stepsLine == 0:
 			stepsLine = i + 1
-		case l == "[reward]":
-			rewardTemperature = -1 // the next temperature is [reward]'s
-		case strings.HasPrefix(l, "temperature = ") && rewardTemperature == -1:
-			rewardTemperature = i + 1
+		case l == "[grpo]":
+			grpoSamples = -1 // the next samples is [grpo]'s
+		case strings.HasPrefix(l, "samples = ") && grpoSamples == -1:
+			grpoSamples = i + 1
 		}
 	}
-	if stepsLine == 0 || rewardTemperature <= 0 {
-		t.Fatalf("no steps or [reward] temperature in\n%s", text)
+	if stepsLine == 0 || grpoSamples <= 0 {
+		t.Fatalf("no steps or [grpo] samples in\n%s", text)
 	}
 	edit := func(drop int, replace map[int]string) string {
 		var out []string
@@ -570,9 +573,9 @@ func TestRefusedResumeSaysEachProblemWhereItIs(t *testing.T) {
 	}{
 		{"a value on its line", edit(0, map[int]string{stepsLine: "steps = -3"}),
 			fmt.Sprintf("resume bad: config.toml:%d:1: steps -3 must not be negative (enter opens it read-only)", stepsLine)},
-		{"a key the file does not set, with one on its line", edit(rewardTemperature, map[int]string{stepsLine: "steps = -3"}),
+		{"a key the file does not set, with one on its line", edit(grpoSamples, map[int]string{stepsLine: "steps = -3"}),
 			fmt.Sprintf("resume bad: 2 problems: config.toml:%d:1: steps -3 must not be negative · "+
-				"config.toml: reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number (enter opens it read-only)", stepsLine)},
+				"config.toml: grpo.samples (not set in this file, so 0): samples 0 must be positive (enter opens it read-only)", stepsLine)},
 		{"a file that does not decode", edit(0, map[int]string{stepsLine: "stepz = 2"}),
 			fmt.Sprintf(`resume bad: config.toml:%d:1: unknown key "stepz" at top level`, stepsLine)},
 	} {

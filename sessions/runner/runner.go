@@ -226,7 +226,8 @@ func Fresh(context.Context, *run.Engine) error { return nil }
 // continues from.
 type Resumable struct {
 	Rec *sessions.Run
-	// Recorded is the configuration the run's config.toml records.
+	// Recorded is the configuration the run's config.toml records, a key
+	// its [reward] lacks at its default (sessions.RecordedConfig).
 	Recorded runconfig.Config
 	// Checked is the one this session runs, Recorded with the session's
 	// Overrides, checked with its data read: what Start builds on.
@@ -301,7 +302,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 		// said with every other problem of the file at once, as rlt run
 		// --config says a file's, not one kind first. (Other decoding
 		// problems are OpenWith's to say.)
-		var recorded runconfig.Config
+		recorded := sessions.RecordedConfig() // [reward]'s keys it lacks at their defaults
 		if decodeErr := sessions.DecodeStrict(cfgPath, data, &recorded); sessions.OnlyKeyProblems(decodeErr) {
 			cfg, flagKeys := over.over(recorded)
 			_, checkErr := run.Check(cfg)
@@ -310,6 +311,10 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	}
 	// Its open event waits for the checks below (Begin): a refused resume
 	// leaves the run's events as they were.
+	// Decoded over RecordedConfig: a key its [reward] lacks is trained at
+	// its default, the reward the run was started with (RunReward says
+	// why), where it was trained at 0.
+	r.Recorded = sessions.RecordedConfig()
 	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume, DeferOpen: true, Process: process})
 	if err != nil {
 		return r, err
@@ -325,6 +330,11 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	}
 	for _, rp := range rec.Repairs() {
 		r.Notes = append(r.Notes, "repaired: "+rp)
+	}
+	// Said as rlt score --run says them on its reward line: a hand edit
+	// that dropped a key is not trained at its default unsaid.
+	if note := sessions.UnsetRewardNote(cfgPath, rec.ConfigText()); note != "" {
+		r.Notes = append(r.Notes, note)
 	}
 	var broken []sessions.Issue
 	for _, is := range rec.Store().Issues() {

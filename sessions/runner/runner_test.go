@@ -1095,20 +1095,23 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 	head := "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, or open the run read-only"
 	// A problem a resume's flag puts a value over is said with the flag.
 	stepsHead := "resume " + dir + ": " + path + " cannot run, so the run is unchanged: fix the file, give --steps N over it, or open the run read-only"
-	// withoutRewardTemperature is the file with [reward]'s temperature
-	// line taken out (the first temperature after the [reward] header).
-	withoutRewardTemperature := func(s string) string {
-		before, after, ok := strings.Cut(s, "[reward]\n")
+	// withoutGRPOSamples is the file with [grpo]'s samples line taken
+	// out (the first samples after the [grpo] header). A key a run's
+	// config.toml lacks is 0 (it records every key), but [reward]'s,
+	// which are their defaults (sessions.RunReward): this case took out
+	// reward.temperature, and said it as 0.
+	withoutGRPOSamples := func(s string) string {
+		before, after, ok := strings.Cut(s, "[grpo]\n")
 		if !ok {
-			t.Fatalf("no [reward] in\n%s", s)
+			t.Fatalf("no [grpo] in\n%s", s)
 		}
 		lines := strings.Split(after, "\n")
 		for i, ln := range lines {
-			if strings.HasPrefix(ln, "temperature = ") {
-				return before + "[reward]\n" + strings.Join(append(lines[:i:i], lines[i+1:]...), "\n")
+			if strings.HasPrefix(ln, "samples = ") {
+				return before + "[grpo]\n" + strings.Join(append(lines[:i:i], lines[i+1:]...), "\n")
 			}
 		}
-		t.Fatalf("no temperature in [reward] of\n%s", s)
+		t.Fatalf("no samples in [grpo] of\n%s", s)
 		return ""
 	}
 	lineOf := func(s, prefix string) int {
@@ -1121,7 +1124,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		return 0
 	}
 	badSteps := strings.Replace(string(text), "steps = 1", "steps = -3", 1)
-	both := withoutRewardTemperature(badSteps)
+	both := withoutGRPOSamples(badSteps)
 	unknownToo := strings.Replace(badSteps, "steps = -3", "steps = -3\nstepz = 2", 1)
 	for _, c := range []struct {
 		name, text string
@@ -1132,7 +1135,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
 		{"a key the file does not set, with one on its line", both, []string{head,
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(both, "steps = ")),
-			path + ": reward.temperature (not set in this file, so 0.0): temperature 0 must be a finite positive number"}},
+			path + ": grpo.samples (not set in this file, so 0): samples 0 must be positive"}},
 		// An unknown key does not hide the values out of range: all are
 		// said at once, in the file's order, as rlt run --config says them.
 		{"an unknown key and a value out of range", unknownToo, []string{head,
