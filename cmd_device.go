@@ -8,6 +8,8 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/memory"
+	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
@@ -97,4 +99,49 @@ func closeDevice(be compute.Backend, err *error) {
 		*err = deviceFailed(be, "computing", errors.Join(*err, be.Err()))
 	}
 	device.Close(be)
+}
+
+// checkModelsMemory refuses, before any device opens or model loads, and
+// so before anything is written, work that cannot fit where --device dev
+// computes (device.MemoryOf, probed without opening it): the host's
+// memory on the CPU, the GPU's on a GPU. It says it in rlt run's and rlt
+// score's words, from the same owner: a tensor past one allocation there
+// (memory.CheckBuffer), then the estimate past the memory
+// (memory.CheckWhere, which on a GPU names it and offers --device cpu).
+// what names the work in the message ("generating"); fixes are what of
+// the command's own would make it need less.
+func checkModelsMemory(what, dev string, m memory.Models, fixes ...string) error {
+	where, err := device.MemoryOf(dev)
+	if err != nil {
+		return err
+	}
+	m.DeviceHead, m.DeviceScratch = where.HeadBytes, where.Scratch
+	if err := memory.CheckBuffer(what, where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
+		return err
+	}
+	return memory.CheckWhere(what, where.GPU, int64(where.Bytes), m.Estimate(), fixes)
+}
+
+// heldAs is a model folder's config and the type its matrices are held in
+// under prec (a 16-bit checkpoint stays 16-bit under model.Frozen16), read
+// from config.json and the checkpoint's header (no weight is read), and
+// whether the checkpoint is 16-bit, for a memory estimate.
+func heldAs(dir string, prec model.Precision) (memory.Use, bool, error) {
+	cfg, dt, err := model.Inspect(dir)
+	if err != nil {
+		return memory.Use{}, false, err
+	}
+	u := memory.Use{Cfg: cfg, Held: compute.F32}
+	if prec == model.Frozen16 && dt.Is16() {
+		u.Held = dt
+	}
+	return u, dt.Is16(), nil
+}
+
+// weightsFix is the fix a 16-bit checkpoint held in float32 offers.
+func weightsFix(u memory.Use, stored16 bool) []string {
+	if stored16 && u.Held == compute.F32 {
+		return []string{"--weights checkpoint: the 16-bit checkpoint's matrices in half the memory"}
+	}
+	return nil
 }

@@ -13,8 +13,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -284,6 +286,12 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		if len(exs) == 0 {
 			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
 		}
+	}
+	// The models and their work within the memory where they compute,
+	// before the device opens or anything is written: a GPU too small
+	// was found by the load, or by the student's training.
+	if err := checkDistillMemory(*dev, *tdir, *init, *rewardStudent, *reference, tok.VocabSize(), len(exs), *maxNew, *bestOfN, c); err != nil {
+		return err
 	}
 	// A signal stops the work in hand and says what it leaves: Ctrl-C,
 	// SIGTERM, and a closed terminal's SIGHUP (stopSignals), which killed
@@ -704,6 +712,11 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 			exs = exs[:*n]
 		}
 	}
+	// The models and their sampling within the memory where they
+	// compute, before the device opens.
+	if err := checkEvalMemory(*dev, *tdir, *sdir, len(exs), *maxNew); err != nil {
+		return err
+	}
 	// A signal, from the device's opening on, stops the evaluation and
 	// says what it leaves: nothing (its results come once every question
 	// is answered), not exit 130 alone; a closed terminal's SIGHUP too
@@ -987,4 +1000,87 @@ func lookupTask(fs *flag.FlagSet, name string) (task.Task, error) {
 		return t, nil
 	}
 	return nil, misuse(fs, "--task %q: want one of %s", name, strings.Join(task.Names(), ", "))
+}
+
+// checkDistillMemory refuses, before the device opens, a distill that
+// cannot fit where --device dev computes (checkModelsMemory): the teacher
+// (none with --reference) sampling its explanations runpkg.BestOfBatch at
+// a time, with --best-of above 1 the teacher and the reward's student
+// scoring them (forwards of --micro-batch-tokens positions at most), and
+// the student, the tiny shape with a row for each of vocab tokens or
+// --student-init's, trained in float32 with AdamW on micro-batches of
+// --batch rows. A folder whose config.json cannot be read is left to its
+// load, which says why.
+func checkDistillMemory(dev, tdir, init, rewardDir string, reference bool, vocab, questions, maxNew, bestOf int, c runpkg.DistillConfig) error {
+	student := memory.Use{Cfg: warmstart.TinyConfig(), Held: compute.F32}
+	student.Cfg.Vocab = max(student.Cfg.Vocab, vocab)
+	if init != "" {
+		u, _, err := heldAs(init, model.Float32)
+		if err != nil {
+			return nil
+		}
+		student = u
+	}
+	// A step trains on --batch rows, or on every row where there are
+	// fewer (a row a question at most).
+	student.Name, student.TrainT = "student", student.Cfg.MaxPos
+	student.TrainRows = memory.Positions(min(c.Batch, questions), student.TrainT, 0, c.MicroBatchTokens)
+	m := memory.Models{Uses: []memory.Use{student}}
+	t := memory.PromptTokens + maxNew // a prompt and its explanation
+	if !reference {
+		teacher, _, err := heldAs(tdir, model.Float32)
+		if err != nil {
+			return nil
+		}
+		teacher.Name, teacher.SampleSeqs, teacher.SampleT = "teacher", min(questions*bestOf, runpkg.BestOfBatch), t
+		if bestOf > 1 {
+			scored := memory.Positions(min(questions*bestOf, runpkg.BestOfBatch), t, 0, c.MicroBatchTokens)
+			teacher.ForwardRows, teacher.ForwardT = scored, t
+			rs, _, err := heldAs(rewardDir, runpkg.RewardStudentPrecision())
+			if err != nil {
+				return nil
+			}
+			rs.Name, rs.ForwardRows, rs.ForwardT = "reward student", scored, t
+			m.Uses = append(m.Uses, rs)
+		}
+		m.Uses = append([]memory.Use{teacher}, m.Uses...)
+	}
+	mbt := "no limit"
+	if c.MicroBatchTokens > 0 {
+		mbt = fmt.Sprint(c.MicroBatchTokens)
+	}
+	return checkModelsMemory("distilling", dev, m,
+		fmt.Sprintf("a smaller --micro-batch-tokens (now %s): the positions each of the student's forwards and backwards holds", mbt),
+		fmt.Sprintf("a smaller --batch (now %d rows a student step)", c.Batch),
+		fmt.Sprintf("a shorter --max-new-tokens (now %d)", maxNew))
+}
+
+// checkEvalMemory refuses, before the device opens, an evaluation that
+// cannot fit where --device dev computes (checkModelsMemory): the student
+// answering runpkg.EvalBatch questions at a time, its own thought and
+// solution or, with a teacher (tdir), 16 tokens after the teacher's
+// explanation, which the teacher samples as many at a time. Both are held
+// in float32. A folder whose config.json cannot be read is left to its
+// load, which says why.
+func checkEvalMemory(dev, tdir, sdir string, questions, maxNew int) error {
+	seqs := min(questions, runpkg.EvalBatch)
+	t := memory.PromptTokens + maxNew
+	student, _, err := heldAs(sdir, model.Float32)
+	if err != nil {
+		return nil
+	}
+	student.Name, student.SampleSeqs, student.SampleT = "student", seqs, t
+	m := memory.Models{Uses: []memory.Use{student}}
+	if tdir != "" {
+		teacher, _, err := heldAs(tdir, model.Float32)
+		if err != nil {
+			return nil
+		}
+		teacher.Name, teacher.SampleSeqs, teacher.SampleT = "teacher", seqs, t
+		m.Uses[0].SampleT = t + 16 // the explanation read, then the answer
+		m.Uses = append([]memory.Use{teacher}, m.Uses...)
+	}
+	return checkModelsMemory("evaluating", dev, m,
+		fmt.Sprintf("a shorter --max-new-tokens (now %d)", maxNew),
+		fmt.Sprintf("fewer --questions (now %d; up to %d are answered at once)", questions, runpkg.EvalBatch))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/sample"
@@ -122,6 +123,11 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	promptIDs := tok.Encode(text)
 	if err := checkPromptFits(*dir, len(promptIDs), *chat); err != nil {
+		return err
+	}
+	// The model and its sampling within the memory where it computes,
+	// before the device opens: a GPU too small was found by the load.
+	if err := checkGenerateMemory(*dev, *dir, len(promptIDs), *maxNew); err != nil {
 		return err
 	}
 	// A signal, from the device's opening on, stops the text within a
@@ -305,4 +311,19 @@ func checkChatML(dir string, tok *tokenizer.Tokenizer) error {
 		return fmt.Errorf("--chat: %s has no tokenizer_config.json and its tokenizer has no %s token, so it is not a ChatML model; drop --chat to continue plain text", dir, tokenizer.ImStart)
 	}
 	return nil
+}
+
+// checkGenerateMemory refuses, before the device opens, generating that
+// cannot fit where --device dev computes (checkModelsMemory): the model
+// in float32 sampling one sequence of the prompt's tokens and maxNew
+// more. A folder whose config.json cannot be read is left to its load,
+// which says why.
+func checkGenerateMemory(dev, dir string, prompt, maxNew int) error {
+	u, _, err := heldAs(dir, model.Float32)
+	if err != nil {
+		return nil
+	}
+	u.Name, u.SampleSeqs, u.SampleT = "model", 1, prompt+maxNew
+	return checkModelsMemory("generating", dev, memory.Models{Uses: []memory.Use{u}},
+		fmt.Sprintf("a shorter --max-new-tokens (now %d)", maxNew))
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
@@ -71,6 +72,11 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		// weights), as rlt generate's tokenizer checks it, in the words
 		// the load said it in ("load model DIR: …").
 		return fmt.Errorf("load %w", err)
+	}
+	// The model and a forward of a line as long as its positions within
+	// the memory where it computes, before the device opens.
+	if err := checkLogprobsMemory(*dev, *dir, prec); err != nil {
+		return err
 	}
 	// A signal while the model loads stops the load (loadStopped): it
 	// killed the command without a word. Held until the command ends, so
@@ -192,4 +198,18 @@ func nonFiniteLogprob(i int, v, temp float64) error {
 		why = fmt.Sprintf("at --temperature %g the logits divided by it overflow float32; give a larger --temperature", temp)
 	}
 	return fmt.Errorf(`the log-prob of "ids"[%d] is %v, which JSON cannot hold: %s`, i, v, why)
+}
+
+// checkLogprobsMemory refuses, before the device opens, log-probs that
+// cannot fit where --device dev computes (checkModelsMemory): the model
+// held as --weights says, a forward of a line as long as its positions.
+// A folder whose config.json cannot be read is left to its load, which
+// says why.
+func checkLogprobsMemory(dev, dir string, prec model.Precision) error {
+	u, stored16, err := heldAs(dir, prec)
+	if err != nil {
+		return nil
+	}
+	u.Name, u.ForwardRows, u.ForwardT = "model", u.Cfg.MaxPos, u.Cfg.MaxPos
+	return checkModelsMemory("scoring log-probs", dev, memory.Models{Uses: []memory.Use{u}}, weightsFix(u, stored16)...)
 }

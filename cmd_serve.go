@@ -15,6 +15,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
@@ -118,6 +119,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if !*public && !loopback(host) {
 		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
+	}
+	// The model, a request's forward (--micro-batch-tokens positions at
+	// most) and its sampling within the memory where it computes, before
+	// the address is taken or the device opens.
+	if err := checkServeMemory(*dev, *dir, prec, *mbTokens); err != nil {
+		return err
 	}
 	// The address is taken before the model loads: one already in use is
 	// said at once, not after minutes of loading a large model onto a GPU.
@@ -233,4 +240,31 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkServeMemory refuses, before the address is taken or the device
+// opens, serving that cannot fit where --device dev computes
+// (checkModelsMemory): the model held as --weights says, a request's
+// forward of its positions (--micro-batch-tokens at most) and its
+// sampling of a sequence as long. A folder whose config.json cannot be
+// read is left to its load, which says why.
+func checkServeMemory(dev, dir string, prec model.Precision, mbTokens int) error {
+	u, stored16, err := heldAs(dir, prec)
+	if err != nil {
+		return nil
+	}
+	u.Name, u.SampleSeqs, u.SampleT = "model", 1, u.Cfg.MaxPos
+	u.ForwardRows, u.ForwardT = u.Cfg.MaxPos, u.Cfg.MaxPos
+	if mbTokens > 0 {
+		u.ForwardRows = min(u.ForwardRows, mbTokens)
+	}
+	fixes := weightsFix(u, stored16)
+	if mbTokens == 0 || mbTokens > 1 {
+		now := "no limit"
+		if mbTokens > 0 {
+			now = fmt.Sprint(mbTokens)
+		}
+		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %s): the positions each forward holds", now))
+	}
+	return checkModelsMemory("serving", dev, memory.Models{Uses: []memory.Use{u}}, fixes...)
 }

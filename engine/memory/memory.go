@@ -110,11 +110,11 @@ func KVCache(c model.Config, seqs, t int) int64 {
 // read: more than the synthetic tasks' prompts, less than a long question.
 const PromptTokens = 128
 
-// positions is how many token positions one forward of seqs sequences of t
+// Positions is how many token positions one forward of seqs sequences of t
 // tokens holds when it runs in micro-batches of at most maxRows sequences
 // (0: no limit) and maxTokens padded positions (0: no limit), as
 // model.MicroBatches cuts them: a micro-batch holds at least one sequence.
-func positions(seqs, t, maxRows, maxTokens int) int {
+func Positions(seqs, t, maxRows, maxTokens int) int {
 	rows := seqs
 	if maxRows > 0 {
 		rows = min(rows, maxRows)
@@ -181,10 +181,10 @@ func (g GRPO) Estimate() Estimate {
 	// A completion is cut at the model's positions: max_new_tokens past
 	// them (a run may set any) scores no more rows. The student and the
 	// teacher score one micro-batch of micro_batch_tokens at a time.
-	score := positions(seqs, t, 0, g.MicroBatchTokens)
+	score := Positions(seqs, t, 0, g.MicroBatchTokens)
 	e.add(fmt.Sprintf("scoring %d sequences (student and teacher), %d positions a forward", seqs, score),
 		Forward(g.Student, 1, score, min(score, seqs*min(g.MaxNewTokens, t))))
-	policy := positions(seqs, t, mb, g.MicroBatchTokens)
+	policy := Positions(seqs, t, mb, g.MicroBatchTokens)
 	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
 		int64(float64(Backward(g.Teacher, 1, policy, ck)+Forward(g.Teacher, 1, policy, policy))*slack))
@@ -281,7 +281,7 @@ type Score struct {
 // Estimate is what scoring one batch needs at its peak.
 func (s Score) Estimate() Estimate {
 	var e Estimate
-	n := positions(s.Batch, s.Tokens, 0, s.MicroBatchTokens)
+	n := Positions(s.Batch, s.Tokens, 0, s.MicroBatchTokens)
 	var fwd int64
 	switch {
 	case s.TeacherServed && s.StudentServed:
@@ -565,3 +565,108 @@ type TooBigError struct {
 }
 
 func (e *TooBigError) Error() string { return e.msg }
+
+// Models describes, for its estimate, a command other than a GRPO run or
+// rlt score that loads models where --device chooses (rlt generate,
+// logprobs, serve, eval, distill): each model it holds and the passes it
+// runs that model through. Its refusal is CheckWhere's, in a GRPO run's
+// and scoring's words.
+type Models struct {
+	Uses []Use
+	// DeviceHead is, on a GPU, the fused head's logits buffer there (as
+	// GRPO.DeviceHead); 0 on the CPU.
+	DeviceHead int64
+	// DeviceScratch is, on a GPU, its ops' scratch bound (as
+	// GRPO.DeviceScratch): asked once for every model's every pass, so
+	// that each slot is the most any of them takes (vulkan.ScratchBytes'
+	// rule); nil or 0 on the CPU.
+	DeviceScratch func(...vulkan.Shapes) int64
+}
+
+// Use is one model a command holds, as it holds it, and what it runs it
+// through; a pass whose count is 0 is not run.
+type Use struct {
+	Name string // "teacher", "student", "model": the estimate's lines and Largest say it
+	Cfg  model.Config
+	Held compute.DType
+	// SampleSeqs sequences of up to SampleT tokens are sampled at once
+	// (Sampling's KV cache, prefill and logits).
+	SampleSeqs, SampleT int
+	// ForwardRows positions of sequences of up to ForwardT tokens go
+	// through one no-grad forward at once, log-probs taken at each.
+	ForwardRows, ForwardT int
+	// TrainRows positions of sequences of up to TrainT tokens go through
+	// one recorded forward and its backward at once (a micro-batch), and
+	// the model trains in float32 with AdamW: its gradients and two
+	// moments beside its weights.
+	TrainRows, TrainT int
+}
+
+// Estimate is what the command needs at its peak: every model's weights
+// (and a trained one's gradients and moments) together, and each pass's
+// activations added, as GRPO.Estimate adds its phases' (a bound).
+func (m Models) Estimate() Estimate {
+	var e Estimate
+	for _, u := range m.Uses {
+		e.add(fmt.Sprintf("%s weights (%v)", u.Name, u.Held), weights(u.Cfg, u.Held))
+		if u.TrainRows > 0 {
+			e.add(u.Name+"'s gradients and AdamW moments", 3*weights(u.Cfg, compute.F32))
+		}
+	}
+	var runs []vulkan.Shapes
+	for _, u := range m.Uses {
+		if u.SampleSeqs > 0 {
+			t := min(u.SampleT, u.Cfg.MaxPos)
+			seqs := fmt.Sprintf("%d sequences", u.SampleSeqs)
+			if u.SampleSeqs == 1 {
+				seqs = "one sequence"
+			}
+			e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t), Sampling(u.Cfg, u.SampleSeqs, t))
+			prefill := min(u.SampleSeqs*PromptTokens, max(u.SampleSeqs, sample.PrefillTokens))
+			s := shapesOf(prefill, t, u.Cfg)
+			s.Draws, s.Candidates = u.SampleSeqs, sample.ShortlistCapacity
+			runs = append(runs, s)
+		}
+		if u.ForwardRows > 0 {
+			t := min(u.ForwardT, u.Cfg.MaxPos)
+			e.add(fmt.Sprintf("%s forward, %d positions at a time", u.Name, u.ForwardRows),
+				int64(float64(Forward(u.Cfg, 1, u.ForwardRows, u.ForwardRows))*slack))
+			runs = append(runs, shapesOf(u.ForwardRows, t, u.Cfg))
+		}
+		if u.TrainRows > 0 {
+			t := min(u.TrainT, u.Cfg.MaxPos)
+			e.add(fmt.Sprintf("%s forward and backward, micro-batch of %d positions", u.Name, u.TrainRows),
+				int64(float64(Backward(u.Cfg, 1, u.TrainRows, false))*slack))
+			s := shapesOf(u.TrainRows, t, u.Cfg)
+			s.Params, s.Tensors, s.Backward = u.Cfg.NumParams(), u.Cfg.NumTensors(), true
+			runs = append(runs, s)
+		}
+	}
+	var rope int64
+	for _, u := range m.Uses {
+		rope += u.Cfg.RoPEBytes()
+	}
+	if rope > 0 {
+		e.add("rotary tables", rope)
+	}
+	if m.DeviceHead > 0 && len(m.Uses) > 0 {
+		e.add("the fused head's logits on the GPU", m.DeviceHead)
+	}
+	if m.DeviceScratch != nil && len(runs) > 0 {
+		if b := m.DeviceScratch(runs...); b > 0 {
+			e.add(scratchPart, b)
+		}
+	}
+	e.add("runtime", Runtime)
+	return e
+}
+
+// Largest names the largest weight tensor the command holds, as held: a
+// trained model's in float32.
+func (m Models) Largest() Tensor {
+	var hs []held
+	for _, u := range m.Uses {
+		hs = append(hs, held{"the " + u.Name + "'s", u.Cfg, u.Held})
+	}
+	return largest(hs...)
+}

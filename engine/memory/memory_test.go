@@ -332,3 +332,81 @@ func TestGPUEstimateCountsScratch(t *testing.T) {
 		}
 	}
 }
+
+// A command's models (rlt generate, logprobs, serve, eval, distill) are
+// estimated as a GRPO run's are: each model's weights as held, a trained
+// one's gradients and moments, each pass's activations, and on a GPU the
+// scratch bound asked once for every model's every pass (the per-slot
+// maximum), a training's pass alone marked backward.
+func TestModelsEstimate(t *testing.T) {
+	in := vulkan.Info{Name: "an 80 GB GPU", Type: "discrete", DeviceLocalBytes: 80 << 30,
+		MaxStorageBufferRange: 4 << 30, MinStorageAlignment: 64}
+	student := qwen05B
+	student.Layers = 2
+	teacher := Use{Name: "teacher", Cfg: qwen05B, Held: compute.F32, SampleSeqs: 64, SampleT: 1024, ForwardRows: 8192, ForwardT: 1024}
+	reward := Use{Name: "reward student", Cfg: qwen05B, Held: compute.BF16, ForwardRows: 8192, ForwardT: 1024}
+	trained := Use{Name: "student", Cfg: student, Held: compute.F32, TrainRows: 4096, TrainT: 512}
+	for _, c := range []struct {
+		name    string
+		uses    []Use
+		weights int64 // weights, gradients and moments
+		runs    int   // the shapes the scratch is asked for
+	}{
+		{"generate", []Use{{Name: "model", Cfg: qwen05B, Held: compute.F32, SampleSeqs: 1, SampleT: 300}}, weights(qwen05B, compute.F32), 1},
+		{"logprobs", []Use{{Name: "model", Cfg: qwen05B, Held: compute.BF16, ForwardRows: 32768, ForwardT: 32768}}, weights(qwen05B, compute.BF16), 1},
+		{"distill --best-of", []Use{teacher, reward, trained},
+			weights(qwen05B, compute.F32) + weights(qwen05B, compute.BF16) + 4*weights(student, compute.F32), 4},
+	} {
+		m := Models{Uses: c.uses}
+		host := m.Estimate()
+		var asked []vulkan.Shapes
+		m.DeviceHead = vulkan.HeadBytes(in)
+		m.DeviceScratch = func(s ...vulkan.Shapes) int64 { asked = s; return vulkan.ScratchBytes(in, s...) }
+		gpu := m.Estimate()
+		var w, acts int64
+		for _, p := range host.Parts {
+			switch {
+			case strings.Contains(p.What, "weights") || strings.Contains(p.What, "AdamW"):
+				w += p.Bytes
+			case strings.Contains(p.What, "sampling") || strings.Contains(p.What, "forward"):
+				acts += p.Bytes
+			}
+		}
+		if w != c.weights || acts <= 0 {
+			t.Errorf("%s: weights %d, want %d; activations %d (%v)", c.name, w, c.weights, acts, host)
+		}
+		if len(asked) != c.runs {
+			t.Fatalf("%s: scratch asked for %d shapes, want %d: %+v", c.name, len(asked), c.runs, asked)
+		}
+		for _, s := range asked {
+			if s.Backward != (s.Params > 0) {
+				t.Errorf("%s: a shape's backward %v with %d parameters' norms: %+v", c.name, s.Backward, s.Params, s)
+			}
+		}
+		if d := gpu.Total() - host.Total(); d != vulkan.ScratchBytes(in, asked...)+vulkan.HeadBytes(in) {
+			t.Errorf("%s: the GPU's estimate adds %d to the host's, want the scratch bound and the head's logits", c.name, d)
+		}
+		var most int64 // the embedding, every model's largest, as held
+		for _, u := range c.uses {
+			most = max(most, int64(qwen05B.Vocab*qwen05B.Hidden*u.Held.Size()))
+		}
+		if got := m.Largest(); got.Bytes != most || !strings.HasPrefix(got.What, "the ") {
+			t.Errorf("%s: largest %+v", c.name, got)
+		}
+	}
+	// The trained student's pass is the backward one; the teacher samples
+	// its 64 rows at once and scores 8192 positions.
+	m := Models{Uses: []Use{teacher, reward, trained}, DeviceScratch: func(s ...vulkan.Shapes) int64 {
+		want := []int{sample.PrefillTokens, 8192, 8192, 4096}
+		for i, sh := range s {
+			if sh.Rows != min(want[i], 64*PromptTokens) {
+				t.Errorf("shape %d: %d rows, want %d: %+v", i, sh.Rows, want[i], sh)
+			}
+		}
+		if s[0].Draws != 64 || !s[3].Backward || s[3].T != 512 || s[3].Params != student.NumParams() {
+			t.Errorf("shapes %+v", s)
+		}
+		return 0
+	}}
+	m.Estimate()
+}

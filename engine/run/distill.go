@@ -195,8 +195,8 @@ func EvalStudent(ctx context.Context, student *model.Model, tok rlt.TextTokenize
 		prompts[i] = rlt.SolvePrompt(tok, p, ex.Question)
 	}
 	res := make([]sample.Result, 0, len(exs))
-	for lo := 0; lo < len(prompts); lo += evalBatch {
-		part, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts[lo:min(lo+evalBatch, len(prompts))], sample.Options{
+	for lo := 0; lo < len(prompts); lo += EvalBatch {
+		part, err := sample.Generate(compute.NewTape(student.Backend()), student, prompts[lo:min(lo+EvalBatch, len(prompts))], sample.Options{
 			MaxNewTokens: maxNew, StopIDs: rlt.StopIDs(tok), StopStrings: []string{record.EndSolution}, Decoder: tok, AllowedVocab: tok.VocabSize(),
 			OnStep: func(int, []sample.StepToken) error { return ctx.Err() }})
 		if err != nil {

@@ -90,8 +90,8 @@ func EvalTeacherResults(ctx context.Context, pair *rlt.Pair, t task.Task, exs []
 	var expl, answers []string
 	tgen, sgen := sample.NewGenerator(pair.Teacher), sample.NewGenerator(pair.Student)
 	tape := compute.NewTape(pair.Teacher.Backend())
-	for lo := 0; lo < len(exs); lo += evalBatch {
-		part := exs[lo:min(lo+evalBatch, len(exs))]
+	for lo := 0; lo < len(exs); lo += EvalBatch {
+		part := exs[lo:min(lo+EvalBatch, len(exs))]
 		qs := make([]rlt.Example, len(part))
 		for i, ex := range part {
 			qs[i] = rlt.Example{Question: ex.Question, Solution: ex.Solution}
@@ -146,11 +146,11 @@ func EvalTeacherResults(ctx context.Context, pair *rlt.Pair, t task.Task, exs []
 	return out, vals, nil
 }
 
-// evalBatch bounds the questions generated for at once by an evaluation
+// EvalBatch bounds the questions generated for at once by an evaluation
 // (the KV caches grow with the batch; a user data file may be large).
 // Greedy decoding gives the same text alone or in a batch, so it changes no
 // result.
-const evalBatch = 256
+const EvalBatch = 256
 
 // judge is the task that checks and verifies ex: t, or with t nil (user
 // data) the example's own task (Example.Task); nil when it has none.

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/model"
+	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
+)
+
+// Every command that loads models where --device chooses checks, before
+// the device opens and anything is written, that they and their work fit
+// there, in rlt run's and rlt score's words: on a GPU too small (its
+// memory lowered by RLT_MEMORY_LIMIT) each is refused naming the GPU and
+// offering --device cpu, where rlt generate, logprobs, serve, eval and
+// distill opened the device and loaded the models, and a GPU too small
+// was found by the load or the work. On the GPU as it is, each fits.
+func TestEveryDeviceCommandRefusesWhatCannotFitOnTheGPU(t *testing.T) {
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	student := filepath.Join("engine", "defaults", "models", defaults.Student)
+	out := filepath.Join(t.TempDir(), "out")
+	distill := func() runpkg.DistillConfig {
+		return runpkg.DistillConfig{Steps: 1, Batch: 32, MicroBatchTokens: runconfig.DefaultMicroBatchTokens}
+	}
+	for _, c := range []struct {
+		name, what string
+		args       []string
+		fits       func() error // the check the command runs, as it runs it
+	}{
+		{"generate", "generating", []string{"generate", "--model", teacher, "--prompt", "347+285=?"},
+			func() error { return checkGenerateMemory(device.GPU, teacher, 8, 128) }},
+		{"logprobs", "scoring log-probs", []string{"logprobs", "--model", teacher},
+			func() error { return checkLogprobsMemory(device.GPU, teacher, model.Frozen16) }},
+		{"serve", "serving", []string{"serve", "--model", teacher, "--listen", "127.0.0.1:0"},
+			func() error {
+				return checkServeMemory(device.GPU, teacher, model.Frozen16, runconfig.DefaultMicroBatchTokens)
+			}},
+		{"eval", "evaluating", []string{"eval", "--student", student, "--questions", "2"},
+			func() error { return checkEvalMemory(device.GPU, "", student, 2, runpkg.EvalMaxNewTokens) }},
+		{"eval --teacher", "evaluating", []string{"eval", "--teacher", teacher, "--student", student, "--questions", "2"},
+			func() error { return checkEvalMemory(device.GPU, teacher, student, 2, runpkg.EvalMaxNewTokens) }},
+		{"distill", "distilling", []string{"distill", "--teacher", teacher, "--out", out, "--questions", "2", "--steps", "1"},
+			func() error {
+				return checkDistillMemory(device.GPU, teacher, "", "", false, 272, 2, 128, 1, distill())
+			}},
+		{"distill --best-of", "distilling", []string{"distill", "--teacher", teacher, "--out", out, "--questions", "2", "--steps", "1",
+			"--best-of", "2", "--reward-student", student},
+			func() error {
+				return checkDistillMemory(device.GPU, teacher, "", student, false, 272, 2, 128, 2, distill())
+			}},
+		{"distill --reference", "distilling", []string{"distill", "--reference", "--tokenizer-from", teacher, "--out", out, "--questions", "2", "--steps", "1"},
+			func() error {
+				return checkDistillMemory(device.GPU, teacher, "", "", true, 272, 2, 128, 1, distill())
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+			args := append(c.args, "--device", "gpu")
+			var code int
+			var stdout, errs string
+			if args[0] == "serve" {
+				// Its context ended: a serve that went ahead stops as its
+				// load starts, where it would serve until stopped.
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				var out, errb bytes.Buffer
+				if err := serveCommand(ctx, args[1:], &out, &errb); err != nil {
+					code, errs = 1, err.Error()
+				}
+				stdout, errs = out.String(), errb.String()+errs
+			} else {
+				code, stdout, errs = runCLI(t, "", args...)
+			}
+			for _, want := range []string{c.what + " on " + where.GPU + " needs about ", "more than the 976.6 KiB available (RLT_MEMORY_LIMIT, on " + where.GPU + ")",
+				"To fit, try:", "\n  - --device cpu: compute on the CPU, in the host's memory"} {
+				if code != 1 || !strings.Contains(errs, want) {
+					t.Errorf("exit %d, want 1 and a refusal saying %q:\n%s%s", code, want, stdout, errs)
+				}
+			}
+			if strings.Contains(errs, "computing on") { // openDevice's line: the device opened
+				t.Errorf("the device opened before the refusal:\n%s", errs)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("a refused command left %s behind (stat: %v)", out, err)
+			}
+			t.Setenv("RLT_MEMORY_LIMIT", "") // the GPU's own memory
+			if err := c.fits(); err != nil {
+				t.Errorf("refused on %s as it is: %v", where.GPU, err)
+			}
+		})
+	}
+}
