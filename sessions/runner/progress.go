@@ -219,6 +219,9 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	h.Wait()
 	done := h.e.Trainer.StepIndex()
 	if err := h.Close(); err != nil || ctx.Err() == nil {
+		if err == nil { // its planned steps done, the final checkpoint written
+			fmt.Fprint(progress, Finished(runDir, done, checked.Config().Steps))
+		}
 		return err
 	}
 	// Stopped by a signal: said, and before the planned steps an error
@@ -231,6 +234,22 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	}
 	fmt.Fprintf(progress, "%s; %s\n", StoppedBySignal(done, steps, "step"), cont)
 	return nil
+}
+
+// Finished is what rlt run --headless says once its run did its planned
+// steps (done of steps) and closed: the steps, the run folder and its last
+// checkpoint (the final one, after step done−1), then the commands a
+// researcher runs next on it, its folder quoted for the shell: review it
+// (rlt open), rescore its traces (rlt score --run), export the accepted
+// ones (rlt export). It said nothing: its last line was its last step's.
+func Finished(runDir string, done, steps int) string {
+	ck := "no checkpoint (no step done)"
+	if done > 0 {
+		ck = "its last checkpoint " + sessions.CheckpointDir(runDir, done-1)
+	}
+	q := sessions.ShellQuote(runDir)
+	return fmt.Sprintf("finished %d of %s; the run folder %s is complete, %s\nnext: rlt open %s reviews its traces · rlt score --run %s --write > scores.jsonl rescores them · rlt export --run %s writes the accepted ones\n",
+		done, count(steps, "step"), runDir, ck, q, q, q)
 }
 
 // StoppedBySignal says how far a command stopped by a signal had come,
