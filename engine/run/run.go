@@ -199,9 +199,11 @@ type Engine struct {
 	// control state, guarded by mu
 	paused, stopped, ckpt bool
 	// checkpointed is the last step whose checkpoint is on disk, as far
-	// as Run knows: the one OnCheckpoint was last called after, or the
-	// one the engine resumed from (-1: none), so that a stop does not
-	// write it again.
+	// as Run knows: the one OnCheckpoint last saved (returned nil after),
+	// or the one the engine resumed from (-1: none), so that a stop does
+	// not write it again. A failed save leaves it as it was: recorded
+	// before the save, a stop asked for after a failed one took the step
+	// for on disk and wrote none.
 	checkpointed int
 	// warning is reported once, when Run first starts (see DataWarning).
 	warning error
@@ -210,9 +212,22 @@ type Engine struct {
 	Backend compute.Backend
 	Device  event.DeviceChoice
 	// OnCheckpoint, when set, is called between steps when a checkpoint is
-	// asked for (by CheckpointNow); sessions saves the run there.
+	// asked for (by CheckpointNow); sessions saves the run there. Its
+	// error means the checkpoint is not on disk: the engine says it (an
+	// event.Error, "checkpoint: …") unless it is a *Reported, and a
+	// checkpoint asked for stays asked for (checkpointAsStopped tries it
+	// again as the engine stops).
 	OnCheckpoint func(step int) error
 }
+
+// Reported is an OnCheckpoint error its caller has said already (the
+// runner records a failed save as the run's fatal error, in its own
+// words): the engine knows that the step is not on disk, and does not say
+// it a second time.
+type Reported struct{ Err error }
+
+func (e *Reported) Error() string { return e.Err.Error() }
+func (e *Reported) Unwrap() error { return e.Err }
 
 // LoadStopped is New's error when its context ended while the models
 // loaded: the load stopped before its next tensor, or within a large one
@@ -432,11 +447,12 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 		e.mu.Lock()
-		ck := e.ckpt || (e.Cfg.CheckpointEvery > 0 && (step+1)%e.Cfg.CheckpointEvery == 0)
+		asked := e.ckpt
+		ck := asked || (e.Cfg.CheckpointEvery > 0 && (step+1)%e.Cfg.CheckpointEvery == 0)
 		e.ckpt = false
 		e.mu.Unlock()
 		if ck {
-			e.checkpoint(step)
+			e.checkpoint(step, asked)
 		}
 	}
 	// "done" means the planned steps were all run; a run stopped before
@@ -450,15 +466,25 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// checkpoint calls OnCheckpoint after step, saying its error.
-func (e *Engine) checkpoint(step int) {
+// checkpoint calls OnCheckpoint after step, saying its error unless its
+// caller said it (Reported). The step is recorded as checkpointed only
+// once it is saved; a checkpoint asked for (asked: CheckpointNow, as S
+// asks) whose save failed stays asked for, so that the stop that follows
+// (a failed save stops a run of the runner's) tries it again
+// (checkpointAsStopped), or the next step writes one.
+func (e *Engine) checkpoint(step int, asked bool) {
 	if e.OnCheckpoint == nil {
 		return
 	}
+	err := e.OnCheckpoint(step)
 	e.mu.Lock()
-	e.checkpointed = step
+	if err == nil {
+		e.checkpointed = step
+	} else if asked {
+		e.ckpt = true
+	}
 	e.mu.Unlock()
-	if err := e.OnCheckpoint(step); err != nil {
+	if err != nil && !errors.As(err, new(*Reported)) {
 		e.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: fmt.Errorf("checkpoint: %w", err)})
 	}
 }
@@ -469,7 +495,8 @@ func (e *Engine) checkpoint(step int) {
 // engine without one. Its last step is checkpointed now, not only when the
 // run is closed (runner.Handle.Close), so that a process killed after the
 // stop loses nothing. A step checkpointed already is not written again; a
-// cancelled context (the process going away) writes none.
+// step whose asked-for checkpoint failed is tried once more (checkpoint);
+// a cancelled context (the process going away) writes none.
 func (e *Engine) checkpointAsStopped(ctx context.Context) {
 	e.mu.Lock()
 	asked := e.ckpt && e.stopped && ctx.Err() == nil
@@ -478,7 +505,7 @@ func (e *Engine) checkpointAsStopped(ctx context.Context) {
 	done := last == e.checkpointed
 	e.mu.Unlock()
 	if asked && last >= 0 && !done {
-		e.checkpoint(last)
+		e.checkpoint(last, false)
 	}
 }
 

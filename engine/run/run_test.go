@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -152,17 +153,21 @@ func (s *pauseSink) Emit(ev event.Event) {
 // comes first writes it, of the last step, as the engine stops (before its
 // stopped phase), so that a process killed after S loses nothing. It was
 // left to the run's close. Not asked, or on disk already, none is written.
+// A checkpoint whose save failed is not on disk: the stop writes it (the
+// engine took it for on disk, having recorded it before the save).
 func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 	dir := tinyModels(t)
 	for _, tc := range []struct {
 		name  string
 		every int   // checkpoint_every
 		ask   bool  // CheckpointNow while paused
+		fail  int   // how many saves fail first
 		want  []int // the steps checkpointed: step 0 ran, then the engine paused
 	}{
-		{"asked", 0, true, []int{0}},
-		{"not asked", 0, false, nil},
-		{"on disk already", 1, true, []int{0}}, // after step 0, not again as it stops
+		{"asked", 0, true, 0, []int{0}},
+		{"not asked", 0, false, 0, nil},
+		{"on disk already", 1, true, 0, []int{0}}, // after step 0, not again as it stops
+		{"its save failed", 1, true, 1, []int{0}}, // tried after step 0, written as it stops
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := smallConfig(dir)
@@ -175,6 +180,7 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 			sink.pause = e.Pause
 			var mu sync.Mutex
 			var saved []int
+			fail := tc.fail
 			e.OnCheckpoint = func(step int) error {
 				for _, ev := range sink.Events() {
 					if p, ok := ev.(event.Phase); ok && p.Name == "stopped" {
@@ -182,8 +188,12 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 					}
 				}
 				mu.Lock()
+				defer mu.Unlock()
+				if fail > 0 {
+					fail--
+					return fmt.Errorf("save checkpoint of step %d: no space left on device", step)
+				}
 				saved = append(saved, step)
-				mu.Unlock()
 				return nil
 			}
 			done := make(chan error, 1)
@@ -213,6 +223,15 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 			}
 			if last != "stopped" {
 				t.Errorf("last phase %q, want \"stopped\"", last)
+			}
+			said := 0
+			for _, ev := range sink.Events() {
+				if er, ok := ev.(event.Error); ok && strings.Contains(er.Err.Error(), "checkpoint: save checkpoint of step 0: no space left on device") {
+					said++
+				}
+			}
+			if said != tc.fail {
+				t.Errorf("the failed save said %d times, want %d", said, tc.fail)
 			}
 		})
 	}

@@ -553,6 +553,7 @@ type Handle struct {
 	lastSaved int // step of the newest checkpoint written (-1: none)
 	refused   int // step whose checkpoint was refused for a NaN or an Inf (-1: none)
 	fullAt    int // step whose checkpoint found the disk full (-1: none)
+	failedAt  int // step whose checkpoint failed (-1: none): one tried again is said as such
 
 	mu      sync.Mutex
 	stopErr error     // why the driver stopped the engine early (a checkpoint that failed …); the run's result
@@ -618,7 +619,7 @@ func Start(loadCtx, runCtx context.Context, rec *sessions.Run, checked run.Check
 	if err != nil {
 		return fail(err)
 	}
-	h := &Handle{ctx: runCtx, rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1}
+	h := &Handle{ctx: runCtx, rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1, failedAt: -1}
 	e.OnCheckpoint = h.onCheckpoint
 	go func() { h.done <- e.Run(runCtx) }()
 	return h, nil
@@ -740,7 +741,10 @@ func (h *Handle) watchSave(dir string) (end func()) {
 // steps after it could not be resumed, and the records waiting for the
 // disk would pile up. The error is recorded as the run's fatal error (the
 // workbench shows the run as failed) and is the run's result (Close
-// returns it; rlt prints it on exit).
+// returns it; rlt prints it on exit). It is returned to the engine as a
+// run.Reported, so that the engine does not take the step for on disk: a
+// checkpoint asked for (S asks one) is tried again as the engine stops,
+// and a failure of that try is said once more, as such (retryFailed).
 func (h *Handle) onCheckpoint(step int) error {
 	err := h.checkpoint(step)
 	if err == nil {
@@ -754,6 +758,14 @@ func (h *Handle) onCheckpoint(step int) error {
 		}
 		return nil
 	}
+	if step == h.failedAt {
+		// The run's fatal error is said already (and is its result): this
+		// is the stop's second try of the same checkpoint.
+		err = h.retryFailed(step, err)
+		h.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err})
+		return &run.Reported{Err: err}
+	}
+	h.failedAt = step
 	if h.e.Backend.Err() != nil {
 		// The device failed while the checkpoint read the weights back:
 		// the way on is the CPU, as for a step lost on the device (the
@@ -764,9 +776,25 @@ func (h *Handle) onCheckpoint(step int) error {
 	}
 	h.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err, Fatal: true})
 	h.StopWith(err)
-	// Reported above as the fatal error; returned, the engine would report
-	// it a second time as a non-fatal one.
-	return nil
+	// Reported above as the fatal error: the engine, told it is not on
+	// disk, does not say it a second time.
+	return &run.Reported{Err: err}
+}
+
+// retryFailed is what the stop's try again of step's failed checkpoint
+// says when it fails too (err, which names the checkpoint's path): that a
+// failed save leaves the run folder as it was, the checkpoint a resume
+// goes on from, and what to do.
+func (h *Handle) retryFailed(step int, err error) error {
+	kept := "it has no checkpoint yet, so a resume has none to go on from"
+	cks, _ := sessions.Checkpoints(h.rec.Dir())
+	for i := len(cks) - 1; i >= 0; i-- {
+		if cks[i].Err == nil {
+			kept = fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", cks[i].Step, h.rec.Dir())
+			break
+		}
+	}
+	return fmt.Errorf("checkpoint of step %d failed again as the run stopped: %w; a failed save leaves no part of itself in the run folder: %s. Mend what stopped the save and close the run (q in the workbench): its close tries the checkpoint once more", step, err, kept)
 }
 
 // StopWith stops the engine after the step in progress, keeping err as the
