@@ -23,7 +23,7 @@ func TestRewardFilterSaysWhatItApplied(t *testing.T) {
 		{[]string{"esc"}, "reward filter unchanged", "want top"},
 		{[]string{"/", "a", "b", "c", "enter"}, "want top", ""},
 		// The input, still open, mended in place.
-		{[]string{"backspace", "backspace", "backspace", "-", "1", ".", ".", "0", "enter"}, "reward filter: reward -1..0 (esc clears the filters)", "want top"},
+		{[]string{"backspace", "backspace", "backspace", "-", "1", ".", ".", "0", "enter"}, "reward filter: -1..0 (esc clears the filters)", "want top"},
 		{[]string{"/", "t", "o", "p", "enter"}, "reward filter: top quartile (esc clears the filters)", ""},
 		{[]string{"/", "enter"}, "reward filter off", "quartile"},
 	} {

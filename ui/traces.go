@@ -44,7 +44,11 @@ type rewardFilter struct {
 	on     bool
 	quart  int
 	lo, hi float64
-	text   string
+	text   string // in the list's header: "top quartile", "reward -1..0"
+	// said is the filter after "reward filter: " on the status line
+	// ("top quartile", "-1..0"): text there read "reward filter: reward
+	// -1..0".
+	said string
 }
 
 // parseRewardFilter reads "top", "bottom", "q1".."q4", "min..max" (either
@@ -55,17 +59,17 @@ func parseRewardFilter(s string) (rewardFilter, error) {
 	case "", "all":
 		return rewardFilter{}, nil
 	case "top", "q4":
-		return rewardFilter{on: true, quart: 4, text: "top quartile"}, nil
+		return rewardFilter{on: true, quart: 4, text: "top quartile", said: "top quartile"}, nil
 	case "bottom", "q1":
-		return rewardFilter{on: true, quart: 1, text: "bottom quartile"}, nil
+		return rewardFilter{on: true, quart: 1, text: "bottom quartile", said: "bottom quartile"}, nil
 	case "q2", "q3":
-		return rewardFilter{on: true, quart: int(s[1] - '0'), text: "quartile " + s[1:]}, nil
+		return rewardFilter{on: true, quart: int(s[1] - '0'), text: "quartile " + s[1:], said: "quartile " + s[1:]}, nil
 	}
 	a, b, ok := strings.Cut(s, "..")
 	if !ok {
 		return rewardFilter{}, fmt.Errorf("reward filter %q: want top, bottom, q1–q4 or min..max", s)
 	}
-	f := rewardFilter{on: true, lo: math.Inf(-1), hi: math.Inf(1), text: "reward " + s}
+	f := rewardFilter{on: true, lo: math.Inf(-1), hi: math.Inf(1), text: "reward " + s, said: s}
 	var err error
 	if a = strings.TrimSpace(a); a != "" {
 		if f.lo, err = strconv.ParseFloat(a, 64); err != nil {
@@ -450,7 +454,7 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 			// Said, so that an earlier input's error does not stand over
 			// the filter now applied.
 			if f.on {
-				t.sh.say("reward filter: %s (esc clears the filters)", f.text)
+				t.sh.say("reward filter: %s (esc clears the filters)", f.said)
 			} else {
 				t.sh.say("reward filter off")
 			}
