@@ -9,6 +9,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/keys"
@@ -36,8 +37,10 @@ type chartSpec struct {
 // left to the chart picker, as is every other recorded metric.
 var dashboardCharts = []chartSpec{
 	{title: "reward ± std", series: []seriesSpec{{name: "reward", metric: "reward", spread: "reward_std"}}},
-	{title: "r_SS", series: []seriesSpec{{name: "r_SS", metric: "solution_log_prob_reward"}}},
-	{title: "r_KL", series: []seriesSpec{{name: "r_KL", metric: "kl_reward", negate: true}}},
+	// The reward's terms as the run says them (record.StepTerm: r_KL is
+	// kl_reward negated), as rlt run --headless's step line says them.
+	{title: "r_SS", series: []seriesSpec{{name: "r_SS", metric: record.StepRSS.Metric, negate: record.StepRSS.Negated}}},
+	{title: "r_KL", series: []seriesSpec{{name: "r_KL", metric: record.StepRKL.Metric, negate: record.StepRKL.Negated}}},
 	{title: "format penalty rate", series: []seriesSpec{{name: "penalty rate", metric: "format_penalty_rate"}}},
 	{title: "KL to reference", series: []seriesSpec{{name: "kl", metric: "kl"}}},
 	{title: "grad norm", series: []seriesSpec{{name: "grad norm", metric: "grad_norm"}}},

@@ -122,6 +122,41 @@ func (c RewardConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
+// StepTerm is a reward term as a training step's metrics record it
+// (engine/rlt): Metric holds the batch's mean of the term as it adds to
+// the reward, so that the recorded terms sum to the reward
+// (solution_log_prob_reward + kl_reward + match_reward); Negated where the
+// term is said as the penalty it subtracts (r = r_SS − r_KL + m:
+// kl_reward records −r_KL). rlt run --headless's step line (r_ss, r_kl)
+// and the dashboard's r_SS and r_KL charts read the term through it, the
+// sign in this one place: each of them flipped kl_reward on its own.
+type StepTerm struct {
+	Metric  string
+	Negated bool
+}
+
+// The reward's terms a step records, said as the workbench and rlt run
+// --headless say them.
+var (
+	StepRSS = StepTerm{Metric: "solution_log_prob_reward"} // r_SS
+	StepRKL = StepTerm{Metric: "kl_reward", Negated: true} // r_KL, recorded as −r_KL
+)
+
+// Recorded is the value the metric records of the term's value v (the
+// engine's side), and the term's value of a recorded one: the sign is
+// flipped, or not, both ways.
+func (t StepTerm) Recorded(v float64) float64 {
+	if t.Negated {
+		return -v
+	}
+	return v
+}
+
+// Of is the term's value in a step's metrics (0 where not recorded).
+func (t StepTerm) Of(metrics map[string]float64) float64 {
+	return t.Recorded(metrics[t.Metric])
+}
+
 // Terms are the reductions of one completion's per-token arrays. Their JSON
 // is NaN-safe (AppendFloat).
 type Terms struct {

@@ -424,3 +424,34 @@ func TestParseRewardConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestStepTermsSumToTheReward: a step's recorded terms (StepTerm.Recorded,
+// as engine/rlt records them) sum to the reward, r = r_SS − r_KL + m, and
+// Of reads each back as the reward's formula names it (r_KL the penalty,
+// positive where d_k is): rlt run --headless's step line and the
+// dashboard's charts say the terms so.
+func TestStepTermsSumToTheReward(t *testing.T) {
+	c := DefaultRewardConfig()
+	for _, tc := range []struct {
+		name  string
+		sol   []float32
+		d     []float32
+		ended bool
+	}{
+		{"ordinary", []float32{-0.5, -1.5}, []float32{0.2, -0.4, 1.0}, true},
+		{"negative d", []float32{-0.1}, []float32{-2, -1}, true},
+		{"missing end tag", []float32{-1}, []float32{0.5}, false},
+	} {
+		got := c.Reduce(tc.sol, tc.d, []float32{-1, -1, -1}, tc.ended)
+		metrics := map[string]float64{
+			StepRSS.Metric: StepRSS.Recorded(got.RSS),
+			StepRKL.Metric: StepRKL.Recorded(got.RKL),
+		}
+		if sum := metrics["solution_log_prob_reward"] + metrics["kl_reward"] + got.Penalty; !near(sum, got.Reward) {
+			t.Errorf("%s: recorded terms sum to %v, the reward is %v", tc.name, sum, got.Reward)
+		}
+		if rss, rkl := StepRSS.Of(metrics), StepRKL.Of(metrics); rss != got.RSS || rkl != got.RKL {
+			t.Errorf("%s: read back r_SS %v r_KL %v, want %v %v", tc.name, rss, rkl, got.RSS, got.RKL)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -105,7 +106,7 @@ func (s *JSONLSink) Emit(e event.Event) {
 		}
 		if r, ok := e.Values["reward"]; ok {
 			fmt.Fprintf(s.Progress, "step %d  reward %.3f  r_ss %.3f  r_kl %.3f  kl %.4f  %.1fs", e.Step, r,
-				e.Values["solution_log_prob_reward"], -e.Values["kl_reward"], e.Values["kl"], e.Values["step_time_s"])
+				record.StepRSS.Of(e.Values), record.StepRKL.Of(e.Values), e.Values["kl"], e.Values["step_time_s"])
 			// What the step held, where it was measured: the process's
 			// peak resident memory, the GPU's most in the step.
 			if m, ok := e.Values["memory_host_peak_gib"]; ok {
