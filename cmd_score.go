@@ -234,19 +234,19 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := run.ConfigTypes(); err != nil {
 			return err
 		}
-		// The run's own prompts, unless a flag says otherwise.
-		var cfg runconfig.Config
-		if run.DecodeConfig(&cfg) == nil {
-			if !set["teacher-system"] && cfg.Prompts.TeacherSystem != "" {
-				*teacherSys = cfg.Prompts.TeacherSystem
-			}
-			if !set["student-system"] && cfg.Prompts.StudentSystem != "" {
-				*studentSys = cfg.Prompts.StudentSystem
-			}
-		}
-		// The run's models, unless --teacher or --student says otherwise
-		// (read leniently: an imported run's config records none).
+		// The run's models, unless --teacher or --student says otherwise,
+		// and its own prompts, unless a flag says otherwise: read
+		// leniently (Settings), as the workbench reads them, so that a key
+		// another version wrote, or an import's, leaves them read (an
+		// imported run's config records none). A strict read dropped the
+		// prompts on any unknown key, scored with the models', unsaid.
 		st := run.Settings()
+		if !set["teacher-system"] && st.Prompts.TeacherSystem != "" {
+			*teacherSys = st.Prompts.TeacherSystem
+		}
+		if !set["student-system"] && st.Prompts.StudentSystem != "" {
+			*studentSys = st.Prompts.StudentSystem
+		}
 		cfgPath := filepath.Join(*runDir, sessions.ConfigFile)
 		// The run's own coefficients, unless a flag says otherwise: its
 		// [reward] as the resume trains with it and the workbench shows it

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -59,7 +60,7 @@ func TestSessionSettings(t *testing.T) {
 	}
 	t.Run("no run", func(t *testing.T) {
 		for _, s := range []*Session{nil, {}} {
-			if got, want := s.Settings(), ParseSettings(nil); got != want {
+			if got, want := s.Settings(), ParseSettings(nil); !reflect.DeepEqual(got, want) {
 				t.Errorf("session %v: %+v, want the defaults %+v", s, got, want)
 			}
 		}

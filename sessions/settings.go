@@ -18,6 +18,15 @@ type Settings struct {
 	// (RunReward), as the resume trains with it and rlt score --run
 	// scores with it.
 	Reward record.RewardConfig
+	// RewardUnset are the keys of [reward] the file does not set (a hand
+	// edit: every version wrote them all), which Reward holds at their
+	// defaults (RunReward), for a viewer to say so; nil where it sets
+	// them all, or is an import's.
+	RewardUnset []string
+	// Prompts is the run's [prompts], as rlt score --run scores with
+	// them; empty where the file records none (an import's), or they do
+	// not decode.
+	Prompts record.Prompts
 	// Known is false when config.toml does not parse (or is empty), or is
 	// an imported run's (Imported): the fields are then the defaults and
 	// the viewer must not claim them; and when its [reward] table holds a
@@ -86,8 +95,29 @@ func ParseSettings(text []byte) (s Settings) {
 	// trained with: its values are not claimed (a compared run's λ). A
 	// key the table lacks is its default, as the resume trains with and
 	// rlt score --run scores with (RunReward, their one reader).
-	rc, _, ok, err := RunReward(ConfigFile, text)
-	return Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: rc, Known: ok && err == nil}
+	rc, unset, ok, err := RunReward(ConfigFile, text)
+	s = Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: rc, RewardUnset: unset, Known: ok && err == nil}
+	// Read apart, so that a prompt of the wrong type (ConfigTypes says
+	// it) leaves the rest read, as a [reward] one does.
+	var p struct {
+		Prompts record.Prompts `toml:"prompts"`
+	}
+	if decodeLoose(text, &p) == nil {
+		s.Prompts = p.Prompts
+	}
+	return s
+}
+
+// ShownDefaults are the keys of the reward ShownReward gives that the
+// run's config.toml does not set, held at their defaults (RewardUnset),
+// for a viewer to say so beside their values, which the file does not
+// hold; nil where it sets them all, or the reward shown is not the run's
+// [reward] (an import's rows', the defaults standing in).
+func (s Settings) ShownDefaults() []string {
+	if _, rows, ok := s.ShownReward(); ok && !rows {
+		return s.RewardUnset
+	}
+	return nil
 }
 
 // ShownReward is the reward a viewer shows for the run beside its

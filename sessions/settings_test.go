@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -10,16 +11,26 @@ func TestParseSettings(t *testing.T) {
 	def := record.DefaultRewardConfig()
 	lam0 := def
 	lam0.KLMean, lam0.KLMax = 0, 0
+	// The keys a [reward] lacks, at their defaults (RunReward).
+	lamUnset := []string{"temperature", "solution_mean", "solution_min", "format_penalty", "estimator"}
+	estUnset := []string{"temperature", "solution_mean", "solution_min", "format_penalty"}
+	prompts := record.Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve."}
 	for _, tc := range []struct {
 		name, text string
 		want       Settings
 	}{
 		{"empty", "", Settings{Reward: def}},
 		{"broken", "task = \n", Settings{Reward: def}},
-		{"defaults", "task = \"addition\"\nteacher = \"m/t\"\n", Settings{Task: "addition", Teacher: "m/t", Reward: def, Known: true}},
-		{"lambda 0 and unknown keys", "task = \"linear\"\nnew_key = 1\n[reward]\nkl_mean = 0\nkl_max = 0\n", Settings{Task: "linear", Reward: lam0, Known: true}},
+		{"defaults", "task = \"addition\"\nteacher = \"m/t\"\n", Settings{Task: "addition", Teacher: "m/t", Reward: def, RewardUnset: rewardKeys, Known: true}},
+		{"lambda 0 and unknown keys", "task = \"linear\"\nnew_key = 1\n[reward]\nkl_mean = 0\nkl_max = 0\n", Settings{Task: "linear", Reward: lam0, RewardUnset: lamUnset, Known: true}},
 		// Edited to a value the engine refuses: not what the run trained with.
-		{"a reward the engine refuses", "task = \"linear\"\n[reward]\nkl_mean = 0\nkl_max = 0\nestimator = \"l2\"\n", Settings{Task: "linear", Reward: withEstimator(lam0, "l2")}},
+		{"a reward the engine refuses", "task = \"linear\"\n[reward]\nkl_mean = 0\nkl_max = 0\nestimator = \"l2\"\n", Settings{Task: "linear", Reward: withEstimator(lam0, "l2"), RewardUnset: estUnset}},
+		// The prompts rlt score --run scores with, read however many
+		// keys beside them this version does not know (another
+		// version's); one of the wrong type leaves the rest read.
+		{"prompts beside unknown keys", "task = \"linear\"\nnew_key = 1\n[prompts]\nteacher_system = \"Teach.\"\nstudent_system = \"Solve.\"\nnewer_prompt = \"x\"\n[grpo]\nnewer = true\n",
+			Settings{Task: "linear", Reward: def, RewardUnset: rewardKeys, Prompts: prompts, Known: true}},
+		{"a prompt of the wrong type", "task = \"linear\"\n[prompts]\nteacher_system = 3\n", Settings{Task: "linear", Reward: def, RewardUnset: rewardKeys, Known: true}},
 		// An imported run's config.toml records where it came from, not
 		// the trainer's reward: nothing to claim.
 		{"imported", "[import]\nformat = \"trl\"\nsource = \"/data/grpo-output\"\n", Settings{Reward: def, Imported: ImportTRL}},
@@ -27,7 +38,7 @@ func TestParseSettings(t *testing.T) {
 			Settings{Teacher: "m/t", Student: "m/s", Reward: def, Imported: ImportTRL}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := ParseSettings([]byte(tc.text)); got != tc.want {
+			if got := ParseSettings([]byte(tc.text)); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})

@@ -782,7 +782,8 @@ const (
 	// UnsetIsZero: the file was decoded over nothing (a run folder's
 	// config.toml, which records every key as the run was started), so
 	// such a key holds its type's zero value: calling it a default would
-	// be untrue.
+	// be untrue. (A key of its [reward] holds its default, RecordedConfig,
+	// said as its value: "not set in this file, so 0.7".)
 	UnsetIsZero
 )
 

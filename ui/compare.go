@@ -29,7 +29,10 @@ type compared struct {
 	lambda float64
 	known  bool // lambda read from its config.toml
 	rows   bool // lambda is an import's rows' (sessions.Settings.ShownReward)
-	cursor int  // metric records the dashboard has taken
+	// lambdaNote says lambda is kl_mean's default, its config.toml
+	// setting none (atDefaults), else "".
+	lambdaNote string
+	cursor     int // metric records the dashboard has taken
 }
 
 // comparison is the set of runs compared with the open one and the
@@ -64,8 +67,10 @@ func (c *comparison) add(dir string) (*compared, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, rows, known := r.Settings().ShownReward()
-	cr := &compared{key: key, dir: dir, run: r, lambda: rc.KLMean, known: known, rows: rows}
+	st := r.Settings()
+	rc, rows, known := st.ShownReward()
+	cr := &compared{key: key, dir: dir, run: r, lambda: rc.KLMean, known: known, rows: rows,
+		lambdaNote: atDefaults(st.ShownDefaults(), "kl_mean")}
 	c.colors.Add(key)
 	c.runs = append(c.runs, cr)
 	c.on = true
@@ -130,8 +135,11 @@ type runSource struct {
 	lambda float64
 	known  bool
 	rows   bool // lambda is an import's rows' (sessions.Settings.ShownReward)
-	store  *sessions.Store
-	c      *compared // nil: the open run
+	// lambdaNote says lambda is kl_mean's default, the file setting none
+	// (atDefaults): " (kl_mean at its default)", else "".
+	lambdaNote string
+	store      *sessions.Store
+	c          *compared // nil: the open run
 }
 
 // sources are the runs the dashboard overlays: the open run first, then
@@ -146,14 +154,14 @@ func (d *dashboard) sources() []runSource {
 	cur := absPath(d.sh.run.Dir())
 	rc, rows, known := d.settings.ShownReward()
 	out = append(out, runSource{key: cur, label: filepath.Base(d.sh.run.Dir()), color: cmp.colors.Add(cur),
-		lambda: rc.KLMean, known: known, rows: rows, store: d.sh.store})
+		lambda: rc.KLMean, known: known, rows: rows, lambdaNote: atDefaults(d.settings.ShownDefaults(), "kl_mean"), store: d.sh.store})
 	for _, r := range cmp.runs {
 		if r.key == cur {
 			continue
 		}
 		col, _ := cmp.colors.Color(r.key)
 		out = append(out, runSource{key: r.key, label: filepath.Base(r.dir), color: col,
-			lambda: r.lambda, known: r.known, rows: r.rows, store: r.run.Store(), c: r})
+			lambda: r.lambda, known: r.known, rows: r.rows, lambdaNote: r.lambdaNote, store: r.run.Store(), c: r})
 	}
 	seen := map[string]int{}
 	for i := range out {
@@ -172,7 +180,7 @@ func (s runSource) lambdaText() string {
 	if s.rows {
 		return "rows' λ=" + gnum(s.lambda)
 	}
-	return "λ=" + gnum(s.lambda)
+	return "λ=" + gnum(s.lambda) + s.lambdaNote
 }
 
 // lambdasDiffer reports whether the sources' λ (the r_KL coefficient)

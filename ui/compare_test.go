@@ -562,3 +562,40 @@ func TestCompareImportedRowsLambda(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareLambdaAtItsDefault: a compared run whose config.toml's
+// [reward] lacks kl_mean (a hand edit) is named with λ at its default, as
+// it resumes and is scored (sessions.RunReward), said so: the file holds
+// no λ. It was named λ=3 as though the file said it.
+func TestCompareLambdaAtItsDefault(t *testing.T) {
+	for _, c := range []struct {
+		name, config string
+		tail         string
+	}{
+		{"kl_mean set", "task = 'addition'\n[reward]\nkl_mean = 3.0\n", " λ=3\n"},
+		{"kl_mean not set", "task = 'addition'\n[reward]\nkl_max = 0.5\n", " λ=3 (kl_mean at its default)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := newTestRun(t, 1, 1, 2, 8)
+			if err := os.WriteFile(filepath.Join(w.Dir(), sessions.ConfigFile), []byte(c.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			cmp := newComparison()
+			t.Cleanup(func() { cmp.close() })
+			cr, err := cmp.add(w.Dir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := runSource{label: "ours", lambda: 5, known: true}
+			src := runSource{label: "theirs", lambda: cr.lambda, known: cr.known, rows: cr.rows, lambdaNote: cr.lambdaNote}
+			d := &dashboard{srcs: []runSource{ours, src}, sh: &shared{cmp: cmp, theme: style.NewTheme(style.Plain)}}
+			got := strings.Join(d.legendLines(200, 2), "\n") + "\n"
+			if !strings.Contains(got, "theirs"+c.tail) || !strings.Contains(got, "ours λ=5") {
+				t.Errorf("legend %q, want theirs%s beside ours λ=5", got, c.tail)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -363,8 +364,9 @@ func (d *detailScreen) legendTiers() []string {
 	// standing in: not the run's to claim. An import's rows' reward is
 	// said as theirs (ShownReward).
 	c, rows, known := d.settings.ShownReward()
+	filled := d.settings.ShownDefaults() // said beside λ and α: the file holds no value for them
 	if d.useRS && d.rs.Reward != (record.RewardConfig{}) {
-		c, rows, known = d.rs.Reward, false, true
+		c, rows, known, filled = d.rs.Reward, false, true, nil
 	}
 	whose := "" // the rows' coefficients are said as theirs, not the run's
 	if rows {
@@ -427,11 +429,12 @@ func (d *detailScreen) legendTiers() []string {
 	case !known:
 		pen = [3]string{"r_KL's λ, α unknown: config.toml does not decode (!)", "λ unknown: config.toml (!)", "λ unknown (!)"}
 	case c.KLMean != 0:
-		coef := whose + fmt.Sprintf("λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean))
+		coef := whose + fmt.Sprintf("λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean)) + atDefaults(filled, "kl_mean", "kl_max")
 		pen = [3]string{"penalised by r_KL=λ(mean+α·max), " + coef, "r_KL penalises it, " + coef, coef}
 	case c.KLMax != 0:
-		p := whose + "r_KL=" + gnum(c.KLMax) + "·max penalises it"
-		pen = [3]string{p, p, whose + "r_KL=" + gnum(c.KLMax) + "·max"}
+		note := atDefaults(filled, "kl_max")
+		p := whose + "r_KL=" + gnum(c.KLMax) + "·max penalises it" + note
+		pen = [3]string{p, p, whose + "r_KL=" + gnum(c.KLMax) + "·max" + note}
 	default:
 		p := whose + "λ=0, no KL penalty"
 		pen = [3]string{p, p, p}
@@ -809,6 +812,28 @@ func (d *detailScreen) rescoreLabel() []string {
 		}
 	}
 	return []string{th.Paint(style.FG(style.SkyBlue).With(style.Bold), what), "  " + models, "  " + coef}
+}
+
+// atDefaults says which of keys, reward keys whose values a viewer
+// shows, the run's config.toml leaves to their defaults (filled:
+// sessions.Settings.ShownDefaults): " (kl_max at its default)", " (kl_mean
+// and kl_max at their defaults)"; "" where it sets them all. The values
+// are the ones the run resumes and is scored with (sessions.RunReward),
+// but not the file's: a hand edit took them out.
+func atDefaults(filled []string, keys ...string) string {
+	var at []string
+	for _, k := range keys {
+		if slices.Contains(filled, k) {
+			at = append(at, k)
+		}
+	}
+	switch len(at) {
+	case 0:
+		return ""
+	case 1:
+		return " (" + at[0] + " at its default)"
+	}
+	return " (" + strings.Join(at[:len(at)-1], ", ") + " and " + at[len(at)-1] + " at their defaults)"
 }
 
 // gnum prints a coefficient as short as it is exact.

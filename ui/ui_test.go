@@ -29,13 +29,21 @@ type testCfg struct {
 	Steps int    `toml:"steps"`
 }
 
+// testRunCfg is newTestRun's config.toml: a run's records every key of
+// [reward] (one it lacks the viewers say is at its default).
+type testRunCfg struct {
+	Task   string              `toml:"task"`
+	Steps  int                 `toml:"steps"`
+	Reward record.RewardConfig `toml:"reward"`
+}
+
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // newTestRun makes a run folder with steps metric records and, per step,
 // groups×samples traces.
 func newTestRun(tb testing.TB, steps, groups, samples, explTokens int) *sessions.Run {
 	tb.Helper()
-	r, err := sessions.Create(filepath.Join(tb.TempDir(), "demo-run"), testCfg{Task: "addition", Steps: 20})
+	r, err := sessions.Create(filepath.Join(tb.TempDir(), "demo-run"), testRunCfg{Task: "addition", Steps: 20, Reward: record.DefaultRewardConfig()})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -632,6 +640,12 @@ func TestDetailLegendCoefficients(t *testing.T) {
 	}{
 		{"the run's", ours("task = 'addition'\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), strict, "λ=5 α=0.1", "λ=3"},
 		{"no penalty", ours("task = 'addition'\n[reward]\nkl_mean = 0.0\nkl_max = 0.0\n"), strict, "λ=0, no KL penalty", "λ=3"},
+		// A key [reward] lacks (a hand edit) is its default, as the run
+		// resumes and is scored (sessions.RunReward), said so: the file
+		// holds no such value. It was shown as the file's.
+		{"kl_max not set", ours("task = 'addition'\n[reward]\nkl_mean = 5.0\n"), strict, "λ=5 α=0.006 (kl_max at its default)", "λ=3"},
+		{"no [reward]", ours("task = 'addition'\n"), strict, "λ=3 α=0.01 (kl_mean and kl_max at their defaults)", "λ=5"},
+		{"kl_mean 0, kl_max not set", ours("task = 'addition'\n[reward]\nkl_mean = 0.0\n"), strict, "(kl_max at its default)", "λ="},
 		{"config.toml does not decode", ours("task = 'addition'\n[reward]\nkl_mean = 'five'\n"), strict, "unknown: config.toml", "λ="},
 		// Read leniently the file gives λ=5, but opening said the run is
 		// shown without its settings: the legend claims none.

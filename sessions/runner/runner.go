@@ -470,8 +470,9 @@ func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Che
 // --flag: for a value a flag gave, else cfgPath: and the key), after a
 // line that says the run is unchanged, and what to fix: the file, unless
 // every problem is a flag's. The file was decoded over nothing, not over
-// the defaults: a key it does not set holds its zero value, and is said
-// to (UnsetIsZero).
+// the defaults, but for [reward]'s keys (sessions.RecordedConfig): a key
+// it does not set holds its zero value (one of [reward]'s its default),
+// and is said with it (UnsetIsZero).
 func refusedConfig(dir, cfgPath string, data []byte, cfg runconfig.Config, err error, flagKeys map[string]string) error {
 	problems := fileProblems(cfg, cfgPath, data, err, sessions.UnsetIsZero, flagKeys)
 	// When every problem of the file is a value a resume's flag puts
