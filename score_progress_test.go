@@ -70,3 +70,28 @@ func TestScoreRunProgressThrottled(t *testing.T) {
 		t.Errorf("progress lines:\n%s\nwant\n%s\n(stderr:\n%s)", strings.Join(got, "\n"), strings.Join(want, "\n"), errb.String())
 	}
 }
+
+// TestScoreStdinSaysItsLastBatch: rlt score on stdin says its last line of
+// progress when stdin ends after a whole batch, the batch's own line held
+// back by the throttle (the first batch's line came less than
+// runner.HeadlessProgressEvery before): the count that ends the scoring is
+// said. The lines are the same whatever the time a batch takes: said at
+// the batch, or at the end of stdin.
+func TestScoreStdinSaysItsLastBatch(t *testing.T) {
+	teacher, student := tinyFolder(t, "f32"), tinyFolder(t, "bf16")
+	row := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}` + "\n"
+	code, out, errs := runCLI(t, strings.Repeat(row, 4), "score", "--teacher", teacher, "--student", student, "--batch", "2")
+	if code != 0 || strings.Count(out, "\n") != 4 {
+		t.Fatalf("exit %d, %d lines: %s", code, strings.Count(out, "\n"), errs)
+	}
+	var got []string
+	for _, l := range strings.Split(errs, "\n") {
+		if strings.Contains(l, " done (input lines ") {
+			got = append(got, regexp.MustCompile(` · [0-9.]+ traces/s$`).ReplaceAllString(l, ""))
+		}
+	}
+	want := "2 traces done (input lines 1–2)\n4 traces done (input lines 1–4)"
+	if strings.Join(got, "\n") != want {
+		t.Errorf("progress lines:\n%s\nwant\n%s\n(stderr:\n%s)", strings.Join(got, "\n"), want, errs)
+	}
+}
