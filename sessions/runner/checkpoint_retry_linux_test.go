@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -30,13 +32,35 @@ func TestStopTriesAFailedCheckpointAgain(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("a read-only bind mount of checkpoints/ needs root")
 	}
+	// Root in a container is often refused mounts (no CAP_SYS_ADMIN, as
+	// Docker's default): tried first, so that the test skips there with
+	// the reason rather than fail for the machine.
+	probe := t.TempDir()
+	if err := bindReadOnly(probe); err != nil {
+		t.Skipf("a read-only bind mount of checkpoints/ cannot be made here: %v", err)
+	}
+	werr := os.WriteFile(filepath.Join(probe, "x"), nil, 0o644)
+	if err := syscall.Unmount(probe, 0); err != nil {
+		t.Fatalf("unmount %s: %v", probe, err)
+	}
+	if !errors.Is(werr, syscall.EROFS) {
+		t.Skipf("a read-only bind mount here does not refuse writes (%v): the test needs one that does", werr)
+	}
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	for _, c := range []struct {
 		name   string
 		mended bool // checkpoints/ writable again once the failure is said
+		// lost: the device fails as the checkpoint's save does (its
+		// Err, as a loss while the weights are read back): the stop
+		// tries nothing again (the device holds no weights to read, and
+		// the close tries none either), and says nothing more. The stop
+		// tried it and said "mend what stopped the save … its close
+		// tries the checkpoint once more".
+		lost bool
 	}{
-		{"writable again", true},
-		{"still read-only", false},
+		{"writable again", true, false},
+		{"still read-only", false, false},
+		{"the device failed", false, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := smallConfig(t, 0) // until stopped; checkpoint_every = 1
@@ -48,7 +72,15 @@ func TestStopTriesAFailedCheckpointAgain(t *testing.T) {
 			ck := filepath.Join(dir, sessions.CheckpointsDir)
 			s := &readOnlyAtStep{Run: rec, t: t, ck: ck, step: 1, mend: c.mended, engine: make(chan *run.Engine, 1)}
 			t.Cleanup(s.writable)
-			h, err := Start(context.Background(), context.Background(), rec, mustCheck(t, cfg), s, Fresh)
+			prepare := Fresh
+			if c.lost {
+				prepare = func(_ context.Context, e *run.Engine) error {
+					s.lossy = &lossAfterNext{Backend: e.Backend}
+					e.Backend = s.lossy
+					return nil
+				}
+			}
+			h, err := Start(context.Background(), context.Background(), rec, mustCheck(t, cfg), s, prepare)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,18 +110,27 @@ func TestStopTriesAFailedCheckpointAgain(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "checkpoint of step 1 failed, so the run stops") {
 				t.Errorf("Close: %v; want the failed checkpoint as the run's result", err)
 			}
-			var fatal, again, other int
+			// Saved after all, by the stop's try or the close's (the
+			// disk writable again before it): the result says so, lest
+			// the step be taken for lost. A failed device saves none.
+			after := "; tried again, it was saved after all (" + sessions.CheckpointDir(dir, 1) + "): no step is lost"
+			if got := err != nil && strings.Contains(err.Error(), after); got == c.lost {
+				t.Errorf("Close: %v; want %q in it: %v", err, after, !c.lost)
+			}
+			var fatal, again, saved, other int
 			evs, _ := rec.Store().EventsSince(0)
 			for _, e := range evs {
 				switch {
 				case e.Kind != sessions.KindError:
-				case e.Fatal && strings.Contains(e.Error, "checkpoint of step 1 failed, so the run stops: save checkpoint "+sessions.CheckpointDir(dir, 1)):
+				case e.Severity == event.SeverityWarning && e.Error == "checkpoint of step 1 saved as the run stopped, on a second try: no step is lost (the run stopped for its first failure)":
+					saved++
+				case e.Fatal && strings.Contains(e.Error, "checkpoint of step 1 failed, so the run stops") && strings.Contains(e.Error, "save checkpoint "+sessions.CheckpointDir(dir, 1)):
 					fatal++
 				case !e.Fatal && strings.Contains(e.Error, "checkpoint of step 1 failed again as the run stopped: save checkpoint "+sessions.CheckpointDir(dir, 1)):
 					again++
 					for _, w := range []string{"read-only file system", "a failed save leaves no part of itself in the run folder",
 						"its checkpoint of step 0 stands as it was, and a resume goes on from it (rlt run --resume " + dir + ")",
-						"Mend what stopped the save and close the run (q in the workbench): its close tries the checkpoint once more"} {
+						"its close tries the checkpoint once more: in the workbench, mend what stopped the save, then close the run (q); rlt run --headless closes it at once"} {
 						if !strings.Contains(e.Error, w) {
 							t.Errorf("the second failure says %q, want %q in it", e.Error, w)
 						}
@@ -99,12 +140,15 @@ func TestStopTriesAFailedCheckpointAgain(t *testing.T) {
 					t.Errorf("error event %q", e.Error)
 				}
 			}
-			wantAgain := 1
-			if c.mended {
+			wantAgain, wantSaved := 1, 0
+			if c.mended || c.lost {
 				wantAgain = 0
 			}
-			if fatal != 1 || again != wantAgain || other != 0 {
-				t.Errorf("%d fatal checkpoint errors, %d second failures, %d others; want 1, %d, 0", fatal, again, other, wantAgain)
+			if c.mended {
+				wantSaved = 1
+			}
+			if fatal != 1 || again != wantAgain || saved != wantSaved || other != 0 {
+				t.Errorf("%d fatal checkpoint errors, %d second failures, %d saved on the second try, %d others; want 1, %d, %d, 0", fatal, again, saved, other, wantAgain, wantSaved)
 			}
 		})
 	}
@@ -123,6 +167,8 @@ type readOnlyAtStep struct {
 	mend   bool
 	engine chan *run.Engine
 
+	lossy *lossAfterNext // the engine's Backend, where the case fails it
+
 	mu      sync.Mutex
 	mounted bool
 }
@@ -133,15 +179,15 @@ func (s *readOnlyAtStep) Emit(ev event.Event) {
 		if ev.Step == s.step {
 			e := <-s.engine
 			s.mu.Lock()
-			if err := syscall.Mount(s.ck, s.ck, "", syscall.MS_BIND, ""); err != nil {
-				s.t.Errorf("bind mount %s: %v", s.ck, err)
+			if err := bindReadOnly(s.ck); err != nil {
+				s.t.Error(err)
 			} else {
 				s.mounted = true
-				if err := syscall.Mount("", s.ck, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
-					s.t.Errorf("remount %s read-only: %v", s.ck, err)
-				}
 			}
 			s.mu.Unlock()
+			if s.lossy != nil {
+				s.lossy.arm()
+			}
 			e.CheckpointNow()
 			e.Stop()
 		}
@@ -163,4 +209,41 @@ func (s *readOnlyAtStep) writable() {
 		}
 		s.mounted = false
 	}
+}
+
+// bindReadOnly makes dir read-only by a bind mount of itself; where the
+// read-only remount is refused, the bind mount is undone.
+func bindReadOnly(dir string) error {
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind mount %s: %w", dir, err)
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_BIND|syscall.MS_RDONLY, ""); err != nil {
+		syscall.Unmount(dir, 0)
+		return fmt.Errorf("remount %s read-only: %w", dir, err)
+	}
+	return nil
+}
+
+// lossAfterNext is a backend whose device fails once armed, after the
+// next Err has said it sound: the engine's look after the step (the step
+// done on a sound device), then the loss as the step's checkpoint is
+// saved.
+type lossAfterNext struct {
+	compute.Backend
+	mu          sync.Mutex
+	armed, lost bool
+}
+
+func (b *lossAfterNext) arm() { b.mu.Lock(); b.armed = true; b.mu.Unlock() }
+
+func (b *lossAfterNext) Err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lost {
+		return errors.New("device lost (a test's)")
+	}
+	if b.armed {
+		b.armed, b.lost = false, true
+	}
+	return b.Backend.Err()
 }

@@ -551,10 +551,11 @@ type Handle struct {
 	runErr    error
 	closeOnce sync.Once
 	closeErr  error
-	lastSaved int // step of the newest checkpoint written (-1: none)
-	refused   int // step whose checkpoint was refused for a NaN or an Inf (-1: none)
-	fullAt    int // step whose checkpoint found the disk full (-1: none)
-	failedAt  int // step whose checkpoint failed (-1: none): one tried again is said as such
+	lastSaved int   // step of the newest checkpoint written (-1: none)
+	refused   int   // step whose checkpoint was refused for a NaN or an Inf (-1: none)
+	fullAt    int   // step whose checkpoint found the disk full (-1: none)
+	failedAt  int   // step whose checkpoint failed (-1: none): one tried again is said as such
+	failErr   error // failedAt's fatal error, the run's result unless another came first
 
 	mu      sync.Mutex
 	stopErr error     // why the driver stopped the engine early (a checkpoint that failed …); the run's result
@@ -744,11 +745,25 @@ func (h *Handle) watchSave(dir string) (end func()) {
 // workbench shows the run as failed) and is the run's result (Close
 // returns it; rlt prints it on exit). It is returned to the engine as a
 // run.Reported, so that the engine does not take the step for on disk: a
-// checkpoint asked for (S asks one) is tried again as the engine stops,
-// and a failure of that try is said once more, as such (retryFailed).
+// checkpoint asked for (S asks one) is tried again as the engine stops
+// (not from a failed device, nor of non-finite weights), and that try's
+// failure is said once more, as such (retryFailed), its success as a
+// warning that no step is lost (Close's result says it too).
 func (h *Handle) onCheckpoint(step int) error {
+	if step == h.failedAt && (h.e.Backend.Err() != nil || step == h.refused) {
+		// The stop's try again of a checkpoint that cannot be saved: a
+		// failed device holds no weights to read (Close tries none
+		// either), and non-finite weights stay so. Why is the run's
+		// fatal error already; tried, it was said again with "mend what
+		// stopped the save … its close tries the checkpoint once more".
+		return &run.Reported{Err: fmt.Errorf("checkpoint of step %d not tried again: %w", step, h.failErr)}
+	}
 	err := h.checkpoint(step)
 	if err == nil {
+		if step == h.failedAt && step == h.lastSaved {
+			h.sink.Emit(event.Error{Time: time.Now(), Step: step, Severity: event.SeverityWarning,
+				Err: fmt.Errorf("checkpoint of step %d saved as the run stopped, on a second try: no step is lost (the run stopped for its first failure)", step)})
+		}
 		h.mu.Lock()
 		h.saved = true
 		pending := h.pending
@@ -776,6 +791,7 @@ func (h *Handle) onCheckpoint(step int) error {
 		err = fmt.Errorf("checkpoint of step %d failed, so the run stops: %w", step, err)
 	}
 	h.sink.Emit(event.Error{Time: time.Now(), Step: step, Err: err, Fatal: true})
+	h.failErr = err
 	h.StopWith(err)
 	// Reported above as the fatal error: the engine, told it is not on
 	// disk, does not say it a second time.
@@ -785,7 +801,10 @@ func (h *Handle) onCheckpoint(step int) error {
 // retryFailed is what the stop's try again of step's failed checkpoint
 // says when it fails too (err, which names the checkpoint's path): that a
 // failed save leaves the run folder as it was, the checkpoint a resume
-// goes on from, and what to do.
+// goes on from, and what to do: the close's try is the last, and where
+// rlt run --headless closes the run at once there is no time to mend
+// anything first (it said "mend … and close the run (q in the
+// workbench)" to headless runs too).
 func (h *Handle) retryFailed(step int, err error) error {
 	kept := "it has no checkpoint yet, so a resume has none to go on from"
 	cks, _ := sessions.Checkpoints(h.rec.Dir())
@@ -795,7 +814,7 @@ func (h *Handle) retryFailed(step int, err error) error {
 			break
 		}
 	}
-	return fmt.Errorf("checkpoint of step %d failed again as the run stopped: %w; a failed save leaves no part of itself in the run folder: %s. Mend what stopped the save and close the run (q in the workbench): its close tries the checkpoint once more", step, err, kept)
+	return fmt.Errorf("checkpoint of step %d failed again as the run stopped: %w; a failed save leaves no part of itself in the run folder: %s; its close tries the checkpoint once more: in the workbench, mend what stopped the save, then close the run (q); rlt run --headless closes it at once", step, err, kept)
 }
 
 // StopWith stops the engine after the step in progress, keeping err as the
@@ -853,6 +872,13 @@ func (h *Handle) Close() error {
 		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
 			was := h.fullAt
 			errs = append(errs, finalCheckpointError(n-1, was, h.checkpoint(n-1)))
+		}
+		// A failed checkpoint that stopped the run, saved after all (the
+		// stop's try or the close's): the run's result says so. The
+		// failure was real (the run stopped for it), but said alone it
+		// read as the step lost, where the step is on disk.
+		if h.failErr != nil && errs[0] == h.failErr && h.lastSaved == h.failedAt {
+			errs[0] = fmt.Errorf("%w; tried again, it was saved after all (%s): no step is lost", h.failErr, sessions.CheckpointDir(h.rec.Dir(), h.failedAt))
 		}
 		// Nothing computes on the device again: the engine has returned
 		// (its checkpoints were saved on its goroutine) and the final
