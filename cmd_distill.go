@@ -361,7 +361,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	} else {
 		if !*reference {
 			fmt.Fprintf(stderr, "explaining %d questions...\n", len(exs))
-			rows, err = runpkg.WriteExplanations(ctx, teacher, tok, p, exs, *temp, *maxNew, c.Seed, 64)
+			rows, err = runpkg.WriteExplanations(ctx, teacher, tok, p, exs, *temp, *maxNew, c.Seed, runpkg.BestOfBatch)
 			if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 				return fmt.Errorf("stopped by a signal after the teacher explained %d of %d questions: nothing was written to %s; to start again, run the same command", len(rows), len(exs), *out)
 			}

@@ -73,8 +73,8 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		// the load said it in ("load model DIR: …").
 		return fmt.Errorf("load %w", err)
 	}
-	// The model and a forward of a line as long as its positions within
-	// the memory where it computes, before the device opens.
+	// The model and a line's forward within the memory where it
+	// computes, before the device opens.
 	if err := checkLogprobsMemory(*dev, *dir, prec); err != nil {
 		return err
 	}
@@ -202,14 +202,20 @@ func nonFiniteLogprob(i int, v, temp float64) error {
 
 // checkLogprobsMemory refuses, before the device opens, log-probs that
 // cannot fit where --device dev computes (checkModelsMemory): the model
-// held as --weights says, a forward of a line as long as its positions.
-// A folder whose config.json cannot be read is left to its load, which
+// held as --weights says and a forward of a line of memory.PromptTokens
+// tokens (the model's positions, if fewer). The lines are read after the
+// check, one forward each, and no flag bounds them: a forward as long as
+// the model's positions, which few lines come near, refused on a
+// 131,072-position 0.5B model 15 GiB where the command runs short lines
+// in 1 GiB, and nothing but a smaller model would have made it fit. A
+// folder whose config.json cannot be read is left to its load, which
 // says why.
 func checkLogprobsMemory(dev, dir string, prec model.Precision) error {
 	u, stored16, err := heldAs(dir, prec)
 	if err != nil {
 		return nil
 	}
-	u.Name, u.ForwardRows, u.ForwardT = "model", u.Cfg.MaxPos, u.Cfg.MaxPos
+	line := min(memory.PromptTokens, u.Cfg.MaxPos)
+	u.Name, u.ForwardRows, u.ForwardT = "model", line, line
 	return checkModelsMemory("scoring log-probs", dev, memory.Models{Uses: []memory.Use{u}}, weightsFix(u, stored16)...)
 }

@@ -120,9 +120,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !*public && !loopback(host) {
 		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
-	// The model, a request's forward (--micro-batch-tokens positions at
-	// most) and its sampling within the memory where it computes, before
-	// the address is taken or the device opens.
+	// The model and a forward of --micro-batch-tokens positions within
+	// the memory where it computes, before the address is taken or the
+	// device opens.
 	if err := checkServeMemory(*dev, *dir, prec, *mbTokens); err != nil {
 		return err
 	}
@@ -244,17 +244,22 @@ func loopback(host string) bool {
 
 // checkServeMemory refuses, before the address is taken or the device
 // opens, serving that cannot fit where --device dev computes
-// (checkModelsMemory): the model held as --weights says, a request's
-// forward of its positions (--micro-batch-tokens at most) and its
-// sampling of a sequence as long. A folder whose config.json cannot be
-// read is left to its load, which says why.
+// (checkModelsMemory): the model held as --weights says and one forward of
+// --micro-batch-tokens positions (the model's positions with no limit, or
+// fewer). Concurrent requests and a batch request's prompts share forwards
+// of at most that many padded positions (serve's nextRound,
+// rlt.ModelSource.PromptLogProbsBatch), so the batch they form is counted;
+// a single prompt longer than it runs alone, as it would by itself. It
+// samples no sequence: the one token it generates is read from the
+// forward's last position (no KV cache, which at the model's positions was
+// 3 GiB of a 131,072-position 0.5B model's 5 GiB estimate). A folder whose
+// config.json cannot be read is left to its load, which says why.
 func checkServeMemory(dev, dir string, prec model.Precision, mbTokens int) error {
 	u, stored16, err := heldAs(dir, prec)
 	if err != nil {
 		return nil
 	}
-	u.Name, u.SampleSeqs, u.SampleT = "model", 1, u.Cfg.MaxPos
-	u.ForwardRows, u.ForwardT = u.Cfg.MaxPos, u.Cfg.MaxPos
+	u.Name, u.ForwardRows, u.ForwardT = "model", u.Cfg.MaxPos, u.Cfg.MaxPos
 	if mbTokens > 0 {
 		u.ForwardRows = min(u.ForwardRows, mbTokens)
 	}

@@ -104,3 +104,47 @@ func TestEveryDeviceCommandRefusesWhatCannotFitOnTheGPU(t *testing.T) {
 		})
 	}
 }
+
+// rlt logprobs and rlt serve are checked for the work they run, not for
+// what no flag of theirs bounds: on a model of 131,072 positions (the
+// embedded teacher's shape with Qwen2.5's long context) under 256 MB, each
+// fits on the CPU. logprobs counted a forward of a line as long as the
+// model's positions (1.7 GiB here), where it runs each line as read, and
+// serve a sampled sequence as long (a 257 MiB KV cache), where it samples
+// none; each was refused with no fix of its own to offer. serve's forward
+// of --micro-batch-tokens positions, which its coalesced requests share,
+// is still counted: past the limit it is refused.
+func TestLogprobsAndServeEstimateWhatTheyRun(t *testing.T) {
+	dir := t.TempDir()
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+		data, err := os.ReadFile(filepath.Join(teacher, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "config.json" {
+			data = bytes.Replace(data, []byte(`"max_position_embeddings": 256`), []byte(`"max_position_embeddings": 131072`), 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("RLT_MEMORY_LIMIT", "256MB")
+	for _, c := range []struct {
+		name  string
+		check func() error
+		fits  bool
+	}{
+		{"logprobs", func() error { return checkLogprobsMemory(device.CPU, dir, model.Frozen16) }, true},
+		{"serve", func() error { return checkServeMemory(device.CPU, dir, model.Frozen16, 1024) }, true},
+		{"serve --micro-batch-tokens 0", func() error { return checkServeMemory(device.CPU, dir, model.Frozen16, 0) }, false},
+	} {
+		err := c.check()
+		if c.fits && err != nil {
+			t.Errorf("%s: refused: %v", c.name, err)
+		}
+		if !c.fits && (err == nil || !strings.Contains(err.Error(), "a smaller --micro-batch-tokens (now no limit)")) {
+			t.Errorf("%s: %v, want a refusal offering --micro-batch-tokens", c.name, err)
+		}
+	}
+}

@@ -551,7 +551,10 @@ func CheckAgainst(what string, e Estimate, l Limit, fixes []string) error {
 		return nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s needs %s, more than the %s available (%s).\nTo fit, try:", what, e, size.Bytes(l.Bytes), l.Source)
+	fmt.Fprintf(&b, "%s needs %s, more than the %s available (%s).", what, e, size.Bytes(l.Bytes), l.Source)
+	if len(fixes) > 0 { // rlt logprobs on the CPU, of a float32 checkpoint, has none to offer
+		b.WriteString("\nTo fit, try:")
+	}
 	for _, f := range fixes {
 		b.WriteString("\n  - " + f)
 	}

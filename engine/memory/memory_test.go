@@ -410,3 +410,22 @@ func TestModelsEstimate(t *testing.T) {
 	}}
 	m.Estimate()
 }
+
+// A refusal with nothing of the command's own to change (rlt logprobs of a
+// float32 checkpoint on the CPU) ends at the numbers: it said "To fit,
+// try:" over an empty list.
+func TestRefusalWithoutFixes(t *testing.T) {
+	e := Estimate{Parts: []Part{{"model weights (F32)", 2 << 20}}}
+	for _, c := range []struct {
+		fixes []string
+		want  string
+	}{
+		{nil, "scoring log-probs needs about 2.0 MiB (model weights (F32) 2.0 MiB), more than the 1.0 MiB available (RLT_MEMORY_LIMIT)."},
+		{[]string{"a fix"}, "scoring log-probs needs about 2.0 MiB (model weights (F32) 2.0 MiB), more than the 1.0 MiB available (RLT_MEMORY_LIMIT).\nTo fit, try:\n  - a fix"},
+	} {
+		err := CheckAgainst("scoring log-probs", e, Limit{1 << 20, EnvLimit}, c.fixes)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("fixes %q: got %v\nwant %s", c.fixes, err, c.want)
+		}
+	}
+}

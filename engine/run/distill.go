@@ -27,7 +27,7 @@ type DistillRow struct {
 // written so far and ctx's error.
 func WriteExplanations(ctx context.Context, teacher *model.Model, tok rlt.TextTokenizer, p record.Prompts, exs []task.Example, temperature float64, maxNew int, seed uint64, batch int) ([]DistillRow, error) {
 	if batch <= 0 {
-		batch = 64
+		batch = BestOfBatch
 	}
 	rows := make([]DistillRow, 0, len(exs))
 	gen := sample.NewGenerator(teacher)
