@@ -108,17 +108,33 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	// The stop signals are watched (watch) from just before the run
 	// folder is made or opened to be resumed: one that came while it was
-	// made killed the process, the folder left as a killed writer's; now
-	// the models' load it comes before stops at once (runner.Start), the
-	// folder recorded as stopped before its first step (a resumed one as
-	// it was). Not before: one during the checks, no folder yet, ends the
-	// process, as it ends every command before its work; held, the checks
-	// went on (a large data file read) and a folder was made for a run
-	// stopped before its first step.
-	var stop, leave <-chan struct{}
-	release := func() {}
-	defer func() { release() }()
-	watch := func() { stop, leave, release = stopThenLeave() }
+	// made killed the process, the folder left as a killed writer's. The
+	// first run's load context (load: untilStop, ended by the first) is
+	// set up then too, as a launch's from the Runs screen is before its
+	// folder is made (runner.Launcher.Start), so that it follows their
+	// rule: a first signal while the folder is made removes it again, one
+	// while a resume's checks run leaves the run as it was, its session
+	// not begun (runner.CreateUnlessStopped, OpenForResumeUnlessStopped:
+	// a *sessions.LaunchStoppedError, exit 1); one once the load has begun
+	// stops it at once (runner.Start), the folder recorded as stopped
+	// before its first step (a resumed one as it was). The load context
+	// was set up once the folder was made: a signal during its making
+	// kept the folder, stopped before its first step, and one during a
+	// resume's checks began its session, said as a stopped load. Not
+	// before: one during the checks, no folder yet, ends the process, as
+	// it ends every command before its work; held, the checks went on (a
+	// large data file read) and a folder was made for a run stopped
+	// before its first step.
+	var (
+		stop, leave <-chan struct{}
+		load        context.Context
+	)
+	release, stopLoad := func() {}, func() {}
+	defer func() { stopLoad(); release() }()
+	watch := func() {
+		stop, leave, release = stopThenLeave()
+		load, stopLoad = untilStop(stop)
+	}
 	// run.lock says which, while this process trains the run, so that a
 	// workbench opening it says where it can be reviewed meanwhile.
 	process := sessions.ProcessHeadless
@@ -142,7 +158,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// without --steps goes on to it. --device and --matmul are not
 		// recorded: they move this session, not the run.
 		watch()
-		r, err := runner.OpenForResume(*resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul}, process)
+		r, err := runner.OpenForResumeUnlessStopped(load, *resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul}, process)
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
@@ -197,12 +213,12 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 		watch()
-		if rec, checked, err = runner.Create(*runs, checked, process); err != nil {
+		if rec, checked, err = runner.CreateUnlessStopped(load, *runs, checked, process); err != nil {
 			return err
 		}
 	}
 	if !interactive {
-		return runHeadless(rec, checked, prepare, *resume != "", stop, leave, stderr)
+		return runHeadless(load, rec, checked, prepare, *resume != "", leave, stderr)
 	}
 	// The workbench's engines run on a context no signal cancels: a
 	// signal quits the workbench as q does (ui.Options.Stop), which
@@ -216,8 +232,6 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// workbench. So are the loads of the runs the Runs screen starts and
 	// resumes stopped (runner.Launcher.Load), and by q too.
 	ctx := context.Background()
-	load, stopWatching := untilStop(stop)
-	defer stopWatching()
 	h, err := startOrLeave(load, ctx, rec, checked, prepare, leave, stderr)
 	if errors.Is(err, ui.ErrLeft) {
 		return err
@@ -302,7 +316,8 @@ func runLoadStopped(err error, dir string, resumed bool) error {
 }
 
 // runHeadless trains rec without the workbench, progress lines on stderr,
-// stopped by the signals as the workbench is (stopThenLeave's stop and
+// stopped by the signals as the workbench is (ctx: untilStop of
+// stopThenLeave's stop, the context rec was made or opened under; and
 // leave): the first ends the run after the step in progress with its
 // final checkpoint (runner.Headless, its context cancelled), a second
 // leaves at once, said as the workbench says it (ui.ErrLeft,
@@ -313,9 +328,7 @@ func runLoadStopped(err error, dir string, resumed bool) error {
 // workbench says it (runLoadStopped), exit 1: it told a new run, which has
 // no checkpoint, that rlt run --resume continues it, and exited 0 with
 // --steps 0.
-func runHeadless(rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, resumed bool, stop, leave <-chan struct{}, stderr io.Writer) error {
-	ctx, cancel := untilStop(stop)
-	defer cancel()
+func runHeadless(ctx context.Context, rec *sessions.Run, checked runpkg.Checked, prepare runner.Prepare, resumed bool, leave <-chan struct{}, stderr io.Writer) error {
 	ended := make(chan error, 1)
 	go func() { ended <- runner.Headless(ctx, rec, checked, prepare, stderr) }()
 	select {

@@ -75,7 +75,9 @@ func TestHeadlessLoadStoppedSaysHowItGoesOn(t *testing.T) {
 				}
 			}
 		}
-		err = runHeadless(rec, checked, prepare, resumed, stop, make(chan struct{}), out)
+		ctx, cancel := untilStop(stop)
+		defer cancel()
+		err = runHeadless(ctx, rec, checked, prepare, resumed, make(chan struct{}), out)
 		if out.err != nil {
 			t.Error(out.err)
 		}

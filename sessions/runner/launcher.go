@@ -123,24 +123,13 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 		return nil, err
 	}
 	// A load context ended during the checks above (a stop signal, the
-	// workbench's quit: Load) makes no folder: its load would stop at its
-	// first look, leaving a run folder stopped before its first step that
-	// nobody asked to keep.
-	if err := sessions.Stopped(l.loadCtx()); err != nil {
-		return nil, &sessions.LaunchStoppedError{Err: err}
-	}
-	rec, checked, err := Create(l.runs, checked, sessions.ProcessWorkbench)
+	// workbench's quit: Load) makes no folder, and one that ended while
+	// the folder was made has it removed again (CreateUnlessStopped): its
+	// load would stop at its first look, leaving a run folder stopped
+	// before its first step that nobody asked to keep.
+	rec, checked, err := CreateUnlessStopped(l.loadCtx(), l.runs, checked, sessions.ProcessWorkbench)
 	if err != nil {
 		return nil, err
-	}
-	// Nor does one that ended while Create ran (its memory check reads
-	// the models' configurations; the folder is made, locked, written and
-	// synced): the folder it made is removed again. It began the run's
-	// session, whose load then stopped at its first look, so that the
-	// command's exit said a folder stopped before its first step as a
-	// launch it stopped, where a stop a moment sooner left none.
-	if err := sessions.Stopped(l.loadCtx()); err != nil {
-		return nil, unmake(rec, err)
 	}
 	h, err := Start(l.loadCtx(), l.ctx, rec, checked, rec, Fresh)
 	if err != nil {
@@ -159,11 +148,8 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	// its session, where its load would stop at its first look and the
 	// command's exit would say the run as a launch it stopped; one that
 	// ends while the resume's checks run begins none either
-	// (openForResume).
-	if err := sessions.Stopped(l.loadCtx()); err != nil {
-		return nil, &sessions.LaunchStoppedError{Resume: true, Err: err}
-	}
-	r, err := openForResume(l.loadCtx(), dir, l.overrides(), sessions.ProcessWorkbench)
+	// (OpenForResumeUnlessStopped).
+	r, err := OpenForResumeUnlessStopped(l.loadCtx(), dir, l.overrides(), sessions.ProcessWorkbench)
 	if err != nil {
 		errs := []error{err}
 		for _, n := range r.Notes {

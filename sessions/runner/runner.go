@@ -214,6 +214,31 @@ func Create(runs string, checked run.Checked, process string) (*sessions.Run, ru
 	return rec, checked, err
 }
 
+// CreateUnlessStopped is Create for a launch whose load context is stop
+// (a stop signal, the workbench's quit): ended before the create, it makes
+// no folder; ended while the create runs (its memory check reads the
+// models' configurations; the folder is made, locked, written and
+// synced), what the create made is removed again (sessions.Run.Unmake).
+// Either is a *sessions.LaunchStoppedError of stop's cause: the launch
+// leaves nothing. Where the folder was kept instead, the run's session
+// began and its load stopped at its first look, leaving a run folder
+// stopped before its first step that nobody asked to keep, where a stop
+// a moment sooner left none. The Runs screen's launches (Launcher.Start)
+// and rlt run's first run both make their run so.
+func CreateUnlessStopped(stop context.Context, runs string, checked run.Checked, process string) (*sessions.Run, run.Checked, error) {
+	if err := sessions.Stopped(stop); err != nil {
+		return nil, checked, &sessions.LaunchStoppedError{Err: err}
+	}
+	rec, checked, err := Create(runs, checked, process)
+	if err != nil {
+		return nil, checked, err
+	}
+	if err := sessions.Stopped(stop); err != nil {
+		return nil, checked, unmake(rec, err)
+	}
+	return rec, checked, nil
+}
+
 // Prepare restores state into a new engine before it starts. ctx is
 // Start's loadCtx: its end (a stop) stops the restore's load, which then
 // returns an error wrapping ctx's.
@@ -281,10 +306,26 @@ func OpenForResume(dir string, over Overrides, process string) (Resumable, error
 	return openForResume(context.Background(), dir, over, process)
 }
 
+// OpenForResumeUnlessStopped is OpenForResume for a launch whose load
+// context is stop (a stop signal, the workbench's quit): ended before it,
+// the run's lock is not taken; ended while its checks run, no session is
+// begun (openForResume). Either leaves the run as it was, the error a
+// *sessions.LaunchStoppedError of stop's cause. Where the session began
+// instead, its load stopped at its first look and the run was said as a
+// load stopped, its events holding a session that never ran. The Runs
+// screen's resumes (Launcher.Resume) and rlt run --resume both open their
+// run so.
+func OpenForResumeUnlessStopped(stop context.Context, dir string, over Overrides, process string) (Resumable, error) {
+	if err := sessions.Stopped(stop); err != nil {
+		return Resumable{}, &sessions.LaunchStoppedError{Resume: true, Err: err}
+	}
+	return openForResume(stop, dir, over, process)
+}
+
 // openForResume is OpenForResume that begins no session once stop has
-// ended (Launcher.Resume's load context: a stop signal, the workbench's
-// quit): the run is closed as its refusals close it, as it was, and the
-// error is a *sessions.LaunchStoppedError of stop's cause (sessions.Stopped).
+// ended (a launch's load context: a stop signal, the workbench's quit):
+// the run is closed as its refusals close it, as it was, and the error is
+// a *sessions.LaunchStoppedError of stop's cause (sessions.Stopped).
 func openForResume(stop context.Context, dir string, over Overrides, process string) (Resumable, error) {
 	var r Resumable
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
