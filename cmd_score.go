@@ -237,9 +237,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// The run's models, unless --teacher or --student says otherwise,
 		// and its own prompts, unless a flag says otherwise: read
 		// leniently (Settings), as the workbench reads them, so that a key
-		// another version wrote, or an import's, leaves them read (an
-		// imported run's config records none). A strict read dropped the
-		// prompts on any unknown key, scored with the models', unsaid.
+		// another version wrote, or an import's, leaves them read. They
+		// are the prompts its rows were made with (sessions.RowsPrompts),
+		// the export's too: an import of Bespoke-Stratos rows is scored
+		// with the system prompt they carried, as it exports them, not
+		// with the models' own. A strict read dropped the prompts on any
+		// unknown key, scored with the models', unsaid.
 		st := run.Settings()
 		if !set["teacher-system"] && st.Prompts.TeacherSystem != "" {
 			*teacherSys = st.Prompts.TeacherSystem
@@ -1590,8 +1593,10 @@ func configRewardProblems(path, table string, err error, set map[string]bool) er
 // unsetRewardKeys says the keys of a run's [reward] or an imported run's
 // [import.reward] that it does not set (unset), read at their defaults
 // (rc holds them), less
-// those a flag given (set) stands in for: "; kl_max not set there, so its
-// default 0.03". "" where there are none.
+// those a flag given (set) stands in for: "; not set there, so at its
+// default: kl_max 0.03", "; not set there, so at their defaults: kl_mean
+// 2, kl_max 0.03" (sessions.Defaults, as the resume says them). "" where
+// there are none.
 func unsetRewardKeys(rc record.RewardConfig, unset []string, set map[string]bool) string {
 	var said []string
 	for _, k := range unset {
@@ -1608,7 +1613,7 @@ func unsetRewardKeys(rc record.RewardConfig, unset []string, set map[string]bool
 	if len(said) == 0 {
 		return ""
 	}
-	return "; not set there, so at their defaults: " + strings.Join(said, ", ")
+	return "; not set there, so at " + sessions.Defaults(len(said)) + ": " + strings.Join(said, ", ")
 }
 
 // rowsRewardFrom is where the reward stdin's rows are scored with came

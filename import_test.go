@@ -636,7 +636,7 @@ func TestImportKeepsTheRowsReward(t *testing.T) {
 		t.Fatalf("score --run of an [import.reward] without kl_max: exit %d: %s", code, errs)
 	}
 	wantRewardSaid(t, "score --run of an [import.reward] without kl_max", errs, said+", against the frozen student "+embeddedStudent+" ("+config+
-		"; not set there, so at their defaults: kl_max 0.03)", "scored ")
+		"; not set there, so at its default: kl_max 0.03)", "scored ")
 	edit("temperature = 0.9\n", "temperature = 0.0\n")
 	line := 1 + bytes.Count(orig[:bytes.Index(orig, []byte("temperature = 0.9"))], []byte("\n"))
 	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run}, models...)...)

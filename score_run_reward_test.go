@@ -45,7 +45,7 @@ func TestRunRewardReadOneWay(t *testing.T) {
 		said string // the reward line, where it scores
 		err  string // stderr's refusal, where it does not
 	}{
-		{"kl_max dropped", noKLMax, nil, defaults + student + from + "; not set there, so at their defaults: kl_max 0.03)", ""},
+		{"kl_max dropped", noKLMax, nil, defaults + student + from + "; not set there, so at its default: kl_max 0.03)", ""},
 		{"kl_max dropped, --c4 given", noKLMax, []string{"--c4", "0"},
 			"reward: c1 1 c2 0.01 c3 3 c4 0 · penalty -1 · τ 0.7 · logratio, against the frozen student " + student + from + "; the flags given win: --c4 0 over its 0.03)", ""},
 		{"a temperature of 0", zeroTemp, nil, "", cfgPath + "'s [reward] cannot be scored with, so nothing was scored: mend it, or give --temperature to score with a value of your own\n" +

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
-
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
@@ -160,26 +158,18 @@ func (e ExportReport) NotReadBackSummary() string {
 }
 
 // StudentPrompt is the system prompt of the run's exported Bespoke-Stratos
-// rows: the student prompt its config.toml records ([prompts]
-// student_system), the one the run's student was scored with; for a run
-// imported from Bespoke-Stratos rows, the system prompt they all carried
-// ([import] student_system); else (another import) record.DefaultStudentSystem. A
-// config.toml that is not TOML is an error (ConfigSyntax), not the default.
+// rows: the student prompt its config.toml records (RowsPrompts: [prompts]
+// student_system, the one the run's student was scored with; for a run
+// imported from Bespoke-Stratos rows, the system prompt they all carried,
+// [import] student_system), the one rlt score --run scores with; else
+// record.DefaultStudentSystem. A config.toml that is not TOML is an error
+// (ConfigSyntax), not the default.
 func (r *Run) StudentPrompt() (string, error) {
 	if err := r.ConfigSyntax(); err != nil {
 		return "", err
 	}
-	var c struct {
-		Prompts record.Prompts `toml:"prompts"`
-		Import  ImportSource   `toml:"import"`
-	}
-	if err := toml.Unmarshal(r.config, &c); err == nil {
-		switch {
-		case c.Prompts.StudentSystem != "":
-			return c.Prompts.StudentSystem, nil
-		case c.Import.StudentSystem != "":
-			return c.Import.StudentSystem, nil
-		}
+	if p := RowsPrompts(r.config).StudentSystem; p != "" {
+		return p, nil
 	}
 	return record.DefaultStudentSystem, nil
 }

@@ -117,11 +117,23 @@ func UnsetRewardNote(path string, data []byte) string {
 	for _, k := range unset {
 		said = append(said, k+" "+rewardValueText(rc, k))
 	}
-	keys, its := unset[0], "its default"
+	keys := unset[0]
 	if len(unset) > 1 {
-		keys, its = strings.Join(unset[:len(unset)-1], ", ")+" or "+unset[len(unset)-1], "their defaults"
+		keys = strings.Join(unset[:len(unset)-1], ", ") + " or " + unset[len(unset)-1]
 	}
-	return fmt.Sprintf("%s's [reward] does not set %s, so the run trains with %s: %s", path, keys, its, strings.Join(said, ", "))
+	return fmt.Sprintf("%s's [reward] does not set %s, so the run trains with %s: %s", path, keys, Defaults(len(unset)), strings.Join(said, ", "))
+}
+
+// Defaults names the defaults of n reward keys a file does not set, in the
+// number they take: "its default" for one, "their defaults" for several;
+// the one wording of the resume's note (UnsetRewardNote), rlt score's
+// reward line and the viewers' legends, which said "at their defaults:
+// kl_max 0.03" of one key where the resume said "its default".
+func Defaults(n int) string {
+	if n == 1 {
+		return "its default"
+	}
+	return "their defaults"
 }
 
 // rewardValueText is rc's value of the reward table's key as the reward

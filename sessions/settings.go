@@ -23,9 +23,11 @@ type Settings struct {
 	// defaults (RunReward), for a viewer to say so; nil where it sets
 	// them all, or is an import's.
 	RewardUnset []string
-	// Prompts is the run's [prompts], as rlt score --run scores with
-	// them; empty where the file records none (an import's), or they do
-	// not decode.
+	// Prompts are the prompts the run's rows were made with
+	// (RowsPrompts: its [prompts]; an import's rows' student system
+	// prompt), as rlt score --run scores with them and the export writes
+	// the student's; a field is empty where the file records none, or
+	// they do not decode.
 	Prompts record.Prompts
 	// Known is false when config.toml does not parse (or is empty), or is
 	// an imported run's (Imported): the fields are then the defaults and
@@ -85,6 +87,7 @@ func ParseSettings(text []byte) (s Settings) {
 		if rc := im.src.Reward; rc != nil && rc.Validate() == nil {
 			s.ImportedReward = rc
 		}
+		s.Prompts = rowsPrompts(text, &im.src)
 		return s
 	}
 	if err != nil {
@@ -97,15 +100,43 @@ func ParseSettings(text []byte) (s Settings) {
 	// rlt score --run scores with (RunReward, their one reader).
 	rc, unset, ok, err := RunReward(ConfigFile, text)
 	s = Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: rc, RewardUnset: unset, Known: ok && err == nil}
-	// Read apart, so that a prompt of the wrong type (ConfigTypes says
-	// it) leaves the rest read, as a [reward] one does.
+	s.Prompts = rowsPrompts(text, nil)
+	return s
+}
+
+// RowsPrompts are the system prompts the run's rows were made with, as its
+// config.toml records them: the one reader of them for both rlt score
+// --run, which scores with them (Settings.Prompts), and the export, which
+// writes the student's (Run.StudentPrompt), so that an imported run
+// re-scored is scored under the prompt its rows carried and are exported
+// with, not the models' own. A run of ours: its [prompts]. An import:
+// [prompts] where a user added one, else for the student the system
+// prompt every Bespoke-Stratos row of a traces file carried ([import]
+// student_system); no import records a teacher prompt. A field is ""
+// where the file records none (the models' own then score, and the
+// export writes record.DefaultStudentSystem).
+func RowsPrompts(text []byte) record.Prompts {
+	if im, ok := readImport(text); ok {
+		return rowsPrompts(text, &im.src)
+	}
+	return rowsPrompts(text, nil)
+}
+
+// rowsPrompts is RowsPrompts with the import's [import] table read
+// (nil: not an import). [prompts] is read apart, so that a prompt of the
+// wrong type (ConfigTypes says it) leaves the rest read, as a [reward]
+// one does.
+func rowsPrompts(text []byte, im *ImportSource) record.Prompts {
 	var p struct {
 		Prompts record.Prompts `toml:"prompts"`
 	}
-	if decodeLoose(text, &p) == nil {
-		s.Prompts = p.Prompts
+	if decodeLoose(text, &p) != nil {
+		p.Prompts = record.Prompts{}
 	}
-	return s
+	if im != nil && p.Prompts.StudentSystem == "" {
+		p.Prompts.StudentSystem = im.StudentSystem
+	}
+	return p.Prompts
 }
 
 // ShownDefaults are the keys of the reward ShownReward gives that the

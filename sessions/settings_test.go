@@ -36,10 +36,20 @@ func TestParseSettings(t *testing.T) {
 		{"imported", "[import]\nformat = \"trl\"\nsource = \"/data/grpo-output\"\n", Settings{Reward: def, Imported: ImportTRL}},
 		{"imported, models added to score it", "teacher = \"m/t\"\nstudent = \"m/s\"\n[import]\nformat = \"trl\"\n[reward]\nkl_mean = 5.0\n",
 			Settings{Teacher: "m/t", Student: "m/s", Reward: def, Imported: ImportTRL}},
+		// The system prompt a traces file's Bespoke-Stratos rows carried
+		// is the student prompt rlt score --run scores them with, as the
+		// export writes them (RowsPrompts); a [prompts] a user added wins.
+		{"imported rows' system prompt", "[import]\nformat = \"" + ImportTraces + "\"\nstudent_system = \"Rows' own.\"\n",
+			Settings{Reward: def, Imported: ImportTraces, Prompts: record.Prompts{StudentSystem: "Rows' own."}}},
+		{"imported, [prompts] added", "[prompts]\nstudent_system = \"Solve.\"\nteacher_system = \"Teach.\"\n[import]\nformat = \"" + ImportTraces + "\"\nstudent_system = \"Rows' own.\"\n",
+			Settings{Reward: def, Imported: ImportTraces, Prompts: prompts}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := ParseSettings([]byte(tc.text)); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+			if got := RowsPrompts([]byte(tc.text)); got != tc.want.Prompts {
+				t.Errorf("RowsPrompts %+v, want Settings' %+v", got, tc.want.Prompts)
 			}
 		})
 	}

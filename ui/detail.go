@@ -831,9 +831,9 @@ func atDefaults(filled []string, keys ...string) string {
 	case 0:
 		return ""
 	case 1:
-		return " (" + at[0] + " at its default)"
+		return " (" + at[0] + " at " + sessions.Defaults(1) + ")"
 	}
-	return " (" + strings.Join(at[:len(at)-1], ", ") + " and " + at[len(at)-1] + " at their defaults)"
+	return " (" + strings.Join(at[:len(at)-1], ", ") + " and " + at[len(at)-1] + " at " + sessions.Defaults(len(at)) + ")"
 }
 
 // gnum prints a coefficient as short as it is exact.
