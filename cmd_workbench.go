@@ -166,6 +166,13 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stderr, "%v; pass --steps N with N > %d to continue it\n", err, nothing.Done)
 			return nil
 		}
+		// A stop as its checks ran left the run as it was: said in the
+		// Runs screen's words (sessions.LaunchStoppedError's), then how it
+		// goes on (continueLine), as a load stopped says it: it ended at
+		// "as it was", the run named nowhere on the line.
+		if stopped := (*sessions.LaunchStoppedError)(nil); errors.As(err, &stopped) {
+			return fmt.Errorf("%w; %s", err, continueLine(*resume))
+		}
 		if err != nil {
 			return err
 		}

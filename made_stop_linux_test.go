@@ -109,7 +109,8 @@ func TestHelperStopAsTheRunIsMade(t *testing.T) {
 // made, so it was removed again: a stop signal came'); one that comes
 // while a resume's checks run (its memory check) leaves the run's files
 // as they were, no session begun ('stopped before the run was opened to
-// resume, so it is as it was: …'). Its load context was set up only once
+// resume, so it is as it was: …', then how it goes on: 'continue it: rlt
+// run --resume DIR …'). Its load context was set up only once
 // the folder was made or opened: the new run's folder was kept, recorded
 // stopped before its first step, and the resume began its session, each
 // said as a load stopped. rlt is this test binary
@@ -208,7 +209,8 @@ func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 			{"Create", append([]string{"run", "--runs", h.runs, "--config", cfgPath, "--steps", "1"}, headless...),
 				"rlt run: stopped as its run folder was made, so it was removed again: a stop signal came"},
 			{"openForResume", append([]string{"run", "--resume", resumed, "--steps", "2"}, headless...),
-				"rlt run: stopped before the run was opened to resume, so it is as it was: a stop signal came"},
+				"rlt run: stopped before the run was opened to resume, so it is as it was: a stop signal came; continue it: rlt run --resume " +
+					sessions.ShellQuote(resumed) + " --steps N (N > 1, the steps it has done)"},
 		} {
 			code, out := rlt(terminal, c.in, c.args...)
 			var wrong []string

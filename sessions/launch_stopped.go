@@ -10,7 +10,9 @@ import (
 // run folder for a new run, the resumed run as it was, its session not
 // begun. It reads the same wherever the stop came: during the launcher's
 // checks, while the run folder was made or the run opened to resume
-// (sessions/runner.Launcher), or as the workbench quit before the launch
+// (sessions/runner.Launcher, and rlt run's own first run, which makes or
+// opens its run by the same runner.CreateUnlessStopped and
+// OpenForResumeUnlessStopped), or as the workbench quit before the launch
 // began (ui). A stop once the load has begun is another thing: the folder
 // is kept, recorded stopped before its first step (run.LoadStopped).
 type LaunchStoppedError struct {
