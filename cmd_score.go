@@ -72,9 +72,11 @@ penalty if the teacher never closed it — and each output line also carries
 "trace", the trace's ID ("line" counts the run's traces). The run's own
 prompts and reward coefficients (config.toml's [reward], a key it lacks at
 its default, as a resume trains with it, said on the reward line) are the
-defaults; flags given override them (an imported run has no prompts: the
-models' are used; its reward is the one its rows were ranked with where rlt
-import recorded it, [import.reward], read alike, else the defaults). A
+defaults; flags given override them (an imported run's student prompt is
+the one its rows carried, [import] student_system, else the default
+student prompt, the one rlt export writes its rows with; its reward is
+the one its rows were ranked with where rlt import recorded it,
+[import.reward], read alike, else the defaults). A
 reward value scoring refuses is said at its line, and nothing is scored.
 --write also stores the new scores in the run, in
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,7 +17,10 @@ import (
 // both), unless --student-system says otherwise: its rewards are the rows'
 // scored on stdin with that prompt. It scored with the models' own student
 // prompt, so that a rescore of an import gave rewards under another prompt
-// than the rows were made, ranked and exported with.
+// than the rows were made, ranked and exported with. An import that
+// records no prompt (flat rows, Stratos rows with several) exports with
+// record.DefaultStudentSystem and is scored with it, where it was scored
+// with the models' own.
 func TestScoreImportedRowsWithTheirSystemPrompt(t *testing.T) {
 	const models = "Solve: thought, then solution." // the embedded student's own prompt
 	rows := [][3]string{
@@ -61,20 +65,39 @@ func TestScoreImportedRowsWithTheirSystemPrompt(t *testing.T) {
 	if equalRewards(byModels, byTheirs) || equalRewards(byModels, byFlag) {
 		t.Fatalf("the prompts scored alike (models' %v, rows' %v, flag's %v): the checks below prove nothing", byModels, byTheirs, byFlag)
 	}
+	// Rows that record no one prompt export with the default student
+	// prompt: a rescore scores them under it (it scored them with the
+	// models' own, which the export never writes).
+	byDefault := rewards("stdin, the default student prompt", stratos(theirs), "--student-system", record.DefaultStudentSystem)
+	if equalRewards(byModels, byDefault) {
+		t.Fatalf("the models' and the default prompt scored alike (%v): the checks below prove nothing", byModels)
+	}
+	var flat, several bytes.Buffer
+	for i, r := range rows {
+		b, _ := json.Marshal(map[string]string{"question": r[0], "explanation": r[1], "solution": r[2]})
+		flat.Write(append(b, '\n'))
+		w := record.NewStratosWriter(&several, []string{theirs, models}[i%2])
+		if err := w.Write(r[0], r[1], r[2]); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, c := range []struct {
 		name   string
-		system string   // the rows' system prompt
+		in     string   // the imported file
+		system string   // the student prompt the export writes
 		args   []string // given to score --run
 		want   []float64
 	}{
-		{"the rows' own prompt", theirs, nil, byTheirs},
-		{"the models' prompt, the rows'", models, nil, byModels},
-		{"--student-system over the rows'", theirs, []string{"--student-system", flag}, byFlag},
+		{"the rows' own prompt", stratos(theirs), theirs, nil, byTheirs},
+		{"the models' prompt, the rows'", stratos(models), models, nil, byModels},
+		{"--student-system over the rows'", stratos(theirs), theirs, []string{"--student-system", flag}, byFlag},
+		{"flat rows, no prompt", flat.String(), record.DefaultStudentSystem, nil, byDefault},
+		{"Stratos rows with several prompts", several.String(), record.DefaultStudentSystem, nil, byDefault},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
 			src, runDir := filepath.Join(dir, "rows.jsonl"), filepath.Join(dir, "run")
-			if err := os.WriteFile(src, []byte(stratos(c.system)), 0o644); err != nil {
+			if err := os.WriteFile(src, []byte(c.in), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if code, _, errs := runCLI(t, "", "import", src, "--out", runDir); code != 0 {
@@ -91,7 +114,7 @@ func TestScoreImportedRowsWithTheirSystemPrompt(t *testing.T) {
 			prompt, err := r.StudentPrompt()
 			r.Close()
 			if err != nil || prompt != c.system {
-				t.Errorf("the export's student prompt %q (%v), want the rows' %q", prompt, err, c.system)
+				t.Errorf("the export's student prompt %q (%v), want %q", prompt, err, c.system)
 			}
 		})
 	}

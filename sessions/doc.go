@@ -117,7 +117,9 @@
 // files, time, counts, planned_steps where the trainer's files state
 // how many steps the run takes: the Hugging Face Trainer's max_steps, and
 // student_system where a traces file's Bespoke-Stratos rows all carry one
-// system prompt, which the run's export gives its rows, and reward where
+// system prompt, which the run's export gives its rows and rlt score
+// --run scores them with (RowsPrompts; without it, the default student
+// prompt, for both), and reward where
 // a traces file's rows all record the reward_config they were ranked
 // with, which rlt score --run scores with);
 // metrics.jsonl one record per log_history step,

@@ -25,9 +25,10 @@ type Settings struct {
 	RewardUnset []string
 	// Prompts are the prompts the run's rows were made with
 	// (RowsPrompts: its [prompts]; an import's rows' student system
-	// prompt), as rlt score --run scores with them and the export writes
-	// the student's; a field is empty where the file records none, or
-	// they do not decode.
+	// prompt, or the default student prompt where it records none), as
+	// rlt score --run scores with them and the export writes the
+	// student's; a field is empty where the file records none, or they
+	// do not decode.
 	Prompts record.Prompts
 	// Known is false when config.toml does not parse (or is empty), or is
 	// an imported run's (Imported): the fields are then the defaults and
@@ -112,9 +113,14 @@ func ParseSettings(text []byte) (s Settings) {
 // with, not the models' own. A run of ours: its [prompts]. An import:
 // [prompts] where a user added one, else for the student the system
 // prompt every Bespoke-Stratos row of a traces file carried ([import]
-// student_system); no import records a teacher prompt. A field is ""
-// where the file records none (the models' own then score, and the
-// export writes record.DefaultStudentSystem).
+// student_system), else record.DefaultStudentSystem: an import that
+// records none (flat rows, a trainer's folder, Stratos rows with several
+// prompts) exports its rows with the default student prompt, the data a
+// new student is distilled on, so a rescore scores them under it too,
+// not under the models' own, which the export never writes. No import
+// records a teacher prompt. A field is "" where the file records none
+// (the models' own then score; for a run of ours the export writes
+// record.DefaultStudentSystem).
 func RowsPrompts(text []byte) record.Prompts {
 	if im, ok := readImport(text); ok {
 		return rowsPrompts(text, &im.src)
@@ -135,6 +141,9 @@ func rowsPrompts(text []byte, im *ImportSource) record.Prompts {
 	}
 	if im != nil && p.Prompts.StudentSystem == "" {
 		p.Prompts.StudentSystem = im.StudentSystem
+	}
+	if im != nil && p.Prompts.StudentSystem == "" {
+		p.Prompts.StudentSystem = record.DefaultStudentSystem
 	}
 	return p.Prompts
 }

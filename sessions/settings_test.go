@@ -15,6 +15,7 @@ func TestParseSettings(t *testing.T) {
 	lamUnset := []string{"temperature", "solution_mean", "solution_min", "format_penalty", "estimator"}
 	estUnset := []string{"temperature", "solution_mean", "solution_min", "format_penalty"}
 	prompts := record.Prompts{TeacherSystem: "Teach.", StudentSystem: "Solve."}
+	defStudent := record.Prompts{StudentSystem: record.DefaultStudentSystem}
 	for _, tc := range []struct {
 		name, text string
 		want       Settings
@@ -33,9 +34,11 @@ func TestParseSettings(t *testing.T) {
 		{"a prompt of the wrong type", "task = \"linear\"\n[prompts]\nteacher_system = 3\n", Settings{Task: "linear", Reward: def, RewardUnset: rewardKeys, Known: true}},
 		// An imported run's config.toml records where it came from, not
 		// the trainer's reward: nothing to claim.
-		{"imported", "[import]\nformat = \"trl\"\nsource = \"/data/grpo-output\"\n", Settings{Reward: def, Imported: ImportTRL}},
+		// Its rows' student prompt, none recorded, is the default one
+		// the export writes them with (RowsPrompts).
+		{"imported", "[import]\nformat = \"trl\"\nsource = \"/data/grpo-output\"\n", Settings{Reward: def, Imported: ImportTRL, Prompts: defStudent}},
 		{"imported, models added to score it", "teacher = \"m/t\"\nstudent = \"m/s\"\n[import]\nformat = \"trl\"\n[reward]\nkl_mean = 5.0\n",
-			Settings{Teacher: "m/t", Student: "m/s", Reward: def, Imported: ImportTRL}},
+			Settings{Teacher: "m/t", Student: "m/s", Reward: def, Imported: ImportTRL, Prompts: defStudent}},
 		// The system prompt a traces file's Bespoke-Stratos rows carried
 		// is the student prompt rlt score --run scores them with, as the
 		// export writes them (RowsPrompts); a [prompts] a user added wins.
