@@ -139,15 +139,7 @@ func TestWorkbenchStoppedBySignalWhileTheModelsLoad(t *testing.T) {
 	}
 	h := newTmuxHarness(t, "load", 2*time.Minute, 50*time.Millisecond)
 	h.bin = testBinary(t, h.dir)
-	teacher := stoptest.GatedModel(t, h.dir, distillTeacher)
-	student, err := filepath.Abs(embeddedStudent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(h.dir, "small.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("teacher = %q\nstudent = %q\ndevice = 'cpu'\n%s", teacher, student, smallRun)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	teacher, cfgPath := gatedSmallRun(t, h)
 	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s=%s %s -test.run='^TestHelperGatedLoad$' -- run --runs %s --config %s; echo EXITED $?; sleep 30",
 		h.dir, filepath.Join(h.dir, "cache"), loadGateEnv, teacher, h.bin, h.runs, cfgPath)
 	h.tmux("new-session", "-d", "-s", "w", "-x", "200", "-y", "30", cmd)
@@ -258,4 +250,22 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 	} else if lock, err := os.ReadFile(filepath.Join(dir, sessions.LockFileName)); err != nil || strings.TrimSpace(string(lock)) != "" {
 		t.Errorf("run.lock %q, %v; want it released (emptied)", lock, err)
 	}
+}
+
+// gatedSmallRun writes, in h's folder, a small run's config (smallRun on
+// the CPU) whose teacher is distillTeacher behind stoptest's gate (its
+// config.json served from a FIFO), and returns the gated teacher's folder
+// and the config's path.
+func gatedSmallRun(t *testing.T, h *tmuxHarness) (teacher, cfgPath string) {
+	t.Helper()
+	teacher = stoptest.GatedModel(t, h.dir, distillTeacher)
+	student, err := filepath.Abs(embeddedStudent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath = filepath.Join(h.dir, "small.toml")
+	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("teacher = %q\nstudent = %q\ndevice = 'cpu'\n%s", teacher, student, smallRun)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return teacher, cfgPath
 }

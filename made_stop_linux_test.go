@@ -122,15 +122,7 @@ func TestHelperStopAsTheRunIsMade(t *testing.T) {
 func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 	h := newTmuxHarness(t, "made", 3*time.Minute, 50*time.Millisecond)
 	h.bin = testBinary(t, h.dir)
-	teacher := stoptest.GatedModel(t, h.dir, distillTeacher)
-	student, err := filepath.Abs(embeddedStudent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(h.dir, "small.toml")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("teacher = %q\nstudent = %q\ndevice = 'cpu'\n%s", teacher, student, smallRun)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	teacher, cfgPath := gatedSmallRun(t, h)
 	env := []string{"XDG_CACHE_HOME=" + filepath.Join(h.dir, "cache"), madeGateEnv + "=" + teacher}
 	// rlt runs rlt with args, the stop signal sent within runner's in,
 	// headless or on a terminal (a tmux pane), and returns its exit

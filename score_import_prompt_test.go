@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -62,14 +63,14 @@ func TestScoreImportedRowsWithTheirSystemPrompt(t *testing.T) {
 	byTheirs := rewards("stdin, the rows' prompt", stratos(theirs), "--student-system", theirs)
 	const flag = "Answer briefly."
 	byFlag := rewards("stdin, --student-system", stratos(theirs), "--student-system", flag)
-	if equalRewards(byModels, byTheirs) || equalRewards(byModels, byFlag) {
+	if slices.Equal(byModels, byTheirs) || slices.Equal(byModels, byFlag) {
 		t.Fatalf("the prompts scored alike (models' %v, rows' %v, flag's %v): the checks below prove nothing", byModels, byTheirs, byFlag)
 	}
 	// Rows that record no one prompt export with the default student
 	// prompt: a rescore scores them under it (it scored them with the
 	// models' own, which the export never writes).
 	byDefault := rewards("stdin, the default student prompt", stratos(theirs), "--student-system", record.DefaultStudentSystem)
-	if equalRewards(byModels, byDefault) {
+	if slices.Equal(byModels, byDefault) {
 		t.Fatalf("the models' and the default prompt scored alike (%v): the checks below prove nothing", byModels)
 	}
 	var flat, several bytes.Buffer
@@ -103,7 +104,7 @@ func TestScoreImportedRowsWithTheirSystemPrompt(t *testing.T) {
 			if code, _, errs := runCLI(t, "", "import", src, "--out", runDir); code != 0 {
 				t.Fatalf("import: exit %d: %s", code, errs)
 			}
-			if got := rewards("score --run", "", append([]string{"--run", runDir}, c.args...)...); !equalRewards(got, c.want) {
+			if got := rewards("score --run", "", append([]string{"--run", runDir}, c.args...)...); !slices.Equal(got, c.want) {
 				t.Errorf("score --run: rewards %v, want %v (the models' prompt's %v)", got, c.want, byModels)
 			}
 			// The export writes the rows with the prompt they were scored with.
@@ -118,16 +119,4 @@ func TestScoreImportedRowsWithTheirSystemPrompt(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalRewards(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
-	"github.com/rlt-workbench/rlt/engine/record"
-	"github.com/rlt-workbench/rlt/engine/rlt"
-	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
@@ -22,24 +19,8 @@ import (
 // 29-step run's traces. The clock is the test's: 2 s a batch.
 func TestScoreRunProgressThrottled(t *testing.T) {
 	dir, _, steps := stepRun(t) // 3 steps of 2×2 traces
-	run, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentRescore})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Close()
+	run, sc := rescoreWithDefaults(t, compute.NewCPU(), dir)
 	teacher, student := run.Settings().Teacher, run.Settings().Student
-	prompts, err := record.PromptsFor(teacher, student, record.Prompts{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := rlt.LoadPair(compute.NewCPU(), teacher, student, prompts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := rlt.NewScorer(pair, record.DefaultRewardConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
 	if runner.HeadlessProgressEvery != 5*time.Second || len(steps) != 12 {
 		t.Fatalf("the lines below are of 12 traces a line per 5 s; %d traces, every %v", len(steps), runner.HeadlessProgressEvery)
 	}

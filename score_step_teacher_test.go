@@ -288,25 +288,9 @@ func TestScoreTeacherOfStepRewrittenCheckpoint(t *testing.T) {
 // it read every tensor, and the scoring stopped only once it returned.
 func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
 	dir, _, steps := stepRun(t)
-	run, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentRescore})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer run.Close()
-	teacher, student := run.Settings().Teacher, run.Settings().Student
-	prompts, err := record.PromptsFor(teacher, student, record.Prompts{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	be := compute.NewCPU()
-	pair, err := rlt.LoadPair(be, teacher, student, prompts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc, err := rlt.NewScorer(pair, record.DefaultRewardConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	run, sc := rescoreWithDefaults(t, be, dir)
+	teacher, student := run.Settings().Teacher, run.Settings().Student
 	ctx, signal := context.WithCancel(context.Background())
 	defer signal()
 	loads := 0
@@ -319,7 +303,7 @@ func TestScoreTeacherOfStepStopsOnASignalDuringALoad(t *testing.T) {
 		return loadErr
 	}
 	var out, errb bytes.Buffer
-	err = scoreRun(ctx, run, &scoreStats{sc: sc}, 1, false, false, teacher, student, swap, &out, &errb)
+	err := scoreRun(ctx, run, &scoreStats{sc: sc}, 1, false, false, teacher, student, swap, &out, &errb)
 	step0 := 0
 	for _, s := range steps {
 		if s == 0 {
@@ -357,4 +341,30 @@ func (c *signalOnLook) Err() error {
 		c.signal()
 	}
 	return c.Context.Err()
+}
+
+// rescoreWithDefaults opens the run in dir to rescore (closed as the test
+// ends) and a scorer on be of its teacher and student, with their own
+// prompts and the default reward.
+func rescoreWithDefaults(t *testing.T, be compute.Backend, dir string) (*sessions.Run, *rlt.Scorer) {
+	t.Helper()
+	run, err := sessions.OpenWith(dir, nil, sessions.Options{Intent: sessions.IntentRescore})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { run.Close() })
+	teacher, student := run.Settings().Teacher, run.Settings().Student
+	prompts, err := record.PromptsFor(teacher, student, record.Prompts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := rlt.LoadPair(be, teacher, student, prompts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := rlt.NewScorer(pair, record.DefaultRewardConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, sc
 }
