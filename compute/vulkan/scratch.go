@@ -74,8 +74,10 @@ const (
 // headFloatsOn), taking the worst path an op may choose.
 // TestScratchWithinBound runs the ops and fails when any holds more than
 // this says, or the split products' term is over twice what they hold.
-func ScratchBytes(in Info, runs ...Shapes) int64 {
-	slot, named := scratchTerms(in, runs...)
+// The first run is a parameter of its own: a bound of no runs would be 0,
+// an estimate that forgot its runs under-counting without a word.
+func ScratchBytes(in Info, first Shapes, more ...Shapes) int64 {
+	slot, named := scratchTerms(in, append([]Shapes{first}, more...)...)
 	var n int64
 	for _, b := range slot {
 		if b > 0 { // a slot used holds at least scratchMinBytes

@@ -1,6 +1,7 @@
 package vulkan
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -163,7 +164,7 @@ func TestScratchWithinBound(t *testing.T) {
 			// beside the rest of the scratch: each part within its own.
 			held, zs := b.scratchHeld()
 			past := headLogitsPast(d.info, runs...)
-			bound, zBound := ScratchBytes(d.info, runs...)-past, HeadBytes(d.info)+past
+			bound, zBound := ScratchBytes(d.info, runs[0], runs[1:]...)-past, HeadBytes(d.info)+past
 			if held == 0 || held > bound || zs == 0 || zs > zBound {
 				t.Fatalf("the ops' scratch holds %d bytes and the head's logits %d, ScratchBytes bounds them at %d and %d (HeadBytes and %d past it; %+v)",
 					held, zs, bound, zBound, past, runs)
@@ -221,4 +222,19 @@ func TestSplitPartialsOfWindowedProducts(t *testing.T) {
 		t.Errorf("the windowed product's split partials hold %d bytes, bound at %d", sb.size, slot[scratchSplitK])
 	}
 	t.Logf("split partials %d bytes, bound %d", sb.size, slot[scratchSplitK])
+}
+
+// TestScratchBytesNeedsARun: ScratchBytes takes its first run as a
+// parameter of its own, so that an estimate cannot ask it of no runs (a
+// bound of 0, under-counting without a word). It was variadic alone:
+// ScratchBytes(in) compiled and gave 0.
+func TestScratchBytesNeedsARun(t *testing.T) {
+	ft := reflect.TypeOf(ScratchBytes)
+	if ft.NumIn() != 3 || ft.In(1) != reflect.TypeOf(Shapes{}) || !ft.IsVariadic() {
+		t.Fatalf("ScratchBytes is %v, want func(Info, Shapes, ...Shapes) int64: a first run required", ft)
+	}
+	s := Shapes{Rows: 8, T: 8, Heads: 2, KVHeads: 1, HeadDim: 4, Hidden: 8, Intermediate: 16, Vocab: 32}
+	if one, two := ScratchBytes(Info{}, s), ScratchBytes(Info{}, s, s); one <= 0 || one != two {
+		t.Fatalf("ScratchBytes of one run %d, of the same run twice %d: want the same bound, above 0", one, two)
+	}
 }

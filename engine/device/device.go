@@ -250,13 +250,14 @@ type Memory struct {
 // Scratch bounds the memory the GPU's ops take beside the tensors and the
 // head's logits for a run of shapes runs, one for each model and kind of
 // pass (vulkan.ScratchBytes): attention's buffers, split products'
-// partials, the head's rows. 0 on the CPU, whose scratch the host
-// estimate's activations cover.
-func (m Memory) Scratch(runs ...vulkan.Shapes) int64 {
+// partials, the head's rows; the first run is required, as
+// vulkan.ScratchBytes'. 0 on the CPU, whose scratch the host estimate's
+// activations cover.
+func (m Memory) Scratch(first vulkan.Shapes, more ...vulkan.Shapes) int64 {
 	if m.GPU == "" {
 		return 0
 	}
-	return vulkan.ScratchBytes(m.info, runs...)
+	return vulkan.ScratchBytes(m.info, first, more...)
 }
 
 // MemoryOf says where Open(name) would compute, probing as Open chooses

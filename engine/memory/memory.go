@@ -161,7 +161,7 @@ type GRPO struct {
 	// the tensors and the head's logits for a run's shapes, one for each
 	// model and kind of pass (device.Memory.Scratch: attention's buffers,
 	// split products' partials, the head's rows); nil or 0 on the CPU.
-	DeviceScratch func(...vulkan.Shapes) int64
+	DeviceScratch func(first vulkan.Shapes, more ...vulkan.Shapes) int64
 }
 
 // Estimate is what one GRPO step needs at its peak.
@@ -275,7 +275,7 @@ type Score struct {
 	DeviceHead int64
 	// DeviceScratch is, on a GPU, its ops' scratch bound (as
 	// GRPO.DeviceScratch), asked for forwards only; nil or 0 on the CPU.
-	DeviceScratch func(...vulkan.Shapes) int64
+	DeviceScratch func(first vulkan.Shapes, more ...vulkan.Shapes) int64
 }
 
 // Estimate is what scoring one batch needs at its peak.
@@ -325,7 +325,7 @@ func (s Score) Estimate() Estimate {
 		for _, c := range held {
 			runs = append(runs, shapesOf(n, s.Tokens, c))
 		}
-		if b := s.DeviceScratch(runs...); b > 0 {
+		if b := s.DeviceScratch(runs[0], runs[1:]...); b > 0 {
 			e.add(scratchPart, b)
 		}
 	}
@@ -583,7 +583,7 @@ type Models struct {
 	// GRPO.DeviceScratch): asked once for every model's every pass, so
 	// that each slot is the most any of them takes (vulkan.ScratchBytes'
 	// rule); nil or 0 on the CPU.
-	DeviceScratch func(...vulkan.Shapes) int64
+	DeviceScratch func(first vulkan.Shapes, more ...vulkan.Shapes) int64
 }
 
 // Use is one model a command holds, as it holds it, and what it runs it
@@ -656,7 +656,7 @@ func (m Models) Estimate() Estimate {
 		e.add("the fused head's logits on the GPU", m.DeviceHead)
 	}
 	if m.DeviceScratch != nil && len(runs) > 0 {
-		if b := m.DeviceScratch(runs...); b > 0 {
+		if b := m.DeviceScratch(runs[0], runs[1:]...); b > 0 {
 			e.add(scratchPart, b)
 		}
 	}

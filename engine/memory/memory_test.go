@@ -263,10 +263,13 @@ func TestGPUEstimateCountsScratch(t *testing.T) {
 		Questions: 2, Samples: 4, MaxNewTokens: 1024, MicroBatch: 2}
 	host := g.Estimate()
 	var asked []vulkan.Shapes
-	g.DeviceScratch = func(s ...vulkan.Shapes) int64 { asked = s; return vulkan.ScratchBytes(in, s...) }
+	g.DeviceScratch = func(first vulkan.Shapes, more ...vulkan.Shapes) int64 {
+		asked = append([]vulkan.Shapes{first}, more...)
+		return vulkan.ScratchBytes(in, first, more...)
+	}
 	gpu := g.Estimate()
 	got, ok := part(gpu, "the GPU's scratch")
-	if !ok || got != vulkan.ScratchBytes(in, asked...) || got < 256<<20 || gpu.Total()-host.Total() != got {
+	if !ok || got != vulkan.ScratchBytes(in, asked[0], asked[1:]...) || got < 256<<20 || gpu.Total()-host.Total() != got {
 		t.Fatalf("GPU estimate %v: scratch %d (%v), want vulkan.ScratchBytes of %+v, the difference from the host's %v", gpu, got, ok, asked, host)
 	}
 	t.Logf("the GPU's scratch bound: %s of %s (%+v)", size.Bytes(got), size.Bytes(gpu.Total()), asked)
@@ -296,7 +299,7 @@ func TestGPUEstimateCountsScratch(t *testing.T) {
 	if _, ok := part(host, "the GPU's scratch"); ok {
 		t.Errorf("the host's estimate counts the GPU's scratch: %v", host)
 	}
-	g.DeviceScratch = func(...vulkan.Shapes) int64 { return 0 } // device.Memory's on the CPU
+	g.DeviceScratch = func(vulkan.Shapes, ...vulkan.Shapes) int64 { return 0 } // device.Memory's on the CPU
 	if _, ok := part(g.Estimate(), "the GPU's scratch"); ok {
 		t.Errorf("a scratch of 0 is a part: %v", g.Estimate())
 	}
@@ -312,9 +315,12 @@ func TestGPUEstimateCountsScratch(t *testing.T) {
 		s := Score{Teacher: qwen05B, Student: qwen05B, TeacherHeld: compute.BF16, StudentHeld: compute.BF16, Batch: 8, Tokens: 450,
 			TeacherServed: c.teacher, StudentServed: c.student}
 		asked = nil
-		s.DeviceScratch = func(sh ...vulkan.Shapes) int64 { asked = sh; return vulkan.ScratchBytes(in, sh...) }
+		s.DeviceScratch = func(first vulkan.Shapes, more ...vulkan.Shapes) int64 {
+			asked = append([]vulkan.Shapes{first}, more...)
+			return vulkan.ScratchBytes(in, first, more...)
+		}
 		got, ok := part(s.Estimate(), "the GPU's scratch")
-		if ok != (c.models > 0) || len(asked) != c.models || (ok && got != vulkan.ScratchBytes(in, asked...)) {
+		if ok != (c.models > 0) || len(asked) != c.models || (ok && got != vulkan.ScratchBytes(in, asked[0], asked[1:]...)) {
 			t.Errorf("%s: scratch %d (%v) for %+v in %v, want it for %d models", c.name, got, ok, asked, s.Estimate(), c.models)
 		}
 		for _, a := range asked {
@@ -361,7 +367,10 @@ func TestModelsEstimate(t *testing.T) {
 		host := m.Estimate()
 		var asked []vulkan.Shapes
 		m.DeviceHead = vulkan.HeadBytes(in)
-		m.DeviceScratch = func(s ...vulkan.Shapes) int64 { asked = s; return vulkan.ScratchBytes(in, s...) }
+		m.DeviceScratch = func(first vulkan.Shapes, more ...vulkan.Shapes) int64 {
+			asked = append([]vulkan.Shapes{first}, more...)
+			return vulkan.ScratchBytes(in, first, more...)
+		}
 		gpu := m.Estimate()
 		var w, acts int64
 		for _, p := range host.Parts {
@@ -383,7 +392,7 @@ func TestModelsEstimate(t *testing.T) {
 				t.Errorf("%s: a shape's backward %v with %d parameters' norms: %+v", c.name, s.Backward, s.Params, s)
 			}
 		}
-		if d := gpu.Total() - host.Total(); d != vulkan.ScratchBytes(in, asked...)+vulkan.HeadBytes(in) {
+		if d := gpu.Total() - host.Total(); d != vulkan.ScratchBytes(in, asked[0], asked[1:]...)+vulkan.HeadBytes(in) {
 			t.Errorf("%s: the GPU's estimate adds %d to the host's, want the scratch bound and the head's logits", c.name, d)
 		}
 		var most int64 // the embedding, every model's largest, as held
@@ -396,7 +405,8 @@ func TestModelsEstimate(t *testing.T) {
 	}
 	// The trained student's pass is the backward one; the teacher samples
 	// its 64 rows at once and scores 8192 positions.
-	m := Models{Uses: []Use{teacher, reward, trained}, DeviceScratch: func(s ...vulkan.Shapes) int64 {
+	m := Models{Uses: []Use{teacher, reward, trained}, DeviceScratch: func(first vulkan.Shapes, more ...vulkan.Shapes) int64 {
+		s := append([]vulkan.Shapes{first}, more...)
 		want := []int{sample.PrefillTokens, 8192, 8192, 4096}
 		for i, sh := range s {
 			if sh.Rows != min(want[i], 64*PromptTokens) {
