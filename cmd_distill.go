@@ -557,7 +557,7 @@ func learnFromKept(fs *flag.FlagSet, out, tdir string) string {
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "student-init", "steps", "batch", "micro-batch-tokens", "lr", "seed", "teacher-system", "student-system", "device", "matmul":
-			cmd = append(cmd, "--"+f.Name, sessions.ShellQuote(f.Value.String()))
+			cmd = append(cmd, "--"+f.Name, sessions.ShellWord(f.Value.String()))
 		}
 	})
 	return strings.Join(cmd, " ")

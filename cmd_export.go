@@ -141,7 +141,7 @@ func nothingToExport(dir, out string, rep sessions.ExportReport) error {
 	if out != "" {
 		written = "no file written"
 	}
-	return fmt.Errorf("%s; %s", rep.NothingWritten(dir, "rlt open "+dir+", then a on a trace"), written)
+	return fmt.Errorf("%s; %s", rep.NothingWritten(dir, "rlt open "+sessions.ShellQuote(dir)+", then a on a trace"), written)
 }
 
 // plural is "1 what" or "N whats".

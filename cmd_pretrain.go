@@ -282,7 +282,7 @@ func pretrainStopped(fs *flag.FlagSet, out, while, next string) error {
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "seed", "steps", "batch", "lr", "task", "only":
-			cmd = append(cmd, "--"+f.Name, sessions.ShellQuote(f.Value.String()))
+			cmd = append(cmd, "--"+f.Name, sessions.ShellWord(f.Value.String()))
 		}
 	})
 	cmd = append(cmd, "--resume")

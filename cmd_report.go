@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/report"
 )
 
@@ -43,7 +44,11 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return misuse(fs, "no run folder given")
 	}
 	if *out == "" { // not required's hint: the runs are arguments here
-		return misuse(fs, "--out is required: the folder to write report.html in (rlt report %s --out DIR)", strings.Join(dirs, " "))
+		said := make([]string, len(dirs))
+		for i, d := range dirs {
+			said[i] = sessions.ShellQuote(d)
+		}
+		return misuse(fs, "--out is required: the folder to write report.html in (rlt report %s --out DIR)", strings.Join(said, " "))
 	}
 	sel, err := report.ParseSelection(*traces)
 	if err != nil { // a value no report could take: a wrong call, as --format's for rlt export

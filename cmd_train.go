@@ -301,7 +301,7 @@ func saveTrainedTeacher(e *runpkg.Engine, save string, files []copiedFile, room 
 			tried = append(tried, fmt.Sprintf("%s (%s)", dir, briefCause(err)))
 			continue
 		}
-		kept := fmt.Sprintf("the teacher trained %s is saved instead, whole, to %s: use it where it is (--teacher %s)", plural(done, "step"), dir, dir)
+		kept := fmt.Sprintf("the teacher trained %s is saved instead, whole, to %s: use it where it is (--teacher %s)", plural(done, "step"), dir, sessions.ShellQuote(dir))
 		if strings.HasPrefix(dir, filepath.Join(os.TempDir(), tempRescue)) {
 			kept += ", which the system may clear: move it soon"
 		}

@@ -618,9 +618,9 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	if fs.NArg() > 0 { // rlt sessions DIR: the folder is --runs DIR
 		dir := fs.Arg(0)
-		hint := "--runs " + dir
+		hint := "--runs " + sessions.ShellQuote(dir)
 		if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err == nil {
-			hint = "--runs " + filepath.Dir(filepath.Clean(dir)) + ", the folder that holds it"
+			hint = "--runs " + sessions.ShellQuote(filepath.Dir(filepath.Clean(dir))) + ", the folder that holds it"
 		}
 		return misuse(fs, "unexpected argument %q: rlt sessions takes only flags (%s?)", dir, hint)
 	}

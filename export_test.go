@@ -174,12 +174,15 @@ func TestExportRefusesAnExistingOut(t *testing.T) {
 // accepted in review, or a run with no trace yet) says which filter left
 // nothing and exits 1, and leaves no --out file behind (an empty one was
 // made, exit 0, and then refused the export after the review as an
-// existing file).
+// existing file). The folder in the way to accept traces is quoted for
+// the shell (it's/run was said bare, and broke when pasted).
 func TestExportOfNothing(t *testing.T) {
 	fixture := filepath.Join("sessions", "testdata", "prev-format", "grpo")
 	unreviewed := filepath.Join(t.TempDir(), "run")
 	copyDir(t, fixture, unreviewed)
 	os.Remove(filepath.Join(unreviewed, sessions.ReviewsFile))
+	quoted := filepath.Join(t.TempDir(), "it's", "run") // said as the shell reads it back
+	copyDir(t, unreviewed, quoted)
 	judged := filepath.Join(t.TempDir(), "run") // one trace flagged, one rejected, none accepted
 	copyDir(t, fixture, judged)
 	data, _ := os.ReadFile(filepath.Join(fixture, sessions.ReviewsFile))
@@ -201,6 +204,7 @@ func TestExportOfNothing(t *testing.T) {
 			"rlt export: nothing to export from " + unreviewed + ": no trace is accepted in review (of 8 traces: 8 unreviewed, 0 rejected, 0 flagged, 0 unreadable); accept traces first (rlt open " + unreviewed + ", then a on a trace); no file written"},
 		{"csv", []string{"--run", unreviewed, "--format", "csv", "--out", filepath.Join(root, "a.csv")}, "no trace is accepted in review (of 8 traces: 8 unreviewed"},
 		{"to stdout", []string{"--run", unreviewed}, "(rlt open " + unreviewed + ", then a on a trace); no rows written"},
+		{"quoted folder", []string{"--run", quoted}, "(rlt open " + sessions.ShellQuote(quoted) + ", then a on a trace); no rows written"},
 		{"rejected and flagged", []string{"--run", judged, "--out", filepath.Join(root, "b.jsonl")}, "no trace is accepted in review (of 8 traces: 6 unreviewed, 1 rejected, 1 flagged, 0 unreadable)"},
 		{"no trace yet", []string{"--run", empty, "--out", filepath.Join(root, "c.jsonl")}, "rlt export: nothing to export from " + empty + ": it holds no trace yet; no file written"},
 	} {

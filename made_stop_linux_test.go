@@ -153,7 +153,7 @@ func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 			line = append(line, name+"="+sessions.ShellQuote(value))
 		}
 		for _, a := range append(append([]string{h.bin}, helper...), args...) {
-			line = append(line, sessions.ShellQuote(a))
+			line = append(line, sessions.ShellWord(a))
 		}
 		h.tmux("new-session", "-d", "-s", session, "-x", "250", "-y", "30",
 			fmt.Sprintf("cd %s && %s; echo EXITED $?; sleep 60", sessions.ShellQuote(h.dir), strings.Join(line, " ")))

@@ -258,7 +258,7 @@ func trainerFileHint(src, abs string) (string, bool) {
 func trainerFolderHint(path, flags string) (string, bool) {
 	for dir, i := filepath.Dir(path), 0; i < 2; dir, i = filepath.Dir(dir), i+1 {
 		if f, err := DetectFormat(dir); err == nil {
-			return strings.TrimSpace(fmt.Sprintf("it is in a run folder of the %s, which rlt import reads whole: rlt import %s %s", FormatName(f), dir, flags)), true
+			return strings.TrimSpace(fmt.Sprintf("it is in a run folder of the %s, which rlt import reads whole: rlt import %s %s", FormatName(f), ShellQuote(dir), flags)), true
 		}
 	}
 	return "", false
@@ -286,7 +286,7 @@ func trainerStateHint(path string) (string, bool) {
 // to the folder rlt import reads them from.
 func csvHint(path string) string {
 	if filepath.Base(filepath.Dir(path)) == "stored_completions" {
-		return fmt.Sprintf(" (the official RLT trainer's completions are read from its run folder: rlt import %s)", filepath.Dir(filepath.Dir(path)))
+		return fmt.Sprintf(" (the official RLT trainer's completions are read from its run folder: rlt import %s)", ShellQuote(filepath.Dir(filepath.Dir(path))))
 	}
 	return ""
 }

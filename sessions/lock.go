@@ -189,7 +189,7 @@ type unwritableError struct {
 
 func (e *unwritableError) Error() string {
 	if !e.Start {
-		return fmt.Sprintf("lock run: %v: %v: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, e.Err, e.Dir)
+		return fmt.Sprintf("lock run: %v: %v: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, e.Err, ShellQuote(e.Dir))
 	}
 	why := errors.Unwrap(e.Err) // the path is said first
 	if why == nil {

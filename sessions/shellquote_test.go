@@ -3,20 +3,49 @@ package sessions
 import "testing"
 
 // TestShellQuote: a folder of plain path characters is said as it is; any
-// other is quoted so that a POSIX shell reads it back as one word, a
-// quote in it included.
+// other is quoted so that the shell reads it back as one word, a quote in
+// it included; a relative folder starting with '-' is said as ./-name, not
+// read as a flag. On Windows the quotes are double ones (cmd.exe and
+// PowerShell both read them).
 func TestShellQuote(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"runs/20261206-031500", "runs/20261206-031500"},
-		{"/home/a.b/runs_1+2:x@y", "/home/a.b/runs_1+2:x@y"},
-		{"my runs", "'my runs'"},
-		{"it's", `'it'\''s'`},
-		{"$HOME/runs", "'$HOME/runs'"},
-		{"", "''"},
-		{"дир", "'дир'"},
+	for _, c := range []struct{ goos, in, want string }{
+		{"linux", "runs/20261206-031500", "runs/20261206-031500"},
+		{"linux", "/home/a.b/runs_1+2:x@y", "/home/a.b/runs_1+2:x@y"},
+		{"linux", "my runs", "'my runs'"},
+		{"linux", "it's", `'it'\''s'`},
+		{"linux", "it's/run", `'it'\''s/run'`},
+		{"linux", "$HOME/runs", "'$HOME/runs'"},
+		{"linux", "", "''"},
+		{"linux", "дир", "'дир'"},
+		{"linux", "-run", "./-run"},
+		{"linux", "--resume/x", "./--resume/x"},
+		{"linux", "-my run", "'./-my run'"},
+		{"linux", `C:\runs`, `'C:\runs'`},
+		{"darwin", "my runs", "'my runs'"},
+		{"windows", `C:\runs\20261206-031500`, `C:\runs\20261206-031500`},
+		{"windows", `C:\my runs\r1`, `"C:\my runs\r1"`},
+		{"windows", "it's", `"it's"`},
+		{"windows", "-run", "./-run"},
+		{"windows", "", `""`},
 	} {
-		if got := ShellQuote(c.in); got != c.want {
-			t.Errorf("ShellQuote(%q) = %s, want %s", c.in, got, c.want)
+		if got := shellQuoteFor(c.goos, c.in); got != c.want {
+			t.Errorf("shellQuoteFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
+		}
+	}
+}
+
+// TestShellWord: a flag or a flag's value is quoted as a path is, but a
+// leading '-' is kept (--seed -1 stays -1).
+func TestShellWord(t *testing.T) {
+	for _, c := range []struct{ goos, in, want string }{
+		{"linux", "-1", "-1"},
+		{"linux", "-test.run=^T$", "'-test.run=^T$'"},
+		{"linux", "a b", "'a b'"},
+		{"windows", "-1", "-1"},
+		{"windows", "a b", `"a b"`},
+	} {
+		if got := shellWordFor(c.goos, c.in); got != c.want {
+			t.Errorf("shellWordFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
 		}
 	}
 }

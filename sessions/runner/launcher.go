@@ -261,7 +261,7 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 			if len(runs) == 1 {
 				what = "one run folder"
 			}
-			return nil, sessions.Refusedf("open", dir, "a folder holding %s, not a run folder: open one of them (the newest: rlt open %s); rlt sessions --runs %s lists them", what, newest, dir)
+			return nil, sessions.Refusedf("open", dir, "a folder holding %s, not a run folder: open one of them (the newest: rlt open %s); rlt sessions --runs %s lists them", what, sessions.ShellQuote(newest), sessions.ShellQuote(dir))
 		}
 		if err := notARunFolder(dir); l.TrainerFormat == "" && err != nil {
 			return nil, err

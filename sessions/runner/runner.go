@@ -332,7 +332,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 		return r, sessions.Refusedf("resume", dir, "a file, not a run folder (a folder that rlt run made, holding config.toml)")
 	}
 	if src, ok := sessions.ImportedFrom(dir); ok {
-		return r, sessions.Refusedf("resume", dir, "it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", src.Source, dir)
+		return r, sessions.Refusedf("resume", dir, "it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", src.Source, sessions.ShellQuote(dir))
 	}
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
 	if data, err := os.ReadFile(cfgPath); err == nil {
@@ -400,7 +400,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	if errors.Is(err, sessions.ErrNoCheckpoint) {
 		rec.Close()
 		return r, sessions.Refusedf("resume", dir, "%w to continue from; start a new run with its configuration instead: rlt run --config %s",
-			err, filepath.Join(dir, sessions.ConfigFile))
+			err, sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile)))
 	}
 	if err != nil {
 		rec.Close()
@@ -497,10 +497,10 @@ func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Che
 			them = "the files back as they were"
 		}
 		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s when step %d was checkpointed to resume it, or start a new run on the data as it is now: rlt run --config %s",
-			err, them, ck.Step, cfgPath)
+			err, them, ck.Step, sessions.ShellQuote(cfgPath))
 	}
 	return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s back as it was when step %d was checkpointed to resume it, or start a new run from it: rlt run --config %s",
-		err, cfgPath, ck.Step, cfgPath)
+		err, cfgPath, ck.Step, sessions.ShellQuote(cfgPath))
 }
 
 // refusedConfig is why a resume of the run folder dir is refused: err,
@@ -851,7 +851,7 @@ func (h *Handle) retryFailed(step int, err error) error {
 	cks, _ := sessions.Checkpoints(h.rec.Dir())
 	for i := len(cks) - 1; i >= 0; i-- {
 		if cks[i].Err == nil {
-			kept = fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", cks[i].Step, h.rec.Dir())
+			kept = fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", cks[i].Step, sessions.ShellQuote(h.rec.Dir()))
 			break
 		}
 	}
