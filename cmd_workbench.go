@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
-	"github.com/rlt-workbench/rlt/engine/device"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -168,10 +167,11 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		}
 		// A stop as its checks ran left the run as it was: said in the
 		// Runs screen's words (sessions.LaunchStoppedError's), then how it
-		// goes on (continueLine), as a load stopped says it: it ended at
-		// "as it was", the run named nowhere on the line.
+		// goes on (sessions.ContinueLine, as the Runs screen's stopped
+		// resume says it), as a load stopped says it: it ended at "as it
+		// was", the run named nowhere on the line.
 		if stopped := (*sessions.LaunchStoppedError)(nil); errors.As(err, &stopped) {
-			return fmt.Errorf("%w; %s", err, continueLine(*resume))
+			return fmt.Errorf("%w; %s", err, sessions.ContinueLine(*resume))
 		}
 		if err != nil {
 			return err
@@ -311,7 +311,7 @@ func startOrLeave(loadCtx, runCtx context.Context, rec *sessions.Run, checked ru
 // *run.LoadStopped): one line, as every command says a stopped load
 // (loadStoppedWords: before its first step, while the models loaded, where
 // the load stopped), then the run folder dir and how it goes on
-// (continueLine): a new run's, recorded as stopped before its first step,
+// (sessions.ContinueLine): a new run's, recorded as stopped before its first step,
 // with no checkpoint to continue from; a resumed one's (resumed), as it
 // was.
 func runLoadStopped(err error, dir string, resumed bool) error {
@@ -319,7 +319,7 @@ func runLoadStopped(err error, dir string, resumed bool) error {
 	if resumed {
 		unit, folder = "resumed step", "run folder "+dir+", as it was"
 	}
-	return fmt.Errorf("%s: %s: %s", loadStoppedWords(err, "the models loaded", unit), folder, continueLine(dir))
+	return fmt.Errorf("%s: %s: %s", loadStoppedWords(err, "the models loaded", unit), folder, sessions.ContinueLine(dir))
 }
 
 // runHeadless trains rec without the workbench, progress lines on stderr,
@@ -407,7 +407,7 @@ func workbenchEnded(err error, dirs []string, left []sessions.Left, stderr io.Wr
 			fmt.Fprintf(&b, "  %s\n", n)
 			delete(notes, filepath.Clean(d))
 		}
-		fmt.Fprintf(&b, "  %s\n", continueLine(d))
+		fmt.Fprintf(&b, "  %s\n", sessions.ContinueLine(d))
 		io.WriteString(stderr, b.String())
 	}
 	for _, d := range dirs {
@@ -480,39 +480,6 @@ func untilStop(stop <-chan struct{}) (ctx context.Context, cancel context.Cancel
 func untilQuit(load context.Context) (loads context.Context, endLoads func()) {
 	loads, end := context.WithCancelCause(load)
 	return loads, func() { end(sessions.WorkbenchQuit) }
-}
-
-// continueLine is what the workbench prints on exit under a run it
-// trained: the command that continues it, or, for a run with no usable
-// checkpoint (a full disk at its first), the one that starts it again.
-func continueLine(dir string) string {
-	if !sessions.HasCheckpoint(dir) {
-		return "it has no checkpoint to continue from; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile))
-	}
-	return "continue it: " + resumeCommand(dir)
-}
-
-// resumeCommand is the command that continues the run in dir from its
-// final checkpoint: a run that did all its steps needs more asked for, and
-// one whose device failed (device.Failed) goes on on the CPU.
-func resumeCommand(dir string) string {
-	cmd := "rlt run --resume " + sessions.ShellQuote(dir)
-	runs, err := sessions.List(filepath.Dir(dir))
-	if err != nil {
-		return cmd
-	}
-	for _, r := range runs {
-		if filepath.Clean(r.Dir) != filepath.Clean(dir) {
-			continue
-		}
-		switch {
-		case r.State == sessions.StateFinished:
-			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
-		case r.State == sessions.StateFailed && strings.Contains(r.Note, device.ResumeOnCPU):
-			return cmd + " --device cpu"
-		}
-	}
-	return cmd
 }
 
 const openUsage = `

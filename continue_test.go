@@ -46,8 +46,8 @@ func TestContinueCommand(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte("device = 'gpu'\nsteps = 3\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if got, want := resumeCommand(dir), "rlt run --resume "+sessions.ShellQuote(dir)+c.want; got != want {
-				t.Errorf("resumeCommand = %q, want %q", got, want)
+			if got, want := sessions.ResumeCommand(dir), "rlt run --resume "+sessions.ShellQuote(dir)+c.want; got != want {
+				t.Errorf("ResumeCommand = %q, want %q", got, want)
 			}
 		})
 	}
@@ -85,8 +85,8 @@ func TestContinueLine(t *testing.T) {
 			if !c.checkpoint {
 				want = c.want + sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile))
 			}
-			if got := continueLine(dir); got != want {
-				t.Errorf("continueLine = %q, want %q", got, want)
+			if got := sessions.ContinueLine(dir); got != want {
+				t.Errorf("ContinueLine = %q, want %q", got, want)
 			}
 		})
 	}

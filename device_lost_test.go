@@ -154,8 +154,8 @@ func TestARunOnALostDeviceSaysTheWayOnOnce(t *testing.T) {
 			if said == 0 {
 				t.Fatalf("no line says the device was lost:\n%s", errs)
 			}
-			if got, want := resumeCommand(dir), "rlt run --resume "+sessions.ShellQuote(dir)+" --device cpu"; got != want {
-				t.Errorf("resumeCommand = %q, want %q", got, want)
+			if got, want := sessions.ResumeCommand(dir), "rlt run --resume "+sessions.ShellQuote(dir)+" --device cpu"; got != want {
+				t.Errorf("ResumeCommand = %q, want %q", got, want)
 			}
 		})
 	}

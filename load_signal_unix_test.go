@@ -151,7 +151,7 @@ func TestWorkbenchStoppedBySignalWhileTheModelsLoad(t *testing.T) {
 	}
 	dir := list[0].Dir
 	want := regexp.MustCompile(`(?m)^rlt run: stopped by a signal before its first step, while the models loaded \(` + regexp.QuoteMeta(filepath.Join(teacher, "model.safetensors")) +
-		`: tensor "[^"]+": stopped before it, 0 of \d+ tensors read\): run folder ` + regexp.QuoteMeta(dir+": "+continueLine(dir)) + `\nEXITED 1$`)
+		`: tensor "[^"]+": stopped before it, 0 of \d+ tensors read\): run folder ` + regexp.QuoteMeta(dir+": "+sessions.ContinueLine(dir)) + `\nEXITED 1$`)
 	if !want.MatchString(s) {
 		t.Errorf("not the load's stop, exit 1; want a match of %s in:\n%s", want, s)
 	}
@@ -245,7 +245,7 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].State != sessions.StateStopped || !strings.HasPrefix(list[0].Note, "left at once on a second stop signal before its first step") {
 		t.Fatalf("rlt sessions: %+v %v; want the run stopped, noted as left at once before its first step", list, err)
 	}
-	if dir := list[0].Dir; !strings.Contains(flat, "run folder "+strings.Join(strings.Fields(dir+" "+list[0].Note+" "+continueLine(dir)), " ")) {
+	if dir := list[0].Dir; !strings.Contains(flat, "run folder "+strings.Join(strings.Fields(dir+" "+list[0].Note+" "+sessions.ContinueLine(dir)), " ")) {
 		t.Errorf("the folder notes %q; want that said under it with how it goes on:\n%s", list[0].Note, s)
 	} else if lock, err := os.ReadFile(filepath.Join(dir, sessions.LockFileName)); err != nil || strings.TrimSpace(string(lock)) != "" {
 		t.Errorf("run.lock %q, %v; want it released (emptied)", lock, err)

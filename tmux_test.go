@@ -197,7 +197,7 @@ func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
 	// released), not a killed writer's run "gone without stopping it".
 	if list, err := sessions.List(runs); err != nil || len(list) != 1 || list[0].State != sessions.StateStopped || !strings.HasPrefix(list[0].Note, "left at once on a second stop signal ") {
 		t.Errorf("rlt sessions: %+v %v; want the run stopped, noted as left at once on a second stop signal", list, err)
-	} else if !strings.Contains(flat, "run folder "+strings.Join(strings.Fields(list[0].Dir+" "+list[0].Note), " ")+" "+strings.Join(strings.Fields(continueLine(list[0].Dir)), " ")) {
+	} else if !strings.Contains(flat, "run folder "+strings.Join(strings.Fields(list[0].Dir+" "+list[0].Note), " ")+" "+strings.Join(strings.Fields(sessions.ContinueLine(list[0].Dir)), " ")) {
 		// What it lost, in the folder's words, not its own: it said the
 		// final checkpoint lost also where the folder noted it in place.
 		t.Errorf("the folder notes %q; want that said under it:\n%s", list[0].Note, s)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -117,7 +119,10 @@ func (l *checkingLauncher) stopped(resume bool) error {
 
 func (l *checkingLauncher) Start([]byte) (*sessions.Session, error) { return nil, l.stopped(false) }
 
-func (l *checkingLauncher) Resume(string) (*sessions.Session, error) { return nil, l.stopped(true) }
+// Resume's refusal says how the run goes on, as runner.Launcher.Resume's.
+func (l *checkingLauncher) Resume(dir string) (*sessions.Session, error) {
+	return nil, fmt.Errorf("%w; %s", l.stopped(true), sessions.ContinueLine(dir))
+}
 
 // TestStoppedLaunchesEndAlike: a new run or a resume that q kept from
 // running ends the workbench alike, wherever q came: during the
@@ -125,7 +130,10 @@ func (l *checkingLauncher) Resume(string) (*sessions.Session, error) { return ni
 // ended) or while the run open before it ended, the launch not begun.
 // Either is an error of Run (rlt run exits 1, as docs/commands.md says of
 // a launch a stop ended), saying the request and that nothing was made
-// or the run is as it was. The second was said not at all, exit 0.
+// or the run is as it was, and a resume's how the run goes on (rlt run
+// --resume DIR, sessions.ContinueLine), as rlt run --resume stopped in its
+// checks says it. The second was said not at all, exit 0; a resume's
+// ended at "as it was", no way on.
 func TestStoppedLaunchesEndAlike(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -141,7 +149,19 @@ func TestStoppedLaunchesEndAlike(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			runs := t.TempDir()
 			dir := filepath.Join(runs, "a")
-			writeRun(t, dir, t0, 12, false)
+			// A run with a checkpoint, which a resume goes on from.
+			r, err := sessions.Create(dir, testRunCfg{Task: "addition", Steps: 20, Reward: record.DefaultRewardConfig()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.SaveCheckpoint(11, func(d string) error {
+				return os.WriteFile(filepath.Join(d, "weights"), []byte("w"), 0o644)
+			}, sessions.CheckpointState{Step: 11, Time: t0}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
 			// EndLoads as rlt run's: its cause the quit (untilQuit).
 			loads, endLoads := context.WithCancelCause(context.Background())
 			defer endLoads(nil)
@@ -170,10 +190,14 @@ func TestStoppedLaunchesEndAlike(t *testing.T) {
 			}
 			m.Update(keyMsg("q"))
 			close(ended)
-			err := m.finish() // Run's end, once the program has quit
+			err = m.finish() // Run's end, once the program has quit
+			want := c.want
+			if c.resume {
+				want += "; continue it: rlt run --resume " + sessions.ShellQuote(dir)
+			}
 			var stopped *sessions.LaunchStoppedError
-			if !errors.As(err, &stopped) || stopped.Resume != c.resume || err.Error() != c.want {
-				t.Errorf("end %v; want %q", err, c.want)
+			if !errors.As(err, &stopped) || stopped.Resume != c.resume || err.Error() != want {
+				t.Errorf("end %v; want %q", err, want)
 			}
 			select {
 			case <-l.checking:

@@ -803,7 +803,9 @@ func notBegun(req launchReq) error {
 	case launchStart:
 		return &sessions.LaunchStoppedError{Err: errQuitFirst}
 	case launchResume:
-		return &sessions.LaunchStoppedError{Resume: true, Err: errQuitFirst}
+		// With how the run goes on, as the launcher's stopped resume says
+		// it (runner.Launcher.Resume): the quit left it as it was.
+		return fmt.Errorf("%w; %s", &sessions.LaunchStoppedError{Resume: true, Err: errQuitFirst}, sessions.ContinueLine(req.dir))
 	}
 	return nil
 }

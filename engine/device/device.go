@@ -203,7 +203,9 @@ func Close(be compute.Backend) {
 
 // ResumeOnCPU ends Failed's text: what a run's fatal error says when the
 // way on is to resume it on the CPU (rlt run --resume DIR --device cpu).
-const ResumeOnCPU = "the run folder is intact: resume it with --device cpu"
+// Its words are event.ResumeOnCPU's, which sessions reads in a recorded
+// error without linking this package's compute.
+const ResumeOnCPU = event.ResumeOnCPU
 
 // Failed wraps a backend failure met while working (device lost, out of
 // memory) with what to do about it: for a run, to resume it on the CPU.

@@ -186,3 +186,9 @@ func (b *Buffer) Events() []Event {
 	defer b.mu.Unlock()
 	return append([]Event(nil), b.events...)
 }
+
+// ResumeOnCPU ends the recorded fatal error of a run whose device failed
+// (device.Failed, device.ResumeOnCPU): the way on is to resume it on the
+// CPU. Here so that sessions (sessions.ResumeCommand), which links no
+// compute, reads it in a run's events as device writes it.
+const ResumeOnCPU = "the run folder is intact: resume it with --device cpu"

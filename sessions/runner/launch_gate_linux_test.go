@@ -113,8 +113,15 @@ func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
 			launch  *sessions.LaunchStoppedError
 			stopped *run.LoadStopped
 		)
-		if s != nil || !errors.As(err, &launch) || launch.Resume != resume || errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || !strings.HasSuffix(err.Error(), ": "+sessions.StopSignal.Error()) {
-			t.Errorf("resume %v: %v; want no run and a *sessions.LaunchStoppedError of the load context's end, saying its cause", resume, err)
+		// A resume's says how the run goes on, as rlt run --resume's does
+		// (sessions.ContinueLine); it ended at the cause, no way on.
+		end, way := ": "+sessions.StopSignal.Error(), ""
+		if resume {
+			end += "; " + sessions.ContinueLine(resumed)
+			way = "; continue it: rlt run --resume " + sessions.ShellQuote(resumed)
+		}
+		if s != nil || !errors.As(err, &launch) || launch.Resume != resume || errors.As(err, &stopped) || !errors.Is(err, context.Canceled) || !strings.HasSuffix(err.Error(), end) || !strings.Contains(err.Error(), way) {
+			t.Errorf("resume %v: %v; want no run and a *sessions.LaunchStoppedError of the load context's end, saying its cause, ending %q", resume, err, end)
 		}
 		if entries, err := os.ReadDir(runs); err != nil || len(entries) != 1 || entries[0].Name() != filepath.Base(resumed) {
 			t.Errorf("resume %v: runs folder holds %v (%v); want only the run resumed", resume, entries, err)

@@ -150,6 +150,13 @@ func (l *Launcher) Resume(dir string) (*sessions.Session, error) {
 	// ends while the resume's checks run begins none either
 	// (OpenForResumeUnlessStopped).
 	r, err := OpenForResumeUnlessStopped(l.loadCtx(), dir, l.overrides(), sessions.ProcessWorkbench)
+	// Stopped so, the run is as it was: said with how it goes on
+	// (sessions.ContinueLine), as rlt run --resume stopped in its checks
+	// says it; the line ended at "as it was", no way on, where the
+	// workbench had quit.
+	if stopped := (*sessions.LaunchStoppedError)(nil); errors.As(err, &stopped) {
+		err = fmt.Errorf("%w; %s", err, sessions.ContinueLine(dir))
+	}
 	if err != nil {
 		errs := []error{err}
 		for _, n := range r.Notes {

@@ -188,8 +188,9 @@ func TestLauncherStoppedBeforeTheResumeLeavesTheRun(t *testing.T) {
 	l.Load = ctx
 	s, err := l.Resume(done)
 	var stopped *run.LoadStopped
-	if s != nil || !errors.Is(err, context.Canceled) || errors.As(err, &stopped) || !strings.HasSuffix(err.Error(), "stopped before the run was opened to resume, so it is as it was: a stop signal came") {
-		t.Errorf("Resume: %v, %v; want no run and the load context's end, saying the run was not opened and why (its cause)", s, err)
+	if s != nil || !errors.Is(err, context.Canceled) || errors.As(err, &stopped) || !strings.HasSuffix(err.Error(), "stopped before the run was opened to resume, so it is as it was: a stop signal came; "+sessions.ContinueLine(done)) ||
+		!strings.Contains(err.Error(), "; continue it: rlt run --resume "+sessions.ShellQuote(done)) {
+		t.Errorf("Resume: %v, %v; want no run and the load context's end, saying the run was not opened and why (its cause), then how it goes on (rlt run --resume)", s, err)
 	}
 	if after := runFiles(done); !maps.Equal(after, before) {
 		t.Errorf("the stopped resume changed the run's files")

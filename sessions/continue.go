@@ -1,0 +1,48 @@
+package sessions
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+)
+
+// ContinueLine is how the run in dir goes on, said wherever a run is left
+// to be continued: under each run the workbench trained, on its exit; after
+// a load or a resume's checks a stop ended (rlt run's first run, and the
+// Runs screen's resumes, runner.Launcher.Resume and ui's launch the quit
+// kept from beginning). It is the command that continues the run, or, for
+// a run with no usable checkpoint (a full disk at its first), the one that
+// starts it again. One owner: the Runs screen's stopped resume said no way
+// on where rlt run's said this line.
+func ContinueLine(dir string) string {
+	if !HasCheckpoint(dir) {
+		return "it has no checkpoint to continue from; start it again: rlt run --config " + ShellQuote(filepath.Join(dir, ConfigFile))
+	}
+	return "continue it: " + ResumeCommand(dir)
+}
+
+// ResumeCommand is the command that continues the run in dir from its
+// final checkpoint: a run that did all its steps needs more asked for, and
+// one whose device failed (device.Failed, its error ending
+// event.ResumeOnCPU) goes on on the CPU.
+func ResumeCommand(dir string) string {
+	cmd := "rlt run --resume " + ShellQuote(dir)
+	runs, err := List(filepath.Dir(dir))
+	if err != nil {
+		return cmd
+	}
+	for _, r := range runs {
+		if filepath.Clean(r.Dir) != filepath.Clean(dir) {
+			continue
+		}
+		switch {
+		case r.State == StateFinished:
+			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
+		case r.State == StateFailed && strings.Contains(r.Note, event.ResumeOnCPU):
+			return cmd + " --device cpu"
+		}
+	}
+	return cmd
+}
