@@ -33,11 +33,7 @@ func TestCheckpointKeySaysWhenWhilePaused(t *testing.T) {
 			ctl := &fakeControl{}
 			m := sized(t, r, 120, 30, ctl)
 			if c.onDisk {
-				if _, err := r.SaveCheckpoint(11, func(dir string) error {
-					return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
-				}, sessions.CheckpointState{Step: 11, Time: t0}); err != nil {
-					t.Fatal(err)
-				}
+				saveTestCheckpoint(t, r, 11)
 			}
 			if c.paused {
 				r.Emit(event.Phase{Time: t0, Name: "paused", Step: 12})
@@ -78,11 +74,7 @@ func TestCheckpointKeyJustAfterResume(t *testing.T) {
 			m := newModel(Options{Session: &sessions.Session{Run: r, Steps: 20, Control: ctl}})
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 			send(m, press("p"))
-			if _, err := r.SaveCheckpoint(11, func(dir string) error {
-				return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
-			}, sessions.CheckpointState{Step: 11, Time: t0}); err != nil {
-				t.Fatal(err)
-			}
+			saveTestCheckpoint(t, r, 11)
 			r.Emit(event.Phase{Time: t0, Name: "paused", Step: 12})
 			if err := r.Flush(); err != nil {
 				t.Fatal(err)
@@ -114,11 +106,7 @@ func TestCheckpointKeyAfterAResumeFromAnOlderCheckpoint(t *testing.T) {
 	ctl := &fakeControl{}
 	m := sized(t, r, 120, 30, ctl)
 	for _, step := range []int{10, 11} {
-		if _, err := r.SaveCheckpoint(step, func(dir string) error {
-			return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
-		}, sessions.CheckpointState{Step: step, Time: t0}); err != nil {
-			t.Fatal(err)
-		}
+		saveTestCheckpoint(t, r, step)
 	}
 	if err := r.Resume(10); err != nil {
 		t.Fatal(err)
@@ -134,5 +122,16 @@ func TestCheckpointKeyAfterAResumeFromAnOlderCheckpoint(t *testing.T) {
 	}
 	if want := "checkpoint requested: the run is paused, so it is written after the next step"; !strings.Contains(m.msg, want) {
 		t.Errorf("status line %q, want %q", m.msg, want)
+	}
+}
+
+// saveTestCheckpoint writes r's checkpoint of step (its weights one byte),
+// as the engine's save does, recorded at t0.
+func saveTestCheckpoint(t *testing.T, r *sessions.Run, step int) {
+	t.Helper()
+	if _, err := r.SaveCheckpoint(step, func(dir string) error {
+		return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
+	}, sessions.CheckpointState{Step: step, Time: t0}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -366,11 +366,7 @@ func TestStopAndQuitStopAlike(t *testing.T) {
 			m := newModel(Options{Session: &sessions.Session{Run: r, Control: ctl, Close: r.Close}})
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
 			if c.onDisk {
-				if _, err := r.SaveCheckpoint(11, func(dir string) error {
-					return os.WriteFile(filepath.Join(dir, "weights"), []byte("w"), 0o644)
-				}, sessions.CheckpointState{Step: 11, Time: t0}); err != nil {
-					t.Fatal(err)
-				}
+				saveTestCheckpoint(t, r, 11)
 			}
 			if c.paused {
 				r.Emit(event.Phase{Time: t0, Name: "paused", Step: 12})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -154,11 +153,7 @@ func TestStoppedLaunchesEndAlike(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := r.SaveCheckpoint(11, func(d string) error {
-				return os.WriteFile(filepath.Join(d, "weights"), []byte("w"), 0o644)
-			}, sessions.CheckpointState{Step: 11, Time: t0}); err != nil {
-				t.Fatal(err)
-			}
+			saveTestCheckpoint(t, r, 11)
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
