@@ -13,6 +13,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // Names of the files a Hugging Face model folder may hold besides weights.
@@ -231,7 +232,10 @@ func (ff FolderFiles) NotAModel() error {
 		case has(filepath.Join("teacher", ConfigFile)) && has("optimizer.safetensors"):
 			return fmt.Errorf("%s is a training checkpoint, not a model folder: the teacher trained to that step is the model folder %s", ff.Dir, teacher)
 		case has(filepath.Join("teacher", ConfigFile)) && has(filepath.Join("student", ConfigFile)):
-			return fmt.Errorf("%s holds two model folders, not one (rlt pretrain writes them so): give %s or %s", ff.Dir, teacher, student)
+			// The two are said as words of a command, quoted as every
+			// command said to the user is (shell.Quote): a folder with a
+			// space read as two.
+			return fmt.Errorf("%s holds two model folders, not one (rlt pretrain writes them so): give %s or %s", ff.Dir, shell.Quote(teacher), shell.Quote(student))
 		}
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 func touch(t *testing.T, dir string, names ...string) {
@@ -375,6 +377,14 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 		os.Mkdir(filepath.Join(pair, m), 0o755)
 		os.WriteFile(filepath.Join(pair, m, ConfigFile), []byte("{}"), 0o644)
 	}
+	// Its two folders are said as words of the command to give them in,
+	// quoted (shell.Quote): a space in the path was said bare, and the
+	// pasted command read two words.
+	spaced := filepath.Join(t.TempDir(), "my pair")
+	for _, m := range []string{"teacher", "student"} {
+		os.MkdirAll(filepath.Join(spaced, m), 0o755)
+		os.WriteFile(filepath.Join(spaced, m, ConfigFile), []byte("{}"), 0o644)
+	}
 	half := t.TempDir()
 	os.WriteFile(filepath.Join(half, TokenizerFile), []byte("{}"), 0o644)
 	gone := filepath.Join(t.TempDir(), "gone")
@@ -392,6 +402,8 @@ func TestLoadConfigSaysWhatTheFolderIs(t *testing.T) {
 		{"run folder", run, run + " is a run folder, not a model folder"},
 		{"checkpoint", checkpoint, checkpoint + " is a training checkpoint, not a model folder: the teacher trained to that step is the model folder " + filepath.Join(checkpoint, "teacher")},
 		{"rlt pretrain's output", pair, pair + " holds two model folders, not one (rlt pretrain writes them so): give " + filepath.Join(pair, "teacher") + " or " + filepath.Join(pair, "student")},
+		{"rlt pretrain's output in a folder with a space", spaced, spaced + " holds two model folders, not one (rlt pretrain writes them so): give " +
+			shell.Quote(filepath.Join(spaced, "teacher")) + " or " + shell.Quote(filepath.Join(spaced, "student"))},
 		{"folder with a tokenizer only", half, "is incomplete: missing config.json"},
 	} {
 		if _, err := LoadConfig(c.dir); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -1,13 +1,13 @@
-package sessions
+package shell
 
 import "testing"
 
-// TestShellQuote: a folder of plain path characters is said as it is; any
+// TestQuote: a folder of plain path characters is said as it is; any
 // other is quoted so that the shell reads it back as one word, a quote in
 // it included; a relative folder starting with '-' is said as ./-name, not
 // read as a flag. On Windows the quotes are double ones (cmd.exe and
 // PowerShell both read them).
-func TestShellQuote(t *testing.T) {
+func TestQuote(t *testing.T) {
 	for _, c := range []struct{ goos, in, want string }{
 		{"linux", "runs/20261206-031500", "runs/20261206-031500"},
 		{"linux", "/home/a.b/runs_1+2:x@y", "/home/a.b/runs_1+2:x@y"},
@@ -28,15 +28,15 @@ func TestShellQuote(t *testing.T) {
 		{"windows", "-run", "./-run"},
 		{"windows", "", `""`},
 	} {
-		if got := shellQuoteFor(c.goos, c.in); got != c.want {
-			t.Errorf("shellQuoteFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
+		if got := quoteFor(c.goos, c.in); got != c.want {
+			t.Errorf("quoteFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
 		}
 	}
 }
 
-// TestShellWord: a flag or a flag's value is quoted as a path is, but a
+// TestWord: a flag or a flag's value is quoted as a path is, but a
 // leading '-' is kept (--seed -1 stays -1).
-func TestShellWord(t *testing.T) {
+func TestWord(t *testing.T) {
 	for _, c := range []struct{ goos, in, want string }{
 		{"linux", "-1", "-1"},
 		{"linux", "-test.run=^T$", "'-test.run=^T$'"},
@@ -44,8 +44,8 @@ func TestShellWord(t *testing.T) {
 		{"windows", "-1", "-1"},
 		{"windows", "a b", `"a b"`},
 	} {
-		if got := shellWordFor(c.goos, c.in); got != c.want {
-			t.Errorf("shellWordFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
+		if got := wordFor(c.goos, c.in); got != c.want {
+			t.Errorf("wordFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
 		}
 	}
 }
