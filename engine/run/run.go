@@ -214,9 +214,10 @@ type Engine struct {
 	// OnCheckpoint, when set, is called between steps when a checkpoint is
 	// asked for (by CheckpointNow); sessions saves the run there. Its
 	// error means the checkpoint is not on disk: the engine says it (an
-	// event.Error, "checkpoint: …") unless it is a *Reported, and a
-	// checkpoint asked for stays asked for (checkpointAsStopped tries it
-	// again as the engine stops).
+	// event.Error, "checkpoint: …") unless it is a *Reported, and the
+	// checkpoint, asked for or scheduled, stays asked for (the next
+	// step's end tries it again, or checkpointAsStopped as the engine
+	// stops), unless the device failed (Backend.Err).
 	OnCheckpoint func(step int) error
 }
 
@@ -447,12 +448,11 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 		e.mu.Lock()
-		asked := e.ckpt
-		ck := asked || (e.Cfg.CheckpointEvery > 0 && (step+1)%e.Cfg.CheckpointEvery == 0)
+		ck := e.ckpt || (e.Cfg.CheckpointEvery > 0 && (step+1)%e.Cfg.CheckpointEvery == 0)
 		e.ckpt = false
 		e.mu.Unlock()
 		if ck {
-			e.checkpoint(step, asked)
+			e.checkpoint(step)
 		}
 	}
 	// "done" means the planned steps were all run; a run stopped before
@@ -466,21 +466,26 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// checkpoint calls OnCheckpoint after step, saying its error unless its
-// caller said it (Reported). The step is recorded as checkpointed only
-// once it is saved; a checkpoint asked for (asked: CheckpointNow, as S
-// asks) whose save failed stays asked for, so that the stop that follows
-// (a failed save stops a run of the runner's) tries it again
-// (checkpointAsStopped), or the next step writes one.
-func (e *Engine) checkpoint(step int, asked bool) {
+// checkpoint calls OnCheckpoint after step, saying its error at once
+// unless its caller said it (Reported). The step is recorded as
+// checkpointed only once it is saved; a checkpoint whose save failed,
+// asked for (CheckpointNow, as S asks) or scheduled (checkpoint_every)
+// alike, is left asked for, so that the stop that follows (a failed save
+// stops a run of the runner's) tries it again (checkpointAsStopped), or
+// the next step's end writes one. A scheduled one was dropped: the next
+// try came checkpoint_every steps later, or at the run's close. Not from
+// a failed device (lost while the weights were read back): it holds no
+// weights to read, and the run ends on its error.
+func (e *Engine) checkpoint(step int) {
 	if e.OnCheckpoint == nil {
 		return
 	}
 	err := e.OnCheckpoint(step)
+	retry := err != nil && e.Backend.Err() == nil
 	e.mu.Lock()
 	if err == nil {
 		e.checkpointed = step
-	} else if asked {
+	} else if retry {
 		e.ckpt = true
 	}
 	e.mu.Unlock()
@@ -495,8 +500,8 @@ func (e *Engine) checkpoint(step int, asked bool) {
 // engine without one. Its last step is checkpointed now, not only when the
 // run is closed (runner.Handle.Close), so that a process killed after the
 // stop loses nothing. A step checkpointed already is not written again; a
-// step whose asked-for checkpoint failed is tried once more (checkpoint);
-// a cancelled context (the process going away) writes none.
+// step whose checkpoint failed (asked for or scheduled) is tried once more
+// (checkpoint); a cancelled context (the process going away) writes none.
 func (e *Engine) checkpointAsStopped(ctx context.Context) {
 	e.mu.Lock()
 	asked := e.ckpt && e.stopped && ctx.Err() == nil
@@ -505,7 +510,7 @@ func (e *Engine) checkpointAsStopped(ctx context.Context) {
 	done := last == e.checkpointed
 	e.mu.Unlock()
 	if asked && last >= 0 && !done {
-		e.checkpoint(last, false)
+		e.checkpoint(last)
 	}
 }
 

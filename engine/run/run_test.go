@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -162,12 +163,18 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 		every int   // checkpoint_every
 		ask   bool  // CheckpointNow while paused
 		fail  int   // how many saves fail first
+		lost  bool  // the device fails with the first failed save (its Err)
 		want  []int // the steps checkpointed: step 0 ran, then the engine paused
 	}{
-		{"asked", 0, true, 0, []int{0}},
-		{"not asked", 0, false, 0, nil},
-		{"on disk already", 1, true, 0, []int{0}}, // after step 0, not again as it stops
-		{"its save failed", 1, true, 1, []int{0}}, // tried after step 0, written as it stops
+		{"asked", 0, true, 0, false, []int{0}},
+		{"not asked", 0, false, 0, false, nil},
+		{"on disk already", 1, true, 0, false, []int{0}}, // after step 0, not again as it stops
+		{"its save failed", 1, true, 1, false, []int{0}}, // tried after step 0, written as it stops
+		// Scheduled, not asked for: its failed save was dropped, the
+		// step written only by the run's close.
+		{"its scheduled save failed", 1, false, 1, false, []int{0}},
+		// A failed device holds no weights to read: nothing is tried again.
+		{"its scheduled save failed with the device", 1, false, 1, true, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := smallConfig(dir)
@@ -181,6 +188,8 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 			var mu sync.Mutex
 			var saved []int
 			fail := tc.fail
+			lossy := &lostWith{Backend: e.Backend}
+			e.Backend = lossy
 			e.OnCheckpoint = func(step int) error {
 				for _, ev := range sink.Events() {
 					if p, ok := ev.(event.Phase); ok && p.Name == "stopped" {
@@ -191,6 +200,9 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 				defer mu.Unlock()
 				if fail > 0 {
 					fail--
+					if tc.lost {
+						lossy.lose()
+					}
 					return fmt.Errorf("save checkpoint of step %d: no space left on device", step)
 				}
 				saved = append(saved, step)
@@ -234,6 +246,73 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 				t.Errorf("the failed save said %d times, want %d", said, tc.fail)
 			}
 		})
+	}
+}
+
+// lostWith is a backend whose device fails (Err) once lose is called, as
+// one lost while a checkpoint reads the weights back.
+type lostWith struct {
+	compute.Backend
+	mu   sync.Mutex
+	lost bool
+}
+
+func (b *lostWith) lose() { b.mu.Lock(); b.lost = true; b.mu.Unlock() }
+
+func (b *lostWith) Err() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lost {
+		return errors.New("device lost (a test's)")
+	}
+	return b.Backend.Err()
+}
+
+// TestAFailedScheduledCheckpointIsTriedAfterTheNextStep: a scheduled
+// checkpoint (checkpoint_every) whose save failed is said at once, and
+// the next step's end writes one, as for a checkpoint asked for. It was
+// dropped: the next try came checkpoint_every steps later (here none: the
+// run ends first), or at the run's close.
+func TestAFailedScheduledCheckpointIsTriedAfterTheNextStep(t *testing.T) {
+	c := smallConfig(tinyModels(t))
+	c.Steps, c.EvalEvery, c.CheckpointEvery = 3, 0, 2 // scheduled after step 1 only
+	sink := &event.Buffer{}
+	e, err := checkAndNew(c, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved []int
+	failed := false
+	e.OnCheckpoint = func(step int) error {
+		if !failed {
+			failed = true
+			return fmt.Errorf("save checkpoint of step %d: no space left on device", step)
+		}
+		saved = append(saved, step)
+		return nil
+	}
+	if err := e.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(saved, []int{2}) {
+		t.Errorf("checkpoints after steps %v, want [2]: the failed one of step 1 tried again after step 2", saved)
+	}
+	// Said at once: before the next step's metrics.
+	said, after := 0, -1
+	for _, ev := range sink.Events() {
+		switch ev := ev.(type) {
+		case event.Error:
+			if ev.Step == 1 && strings.Contains(ev.Err.Error(), "checkpoint: save checkpoint of step 1: no space left on device") {
+				said++
+			}
+		case event.Metrics:
+			if said > 0 && after < 0 {
+				after = ev.Step
+			}
+		}
+	}
+	if said != 1 || after != 2 {
+		t.Errorf("the failed save said %d times, before step %d's metrics; want once, before step 2's", said, after)
 	}
 }
 

@@ -19,7 +19,8 @@ import (
 )
 
 // TestStopTriesAFailedCheckpointAgain: S during a step whose checkpoint
-// then fails (checkpoints/ read-only) has the stop try it again, so that
+// then fails (checkpoints/ read-only), or a scheduled checkpoint that
+// fails so (the failure stops the run), has the stop try it again, so that
 // the last step is written as the run stops where the disk takes it
 // again, and says a second failure as such, with the path, the
 // checkpoint that stands and what to do. The engine recorded the step as
@@ -57,10 +58,16 @@ func TestStopTriesAFailedCheckpointAgain(t *testing.T) {
 		// tried it and said "mend what stopped the save … its close
 		// tries the checkpoint once more".
 		lost bool
+		// scheduled: no S; the step's checkpoint is checkpoint_every's,
+		// and its failure stops the run. The stop tried nothing: the
+		// step was written only when the run was closed.
+		scheduled bool
 	}{
-		{"writable again", true, false},
-		{"still read-only", false, false},
-		{"the device failed", false, true},
+		{"writable again", true, false, false},
+		{"still read-only", false, false, false},
+		{"the device failed", false, true, false},
+		{"scheduled then writable again", true, false, true},
+		{"scheduled and still read-only", false, false, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := smallConfig(t, 0) // until stopped; checkpoint_every = 1
@@ -70,7 +77,7 @@ func TestStopTriesAFailedCheckpointAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			ck := filepath.Join(dir, sessions.CheckpointsDir)
-			s := &readOnlyAtStep{Run: rec, t: t, ck: ck, step: 1, mend: c.mended, engine: make(chan *run.Engine, 1)}
+			s := &readOnlyAtStep{Run: rec, t: t, ck: ck, step: 1, mend: c.mended, ask: !c.scheduled, engine: make(chan *run.Engine, 1)}
 			t.Cleanup(s.writable)
 			prepare := Fresh
 			if c.lost {
@@ -155,16 +162,17 @@ func TestStopTriesAFailedCheckpointAgain(t *testing.T) {
 }
 
 // readOnlyAtStep is the run's sink that, at step's metrics, makes
-// checkpoints/ read-only (a bind mount of itself) and asks the engine to
-// stop as S does (a checkpoint, then the stop), so that the step's
-// checkpoint fails; with mend, the first fatal error makes it writable
-// again.
+// checkpoints/ read-only (a bind mount of itself) and, with ask, asks the
+// engine to stop as S does (a checkpoint, then the stop), so that the
+// step's checkpoint fails; with mend, the first fatal error makes it
+// writable again.
 type readOnlyAtStep struct {
 	*sessions.Run
 	t      *testing.T
 	ck     string
 	step   int
 	mend   bool
+	ask    bool
 	engine chan *run.Engine
 
 	lossy *lossAfterNext // the engine's Backend, where the case fails it
@@ -188,8 +196,10 @@ func (s *readOnlyAtStep) Emit(ev event.Event) {
 			if s.lossy != nil {
 				s.lossy.arm()
 			}
-			e.CheckpointNow()
-			e.Stop()
+			if s.ask {
+				e.CheckpointNow()
+				e.Stop()
+			}
 		}
 	case event.Error:
 		if ev.Fatal && s.mend {

@@ -785,11 +785,12 @@ func (h *Handle) watchSave(dir string) (end func()) {
 // disk would pile up. The error is recorded as the run's fatal error (the
 // workbench shows the run as failed) and is the run's result (Close
 // returns it; rlt prints it on exit). It is returned to the engine as a
-// run.Reported, so that the engine does not take the step for on disk: a
-// checkpoint asked for (S asks one) is tried again as the engine stops
-// (not from a failed device, nor of non-finite weights), and that try's
-// failure is said once more, as such (retryFailed), its success as a
-// warning that no step is lost (Close's result says it too).
+// run.Reported, so that the engine does not take the step for on disk: the
+// checkpoint, asked for (S asks one) or scheduled (checkpoint_every), is
+// tried again as the engine stops (not from a failed device, nor of
+// non-finite weights), and that try's failure is said once more, as such
+// (retryFailed), its success as a warning that no step is lost (Close's
+// result says it too).
 func (h *Handle) onCheckpoint(step int) error {
 	if step == h.failedAt && (h.e.Backend.Err() != nil || step == h.refused) {
 		// The stop's try again of a checkpoint that cannot be saved: a
