@@ -18,6 +18,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -525,7 +526,9 @@ func describeDevice(name string, cfg model.Config, params int64) (string, error)
 // read is said with the file and the problem (returned too), as a record
 // that cannot be read is (describePrompts): every command that reads
 // text from the folder refuses it. It was said on its line alone, the
-// exit status 0 where a malformed prompts.json's was 1.
+// exit status 0 where a malformed prompts.json's was 1. So is a tokenizer
+// with more tokens than the embedding has rows, returned as the refusal
+// those commands give it.
 func describeTokenizer(files hf.FolderFiles, rows int) (string, error) {
 	if files.Tokenizer == "" {
 		return "absent (tokenizer.json missing: text commands need one)", nil
@@ -535,9 +538,15 @@ func describeTokenizer(files hf.FolderFiles, rows int) (string, error) {
 		return unreadable(err), err // it names the file
 	}
 	s := fmt.Sprintf("%d tokens (%d added)", tok.VocabSize(), len(tok.AddedTokens()))
+	var rowsErr error
 	switch {
 	case tok.VocabSize() > rows:
+		// Said on the line, and by the exit status 1 with the refusal
+		// every command that reads text from the folder gives it
+		// (rlt.CheckTokenizerRows): a script that checks a folder with
+		// rlt model info saw exit 0 for a model no command would run.
 		s += fmt.Sprintf("; MISMATCH: more tokens than the embedding's %d rows", rows)
+		rowsErr = rlt.CheckTokenizerRows("model folder", files.Dir, tok.VocabSize())
 	case tok.VocabSize() < rows:
 		s += fmt.Sprintf("; embedding rows %d..%d are never sampled", tok.VocabSize(), rows-1)
 	}
@@ -550,5 +559,5 @@ func describeTokenizer(files hf.FolderFiles, rows int) (string, error) {
 	} else if _, ok := tok.ID("<|im_start|>"); ok {
 		s += "; template: ChatML (no tokenizer_config.json; <|im_start|> is a token)"
 	}
-	return s, nil
+	return s, rowsErr
 }

@@ -445,3 +445,48 @@ func TestModelInfoUnreadableTokenizer(t *testing.T) {
 		}
 	}
 }
+
+// rlt model info of a folder whose tokenizer has more tokens than its
+// embedding has rows (a tokenizer.json copied in from another model) says
+// MISMATCH on the tokenizer line, the rest still shown, and exits 1 with
+// the refusal every command that reads text from the folder gives it,
+// both sizes named: it exited 0, so a script that checks a folder with it
+// took a model no command would run for a good one.
+func TestModelInfoTokenizerPastTheEmbedding(t *testing.T) {
+	dir := t.TempDir()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(`{"vocab_size": 200, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256, "tie_word_embeddings": true}`), 0o644)
+	short := filepath.Join(dir, "short") // 200 rows, and then the embedded teacher's tokenizer of more tokens
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", short); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	tokData, err := os.ReadFile(filepath.Join(distillTeacher, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(short, "tokenizer.json"), tokData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := loadTokenizer(filepath.Join(short, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", "model", "info", short, "--device", "cpu")
+	var tokLine string
+	for _, l := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(l, "tokenizer   "); ok {
+			tokLine = v
+		}
+	}
+	wantLine := fmt.Sprintf("%d tokens (%d added); MISMATCH: more tokens than the embedding's 200 rows", tok.VocabSize(), len(tok.AddedTokens()))
+	wantErr := fmt.Sprintf("rlt model info: model folder %s: its tokenizer.json has %d tokens, but %s's vocab_size is 200: ", short, tok.VocabSize(), filepath.Join(short, "config.json"))
+	if code != 1 || !strings.HasPrefix(tokLine, wantLine) || !strings.HasPrefix(errs, wantErr) {
+		t.Errorf("exit %d, tokenizer line %q, stderr %q; want exit 1, %q… on the line and %q… on stderr", code, tokLine, errs, wantLine, wantErr)
+	}
+	for _, key := range []string{"model", "parameters", "prompts", "device", "gpus"} {
+		if !strings.Contains(out, "\n"+fmt.Sprintf("%-12s", key)) {
+			t.Errorf("no %s line:\n%s", key, out)
+		}
+	}
+}
