@@ -216,6 +216,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	set := flagsGiven(fs)
 	rc.Estimator = record.Estimator(*est)
 	from := ""
+	studentFrom := "" // where a run's student prompt came from (studentPromptLine); "": a flag's, or the models'
 	var run *sessions.Run
 	if *runDir != "" {
 		var err error
@@ -246,13 +247,14 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// with the models' own. A strict read dropped the prompts on any
 		// unknown key, scored with the models', unsaid.
 		st := run.Settings()
+		cfgPath := filepath.Join(*runDir, sessions.ConfigFile)
 		if !set["teacher-system"] && st.Prompts.TeacherSystem != "" {
 			*teacherSys = st.Prompts.TeacherSystem
 		}
 		if !set["student-system"] && st.Prompts.StudentSystem != "" {
 			*studentSys = st.Prompts.StudentSystem
+			_, studentFrom = sessions.RowsStudentPrompt(cfgPath, run.ConfigText())
 		}
-		cfgPath := filepath.Join(*runDir, sessions.ConfigFile)
 		// The run's own coefficients, unless a flag says otherwise: its
 		// [reward] as the resume trains with it and the workbench shows it
 		// (sessions.RunReward), a key it lacks at its default, said; a
@@ -372,7 +374,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, *dev); err != nil {
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, rc.Estimator == record.FullKL, *dev); err != nil {
 			return err
 		}
 		if be, err = openDevice("rlt score", *dev, stderr); err != nil {
@@ -394,7 +396,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	} else {
 		ro.Kind = kind
-		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, *dev); err != nil {
+		if err := checkScoreMemory(*tdir, *sdir, prec, *batch, *mbTokens, rc.Estimator == record.FullKL, *dev); err != nil {
 			return err
 		}
 		if !remote.IsURL(*tdir) || !remote.IsURL(*sdir) { // one model is local
@@ -420,6 +422,16 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// scores under the same configuration, and a server's forced
 	// temperature is the one said (sc.Cfg, not rc).
 	fmt.Fprintln(stderr, rewardLine(sc.Cfg, *sdir, from))
+	if run != nil {
+		// The rows' student prompt decides their rewards as much as the
+		// reward's coefficients: said beside them, with where it came
+		// from (the run's config.toml, --student-system, the models').
+		line, err := studentPromptLine(sc.Prompts.StudentSystem, studentFrom, set["student-system"] && *studentSys != "", *tdir, *sdir, *tokDir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, line)
+	}
 	sc.MicroBatchTokens = *mbTokens
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
 	if held != nil {
@@ -1242,10 +1254,7 @@ func serverScorer(ctx context.Context, be compute.Backend, tsrc, ssrc, tokDir st
 	if err != nil {
 		return nil, err // it names the file
 	}
-	pt, ps := local(tsrc), local(ssrc)
-	if pt == "" && ps == "" {
-		pt = folderOf(tokDir) // the prompts.json beside the tokenizer.json
-	}
+	pt, ps := promptDirs(tsrc, ssrc, tokDir)
 	prompts, err := record.PromptsFor(pt, ps, override)
 	if err != nil {
 		return nil, err
@@ -1307,6 +1316,59 @@ func serverScorer(ctx context.Context, be compute.Backend, tsrc, ssrc, tokDir st
 // (the teacher's, the student's, --tokenizer's for two servers) whose chat
 // template is not ChatML, the RLT prompts' format (rlt.CheckChatML). A
 // server's URL has no folder to read.
+// promptDirs are the model folders whose prompts.json rlt score takes the
+// models' own prompts from (record.PromptsFor): the teacher's and the
+// student's that are folders, not servers; with two servers, the folder
+// of --tokenizer (tokDir), the prompts.json beside its tokenizer.json.
+func promptDirs(tsrc, ssrc, tokDir string) (pt, ps string) {
+	local := func(src string) string {
+		if remote.IsURL(src) {
+			return ""
+		}
+		return src
+	}
+	pt, ps = local(tsrc), local(ssrc)
+	if pt == "" && ps == "" {
+		pt = folderOf(tokDir)
+	}
+	return pt, ps
+}
+
+// studentPromptLine says the student prompt rlt score --run scores with
+// (prompt, the scorer's) and where it came from: from, the run's
+// config.toml (sessions.RowsStudentPrompt); else --student-system (flag);
+// else the models' own, the prompts.json of tsrc's or ssrc's folder
+// (promptDirs), or the default where they record none.
+func studentPromptLine(prompt, from string, flag bool, tsrc, ssrc, tokDir string) (string, error) {
+	switch {
+	case flag:
+		from = "--student-system"
+	case from == "":
+		_, file, err := record.ModelsPrompts(promptDirs(tsrc, ssrc, tokDir))
+		if err != nil {
+			return "", err
+		}
+		from = "the models' own, " + file
+		if file == "" {
+			from = "the default student prompt: the models record none (no " + record.PromptsFile + ")"
+		}
+	}
+	return "student prompt: " + promptShown(prompt) + " (" + from + ")", nil
+}
+
+// promptShown is a system prompt as one line says it: quoted, cut to its
+// first promptShownRunes characters where it is longer, with its length.
+func promptShown(p string) string {
+	r := []rune(p)
+	if len(r) <= promptShownRunes {
+		return strconv.Quote(p)
+	}
+	return fmt.Sprintf("%s… (%d characters)", strconv.Quote(string(r[:promptShownRunes])), len(r))
+}
+
+// promptShownRunes is how much of a system prompt promptShown quotes.
+const promptShownRunes = 60
+
 func checkScoreTemplates(tsrc, ssrc, tokDir string) error {
 	local := func(src string) string {
 		if remote.IsURL(src) {
@@ -1330,7 +1392,9 @@ const scoreTokens = 512
 // checkScoreMemory refuses, before loading, scoring that cannot fit where
 // it computes: the host's memory on the CPU, the GPU's on a GPU (as --device
 // chooses). A model given as a server URL holds nothing in this process.
-func checkScoreMemory(tdir, sdir string, prec model.Precision, batch, microBatchTokens int, dev string) error {
+// kl says the full estimator's KL runs, whose chunks hold the head's
+// logits of both models beside a forward's.
+func checkScoreMemory(tdir, sdir string, prec model.Precision, batch, microBatchTokens int, kl bool, dev string) error {
 	m := memory.Score{Batch: batch, Tokens: scoreTokens, MicroBatchTokens: microBatchTokens}
 	inspect := func(src string, cfg *model.Config, held *compute.DType, served *bool) error {
 		if remote.IsURL(src) {
@@ -1362,7 +1426,10 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch, microBatch
 			return fmt.Errorf("rlt score: %w", err)
 		}
 	}
-	m.DeviceHead, m.DeviceScratch = where.HeadBytes, where.Scratch
+	m.DeviceHead, m.DeviceScratch = where.HeadForwardBytes, where.Scratch
+	if kl {
+		m.DeviceHead = where.HeadBytes
+	}
 	if err := memory.CheckBuffer("scoring", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func ParseSettings(text []byte) (s Settings) {
 		if rc := im.src.Reward; rc != nil && rc.Validate() == nil {
 			s.ImportedReward = rc
 		}
-		s.Prompts = rowsPrompts(text, &im.src)
+		s.Prompts, _ = rowsPrompts(text, &im.src)
 		return s
 	}
 	if err != nil {
@@ -101,7 +101,7 @@ func ParseSettings(text []byte) (s Settings) {
 	// rlt score --run scores with (RunReward, their one reader).
 	rc, unset, ok, err := RunReward(ConfigFile, text)
 	s = Settings{Task: v.Task, Teacher: v.Teacher, Student: v.Student, Reward: rc, RewardUnset: unset, Known: ok && err == nil}
-	s.Prompts = rowsPrompts(text, nil)
+	s.Prompts, _ = rowsPrompts(text, nil)
 	return s
 }
 
@@ -122,6 +122,42 @@ func ParseSettings(text []byte) (s Settings) {
 // (the models' own then score; for a run of ours the export writes
 // record.DefaultStudentSystem).
 func RowsPrompts(text []byte) record.Prompts {
+	p, _ := rowsPromptsOf(text)
+	return p
+}
+
+// RowsStudentPrompt is RowsPrompts' student prompt for the run whose
+// config.toml (text) is at path, and where it came from, in the words
+// rlt score --run says it with beside its reward line: "PATH's [prompts]
+// student_system", "PATH's [import] student_system, the system prompt
+// every imported row carried", or the default student prompt of an
+// import that records none. "" and "" where the file records none (a run
+// of ours: the models' own then score).
+func RowsStudentPrompt(path string, text []byte) (prompt, from string) {
+	p, src := rowsPromptsOf(text)
+	switch src {
+	case promptOfRun:
+		from = path + "'s [prompts] student_system"
+	case promptOfImport:
+		from = path + "'s [import] student_system, the system prompt every imported row carried"
+	case promptOfDefault:
+		from = "the default student prompt: " + path + "'s import records none, and its export writes it"
+	}
+	return p.StudentSystem, from
+}
+
+// promptOf is where RowsPrompts' student prompt came from.
+type promptOf int
+
+const (
+	promptOfNone    promptOf = iota // the file records none
+	promptOfRun                     // [prompts] student_system
+	promptOfImport                  // [import] student_system
+	promptOfDefault                 // record.DefaultStudentSystem: an import that records none
+)
+
+// rowsPromptsOf is RowsPrompts, with where its student prompt came from.
+func rowsPromptsOf(text []byte) (record.Prompts, promptOf) {
 	if im, ok := readImport(text); ok {
 		return rowsPrompts(text, &im.src)
 	}
@@ -129,23 +165,27 @@ func RowsPrompts(text []byte) record.Prompts {
 }
 
 // rowsPrompts is RowsPrompts with the import's [import] table read
-// (nil: not an import). [prompts] is read apart, so that a prompt of the
-// wrong type (ConfigTypes says it) leaves the rest read, as a [reward]
-// one does.
-func rowsPrompts(text []byte, im *ImportSource) record.Prompts {
+// (nil: not an import), and where its student prompt came from.
+// [prompts] is read apart, so that a prompt of the wrong type
+// (ConfigTypes says it) leaves the rest read, as a [reward] one does.
+func rowsPrompts(text []byte, im *ImportSource) (record.Prompts, promptOf) {
 	var p struct {
 		Prompts record.Prompts `toml:"prompts"`
 	}
 	if decodeLoose(text, &p) != nil {
 		p.Prompts = record.Prompts{}
 	}
-	if im != nil && p.Prompts.StudentSystem == "" {
+	switch {
+	case p.Prompts.StudentSystem != "":
+		return p.Prompts, promptOfRun
+	case im == nil:
+		return p.Prompts, promptOfNone
+	case im.StudentSystem != "":
 		p.Prompts.StudentSystem = im.StudentSystem
+		return p.Prompts, promptOfImport
 	}
-	if im != nil && p.Prompts.StudentSystem == "" {
-		p.Prompts.StudentSystem = record.DefaultStudentSystem
-	}
-	return p.Prompts
+	p.Prompts.StudentSystem = record.DefaultStudentSystem
+	return p.Prompts, promptOfDefault
 }
 
 // ShownDefaults are the keys of the reward ShownReward gives that the

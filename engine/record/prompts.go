@@ -294,25 +294,35 @@ func WritePrompts(dir string, p Prompts) error {
 	return durable.WriteFile(filepath.Join(dir, PromptsFile), b.Bytes(), 0o644)
 }
 
-// PromptsFor is the one rule for the prompts a command uses with models in
-// teacherDir and studentDir (either may be ""): the prompts the teacher's
-// folder records, else the student's (PromptsFile), else DefaultPrompts;
-// each non-empty field of override (a flag, a run's configuration)
-// replaces its own.
-func PromptsFor(teacherDir, studentDir string, override Prompts) (Prompts, error) {
-	p := DefaultPrompts()
+// ModelsPrompts are the models' own prompts, PromptsFor's with no
+// override: those the teacher's folder records, else the student's, else
+// DefaultPrompts; file is the prompts.json they were read from, "" for the
+// defaults (for a command to say where its prompt came from).
+func ModelsPrompts(teacherDir, studentDir string) (p Prompts, file string, err error) {
 	for _, dir := range []string{teacherDir, studentDir} {
 		if dir == "" {
 			continue
 		}
 		rec, ok, err := ReadPrompts(dir)
 		if err != nil {
-			return Prompts{}, err
+			return Prompts{}, "", err
 		}
 		if ok {
-			p = rec
-			break
+			return rec, filepath.Join(dir, PromptsFile), nil
 		}
+	}
+	return DefaultPrompts(), "", nil
+}
+
+// PromptsFor is the one rule for the prompts a command uses with models in
+// teacherDir and studentDir (either may be ""): the prompts the teacher's
+// folder records, else the student's (PromptsFile), else DefaultPrompts;
+// each non-empty field of override (a flag, a run's configuration)
+// replaces its own.
+func PromptsFor(teacherDir, studentDir string, override Prompts) (Prompts, error) {
+	p, _, err := ModelsPrompts(teacherDir, studentDir)
+	if err != nil {
+		return Prompts{}, err
 	}
 	if override.TeacherSystem != "" {
 		p.TeacherSystem = override.TeacherSystem
