@@ -12,8 +12,9 @@
 //	<run>/
 //	  config.toml            resolved configuration, written once by Create (atomically), read strictly by Open
 //	  run.lock               writer lock (flock) holding the owner's pid, rewritten whole (a new file,
-//	                           locked, renamed over it: replaceLock); where missing, made locked under a
-//	                           temporary name and linked into place (makeLocked; O_EXCL on Windows);
+//	                           locked, renamed over it, the old one's mode and owner kept: replaceLock);
+//	                           where missing, made locked under a temporary name and linked into
+//	                           place (makeLocked; O_EXCL on Windows);
 //	                           emptied on a clean Close, once the close event is on disk
 //	  metrics.jsonl          one line per optimisation step, and one more for a step that ran the
 //	                           held-out evaluation (its own keys):

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -80,9 +81,10 @@ type RunLock struct {
 	// before it began, a create that failed: nothing was done under the
 	// lock).
 	keepPrevious bool
-	// prev is run.lock's content when it was found (its first 4096
-	// bytes, all a record takes): what keepPrevious puts back, byte for
-	// byte, whether or not it reads as a record.
+	// prev is run.lock's content when it was found, all of it: what
+	// keepPrevious puts back, byte for byte, whether or not it reads as
+	// a record (its first 4096 bytes were kept: a longer file, not ours,
+	// was put back cut).
 	prev []byte
 }
 
@@ -456,9 +458,11 @@ func readLockInfo(f *os.File) (LockInfo, error) {
 	return decodeLockInfo(data)
 }
 
-// readLock reads run.lock's record (f): its first 4096 bytes.
+// readLock reads run.lock (f) whole, from its start: its record, and
+// what else a file of that name holds, which an open that leaves run.lock
+// as it found it (keepPrevious) puts back whole.
 func readLock(f *os.File) ([]byte, error) {
-	return io.ReadAll(io.NewSectionReader(f, 0, 4096))
+	return io.ReadAll(io.NewSectionReader(f, 0, math.MaxInt64))
 }
 
 // decodeLockInfo reads the record data, run.lock's: none (zero) in an

@@ -92,12 +92,21 @@ func flockRetry(f *os.File, how int) error {
 // (lockRun). Where no new file can be made (a full disk: the run must
 // still open, to be reviewed or to free room), the record is written in
 // place as on Windows (writeLockInPlace): never empty, if not whole to a
-// reader at every moment.
+// reader at every moment. The new file keeps the mode of the one it
+// replaces, and its group and owner where this process may give them
+// (sameOwner): a run.lock left group-writable in a folder a group shares
+// was 0644 and this user's after a rewrite, so that the group's other
+// users could open the run no more (cannot be opened for writing).
 func (l *RunLock) replaceLock(data []byte) error {
-	f, err := durable.ReplaceOpen(l.path, 0o644, func(f *os.File) error {
+	perm, owner := os.FileMode(0o644), func(*os.File) {}
+	if fi, err := l.f.Stat(); err == nil {
+		perm, owner = fi.Mode().Perm(), sameOwner(fi)
+	}
+	f, err := durable.ReplaceOpen(l.path, perm, func(f *os.File) error {
 		if err := tryLockFile(f, true); err != nil {
 			return err
 		}
+		owner(f)
 		_, err := f.Write(data)
 		return err
 	})
@@ -110,4 +119,22 @@ func (l *RunLock) replaceLock(data []byte) error {
 	l.replaced = append(l.replaced, l.f)
 	l.f = f
 	return err
+}
+
+// sameOwner gives a file the owner and group of fi's where this process
+// may (it is root, or owns fi), else its group alone where it is one of
+// that group: a user may not give a file away. Where neither may be, the
+// new file is this process's user's and group's, its mode still the old
+// one's.
+func sameOwner(fi fs.FileInfo) func(*os.File) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return func(*os.File) {}
+	}
+	uid, gid := int(st.Uid), int(st.Gid)
+	return func(f *os.File) {
+		if f.Chown(uid, gid) != nil {
+			f.Chown(-1, gid)
+		}
+	}
 }
