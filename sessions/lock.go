@@ -295,6 +295,11 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 // reached): no test can mount one.
 var lockFile = tryLockFile
 
+// linkLock is makeLocked, which a test replaces to act out a filesystem
+// without hard links (errNoLink: FAT, some network shares), where
+// openLock makes run.lock with O_EXCL: no test can mount one.
+var linkLock = makeLocked
+
 // opened says how openLock came by run.lock.
 type opened int
 
@@ -332,7 +337,7 @@ func openLock(path string) (*os.File, opened, error) {
 	if !errors.Is(err, fs.ErrNotExist) {
 		return f, openedFound, err
 	}
-	f, err = makeLocked(path)
+	f, err = linkLock(path)
 	switch {
 	case err == nil:
 		return f, openedLocked, nil
