@@ -24,9 +24,16 @@ func ContinueLine(dir string) string {
 }
 
 // ResumeCommand is the command that continues the run in dir from its
-// final checkpoint: a run that did all its steps needs more asked for, and
-// one whose device failed (device.Failed, its error ending
-// event.ResumeOnCPU) goes on on the CPU.
+// final checkpoint: a run whose checkpoint has done all the steps its
+// config.toml plans needs more asked for (--steps N), as the plain resume
+// is refused there (NothingToRun), and one whose device failed
+// (device.Failed, its error ending event.ResumeOnCPU) goes on on the CPU.
+// The rule is the resume's own, not the run's state: a finished run whose
+// config.toml was edited since to plan more steps, or to none (open-ended),
+// or whose final checkpoint is gone (the resume does its last steps again
+// from an earlier one) goes on with the plain resume; a run stopped after
+// its last step's checkpoint (killed before its engine said it was done)
+// needs --steps N as a finished one does.
 func ResumeCommand(dir string) string {
 	cmd := "rlt run --resume " + ShellQuote(dir)
 	runs, err := List(filepath.Dir(dir))
@@ -38,11 +45,20 @@ func ResumeCommand(dir string) string {
 			continue
 		}
 		switch {
-		case r.State == StateFinished:
+		case plannedStepsCheckpointed(dir, r.PlannedSteps):
 			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
 		case r.State == StateFailed && strings.Contains(r.Note, event.ResumeOnCPU):
 			return cmd + " --device cpu"
 		}
 	}
 	return cmd
+}
+
+// plannedStepsCheckpointed reports whether the newest usable checkpoint of
+// the run in dir (by its manifest, newestUsable: a resume hashes its
+// content, which at a command's exit would read gigabytes) is after the
+// last of the planned steps, so that the plain resume has nothing to run.
+func plannedStepsCheckpointed(dir string, planned int) bool {
+	ck, ok := newestUsable(dir)
+	return ok && NothingToRun(planned, ck.Step)
 }

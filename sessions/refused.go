@@ -54,6 +54,15 @@ type NothingToRunError struct {
 	Done, LastStep, Planned int // steps done, the latest checkpoint's step, steps planned
 }
 
+// NothingToRun reports whether a run whose configuration plans planned
+// steps (0: open-ended) has nothing to run from its checkpoint of step
+// ckStep (steps numbered from 0): the one rule by which a resume is
+// refused (NothingToRunError) and by which the command said to continue a
+// run asks for more steps (ResumeCommand).
+func NothingToRun(planned, ckStep int) bool {
+	return planned > 0 && planned <= ckStep+1
+}
+
 func (e *NothingToRunError) Error() string {
 	planned := fmt.Sprintf("%d are", e.Planned)
 	if e.Planned == 1 {

@@ -431,7 +431,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	// run is left as it was, no session recorded. The steps it has done
 	// are counted as the Runs screen and the header count them (Steps:
 	// its metric records, else its checkpoints); it goes on from ck.
-	if planned := r.Checked.Config().Steps; planned > 0 && planned <= ck.Step+1 {
+	if planned := r.Checked.Config().Steps; sessions.NothingToRun(planned, ck.Step) {
 		done := rec.Steps().Done
 		rec.Close()
 		return r, sessions.Refused("resume", dir, &sessions.NothingToRunError{Done: done, LastStep: ck.Step, Planned: planned})

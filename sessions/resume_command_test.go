@@ -1,0 +1,102 @@
+package sessions
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// TestResumeCommandSteps: the command said to continue a run asks for
+// more steps (--steps N) exactly where the plain resume would be refused
+// as having nothing to run (NothingToRun: its newest checkpoint is after
+// the last step its config.toml plans), whatever the run is listed as. It
+// said --steps N for every run listed finished: one whose config.toml
+// plans more steps since (or none), or whose final checkpoint is gone,
+// goes on with the plain resume; and it said the plain resume of a run
+// stopped after its last step's checkpoint, which is refused.
+func TestResumeCommandSteps(t *testing.T) {
+	const askMore = " --steps N (N > %d, the steps it has done)"
+	for _, c := range []struct {
+		name        string
+		planned     int    // steps = in config.toml as created
+		steps       int    // steps done, a checkpoint after each
+		lastPhase   string // the engine's last phase
+		replanned   string // config.toml's steps line after the run ("": as created)
+		dropLastCk  bool   // the final checkpoint's folder deleted
+		wantState   RunState
+		want        string // after "rlt run --resume DIR"
+		wantStepsOf int    // the N > in want
+	}{
+		{name: "finished its plan", planned: 3, steps: 3, lastPhase: "done", wantState: StateFinished, want: askMore, wantStepsOf: 3},
+		{name: "finished past an older plan", planned: 3, steps: 5, lastPhase: "done", wantState: StateFinished, want: askMore, wantStepsOf: 5},
+		{name: "finished, plan raised since", planned: 3, steps: 3, lastPhase: "done", replanned: "steps = 5", wantState: StateFinished},
+		{name: "finished, made open-ended since", planned: 3, steps: 3, lastPhase: "done", replanned: "steps = 0", wantState: StateFinished},
+		{name: "finished, final checkpoint gone", planned: 3, steps: 3, lastPhase: "done", dropLastCk: true, wantState: StateFinished},
+		{name: "stopped after its last step's checkpoint", planned: 3, steps: 3, lastPhase: "stopped", wantState: StateStopped, want: askMore, wantStepsOf: 3},
+		{name: "stopped early", planned: 3, steps: 2, lastPhase: "stopped", wantState: StateStopped},
+		{name: "open-ended, stopped", planned: 0, steps: 3, lastPhase: "stopped", wantState: StateStopped},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			cfg := struct {
+				Name   string              `toml:"name"`
+				Steps  int                 `toml:"steps"`
+				Reward record.RewardConfig `toml:"reward"`
+			}{"t", c.planned, record.DefaultRewardConfig()}
+			r, err := Create(dir, &cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
+			for s := 0; s < c.steps; s++ {
+				emitSteps(r, s, s+1, 1, 1)
+				if err := r.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.SaveCheckpoint(s, save, CheckpointState{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Emit(event.Phase{Time: time.Now(), Name: c.lastPhase, Step: c.steps})
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if c.replanned != "" {
+				path := filepath.Join(dir, ConfigFile)
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				was := fmt.Sprintf("steps = %d", c.planned)
+				if !strings.Contains(string(data), was) {
+					t.Fatalf("config.toml lacks %q:\n%s", was, data)
+				}
+				if err := os.WriteFile(path, []byte(strings.Replace(string(data), was, c.replanned, 1)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.dropLastCk {
+				if err := os.RemoveAll(CheckpointDir(dir, c.steps-1)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runs, err := List(filepath.Dir(dir))
+			if err != nil || len(runs) != 1 || runs[0].State != c.wantState {
+				t.Fatalf("List = %+v, %v; want one run, %s", runs, err, c.wantState)
+			}
+			want := "rlt run --resume " + ShellQuote(dir)
+			if c.want != "" {
+				want += fmt.Sprintf(c.want, c.wantStepsOf)
+			}
+			if got := ResumeCommand(dir); got != want {
+				t.Errorf("ResumeCommand = %q, want %q", got, want)
+			}
+		})
+	}
+}
