@@ -159,7 +159,9 @@ func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, v
 }
 
 // HeadKL implements compute.Backend: a chunk of rows at a time, both
-// models' logits in two device buffers, reduced by the KL kernel.
+// models' logits in two device buffers, reduced by the KL kernel. A chunk
+// holds as many rows as the wider head's table leaves in half the budget
+// (what ScratchBytes counts).
 func (b *Backend) HeadKL(kl, hp, wp, hq, wq *compute.Tensor, vocab int, invTemp float32) {
 	d := b.d
 	HP, HQ := view(hp), view(hq)
@@ -170,7 +172,10 @@ func (b *Backend) HeadKL(kl, hp, wp, hq, wq *compute.Tensor, vocab int, invTemp 
 	if N == 0 {
 		return
 	}
-	m := headRows(N, V, b.headFloats()/2)
+	// Chunks of rows by the wider table's rows, not the shared
+	// vocabulary's: ScratchBytes counts each model's chunk from its table
+	// (Shapes.Vocab), and a vocabulary of fewer rows fit a row more.
+	m := headRows(N, max(V, view(wp).rows(), view(wq).rows()), b.headFloats()/2)
 	hpS, hqS := b.scratchOf("head.hp", m*dp), b.scratchOf("head.hq", m*dq)
 	zpS, zqS, klS := b.scratchOf("head.z", m*V), b.scratchOf("head.dz", m*V), b.scratchOf("head.kl", m)
 	ids := make([]int32, m)

@@ -32,6 +32,9 @@ func (b *Backend) scratchHeld() (scratch, logits int64) {
 // attention, the width of its rows and its vocabulary.
 type scratchCase struct {
 	b, t, h, kv, hd, width, inter, vocab int
+	// shared is the vocabulary the head's KL runs over (0: vocab): two
+	// models' tables of other sizes share the tokenizer's, fewer rows.
+	shared int
 }
 
 // runScratchOps runs a forward's ops of c on b (the head's KL among them,
@@ -73,7 +76,11 @@ func runScratchOps(t *testing.T, b *Backend, c scratchCase, backward bool) Shape
 		targets[i] = int32(i % c.vocab)
 	}
 	b.HeadLogProbs(lp, hl, ent, x, head, c.vocab, targets, 1)
-	b.HeadKL(lp, x, head, y, head, c.vocab, 1) // the full estimator's, scoring's: no backward
+	shared := c.vocab
+	if c.shared > 0 {
+		shared = c.shared
+	}
+	b.HeadKL(lp, x, head, y, head, shared, 1) // the full estimator's, scoring's: no backward
 	ws = append(ws, nw, head)
 	params := 0
 	if backward {
@@ -129,17 +136,22 @@ func TestScratchWithinBound(t *testing.T) {
 		models   []scratchCase
 		headFlts int // the head's logits budget (0: the device's)
 	}{
-		{"row attention", true, false, []scratchCase{{2, 96, 4, 2, 16, 300, 600, 1000}}, 0},
-		{"tiled attention", false, false, []scratchCase{{3, 80, 6, 3, 32, 520, 700, 700}}, 0},
-		{"one sequence, wide vocabulary", false, false, []scratchCase{{1, 40, 2, 1, 8, 64, 128, 5000}}, 0},
+		{"row attention", true, false, []scratchCase{{2, 96, 4, 2, 16, 300, 600, 1000, 0}}, 0},
+		{"tiled attention", false, false, []scratchCase{{3, 80, 6, 3, 32, 520, 700, 700, 0}}, 0},
+		{"one sequence, wide vocabulary", false, false, []scratchCase{{1, 40, 2, 1, 8, 64, 128, 5000, 0}}, 0},
 		// A row of logits past the budget: a chunk of one row each way
 		// holds 2·V floats, more than HeadBytes' 1.5× the budget.
-		{"a vocabulary wider than the head's budget", false, false, []scratchCase{{2, 40, 2, 1, 8, 64, 128, 5000}}, 4000},
-		{"forward only", false, true, []scratchCase{{3, 80, 6, 3, 32, 520, 700, 700}}, 0},
+		{"a vocabulary wider than the head's budget", false, false, []scratchCase{{2, 40, 2, 1, 8, 64, 128, 5000, 0}}, 4000},
+		{"forward only", false, true, []scratchCase{{3, 80, 6, 3, 32, 520, 700, 700, 0}}, 0},
+		// The KL over a shared vocabulary of fewer rows than the tables':
+		// 2000 floats a KL chunk are 1 row of 1010 but 2 of 1000, so a
+		// chunk sized from the shared vocabulary held a row of h of both
+		// models (and the KL's float) more than the bound counts.
+		{"the KL over fewer rows than the tables'", false, false, []scratchCase{{2, 40, 2, 1, 8, 256, 512, 1010, 1000}}, 4000},
 		// Two models on one Device: each slot keeps the larger of their
 		// asks, here of different models' (the first's wider products
 		// and longer sequences, the second's vocabulary and heads).
-		{"two models on one device", false, false, []scratchCase{{2, 96, 4, 2, 16, 600, 900, 300}, {4, 32, 8, 1, 16, 200, 300, 3000}}, 0},
+		{"two models on one device", false, false, []scratchCase{{2, 96, 4, 2, 16, 600, 900, 300, 0}, {4, 32, 8, 1, 16, 200, 300, 3000, 0}}, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,7 +181,15 @@ func TestScratchWithinBound(t *testing.T) {
 				t.Fatalf("the ops' scratch holds %d bytes and the head's logits %d, ScratchBytes bounds them at %d and %d (HeadBytes and %d past it; %+v)",
 					held, zs, bound, zBound, past, runs)
 			}
-			slot, _ := scratchTerms(d.info, runs...)
+			slot, named := scratchTerms(d.info, runs...)
+			// Each of the head's named buffers within its own term: the
+			// totals' slack elsewhere hid a chunk a row over.
+			for name, i := range map[string]int{"head.h": headH, "head.dh": headDH, "head.hp": headHP, "head.hq": headHQ,
+				"head.lp": headLP, "head.lse": headLse, "head.ent": headEnt, "head.g": headG, "head.kl": headKL, "head.z": headZ, "head.dz": headDZ} {
+				if s := b.scratch[name]; s != nil && s.b != d.dummy && int64(s.b.size) > named[i] {
+					t.Errorf("the head's %s holds %d bytes, bound at %d", name, s.b.size, named[i])
+				}
+			}
 			var split int64
 			if sb := d.scratchBufs[scratchSplitK]; sb != nil {
 				split = int64(sb.size)
