@@ -27,6 +27,20 @@ func TestQuote(t *testing.T) {
 		{"windows", "it's", `"it's"`},
 		{"windows", "-run", "./-run"},
 		{"windows", "", `""`},
+		// Trailing backslashes doubled: `"C:\my runs\"` reads as one
+		// word going on past its closing quote.
+		{"windows", `C:\my runs\`, `"C:\my runs\\"`},
+		{"windows", `\\host\my share\\`, `"\\host\my share\\\\"`},
+		// What a shell expands in double quotes: said on the line, with
+		// the PowerShell form that takes it as written.
+		{"windows", `C:\runs\a$b`, `"C:\runs\a$b" (PowerShell expands $ and ` + "`" + ` in double quotes; in PowerShell: 'C:\runs\a$b')`},
+		{"windows", "C:\\runs\\a`tb", "\"C:\\runs\\a`tb\" (PowerShell expands $ and ` in double quotes; in PowerShell: 'C:\\runs\\a`tb')"},
+		{"windows", "C:\\\u201cq\u201d", "\"C:\\\u201cq\u201d\" (PowerShell ends double quotes at \u201c \u201d \u201e; in PowerShell: 'C:\\\u201cq\u201d')"},
+		{"windows", `C:\50%x%`, `"C:\50%x%" (cmd.exe expands % even in double quotes; in PowerShell: 'C:\50%x%')`},
+		{"windows", `C:\it's 5%`, `"C:\it's 5%" (cmd.exe expands % even in double quotes; in PowerShell: 'C:\it''s 5%')`},
+		{"windows", "C:\\\u2019$x", "\"C:\\\u2019$x\" (PowerShell expands $ and ` in double quotes; in PowerShell: 'C:\\\u2019\u2019$x')"},
+		{"windows", `C:\%p%\$q`, `"C:\%p%\$q" (cmd.exe expands % even in double quotes, PowerShell expands $ and ` + "`" + ` in double quotes; in PowerShell: 'C:\%p%\$q')`},
+		{"linux", `/runs/50%x%/$q`, `'/runs/50%x%/$q'`},
 	} {
 		if got := quoteFor(c.goos, c.in); got != c.want {
 			t.Errorf("quoteFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
@@ -43,6 +57,7 @@ func TestWord(t *testing.T) {
 		{"linux", "a b", "'a b'"},
 		{"windows", "-1", "-1"},
 		{"windows", "a b", `"a b"`},
+		{"windows", "$x", `"$x" (PowerShell expands $ and ` + "`" + ` in double quotes; in PowerShell: '$x')`},
 	} {
 		if got := wordFor(c.goos, c.in); got != c.want {
 			t.Errorf("wordFor(%s, %q) = %s, want %s", c.goos, c.in, got, c.want)
