@@ -528,7 +528,7 @@ func describeDevice(name string, cfg model.Config, params int64) (string, error)
 // text from the folder refuses it. It was said on its line alone, the
 // exit status 0 where a malformed prompts.json's was 1. So is a tokenizer
 // with more tokens than the embedding has rows, returned as the refusal
-// those commands give it.
+// those commands give it, and a tokenizer_config.json it cannot read.
 func describeTokenizer(files hf.FolderFiles, rows int) (string, error) {
 	if files.Tokenizer == "" {
 		return "absent (tokenizer.json missing: text commands need one)", nil
@@ -551,7 +551,19 @@ func describeTokenizer(files hf.FolderFiles, rows int) (string, error) {
 		s += fmt.Sprintf("; embedding rows %d..%d are never sampled", tok.VocabSize(), rows-1)
 	}
 	if files.TokenizerConfig != "" {
-		if _, err := tokenizer.DetectTemplate(files.TokenizerConfig); err != nil {
+		// A tokenizer_config.json that cannot be read (not valid JSON, or
+		// no object) is unreadable, as a record is, and the exit status
+		// says it: every command that reads its template refuses it. One
+		// that names another template is only said: the folder serves
+		// plain text. Both were said alike, exit 0.
+		data, err := os.ReadFile(files.TokenizerConfig)
+		if err == nil {
+			_, err = tokenizer.ParseConfig(files.TokenizerConfig, data)
+		}
+		if err != nil {
+			return s + "; template: " + unreadable(err), errors.Join(rowsErr, err)
+		}
+		if _, err := tokenizer.TemplateOf(files.TokenizerConfig, data); err != nil {
 			s += "; template: " + err.Error()
 		} else {
 			s += "; template: ChatML"

@@ -490,3 +490,54 @@ func TestModelInfoTokenizerPastTheEmbedding(t *testing.T) {
 		}
 	}
 }
+
+// rlt model info says a tokenizer_config.json it cannot read apart from
+// one that names a template other than ChatML: the first unreadable, with
+// the file, what is wrong (for JSON that is not valid, its line and
+// column) and what to do, on the tokenizer line and stderr, exit 1, as
+// every command that reads the template refuses it; the second said on
+// the line, exit 0, the folder serving plain text. Both were said on the
+// line alone, exit 0.
+func TestModelInfoTokenizerConfig(t *testing.T) {
+	for _, c := range []struct {
+		name, config string
+		code         int
+		line         string // the tokenizer line's template, after the file
+	}{
+		{"not valid JSON", "{\n  \"chat_template\": \"x\",\n}\n", 1,
+			": not valid JSON: line 3, column 1: invalid character '}' looking for beginning of object key string: fix the file, or remove it"},
+		{"a JSON array", `[{"chat_template": "<|im_start|>"}]`, 1,
+			": holds a JSON array, not the object of the tokenizer's settings (chat_template, added_tokens_decoder, …) it should be: fix the file, or remove it"},
+		{"not ChatML", `{"chat_template": "[INST] {{ messages }}"}`, 0,
+			": chat_template: the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "student")
+			copyDir(t, distillStudent, dir)
+			path := filepath.Join(dir, "tokenizer_config.json")
+			if err := os.WriteFile(path, []byte(c.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCLI(t, "", "model", "info", dir, "--device", "cpu")
+			var tokLine string
+			for _, l := range strings.Split(out, "\n") {
+				if v, ok := strings.CutPrefix(l, "tokenizer   "); ok {
+					tokLine = v
+				}
+			}
+			problem := "tokenizer: " + path + c.line
+			wantLine, wantErr := "; template: unreadable: "+problem, "rlt model info: "+problem+"\n"
+			if c.code == 0 {
+				wantLine, wantErr = "; template: "+problem, ""
+			}
+			if code != c.code || !strings.HasSuffix(tokLine, wantLine) || errs != wantErr {
+				t.Errorf("exit %d, tokenizer line %q, stderr %q; want exit %d, …%q on the line and stderr %q", code, tokLine, errs, c.code, wantLine, wantErr)
+			}
+			for _, key := range []string{"model", "parameters", "prompts", "device", "gpus"} {
+				if !strings.Contains(out, "\n"+fmt.Sprintf("%-12s", key)) {
+					t.Errorf("no %s line:\n%s", key, out)
+				}
+			}
+		})
+	}
+}

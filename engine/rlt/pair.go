@@ -3,7 +3,6 @@ package rlt
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -216,10 +215,17 @@ func CheckChatML(who, dir string) error {
 		// with the folder itself.
 		return nil
 	}
-	var cfg map[string]json.RawMessage
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return fmt.Errorf("%s %s: %s is not a JSON object (%v), so its chat template cannot be checked to be ChatML, the format of the RLT prompts: fix the file, or remove it",
-			who, dir, path, err)
+	cfg, err := tokenizer.ParseConfig(path, data)
+	var te *tokenizer.Error
+	if errors.As(err, &te) {
+		// Which it is (not valid JSON, at its line and column, or valid
+		// JSON that is no object), said apart from a template that is not
+		// ChatML: both were "is not a JSON object (encoding/json's words)".
+		return fmt.Errorf("%s %s: %s: %s, so its chat template cannot be checked to be ChatML, the format of the RLT prompts: %s",
+			who, dir, path, te.Msg, te.Do)
+	}
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", who, dir, err)
 	}
 	if raw, ok := cfg["chat_template"]; !ok || string(bytes.TrimSpace(raw)) == "null" {
 		return nil

@@ -247,7 +247,15 @@ func TestCheckChatML(t *testing.T) {
 		{"a Llama-3 template", llama3, "chat_template: the chat template is not ChatML (it never writes <|im_start|>); the RLT prompts are ChatML"},
 		{"a named template that is not ChatML", `{"chat_template": [{"name": "default", "template": "[INST]"}, {"name": "tool_use", "template": "<|im_start|>"}]}`,
 			"chat_template: the chat template is not ChatML"},
-		{"not JSON", `{"chat_template": `, "is not a JSON object"},
+		// A file that is no JSON object says which (not valid JSON, at its
+		// place, or valid JSON of another kind) and what to do, not as a
+		// template that is not ChatML: both were "is not a JSON object"
+		// with encoding/json's words.
+		{"not JSON", `{"chat_template": `, ": not valid JSON: it ends at line 1, column 18 before the JSON is complete"},
+		{"not JSON mid-file", "{\n  \"chat_template\": \"x\",\n}\n",
+			": not valid JSON: line 3, column 1: invalid character '}' looking for beginning of object key string, so its chat template cannot be checked to be ChatML, the format of the RLT prompts: fix the file, or remove it"},
+		{"a JSON array", `[{"chat_template": "<|im_start|>"}]`,
+			": holds a JSON array, not the object of the tokenizer's settings (chat_template, added_tokens_decoder, …) it should be, so its chat template cannot be checked to be ChatML, the format of the RLT prompts: fix the file, or remove it"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

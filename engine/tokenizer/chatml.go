@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -88,9 +89,9 @@ func TemplateOf(tokenizerConfigPath string, data []byte) (Template, error) {
 // detectTemplate is DetectTemplate on the contents data of the file
 // tokenizerConfigPath, with besides loading the tokenizer.json beside it.
 func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*Tokenizer, error)) (Template, error) {
-	var cfg map[string]json.RawMessage
-	if err := json.Unmarshal(data, &cfg); err != nil {
-		return "", &Error{File: tokenizerConfigPath, Msg: "not valid JSON: " + jsonerr.At(data, err)}
+	cfg, err := ParseConfig(tokenizerConfigPath, data)
+	if err != nil {
+		return "", err
 	}
 	if raw, ok := cfg["chat_template"]; ok && !isNull(raw) {
 		tmpl, err := chatTemplateText(raw)
@@ -118,6 +119,34 @@ func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*To
 	}
 	return "", &Error{File: tokenizerConfigPath, Key: "chat_template",
 		Msg: "no chat template and no <|im_start|> token: cannot assume ChatML, the only supported template"}
+}
+
+// doFixConfig is what to do about a tokenizer_config.json that is no JSON
+// object: without the file, a folder is taken as ChatML's where its
+// tokenizer has <|im_start|> (DetectTemplate's callers).
+const doFixConfig = "fix the file, or remove it"
+
+// ParseConfig reads data, the contents of the tokenizer_config.json at
+// path, as the JSON object of the tokenizer's settings it is. A file that
+// cannot be read so is an *Error that says which it is, and what to do:
+// not valid JSON, at its line and column (or cut short), or valid JSON
+// that is not an object (an array, a string…). Both were said as "not a
+// JSON object" with encoding/json's words, and no place, by the RLT
+// commands' check (rlt.CheckChatML), as a template that is not ChatML
+// was said beside them: one owner now reads the file for every caller.
+func ParseConfig(path string, data []byte) (map[string]json.RawMessage, error) {
+	var cfg map[string]json.RawMessage
+	err := json.Unmarshal(data, &cfg)
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &te):
+		return nil, &Error{File: path, Msg: fmt.Sprintf("holds a JSON %s, not the object of the tokenizer's settings (chat_template, added_tokens_decoder, …) it should be", te.Value), Do: doFixConfig}
+	case err != nil:
+		return nil, &Error{File: path, Msg: "not valid JSON: " + jsonerr.At(data, err), Do: doFixConfig}
+	case cfg == nil: // null: valid JSON, and no object
+		return nil, &Error{File: path, Msg: "holds a JSON null, not the object of the tokenizer's settings (chat_template, added_tokens_decoder, …) it should be", Do: doFixConfig}
+	}
+	return cfg, nil
 }
 
 // chatTemplateText returns the template text: a string, or the one named

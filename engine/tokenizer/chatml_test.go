@@ -100,6 +100,14 @@ func TestDetectTemplate(t *testing.T) {
 		{"llama template", `{"chat_template": ` + quote(llama) + `}`, "", "not ChatML"},
 		{"no template, no token", `{"eos_token": "</s>"}`, "gpt2.json", "cannot assume ChatML"},
 		{"bad JSON", `{"chat_template": `, "", "not valid JSON: it ends at line 1, column 18 before the JSON is complete"},
+		// A file that is no JSON object says which it is (not valid JSON,
+		// at its place, or valid JSON of another kind) and what to do,
+		// apart from a template that is not ChatML (ParseConfig).
+		{"bad JSON mid-file", "{\n  \"chat_template\": \"x\",\n}\n", "",
+			"not valid JSON: line 3, column 1: invalid character '}' looking for beginning of object key string: fix the file, or remove it"},
+		{"an array", `[{"chat_template": "<|im_start|>"}]`, "",
+			"holds a JSON array, not the object of the tokenizer's settings (chat_template, added_tokens_decoder, …) it should be: fix the file, or remove it"},
+		{"null", `null`, "", "holds a JSON null, not the object of the tokenizer's settings"},
 		// transformers reads an AddedToken's "content" exactly: another
 		// case is not the token, whatever else the file names.
 		{"an added token's Content", `{"added_tokens_decoder": {"151644": {"Content": "<|im_start|>", "special": true}}}`, "",
