@@ -237,6 +237,13 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := run.ConfigTypes(); err != nil {
 			return err
 		}
+		// A key the run's settings have no place for (another version's,
+		// a typo such as kl_mx) is passed over, the rest read, as the
+		// workbench reads them (sessions.UnknownKeys): said, not scored
+		// past unsaid, where a typo left its key at its default.
+		for _, ce := range sessions.UnknownKeys(filepath.Join(*runDir, sessions.ConfigFile), run.ConfigText()) {
+			fmt.Fprintf(stderr, "%v: ignored\n", ce)
+		}
 		// The run's models, unless --teacher or --student says otherwise,
 		// and its own prompts, unless a flag says otherwise: read
 		// leniently (Settings), as the workbench reads them, so that a key
