@@ -146,19 +146,32 @@ func open(name string) (compute.Backend, event.DeviceChoice, error) {
 		return nil, event.DeviceChoice{}, fmt.Errorf("device auto: %w", err)
 	}
 	if err != nil {
-		autoNoGPU = "no usable GPU"
-		var ve *vulkan.Error
-		if errors.As(err, &ve) {
-			autoNoGPU += " (" + ve.Kind.Error() + ")"
-		}
+		autoNoGPU = noAutoGPU(vulkan.Info{}, err)
 		return cpuChoice(autoNoGPU)
 	}
-	if in := d.Info(); in.Type != "discrete" {
+	if why := noAutoGPU(d.Info(), nil); why != "" {
 		d.Close()
-		autoNoGPU = fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type)
+		autoNoGPU = why
 		return cpuChoice(autoNoGPU)
 	}
 	return gpuChoice(d, "a discrete GPU")
+}
+
+// noAutoGPU is why auto takes the CPU, given the device Open would pick
+// (in) or the error that found none (err): "" where it is a discrete GPU.
+func noAutoGPU(in vulkan.Info, err error) string {
+	if err != nil {
+		why := "no usable GPU"
+		var ve *vulkan.Error
+		if errors.As(err, &ve) {
+			why += " (" + ve.Kind.Error() + ")"
+		}
+		return why
+	}
+	if in.Type != "discrete" {
+		return fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type)
+	}
+	return ""
 }
 
 func cpuChoice(why string) (compute.Backend, event.DeviceChoice, error) {
@@ -187,8 +200,9 @@ func gpuChoice(d *vulkan.Device, why string) (compute.Backend, event.DeviceChoic
 // numbers them; err says why none can compute, with whatever list there is.
 func GPUs() ([]vulkan.Info, error) { return vulkan.Devices() }
 
-// autoNoGPU remembers why auto took the CPU, so that later runs in the
-// process do not probe the GPU again.
+// autoNoGPU remembers why auto took the CPU (or MemoryOf found it would),
+// so that later runs in the process, and Open after MemoryOf, do not probe
+// the GPU again.
 var (
 	autoMu    sync.Mutex
 	autoNoGPU string
@@ -240,6 +254,10 @@ type failure struct {
 func (f *failure) Error() string { return f.msg }
 func (f *failure) Unwrap() error { return f.cause }
 
+// DeviceFailed marks it an event.DeviceFailure: a run's records say so
+// (event.FaultOf), not only its words.
+func (f *failure) DeviceFailed() {}
+
 // Memory is where the backend Open would return keeps its tensors.
 type Memory struct {
 	GPU       string // the GPU's name; "" when the CPU computes, in host memory
@@ -282,16 +300,19 @@ func MemoryOf(name string) (Memory, error) {
 		return memoryOn(in), nil
 	}
 	autoMu.Lock()
-	probed := autoNoGPU != ""
-	autoMu.Unlock()
-	if probed {
+	defer autoMu.Unlock()
+	if autoNoGPU != "" {
 		return Memory{}, nil
 	}
 	in, err := vulkan.Probe()
 	if errors.Is(err, vulkan.ErrSetting) { // Open refuses it too: no reason to fall back
 		return Memory{}, fmt.Errorf("device auto: %w", err)
 	}
-	if err != nil || in.Type != "discrete" { // auto takes the CPU then
+	// Auto takes the CPU then, and Open, which a command calls next,
+	// knows it without listing the devices again (and opening lavapipe,
+	// its pipelines built, to find it no discrete GPU).
+	if why := noAutoGPU(in, err); why != "" {
+		autoNoGPU = why
 		return Memory{}, nil
 	}
 	return memoryOn(in), nil

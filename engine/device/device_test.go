@@ -1,9 +1,11 @@
 package device
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -362,5 +364,49 @@ func TestUnusable(t *testing.T) {
 				t.Errorf("Unusable(%s) = %v, %v; want cpu %v and an error saying %q, without --device cpu", c.name, cpu, err, c.cpu, c.want)
 			}
 		})
+	}
+}
+
+// TestAutoProbesOnce: a command asks where --device auto computes
+// (MemoryOf, before anything is loaded) and then opens it (Open). With no
+// discrete GPU (lavapipe alone) auto takes the CPU, and the Vulkan devices
+// are listed once, by MemoryOf's probe: Open listed them again, opening
+// lavapipe and building its pipelines to find it no discrete GPU. The
+// Vulkan instances are counted in the loader's own log
+// (VK_LOADER_DEBUG=driver: one search for the drivers an instance), of a
+// child process that starts with none.
+func TestAutoProbesOnce(t *testing.T) {
+	if os.Getenv("RLT_TEST_AUTO_CHILD") == "1" {
+		if _, err := MemoryOf("auto"); err != nil {
+			fmt.Println("MemoryOf:", err)
+			os.Exit(2)
+		}
+		be, c, err := Open("auto", MatmulF32)
+		if err != nil {
+			fmt.Println("Open:", err)
+			os.Exit(2)
+		}
+		fmt.Printf("auto took %s: %s\n", be.Name(), c.Why)
+		Close(be)
+		os.Exit(0)
+	}
+	in, err := vulkan.Probe()
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	if in.Type == "discrete" {
+		t.Skipf("%s is a discrete GPU: auto opens it, an instance of its own", in.Name)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAutoProbesOnce$")
+	cmd.Env = append(os.Environ(), "RLT_TEST_AUTO_CHILD=1", "VK_LOADER_DEBUG=driver")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	n := strings.Count(stderr.String(), "Searching for driver manifest files")
+	if out := stdout.String(); err != nil || n != 1 || !strings.HasPrefix(out, "auto took cpu") || !strings.Contains(out, ": no discrete GPU: "+in.Name) {
+		t.Fatalf("MemoryOf(auto) then Open(auto) on %s: %v, %d Vulkan instances, want 1, and the CPU taken:\n%s", in.Name, err, n, stdout.String())
 	}
 }
