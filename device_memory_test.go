@@ -13,6 +13,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // Every command that loads models where --device chooses checks, before
@@ -145,6 +146,37 @@ func TestLogprobsAndServeEstimateWhatTheyRun(t *testing.T) {
 		}
 		if !c.fits && (err == nil || !strings.Contains(err.Error(), "a smaller --micro-batch-tokens (now no limit)")) {
 			t.Errorf("%s: %v, want a refusal offering --micro-batch-tokens", c.name, err)
+		}
+	}
+}
+
+// rlt score on a GPU counts the fused head's logits its forwards hold: a
+// forward chunk's, the budget (vulkan.HeadForwardBytes), and with the full
+// estimator, whose KL chunks hold both models' logits beside it, 1.5× the
+// budget (vulkan.HeadBytes). It counted 1.5× for every estimator: 48 MiB
+// where the log-ratio's forwards hold 32 on lavapipe.
+func TestScoreEstimateCountsTheLogitsItHolds(t *testing.T) {
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	student := filepath.Join("engine", "defaults", "models", defaults.Student)
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	for _, c := range []struct {
+		estimator string
+		logits    int64
+	}{
+		{"logratio", where.HeadBytes * 2 / 3},
+		{"k3", where.HeadBytes * 2 / 3},
+		{"full", where.HeadBytes},
+	} {
+		code, stdout, errs := runCLI(t, "", "score", "--teacher", teacher, "--student", student, "--device", "gpu", "--estimator", c.estimator)
+		if want := "the fused head's logits on the GPU " + size.Bytes(c.logits) + ";"; code != 1 || !strings.Contains(errs, want) {
+			t.Errorf("--estimator %s: exit %d, want 1 and a refusal counting %q:\n%s%s", c.estimator, code, want, stdout, errs)
 		}
 	}
 }

@@ -32,6 +32,12 @@ func headFloatsOn(in Info) int {
 // pass it, and ScratchBytes counts the rest.
 func HeadBytes(in Info) int64 { return int64(headFloatsOn(in)) * 4 * 3 / 2 }
 
+// HeadForwardBytes is HeadBytes for forwards alone with no KL (rlt score
+// by the log-ratio or k3 estimator): a forward chunk's logits, the budget,
+// where no backward or KL chunk adds its second buffer. A chunk of one row
+// past it is counted by ScratchBytes, as for HeadBytes.
+func HeadForwardBytes(in Info) int64 { return int64(headFloatsOn(in)) * 4 }
+
 // headRows is the number of rows per chunk for n rows of width V within
 // budget floats, spread evenly over the chunks.
 func headRows(n, V, budget int) int {

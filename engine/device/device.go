@@ -263,8 +263,12 @@ type Memory struct {
 	GPU       string // the GPU's name; "" when the CPU computes, in host memory
 	Bytes     uint64 // the GPU's memory (its largest device-local heap)
 	HeadBytes int64  // the fused LM head's logits buffer there (vulkan.HeadBytes)
-	MaxBuffer uint64 // the most bytes one tensor may hold there (one allocation; kernels bind it in windows)
-	info      vulkan.Info
+	// HeadForwardBytes is the head's logits where only forwards run and
+	// no KL (vulkan.HeadForwardBytes): rlt score by the log-ratio or k3
+	// estimator.
+	HeadForwardBytes int64
+	MaxBuffer        uint64 // the most bytes one tensor may hold there (one allocation; kernels bind it in windows)
+	info             vulkan.Info
 }
 
 // Scratch bounds the memory the GPU's ops take beside the tensors and the
@@ -319,7 +323,7 @@ func MemoryOf(name string) (Memory, error) {
 }
 
 func memoryOn(in vulkan.Info) Memory {
-	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in), MaxBuffer: in.MaxAllocation, info: in}
+	return Memory{GPU: in.Name, Bytes: in.DeviceLocalBytes, HeadBytes: vulkan.HeadBytes(in), HeadForwardBytes: vulkan.HeadForwardBytes(in), MaxBuffer: in.MaxAllocation, info: in}
 }
 
 // noGPU is --device gpu's (or gpu:N's) failure to find a usable GPU,

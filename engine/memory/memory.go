@@ -270,8 +270,11 @@ type Score struct {
 	// that many padded positions (0: no limit).
 	MicroBatchTokens int
 	Stored16         bool
-	// DeviceHead is, on a GPU, the fused head's logits buffer there (as
-	// GRPO.DeviceHead); 0 on the CPU.
+	// DeviceHead is, on a GPU, the fused head's logits buffers scoring's
+	// forwards hold there: a forward chunk's (device.Memory.HeadForwardBytes),
+	// or with the full estimator's KL, whose chunks hold both models'
+	// logits beside it, GRPO.DeviceHead's (device.Memory.HeadBytes); 0 on
+	// the CPU.
 	DeviceHead int64
 	// DeviceScratch is, on a GPU, its ops' scratch bound (as
 	// GRPO.DeviceScratch), asked for forwards only; nil or 0 on the CPU.
