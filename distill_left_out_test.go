@@ -10,6 +10,8 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
 // writerTeacher makes a model folder (rlt model init, the embedded
@@ -23,11 +25,18 @@ import (
 // trained one's depend on the floats of the CPU it runs on.
 func writerTeacher(t *testing.T, dir string, tokens ...string) string {
 	t.Helper()
+	return writerTeacherOf(t, dir, filepath.Join(distillTeacher, "tokenizer.json"), 272, tokens...)
+}
+
+// writerTeacherOf is writerTeacher with the tokenizer.json tokenizer and
+// an embedding of rows rows.
+func writerTeacherOf(t *testing.T, dir, tokenizer string, rows int, tokens ...string) string {
+	t.Helper()
 	shape := filepath.Join(dir, "shape.json")
-	os.WriteFile(shape, []byte(`{"vocab_size": 272, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512, "tie_word_embeddings": false}`), 0o644)
+	os.WriteFile(shape, []byte(fmt.Sprintf(`{"vocab_size": %d, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512, "tie_word_embeddings": false}`, rows)), 0o644)
 	out := filepath.Join(dir, "writer")
-	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", out, "--tokenizer", filepath.Join(distillTeacher, "tokenizer.json")); code != 0 {
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", out, "--tokenizer", tokenizer); code != 0 {
 		t.Fatalf("model init: exit %d: %s", code, errs)
 	}
 	tok, err := loadTokenizer(filepath.Join(out, "tokenizer.json"))
@@ -202,4 +211,124 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// rlt distill says the explanations it left out as too long for the
+// student, where it kept others, raw and with --best-of: an explanation
+// whose text takes more tokens in the student's row than the teacher
+// wrote, past the positions the budget left (RankStats.Long, the rule
+// runpkg.Learnable keeps). A tokenizer with merges gives one: a teacher
+// that writes "irst" of the Qwen2 fixture, whose repeats are read back
+// as more tokens, or "a", as likely, by the seed. The rows are a data
+// file's, the student's positions its rows' longest context with
+// --max-new-tokens; which questions are left out is the seed's and the
+// positions' draw, so the test takes the first of a few that leaves out
+// some and not all, and counts with --best-of from --samples-out, by
+// Learnable's rule, which it should leave out.
+func TestDistillSaysWhatItLeftOutTooLong(t *testing.T) {
+	const questions, maxNew = 8, 8
+	dir := t.TempDir()
+	teacher := writerTeacherOf(t, dir, tokenizerFixture, 1216, "irst", "a")
+	tok, err := loadTokenizer(tokenizerFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "rows.jsonl")
+	var rows strings.Builder
+	for i := range questions {
+		fmt.Fprintf(&rows, `{"question": "%d+%d=?", "solution": "%d"}`+"\n", i+1, i+2, 2*i+3)
+	}
+	os.WriteFile(data, []byte(rows.String()), 0o644)
+	p, err := record.PromptsFor(teacher, "", record.Prompts{TeacherSystem: "T", StudentSystem: "S"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest := 0
+	for i := range questions {
+		_, student := rlt.PromptLengths(tok, p, fmt.Sprintf("%d+%d=?", i+1, i+2), fmt.Sprint(2*i+3))
+		longest = max(longest, student)
+	}
+	for _, c := range []struct {
+		name string
+		n    int // --best-of
+	}{
+		{"raw", 1},
+		{"best of 2", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for slack := 0; slack <= 6; slack += 2 {
+				positions := longest + maxNew + slack
+				student := studentOfShape(t, t.TempDir(), positions)
+				// The reward's student reads whole explanations: samples
+				// scored by one of the distilled student's positions are
+				// cut to fit them (Pair.Explain's fit), none left out.
+				reward := studentOfShape(t, t.TempDir(), positions+32)
+				for seed := 1; seed <= 3; seed++ {
+					run := t.TempDir()
+					out, samples := filepath.Join(run, "out"), filepath.Join(run, "samples.jsonl")
+					args := []string{"distill", "--teacher", teacher, "--student-init", student, "--data", data, "--out", out, "--max-new-tokens", fmt.Sprint(maxNew),
+						"--steps", "1", "--seed", fmt.Sprint(seed), "--teacher-system", "T", "--student-system", "S", "--device", "cpu"}
+					if c.n > 1 {
+						args = append(args, "--best-of", fmt.Sprint(c.n), "--reward-student", reward, "--samples-out", samples)
+					}
+					code, _, errs := runCLI(t, "", args...)
+					if strings.Contains(errs, "skipped") {
+						t.Fatalf("rows of the data were skipped: the student of %d positions should hold each with %d new tokens\n%s", positions, maxNew, errs)
+					}
+					if code != 0 {
+						if strings.Contains(errs, "none of the teacher's") {
+							continue // all left out: another draw
+						}
+						t.Fatalf("--seed %d: exit %d\n%s", seed, code, errs)
+					}
+					kept := strings.Count(mustRead(t, filepath.Join(out, "distill.jsonl")), "\n")
+					left := questions - kept
+					if left == 0 {
+						continue
+					}
+					if c.n > 1 {
+						want := 0
+						lines := strings.Split(strings.TrimSpace(mustRead(t, samples)), "\n")
+						for q := range questions {
+							all := true
+							for k := range c.n {
+								var s struct{ Question, Solution, Completion string }
+								if err := json.Unmarshal([]byte(lines[q*c.n+k]), &s); err != nil {
+									t.Fatal(err)
+								}
+								body := record.Extract(s.Completion).Body
+								all = all && len(warmstart.StudentSequence(tok, p, s.Question, body, s.Solution).Tokens) > positions
+							}
+							if all {
+								want++
+							}
+						}
+						if left != want {
+							t.Errorf("--seed %d: %d rows of %d questions, want %d left out: the questions none of whose samples fits", seed, kept, questions, want)
+						}
+					}
+					line := fmt.Sprintf("left out %d of %d explanations: too long for the student %s, past its %d positions (max_position_embeddings)\n", left, questions, student, positions)
+					if !strings.Contains(errs, line) || strings.Contains(errs, "ChatML or RLT tag") {
+						t.Errorf("--seed %d: stderr does not say %q, alone of the left out lines:\n%s", seed, line, errs)
+					}
+					return
+				}
+			}
+			t.Fatalf("no --seed of 1…3 and student positions left out some of the %d questions as too long and not all: the test cannot tell", questions)
+		})
+	}
+}
+
+// studentOfShape is a student folder (rlt model init, the Qwen2 fixture's
+// tokenizer) of positions positions.
+func studentOfShape(t *testing.T, dir string, positions int) string {
+	t.Helper()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(fmt.Sprintf(`{"vocab_size": 1216, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": %d, "tie_word_embeddings": true}`, positions)), 0o644)
+	out := filepath.Join(dir, "student")
+	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", out, "--tokenizer", tokenizerFixture); code != 0 {
+		t.Fatalf("model init: exit %d: %s", code, errs)
+	}
+	return out
 }
