@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"os/signal"
 	"path/filepath"
 
@@ -62,6 +63,13 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	// text line); with one, the embedding has a row for each of its
 	// tokens, said before any device opens.
 	tok, tokErr := loadTokenizer(filepath.Join(*dir, "tokenizer.json"))
+	if _, err := os.Stat(filepath.Join(*dir, "tokenizer.json")); tokErr != nil && errors.Is(err, os.ErrNotExist) {
+		// Said for a text line in what this command takes: it has no
+		// flag for a tokenizer, so the tokenizer's own "give the
+		// tokenizer.json of the model, or the model folder that holds
+		// it" named nothing the user could give.
+		tokErr = fmt.Errorf(`%s holds no tokenizer.json, which rlt logprobs tokenizes with: put the model's tokenizer.json there, or give the line's token ids, such as {"ids": [18, 19]}`, *dir)
+	}
 	if tokErr == nil {
 		if err := rlt.CheckTokenizerRows("--model", *dir, tok.VocabSize()); err != nil {
 			return err
@@ -112,7 +120,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 			return nil, fmt.Errorf(`give "text" or "ids", not both`)
 		case in.Text != nil:
 			if tokErr != nil {
-				return nil, fmt.Errorf("cannot tokenize text: %v", tokErr)
+				return nil, fmt.Errorf(`cannot tokenize "text": %v`, tokErr)
 			}
 			ids = tok.Encode(*in.Text)
 		case ids == nil:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,5 +77,23 @@ func TestLogprobsPastThePositions(t *testing.T) {
 		if code != 1 || len(lines) != 2 || lines[0] != c.want || !strings.Contains(lines[1], `"logprobs"`) {
 			t.Errorf("exit %d\n%s\n%s\nwant the first line %s and the next row to go on", code, out, errs, c.want)
 		}
+	}
+}
+
+// TestLogprobsTextWithoutATokenizer: a text line to a --model folder with
+// no tokenizer.json says what the user can do, give the line's ids or put
+// the model's tokenizer.json in the folder, and the ids lines go on; it
+// said "give the tokenizer.json of the model, or the model folder that
+// holds it", which rlt logprobs, with no flag for a tokenizer, cannot take.
+func TestLogprobsTextWithoutATokenizer(t *testing.T) {
+	dir := tinyFolderRows(t, "f32", 1216)
+	if err := os.Remove(filepath.Join(dir, "tokenizer.json")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "{\"text\": \"ab\"}\n{\"ids\": [1, 2]}\n", "logprobs", "--model", dir, "--device", "cpu")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	want := `{"line":1,"error":"cannot tokenize \"text\": ` + dir + ` holds no tokenizer.json, which rlt logprobs tokenizes with: put the model's tokenizer.json there, or give the line's token ids, such as {\"ids\": [18, 19]}"}`
+	if code != 1 || len(lines) != 2 || lines[0] != want || !strings.Contains(lines[1], `"logprobs"`) {
+		t.Errorf("exit %d\n%s\n%s\nwant the first line %s and the ids line to go on", code, out, errs, want)
 	}
 }
