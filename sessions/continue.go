@@ -3,7 +3,6 @@ package sessions
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/event"
 )
@@ -26,8 +25,9 @@ func ContinueLine(dir string) string {
 // ResumeCommand is the command that continues the run in dir from its
 // final checkpoint: a run whose checkpoint has done all the steps its
 // config.toml plans needs more asked for (--steps N), as the plain resume
-// is refused there (NothingToRun), and one whose device failed
-// (device.Failed, its error ending event.ResumeOnCPU) goes on on the CPU.
+// is refused there (NothingToRun), and one whose device failed (its
+// fatal error recorded with event.FaultDevice: device.Failed's) goes on
+// on the CPU.
 // The rule is the resume's own, not the run's state: a finished run whose
 // config.toml was edited since to plan more steps, or to none (open-ended),
 // or whose final checkpoint is gone (the resume does its last steps again
@@ -47,7 +47,7 @@ func ResumeCommand(dir string) string {
 		switch {
 		case plannedStepsCheckpointed(dir, r.PlannedSteps):
 			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
-		case r.State == StateFailed && strings.Contains(r.Note, event.ResumeOnCPU):
+		case r.State == StateFailed && r.Fault == event.FaultDevice:
 			return cmd + " --device cpu"
 		}
 	}

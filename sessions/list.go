@@ -131,6 +131,9 @@ type RunSummary struct {
 	Size       int64   // bytes of every file in the folder
 	Created    time.Time
 	Note       string // why broken, last fatal error, unclean exit, broken records …
+	// Fault is what failed, of its last fatal error (in Note) since its
+	// last resume: event.FaultDevice where its device did; "" without one.
+	Fault event.Fault
 	// Device is where the run last computed, from its last device event;
 	// zero before one was written.
 	Device event.DeviceChoice
@@ -326,7 +329,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 			return m.steps[seg] != nil || ev.checkpoints[seg] != nil || steps.eventsLoss == logCut
 		}
 		v := runState(held, holder, probeErr, evState, recorded)
-		s.State, s.Holder = v.state, v.by
+		s.State, s.Holder, s.Fault = v.state, v.by, v.fault
 		notes = append(notes, v.notes...)
 		if s.State == StateRunning {
 			// A writer stopped by a signal (SIGSTOP, ctrl+z) or hung keeps
@@ -536,7 +539,7 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 		}
 	}
-	return runView{state: state, notes: notes, interrupted: interrupted, gone: goneWords, by: by}
+	return runView{state: state, notes: notes, interrupted: interrupted, gone: goneWords, by: by, fault: ev.fatalFault}
 }
 
 // heldView is what a live holder of run.lock (holder: what run.lock
@@ -598,8 +601,9 @@ type runView struct {
 	interrupted bool
 	// gone says, of an interrupted run, what that session had done, in
 	// the note's words without its pid (goneNote): the workbench's header.
-	gone string
-	by   Holder // the live process that holds it, and why (zero: none)
+	gone  string
+	by    Holder      // the live process that holds it, and why (zero: none)
+	fault event.Fault // what failed, of the fatal error its notes say ("": none)
 }
 
 // idleHold is what a process that holds a run with no engine does with

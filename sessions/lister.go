@@ -493,6 +493,8 @@ type eventsFold struct {
 	createdAt time.Time
 	lastPhase string // since the last resume
 	fatal     string // since the last resume
+	// fatalFault is what failed, of fatal (EventRecord.Fault).
+	fatalFault event.Fault
 	// trains: the last session that opened the run trains it (it created
 	// or resumed it); one that only opened it (a review, a re-score, the
 	// time an engine takes to load before it resumes) holds run.lock with
@@ -680,7 +682,7 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindResume:
 		// A session that continues the training starts a new state; one
 		// that only reviews or re-scores (Open without Resume) does not.
-		f.lastPhase, f.fatal = "", ""
+		f.lastPhase, f.fatal, f.fatalFault = "", "", ""
 		f.trains, f.resuming = true, false
 		f.sess.started = true // its engine loaded and restored the checkpoint
 		// It is now the last session that trained the run: whether that
@@ -737,7 +739,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		f.dropped = true
 	case KindError:
 		if e.Fatal {
-			f.fatal = e.Error
+			f.fatal, f.fatalFault = e.Error, e.Fault
 		}
 	}
 }

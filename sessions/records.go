@@ -201,6 +201,12 @@ type EventRecord struct {
 	Line     int            `json:"line,omitempty"`  // 1-based line in File
 	// Device is where the engine computes (KindDevice).
 	Device event.DeviceChoice `json:"device,omitzero"`
+	// Fault says what failed, of an error event (event.FaultOf its
+	// error): event.FaultDevice where the run's device did, so that the
+	// way on is the CPU (ResumeCommand). Written for every error event;
+	// absent only in folders written before it existed, where
+	// UnmarshalJSON tells it from the error's words (legacyFault).
+	Fault event.Fault `json:"fault,omitempty"`
 	// PID is the process of the session that wrote a create or open
 	// event: the listing's note on a session that never closed the run
 	// ("the process that trained it (pid N) is gone …", goneNote) names
@@ -236,11 +242,25 @@ const IntentRescore = "rescore"
 // Severity marked a warning: its error message started with it.
 const legacyWarningPrefix = "warning: "
 
+// legacyFault is the Fault of an error event written before EventRecord
+// had one: its words are all such a record has, and a device's failure
+// (device.Failed) ended them with event.ResumeOnCPU, as it still does.
+// Only these records are read by their words: they would otherwise read
+// as no device failure, and their runs be said to resume on the device
+// that failed. A record that has the field is taken at it, whatever its
+// words quote.
+func legacyFault(msg string) event.Fault {
+	if strings.Contains(msg, event.ResumeOnCPU) {
+		return event.FaultDevice
+	}
+	return event.FaultOther
+}
+
 // UnmarshalJSON reads an events.jsonl line, including those of folders
 // written before severity was a field (a non-fatal error whose message
-// starts with "warning: " is a warning, its message without the prefix)
-// and before the device had its own kind (a "device" phase whose detail
-// was the choice's text).
+// starts with "warning: " is a warning, its message without the prefix),
+// before fault was (legacyFault) and before the device had its own kind
+// (a "device" phase whose detail was the choice's text).
 func (e *EventRecord) UnmarshalJSON(b []byte) error {
 	type plain EventRecord
 	if err := json.Unmarshal(b, (*plain)(e)); err != nil {
@@ -250,6 +270,9 @@ func (e *EventRecord) UnmarshalJSON(b []byte) error {
 		if msg, ok := strings.CutPrefix(e.Error, legacyWarningPrefix); ok {
 			e.Severity, e.Error = event.SeverityWarning, msg
 		}
+	}
+	if e.Kind == KindError && e.Fault == "" {
+		e.Fault = legacyFault(e.Error)
 	}
 	if e.Kind == KindPhase && e.Name == legacyDevicePhase {
 		c := legacyDeviceChoice(e.Extra)

@@ -1522,7 +1522,7 @@ func (r *Run) Emit(ev event.Event) {
 		if sev == "" {
 			sev = event.SeverityError // written out, so a message's wording never grades it
 		}
-		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindError, Step: e.Step, Error: msg, Fatal: e.Fatal, Severity: sev})
+		r.enqueueEvent(EventRecord{Time: e.Time.UTC(), Kind: KindError, Step: e.Step, Error: msg, Fatal: e.Fatal, Severity: sev, Fault: event.FaultOf(e.Err)})
 	}
 }
 

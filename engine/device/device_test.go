@@ -11,6 +11,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // TestCheck: the device choices, and the refusals for names that are not.
@@ -316,6 +317,11 @@ func TestFailedSaysTheWayOnOnce(t *testing.T) {
 			}
 			if !errors.Is(err, c.err) {
 				t.Errorf("%v does not wrap its cause", err)
+			}
+			// A run records it so (sessions.EventRecord.Fault), so that
+			// its way on is not read from these words.
+			if f := event.FaultOf(fmt.Errorf("checkpoint: %w", err)); f != event.FaultDevice {
+				t.Errorf("event.FaultOf(%v) = %q, want %q", err, f, event.FaultDevice)
 			}
 			if c.vulkan && (!errors.Is(err, vulkan.ErrDeviceLost) || !strings.Contains(msg, "vulkan (llvmpipe): wait for a batch: device lost: VK_ERROR_DEVICE_LOST")) {
 				t.Errorf("%q: want the device's own error kept, its device named, and matchable", msg)

@@ -5,6 +5,7 @@
 package event
 
 import (
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -192,3 +193,33 @@ func (b *Buffer) Events() []Event {
 // CPU. Here so that sessions (sessions.ResumeCommand), which links no
 // compute, reads it in a run's events as device writes it.
 const ResumeOnCPU = "the run folder is intact: resume it with --device cpu"
+
+// Fault is what an error event's error says failed, as sessions records
+// it with the event (EventRecord.Fault), so that a reader of the run's
+// records (sessions.ResumeCommand: --device cpu) need not match the
+// error's words: FaultDevice where the run's device failed (lost, out of
+// memory, a shader), FaultOther for any other error.
+type Fault string
+
+const (
+	FaultDevice Fault = "device"
+	FaultOther  Fault = "other"
+)
+
+// DeviceFailure is implemented by the error of a device that failed
+// (device.Failed's and FailedWith's), which says the device and the way
+// on (ResumeOnCPU, for a run). It is an interface here, as ResumeOnCPU is
+// a constant here, so that sessions, which links no compute, tells it.
+type DeviceFailure interface {
+	error
+	DeviceFailed()
+}
+
+// FaultOf is what err says failed: FaultDevice where it is or wraps a
+// DeviceFailure, else FaultOther.
+func FaultOf(err error) Fault {
+	if df := DeviceFailure(nil); errors.As(err, &df) {
+		return FaultDevice
+	}
+	return FaultOther
+}
