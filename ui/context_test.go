@@ -254,6 +254,57 @@ func TestGroupNavigationFollowsReversedList(t *testing.T) {
 	}
 }
 
+// TestGroupNavigationInARewardSort: ] and [ go through the groups in step
+// order whatever the sort, and R flips that order with the rows, as
+// docs/workbench.md says: in a reward sort, highest first, ] goes to
+// older steps; reversed (lowest reward first), to newer ones. The rows of
+// a reward sort mix the groups, so "down the list" is the step order's.
+func TestGroupNavigationInARewardSort(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		reverse bool
+		first   int   // the step of the first row: the highest reward, or with R the lowest
+		after   []int // the group's step after ], ], [, [
+	}{
+		{"highest first", false, 1, []int{1, 1, 2, 3}},
+		{"R: lowest first", true, 3, []int{3, 3, 2, 1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := sessions.Create(filepath.Join(t.TempDir(), "run"), testCfg{Task: "addition"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for s := 1; s <= 3; s++ { // the later the step, the lower its rewards
+				for k := 0; k < 2; k++ {
+					r.Emit(dTrace(s, k, []string{"a", "b"}, []float32{0.1 * float32(k+s), 0}))
+				}
+			}
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			m := sized(t, r, 120, 40, nil)
+			m.pull()
+			send(m, press("2"))
+			send(m, press("r"))
+			if c.reverse {
+				send(m, press("R"))
+			}
+			send(m, press("g"))
+			if rows := m.traces.rows; len(rows) == 0 || m.traces.all[rows[0]].Step != c.first {
+				t.Fatalf("first row not of step %d", c.first)
+			}
+			send(m, press("v"))
+			for i, k := range []string{"]", "]", "[", "["} {
+				send(m, press(k))
+				if !m.traces.group || m.traces.groupKey[0] != c.after[i] {
+					t.Fatalf("after %s (%d): group view %v of step %d, want step %d", k, i+1, m.traces.group, m.traces.groupKey[0], c.after[i])
+				}
+			}
+		})
+	}
+}
+
 // ckptControl writes a real checkpoint of the run when asked.
 type ckptControl struct {
 	fakeControl
