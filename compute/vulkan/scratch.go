@@ -216,7 +216,7 @@ func (s Shapes) splitScales(in Info) (split, scales int64) {
 		switch {
 		case !splits:
 		case windowed(in, mMax, n, k):
-			split = max(split, f(splitFloatsParts(mMax, n, k, tile)))
+			split = max(split, f(windowedSplitFloats(in, mMax, n, k, tile, exact)))
 		default:
 			split = max(split, f(splitFloats(mMax, n, k, tile, exact)))
 		}
@@ -251,25 +251,100 @@ func windowed(in Info, m, n, k int) bool {
 	return in.MaxStorageBufferRange > 0 && f(max(m*n, m*k, n*k)) > int64(in.MaxStorageBufferRange)
 }
 
-// splitFloatsParts is splitFloats for a product that runs a window at a
-// time (gemmWindowed): a part has any rows and columns up to the whole's
-// (a window's, or what is left after the last whole window), and a part
-// of fewer tiles splits along K where the whole product would not. The
-// most any part of up to m rows and n columns makes, on tiles of side
-// tile, K at its longest.
-func splitFloatsParts(m, n, k, tile int) int {
-	if k < 2*gpuSplitMinK {
-		return 0
+// windowedSplitFloats is splitFloats for a product that may run a window
+// at a time (gemmWindowed): the most floats of partial products its parts
+// make, cut as gemmWindowed cuts them on a device binding
+// in.MaxStorageBufferRange, for a product of each count of rows up to m
+// (exactly m where exact), in each layout it may take (A and B
+// transposed or not, B in float32 or 16 bits: which operands pass the
+// window, and along which dimension they are cut, follow from it), each
+// part split by splitFloats. A part of fewer tiles splits along K where
+// the whole product would not.
+func windowedSplitFloats(in Info, m, n, k, tile int, exact bool) int {
+	first := 1
+	if exact {
+		first = m
 	}
 	best := 0
-	for mt := 1; mt <= ceilDiv(m, tile) && 2*mt < gpuSplitTarget; mt++ {
-		for nt := 1; nt <= ceilDiv(n, tile) && 2*mt*nt < gpuSplitTarget; nt++ {
-			if sp := min(ceilDiv(gpuSplitTarget, mt*nt), k/gpuSplitMinK); sp >= 2 {
-				best = max(best, sp*min(mt*tile, m)*min(nt*tile, n))
+	for rows := first; rows <= m; rows++ {
+		for i := range 8 { // transA, transB, B in 16 bits: each way
+			l := windowLayout{transA: i&1 != 0, transB: i&2 != 0, bBytes: 4, ldc: n, lda: k, ldb: n}
+			if i&4 != 0 {
+				l.bBytes = 2
 			}
+			if l.transA {
+				l.lda = rows
+			}
+			if l.transB {
+				l.ldb = k
+			}
+			best = max(best, l.parts(in, rows, n, k, tile))
 		}
 	}
 	return best
+}
+
+// windowLayout is a product's layout for windowedSplitFloats: which
+// operands are transposed, B's bytes an element, and the strides of the
+// whole product's operands, which its parts keep.
+type windowLayout struct {
+	transA, transB bool
+	bBytes         int64
+	ldc, lda, ldb  int
+}
+
+// parts is the most floats of partial products the parts of a product of
+// m rows, n columns and k deep make in layout l: gemmWindowed's rule (the
+// first operand past the window that can still be cut is, along its outer
+// dimension, in windows of whole lineSteps), each distinct part (a whole
+// window, and what is left after the last) recursively.
+func (l windowLayout) parts(in Info, m, n, k, tile int) int {
+	window := int64(in.MaxStorageBufferRange)
+	ce := (m-1)*l.ldc + n
+	ae, be := (m-1)*l.lda+k, (k-1)*l.ldb+n
+	aDim, bDim := byte('m'), byte('k')
+	if l.transA {
+		ae, aDim = (k-1)*l.lda+m, 'k'
+	}
+	if l.transB {
+		be, bDim = (n-1)*l.ldb+k, 'n'
+	}
+	ls := max(8, int(in.MinStorageAlignment)/2) // Device.lineStep
+	for _, c := range [...]struct {
+		over  bool
+		dim   byte
+		outer int
+	}{{f(ce) > window, 'm', l.ldc}, {f(ae) > window, aDim, l.lda}, {int64(be)*l.bBytes > window, bDim, l.ldb}} {
+		if !c.over {
+			continue
+		}
+		total := m
+		switch c.dim {
+		case 'n':
+			total = n
+		case 'k':
+			total = k
+		}
+		step := max(ls, int(window/4)/max(c.outer, 1)/ls*ls)
+		if total <= step {
+			continue
+		}
+		part := func(w int) int {
+			switch c.dim {
+			case 'm':
+				return l.parts(in, w, n, k, tile)
+			case 'n':
+				return l.parts(in, m, w, k, tile)
+			}
+			return l.parts(in, m, n, w, tile)
+		}
+		best := part(step)
+		if r := total % step; r > 0 {
+			best = max(best, part(r))
+		}
+		return best
+	}
+	return splitFloats(m, n, k, tile, true)
 }
 
 // splitFloats is the most floats of partial products splitKBy makes for a

@@ -212,36 +212,42 @@ func TestScratchWithinBound(t *testing.T) {
 // TestSplitPartialsOfWindowedProducts: a product whose operand passes the
 // device's binding range runs a window at a time (gemmWindowed), and a
 // window of fewer tiles splits along K where the whole product would not,
-// so the split partials' bound counts what its parts may make. A head
+// so the split partials' bound counts what its parts make. A head
 // [65536, 512] past a 16 MiB window, by 64 rows, was bound at no
 // partials (the whole product's 512 tiles fill half gpuSplitTarget),
-// while its windows of 8192 columns held 4 MiB.
+// while its windows of 8192 columns held 4 MiB; then at 32 MiB, from any
+// part of up to the whole's rows and columns, where gemmWindowed makes
+// windows of 8192 columns only: the bound is wanted within twice what
+// they hold. By 200 rows C passes the window too, and is cut by rows
+// first.
 func TestSplitPartialsOfWindowedProducts(t *testing.T) {
 	openOrSkip(t)
 	t.Setenv("RLT_VULKAN_SPLIT", "gpu") // products split along K, as on a GPU
-	d, err := Open()
-	if err != nil {
-		t.Fatal(err)
+	const window, vocab, hidden = 16 << 20, 65536, 512
+	for _, rows := range []int{64, 200} {
+		d, err := Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lowerWindow(t, d, window)
+		b := NewBackend(d)
+		b.Linear(b.New("y", rows, vocab), b.New("x", rows, hidden), b.New("head", vocab, hidden), nil)
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		sb := d.scratchBufs[scratchSplitK]
+		if sb == nil {
+			t.Fatalf("%d rows: the windowed product made no split partials: the test no longer reaches the case", rows)
+		}
+		in := d.info
+		in.MaxStorageBufferRange = window
+		slot, _ := scratchTerms(in, Shapes{Rows: rows, Hidden: hidden, Vocab: vocab})
+		if held := int64(sb.size); slot[scratchSplitK] < held || slot[scratchSplitK] > 2*held {
+			t.Errorf("%d rows: the windowed product's split partials hold %d bytes, bound at %d: want it held, and the bound within twice that", rows, held, slot[scratchSplitK])
+		}
+		t.Logf("%d rows: split partials %d bytes, bound %d", rows, sb.size, slot[scratchSplitK])
+		b.Close()
 	}
-	const window, rows, vocab, hidden = 16 << 20, 64, 65536, 512
-	lowerWindow(t, d, window)
-	b := NewBackend(d)
-	t.Cleanup(b.Close)
-	b.Linear(b.New("y", rows, vocab), b.New("x", rows, hidden), b.New("head", vocab, hidden), nil)
-	if err := d.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	sb := d.scratchBufs[scratchSplitK]
-	if sb == nil {
-		t.Fatal("the windowed product made no split partials: the test no longer reaches the case")
-	}
-	in := d.info
-	in.MaxStorageBufferRange = window
-	slot, _ := scratchTerms(in, Shapes{Rows: rows, Hidden: hidden, Vocab: vocab})
-	if slot[scratchSplitK] < int64(sb.size) {
-		t.Errorf("the windowed product's split partials hold %d bytes, bound at %d", sb.size, slot[scratchSplitK])
-	}
-	t.Logf("split partials %d bytes, bound %d", sb.size, slot[scratchSplitK])
 }
 
 // TestScratchBytesNeedsARun: ScratchBytes takes its first run as a
