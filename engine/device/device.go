@@ -217,8 +217,9 @@ func Close(be compute.Backend) {
 
 // ResumeOnCPU ends Failed's text: what a run's fatal error says when the
 // way on is to resume it on the CPU (rlt run --resume DIR --device cpu).
-// Its words are event.ResumeOnCPU's, which sessions reads in a recorded
-// error without linking this package's compute.
+// Its words are event.ResumeOnCPU's, which sessions reads in the error
+// records written before they carried a fault (event.FaultOf): the newer
+// ones say a device's failure by their fault, not by these words.
 const ResumeOnCPU = event.ResumeOnCPU
 
 // Failed wraps a backend failure met while working (device lost, out of

@@ -190,8 +190,9 @@ func (b *Buffer) Events() []Event {
 
 // ResumeOnCPU ends the recorded fatal error of a run whose device failed
 // (device.Failed, device.ResumeOnCPU): the way on is to resume it on the
-// CPU. Here so that sessions (sessions.ResumeCommand), which links no
-// compute, reads it in a run's events as device writes it.
+// CPU. Here so that sessions, which links no compute, reads it in the
+// error events written before they recorded a Fault (its legacyFault):
+// those are told a device's failure by these words alone.
 const ResumeOnCPU = "the run folder is intact: resume it with --device cpu"
 
 // Fault is what an error event's error says failed, as sessions records
