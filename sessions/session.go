@@ -59,7 +59,9 @@ func (s *Session) IsReadOnly() bool {
 // Settings are the settings of the run opened (Run.Settings: read
 // leniently), but not Known where opening found its config.toml not to
 // decode strictly: a *ConfigError on config.toml, or on no file, among
-// Problems (errors.As: wrapped or joined). Such a run is shown without
+// Problems (wrapped or joined), other than an unknown key, which leaves
+// them Known and UnknownKeys set (UnknownKeys: passed over, as rlt score
+// --run passes over it). Such a run is shown without
 // its settings and resuming it is refused; the values read leniently are
 // not claimed as the run's, as an edited file's coefficients may not be
 // the ones it trained with. The fields stay as read (the task, the
@@ -71,10 +73,53 @@ func (s *Session) Settings() Settings {
 	}
 	st := s.Run.Settings()
 	for _, err := range s.Problems {
-		var ce *ConfigError
-		if errors.As(err, &ce) && (ce.File == "" || filepath.Base(ce.File) == ConfigFile) {
-			st.Known = false
+		for _, ce := range configErrors(err) {
+			switch {
+			case ce.File != "" && filepath.Base(ce.File) != ConfigFile:
+			case ce.UnknownKey():
+				// Passed over, the rest read, as rlt score --run reads
+				// the run (UnknownKeys, the one rule): its coefficients
+				// are claimed where the CLI scores with them. Only the
+				// resume refuses it.
+				st.UnknownKeys = true
+			default:
+				st.Known = false
+			}
 		}
 	}
 	return st
+}
+
+// configErrors are the *ConfigErrors err holds, wrapped ("open run X:
+// %w") or joined (DecodeStrict's), each one.
+func configErrors(err error) []*ConfigError {
+	var out []*ConfigError
+	for _, p := range problemLeaves(err) {
+		if ce, ok := p.(*ConfigError); ok {
+			out = append(out, ce)
+		}
+	}
+	return out
+}
+
+// problemLeaves are the problems err holds, unwrapped ("open run X: %w")
+// and each of a join apart, down to a *ConfigError or an error that
+// wraps nothing.
+func problemLeaves(err error) []error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *ConfigError:
+		return []error{e}
+	case interface{ Unwrap() []error }:
+		var out []error
+		for _, u := range e.Unwrap() {
+			out = append(out, problemLeaves(u)...)
+		}
+		return out
+	}
+	if u := errors.Unwrap(err); u != nil {
+		return problemLeaves(u)
+	}
+	return []error{err}
 }

@@ -36,6 +36,12 @@ type Settings struct {
 	// value the engine refuses (Reward is then what the file says, not
 	// what the run trained with).
 	Known bool
+	// UnknownKeys: opening found keys in config.toml the run's settings
+	// have no place for (UnknownKeys, among Session.Problems), passed
+	// over: the settings read past them stay Known, as rlt score --run
+	// scores with them, but rlt run --resume refuses the file. Set by
+	// Session.Settings only.
+	UnknownKeys bool
 	// Imported is the trainer an imported run came from (its config.toml
 	// records the import, ImportSource.Format, not the trainer's
 	// settings); "" for a run of ours.

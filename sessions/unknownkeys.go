@@ -8,8 +8,9 @@ import (
 // UnknownKeys are the keys of a run's config.toml (data, read from path,
 // which is for messages) that its settings have no place for, each a
 // *ConfigError at its line, in line order: `PATH:7:1: unknown key "kl_mx"
-// in [reward] (known: …)`. nil where there are none, or where the file
-// does not decode (ConfigSyntax and ConfigTypes say that).
+// in [reward] (known: …)`; nil where there are none. Beside a syntax
+// error or a mistyped value (ConfigSyntax and ConfigTypes say those) they
+// are those DecodeStrict finds past them.
 //
 // The one rule of them, wherever a run's settings are read: an unknown key
 // (another version's, a typo) is passed over and the rest of the file
@@ -53,3 +54,17 @@ type importSettings struct {
 // UnknownKey reports whether e is a key the configuration has no place
 // for (UnknownKeys): the other keys of its file are read past it.
 func (e *ConfigError) UnknownKey() bool { return e.kind == unknownKey }
+
+// OnlyUnknownKeys reports whether err, a strict decode's of a run's
+// config.toml (DecodeStrict, Run.DecodeConfig), holds problems and each
+// is an unknown key: the rest of the file was decoded, and the run's
+// settings are read past them (UnknownKeys' rule).
+func OnlyUnknownKeys(err error) bool {
+	leaves := problemLeaves(err)
+	for _, p := range leaves {
+		if ce, ok := p.(*ConfigError); !ok || !ce.UnknownKey() {
+			return false
+		}
+	}
+	return len(leaves) > 0
+}

@@ -468,8 +468,8 @@ func (m *Model) openNotes(notes []string) []string {
 // (r is refused, saying why), or a run interrupted (interruptedNote says
 // it).
 func (m *Model) resumeHint() string {
-	if m.cur == nil || m.sh.readOnly || m.sh.control != nil || m.cur.FollowsTrainer || m.imported || m.interrupted() || !m.sh.settings.Known {
-		return "" // a config.toml that does not decode: its resume is refused, and the problems say why
+	if m.cur == nil || m.sh.readOnly || m.sh.control != nil || m.cur.FollowsTrainer || m.imported || m.interrupted() || !m.sh.settings.Known || m.sh.settings.UnknownKeys {
+		return "" // a config.toml that does not decode, or holds keys unknown: its resume is refused, and the problems say why
 	}
 	if !sessions.HasCheckpoint(m.sh.run.Dir()) {
 		return "" // r would be refused, and says why; nothing to claim here

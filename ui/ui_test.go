@@ -647,9 +647,13 @@ func TestDetailLegendCoefficients(t *testing.T) {
 		{"no [reward]", ours("task = 'addition'\n"), strict, "λ=3 α=0.01 (kl_mean and kl_max at their defaults)", "λ=5"},
 		{"kl_mean 0, kl_max not set", ours("task = 'addition'\n[reward]\nkl_mean = 0.0\n"), strict, "(kl_max at its default)", "λ="},
 		{"config.toml does not decode", ours("task = 'addition'\n[reward]\nkl_mean = 'five'\n"), strict, "unknown: config.toml", "λ="},
-		// Read leniently the file gives λ=5, but opening said the run is
-		// shown without its settings: the legend claims none.
-		{"a key config.toml does not have", ours("task = 'addition'\nstepz = 3\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), strict, "unknown: config.toml", "λ="},
+		// A key the settings have no place for is passed over, the rest
+		// read, by the one rule rlt score --run scores by
+		// (sessions.UnknownKeys): λ=5, as the CLI scores it. The legend
+		// said "λ unknown: config.toml (!)", stricter than the CLI. A
+		// typo in [reward] leaves its key at its default, said.
+		{"a key config.toml does not have", ours("task = 'addition'\nstepz = 3\n[reward]\nkl_mean = 5.0\nkl_max = 0.5\n"), strict, "λ=5 α=0.1", "unknown"},
+		{"a typo in [reward]", ours("task = 'addition'\n[reward]\nkl_mean = 5.0\nkl_mx = 0.5\n"), strict, "λ=5 α=0.006 (kl_max at its default)", "unknown"},
 		{"imported", func(t *testing.T) string { return importOfficial(t) }, nil, "the trainer's", "λ="},
 		// An import whose rows record the reward they were ranked with
 		// ([import.reward]) shows it as the rows', where it said the

@@ -425,6 +425,12 @@ func describe(s *sessions.Session) *sessions.Session {
 	} else if _, serr := os.Stat(filepath.Join(rec.Dir(), sessions.ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
 		// Lost (sessions.HasRecords): the store's issue says what to do.
 		s.Notes = append(s.Notes, sessions.ConfigFile+" is missing: shown without its settings")
+	} else if sessions.OnlyUnknownKeys(err) {
+		// Passed over, its other settings shown, as rlt score --run reads
+		// it (sessions.UnknownKeys); the problems name each key.
+		s.Steps = cfg.Steps
+		s.Problems = append(s.Problems, err)
+		s.Notes = append(s.Notes, sessions.ConfigFile+" holds keys this version does not know: ignored, its other settings shown (resuming refuses them)")
 	} else {
 		s.Problems = append(s.Problems, err)
 		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")
