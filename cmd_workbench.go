@@ -157,7 +157,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// without --steps goes on to it. --device and --matmul are not
 		// recorded: they move this session, not the run.
 		watch()
-		r, err := runner.OpenForResumeUnlessStopped(load, *resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul}, process)
+		r, err := launchOrLeave(leave, true, stderr, func() (runner.Resumable, error) {
+			return runner.OpenForResumeUnlessStopped(load, *resume, runner.Overrides{Steps: *steps, StepsGiven: stepsGiven, Device: *dev, Matmul: *matmul}, process)
+		}, func(r runner.Resumable) *sessions.Run { return r.Rec })
 		for _, n := range r.Notes {
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
@@ -220,9 +222,18 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return err
 		}
 		watch()
-		if rec, checked, err = runner.CreateUnlessStopped(load, *runs, checked, process); err != nil {
+		type made struct {
+			rec     *sessions.Run
+			checked runpkg.Checked
+		}
+		m, err := launchOrLeave(leave, false, stderr, func() (made, error) {
+			rec, checked, err := runner.CreateUnlessStopped(load, *runs, checked, process)
+			return made{rec, checked}, err
+		}, func(m made) *sessions.Run { return m.rec })
+		if err != nil {
 			return err
 		}
+		rec, checked = m.rec, m.checked
 	}
 	if !interactive {
 		return runHeadless(load, rec, checked, prepare, *resume != "", leave, stderr)
@@ -351,6 +362,51 @@ func runHeadless(ctx context.Context, rec *sessions.Run, checked runpkg.Checked,
 	}
 }
 
+// launchOrLeave is launch, rlt run's first run made
+// (runner.CreateUnlessStopped) or opened to resume (resume:
+// OpenForResumeUnlessStopped), unless leave (stopThenLeave's: a second
+// stop signal) closes first: then it leaves at once, as the second signal
+// leaves a run that trains (recordLeave), not waiting for the launch's
+// checks (a hung disk, a large data file, a device that does not answer),
+// where it waited for them with the signals no longer caught, and only a
+// third ended the process. Its error is then the launch stopped as the
+// first signal stops it once its checks end (sessions.LaunchStoppedError,
+// its cause sessions.SecondSignal): no run folder made, or the one being
+// made removed again (runner.LeaveLaunches waits for it); a resumed run as
+// it was found, its session not begun, its run.lock put back (its leave).
+// A launch that ended as the leave came is said as it ended: a stop's, or
+// a run made or begun, which its leave recorded (rec: the run launched),
+// said as a leave at once says it (leaveAtOnce).
+func launchOrLeave[T any](leave <-chan struct{}, resume bool, stderr io.Writer, launch func() (T, error), rec func(T) *sessions.Run) (T, error) {
+	type launched struct {
+		v   T
+		err error
+	}
+	done := make(chan launched, 1)
+	go func() {
+		v, err := launch()
+		done <- launched{v, err}
+	}()
+	select {
+	case l := <-done:
+		return l.v, l.err
+	case <-leave:
+	}
+	left := recordLeave(stderr)
+	var zero T
+	select {
+	case l := <-done:
+		if l.err == nil && rec(l.v) != nil {
+			return zero, workbenchEnded(ui.ErrLeft, []string{rec(l.v).Dir()}, left, stderr)
+		}
+		if stopped := (*sessions.LaunchStoppedError)(nil); errors.As(l.err, &stopped) {
+			return zero, l.err
+		}
+	default:
+	}
+	return zero, &sessions.LaunchStoppedError{Resume: resume, Err: sessions.SecondSignal}
+}
+
 // leaveAtOnce is how a command left at once on a second stop signal (err
 // is ui.ErrLeft, or holds it) ends: every run folder it trains records the
 // leave (recordLeave), then each of dirs is said with what it lost, in
@@ -376,6 +432,13 @@ const leaveWithin = 2 * time.Second
 // It returns the folders that recorded it, with the close's note
 // (sessions.Left): what workbenchEnded says each lost.
 func recordLeave(stderr io.Writer) []sessions.Left {
+	// The runs being launched first (rlt run's first, the Runs screen's):
+	// none is made or begun from now on, and a folder being made is
+	// removed again, as its stop has it, so that their leave finds what
+	// there is to leave.
+	if err := runner.LeaveLaunches(leaveWithin); err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+	}
 	left, err := sessions.LeaveAll("on a second stop signal", leaveWithin)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)

@@ -29,11 +29,15 @@ import (
 
 // madeGateEnv names the gated model folder (stoptest.GatedModel's) to
 // TestHelperStopAsTheRunIsMade, and madeGateIn the function of
-// sessions/runner whose memory check the stop signal comes in (Create,
-// openForResume). Only this test binary reads them.
+// sessions/runner whose memory check the stop signal comes in
+// (createChecks, a new run's; openForResume). Only this test binary reads
+// them.
 const (
 	madeGateEnv = "RLT_TEST_MADE_GATE"
 	madeGateIn  = "RLT_TEST_MADE_GATE_IN"
+	// madeGateTwice: "1" sends a second SIGTERM once the first has ended
+	// the load contexts, and holds the check for good (a hung check).
+	madeGateTwice = "RLT_TEST_MADE_GATE_TWICE"
 )
 
 // TestHelperStopAsTheRunIsMade is rlt, its arguments after --, run as its
@@ -91,6 +95,12 @@ func TestHelperStopAsTheRunIsMade(t *testing.T) {
 				if err := untilStopEnded(); err != nil {
 					fail(err)
 				}
+				if os.Getenv(madeGateTwice) == "1" {
+					if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+						fail(err)
+					}
+					select {} // the check hangs: only the second signal ends the process
+				}
 			}
 			return true
 		})
@@ -118,7 +128,13 @@ func TestHelperStopAsTheRunIsMade(t *testing.T) {
 // is sent as the memory check reads the teacher's config.json, and the
 // check goes on once the signal has ended rlt run's load context, so the
 // stop lands inside the create, or the resume's checks, on a machine
-// however loaded.
+// however loaded. A second signal that comes while the check hangs (it
+// never goes on here) leaves at once, exit 1, as a second signal leaves a
+// run that trains, the run as the first leaves it ('stopped before its
+// run folder was made, so none was: a second stop signal came before its
+// checks ended', and of the resume 'so it is as it was: …', with how it
+// goes on), its run.lock as found: it waited for the check, the signals
+// no longer caught, and only a third ended the process.
 func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 	h := newTmuxHarness(t, "made", 3*time.Minute, 50*time.Millisecond)
 	h.bin = testBinary(t, h.dir)
@@ -128,9 +144,12 @@ func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 	// headless or on a terminal (a tmux pane), and returns its exit
 	// status and what it wrote on stderr (on a terminal, the pane).
 	n := 0
-	rlt := func(terminal bool, in string, args ...string) (int, string) {
+	rlt := func(terminal, twice bool, in string, args ...string) (int, string) {
 		t.Helper()
 		env := append(env, madeGateIn+"="+in)
+		if twice {
+			env = append(env, madeGateTwice+"=1")
+		}
 		helper := []string{"-test.run=^TestHelperStopAsTheRunIsMade$", "--"}
 		if !terminal {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -178,7 +197,7 @@ func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 
 	// The run resumed: one step done, written by rlt run (the gate's
 	// signal never comes: a new run has no resume's checks).
-	if code, out := rlt(false, "openForResume", "run", "--headless", "--runs", h.runs, "--config", cfgPath, "--steps", "1"); code != 0 {
+	if code, out := rlt(false, false, "openForResume", "run", "--headless", "--runs", h.runs, "--config", cfgPath, "--steps", "1"); code != 0 {
 		t.Fatalf("the run to resume: exit %d:\n%s", code, out)
 	}
 	made, err := os.ReadDir(h.runs)
@@ -187,24 +206,32 @@ func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 	}
 	resumed := filepath.Join(h.runs, made[0].Name())
 	before := runFileSums(t, resumed)
+	lock := filepath.Join(resumed, sessions.LockFileName)
+	lockWas, err := os.ReadFile(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	for _, terminal := range []bool{false, true} {
 		var headless []string
 		if !terminal {
 			headless = []string{"--headless"}
 		}
+		create := append([]string{"run", "--runs", h.runs, "--config", cfgPath, "--steps", "1"}, headless...)
+		resume := append([]string{"run", "--resume", resumed, "--steps", "2"}, headless...)
+		continues := "; continue it: rlt run --resume " + sessions.ShellQuote(resumed) + " --steps N (N > 1, the steps it has done)"
 		for _, c := range []struct {
-			in   string
-			args []string
-			want string
+			in    string
+			twice bool // a second signal, the check hung
+			args  []string
+			want  string
 		}{
-			{"Create", append([]string{"run", "--runs", h.runs, "--config", cfgPath, "--steps", "1"}, headless...),
-				"rlt run: stopped as its run folder was made, so it was removed again: a stop signal came"},
-			{"openForResume", append([]string{"run", "--resume", resumed, "--steps", "2"}, headless...),
-				"rlt run: stopped before the run was opened to resume, so it is as it was: a stop signal came; continue it: rlt run --resume " +
-					sessions.ShellQuote(resumed) + " --steps N (N > 1, the steps it has done)"},
+			{"createChecks", false, create, "rlt run: stopped as its run folder was made, so it was removed again: a stop signal came"},
+			{"openForResume", false, resume, "rlt run: stopped before the run was opened to resume, so it is as it was: a stop signal came" + continues},
+			{"createChecks", true, create, "rlt run: stopped before its run folder was made, so none was: a second stop signal came before its checks ended"},
+			{"openForResume", true, resume, "rlt run: stopped before the run was opened to resume, so it is as it was: a second stop signal came before its checks ended" + continues},
 		} {
-			code, out := rlt(terminal, c.in, c.args...)
+			code, out := rlt(terminal, c.twice, c.in, c.args...)
 			var wrong []string
 			if code != 1 || lastLine(out) != c.want {
 				wrong = append(wrong, fmt.Sprintf("exit %d, last line %q; want exit 1 and %q", code, lastLine(out), c.want))
@@ -224,8 +251,11 @@ func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 				}
 				wrong = append(wrong, fmt.Sprintf("the run resumed has its files changed: %q", changed))
 			}
+			if now, err := os.ReadFile(lock); err != nil || !bytes.Equal(now, lockWas) {
+				wrong = append(wrong, fmt.Sprintf("its run.lock holds %q (%v), was %q", now, err, lockWas))
+			}
 			if len(wrong) > 0 {
-				t.Errorf("terminal %v, stopped in %s:\n%s\nit said:\n%s", terminal, c.in, strings.Join(wrong, "\n"), out)
+				t.Errorf("terminal %v, stopped in %s, a second signal %v:\n%s\nit said:\n%s", terminal, c.in, c.twice, strings.Join(wrong, "\n"), out)
 			}
 		}
 	}

@@ -45,6 +45,10 @@ type StopCause string
 const (
 	StopSignal    StopCause = "a stop signal came"
 	WorkbenchQuit StopCause = "the workbench quit"
+	// SecondSignal: a second stop signal came while the launch's checks
+	// ran (sessions/runner.LeaveLaunches), and the process left at once,
+	// not waiting for them, as a second signal leaves a run that trains.
+	SecondSignal StopCause = "a second stop signal came before its checks ended"
 )
 
 func (c StopCause) Error() string { return string(c) }

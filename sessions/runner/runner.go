@@ -198,20 +198,31 @@ func NewRunDir(runs string) (string, error) {
 // (sessions.ProcessWorkbench, sessions.ProcessHeadless), which its
 // run.lock says while it does.
 func Create(runs string, checked run.Checked, process string) (*sessions.Run, run.Checked, error) {
+	checked, err := createChecks(checked)
+	if err != nil {
+		return nil, checked, err
+	}
+	rec, err := makeRun(runs, checked, process)
+	return rec, checked, err
+}
+
+// createChecks are Create's checks of checked, made absolute: they change
+// no folder.
+func createChecks(checked run.Checked) (run.Checked, error) {
 	checked, err := checked.Absolute()
 	if err != nil {
-		return nil, checked, err
+		return checked, err
 	}
-	cfg := checked.Config()
-	if err := run.CheckMemory(cfg); err != nil {
-		return nil, checked, err
-	}
+	return checked, run.CheckMemory(checked.Config())
+}
+
+// makeRun is Create's making of the run folder, once createChecks passed.
+func makeRun(runs string, checked run.Checked, process string) (*sessions.Run, error) {
 	dir, err := NewRunDir(runs)
 	if err != nil {
-		return nil, checked, err
+		return nil, err
 	}
-	rec, err := sessions.CreateWith(dir, cfg, sessions.Options{Process: process})
-	return rec, checked, err
+	return sessions.CreateWith(dir, checked.Config(), sessions.Options{Process: process})
 }
 
 // CreateUnlessStopped is Create for a launch whose load context is stop
@@ -224,19 +235,29 @@ func Create(runs string, checked run.Checked, process string) (*sessions.Run, ru
 // began and its load stopped at its first look, leaving a run folder
 // stopped before its first step that nobody asked to keep, where a stop
 // a moment sooner left none. The Runs screen's launches (Launcher.Start)
-// and rlt run's first run both make their run so.
+// and rlt run's first run both make their run so. A process that leaves
+// at once (LeaveLaunches) makes none from then on, and waits for the one
+// being made, which its stop then removes again.
 func CreateUnlessStopped(stop context.Context, runs string, checked run.Checked, process string) (*sessions.Run, run.Checked, error) {
 	if err := sessions.Stopped(stop); err != nil {
 		return nil, checked, &sessions.LaunchStoppedError{Err: err}
 	}
-	rec, checked, err := Create(runs, checked, process)
+	checked, err := createChecks(checked)
 	if err != nil {
 		return nil, checked, err
 	}
-	if err := sessions.Stopped(stop); err != nil {
-		return nil, checked, unmake(rec, err)
+	var rec *sessions.Run
+	if !changing(stop, func() {
+		if rec, err = makeRun(runs, checked, process); err != nil {
+			return
+		}
+		if stopped := sessions.Stopped(stop); stopped != nil {
+			rec, err = nil, unmake(rec, stopped)
+		}
+	}) {
+		return nil, checked, &sessions.LaunchStoppedError{Err: sessions.SecondSignal}
 	}
-	return rec, checked, nil
+	return rec, checked, err
 }
 
 // Prepare restores state into a new engine before it starts. ctx is
@@ -356,7 +377,16 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	// its default, the reward the run was started with (RunReward says
 	// why), where it was trained at 0.
 	r.Recorded = sessions.RecordedConfig()
-	rec, err := sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume, DeferOpen: true, Process: process})
+	// The lock taken and the files repaired as the run opens are not cut
+	// short by a process that leaves at once (LeaveLaunches): they are
+	// not begun once it leaves, and waited for where they were.
+	var rec *sessions.Run
+	var err error
+	if !changing(stop, func() {
+		rec, err = sessions.OpenWith(dir, &r.Recorded, sessions.Options{Intent: sessions.IntentResume, DeferOpen: true, Process: process})
+	}) {
+		return r, &sessions.LaunchStoppedError{Resume: true, Err: sessions.SecondSignal}
+	}
 	if err != nil {
 		return r, err
 	}
@@ -449,13 +479,23 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	// A stop that came while the checks above ran begins no session:
 	// Begin wrote the open event, the load then stopped at its first
 	// look, and the command's exit said the run as a launch it stopped.
-	if err := sessions.Stopped(stop); err != nil {
-		rec.Close()
-		return r, &sessions.LaunchStoppedError{Resume: true, Err: err}
-	}
+	// Nor does a process that leaves at once (LeaveLaunches): its leave
+	// left the run as it was found (sessions.LeaveAll), not begun.
 	noted := len(rec.Repairs())
-	if err := rec.Begin(); err != nil {
-		return r, sessions.Refused("resume", dir, err)
+	var stopped, began error
+	if !changing(stop, func() {
+		if stopped = sessions.Stopped(stop); stopped == nil {
+			began = rec.Begin()
+		}
+	}) {
+		stopped = sessions.SecondSignal
+	}
+	if stopped != nil {
+		rec.Close()
+		return r, &sessions.LaunchStoppedError{Resume: true, Err: stopped}
+	}
+	if began != nil {
+		return r, sessions.Refused("resume", dir, began)
 	}
 	for _, rp := range rec.Repairs()[noted:] { // the logs' torn last lines, cut as it began
 		r.Notes = append(r.Notes, "repaired: "+rp)
