@@ -124,7 +124,7 @@ func CheckPair(teacherDir, studentDir string) (*PairFolders, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.who, err) // "teacher: model DIR: …"
 		}
-		if err := tokenizerRows(m.who, m.dir, tok.VocabSize(), cfg.Vocab); err != nil {
+		if err := TokenizerRows(m.who, m.dir, tok.VocabSize(), cfg.Vocab); err != nil {
 			return nil, err
 		}
 		*m.cfg = cfg
@@ -185,12 +185,13 @@ func CheckTokenizerRows(who, dir string, tokens int) error {
 	if err != nil {
 		return err // "model DIR: …": the folder is named
 	}
-	return tokenizerRows(who, dir, tokens, cfg.Vocab)
+	return TokenizerRows(who, dir, tokens, cfg.Vocab)
 }
 
-// tokenizerRows is CheckTokenizerRows' refusal of dir, whose embedding
-// has rows rows, for a tokenizer of tokens tokens.
-func tokenizerRows(who, dir string, tokens, rows int) error {
+// TokenizerRows is CheckTokenizerRows' refusal of dir, whose embedding
+// has rows rows, for a tokenizer of tokens tokens: for a caller that has
+// read dir's config.json (a run's configuration check).
+func TokenizerRows(who, dir string, tokens, rows int) error {
 	if tokens > rows {
 		return fmt.Errorf("%s %s: its tokenizer.json has %d tokens, but %s's vocab_size is %d: the embedding has no row for the tokens past it, so the tokenizer is not this model's; give the folder the tokenizer.json the model was trained with",
 			who, dir, tokens, filepath.Join(dir, hf.ConfigFile), rows)

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -110,12 +111,17 @@ func (c Checked) Absolute() (Checked, error) {
 
 // checkModels refuses a teacher or student folder that is no model
 // folder (missing, a file, lacking config.json, weights or tokenizer.json:
-// hf.FolderFiles.Check) or whose tokenizer_config.json names a chat
-// template that is not ChatML (rlt.CheckChatML), each on its key: said
-// here, the run is refused before any run folder is made or resumed, on
-// the configuration's line, not recorded as failing once the models load.
+// hf.FolderFiles.Check), whose tokenizer_config.json names a chat
+// template that is not ChatML (rlt.CheckChatML), or whose embedding has
+// fewer rows than the run's tokenizer, the teacher's, has tokens
+// (rlt.TokenizerRows), each on its key: said here, the run is
+// refused before any run folder is made or resumed, on the
+// configuration's line, not recorded as failing once the models load.
+// The rows were said by the load's check alone (rlt.CheckPair): rlt run
+// made a run folder that recorded its start and the refusal.
 func checkModels(c runconfig.Config) error {
 	var errs []error
+	var folders []struct{ key, dir string } // those that are model folders
 	for _, m := range []struct{ key, dir string }{{"teacher", c.Teacher}, {"student", c.Student}} {
 		if m.dir == "" {
 			continue // checkKeys says it
@@ -128,7 +134,23 @@ func checkModels(c runconfig.Config) error {
 			errs = append(errs, configkey.Wrap(m.key, err))
 			continue
 		}
+		folders = append(folders, m)
 		errs = append(errs, configkey.Wrap(m.key, rlt.CheckChatML(m.key, m.dir)))
+	}
+	if len(folders) > 0 && folders[0].key == "teacher" {
+		// A tokenizer that cannot be read is left to the load, which
+		// says it (rlt.CheckPair), as checkPromptsFit leaves it.
+		if tok, err := rlt.FolderTokenizer(c.Teacher); err == nil {
+			for _, m := range folders {
+				// From config.json alone; one that cannot be read is left
+				// to the load, which says it.
+				hc, err := hf.LoadConfig(filepath.Join(m.dir, hf.ConfigFile))
+				if err != nil || hc.VocabSize <= 0 {
+					continue
+				}
+				errs = append(errs, configkey.Wrap(m.key, rlt.TokenizerRows(m.key, m.dir, tok.VocabSize(), hc.VocabSize)))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

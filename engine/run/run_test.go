@@ -331,6 +331,20 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 	notChatML := func(key string) string {
 		return key + " " + llama + ": " + llamaConfig + ": chat_template: the chat template is not ChatML"
 	}
+	// A folder whose embedding has fewer rows (200) than its tokenizer,
+	// the embedded teacher's, has tokens: refused here, on its key, where
+	// the load refused it once rlt run had made the run folder.
+	short := hftest.StubFolder(t, t.TempDir())
+	tokData, err := os.ReadFile(filepath.Join("..", "defaults", "models", "teacher", "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(short, "tokenizer.json"), tokData, 0o644)
+	os.WriteFile(filepath.Join(short, "config.json"), []byte(`{"model_type": "qwen2", "vocab_size": 200, "hidden_size": 32, "intermediate_size": 64,
+		"num_hidden_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 256}`), 0o644)
+	pastRows := func(key string) string {
+		return key + " " + short + ": its tokenizer.json has 265 tokens, but " + filepath.Join(short, "config.json") + "'s vocab_size is 200: the embedding has no row"
+	}
 	for _, c := range []struct {
 		name string
 		edit func(*runconfig.Config)
@@ -364,6 +378,10 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 			[]problem{{"teacher", notChatML("teacher")}}},
 		{"one such folder as both models, said on each key", func(c *runconfig.Config) { c.Teacher, c.Student = llama, llama },
 			[]problem{{"teacher", notChatML("teacher")}, {"student", notChatML("student")}}},
+		{"a teacher whose tokenizer has more tokens than its embedding rows", func(c *runconfig.Config) { c.Teacher = short },
+			[]problem{{"teacher", pastRows("teacher")}}},
+		{"one folder past its rows as both models, said on each key", func(c *runconfig.Config) { c.Teacher, c.Student = short, short },
+			[]problem{{"teacher", pastRows("teacher")}, {"student", pastRows("student")}}},
 		{"a teacher folder that does not exist", func(c *runconfig.Config) { c.Teacher = filepath.Join(teacher, "nope") },
 			[]problem{{"teacher", "model folder " + filepath.Join(teacher, "nope") + " does not exist"}}},
 		{"a student folder without weights", func(c *runconfig.Config) { c.Student = noWeights },
