@@ -13,7 +13,9 @@ import (
 // TestSessionSettings: a session's settings are its run's, read
 // leniently, but not Known where opening found config.toml not to decode
 // strictly (a *ConfigError on it, or on no file, among the problems,
-// wrapped or joined); the values read stay.
+// wrapped or joined), other than an unknown key, passed over as rlt score
+// --run passes over it (UnknownKeys: Known, UnknownKeys set); the values
+// read stay.
 func TestSessionSettings(t *testing.T) {
 	type cfg struct {
 		Task    string `toml:"task"`
@@ -40,7 +42,8 @@ func TestSessionSettings(t *testing.T) {
 		known    bool
 	}{
 		{"no problems", nil, true},
-		{"config.toml does not decode strictly", []error{decodeErr}, false},
+		{"config.toml holds a key unknown", []error{decodeErr}, true},
+		{"a key unknown, wrapped, beside a problem", []error{fmt.Errorf("open: %w", decodeErr), &ConfigError{File: ConfigFile, Msg: "bad"}}, false},
 		{"config.toml by its path", []error{&ConfigError{File: filepath.Join(r.Dir(), ConfigFile), Line: 3, Msg: "unknown key"}}, false},
 		{"config.toml by its name, wrapped", []error{fmt.Errorf("open: %w", &ConfigError{File: ConfigFile, Msg: "bad"})}, false},
 		{"joined, after another problem", []error{errors.New("events.jsonl:3: broken record"), errors.Join(&ConfigError{File: ConfigFile})}, false},
@@ -52,6 +55,9 @@ func TestSessionSettings(t *testing.T) {
 			got := (&Session{Run: r, Problems: c.problems}).Settings()
 			if got.Known != c.known {
 				t.Errorf("Known %v, want %v (problems %v)", got.Known, c.known, c.problems)
+			}
+			if unknown := len(c.problems) > 0 && errors.Is(c.problems[0], decodeErr); got.UnknownKeys != unknown {
+				t.Errorf("UnknownKeys %v, want %v (problems %v)", got.UnknownKeys, unknown, c.problems)
 			}
 			if got.Task != "addition" || got.Teacher != "m/t" || got.Reward != record.DefaultRewardConfig() {
 				t.Errorf("the values read are lost: %+v", got)
