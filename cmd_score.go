@@ -1539,19 +1539,21 @@ type rewardSetting struct {
 // rewardSettings are the reward's flags, in the order Summary says their
 // values.
 func rewardSettings() []rewardSetting {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	// Each value as record.RewardConfig.ValueText says it, the one
+	// formatter of the reward's values (the resume's note, the viewers').
+	valueOf := func(key string) func(record.RewardConfig) string {
+		return func(c record.RewardConfig) string { s, _ := c.ValueText(key); return s }
+	}
 	var out []rewardSetting
 	for _, f := range rewardCoefficients {
-		out = append(out, rewardSetting{f.flag,
-			func(c record.RewardConfig) string { return g(*f.field(&c)) },
+		_, key, _ := configkey.Split(f.key)
+		out = append(out, rewardSetting{f.flag, valueOf(key),
 			func(dst *record.RewardConfig, src record.RewardConfig) { *f.field(dst) = *f.field(&src) }})
 	}
 	return append(out,
-		rewardSetting{"temperature",
-			func(c record.RewardConfig) string { return g(c.Temperature) },
+		rewardSetting{"temperature", valueOf("temperature"),
 			func(dst *record.RewardConfig, src record.RewardConfig) { dst.Temperature = src.Temperature }},
-		rewardSetting{"estimator",
-			func(c record.RewardConfig) string { return string(c.Estimator) },
+		rewardSetting{"estimator", valueOf("estimator"),
 			func(dst *record.RewardConfig, src record.RewardConfig) { dst.Estimator = src.Estimator }})
 }
 

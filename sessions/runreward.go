@@ -3,8 +3,6 @@ package sessions
 import (
 	"errors"
 	"fmt"
-	"reflect"
-	"strconv"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
@@ -115,7 +113,8 @@ func UnsetRewardNote(path string, data []byte) string {
 	}
 	var said []string
 	for _, k := range unset {
-		said = append(said, k+" "+rewardValueText(rc, k))
+		v, _ := rc.ValueText(k) // a key of rewardKeys: RewardConfig's own
+		said = append(said, k+" "+v)
 	}
 	keys := unset[0]
 	if len(unset) > 1 {
@@ -134,19 +133,4 @@ func Defaults(n int) string {
 		return "its default"
 	}
 	return "their defaults"
-}
-
-// rewardValueText is rc's value of the reward table's key as the reward
-// line says it (record.RewardConfig.Summary's numbers): "0.03", "logratio".
-func rewardValueText(rc record.RewardConfig, key string) string {
-	f, ok := lookupField(reflect.TypeOf(rc), key)
-	if !ok {
-		return "?"
-	}
-	switch v := reflect.ValueOf(rc).FieldByIndex(f.index); v.Kind() {
-	case reflect.Float64:
-		return strconv.FormatFloat(v.Float(), 'g', -1, 64)
-	default:
-		return fmt.Sprint(v.Interface())
-	}
 }

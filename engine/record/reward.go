@@ -54,9 +54,30 @@ func DefaultRewardConfig() RewardConfig {
 // the resolved configuration): "c1 1 c2 0.01 c3 3 c4 0.03 · penalty -1 ·
 // τ 0.7 · logratio". One owner, so that the two read alike.
 func (c RewardConfig) Summary() string {
-	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	v := func(key string) string { s, _ := c.ValueText(key); return s }
 	return fmt.Sprintf("c1 %s c2 %s c3 %s c4 %s · penalty %s · τ %s · %s",
-		g(c.SolutionMean), g(c.SolutionMin), g(c.KLMean), g(c.KLMax), g(c.FormatPenalty), g(c.Temperature), c.Estimator)
+		v("solution_mean"), v("solution_min"), v("kl_mean"), v("kl_max"), v("format_penalty"), v("temperature"), v("estimator"))
+}
+
+// ValueText is c's value of key, a [reward] table's key (RewardConfig's
+// TOML name: "kl_max", "estimator"), as every line that says one says it:
+// a number as short as it is exact ("0.03", "1e-07"), the estimator by
+// its name ("logratio"). ok is false for a key RewardConfig has not. The
+// one formatter of Summary, rlt score's reward line and flags, and the
+// resume's and the viewers' notes of keys at their defaults, which had
+// two of their own.
+func (c RewardConfig) ValueText(key string) (text string, ok bool) {
+	rv := reflect.ValueOf(c)
+	for i := range rv.NumField() {
+		if name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("toml"), ","); name != key {
+			continue
+		}
+		if f := rv.Field(i); f.Kind() == reflect.Float64 {
+			return strconv.FormatFloat(f.Float(), 'g', -1, 64), true
+		}
+		return string(c.Estimator), true
+	}
+	return "", false
 }
 
 // rewardConfigExample is a reward_config as a message shows one.
