@@ -36,7 +36,8 @@ one or a list; return_logprob, logprob_start_len, top_logprobs_num,
 return_text_in_logprobs), POST /tokenize and GET /v1/models. Only what
 scoring and evaluation need: at most one (greedy) generated token, top
 log-probs up to --max-logprobs a position. A batch of prompts runs through
-the model together, in forwards of at most --micro-batch-tokens positions.
+the model together, in forwards of at most --micro-batch-tokens positions
+(a longer prompt alone; 0: the model's positions).
 The generated token ends as vLLM ends it: stop, stop_token_ids, and the
 folder's end of sequence (its tokenizer's eos_token, its generation
 config's eos_token_id) unless ignore_eos; min_tokens, bad_words,
@@ -84,7 +85,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
 	weights := weightsFlag(fs, true)
 	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
-	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many positions")
+	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many positions (a longer prompt alone; 0: the model's positions)")
 	maxLogprobs := fs.Int("max-logprobs", 20, "the most top log-probs a request may ask a position (prompt_logprobs, logprobs, SGLang's top_logprobs_num), as vLLM's; -1: the vocabulary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -245,11 +246,12 @@ func loopback(host string) bool {
 // checkServeMemory refuses, before the address is taken or the device
 // opens, serving that cannot fit where --device dev computes
 // (checkModelsMemory): the model held as --weights says and one forward of
-// --micro-batch-tokens positions (the model's positions with no limit, or
-// fewer). Concurrent requests and a batch request's prompts share forwards
-// of at most that many padded positions (serve's nextRound,
+// --micro-batch-tokens positions or of the model's, whichever is more.
+// Concurrent requests and a batch request's prompts share forwards of at
+// most that many padded positions (serve's nextRound,
 // rlt.ModelSource.PromptLogProbsBatch), so the batch they form is counted;
-// a single prompt longer than it runs alone, as it would by itself. It
+// a single prompt longer than it runs alone, as it would by itself, and
+// with no limit (0) forwards hold at most the model's positions. It
 // samples no sequence: the one token it generates is read from the
 // forward's last position (no KV cache, which at the model's positions was
 // 3 GiB of a 131,072-position 0.5B model's 5 GiB estimate). A folder whose
@@ -259,17 +261,10 @@ func checkServeMemory(dev, dir string, prec model.Precision, mbTokens int) error
 	if err != nil {
 		return nil
 	}
-	u.Name, u.ForwardRows, u.ForwardT = "model", u.Cfg.MaxPos, u.Cfg.MaxPos
-	if mbTokens > 0 {
-		u.ForwardRows = min(u.ForwardRows, mbTokens)
-	}
+	u.Name, u.ForwardRows, u.ForwardT = "model", max(mbTokens, u.Cfg.MaxPos), u.Cfg.MaxPos
 	fixes := weightsFix(u, stored16)
-	if mbTokens == 0 || mbTokens > 1 {
-		now := "no limit"
-		if mbTokens > 0 {
-			now = fmt.Sprint(mbTokens)
-		}
-		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %s): the positions each forward holds", now))
+	if mbTokens > u.Cfg.MaxPos {
+		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %d): the positions each forward holds, at least a prompt of the model's %d", mbTokens, u.Cfg.MaxPos))
 	}
 	return checkModelsMemory("serving", dev, memory.Models{Uses: []memory.Use{u}}, fixes...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,13 +109,16 @@ func TestEveryDeviceCommandRefusesWhatCannotFitOnTheGPU(t *testing.T) {
 
 // rlt logprobs and rlt serve are checked for the work they run, not for
 // what no flag of theirs bounds: on a model of 131,072 positions (the
-// embedded teacher's shape with Qwen2.5's long context) under 256 MB, each
-// fits on the CPU. logprobs counted a forward of a line as long as the
+// embedded teacher's shape with Qwen2.5's long context) under 256 MB,
+// logprobs fits on the CPU. It counted a forward of a line as long as the
 // model's positions (1.7 GiB here), where it runs each line as read, and
 // serve a sampled sequence as long (a 257 MiB KV cache), where it samples
-// none; each was refused with no fix of its own to offer. serve's forward
-// of --micro-batch-tokens positions, which its coalesced requests share,
-// is still counted: past the limit it is refused.
+// none. serve counts the forward it runs at its largest: of
+// --micro-batch-tokens positions, which its coalesced requests share, or
+// of a prompt as long as the model's positions, which runs alone past the
+// flag and bounds a forward with no limit (0). It counted the flag's
+// positions alone (1,024 here: a prompt of 131,072 was not covered) and
+// with 0 one prompt, where its forwards had no bound.
 func TestLogprobsAndServeEstimateWhatTheyRun(t *testing.T) {
 	dir := t.TempDir()
 	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
@@ -131,21 +135,25 @@ func TestLogprobsAndServeEstimateWhatTheyRun(t *testing.T) {
 		}
 	}
 	t.Setenv("RLT_MEMORY_LIMIT", "256MB")
+	if err := checkLogprobsMemory(device.CPU, dir, model.Frozen16); err != nil {
+		t.Errorf("logprobs: refused: %v", err)
+	}
 	for _, c := range []struct {
-		name  string
-		check func() error
-		fits  bool
+		mbTokens, positions int
+		fix                 string // the flag's fix offered, if any
 	}{
-		{"logprobs", func() error { return checkLogprobsMemory(device.CPU, dir, model.Frozen16) }, true},
-		{"serve", func() error { return checkServeMemory(device.CPU, dir, model.Frozen16, 1024) }, true},
-		{"serve --micro-batch-tokens 0", func() error { return checkServeMemory(device.CPU, dir, model.Frozen16, 0) }, false},
+		{1024, 131072, ""},
+		{0, 131072, ""},
+		{200000, 200000, "a smaller --micro-batch-tokens (now 200000): the positions each forward holds, at least a prompt of the model's 131072"},
 	} {
-		err := c.check()
-		if c.fits && err != nil {
-			t.Errorf("%s: refused: %v", c.name, err)
+		err := checkServeMemory(device.CPU, dir, model.Frozen16, c.mbTokens)
+		want := fmt.Sprintf("model forward, %d positions at a time", c.positions)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("serve --micro-batch-tokens %d: %v, want a refusal counting %q", c.mbTokens, err, want)
+			continue
 		}
-		if !c.fits && (err == nil || !strings.Contains(err.Error(), "a smaller --micro-batch-tokens (now no limit)")) {
-			t.Errorf("%s: %v, want a refusal offering --micro-batch-tokens", c.name, err)
+		if has := strings.Contains(err.Error(), "--micro-batch-tokens"); has != (c.fix != "") || !strings.Contains(err.Error(), c.fix) {
+			t.Errorf("serve --micro-batch-tokens %d: %v, want the flag's fix %q (none where it cannot help)", c.mbTokens, err, c.fix)
 		}
 	}
 }

@@ -86,7 +86,8 @@ type ModelSource struct {
 	// (Pair.Shared).
 	Vocab int
 	// MicroBatchTokens bounds each forward's padded positions (rows × the
-	// longest row); 0 = no token limit. LogProbs' sequences go to the
+	// longest row); 0 = no token limit (PromptLogProbsBatch's forwards:
+	// the model's positions). LogProbs' sequences go to the
 	// forwards on the CPU in groups of about one length, on a GPU in order
 	// (forwardGroups).
 	MicroBatchTokens int
@@ -235,8 +236,8 @@ func (ms *ModelSource) PromptLogProbs(ids []int32, temperature float64, opts Pro
 // temperature and with the same options (one request's prompts), in order.
 // The sequences run through the model together, right-padded, in
 // forwards of at most MicroBatchTokens padded positions (a sequence longer
-// than that alone), on the CPU in groups of about one length
-// (forwardGroups), so a batch costs about the forwards of its tokens, not
+// than that alone; with no limit, the model's positions), on the CPU in
+// groups of about one length (forwardGroups), so a batch costs about the forwards of its tokens, not
 // one forward and one pass of the LM head per sequence;
 // the logits for ranks, top-k and the next token are made a chunk of rows
 // at a time whatever the batch (rankChunkFloats). A sequence's scores do
@@ -281,9 +282,15 @@ func (ms *ModelSource) PromptLogProbsBatch(seqs [][]int32, temperature float64, 
 		return nil, fmt.Errorf("%s: %w", ms.Name, err)
 	}
 	// A prompt longer than MicroBatchTokens runs alone, as it would by
-	// itself.
+	// itself. With no limit (0) a forward holds at most the model's
+	// positions, the longest prompt: the requests a server has in hand
+	// are no bound on what it holds (rlt serve's memory check counts
+	// this).
 	budget := ms.MicroBatchTokens
-	if budget > 0 && len(seqs) > 0 {
+	if budget <= 0 {
+		budget = ms.M.Cfg.MaxPos
+	}
+	if len(seqs) > 0 {
 		budget = max(budget, len(slices.MaxFunc(seqs, func(a, b []int32) int { return cmp.Compare(len(a), len(b)) })))
 	}
 	parts, err := ms.forwardGroups(seqs, budget)

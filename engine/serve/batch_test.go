@@ -125,6 +125,9 @@ func TestBatchForwards(t *testing.T) {
 	}{
 		{[]int{10, 3, 7, 10}, 8192, []int{40}},
 		{[]int{10, 3, 7, 10}, 0, []int{40}},
+		// No limit is the model's 64 positions: one forward of 180 (3 ×
+		// 60) was past what rlt serve's memory check counts.
+		{[]int{60, 50, 40}, 0, []int{60, 50, 40}},
 		{[]int{10, 10, 10, 10}, 20, []int{20, 20}},
 		{[]int{4, 30, 4, 4}, 16, []int{30, 12}}, // 30 alone, then the three of 4
 		{[]int{6}, 8192, []int{6}},
