@@ -55,6 +55,12 @@ type Settings struct {
 	// [import] to score it with leave it read. Viewers show it as the
 	// rows' reward, beside the run's that Reward is for a run of ours.
 	ImportedReward *record.RewardConfig
+	// ImportedRewardUnset are the keys of [import.reward] the file does
+	// not set, which ImportedReward holds at their defaults (readImport),
+	// as rlt score --run scores with and says them, for a viewer to say
+	// so as it says RewardUnset of a run's [reward]; nil where it sets
+	// them all, or records no reward.
+	ImportedRewardUnset []string
 }
 
 // Settings reads the run's settings from config.toml leniently: keys it
@@ -92,7 +98,7 @@ func ParseSettings(text []byte) (s Settings) {
 			s.Task, s.Teacher, s.Student = v.Task, v.Teacher, v.Student
 		}
 		if rc := im.src.Reward; rc != nil && rc.Validate() == nil {
-			s.ImportedReward = rc
+			s.ImportedReward, s.ImportedRewardUnset = rc, im.unset
 		}
 		s.Prompts, _ = rowsPrompts(text, &im.src)
 		return s
@@ -195,12 +201,18 @@ func rowsPrompts(text []byte, im *ImportSource) (record.Prompts, promptOf) {
 }
 
 // ShownDefaults are the keys of the reward ShownReward gives that the
-// run's config.toml does not set, held at their defaults (RewardUnset),
-// for a viewer to say so beside their values, which the file does not
-// hold; nil where it sets them all, or the reward shown is not the run's
-// [reward] (an import's rows', the defaults standing in).
+// run's config.toml does not set, held at their defaults (RewardUnset of
+// a run's [reward], ImportedRewardUnset of an import's rows' reward), for
+// a viewer to say so beside their values, which the file does not hold:
+// " (kl_max at its default)" alike for both; nil where it sets them all,
+// or the defaults stand in for a reward not known. The rows' reward's
+// were not said, its keys shown as though the file held them.
 func (s Settings) ShownDefaults() []string {
-	if _, rows, ok := s.ShownReward(); ok && !rows {
+	_, rows, ok := s.ShownReward()
+	switch {
+	case ok && rows:
+		return s.ImportedRewardUnset
+	case ok:
 		return s.RewardUnset
 	}
 	return nil

@@ -175,10 +175,11 @@ func (d *dashboard) sources() []runSource {
 }
 
 // lambdaText is the source's λ as the legend says it, an import's
-// labelled its rows' ("rows' λ=3").
+// labelled its rows' ("rows' λ=3"), with its note where the file leaves
+// it at its default (lambdaNote), the rows' as a run's.
 func (s runSource) lambdaText() string {
 	if s.rows {
-		return "rows' λ=" + gnum(s.lambda)
+		return "rows' λ=" + gnum(s.lambda) + s.lambdaNote
 	}
 	return "λ=" + gnum(s.lambda) + s.lambdaNote
 }

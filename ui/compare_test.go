@@ -540,6 +540,8 @@ func TestCompareImportedRowsLambda(t *testing.T) {
 		{"the rows' reward", "kl_mean = 5.0\n", " rows' λ=5"},
 		{"the rows' reward, λ as a run's", "kl_mean = 3.0\n", " rows' λ=3"},
 		{"none recorded", "", " λ=?"},
+		// kl_mean not set: its default, said as a run's is.
+		{"the rows' reward without kl_mean", "kl_max = 0.5\n", " rows' λ=3 (kl_mean at its default)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := importOfficial(t)
@@ -553,7 +555,7 @@ func TestCompareImportedRowsLambda(t *testing.T) {
 				t.Fatal(err)
 			}
 			ours := runSource{label: "ours", lambda: 3, known: true}
-			src := runSource{label: "imported", lambda: cr.lambda, known: cr.known, rows: cr.rows}
+			src := runSource{label: "imported", lambda: cr.lambda, known: cr.known, rows: cr.rows, lambdaNote: cr.lambdaNote}
 			d := &dashboard{srcs: []runSource{ours, src}, sh: &shared{cmp: cmp, theme: style.NewTheme(style.Plain)}}
 			got := strings.Join(d.legendLines(200, 2), "\n")
 			if !strings.Contains(got, "imported"+c.tail) || !strings.Contains(got, "ours λ=3") {

@@ -661,6 +661,11 @@ func TestDetailLegendCoefficients(t *testing.T) {
 		{"imported with its rows' reward", func(t *testing.T) string {
 			return withImportReward(t, importOfficial(t), "kl_mean = 5.0\nkl_max = 0.5\n")
 		}, nil, "the rows' λ=5 α=0.1", "the trainer's"},
+		// A key the rows' reward lacks is its default, said as a run's
+		// [reward] says it; it was shown as though the file held it.
+		{"imported with its rows' reward, kl_max not set", func(t *testing.T) string {
+			return withImportReward(t, importOfficial(t), "kl_mean = 5.0\n")
+		}, nil, "the rows' λ=5 α=0.006 (kl_max at its default)", "the trainer's"},
 		// One scoring refuses is not claimed (rlt score --run says it).
 		{"imported with a reward scoring refuses", func(t *testing.T) string {
 			return withImportReward(t, importOfficial(t), "kl_mean = 5.0\ntemperature = 0.0\n")
