@@ -64,3 +64,7 @@ func Stopped(ctx context.Context) error {
 	}
 	return context.Cause(ctx)
 }
+
+// MadeHere reports whether this process's CreateWith made the run (Unmake
+// removes what it made): a new run, not one opened.
+func (r *Run) MadeHere() bool { return r.made != nil }

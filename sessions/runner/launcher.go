@@ -132,6 +132,9 @@ func (l *Launcher) Start(data []byte) (*sessions.Session, error) {
 		return nil, err
 	}
 	h, err := Start(l.loadCtx(), l.ctx, rec, checked, rec, Fresh)
+	if stopped := (*sessions.LaunchStoppedError)(nil); errors.As(err, &stopped) {
+		return nil, err // removed again, said as a stop a moment sooner (CreateUnlessStopped's)
+	}
 	if err != nil {
 		l.wroteStopped(rec.Dir(), err)
 		return nil, sessions.Refused("start", rec.Dir(), err)

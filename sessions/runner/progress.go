@@ -201,6 +201,11 @@ func (p *ProgressWriter) OnFail(f func(error)) {
 // stopped load in, and exits 1, as every command stopped while its models
 // load does.
 func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepare Prepare, w io.Writer) error {
+	// Stopped since the run was made, it is removed again and said as
+	// Start says it, its folder never named.
+	if err := stoppedSinceMade(ctx, rec); err != nil {
+		return err
+	}
 	progress := NewProgressWriter(w)
 	sink := TeeSink{rec, &JSONLSink{W: io.Discard, Progress: progress}}
 	runDir := rec.Dir()

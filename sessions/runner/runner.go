@@ -669,6 +669,9 @@ type Handle struct {
 // *run.LoadStopped wrapping loadCtx's. Either way the device the engine
 // opened is closed: nothing will compute on it.
 func Start(loadCtx, runCtx context.Context, rec *sessions.Run, checked run.Checked, sink event.Sink, prepare Prepare) (*Handle, error) {
+	if err := stoppedSinceMade(loadCtx, rec); err != nil {
+		return nil, err
+	}
 	fail := func(err error) (*Handle, error) {
 		sink.Emit(event.Error{Time: time.Now(), Err: &startError{err}, Fatal: true})
 		rec.Close()
@@ -706,6 +709,32 @@ func Start(loadCtx, runCtx context.Context, rec *sessions.Run, checked run.Check
 	e.OnCheckpoint = h.onCheckpoint
 	go func() { h.done <- e.Run(runCtx) }()
 	return h, nil
+}
+
+// stoppedSinceMade is a stop (loadCtx ended) that came after the
+// launch's last look (CreateUnlessStopped's, as it made rec) and before
+// Start's first, where rec is a new run this process made, nothing done
+// in it: a stop as its folder was made, which removes the folder again and
+// is said so (unmake: a *sessions.LaunchStoppedError), as
+// CreateUnlessStopped's own. The load stopped at its first look, and the
+// folder was kept, recorded and said as a load stopped before its first
+// step ("stopped by a signal before its first step, while the models
+// loaded: run folder …"), where a stop a moment sooner left none. nil
+// where loadCtx has not ended, or rec is not such a run (a resumed one,
+// whose session has begun: its load stops as a load does).
+//
+// It watches Done, not Err: a look at Err is one of the load's, which a
+// stop placed at the load's N-th look (stoptest.OnLook) counts.
+func stoppedSinceMade(loadCtx context.Context, rec *sessions.Run) error {
+	select {
+	case <-loadCtx.Done():
+	default:
+		return nil
+	}
+	if !rec.MadeHere() || rec.Store().LastStep() >= 0 {
+		return nil
+	}
+	return unmake(rec, context.Cause(loadCtx))
 }
 
 // startError is why an engine did not start, as Start records it in the
