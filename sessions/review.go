@@ -158,12 +158,20 @@ func (e ExportReport) NotReadBackSummary() string {
 }
 
 // StudentPrompt is the system prompt of the run's exported Bespoke-Stratos
-// rows: the student prompt its config.toml records (RowsPrompts: [prompts]
-// student_system, the one the run's student was scored with; for a run
-// imported from Bespoke-Stratos rows, the system prompt they all carried,
-// [import] student_system), the one rlt score --run scores with; else
-// record.DefaultStudentSystem. A config.toml that is not TOML is an error
-// (ConfigSyntax), not the default.
+// rows, the one rlt score --run scores them with: the student prompt its
+// config.toml records (RowsPrompts: [prompts] student_system, the one the
+// run's student was scored with; for an import, the system prompt its
+// Bespoke-Stratos rows all carried, [import] student_system, else
+// record.DefaultStudentSystem). A run of ours whose [prompts] records none
+// (a hand edit: every run writes the prompts it resolved) takes the
+// models' own (record.ModelsPrompts of its teacher's and student's
+// folders: their prompts.json, else the defaults), as rlt run reads a
+// configuration without one (record.PromptsFor) and rlt score --run
+// scores its rows: the export wrote record.DefaultStudentSystem, rows
+// under another prompt than their rewards were scored with, where the
+// models record their own. A config.toml that is not TOML is an error
+// (ConfigSyntax), not the default, and so is a model's prompts.json that
+// cannot be read.
 func (r *Run) StudentPrompt() (string, error) {
 	if err := r.ConfigSyntax(); err != nil {
 		return "", err
@@ -171,7 +179,12 @@ func (r *Run) StudentPrompt() (string, error) {
 	if p := RowsPrompts(r.config).StudentSystem; p != "" {
 		return p, nil
 	}
-	return record.DefaultStudentSystem, nil
+	st := r.Settings()
+	p, _, err := record.ModelsPrompts(st.Teacher, st.Student)
+	if err != nil {
+		return "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own, which cannot be read: %w; write student_system there, or mend the file", filepath.Join(r.dir, ConfigFile), err)
+	}
+	return p.StudentSystem, nil
 }
 
 // ExportFile is where the workbench writes a run's accepted traces, in

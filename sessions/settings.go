@@ -131,8 +131,8 @@ func ParseSettings(text []byte) (s Settings) {
 // new student is distilled on, so a rescore scores them under it too,
 // not under the models' own, which the export never writes. No import
 // records a teacher prompt. A field is "" where the file records none
-// (the models' own then score; for a run of ours the export writes
-// record.DefaultStudentSystem).
+// (a run of ours: the models' own then score, and its export writes the
+// student's, Run.StudentPrompt).
 func RowsPrompts(text []byte) record.Prompts {
 	p, _ := rowsPromptsOf(text)
 	return p

@@ -1,0 +1,71 @@
+package sessions
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// A run of ours whose [prompts] records no student prompt (a hand edit)
+// exports its rows with the models' own, the prompt rlt run takes for a
+// configuration without one (record.PromptsFor) and rlt score --run
+// scores the rows with (RowsPrompts gives none): its teacher's
+// prompts.json, else its student's, else the defaults. It exported
+// record.DefaultStudentSystem, so the rows went out under another prompt
+// than their rewards were scored with. One that cannot be read is the
+// export's error, naming it.
+func TestStudentPromptOfARunWithoutOne(t *testing.T) {
+	models, err := filepath.Abs("../engine/defaults/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher, student := filepath.Join(models, "teacher"), filepath.Join(models, "student")
+	const own = "Solve: thought, then solution." // the embedded models' student prompt
+	bare := t.TempDir()                          // a folder without prompts.json
+	broken := t.TempDir()
+	if err := os.WriteFile(filepath.Join(broken, record.PromptsFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	type prompts struct {
+		TeacherSystem string `toml:"teacher_system"`
+		StudentSystem string `toml:"student_system,omitempty"`
+	}
+	type cfg struct {
+		Teacher string  `toml:"teacher"`
+		Student string  `toml:"student"`
+		Prompts prompts `toml:"prompts"`
+	}
+	for _, c := range []struct {
+		name             string
+		teacher, student string
+		system           string // [prompts] student_system
+		want, err        string
+	}{
+		{"the run's", teacher, student, "Answer.", "Answer.", ""},
+		{"none: the teacher's prompts.json", teacher, student, "", own, ""},
+		{"none: the student's, the teacher recording none", bare, student, "", own, ""},
+		{"none, nor the models: the default", bare, bare, "", record.DefaultStudentSystem, ""},
+		{"none, the teacher's unreadable", broken, student, "", "", "records no student prompt, so its rows take the models' own, which cannot be read"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Create(filepath.Join(t.TempDir(), "run"), cfg{c.teacher, c.student, prompts{"Teach.", c.system}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got, err := r.StudentPrompt()
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), record.PromptsFile) {
+					t.Errorf("StudentPrompt %q, %v; want an error saying %q", got, err, c.err)
+				}
+				return
+			}
+			if err != nil || got != c.want {
+				t.Errorf("StudentPrompt %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+}
