@@ -264,3 +264,45 @@ func TestScratchBytesNeedsARun(t *testing.T) {
 		t.Fatalf("ScratchBytes of one run %d, of the same run twice %d: want the same bound, above 0", one, two)
 	}
 }
+
+// TestAttentionBackwardScratchOfShorterBatches: a micro-batch padded to
+// fewer positions than the run's longest sequence (Shapes.T) fits more kv
+// groups in a dispatch of AttentionBackward's row kernels, so it holds
+// more than a batch of T: the bound's term is the cap (within the call's
+// heads), not what a batch of the longest holds. At 0.5B's heads (14, 2
+// kv) under the 64 MiB cap, two sequences of 1152 hold 37158912 bytes in
+// each of the two buffers and two of 774 hold 67096512. Here, with the cap
+// at just under two kv groups of T: two sequences of T hold one group a
+// dispatch (73728 bytes), three of 64 four groups (131072).
+func TestAttentionBackwardScratchOfShorterBatches(t *testing.T) {
+	openOrSkip(t)
+	const T, rows, heads, kv, hd = 96, 192, 4, 2, 16
+	defer func(c int) { attnBackScratchBytes = c }(attnBackScratchBytes)
+	attnBackScratchBytes = 2*(heads/kv)*T*T*4 - 1
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.attn = attnRows
+	b := NewBackend(d)
+	t.Cleanup(b.Close)
+	held := map[int]int64{}
+	for _, tt := range []int{T, 64} {
+		a := compute.AttnDims{B: rows / tt, T: tt, H: heads, KV: kv, HeadDim: hd}
+		n := a.B * a.T
+		q, k, v := b.New("q", n, heads*hd), b.New("k", n, kv*hd), b.New("v", n, kv*hd)
+		out, lse := b.New("out", n, heads*hd), b.New("lse", a.B*a.H*a.T)
+		b.Attention(out, lse, q, k, v, a, nil)
+		b.AttentionBackward(b.New("dq", n, heads*hd), b.New("dk", n, kv*hd), b.New("dv", n, kv*hd), out, out, lse, q, k, v, a, nil)
+		if err := d.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		held[tt] = int64(d.scratchBufs[scratchGrads].size)
+	}
+	slot, _ := scratchTerms(d.info, Shapes{Rows: rows, T: T, Heads: heads, KVHeads: kv, HeadDim: hd, Backward: true})
+	if held[64] <= held[T] || held[64] > slot[scratchGrads] || held[64] > slot[scratchProbs] {
+		t.Fatalf("attention backward held %d bytes a buffer at %d positions and %d at 64, bound at %d and %d: want the shorter batch holding more, within the bound",
+			held[T], T, held[64], slot[scratchProbs], slot[scratchGrads])
+	}
+	t.Logf("held %d bytes a buffer at %d positions, %d at 64; bound %d", held[T], T, held[64], slot[scratchGrads])
+}
