@@ -422,9 +422,17 @@ func describe(s *sessions.Session) *sessions.Session {
 	var cfg runconfig.Config
 	if err := rec.DecodeConfig(&cfg); err == nil {
 		s.Steps = cfg.Steps
-	} else if imp, ok := importConfig(rec); ok {
+	} else if imp, ok := sessions.ImportedFrom(rec.Dir()); ok {
+		// Read leniently, as rlt score --run reads it: the models and
+		// [prompts] a user adds to score it with are its settings; a key
+		// of no import is said as the CLI says it (sessions.UnknownKeys).
+		// A strict read of [import] alone took an import with models for
+		// a training configuration that does not decode.
 		s.Steps = imp.PlannedSteps
 		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
+		for _, ce := range sessions.UnknownKeys(filepath.Join(rec.Dir(), sessions.ConfigFile), rec.ConfigText()) {
+			s.Problems = append(s.Problems, ce)
+		}
 	} else if _, serr := os.Stat(filepath.Join(rec.Dir(), sessions.ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
 		// Lost (sessions.HasRecords): the store's issue says what to do.
 		s.Notes = append(s.Notes, sessions.ConfigFile+" is missing: shown without its settings")
@@ -445,11 +453,3 @@ func describe(s *sessions.Session) *sessions.Session {
 	return s
 }
 
-// importConfig decodes the config.toml of a run made by rlt import.
-func importConfig(rec *sessions.Run) (sessions.ImportSource, bool) {
-	var ic sessions.ImportConfig
-	if err := rec.DecodeConfig(&ic); err != nil || ic.Import.Format == "" {
-		return ic.Import, false
-	}
-	return ic.Import, true
-}

@@ -767,6 +767,31 @@ func TestWorkbenchOpenBroken(t *testing.T) {
 	if len(s2.Problems) != 0 || !strings.Contains(strings.Join(s2.Notes, ";"), "imported from") {
 		t.Errorf("an imported run: problems %v, notes %v", s2.Problems, s2.Notes)
 	}
+	// The models a user adds to an import to score it with (rlt score
+	// --run reads them) are its settings, not a problem; a key of no
+	// import is said as rlt score --run says it (sessions.UnknownKeys).
+	// An import with models was said not to decode, its problem the
+	// training configuration's 'unknown key "import"'.
+	impCfg := filepath.Join(imp, sessions.ConfigFile)
+	impData, _ := os.ReadFile(impCfg)
+	for _, c := range []struct {
+		name, text, problem string
+	}{
+		{"with models added", "teacher = 'T'\nstudent = 'S'\n" + string(impData), ""},
+		{"with a key of no import", "teacher = 'T'\nranked_by = 'me'\n" + string(impData), `unknown key "ranked_by"`},
+	} {
+		os.WriteFile(impCfg, []byte(c.text), 0o644)
+		s3, err := l.OpenReadOnly(imp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		said := fmt.Sprint(s3.Problems)
+		if (c.problem == "") != (len(s3.Problems) == 0) || !strings.Contains(said, c.problem) || strings.Contains(said, `"import"`) ||
+			!strings.Contains(strings.Join(s3.Notes, ";"), "imported from") {
+			t.Errorf("an import %s: problems %v, notes %v; want %q alone", c.name, s3.Problems, s3.Notes, c.problem)
+		}
+		s3.Close()
+	}
 }
 
 // An imported run opens with the steps its trainer planned, as config.toml
