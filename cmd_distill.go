@@ -374,13 +374,23 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// A row too long for the student, in the words of every refusal past
 	// a model's positions (model.Name, model.ItsPositions).
 	tooLong := fmt.Sprintf("too long for %s, past %s", model.Name("student", *init), model.ItsPositions(student.Cfg.MaxPos))
+	// With --best-of the counts are of questions, each left out by why
+	// its highest-reward explanation cannot be learned from, of the
+	// all × N explanations sampled: the words said "K of N explanations"
+	// of the questions, where N times as many were written.
+	ranked := !*reference && *bestOfN > 1
 	if len(rows) == 0 { // an empty distill.jsonl would only refuse the rerun's --out
 		what := "teacher's " + plural(all, "explanation")
-		if *reference {
+		of := ""
+		switch {
+		case *reference:
 			what = plural(all, "reference explanation")
+		case ranked:
+			what = fmt.Sprintf("teacher's %d explanations (%d of each of %s)", all**bestOfN, *bestOfN, plural(all, "question"))
+			of = "of each question's highest-reward one, "
 		}
-		return fmt.Errorf("none of the %s can be learned from: %d hold a ChatML or RLT tag, %d are %s; nothing was written to %s",
-			what, tagged, long, tooLong, *out)
+		return fmt.Errorf("none of the %s can be learned from: %s%d hold a ChatML or RLT tag, %d are %s; nothing was written to %s",
+			what, of, tagged, long, tooLong, *out)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -396,11 +406,20 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return fmt.Errorf("write %s: %w", f.Name(), err)
 		}
 	}
+	// leftOut says k left out for why (said of an explanation, or with
+	// --best-of of each question's highest-reward one).
+	leftOut := func(k int, why, whyOne string) {
+		if ranked {
+			fmt.Fprintf(stderr, "left out %d of %d questions, none of whose %d explanations can be learned from: the highest-reward one of each %s\n", k, all, *bestOfN, whyOne)
+		} else {
+			fmt.Fprintf(stderr, "left out %d of %d explanations: %s\n", k, all, why)
+		}
+	}
 	if tagged > 0 {
-		fmt.Fprintf(stderr, "left out %d of %d explanations: they contain a ChatML or RLT tag\n", tagged, all)
+		leftOut(tagged, "they contain a ChatML or RLT tag", "contains a ChatML or RLT tag")
 	}
 	if long > 0 {
-		fmt.Fprintf(stderr, "left out %d of %d explanations: %s\n", long, all, tooLong)
+		leftOut(long, tooLong, "is "+tooLong)
 	}
 	if err := f.Close(); err != nil {
 		return err

@@ -93,12 +93,18 @@ func writerTeacherOf(t *testing.T, dir, tokenizer string, rows int, tokens ...st
 func TestDistillTeacherNoLearnableExplanation(t *testing.T) {
 	dir := t.TempDir()
 	teacher := writerTeacher(t, dir, record.BeginThought)
+	// With --best-of the counts are of questions, by each one's
+	// highest-reward explanation, of the questions × N sampled: it said
+	// "the teacher's 3 explanations" of 6.
 	for _, c := range []struct {
-		name string
-		args []string
+		name  string
+		args  []string
+		what  string // the explanations none of which can be learned from
+		count string // what the counts are of
 	}{
-		{"raw", nil},
-		{"best of 2", []string{"--best-of", "2", "--reward-student", distillStudent}},
+		{"raw", nil, "teacher's 3 explanations", ""},
+		{"best of 2", []string{"--best-of", "2", "--reward-student", distillStudent},
+			"teacher's 6 explanations (2 of each of 3 questions)", "of each question's highest-reward one, "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
@@ -107,7 +113,7 @@ func TestDistillTeacherNoLearnableExplanation(t *testing.T) {
 			code, stdout, errs := runCLI(t, "", args...)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			last := lines[len(lines)-1]
-			want := "rlt distill: none of the teacher's 3 explanations can be learned from: 3 hold a ChatML or RLT tag, 0 are too long for the student, past its 256 positions (max_position_embeddings); nothing was written to " + out
+			want := "rlt distill: none of the " + c.what + " can be learned from: " + c.count + "3 hold a ChatML or RLT tag, 0 are too long for the student, past its 256 positions (max_position_embeddings); nothing was written to " + out
 			if code != 1 || last != want {
 				t.Errorf("exit %d, last line %q; want exit 1 and %q\nstderr:\n%s", code, last, want, errs)
 			}
@@ -192,7 +198,13 @@ func TestDistillSaysWhatItLeftOut(t *testing.T) {
 						t.Errorf("--seed %d: %d rows of %d questions, want %d left out: the questions none of whose samples is learnable", seed, kept, questions, want)
 					}
 				}
+				// With --best-of, of the questions, none of whose N
+				// explanations can be learned from: it said "left out K
+				// of 8 explanations" of 16 sampled.
 				line := fmt.Sprintf("left out %d of %d explanations: they contain a ChatML or RLT tag\n", left, questions)
+				if c.n > 1 {
+					line = fmt.Sprintf("left out %d of %d questions, none of whose %d explanations can be learned from: the highest-reward one of each contains a ChatML or RLT tag\n", left, questions, c.n)
+				}
 				if !strings.Contains(errs, line) || strings.Contains(errs, "too long for") {
 					t.Errorf("--seed %d: stderr does not say %q, alone of the left out lines:\n%s", seed, line, errs)
 				}
@@ -308,6 +320,9 @@ func TestDistillSaysWhatItLeftOutTooLong(t *testing.T) {
 						}
 					}
 					line := fmt.Sprintf("left out %d of %d explanations: too long for the student %s, past its %d positions (max_position_embeddings)\n", left, questions, student, positions)
+					if c.n > 1 {
+						line = fmt.Sprintf("left out %d of %d questions, none of whose %d explanations can be learned from: the highest-reward one of each is too long for the student %s, past its %d positions (max_position_embeddings)\n", left, questions, c.n, student, positions)
+					}
 					if !strings.Contains(errs, line) || strings.Contains(errs, "ChatML or RLT tag") {
 						t.Errorf("--seed %d: stderr does not say %q, alone of the left out lines:\n%s", seed, line, errs)
 					}
