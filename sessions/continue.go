@@ -45,7 +45,7 @@ func ResumeCommand(dir string) string {
 			continue
 		}
 		switch {
-		case plannedStepsCheckpointed(dir, r.PlannedSteps):
+		case NothingLeftToRun(dir, r.PlannedSteps):
 			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
 		case r.State == StateFailed && r.Fault == event.FaultDevice:
 			return cmd + " --device cpu"
@@ -54,11 +54,15 @@ func ResumeCommand(dir string) string {
 	return cmd
 }
 
-// plannedStepsCheckpointed reports whether the newest usable checkpoint of
-// the run in dir (by its manifest, newestUsable: a resume hashes its
-// content, which at a command's exit would read gigabytes) is after the
-// last of the planned steps, so that the plain resume has nothing to run.
-func plannedStepsCheckpointed(dir string, planned int) bool {
+// NothingLeftToRun reports whether the resume of the run in dir, whose
+// config.toml plans planned steps, is refused as having nothing to run
+// (NothingToRun of its newest usable checkpoint): the command said to
+// continue it then asks for more steps (ResumeCommand), and the Runs
+// screen refuses its r so. The checkpoint is found by its manifest
+// (newestUsable): a resume also hashes its content, which at a command's
+// exit or on a key would read gigabytes. A run with no usable checkpoint
+// has not this refusal but its own (ErrNoCheckpoint): false.
+func NothingLeftToRun(dir string, planned int) bool {
 	ck, ok := newestUsable(dir)
 	return ok && NothingToRun(planned, ck.Step)
 }

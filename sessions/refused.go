@@ -58,7 +58,8 @@ type NothingToRunError struct {
 // steps (0: open-ended) has nothing to run from its checkpoint of step
 // ckStep (steps numbered from 0): the one rule by which a resume is
 // refused (NothingToRunError) and by which the command said to continue a
-// run asks for more steps (ResumeCommand).
+// run asks for more steps (ResumeCommand) and the Runs screen refuses its
+// r (NothingLeftToRun).
 func NothingToRun(planned, ckStep int) bool {
 	return planned > 0 && planned <= ckStep+1
 }

@@ -352,18 +352,22 @@ func TestChartsShown(t *testing.T) {
 // planned steps, its engine ended here or open to review, say how to
 // train it further (its config.toml's steps raised, then r), as r on the
 // Runs screen does, not that r resumes it (r has nothing to run); a run
-// with steps left to run says r resumes it.
+// with steps left to run says r resumes it, as does a finished one whose
+// final checkpoint is gone (its resume does its last step again:
+// sessions.NothingLeftToRun, the resume's own rule).
 func TestEngineKeysOfAFinishedRun(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		finished bool
 		control  bool
+		lostLast bool // its final checkpoint's folder gone
 		want     string
 	}{
-		{"finished here", true, true, "the engine has stopped: nothing to pause, stop or checkpoint (it has done its planned steps: to train it further, set steps above 3 in "},
-		{"finished, in review", true, false, "review: no engine runs in this workbench to pause, stop or checkpoint (it has done its planned steps: to train it further, set steps above 3 in "},
-		{"stopped here", false, true, "the engine has stopped: nothing to pause, stop or checkpoint (4, then r on this run, resumes its training)"},
-		{"stopped, in review", false, false, "review: no engine runs in this workbench to pause, stop or checkpoint (4, then r on this run, resumes its training)"},
+		{"finished here", true, true, false, "the engine has stopped: nothing to pause, stop or checkpoint (it has done its planned steps: to train it further, set steps above 3 in "},
+		{"finished, in review", true, false, false, "review: no engine runs in this workbench to pause, stop or checkpoint (it has done its planned steps: to train it further, set steps above 3 in "},
+		{"stopped here", false, true, false, "the engine has stopped: nothing to pause, stop or checkpoint (4, then r on this run, resumes its training)"},
+		{"stopped, in review", false, false, false, "review: no engine runs in this workbench to pause, stop or checkpoint (4, then r on this run, resumes its training)"},
+		{"finished, its final checkpoint gone", true, false, true, "review: no engine runs in this workbench to pause, stop or checkpoint (4, then r on this run, resumes its training)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
@@ -380,6 +384,9 @@ func TestEngineKeysOfAFinishedRun(t *testing.T) {
 				at := t0.Add(time.Duration(s) * time.Second)
 				w.Emit(event.Metrics{Time: at, Step: s, Values: map[string]float64{"reward": 1}})
 				w.Emit(event.Checkpoint{Time: at, Step: s, Dir: filepath.Join(dir, sessions.CheckpointsDir, fmt.Sprintf("step-%06d", s))})
+				if !c.lostLast || s < done-1 {
+					withCheckpoint(t, dir, s)
+				}
 			}
 			ended := "done"
 			if !c.finished {

@@ -696,18 +696,35 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 		return why, false
 	case row.State == string(sessions.StateBroken) || row.State == "missing":
 		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note), false
-	case live && listedDone(row):
+	case live && nothingLeft(row):
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it; %s",
 			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
-	case !live && !r.m.engineRunning() && row.State == string(sessions.StateFinished) && listedDone(row) && !imported(row.Dir):
-		// Finished: its engine ended after its last step's checkpoint,
-		// so its resume would find nothing to run (said here in the
+	case live && !sessions.HasCheckpoint(row.Dir):
+		// Its resume is refused (no checkpoint to continue from): the
+		// live run is not stopped for it.
+		why := fmt.Sprintf("%s has no checkpoint to continue from: not resumed, %s keeps running", name, r.m.openName())
+		if !imported(row.Dir) {
+			why += "; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))
+		}
+		return why, false
+	case !live && !r.m.engineRunning() && nothingLeft(row):
+		// Its resume would find nothing to run (said here in the
 		// workbench's way on, not --steps's). With a run training here,
-		// the case above says so once the run is looked at again.
+		// the first case says so once the run is looked at again.
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed; %s",
 			name, row.steps(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
 	}
 	return "", false
+}
+
+// nothingLeft reports whether the resume of row's run would be refused as
+// having nothing to run, by the resume's own rule (sessions.NothingLeftToRun:
+// its newest checkpoint after the last step its config.toml plans), not by
+// the steps its listing counts: a finished run whose final checkpoint is
+// gone resumes, doing its last step again, and one stopped after its last
+// step's checkpoint is refused as a finished one is.
+func nothingLeft(row runRow) bool {
+	return sessions.NothingLeftToRun(row.Dir, row.Planned)
 }
 
 // resumeLockAdvice says how a run whose run.lock cannot be taken, or
@@ -725,11 +742,6 @@ func probeCause(note string) string {
 	}
 	cause, _, _ = strings.Cut(cause, "; ") // the notes after it
 	return cause
-}
-
-// listedDone reports whether row lists its planned steps done.
-func listedDone(row runRow) bool {
-	return row.Planned > 0 && row.LastStep >= 0 && row.Numbering.StepsDone(row.LastStep) >= row.Planned
 }
 
 // imported reports whether the run in dir was imported from a trainer's

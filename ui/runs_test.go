@@ -1680,9 +1680,10 @@ func TestStopQuestionSaysWhen(t *testing.T) {
 // TestResumeLooksAgainBeforeStoppingTheLiveRun: r on another run while a
 // run trains here looks at that run again before asking to stop the live
 // one, so a run another process took since the last listing (rlt open
-// reviewing it) or one with nothing left to run is refused on the message
-// line with no question asked and the live run left running; a run that
-// can resume is asked about as before.
+// reviewing it), one with nothing left to run (by its resume's rule,
+// sessions.NothingLeftToRun) or one with no checkpoint to continue from
+// is refused on the message line with no question asked and the live run
+// left running; a run that can resume is asked about as before.
 func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -1690,19 +1691,24 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 		// the phase its session ended with.
 		done  int
 		ended string
+		ck    int // the step of its newest checkpoint; -1: none
 		// heldAfterListing: another process opens it to review after the
 		// Runs screen listed it (the listing still says no one holds it).
 		heldAfterListing bool
 		want             string // the message, or the question's start
 		asks             bool
 	}{
-		{"reviewed elsewhere since the listing", 2, "stopped", true,
+		{"reviewed elsewhere since the listing", 2, "stopped", 1, true,
 			fmt.Sprintf("other is held by another process (pid %d, reviewing it); enter opens it read-only; live keeps running", os.Getpid()), false},
-		{"finished, nothing left to run", 3, "done", false,
+		{"finished, nothing left to run", 3, "done", 2, false,
 			"other has nothing left to run (3/3 steps done): not resumed, live keeps running", false},
-		{"stopped with all its steps done", 3, "stopped", false,
+		{"stopped with all its steps done", 3, "stopped", 2, false,
 			"other has nothing left to run (3/3 steps done)", false},
-		{"stopped with a step left", 2, "stopped", false, "Stop live after its current step and resume other?", true},
+		{"stopped with a step left", 2, "stopped", 1, false, "Stop live after its current step and resume other?", true},
+		// Its resume does its last step again from the checkpoint before.
+		{"finished, its final checkpoint gone", 3, "done", 1, false, "Stop live after its current step and resume other?", true},
+		{"finished, no checkpoint", 3, "done", -1, false,
+			"other has no checkpoint to continue from: not resumed, live keeps running; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join("runs", "other", sessions.ConfigFile)), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
@@ -1717,6 +1723,9 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 			w.Emit(event.Phase{Time: t0, Name: c.ended, Step: c.done})
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
+			}
+			if c.ck >= 0 {
+				withCheckpoint(t, filepath.Join("runs", "other"), c.ck)
 			}
 			rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
 			if err != nil {
@@ -2120,6 +2129,7 @@ func TestImportedRunIsNotToldToPlanMoreSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeRun(t, filepath.Join("runs", "ours"), t0.Add(60*time.Hour), 4, true)
+	withCheckpoint(t, filepath.Join("runs", "ours"), 3)
 	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs"})
 	defer closeModel(t, m)
 	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
@@ -2179,7 +2189,7 @@ func TestNoRoomRefusalSaidOnce(t *testing.T) {
 	t.Chdir(t.TempDir())
 	run := filepath.Join("runs", "run")
 	writeRun(t, run, t0, 2, false)
-	withCheckpoint(t, run, 1)
+	withCheckpoint(t, run, 0) // a step left to run: one of step 1 has nothing to (NothingLeftToRun)
 	l := &resumeRefuser{testLauncher{runs: "runs"}, func(dir string) error {
 		return errors.Join(&sessions.NoRoomError{Dir: dir, Resume: true, Free: 1 << 20, Need: 1 << 20, Held: 1, KeepLast: 3, KeepBest: true},
 			errors.New("repaired: a torn line"))
@@ -2523,6 +2533,56 @@ func TestFailedNamesTheRequestOnce(t *testing.T) {
 			m.runs.failed(tc.req, tc.err)
 			if m.runs.msg != tc.want || !m.runs.msgErr || m.runs.editing {
 				t.Errorf("says %q (error %v, editing %v), want %q, an error, on the list", m.runs.msg, m.runs.msgErr, m.runs.editing, tc.want)
+			}
+		})
+	}
+}
+
+// TestRunsScreenRefusesByTheResumesRule: r on the Runs screen refuses a
+// run as having nothing left to run exactly where its resume would be
+// refused so (sessions.NothingLeftToRun: its newest checkpoint after the
+// last step its config.toml plans), not by the steps its listing counts.
+// A finished run whose final checkpoint is gone was refused here, where
+// rlt run --resume does its last step again from the checkpoint before;
+// and a run stopped after its last step's checkpoint (killed before its
+// engine said it was done) was left to the launcher, which refuses it.
+func TestRunsScreenRefusesByTheResumesRule(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		finished bool
+		ck       int  // the step of its newest checkpoint, of 12 planned (0 to 11)
+		refused  bool // said here as nothing left to run, the launcher not asked
+	}{
+		{"finished", true, 11, true},
+		{"finished, its final checkpoint gone", true, 10, false},
+		{"stopped after its last step's checkpoint", false, 11, true},
+		{"stopped with a step left", false, 10, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Chdir(t.TempDir())
+			dir := filepath.Join("runs", "run")
+			writeRun(t, dir, t0, 12, c.finished)
+			withCheckpoint(t, dir, c.ck)
+			var asked []string
+			l := &resumeRefuser{testLauncher{runs: "runs"}, func(dir string) error {
+				asked = append(asked, dir)
+				return sessions.Refusedf("resume", dir, "refused by the test's launcher")
+			}}
+			m := newModel(Options{Launcher: l, RunsDir: "runs"})
+			t.Cleanup(func() { closeModel(t, m) })
+			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
+			hit(t, m, "4")
+			listNow(t, m)
+			m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == "run" })
+			m.runs.syncSel()
+			_, cmd := m.Update(keyMsg("r"))
+			pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.checking == "" && m.runs.msg != "" })
+			nothing := strings.HasPrefix(m.runs.msg, "run has nothing left to run (12/12 steps done): not resumed; ")
+			if c.refused && (!nothing || len(asked) != 0) {
+				t.Errorf("r: message %q, launcher asked %v; want it refused here as nothing left to run", m.runs.msg, asked)
+			}
+			if !c.refused && (nothing || len(asked) != 1) {
+				t.Errorf("r: message %q, launcher asked %v; want its resume asked for", m.runs.msg, asked)
 			}
 		})
 	}

@@ -461,8 +461,10 @@ func (m *Model) openNotes(notes []string) []string {
 }
 
 // resumeHint says how the training of a run open here with no engine,
-// to review it, goes on: r on the Runs screen resumes it, or, finished
-// with its planned steps done, how to plan more first. Nothing for a run
+// to review it, goes on: r on the Runs screen resumes it, or, with its
+// planned steps done (its newest checkpoint after the last step its
+// config.toml plans: sessions.NothingLeftToRun, as r there refuses it),
+// how to plan more first. Nothing for a run
 // open read-only, one an engine trains here, an import (no training to
 // resume), one without a checkpoint or whose config.toml does not decode
 // (r is refused, saying why), or a run interrupted (interruptedNote says
@@ -474,24 +476,25 @@ func (m *Model) resumeHint() string {
 	if !sessions.HasCheckpoint(m.sh.run.Dir()) {
 		return "" // r would be refused, and says why; nothing to claim here
 	}
-	if done, planned := m.stepsDone(), m.plannedSteps(); m.done && planned > 0 && done >= planned {
-		// Finished with its planned steps done: a resume has nothing to run.
-		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")
+	if sessions.NothingLeftToRun(m.sh.run.Dir(), m.plannedSteps()) {
+		// Its planned steps done, by the resume's own rule (r on the Runs
+		// screen refuses it so): a resume has nothing to run.
+		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), m.stepsDone(), "r on the Runs screen (4)")
 	}
 	return "r on the Runs screen (4) resumes training"
 }
 
 // trainOnward says how the training of the open run goes on where no
 // engine here steps it (p, S and c have nothing to act on): r on the Runs
-// screen resumes it, or, finished with its planned steps done, how to plan
-// more first, as r there would say (its resume has nothing to run); an
-// import has no training to resume.
+// screen resumes it, or, with its planned steps done, how to plan more
+// first, as r there would say (its resume has nothing to run:
+// sessions.NothingLeftToRun); an import has no training to resume.
 func (m *Model) trainOnward() string {
 	if m.cur == nil || m.cur.FollowsTrainer || m.imported {
 		return ""
 	}
-	if done, planned := m.stepsDone(), m.plannedSteps(); m.done && planned > 0 && done >= planned {
-		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), done, "r on the Runs screen (4)")
+	if sessions.NothingLeftToRun(m.sh.run.Dir(), m.plannedSteps()) {
+		return "it has done its planned steps: " + moreSteps(m.sh.run.Dir(), m.stepsDone(), "r on the Runs screen (4)")
 	}
 	return "4, then r on this run, resumes its training"
 }
