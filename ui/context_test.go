@@ -247,10 +247,12 @@ func TestGroupNavigationFollowsReversedList(t *testing.T) {
 			t.Errorf("after %s (step %d): message %q", tc.key, tc.step, m.msg)
 		}
 	}
-	// The help says which way each goes.
+	// The help says which way each goes, in every sort: by step (it said
+	// "down the list", which a reward sort's rows, mixing the groups, are
+	// not), R flipping it.
 	send(m, press("?"))
-	if v := m.View(); !strings.Contains(v, "next group, down the list") || !strings.Contains(v, "previous group, up the list") {
-		t.Errorf("help does not say ] goes down the list and [ up it:\n%s", v)
+	if v := m.View(); !strings.Contains(v, "next group, toward older steps (R: newer)") || !strings.Contains(v, "previous group, toward newer steps (R: older)") {
+		t.Errorf("help does not say ] goes toward older steps and [ toward newer ones, R the other way:\n%s", v)
 	}
 }
 

@@ -152,10 +152,12 @@ type tracesScreen struct {
 
 func newTracesScreen(sh *shared) *tracesScreen {
 	t := &tracesScreen{sh: sh, stale: true, dirty: true}
+	// ] and [ go in step order whatever the sort (groupKeys): down the
+	// list only when it is sorted by step.
 	t.keys = tracesKeys{Traces: keys.NewTraces(),
 		Group:     key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "group view on/off")),
-		PrevGroup: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous group, up the list (group view)")),
-		NextGroup: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next group, down the list (group view)"))}
+		PrevGroup: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous group, toward newer steps (R: older)")),
+		NextGroup: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next group, toward older steps (R: newer)"))}
 	t.input = lineInput{limit: 40}
 	sh.nextUnreviewed = t.nextUnreviewed
 	return t
@@ -519,8 +521,10 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 
 // groupKeys lists the (step, group) pairs of the run's traces in the
 // list's step order: newest step first, then group, or the other way
-// round once R reversed the list, so that ] goes down the list as shown
-// and [ up it (R reversed the rows and left them newest first).
+// round once R reversed the list, so that sorted by step ] goes down the
+// list as shown and [ up it (R reversed the rows and left them newest
+// first); sorted by reward or advantage, whose rows mix the groups, they
+// keep that step order, which R flips with the rows.
 func (t *tracesScreen) groupKeys() [][2]int {
 	seen := map[[2]int]bool{}
 	var ks [][2]int
