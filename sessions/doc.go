@@ -23,10 +23,12 @@
 //	  events.jsonl           phases, checkpoints, errors, the device, and session events (create,
 //	                           open, resume, close, dropped, import, skipped, rescore, plan, lost):
 //	                           {"time","kind","step","name","extra","dir","error","fatal","severity",
-//	                           "count","file","line","seg","device","pid","intent"} (EventRecord);
+//	                           "fault","count","file","line","seg","device","pid","intent"} (EventRecord);
 //	                           an error event's severity is "error" or
 //	                           "warning" (folders written before it existed mark a warning by starting
-//	                           its error with "warning: ", and read so)
+//	                           its error with "warning: ", and read so), its fault "device" (the run's
+//	                           device failed: the way on is --device cpu) or "other" (folders written
+//	                           before it existed say a device's failure by event.ResumeOnCPU's words)
 //	  traces/NNNNNN.jsonl    the sampled traces of step NNNNNN (six digits or more), one per line:
 //	                           id, step, group, sample, time, question, solution, completion,
 //	                           explanation, reconstruction, advantage, [source, source_reward],

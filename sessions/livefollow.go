@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // trainerPollInterval is how often a followed trainer's folder is looked
@@ -256,8 +258,12 @@ func (f *trainerFollow) run(ctx context.Context, sig string, every time.Duration
 			failed = s // once more on the next tick
 		default:
 			sig = s // wait for the files to change
+			// Graded as Run.Emit grades every error event, so that no
+			// reader grades it by its words (legacyFault, the "warning: "
+			// prefix).
 			appendLines(filepath.Join(f.live, EventsFile), eventLine(EventRecord{Time: time.Now().UTC(),
-				Kind: KindError, Error: fmt.Sprintf("importing %s again: %v (tried again when its files change)", f.src, err)}))
+				Kind: KindError, Error: fmt.Sprintf("importing %s again: %v (tried again when its files change)", f.src, err),
+				Severity: event.SeverityError, Fault: event.FaultOf(err)}))
 		}
 	}
 }
