@@ -337,7 +337,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// The rows the student can learn from (runpkg.Learnable), and the
 	// explanations left out for a tag or their length, of all.
 	rows := runpkg.ReferenceRows(exs)
-	all, tagged, long := len(exs), 0, 0
+	all, tagged, long, cut := len(exs), 0, 0, 0
 	var ranking *record.Ranking // how the rows were chosen, where ranked: the student's folder records it
 	if !*reference && *bestOfN > 1 {
 		// The kept explanation of each question is one the student can
@@ -350,7 +350,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		if err != nil {
 			return err
 		}
-		tagged, long = st.Tagged, st.Long
+		tagged, long, cut = st.Tagged, st.Long, st.Cut
 		ranking = &record.Ranking{BestOf: b.N, Reward: b.ResolvedReward(), Teacher: absPath(*tdir), RewardStudent: absPath(*rewardStudent),
 			Questions: len(exs), MaxNewTokens: b.MaxNewTokens, Seed: b.Seed}
 		if data != nil {
@@ -379,6 +379,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// all × N explanations sampled: the words said "K of N explanations"
 	// of the questions, where N times as many were written.
 	ranked := !*reference && *bestOfN > 1
+	// A sample the models that score it could not take whole (cut to
+	// their positions), which the student could learn from whole: never
+	// kept, where it was kept cut, unsaid (RankStats.Cut).
+	cutShort := func(was string) string {
+		return fmt.Sprintf("%s cut short to fit the models that score it (the teacher's %d positions, %s's %d), though the student could learn from it whole: lower --max-new-tokens, or give a --reward-student of more positions",
+			was, pos.Teacher, model.Name("reward's student", *rewardStudent), rewardPos)
+	}
 	if len(rows) == 0 { // an empty distill.jsonl would only refuse the rerun's --out
 		what := "teacher's " + plural(all, "explanation")
 		of := ""
@@ -389,8 +396,12 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			what = fmt.Sprintf("teacher's %d explanations (%d of each of %s)", all**bestOfN, *bestOfN, plural(all, "question"))
 			of = "of each question's highest-reward one, "
 		}
-		return fmt.Errorf("none of the %s can be learned from: %s%d hold a ChatML or RLT tag, %d are %s; nothing was written to %s",
-			what, of, tagged, long, tooLong, *out)
+		cuts := ""
+		if cut > 0 {
+			cuts = fmt.Sprintf(", %d %s", cut, cutShort("were"))
+		}
+		return fmt.Errorf("none of the %s can be learned from: %s%d hold a ChatML or RLT tag, %d are %s%s; nothing was written to %s",
+			what, of, tagged, long, tooLong, cuts, *out)
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
@@ -420,6 +431,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	}
 	if long > 0 {
 		leftOut(long, tooLong, "is "+tooLong)
+	}
+	if cut > 0 { // with --best-of alone
+		leftOut(cut, "", cutShort("was"))
 	}
 	if err := f.Close(); err != nil {
 		return err

@@ -271,9 +271,12 @@ func TestDistillSaysWhatItLeftOutTooLong(t *testing.T) {
 			for slack := 0; slack <= 6; slack += 2 {
 				positions := longest + maxNew + slack
 				student := studentOfShape(t, t.TempDir(), positions)
-				// The reward's student reads whole explanations: samples
-				// scored by one of the distilled student's positions are
-				// cut to fit them (Pair.Explain's fit), none left out.
+				// The reward's student reads whole explanations, so that
+				// --samples-out's completions, which this test counts by,
+				// are what the teacher wrote: one of the distilled
+				// student's positions cuts them to fit it (Pair.Explain's
+				// fit), judged whole all the same
+				// (TestDistillBestOfJudgesACutExplanationWhole).
 				reward := studentOfShape(t, t.TempDir(), positions+32)
 				for seed := 1; seed <= 3; seed++ {
 					run := t.TempDir()
@@ -346,4 +349,72 @@ func studentOfShape(t *testing.T, dir string, positions int) string {
 		t.Fatalf("model init: exit %d: %s", code, errs)
 	}
 	return out
+}
+
+// rlt distill --best-of judges each sample whole, as the raw path judges
+// its explanations: one too long for the student is left out and said so,
+// where the reward's student has no more positions than the distilled
+// one. Pair.Explain cut such a sample to the scoring models' positions,
+// and the cut one, which then fitted the student, was kept unsaid. A
+// teacher that writes only "irst" of the Qwen2 fixture writes
+// explanations whose text takes more tokens in the student's row than
+// it wrote: past the student of its rows' longest context with
+// --max-new-tokens, every one of them. Where the distilled student takes
+// such a sample whole and the reward's student cut it, it is left out as
+// cut, what to do said.
+func TestDistillBestOfJudgesACutExplanationWhole(t *testing.T) {
+	const questions, maxNew = 4, 8
+	dir := t.TempDir()
+	teacher := writerTeacherOf(t, dir, tokenizerFixture, 1216, "irst")
+	tok, err := loadTokenizer(tokenizerFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "rows.jsonl")
+	var rows strings.Builder
+	for i := range questions {
+		fmt.Fprintf(&rows, `{"question": "%d+%d=?", "solution": "%d"}`+"\n", i+1, i+2, 2*i+3)
+	}
+	os.WriteFile(data, []byte(rows.String()), 0o644)
+	p, err := record.PromptsFor(teacher, "", record.Prompts{TeacherSystem: "T", StudentSystem: "S"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	longest := 0
+	for i := range questions {
+		_, student := rlt.PromptLengths(tok, p, fmt.Sprintf("%d+%d=?", i+1, i+2), fmt.Sprint(2*i+3))
+		longest = max(longest, student)
+	}
+	positions := longest + maxNew
+	student := studentOfShape(t, t.TempDir(), positions)
+	roomy := studentOfShape(t, t.TempDir(), positions+8*maxNew)
+	for _, c := range []struct {
+		name, student string
+		args          []string
+		want          string
+	}{
+		{"raw", student, nil, fmt.Sprintf("none of the teacher's %d explanations can be learned from: 0 hold a ChatML or RLT tag, %d are too long for the student %s, past its %d positions (max_position_embeddings)",
+			questions, questions, student, positions)},
+		// The reward's student is the distilled one: as many positions.
+		{"best of 2", student, []string{"--best-of", "2", "--reward-student", student},
+			fmt.Sprintf("none of the teacher's %d explanations (2 of each of %d questions) can be learned from: of each question's highest-reward one, 0 hold a ChatML or RLT tag, %d are too long for the student %s, past its %d positions (max_position_embeddings)",
+				2*questions, questions, questions, student, positions)},
+		{"best of 2, the student taking them whole", roomy, []string{"--best-of", "2", "--reward-student", student},
+			fmt.Sprintf("none of the teacher's %d explanations (2 of each of %d questions) can be learned from: of each question's highest-reward one, 0 hold a ChatML or RLT tag, 0 are too long for the student %s, past its %d positions (max_position_embeddings), "+
+				"%d were cut short to fit the models that score it (the teacher's 512 positions, the reward's student %s's %d), though the student could learn from it whole: lower --max-new-tokens, or give a --reward-student of more positions",
+				2*questions, questions, roomy, positions+8*maxNew, questions, student, positions)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"distill", "--teacher", teacher, "--student-init", c.student, "--data", data, "--out", out, "--max-new-tokens", fmt.Sprint(maxNew),
+				"--steps", "1", "--teacher-system", "T", "--student-system", "S", "--device", "cpu"}, c.args...)
+			code, _, errs := runCLI(t, "", args...)
+			if code != 1 || !strings.Contains(errs, c.want+"; nothing was written to "+out) {
+				t.Errorf("exit %d; want exit 1 and %q\nstderr:\n%s", code, c.want, errs)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s was made:\n%s", out, mustRead(t, filepath.Join(out, "distill.jsonl")))
+			}
+		})
+	}
 }

@@ -210,8 +210,8 @@ func TestRoomIsTheTighterModels(t *testing.T) {
 // the models read it, takes more tokens than the positions leave (random
 // ids: merged and partial-character tokens re-encode as several) is cut
 // to a beginning of its tokens that fits, one token more not fitting, and
-// said as not ended; one that fits is left whole. Either is laid out as
-// its text (the layout the step's scorer takes).
+// said as not ended, the whole kept as Uncut; one that fits is left whole.
+// Either is laid out as its text (the layout the step's scorer takes).
 func TestFitCutsToWhatTheModelsTake(t *testing.T) {
 	probe := fitPair(t, 512, 512)
 	ex := Example{Question: "12+9=?", Solution: "21"}
@@ -250,6 +250,12 @@ func TestFitCutsToWhatTheModelsTake(t *testing.T) {
 				t.Errorf("seed %d, %+v: cut to %d tokens, and %d fit", seed, pos, k, k+1)
 			case k < len(ids) && (e.Ended || e.Text != p.Tok.Decode(ids[:k])):
 				t.Errorf("seed %d, %+v: cut to %d tokens, ended %v, text %q", seed, pos, k, e.Ended, e.Text)
+			case k < len(ids) && (e.Uncut == nil || *e.Uncut != record.Extract(p.Tok.Decode(ids))):
+				// What the teacher wrote, whole, for a caller that keeps
+				// it as written (distillation's rows).
+				t.Errorf("seed %d, %+v: cut to %d tokens, the whole said as %+v", seed, pos, k, e.Uncut)
+			case k == len(ids) && e.Uncut != nil:
+				t.Errorf("seed %d, %+v: whole, and said cut from %+v", seed, pos, *e.Uncut)
 			case pos == Positions{512, 512} && k != len(ids):
 				t.Errorf("seed %d: %d of %d tokens kept where all fit", seed, k, len(ids))
 			case !reflect.DeepEqual(e.layout, ItemLayout(p.Tok, p.Prompts, ex.Question, ex.Solution, e.Body)):

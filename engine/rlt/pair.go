@@ -343,6 +343,14 @@ type Explanation struct {
 	LogProbs []float32 // their log-probs under the sampling policy
 	Text     string    // IDs decoded
 	record.Extraction
+	// Uncut is, where Pair.Explain cut the explanation to fit the pair's
+	// positions (fit), the whole of what the teacher wrote, its text's
+	// Extraction, of which the fields above hold the first part; nil
+	// where it is whole. A caller that keeps the explanation as written
+	// (distillation's rows: run.WriteBestExplanations) judges the whole,
+	// as the raw rows are judged, not the part the models scored: the cut
+	// one went into the rows unsaid.
+	Uncut *record.Extraction
 
 	// layout is the explanation's two sequences as the models take them
 	// (ItemLayout of its Item), which Pair.Explain measured to fit them
@@ -479,6 +487,8 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 			hi = mid
 		}
 	}
+	whole := e.Extraction
+	e.Uncut = &whole
 	e.IDs, e.LogProbs = e.IDs[:lo:lo], e.LogProbs[:lo:lo]
 	e.Text = p.Tok.Decode(e.IDs)
 	e.Extraction = record.Extract(e.Text)

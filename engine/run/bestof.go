@@ -72,10 +72,13 @@ func (b BestOf) ResolvedReward() record.RewardConfig {
 // and the questions whose row is left out, none of whose samples the
 // student can learn from, counted as Learnable counts a row it leaves out,
 // by why the highest-reward sample cannot be learned from: Tagged, a
-// ChatML or RLT tag, else Long, too long for the student's positions.
+// ChatML or RLT tag, else Long, too long for the student's positions,
+// else Cut: the models that score it could not take it whole (Pair.Explain
+// cut it to their positions), and the part scored is not what the teacher
+// wrote.
 type RankStats struct {
 	Questions, Sampled int
-	Tagged, Long       int
+	Tagged, Long, Cut  int
 	kept, all          meanOf
 }
 
@@ -145,7 +148,9 @@ func RewardStudentPrecision() model.Precision {
 // question, in the order of exs, the rows Learnable keeps. A question
 // whose samples the student can learn from none of has no row, counted in
 // RankStats.Tagged or Long as Learnable counts the row of its best of all,
-// so that the rows need not pass through Learnable again. The reward is
+// so that the rows need not pass through Learnable again, each sample
+// judged whole (Explanation.Uncut); or in Cut, where that one fits the
+// student whole but was cut to the scoring models' positions. The reward is
 // a GRPO step's (rlt.Trainer.Step): the teacher writes as the step
 // samples (rlt.Pair.Explain, within the room the prompts leave in both
 // models' positions), and each explanation is scored by rlt.Scorer with
@@ -226,8 +231,17 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				q, n := i/k, first+i%k // the question in part, and its sample
 				r, g := s.Reward, gens[i]
 				st.all.add(r)
-				tagged, long := unlearnable(DistillRow{Question: g.Question, Explanation: g.Body, Solution: g.Solution}, tok, p, b.StudentPositions)
-				ranks[q].offer(n, r, g.Body, tagged, long)
+				// Judged whole, as the raw rows are (Learnable): a sample
+				// Pair.Explain cut to the scoring models' positions was
+				// kept cut, unsaid, where the distilled student has no
+				// more positions than the reward's. Never kept: too long
+				// where the whole is, else Cut.
+				whole := g.Extraction
+				if g.Uncut != nil {
+					whole = *g.Uncut
+				}
+				tagged, long := unlearnable(DistillRow{Question: g.Question, Explanation: whole.Body, Solution: g.Solution}, tok, p, b.StudentPositions)
+				ranks[q].offer(n, r, g.Body, tagged, long, g.Uncut != nil && !tagged && !long)
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
 						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r), RewardConfig: rc})
@@ -241,9 +255,12 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				// Its row is left out, counted by Learnable's rule (the
 				// verdict ranking took, not the row tokenized again): no
 				// sample of it is kept.
-				if best.tagged {
+				switch {
+				case best.tagged:
 					st.Tagged++
-				} else {
+				case best.cut:
+					st.Cut++
+				default:
 					st.Long++
 				}
 				continue
@@ -282,24 +299,26 @@ type ranking struct {
 }
 
 // candidate is a sample that ranks first so far (ok: there is one), and
-// whether the student cannot learn from it for a tag (tagged; else, if
-// it cannot, for its length: unlearnable).
+// whether the student cannot learn from it for a tag (tagged), for being
+// cut to the scoring models' positions (cut; else, if it cannot, for its
+// length: unlearnable).
 type candidate struct {
-	sample int
-	reward float64
-	body   string
-	tagged bool
-	ok     bool
+	sample      int
+	reward      float64
+	body        string
+	tagged, cut bool
+	ok          bool
 }
 
 // offer ranks sample n, whose explanation is body, of reward r, which the
-// student cannot learn from where tagged or long (unlearnable).
-func (k *ranking) offer(n int, r float64, body string, tagged, long bool) {
-	c := candidate{sample: n, reward: r, body: body, tagged: tagged, ok: true}
+// student cannot learn from where tagged or long (unlearnable), or cut
+// (Explanation.Uncut) and neither.
+func (k *ranking) offer(n int, r float64, body string, tagged, long, cut bool) {
+	c := candidate{sample: n, reward: r, body: body, tagged: tagged, cut: cut, ok: true}
 	if !k.any.ok || k.any.better(r) {
 		k.any = c
 	}
-	if !tagged && !long && (!k.learnable.ok || k.learnable.better(r)) {
+	if !tagged && !long && !cut && (!k.learnable.ok || k.learnable.better(r)) {
 		k.learnable = c
 	}
 }

@@ -41,13 +41,32 @@ func TestRankingKeepsTheBestLearnable(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var k ranking
 			for n, s := range c.samples {
-				k.offer(n, s.reward, string(rune('a'+n)), !s.learnable && s.tagged, !s.learnable && !s.tagged)
+				k.offer(n, s.reward, string(rune('a'+n)), !s.learnable && s.tagged, !s.learnable && !s.tagged, false)
 			}
 			best := k.best()
 			if best.sample != c.best || best.body != string(rune('a'+c.best)) || k.learnable.ok != c.learnable || best.tagged != c.tagged {
 				t.Errorf("kept sample %d (%q), learnable %v, tagged %v; want %d, learnable %v, tagged %v", best.sample, best.body, k.learnable.ok, best.tagged, c.best, c.learnable, c.tagged)
 			}
 		})
+	}
+}
+
+// A sample cut to the scoring models' positions (Explanation.Uncut) is
+// never kept, whatever its reward, and where none is learnable the best
+// of all is counted by it: the cut one was kept as the student could
+// learn from its part.
+func TestRankingNeverKeepsACutSample(t *testing.T) {
+	var k ranking
+	k.offer(0, 1, "a", false, false, false)
+	k.offer(1, 5, "b", false, false, true)
+	if best := k.best(); best.sample != 0 || best.cut {
+		t.Errorf("kept sample %d (cut %v), want 0: the learnable one", best.sample, best.cut)
+	}
+	var none ranking
+	none.offer(0, 1, "a", false, true, false)
+	none.offer(1, 5, "b", false, false, true)
+	if best := none.best(); none.learnable.ok || best.sample != 1 || !best.cut {
+		t.Errorf("learnable %v, best %d (cut %v); want none learnable, 1 cut", none.learnable.ok, best.sample, best.cut)
 	}
 }
 
