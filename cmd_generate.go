@@ -299,19 +299,25 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 // checkChatML refuses --chat for a model whose chat template is not ChatML:
 // rendering ChatML for it would silently feed it a format it never saw.
+// Each refusal says what to do (dropChat): a template that is not ChatML
+// was said with "only ChatML is supported" alone.
 func checkChatML(dir string, tok *tokenizer.Tokenizer) error {
 	cfg := filepath.Join(dir, "tokenizer_config.json")
 	if _, err := os.Stat(cfg); err == nil {
 		if _, err := tokenizer.DetectTemplate(cfg); err != nil {
-			return fmt.Errorf("--chat: %w", err)
+			return fmt.Errorf("--chat: %w; %s", err, dropChat)
 		}
 		return nil
 	}
 	if _, ok := tok.ID(tokenizer.ImStart); !ok {
-		return fmt.Errorf("--chat: %s has no tokenizer_config.json and its tokenizer has no %s token, so it is not a ChatML model; drop --chat to continue plain text", dir, tokenizer.ImStart)
+		return fmt.Errorf("--chat: %s has no tokenizer_config.json and its tokenizer has no %s token, so it is not a ChatML model; %s", dir, tokenizer.ImStart, dropChat)
 	}
 	return nil
 }
+
+// dropChat is what to do where --chat is refused for a model that may not
+// take ChatML.
+const dropChat = "--chat writes --prompt as a ChatML turn (<|im_start|>user … <|im_end|>): drop --chat, and give --prompt as plain text or as a turn written out in the model's own chat format"
 
 // checkGenerateMemory refuses, before the device opens, generating that
 // cannot fit where --device dev computes (checkModelsMemory): the model

@@ -595,12 +595,17 @@ func TestDistillAndEval(t *testing.T) {
 	}
 }
 
+// rlt generate --chat refuses a model whose template is not ChatML, naming
+// the file and saying what to do: it said "only ChatML is supported" alone.
 func TestGenerateChatNeedsChatML(t *testing.T) {
 	dir := tinyFolder(t, "f32")
-	os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(`{"chat_template": "{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}"}`), 0o644)
+	cfg := filepath.Join(dir, "tokenizer_config.json")
+	os.WriteFile(cfg, []byte(`{"chat_template": "{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}"}`), 0o644)
 	code, _, errs := runCLI(t, "", "generate", "--model", dir, "--prompt", "hi", "--chat", "--max-new-tokens", "2")
-	if code != 1 || !strings.Contains(errs, "ChatML") {
-		t.Errorf("a non-ChatML template with --chat: exit %d, %s", code, errs)
+	want := "rlt generate: --chat: tokenizer: " + cfg + ": chat_template: the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported; " +
+		"--chat writes --prompt as a ChatML turn (<|im_start|>user … <|im_end|>): drop --chat, and give --prompt as plain text or as a turn written out in the model's own chat format\n"
+	if code != 1 || errs != want {
+		t.Errorf("a non-ChatML template with --chat: exit %d, %q\nwant exit 1, %q", code, errs, want)
 	}
 	if code, _, errs := runCLI(t, "", "generate", "--model", dir, "--prompt", "hi", "--max-new-tokens", "2"); code != 0 {
 		t.Errorf("plain text generation refused: %s", errs)
