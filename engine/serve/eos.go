@@ -130,7 +130,10 @@ func eosTokenIDs(dir, name string) (ids []int32, found bool, err error) {
 
 // readKey is key's value in the JSON object of file name in dir (nil when
 // the object has no such key) and the file's path ("" when there is no
-// such file).
+// such file). A tokenizer_config.json is read by the one reader of it,
+// tokenizer.ParseConfig, and refused as every command refuses it: this
+// reader took one that is JSON null for a folder without an eos_token,
+// and said one that is no JSON in words of its own.
 func readKey(dir, name, key string) (json.RawMessage, string, error) {
 	path := filepath.Join(dir, name)
 	data, err := os.ReadFile(path)
@@ -139,6 +142,13 @@ func readKey(dir, name, key string) (json.RawMessage, string, error) {
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s for its %s: %w", path, key, err)
+	}
+	if name == hf.TokenizerConfigFile {
+		obj, err := tokenizer.ParseConfig(path, data)
+		if err != nil {
+			return nil, "", err
+		}
+		return obj[key], path, nil
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil {

@@ -120,6 +120,13 @@ func TestReadEOS(t *testing.T) {
 			`special_tokens_map.json: eos_token: "CONTENT" is not a field: the field is "content"`},
 		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, false, EOS{}, `generation_config.json: eos_token_id is "2", not a token id or a list of them`},
 		{"not JSON", map[string]string{"generation_config.json": `{"eos_token_id":`}, false, EOS{}, `generation_config.json: it ends at line 1`},
+		// A tokenizer_config.json is read by its one reader
+		// (tokenizer.ParseConfig) and refused as every command refuses
+		// it: JSON null was a folder without an eos_token.
+		{"tokenizer_config.json null", map[string]string{"tokenizer_config.json": `null`}, false, EOS{},
+			`tokenizer_config.json: holds a JSON null, not the object of the tokenizer's settings (chat_template, added_tokens_decoder, …) it should be: fix the file, or remove it`},
+		{"tokenizer_config.json not JSON", map[string]string{"tokenizer_config.json": "{\n  \"eos_token\": \"<|im_end|>\",\n}\n"}, false, EOS{},
+			`tokenizer_config.json: not valid JSON: line 3, column 1: invalid character '}' looking for beginning of object key string: fix the file, or remove it`},
 	} {
 		dir := t.TempDir()
 		for name, data := range c.files {
