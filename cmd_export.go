@@ -20,9 +20,11 @@ Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
 (step, group, sample, question, solution, explanation, reward, r_ss, r_kl),
 and says on stderr how many were left out and why (unreviewed, rejected,
 flagged, unreadable, refused). The rows' system prompt is the student prompt of
-the run's config.toml, as in the workbench's export (e); for a run imported
-from Bespoke-Stratos rows, the system prompt they all carried, so those rows
-export as they were read. The run may be running: it is read, not locked.
+the run's config.toml, as in the workbench's export (e), where it records none
+the models' own (prompts.json), the one rlt score --run scores the rows with;
+for a run imported from Bespoke-Stratos rows, the system prompt they all
+carried, so those rows export as they were read. The run may be running: it is
+read, not locked.
 --out must not exist: an earlier export is never replaced; without --out,
 or with --out -, the rows go to stdout. An export of no
 row (nothing accepted, or every accepted trace refused) writes no file, says

@@ -180,9 +180,12 @@ func (r *Run) StudentPrompt() (string, error) {
 		return p, nil
 	}
 	st := r.Settings()
-	p, _, err := record.ModelsPrompts(st.Teacher, st.Student)
+	p, file, err := record.ModelsPrompts(st.Teacher, st.Student)
 	if err != nil {
-		return "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own, which cannot be read: %w; write student_system there, or mend the file", filepath.Join(r.dir, ConfigFile), err)
+		// Two files are in play: the way on names each, not "there" and
+		// "the file".
+		cfg := filepath.Join(r.dir, ConfigFile)
+		return "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own, which cannot be read: %w; mend or remove %s, or write the student's prompt as student_system in %s's [prompts]", cfg, err, file, cfg)
 	}
 	return p.StudentSystem, nil
 }

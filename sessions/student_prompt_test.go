@@ -58,8 +58,12 @@ func TestStudentPromptOfARunWithoutOne(t *testing.T) {
 			defer r.Close()
 			got, err := r.StudentPrompt()
 			if c.err != "" {
-				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), record.PromptsFile) {
-					t.Errorf("StudentPrompt %q, %v; want an error saying %q", got, err, c.err)
+				// What to do names both files it may be done in: it said
+				// "write student_system there, or mend the file".
+				todo := "; mend or remove " + filepath.Join(c.teacher, record.PromptsFile) +
+					", or write the student's prompt as student_system in " + filepath.Join(r.Dir(), ConfigFile) + "'s [prompts]"
+				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.HasSuffix(err.Error(), todo) {
+					t.Errorf("StudentPrompt %q, %v; want an error saying %q, ending %q", got, err, c.err, todo)
 				}
 				return
 			}

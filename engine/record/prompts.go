@@ -297,7 +297,8 @@ func WritePrompts(dir string, p Prompts) error {
 // ModelsPrompts are the models' own prompts, PromptsFor's with no
 // override: those the teacher's folder records, else the student's, else
 // DefaultPrompts; file is the prompts.json they were read from, "" for the
-// defaults (for a command to say where its prompt came from).
+// defaults (for a command to say where its prompt came from), or with err
+// the one that could not be read (for a caller to say what to mend).
 func ModelsPrompts(teacherDir, studentDir string) (p Prompts, file string, err error) {
 	for _, dir := range []string{teacherDir, studentDir} {
 		if dir == "" {
@@ -305,7 +306,7 @@ func ModelsPrompts(teacherDir, studentDir string) (p Prompts, file string, err e
 		}
 		rec, ok, err := ReadPrompts(dir)
 		if err != nil {
-			return Prompts{}, "", err
+			return Prompts{}, filepath.Join(dir, PromptsFile), err
 		}
 		if ok {
 			return rec, filepath.Join(dir, PromptsFile), nil
