@@ -27,7 +27,8 @@ func ContinueLine(dir string) string {
 // config.toml plans needs more asked for (--steps N), as the plain resume
 // is refused there (NothingToRun), and one whose device failed (its
 // fatal error recorded with event.FaultDevice: device.Failed's) goes on
-// on the CPU.
+// on the CPU; both, where both hold (a device that failed after the last
+// step's checkpoint).
 // The rule is the resume's own, not the run's state: a finished run whose
 // config.toml was edited since to plan more steps, or to none (open-ended),
 // or whose final checkpoint is gone (the resume does its last steps again
@@ -44,12 +45,15 @@ func ResumeCommand(dir string) string {
 		if filepath.Clean(r.Dir) != filepath.Clean(dir) {
 			continue
 		}
-		switch {
-		case NothingLeftToRun(dir, r.PlannedSteps):
-			return fmt.Sprintf("%s --steps N (N > %d, the steps it has done)", cmd, r.StepsDone())
-		case r.State == StateFailed && r.Fault == event.FaultDevice:
-			return cmd + " --device cpu"
+		// Both where both hold: a device that failed after the last
+		// step's checkpoint would fail the steps asked for again.
+		if r.State == StateFailed && r.Fault == event.FaultDevice {
+			cmd += " --device cpu"
 		}
+		if NothingLeftToRun(dir, r.PlannedSteps) {
+			cmd += fmt.Sprintf(" --steps N (N > %d, the steps it has done)", r.StepsDone())
+		}
+		return cmd
 	}
 	return cmd
 }

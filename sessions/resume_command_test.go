@@ -19,14 +19,17 @@ import (
 // said --steps N for every run listed finished: one whose config.toml
 // plans more steps since (or none), or whose final checkpoint is gone,
 // goes on with the plain resume; and it said the plain resume of a run
-// stopped after its last step's checkpoint, which is refused.
+// stopped after its last step's checkpoint, which is refused. A run whose
+// device failed after its last step's checkpoint needs both ways on: it
+// was said --steps N alone, and resumed so on the device again.
 func TestResumeCommandSteps(t *testing.T) {
 	const askMore = " --steps N (N > %d, the steps it has done)"
 	for _, c := range []struct {
 		name        string
 		planned     int    // steps = in config.toml as created
 		steps       int    // steps done, a checkpoint after each
-		lastPhase   string // the engine's last phase
+		lastPhase   string // the engine's last phase ("": none)
+		devFailed   bool   // its fatal error a device's failure, after the last step
 		replanned   string // config.toml's steps line after the run ("": as created)
 		dropLastCk  bool   // the final checkpoint's folder deleted
 		wantState   RunState
@@ -41,6 +44,9 @@ func TestResumeCommandSteps(t *testing.T) {
 		{name: "stopped after its last step's checkpoint", planned: 3, steps: 3, lastPhase: "stopped", wantState: StateStopped, want: askMore, wantStepsOf: 3},
 		{name: "stopped early", planned: 3, steps: 2, lastPhase: "stopped", wantState: StateStopped},
 		{name: "open-ended, stopped", planned: 0, steps: 3, lastPhase: "stopped", wantState: StateStopped},
+		// Both ways on: more steps, on the CPU.
+		{name: "device failed after its last step's checkpoint", planned: 3, steps: 3, devFailed: true, wantState: StateFailed, want: " --device cpu" + askMore, wantStepsOf: 3},
+		{name: "device failed with a step left", planned: 3, steps: 2, devFailed: true, wantState: StateFailed, want: " --device cpu"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
@@ -63,7 +69,12 @@ func TestResumeCommandSteps(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			r.Emit(event.Phase{Time: time.Now(), Name: c.lastPhase, Step: c.steps})
+			if c.lastPhase != "" {
+				r.Emit(event.Phase{Time: time.Now(), Name: c.lastPhase, Step: c.steps})
+			}
+			if c.devFailed {
+				r.Emit(event.Error{Time: time.Now(), Step: c.steps, Err: deviceFailure{"vulkan: device lost: VK_ERROR_DEVICE_LOST"}, Fatal: true})
+			}
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
@@ -91,8 +102,10 @@ func TestResumeCommandSteps(t *testing.T) {
 				t.Fatalf("List = %+v, %v; want one run, %s", runs, err, c.wantState)
 			}
 			want := "rlt run --resume " + ShellQuote(dir)
-			if c.want != "" {
+			if strings.Contains(c.want, "%d") {
 				want += fmt.Sprintf(c.want, c.wantStepsOf)
+			} else {
+				want += c.want
 			}
 			if got := ResumeCommand(dir); got != want {
 				t.Errorf("ResumeCommand = %q, want %q", got, want)
