@@ -15,7 +15,8 @@ import (
 // can be pasted as it is, whatever the folder is called.
 //
 // A relative path starting with '-' is said as ./-name: bare, the command
-// would read it as a flag.
+// would read it as a flag. On Windows one starting with '@' is quoted:
+// bare, PowerShell would read it as a variable splatted.
 //
 // The quoting is for the shell of the OS the binary runs on: a POSIX shell's
 // single quotes (a quote in the path closes them, is written \', and opens
@@ -53,7 +54,10 @@ func quoteFor(goos, p string) string {
 }
 
 func wordFor(goos, p string) string {
-	if p != "" && strings.IndexFunc(p, func(r rune) bool {
+	// PowerShell reads a bare word starting with @ as a splatted variable
+	// (@runs: the values of $runs, nothing where it is unset).
+	splat := goos == "windows" && strings.HasPrefix(p, "@")
+	if p != "" && !splat && strings.IndexFunc(p, func(r rune) bool {
 		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == '+' || r == ':' || r == '@' ||
 			goos == "windows" && r == '\\' ||
 			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')

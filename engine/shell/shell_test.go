@@ -27,6 +27,12 @@ func TestQuote(t *testing.T) {
 		{"windows", "it's", `"it's"`},
 		{"windows", "-run", "./-run"},
 		{"windows", "", `""`},
+		// PowerShell reads a bare word starting with @ as a splatted
+		// variable (@runs: $runs's values, nothing where it is unset).
+		{"windows", "@runs", `"@runs"`},
+		{"windows", `@runs\r1`, `"@runs\r1"`},
+		{"windows", `runs\@r1`, `runs\@r1`},
+		{"linux", "@runs", "@runs"},
 		// Trailing backslashes doubled: `"C:\my runs\"` reads as one
 		// word going on past its closing quote.
 		{"windows", `C:\my runs\`, `"C:\my runs\\"`},
