@@ -121,7 +121,8 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 
 // LockUnknownError reports that a run folder's run.lock could be neither
 // locked nor found locked by another process: it could not be opened
-// (Op "open": a link that leads nowhere, a folder of that name), or the
+// (Op "open": a symbolic link, lockLinkError; a link to itself, a folder
+// of that name), or the
 // lock was not granted for a reason other than a holder (Op "lock": a
 // filesystem that does not lock files, ENOLCK; NFS whose lock manager is
 // not reached). Whether another process writes the run is then not known
@@ -157,7 +158,12 @@ func (e *LockUnknownError) Why() string {
 
 // Fix says how the run can be written again, or, for a start, started.
 func (e *LockUnknownError) Fix() string {
+	var link *lockLinkError
 	switch {
+	case errors.As(e.Err, &link) && e.Start:
+		return fmt.Sprintf("remove the link (rm %s), or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
+	case errors.As(e.Err, &link):
+		return fmt.Sprintf("once no process writes the run (rlt sessions), remove the link (rm %s): the next open makes the run's lock anew", ShellQuote(e.Path))
 	case e.Op == "open" && e.Start:
 		return fmt.Sprintf("see what it is (ls -l %s): a run's lock is a file of that name that the start opens and locks; remove it, or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
 	case e.Op == "open":
@@ -329,11 +335,20 @@ var errNoLink = errors.New("run.lock cannot be linked into place here")
 // between. Where that cannot be (errNoLink), it is made with O_EXCL
 // (openedMade), and a lock not granted removes it (unmake). Where the
 // link or O_EXCL finds a file of that name after the open found none,
-// another opener made it meanwhile, or it is a link that leads nowhere,
-// which is opened as before O_EXCL was asked for (made where the link
-// leads, if it can be; else the error says what it is).
+// another opener made it meanwhile, and it is opened as found. A
+// symbolic link named run.lock is refused (lockLinkError), whether it
+// leads to a file or nowhere: the lock's records replace run.lock whole
+// (replaceLock), so the first would put a plain file in the link's place,
+// and a link that led nowhere was followed and its target made, left
+// behind empty once the link was replaced.
 func openLock(path string) (*os.File, opened, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err == nil {
+		if lerr := notALink(path); lerr != nil {
+			f.Close()
+			return nil, openedFound, lerr
+		}
+	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return f, openedFound, err
 	}
@@ -349,8 +364,33 @@ func openLock(path string) (*os.File, opened, error) {
 	case !errors.Is(err, fs.ErrExist):
 		return nil, openedFound, err
 	}
+	if lerr := notALink(path); lerr != nil { // a link that leads nowhere: its target is not made
+		return nil, openedFound, lerr
+	}
 	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	return f, openedFound, err
+}
+
+// lockLinkError: run.lock is a symbolic link (to Target), which openLock
+// refuses (a *LockUnknownError, Op "open", once lockRun has it).
+type lockLinkError struct{ Target string }
+
+func (e *lockLinkError) Error() string {
+	return fmt.Sprintf("it is a symbolic link to %s, and a run's lock is a plain file, replaced whole at each record its holder writes", e.Target)
+}
+
+// notALink is a *fs.PathError holding a *lockLinkError where path is a
+// symbolic link, else nil.
+func notALink(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	target, err := os.Readlink(path)
+	if err != nil {
+		target = "where it cannot be read (" + err.Error() + ")"
+	}
+	return &fs.PathError{Op: "open", Path: path, Err: &lockLinkError{Target: target}}
 }
 
 // unmake closes f, the run.lock that lockRun opened and could not lock

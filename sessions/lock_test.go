@@ -859,6 +859,12 @@ func TestStartWhereRunLockCannotBeOpened(t *testing.T) {
 			sessionstest.LockLinkedToItself(t, filepath.Dir(lock))
 		}, []string{" cannot be opened (" + syscall.ELOOP.Error() + "): a run is not started without its lock",
 			"see what it is (ls -l ", "remove it, or start the run in another folder (--runs DIR)"}},
+		{"a link that leads nowhere", func(t *testing.T, lock string) {
+			if err := os.Symlink("gone.lock", lock); err != nil {
+				t.Skipf("no symbolic link here: %v", err)
+			}
+		}, []string{" cannot be opened (it is a symbolic link to gone.lock, and a run's lock is a plain file", "so none was made",
+			"remove the link (rm ", "), or start the run in another folder (--runs DIR)"}},
 		{"not writable by this user", func(t *testing.T, lock string) {
 			if os.Geteuid() == 0 {
 				t.Skip("root writes any file")
