@@ -452,4 +452,3 @@ func describe(s *sessions.Session) *sessions.Session {
 	rec.LatestCheckpoint()
 	return s
 }
-
