@@ -1319,10 +1319,6 @@ func serverScorer(ctx context.Context, be compute.Backend, tsrc, ssrc, tokDir st
 	return sc, nil
 }
 
-// checkScoreTemplates refuses, before any device opens, a model folder
-// (the teacher's, the student's, --tokenizer's for two servers) whose chat
-// template is not ChatML, the RLT prompts' format (rlt.CheckChatML). A
-// server's URL has no folder to read.
 // promptDirs are the model folders whose prompts.json rlt score takes the
 // models' own prompts from (record.PromptsFor): the teacher's and the
 // student's that are folders, not servers; with two servers, the folder
@@ -1376,6 +1372,10 @@ func promptShown(p string) string {
 // promptShownRunes is how much of a system prompt promptShown quotes.
 const promptShownRunes = 60
 
+// checkScoreTemplates refuses, before any device opens, a model folder
+// (the teacher's, the student's, --tokenizer's for two servers) whose chat
+// template is not ChatML, the RLT prompts' format (rlt.CheckChatML). A
+// server's URL has no folder to read.
 func checkScoreTemplates(tsrc, ssrc, tokDir string) error {
 	local := func(src string) string {
 		if remote.IsURL(src) {
