@@ -64,7 +64,8 @@ again with their own reward; a later row that records another is an
 error line (one scorer scores them all: score such rows apart, or give
 the flags of the values that differ). Before any scoring, stderr says the
 resolved reward once, as rlt distill --best-of says its own, with where
-it came from.
+it came from, and below it the student prompt scored with and where it
+came from (--student-system, the models' prompts.json, the default).
 
 With --run, every trace of a run folder (one of ours, or one made by rlt
 import) is scored — its question, solution and explanation, with the format
@@ -429,16 +430,15 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// scores under the same configuration, and a server's forced
 	// temperature is the one said (sc.Cfg, not rc).
 	fmt.Fprintln(stderr, rewardLine(sc.Cfg, *sdir, from))
-	if run != nil {
-		// The rows' student prompt decides their rewards as much as the
-		// reward's coefficients: said beside them, with where it came
-		// from (the run's config.toml, --student-system, the models').
-		line, err := studentPromptLine(sc.Prompts.StudentSystem, studentFrom, set["student-system"] && *studentSys != "", *tdir, *sdir, *tokDir)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stderr, line)
+	// The rows' student prompt decides their rewards as much as the
+	// reward's coefficients: said beside them, with where it came from
+	// (a run's config.toml, --student-system, the models'), for stdin's
+	// rows as for a run's. Stdin's said none.
+	said, err := studentPromptLine(sc.Prompts.StudentSystem, studentFrom, set["student-system"] && *studentSys != "", *tdir, *sdir, *tokDir)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintln(stderr, said)
 	sc.MicroBatchTokens = *mbTokens
 	st := &scoreStats{sc: sc, load: time.Since(loadStart)}
 	if held != nil {
@@ -1337,11 +1337,12 @@ func promptDirs(tsrc, ssrc, tokDir string) (pt, ps string) {
 	return pt, ps
 }
 
-// studentPromptLine says the student prompt rlt score --run scores with
-// (prompt, the scorer's) and where it came from: from, the run's
-// config.toml (sessions.RowsStudentPrompt); else --student-system (flag);
-// else the models' own, the prompts.json of tsrc's or ssrc's folder
-// (promptDirs), or the default where they record none.
+// studentPromptLine says the student prompt rlt score scores with
+// (prompt, the scorer's), of a run's traces or stdin's rows alike, and
+// where it came from: from, the run's config.toml
+// (sessions.RowsStudentPrompt); else --student-system (flag); else the
+// models' own, the prompts.json of tsrc's or ssrc's folder (promptDirs),
+// or the default where they record none.
 func studentPromptLine(prompt, from string, flag bool, tsrc, ssrc, tokDir string) (string, error) {
 	switch {
 	case flag:

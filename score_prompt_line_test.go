@@ -91,3 +91,36 @@ func TestScoreRunSaysItsStudentPrompt(t *testing.T) {
 		})
 	}
 }
+
+// rlt score on stdin says the student prompt it scores the rows with and
+// where it came from, as rlt score --run says it (studentPromptLine, one
+// owner): --student-system, else the models' own prompts.json, else the
+// default. It said none, so that which prompt gave the rewards of rows
+// piped in was to be guessed.
+func TestScoreStdinSaysItsStudentPrompt(t *testing.T) {
+	const models = "Solve: thought, then solution." // the embedded models' student prompt
+	row := `{"question":"12+9=?","explanation":"2+9=11 w1 c1; ans 21","solution":"21"}` + "\n"
+	bare := tinyFolder(t, "f32") // no prompts.json
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"the models' own", []string{"--teacher", embeddedTeacher, "--student", embeddedStudent},
+			`student prompt: "` + models + `" (the models' own, ` + filepath.Join(embeddedTeacher, record.PromptsFile) + `)`},
+		{"--student-system", []string{"--teacher", embeddedTeacher, "--student", embeddedStudent, "--student-system", "Answer."},
+			`student prompt: "Answer." (--student-system)`},
+		{"models that record none", []string{"--teacher", bare, "--student", bare},
+			`… (` + strconv.Itoa(len([]rune(record.DefaultStudentSystem))) + ` characters) (the default student prompt: the models record none (no ` + record.PromptsFile + `))`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, row, append([]string{"score", "--device", "cpu"}, c.args...)...)
+			if code != 0 || !strings.Contains(out, `"reward"`) {
+				t.Fatalf("exit %d, want the row scored: %s\n%s", code, out, errs)
+			}
+			if !strings.Contains(errs, c.want+"\n") {
+				t.Errorf("stderr lacks %q:\n%s", c.want, errs)
+			}
+		})
+	}
+}
