@@ -337,7 +337,8 @@ func runLoadStopped(err error, dir string, resumed bool) error {
 // stopped by the signals as the workbench is (ctx: untilStop of
 // stopThenLeave's stop, the context rec was made or opened under; and
 // leave): the first ends the run after the step in progress with its
-// final checkpoint (runner.Headless, its context cancelled), a second
+// final checkpoint (runner.Headless: ctx is only its load's, its engine
+// runs on a context no signal ends, as the workbench's), a second
 // leaves at once, said as the workbench says it (ui.ErrLeft,
 // workbenchEnded), the run folder going on from its last checkpoint on
 // disk. signal.NotifyContext swallowed the second: the user waited for the

@@ -320,7 +320,9 @@ func TestCommandsDoc(t *testing.T) {
 		// The flags it names: those of the code spans and fenced lines
 		// that call another command are that command's.
 		named := map[string]bool{}
-		text := regexp.MustCompile("`rlt [^`]*`").ReplaceAllStringFunc(body, func(span string) string {
+		// Another program's (`timeout --foreground N rlt run …`): its own.
+		ours := regexp.MustCompile("`timeout [^`]*`").ReplaceAllString(body, "")
+		text := regexp.MustCompile("`rlt [^`]*`").ReplaceAllStringFunc(ours, func(span string) string {
 			if cmd, _ := commandLine(strings.Trim(span, "`"), all); cmd != "" && !strings.Contains(title, "rlt "+cmd) {
 				return ""
 			}

@@ -192,14 +192,20 @@ func (p *ProgressWriter) OnFail(f func(error)) {
 }
 
 // Headless runs the engine on rec with progress lines on w until the run
-// ends, is interrupted (ctx) or the progress reader goes away, then writes
-// the final checkpoint and closes the folder. Its error says why the run
-// stopped early first, then the engine's, the final checkpoint's and the
-// folder's. A stop while the models load (or a resume's checkpoint) is
-// Start's *run.LoadStopped, whatever the steps: rlt run says it, with the
-// run folder and how it goes on, in the words it says its workbench's
-// stopped load in, and exits 1, as every command stopped while its models
-// load does.
+// ends, is stopped (ctx: the first stop signal) or the progress reader
+// goes away, then writes the final checkpoint and closes the folder. Its
+// error says why the run stopped early first, then the engine's, the
+// final checkpoint's and the folder's. ctx is Start's load context only: a
+// stop while the models load (or a resume's checkpoint) is Start's
+// *run.LoadStopped, whatever the steps: rlt run says it, with the run
+// folder and how it goes on, in the words it says its workbench's stopped
+// load in, and exits 1, as every command stopped while its models load
+// does. Once the engine runs, it runs on a context no signal ends, as the
+// workbench's: ctx's end stops it after the step in progress (said at
+// once on w), whose checkpoint the close writes. ctx was its run context
+// too: the first signal cut the step in progress (Trainer.Step heeds it),
+// so that a run stopped in its step 0 had no checkpoint, yet was said
+// complete, "rlt run --resume continues it", which refused it.
 func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepare Prepare, w io.Writer) error {
 	// Stopped since the run was made, it is removed again and said as
 	// Start says it, its folder never named.
@@ -211,36 +217,61 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	runDir := rec.Dir()
 	// The folder first: loading the models (Start) already shows progress.
 	fmt.Fprintf(progress, "run folder %s (teacher %s)\nCtrl-C stops after the current step; a second Ctrl-C leaves at once, without waiting for it.\n", runDir, checked.Config().Teacher)
-	h, err := Start(ctx, ctx, rec, checked, sink, prepare)
+	h, err := Start(ctx, context.Background(), rec, checked, sink, prepare)
 	if err != nil {
 		// A stop while the models loaded is left to the caller to say:
 		// its words here told a new run, which has no checkpoint, that
 		// rlt run --resume continues it, which refuses it.
 		return err
 	}
-	h.SayHeldSaves(progress) // a signal during a checkpoint's save, said at once
+	h.SayHeldSaves(progress, ctx) // a signal during a checkpoint's save, said at once
 	progress.OnFail(func(err error) {
 		h.StopAfterAStep(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
 	})
+	// The first signal, once the engine runs: its step in progress ends,
+	// said at once (a step of minutes, with nothing said, read as the
+	// signal ignored, and the user's second one lost it).
+	stopAfterStep := context.AfterFunc(ctx, func() {
+		fmt.Fprintln(progress, StoppingAfterTheStep)
+		h.e.Stop()
+	})
 	h.Wait()
+	stopAfterStep()
 	done := h.e.Trainer.StepIndex()
-	if err := h.Close(); err != nil || ctx.Err() == nil {
-		if err == nil { // its planned steps done, the final checkpoint written
-			fmt.Fprint(progress, Finished(runDir, done, checked.Config().Steps))
+	err = h.Close()
+	steps := checked.Config().Steps
+	if err != nil || ctx.Err() == nil || steps > 0 && done >= steps {
+		// Its planned steps done, the final checkpoint written: finished,
+		// exit 0, a signal during its last step or its final checkpoint
+		// too (that step was not cut; it said "stopped by a signal after
+		// 1 of 1 step", exit 1).
+		if err == nil {
+			fmt.Fprint(progress, Finished(runDir, done, steps))
 		}
 		return err
+	}
+	// Stopped by a signal before its first step (it came as the engine
+	// began): the run has no checkpoint, and says so, with how it goes on,
+	// exit 1 whatever the steps; it was said complete, "rlt run --resume
+	// continues it", which refuses it.
+	if done == 0 {
+		return fmt.Errorf("%s: run folder %s: %s", StoppedBySignal(0, steps, "step"), runDir, sessions.ContinueLine(runDir))
 	}
 	// Stopped by a signal: said, and before the planned steps an error
 	// (exit 1), so `rlt run --headless --steps N && next` stops there as
 	// rlt train does; steps 0 (until interrupted) ends as planned.
 	cont := fmt.Sprintf("the run folder %s is complete: rlt run --resume %s continues it", runDir, sessions.ShellQuote(runDir))
-	steps := checked.Config().Steps
-	if steps > 0 && done < steps {
+	if steps > 0 {
 		return fmt.Errorf("%s; %s", StoppedBySignal(done, steps, "step"), cont)
 	}
 	fmt.Fprintf(progress, "%s; %s\n", StoppedBySignal(done, steps, "step"), cont)
 	return nil
 }
+
+// StoppingAfterTheStep is what rlt run --headless says on its first stop
+// signal once its engine runs: it ends the step in progress and writes
+// its checkpoint, which a second signal does not wait for.
+const StoppingAfterTheStep = "stop signal: stopping after the step in progress, once its checkpoint is written; a second signal leaves at once, without them"
 
 // Finished is what rlt run --headless says once its run did its planned
 // steps (done of steps) and closed: the steps, the run folder and its last

@@ -623,7 +623,6 @@ func (r Resumable) Restore(ctx context.Context, e *run.Engine) error {
 
 // Handle is an engine driving a recorded run on its own goroutine.
 type Handle struct {
-	ctx       context.Context // Start's runCtx: its end is a stop signal
 	rec       *sessions.Run
 	e         *run.Engine
 	sink      event.Sink // the engine's
@@ -639,25 +638,25 @@ type Handle struct {
 	failErr   error // failedAt's fatal error, the run's result unless another came first
 
 	mu      sync.Mutex
-	stopErr error     // why the driver stopped the engine early (a checkpoint that failed …); the run's result
-	saved   bool      // a checkpoint of this engine's has reached the disk
-	pending error     // a stop waiting for the first checkpoint (StopAfterAStep)
-	notices io.Writer // where a signal held by a save is said (SayHeldSaves); nil: nowhere
-	noticed bool      // it has been said
+	stopErr error           // why the driver stopped the engine early (a checkpoint that failed …); the run's result
+	saved   bool            // a checkpoint of this engine's has reached the disk
+	pending error           // a stop waiting for the first checkpoint (StopAfterAStep)
+	notices io.Writer       // where a signal held by a save is said (SayHeldSaves); nil: nowhere
+	signal  context.Context // whose end is that signal (SayHeldSaves)
+	noticed bool            // it has been said
 }
 
 // Start builds the engine of the checked configuration (run.New: its data
 // as checked) on rec (sink gets its events), lets prepare restore state,
 // and starts it. It takes two contexts, as a stop signal may end the load
 // and not the run: loadCtx's end stops the load (run.New's and prepare's),
-// runCtx's end is the running engine's stop signal (Engine.Run drops the
-// step in progress; SayHeldSaves). rlt run --headless gives one context
-// for both. The workbench gives a load context its first stop signal
-// cancels and a run context none does: once the engine runs, a signal
-// quits the workbench as q does (the step in progress ended, its final
-// checkpoint written), but one during the load, before the workbench is
-// on the screen, stops the load at once, not once it has ended (a minute
-// for a 7B model).
+// runCtx's end stops the running engine at once (Engine.Run drops the
+// step in progress). The workbench and rlt run --headless (Headless) give
+// a load context their first stop signal cancels and a run context none
+// does: once the engine runs, a signal stops it after the step in
+// progress, its final checkpoint written (the workbench quits as q does),
+// but one during the load, before the workbench is on the screen, stops
+// the load at once, not once it has ended (a minute for a 7B model).
 //
 // On error the error is recorded in rec as the run's fatal error (`rlt
 // sessions` lists the folder as failed, with it) and rec is closed. A stop
@@ -705,7 +704,7 @@ func Start(loadCtx, runCtx context.Context, rec *sessions.Run, checked run.Check
 	if err != nil {
 		return fail(err)
 	}
-	h := &Handle{ctx: runCtx, rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1, failedAt: -1}
+	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1, failedAt: -1}
 	e.OnCheckpoint = h.onCheckpoint
 	go func() { h.done <- e.Run(runCtx) }()
 	return h, nil
@@ -795,19 +794,19 @@ func CheckpointSaveNotice(dir string) string {
 	return SaveNotice(dir) + "; a second signal leaves at once, without it"
 }
 
-// SayHeldSaves has a stop signal (the end of Start's runCtx) that comes
-// while a checkpoint of this engine's is saved, or came before one
-// begins (the final checkpoint after a signal), said on w at once
+// SayHeldSaves has a stop signal (the end of signal: rlt run
+// --headless's first, which stops its engine after the step in progress)
+// that comes while a checkpoint of this engine's is saved, or came before
+// one begins (the final checkpoint after a signal), said on w at once
 // (CheckpointSaveNotice), once: the checkpoint is written whole first (it
 // takes no context; SaveCheckpoint renames it into place), and then the
 // run stops as the signal asked. rlt run --headless says it on stderr; the
-// workbench's engines run on a context no signal cancels (it quits as q
-// does on one, saying stopping on the screen until the run has stopped),
-// so it has none to say.
-func (h *Handle) SayHeldSaves(w io.Writer) {
+// workbench quits as q does on a signal, saying stopping on the screen
+// until the run has stopped, so it has none to say.
+func (h *Handle) SayHeldSaves(w io.Writer, signal context.Context) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.notices = w
+	h.notices, h.signal = w, signal
 }
 
 // watchSave says a signal held by the save of dir (SayHeldSaves) from now
@@ -815,7 +814,7 @@ func (h *Handle) SayHeldSaves(w io.Writer) {
 // more.
 func (h *Handle) watchSave(dir string) (end func()) {
 	h.mu.Lock()
-	w, said := h.notices, h.noticed
+	w, said, signal := h.notices, h.noticed, h.signal
 	h.mu.Unlock()
 	if w == nil || said {
 		return func() {}
@@ -829,7 +828,7 @@ func (h *Handle) watchSave(dir string) (end func()) {
 			fmt.Fprintln(w, CheckpointSaveNotice(dir))
 		}
 	}
-	if h.ctx.Err() != nil { // the signal came before: said now, whatever the save's length
+	if signal.Err() != nil { // the signal came before: said now, whatever the save's length
 		say()
 		return func() {}
 	}
@@ -837,7 +836,7 @@ func (h *Handle) watchSave(dir string) (end func()) {
 	go func() {
 		defer close(ended)
 		select {
-		case <-h.ctx.Done():
+		case <-signal.Done():
 			say()
 		case <-done:
 		}
