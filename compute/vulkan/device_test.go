@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
 )
@@ -704,7 +705,16 @@ func TestCloseAfterLoss(t *testing.T) {
 func TestCloseAfterHang(t *testing.T) {
 	openOrSkip(t)
 	if os.Getenv(hangChild) != "1" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCloseAfterHang$", "-test.v", "-test.count=1")
+		args := []string{"-test.run=^TestCloseAfterHang$", "-test.v", "-test.count=1"}
+		if dl, ok := t.Deadline(); ok {
+			// The child's own timeout, before this one: a Close that
+			// waits for the hung batch (what this test is for) then ends
+			// the child with its goroutines said here, where this
+			// process's timeout said only that it waited for the child,
+			// and left the child running, the device hung, after it.
+			args = append(args, "-test.timeout="+max(time.Until(dl)*9/10, time.Second).String())
+		}
+		cmd := exec.Command(os.Args[0], args...)
 		cmd.Env = append(os.Environ(), hangChild+"=1")
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "--- PASS: TestCloseAfterHang") {
