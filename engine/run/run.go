@@ -239,7 +239,7 @@ type Engine struct {
 	// event.Error, "checkpoint: …") unless it is a *Reported, and the
 	// checkpoint, asked for or scheduled, stays asked for (the next
 	// step's end tries it again, or checkpointAsStopped as the engine
-	// stops), unless the device failed (Backend.Err).
+	// stops, unless the device has failed by then: Backend.Err).
 	OnCheckpoint func(step int) error
 }
 
@@ -496,18 +496,17 @@ func (e *Engine) Run(ctx context.Context) error {
 // stops a run of the runner's) tries it again (checkpointAsStopped), or
 // the next step's end writes one. A scheduled one was dropped: the next
 // try came checkpoint_every steps later, or at the run's close. Not from
-// a failed device (lost while the weights were read back): it holds no
-// weights to read, and the run ends on its error.
+// a failed device: checkpointAsStopped looks at it as it tries (a step's
+// end never comes after one: the step fails on it).
 func (e *Engine) checkpoint(step int) {
 	if e.OnCheckpoint == nil {
 		return
 	}
 	err := e.OnCheckpoint(step)
-	retry := err != nil && e.Backend.Err() == nil
 	e.mu.Lock()
 	if err == nil {
 		e.checkpointed = step
-	} else if retry {
+	} else {
 		e.ckpt = true
 	}
 	e.mu.Unlock()
@@ -523,10 +522,16 @@ func (e *Engine) checkpoint(step int) {
 // run is closed (runner.Handle.Close), so that a process killed after the
 // stop loses nothing. A step checkpointed already is not written again; a
 // step whose checkpoint failed (asked for or scheduled) is tried once more
-// (checkpoint); a cancelled context (the process going away) writes none.
+// (checkpoint); a cancelled context (the process going away) writes none,
+// nor does a failed device (Backend.Err: lost as a checkpoint read the
+// weights back, or since), which holds no weights to read, the run ending
+// on its error. The engine is the one to look (runner.Handle's
+// onCheckpoint does not), and here, as it tries, not as the save failed:
+// a device may fail after a save failed for want of room.
 func (e *Engine) checkpointAsStopped(ctx context.Context) {
+	failed := e.Backend.Err() != nil
 	e.mu.Lock()
-	asked := e.ckpt && e.stopped && ctx.Err() == nil
+	asked := e.ckpt && e.stopped && ctx.Err() == nil && !failed
 	e.ckpt = false
 	last := e.Trainer.StepIndex() - 1
 	done := last == e.checkpointed

@@ -165,16 +165,20 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 		fail  int   // how many saves fail first
 		lost  bool  // the device fails with the first failed save (its Err)
 		want  []int // the steps checkpointed: step 0 ran, then the engine paused
+		since bool  // the device fails after the first failed save, before the stop
 	}{
-		{"asked", 0, true, 0, false, []int{0}},
-		{"not asked", 0, false, 0, false, nil},
-		{"on disk already", 1, true, 0, false, []int{0}}, // after step 0, not again as it stops
-		{"its save failed", 1, true, 1, false, []int{0}}, // tried after step 0, written as it stops
+		{"asked", 0, true, 0, false, []int{0}, false},
+		{"not asked", 0, false, 0, false, nil, false},
+		{"on disk already", 1, true, 0, false, []int{0}, false}, // after step 0, not again as it stops
+		{"its save failed", 1, true, 1, false, []int{0}, false}, // tried after step 0, written as it stops
 		// Scheduled, not asked for: its failed save was dropped, the
 		// step written only by the run's close.
-		{"its scheduled save failed", 1, false, 1, false, []int{0}},
+		{"its scheduled save failed", 1, false, 1, false, []int{0}, false},
 		// A failed device holds no weights to read: nothing is tried again.
-		{"its scheduled save failed with the device", 1, false, 1, true, nil},
+		{"its scheduled save failed with the device", 1, false, 1, true, nil, false},
+		// Nor from a device that failed since: looked at as the stop
+		// tries it, not only as the save failed.
+		{"its save failed, then the device", 1, true, 1, false, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := smallConfig(dir)
@@ -211,6 +215,9 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- e.Run(context.Background()) }()
 			<-sink.paused
+			if tc.since {
+				lossy.lose()
+			}
 			if tc.ask {
 				e.CheckpointNow()
 			}

@@ -855,17 +855,17 @@ func (h *Handle) watchSave(dir string) (end func()) {
 // returns it; rlt prints it on exit). It is returned to the engine as a
 // run.Reported, so that the engine does not take the step for on disk: the
 // checkpoint, asked for (S asks one) or scheduled (checkpoint_every), is
-// tried again as the engine stops (not from a failed device, nor of
-// non-finite weights), and that try's failure is said once more, as such
+// tried again as the engine stops (not from a failed device: the engine
+// tries none, run.Engine's checkpointAsStopped; nor of non-finite
+// weights), and that try's failure is said once more, as such
 // (retryFailed), its success as a warning that no step is lost (Close's
 // result says it too).
 func (h *Handle) onCheckpoint(step int) error {
-	if step == h.failedAt && (h.e.Backend.Err() != nil || step == h.refused) {
-		// The stop's try again of a checkpoint that cannot be saved: a
-		// failed device holds no weights to read (Close tries none
-		// either), and non-finite weights stay so. Why is the run's
-		// fatal error already; tried, it was said again with "mend what
-		// stopped the save … its close tries the checkpoint once more".
+	if step == h.failedAt && step == h.refused {
+		// The stop's try again of a checkpoint that cannot be saved:
+		// non-finite weights stay so. Why is the run's fatal error
+		// already; tried, it was said again with "mend what stopped the
+		// save … its close tries the checkpoint once more".
 		return &run.Reported{Err: fmt.Errorf("checkpoint of step %d not tried again: %w", step, h.failErr)}
 	}
 	err := h.checkpoint(step)
