@@ -89,7 +89,10 @@ func (b *Backend) HeadLogProbs(lp, lse, ent, h, w *compute.Tensor, vocab int, ta
 	if len(rows) == 0 {
 		return
 	}
-	m := headRows(len(rows), V, b.headFloats())
+	// Chunks by the table's rows, as HeadKL's: ScratchBytes counts a
+	// chunk from the table (Shapes.Vocab), and the vocabulary of fewer
+	// rows a pair shares (rlt score's) fit a row more.
+	m := headRows(len(rows), max(V, view(w).rows()), b.headFloats())
 	hcS, zS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V)
 	lpS, lseS, entS := b.scratchOf("head.lp", m), b.scratchOf("head.lse", m), b.scratchOf("head.ent", m)
 	tg := b.chunkTargets(m)
@@ -134,7 +137,7 @@ func (b *Backend) HeadLogProbsBackward(dh, dw, glp, h, w, lse *compute.Tensor, v
 	if len(rows) == 0 {
 		return
 	}
-	m := headRows(len(rows), V, b.headFloats()/2)
+	m := headRows(len(rows), max(V, view(w).rows()), b.headFloats()/2) // the table's rows, as HeadLogProbs'
 	hcS, zS, dzS := b.scratchOf("head.h", m*dm), b.scratchOf("head.z", m*V), b.scratchOf("head.dz", m*V)
 	gS, lseS, dhS := b.scratchOf("head.g", m), b.scratchOf("head.lse", m), b.scratchOf("head.dh", m*dm)
 	tg := b.chunkTargets(m)

@@ -71,20 +71,20 @@ func runScratchOps(t *testing.T, b *Backend, c scratchCase, backward bool) Shape
 
 	head := b.New("head", c.vocab, c.width)
 	lp, hl, ent, glp := b.New("lp", n), b.New("hl", n), b.New("ent", n), b.New("glp", n)
-	targets := make([]int32, n)
-	for i := range targets {
-		targets[i] = int32(i % c.vocab)
-	}
-	b.HeadLogProbs(lp, hl, ent, x, head, c.vocab, targets, 1)
 	shared := c.vocab
 	if c.shared > 0 {
 		shared = c.shared
 	}
+	targets := make([]int32, n)
+	for i := range targets {
+		targets[i] = int32(i % shared)
+	}
+	b.HeadLogProbs(lp, hl, ent, x, head, shared, targets, 1)
 	b.HeadKL(lp, x, head, y, head, shared, 1) // the full estimator's, scoring's: no backward
 	ws = append(ws, nw, head)
 	params := 0
 	if backward {
-		b.HeadLogProbsBackward(dx, b.New("dhead", c.vocab, c.width), glp, x, head, hl, c.vocab, targets, 1)
+		b.HeadLogProbsBackward(dx, b.New("dhead", c.vocab, c.width), glp, x, head, hl, shared, targets, 1)
 		for _, t := range ws {
 			params += t.Len()
 		}
@@ -143,11 +143,13 @@ func TestScratchWithinBound(t *testing.T) {
 		// holds 2·V floats, more than HeadBytes' 1.5× the budget.
 		{"a vocabulary wider than the head's budget", false, false, []scratchCase{{2, 40, 2, 1, 8, 64, 128, 5000, 0}}, 4000},
 		{"forward only", false, true, []scratchCase{{3, 80, 6, 3, 32, 520, 700, 700, 0}}, 0},
-		// The KL over a shared vocabulary of fewer rows than the tables':
-		// 2000 floats a KL chunk are 1 row of 1010 but 2 of 1000, so a
-		// chunk sized from the shared vocabulary held a row of h of both
-		// models (and the KL's float) more than the bound counts.
-		{"the KL over fewer rows than the tables'", false, false, []scratchCase{{2, 40, 2, 1, 8, 256, 512, 1010, 1000}}, 4000},
+		// The head over a shared vocabulary of fewer rows than the
+		// tables' (rlt score's pair): 4000 floats a forward chunk are 3
+		// rows of 1010 but 4 of 1000, 2000 a KL or backward chunk 1 row
+		// but 2, so a chunk sized from the shared vocabulary held a row of
+		// h (of both models in the KL) and its floats more than the bound
+		// counts.
+		{"the head over fewer rows than the tables'", false, false, []scratchCase{{2, 40, 2, 1, 8, 256, 512, 1010, 1000}}, 4000},
 		// Two models on one Device: each slot keeps the larger of their
 		// asks, here of different models' (the first's wider products
 		// and longer sequences, the second's vocabulary and heads).
