@@ -255,33 +255,56 @@ func windowed(in Info, m, n, k int) bool {
 // at a time (gemmWindowed): the most floats of partial products its parts
 // make, cut as gemmWindowed cuts them on a device binding
 // in.MaxStorageBufferRange, for a product of each count of rows up to m
-// (exactly m where exact), in each layout it may take (A and B
-// transposed or not, B in float32 or 16 bits: which operands pass the
-// window, and along which dimension they are cut, follow from it), each
-// part split by splitFloats. A part of fewer tiles splits along K where
-// the whole product would not.
+// (exactly m where exact), in each layout it may take (B transposed or
+// not, in float32 or 16 bits, and, for a weight's gradient, whose rows
+// are exact, A transposed or not: which operands pass the window, and
+// along which dimension they are cut, follow from it), each part split by
+// splitFloats. A part of fewer tiles splits along K where the whole
+// product would not.
+//
+// A product of up to m rows (the activations', A [rows, k] untransposed)
+// is not tried at each count of rows: up to uncutRows none is cut along
+// M, its parts are the same at every count (B's cuts) and splitFloats
+// takes each part's worst count; past it the product is cut along M into
+// parts of fewer rows, each a product of its own count, so no count past
+// it makes more (TestWindowedSplitFloatsEveryCount checks it against
+// trying each count).
 func windowedSplitFloats(in Info, m, n, k, tile int, exact bool) int {
-	first := 1
-	if exact {
-		first = m
-	}
 	best := 0
-	for rows := first; rows <= m; rows++ {
-		for i := range 8 { // transA, transB, B in 16 bits: each way
-			l := windowLayout{transA: i&1 != 0, transB: i&2 != 0, bBytes: 4, ldc: n, lda: k, ldb: n}
-			if i&4 != 0 {
-				l.bBytes = 2
+	for i := range 8 { // transA, transB, B in 16 bits: each way
+		l := windowLayout{transA: i&1 != 0, transB: i&2 != 0, bBytes: 4, ldc: n, lda: k, ldb: n}
+		if i&4 != 0 {
+			l.bBytes = 2
+		}
+		if l.transA {
+			if !exact {
+				continue
 			}
-			if l.transA {
-				l.lda = rows
-			}
-			if l.transB {
-				l.ldb = k
-			}
-			best = max(best, l.parts(in, rows, n, k, tile))
+			l.lda = m
+		}
+		if l.transB {
+			l.ldb = k
+		}
+		if exact {
+			best = max(best, l.parts(in, m, n, k, tile, true))
+		} else {
+			best = max(best, l.parts(in, min(m, l.uncutRows(in, n, k)), n, k, tile, false))
 		}
 	}
 	return best
+}
+
+// uncutRows is the most rows of a product of n columns and k deep in
+// layout l (A untransposed) that gemmWindowed cuts along M neither for C
+// nor for A: an operand of lines outer long is cut when it passes the
+// window and has more lines than a window's step.
+func (l windowLayout) uncutRows(in Info, n, k int) int {
+	window, ls := int64(in.MaxStorageBufferRange), max(8, int(in.MinStorageAlignment)/2)
+	uncut := func(outer int) int {
+		outer = max(outer, 1)
+		return max(int(window/4/int64(outer)), ls, int(window/4)/outer/ls*ls)
+	}
+	return min(uncut(l.ldc), uncut(l.lda))
 }
 
 // windowLayout is a product's layout for windowedSplitFloats: which
@@ -294,11 +317,12 @@ type windowLayout struct {
 }
 
 // parts is the most floats of partial products the parts of a product of
-// m rows, n columns and k deep make in layout l: gemmWindowed's rule (the
-// first operand past the window that can still be cut is, along its outer
-// dimension, in windows of whole lineSteps), each distinct part (a whole
-// window, and what is left after the last) recursively.
-func (l windowLayout) parts(in Info, m, n, k, tile int) int {
+// m rows (or of any count up to m, unless exact), n columns and k deep
+// make in layout l: gemmWindowed's rule (the first operand past the
+// window that can still be cut is, along its outer dimension, in windows
+// of whole lineSteps), each distinct part (a whole window, and what is
+// left after the last) recursively.
+func (l windowLayout) parts(in Info, m, n, k, tile int, exact bool) int {
 	window := int64(in.MaxStorageBufferRange)
 	ce := (m-1)*l.ldc + n
 	ae, be := (m-1)*l.lda+k, (k-1)*l.ldb+n
@@ -332,11 +356,11 @@ func (l windowLayout) parts(in Info, m, n, k, tile int) int {
 		part := func(w int) int {
 			switch c.dim {
 			case 'm':
-				return l.parts(in, w, n, k, tile)
+				return l.parts(in, w, n, k, tile, exact)
 			case 'n':
-				return l.parts(in, m, w, k, tile)
+				return l.parts(in, m, w, k, tile, exact)
 			}
-			return l.parts(in, m, n, w, tile)
+			return l.parts(in, m, n, w, tile, exact)
 		}
 		best := part(step)
 		if r := total % step; r > 0 {
@@ -344,7 +368,7 @@ func (l windowLayout) parts(in Info, m, n, k, tile int) int {
 		}
 		return best
 	}
-	return splitFloats(m, n, k, tile, true)
+	return splitFloats(m, n, k, tile, exact)
 }
 
 // splitFloats is the most floats of partial products splitKBy makes for a

@@ -308,3 +308,50 @@ func TestAttentionBackwardScratchOfShorterBatches(t *testing.T) {
 	}
 	t.Logf("held %d bytes a buffer at %d positions, %d at 64; bound %d", held[T], T, held[64], slot[scratchGrads])
 }
+
+// TestWindowedSplitFloatsEveryCount: windowedSplitFloats bounds a product
+// of up to m rows without trying each count of rows (that took 40 ms of
+// scratchTerms at 0.5B, 9216 rows); it is wanted equal to the most any
+// count makes, each in every layout such a product takes (A untransposed,
+// B transposed or not, in 32 bits or 16), on windows that cut C, A, B or
+// several of them, and rows past, at and short of the cuts.
+func TestWindowedSplitFloatsEveryCount(t *testing.T) {
+	everyCount := func(in Info, m, n, k, tile int) int {
+		best := 0
+		for rows := 1; rows <= m; rows++ {
+			for i := range 4 {
+				l := windowLayout{transB: i&1 != 0, bBytes: 4, ldc: n, lda: k, ldb: n}
+				if i&2 != 0 {
+					l.bBytes = 2
+				}
+				if l.transB {
+					l.ldb = k
+				}
+				best = max(best, l.parts(in, rows, n, k, tile, true))
+			}
+		}
+		return best
+	}
+	for _, c := range []struct {
+		window, align int
+		m, n, k, tile int
+	}{
+		{16 << 20, 64, 200, 65536, 512, 128},  // TestSplitPartialsOfWindowedProducts' head: C cut by rows, B by columns
+		{16 << 20, 64, 64, 65536, 512, 128},   // B alone cut
+		{1 << 20, 256, 700, 600, 2000, 128},   // A and C cut by rows, K long enough to split
+		{1 << 20, 16, 1500, 3000, 900, 64},    // C cut, A too at more rows
+		{4 << 20, 64, 1200, 300, 9000, 128},   // A cut by rows, B by K
+		{256 << 10, 64, 900, 5000, 1024, 256}, // a window under a line step of C
+		{128 << 20, 64, 2048, 151936, 896, 128},
+		{128 << 20, 64, 3000, 4864, 896, 128}, // nothing past the window
+	} {
+		in := Info{MaxStorageBufferRange: uint64(c.window), MinStorageAlignment: uint64(c.align)}
+		if !windowed(in, c.m, c.n, c.k) {
+			continue
+		}
+		want := everyCount(in, c.m, c.n, c.k, c.tile)
+		if got := windowedSplitFloats(in, c.m, c.n, c.k, c.tile, false); got != want {
+			t.Errorf("%+v: windowedSplitFloats %d, every count of rows %d", c, got, want)
+		}
+	}
+}
