@@ -446,11 +446,11 @@ func TestTaskPromptPastThePositions(t *testing.T) {
 		want, tail string
 	}{
 		{[]string{"distill", "--teacher", short, "--out", out, "--questions", "2", "--steps", "1"},
-			"rlt distill: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system, for a prompt of at most 255 tokens ("},
+			"rlt distill: the teacher " + short + ": its prompt for the addition task's question ", "more than fit in its 256 positions (max_position_embeddings) beside an explanation: give a shorter --teacher-system, for a prompt of at most 255 tokens ("},
 		{[]string{"eval", "--teacher", short, "--student", short, "--questions", "2"},
-			"rlt eval: the teacher " + short + ": its prompt for the addition task's question ", "more than its 256 positions (max_position_embeddings): give a shorter --teacher-system, for a prompt of at most 255 tokens ("},
+			"rlt eval: the teacher " + short + ": its prompt for the addition task's question ", "more than fit in its 256 positions (max_position_embeddings) beside an explanation: give a shorter --teacher-system, for a prompt of at most 255 tokens ("},
 		{[]string{"eval", "--student", shorter, "--questions", "2"},
-			"rlt eval: the student " + shorter + ": its prompt for the addition task's question ", "more than its 24 positions (max_position_embeddings): give a shorter --student-system, for a prompt of at most 23 tokens ("},
+			"rlt eval: the student " + shorter + ": its prompt for the addition task's question ", "more than fit in its 24 positions (max_position_embeddings) beside an explanation: give a shorter --student-system, for a prompt of at most 23 tokens ("},
 	} {
 		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
@@ -553,7 +553,7 @@ func TestTrainPromptPastThePositions(t *testing.T) {
 	long := filepath.Join(dir, "long.toml") // rlt run's own prompts are short: a long one of the file's
 	os.WriteFile(long, []byte("teacher = '"+short+"'\nstudent = '"+short+"'\nsteps = 2\n[prompts]\nteacher_system = '"+strings.Repeat("Teach well. ", 40)+"'\n"), 0o644)
 	runs := filepath.Join(dir, "runs")
-	tail := " more than its 256 positions (max_position_embeddings): give a shorter prompts.teacher_system, for a prompt of at most 255 tokens ("
+	tail := " more than fit in its 256 positions (max_position_embeddings) beside an explanation: give a shorter prompts.teacher_system, for a prompt of at most 255 tokens ("
 	for _, c := range []struct {
 		args              []string
 		want, tail, after string

@@ -156,9 +156,9 @@ func TestGeneratePromptPastThePositions(t *testing.T) {
 		args []string
 		want string // stderr's last line; "" for a run
 	}{
-		{"400 tokens", []string{"--prompt", strings.Repeat("1", 400)}, "rlt generate: the model " + student + ": --prompt takes 400 tokens, 144 more than its 256 positions (max_position_embeddings): give a prompt of at most 255 tokens"},
+		{"400 tokens", []string{"--prompt", strings.Repeat("1", 400)}, "rlt generate: the model " + student + ": --prompt takes 400 tokens, 145 more than fit in its 256 positions (max_position_embeddings) beside a new token: give a prompt of at most 255 tokens"},
 		{"256 tokens", []string{"--prompt", strings.Repeat("1", 256)}, "rlt generate: the model " + student + ": --prompt takes 256 tokens, which leaves no room for a new token in its 256 positions (max_position_embeddings): give a prompt of at most 255 tokens"},
-		{"a chat turn", []string{"--prompt", strings.Repeat("1", 250), "--chat"}, "rlt generate: the model " + student + ": --prompt rendered as a --chat turn takes 269 tokens, 13 more than its 256 positions (max_position_embeddings): shorten --prompt (or --system) by at least 14 tokens"},
+		{"a chat turn", []string{"--prompt", strings.Repeat("1", 250), "--chat"}, "rlt generate: the model " + student + ": --prompt rendered as a --chat turn takes 269 tokens, 14 more than fit in its 256 positions (max_position_embeddings) beside a new token: shorten --prompt (or --system) by at least 14 tokens"},
 		{"255 tokens", []string{"--prompt", strings.Repeat("1", 255)}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -28,11 +28,14 @@ func ItsPositions(n int) string {
 // what did not fit and its tokens, by how much, its positions
 // (ItsPositions), and what to do:
 //
-//	the model /m: prompt 1 takes 300 tokens, 44 more than its 256 positions (max_position_embeddings): give prompts of at most 255 tokens
+//	the model /m: prompt 1 takes 300 tokens, 45 more than fit in its 256 positions (max_position_embeddings) beside a new token: give prompts of at most 255 tokens
 //	the model /m: prompt 1 takes 256 tokens, which leaves no room for a new token in its 256 positions (max_position_embeddings): give prompts of at most 255 tokens
 //
-// The second fits them but leaves no position for what must follow it
-// (Leave): by how much is then Do's length, one position short of them.
+// A sequence that must leave a position for what follows it (Leave) is
+// past them by how much it passes Do's length, one position short of
+// them, so that the two numbers agree (300 is 45 more than 255): it said
+// "44 more than its 256 positions", then "at most 255". The second fits
+// them but leaves no position for what must follow.
 type PositionsError struct {
 	Model string // as Name says it
 	// What is the sequence, as the sentence's subject: "prompt 1", "its
@@ -47,8 +50,12 @@ type PositionsError struct {
 
 func (e *PositionsError) Error() string {
 	past := fmt.Sprintf("%d more than %s", e.Tokens-e.Positions, ItsPositions(e.Positions))
-	if e.Tokens <= e.Positions {
+	switch {
+	case e.Leave == "":
+	case e.Tokens <= e.Positions:
 		past = fmt.Sprintf("which leaves no room for %s in %s", e.Leave, ItsPositions(e.Positions))
+	default:
+		past = fmt.Sprintf("%d more than fit in %s beside %s", e.Tokens-e.Positions+1, ItsPositions(e.Positions), e.Leave)
 	}
 	return fmt.Sprintf("%s: %s takes %d tokens, %s: %s", e.Model, e.What, e.Tokens, past, e.Do)
 }

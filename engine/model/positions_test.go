@@ -65,7 +65,7 @@ func TestRefusalsPastThePositions(t *testing.T) {
 			"the model " + dir + ": a KV cache takes 12 tokens, 4 more than its 8 positions (max_position_embeddings): make a cache of at most 8 tokens"},
 		{"a cache that fills them", cache(loaded, 8), ""},
 		{"past them, where it must leave a position", said(9, "an explanation"),
-			"the teacher /models/t: its prompt takes 9 tokens, 1 more than its 8 positions (max_position_embeddings): give a prompt of at most 7 tokens"},
+			"the teacher /models/t: its prompt takes 9 tokens, 2 more than fit in its 8 positions (max_position_embeddings) beside an explanation: give a prompt of at most 7 tokens"},
 		{"filling them, where it must leave a position", said(8, "an explanation"),
 			"the teacher /models/t: its prompt takes 8 tokens, which leaves no room for an explanation in its 8 positions (max_position_embeddings): give a prompt of at most 7 tokens"},
 	} {

@@ -23,7 +23,7 @@ import (
 // the sampler's 'sample: a prompt of 284 tokens is longer than the model's
 // 256 positions' at step 0. It says by how much the prompt passes them.
 func TestCheckRefusesPromptsPastThePositions(t *testing.T) {
-	overBy := regexp.MustCompile(`takes (\d+) tokens, (\d+) more than its 256 positions .*, for a prompt of at most 255 tokens \((\d+) fewer\)$`)
+	overBy := regexp.MustCompile(`takes (\d+) tokens, (\d+) more than fit in its 256 positions .*, for a prompt of at most 255 tokens \((\d+) fewer\)$`)
 	dir := tinyModels(t) // 256 positions
 	long := strings.Repeat("Think it through. ", 60)
 	for _, tc := range []struct {
@@ -52,13 +52,14 @@ func TestCheckRefusesPromptsPastThePositions(t *testing.T) {
 				folder = c.Student
 			}
 			want := tc.key + ": the " + tc.who + " " + folder + ": its prompt for the addition task's question "
-			tail := " more than its 256 positions (max_position_embeddings): give a shorter " + tc.key + ", for a prompt of at most 255 tokens ("
+			tail := " more than fit in its 256 positions (max_position_embeddings) beside an explanation: give a shorter " + tc.key + ", for a prompt of at most 255 tokens ("
 			if err == nil || key != tc.key || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tail) {
 				t.Errorf("%v (key %q)\nwant %s…%s on %s", err, key, want, tail, tc.key)
 				return
 			}
-			// Both lengths, by how much the one passes the other, and how
-			// many tokens fewer leave room for the first new one.
+			// Both lengths, by how much the prompt passes the length that
+			// leaves room for the first new one, and as many tokens fewer:
+			// one number, where it said one less more than 256.
 			m := overBy.FindStringSubmatch(err.Error())
 			if m == nil {
 				t.Fatalf("%v: no \"takes N tokens, M more than … (K fewer)\"", err)
@@ -66,8 +67,8 @@ func TestCheckRefusesPromptsPastThePositions(t *testing.T) {
 			tokens, _ := strconv.Atoi(m[1])
 			over, _ := strconv.Atoi(m[2])
 			fewer, _ := strconv.Atoi(m[3])
-			if over != tokens-256 || over < 1 || fewer != over+1 {
-				t.Errorf("%v: %d tokens said to be %d more than 256 and %d too many", err, tokens, over, fewer)
+			if over != tokens-255 || over < 1 || fewer != over {
+				t.Errorf("%v: %d tokens said to be %d more than fit in 256 and %d too many", err, tokens, over, fewer)
 			}
 		})
 	}
@@ -100,11 +101,11 @@ func TestTaskPromptsFitSaysHowMuchShorter(t *testing.T) {
 	}{
 		{"fits", "teacher", "/m/t", "--teacher-system", 256, map[string]int{"1+1=?": 200, "12+34=?": 256}, ""},
 		{"one past", "teacher", "/m/t", "--teacher-system", 256, map[string]int{"1+1=?": 200, "12+34=?": 257},
-			`the teacher /m/t: its prompt for the addition task's question "12+34=?" takes 257 tokens, 1 more than its 256 positions (max_position_embeddings): give a shorter --teacher-system, for a prompt of at most 255 tokens (2 fewer)`},
+			`the teacher /m/t: its prompt for the addition task's question "12+34=?" takes 257 tokens, 2 more than fit in its 256 positions (max_position_embeddings) beside an explanation: give a shorter --teacher-system, for a prompt of at most 255 tokens (2 fewer)`},
 		{"the first past, a key", "student", "/m/s", "prompts.student_system", 24, map[string]int{"1+1=?": 60, "12+34=?": 90},
-			`the student /m/s: its prompt for the addition task's question "1+1=?" takes 60 tokens, 36 more than its 24 positions (max_position_embeddings): give a shorter prompts.student_system, for a prompt of at most 23 tokens (37 fewer)`},
+			`the student /m/s: its prompt for the addition task's question "1+1=?" takes 60 tokens, 37 more than fit in its 24 positions (max_position_embeddings) beside an explanation: give a shorter prompts.student_system, for a prompt of at most 23 tokens (37 fewer)`},
 		{"no folder", "teacher", "", "--teacher-system", 512, map[string]int{"1+1=?": 1000, "12+34=?": 1000},
-			`the teacher: its prompt for the addition task's question "1+1=?" takes 1000 tokens, 488 more than its 512 positions (max_position_embeddings): give a shorter --teacher-system, for a prompt of at most 511 tokens (489 fewer)`},
+			`the teacher: its prompt for the addition task's question "1+1=?" takes 1000 tokens, 489 more than fit in its 512 positions (max_position_embeddings) beside an explanation: give a shorter --teacher-system, for a prompt of at most 511 tokens (489 fewer)`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := TaskPromptsFit(c.who, c.dir, c.flag, addition, exs, c.positions, func(ex task.Example) int { return c.tokens[ex.Question] })

@@ -71,7 +71,7 @@ func TestCheckRefusesEveryStepsPromptPastThePositions(t *testing.T) {
 			key        string // "" = fits
 			want, tail string
 		}{
-			{257, key, key + question + "257", " tokens, 1 more than its 256 positions (max_position_embeddings): give a shorter " + key + ", for a prompt of at most 255 tokens (2 fewer)"},
+			{257, key, key + question + "257", " tokens, 2 more than fit in its 256 positions (max_position_embeddings) beside an explanation: give a shorter " + key + ", for a prompt of at most 255 tokens (2 fewer)"},
 			{256, key, key + question + "256", " tokens, which leaves no room for an explanation in its 256 positions (max_position_embeddings): give a shorter " + key + ", for a prompt of at most 255 tokens (1 fewer)"},
 			{256 - maxNew + 1, "grpo.max_new_tokens", fmt.Sprintf("grpo.max_new_tokens %d is more than the room for an explanation", maxNew) + question + fmt.Sprint(256-maxNew+1),
 				fmt.Sprintf(" tokens, and with max_new_tokens more that exceeds its 256 positions (max_position_embeddings): lower max_new_tokens to at most %d, or give a shorter %s", maxNew-1, key)},

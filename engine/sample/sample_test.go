@@ -425,8 +425,8 @@ func TestSequenceFitsThePositions(t *testing.T) {
 		{lens: []int{63}, maxNew: 10, want: 1, reason: MaxLength},
 		{lens: []int{20, 60}, maxNew: 10, want: 4, reason: MaxLength},
 		{lens: []int{64}, maxNew: 1, err: "sample: the model: the prompt takes 64 tokens, which leaves no room for a new token in its 64 positions (max_position_embeddings): give prompts of at most 63 tokens"},
-		{lens: []int{65}, maxNew: 1, err: "sample: the model: the prompt takes 65 tokens, 1 more than its 64 positions (max_position_embeddings): give prompts of at most 63 tokens"},
-		{lens: []int{20, 70, 64}, maxNew: 1, err: "sample: the model: prompt 1 takes 70 tokens, 6 more than its 64 positions (max_position_embeddings): give prompts of at most 63 tokens"},
+		{lens: []int{65}, maxNew: 1, err: "sample: the model: the prompt takes 65 tokens, 2 more than fit in its 64 positions (max_position_embeddings) beside a new token: give prompts of at most 63 tokens"},
+		{lens: []int{20, 70, 64}, maxNew: 1, err: "sample: the model: prompt 1 takes 70 tokens, 7 more than fit in its 64 positions (max_position_embeddings) beside a new token: give prompts of at most 63 tokens"},
 	} {
 		t.Run(fmt.Sprintf("%v tokens, %d new", c.lens, c.maxNew), func(t *testing.T) {
 			// No stop id: every sequence runs to its limit.
