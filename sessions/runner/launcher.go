@@ -430,6 +430,12 @@ func describe(s *sessions.Session) *sessions.Session {
 		// a training configuration that does not decode.
 		s.Steps = imp.PlannedSteps
 		s.Notes = append(s.Notes, fmt.Sprintf("imported from %s (%s)", imp.Source, imp.Format))
+		// A value of the wrong type (teacher = 3) is said too, as rlt
+		// score --run refuses it (Run.ConfigTypes): the lenient read
+		// passes over it, and the strict read that said it is gone.
+		if err := rec.ConfigTypes(); err != nil {
+			s.Problems = append(s.Problems, err)
+		}
 		for _, ce := range sessions.UnknownKeys(filepath.Join(rec.Dir(), sessions.ConfigFile), rec.ConfigText()) {
 			s.Problems = append(s.Problems, ce)
 		}

@@ -779,6 +779,10 @@ func TestWorkbenchOpenBroken(t *testing.T) {
 	}{
 		{"with models added", "teacher = 'T'\nstudent = 'S'\n" + string(impData), ""},
 		{"with a key of no import", "teacher = 'T'\nranked_by = 'me'\n" + string(impData), `unknown key "ranked_by"`},
+		// A value of the wrong type is said, as rlt score --run refuses
+		// it: the lenient read passed over it unsaid (since 690cc2d).
+		{"with a mistyped value", "teacher = 3\n" + string(impData), `config.toml:1:11: key "teacher": wrong type`},
+		{"with a mistyped prompt", string(impData) + "[prompts]\nstudent_system = 5\n", `key "prompts.student_system": wrong type`},
 	} {
 		os.WriteFile(impCfg, []byte(c.text), 0o644)
 		s3, err := l.OpenReadOnly(imp)
