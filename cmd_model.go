@@ -16,6 +16,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -490,7 +491,10 @@ func describeGPUs() string {
 // describeDevice names the device --device chooses and whether the model
 // trains within its memory (weights, gradients and AdamW's two moments)
 // and its largest parameter, in float32, within one allocation there; a
-// device that cannot be opened is said on the line and returned.
+// device that cannot be opened is said on the line and returned. On the
+// CPU the memory is the host's a run's check reads (memory.Available:
+// MemAvailable, a cgroup's room, RLT_MEMORY_LIMIT): it gave no verdict
+// there, where the docs promise one for every device.
 func describeDevice(name string, cfg model.Config, params int64) (string, error) {
 	be, choice, err := device.Open(name, device.MatmulF32)
 	if err != nil {
@@ -505,20 +509,32 @@ func describeDevice(name string, cfg model.Config, params int64) (string, error)
 	} else if mem > 0 { // a GPU without them; the CPU goes unsaid
 		s += "; matmul f16 unavailable: " + whyNot
 	}
-	if mem > 0 {
-		need := uint64(params) * 16
-		verdict := "training fits"
-		big, elems := cfg.LargestParam()
+	need := uint64(params) * 16
+	if mem == 0 {
+		l, ok, err := memory.Available()
 		switch {
-		case need > mem:
-			verdict = "training does NOT fit: use --device cpu"
-		case where.MaxBuffer > 0 && uint64(elems)*4 > where.MaxBuffer:
-			verdict = fmt.Sprintf("training does NOT fit: %s is %s as float32, beyond the %s one allocation there holds: use --device cpu",
-				big, size.Bytes(int64(elems)*4), size.Bytes(int64(where.MaxBuffer)))
+		case err != nil: // a malformed RLT_MEMORY_LIMIT, which every command refuses
+			return s + "; " + err.Error(), err
+		case !ok: // no /proc/meminfo (not Linux): nothing to weigh it against
+			return s + "; the host's available memory is not known here, so no training verdict", nil
 		}
-		s += fmt.Sprintf("; %s device memory, %s for training before activations: %s", size.Bytes(int64(mem)), size.Bytes(int64(need)), verdict)
+		verdict := "training fits"
+		if int64(need) > l.Bytes {
+			verdict = "training does NOT fit"
+		}
+		return s + fmt.Sprintf("; %s host memory available (%s), %s for training before activations: %s",
+			size.Bytes(l.Bytes), l.Source, size.Bytes(int64(need)), verdict), nil
 	}
-	return s, nil
+	verdict := "training fits"
+	big, elems := cfg.LargestParam()
+	switch {
+	case need > mem:
+		verdict = "training does NOT fit: use --device cpu"
+	case where.MaxBuffer > 0 && uint64(elems)*4 > where.MaxBuffer:
+		verdict = fmt.Sprintf("training does NOT fit: %s is %s as float32, beyond the %s one allocation there holds: use --device cpu",
+			big, size.Bytes(int64(elems)*4), size.Bytes(int64(where.MaxBuffer)))
+	}
+	return s + fmt.Sprintf("; %s device memory, %s for training before activations: %s", size.Bytes(int64(mem)), size.Bytes(int64(need)), verdict), nil
 }
 
 // describeTokenizer says what tokenizer and chat template a folder has, and

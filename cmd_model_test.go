@@ -541,3 +541,35 @@ func TestModelInfoTokenizerConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestModelInfoSaysWhetherTrainingFitsOnTheCPU: --device cpu weighs the
+// model's training (weights, gradients, AdamW's moments) against the host
+// memory a run's check reads (memory.Available, RLT_MEMORY_LIMIT here), as
+// a GPU's line weighs it against the GPU's: it said the device and no
+// verdict, where docs/commands.md says model info --device says whether
+// training fits. A limit that does not parse is said on the line, exit 1,
+// as the device unavailable is.
+func TestModelInfoSaysWhetherTrainingFitsOnTheCPU(t *testing.T) {
+	for _, c := range []struct {
+		limit, want string
+		code        int
+	}{
+		{"1GB", " host memory available (RLT_MEMORY_LIMIT), ", 0},
+		{"1GB", " for training before activations: training fits", 0},
+		{"1KB", "1000 B host memory available (RLT_MEMORY_LIMIT), ", 0},
+		{"1KB", " for training before activations: training does NOT fit", 0},
+		{"lots", `; RLT_MEMORY_LIMIT="lots": `, 1},
+	} {
+		t.Setenv("RLT_MEMORY_LIMIT", c.limit)
+		code, out, errs := runCLI(t, "", "model", "info", distillTeacher, "--device", "cpu")
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if v, ok := strings.CutPrefix(l, "device      "); ok {
+				line = v
+			}
+		}
+		if code != c.code || !strings.HasPrefix(line, "cpu") || !strings.Contains(line, c.want) {
+			t.Errorf("RLT_MEMORY_LIMIT=%s: exit %d, device line %q; want exit %d and %q\n%s", c.limit, code, line, c.code, c.want, errs)
+		}
+	}
+}
