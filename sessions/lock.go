@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -122,7 +121,7 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // LockUnknownError reports that a run folder's run.lock could be neither
 // locked nor found locked by another process: it could not be opened
 // (Op "open": a symbolic link, lockLinkError; a link to itself, a folder
-// of that name), or the
+// of that name; a file far past a lock's size, lockTooBigError), or the
 // lock was not granted for a reason other than a holder (Op "lock": a
 // filesystem that does not lock files, ENOLCK; NFS whose lock manager is
 // not reached). Whether another process writes the run is then not known
@@ -159,7 +158,12 @@ func (e *LockUnknownError) Why() string {
 // Fix says how the run can be written again, or, for a start, started.
 func (e *LockUnknownError) Fix() string {
 	var link *lockLinkError
+	var big *lockTooBigError
 	switch {
+	case errors.As(e.Err, &big) && e.Start:
+		return fmt.Sprintf("see what it is (ls -l %s): move it out of the run folder if it is wanted, else remove it, or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
+	case errors.As(e.Err, &big):
+		return fmt.Sprintf("see what it is (ls -l %s): once no process writes the run (rlt sessions), move it out of the run folder if it is wanted, else remove it: the next open makes the run's lock anew", ShellQuote(e.Path))
 	case errors.As(e.Err, &link) && e.Start:
 		return fmt.Sprintf("remove the link (rm %s), or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
 	case errors.As(e.Err, &link):
@@ -277,7 +281,14 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		}
 	}
 	l := &RunLock{f: f, path: path, found: statErr == nil}
-	l.prev, _ = readLock(f)
+	prev, err := readLock(f)
+	if big := (*lockTooBigError)(nil); errors.As(err, &big) {
+		// Not ours, not read whole, and nothing written: left as found.
+		unlockFile(f)
+		f.Close()
+		return nil, &LockUnknownError{Path: path, Op: "open", Err: err}
+	}
+	l.prev = prev
 	if prev, err := decodeLockInfo(l.prev); err == nil && prev.PID != 0 {
 		l.Previous = &prev
 	}
@@ -503,11 +514,43 @@ func readLockInfo(f *os.File) (LockInfo, error) {
 	return decodeLockInfo(data)
 }
 
+// maxLockBytes bounds what readLock reads of a run.lock. A record is one
+// line of JSON of a few hundred bytes (a pid, a host name of at most 255,
+// a time, an intent and a kind of process of a few words each); a
+// Windows rewrite in place may leave for a moment the tail of a longer
+// one after it. 64 KiB is a hundred times that, and still nothing to hold
+// in memory at each open: a file past it is not a run.lock this program
+// wrote (a stray file of that name, some GiB of data copied over it), and
+// was read whole, to be put back as found, at each open of the run.
+const maxLockBytes = 64 << 10
+
+// lockTooBigError: run.lock holds more than maxLockBytes (Size bytes),
+// which lockRun refuses unread (a *LockUnknownError, Op "open").
+type lockTooBigError struct{ Size int64 }
+
+func (e *lockTooBigError) Error() string {
+	return fmt.Sprintf("it holds %d bytes, and a run's lock holds one record of a few hundred (at most %d here): it is not a run.lock this program wrote", e.Size, maxLockBytes)
+}
+
 // readLock reads run.lock (f) whole, from its start: its record, and
 // what else a file of that name holds, which an open that leaves run.lock
-// as it found it (keepPrevious) puts back whole.
+// as it found it (keepPrevious) puts back whole. One past maxLockBytes is
+// not read: a *lockTooBigError.
 func readLock(f *os.File) ([]byte, error) {
-	return io.ReadAll(io.NewSectionReader(f, 0, math.MaxInt64))
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxLockBytes {
+		return nil, &lockTooBigError{Size: fi.Size()}
+	}
+	// Bounded again as read: the file may grow past the bound after the
+	// stat (or be a file whose size stat does not say).
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, maxLockBytes+1))
+	if len(data) > maxLockBytes {
+		size := int64(len(data))
+		if fi, serr := f.Stat(); serr == nil && fi.Size() > size {
+			size = fi.Size()
+		}
+		return nil, &lockTooBigError{Size: size}
+	}
+	return data, err
 }
 
 // decodeLockInfo reads the record data, run.lock's: none (zero) in an

@@ -1,0 +1,72 @@
+package sessions
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLockRefusesAFileFarPastALock: a run.lock past maxLockBytes is not
+// one this program wrote (a record is a few hundred bytes): an open and a
+// start refuse it unread (a LockUnknownError, Op "open", of a
+// lockTooBigError), saying its size, its path and what to do, and leave
+// it as it was. Before, each open read it whole into memory, to put it
+// back as found. The files are sparse (os.Truncate): they take no disk.
+func TestLockRefusesAFileFarPastALock(t *testing.T) {
+	for _, size := range []int64{maxLockBytes + 1, 1 << 30} {
+		for _, start := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d bytes, start %v", size, start), func(t *testing.T) {
+				dir := t.TempDir()
+				lock := filepath.Join(dir, LockFileName)
+				if err := os.WriteFile(lock, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Truncate(lock, size); err != nil {
+					t.Fatal(err)
+				}
+				was, err := os.Stat(lock)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var opened interface{ Close() error }
+				if start {
+					r, cerr := Create(dir, testCfg())
+					opened, err = r, cerr
+				} else {
+					l, lerr := LockRun(dir)
+					opened, err = unlocker{l}, lerr
+				}
+				if err == nil {
+					opened.Close()
+					t.Fatalf("locked a run.lock of %d bytes", size)
+				}
+				var lu *LockUnknownError
+				var big *lockTooBigError
+				if !errors.As(err, &lu) || lu.Op != "open" || lu.Path != lock || !errors.As(err, &big) || big.Size != size {
+					t.Errorf("refused with %v; want a LockUnknownError, Op open, of %s holding %d bytes", err, lock, size)
+				}
+				says := []string{lock + " cannot be opened (it holds " + fmt.Sprint(size) + " bytes", "it is not a run.lock this program wrote",
+					"see what it is (ls -l " + ShellQuote(lock) + ")", "move it out of the run folder if it is wanted, else remove it"}
+				if start {
+					says = append(says, "or start the run in another folder (--runs DIR)")
+				}
+				for _, w := range says {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("it says %q; want %q in it", err, w)
+					}
+				}
+				now, err := os.Stat(lock)
+				if err != nil || now.Size() != size || !now.ModTime().Equal(was.ModTime()) || !os.SameFile(now, was) {
+					t.Errorf("run.lock after the refusal: %v (%v); want it as it was, %d bytes", now, err, size)
+				}
+			})
+		}
+	}
+}
+
+type unlocker struct{ l *RunLock }
+
+func (u unlocker) Close() error { return u.l.Unlock() }
