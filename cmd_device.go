@@ -115,7 +115,15 @@ func checkModelsMemory(what, dev string, m memory.Models, fixes ...string) error
 	if err != nil {
 		return err
 	}
-	m.DeviceHead, m.DeviceScratch = where.HeadBytes, where.Scratch
+	return checkModelsMemoryOn(what, where, where.HeadBytes, m, fixes)
+}
+
+// checkModelsMemoryOn is checkModelsMemory where the memory is known
+// (device.MemoryOf), the fused head's logits counted as head bytes there:
+// a command that asks for a fit more than once (rlt serve's
+// --max-model-len that would fit) probes the device once.
+func checkModelsMemoryOn(what string, where device.Memory, head int64, m memory.Models, fixes []string) error {
+	m.DeviceHead, m.DeviceScratch = head, where.Scratch
 	if err := memory.CheckBuffer(what, where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}

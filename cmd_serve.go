@@ -37,7 +37,14 @@ return_text_in_logprobs), POST /tokenize and GET /v1/models. Only what
 scoring and evaluation need: at most one (greedy) generated token, top
 log-probs up to --max-logprobs a position. A batch of prompts runs through
 the model together, in forwards of at most --micro-batch-tokens positions
-(a longer prompt alone; 0: the model's positions).
+(a longer prompt alone; 0: --max-model-len's).
+--max-model-len is vLLM's: the most tokens a request's prompt and the
+tokens it generates may take (default: the model's positions). A longer
+request is refused (400, in vLLM's words on /v1/completions, SGLang's on
+/generate); the memory serving needs is that of forwards of
+--micro-batch-tokens or --max-model-len positions, whichever is more, so a
+smaller --max-model-len fits a model of long context in less memory (a
+start refused for memory says a value that fits, where one does).
 The generated token ends as vLLM ends it: stop, stop_token_ids, and the
 folder's end of sequence (its tokenizer's eos_token, its generation
 config's eos_token_id) unless ignore_eos; min_tokens, bad_words,
@@ -49,8 +56,8 @@ order, in its words. Field names match exactly, as those servers match
 them: a key that is a field's name in another case ("Prompt") is refused,
 naming the field. Unlike vLLM and SGLang, the log-probs are of
 logits / the request's temperature.
-Errors are those servers' JSON (400 for a prompt longer than the model's
-positions; a path --api does not serve is their FastAPI's 404
+Errors are those servers' JSON (400 for a prompt longer than
+--max-model-len; a path --api does not serve is their FastAPI's 404
 {"detail":"Not Found"}, a wrong method its 405). Requests that arrive while
 the model computes others are computed together, each answered as it would
 be alone.
@@ -65,6 +72,9 @@ Examples:
   # anyone who reaches gpu1's ports can use them: no authentication.
   rlt serve --model /tmp/trained --listen 0.0.0.0:8000 --public
   rlt serve --model /tmp/defaults/student --listen 0.0.0.0:8001 --public
+  # Requests of up to 8192 tokens, so forwards of at most 8192 positions:
+  # a 7B of 32,768 positions fits a 24 GB GPU so.
+  rlt serve --model /tmp/trained --device gpu --max-model-len 8192
 `
 
 func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -85,7 +95,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
 	weights := weightsFlag(fs, true)
 	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
-	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many positions (a longer prompt alone; 0: the model's positions)")
+	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many positions (a longer prompt alone; 0: --max-model-len's)")
+	maxModelLen := fs.Int("max-model-len", 0, "the most tokens a request's prompt and generated tokens may take, as vLLM's; a longer request is refused (400), and forwards hold at most this or --micro-batch-tokens positions, whichever is more (default: the model's positions)")
 	maxLogprobs := fs.Int("max-logprobs", 20, "the most top log-probs a request may ask a position (prompt_logprobs, logprobs, SGLang's top_logprobs_num), as vLLM's; -1: the vocabulary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -101,6 +112,26 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if err := checkCounts(fs, atLeast{"micro-batch-tokens", *mbTokens, 0}); err != nil {
 		return err
+	}
+	if flagsGiven(fs)["max-model-len"] {
+		if err := checkCounts(fs, atLeast{"max-model-len", *maxModelLen, 1}); err != nil {
+			return err
+		}
+	}
+	// Past the model's positions is the call's, said before any work (as
+	// vLLM refuses a max_model_len past max_position_embeddings); a
+	// config.json that cannot be read is said by the load, and this
+	// asked again once it loaded.
+	pastPositions := func(positions int) error {
+		if *maxModelLen <= positions {
+			return nil
+		}
+		return misuse(fs, "--max-model-len %d is more than the %d positions of the model %s (its config.json's max_position_embeddings): give at most %d, or leave it out for them", *maxModelLen, positions, *dir, positions)
+	}
+	if cfg, _, err := model.Inspect(*dir); err == nil {
+		if err := pastPositions(cfg.MaxPos); err != nil {
+			return err
+		}
 	}
 	// Values no server could take are the call's, before any work.
 	api, err := serve.ParseAPI(*apiFlag)
@@ -121,10 +152,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !*public && !loopback(host) {
 		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
-	// The model and a forward of --micro-batch-tokens positions within
-	// the memory where it computes, before the address is taken or the
-	// device opens.
-	if err := checkServeMemory(*dev, *dir, prec, *mbTokens); err != nil {
+	// The model and a forward of --micro-batch-tokens or --max-model-len
+	// positions within the memory where it computes, before the address is
+	// taken or the device opens.
+	if err := checkServeMemory(*dev, *dir, prec, *mbTokens, *maxModelLen); err != nil {
 		return err
 	}
 	// The address is taken before the model loads: one already in use is
@@ -164,6 +195,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}
+	if err := pastPositions(m.Cfg.MaxPos); err != nil {
+		return err
+	}
+	maxLen := m.Cfg.MaxPos
+	if *maxModelLen > 0 {
+		maxLen = *maxModelLen
+	}
 	if tok.VocabSize() > m.Cfg.Vocab {
 		return fmt.Errorf("%s: the tokenizer has %d tokens but the embedding table only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)
 	}
@@ -172,13 +210,23 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*name = filepath.Base(abs)
 	}
 	src := rlt.NewModelSource(m, *dir)
+	// With no limit (0) a forward holds at most --max-model-len's
+	// positions, the longest request served, as checkServeMemory counts.
 	src.MicroBatchTokens = *mbTokens
+	if *mbTokens == 0 {
+		src.MicroBatchTokens = maxLen
+	}
 	srv := serve.New(src, tok, *name, api)
 	srv.MaxLogprobs = *maxLogprobs
+	srv.MaxModelLen = maxLen
 	srv.EOS = eos
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
-	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %d positions, device %s: %s)\n", *dir, *name, ln.Addr(), api, m.Cfg.MaxPos, *dev, choice)
+	positions := fmt.Sprintf("%d positions", maxLen)
+	if maxLen < m.Cfg.MaxPos {
+		positions = fmt.Sprintf("--max-model-len %d of its %d positions", maxLen, m.Cfg.MaxPos)
+	}
+	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %s, device %s: %s)\n", *dir, *name, ln.Addr(), api, positions, *dev, choice)
 	if f, ok := stdout.(interface{ Sync() error }); ok {
 		f.Sync()
 	}
@@ -246,25 +294,77 @@ func loopback(host string) bool {
 // checkServeMemory refuses, before the address is taken or the device
 // opens, serving that cannot fit where --device dev computes
 // (checkModelsMemory): the model held as --weights says and one forward of
-// --micro-batch-tokens positions or of the model's, whichever is more.
-// Concurrent requests and a batch request's prompts share forwards of at
-// most that many padded positions (serve's nextRound,
-// rlt.ModelSource.PromptLogProbsBatch), so the batch they form is counted;
-// a single prompt longer than it runs alone, as it would by itself, and
-// with no limit (0) forwards hold at most the model's positions. It
-// samples no sequence: the one token it generates is read from the
-// forward's last position (no KV cache, which at the model's positions was
-// 3 GiB of a 131,072-position 0.5B model's 5 GiB estimate). A folder whose
-// config.json cannot be read is left to its load, which says why.
-func checkServeMemory(dev, dir string, prec model.Precision, mbTokens int) error {
+// --micro-batch-tokens positions or of --max-model-len's (maxLen; 0: the
+// model's positions), whichever is more. Concurrent requests and a batch
+// request's prompts share forwards of at most --micro-batch-tokens padded
+// positions (serve's nextRound, rlt.ModelSource.PromptLogProbsBatch), so
+// the batch they form is counted; a single prompt longer than it runs
+// alone, as it would by itself, and none is longer than maxLen (serve
+// refuses it); with no limit (0) forwards hold at most maxLen positions
+// (serveCommand sets the source's limit to it). It samples no sequence:
+// the one token it generates is read from the forward's last position (no
+// KV cache, which at the model's positions was 3 GiB of a 131,072-position
+// 0.5B model's 5 GiB estimate). Refused, it offers the largest
+// --max-model-len that fits, where a smaller one would: on a model of long
+// context the forward of its positions is most of the estimate (13.9 of a
+// Qwen2.5-7B's), and requests of a few thousand tokens need far less. A
+// folder whose config.json cannot be read is left to its load, which says
+// why.
+func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen int) error {
 	u, stored16, err := heldAs(dir, prec)
 	if err != nil {
 		return nil
 	}
-	u.Name, u.ForwardRows, u.ForwardT = "model", max(mbTokens, u.Cfg.MaxPos), u.Cfg.MaxPos
-	fixes := weightsFix(u, stored16)
-	if mbTokens > u.Cfg.MaxPos {
-		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %d): the positions each forward holds, at least a prompt of the model's %d", mbTokens, u.Cfg.MaxPos))
+	if maxLen <= 0 || maxLen > u.Cfg.MaxPos { // past the positions: refused by the caller
+		maxLen = u.Cfg.MaxPos
 	}
-	return checkModelsMemory("serving", dev, memory.Models{Uses: []memory.Use{u}}, fixes...)
+	where, err := device.MemoryOf(dev)
+	if err != nil {
+		return err
+	}
+	check := func(maxLen int, fixes []string) error {
+		return checkModelsMemoryOn("serving", where, where.HeadBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, maxLen)}}, fixes)
+	}
+	if check(maxLen, nil) == nil {
+		return nil
+	}
+	fixes := weightsFix(u, stored16)
+	if fit := largestFitting(maxLen-1, func(n int) bool { return check(n, nil) == nil }); fit > 0 {
+		fixes = append(fixes, fmt.Sprintf("--max-model-len %d (now %d), or less: the most tokens a request's prompt and generated tokens may take, and the positions of the longest forward", fit, maxLen))
+	}
+	if mbTokens > maxLen {
+		of := fmt.Sprintf("the model's %d", maxLen)
+		if maxLen < u.Cfg.MaxPos {
+			of = fmt.Sprintf("--max-model-len's %d", maxLen)
+		}
+		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %d): the positions each forward holds, at least a prompt of %s", mbTokens, of))
+	}
+	return check(maxLen, fixes)
+}
+
+// serveUse is u as rlt serve runs it: forwards of --micro-batch-tokens
+// positions or of maxLen (--max-model-len's), whichever is more, of
+// sequences of at most maxLen tokens.
+func serveUse(u memory.Use, mbTokens, maxLen int) memory.Use {
+	u.Name, u.ForwardRows, u.ForwardT = "model", max(mbTokens, maxLen), maxLen
+	return u
+}
+
+// largestFitting is the largest n in [1, most] for which fits holds, or 0
+// for none; fits holds for every n up to one where it holds (an estimate
+// that grows with n), so a binary search finds it in log2(most) checks.
+func largestFitting(most int, fits func(n int) bool) int {
+	if most < 1 || !fits(1) {
+		return 0
+	}
+	lo, hi := 1, most+1 // fits(lo); !fits(hi) or hi past most
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if fits(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }

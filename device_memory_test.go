@@ -49,7 +49,7 @@ func TestEveryDeviceCommandRefusesWhatCannotFitOnTheGPU(t *testing.T) {
 			func() error { return checkLogprobsMemory(device.GPU, teacher, model.Frozen16) }},
 		{"serve", "serving", []string{"serve", "--model", teacher, "--listen", "127.0.0.1:0"},
 			func() error {
-				return checkServeMemory(device.GPU, teacher, model.Frozen16, runconfig.DefaultMicroBatchTokens)
+				return checkServeMemory(device.GPU, teacher, model.Frozen16, runconfig.DefaultMicroBatchTokens, 0)
 			}},
 		{"eval", "evaluating", []string{"eval", "--student", student, "--questions", "2"},
 			func() error { return checkEvalMemory(device.GPU, "", student, 2, runpkg.EvalMaxNewTokens) }},
@@ -146,7 +146,7 @@ func TestLogprobsAndServeEstimateWhatTheyRun(t *testing.T) {
 		{0, 131072, ""},
 		{200000, 200000, "a smaller --micro-batch-tokens (now 200000): the positions each forward holds, at least a prompt of the model's 131072"},
 	} {
-		err := checkServeMemory(device.CPU, dir, model.Frozen16, c.mbTokens)
+		err := checkServeMemory(device.CPU, dir, model.Frozen16, c.mbTokens, 0)
 		want := fmt.Sprintf("model forward, %d positions at a time", c.positions)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("serve --micro-batch-tokens %d: %v, want a refusal counting %q", c.mbTokens, err, want)

@@ -114,8 +114,9 @@
 //
 // Errors are those servers' shapes: vLLM's {"error": {"message", "type",
 // "param", "code"}}, SGLang's {"error": {"message"}}, 400 for a prompt
-// longer than the model's positions. Both servers are FastAPI apps, so a
-// path neither serves is FastAPI's 404 {"detail": "Not Found"} and a
+// longer than the model's positions (or Server.MaxModelLen, vLLM's
+// --max-model-len). Both servers are FastAPI apps, so a path neither
+// serves is FastAPI's 404 {"detail": "Not Found"} and a
 // method an endpoint does not take its 405 {"detail": "Method Not
 // Allowed"} with Allow, whichever --api: a client learns from the answer
 // what the real server would have told it. Only what scoring and
@@ -199,6 +200,14 @@ type Server struct {
 	// stop_token_ids, as vLLM reads it from the model folder (ReadEOS);
 	// none when zero.
 	EOS EOS
+	// MaxModelLen is vLLM's --max-model-len: the most tokens a request's
+	// prompt and the tokens it generates may take together, refused past
+	// it as a prompt past the model's positions is (400, each API's
+	// words), and said as max_model_len (/v1/models, /tokenize). 0: the
+	// source's positions, as vLLM defaults to max_position_embeddings. It
+	// bounds what a forward must hold, so rlt serve fits a model in less
+	// memory; it is at most the source's positions (the caller checks).
+	MaxModelLen int
 
 	created int64
 	n       atomic.Int64
@@ -253,7 +262,14 @@ func (s *Server) Handler() http.Handler {
 
 const maxBody = 64 << 20
 
-func (s *Server) maxLen() int { return s.Src.MaxPositions() }
+// maxLen is the longest prompt and generation a request may have: vLLM's
+// max_model_len, SGLang's context length.
+func (s *Server) maxLen() int {
+	if s.MaxModelLen > 0 {
+		return s.MaxModelLen
+	}
+	return s.Src.MaxPositions()
+}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

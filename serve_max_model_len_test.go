@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/model"
+)
+
+// longContextTeacher is the embedded teacher with Qwen2.5's long context:
+// 131,072 positions, whose forward is most of what serving it needs.
+func longContextTeacher(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
+		data, err := os.ReadFile(filepath.Join(teacher, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "config.json" {
+			data = bytes.Replace(data, []byte(`"max_position_embeddings": 256`), []byte(`"max_position_embeddings": 131072`), 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// rlt serve's memory estimate counts forwards of --micro-batch-tokens or
+// --max-model-len positions, whichever is more (the model's positions when
+// the flag is left out; --max-model-len's with --micro-batch-tokens 0), so
+// a model of long context served for shorter requests fits in less: a 7B of
+// 32,768 positions counted a 13.9 GiB forward with no serve setting to
+// lower it.
+func TestServeEstimateAtMaxModelLen(t *testing.T) {
+	dir := longContextTeacher(t)
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB") // nothing fits: each refusal says what it counted
+	for _, c := range []struct {
+		mbTokens, maxLen, positions int
+	}{
+		{1024, 0, 131072},
+		{1024, 4096, 4096},
+		{0, 2048, 2048},
+		{0, 0, 131072},
+		{8192, 2048, 8192},
+		{1024, 1024, 1024},
+	} {
+		err := checkServeMemory(device.CPU, dir, model.Frozen16, c.mbTokens, c.maxLen)
+		want := fmt.Sprintf("model forward, %d positions at a time", c.positions)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--micro-batch-tokens %d --max-model-len %d: %v, want a refusal counting %q", c.mbTokens, c.maxLen, err, want)
+		}
+		// Not even one token's forward fits beside the weights: no value of
+		// the flag is offered.
+		if err != nil && strings.Contains(err.Error(), "\n  - --max-model-len") {
+			t.Errorf("--micro-batch-tokens %d --max-model-len %d: %v, offers --max-model-len where no value fits", c.mbTokens, c.maxLen, err)
+		}
+	}
+}
+
+// A start refused for memory offers the largest --max-model-len that
+// fits, from the estimate: that value starts, one more does not. It
+// offered nothing of serve's own (a model of long context was refused
+// whatever the requests it would serve).
+func TestServeRefusalOffersAMaxModelLenThatFits(t *testing.T) {
+	dir := longContextTeacher(t)
+	t.Setenv("RLT_MEMORY_LIMIT", "256MB")
+	for _, c := range []struct{ mbTokens, maxLen int }{{1024, 0}, {1024, 65536}, {0, 0}} {
+		now := c.maxLen
+		if now == 0 {
+			now = 131072
+		}
+		err := checkServeMemory(device.CPU, dir, model.Frozen16, c.mbTokens, c.maxLen)
+		if err == nil {
+			t.Fatalf("--micro-batch-tokens %d --max-model-len %d: fits under 256 MB, want a refusal", c.mbTokens, c.maxLen)
+		}
+		var fit int
+		if _, e := fmt.Sscanf(err.Error()[max(0, strings.Index(err.Error(), "--max-model-len ")):], "--max-model-len %d (now "+fmt.Sprint(now)+")", &fit); e != nil {
+			t.Errorf("--micro-batch-tokens %d --max-model-len %d: %v\nwant it to offer --max-model-len N (now %d) (%v)", c.mbTokens, c.maxLen, err, now, e)
+			continue
+		}
+		if err := checkServeMemory(device.CPU, dir, model.Frozen16, c.mbTokens, fit); err != nil {
+			t.Errorf("--micro-batch-tokens %d: the offered --max-model-len %d is refused: %v", c.mbTokens, fit, err)
+		}
+		if err := checkServeMemory(device.CPU, dir, model.Frozen16, c.mbTokens, fit+1); err == nil {
+			t.Errorf("--micro-batch-tokens %d: --max-model-len %d fits, more than the %d offered", c.mbTokens, fit+1, fit)
+		}
+	}
+	// On a GPU the flag is offered beside --device cpu.
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Logf("no Vulkan device: %v", err)
+		return
+	}
+	err = checkServeMemory(device.GPU, dir, model.Frozen16, 1024, 0)
+	for _, want := range []string{"serving on " + where.GPU, "\n  - --max-model-len ", " (now 131072), or less", "\n  - --device cpu"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--device gpu: %v, want a refusal saying %q", err, want)
+		}
+	}
+}
+
+// A request whose prompt, with the tokens it generates, passes
+// --max-model-len is refused as vLLM refuses it (400, its error body and
+// words), and on SGLang's /generate as SGLang does; one that fits is
+// answered, and /v1/models says the limit as vLLM's max_model_len.
+func TestServeRefusesARequestPastMaxModelLen(t *testing.T) {
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	url := startServe(t, "--model", teacher, "--max-model-len", "16")
+	ids := func(n int) string {
+		return strings.Trim(strings.Join(strings.Fields(fmt.Sprint(make([]int, n))), ","), "[]")
+	}
+	post := func(path, body string) (int, map[string]any) {
+		t.Helper()
+		resp, err := http.Post(url+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(resp.Body)
+		var v map[string]any
+		if err := json.Unmarshal(data, &v); err != nil {
+			t.Fatalf("%s %s: %v: %s", path, body, err, data)
+		}
+		return resp.StatusCode, v
+	}
+	for _, c := range []struct {
+		path, body string
+		status     int
+		err        map[string]any // the error body's "error", nil for an answer
+	}{
+		{"/v1/completions", `{"prompt":[` + ids(15) + `],"max_tokens":1}`, 200, nil},
+		{"/v1/completions", `{"prompt":[` + ids(16) + `],"max_tokens":0,"echo":true,"logprobs":1}`, 200, nil},
+		{"/v1/completions", `{"prompt":[` + ids(16) + `],"max_tokens":1}`, 400, map[string]any{
+			"message": "You passed 16 input tokens and requested 1 output tokens. However, the model's context length is only 16 tokens, resulting in a maximum input length of 15 tokens. Please reduce the length of the input prompt. (parameter=input_tokens, value=16)",
+			"type":    "BadRequestError", "param": "input_tokens", "code": 400.0}},
+		{"/v1/completions", `{"prompt":[[1,2],[` + ids(17) + `]],"max_tokens":0,"echo":true,"logprobs":1}`, 400, map[string]any{
+			"message": "You passed 17 input tokens and requested 0 output tokens. However, the model's context length is only 16 tokens, resulting in a maximum input length of 16 tokens. Please reduce the length of the input prompt. (parameter=input_tokens, value=17)",
+			"type":    "BadRequestError", "param": "input_tokens", "code": 400.0}},
+		{"/generate", `{"input_ids":[` + ids(15) + `],"sampling_params":{"max_new_tokens":1}}`, 200, nil},
+		{"/generate", `{"input_ids":[` + ids(16) + `],"sampling_params":{"max_new_tokens":0}}`, 400, map[string]any{
+			"message": "The input (16 tokens) is longer than the model's context length (16 tokens)."}},
+	} {
+		status, v := post(c.path, c.body)
+		if status != c.status {
+			t.Errorf("%s %.60s: status %d, want %d: %v", c.path, c.body, status, c.status, v)
+			continue
+		}
+		if c.err == nil {
+			continue
+		}
+		got, _ := json.Marshal(v["error"])
+		if want, _ := json.Marshal(c.err); !bytes.Equal(got, want) {
+			t.Errorf("%s %.60s: error %s, want %s", c.path, c.body, got, want)
+		}
+	}
+	resp, err := http.Get(url + "/v1/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var models struct {
+		Data []struct {
+			MaxModelLen int `json:"max_model_len"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&models); err != nil || len(models.Data) != 1 || models.Data[0].MaxModelLen != 16 {
+		t.Errorf("/v1/models: %+v (%v), want max_model_len 16", models, err)
+	}
+}
+
+// --max-model-len is a count of at least 1, at most the model's positions:
+// anything else is a wrong call (exit 2) naming what is wrong, before any
+// work.
+func TestServeMaxModelLenBadValues(t *testing.T) {
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	for _, c := range []struct{ value, want string }{
+		{"0", "--max-model-len 0: want at least 1"},
+		{"-5", "--max-model-len -5: want at least 1"},
+		{"257", "--max-model-len 257 is more than the 256 positions of the model " + teacher + " (its config.json's max_position_embeddings): give at most 256, or leave it out for them"},
+		{"8k", `invalid value "8k" for flag --max-model-len`},
+	} {
+		code, stdout, errs := runCLI(t, "", "serve", "--model", teacher, "--max-model-len", c.value)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("--max-model-len %s: exit %d, want 2 and %q:\n%s%s", c.value, code, c.want, stdout, errs)
+		}
+	}
+}
