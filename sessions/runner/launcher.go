@@ -413,6 +413,10 @@ func reviewWhere(h sessions.Holder) string {
 	return "review it here once that process has closed the run (enter on it in the Runs screen)"
 }
 
+// unknownKeysNote is the note of a run whose config.toml holds keys its
+// settings have no place for (sessions.UnknownKeys), passed over.
+const unknownKeysNote = sessions.ConfigFile + " holds keys this version does not know: ignored, its other settings shown"
+
 // describe fills in what an opened run's config.toml says (its planned
 // steps, or where an import came from and the steps its trainer planned; a
 // config that does not decode is a problem shown beside the run) and lists
@@ -436,8 +440,15 @@ func describe(s *sessions.Session) *sessions.Session {
 		if err := rec.ConfigTypes(); err != nil {
 			s.Problems = append(s.Problems, err)
 		}
-		for _, ce := range sessions.UnknownKeys(filepath.Join(rec.Dir(), sessions.ConfigFile), rec.ConfigText()) {
+		unknown := sessions.UnknownKeys(filepath.Join(rec.Dir(), sessions.ConfigFile), rec.ConfigText())
+		for _, ce := range unknown {
 			s.Problems = append(s.Problems, ce)
+		}
+		if len(unknown) > 0 {
+			// Said ignored, as a run of ours' are below and rlt score
+			// --run says each: the problems alone did not say whether
+			// the keys were read past or refused.
+			s.Notes = append(s.Notes, unknownKeysNote)
 		}
 	} else if _, serr := os.Stat(filepath.Join(rec.Dir(), sessions.ConfigFile)); errors.Is(serr, fs.ErrNotExist) {
 		// Lost (sessions.HasRecords): the store's issue says what to do.
@@ -447,7 +458,7 @@ func describe(s *sessions.Session) *sessions.Session {
 		// it (sessions.UnknownKeys); the problems name each key.
 		s.Steps = cfg.Steps
 		s.Problems = append(s.Problems, err)
-		s.Notes = append(s.Notes, sessions.ConfigFile+" holds keys this version does not know: ignored, its other settings shown (resuming refuses them)")
+		s.Notes = append(s.Notes, unknownKeysNote+" (resuming refuses them)")
 	} else {
 		s.Problems = append(s.Problems, err)
 		s.Notes = append(s.Notes, sessions.ConfigFile+" does not decode: shown without its settings")

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -793,6 +794,12 @@ func TestWorkbenchOpenBroken(t *testing.T) {
 		if (c.problem == "") != (len(s3.Problems) == 0) || !strings.Contains(said, c.problem) || strings.Contains(said, `"import"`) ||
 			!strings.Contains(strings.Join(s3.Notes, ";"), "imported from") {
 			t.Errorf("an import %s: problems %v, notes %v; want %q alone", c.name, s3.Problems, s3.Notes, c.problem)
+		}
+		// A key of no import is said ignored, as a run of ours' is and
+		// rlt score --run says it; the problem alone did not say so.
+		const ignored = "config.toml holds keys this version does not know: ignored, its other settings shown"
+		if unknown := strings.Contains(c.problem, "unknown key"); slices.Contains(s3.Notes, ignored) != unknown {
+			t.Errorf("an import %s: notes %q; want %q among them: %v", c.name, s3.Notes, ignored, unknown)
 		}
 		s3.Close()
 	}
