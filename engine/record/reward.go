@@ -64,18 +64,23 @@ func (c RewardConfig) Summary() string {
 // a number as short as it is exact ("0.03", "1e-07"), the estimator by
 // its name ("logratio"). ok is false for a key RewardConfig has not. The
 // one formatter of Summary, rlt score's reward line and flags, and the
-// resume's and the viewers' notes of keys at their defaults, which had
-// two of their own.
+// resume's note of keys at their defaults, which had two of their own.
 func (c RewardConfig) ValueText(key string) (text string, ok bool) {
 	rv := reflect.ValueOf(c)
 	for i := range rv.NumField() {
 		if name, _, _ := strings.Cut(rv.Type().Field(i).Tag.Get("toml"), ","); name != key {
 			continue
 		}
-		if f := rv.Field(i); f.Kind() == reflect.Float64 {
+		// The field's own value whatever its kind, so that a key added
+		// to the table is said as itself, not as another's.
+		switch f := rv.Field(i); f.Kind() {
+		case reflect.Float64:
 			return strconv.FormatFloat(f.Float(), 'g', -1, 64), true
+		case reflect.String:
+			return f.String(), true
+		default:
+			return fmt.Sprint(f.Interface()), true
 		}
-		return string(c.Estimator), true
 	}
 	return "", false
 }
