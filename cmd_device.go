@@ -118,6 +118,20 @@ func checkModelsMemory(what, dev string, m memory.Models, fixes ...string) error
 	return checkModelsMemoryOn(what, where, where.HeadBytes, m, fixes)
 }
 
+// checkForwardsMemory is checkModelsMemory for work that runs forwards
+// alone, with no backward and no KL (rlt logprobs, rlt serve): on a GPU
+// the fused head's logits are a forward chunk's, the budget
+// (vulkan.HeadForwardBytes), as rlt score counts them for its log-ratio
+// and k3 estimators (cdfb461); HeadBytes' 1.5× holds a backward's or a KL
+// chunk's second buffer, which these never make.
+func checkForwardsMemory(what, dev string, m memory.Models, fixes ...string) error {
+	where, err := device.MemoryOf(dev)
+	if err != nil {
+		return err
+	}
+	return checkModelsMemoryOn(what, where, where.HeadForwardBytes, m, fixes)
+}
+
 // checkModelsMemoryOn is checkModelsMemory where the memory is known
 // (device.MemoryOf), the fused head's logits counted as head bytes there:
 // a command that asks for a fit more than once (rlt serve's

@@ -209,7 +209,7 @@ func nonFiniteLogprob(i int, v, temp float64) error {
 }
 
 // checkLogprobsMemory refuses, before the device opens, log-probs that
-// cannot fit where --device dev computes (checkModelsMemory): the model
+// cannot fit where --device dev computes (checkForwardsMemory: forwards alone): the model
 // held as --weights says and a forward of a line of memory.PromptTokens
 // tokens (the model's positions, if fewer). The lines are read after the
 // check, one forward each, and no flag bounds them: a forward as long as
@@ -225,5 +225,5 @@ func checkLogprobsMemory(dev, dir string, prec model.Precision) error {
 	}
 	line := min(memory.PromptTokens, u.Cfg.MaxPos)
 	u.Name, u.ForwardRows, u.ForwardT = "model", line, line
-	return checkModelsMemory("scoring log-probs", dev, memory.Models{Uses: []memory.Use{u}}, weightsFix(u, stored16)...)
+	return checkForwardsMemory("scoring log-probs", dev, memory.Models{Uses: []memory.Use{u}}, weightsFix(u, stored16)...)
 }

@@ -293,7 +293,7 @@ func loopback(host string) bool {
 
 // checkServeMemory refuses, before the address is taken or the device
 // opens, serving that cannot fit where --device dev computes
-// (checkModelsMemory): the model held as --weights says and one forward of
+// (checkForwardsMemory: forwards alone): the model held as --weights says and one forward of
 // --micro-batch-tokens positions or of --max-model-len's (maxLen; 0: the
 // model's positions), whichever is more. Concurrent requests and a batch
 // request's prompts share forwards of at most --micro-batch-tokens padded
@@ -323,7 +323,7 @@ func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen in
 		return err
 	}
 	check := func(maxLen int, fixes []string) error {
-		return checkModelsMemoryOn("serving", where, where.HeadBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, maxLen)}}, fixes)
+		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, maxLen)}}, fixes)
 	}
 	if check(maxLen, nil) == nil {
 		return nil

@@ -188,3 +188,35 @@ func TestScoreEstimateCountsTheLogitsItHolds(t *testing.T) {
 		}
 	}
 }
+
+// rlt logprobs and rlt serve run forwards alone, with no backward and no
+// KL, so on a GPU they count the fused head's logits of a forward chunk,
+// the budget (vulkan.HeadForwardBytes), as rlt score's log-ratio does.
+// They counted 1.5× it (vulkan.HeadBytes), the second buffer a backward or
+// a KL chunk holds: 48 MiB where their forwards hold 32 on lavapipe.
+func TestForwardsOnlyCountAForwardChunksLogits(t *testing.T) {
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	want := "the fused head's logits on the GPU " + size.Bytes(where.HeadForwardBytes) + ";"
+	if where.HeadForwardBytes == where.HeadBytes {
+		t.Fatalf("HeadForwardBytes %d equals HeadBytes: the test tells nothing", where.HeadBytes)
+	}
+	code, stdout, errs := runCLI(t, "", "logprobs", "--model", teacher, "--device", "gpu")
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("logprobs: exit %d, want 1 and a refusal counting %q:\n%s%s", code, want, stdout, errs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a serve that went ahead stops as its load starts
+	var out, errb bytes.Buffer
+	err = serveCommand(ctx, []string{"--model", teacher, "--listen", "127.0.0.1:0", "--device", "gpu"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("serve: %v, want a refusal counting %q:\n%s%s", err, want, out.String(), errb.String())
+	}
+}
