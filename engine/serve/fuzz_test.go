@@ -153,7 +153,7 @@ func FuzzDecodeRequests(f *testing.F) {
 
 // fuzzModel is a model of 64 positions and a vocabulary of 256, whose
 // tokens are a text's bytes, for parseGenerate to check inputs against.
-var fuzzModel = &generateModel{positions: 64, vocab: 256, encode: func(text string) []int32 {
+var fuzzModel = &generateModel{contextLen: 64, vocab: 256, encode: func(text string) []int32 {
 	ids := make([]int32, len(text))
 	for i := range len(text) {
 		ids[i] = int32(text[i])

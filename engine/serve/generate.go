@@ -230,30 +230,32 @@ func parseInputs(textRaw, idsRaw, embedsRaw json.RawMessage) (inputs []prompt, l
 }
 
 // generateModel is what SGLang checks each /generate input against as it
-// reads it: the model's positions (TokenizerManager._validate_one_request)
-// and vocabulary (SamplingParams.verify's logit_bias keys), and the
+// reads it: the context length (TokenizerManager._validate_one_request's
+// context_len; here Server.MaxModelLen, rlt serve's --max-model-len, else
+// the model's positions, as SGLang's --context-length defaults to them)
+// and the vocabulary (SamplingParams.verify's logit_bias keys), and the
 // tokenizer by which a text's length is counted.
 type generateModel struct {
-	positions, vocab int
-	encode           func(string) []int32
+	contextLen, vocab int
+	encode            func(string) []int32
 }
 
 // generateModel is s's model as parseGenerate checks inputs against it.
 func (s *Server) generateModel() *generateModel {
-	return &generateModel{positions: s.maxLen(), vocab: s.Src.Vocab, encode: s.Tok.Encode}
+	return &generateModel{contextLen: s.maxLen(), vocab: s.Src.Vocab, encode: s.Tok.Encode}
 }
 
 // checkInput is SGLang's _validate_one_request of an input of n tokens
 // whose sampling_params are v, in its words: an input that fills the
-// model's positions, then one whose max_new_tokens, given and not null,
+// context length, then one whose max_new_tokens, given and not null,
 // would pass them with it (inf too; one absent is not looked at there,
 // though SamplingParams then makes it 128).
 func (m *generateModel) checkInput(n int, v spView) error {
-	if n >= m.positions {
-		return fmt.Errorf("The input (%d tokens) is longer than the model's context length (%d tokens).", n, m.positions)
+	if n >= m.contextLen {
+		return fmt.Errorf("The input (%d tokens) is longer than the model's context length (%d tokens).", n, m.contextLen)
 	}
 	raw, given := v.given["max_new_tokens"]
-	if !given || isNull(raw) || !(v.maxNew+float64(n) > float64(m.positions)) { // nan passes: Python's comparison with it is false
+	if !given || isNull(raw) || !(v.maxNew+float64(n) > float64(m.contextLen)) { // nan passes: Python's comparison with it is false
 		return nil
 	}
 	total := "inf" // Python's inf + n
@@ -261,7 +263,7 @@ func (m *generateModel) checkInput(n int, v spView) error {
 		total = asked.Add(asked, big.NewInt(int64(n))).String()
 	}
 	return fmt.Errorf("Requested token count exceeds the model's maximum context length of %d tokens. You requested a total of %s tokens: %d tokens from the input messages and %s tokens for the completion. Please reduce the number of tokens in the input messages or the completion to fit within the limit.",
-		m.positions, total, n, v.said("max_new_tokens", v.maxNew))
+		m.contextLen, total, n, v.said("max_new_tokens", v.maxNew))
 }
 
 // parseGenerate decodes and checks a /generate body, its inputs against
@@ -272,7 +274,7 @@ func (m *generateModel) checkInput(n int, v spView) error {
 // before it reads any input (sglangRefusedFirst, and between them
 // lora_path's or custom_logit_processor's list shorter than the inputs:
 // shortPerInputLists); then each input in
-// turn, its length and max_new_tokens against the model's positions
+// turn, its length and max_new_tokens against the context length
 // (checkInput), the fields SGLang refuses of it (sglangRefusedPerInput),
 // then its sampling_params (sglangChecks: SamplingParams' normalize and
 // verify, logit_bias's keys among them); then, once every input has
@@ -388,7 +390,7 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 		return generateRequest{}, req.itemError(0, errors.New(refusal("input_embeds", "input_embeds", whyNoEmbeds)))
 	}
 	// Each input in turn as SGLang reads it (TokenizerManager's
-	// _tokenize_one_request): its length against the model's positions
+	// _tokenize_one_request): its length against the context length
 	// (checkInput), then its sampling_params as read (a view, sglangChecks);
 	// once all have passed, what rlt serve refuses of what SGLang answers.
 	views := make([]spView, n)
@@ -470,7 +472,7 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 // its own over it, greedyTopK), with max_new_tokens (128, SGLang's
 // default, when
 // absent or null; maxNewNull: null, SGLang's None, no bound but the
-// model's positions) and min_new_tokens read, and where the input's
+// context length) and min_new_tokens read, and where the input's
 // messages say they are (where: "sampling_params[i]: " for a list; at:
 // the sampling_params' path).
 type spView struct {
@@ -796,7 +798,7 @@ func (s *Server) checkTopLogprobsNum(n int) error {
 
 // generateIDs are the token ids of item's input (a text's as
 // parseGenerate encoded it, where it checked its length against the
-// model's positions), checked against the vocabulary, and against item's
+// context length), checked against the vocabulary, and against item's
 // logprob_start_len as SGLang's scheduler checks it.
 func (s *Server) generateIDs(it *generateItem) ([]int32, error) {
 	ids := it.Encoded
