@@ -440,6 +440,16 @@ func recordLeave(stderr io.Writer) []sessions.Left {
 	if err := runner.LeaveLaunches(leaveWithin); err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)
 	}
+	return leaveRuns(stderr)
+}
+
+// leaveRuns is recordLeave's leave of the run folders this process
+// trains, once its launches are left: apart, so that a test of what the
+// folders say (TestLeaveSaysWhatEachRunFolderLost) leaves its own runs
+// without runner.LeaveLaunches, whose leave holds for the rest of the
+// process, as a leave at once does (a later test's launch, its stop come,
+// would be refused as left by a second signal).
+func leaveRuns(stderr io.Writer) []sessions.Left {
 	left, err := sessions.LeaveAll("on a second stop signal", leaveWithin)
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\n", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,14 +10,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/event"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/runner"
 	"github.com/rlt-workbench/rlt/ui"
 )
 
 // TestLeaveSaysWhatEachRunFolderLost: a command left at once on a second
-// stop signal (leaveAtOnce: the workbench, rlt open, rlt run --headless)
+// stop signal (leaveAtOnce: the workbench, rlt open, rlt run --headless;
+// its runs' part, leaveRuns)
 // says under each run folder it trained what that run lost in the words
 // its folder recorded (the close named left, which rlt sessions notes),
 // and not a loss of its own: it said "the step in progress of each and
@@ -56,7 +61,11 @@ func TestLeaveSaysWhatEachRunFolderLost(t *testing.T) {
 		dirs = append(dirs, dir)
 	}
 	var stderr bytes.Buffer
-	err := leaveAtOnce(ui.ErrLeft, dirs, &stderr)
+	// leaveAtOnce's words, its runs left by leaveRuns alone: this test
+	// launches none, and runner.LeaveLaunches' leave would hold for the
+	// rest of the test binary, refusing a later test's stopped launch as
+	// a second signal's (TestLeaveLeavesLaunchesAsTheyWere).
+	err := workbenchEnded(ui.ErrLeft, dirs, leaveRuns(&stderr), &stderr)
 	if !errors.Is(err, ui.ErrLeft) || strings.Contains(err.Error(), "lost") {
 		t.Errorf("error %q; want ui.ErrLeft, saying no loss of its own", err)
 	}
@@ -81,5 +90,48 @@ func TestLeaveSaysWhatEachRunFolderLost(t *testing.T) {
 		if !strings.Contains(stderr.String(), said) {
 			t.Errorf("%s: printed\n%s\nwant the folder's note under it:\n%s", c.name, stderr.String(), said)
 		}
+	}
+}
+
+// TestLeaveLeavesLaunchesAsTheyWere runs after
+// TestLeaveSaysWhatEachRunFolderLost in this binary (its file, its
+// order): that test leaves runs as a second stop signal does, in process,
+// and a launch of a later test must still be stopped as its own stop has
+// it. Its stop comes as its folder is made (the second look at its load
+// context, stoptest.OnLook): the folder made is removed again, said as
+// the first signal's stop (sessions.StopSignal), not refused as left by a
+// second one (sessions.SecondSignal), which a leave of the launches
+// (runner.LeaveLaunches) makes of every stopped launch for the rest of
+// the process.
+func TestLeaveLeavesLaunchesAsTheyWere(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := runner.DefaultConfig(models, 1)
+	if err := sessions.DecodeStrict("small.toml", []byte(smallRun), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Device = "cpu"
+	checked, err := runpkg.Check(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, stop := context.WithCancelCause(context.Background())
+	defer stop(nil)
+	ctx := &stoptest.OnLook{Context: base, N: 2, Cancel: func() { stop(sessions.StopSignal) }}
+	runs := t.TempDir()
+	rec, _, err := runner.CreateUnlessStopped(ctx, runs, checked, "")
+	if rec != nil {
+		rec.Close()
+		t.Fatalf("made %s: the stop as it was made did not remove it", rec.Dir())
+	}
+	var stopped *sessions.LaunchStoppedError
+	if !errors.As(err, &stopped) || !stopped.Removed || !errors.Is(err, sessions.StopSignal) {
+		t.Errorf("the launch ended with %v; want it stopped as its folder was made, removed again, by %q", err, sessions.StopSignal)
+	}
+	if names, err := os.ReadDir(runs); err != nil || len(names) != 0 {
+		t.Errorf("the runs folder holds %v (%v); want nothing", names, err)
 	}
 }
