@@ -209,13 +209,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		abs, _ := filepath.Abs(*dir)
 		*name = filepath.Base(abs)
 	}
-	src := rlt.NewModelSource(m, *dir)
-	// With no limit (0) a forward holds at most --max-model-len's
-	// positions, the longest request served, as checkServeMemory counts.
-	src.MicroBatchTokens = *mbTokens
-	if *mbTokens == 0 {
-		src.MicroBatchTokens = maxLen
-	}
+	src := serveSource(m, *dir, *mbTokens, maxLen)
 	srv := serve.New(src, tok, *name, api)
 	srv.MaxLogprobs = *maxLogprobs
 	srv.MaxModelLen = maxLen
@@ -340,6 +334,21 @@ func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen in
 		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %d): the positions each forward holds, at least a prompt of %s", mbTokens, of))
 	}
 	return check(maxLen, fixes)
+}
+
+// serveSource is the model m as rlt serve computes it: forwards of at
+// most --micro-batch-tokens positions (a longer prompt alone), or with no
+// limit (0) of maxLen's (--max-model-len's), the longest request served,
+// as checkServeMemory counts them (serveUse): the source's own no limit,
+// the model's positions, would pack a batch of short prompts into a
+// forward past the estimate.
+func serveSource(m *model.Model, dir string, mbTokens, maxLen int) *rlt.ModelSource {
+	src := rlt.NewModelSource(m, dir)
+	src.MicroBatchTokens = mbTokens
+	if mbTokens == 0 {
+		src.MicroBatchTokens = maxLen
+	}
+	return src
 }
 
 // serveUse is u as rlt serve runs it: forwards of --micro-batch-tokens

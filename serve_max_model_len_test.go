@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -197,6 +198,42 @@ func TestServeMaxModelLenBadValues(t *testing.T) {
 		code, stdout, errs := runCLI(t, "", "serve", "--model", teacher, "--max-model-len", c.value)
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("--max-model-len %s: exit %d, want 2 and %q:\n%s%s", c.value, code, c.want, stdout, errs)
+		}
+	}
+}
+
+// rlt serve's forwards hold no more positions than its memory estimate
+// counts (serveUse's ForwardRows): --micro-batch-tokens, or with no limit
+// (0) --max-model-len's. Left at the source's own no limit, the model's
+// positions, a batch of prompts of at most --max-model-len tokens each
+// would be packed into forwards of up to the model's positions, where the
+// estimate counted --max-model-len's.
+func TestServeSourceForwardsWithinTheEstimate(t *testing.T) {
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	be, _, err := device.Open(device.CPU, device.MatmulF32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer device.Close(be)
+	m, err := model.LoadAs(context.Background(), be, teacher, model.Frozen16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, err := heldAs(teacher, model.Frozen16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ mbTokens, maxLen, want int }{
+		{0, 16, 16},
+		{0, 256, 256},
+		{1024, 16, 1024},
+		{8, 16, 8},
+	} {
+		src := serveSource(m, teacher, c.mbTokens, c.maxLen)
+		counted := serveUse(u, c.mbTokens, c.maxLen).ForwardRows
+		if got := src.MicroBatchTokens; got != c.want || got > counted {
+			t.Errorf("--micro-batch-tokens %d --max-model-len %d: forwards of at most %d positions (0: the model's %d), want %d, the estimate counting %d",
+				c.mbTokens, c.maxLen, got, m.Cfg.MaxPos, c.want, counted)
 		}
 	}
 }
