@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -480,6 +481,13 @@ func workbenchEnded(err error, dirs []string, left []sessions.Left, stderr io.Wr
 		if n, ok := notes[filepath.Clean(d)]; ok {
 			fmt.Fprintf(&b, "  %s\n", n)
 			delete(notes, filepath.Clean(d))
+		} else if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
+			// A new run stopped as it was made, removed again by its
+			// launch (runner.LeaveLaunches waited for the removal):
+			// there is no folder to continue.
+			fmt.Fprintf(&b, "  %s\n", removedFolder)
+			io.WriteString(stderr, b.String())
+			return
 		}
 		fmt.Fprintf(&b, "  %s\n", sessions.ContinueLine(d))
 		io.WriteString(stderr, b.String())
@@ -499,6 +507,12 @@ func workbenchEnded(err error, dirs []string, left []sessions.Left, stderr io.Wr
 	}
 	return err
 }
+
+// removedFolder is what workbenchEnded says under a run folder that is not
+// there as the command ends: a new run whose stop came as it was made,
+// removed again. It said how to go on from it (sessions.ContinueLine:
+// 'start it again: rlt run --config DIR/config.toml', a file removed).
+const removedFolder = "it is not there, so nothing continues it (a new run stopped as it was made is removed again)"
 
 // stopThenLeave watches the stop signals (stopSignals) for the workbench
 // and rlt run --headless (runHeadless): the first closes stop, which quits

@@ -135,3 +135,27 @@ func TestLeaveLeavesLaunchesAsTheyWere(t *testing.T) {
 		t.Errorf("the runs folder holds %v (%v); want nothing", names, err)
 	}
 }
+
+// TestLeaveSaysNothingContinuesARemovedFolder: a command left at once
+// whose run folder is not there as it ends (a new run stopped as it was
+// made, removed again: runner.LeaveLaunches waited for the removal) says
+// so under the folder, and offers no command to continue it; it said
+// "start it again: rlt run --config DIR/config.toml" of the folder removed
+// (sessions.ContinueLine). A folder that is there still gets its line.
+func TestLeaveSaysNothingContinuesARemovedFolder(t *testing.T) {
+	runs := t.TempDir()
+	gone, kept := filepath.Join(runs, "gone"), filepath.Join(runs, "kept")
+	if err := os.Mkdir(kept, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	err := workbenchEnded(ui.ErrLeft, []string{gone, kept}, nil, &stderr)
+	if !errors.Is(err, ui.ErrLeft) {
+		t.Errorf("error %v; want ui.ErrLeft", err)
+	}
+	want := "run folder " + gone + "\n  " + removedFolder + "\n" +
+		"run folder " + kept + "\n  " + sessions.ContinueLine(kept) + "\n"
+	if stderr.String() != want {
+		t.Errorf("printed\n%s\nwant\n%s", stderr.String(), want)
+	}
+}

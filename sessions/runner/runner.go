@@ -724,6 +724,14 @@ func Start(loadCtx, runCtx context.Context, rec *sessions.Run, checked run.Check
 //
 // It watches Done, not Err: a look at Err is one of the load's, which a
 // stop placed at the load's N-th look (stoptest.OnLook) counts.
+//
+// The removal is a launch's change of its folder (changing), as
+// CreateUnlessStopped's: a process that leaves at once on a second signal
+// (LeaveLaunches) waits for it, where it ended the process partway
+// through it, a folder half removed said as one to continue. Where the
+// leave came first, the folder is not removed: the leave records it
+// (sessions.LeaveAll), as a run that trains, and the error is the
+// launch's left by a second signal.
 func stoppedSinceMade(loadCtx context.Context, rec *sessions.Run) error {
 	select {
 	case <-loadCtx.Done():
@@ -733,8 +741,17 @@ func stoppedSinceMade(loadCtx context.Context, rec *sessions.Run) error {
 	if !rec.MadeHere() || rec.Store().LastStep() >= 0 {
 		return nil
 	}
-	return unmake(rec, context.Cause(loadCtx))
+	var err error
+	if !changing(loadCtx, func() { err = removeStopped(rec, context.Cause(loadCtx)) }) {
+		return &sessions.LaunchStoppedError{Err: sessions.SecondSignal}
+	}
+	return err
 }
+
+// removeStopped is stoppedSinceMade's removal (unmake), which a test
+// holds partway to leave the process then (a removal takes no time to
+// act on).
+var removeStopped = unmake
 
 // startError is why an engine did not start, as Start records it in the
 // run ("start: …"). Start also returns it, and its caller says it: the
