@@ -169,6 +169,10 @@ func TestServeRefusesARequestPastMaxModelLen(t *testing.T) {
 			t.Errorf("%s %.60s: error %s, want %s", c.path, c.body, got, want)
 		}
 	}
+	// /tokenize says the limit as vLLM's does.
+	if status, v := post("/tokenize", `{"prompt":"hi"}`); status != 200 || v["max_model_len"] != 16.0 {
+		t.Errorf("/tokenize: status %d, %v, want max_model_len 16", status, v)
+	}
 	resp, err := http.Get(url + "/v1/models")
 	if err != nil {
 		t.Fatal(err)
