@@ -316,15 +316,25 @@ func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen in
 	if err != nil {
 		return err
 	}
-	check := func(maxLen int, fixes []string) error {
+	check := func(mbTokens, maxLen int, fixes []string) error {
 		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, maxLen)}}, fixes)
 	}
-	if check(maxLen, nil) == nil {
+	if check(mbTokens, maxLen, nil) == nil {
 		return nil
 	}
 	fixes := weightsFix(u, stored16)
-	if fit := largestFitting(maxLen-1, func(n int) bool { return check(n, nil) == nil }); fit > 0 {
-		fixes = append(fixes, fmt.Sprintf("--max-model-len %d (now %d), or less: the most tokens a request's prompt and generated tokens may take, and the positions of the longest forward", fit, maxLen))
+	// A forward holds the more of the two flags' positions, so below
+	// --micro-batch-tokens (8192 by default) a smaller --max-model-len
+	// alone needs no less: the value offered lowers --micro-batch-tokens
+	// with it where it passes it. At maxLen itself only
+	// --micro-batch-tokens changes, said below.
+	fits := func(n int) bool { return check(min(mbTokens, n), n, nil) == nil }
+	if fit := largestFitting(maxLen, fits); fit > 0 && fit < maxLen {
+		if mbTokens > fit {
+			fixes = append(fixes, fmt.Sprintf("--max-model-len %d --micro-batch-tokens %d (now %d and %d), or less: the most tokens a request's prompt and generated tokens may take, and the positions each forward holds", fit, fit, maxLen, mbTokens))
+		} else {
+			fixes = append(fixes, fmt.Sprintf("--max-model-len %d (now %d), or less: the most tokens a request's prompt and generated tokens may take, and the positions of the longest forward", fit, maxLen))
+		}
 	}
 	if mbTokens > maxLen {
 		of := fmt.Sprintf("the model's %d", maxLen)
@@ -333,7 +343,7 @@ func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen in
 		}
 		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %d): the positions each forward holds, at least a prompt of %s", mbTokens, of))
 	}
-	return check(maxLen, fixes)
+	return check(mbTokens, maxLen, fixes)
 }
 
 // serveSource is the model m as rlt serve computes it: forwards of at

@@ -241,3 +241,28 @@ func TestServeSourceForwardsWithinTheEstimate(t *testing.T) {
 		}
 	}
 }
+
+// Where no forward of --micro-batch-tokens positions fits (8192 by
+// default), a start refused for memory offers a --max-model-len with
+// --micro-batch-tokens lowered to it: a forward holds the more of the two,
+// so a smaller --max-model-len alone fits no better, and the refusal of
+// rlt serve with its defaults offered nothing of serve's own.
+func TestServeRefusalLowersMicroBatchTokensWithMaxModelLen(t *testing.T) {
+	dir := longContextTeacher(t)
+	t.Setenv("RLT_MEMORY_LIMIT", "150MB") // a forward of 8192 positions does not fit, one of 4096 does
+	err := checkServeMemory(device.CPU, dir, model.Frozen16, 8192, 0)
+	if err == nil {
+		t.Fatal("fits under 150 MB, want a refusal")
+	}
+	msg := err.Error()
+	var fit, mb int
+	if _, e := fmt.Sscanf(msg[max(0, strings.Index(msg, "--max-model-len ")):], "--max-model-len %d --micro-batch-tokens %d (now 131072 and 8192), or less", &fit, &mb); e != nil || mb != fit || fit >= 8192 {
+		t.Fatalf("%v\nwant it to offer --max-model-len N --micro-batch-tokens N (now 131072 and 8192), N below 8192 (%v)", err, e)
+	}
+	if err := checkServeMemory(device.CPU, dir, model.Frozen16, fit, fit); err != nil {
+		t.Errorf("the offered --max-model-len %d --micro-batch-tokens %d is refused: %v", fit, fit, err)
+	}
+	if err := checkServeMemory(device.CPU, dir, model.Frozen16, fit+1, fit+1); err == nil {
+		t.Errorf("--max-model-len %d --micro-batch-tokens %d fits, more than the %d offered", fit+1, fit+1, fit)
+	}
+}
