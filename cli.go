@@ -454,8 +454,9 @@ func saveModelFolder(dir string, write func(dir string) error) error {
 // stderr (runner.SaveNotice: in the words of a run's checkpoints), once, not only after the save, which takes
 // minutes for a large model: the command seemed to ignore it. A second
 // signal is held as the first was (ctx's handler stays registered until
-// the command returns): the save still ends whole, and the command then
-// stops as it says.
+// the command returns; rlt train's, stopThenLeave, until a second, so
+// that a third ends it, no folder written): the save still ends whole,
+// and the command then stops as it says.
 func saveHeld(ctx context.Context, stderr io.Writer, dir string, save func() error) error {
 	w := watchSave(ctx, stderr, dir)
 	defer w.end()

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -199,9 +198,26 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	sink := &runner.JSONLSink{W: stdout, Progress: stderr}
 	// Ctrl-C, SIGTERM, and a closed terminal's SIGHUP (stopSignals),
 	// which killed the teacher's save midway, and the models' load
-	// (loadStopped: it went on to its end, or the signal killed it).
-	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
-	defer stop()
+	// (loadStopped: it went on to its end, or the signal killed it). The
+	// first (ctx) stops the load at once and, once it trains, the run
+	// after the step in progress, as rlt run --headless stops
+	// (runner.StopAfterTheStep); a second (runCtx, the engine's) drops
+	// that step at once. The engine ran on the first's context: its first
+	// signal dropped the step in progress (Ctrl-C in step 0 said "before
+	// its first step", and --steps 0 --save saved one step fewer).
+	stopc, leavec, release := stopThenLeave()
+	defer release()
+	ctx, cancel := untilStop(stopc)
+	defer cancel()
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
+	go func() {
+		select {
+		case <-leavec:
+			cancelRun()
+		case <-runCtx.Done():
+		}
+	}()
 	e, err := runpkg.New(ctx, checked, sink)
 	if err := trainLoadStopped(ctx, e, err); err != nil {
 		return err
@@ -220,7 +236,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	err = e.Run(ctx)
+	stopAfterStep := runner.StopAfterTheStep(ctx, e, stderr, trainStoppingAfterTheStep)
+	err = e.Run(runCtx)
+	stopAfterStep()
 	reportPoolAnomalies(stderr)
 	if err != nil {
 		return err
@@ -238,6 +256,12 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	return sink.Err()
 }
+
+// trainStoppingAfterTheStep is what rlt train says on its first stop
+// signal once it trains: the step in progress ends first (and then, with
+// --steps 0 and --save, the teacher is saved), which a second signal does
+// not wait for.
+const trainStoppingAfterTheStep = "stop signal: stopping after the step in progress; a second signal stops at once, without it"
 
 // trainLoadStopped is rlt train's error when its signal (ctx) came while
 // its models loaded (loadStopped), given what runpkg.New returned: its

@@ -56,10 +56,10 @@ func (h *signalAt) Write(p []byte) (int, error) {
 }
 
 // signalWatchers counts the goroutines of signal.NotifyContext, from the
-// stacks of all: each waits for a signal, or ends its context on one and
-// returns.
+// stacks of all, and those of untilStop (rlt train's first signal, as rlt
+// run's): each waits for a signal, or ends its context on one and returns.
 func signalWatchers() int {
-	return bytes.Count(goroutineStacks(), []byte("\nos/signal.NotifyContext.func1("))
+	return bytes.Count(goroutineStacks(), []byte("\nos/signal.NotifyContext.func1(")) + untilStopWatchers()
 }
 
 // signalHandled waits, once a stop signal has come, until no

@@ -306,11 +306,8 @@ func TestTrainStoppedBySignal(t *testing.T) {
 		}, true},
 	} {
 		out := filepath.Join(t.TempDir(), "trained")
-		// Signalled once step 0 is done (its metrics line): "step 0 " alone
-		// also matched a progress line within it ("step 0  sampling …",
-		// shown where the load took over runner.HeadlessProgressEvery, on
-		// a loaded machine), a signal there dropping step 0 ("before its
-		// first step").
+		// Signalled once step 0 is done (its metrics line), in step 1,
+		// which ends first (TestTrainFirstSignalEndsTheStep).
 		code, errs := runUntilSignal(t, "step 0  reward", "train", "--teacher", distillTeacher, "--student", "engine/defaults/models/student",
 			"--steps", c.steps, "--save", out, "--device", "cpu")
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
@@ -320,6 +317,55 @@ func TestTrainStoppedBySignal(t *testing.T) {
 		if got := modelFile(out) != ""; got != c.saved {
 			t.Errorf("--steps %s: %s holds a model: %v; want %v", c.steps, out, got, c.saved)
 		}
+	}
+}
+
+// TestTrainFirstSignalEndsTheStep: rlt train's first stop signal, sent
+// in step 1 (once step 0's metrics line is out), ends that step, said at
+// once, as rlt run --headless stops (runner.StopAfterTheStep): in the
+// last planned step, the run is done and its teacher saved, exit 0; in an
+// earlier one, it says the steps done with it, exit 1. A second signal
+// drops the step in progress at once. The first dropped it, as its engine
+// ran on the signal's context: "stopped by a signal after 1 of 2 steps:
+// no teacher was written", the step lost.
+func TestTrainFirstSignalEndsTheStep(t *testing.T) {
+	// Steps of a second or more on the embedded models: the signal comes
+	// within step 1.
+	cfg := filepath.Join(t.TempDir(), "train.toml")
+	if err := os.WriteFile(cfg, []byte("eval_every = 0\n[grpo]\nquestions = 8\nsamples = 4\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, steps string
+		second      bool // a second signal (SIGINT, then SIGTERM)
+		code        int
+		last        string // stderr's last line, OUT the --save folder
+	}{
+		{"in the last step", "2", false, 0, `^saved the teacher, trained 2 steps, to OUT$`},
+		{"before the last step", "3", false, 1, `stopped by a signal after 2 of 3 steps: no teacher was written to OUT; `},
+		{"a second signal", "3", true, 1, `stopped by a signal after 1 of 3 steps: no teacher was written to OUT; `},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "trained")
+			before := func() {}
+			if c.second {
+				before = func() {
+					if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			code, errs := runUntilSignalAfter(t, "step 0  reward", before, "train", "--config", cfg, "--teacher", distillTeacher, "--student", "engine/defaults/models/student",
+				"--steps", c.steps, "--save", out, "--device", "cpu")
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			want := regexp.MustCompile(strings.Replace(c.last, "OUT", regexp.QuoteMeta(out), 1))
+			if last := lines[len(lines)-1]; code != c.code || !want.MatchString(last) {
+				t.Fatalf("exit %d, last line %q; want exit %d and a match of %s:\n%s", code, last, c.code, want, errs)
+			}
+			if !strings.Contains(errs, trainStoppingAfterTheStep+"\n") {
+				t.Errorf("the signal is not said as it came (%q):\n%s", trainStoppingAfterTheStep, errs)
+			}
+		})
 	}
 }
 

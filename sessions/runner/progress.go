@@ -231,10 +231,7 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	// The first signal, once the engine runs: its step in progress ends,
 	// said at once (a step of minutes, with nothing said, read as the
 	// signal ignored, and the user's second one lost it).
-	stopAfterStep := context.AfterFunc(ctx, func() {
-		fmt.Fprintln(progress, StoppingAfterTheStep)
-		h.e.Stop()
-	})
+	stopAfterStep := StopAfterTheStep(ctx, h.e, progress, StoppingAfterTheStep)
 	h.Wait()
 	stopAfterStep()
 	done := h.e.Trainer.StepIndex()
@@ -272,6 +269,26 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 // signal once its engine runs: it ends the step in progress and writes
 // its checkpoint, which a second signal does not wait for.
 const StoppingAfterTheStep = "stop signal: stopping after the step in progress, once its checkpoint is written; a second signal leaves at once, without them"
+
+// StopAfterTheStep has the first stop signal (ctx's end) stop e, which
+// runs on a context no signal ends, after its step in progress, said at
+// once on w (said: a step of minutes, with nothing said, read as the
+// signal ignored); rlt run --headless (Headless) and rlt train stop so.
+// end stops the watch; once it returns, nothing more is said on w by it
+// (a signal as the run ended was said after its last line).
+func StopAfterTheStep(ctx context.Context, e *run.Engine, w io.Writer, said string) (end func()) {
+	ran := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(ran)
+		fmt.Fprintln(w, said)
+		e.Stop()
+	})
+	return func() {
+		if !stop() && ctx.Err() != nil {
+			<-ran
+		}
+	}
+}
 
 // Finished is what rlt run --headless says once its run did its planned
 // steps (done of steps) and closed: the steps, the run folder and its last
