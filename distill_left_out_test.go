@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -241,25 +242,7 @@ func TestDistillSaysWhatItLeftOutTooLong(t *testing.T) {
 	const questions, maxNew = 8, 8
 	dir := t.TempDir()
 	teacher := writerTeacherOf(t, dir, tokenizerFixture, 1216, "irst", "a")
-	tok, err := loadTokenizer(tokenizerFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "rows.jsonl")
-	var rows strings.Builder
-	for i := range questions {
-		fmt.Fprintf(&rows, `{"question": "%d+%d=?", "solution": "%d"}`+"\n", i+1, i+2, 2*i+3)
-	}
-	os.WriteFile(data, []byte(rows.String()), 0o644)
-	p, err := record.PromptsFor(teacher, "", record.Prompts{TeacherSystem: "T", StudentSystem: "S"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	longest := 0
-	for i := range questions {
-		_, student := rlt.PromptLengths(tok, p, fmt.Sprintf("%d+%d=?", i+1, i+2), fmt.Sprint(2*i+3))
-		longest = max(longest, student)
-	}
+	data, longest, tok, p := sumsFile(t, dir, teacher, questions)
 	for _, c := range []struct {
 		name string
 		n    int // --best-of
@@ -366,25 +349,7 @@ func TestDistillBestOfJudgesACutExplanationWhole(t *testing.T) {
 	const questions, maxNew = 4, 8
 	dir := t.TempDir()
 	teacher := writerTeacherOf(t, dir, tokenizerFixture, 1216, "irst")
-	tok, err := loadTokenizer(tokenizerFixture)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "rows.jsonl")
-	var rows strings.Builder
-	for i := range questions {
-		fmt.Fprintf(&rows, `{"question": "%d+%d=?", "solution": "%d"}`+"\n", i+1, i+2, 2*i+3)
-	}
-	os.WriteFile(data, []byte(rows.String()), 0o644)
-	p, err := record.PromptsFor(teacher, "", record.Prompts{TeacherSystem: "T", StudentSystem: "S"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	longest := 0
-	for i := range questions {
-		_, student := rlt.PromptLengths(tok, p, fmt.Sprintf("%d+%d=?", i+1, i+2), fmt.Sprint(2*i+3))
-		longest = max(longest, student)
-	}
+	data, longest, _, _ := sumsFile(t, dir, teacher, questions)
 	positions := longest + maxNew
 	student := studentOfShape(t, t.TempDir(), positions)
 	roomy := studentOfShape(t, t.TempDir(), positions+8*maxNew)
@@ -417,4 +382,35 @@ func TestDistillBestOfJudgesACutExplanationWhole(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sumsFile writes questions sums "i+1+i+2=?" with their solutions to
+// DIR/rows.jsonl for rlt distill --data, and gives the student's longest
+// prompt of them (its question and solution, the fixture's tokenizer, the
+// prompts "T" and "S" over teacher's own): the positions a student needs
+// before any explanation; and that tokenizer and those prompts.
+func sumsFile(t *testing.T, dir, teacher string, questions int) (data string, longest int, tok *tokenizer.Tokenizer, p record.Prompts) {
+	t.Helper()
+	var err error
+	tok, err = loadTokenizer(tokenizerFixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = filepath.Join(dir, "rows.jsonl")
+	var rows strings.Builder
+	for i := range questions {
+		fmt.Fprintf(&rows, `{"question": "%d+%d=?", "solution": "%d"}`+"\n", i+1, i+2, 2*i+3)
+	}
+	if err := os.WriteFile(data, []byte(rows.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err = record.PromptsFor(teacher, "", record.Prompts{TeacherSystem: "T", StudentSystem: "S"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range questions {
+		_, student := rlt.PromptLengths(tok, p, fmt.Sprintf("%d+%d=?", i+1, i+2), fmt.Sprint(2*i+3))
+		longest = max(longest, student)
+	}
+	return data, longest, tok, p
 }

@@ -33,54 +33,7 @@ import (
 // and the resumed one given a session, and the command's exit said each
 // as a launch it stopped, where a stop a moment sooner left none.
 func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	models, err := defaults.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	teacher := stoptest.GatedModel(t, dir, filepath.Join(models, defaults.Teacher))
-	config, err := os.ReadFile(teacher + "." + stoptest.ConfigFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fifo, err := filepath.EvalSymlinks(filepath.Join(teacher, stoptest.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Each reader of the FIFO is given config.json; the first whose
-	// goroutine checks a run's memory once stop is set ends stop's
-	// context first.
-	var (
-		stop   atomic.Pointer[context.CancelCauseFunc]
-		done   atomic.Bool
-		served = make(chan error, 1)
-	)
-	go func() {
-		served <- stoptest.ServeFIFO(fifo, config, stoptest.ReadersHere(fifo), func() bool {
-			if done.Load() {
-				return false
-			}
-			if cancel := stop.Load(); cancel != nil && bytes.Contains(stoptest.Stacks(), []byte("/engine/run.CheckMemory(")) {
-				(*cancel)(sessions.StopSignal)
-				stop.Store(nil)
-			}
-			return true
-		})
-	}()
-	t.Cleanup(func() {
-		done.Store(true)
-		// The writer waiting for a reader is let through, to find done.
-		r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer r.Close()
-		if err := <-served; err != nil {
-			t.Errorf("serving %s: %v", fifo, err)
-		}
-	})
+	models, teacher, stop := gateMemoryCheck(t, nil)
 
 	cfg := smallConfig(t, 1)
 	cfg.Device, cfg.Teacher = "cpu", teacher
@@ -133,4 +86,62 @@ func TestLauncherStoppedAsTheRunIsMadeLeavesNothing(t *testing.T) {
 			t.Errorf("resume %v: written %q; want none", resume, written)
 		}
 	}
+}
+
+// gateMemoryCheck gives a launch's teacher, a copy of the embedded one in
+// a test folder (models: the embedded models' folder), whose config.json
+// is a FIFO (stoptest.GatedModel). Each reader of the FIFO is given
+// config.json; the first whose goroutine checks a run's memory
+// (run.CheckMemory) once stop is set ends stop's context with
+// sessions.StopSignal, clears stop, then calls stopped (if not nil), so a
+// test acts just as its launch's checks see the stop. The FIFO is served
+// until the test ends.
+func gateMemoryCheck(t *testing.T, stopped func()) (models, teacher string, stop *atomic.Pointer[context.CancelCauseFunc]) {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	models, err := defaults.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher = stoptest.GatedModel(t, t.TempDir(), filepath.Join(models, defaults.Teacher))
+	config, err := os.ReadFile(teacher + "." + stoptest.ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fifo, err := filepath.EvalSymlinks(filepath.Join(teacher, stoptest.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop = new(atomic.Pointer[context.CancelCauseFunc])
+	var done atomic.Bool
+	served := make(chan error, 1)
+	go func() {
+		served <- stoptest.ServeFIFO(fifo, config, stoptest.ReadersHere(fifo), func() bool {
+			if done.Load() {
+				return false
+			}
+			if cancel := stop.Load(); cancel != nil && bytes.Contains(stoptest.Stacks(), []byte("/engine/run.CheckMemory(")) {
+				(*cancel)(sessions.StopSignal)
+				stop.Store(nil)
+				if stopped != nil {
+					stopped()
+				}
+			}
+			return true
+		})
+	}()
+	t.Cleanup(func() {
+		done.Store(true)
+		// The writer waiting for a reader is let through, to find done.
+		r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer r.Close()
+		if err := <-served; err != nil {
+			t.Errorf("serving %s: %v", fifo, err)
+		}
+	})
+	return models, teacher, stop
 }

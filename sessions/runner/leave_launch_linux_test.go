@@ -3,18 +3,14 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"maps"
 	"os"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 	"testing"
 
-	"github.com/rlt-workbench/rlt/engine/defaults"
-	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -29,53 +25,11 @@ import (
 // the load context has ended and LeaveLaunches has returned.
 func TestRunsScreenLaunchLeftAtOnce(t *testing.T) {
 	leaveLaunchesForTest(t)
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	models, err := defaults.Dir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	teacher := stoptest.GatedModel(t, dir, filepath.Join(models, defaults.Teacher))
-	config, err := os.ReadFile(teacher + "." + stoptest.ConfigFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fifo, err := filepath.EvalSymlinks(filepath.Join(teacher, stoptest.ConfigFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		stop   atomic.Pointer[context.CancelCauseFunc]
-		leave  atomic.Bool // leave at once too, once stop has ended the load
-		left   = make(chan error, 1)
-		done   atomic.Bool
-		served = make(chan error, 1)
-	)
-	go func() {
-		served <- stoptest.ServeFIFO(fifo, config, stoptest.ReadersHere(fifo), func() bool {
-			if done.Load() {
-				return false
-			}
-			if cancel := stop.Load(); cancel != nil && bytes.Contains(stoptest.Stacks(), []byte("/engine/run.CheckMemory(")) {
-				(*cancel)(sessions.StopSignal)
-				stop.Store(nil)
-				if leave.Load() {
-					left <- LeaveLaunches(leaveWithinForTest)
-				}
-			}
-			return true
-		})
-	}()
-	t.Cleanup(func() {
-		done.Store(true)
-		r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer r.Close()
-		if err := <-served; err != nil {
-			t.Errorf("serving %s: %v", fifo, err)
+	var leave atomic.Bool // leave at once too, once stop has ended the load
+	left := make(chan error, 1)
+	models, teacher, stop := gateMemoryCheck(t, func() {
+		if leave.Load() {
+			left <- LeaveLaunches(leaveWithinForTest)
 		}
 	})
 

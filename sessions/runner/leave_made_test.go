@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/sessions"
@@ -50,19 +49,7 @@ func TestLeaveWaitsForAStoppedRunsRemoval(t *testing.T) {
 	ended := make(chan error, 1)
 	go func() { ended <- Headless(ctx, rec, mustCheck(t, cfg), Fresh, io.Discard) }()
 	<-in
-	left := make(chan error, 1)
-	go func() { left <- LeaveLaunches(leaveWithinForTest) }()
-	for waiting := false; !waiting; {
-		launches.mu.Lock()
-		waiting = launches.idle != nil
-		launches.mu.Unlock()
-		select {
-		case err := <-left:
-			t.Fatalf("LeaveLaunches returned (%v) while the stopped run's folder was being removed", err)
-		default:
-			runtime.Gosched()
-		}
-	}
+	left := leaveWaitingForAChange(t, "the stopped run's folder was being removed")
 	close(release)
 	if err := <-left; err != nil {
 		t.Errorf("LeaveLaunches: %v; want nil once the removal ended", err)

@@ -45,19 +45,7 @@ func TestLeaveLaunches(t *testing.T) {
 		})
 	}()
 	<-in
-	left := make(chan error, 1)
-	go func() { left <- LeaveLaunches(leaveWithinForTest) }()
-	for waiting := false; !waiting; {
-		launches.mu.Lock()
-		waiting = launches.idle != nil
-		launches.mu.Unlock()
-		select {
-		case err := <-left:
-			t.Fatalf("LeaveLaunches returned (%v) while a run folder was being changed", err)
-		default:
-			runtime.Gosched()
-		}
-	}
+	left := leaveWaitingForAChange(t, "a run folder was being changed")
 	close(release)
 	if err := <-left; err != nil || !ended {
 		t.Errorf("LeaveLaunches: %v, the change ended %v; want nil once it ended", err, ended)
@@ -92,3 +80,25 @@ func TestLeaveLaunches(t *testing.T) {
 // leaveWithinForTest bounds LeaveLaunches' wait in a test: past any time
 // a loaded machine takes (the wait is told by the change's end).
 const leaveWithinForTest = 1 << 62
+
+// leaveWaitingForAChange calls LeaveLaunches and returns its result's
+// channel once LeaveLaunches waits for a change of a run folder under way
+// (told by its own state, launches.idle, not by a clock), failing the test
+// if it returns before: while what (the change) goes on.
+func leaveWaitingForAChange(t *testing.T, what string) <-chan error {
+	t.Helper()
+	left := make(chan error, 1)
+	go func() { left <- LeaveLaunches(leaveWithinForTest) }()
+	for waiting := false; !waiting; {
+		launches.mu.Lock()
+		waiting = launches.idle != nil
+		launches.mu.Unlock()
+		select {
+		case err := <-left:
+			t.Fatalf("LeaveLaunches returned (%v) while %s", err, what)
+		default:
+			runtime.Gosched()
+		}
+	}
+	return left
+}
