@@ -117,7 +117,7 @@ func TestHeadlessLoadStoppedSaysHowItGoesOn(t *testing.T) {
 		// As it was: finished, its one step done (the resume's steps 2
 		// are recorded by the restore, which did not run).
 		want := regexp.MustCompile(`^stopped by a signal before its first resumed step, while the models loaded` + where + `: run folder ` +
-			regexp.QuoteMeta(dir+", as it was: continue it: rlt run --resume "+sessions.ShellQuote(dir)+" --steps N (N > 1, the steps it has done)") + `$`)
+			regexp.QuoteMeta(dir+", as it was: continue it: rlt run --resume "+sessions.ShellQuote(dir)+" --steps N with N more than 1, the steps it has done") + `$`)
 		if err == nil || !want.MatchString(err.Error()) || strings.Contains(stderr, "continues it") {
 			t.Errorf("resumed, stopped at %s: %v, stderr:\n%s\nwant an error matching %s", at, err, stderr, want)
 		}

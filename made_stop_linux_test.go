@@ -219,7 +219,7 @@ func TestRunStoppedAsItsRunIsMadeLeavesNothing(t *testing.T) {
 		}
 		create := append([]string{"run", "--runs", h.runs, "--config", cfgPath, "--steps", "1"}, headless...)
 		resume := append([]string{"run", "--resume", resumed, "--steps", "2"}, headless...)
-		continues := "; continue it: rlt run --resume " + sessions.ShellQuote(resumed) + " --steps N (N > 1, the steps it has done)"
+		continues := "; continue it: rlt run --resume " + sessions.ShellQuote(resumed) + " --steps N with N more than 1, the steps it has done"
 		for _, c := range []struct {
 			in    string
 			twice bool // a second signal, the check hung

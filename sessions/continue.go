@@ -51,7 +51,9 @@ func ResumeCommand(dir string) string {
 			cmd += " --device cpu"
 		}
 		if NothingLeftToRun(dir, r.PlannedSteps) {
-			cmd += fmt.Sprintf(" --steps N (N > %d, the steps it has done)", r.StepsDone())
+			// Words, not "(N > 3, …)": the line pasted whole into a
+			// shell (cmd.exe, sh) read > as a redirect, writing a file.
+			cmd += fmt.Sprintf(" --steps N with N more than %d, the steps it has done", r.StepsDone())
 		}
 		return cmd
 	}

@@ -22,8 +22,11 @@ import (
 // stopped after its last step's checkpoint, which is refused. A run whose
 // device failed after its last step's checkpoint needs both ways on: it
 // was said --steps N alone, and resumed so on the device again.
+// What follows the run's folder holds no shell metacharacter: it said
+// "(N > 3, …)", which a shell (cmd.exe, sh) pasted the line into read as a
+// redirect, writing a file named "3,".
 func TestResumeCommandSteps(t *testing.T) {
-	const askMore = " --steps N (N > %d, the steps it has done)"
+	const askMore = " --steps N with N more than %d, the steps it has done"
 	for _, c := range []struct {
 		name        string
 		planned     int    // steps = in config.toml as created
@@ -34,7 +37,7 @@ func TestResumeCommandSteps(t *testing.T) {
 		dropLastCk  bool   // the final checkpoint's folder deleted
 		wantState   RunState
 		want        string // after "rlt run --resume DIR"
-		wantStepsOf int    // the N > in want
+		wantStepsOf int    // the N in want
 	}{
 		{name: "finished its plan", planned: 3, steps: 3, lastPhase: "done", wantState: StateFinished, want: askMore, wantStepsOf: 3},
 		{name: "finished past an older plan", planned: 3, steps: 5, lastPhase: "done", wantState: StateFinished, want: askMore, wantStepsOf: 5},
@@ -107,8 +110,13 @@ func TestResumeCommandSteps(t *testing.T) {
 			} else {
 				want += c.want
 			}
-			if got := ResumeCommand(dir); got != want {
+			got := ResumeCommand(dir)
+			if got != want {
 				t.Errorf("ResumeCommand = %q, want %q", got, want)
+			}
+			// Both cmd.exe's (^ % and the rest) and a POSIX shell's.
+			if rest := strings.TrimPrefix(got, "rlt run --resume "+ShellQuote(dir)); strings.ContainsAny(rest, "<>|&;()^%$`\\\"'*?[]#~!") {
+				t.Errorf("ResumeCommand = %q: %q after the folder holds a shell metacharacter", got, rest)
 			}
 		})
 	}
