@@ -125,8 +125,9 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // lock was not granted for a reason other than a holder (Op "lock": a
 // filesystem that does not lock files, ENOLCK; NFS whose lock manager is
 // not reached). Whether another process writes the run is then not known
-// (the listing says unknown: StateUnknown), so the run is not written
-// here: an open to look at it opens it read-only (runner's
+// (the listing says unknown: StateUnknown), but for a file too big, which
+// is refused once locked (no other process held it); either way the run
+// is not written here: an open to look at it opens it read-only (runner's
 // OpenForReview), which writes nothing, and the refused lock leaves
 // run.lock as it found it (a missing one it made is removed: unmake).
 // A new run's lock refused (Start) makes no run: there is none to look at
@@ -151,6 +152,11 @@ func (e *LockUnknownError) Why() string {
 	}
 	if e.Start {
 		return fmt.Sprintf("%s cannot be %s (%v): a run is not started without its lock, which keeps other processes from writing it", e.Path, what, e.Err)
+	}
+	if big := (*lockTooBigError)(nil); errors.As(e.Err, &big) {
+		// Refused once locked (lockRun reads it under the lock): no
+		// other process held it, which "not known" contradicted.
+		return fmt.Sprintf("%s cannot be opened (%v): no other process held its lock, but this program writes its record over no file it did not write", e.Path, e.Err)
 	}
 	return fmt.Sprintf("%s cannot be %s (%v): whether another process holds the run is not known", e.Path, what, e.Err)
 }

@@ -52,6 +52,12 @@ func TestLockRefusesAFileFarPastALock(t *testing.T) {
 					"see what it is (ls -l " + ShellQuote(lock) + ")", "move it out of the run folder if it is wanted, else remove it"}
 				if start {
 					says = append(says, "or start the run in another folder (--runs DIR)")
+				} else {
+					// Refused once locked: no other process held it.
+					says = append(says, "no other process held its lock")
+					if strings.Contains(err.Error(), "not known") {
+						t.Errorf("it says %q; want no 'not known' of the holder: its lock was taken", err)
+					}
 				}
 				for _, w := range says {
 					if !strings.Contains(err.Error(), w) {
