@@ -525,16 +525,24 @@ func describeDevice(name string, cfg model.Config, params int64) (string, error)
 		return s + fmt.Sprintf("; %s host memory available (%s), %s for training before activations: %s",
 			size.Bytes(l.Bytes), l.Source, size.Bytes(int64(need)), verdict), nil
 	}
+	// The GPU's memory as a run's check weighs it (memory.OnDevice, its
+	// one owner): RLT_MEMORY_LIMIT where lower. It said the GPU's whole
+	// memory, and training fits where the run was then refused.
+	l, err := memory.OnDevice(where.GPU, int64(mem))
+	if err != nil { // a malformed RLT_MEMORY_LIMIT, which every command refuses
+		return s + "; " + err.Error(), err
+	}
 	verdict := "training fits"
 	big, elems := cfg.LargestParam()
 	switch {
-	case need > mem:
+	case int64(need) > l.Bytes:
 		verdict = "training does NOT fit: use --device cpu"
 	case where.MaxBuffer > 0 && uint64(elems)*4 > where.MaxBuffer:
 		verdict = fmt.Sprintf("training does NOT fit: %s is %s as float32, beyond the %s one allocation there holds: use --device cpu",
 			big, size.Bytes(int64(elems)*4), size.Bytes(int64(where.MaxBuffer)))
 	}
-	return s + fmt.Sprintf("; %s device memory, %s for training before activations: %s", size.Bytes(int64(mem)), size.Bytes(int64(need)), verdict), nil
+	return s + fmt.Sprintf("; %s device memory (%s), %s for training before activations: %s",
+		size.Bytes(l.Bytes), l.Source, size.Bytes(int64(need)), verdict), nil
 }
 
 // describeTokenizer says what tokenizer and chat template a folder has, and

@@ -9,11 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/size"
 )
 
 // TestModelDefaults: rlt model defaults writes the embedded models, byte
@@ -539,6 +542,46 @@ func TestModelInfoTokenizerConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestModelInfoWeighsTheGPUAsARunDoes: --device gpu weighs the model's
+// training against the GPU's memory lowered by RLT_MEMORY_LIMIT, as a
+// run's check does (memory.OnDevice): it said the GPU's whole memory and
+// "training fits" where the run was then refused for memory. A limit above
+// the GPU's memory leaves the GPU's; one that does not parse is said on
+// the line, exit 1.
+func TestModelInfoWeighsTheGPUAsARunDoes(t *testing.T) {
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	above := strconv.FormatUint(where.Bytes*2, 10)
+	for _, c := range []struct {
+		limit string
+		want  []string
+		code  int
+	}{
+		{"1KB", []string{"; 1000 B device memory (RLT_MEMORY_LIMIT, on " + where.GPU + "), ", ": training does NOT fit: use --device cpu"}, 0},
+		{above, []string{"; " + size.Bytes(int64(where.Bytes)) + " device memory (the memory of " + where.GPU + "), ", ": training fits"}, 0},
+		{"lots", []string{`; RLT_MEMORY_LIMIT="lots": `}, 1},
+	} {
+		t.Setenv("RLT_MEMORY_LIMIT", c.limit)
+		code, out, errs := runCLI(t, "", "model", "info", distillTeacher, "--device", "gpu")
+		var line string
+		for _, l := range strings.Split(out, "\n") {
+			if v, ok := strings.CutPrefix(l, "device      "); ok {
+				line = v
+			}
+		}
+		for _, w := range c.want {
+			if code != c.code || !strings.Contains(line, w) {
+				t.Errorf("RLT_MEMORY_LIMIT=%s: exit %d, device line %q; want exit %d and %q\n%s", c.limit, code, line, c.code, w, errs)
+			}
+		}
 	}
 }
 
