@@ -483,8 +483,9 @@ func workbenchEnded(err error, dirs []string, left []sessions.Left, stderr io.Wr
 			delete(notes, filepath.Clean(d))
 		} else if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
 			// A new run stopped as it was made, removed again by its
-			// launch (runner.LeaveLaunches waited for the removal):
-			// there is no folder to continue.
+			// launch (runner.LeaveLaunches waited for the removal), or
+			// a folder the user removed or moved during the command (a
+			// normal quit says this too): there is no folder to continue.
 			fmt.Fprintf(&b, "  %s\n", removedFolder)
 			io.WriteString(stderr, b.String())
 			return
@@ -510,9 +511,11 @@ func workbenchEnded(err error, dirs []string, left []sessions.Left, stderr io.Wr
 
 // removedFolder is what workbenchEnded says under a run folder that is not
 // there as the command ends: a new run whose stop came as it was made,
-// removed again. It said how to go on from it (sessions.ContinueLine:
+// removed again, or a folder removed or moved since by someone else (the
+// words named the first cause alone, wrong for a folder the user removed
+// during a quit). It said how to go on from it (sessions.ContinueLine:
 // 'start it again: rlt run --config DIR/config.toml', a file removed).
-const removedFolder = "it is not there, so nothing continues it (a new run stopped as it was made is removed again)"
+const removedFolder = "it is not there now (a new run stopped as it was made is removed again; else it was removed or moved since), so nothing here continues it"
 
 // stopThenLeave watches the stop signals (stopSignals) for the workbench
 // and rlt run --headless (runHeadless): the first closes stop, which quits

@@ -159,3 +159,21 @@ func TestLeaveSaysNothingContinuesARemovedFolder(t *testing.T) {
 		t.Errorf("printed\n%s\nwant\n%s", stderr.String(), want)
 	}
 }
+
+// TestQuitSaysAFolderRemovedSinceIsNotThere: a normal quit (no leave) of a
+// command whose run folder the user removed while it ran says the folder
+// is not there without naming a stop as it was made as the only cause:
+// the words said "a new run stopped as it was made is removed again" of
+// a folder the user had removed.
+func TestQuitSaysAFolderRemovedSinceIsNotThere(t *testing.T) {
+	gone := filepath.Join(t.TempDir(), "removed-by-the-user")
+	var stderr bytes.Buffer
+	if err := workbenchEnded(nil, []string{gone}, nil, &stderr); err != nil {
+		t.Errorf("error %v; want none", err)
+	}
+	for _, w := range []string{"run folder " + gone + "\n", "it is not there now", "removed or moved since"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("printed\n%s\nwant %q in it", stderr.String(), w)
+		}
+	}
+}
