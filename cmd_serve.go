@@ -39,7 +39,9 @@ log-probs up to --max-logprobs a position. A batch of prompts runs through
 the model together, in forwards of at most --micro-batch-tokens positions
 (a longer prompt alone; 0: --max-model-len's).
 --max-model-len is vLLM's: the most tokens a request's prompt and the
-tokens it generates may take (default: the model's positions). A longer
+tokens it generates may take (default: the model's positions), written as
+vLLM's: a count, or with a suffix, lowercase decimal (8k: 8000, 25.6k,
+m, g, t) or uppercase binary, whole (8K: 8192, M, G, T). A longer
 request is refused (400, in vLLM's words on /v1/completions, SGLang's on
 /generate); the memory serving needs is that of forwards of
 --micro-batch-tokens or --max-model-len positions, whichever is more, so a
@@ -96,7 +98,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	weights := weightsFlag(fs, true)
 	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
 	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many positions (a longer prompt alone; 0: --max-model-len's)")
-	maxModelLen := fs.Int("max-model-len", 0, "the most tokens a request's prompt and generated tokens may take, as vLLM's; a longer request is refused (400), and forwards hold at most this or --micro-batch-tokens positions, whichever is more (default: the model's positions)")
+	var maxLenFlag tokenCountFlag
+	fs.Var(&maxLenFlag, "max-model-len", "the most tokens a request's prompt and generated tokens may take, as vLLM's, and written as vLLM's: a `count` such as 8192, 8k (8000) or 8K (8192); a longer request is refused (400), and forwards hold at most this or --micro-batch-tokens positions, whichever is more (default: the model's positions)")
+	maxModelLen := (*int)(&maxLenFlag)
 	maxLogprobs := fs.Int("max-logprobs", 20, "the most top log-probs a request may ask a position (prompt_logprobs, logprobs, SGLang's top_logprobs_num), as vLLM's; -1: the vocabulary")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -190,14 +190,20 @@ func TestServeRefusesARequestPastMaxModelLen(t *testing.T) {
 
 // --max-model-len is a count of at least 1, at most the model's positions:
 // anything else is a wrong call (exit 2) naming what is wrong, before any
-// work.
+// work. It is written as vLLM's (8k is 8000, 8K 8192: their refusal here
+// says the count read); vLLM's auto has no match here.
 func TestServeMaxModelLenBadValues(t *testing.T) {
 	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
 	for _, c := range []struct{ value, want string }{
 		{"0", "--max-model-len 0: want at least 1"},
 		{"-5", "--max-model-len -5: want at least 1"},
 		{"257", "--max-model-len 257 is more than the 256 positions of the model " + teacher + " (its config.json's max_position_embeddings): give at most 256, or leave it out for them"},
-		{"8k", `invalid value "8k" for flag --max-model-len`},
+		{"8k", "--max-model-len 8000 is more than the 256 positions of the model "},
+		{"8K", "--max-model-len 8192 is more than the 256 positions of the model "},
+		{"0.3k", "--max-model-len 300 is more than the 256 positions of the model "},
+		{"1.5K", `invalid value "1.5K" for flag --max-model-len: a fraction with the binary suffix K: give a whole number, or the decimal k (1.5k)`},
+		{"auto", `invalid value "auto" for flag --max-model-len: vLLM's auto`},
+		{"8kb", `invalid value "8kb" for flag --max-model-len: not a count`},
 	} {
 		code, stdout, errs := runCLI(t, "", "serve", "--model", teacher, "--max-model-len", c.value)
 		if code != 2 || !strings.Contains(errs, c.want) {
@@ -264,5 +270,49 @@ func TestServeRefusalLowersMicroBatchTokensWithMaxModelLen(t *testing.T) {
 	}
 	if err := checkServeMemory(device.CPU, dir, model.Frozen16, fit+1, fit+1); err == nil {
 		t.Errorf("--max-model-len %d --micro-batch-tokens %d fits, more than the %d offered", fit+1, fit+1, fit)
+	}
+}
+
+// TestParseTokenCount: --max-model-len reads its value as vLLM's
+// human_readable_int does (vllm/engine/arg_utils.py): lowercase suffixes
+// decimal, a fraction allowed and the float product truncated as vLLM's
+// int(float(n) * mult) is; uppercase binary, whole only; a plain integer
+// as it is (its sign too: the flag's least refuses -1).
+func TestParseTokenCount(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		want    int
+		wantErr string
+	}{
+		{in: "8192", want: 8192},
+		{in: " 8k ", want: 8000},
+		{in: "1k", want: 1000},
+		{in: "1K", want: 1024},
+		{in: "25.6k", want: 25600},
+		{in: "1.001k", want: 1000}, // 1.001*1000 is 1000.999… in float64, int() 1000 in Python
+		{in: "2m", want: 2000000},
+		{in: "2M", want: 2 << 20},
+		{in: "1g", want: 1000000000},
+		{in: "1G", want: 1 << 30},
+		{in: "1t", want: 1000000000000},
+		{in: "1T", want: 1 << 40},
+		{in: "-1", want: -1},
+		{in: "1.5K", wantErr: "a fraction with the binary suffix K"},
+		{in: "auto", wantErr: "vLLM's auto"},
+		{in: "AUTO", wantErr: "vLLM's auto"},
+		{in: "8kb", wantErr: "not a count"},
+		{in: "k", wantErr: "not a count"},
+		{in: "", wantErr: "not a count"},
+		{in: "-8k", wantErr: "not a count"},
+		{in: "99999999999T", wantErr: "too large"},
+		{in: "1e300g", wantErr: "not a count"},
+	} {
+		got, err := parseTokenCount(c.in)
+		switch {
+		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+			t.Errorf("parseTokenCount(%q) = %d, %v; want an error saying %q", c.in, got, err, c.wantErr)
+		case c.wantErr == "" && (err != nil || got != c.want):
+			t.Errorf("parseTokenCount(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
 	}
 }
