@@ -14,7 +14,6 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
-	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/size"
 )
@@ -552,13 +551,7 @@ func TestModelInfoTokenizerConfig(t *testing.T) {
 // the GPU's memory leaves the GPU's; one that does not parse is said on
 // the line, exit 1.
 func TestModelInfoWeighsTheGPUAsARunDoes(t *testing.T) {
-	where, err := device.MemoryOf(device.GPU)
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	where := gpuOrSkip(t)
 	above := strconv.FormatUint(where.Bytes*2, 10)
 	for _, c := range []struct {
 		limit string

@@ -19,12 +19,7 @@ import (
 // lost device reads back as valid records (rewards with r_ss 0, log-probs
 // of 0) beside a failure on stderr.
 func TestCommandsOnALostDevice(t *testing.T) {
-	if _, err := device.MemoryOf(device.GPU); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	gpuOrSkip(t)
 	teacher, student := tinyFolder(t, "f32"), tinyFolder(t, "bf16")
 	for _, c := range []struct {
 		name, in string
@@ -92,13 +87,7 @@ func TestCommandsOnALostDevice(t *testing.T) {
 // --device cpu out. The command that continues the run is rlt run --resume
 // DIR --device cpu.
 func TestARunOnALostDeviceSaysTheWayOnOnce(t *testing.T) {
-	where, err := device.MemoryOf(device.GPU)
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	where := gpuOrSkip(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	for _, c := range []struct {
 		name            string

@@ -25,13 +25,7 @@ import (
 // distill opened the device and loaded the models, and a GPU too small
 // was found by the load or the work. On the GPU as it is, each fits.
 func TestEveryDeviceCommandRefusesWhatCannotFitOnTheGPU(t *testing.T) {
-	where, err := device.MemoryOf(device.GPU)
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	where := gpuOrSkip(t)
 	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
 	student := filepath.Join("engine", "defaults", "models", defaults.Student)
 	out := filepath.Join(t.TempDir(), "out")
@@ -164,13 +158,7 @@ func TestLogprobsAndServeEstimateWhatTheyRun(t *testing.T) {
 // budget (vulkan.HeadBytes). It counted 1.5× for every estimator: 48 MiB
 // where the log-ratio's forwards hold 32 on lavapipe.
 func TestScoreEstimateCountsTheLogitsItHolds(t *testing.T) {
-	where, err := device.MemoryOf(device.GPU)
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	where := gpuOrSkip(t)
 	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
 	student := filepath.Join("engine", "defaults", "models", defaults.Student)
 	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
@@ -195,13 +183,7 @@ func TestScoreEstimateCountsTheLogitsItHolds(t *testing.T) {
 // They counted 1.5× it (vulkan.HeadBytes), the second buffer a backward or
 // a KL chunk holds: 48 MiB where their forwards hold 32 on lavapipe.
 func TestForwardsOnlyCountAForwardChunksLogits(t *testing.T) {
-	where, err := device.MemoryOf(device.GPU)
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	where := gpuOrSkip(t)
 	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
 	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
 	want := "the fused head's logits on the GPU " + size.Bytes(where.HeadForwardBytes) + ";"
@@ -215,7 +197,7 @@ func TestForwardsOnlyCountAForwardChunksLogits(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // a serve that went ahead stops as its load starts
 	var out, errb bytes.Buffer
-	err = serveCommand(ctx, []string{"--model", teacher, "--listen", "127.0.0.1:0", "--device", "gpu"}, &out, &errb)
+	err := serveCommand(ctx, []string{"--model", teacher, "--listen", "127.0.0.1:0", "--device", "gpu"}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("serve: %v, want a refusal counting %q:\n%s%s", err, want, out.String(), errb.String())
 	}

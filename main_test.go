@@ -1498,12 +1498,7 @@ func TestRunInvalidConfigLeavesNoFolder(t *testing.T) {
 // rlt score --device gpu scores on the Vulkan device, says so, and gives
 // the CPU's rewards (within float32 reordering).
 func TestScoreOnTheGPU(t *testing.T) {
-	if _, err := device.MemoryOf(device.GPU); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	gpuOrSkip(t)
 	teacher, student := tinyFolder(t, "f32"), tinyFolder(t, "bf16")
 	in := `{"question":"347+285=?","solution":"632","explanation":"7+5=12 w2 c1"}
 {"question":"1+1=?","solution":"2","completion":"one and one"}
@@ -1543,12 +1538,7 @@ func TestScoreOnTheGPU(t *testing.T) {
 // checkpointed before the loss: `rlt run --resume --device cpu` goes on
 // from the last one, each step recorded once.
 func TestRunSurvivesALostDevice(t *testing.T) {
-	if _, err := device.MemoryOf(device.GPU); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	gpuOrSkip(t)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	cfgPath := filepath.Join(t.TempDir(), "small.toml")
 	if err := os.WriteFile(cfgPath, []byte(smallRun), 0o644); err != nil {
@@ -1617,12 +1607,7 @@ func TestRunSurvivesALostDevice(t *testing.T) {
 // The commands that compute take --device: on the Vulkan device they say
 // so and give the CPU's log-probs and greedy text.
 func TestCommandsOnTheGPU(t *testing.T) {
-	if _, err := device.MemoryOf(device.GPU); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	gpuOrSkip(t)
 	dir := tinyFolder(t, "f32")
 	logprobs := map[string][]float64{}
 	texts := map[string]string{}

@@ -33,12 +33,7 @@ func TestRefusesWhatCannotFit(t *testing.T) {
 // On a GPU the refusal is against the GPU's memory, and --device cpu is
 // among the ways out; no run folder is made either.
 func TestRefusesWhatCannotFitOnTheGPU(t *testing.T) {
-	if _, err := device.MemoryOf(device.GPU); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	gpuOrSkip(t)
 	t.Setenv("RLT_MEMORY_LIMIT", "100MB")
 	runs := filepath.Join(t.TempDir(), "runs")
 	var stdout, stderr bytes.Buffer
@@ -62,13 +57,7 @@ func TestRefusesWhatCannotFitOnTheGPU(t *testing.T) {
 // instead of the load failing after the folder was made.
 func TestRefusesATensorPastTheGPUsBuffer(t *testing.T) {
 	t.Setenv("RLT_VULKAN_MAX_ALLOCATION", "1048576")
-	where, err := device.MemoryOf(device.GPU)
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	where := gpuOrSkip(t)
 	// An embedding of 32 columns with one row more than the buffer holds
 	// in float32 (the teacher trains in float32; stored as BF16, half).
 	rows := int(where.MaxBuffer/(32*4)) + 1
@@ -99,4 +88,19 @@ func TestRefusesATensorPastTheGPUsBuffer(t *testing.T) {
 	if _, err := os.Stat(runs); !os.IsNotExist(err) {
 		t.Errorf("a refused run left %s behind (stat: %v)", runs, err)
 	}
+}
+
+// gpuOrSkip gives the GPU's memory (device.MemoryOf(device.GPU)) for a
+// test that needs a Vulkan device: without one it skips, or fails under
+// RLT_REQUIRE_GPU=1 (as in CI, where lavapipe must be there).
+func gpuOrSkip(t *testing.T) device.Memory {
+	t.Helper()
+	where, err := device.MemoryOf(device.GPU)
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	return where
 }
