@@ -123,16 +123,18 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	// Past the model's positions is the call's, said before any work (as
-	// vLLM refuses a max_model_len past max_position_embeddings); a
-	// config.json that cannot be read is said by the load, and this
-	// asked again once it loaded.
+	// vLLM refuses a max_model_len past max_position_embeddings), and
+	// asked again of the model loaded. A folder whose config.json or
+	// weights' headers cannot be read (inspectErr) is said below, after
+	// its tokenizer's problems, before the address is taken.
 	pastPositions := func(positions int) error {
 		if *maxModelLen <= positions {
 			return nil
 		}
 		return misuse(fs, "--max-model-len %d is more than the %d positions of the model %s (its config.json's max_position_embeddings): give at most %d, or leave it out for them", *maxModelLen, positions, *dir, positions)
 	}
-	if cfg, _, err := model.Inspect(*dir); err == nil {
+	cfg, _, inspectErr := model.Inspect(*dir) // the load's own first reads: config.json, the weights' headers
+	if inspectErr == nil {
 		if err := pastPositions(cfg.MaxPos); err != nil {
 			return err
 		}
@@ -156,6 +158,30 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !*public && !loopback(host) {
 		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
+	// The model folder as far as it can be read without loading it, before
+	// the address is taken: a file given as --model, a folder that is not
+	// there, a tokenizer, config.json, weights header or end of sequence
+	// that cannot be read, a tokenizer past the embedding table, and a
+	// model that cannot fit are each said for what they are, whatever
+	// holds --listen's port (the address in use was said instead, and a
+	// typo's real problem only once the port was free).
+	tok, err := loadTokenizer(filepath.Join(*dir, hf.TokenizerFile)) // a file given as --model is said for what it is
+	if err != nil {
+		return err
+	}
+	// What ends a generation besides a request's stop_token_ids, read as
+	// vLLM reads it; a folder that says it wrongly is said before the
+	// model loads.
+	eos, err := serve.ReadEOS(*dir, tok.ID)
+	if err != nil {
+		return err
+	}
+	if inspectErr != nil {
+		return inspectErr
+	}
+	if err := vocabFits(*dir, tok.VocabSize(), cfg.Vocab); err != nil {
+		return err
+	}
 	// The model and a forward of --micro-batch-tokens or --max-model-len
 	// positions within the memory where it computes, before the address is
 	// taken or the device opens.
@@ -171,17 +197,6 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// Closed on every way out before serving; once served, Shutdown
 	// closes it and this second close only errs.
 	defer ln.Close()
-	tok, err := loadTokenizer(filepath.Join(*dir, hf.TokenizerFile)) // a file given as --model is said for what it is
-	if err != nil {
-		return err
-	}
-	// What ends a generation besides a request's stop_token_ids, read as
-	// vLLM reads it; a folder that says it wrongly is said before the
-	// model loads.
-	eos, err := serve.ReadEOS(*dir, tok.ID)
-	if err != nil {
-		return err
-	}
 	be, choice, err := device.Open(*dev, device.MatmulF32)
 	if err != nil {
 		return err
@@ -206,8 +221,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *maxModelLen > 0 {
 		maxLen = *maxModelLen
 	}
-	if tok.VocabSize() > m.Cfg.Vocab {
-		return fmt.Errorf("%s: the tokenizer has %d tokens but the embedding table only %d rows", *dir, tok.VocabSize(), m.Cfg.Vocab)
+	if err := vocabFits(*dir, tok.VocabSize(), m.Cfg.Vocab); err != nil {
+		return err
 	}
 	if *name == "" {
 		abs, _ := filepath.Abs(*dir)
@@ -249,6 +264,15 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return deviceFailed(be, "computing", devErr)
 	}
 	fmt.Fprintln(stderr, "rlt serve: stopped")
+	return nil
+}
+
+// vocabFits refuses a tokenizer of tokens tokens beside an embedding table
+// of rows rows: a token past the table would have no row to read.
+func vocabFits(dir string, tokens, rows int) error {
+	if tokens > rows {
+		return fmt.Errorf("%s: the tokenizer has %d tokens but the embedding table only %d rows", dir, tokens, rows)
+	}
 	return nil
 }
 

@@ -389,15 +389,11 @@ func TestServeAddressInUse(t *testing.T) {
 	}
 	defer busy.Close()
 	good := tinyFolder(t, "f32")
-	broken := t.TempDir()
-	for _, f := range []string{"config.json", "tokenizer.json"} {
-		b, err := os.ReadFile(filepath.Join(good, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(broken, f), b, 0o644)
-	}
-	os.WriteFile(filepath.Join(broken, "model.safetensors"), []byte("not safetensors"), 0o644)
+	// Its config.json and weights' headers read (as the checks before the
+	// address read them), its weights of another shape than config.json
+	// says: only the load finds it.
+	broken := copyFolder(t, good)
+	rewrite(t, filepath.Join(broken, "config.json"), `"intermediate_size": 64`, `"intermediate_size": 96`)
 	for _, c := range []struct {
 		name, model string
 	}{
@@ -412,6 +408,77 @@ func TestServeAddressInUse(t *testing.T) {
 		if out.Len() != 0 {
 			t.Errorf("%s: said %q before refusing", c.name, out.String())
 		}
+	}
+}
+
+// TestServeSaysItsInputsBeforeTheAddress: what is wrong with the model
+// folder is said before --listen's address is taken, so whatever holds the
+// port, a typo gets its own problem, not "the address is in use" (a file
+// given as --model was said so while port 8000 was taken, and only once it
+// was free for what it is: TestFileGivenAsModelFolder failed so).
+func TestServeSaysItsInputsBeforeTheAddress(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	good := tinyFolder(t, "f32")
+	weights := filepath.Join(good, "model.safetensors")
+	badConfig := copyFolder(t, good)
+	os.WriteFile(filepath.Join(badConfig, "config.json"), []byte("{not json"), 0o644)
+	badWeights := copyFolder(t, good)
+	os.WriteFile(filepath.Join(badWeights, "model.safetensors"), []byte("not safetensors"), 0o644)
+	badEOS := copyFolder(t, good)
+	os.WriteFile(filepath.Join(badEOS, "tokenizer_config.json"), []byte(`{"eos_token":"<nope>"}`), 0o644)
+	fewRows := copyFolder(t, good)
+	rewrite(t, filepath.Join(fewRows, "config.json"), `"vocab_size": 1216`, `"vocab_size": 100`)
+	missing := filepath.Join(t.TempDir(), "typo")
+	for _, c := range []struct{ name, model, want string }{
+		{"a file as --model", weights, weights + " is a file, not a model folder: give the folder that holds it (" + good + ")"},
+		{"no such folder", missing, "model folder " + missing + " does not exist"},
+		{"config.json not JSON", badConfig, filepath.Join(badConfig, "config.json")},
+		{"weights not safetensors", badWeights, "download the model folder again"},
+		{"eos_token not a token", badEOS, `eos_token "<nope>" is not a token of the folder's tokenizer.json`},
+		{"tokenizer past the embedding", fewRows, fewRows + ": the tokenizer has 1210 tokens but the embedding table only 100 rows"},
+	} {
+		var out bytes.Buffer
+		err := serveCommand(context.Background(), []string{"--model", c.model, "--listen", busy.Addr().String()}, &out, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "in use") || out.Len() != 0 {
+			t.Errorf("%s: %v (said %q), want %q, not the address in use", c.name, err, out.String(), c.want)
+		}
+	}
+}
+
+// copyFolder is a copy of the model folder dir's files, in a folder of
+// the test's.
+func copyFolder(t *testing.T, dir string) string {
+	t.Helper()
+	to := t.TempDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return to
+}
+
+// rewrite replaces old, which the file path must hold, by new in it.
+func rewrite(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.Contains(b, []byte(old)) {
+		t.Fatalf("%s holds no %q: %v", path, old, err)
+	}
+	if err := os.WriteFile(path, bytes.Replace(b, []byte(old), []byte(new), 1), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
