@@ -414,3 +414,66 @@ func sumsFile(t *testing.T, dir, teacher string, questions int) (data string, lo
 	}
 	return data, longest, tok, p
 }
+
+// rlt distill --samples-out says of each sample how its completion ends,
+// in the words of vLLM's and OpenAI's finish_reason ("stop": the teacher
+// wrote an end of turn; "length": it ended for its length), and whether
+// it was cut to fit the models that score it ("cut"): a cut sample was
+// written with its cut text and nothing marking it, read as all the
+// teacher wrote, its explanation left unended as if --max-new-tokens had
+// ended it. A teacher that writes only "irst" of the Qwen2 fixture writes
+// explanations whose text takes more tokens in the student's row than it
+// wrote, cut where the reward's student has only the positions of the
+// rows' longest context with --max-new-tokens, whole where it has more;
+// one that writes only <|im_end|> stops at once.
+func TestDistillSamplesOutMarksACutSample(t *testing.T) {
+	const questions, maxNew = 2, 8
+	dir := t.TempDir()
+	irst := writerTeacherOf(t, t.TempDir(), tokenizerFixture, 1216, "irst")
+	stops := writerTeacherOf(t, t.TempDir(), tokenizerFixture, 1216, "<|im_end|>")
+	data, longest, _, _ := sumsFile(t, dir, irst, questions)
+	short := studentOfShape(t, t.TempDir(), longest+maxNew)
+	roomy := studentOfShape(t, t.TempDir(), longest+8*maxNew)
+	for _, c := range []struct {
+		name, teacher, reward string
+		finish                string // each sample's finish_reason
+		cut                   bool   // each sample's cut
+	}{
+		{"cut to the reward's student", irst, short, "length", true},
+		{"whole, at --max-new-tokens", irst, roomy, "length", false},
+		{"whole, ended", stops, roomy, "stop", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := t.TempDir()
+			out, samples := filepath.Join(run, "out"), filepath.Join(run, "samples.jsonl")
+			code, _, errs := runCLI(t, "", "distill", "--teacher", c.teacher, "--student-init", roomy, "--data", data, "--out", out, "--max-new-tokens", fmt.Sprint(maxNew),
+				"--steps", "1", "--teacher-system", "T", "--student-system", "S", "--device", "cpu", "--best-of", "2", "--reward-student", c.reward, "--samples-out", samples)
+			lines := strings.Split(strings.TrimSpace(mustRead(t, samples)), "\n")
+			if len(lines) != 2*questions {
+				t.Fatalf("exit %d; --samples-out has %d lines, want %d\nstderr:\n%s", code, len(lines), 2*questions, errs)
+			}
+			kept := 0
+			for i, l := range lines {
+				var s struct {
+					Completion   string
+					Kept         bool
+					FinishReason *string `json:"finish_reason"`
+					Cut          *bool   `json:"cut"`
+				}
+				if err := json.Unmarshal([]byte(l), &s); err != nil {
+					t.Fatalf("line %d: %v: %s", i+1, err, l)
+				}
+				if s.FinishReason == nil || *s.FinishReason != c.finish || s.Cut == nil || *s.Cut != c.cut {
+					t.Errorf("line %d: want finish_reason %q and cut %v: %s", i+1, c.finish, c.cut, l)
+				}
+				if s.Kept {
+					kept++
+				}
+			}
+			// A cut sample is never kept (TestDistillBestOfJudgesACutExplanationWhole).
+			if c.cut && (kept != 0 || code != 1) || !c.cut && (kept != questions || code != 0) {
+				t.Errorf("exit %d, %d samples kept\nstderr:\n%s", code, kept, errs)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -121,7 +122,10 @@ func (m meanOf) mean() float64 {
 // learn from none of them (its row is left out). RewardConfig is the
 // resolved reward it was ranked with (BestOf.ResolvedReward), under the
 // key a rescore records it by in rescores.jsonl, so that a line says how
-// to score it again.
+// to score it again. FinishReason and Cut say how the completion ends, so
+// that a reader of the file can tell a completion cut short from one the
+// teacher ended: a cut one read as the teacher's whole output, its end
+// tag missing as if it ran out of tokens.
 type sampleLine struct {
 	Group        int                 `json:"group"`
 	Sample       int                 `json:"sample"`
@@ -131,6 +135,27 @@ type sampleLine struct {
 	Reward       json.RawMessage     `json:"reward"` // record.AppendFloat: NaN and ±Inf as strings
 	RewardConfig record.RewardConfig `json:"reward_config"`
 	Kept         bool                `json:"kept"`
+	// FinishReason is why the completion ends, in the words of vLLM's
+	// and OpenAI's finish_reason (finishReason): "stop" or "length".
+	FinishReason string `json:"finish_reason"`
+	// Cut is whether Pair.Explain cut the completion to fit the models
+	// that score it (rlt.Explanation.Uncut): Completion is then the first
+	// part of what the teacher wrote, the part the reward is of, and the
+	// sample is never kept (RankStats.Cut, or Long).
+	Cut bool `json:"cut"`
+}
+
+// finishReason is why e's completion ends, as vLLM's and OpenAI's
+// finish_reason says it: "stop" where the teacher wrote one of stops (the
+// end-of-turn ids sampling stops at, the last id), "length" where it
+// ended for its length: at the most tokens the teacher could write
+// (--max-new-tokens, or the room its prompt leaves in the models'
+// positions), or cut to fit the models that score it (e.Uncut).
+func finishReason(e rlt.Explanation, stops []int32) string {
+	if e.Uncut == nil && len(e.IDs) > 0 && slices.Contains(stops, e.IDs[len(e.IDs)-1]) {
+		return "stop"
+	}
+	return "length"
 }
 
 // RewardStudentPrecision is how the frozen student WriteBestExplanations
@@ -244,7 +269,8 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				ranks[q].offer(n, r, g.Body, tagged, long, g.Uncut != nil && !tagged && !long)
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
-						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r), RewardConfig: rc})
+						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r), RewardConfig: rc,
+						FinishReason: finishReason(g, pair.StopIDs()), Cut: g.Uncut != nil})
 				}
 			}
 			st.Sampled += len(gens)
