@@ -21,7 +21,9 @@ Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
 and says on stderr how many were left out and why (unreviewed, rejected,
 flagged, unreadable, refused). The rows' system prompt is the student prompt of
 the run's config.toml, as in the workbench's export (e), where it records none
-the models' own (prompts.json), the one rlt score --run scores the rows with;
+the models' own (prompts.json), the one rlt score --run scores the rows with
+(a model folder it names that is not there now is refused: the default in its
+place would be a guess);
 for a run imported from Bespoke-Stratos rows, the system prompt they all
 carried, so those rows export as they were read. The run may be running: it is
 read, not locked.

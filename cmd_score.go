@@ -263,6 +263,22 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			*studentSys = st.Prompts.StudentSystem
 			_, studentFrom = sessions.RowsStudentPrompt(cfgPath, run.ConfigText())
 		}
+		if st.Imported == "" && (*teacherSys == "" || *studentSys == "") {
+			own, file, err := runModelsPrompts(run, cfgPath, *teacherSys == "", *studentSys == "")
+			if err != nil {
+				return err
+			}
+			if *teacherSys == "" {
+				*teacherSys = own.TeacherSystem
+			}
+			if *studentSys == "" {
+				*studentSys = own.StudentSystem
+				studentFrom = "the models' own, " + file
+				if file == "" {
+					studentFrom = "the default student prompt: the models " + cfgPath + " names record none (no " + record.PromptsFile + ")"
+				}
+			}
+		}
 		// The run's own coefficients, unless a flag says otherwise: its
 		// [reward] as the resume trains with it and the workbench shows it
 		// (sessions.RunReward), a key it lacks at its default, said; a
@@ -1317,6 +1333,36 @@ func serverScorer(ctx context.Context, be compute.Backend, tsrc, ssrc, tokDir st
 			sc.Cfg.Temperature, sc.Requested, sc.Cfg.Temperature)
 	}
 	return sc, nil
+}
+
+// runModelsPrompts are the prompts of a run of ours whose config.toml
+// (cfgPath) records none of one, and no flag gives it (teacher, student:
+// which are wanted): the models' own of the folders it names
+// (Run.ModelsPrompts), which rlt run took, so its rows' prompts, and its
+// export writes the student's (Run.StudentPrompt), whatever --teacher or
+// --student scores them. They were the models' loaded: where the run's
+// folders were moved, the ones given in their place, or none (the
+// defaults), scored unsaid with another prompt than the rows were made
+// with. A folder not there now is refused, as the export refuses it: the
+// defaults in its place would be a guess.
+func runModelsPrompts(run *sessions.Run, cfgPath string, teacher, student bool) (record.Prompts, string, error) {
+	own, file, err := run.ModelsPrompts()
+	if err == nil {
+		return own, file, nil
+	}
+	what, keys, flags := "student prompt", "student_system", "--student-system"
+	switch {
+	case teacher && student:
+		what, keys, flags = "teacher or student prompt", "teacher_system and student_system", "--teacher-system and --student-system"
+	case teacher:
+		what, keys, flags = "teacher prompt", "teacher_system", "--teacher-system"
+	}
+	var gone *sessions.ModelFolderGone
+	if errors.As(err, &gone) {
+		return record.Prompts{}, "", fmt.Errorf("%s's [prompts] records no %s, so the prompts of its rows are the models' own: %w; the default in its place may not be the prompt the rows were made with, so nothing is scored: put the folder back at %s, set %s in %s to where it is now, write the run's prompts as %s in its [prompts], or give %s",
+			cfgPath, what, err, gone.Dir, gone.Key, cfgPath, keys, flags)
+	}
+	return record.Prompts{}, "", fmt.Errorf("%s's [prompts] records no %s, so the prompts of its rows are the models' own, which cannot be read: %w; mend or remove %s, write the run's prompts as %s in its [prompts], or give %s", cfgPath, what, err, file, keys, flags)
 }
 
 // promptDirs are the model folders whose prompts.json rlt score takes the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -171,7 +172,8 @@ func (e ExportReport) NotReadBackSummary() string {
 // under another prompt than their rewards were scored with, where the
 // models record their own. A config.toml that is not TOML is an error
 // (ConfigSyntax), not the default, and so is a model's prompts.json that
-// cannot be read.
+// cannot be read, or a model folder that is not there now
+// (ModelFolderGone): the default in its place would be a guess.
 func (r *Run) StudentPrompt() (string, error) {
 	if err := r.ConfigSyntax(); err != nil {
 		return "", err
@@ -179,15 +181,64 @@ func (r *Run) StudentPrompt() (string, error) {
 	if p := RowsPrompts(r.config).StudentSystem; p != "" {
 		return p, nil
 	}
-	st := r.Settings()
-	p, file, err := record.ModelsPrompts(st.Teacher, st.Student)
+	p, file, err := r.ModelsPrompts()
+	cfg := filepath.Join(r.dir, ConfigFile)
+	var gone *ModelFolderGone
+	if errors.As(err, &gone) {
+		// The default in its place would be a guess written into every
+		// row of a data set distilled from, unsaid: refused, with the
+		// ways to say which prompt the run's student had.
+		return "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own: %w; the default in its place may not be the prompt the run's student was trained on, so nothing is exported: put the folder back at %s, set %s in %s to where it is now, or write the run's student prompt as student_system in %s's [prompts]", cfg, err, gone.Dir, gone.Key, cfg, cfg)
+	}
 	if err != nil {
 		// Two files are in play: the way on names each, not "there" and
 		// "the file".
-		cfg := filepath.Join(r.dir, ConfigFile)
 		return "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own, which cannot be read: %w; mend or remove %s, or write the student's prompt as student_system in %s's [prompts]", cfg, err, file, cfg)
 	}
 	return p.StudentSystem, nil
+}
+
+// ModelsPrompts are the models' own prompts of the run's config.toml
+// teacher and student (record.ModelsPrompts of their folders: the
+// teacher's prompts.json, else the student's, else the defaults), the
+// prompts rlt run took where its [prompts] records none, and so those
+// its rows were made with; file is as record.ModelsPrompts gives it. A
+// folder the file names that is not there now (moved or removed since the
+// run), where its prompts.json would decide, is a *ModelFolderGone, not
+// the defaults: record.ModelsPrompts reads a folder that is not there as
+// one without prompts.json, so the export and rlt score --run took the
+// defaults, unsaid, where the run may have had the models' own.
+func (r *Run) ModelsPrompts() (p record.Prompts, file string, err error) {
+	st := r.Settings()
+	for _, m := range []struct{ key, dir string }{{"teacher", st.Teacher}, {"student", st.Student}} {
+		if m.dir == "" {
+			continue
+		}
+		if _, err := os.Stat(m.dir); errors.Is(err, fs.ErrNotExist) {
+			return record.Prompts{}, "", &ModelFolderGone{Config: filepath.Join(r.dir, ConfigFile), Key: m.key, Dir: m.dir}
+		}
+		rec, ok, err := record.ReadPrompts(m.dir)
+		if err != nil {
+			return record.Prompts{}, filepath.Join(m.dir, record.PromptsFile), err
+		}
+		if ok {
+			return rec, filepath.Join(m.dir, record.PromptsFile), nil
+		}
+	}
+	return record.DefaultPrompts(), "", nil
+}
+
+// ModelFolderGone is Run.ModelsPrompts' error where a model folder the
+// run's config.toml (Config) names as Key (teacher or student) is not
+// there now (Dir), so the prompts.json that decided the run's prompts,
+// if it had one, cannot be read. Each caller says its own way on: the
+// export's and rlt score --run's differ (a flag gives the prompt there).
+type ModelFolderGone struct {
+	Config, Key, Dir string
+}
+
+func (e *ModelFolderGone) Error() string {
+	return fmt.Sprintf("the %s it names, %s, is not there now (moved or removed since the run), so its %s cannot be read", e.Key, e.Dir, record.PromptsFile)
 }
 
 // ExportFile is where the workbench writes a run's accepted traces, in

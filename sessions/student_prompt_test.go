@@ -1,6 +1,7 @@
 package sessions
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,59 @@ func TestStudentPromptOfARunWithoutOne(t *testing.T) {
 			}
 			if err != nil || got != c.want {
 				t.Errorf("StudentPrompt %q, %v; want %q", got, err, c.want)
+			}
+		})
+	}
+}
+
+// A model folder the run's config.toml names that is not there now
+// (moved or removed since the run), where its prompts.json would decide
+// the prompts, refuses the export's student prompt, naming the folder and
+// the key that names it (ModelFolderGone): it was read as a folder without
+// prompts.json, and the rows exported with the default student prompt,
+// unsaid, where the run's student may have been trained on the models'
+// own. The teacher's prompts.json decides before the student's, so a
+// student gone past a teacher that records its prompts is no matter.
+func TestStudentPromptOfAModelFolderGone(t *testing.T) {
+	models, err := filepath.Abs("../engine/defaults/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	teacher := filepath.Join(models, "teacher")
+	bare := t.TempDir() // a folder without prompts.json
+	gone := filepath.Join(t.TempDir(), "moved")
+	type cfg struct {
+		Teacher string `toml:"teacher"`
+		Student string `toml:"student"`
+	}
+	for _, c := range []struct {
+		name             string
+		teacher, student string
+		want, key        string // key: the one named gone
+	}{
+		{"the teacher gone", gone, teacher, "", "teacher"},
+		{"the student gone, the teacher recording none", bare, gone, "", "student"},
+		{"the student gone past the teacher's prompts.json", teacher, gone, "Solve: thought, then solution.", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Create(filepath.Join(t.TempDir(), "run"), cfg{c.teacher, c.student})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got, err := r.StudentPrompt()
+			if c.key == "" {
+				if err != nil || got != c.want {
+					t.Errorf("StudentPrompt %q, %v; want %q", got, err, c.want)
+				}
+				return
+			}
+			cfgPath := filepath.Join(r.Dir(), ConfigFile)
+			var g *ModelFolderGone
+			want := "the " + c.key + " it names, " + gone + ", is not there now (moved or removed since the run)"
+			todo := "put the folder back at " + gone + ", set " + c.key + " in " + cfgPath + " to where it is now, or write the run's student prompt as student_system in " + cfgPath + "'s [prompts]"
+			if !errors.As(err, &g) || g.Key != c.key || g.Dir != gone || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), todo) {
+				t.Errorf("StudentPrompt %q, %v; want a *ModelFolderGone saying %q, ending %q", got, err, want, todo)
 			}
 		})
 	}
