@@ -269,13 +269,14 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 					return "no reasoning trace, which --reference needs"
 				}
 				if n := len(warmstart.StudentSequence(tok, p, ex.Question, ex.Reference, ex.Solution).Tokens); n > pos.Student {
-					// Said as the other rows' reasons (runpkg.FitReason).
-					return fmt.Sprintf("too long for %s: its row takes %d tokens, %d more than %s", model.Name("student", ""), n, n-pos.Student, model.ItsPositions(pos.Student))
+					// Said as the other rows' reasons (runpkg.FitReason),
+					// --student-init named by its folder (rewardFits).
+					return fmt.Sprintf("too long for %s: its row takes %d tokens, %d more than %s", model.Name("student", *init), n, n-pos.Student, model.ItsPositions(pos.Student))
 				}
 				return ""
 			})
 		} else {
-			exs = data.Report.Drop(data.Examples, rewardFits(tok, p, *maxNew, pos, rewardPos, *rewardStudent))
+			exs = data.Report.Drop(data.Examples, rewardFits(tok, p, *maxNew, pos, rewardPos, *init, *rewardStudent))
 		}
 		if set["questions"] && *n < len(exs) {
 			exs = exs[:*n]

@@ -509,7 +509,7 @@ func TestDistillNoLearnableRow(t *testing.T) {
 		"--steps", "1", "--student-system", "S", "--device", "cpu")
 	lines = strings.Split(strings.TrimSpace(errs), "\n")
 	last := lines[len(lines)-1]
-	m := regexp.MustCompile(`^rlt distill: data .*: no row to explain \(1 row, 0 kept, 1 skipped: line 1: too long for the student: its row takes (\d+) tokens, (\d+) more than its 40 positions \(max_position_embeddings\)\)$`).FindStringSubmatch(last)
+	m := regexp.MustCompile(`^rlt distill: data .*: no row to explain \(1 row, 0 kept, 1 skipped: line 1: too long for the student ` + regexp.QuoteMeta(student) + `: its row takes (\d+) tokens, (\d+) more than its 40 positions \(max_position_embeddings\)\)$`).FindStringSubmatch(last)
 	if code != 1 || m == nil {
 		t.Fatalf("a data row too long for the student: exit %d, last line %q", code, last)
 	}

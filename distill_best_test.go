@@ -1010,23 +1010,27 @@ func TestRewardFitsMeasuresEachRowOnce(t *testing.T) {
 	p := record.DefaultPrompts()
 	ex := task.Example{Question: "12+34=?", Solution: "46"}
 	teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
-	const maxNew, rewardDir = 8, "/tmp/reward-student"
+	const maxNew, initDir, rewardDir = 8, "/tmp/init-student", "/tmp/reward-student"
 	fits, short := student+maxNew, student+maxNew-1 // a student's positions that leave the budget, and one fewer
 	for _, c := range []struct {
 		name       string
 		pos        rlt.Positions // the distilled pair's
 		rewardPos  int
+		initDir    string
 		rewardDir  string
 		wantPrefix string // "" = it fits
 	}{
-		{"fits both", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, fits, rewardDir, ""},
-		{"too long for the teacher", rlt.Positions{Teacher: teacher + maxNew - 1, Student: fits}, fits, rewardDir, "too long for the teacher: "},
-		{"too long for the distilled student", rlt.Positions{Teacher: teacher + maxNew, Student: short}, short, rewardDir, "too long for the student: "},
-		{"too long for the reward's student", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, short, rewardDir, "too long for the student " + rewardDir + ": "},
-		{"no reward's student", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, 0, "", ""},
+		{"fits both", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, fits, "", rewardDir, ""},
+		{"too long for the teacher", rlt.Positions{Teacher: teacher + maxNew - 1, Student: fits}, fits, initDir, rewardDir, "too long for the teacher: "},
+		{"too long for the distilled student", rlt.Positions{Teacher: teacher + maxNew, Student: short}, short, "", rewardDir, "too long for the student: "},
+		// Named by its folder, as the reward's is (it was "the student").
+		{"too long for --student-init's student", rlt.Positions{Teacher: teacher + maxNew, Student: short}, short, initDir, rewardDir, "too long for the student " + initDir + ": "},
+		{"too long for the reward's student", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, short, initDir, rewardDir, "too long for the student " + rewardDir + ": "},
+		{"no reward's student", rlt.Positions{Teacher: teacher + maxNew, Student: fits}, 0, "", "", ""},
+		{"no reward's student, too long for --student-init's", rlt.Positions{Teacher: teacher + maxNew, Student: short}, 0, initDir, "", "too long for the student " + initDir + ": "},
 	} {
 		enc := &countingEncoder{Encoder: tok, texts: map[string]int{}}
-		why := rewardFits(enc, p, maxNew, c.pos, c.rewardPos, c.rewardDir)(ex)
+		why := rewardFits(enc, p, maxNew, c.pos, c.rewardPos, c.initDir, c.rewardDir)(ex)
 		if (c.wantPrefix == "") != (why == "") || !strings.HasPrefix(why, c.wantPrefix) {
 			t.Errorf("%s: reason %q, want one starting %q", c.name, why, c.wantPrefix)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -476,4 +477,101 @@ func TestDistillSamplesOutMarksACutSample(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rlt distill with a teacher of more positions than a student, where only
+// that student cannot hold a question's row, says it of that student, the
+// teacher taking the question: a task's questions are refused before the
+// teacher explains, offering what makes room in the student, and the most
+// --max-new-tokens it says runs; a --data row is left out and said of the
+// student, by its folder where one is given (--student-init's was "the
+// student", where the reward's was named, and a refusal and the rows left
+// out named it), not counted against --questions, and the rows after it
+// distilled. Each test of this had the teacher's
+// positions bind too, or no teacher (TestDistillQuestionsCountsUsableRows,
+// TestBudgetPastTheRoom; TestDistillRefusesQuestionsPastTheStudent's
+// teacher has the students' positions); the fresh student (no
+// --student-init), of the tiny shape's positions, was in none.
+func TestDistillOnlyTheStudentPastItsPositions(t *testing.T) {
+	const maxNew = 8
+	dir := t.TempDir()
+	teacher := writerTeacher(t, dir, "a") // 512 positions, the default tokenizer
+	tiny := warmstart.TinyConfig().MaxPos
+	short := studentOfPositions(t, distillStudent, filepath.Join(dir, "short"), 64)
+	roomy := studentOfPositions(t, distillStudent, filepath.Join(dir, "roomy"), 512)
+	tok, err := loadTokenizer(teacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := record.PromptsFor(teacher, "", record.Prompts{TeacherSystem: "T", StudentSystem: "S"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long, longSolution := strings.Repeat("1+", 110)+"1=?", "111"
+	teacherLen, studentLen := rlt.PromptLengths(tok, p, long, longSolution)
+	if teacherLen+maxNew > 512 || studentLen+maxNew <= tiny {
+		t.Fatalf("the long row's teacher prompt takes %d tokens and its student context %d: with %d more, want within the teacher's 512 and past the student's %d", teacherLen, studentLen, maxNew, tiny)
+	}
+	data := filepath.Join(dir, "rows.jsonl")
+	rows := `{"question": "` + long + `", "solution": "` + longSolution + `"}` + "\n" +
+		`{"question": "12+5=?", "solution": "17"}` + "\n" + `{"question": "3+4=?", "solution": "7"}` + "\n" + `{"question": "20+22=?", "solution": "42"}` + "\n"
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--teacher", teacher, "--steps", "1", "--teacher-system", "T", "--student-system", "S", "--device", "cpu"}
+	t.Run("data", func(t *testing.T) {
+		for _, c := range []struct {
+			name      string
+			args      []string
+			student   string // the student as the skip names it
+			positions int
+		}{
+			{"the fresh student", nil, "the student", tiny},
+			{"--student-init", []string{"--student-init", short}, "the student " + short, 64},
+			{"the reward's student", []string{"--student-init", roomy, "--best-of", "2", "--reward-student", distillStudent}, "the student " + distillStudent, 256},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				out := filepath.Join(t.TempDir(), "out")
+				args := append(append([]string{"distill", "--data", data, "--out", out, "--questions", "2", "--max-new-tokens", fmt.Sprint(maxNew)}, common...), c.args...)
+				code, _, errs := runCLI(t, "", args...)
+				want := fmt.Sprintf("data %s: skipped 1 of 4 rows: line 1: too long for %s: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds its %d positions (max_position_embeddings) by %d\n",
+					data, c.student, studentLen, maxNew, c.positions, studentLen+maxNew-c.positions)
+				if code != 0 || !strings.Contains(errs, want) {
+					t.Fatalf("exit %d; want exit 0 and %q\nstderr:\n%s", code, want, errs)
+				}
+				var got []string
+				for _, r := range jsonLines(t, mustRead(t, filepath.Join(out, distillRows))) {
+					got = append(got, r["conversations"].([]any)[0].(map[string]any)["value"].(string))
+				}
+				if strings.Join(got, " ") != "12+5=? 3+4=?" {
+					t.Errorf("distilled %q, want the 2 rows after the one left out", got)
+				}
+			})
+		}
+	})
+	// A task's questions, with a --max-new-tokens the teacher has room for
+	// and the fresh student not.
+	t.Run("task", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "out")
+		run := func(maxNew int) (int, string) {
+			code, _, errs := runCLI(t, "", append([]string{"distill", "--out", out, "--questions", "2", "--max-new-tokens", fmt.Sprint(maxNew)}, common...)...)
+			return code, errs
+		}
+		code, errs := run(240)
+		m := regexp.MustCompile(`^rlt distill: --max-new-tokens 240 is more than the room for an explanation: the student: its prompt for the addition task's question "[^"]*" \(\d of the 2 drawn\) takes (\d+) tokens, ` +
+			`and with --max-new-tokens more that exceeds its ` + fmt.Sprint(tiny) + ` positions \(max_position_embeddings\): lower --max-new-tokens to at most (\d+), or give a shorter --student-system, or a --student-init of at least (\d+) positions$`).FindStringSubmatch(strings.TrimSpace(errs))
+		if code != 1 || m == nil {
+			t.Fatalf("exit %d, stderr %q; want exit 1 and one line refusing the question past the fresh student's %d positions", code, errs, tiny)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%s was made", out)
+		}
+		tokens, most, least := atoi(t, m[1]), atoi(t, m[2]), atoi(t, m[3])
+		if most != tiny-tokens || least != tokens+240 {
+			t.Errorf("said at most %d and a student of at least %d positions for a prompt of %d tokens; want %d and %d", most, least, tokens, tiny-tokens, tokens+240)
+		}
+		if code, errs := run(most); code != 0 {
+			t.Errorf("--max-new-tokens %d, the most it said: exit %d\n%s", most, code, errs)
+		}
+	})
 }
