@@ -272,7 +272,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	}
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.
-	held, holder, probeErr := probeLock(dir)
+	held, holder, unread, probeErr := probeLockRead(dir)
 	// Not known to be free: a lock not probed may be held.
 	mayBeHeld := held || probeErr != nil
 	evState := ev // the events as they say who holds or held the run
@@ -357,6 +357,10 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 			notes = append(notes, fmt.Sprintf("imported from the %s when it had done %d of the %d steps it planned",
 				FormatName(imported), s.StepsDone(), s.PlannedSteps))
 		}
+	}
+	if unread != nil {
+		// An open to write the run refuses it: said, or nothing did.
+		notes = append(notes, unreadLockNote(filepath.Join(dir, LockFileName), unread))
 	}
 	s.Size = c.folderSize(dir, held, cfgInfo)
 	for i, n := range notes {
@@ -815,21 +819,38 @@ func (r *Run) recordedLocked(seg int) bool {
 // ENOLCK), held then false meaning not known, never "not held": the
 // callers say so rather than read the run as left by a killed writer.
 func probeLock(dir string) (held bool, info LockInfo, err error) {
-	f, err := os.Open(filepath.Join(dir, LockFileName))
+	held, info, _, err = probeLockRead(dir)
+	return held, info, err
+}
+
+// probeLockRead is probeLock, and why run.lock was not read (unread: a
+// *lockTooBigError, a *lockReadError; nil where it was, or is not
+// there), which an open to write the run refuses (lockRun) and the
+// listing says (unreadLockNote). One that is not a plain file is not
+// opened: a named pipe's open waits for a writer, and the listing hung.
+func probeLockRead(dir string) (held bool, info LockInfo, unread, err error) {
+	path := filepath.Join(dir, LockFileName)
+	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
+		return false, info, &lockReadError{Err: notAFile(fi.Mode())}, nil
+	}
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, info, nil
+		return false, info, nil, nil
 	}
 	if err != nil {
-		return false, info, err
+		return false, info, nil, err
 	}
 	defer f.Close()
-	info, _ = readLockInfo(f)
+	data, unread := readLock(f)
+	if unread == nil {
+		info, _ = decodeLockInfo(data)
+	}
 	if err := lockFile(f, false); err != nil {
 		if errors.Is(err, errLockHeld) {
-			return true, info, nil
+			return true, info, unread, nil
 		}
-		return false, info, fmt.Errorf("probe %s: %w", f.Name(), err)
+		return false, info, unread, fmt.Errorf("probe %s: %w", f.Name(), err)
 	}
 	unlockFile(f)
-	return false, info, nil
+	return false, info, unread, nil
 }

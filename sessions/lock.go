@@ -121,14 +121,16 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // LockUnknownError reports that a run folder's run.lock could be neither
 // locked nor found locked by another process: it could not be opened
 // (Op "open": a symbolic link, lockLinkError; a link to itself, a folder
-// of that name; a file far past a lock's size, lockTooBigError), or the
+// of that name; a file far past a lock's size, lockTooBigError; one
+// whose read failed, lockReadError: a named pipe of that name), or the
 // lock was not granted for a reason other than a holder (Op "lock": a
 // filesystem that does not lock files, ENOLCK; NFS whose lock manager is
 // not reached). Whether another process writes the run is then not known
-// (the listing says unknown: StateUnknown), but for a file too big, which
-// is refused once locked (no other process held it); either way the run
-// is not written here: an open to look at it opens it read-only (runner's
-// OpenForReview), which writes nothing, and the refused lock leaves
+// (the listing says unknown: StateUnknown), but for a file too big or
+// not read, which is refused once locked (no other process held it);
+// either way the run is not written here: an open to look at it opens
+// it read-only (runner's OpenForReview), which writes nothing, and the
+// refused lock leaves
 // run.lock as it found it (a missing one it made is removed: unmake).
 // A new run's lock refused (Start) makes no run: there is none to look at
 // or copy, and the words say to start it where files lock, or, where
@@ -150,6 +152,9 @@ func (e *LockUnknownError) Why() string {
 	if e.Op == "open" {
 		what = "opened"
 	}
+	if unread := (*lockReadError)(nil); errors.As(e.Err, &unread) && e.Start {
+		return fmt.Sprintf("%s cannot be read (%v): a run is not started without its lock, which keeps other processes from writing it", e.Path, unread.Err)
+	}
 	if e.Start {
 		return fmt.Sprintf("%s cannot be %s (%v): a run is not started without its lock, which keeps other processes from writing it", e.Path, what, e.Err)
 	}
@@ -158,6 +163,11 @@ func (e *LockUnknownError) Why() string {
 		// other process held it, which "not known" contradicted.
 		return fmt.Sprintf("%s cannot be opened (%v): no other process held its lock, but this program writes its record over no file it did not write", e.Path, e.Err)
 	}
+	if unread := (*lockReadError)(nil); errors.As(e.Err, &unread) {
+		// Refused once locked, as a file too big: what it held would be
+		// lost under the record, and a keepPrevious put back less.
+		return fmt.Sprintf("%s cannot be read (%v): no other process held its lock, but this program writes its record over no file it could not read, to put back as it was", e.Path, unread.Err)
+	}
 	return fmt.Sprintf("%s cannot be %s (%v): whether another process holds the run is not known", e.Path, what, e.Err)
 }
 
@@ -165,10 +175,12 @@ func (e *LockUnknownError) Why() string {
 func (e *LockUnknownError) Fix() string {
 	var link *lockLinkError
 	var big *lockTooBigError
+	var unread *lockReadError
+	notRead := errors.As(e.Err, &big) || errors.As(e.Err, &unread)
 	switch {
-	case errors.As(e.Err, &big) && e.Start:
+	case notRead && e.Start:
 		return fmt.Sprintf("see what it is (ls -l %s): move it out of the run folder if it is wanted, else remove it, or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
-	case errors.As(e.Err, &big):
+	case notRead:
 		return fmt.Sprintf("see what it is (ls -l %s): once no process writes the run (rlt sessions), move it out of the run folder if it is wanted, else remove it: the next open makes the run's lock anew", ShellQuote(e.Path))
 	case errors.As(e.Err, &link) && e.Start:
 		return fmt.Sprintf("remove the link (rm %s), or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
@@ -288,8 +300,13 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 	}
 	l := &RunLock{f: f, path: path, found: statErr == nil}
 	prev, err := readLock(f)
-	if big := (*lockTooBigError)(nil); errors.As(err, &big) {
-		// Not ours, not read whole, and nothing written: left as found.
+	if err != nil {
+		// Too big (not ours), or not read (an I/O error, a named pipe
+		// of that name): nothing is written, and it is left as found.
+		// Its content was dropped, and the file renamed over, where a
+		// read failed for another reason than its size: what a killed
+		// holder left was lost, and an open that left run.lock as found
+		// (keepPrevious) put back what part of it was read, if any.
 		unlockFile(f)
 		f.Close()
 		return nil, &LockUnknownError{Path: path, Op: "open", Err: err}
@@ -538,12 +555,54 @@ func (e *lockTooBigError) Error() string {
 	return fmt.Sprintf("it holds %d bytes, and a run's lock holds one record of a few hundred (at most %d here): it is not a run.lock this program wrote", e.Size, maxLockBytes)
 }
 
+// lockReadError: run.lock could not be read (Err: an I/O error; ESPIPE
+// of a named pipe of that name; EISDIR of a folder), which lockRun
+// refuses as a file too big (a *LockUnknownError, Op "open"), and a
+// listing says (probeLockRead).
+type lockReadError struct{ Err error }
+
+func (e *lockReadError) Error() string { return "it cannot be read: " + e.Err.Error() }
+func (e *lockReadError) Unwrap() error { return e.Err }
+
+// notAFile says what a run.lock of mode is, that is not a plain file.
+func notAFile(mode fs.FileMode) error {
+	what := "not a plain file (" + mode.String() + ")"
+	switch {
+	case mode.IsDir():
+		what = "a folder, not a file"
+	case mode&fs.ModeNamedPipe != 0:
+		what = "a named pipe, not a file"
+	case mode&fs.ModeSocket != 0:
+		what = "a socket, not a file"
+	case mode&fs.ModeDevice != 0:
+		what = "a device, not a file"
+	}
+	return errors.New("it is " + what)
+}
+
+// unreadLockNote is what a listing says of a run whose run.lock its
+// probe did not read (unread: a *lockTooBigError, a *lockReadError):
+// an open to write the run refuses it so (lockRun), where the listing
+// said nothing and read the run as if run.lock were empty.
+func unreadLockNote(path string, unread error) string {
+	said := fmt.Sprintf("%s is not read (%v)", path, unread)
+	if r := (*lockReadError)(nil); errors.As(unread, &r) {
+		said = fmt.Sprintf("%s cannot be read (%v)", path, r.Err)
+	}
+	fix := (&LockUnknownError{Path: path, Op: "open", Err: unread}).Fix()
+	return said + ": the run cannot be resumed or written to while it is there (rlt open shows it read-only); " + fix
+}
+
 // readLock reads run.lock (f) whole, from its start: its record, and
 // what else a file of that name holds, which an open that leaves run.lock
 // as it found it (keepPrevious) puts back whole. One past maxLockBytes is
-// not read: a *lockTooBigError.
+// not read: a *lockTooBigError; a read that fails is a *lockReadError.
 func readLock(f *os.File) ([]byte, error) {
-	if fi, err := f.Stat(); err == nil && fi.Size() > maxLockBytes {
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		return nil, &lockReadError{Err: notAFile(fi.Mode())}
+	}
+	if err == nil && fi.Size() > maxLockBytes {
 		return nil, &lockTooBigError{Size: fi.Size()}
 	}
 	// Bounded again as read: the file may grow past the bound after the
@@ -556,7 +615,13 @@ func readLock(f *os.File) ([]byte, error) {
 		}
 		return nil, &lockTooBigError{Size: size}
 	}
-	return data, err
+	if err != nil {
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
+			err = pe.Err // the path is the caller's to say
+		}
+		return nil, &lockReadError{Err: err}
+	}
+	return data, nil
 }
 
 // decodeLockInfo reads the record data, run.lock's: none (zero) in an

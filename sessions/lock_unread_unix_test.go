@@ -1,0 +1,175 @@
+//go:build unix
+
+package sessions
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestLockRefusesARunLockItCannotRead: a run.lock not read once it is
+// locked (a named pipe of that name, as root too; a read that fails) is
+// refused as one too big is, unwritten and left as found: before, the
+// read's error was dropped and the record renamed over the file, so what
+// it held was lost and the run taken over. A file this user may
+// not read (0200) is refused at its open (O_RDWR): the folder is
+// unwritable here, and the file is left as found with its content; root
+// reads it whatever its mode, so that case is skipped as root.
+func TestLockRefusesARunLockItCannotRead(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		make  func(t *testing.T, lock string)
+		start bool
+		says  []string
+		is    func(error) bool
+	}{
+		{"named pipe, open", mkfifo, false,
+			[]string{"cannot be read (it is a named pipe, not a file)", "no other process held its lock", "it could not read", "see what it is (ls -l ",
+				"move it out of the run folder if it is wanted, else remove it: the next open makes the run's lock anew"},
+			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
+		{"named pipe, start", mkfifo, true,
+			[]string{"cannot be read (it is a named pipe, not a file)", "a run is not started without its lock", "see what it is (ls -l ", "or start the run in another folder (--runs DIR)"},
+			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
+		{"not readable by this user", writeOnly, false,
+			[]string{"permission denied", "it cannot be resumed or written to"},
+			func(err error) bool { return errors.Is(err, ErrUnwritable) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			lock := filepath.Join(dir, LockFileName)
+			c.make(t, lock)
+			was, err := os.Lstat(lock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var opened interface{ Close() error }
+			if c.start {
+				r, cerr := Create(dir, testCfg())
+				opened, err = r, cerr
+			} else {
+				l, lerr := LockRun(dir)
+				opened, err = unlocker{l}, lerr
+			}
+			if err == nil {
+				opened.Close()
+				t.Fatalf("locked a run.lock it could not read (%v)", was.Mode())
+			}
+			if !c.is(err) || !strings.Contains(err.Error(), lock) {
+				t.Errorf("refused with %v; want it to say %s and why", err, lock)
+			}
+			if strings.Contains(err.Error(), "not known") {
+				t.Errorf("it says %q; want no 'not known' of the holder: its lock was taken or never asked for", err)
+			}
+			for _, w := range c.says {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("it says %q; want %q in it", err, w)
+				}
+			}
+			now, err := os.Lstat(lock)
+			if err != nil || !os.SameFile(now, was) || now.Mode() != was.Mode() {
+				t.Fatalf("run.lock after the refusal: %v (%v); want it as it was, %v", now, err, was.Mode())
+			}
+			if now.Mode().IsRegular() {
+				os.Chmod(lock, 0o600)
+				if data, err := os.ReadFile(lock); err != nil || string(data) != writeOnlyHeld {
+					t.Errorf("run.lock holds %q (%v); want %q as it was", data, err, writeOnlyHeld)
+				}
+			}
+		})
+	}
+}
+
+// TestReadLockSaysAReadThatFails: a read of run.lock that fails (a
+// folder opened: EISDIR) is a *lockReadError, which lockRun refuses and
+// a listing says, not an empty record.
+func TestReadLockSaysAReadThatFails(t *testing.T) {
+	f, err := os.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var unread *lockReadError
+	if data, err := readLock(f); !errors.As(err, &unread) || data != nil {
+		t.Errorf("readLock of a folder: %q, %v; want a lockReadError", data, err)
+	}
+}
+
+// TestListSaysARunLockNotRead: the listing says of a run whose run.lock
+// is not read (too big, a named pipe, a folder), which an open to write
+// the run refuses, what it is, where, and what to do. Before, it said
+// nothing (the run read as if run.lock were empty), and a named pipe hung
+// it: its open waited for a writer.
+func TestListSaysARunLockNotRead(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		make func(t *testing.T, lock string)
+		says string
+	}{
+		{"too big", func(t *testing.T, lock string) {
+			if err := os.Truncate(lock, maxLockBytes+1); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not read (it holds 65537 bytes"},
+		{"named pipe", func(t *testing.T, lock string) {
+			os.Remove(lock)
+			mkfifo(t, lock)
+		}, "cannot be read (it is a named pipe, not a file)"},
+		{"folder", func(t *testing.T, lock string) {
+			os.Remove(lock)
+			if err := os.Mkdir(lock, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "cannot be read (it is a folder, not a file)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "run")
+			writeClosed(t, dir, "stopped")
+			lock := filepath.Join(dir, LockFileName)
+			c.make(t, lock)
+			list, err := List(root)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("List: %+v, %v", list, err)
+			}
+			for _, w := range []string{lock + " " + c.says, "the run cannot be resumed or written to while it is there (rlt open shows it read-only)",
+				"see what it is (ls -l " + ShellQuote(lock) + ")", "move it out of the run folder if it is wanted, else remove it"} {
+				if !strings.Contains(list[0].Note, w) {
+					t.Errorf("listed with the note %q; want %q in it", list[0].Note, w)
+				}
+			}
+			if list[0].State != StateStopped {
+				t.Errorf("listed %s; want stopped, as its events say", list[0].State)
+			}
+		})
+	}
+}
+
+func mkfifo(t *testing.T, lock string) {
+	if err := syscall.Mkfifo(lock, 0o644); err != nil {
+		t.Skipf("no named pipe here: %v", err)
+	}
+}
+
+// writeOnlyHeld is what a killed holder left in the run.lock that this
+// user may write and not read.
+const writeOnlyHeld = `{"pid":4242,"host":"gpu7","started":"2026-01-02T03:04:05Z"}` + "\n"
+
+func writeOnly(t *testing.T, lock string) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a file whatever its mode")
+	}
+	if err := os.WriteFile(lock, []byte(writeOnlyHeld), 0o200); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Open(lock); !errors.Is(err, fs.ErrPermission) {
+		if err == nil {
+			f.Close()
+		}
+		t.Skipf("a 0200 file is read here (%v)", err)
+	}
+}
