@@ -378,7 +378,9 @@ func runHeadless(ctx context.Context, rec *sessions.Run, checked runpkg.Checked,
 // it was found, its session not begun, its run.lock put back (its leave).
 // A launch that ended as the leave came is said as it ended: a stop's, or
 // a run made or begun, which its leave recorded (rec: the run launched),
-// said as a leave at once says it (leaveAtOnce).
+// said as a leave at once says it (leaveAtOnce); so is one whose run was
+// made or begun before the leave but that has not returned yet, told by
+// its leave's record (TestLeaveSaysARunMadeAsTheLeaveCame).
 func launchOrLeave[T any](leave <-chan struct{}, resume bool, stderr io.Writer, launch func() (T, error), rec func(T) *sessions.Run) (T, error) {
 	type launched struct {
 		v   T
@@ -405,6 +407,16 @@ func launchOrLeave[T any](leave <-chan struct{}, resume bool, stderr io.Writer, 
 			return zero, l.err
 		}
 	default:
+	}
+	if len(left) > 0 {
+		// The launch made its run, or began the resumed run's session,
+		// before its launches were left (runner.LeaveLaunches waited for
+		// that), and has not returned it yet: the run is there, and its
+		// leave recorded it (left, the only run this process opened).
+		// Said as the folder recorded it, not as a launch that made
+		// none ('stopped before its run folder was made, so none was'
+		// of a folder there, noted left at once).
+		return zero, workbenchEnded(ui.ErrLeft, nil, left, stderr)
 	}
 	return zero, &sessions.LaunchStoppedError{Resume: resume, Err: sessions.SecondSignal}
 }
@@ -445,11 +457,14 @@ func recordLeave(stderr io.Writer) []sessions.Left {
 }
 
 // leaveRuns is recordLeave's leave of the run folders this process
-// trains, once its launches are left: apart, so that a test of what the
-// folders say (TestLeaveSaysWhatEachRunFolderLost) leaves its own runs
-// without runner.LeaveLaunches, whose leave holds for the rest of the
-// process, as a leave at once does (a later test's launch, its stop come,
-// would be refused as left by a second signal).
+// trains, once its launches are left (before, a folder being made as the
+// leave came was recorded left, then removed:
+// TestRecordLeaveLeavesTheLaunchesFirst). It is apart so that a test of
+// what the folders say (TestLeaveSaysWhatEachRunFolderLost) leaves its
+// own runs without runner.LeaveLaunches, whose leave holds for the rest
+// of the process, as a leave at once does; leaveRuns leaves the launches
+// as they were (TestLeaveLeavesLaunchesAsTheyWere). The tests that leave
+// run in their own process all the same (inItsOwnProcess).
 func leaveRuns(stderr io.Writer) []sessions.Left {
 	left, err := sessions.LeaveAll("on a second stop signal", leaveWithin)
 	if err != nil {

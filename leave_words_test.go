@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/event"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/stoptest"
@@ -28,7 +27,14 @@ import (
 // its final checkpoint are lost" also of a run whose checkpoint was in
 // place before the leave, its folder noting "after step 1; it continues
 // from its checkpoint of step 1".
+//
+// It runs in its own process (inItsOwnProcess): the leave leaves every run
+// the process holds open, and, were it to leave the launches too, would
+// refuse every later test's stopped launch as left by a second signal.
 func TestLeaveSaysWhatEachRunFolderLost(t *testing.T) {
+	if !inItsOwnProcess(t) {
+		return
+	}
 	runs := t.TempDir()
 	cases := []struct {
 		name     string
@@ -62,9 +68,7 @@ func TestLeaveSaysWhatEachRunFolderLost(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	// leaveAtOnce's words, its runs left by leaveRuns alone: this test
-	// launches none, and runner.LeaveLaunches' leave would hold for the
-	// rest of the test binary, refusing a later test's stopped launch as
-	// a second signal's (TestLeaveLeavesLaunchesAsTheyWere).
+	// launches none (TestRecordLeaveLeavesTheLaunchesFirst leaves them).
 	err := workbenchEnded(ui.ErrLeft, dirs, leaveRuns(&stderr), &stderr)
 	if !errors.Is(err, ui.ErrLeft) || strings.Contains(err.Error(), "lost") {
 		t.Errorf("error %q; want ui.ErrLeft, saying no loss of its own", err)
@@ -93,31 +97,35 @@ func TestLeaveSaysWhatEachRunFolderLost(t *testing.T) {
 	}
 }
 
-// TestLeaveLeavesLaunchesAsTheyWere runs after
-// TestLeaveSaysWhatEachRunFolderLost in this binary (its file, its
-// order): that test leaves runs as a second stop signal does, in process,
-// and a launch of a later test must still be stopped as its own stop has
-// it. Its stop comes as its folder is made (the second look at its load
-// context, stoptest.OnLook): the folder made is removed again, said as
-// the first signal's stop (sessions.StopSignal), not refused as left by a
-// second one (sessions.SecondSignal), which a leave of the launches
-// (runner.LeaveLaunches) makes of every stopped launch for the rest of
-// the process.
+// TestLeaveLeavesLaunchesAsTheyWere: the leave of a command's runs alone
+// (leaveRuns, whose words TestLeaveSaysWhatEachRunFolderLost checks)
+// leaves the process's launches as they were: a launch after it is still
+// stopped as its own stop has it. Its stop comes as its folder is made
+// (the second look at its load context, stoptest.OnLook): the folder made
+// is removed again, said as the first signal's stop (sessions.StopSignal),
+// not refused as left by a second one (sessions.SecondSignal), which a
+// leave of the launches (runner.LeaveLaunches) makes of every stopped
+// launch for the rest of the process. It leaves a run of its own first,
+// in its own process (inItsOwnProcess): it guarded only when run after
+// TestLeaveSaysWhatEachRunFolderLost in the same process, whose leave it
+// relied on, and a leave of the launches there would have been carried
+// into every test after it.
 func TestLeaveLeavesLaunchesAsTheyWere(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	models, err := defaults.Dir()
+	if !inItsOwnProcess(t) {
+		return
+	}
+	checked := smallChecked(t)
+	trained := filepath.Join(t.TempDir(), "trained")
+	r, err := sessions.Create(trained, runpkg.DefaultConfig("teacher", "student"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := runner.DefaultConfig(models, 1)
-	if err := sessions.DecodeStrict("small.toml", []byte(smallRun), &cfg); err != nil {
-		t.Fatal(err)
+	r.Emit(event.Metrics{Time: time.Now(), Step: 0, Values: map[string]float64{"reward": 0.5}})
+	var stderr bytes.Buffer
+	if left := leaveRuns(&stderr); len(left) != 1 || left[0].Dir != trained {
+		t.Fatalf("leaveRuns left %v (%s); want %s", left, stderr.String(), trained)
 	}
-	cfg.Device = "cpu"
-	checked, err := runpkg.Check(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+
 	base, stop := context.WithCancelCause(context.Background())
 	defer stop(nil)
 	ctx := &stoptest.OnLook{Context: base, N: 2, Cancel: func() { stop(sessions.StopSignal) }}
