@@ -165,7 +165,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			fmt.Fprintf(stderr, "%s\n", n)
 		}
 		if nothing := (*sessions.NothingToRunError)(nil); errors.As(err, &nothing) {
-			fmt.Fprintf(stderr, "%v; pass --steps N with N > %d to continue it\n", err, nothing.Done)
+			fmt.Fprintf(stderr, "%v; to continue it, pass %s\n", err, sessions.MoreSteps(nothing.Done))
 			return nil
 		}
 		// A stop as its checks ran left the run as it was: said in the

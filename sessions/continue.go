@@ -33,8 +33,9 @@ func ContinueLine(dir string) string {
 // config.toml was edited since to plan more steps, or to none (open-ended),
 // or whose final checkpoint is gone (the resume does its last steps again
 // from an earlier one) goes on with the plain resume; a run stopped after
-// its last step's checkpoint (killed before its engine said it was done)
-// needs --steps N as a finished one does.
+// its last step's checkpoint (its plan lowered since) needs --steps N as a
+// finished one does, as does one killed after that checkpoint before its
+// engine said it was done (listed finished: runState's planDone).
 func ResumeCommand(dir string) string {
 	cmd := "rlt run --resume " + ShellQuote(dir)
 	runs, err := List(filepath.Dir(dir))
@@ -51,13 +52,20 @@ func ResumeCommand(dir string) string {
 			cmd += " --device cpu"
 		}
 		if NothingLeftToRun(dir, r.PlannedSteps) {
-			// Words, not "(N > 3, …)": the line pasted whole into a
-			// shell (cmd.exe, sh) read > as a redirect, writing a file.
-			cmd += fmt.Sprintf(" --steps N with N more than %d, the steps it has done", r.StepsDone())
+			cmd += " " + MoreSteps(r.StepsDone())
 		}
 		return cmd
 	}
 	return cmd
+}
+
+// MoreSteps is the --steps that a run which has done done steps, all it
+// plans, needs to go on: said wherever such a run is left to be continued
+// (ResumeCommand's line, rlt run --resume's refusal of a run with nothing to
+// run). Words, not "(N > 3, …)" nor "N > 3": the line pasted whole into a
+// shell (cmd.exe, sh) read > as a redirect, writing a file.
+func MoreSteps(done int) string {
+	return fmt.Sprintf("--steps N with N more than %d, the steps it has done", done)
 }
 
 // NothingLeftToRun reports whether the resume of the run in dir, whose
