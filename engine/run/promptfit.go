@@ -3,10 +3,8 @@ package run
 import (
 	"bytes"
 	"errors"
-	"path/filepath"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
-	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -62,13 +60,13 @@ func TaskPromptsFit(who, dir, shorten string, t task.Task, exs []task.Example, m
 //
 // A data run's rows that do not fit are left out as it starts (Data.fit);
 // folders or tokenizers that cannot be read are said by checkModels and
-// the load.
-func checkPromptsFit(c runconfig.Config) error {
+// the load. teacherTok reads the teacher's tokenizer (Check's, read once).
+func checkPromptsFit(c runconfig.Config, teacherTok func() (*tokenizer.Tokenizer, error)) error {
 	t, ok := task.Lookup(c.Task)
 	if c.Data != "" || !ok {
 		return nil
 	}
-	tok, err := tokenizer.Load(filepath.Join(c.Teacher, hf.TokenizerFile))
+	tok, err := teacherTok()
 	if err != nil {
 		return nil
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 )
 
@@ -76,10 +77,14 @@ type Checked struct {
 func Check(c runconfig.Config) (Checked, error) {
 	keysErr := checkKeys(c)
 	data, dataErr := LoadData(c)
-	modelsErr := checkModels(c)
+	// The teacher's tokenizer, read once for both checks that need it
+	// (its size, the prompts' lengths), where each read it: a Qwen
+	// tokenizer.json of 151k tokens takes half a second to read.
+	teacherTok := sync.OnceValues(func() (*tokenizer.Tokenizer, error) { return rlt.FolderTokenizer(c.Teacher) })
+	modelsErr := checkModels(c, teacherTok)
 	var fitErr error // of prompts that can be written, for models that can be read
 	if modelsErr == nil && c.Prompts.Validate() == nil {
-		fitErr = checkPromptsFit(c)
+		fitErr = checkPromptsFit(c, teacherTok)
 	}
 	if err := errors.Join(keysErr, dataErr, modelsErr, fitErr); err != nil {
 		return Checked{}, err
@@ -118,8 +123,9 @@ func (c Checked) Absolute() (Checked, error) {
 // refused before any run folder is made or resumed, on the
 // configuration's line, not recorded as failing once the models load.
 // The rows were said by the load's check alone (rlt.CheckPair): rlt run
-// made a run folder that recorded its start and the refusal.
-func checkModels(c runconfig.Config) error {
+// made a run folder that recorded its start and the refusal. teacherTok
+// reads the teacher's tokenizer (Check's, read once).
+func checkModels(c runconfig.Config, teacherTok func() (*tokenizer.Tokenizer, error)) error {
 	var errs []error
 	var folders []struct{ key, dir string } // those that are model folders
 	for _, m := range []struct{ key, dir string }{{"teacher", c.Teacher}, {"student", c.Student}} {
@@ -140,7 +146,7 @@ func checkModels(c runconfig.Config) error {
 	if len(folders) > 0 && folders[0].key == "teacher" {
 		// A tokenizer that cannot be read is left to the load, which
 		// says it (rlt.CheckPair), as checkPromptsFit leaves it.
-		if tok, err := rlt.FolderTokenizer(c.Teacher); err == nil {
+		if tok, err := teacherTok(); err == nil {
 			for _, m := range folders {
 				// From config.json alone; one that cannot be read is left
 				// to the load, which says it.
