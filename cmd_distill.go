@@ -940,7 +940,7 @@ func taskFits(teacherPos, maxNew int, t task.Task, exs []task.Example, tok rlt.E
 		if tdir == "" {
 			own := students[0]
 			if err := taskPromptsFit("student", own.dir, t, exs, own.positions, func(ex task.Example) int { _, student := lengths(ex); return student }); err != nil {
-				return err
+				return solvesAlone(err)
 			}
 		} else if err := taskPromptsFit("teacher", tdir, t, exs, teacherPos, func(ex task.Example) int { teacher, _ := lengths(ex); return teacher }); err != nil {
 			return err
@@ -1021,7 +1021,21 @@ func budgetFits(pos rlt.Positions, maxNew int, t task.Task, exs []task.Example, 
 		}
 		return dir, "--" + who + "-system"
 	})
-	if re := (*rlt.RoomError)(nil); errors.As(err, &re) && tdir == "" {
+	if tdir == "" {
+		return solvesAlone(err)
+	}
+	return err
+}
+
+// solvesAlone is err, a *rlt.RoomError of a student's own prompt
+// (rlt.SolvePrompt: its system prompt and the question, up to its thought),
+// saying what that prompt leaves room for: the thought and solution the
+// student writes after it, not an explanation beside it (a teacher's, in
+// the student's context that reads one). rlt eval without a teacher said
+// its prompt past the positions was "more than fit ... beside an
+// explanation", where no explanation is. Any other err is itself.
+func solvesAlone(err error) error {
+	if re := (*rlt.RoomError)(nil); errors.As(err, &re) {
 		re.For = "its thought and solution"
 	}
 	return err

@@ -421,7 +421,11 @@ func TestQuestionsPastTheSplit(t *testing.T) {
 // A model whose prompt for a task's questions is longer than its positions
 // (a 256-position model without prompts.json, whose official RLT system
 // prompt takes more) is refused before anything is sampled, naming the
-// model, the question, both lengths and the flag that shortens the prompt.
+// model, the question, both lengths and the flag that shortens the prompt,
+// and what the prompt must leave room for: the teacher's, the explanation
+// it writes; a student's solving alone (rlt eval without --teacher), the
+// thought and solution it writes after it (it said "beside an
+// explanation", where the student reads none).
 // It was the sampler's "sample: a prompt of 283 tokens is longer than the
 // model's 256 positions", once the teacher had started to explain.
 func TestTaskPromptPastThePositions(t *testing.T) {
@@ -450,7 +454,7 @@ func TestTaskPromptPastThePositions(t *testing.T) {
 		{[]string{"eval", "--teacher", short, "--student", short, "--questions", "2"},
 			"rlt eval: the teacher " + short + ": its prompt for the addition task's question ", "more than fit in its 256 positions (max_position_embeddings) beside an explanation: give a shorter --teacher-system, for a prompt of at most 255 tokens ("},
 		{[]string{"eval", "--student", shorter, "--questions", "2"},
-			"rlt eval: the student " + shorter + ": its prompt for the addition task's question ", "more than fit in its 24 positions (max_position_embeddings) beside an explanation: give a shorter --student-system, for a prompt of at most 23 tokens ("},
+			"rlt eval: the student " + shorter + ": its prompt for the addition task's question ", "more than fit in its 24 positions (max_position_embeddings) beside its thought and solution: give a shorter --student-system, for a prompt of at most 23 tokens ("},
 	} {
 		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
