@@ -190,6 +190,11 @@ func (s *Server) compute() {
 // while a fused-head ask's rows, taken together, each still take the whole
 // vocabulary in one block of the head (the bytes each gets alone). A work
 // whose client went away is dropped. The caller holds s.mu.
+// A source with no limit (MicroBatchTokens 0) makes the whole queue one
+// round (its forwards then of the model's positions each: TestNextRound's
+// "no budget"). rlt serve gives its source none: its --micro-batch-tokens
+// 0 is a limit of --max-model-len's positions (serveSource), so its rounds
+// are bounded as its forwards are, and its memory check counts them.
 func (s *Server) nextRound() []*work {
 	budget := s.Src.MicroBatchTokens
 	headRows := compute.HeadTileFloats / max(1, s.Src.Vocab)
