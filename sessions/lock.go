@@ -312,6 +312,9 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		return nil, &LockUnknownError{Path: path, Op: "open", Err: err}
 	}
 	l.prev = prev
+	// Before the record replaces run.lock: an old temporary name of the
+	// file found is then still a name of the file locked here.
+	removeOldLockTemps(dir, f)
 	if prev, err := decodeLockInfo(l.prev); err == nil && prev.PID != 0 {
 		l.Previous = &prev
 	}

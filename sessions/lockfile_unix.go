@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -68,6 +70,47 @@ func makeLocked(path string) (*os.File, error) {
 		return nil, fmt.Errorf("%w: %w", errNoLink, err)
 	}
 	return tmp, nil
+}
+
+// oldLockTempPrefix begins the temporary names of run.lock that makeLocked
+// gave before they were durable.CreateTemp's (".run.lock.new-" and
+// os.CreateTemp's random digits): they name no process, so removeDead
+// does not remove them, and one left by a process killed between its
+// create and its removal stayed in the run folder for good.
+const oldLockTempPrefix = "." + LockFileName + ".new-"
+
+// removeOldLockTemps removes from the run folder dir the old temporary
+// names of run.lock (oldLockTempPrefix) that no live process uses, once
+// this process holds the run's lock (lock: run.lock, locked): a name
+// that is run.lock's file too (its maker was killed after its link), or
+// a file whose lock is granted here, so that no process holds it (its
+// maker was killed before its link, and the kernel dropped its lock).
+// One whose lock is refused is a live process's, an old build's making
+// run.lock, and is left to it; a folder or a link of that name is not
+// one of those files.
+func removeOldLockTemps(dir string, lock *os.File) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), oldLockTempPrefix) || !e.Type().IsRegular() {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if named(lock, path) {
+			os.Remove(path) // a second name of the lock held here
+			continue
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if tryLockFile(f, true) == nil {
+			// Removed while locked: a maker of an old build that had
+			// it open and locks it now finds its link refused.
+			os.Remove(path)
+			unlockFile(f)
+		}
+		f.Close()
+	}
 }
 
 // unlockFile releases the lock tryLockFile took.

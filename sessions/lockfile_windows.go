@@ -46,6 +46,10 @@ func tryLockFile(f *os.File, exclusive bool) error {
 // the removal fails, and the refusal carries its error.
 func makeLocked(string) (*os.File, error) { return nil, errNoLink }
 
+// removeOldLockTemps has nothing to remove on Windows: makeLocked never
+// made run.lock under a temporary name there.
+func removeOldLockTemps(string, *os.File) {}
+
 // unlockFile releases the lock tryLockFile took.
 func unlockFile(f *os.File) error {
 	ol := windows.Overlapped{Offset: uint32(lockedByte & 0xffffffff), OffsetHigh: uint32(lockedByte >> 32)}
