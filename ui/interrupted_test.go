@@ -181,6 +181,9 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 			if row == nil || row.State != string(sessions.StateStopped) || !strings.HasPrefix(row.Note, listed) {
 				t.Errorf("Runs screen row %+v, want stopped, noted %q", row, listed)
 			}
+			// A checkpoint to continue from, as a resume needs: one without is
+			// refused before the view is closed (resumeRefusal).
+			withCheckpoint(t, row.Dir, 0)
 			_, cmd := m.Update(keyMsg("r")) // the resume, pumped to its end
 			pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
 			if len(l.ctls) != 1 || filepath.Base(m.sh.run.Dir()) != "killed" {
@@ -395,6 +398,9 @@ func TestResumeSaysWhyTheLockCannotBeTaken(t *testing.T) {
 	if row := m.runs.selected(); row == nil || row.State != string(sessions.StateStopped) {
 		t.Fatalf("Runs screen row %+v, want stopped", row)
 	}
+	// A checkpoint to continue from, as a resume needs: one without is
+	// refused before the view is closed (resumeRefusal).
+	withCheckpoint(t, dir, 0)
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" })
 	if len(l.ctls) != 0 || m.openName() != "unlockable" || !m.sh.readOnly {

@@ -707,6 +707,16 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 			why += "; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))
 		}
 		return why, false
+	case !live && !r.m.engineRunning() && r.m.hasRun() && !sessions.HasCheckpoint(row.Dir):
+		// Said before the run open here is closed for it (switchRun):
+		// the launcher refuses it as well, but only once the view was
+		// closed, the run then opened again, the user's place in it
+		// lost for nothing. With no run open, the launcher says it.
+		why := fmt.Sprintf("%s has no checkpoint to continue from: not resumed", name)
+		if !imported(row.Dir) {
+			why += "; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))
+		}
+		return why, false
 	case !live && !r.m.engineRunning() && nothingLeft(row):
 		// Its resume would find nothing to run (said here in the
 		// workbench's way on, not --steps's). With a run training here,

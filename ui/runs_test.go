@@ -744,6 +744,9 @@ func TestResumeAfterStopHere(t *testing.T) {
 	if state != "stopped" || !strings.Contains(v, "no engine running") {
 		t.Errorf("the Runs screen lists the run as %q, want stopped (no engine running):\n%s", state, v)
 	}
+	// A checkpoint to continue from, as a resume needs: one without is
+	// refused before the view is closed (resumeRefusal).
+	withCheckpoint(t, s.Run.Dir(), 0)
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.hasRun() && len(l.ctls) == 2 })
 	// The real launcher records the resume (sessions/runner); this one
@@ -824,6 +827,9 @@ func TestRefusedResumeKeepsARunOpen(t *testing.T) {
 	if sel := m.runs.selected(); sel == nil || filepath.Base(sel.Dir) != "broken" {
 		t.Fatalf("cannot select the broken run: %+v", sel)
 	}
+	// A checkpoint to continue from, as a resume needs: one without is
+	// refused before the view is closed (resumeRefusal).
+	withCheckpoint(t, broken, 0)
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
 	if !m.hasRun() || m.sh.run.Dir() != s.Run.Dir() {
@@ -1185,6 +1191,9 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 			if row == nil || filepath.Base(row.Dir) != "held" || row.State != string(c.listed) {
 				t.Fatalf("Runs screen row %+v, want held, %s", row, c.listed)
 			}
+			// A checkpoint to continue from, as a resume needs: one without is
+			// refused before the view is closed (resumeRefusal).
+			withCheckpoint(t, row.Dir, 0)
 			m.runs.msg = ""
 			_, cmd := m.Update(keyMsg("r"))
 			if !c.refuse {
@@ -1913,6 +1922,9 @@ func TestOpenRunFromElsewhereIsListed(t *testing.T) {
 
 	// A refused resume of another run: the open run is open again, to
 	// review as it was.
+	// A checkpoint to continue from, as a resume needs: one without is
+	// refused before the view is closed (resumeRefusal).
+	withCheckpoint(t, broken, 0)
 	choose("broken")
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })
@@ -1925,6 +1937,9 @@ func TestOpenRunFromElsewhereIsListed(t *testing.T) {
 
 	// r on its row resumes it.
 	listNow(t, m)
+	// A checkpoint to continue from, as a resume needs: one without is
+	// refused before the view is closed (resumeRefusal).
+	withCheckpoint(t, killed, 0)
 	choose("killed")
 	_, cmd = m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
@@ -2036,6 +2051,9 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 	}
 	// A run listed with steps left that the launcher finds done (its
 	// listing was out of date) is said as a listed one is.
+	// A checkpoint to continue from, as a resume needs: one without is
+	// refused before the view is closed (resumeRefusal).
+	withCheckpoint(t, filepath.Join("runs", "other"), 0)
 	choose("other")
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.msg != "" })

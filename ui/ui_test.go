@@ -1028,6 +1028,9 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 			}
 			// The resume is launched off the event loop: pump its command
 			// to the end (hit would drop a launch slower than its settle).
+			// A checkpoint to continue from, as a resume needs: one without is
+			// refused before the view is closed (resumeRefusal).
+			withCheckpoint(t, row.Dir, 0)
 			_, cmd := m.Update(keyMsg("r"))
 			pump(t, m, cmd, func() bool { return m.switching == "" && m.cur != nil && m.cur.Control != nil })
 			if len(l.ctls) != 1 || m.sh.run == nil || filepath.Base(m.sh.run.Dir()) != "killed" {
