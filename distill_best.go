@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -95,11 +94,9 @@ func checkStudentFolder(flag, dir, owner, tdir string, tok *tokenizer.Tokenizer,
 	if err := rlt.CheckChatML(flag, dir); err != nil {
 		return 0, err
 	}
-	// A tokenizer.json of the very bytes of tdir's (a student made with
-	// the teacher's tokenizer, as rlt distill and rlt model init make
-	// them) is its vocabulary: it is not parsed again, which for a Qwen
-	// tokenizer of 151k tokens took half a second a folder.
-	if !sameFileBytes(filepath.Join(tdir, hf.TokenizerFile), filepath.Join(dir, hf.TokenizerFile)) {
+	// A tokenizer.json of the very bytes of tdir's is its vocabulary: it
+	// is not parsed again (rlt.SameTokenizerFile).
+	if !rlt.SameTokenizerFile(tdir, dir) {
 		stok, err := loadTokenizer(filepath.Join(dir, hf.TokenizerFile))
 		if err != nil {
 			return 0, fmt.Errorf("%s %s: %w", flag, dir, err)
@@ -116,25 +113,6 @@ func checkStudentFolder(flag, dir, owner, tdir string, tok *tokenizer.Tokenizer,
 		return 0, fmt.Errorf("%s %s: %w", flag, dir, err)
 	}
 	return positions, nil
-}
-
-// sameFileBytes reports whether the files a and b both can be read and
-// hold the same bytes; false where either cannot be read (its reader says
-// why).
-func sameFileBytes(a, b string) bool {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	if sb, err := os.Stat(b); err != nil || sb.Size() != sa.Size() || !sa.Mode().IsRegular() || !sb.Mode().IsRegular() {
-		return false
-	}
-	da, err := os.ReadFile(a)
-	if err != nil {
-		return false
-	}
-	db, err := os.ReadFile(b)
-	return err == nil && bytes.Equal(da, db)
 }
 
 // rewardFits is a data row's reason to be left out (runpkg.FitReason of
