@@ -580,7 +580,8 @@ func (e *TooBigError) Error() string { return e.msg }
 type Models struct {
 	Uses []Use
 	// DeviceHead is, on a GPU, the fused head's logits buffer there (as
-	// GRPO.DeviceHead); 0 on the CPU.
+	// GRPO.DeviceHead), counted where a pass runs the head (a forward's
+	// log-probs, a training; sampling does not); 0 on the CPU.
 	DeviceHead int64
 	// DeviceScratch is, on a GPU, its ops' scratch bound (as
 	// GRPO.DeviceScratch): asked once for every model's every pass, so
@@ -655,7 +656,12 @@ func (m Models) Estimate() Estimate {
 	if rope > 0 {
 		e.add("rotary tables", rope)
 	}
-	if m.DeviceHead > 0 && len(m.Uses) > 0 {
+	// The fused head runs in the forwards that take log-probs and in
+	// training, not in sampling, whose logits are a plain product's,
+	// [seqs, vocab] a step (Sampling's): rlt generate and rlt eval, which
+	// only sample, counted 1.5× its budget (48 MiB on lavapipe, 1.5 GiB on
+	// an H200) for buffers they never make.
+	if m.DeviceHead > 0 && m.runsHead() {
 		e.add("the fused head's logits on the GPU", m.DeviceHead)
 	}
 	if m.DeviceScratch != nil && len(runs) > 0 {
@@ -665,6 +671,17 @@ func (m Models) Estimate() Estimate {
 	}
 	e.add("runtime", Runtime)
 	return e
+}
+
+// runsHead says whether some pass of m runs the fused LM head: a
+// forward's log-probs or a training's.
+func (m Models) runsHead() bool {
+	for _, u := range m.Uses {
+		if u.ForwardRows > 0 || u.TrainRows > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Largest names the largest weight tensor the command holds, as held: a
