@@ -63,6 +63,13 @@ type Info struct {
 	// bound as a descriptor set (three); RLT_VULKAN_PUSH_DESCRIPTORS=0
 	// turns it off.
 	PushDescriptors bool
+	// attnRows is, for each of attention's tile sets, whether its head
+	// dimensions take the row kernels whatever the shape (attnRowsBySet),
+	// for ScratchBytes, which bounds attention's scratch by the kernels
+	// that run (attnOnRows). A probe builds no kernel: it knows
+	// RLT_VULKAN_ATTN alone, and counts the tiled kernels built, as every
+	// driver tried has built them (lavapipe; an NVIDIA H200's).
+	attnRows [2]bool
 }
 
 // buffer is one VkBuffer bound to its own memory allocation.
@@ -406,7 +413,10 @@ func (d *Device) choose(index int) error {
 	d.vk.getPhysicalDeviceMemoryProperties(d.phys, unsafe.Pointer(&d.mem))
 	// Every setting is read here, device chosen but nothing built, so
 	// that Probe refuses what Open would.
-	return (&Device{info: d.info}).readSettings()
+	set := &Device{info: d.info}
+	err := set.readSettings()
+	d.info.attnRows = [2]bool{set.attn == attnRows, set.attn == attnRows}
+	return err
 }
 
 // build creates the logical device, its queue, pools and pipelines.
@@ -821,7 +831,13 @@ func (d *Device) computeFamily(pd vkPhysicalDevice) (uint32, bool) {
 }
 
 // Info describes the device.
-func (d *Device) Info() Info { return d.info }
+func (d *Device) Info() Info {
+	in := d.info
+	if d.dev != 0 { // opened: the kernels it built, and the setting as it is now (tests set it)
+		in.attnRows = d.attnRowsBySet()
+	}
+	return in
+}
 
 // Name is the device's name with the backend, e.g. "vulkan/llvmpipe (…)".
 func (d *Device) Name() string { return "vulkan/" + d.info.Name }

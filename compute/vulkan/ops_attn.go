@@ -120,14 +120,36 @@ var attnCoopSets = [2]attnTiles{
 	{fwd: kAttnCM128, dq: kAttnCM128DQ, dkv: kAttnCM128DKV},
 }
 
+// attnOnRows is where the choice between attention's row and tiled
+// kernels is made, for the ops (attnTilesFor) and for the bound of their
+// scratch (ScratchBytes, from Info.attnRows), so that the two cannot
+// disagree: attention of head dimension hd over pairs = B·H (b, h) pairs
+// runs on the row kernels where hd is past 128, pairs do not fit one
+// dimension of a dispatch, or rows[attnSetFor(hd)] (attnRowsBySet:
+// RLT_VULKAN_ATTN=rows, or a tiled kernel of that size not built).
+func attnOnRows(rows [2]bool, hd, pairs int) bool {
+	return hd <= 0 || hd > 128 || pairs > maxGroupsX || rows[attnSetFor(hd)]
+}
+
+// attnRowsBySet says, for each of attnTileSets, whether attention of its
+// head dimensions takes the row kernels whatever the shape: under
+// RLT_VULKAN_ATTN=rows, or where a float32 tiled kernel of the set was not
+// built. The tiles on cooperative matrices need no term here: without
+// them attention takes the float32 tiles, whose scratch is theirs.
+func (d *Device) attnRowsBySet() (rows [2]bool) {
+	for i, t := range attnTileSets {
+		rows[i] = d.attn == attnRows || !(d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum))
+	}
+	return rows
+}
+
 // attnTilesFor returns the tiled kernels for head dimension hd and B·H =
-// pairs; ok is false when hd is past 128, pairs do not fit one dimension of
-// a dispatch, a kernel of the set was not built, or RLT_VULKAN_ATTN=rows.
-// Under matmul f16 a head dim up to attnCMHeadDim takes the kernels on
+// pairs; ok is false where attnOnRows says the row kernels run. Under
+// matmul f16 a head dim up to attnCMHeadDim takes the kernels on
 // cooperative matrices, whose tiles are attnCMSubgroups·T rows, unless
 // RLT_VULKAN_ATTN=f32 or they were not built.
 func (d *Device) attnTilesFor(hd, pairs int) (t attnTiles, ok bool) {
-	if d.attn == attnRows || hd == 0 || hd > 128 || pairs > maxGroupsX {
+	if attnOnRows(d.attnRowsBySet(), hd, pairs) {
 		return t, false
 	}
 	if d.matmul16 && d.attn == attnTiled && hd <= attnCMHeadDim {
@@ -137,8 +159,7 @@ func (d *Device) attnTilesFor(hd, pairs int) (t attnTiles, ok bool) {
 			return t, true
 		}
 	}
-	t = attnTileSets[attnSetFor(hd)]
-	return t, d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum)
+	return attnTileSets[attnSetFor(hd)], true // built: attnRowsBySet
 }
 
 // attnCoopFits says why attention kernel k on cooperative matrices cannot

@@ -130,15 +130,29 @@ func (s Shapes) slots(in Info) [numScratch]int64 {
 	}
 	slot[scratchPartial] = max(f(s.T), min(int64(decodeScratchBytes), f(positions)*int64(s.T)), sums)
 	if s.Backward {
-		// AttentionBackward: on the row kernels two [np, T, T] buffers,
-		// np whole kv groups within attnBackScratchBytes (at least one
-		// group), at most the call's B·H; on the tiled ones D [B·H, T]
-		// and the per-head dk, dv [np, 2, T, hd], np as the row kernels'.
+		// AttentionBackward, on the kernels attnOnRows picks for the
+		// device: on the row kernels two [np, T, T] buffers, np whole kv
+		// groups within attnBackScratchBytes (at least one group), at
+		// most the call's B·H; on the tiled ones D [B·H, T] and the
+		// per-head dk, dv [np, 2, T, hd], np as the row kernels'. It
+		// counted both, each slot the larger: at 0.5B's heads, 8 × 384
+		// tokens, 126 MiB where the tiles hold 21 (TestScratchWithinBound,
+		// TestAttentionBackwardScratchFollowsTheKernels).
 		within := int64(attnBackScratchBytes)
-		row := min(max(within, int64(rep)*f(s.T*s.T)), f(positions)*int64(s.T))
-		tiled := min(max(within, int64(rep)*f(2*s.T*s.HeadDim)), f(positions)*int64(2*s.HeadDim))
-		slot[scratchProbs] = max(row, f(positions))
-		slot[scratchGrads] = max(row, tiled)
+		rows := func(t int) int64 { return min(max(within, int64(rep)*f(t*t)), f(positions)*int64(t)) }
+		if attnOnRows(in.attnRows, s.HeadDim, 1) {
+			slot[scratchProbs], slot[scratchGrads] = rows(s.T), rows(s.T)
+		} else {
+			slot[scratchProbs] = f(positions)
+			slot[scratchGrads] = min(max(within, int64(rep)*f(2*s.T*s.HeadDim)), f(positions)*int64(2*s.HeadDim))
+			// A call of more (b, h) pairs than a dispatch holds takes
+			// the row kernels: its sequences are then at most
+			// positions/(maxGroupsX+1) tokens (pairs·T ≤ positions).
+			if short := min(s.T, positions/(maxGroupsX+1)); short > 0 {
+				slot[scratchProbs] = max(slot[scratchProbs], rows(short))
+				slot[scratchGrads] = max(slot[scratchGrads], rows(short))
+			}
+		}
 		// colSum (a bias's or a norm's gradient): a row of partials per
 		// slice of at least colSumSlice rows.
 		slot[scratchColSum] = f(ceilDiv(s.Rows, colSumSlice) * s.width())

@@ -177,13 +177,14 @@ func TestScratchWithinBound(t *testing.T) {
 			// ScratchBytes counts the logits past HeadBytes (headLogitsPast)
 			// beside the rest of the scratch: each part within its own.
 			held, zs := b.scratchHeld()
-			past := headLogitsPast(d.info, runs...)
-			bound, zBound := ScratchBytes(d.info, runs[0], runs[1:]...)-past, HeadBytes(d.info)+past
+			in := d.Info() // the kernels attention takes: the row case set them
+			past := headLogitsPast(in, runs...)
+			bound, zBound := ScratchBytes(in, runs[0], runs[1:]...)-past, HeadBytes(in)+past
 			if held == 0 || held > bound || zs == 0 || zs > zBound {
 				t.Fatalf("the ops' scratch holds %d bytes and the head's logits %d, ScratchBytes bounds them at %d and %d (HeadBytes and %d past it; %+v)",
 					held, zs, bound, zBound, past, runs)
 			}
-			slot, named := scratchTerms(d.info, runs...)
+			slot, named := scratchTerms(in, runs...)
 			// Each of the head's named buffers within its own term: the
 			// totals' slack elsewhere hid a chunk a row over.
 			for name, i := range map[string]int{"head.h": headH, "head.dh": headDH, "head.hp": headHP, "head.hq": headHQ,
@@ -301,12 +302,82 @@ func TestAttentionBackwardScratchOfShorterBatches(t *testing.T) {
 		}
 		held[tt] = int64(d.scratchBufs[scratchGrads].size)
 	}
-	slot, _ := scratchTerms(d.info, Shapes{Rows: rows, T: T, Heads: heads, KVHeads: kv, HeadDim: hd, Backward: true})
+	slot, _ := scratchTerms(d.Info(), Shapes{Rows: rows, T: T, Heads: heads, KVHeads: kv, HeadDim: hd, Backward: true})
 	if held[64] <= held[T] || held[64] > slot[scratchGrads] || held[64] > slot[scratchProbs] {
 		t.Fatalf("attention backward held %d bytes a buffer at %d positions and %d at 64, bound at %d and %d: want the shorter batch holding more, within the bound",
 			held[T], T, held[64], slot[scratchProbs], slot[scratchGrads])
 	}
 	t.Logf("held %d bytes a buffer at %d positions, %d at 64; bound %d", held[T], T, held[64], slot[scratchGrads])
+}
+
+// TestAttentionBackwardScratchFollowsTheKernels: the bound of attention's
+// backward scratch counts the kernels the device runs (attnOnRows, the
+// ops' own choice), on the tiles D and the per-head dk, dv, on the row
+// kernels the two [np, T, T] buffers, each slot within twice what the
+// op holds. It counted both paths, each slot the larger: on the tiles
+// here 144 KiB where they hold 27 (at 0.5B's heads, 8 × 384 tokens, 126
+// MiB where they hold 21). A call of more (b, h) pairs than a dispatch
+// holds takes the row kernels on any device; the bound counts them too.
+// A probe, which builds no kernel, knows RLT_VULKAN_ATTN: rows under it.
+func TestAttentionBackwardScratchFollowsTheKernels(t *testing.T) {
+	openOrSkip(t)
+	defer func(c int) { attnBackScratchBytes = c }(attnBackScratchBytes)
+	attnBackScratchBytes = 4096
+	for _, c := range []struct {
+		name            string
+		path            attnPath
+		b, t, h, kv, hd int
+		// loose: shorter calls of these shapes, of fewer pairs, take
+		// the tiles and hold D at its bound; this one holds less.
+		loose bool
+	}{
+		{"tiles", attnTiled, 2, 96, 4, 2, 16, false},
+		{"rows", attnRows, 2, 96, 4, 2, 16, false},
+		{"more pairs than a dispatch holds", attnTiled, maxGroupsX/4 + 1, 1, 4, 2, 16, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := Open() // its slots hold what this case asks alone
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := NewBackend(d)
+			defer b.Close()
+			d.attn = c.path
+			a := compute.AttnDims{B: c.b, T: c.t, H: c.h, KV: c.kv, HeadDim: c.hd}
+			n := a.B * a.T
+			q, k, v := b.New("q", n, c.h*c.hd), b.New("k", n, c.kv*c.hd), b.New("v", n, c.kv*c.hd)
+			out, lse := b.New("out", n, c.h*c.hd), b.New("lse", a.B*a.H*a.T)
+			b.Attention(out, lse, q, k, v, a, nil)
+			b.AttentionBackward(b.New("dq", n, c.h*c.hd), b.New("dk", n, c.kv*c.hd), b.New("dv", n, c.kv*c.hd), out, out, lse, q, k, v, a, nil)
+			if err := d.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			slot, _ := scratchTerms(d.Info(), Shapes{Rows: n, T: c.t, Heads: c.h, KVHeads: c.kv, HeadDim: c.hd, Backward: true})
+			for _, i := range []int{scratchProbs, scratchGrads} {
+				var held int64
+				if s := d.scratchBufs[i]; s != nil {
+					held = int64(s.size)
+				}
+				bound := max(slot[i], scratchMinBytes) // as ScratchBytes counts a slot used
+				if held == 0 || held > bound || !c.loose && bound > 2*held {
+					t.Errorf("slot %d holds %d bytes, bound at %d: want it held, within the bound, the bound within twice it", i, held, bound)
+				}
+			}
+		})
+	}
+	for _, c := range []struct {
+		setting string
+		rows    bool
+	}{{"", false}, {"rows", true}} {
+		t.Setenv("RLT_VULKAN_ATTN", c.setting)
+		in, err := Probe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := attnOnRows(in.attnRows, 64, 1); got != c.rows {
+			t.Errorf("RLT_VULKAN_ATTN=%q: a probe says the row kernels run: %v, want %v", c.setting, got, c.rows)
+		}
+	}
 }
 
 // TestWindowedSplitFloatsEveryCount: windowedSplitFloats bounds a product

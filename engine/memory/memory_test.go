@@ -269,7 +269,9 @@ func TestGPUEstimateCountsScratch(t *testing.T) {
 	}
 	gpu := g.Estimate()
 	got, ok := part(gpu, "the GPU's scratch")
-	if !ok || got != vulkan.ScratchBytes(in, asked[0], asked[1:]...) || got < 256<<20 || gpu.Total()-host.Total() != got {
+	// At least 128 MiB here (159: about 271 with the row kernels'
+	// attention buffers counted beside the tiles' the device runs).
+	if !ok || got != vulkan.ScratchBytes(in, asked[0], asked[1:]...) || got < 128<<20 || gpu.Total()-host.Total() != got {
 		t.Fatalf("GPU estimate %v: scratch %d (%v), want vulkan.ScratchBytes of %+v, the difference from the host's %v", gpu, got, ok, asked, host)
 	}
 	t.Logf("the GPU's scratch bound: %s of %s (%+v)", size.Bytes(got), size.Bytes(gpu.Total()), asked)
