@@ -630,8 +630,7 @@ func bestCheckpoint(cks []Checkpoint) (Checkpoint, bool) {
 // step, each verified (Err says why one is unusable). Temporary folders of
 // unfinished saves are not listed.
 func Checkpoints(runDir string) ([]Checkpoint, error) {
-	root := filepath.Join(runDir, CheckpointsDir)
-	entries, err := os.ReadDir(root)
+	folders, err := checkpointFolderList(runDir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
@@ -639,17 +638,81 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 		return nil, fmt.Errorf("list checkpoints: %w", err)
 	}
 	var out []Checkpoint
-	for _, e := range entries {
-		step, ok := checkpointStep(e.Name())
-		if !ok || !e.IsDir() {
-			continue
-		}
-		c := Checkpoint{Step: step, Dir: filepath.Join(root, e.Name())}
-		c.State, c.Err = verifyCheckpointOf(c.Dir, step, nil)
+	for _, f := range folders {
+		c := Checkpoint{Step: f.step, Dir: f.dir}
+		c.State, c.Err = verifyCheckpointOf(c.Dir, c.Step, nil)
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b Checkpoint) int { return a.Step - b.Step })
 	return out, nil
+}
+
+// stepFolder is the folder (dir) that holds a run's checkpoint of step.
+type stepFolder struct {
+	step int
+	dir  string
+}
+
+// checkpointFolderList is the checkpoint folders of the run at runDir,
+// by step ascending: checkpoints/step-NNNNNN, or where there is no entry
+// of that name, a checkpoint moved aside to be replaced (.old-step-N-*,
+// the first by name) whose replacement never took its place (a save of
+// the same step killed between its two renames). The next open that
+// takes the lock puts that one back (restoreReplacedCheckpoints) and
+// resumes from it: the one rule of the loader, the listing, ResumeCommand
+// and the Runs screen, which passed over it, so that a run whose only
+// checkpoint it was was said to have none (start it again), and one whose
+// last step it holds was said the plain resume, refused as having nothing
+// to run.
+func checkpointFolderList(runDir string) ([]stepFolder, error) {
+	root := filepath.Join(runDir, CheckpointsDir)
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	named := map[int]bool{} // an entry step-N, of whatever kind: nothing is put back over it
+	for _, e := range entries {
+		if step, ok := checkpointStep(e.Name()); ok {
+			named[step] = true
+		}
+	}
+	var out []stepFolder
+	movedAside := map[int]bool{}
+	for _, e := range entries { // by name
+		if !e.IsDir() {
+			continue
+		}
+		if step, ok := checkpointStep(e.Name()); ok {
+			out = append(out, stepFolder{step, filepath.Join(root, e.Name())})
+			continue
+		}
+		final, ok := replacedOf(root, e.Name())
+		if !ok {
+			continue
+		}
+		if step, ok := checkpointStep(filepath.Base(final)); ok && !named[step] && !movedAside[step] {
+			movedAside[step] = true
+			out = append(out, stepFolder{step, filepath.Join(root, e.Name())})
+		}
+	}
+	slices.SortFunc(out, func(a, b stepFolder) int { return a.step - b.step })
+	return out, nil
+}
+
+// checkpointFolderOf is the folder that holds the checkpoint of step of
+// the run at runDir (checkpointFolderList's rule), or CheckpointDir
+// where none does.
+func checkpointFolderOf(runDir string, step int) string {
+	final := CheckpointDir(runDir, step)
+	if _, err := os.Lstat(final); err == nil {
+		return final
+	}
+	folders, _ := checkpointFolderList(runDir)
+	for _, f := range folders {
+		if f.step == step {
+			return f.dir
+		}
+	}
+	return final
 }
 
 // newestUsable is the newest checkpoint of the run at runDir whose
@@ -657,9 +720,9 @@ func Checkpoints(runDir string) ([]Checkpoint, error) {
 // and whether it has one: the folders are verified newest first, and
 // those older than it are not read, where Checkpoints verifies every one.
 func newestUsable(runDir string) (Checkpoint, bool) {
-	steps := checkpointFolders(runDir)
-	for i := len(steps) - 1; i >= 0; i-- {
-		c := Checkpoint{Step: steps[i], Dir: CheckpointDir(runDir, steps[i])}
+	folders, _ := checkpointFolderList(runDir)
+	for i := len(folders) - 1; i >= 0; i-- {
+		c := Checkpoint{Step: folders[i].step, Dir: folders[i].dir}
 		if c.State, c.Err = verifyCheckpointOf(c.Dir, c.Step, nil); c.Err == nil {
 			return c, true
 		}
@@ -869,19 +932,19 @@ func (r *Run) LatestCheckpoint() (Checkpoint, []string, error) {
 
 // restoreReplacedCheckpoints puts back a checkpoint moved aside to be
 // replaced (.old-step-N-*) whose replacement never took its place.
+// Which is put back is checkpointFolderList's rule, by which the listing
+// and ResumeCommand count it a checkpoint of its step.
 func (r *Run) restoreReplacedCheckpoints() {
 	root := filepath.Join(r.dir, CheckpointsDir)
-	entries, _ := os.ReadDir(root)
-	for _, e := range entries {
-		final, ok := replacedOf(root, e.Name())
-		if !ok {
+	folders, _ := checkpointFolderList(r.dir)
+	for _, f := range folders {
+		final := CheckpointDir(r.dir, f.step)
+		if f.dir == final {
 			continue
 		}
-		if _, err := os.Lstat(final); errors.Is(err, fs.ErrNotExist) {
-			if err := durable.Rename(filepath.Join(root, e.Name()), final); err == nil {
-				durable.SyncDir(root)
-				r.repairs = append(r.repairs, final+": put back the checkpoint whose replacement did not finish")
-			}
+		if err := durable.Rename(f.dir, final); err == nil {
+			durable.SyncDir(root)
+			r.repairs = append(r.repairs, final+": put back the checkpoint whose replacement did not finish")
 		}
 	}
 }

@@ -48,7 +48,8 @@
 //	  checkpoints/
 //	    step-NNNNNN/         written in checkpoints/.tmp-step-NNNNNN-* and renamed when complete; one
 //	                           it replaces is first moved to .old-step-NNNNNN-*, which Open puts back
-//	                           if the save did not finish
+//	                           if the save did not finish (and the listing and ResumeCommand count as
+//	                           that step's checkpoint meanwhile: checkpointFolderList)
 //	      teacher/           the policy as a Hugging Face folder (config.json, model.safetensors,
 //	                           tokenizer.json)
 //	      reference/         the KL reference model, likewise

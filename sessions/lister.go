@@ -287,7 +287,7 @@ func (f checkedFolder) unchanged(id fileID) bool {
 // says it was checked anew. A folder that cannot be stat'ed is checked
 // every time (errFolderGone where it is not there), and nothing kept.
 func (u *usableChecks) check(dir string, step int) (again bool, err error) {
-	fi, err := os.Stat(CheckpointDir(dir, step))
+	fi, err := os.Stat(checkpointFolderOf(dir, step))
 	if err != nil {
 		delete(*u, step)
 		return true, checkpointUsable(dir, step, nil)

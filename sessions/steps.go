@@ -523,22 +523,17 @@ func (r stepRanges) String() string {
 }
 
 // checkpointFolders are the steps of the run folder dir's checkpoint
-// folders (checkpoints/step-NNNNNN), ascending: what proves the steps
+// folders (checkpointFolderList: checkpoints/step-NNNNNN, or one moved
+// aside to be replaced that the next open puts back), ascending: what proves the steps
 // done where events.jsonl, which records the checkpoints, lost their
 // records (provenByFolders). One ReadDir (a Lister does it again only
 // once the folder changed: runCache.checkpointsOnDisk).
 func checkpointFolders(dir string) []int {
-	entries, err := os.ReadDir(filepath.Join(dir, CheckpointsDir))
-	if err != nil {
-		return nil
-	}
+	folders, _ := checkpointFolderList(dir)
 	var steps []int
-	for _, e := range entries {
-		if step, ok := checkpointStep(e.Name()); ok && e.IsDir() {
-			steps = append(steps, step)
-		}
+	for _, f := range folders {
+		steps = append(steps, f.step)
 	}
-	slices.Sort(steps)
 	return steps
 }
 
@@ -587,7 +582,7 @@ func provenByFolders(steps []int, accounted int, usable func(step int) error) (i
 // headers readable), nil if it can; errFolderGone if it is not there.
 // seen (where set) is told of each file the check stats (verifyCheckpoint).
 func checkpointUsable(dir string, step int, seen func(path string, fi fs.FileInfo)) error {
-	ck := CheckpointDir(dir, step)
+	ck := checkpointFolderOf(dir, step)
 	if _, err := os.Stat(ck); errors.Is(err, fs.ErrNotExist) {
 		return errFolderGone
 	}

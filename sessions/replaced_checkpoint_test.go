@@ -1,0 +1,98 @@
+package sessions
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// TestCheckpointMovedAsideCountsAsTheLoaderDoes: a save of a step that
+// has a checkpoint moves the old one aside (.old-step-N-*) before it
+// renames the new one into place; killed between, step-N is not there,
+// and the next open puts the old one back and resumes from it
+// (restoreReplacedCheckpoints). ResumeCommand, ContinueLine and the Runs
+// screen (HasCheckpoint, NothingLeftToRun) count it as the loader does:
+// they passed over it, saying of a run whose only checkpoint it was that
+// it had none ("start it again"), and of one whose last planned step it
+// holds the plain resume, which the loader then refuses as having nothing
+// to run.
+func TestCheckpointMovedAsideCountsAsTheLoaderDoes(t *testing.T) {
+	for _, steps := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d steps, the last one's moved aside", steps), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			cfg := struct {
+				Name   string              `toml:"name"`
+				Steps  int                 `toml:"steps"`
+				Reward record.RewardConfig `toml:"reward"`
+			}{"t", steps, record.DefaultRewardConfig()}
+			r, err := Create(dir, &cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
+			for s := 0; s < steps; s++ {
+				emitSteps(r, s, s+1, 1, 1)
+				if err := r.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.SaveCheckpoint(s, save, CheckpointState{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r.Emit(event.Phase{Time: time.Now(), Name: "done", Step: steps})
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			// Killed between the two renames of a second save of the
+			// last step.
+			root := filepath.Join(dir, CheckpointsDir)
+			last := steps - 1
+			aside := filepath.Join(root, ".old-"+checkpointName(last)+"-1234")
+			if err := os.Rename(CheckpointDir(dir, last), aside); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(root, ".tmp-"+checkpointName(last)+"-5678", TeacherDir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+
+			if !HasCheckpoint(dir) {
+				t.Error("HasCheckpoint: false; want true, the one moved aside, which the next open puts back")
+			}
+			if !NothingLeftToRun(dir, steps) {
+				t.Errorf("NothingLeftToRun: false; want true, its checkpoint of step %d the last it plans", last)
+			}
+			quoted := ShellQuote(dir)
+			want := fmt.Sprintf("rlt run --resume %s --steps N with N more than %d, the steps it has done", quoted, steps)
+			if got := ResumeCommand(dir); got != want {
+				t.Errorf("ResumeCommand:\n %s\nwant\n %s", got, want)
+			}
+			if got := ContinueLine(dir); got != "continue it: "+want {
+				t.Errorf("ContinueLine: %s; want continue it: %s", got, want)
+			}
+
+			// The loader: the open puts it back and resumes from it, a
+			// step that leaves nothing to run, as said above.
+			w, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			ck, _, err := w.LatestCheckpoint()
+			if err != nil || ck.Step != last || ck.Dir != CheckpointDir(dir, last) {
+				t.Fatalf("the loader's checkpoint: %+v, %v; want step %d put back in %s", ck, err, last, CheckpointDir(dir, last))
+			}
+			if !NothingToRun(steps, ck.Step) {
+				t.Errorf("the loader's resume from step %d has steps to run; the listing said none", ck.Step)
+			}
+			if _, err := os.Stat(aside); err == nil || !strings.Contains(strings.Join(w.Repairs(), "\n"), "put back") {
+				t.Errorf("%s still there, repairs %v; want it put back", aside, w.Repairs())
+			}
+		})
+	}
+}
