@@ -328,7 +328,13 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 		recorded := func(seg int) bool {
 			return m.steps[seg] != nil || ev.checkpoints[seg] != nil || steps.eventsLoss == logCut
 		}
-		v := runState(held, holder, probeErr, evState, recorded)
+		planDone := func() bool {
+			if imported != "" || ev.imported { // a trainer's records: no checkpoint of ours says its steps
+				return false
+			}
+			return planCheckpointed(s.PlannedSteps, c.checkpointsOnDisk(dir), func(step int) error { return c.checkpointUsable(dir, step) })
+		}
+		v := runState(held, holder, probeErr, evState, recorded, planDone)
 		s.State, s.Holder, s.Fault = v.state, v.by, v.fault
 		notes = append(notes, v.notes...)
 		if s.State == StateRunning {
@@ -406,7 +412,20 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // is unknown, its note saying what the run is if a process holds it and
 // what if none does; else it is its training state, which a holder with
 // no engine leaves as it is.
-func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, recorded func(seg int) bool) runView {
+//
+// planDone says whether the run has a usable checkpoint of the last step
+// its config.toml plans, or past it (NothingToRun of its newest usable
+// checkpoint, the resume's own rule: planCheckpointed): asked only of a
+// run whose last training session is gone after its engine started,
+// without its engine ending or failing. Such a run was killed after the
+// checkpoint of its last step (between that checkpoint's rename and its
+// engine's "done", which follows at once): every step it plans is done
+// and on disk, and a resume has nothing to run, so it is finished, not
+// interrupted, its note saying that its process is gone before recording
+// so (doneUnsaidNote). It was listed stopped, "the process that trained it
+// is gone without stopping it", which no resume changed: the resume was
+// refused as having nothing to run, and left the run as it was.
+func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, recorded func(seg int) bool, planDone func() bool) runView {
 	var (
 		state       RunState
 		notes       []string
@@ -458,6 +477,13 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	// that never closed the run, also once a review has emptied run.lock.
 	lockLeft := lockLeftBehind(held, holder, probeErr)
 	gone, interrupted, whileResuming := ev.uncleanExit(held || probeErr != nil)
+	// doneUnsaid: the session s, gone without closing the run, had
+	// started its engine, which neither ended nor failed, and the run's
+	// planned steps are all checkpointed (planDone): it was killed after
+	// its last step's checkpoint, before its engine said "done".
+	doneUnsaid := func(s session) bool {
+		return s.started && !engineEnded(ev.lastPhase, ev.fatal) && planDone()
+	}
 	pid := gone.pid
 	if interrupted && pid == 0 && lockLeft {
 		pid = holder.PID // events written before they named their process
@@ -482,8 +508,11 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 			// or be gone without closing it: which of the two is not
 			// known, and the listing says neither as if it were.
 			free := state
-			if _, unclean, whileResuming := ev.uncleanExit(false); unclean && whileResuming {
+			switch s, unclean, whileResuming := ev.uncleanExit(false); {
+			case unclean && whileResuming:
 				free = StateStopped // as where the probe finds it free
+			case unclean && doneUnsaid(s):
+				free = StateFinished // as where the probe finds it free
 			}
 			notes = append(notes, fmt.Sprintf("%s if a process holds it, %s if none does", liveState, free))
 			state = StateUnknown
@@ -497,6 +526,13 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 		// ended in, and the note only what the folder proves.
 		interrupted = false
 		notes = append(notes, unclosedNote(pid, ev.lastPhase))
+	}
+	if interrupted && doneUnsaid(gone) {
+		// Killed after the checkpoint of its last planned step: its
+		// training was not cut short, nothing is lost, and a resume has
+		// nothing to run. Its engine's "done" is all it did not write.
+		state, interrupted = StateFinished, false
+		notes = append(notes, doneUnsaidNote(pid, goneUnproven(lockLeft, holder, pid)))
 	}
 	var goneWords, unproven string
 	if interrupted {
@@ -728,6 +764,37 @@ func unclosedNote(pid int, phase string) string {
 	return who + " did not close it after its training " + ended + " (it was killed since, or this folder was copied while the run was open)"
 }
 
+// doneUnsaidNote says of a run whose last training session checkpointed
+// the last step its config.toml plans and is gone without its engine
+// saying "done" (runState's planDone) what the folder proves: every
+// planned step is done and on disk. pid is its process (0: not said);
+// live is why that process may live on (goneUnproven; "": the folder
+// proves it gone), where the note says only what it had done.
+func doneUnsaidNote(pid int, live string) string {
+	who := "the process that trained it"
+	if pid != 0 {
+		who += fmt.Sprintf(" (pid %d)", pid)
+	}
+	if live != "" {
+		return who + " holds no lock on this folder and had saved the checkpoint of its last planned step, not yet recording that its training finished (" + live + ")"
+	}
+	return who + " is gone after saving the checkpoint of its last planned step, before recording that its training finished: the kill lost no step"
+}
+
+// planCheckpointed reports whether a run that plans planned steps (0:
+// open-ended) has a usable checkpoint (usable says nil) of its last
+// planned step or past it, among its checkpoint folders steps (ascending):
+// NothingToRun of its newest usable checkpoint, the resume's rule
+// (NothingLeftToRun), asked of the folders past the plan alone.
+func planCheckpointed(planned int, steps []int, usable func(step int) error) bool {
+	for i := len(steps) - 1; i >= 0 && NothingToRun(planned, steps[i]); i-- {
+		if usable(steps[i]) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // foldEvent takes an event the run read or wrote into what State says.
 func (r *Run) foldEvent(e EventRecord) {
 	r.evMu.Lock()
@@ -774,7 +841,25 @@ func (r *Run) state() runView { return r.stateOf(r.lockView()) }
 func (r *Run) stateOf(held bool, holder LockInfo, probeErr error) runView {
 	r.evMu.Lock()
 	defer r.evMu.Unlock()
-	return runState(held, holder, probeErr, &r.ev, r.recordedLocked)
+	return runState(held, holder, probeErr, &r.ev, r.recordedLocked, r.planCheckpointed)
+}
+
+// planCheckpointed is runState's planDone of this Run: config.toml's plan
+// and the checkpoint folders as they are now, read again at each ask (a
+// run open read-only whose writer was killed since, or resumed with
+// --steps N since, which rewrote the plan), the folders' checks kept
+// (checkpointUsable). It is asked only of a run whose training session is
+// gone with its engine not ended. r.evMu is held.
+func (r *Run) planCheckpointed() bool {
+	data, err := os.ReadFile(filepath.Join(r.dir, ConfigFile))
+	if err != nil || r.ev.imported {
+		return false
+	}
+	if _, ok := importSource(filepath.Join(r.dir, ConfigFile), data); ok {
+		return false
+	}
+	_, planned := configPlan(r.dir, data)
+	return planCheckpointed(planned, checkpointFolders(r.dir), r.checkpointUsable)
 }
 
 // lockView is whether a live process holds the run's lock and what

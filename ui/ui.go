@@ -308,6 +308,12 @@ type runStatus struct {
 	// short, say, so that their last phase ("sampling") no longer says
 	// where it is, and no process holds it to go on.
 	listedStopped bool
+	// listedFinished: no engine here drives the run and the Runs screen
+	// lists it finished (checkWriter), though its events' last phase is
+	// a step's, not "done": its writer was killed after the checkpoint of
+	// its last planned step (sessions.Run.StateGone), and that phase
+	// ("optimiser") no longer says where it is.
+	listedFinished bool
 	// writing: no engine here drives the run, and a live process of
 	// the workbench trains it (checkWriter): this workbench follows its
 	// files, and says when they go quiet (quietFor) — a writer stopped
@@ -412,13 +418,19 @@ func (m *Model) attach(o *opened) {
 // read (the note is to be said again).
 func (m *Model) checkWriter() (newly bool) {
 	was, wasGone := m.interrupted(), m.gone
-	m.gone, m.resuming, m.writing, m.listedStopped, m.heldUnknown = "", false, false, false, false
+	m.gone, m.resuming, m.writing, m.listedStopped, m.listedFinished, m.heldUnknown = "", false, false, false, false, false
 	if o := m.cur; o != nil && o.Run != nil && o.Control == nil && !o.FollowsTrainer && !m.imported {
 		// One probe of run.lock says both (StateGone): what the gone
 		// process had done is read with the state, and the next tick
 		// asks anew (a resume's session may take the gone one's place).
 		st, interrupted, gone := m.sh.run.StateGone()
 		m.listedStopped = st == sessions.StateStopped && !interrupted
+		// Finished with a step's phase last ("optimiser"), not "done":
+		// the listing found its planned steps all checkpointed. Not
+		// where a plan event raised its total past a "done" the header
+		// read (followAgain, which leaves no phase): the header follows
+		// that plan, and the listing still reads the "done".
+		m.listedFinished = st == sessions.StateFinished && !m.done && m.phase != ""
 		if m.writing = st == sessions.StateRunning; m.writing {
 			m.lastWritten = m.sh.run.LastWritten()
 		}
@@ -433,6 +445,12 @@ func (m *Model) checkWriter() (newly bool) {
 	// had done (a step it recorded), the note is said again, rightly.
 	return m.interrupted() && (!was || m.gone != wasGone)
 }
+
+// finished reports whether the open run's training is finished: its
+// engine said "done", or the Runs screen lists it finished where its
+// writer was killed after its last planned step's checkpoint
+// (listedFinished).
+func (m *Model) finished() bool { return m.done || m.listedFinished }
 
 // interrupted reports whether the open run was interrupted: its last
 // training session is gone without closing it, and what that session
@@ -1654,7 +1672,7 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		st = sessions.StateStopped
 	case m.probs.fatal != "":
 		st = sessions.StateFailed
-	case m.done:
+	case m.finished():
 		st = sessions.StateFinished
 	case m.phase == "stopped":
 		st = sessions.StateStopped
@@ -1743,7 +1761,7 @@ func (m *Model) stepProgress() (string, bool) {
 // is then old news: the header says how long nothing was written).
 func (m *Model) progressShown() (event.Progress, bool) {
 	p, ok := m.sh.run.Progress()
-	if !ok || m.done || m.closed || m.sh.engineEnded || m.probs.fatal != "" || (m.hasStep && p.Step <= m.lastStep) {
+	if !ok || m.finished() || m.closed || m.sh.engineEnded || m.probs.fatal != "" || (m.hasStep && p.Step <= m.lastStep) {
 		return event.Progress{}, false
 	}
 	if _, quiet := m.quietFor(); quiet && m.writing {
@@ -1890,7 +1908,7 @@ const (
 // A run another process of the workbench writes is quiet by the listing's
 // rule: a writer stopped by a signal or hung keeps its lock.
 func (m *Model) quietFor() (time.Duration, bool) {
-	if m.cur == nil || m.done || m.closed || m.probs.fatal != "" {
+	if m.cur == nil || m.finished() || m.closed || m.probs.fatal != "" {
 		return 0, false
 	}
 	if m.writing && !m.paused {
@@ -2024,7 +2042,7 @@ func (m *Model) statusLine() string {
 	// step until it has; nor one that no process may train (unknown: its
 	// run.lock cannot be probed), whose last pace may be a dead one's; nor
 	// a paused one (its pace goes on, leaving the pause out, once it does).
-	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted() && !m.listedStopped && !m.resuming && !m.heldUnknown && !m.paused && !isQuiet {
+	if r := m.rate(); r > 0 && !m.sh.engineEnded && !m.closed && !m.interrupted() && !m.listedStopped && !m.listedFinished && !m.resuming && !m.heldUnknown && !m.paused && !isQuiet {
 		add(fmt.Sprintf("%.1f st/min", r), keepPace)
 		// No ETA once the run is to stop or pause after the step in
 		// progress: it will not reach the planned steps at this pace.
