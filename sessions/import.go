@@ -750,6 +750,11 @@ func importSource(path string, data []byte) (src ImportSource, ok bool) {
 	return im.src, ok
 }
 
+// importFormatUnread is the format of an import whose [import] format is
+// not text (readImport): not a trainer's, but not "" either, which is no
+// import. Said as written where the format is named (FormatName).
+const importFormatUnread = "format unread"
+
 // importRead is config.toml's [import] table as readImport reads it.
 type importRead struct {
 	src ImportSource
@@ -777,15 +782,29 @@ type importRead struct {
 // ours, which rlt run --resume then refused with every key of a training
 // configuration it lacks, and never the mistyped one. That value is said
 // at its line by the listing and rlt score --run (Run.ConfigTypes).
+//
+// So does a format of a type other than text (format = 3, a table): the
+// [import] table holding it is an import's, whatever is wrong in it. It
+// was read as no import at all, so a run of ours, which rlt run --resume
+// refused with every key of a training configuration it lacks and not
+// the mistyped format, an export wrote with the models' prompt and not
+// the rows', and rlt score --run ignored its [import] as an unknown key
+// (a table's type was not said). Its format is importFormatUnread then,
+// the type said at its line (Run.ConfigTypes, with what to write).
 func readImport(data []byte) (im importRead, ok bool) {
 	var head struct {
 		Import struct {
-			Format string `toml:"format"`
-			Source string `toml:"source"`
+			Format any `toml:"format"`
+			Source any `toml:"source"`
 		} `toml:"import"`
 	}
-	if decodeLoose(data, &head) != nil || head.Import.Format == "" {
+	if decodeLoose(data, &head) != nil || head.Import.Format == nil || head.Import.Format == "" {
 		return importRead{}, false
+	}
+	source, _ := head.Import.Source.(string)
+	format, ok := head.Import.Format.(string)
+	if !ok {
+		return importRead{src: ImportSource{Format: importFormatUnread, Source: source}}, true
 	}
 	def := record.DefaultRewardConfig()
 	var v struct {
@@ -795,7 +814,7 @@ func readImport(data []byte) (im importRead, ok bool) {
 	if decodeLoose(data, &v) != nil {
 		// The decoder stops at the mistyped value: what it read is not
 		// the file's whole (a reward of half defaults), so none is kept.
-		return importRead{src: ImportSource{Format: head.Import.Format, Source: head.Import.Source}}, true
+		return importRead{src: ImportSource{Format: format, Source: source}}, true
 	}
 	keys := scanTOMLKeys(data)
 	if keys.table(importRewardTable) == 0 {

@@ -982,19 +982,7 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 // Unknown keys are not the listing's concern (another version's, an
 // import's); values in range are the engine's to check.
 func configTypes(path string, data []byte) error {
-	// The engine's own type, runconfig.Config, which links no model,
-	// method or runner (so sessions may: layering_test.go), and an
-	// import's keys beside it.
-	var v struct {
-		runconfig.Config
-		ImportConfig
-	}
-	var mistyped []*ConfigError
-	for _, e := range configkey.Problems(DecodeStrict(path, data, &v)) {
-		if ce, ok := e.(*ConfigError); ok && ce.kind == mistypedValue {
-			mistyped = append(mistyped, ce)
-		}
-	}
+	mistyped := mistypedValues(path, data)
 	if len(mistyped) == 0 {
 		return nil
 	}
@@ -1010,6 +998,25 @@ func configTypes(path string, data []byte) error {
 		}
 	}
 	return fmt.Errorf("%w%s; the run's settings cannot be read until it is fixed", mistyped[0], more)
+}
+
+// mistypedValues are configTypes' problems, one per value, in the file's
+// line order.
+func mistypedValues(path string, data []byte) []*ConfigError {
+	// The engine's own type, runconfig.Config, which links no model,
+	// method or runner (so sessions may: layering_test.go), and an
+	// import's keys beside it.
+	var v struct {
+		runconfig.Config
+		ImportConfig
+	}
+	var mistyped []*ConfigError
+	for _, e := range configkey.Problems(DecodeStrict(path, data, &v)) {
+		if ce, ok := e.(*ConfigError); ok && ce.kind == mistypedValue {
+			mistyped = append(mistyped, ce)
+		}
+	}
+	return mistyped
 }
 
 // FolderSize is the size of the regular files under dir: a run folder's

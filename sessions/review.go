@@ -178,6 +178,16 @@ func (r *Run) StudentPrompt() (string, error) {
 	if err := r.ConfigSyntax(); err != nil {
 		return "", err
 	}
+	// The reads below are lenient: a value of the wrong type in [prompts]
+	// leaves its prompt unread, and one in [import] (a format = 3 above
+	// all) the rows' student_system, so the export wrote another prompt,
+	// unsaid. Refused at its line, as rlt score --run refuses it
+	// (ConfigTypes); one in another table has no part in the prompt.
+	for _, ce := range mistypedValues(filepath.Join(r.dir, ConfigFile), r.config) {
+		if table, _, _ := strings.Cut(ce.Key, "."); table == "prompts" || table == "import" {
+			return "", fmt.Errorf("%w: the rows' system prompt is read from its table, so nothing is exported until it is fixed", ce)
+		}
+	}
 	if p := RowsPrompts(r.config).StudentSystem; p != "" {
 		return p, nil
 	}

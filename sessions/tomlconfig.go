@@ -302,7 +302,7 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 			if ft, ok := fieldTypeAt(rt, key); ok {
 				want = tomlKindName(ft)
 			}
-			ce.Msg = fmt.Sprintf("key %q: wrong type: got TOML %s, want %s", ce.Key, m[1], want)
+			ce.Msg = fmt.Sprintf("key %q: wrong type: got TOML %s, want %s%s", ce.Key, m[1]+m[2], want, mistypedHints[ce.Key])
 			ce.kind = mistypedValue
 		} else if outOfRange.MatchString(strings.TrimPrefix(derr.Error(), "toml: ")) && len(key) > 0 {
 			ce.Msg = outOfRangeWords(ce.Key, numberAt(data, line, col), rt, key)
@@ -398,7 +398,20 @@ func offsetPosition(data []byte, offset int) (line, col int) {
 	return 1 + bytes.Count(before, []byte("\n")), offset - bytes.LastIndexByte(before, '\n')
 }
 
-var typeMismatch = regexp.MustCompile(`^toml: cannot decode TOML (\S+) into`)
+// mistypedHints say, after a mistyped value of their key, what to write
+// where the type alone does not: an import's format, which rlt import
+// wrote and which alone makes the folder an import (readImport).
+var mistypedHints = map[string]string{
+	"import.format": fmt.Sprintf(" (the trainer rlt import read the run from, as it wrote it: format = %q, %q, %q, %q or %q)",
+		ImportOfficial, ImportTRL, ImportVerl, ImportNemoRL, ImportTraces),
+}
+
+// typeMismatch matches go-toml's words for a value of another type than
+// its key's, the value's TOML kind in the group: an inline table's two
+// words among them, and a [table] of a key that holds no table ("cannot
+// store a table in a string"), which were said as syntax problems (so
+// Run.ConfigTypes passed over them: a table where format is).
+var typeMismatch = regexp.MustCompile(`^toml: (?:cannot decode TOML (inline table|\S+) into|cannot store a (table) in)`)
 
 // outOfRange matches go-toml's words for a number its key cannot hold:
 // one past TOML's 64-bit integers (which its parser reports as it does a
