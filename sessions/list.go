@@ -272,7 +272,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	}
 	// The lock is probed every time: it is what says whether a process
 	// trains the run now, and it costs an open and an flock.
-	held, holder, unread, probeErr := probeLockRead(dir)
+	held, holder, refused, probeErr := probeLockRead(dir)
 	// Not known to be free: a lock not probed may be held.
 	mayBeHeld := held || probeErr != nil
 	evState := ev // the events as they say who holds or held the run
@@ -364,9 +364,9 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 				FormatName(imported), s.StepsDone(), s.PlannedSteps))
 		}
 	}
-	if unread != nil {
+	if refused != nil {
 		// An open to write the run refuses it: said, or nothing did.
-		notes = append(notes, unreadLockNote(filepath.Join(dir, LockFileName), unread))
+		notes = append(notes, refusedLockNote(filepath.Join(dir, LockFileName), refused))
 	}
 	s.Size = c.folderSize(dir, held, cfgInfo)
 	for i, n := range notes {
@@ -908,34 +908,41 @@ func probeLock(dir string) (held bool, info LockInfo, err error) {
 	return held, info, err
 }
 
-// probeLockRead is probeLock, and why run.lock was not read (unread: a
-// *lockTooBigError, a *lockReadError; nil where it was, or is not
-// there), which an open to write the run refuses (lockRun) and the
-// listing says (unreadLockNote). One that is not a plain file is not
-// opened: a named pipe's open waits for a writer, and the listing hung.
-func probeLockRead(dir string) (held bool, info LockInfo, unread, err error) {
+// probeLockRead is probeLock, and why an open to write the run refuses
+// its run.lock (lockRun) where the probe can still say who holds it
+// (refused: a *lockTooBigError or a *lockReadError, its record not read;
+// a *lockLinkError, a symbolic link, followed by the probe; nil where
+// none), which the listing says (refusedLockNote). One that is not a
+// plain file is not opened: a named pipe's open waits for a writer, and
+// the listing hung.
+func probeLockRead(dir string) (held bool, info LockInfo, refused, err error) {
 	path := filepath.Join(dir, LockFileName)
 	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
 		return false, info, &lockReadError{Err: notAFile(fi.Mode())}, nil
 	}
+	if link := (*lockLinkError)(nil); errors.As(notALink(path), &link) {
+		refused = link
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, info, nil, nil
+		return false, info, refused, nil // a link to nowhere
 	}
 	if err != nil {
-		return false, info, nil, err
+		return false, info, refused, err
 	}
 	defer f.Close()
 	data, unread := readLock(f)
 	if unread == nil {
 		info, _ = decodeLockInfo(data)
+	} else if refused == nil {
+		refused = unread
 	}
 	if err := lockFile(f, false); err != nil {
 		if errors.Is(err, errLockHeld) {
-			return true, info, unread, nil
+			return true, info, refused, nil
 		}
-		return false, info, unread, fmt.Errorf("probe %s: %w", f.Name(), err)
+		return false, info, refused, fmt.Errorf("probe %s: %w", f.Name(), err)
 	}
 	unlockFile(f)
-	return false, info, unread, nil
+	return false, info, refused, nil
 }

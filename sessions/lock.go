@@ -583,16 +583,22 @@ func notAFile(mode fs.FileMode) error {
 	return errors.New("it is " + what)
 }
 
-// unreadLockNote is what a listing says of a run whose run.lock its
-// probe did not read (unread: a *lockTooBigError, a *lockReadError):
-// an open to write the run refuses it so (lockRun), where the listing
-// said nothing and read the run as if run.lock were empty.
-func unreadLockNote(path string, unread error) string {
-	said := fmt.Sprintf("%s is not read (%v)", path, unread)
-	if r := (*lockReadError)(nil); errors.As(unread, &r) {
-		said = fmt.Sprintf("%s cannot be read (%v)", path, r.Err)
+// refusedLockNote is what a listing says of a run whose run.lock an
+// open to write the run refuses (lockRun) where its probe can still say
+// who holds it (refused: a *lockTooBigError or a *lockReadError, not
+// read; a *lockLinkError): the listing said nothing, and read the run as
+// if run.lock were empty where it did not read it.
+func refusedLockNote(path string, refused error) string {
+	said := fmt.Sprintf("%s is not read (%v)", path, refused)
+	var unread *lockReadError
+	var link *lockLinkError
+	switch {
+	case errors.As(refused, &unread):
+		said = fmt.Sprintf("%s cannot be read (%v)", path, unread.Err)
+	case errors.As(refused, &link):
+		said = fmt.Sprintf("%s is refused (%v)", path, link)
 	}
-	fix := (&LockUnknownError{Path: path, Op: "open", Err: unread}).Fix()
+	fix := (&LockUnknownError{Path: path, Op: "open", Err: refused}).Fix()
 	return said + ": the run cannot be resumed or written to while it is there (rlt open shows it read-only); " + fix
 }
 

@@ -100,31 +100,42 @@ func TestReadLockSaysAReadThatFails(t *testing.T) {
 }
 
 // TestListSaysARunLockNotRead: the listing says of a run whose run.lock
-// is not read (too big, a named pipe, a folder), which an open to write
-// the run refuses, what it is, where, and what to do. Before, it said
-// nothing (the run read as if run.lock were empty), and a named pipe hung
-// it: its open waited for a writer.
+// an open to write the run refuses (too big, a named pipe, a folder: not
+// read; a symbolic link) what it is, where, and what to do. Before, it
+// said nothing (the run read as if run.lock were empty), and a named pipe
+// hung it: its open waited for a writer.
 func TestListSaysARunLockNotRead(t *testing.T) {
+	const moveIt = "move it out of the run folder if it is wanted, else remove it"
 	for _, c := range []struct {
 		name string
 		make func(t *testing.T, lock string)
 		says string
+		fix  string
 	}{
 		{"too big", func(t *testing.T, lock string) {
 			if err := os.Truncate(lock, maxLockBytes+1); err != nil {
 				t.Fatal(err)
 			}
-		}, "is not read (it holds 65537 bytes"},
+		}, "is not read (it holds 65537 bytes", moveIt},
 		{"named pipe", func(t *testing.T, lock string) {
 			os.Remove(lock)
 			mkfifo(t, lock)
-		}, "cannot be read (it is a named pipe, not a file)"},
+		}, "cannot be read (it is a named pipe, not a file)", moveIt},
 		{"folder", func(t *testing.T, lock string) {
 			os.Remove(lock)
 			if err := os.Mkdir(lock, 0o755); err != nil {
 				t.Fatal(err)
 			}
-		}, "cannot be read (it is a folder, not a file)"},
+		}, "cannot be read (it is a folder, not a file)", moveIt},
+		{"symbolic link", func(t *testing.T, lock string) {
+			target := filepath.Join(t.TempDir(), "elsewhere.lock")
+			if err := os.Rename(lock, target); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, lock); err != nil {
+				t.Fatal(err)
+			}
+		}, "is refused (it is a symbolic link to ", "remove the link (rm "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -137,7 +148,7 @@ func TestListSaysARunLockNotRead(t *testing.T) {
 				t.Fatalf("List: %+v, %v", list, err)
 			}
 			for _, w := range []string{lock + " " + c.says, "the run cannot be resumed or written to while it is there (rlt open shows it read-only)",
-				"see what it is (ls -l " + ShellQuote(lock) + ")", "move it out of the run folder if it is wanted, else remove it"} {
+				ShellQuote(lock), c.fix} {
 				if !strings.Contains(list[0].Note, w) {
 					t.Errorf("listed with the note %q; want %q in it", list[0].Note, w)
 				}
