@@ -133,14 +133,22 @@ func attnOnRows(rows [2]bool, hd, pairs int) bool {
 
 // attnRowsBySet says, for each of attnTileSets, whether attention of its
 // head dimensions takes the row kernels whatever the shape: under
-// RLT_VULKAN_ATTN=rows, or where a float32 tiled kernel of the set was not
-// built. The tiles on cooperative matrices need no term here: without
-// them attention takes the float32 tiles, whose scratch is theirs.
+// RLT_VULKAN_ATTN=rows, or where neither tiles are built that
+// attnTilesFor would take, the float32 ones or, under matmul f16 (unless
+// RLT_VULKAN_ATTN=f32), those on cooperative matrices, whose scratch is
+// the float32 tiles'.
 func (d *Device) attnRowsBySet() (rows [2]bool) {
-	for i, t := range attnTileSets {
-		rows[i] = d.attn == attnRows || !(d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum))
+	for i := range attnTileSets {
+		coop := d.matmul16 && d.attn == attnTiled && d.attnBuilt(attnCoopSets[i])
+		rows[i] = d.attn == attnRows || !(d.attnBuilt(attnTileSets[i]) || coop)
 	}
 	return rows
+}
+
+// attnBuilt says whether the device built t's kernels and the sum of the
+// heads' key and value gradients.
+func (d *Device) attnBuilt(t attnTiles) bool {
+	return d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum)
 }
 
 // attnTilesFor returns the tiled kernels for head dimension hd and B·H =
@@ -155,7 +163,7 @@ func (d *Device) attnTilesFor(hd, pairs int) (t attnTiles, ok bool) {
 	if d.matmul16 && d.attn == attnTiled && hd <= attnCMHeadDim {
 		t = attnCoopSets[attnSetFor(hd)]
 		t.side = attnCMSubgroups * int(d.info.CoopSize)
-		if d.has(t.fwd) && d.has(t.dq) && d.has(t.dkv) && d.has(kAttnFASum) {
+		if d.attnBuilt(t) {
 			return t, true
 		}
 	}
