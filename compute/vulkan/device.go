@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 )
@@ -256,6 +258,10 @@ type Device struct {
 	prof     *profiler // nil unless StartProfile
 	rec      recording // one dispatch's call arguments (hot.go)
 	err      error
+
+	// loaderEnv is what the loader read as it made instance (loaderEnv):
+	// a probe keeps it as the spare under that key.
+	loaderEnv string
 }
 
 // kernel is one compute pipeline with its layouts.
@@ -329,7 +335,8 @@ func Devices() ([]Info, error) {
 }
 
 // probe lists the devices and chooses as OpenAt(index) would, opening
-// nothing: the instance is gone when it returns.
+// nothing: the instance is kept as the spare (keepSpare) for the OpenAt
+// that follows, or made and gone again where the choice failed.
 func probe(index int) (*Device, error) {
 	d := &Device{}
 	if unsafe.Sizeof(uintptr(0)) != 8 {
@@ -342,10 +349,67 @@ func probe(index int) (*Device, error) {
 	d.vk = vk
 	err = d.choose(index)
 	if d.instance != 0 {
-		d.vk.destroyInstance(d.instance, nil)
+		if err != nil || !keepSpare(d.instance, d.loaderEnv) {
+			d.vk.destroyInstance(d.instance, nil)
+		}
 		d.instance = 0
 	}
 	return d, err
+}
+
+// spare is the Vulkan instance a probe made, kept for the next choose of
+// this process (at most one): a command asks where it will compute (its
+// memory check, Probe) and then opens the device (OpenAt), and each
+// instance costs a search for the drivers and their start (10 to 100 ms
+// on a real driver, which may print its notices again), where the
+// probe's serves both: --device auto on a discrete GPU, gpu and gpu:N
+// made two. key is loaderEnv as the instance was made: one made under
+// another environment (a test hiding the drivers, another loader) is not
+// taken. It lives as long as the process where no Open follows, as the
+// loaded driver does.
+var spare struct {
+	sync.Mutex
+	instance vkInstance
+	key      string
+}
+
+// loaderEnv is what the Vulkan loader reads as it makes an instance: its
+// VK_ variables (drivers, layers, its log) and RLT_VULKAN_LOADER (which
+// loader).
+func loaderEnv() string {
+	var kv []string
+	for _, e := range os.Environ() {
+		if strings.HasPrefix(e, "VK_") || strings.HasPrefix(e, "RLT_VULKAN_LOADER=") {
+			kv = append(kv, e)
+		}
+	}
+	slices.Sort(kv)
+	return strings.Join(kv, "\x00")
+}
+
+// keepSpare keeps instance, made under key, as the spare; false where one
+// is kept already (the caller destroys its own).
+func keepSpare(instance vkInstance, key string) bool {
+	spare.Lock()
+	defer spare.Unlock()
+	if spare.instance != 0 {
+		return false
+	}
+	spare.instance, spare.key = instance, key
+	return true
+}
+
+// takeSpare returns the spare instance made under key, or 0; the caller
+// owns what it takes.
+func takeSpare(key string) vkInstance {
+	spare.Lock()
+	defer spare.Unlock()
+	if spare.instance == 0 || spare.key != key {
+		return 0
+	}
+	in := spare.instance
+	spare.instance = 0
+	return in
 }
 
 func (d *Device) init(index int) error {
@@ -361,7 +425,10 @@ func (d *Device) init(index int) error {
 func (d *Device) choose(index int) error {
 	app := &applicationInfo{sType: stApplicationInfo, pApplicationName: cString("rlt"), pEngineName: cString("rlt compute"), apiVersion: apiVersion12}
 	ici := &instanceCreateInfo{sType: stInstanceCreateInfo, pApplicationInfo: app}
-	if r := d.vk.createInstance(unsafe.Pointer(ici), nil, &d.instance); r != vkSuccess {
+	d.loaderEnv = loaderEnv()
+	if d.instance = takeSpare(d.loaderEnv); d.instance != 0 {
+		// A probe's, as this one would be made.
+	} else if r := d.vk.createInstance(unsafe.Pointer(ici), nil, &d.instance); r != vkSuccess {
 		if r == vkErrIncompatibleDriver {
 			return &Error{Kind: ErrNoDevice, Op: "create a Vulkan instance", Err: errors.New("no installed driver supports Vulkan (VK_ERROR_INCOMPATIBLE_DRIVER)")}
 		}

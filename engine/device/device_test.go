@@ -416,3 +416,42 @@ func TestAutoProbesOnce(t *testing.T) {
 		t.Fatalf("MemoryOf(auto) then Open(auto) on %s: %v, %d Vulkan instances, want 1, and the CPU taken:\n%s", in.Name, err, n, stdout.String())
 	}
 }
+
+// TestProbeAndOpenShareAnInstance: a command asks where --device gpu
+// computes (MemoryOf, before anything is loaded) and then opens it (Open):
+// the probe's Vulkan instance is the one the device opens on (vulkan's
+// spare), where Open made a second, a driver search and start again (10
+// to 100 ms on a real driver, its notices printed twice). So does auto on
+// a discrete GPU. Counted as TestAutoProbesOnce counts them, in a child
+// process's loader log: 2 before, 1 now.
+func TestProbeAndOpenShareAnInstance(t *testing.T) {
+	if os.Getenv("RLT_TEST_SHARE_CHILD") == "1" {
+		if _, err := MemoryOf("gpu"); err != nil {
+			fmt.Println("MemoryOf:", err)
+			os.Exit(2)
+		}
+		be, c, err := Open("gpu", MatmulF32)
+		if err != nil {
+			fmt.Println("Open:", err)
+			os.Exit(2)
+		}
+		fmt.Printf("gpu took %s (%s)\n", be.Name(), c.GPU)
+		Close(be)
+		os.Exit(0)
+	}
+	if _, err := vulkan.Probe(); err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeAndOpenShareAnInstance$")
+	cmd.Env = append(os.Environ(), "RLT_TEST_SHARE_CHILD=1", "VK_LOADER_DEBUG=driver")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	n := strings.Count(stderr.String(), "Searching for driver manifest files")
+	if out := stdout.String(); err != nil || n != 1 || !strings.HasPrefix(out, "gpu took vulkan/") {
+		t.Fatalf("MemoryOf(gpu) then Open(gpu): %v, %d Vulkan instances, want 1, and the GPU opened:\n%s", err, n, stdout.String())
+	}
+}
