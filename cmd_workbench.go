@@ -673,10 +673,11 @@ with no engine (a workbench after its engine stopped or to review it,
 rlt score --write) is listed by its training state, with the process
 that holds it and why; a killed writer's run is stopped, noting what the
 gone process had done (also after a review opened and closed it, until
-a resume). A run whose run.lock cannot be probed (a filesystem without
-locks, NFS whose lock manager is not reached) while its events leave a
-training session open is unknown, noting what it is if a process holds
-it and what if none does.
+a resume); one killed after the checkpoint of its last planned step has
+done its steps, and is finished, so noted. A run whose run.lock cannot
+be probed (a filesystem without locks, NFS whose lock manager is not
+reached) while its events leave a training session open is unknown,
+noting what it is if a process holds it and what if none does.
 
 Examples:
   rlt sessions                                  # the runs under ./runs
