@@ -156,10 +156,18 @@ func num(v float64, d int) string {
 	return strconv.FormatFloat(v, 'f', d, 64)
 }
 
-// snum is num with an explicit sign.
+// snum is num with an explicit sign, but for a number that rounds to zero
+// at d decimals, which has none: a group of equal rewards records
+// advantages of about ±3e-13 (the group's mean off each reward in its last
+// bit), which read "-0.00" beside the group view's "advantages 0".
 func snum(v float64, d int) string {
 	s := num(v, d)
-	if s != "—" && v >= 0 {
+	switch {
+	case s == "—":
+		return s
+	case strings.Trim(s, "-0.") == "":
+		return strings.TrimPrefix(s, "-")
+	case v > 0:
 		return "+" + s
 	}
 	return s
