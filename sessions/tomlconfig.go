@@ -407,11 +407,19 @@ var mistypedHints = map[string]string{
 }
 
 // typeMismatch matches go-toml's words for a value of another type than
-// its key's, the value's TOML kind in the group: an inline table's two
-// words among them, and a [table] of a key that holds no table ("cannot
-// store a table in a string"), which were said as syntax problems (so
-// Run.ConfigTypes passed over them: a table where format is).
-var typeMismatch = regexp.MustCompile(`^toml: (?:cannot decode TOML (inline table|\S+) into|cannot store a (table) in)`)
+// its key's, the value's TOML kind in the group: an inline table's and a
+// local date's, time's or datetime's two words among them, and a [table]
+// or [[array table]] of a key that holds none ("cannot store a table in a
+// string", "cannot store an array table in a string"), which were said as
+// syntax problems (so Run.ConfigTypes passed over them: a table where
+// format is, a date where steps is). go-toml's type mismatch is no type of
+// its own outside it (a *toml.DecodeError holds only these words, as a
+// syntax error's does), so its words are what tell them apart; its parser
+// says no syntax error in words that start so ("expected …", "invalid …"),
+// and words of a later go-toml that differ fall back to a syntax problem,
+// said as go-toml says it (TestImportWithAFormatOfTheWrongType and
+// TestMistypedLocalTimesAndArrayTables fail so).
+var typeMismatch = regexp.MustCompile(`^toml: (?:cannot decode TOML ((?:inline|local) \S+|\S+) into|cannot store an? ((?:array )?table) in)`)
 
 // outOfRange matches go-toml's words for a number its key cannot hold:
 // one past TOML's 64-bit integers (which its parser reports as it does a
