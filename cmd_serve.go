@@ -165,8 +165,19 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// model that cannot fit are each said for what they are, whatever
 	// holds --listen's port (the address in use was said instead, and a
 	// typo's real problem only once the port was free).
+	// The folder's config.json and weights' headers, and the tokenizer's
+	// size against its embedding, are said in the words rlt generate,
+	// rlt logprobs and rlt distill say them ("model DIR: …",
+	// rlt.TokenizerRows), before the end of sequence, which reads
+	// config.json too but names no folder.
 	tok, err := loadTokenizer(filepath.Join(*dir, hf.TokenizerFile)) // a file given as --model is said for what it is
 	if err != nil {
+		return err
+	}
+	if inspectErr != nil {
+		return inspectErr
+	}
+	if err := rlt.TokenizerRows("--model", *dir, tok.VocabSize(), cfg.Vocab); err != nil {
 		return err
 	}
 	// What ends a generation besides a request's stop_token_ids, read as
@@ -174,12 +185,6 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// model loads.
 	eos, err := serve.ReadEOS(*dir, tok.ID)
 	if err != nil {
-		return err
-	}
-	if inspectErr != nil {
-		return inspectErr
-	}
-	if err := vocabFits(*dir, tok.VocabSize(), cfg.Vocab); err != nil {
 		return err
 	}
 	// The model and a forward of --micro-batch-tokens or --max-model-len
@@ -221,7 +226,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *maxModelLen > 0 {
 		maxLen = *maxModelLen
 	}
-	if err := vocabFits(*dir, tok.VocabSize(), m.Cfg.Vocab); err != nil {
+	if err := rlt.TokenizerRows("--model", *dir, tok.VocabSize(), m.Cfg.Vocab); err != nil {
 		return err
 	}
 	if *name == "" {
@@ -264,15 +269,6 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return deviceFailed(be, "computing", devErr)
 	}
 	fmt.Fprintln(stderr, "rlt serve: stopped")
-	return nil
-}
-
-// vocabFits refuses a tokenizer of tokens tokens beside an embedding table
-// of rows rows: a token past the table would have no row to read.
-func vocabFits(dir string, tokens, rows int) error {
-	if tokens > rows {
-		return fmt.Errorf("%s: the tokenizer has %d tokens but the embedding table only %d rows", dir, tokens, rows)
-	}
 	return nil
 }
 

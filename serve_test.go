@@ -436,10 +436,10 @@ func TestServeSaysItsInputsBeforeTheAddress(t *testing.T) {
 	for _, c := range []struct{ name, model, want string }{
 		{"a file as --model", weights, weights + " is a file, not a model folder: give the folder that holds it (" + good + ")"},
 		{"no such folder", missing, "model folder " + missing + " does not exist"},
-		{"config.json not JSON", badConfig, filepath.Join(badConfig, "config.json")},
+		{"config.json not JSON", badConfig, "model " + badConfig + ": load config " + filepath.Join(badConfig, "config.json") + ": not valid JSON"},
 		{"weights not safetensors", badWeights, "download the model folder again"},
 		{"eos_token not a token", badEOS, `eos_token "<nope>" is not a token of the folder's tokenizer.json`},
-		{"tokenizer past the embedding", fewRows, fewRows + ": the tokenizer has 1210 tokens but the embedding table only 100 rows"},
+		{"tokenizer past the embedding", fewRows, "--model " + fewRows + ": its tokenizer.json has 1210 tokens, but " + filepath.Join(fewRows, "config.json") + "'s vocab_size is 100: the embedding has no row for the tokens past it, so the tokenizer is not this model's"},
 	} {
 		var out bytes.Buffer
 		err := serveCommand(context.Background(), []string{"--model", c.model, "--listen", busy.Addr().String()}, &out, io.Discard)
