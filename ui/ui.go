@@ -1486,8 +1486,10 @@ func (m *Model) View() string {
 		return ""
 	}
 	if m.w < MinWidth || m.h < MinHeight {
-		// One short line each, so that a narrow terminal shows all of it.
-		lines := []string{"Terminal too small:", fmt.Sprintf("need %d×%d,", MinWidth, MinHeight), fmt.Sprintf("now %d×%d.", m.w, m.h), "Enlarge it."}
+		// One short line each, so that a narrow terminal shows all of it;
+		// q (and ctrl+c) still act here (key), which the frame says, as no
+		// key bar does.
+		lines := []string{"Terminal too small:", fmt.Sprintf("need %d×%d,", MinWidth, MinHeight), fmt.Sprintf("now %d×%d.", m.w, m.h), "Enlarge it;", "q quits."}
 		for i, l := range lines[:min(len(lines), m.h)] {
 			lines[i] = fit(l, m.w)
 		}
