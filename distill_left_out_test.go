@@ -575,3 +575,61 @@ func TestDistillOnlyTheStudentPastItsPositions(t *testing.T) {
 		}
 	})
 }
+
+// A cut sample's finish_reason is how the teacher's sampling ended, as
+// vLLM's is of the generation: one the teacher ended with <|im_end|>
+// before --max-new-tokens, cut to the reward's student's positions, is
+// "stop", as the same sample is where a roomy reward's student takes it
+// whole (the same seed and budget: the same samples); it was said
+// "length", as if --max-new-tokens had ended it. A teacher that writes
+// "irst" or <|im_end|> writes samples of either end; the short reward's
+// student cuts those of two "irst" or more.
+func TestDistillSamplesOutCutKeepsTheTeachersFinish(t *testing.T) {
+	const questions, maxNew, bestOf = 2, 4, 8
+	dir := t.TempDir()
+	teacher := writerTeacherOf(t, t.TempDir(), tokenizerFixture, 1216, "irst", "<|im_end|>")
+	data, longest, _, _ := sumsFile(t, dir, teacher, questions)
+	roomy := studentOfShape(t, t.TempDir(), longest+8*maxNew)
+	type line struct {
+		Group, Sample int
+		Completion    string
+		FinishReason  string `json:"finish_reason"`
+		Cut           bool
+	}
+	samples := func(reward string) map[[2]int]line {
+		run := t.TempDir()
+		out, file := filepath.Join(run, "out"), filepath.Join(run, "samples.jsonl")
+		_, _, errs := runCLI(t, "", "distill", "--teacher", teacher, "--student-init", roomy, "--data", data, "--out", out, "--max-new-tokens", fmt.Sprint(maxNew),
+			"--steps", "1", "--teacher-system", "T", "--student-system", "S", "--device", "cpu", "--best-of", fmt.Sprint(bestOf), "--reward-student", reward, "--samples-out", file)
+		got := map[[2]int]line{}
+		for i, l := range strings.Split(strings.TrimSpace(mustRead(t, file)), "\n") {
+			var s line
+			if err := json.Unmarshal([]byte(l), &s); err != nil {
+				t.Fatalf("line %d: %v: %s\nstderr:\n%s", i+1, err, l, errs)
+			}
+			got[[2]int{s.Group, s.Sample}] = s
+		}
+		if len(got) != questions*bestOf {
+			t.Fatalf("%d samples, want %d\nstderr:\n%s", len(got), questions*bestOf, errs)
+		}
+		return got
+	}
+	whole := samples(roomy)
+	cut := samples(studentOfShape(t, t.TempDir(), longest+maxNew))
+	stopped := 0
+	for k, c := range cut {
+		w := whole[k]
+		if w.Cut || !strings.HasPrefix(w.Completion, strings.TrimSuffix(c.Completion, "<|im_end|>")) {
+			t.Fatalf("sample %v: whole %+v, cut %+v: not the same sample", k, w, c)
+		}
+		if c.FinishReason != w.FinishReason {
+			t.Errorf("sample %v: finish_reason %q where cut (%q), %q whole (%q)", k, c.FinishReason, c.Completion, w.FinishReason, w.Completion)
+		}
+		if c.Cut && w.FinishReason == "stop" {
+			stopped++
+		}
+	}
+	if stopped == 0 {
+		t.Errorf("no sample the teacher ended was cut: the test tells nothing\nwhole: %v\ncut: %v", whole, cut)
+	}
+}

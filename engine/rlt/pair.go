@@ -377,6 +377,12 @@ type Explanation struct {
 	// as the raw rows are judged, not the part the models scored: the cut
 	// one went into the rows unsaid.
 	Uncut *record.Extraction
+	// Stopped is whether the teacher ended it itself, writing an
+	// end-of-turn id (sample.Result.Stopped), rather than running out of
+	// the tokens it could write. A cut (Uncut) leaves it as the teacher's
+	// sampling ended, the stopping id then gone from IDs: a reader of the
+	// cut text alone (--samples-out's finish_reason) could not tell.
+	Stopped bool
 
 	// layout is the explanation's two sequences as the models take them
 	// (ItemLayout of its Item), which Pair.Explain measured to fit them
@@ -566,7 +572,7 @@ func explain(gen *sample.Generator, tape *compute.Tape, tok TextTokenizer, exs [
 	}
 	for i, r := range res {
 		e := &out[i]
-		e.IDs, e.LogProbs = r.IDs, r.LogProbs
+		e.IDs, e.LogProbs, e.Stopped = r.IDs, r.LogProbs, r.Stopped()
 		e.Text = tok.Decode(r.IDs)
 		e.Extraction = record.Extract(e.Text)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -135,8 +134,9 @@ type sampleLine struct {
 	Reward       json.RawMessage     `json:"reward"` // record.AppendFloat: NaN and ±Inf as strings
 	RewardConfig record.RewardConfig `json:"reward_config"`
 	Kept         bool                `json:"kept"`
-	// FinishReason is why the completion ends, in the words of vLLM's
-	// and OpenAI's finish_reason (finishReason): "stop" or "length".
+	// FinishReason is why the teacher's sampling ended, in the words of
+	// vLLM's and OpenAI's finish_reason (finishReason): "stop" or
+	// "length"; of the whole, where Cut.
 	FinishReason string `json:"finish_reason"`
 	// Cut is whether Pair.Explain cut the completion to fit the models
 	// that score it (rlt.Explanation.Uncut): Completion is then the first
@@ -145,14 +145,16 @@ type sampleLine struct {
 	Cut bool `json:"cut"`
 }
 
-// finishReason is why e's completion ends, as vLLM's and OpenAI's
-// finish_reason says it: "stop" where the teacher wrote one of stops (the
-// end-of-turn ids sampling stops at, the last id), "length" where it
-// ended for its length: at the most tokens the teacher could write
+// finishReason is why the teacher's sampling of e ended, as vLLM's and
+// OpenAI's finish_reason says it: "stop" where the teacher wrote an end of
+// turn (e.Stopped), "length" where it ran out of the tokens it could write
 // (--max-new-tokens, or the room its prompt leaves in the models'
-// positions), or cut to fit the models that score it (e.Uncut).
-func finishReason(e rlt.Explanation, stops []int32) string {
-	if e.Uncut == nil && len(e.IDs) > 0 && slices.Contains(stops, e.IDs[len(e.IDs)-1]) {
+// positions). A cut to fit the models that score it (e.Uncut, said by the
+// line's "cut") comes after the sampling and leaves its reason as it was:
+// a whole explanation the teacher ended, cut, was said "length", as if
+// --max-new-tokens had ended it.
+func finishReason(e rlt.Explanation) string {
+	if e.Stopped {
 		return "stop"
 	}
 	return "length"
@@ -270,7 +272,7 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
 						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r), RewardConfig: rc,
-						FinishReason: finishReason(g, pair.StopIDs()), Cut: g.Uncut != nil})
+						FinishReason: finishReason(g), Cut: g.Uncut != nil})
 				}
 			}
 			st.Sampled += len(gens)
