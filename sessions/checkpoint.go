@@ -654,9 +654,9 @@ type stepFolder struct {
 
 // checkpointFolderList is the checkpoint folders of the run at runDir,
 // by step ascending: checkpoints/step-NNNNNN, or where there is no entry
-// of that name, a checkpoint moved aside to be replaced (.old-step-N-*,
-// the first by name) whose replacement never took its place (a save of
-// the same step killed between its two renames). The next open that
+// of that name, a checkpoint moved aside to be replaced (.old-step-N-T,
+// the newest: movedAsideLater) whose replacement never took its place (a
+// save of the same step killed between its two renames). The next open that
 // takes the lock puts that one back (restoreReplacedCheckpoints) and
 // resumes from it: the one rule of the loader, the listing, ResumeCommand
 // and the Runs screen, which passed over it, so that a run whose only
@@ -676,8 +676,8 @@ func checkpointFolderList(runDir string) ([]stepFolder, error) {
 		}
 	}
 	var out []stepFolder
-	movedAside := map[int]bool{}
-	for _, e := range entries { // by name
+	movedAside := map[int]int{} // step: its index in out
+	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
@@ -689,13 +689,37 @@ func checkpointFolderList(runDir string) ([]stepFolder, error) {
 		if !ok {
 			continue
 		}
-		if step, ok := checkpointStep(filepath.Base(final)); ok && !named[step] && !movedAside[step] {
-			movedAside[step] = true
-			out = append(out, stepFolder{step, filepath.Join(root, e.Name())})
+		step, ok := checkpointStep(filepath.Base(final))
+		if !ok || named[step] {
+			continue
+		}
+		f := stepFolder{step, filepath.Join(root, e.Name())}
+		if i, seen := movedAside[step]; !seen {
+			movedAside[step] = len(out)
+			out = append(out, f)
+		} else if movedAsideLater(e.Name(), filepath.Base(out[i].dir)) {
+			out[i] = f
 		}
 	}
 	slices.SortFunc(out, func(a, b stepFolder) int { return a.step - b.step })
 	return out, nil
+}
+
+// movedAsideLater reports whether the checkpoint moved aside as a (a
+// name .old-step-N-T, T SaveCheckpoint's time.Now().UnixNano()) was moved
+// after b, of the same step. The latest was step-N when a save of it was
+// killed between its renames; an earlier one is a leftover whose
+// replacement took its place, its removal cut short (part of a
+// checkpoint, or the step's older content). T is compared as a number,
+// by its length first: by name alone "999" came after "1000", and the
+// first by name, the oldest, was put back, the newest then removed as a
+// leftover (removeUnfinishedCheckpoints).
+func movedAsideLater(a, b string) bool {
+	ta, tb := a[strings.LastIndexByte(a, '-')+1:], b[strings.LastIndexByte(b, '-')+1:]
+	if len(ta) != len(tb) {
+		return len(ta) > len(tb)
+	}
+	return ta > tb
 }
 
 // checkpointFolderOf is the folder that holds the checkpoint of step of

@@ -96,3 +96,75 @@ func TestCheckpointMovedAsideCountsAsTheLoaderDoes(t *testing.T) {
 		})
 	}
 }
+
+// TestNewestCheckpointMovedAsideIsPutBack: of several checkpoints of a
+// step moved aside (.old-step-N-T, T the time of the move in nanoseconds)
+// where step-N is not there, the newest was step-N when its save was
+// killed; an older one is a leftover whose replacement took its place
+// and whose removal did not finish (a RemoveAll killed midway: part of a
+// checkpoint). The listing and the loader take the newest, T compared as
+// a number: they took the first by name, the oldest, so the run was said
+// to have no checkpoint, and the open put the leftover back and removed
+// the newest, the step's only whole copy, as a leftover.
+func TestNewestCheckpointMovedAsideIsPutBack(t *testing.T) {
+	for _, c := range []struct{ older, newer string }{
+		{"1765000000000000000", "1765000003600000000"}, // time.Now().UnixNano()'s 19 digits
+		{"999", "1000"}, // fewer digits: older, though after it by name
+	} {
+		t.Run(c.older+" then "+c.newer, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			cfg := struct {
+				Name   string              `toml:"name"`
+				Steps  int                 `toml:"steps"`
+				Reward record.RewardConfig `toml:"reward"`
+			}{"t", 1, record.DefaultRewardConfig()}
+			r, err := Create(dir, &cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			emitSteps(r, 0, 1, 1, 1)
+			if err := r.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
+			if _, err := r.SaveCheckpoint(0, save, CheckpointState{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			root := filepath.Join(dir, CheckpointsDir)
+			name := checkpointName(0)
+			leftover := filepath.Join(root, ".old-"+name+"-"+c.older)
+			if err := os.MkdirAll(filepath.Join(leftover, TeacherDir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			newest := filepath.Join(root, ".old-"+name+"-"+c.newer)
+			if err := os.Rename(CheckpointDir(dir, 0), newest); err != nil {
+				t.Fatal(err)
+			}
+
+			cks, err := Checkpoints(dir)
+			if err != nil || len(cks) != 1 || cks[0].Dir != newest || cks[0].Err != nil {
+				t.Errorf("Checkpoints: %+v, %v; want step 0 in %s, usable", cks, err, newest)
+			}
+			if !HasCheckpoint(dir) {
+				t.Error("HasCheckpoint: false; want true, the newest moved aside")
+			}
+			w, err := Open(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			ck, _, err := w.LatestCheckpoint()
+			if err != nil || ck.Step != 0 || ck.Dir != CheckpointDir(dir, 0) {
+				t.Fatalf("the loader's checkpoint: %+v, %v; want step 0 put back from %s", ck, err, newest)
+			}
+			for _, gone := range []string{leftover, newest} {
+				if _, err := os.Lstat(gone); err == nil {
+					t.Errorf("%s still there after the open; repairs %v", gone, w.Repairs())
+				}
+			}
+		})
+	}
+}
