@@ -190,11 +190,17 @@ func (s *Server) compute() {
 // while a fused-head ask's rows, taken together, each still take the whole
 // vocabulary in one block of the head (the bytes each gets alone). A work
 // whose client went away is dropped. The caller holds s.mu.
-// A source with no limit (MicroBatchTokens 0) makes the whole queue one
-// round (its forwards then of the model's positions each: TestNextRound's
-// "no budget"). rlt serve gives its source none: its --micro-batch-tokens
-// 0 is a limit of --max-model-len's positions (serveSource), so its rounds
-// are bounded as its forwards are, and its memory check counts them.
+// A source with no limit (MicroBatchTokens 0) bounds no round by its
+// positions: the queue is one round but where a fused-head ask's rows
+// part it (TestNextRound's "no budget" cases), its forwards then of at
+// most the model's positions each (PromptLogProbsBatch). rlt serve gives
+// its source none: its --micro-batch-tokens 0 is a limit of
+// --max-model-len's positions (serveSource), so its rounds are bounded as
+// its forwards are, and its memory check counts them. (vLLM has no such
+// 0: its max_num_batched_tokens is at least 1, and without chunked
+// prefill at least max_model_len (its engine arguments raise it so; its
+// scheduler config refuses less). rlt serve chunks no prompt either: one
+// past --micro-batch-tokens is a forward alone.)
 func (s *Server) nextRound() []*work {
 	budget := s.Src.MicroBatchTokens
 	headRows := compute.HeadTileFloats / max(1, s.Src.Vocab)

@@ -393,6 +393,8 @@ func TestNextRound(t *testing.T) {
 	}{
 		{"all in one", 272, 8192, []w{{[]int{10}, ranked, false}, {[]int{30, 2}, ranked, false}, {[]int{5}, fused, false}}, []int{3}, 0},
 		{"no budget: one forward for all", 272, 0, []w{{[]int{4000}, ranked, false}, {[]int{3000}, ranked, false}}, []int{2}, 0},
+		{"no budget: the fused head's rows still part rounds", 151936, 0,
+			[]w{{[]int{61}, fused, false}, {[]int{61}, fused, false}, {[]int{4000}, ranked, false}}, []int{1, 2}, 0},
 		{"the budget counts rows × the longest", 272, 40, []w{{[]int{10}, ranked, false}, {[]int{10, 10}, ranked, false}, {[]int{11}, ranked, false}, {[]int{20}, ranked, false}}, []int{2, 2}, 0},
 		{"a work past the budget alone", 272, 16, []w{{[]int{30}, ranked, false}, {[]int{3}, ranked, false}, {[]int{3}, ranked, false}}, []int{1, 2}, 0},
 		{"Qwen's vocabulary: 110 fused rows together", 151936, 8192,
