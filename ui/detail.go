@@ -478,8 +478,17 @@ func wrapParts(s, sep string, w int) []string {
 // pct prints a probability as a short percentage.
 func pct(p float64) string { return strconv.FormatFloat(100*p, 'g', 2, 64) + "%" }
 
-// fmtLimit prints a scale's end in three significant digits.
-func fmtLimit(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }
+// fmtLimit prints a scale's end as the heatmap's legend line under the
+// words prints it (heatmap.FormatValue), less trailing zeros ("≤ −5
+// nats" over "−5.00"): in three significant digits the words said
+// "dark: −23.3, its lowest" over a line ending "−23.35".
+func fmtLimit(v float64) string {
+	s := heatmap.FormatValue(v)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
 
 func (d *detailScreen) SetSize(w, h int) {
 	if w != d.w || h != d.h {
