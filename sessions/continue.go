@@ -72,11 +72,13 @@ func MoreSteps(done int) string {
 // config.toml plans planned steps, is refused as having nothing to run
 // (NothingToRun of its newest usable checkpoint): the command said to
 // continue it then asks for more steps (ResumeCommand), and the Runs
-// screen refuses its r so. The checkpoint is found by its manifest
-// (newestUsable): a resume also hashes its content, which at a command's
-// exit or on a key would read gigabytes. A run with no usable checkpoint
-// has not this refusal but its own (ErrNoCheckpoint): false.
+// screen refuses its r so. The checkpoints are checked by their manifest
+// (checkpointUsable): a resume also hashes their content, which at a
+// command's exit or on a key would read gigabytes. A run with no usable
+// checkpoint has not this refusal but its own (ErrNoCheckpoint): false.
+// One owner, planCheckpointed, with the listing's finished of a run
+// killed before its engine said "done" (runState's planDone), so that a
+// run listed so is one whose resume has nothing to run.
 func NothingLeftToRun(dir string, planned int) bool {
-	ck, ok := newestUsable(dir)
-	return ok && NothingToRun(planned, ck.Step)
+	return planCheckpointed(planned, checkpointFolders(dir), func(step int) error { return checkpointUsable(dir, step, nil) })
 }

@@ -39,6 +39,7 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 		dropCkEvent bool // the last checkpoint's event not written
 		replanned   int  // config.toml's steps after the kill (0: as created)
 		cutLastCk   bool // the last checkpoint's state.json gone
+		asideLastCk bool // the last checkpoint moved aside for a save of its step that never took its place
 		fatal       bool // a fatal error after the last step
 		want        RunState
 		note        string
@@ -46,6 +47,7 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 	}{
 		{name: "killed after its last step's checkpoint", planned: 3, steps: 3, want: StateFinished, note: doneUnsaid},
 		{name: "killed before that checkpoint's event", planned: 3, steps: 3, dropCkEvent: true, want: StateFinished, note: doneUnsaid},
+		{name: "killed as its last checkpoint was saved again, moved aside", planned: 3, steps: 3, asideLastCk: true, want: StateFinished, note: doneUnsaid},
 		{name: "killed with a step left", planned: 3, steps: 2, want: StateStopped, note: gone, interrupted: true},
 		{name: "killed in its last step", planned: 3, steps: 2, extraStep: true, want: StateStopped, note: gone, interrupted: true},
 		{name: "killed after its last checkpoint, plan raised since", planned: 3, steps: 3, replanned: 5, want: StateStopped, note: gone, interrupted: true},
@@ -96,6 +98,16 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 					t.Fatalf("config.toml lacks %q:\n%s", was, data)
 				}
 				if err := os.WriteFile(path, []byte(strings.Replace(string(data), was, fmt.Sprintf("steps = %d", c.replanned), 1)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.asideLastCk {
+				// As SaveCheckpoint leaves it, killed between its two
+				// renames: the folder moved aside, its replacement not
+				// in place (checkpointFolderList counts it, as the
+				// loader puts it back).
+				last := CheckpointDir(dir, c.steps-1)
+				if err := os.Rename(last, filepath.Join(dir, CheckpointsDir, ".old-"+filepath.Base(last)+"-1")); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -784,8 +784,12 @@ func doneUnsaidNote(pid int, live string) string {
 // planCheckpointed reports whether a run that plans planned steps (0:
 // open-ended) has a usable checkpoint (usable says nil) of its last
 // planned step or past it, among its checkpoint folders steps (ascending):
-// NothingToRun of its newest usable checkpoint, the resume's rule
-// (NothingLeftToRun), asked of the folders past the plan alone.
+// NothingToRun of its newest usable checkpoint, the resume's rule, asked
+// of the folders past the plan alone. One owner: NothingLeftToRun
+// (ResumeCommand's --steps N, the Runs screen's refused r) asks it, as the
+// listing's planDone does, so that a run listed finished with its "done"
+// unsaid is one they say has nothing to run, the folders counted by one
+// list (checkpointFolderList: a checkpoint moved aside counts).
 func planCheckpointed(planned int, steps []int, usable func(step int) error) bool {
 	for i := len(steps) - 1; i >= 0 && NothingToRun(planned, steps[i]); i-- {
 		if usable(steps[i]) == nil {
