@@ -743,6 +743,14 @@ func ImportedFrom(dir string) (ImportSource, bool) {
 	return importSource(path, data)
 }
 
+// NotResumed is why the run imported into dir from s is not resumed,
+// and what it is for instead: the one wording of rlt run --resume's
+// refusal (sessions/runner) and of the Runs screen's r, which says it
+// before closing or stopping anything for the resume.
+func (s ImportSource) NotResumed(dir string) error {
+	return fmt.Errorf("it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", s.Source, ShellQuote(dir))
+}
+
 // importSource is the source an imported run's config.toml (at path,
 // holding data) records; ok is false for any other config.toml.
 func importSource(path string, data []byte) (src ImportSource, ok bool) {

@@ -668,6 +668,14 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 	switch {
 	case row.Kind == kindOfficial:
 		return "another trainer's run (official RLT, TRL, verl, NeMo-RL) cannot be resumed here; enter opens it read-only", false
+	case row.Kind == kindRun && imported(row.Dir):
+		// rlt import's copy of such a run: never resumed, said in the
+		// launcher's own words (ImportSource.NotResumed) before anything
+		// here is closed or stopped for it, whatever is open. With a
+		// run open it was said as a run of ours with no checkpoint,
+		// naming neither the import nor a way on.
+		src, _ := sessions.ImportedFrom(row.Dir)
+		return fmt.Sprintf("%s is not resumed: %v", name, src.NotResumed(row.Dir)), false
 	case r.heldElsewhere(row):
 		// Another process trains it, loads its engine to, or keeps
 		// it open to review it: a resume here would fail on its
@@ -702,21 +710,15 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 	case live && !sessions.HasCheckpoint(row.Dir):
 		// Its resume is refused (no checkpoint to continue from): the
 		// live run is not stopped for it.
-		why := fmt.Sprintf("%s has no checkpoint to continue from: not resumed, %s keeps running", name, r.m.openName())
-		if !imported(row.Dir) {
-			why += "; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))
-		}
-		return why, false
+		return fmt.Sprintf("%s has no checkpoint to continue from: not resumed, %s keeps running; start it again: rlt run --config %s",
+			name, r.m.openName(), sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))), false
 	case !live && !r.m.engineRunning() && r.m.hasRun() && !sessions.HasCheckpoint(row.Dir):
 		// Said before the run open here is closed for it (switchRun):
 		// the launcher refuses it as well, but only once the view was
 		// closed, the run then opened again, the user's place in it
 		// lost for nothing. With no run open, the launcher says it.
-		why := fmt.Sprintf("%s has no checkpoint to continue from: not resumed", name)
-		if !imported(row.Dir) {
-			why += "; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))
-		}
-		return why, false
+		return fmt.Sprintf("%s has no checkpoint to continue from: not resumed; start it again: rlt run --config %s",
+			name, sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))), false
 	case !live && !r.m.engineRunning() && nothingLeft(row):
 		// Its resume would find nothing to run (said here in the
 		// workbench's way on, not --steps's). With a run training here,

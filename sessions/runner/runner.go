@@ -353,7 +353,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 		return r, sessions.Refusedf("resume", dir, "a file, not a run folder (a folder that rlt run made, holding config.toml)")
 	}
 	if src, ok := sessions.ImportedFrom(dir); ok {
-		return r, sessions.Refusedf("resume", dir, "it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", src.Source, sessions.ShellQuote(dir))
+		return r, sessions.Refused("resume", dir, src.NotResumed(dir))
 	}
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
 	if data, err := os.ReadFile(cfgPath); err == nil {
