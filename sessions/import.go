@@ -759,8 +759,9 @@ func importSource(path string, data []byte) (src ImportSource, ok bool) {
 }
 
 // importFormatUnread is the format of an import whose [import] format is
-// not text (readImport): not a trainer's, but not "" either, which is no
-// import. Said as written where the format is named (FormatName).
+// not text, or empty text (readImport): not a trainer's, but not "" either,
+// which is no import. Said as written where the format is named
+// (FormatName).
 const importFormatUnread = "format unread"
 
 // importRead is config.toml's [import] table as readImport reads it.
@@ -798,7 +799,9 @@ type importRead struct {
 // the mistyped format, an export wrote with the models' prompt and not
 // the rows', and rlt score --run ignored its [import] as an unknown key
 // (a table's type was not said). Its format is importFormatUnread then,
-// the type said at its line (Run.ConfigTypes, with what to write).
+// the type said at its line (Run.ConfigTypes, with what to write). An
+// empty format (format = "") is one too, said so (unknownImportFormat),
+// as is a format rlt import never writes, kept as written.
 func readImport(data []byte) (im importRead, ok bool) {
 	var head struct {
 		Import struct {
@@ -806,12 +809,12 @@ func readImport(data []byte) (im importRead, ok bool) {
 			Source any `toml:"source"`
 		} `toml:"import"`
 	}
-	if decodeLoose(data, &head) != nil || head.Import.Format == nil || head.Import.Format == "" {
+	if decodeLoose(data, &head) != nil || head.Import.Format == nil {
 		return importRead{}, false
 	}
 	source, _ := head.Import.Source.(string)
 	format, ok := head.Import.Format.(string)
-	if !ok {
+	if !ok || format == "" {
 		return importRead{src: ImportSource{Format: importFormatUnread, Source: source}}, true
 	}
 	def := record.DefaultRewardConfig()

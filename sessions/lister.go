@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1015,6 +1016,10 @@ func mistypedValues(path string, data []byte) []*ConfigError {
 		if ce, ok := e.(*ConfigError); ok && ce.kind == mistypedValue {
 			mistyped = append(mistyped, ce)
 		}
+	}
+	if ce := unknownImportFormat(path, data); ce != nil {
+		mistyped = append(mistyped, ce)
+		slices.SortStableFunc(mistyped, func(a, b *ConfigError) int { return cmp.Compare(a.Line, b.Line) })
 	}
 	return mistyped
 }

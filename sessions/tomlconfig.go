@@ -406,6 +406,43 @@ var mistypedHints = map[string]string{
 		ImportOfficial, ImportTRL, ImportVerl, ImportNemoRL, ImportTraces),
 }
 
+// importFormatsWritten are the formats rlt import writes in [import]
+// format, as it writes them (every version has written these).
+var importFormatsWritten = []string{ImportOfficial, ImportTRL, ImportVerl, ImportNemoRL, ImportTraces}
+
+// unknownImportFormat is the problem of config.toml's [import] format
+// (data, read from path) where it is text rlt import never writes: empty,
+// or a hand edit's "oficial". The table is an import's whatever its
+// format says (readImport), but its format decides how its steps are
+// numbered (ImportNumbering: a trainer's from 1, a traces file's from 0)
+// and what the run is called, so an unknown one was taken for a traces
+// file's, unsaid, and an empty one for no import at all (a run of ours,
+// which rlt run --resume refused for every key of a training
+// configuration it lacks). Said at its line with what to write, as a
+// format of the wrong type is; nil where the format is one of
+// importFormatsWritten, not set, or not text (the decoder says that one).
+func unknownImportFormat(path string, data []byte) *ConfigError {
+	at, ok := scanTOMLKeys(data).value("import.format")
+	if !ok || at.kind != unstable.String {
+		return nil
+	}
+	var head struct {
+		Import struct {
+			Format string `toml:"format"`
+		} `toml:"import"`
+	}
+	if decodeLoose(data, &head) != nil || slices.Contains(importFormatsWritten, head.Import.Format) {
+		return nil
+	}
+	what := fmt.Sprintf("unknown format %q", head.Import.Format)
+	if head.Import.Format == "" {
+		what = "no format (it is empty)"
+	}
+	line, col := offsetPosition(data, int(at.value.Offset))
+	return &ConfigError{File: path, Line: line, Column: col, Key: "import.format", kind: mistypedValue,
+		Msg: fmt.Sprintf("key %q: %s%s", "import.format", what, mistypedHints["import.format"])}
+}
+
 // typeMismatch matches go-toml's words for a value of another type than
 // its key's, the value's TOML kind in the group: an inline table's and a
 // local date's, time's or datetime's two words among them, and a [table]
