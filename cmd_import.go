@@ -21,6 +21,8 @@ config.toml records the source, metrics.jsonl the trainer's metrics (names
 that mean what ours mean are mapped to ours, the rest keep their own), the
 traces keep the source's file:line and reward, and events.jsonl notes the
 import and every row left out with its file and line. SRC is only read.
+A line of rlt distill --samples-out marked "cut": true (its completion only
+the part of the teacher's that fit the models that scored it) is left out.
 Rows that all record the reward they were ranked with (rlt distill
 --samples-out's "reward_config") keep it in config.toml ([import.reward],
 said as "reward: …"): rlt score --run scores with it, a flag given

@@ -558,6 +558,14 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 		if r.Stratos {
 			expl = "thought"
 		}
+		if r.Cut {
+			// A cut sample (rlt distill --samples-out's "cut": true) is
+			// the part the scoring models took of what the teacher wrote:
+			// imported, it was reviewed and exported as a whole
+			// explanation, distillation data rlt distill never keeps.
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: r.Line, Field: "cut", Msg: cutRowMsg})
+			continue
+		}
 		if field, msg, bad := taggedText(r.Question, r.Solution, expl, r.Explanation); bad {
 			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: r.Line, Field: field, Msg: msg})
 			continue
@@ -575,6 +583,9 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	rep.Reward = importReward(name, kept, rep)
 	return traces, nil
 }
+
+// cutRowMsg is why a traces file's row marked "cut" is left out.
+const cutRowMsg = `"cut": true: its completion was cut short to fit the models that scored it (rlt distill --samples-out), only the first part of what the teacher wrote, and rlt distill never keeps such a sample; not imported as an explanation`
 
 // importReward is the reward every one of rows records (its
 // "reward_config"), nil where none does. Rows that record different

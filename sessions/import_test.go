@@ -1269,3 +1269,31 @@ func TestImportFolderSaysItsReward(t *testing.T) {
 		})
 	}
 }
+
+// A line of rlt distill --samples-out whose completion was cut short to
+// fit the models that scored it ("cut": true) is left out of an import,
+// said at its line: it is only the first part of what the teacher wrote,
+// which rlt distill never keeps, and imported it became a trace reviewed
+// and exported (rlt export) as a whole explanation, distillation data.
+// A "cut" of another type is another writer's field: the row is imported.
+func TestImportLeavesACutSampleOut(t *testing.T) {
+	line := func(q, cut string) string {
+		return `{"group":0,"sample":0,"question":"` + q + `","solution":"s","completion":"e<|end_of_explanation|>","reward":1,"kept":false,"finish_reason":"length"` + cut + "}\n"
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "samples.jsonl")
+	rows := line("whole", `,"cut":false`) + line("cut", `,"cut":true`) + line("unmarked", "") + line("another's", `,"cut":"yes"`)
+	if err := os.WriteFile(src, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Import(filepath.Join(dir, "imp"), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Traces != 3 || len(rep.Skip) != 1 || rep.Skip[0].Line != 2 || rep.Skip[0].Field != "cut" {
+		t.Fatalf("%d traces, left out %v; want 3, line 2 left out for its cut", rep.Traces, rep.Skip)
+	}
+	if s := rep.Skip[0].String(); !strings.HasPrefix(s, `samples.jsonl:2: "cut": true: its completion was cut short to fit the models that scored it`) {
+		t.Errorf("said as %q", s)
+	}
+}

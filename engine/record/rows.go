@@ -22,7 +22,7 @@ const RowExample = `{"question": "347+285=?", "solution": "632"}`
 //     "solution", and optionally "explanation" (or "reasoning_trace", the
 //     official name), "completion" (a teacher's raw output, whose
 //     explanation is extracted), numeric "reward", "reward_config" (kept
-//     as written: Row.RewardConfig) and "id";
+//     as written: Row.RewardConfig), "cut" (Row.Cut) and "id";
 //   - Bespoke-Stratos: "conversations" with a user turn (the question) and
 //     an assistant turn "<|begin_of_thought|>E<|end_of_thought|>\n\n
 //     <|begin_of_solution|>S<|end_of_solution|>" (E is the explanation,
@@ -52,8 +52,15 @@ type Row struct {
 	// for it (a data file's) never refuses a row for it; text, not a
 	// json.RawMessage, so that a Row stays comparable.
 	RewardConfig string
-	System       string // a Stratos row's system prompt
-	Stratos      bool   // the row was a "conversations" record
+	// Cut is the row's "cut": true where rlt distill --samples-out says
+	// its completion was cut short to fit the models that scored it, the
+	// first part of what the teacher wrote, which is no explanation to
+	// learn from or review as the teacher's (rlt distill never keeps one;
+	// rlt import leaves it out). A "cut" that is no JSON boolean is
+	// another writer's field, not read.
+	Cut     bool
+	System  string // a Stratos row's system prompt
+	Stratos bool   // the row was a "conversations" record
 	// Both is true when a flat row gave both "explanation" and "completion"
 	// (Explanation is then the "explanation" field's).
 	Both bool
@@ -159,6 +166,9 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	if raw, ok := m["reward_config"]; ok && string(raw) != "null" {
 		r.RewardConfig = string(raw)
+	}
+	if raw, ok := m["cut"]; ok {
+		_ = json.Unmarshal(raw, &r.Cut) // another writer's "cut" of another type is not ours
 	}
 	return r, nil
 }
