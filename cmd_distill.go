@@ -339,6 +339,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// explanations left out for a tag or their length, of all.
 	rows := runpkg.ReferenceRows(exs)
 	all, tagged, long, cut := len(exs), 0, 0, 0
+	var cutPast rlt.Past        // the models whose positions cut some of the cut
 	var ranking *record.Ranking // how the rows were chosen, where ranked: the student's folder records it
 	if !*reference && *bestOfN > 1 {
 		// The kept explanation of each question is one the student can
@@ -352,6 +353,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			return err
 		}
 		tagged, long, cut = st.Tagged, st.Long, st.Cut
+		cutPast = rlt.Past{Teacher: st.CutPastTeacher > 0, Student: st.CutPastStudent > 0}
 		ranking = &record.Ranking{BestOf: b.N, Reward: b.ResolvedReward(), Teacher: absPath(*tdir), RewardStudent: absPath(*rewardStudent),
 			Questions: len(exs), MaxNewTokens: b.MaxNewTokens, Seed: b.Seed}
 		if data != nil {
@@ -382,10 +384,21 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	ranked := !*reference && *bestOfN > 1
 	// A sample the models that score it could not take whole (cut to
 	// their positions), which the student could learn from whole: never
-	// kept, where it was kept cut, unsaid (RankStats.Cut).
+	// kept, where it was kept cut, unsaid (RankStats.Cut). Said by the
+	// model whose positions cut it: a --reward-student of more positions
+	// was offered where the teacher's had cut it, and changed nothing.
 	cutShort := func(was string) string {
-		return fmt.Sprintf("%s cut short to fit the models that score it (the teacher's %d positions, %s's %d), though the student could learn from it whole: lower --max-new-tokens, or give a --reward-student of more positions",
-			was, pos.Teacher, model.Name("reward's student", *rewardStudent), rewardPos)
+		var to []string
+		do := "lower --max-new-tokens"
+		if cutPast.Teacher {
+			to = append(to, fmt.Sprintf("the teacher's %d positions", pos.Teacher))
+		}
+		if cutPast.Student {
+			to = append(to, fmt.Sprintf("%s's %d positions", model.Name("reward's student", *rewardStudent), rewardPos))
+			do += ", or give a --reward-student of more positions"
+		}
+		return fmt.Sprintf("%s cut short to fit the models that score it (past %s), though the student could learn from it whole: %s",
+			was, strings.Join(to, " and "), do)
 	}
 	if len(rows) == 0 { // an empty distill.jsonl would only refuse the rerun's --out
 		what := "teacher's " + plural(all, "explanation")

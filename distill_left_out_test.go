@@ -345,34 +345,62 @@ func studentOfShape(t *testing.T, dir string, positions int) string {
 // it wrote: past the student of its rows' longest context with
 // --max-new-tokens, every one of them. Where the distilled student takes
 // such a sample whole and the reward's student cut it, it is left out as
-// cut, what to do said.
+// cut, what to do said, by the model whose positions cut it: a teacher of
+// only the positions its prompt and --max-new-tokens take cuts them too,
+// and a --reward-student of more positions, which was offered for it,
+// changes nothing there.
 func TestDistillBestOfJudgesACutExplanationWhole(t *testing.T) {
 	const questions, maxNew = 4, 8
 	dir := t.TempDir()
 	teacher := writerTeacherOf(t, dir, tokenizerFixture, 1216, "irst")
-	data, longest, _, _ := sumsFile(t, dir, teacher, questions)
+	data, longest, tok, p := sumsFile(t, dir, teacher, questions)
 	positions := longest + maxNew
 	student := studentOfShape(t, t.TempDir(), positions)
 	roomy := studentOfShape(t, t.TempDir(), positions+8*maxNew)
+	// The same teacher, of the positions its longest prompt and
+	// --max-new-tokens take.
+	teacherLongest := 0
+	for i := range questions {
+		n, _ := rlt.PromptLengths(tok, p, fmt.Sprintf("%d+%d=?", i+1, i+2), fmt.Sprint(2*i+3))
+		teacherLongest = max(teacherLongest, n)
+	}
+	tight := filepath.Join(t.TempDir(), "tight")
+	if err := os.CopyFS(tight, os.DirFS(teacher)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := map[string]any{}
+	if err := json.Unmarshal([]byte(mustRead(t, filepath.Join(tight, "config.json"))), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["max_position_embeddings"] = teacherLongest + maxNew
+	if b, err := json.Marshal(cfg); err != nil || os.WriteFile(filepath.Join(tight, "config.json"), b, 0o644) != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
-		name, student string
-		args          []string
-		want          string
+		name, teacher, student string
+		args                   []string
+		want                   string
 	}{
-		{"raw", student, nil, fmt.Sprintf("none of the teacher's %d explanations can be learned from: 0 hold a ChatML or RLT tag, %d are too long for the student %s, past its %d positions (max_position_embeddings)",
+		{"raw", teacher, student, nil, fmt.Sprintf("none of the teacher's %d explanations can be learned from: 0 hold a ChatML or RLT tag, %d are too long for the student %s, past its %d positions (max_position_embeddings)",
 			questions, questions, student, positions)},
 		// The reward's student is the distilled one: as many positions.
-		{"best of 2", student, []string{"--best-of", "2", "--reward-student", student},
+		{"best of 2", teacher, student, []string{"--best-of", "2", "--reward-student", student},
 			fmt.Sprintf("none of the teacher's %d explanations (2 of each of %d questions) can be learned from: of each question's highest-reward one, 0 hold a ChatML or RLT tag, %d are too long for the student %s, past its %d positions (max_position_embeddings)",
 				2*questions, questions, questions, student, positions)},
-		{"best of 2, the student taking them whole", roomy, []string{"--best-of", "2", "--reward-student", student},
+		{"best of 2, the student taking them whole", teacher, roomy, []string{"--best-of", "2", "--reward-student", student},
 			fmt.Sprintf("none of the teacher's %d explanations (2 of each of %d questions) can be learned from: of each question's highest-reward one, 0 hold a ChatML or RLT tag, 0 are too long for the student %s, past its %d positions (max_position_embeddings), "+
-				"%d were cut short to fit the models that score it (the teacher's 512 positions, the reward's student %s's %d), though the student could learn from it whole: lower --max-new-tokens, or give a --reward-student of more positions",
+				"%d were cut short to fit the models that score it (past the reward's student %s's %d positions), though the student could learn from it whole: lower --max-new-tokens, or give a --reward-student of more positions",
 				2*questions, questions, roomy, positions+8*maxNew, questions, student, positions)},
+		// The teacher's positions cut them, the reward's student taking
+		// them whole: it said "give a --reward-student of more positions".
+		{"best of 2, the teacher's positions cutting them", tight, roomy, []string{"--best-of", "2", "--reward-student", roomy},
+			fmt.Sprintf("none of the teacher's %d explanations (2 of each of %d questions) can be learned from: of each question's highest-reward one, 0 hold a ChatML or RLT tag, 0 are too long for the student %s, past its %d positions (max_position_embeddings), "+
+				"%d were cut short to fit the models that score it (past the teacher's %d positions), though the student could learn from it whole: lower --max-new-tokens",
+				2*questions, questions, roomy, positions+8*maxNew, questions, teacherLongest+maxNew)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
-			args := append([]string{"distill", "--teacher", teacher, "--student-init", c.student, "--data", data, "--out", out, "--max-new-tokens", fmt.Sprint(maxNew),
+			args := append([]string{"distill", "--teacher", c.teacher, "--student-init", c.student, "--data", data, "--out", out, "--max-new-tokens", fmt.Sprint(maxNew),
 				"--steps", "1", "--teacher-system", "T", "--student-system", "S", "--device", "cpu"}, c.args...)
 			code, _, errs := runCLI(t, "", args...)
 			if code != 1 || !strings.Contains(errs, c.want+"; nothing was written to "+out) {

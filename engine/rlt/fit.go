@@ -104,6 +104,18 @@ func (p Positions) Of(who string) int {
 	return p.Teacher
 }
 
+// Past is which of a pair's models a sequence is past the positions of:
+// the teacher's (its sequence), the student's (its row), or both.
+type Past struct{ Teacher, Student bool }
+
+// Any reports whether it is past either model's positions.
+func (p Past) Any() bool { return p.Teacher || p.Student }
+
+// past is which of l's sequences do not fit their model (over's, each).
+func (p Positions) past(l Layout) Past {
+	return Past{Teacher: p.Teacher > 0 && len(l.Teacher) > p.Teacher, Student: p.Student > 0 && len(l.Student.IDs) > p.Student}
+}
+
 // over is the first of l's sequences that does not fit its model: which
 // model, its tokens and that model's positions; who is "" where both fit.
 func (p Positions) over(l Layout) (who string, tokens, max int) {

@@ -256,6 +256,11 @@ func TestFitCutsToWhatTheModelsTake(t *testing.T) {
 				t.Errorf("seed %d, %+v: cut to %d tokens, the whole said as %+v", seed, pos, k, e.Uncut)
 			case k == len(ids) && e.Uncut != nil:
 				t.Errorf("seed %d, %+v: whole, and said cut from %+v", seed, pos, *e.Uncut)
+			case k < len(ids) && e.CutPast != pos.past(ItemLayout(p.Tok, p.Prompts, ex.Question, ex.Solution, record.Extract(p.Tok.Decode(ids)).Body)),
+				k < len(ids) && !e.CutPast.Any(), k == len(ids) && e.CutPast.Any():
+				// The models whose positions the whole was past: what
+				// cut it, which rlt distill's advice names.
+				t.Errorf("seed %d, %+v: cut to %d of %d tokens, said past %+v", seed, pos, k, len(ids), e.CutPast)
 			case pos == Positions{512, 512} && k != len(ids):
 				t.Errorf("seed %d: %d of %d tokens kept where all fit", seed, k, len(ids))
 			case !reflect.DeepEqual(e.layout, ItemLayout(p.Tok, p.Prompts, ex.Question, ex.Solution, e.Body)):

@@ -377,6 +377,10 @@ type Explanation struct {
 	// as the raw rows are judged, not the part the models scored: the cut
 	// one went into the rows unsaid.
 	Uncut *record.Extraction
+	// CutPast is, where Uncut, which models' positions the whole was
+	// past: what cut it, which a caller's advice names (a --reward-student
+	// of more positions helps only where the student's cut it).
+	CutPast Past
 	// Stopped is whether the teacher ended it itself, writing an
 	// end-of-turn id (sample.Result.Stopped), rather than running out of
 	// the tokens it could write. A cut (Uncut) leaves it as the teacher's
@@ -488,8 +492,10 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 	// cut explanation's where that k is the one cut to.
 	var fits Layout
 	fitsAt := -1
+	var past Past // of the last k measured: the whole's, the first
 	over := func(k int) int {
 		l := ItemLayout(p.Tok, p.Prompts, e.Question, e.Solution, record.Extract(p.Tok.Decode(e.IDs[:k])).Body)
+		past = pos.past(l)
 		who, n, limit := pos.over(l)
 		if who == "" {
 			if k > fitsAt {
@@ -505,6 +511,7 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 		e.layout = fits
 		return
 	}
+	wholePast := past
 	lo := max(0, hi-n)
 	for lo > 0 {
 		if n = over(lo); n == 0 {
@@ -520,7 +527,7 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 		}
 	}
 	whole := e.Extraction
-	e.Uncut = &whole
+	e.Uncut, e.CutPast = &whole, wholePast
 	e.IDs, e.LogProbs = e.IDs[:lo:lo], e.LogProbs[:lo:lo]
 	e.Text = p.Tok.Decode(e.IDs)
 	e.Extraction = record.Extract(e.Text)

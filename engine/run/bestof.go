@@ -75,11 +75,14 @@ func (b BestOf) ResolvedReward() record.RewardConfig {
 // ChatML or RLT tag, else Long, too long for the student's positions,
 // else Cut: the models that score it could not take it whole (Pair.Explain
 // cut it to their positions), and the part scored is not what the teacher
-// wrote.
+// wrote. Of Cut, CutPastTeacher and CutPastStudent are those whose sample
+// was past the teacher's positions and the reward's student's (both may
+// be), so that the advice names the model that cut them.
 type RankStats struct {
-	Questions, Sampled int
-	Tagged, Long, Cut  int
-	kept, all          meanOf
+	Questions, Sampled             int
+	Tagged, Long, Cut              int
+	CutPastTeacher, CutPastStudent int
+	kept, all                      meanOf
 }
 
 // Kept is the mean reward of the kept explanations, over their finite
@@ -268,7 +271,11 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 					whole = *g.Uncut
 				}
 				tagged, long := unlearnable(DistillRow{Question: g.Question, Explanation: whole.Body, Solution: g.Solution}, tok, p, b.StudentPositions)
-				ranks[q].offer(n, r, g.Body, tagged, long, g.Uncut != nil && !tagged && !long)
+				cut := g.CutPast // the models whose positions cut it; none where tagged or long decides
+				if tagged || long {
+					cut = rlt.Past{}
+				}
+				ranks[q].offer(n, r, g.Body, tagged, long, cut)
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
 						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r), RewardConfig: rc,
@@ -286,8 +293,14 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				switch {
 				case best.tagged:
 					st.Tagged++
-				case best.cut:
+				case best.cut.Any():
 					st.Cut++
+					if best.cut.Teacher {
+						st.CutPastTeacher++
+					}
+					if best.cut.Student {
+						st.CutPastStudent++
+					}
 				default:
 					st.Long++
 				}
@@ -328,25 +341,26 @@ type ranking struct {
 
 // candidate is a sample that ranks first so far (ok: there is one), and
 // whether the student cannot learn from it for a tag (tagged), for being
-// cut to the scoring models' positions (cut; else, if it cannot, for its
-// length: unlearnable).
+// cut to the scoring models' positions (cut: the models whose positions
+// cut it; else, if it cannot, for its length: unlearnable).
 type candidate struct {
-	sample      int
-	reward      float64
-	body        string
-	tagged, cut bool
-	ok          bool
+	sample int
+	reward float64
+	body   string
+	tagged bool
+	cut    rlt.Past
+	ok     bool
 }
 
 // offer ranks sample n, whose explanation is body, of reward r, which the
 // student cannot learn from where tagged or long (unlearnable), or cut
-// (Explanation.Uncut) and neither.
-func (k *ranking) offer(n int, r float64, body string, tagged, long, cut bool) {
+// (Explanation.Uncut, cut the models whose positions cut it) and neither.
+func (k *ranking) offer(n int, r float64, body string, tagged, long bool, cut rlt.Past) {
 	c := candidate{sample: n, reward: r, body: body, tagged: tagged, cut: cut, ok: true}
 	if !k.any.ok || k.any.better(r) {
 		k.any = c
 	}
-	if !tagged && !long && !cut && (!k.learnable.ok || k.learnable.better(r)) {
+	if !tagged && !long && !cut.Any() && (!k.learnable.ok || k.learnable.better(r)) {
 		k.learnable = c
 	}
 }

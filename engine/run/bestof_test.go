@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
 // A question's samples, offered in the order sampled, keep the first with
@@ -41,7 +42,7 @@ func TestRankingKeepsTheBestLearnable(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var k ranking
 			for n, s := range c.samples {
-				k.offer(n, s.reward, string(rune('a'+n)), !s.learnable && s.tagged, !s.learnable && !s.tagged, false)
+				k.offer(n, s.reward, string(rune('a'+n)), !s.learnable && s.tagged, !s.learnable && !s.tagged, rlt.Past{})
 			}
 			best := k.best()
 			if best.sample != c.best || best.body != string(rune('a'+c.best)) || k.learnable.ok != c.learnable || best.tagged != c.tagged {
@@ -57,15 +58,15 @@ func TestRankingKeepsTheBestLearnable(t *testing.T) {
 // learn from its part.
 func TestRankingNeverKeepsACutSample(t *testing.T) {
 	var k ranking
-	k.offer(0, 1, "a", false, false, false)
-	k.offer(1, 5, "b", false, false, true)
-	if best := k.best(); best.sample != 0 || best.cut {
+	k.offer(0, 1, "a", false, false, rlt.Past{})
+	k.offer(1, 5, "b", false, false, rlt.Past{Student: true})
+	if best := k.best(); best.sample != 0 || best.cut.Any() {
 		t.Errorf("kept sample %d (cut %v), want 0: the learnable one", best.sample, best.cut)
 	}
 	var none ranking
-	none.offer(0, 1, "a", false, true, false)
-	none.offer(1, 5, "b", false, false, true)
-	if best := none.best(); none.learnable.ok || best.sample != 1 || !best.cut {
+	none.offer(0, 1, "a", false, true, rlt.Past{})
+	none.offer(1, 5, "b", false, false, rlt.Past{Student: true})
+	if best := none.best(); none.learnable.ok || best.sample != 1 || !best.cut.Student {
 		t.Errorf("learnable %v, best %d (cut %v); want none learnable, 1 cut", none.learnable.ok, best.sample, best.cut)
 	}
 }
