@@ -145,6 +145,14 @@ type RunSummary struct {
 	PlannedSteps int
 	// Holder is the live process that holds the run, and why (zero: none).
 	Holder Holder
+	// LockRefused is why an open to write the run refuses its run.lock,
+	// as lockRun refuses it (a symbolic link; one far past a lock's size;
+	// one not read: a named pipe, a folder of that name), where the probe
+	// could still say whether a process holds it; said in Note too; nil
+	// where none. The Runs screen refuses r on such a run before it closes
+	// the run open here or stops the one training here for a resume that
+	// the lock then refuses.
+	LockRefused *LockUnknownError
 	// Progress is where the engine of a running run is within its step
 	// (its ProgressFile, at most ProgressEvery old); nil when none is
 	// known.
@@ -366,7 +374,11 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 	}
 	if refused != nil {
 		// An open to write the run refuses it: said, or nothing did.
-		notes = append(notes, refusedLockNote(filepath.Join(dir, LockFileName), refused))
+		lock := filepath.Join(dir, LockFileName)
+		notes = append(notes, refusedLockNote(lock, refused))
+		if probeErr == nil {
+			s.LockRefused = &LockUnknownError{Path: lock, Op: "open", Err: refused}
+		}
 	}
 	s.Size = c.folderSize(dir, held, cfgInfo)
 	for i, n := range notes {

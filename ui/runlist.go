@@ -62,6 +62,9 @@ type runRow struct {
 	// Holder is the live process that holds the run (its lock) and why
 	// (sessions.RunSummary.Holder): one held is not resumed here.
 	Holder sessions.Holder
+	// LockRefused is why an open to write the run refuses its run.lock
+	// (sessions.RunSummary.LockRefused): r on it is refused so.
+	LockRefused *sessions.LockUnknownError
 	// Progress is where a running run's engine is within the step it has
 	// not recorded yet (sessions.RunSummary.Progress; for the run open
 	// here, the header's: runsScreen.followOpen); nil when none is known.
@@ -150,7 +153,7 @@ func fromSummary(s sessions.RunSummary, name string, origin runOrigin) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Origin: origin,
 		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder,
-		Progress: s.Progress}
+		LockRefused: s.LockRefused, Progress: s.Progress}
 }
 
 func absPath(p string) string {

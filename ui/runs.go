@@ -704,6 +704,17 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 		return why, false
 	case row.State == string(sessions.StateBroken) || row.State == "missing":
 		return fmt.Sprintf("%s cannot be resumed: %s", name, row.Note), false
+	case row.LockRefused != nil:
+		// An open to write it refuses its run.lock (a symbolic link, a
+		// named pipe or a folder of that name, one far too big): the
+		// launcher's refusal, in the words failed says it in, but said
+		// before the run open here is closed or the one training here
+		// stopped for a resume that cannot run.
+		why := fmt.Sprintf("%s is not resumed: %s; enter opens it read-only; %s", name, row.LockRefused.Why(), row.LockRefused.Fix())
+		if live {
+			why += "; " + r.m.openName() + " keeps running"
+		}
+		return why, false
 	case live && nothingLeft(row):
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it; %s",
 			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
