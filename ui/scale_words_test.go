@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/heatmap"
 )
 
 // TestScaleWordsMatchTheLegendLine: the words above the heatmap name its
@@ -41,6 +42,29 @@ func TestScaleWordsMatchTheLegendLine(t *testing.T) {
 		v := ansi.Strip(m.View())
 		if !strings.Contains(v, c.words) || !strings.Contains(v, c.line) {
 			t.Errorf("keys %q: want %q over a legend line ending %q:\n%s", c.keys, c.words, c.line, v)
+		}
+	}
+}
+
+// TestScaleEndKeepsItsExponent: fmtLimit leaves off a decimal's trailing
+// zeros, never an exponent's: a scale's end of 1.5e-10 (a trace of
+// near-certain tokens coloured on its own scale) read "1.5e-1" over a
+// legend line ending "1.5e-10".
+func TestScaleEndKeepsItsExponent(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		want string
+	}{
+		{5, "5"},
+		{23.3476, "23.35"},
+		{0.5, "0.5"},
+		{150, "150"},
+		{1.5e-10, "1.5e-10"},
+		{1e-20, "1e-20"},
+		{2.5e-05, "2.5e-05"},
+	} {
+		if got := fmtLimit(c.v); got != c.want {
+			t.Errorf("fmtLimit(%g) = %q, want %q (the legend line: %q)", c.v, got, c.want, heatmap.FormatValue(c.v))
 		}
 	}
 }
