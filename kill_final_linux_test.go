@@ -191,6 +191,12 @@ func TestKilledAfterItsFinalCheckpointIsFinished(t *testing.T) {
 		if err := resume.Run(); err != nil || !strings.Contains(out.String(), "nothing to run") {
 			t.Errorf("%v: %v, want nothing to run:\n%s", args, err, out)
 		}
+		// Refused, it leaves run.lock as the kill left it: it repaired
+		// nothing there (it said 'repaired: RUN/run.lock: the previous
+		// writer ... did not close the run cleanly').
+		if strings.Contains(out.String(), "did not close the run cleanly") {
+			t.Errorf("%v: a repair of run.lock said, of a refused resume that left it as it was:\n%s", args, out)
+		}
 		listed("after " + strings.Join(args, " "))
 	}
 	sessionsCmd, out := command(p.bin, "sessions", "--runs", runs)

@@ -314,7 +314,10 @@ func TestDeferOpenBeginRacesClose(t *testing.T) {
 
 // TestDeferOpenLeavesTheLockAsItWas: a deferred open closed before it
 // began (a refused resume) puts back what a killed writer left in
-// run.lock, so the next open still says it did not close cleanly.
+// run.lock, so the next open still says it did not close cleanly; it
+// repaired nothing, so it says no repair of run.lock (a refused resume
+// said 'repaired: RUN/run.lock: the previous writer ... did not close the
+// run cleanly' above its refusal), and one that begins says it then.
 func TestDeferOpenLeavesTheLockAsItWas(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	w := mustCreate(t, dir, Options{})
@@ -328,16 +331,22 @@ func TestDeferOpenLeavesTheLockAsItWas(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !unclean(r) {
-			t.Errorf("open %d: the killed writer is not said: %q", i+1, r.Repairs())
+		if unclean(r) {
+			t.Errorf("open %d, not begun: a repair of run.lock is said: %q", i+1, r.Repairs())
 		}
 		if err := r.Close(); err != nil { // refused
 			t.Fatal(err)
 		}
 	}
-	r, err := OpenWith(dir, nil, Options{})
+	r, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := r.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if !unclean(r) {
+		t.Errorf("a deferred open that began: the killed writer is not said: %q", r.Repairs())
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)

@@ -134,6 +134,11 @@ type Run struct {
 	repairs  []string
 	// repairsSaid is how many of repairs are in the store's issues.
 	repairsSaid int
+	// uncleanLock is the repair of run.lock a deferred open makes only as
+	// it begins (openFiles): closed before (a refused resume), it puts
+	// back what the killed writer left there (keepPrevious), repairing
+	// nothing, and the next open says it.
+	uncleanLock string
 	// tornLogs are the trace and rescore files whose partial last line a
 	// deferred open found and left for Begin to cut.
 	tornLogs []tornLog
@@ -663,8 +668,16 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 	r := newRun(dir, opts)
 	r.lock, r.config = lock, data
 	if p := lock.Previous; p != nil {
-		r.repairs = append(r.repairs, fmt.Sprintf("%s: the previous writer (pid %d, started %s) did not close the run cleanly",
-			lock.Path(), p.PID, p.Started.Local().Format(time.DateTime)))
+		unclean := fmt.Sprintf("%s: the previous writer (pid %d, started %s) did not close the run cleanly",
+			lock.Path(), p.PID, p.Started.Local().Format(time.DateTime))
+		if opts.DeferOpen {
+			// Said as a repair once the session begins: a resume refused
+			// by its checks ("nothing to run") said 'repaired: ... did not
+			// close the run cleanly' of a run.lock it put back as found.
+			r.uncleanLock = unclean
+		} else {
+			r.repairs = append(r.repairs, unclean)
+		}
 	}
 	fail := func(err error) (*Run, error) {
 		r.closeLogs()
@@ -707,6 +720,10 @@ func OpenWith(dir string, cfgOut any, opts Options) (*Run, error) {
 // their loss stays said (Steps, load); the first metric record or trace
 // written makes them (openMetrics, switchTraceLog).
 func (r *Run) openFiles() error {
+	if r.uncleanLock != "" { // this session's lock record replaces the killed writer's
+		r.repairs = append(r.repairs, r.uncleanLock)
+		r.uncleanLock = ""
+	}
 	r.removeUnfinishedCheckpoints()
 	r.removeProgress() // a writer's that did not close
 	if err := r.cutTornLogs(); err != nil {
