@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -220,22 +219,9 @@ func (r *Run) StudentPrompt() (string, error) {
 // defaults, unsaid, where the run may have had the models' own.
 func (r *Run) ModelsPrompts() (p record.Prompts, file string, err error) {
 	st := r.Settings()
-	for _, m := range []struct{ key, dir string }{{"teacher", st.Teacher}, {"student", st.Student}} {
-		if m.dir == "" {
-			continue
-		}
-		if _, err := os.Stat(m.dir); errors.Is(err, fs.ErrNotExist) {
-			return record.Prompts{}, "", &ModelFolderGone{Config: filepath.Join(r.dir, ConfigFile), Key: m.key, Dir: m.dir}
-		}
-		rec, ok, err := record.ReadPrompts(m.dir)
-		if err != nil {
-			return record.Prompts{}, filepath.Join(m.dir, record.PromptsFile), err
-		}
-		if ok {
-			return rec, filepath.Join(m.dir, record.PromptsFile), nil
-		}
-	}
-	return record.DefaultPrompts(), "", nil
+	return record.ModelsPromptsOr(st.Teacher, st.Student, func(key, dir string) error {
+		return &ModelFolderGone{Config: filepath.Join(r.dir, ConfigFile), Key: key, Dir: dir}
+	})
 }
 
 // ModelFolderGone is Run.ModelsPrompts' error where a model folder the

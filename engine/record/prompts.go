@@ -300,9 +300,26 @@ func WritePrompts(dir string, p Prompts) error {
 // defaults (for a command to say where its prompt came from), or with err
 // the one that could not be read (for a caller to say what to mend).
 func ModelsPrompts(teacherDir, studentDir string) (p Prompts, file string, err error) {
-	for _, dir := range []string{teacherDir, studentDir} {
+	return ModelsPromptsOr(teacherDir, studentDir, nil)
+}
+
+// ModelsPromptsOr is ModelsPrompts where a folder that is not there, whose
+// prompts.json would decide (the teacher's, or the student's past a
+// teacher that records none), is gone's error (key "teacher" or
+// "student"), not a folder without prompts.json: for a caller that reads
+// the prompts a run took from folders named long ago (sessions'
+// Run.ModelsPrompts), where the defaults in their place would be a guess.
+// gone nil is ModelsPrompts.
+func ModelsPromptsOr(teacherDir, studentDir string, gone func(key, dir string) error) (p Prompts, file string, err error) {
+	for _, m := range []struct{ key, dir string }{{"teacher", teacherDir}, {"student", studentDir}} {
+		dir := m.dir
 		if dir == "" {
 			continue
+		}
+		if gone != nil {
+			if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+				return Prompts{}, "", gone(m.key, dir)
+			}
 		}
 		rec, ok, err := ReadPrompts(dir)
 		if err != nil {
