@@ -259,7 +259,7 @@ type Device struct {
 	rec      recording // one dispatch's call arguments (hot.go)
 	err      error
 
-	// loaderEnv is what the loader read as it made instance (loaderEnv):
+	// loaderEnv is the environment instance was made under (loaderEnv):
 	// a probe keeps it as the spare under that key.
 	loaderEnv string
 }
@@ -373,16 +373,18 @@ var spare struct {
 	key      string
 }
 
-// loaderEnv is what the Vulkan loader reads as it makes an instance: its
-// VK_ variables (drivers, layers, its log) and RLT_VULKAN_LOADER (which
-// loader).
+// loaderEnv is the environment an instance is made under, all of it:
+// the loader reads more than its VK_ variables (drivers, layers, its log)
+// and RLT_VULKAN_LOADER (which loader) as it makes one. It finds drivers
+// and implicit layers under XDG_DATA_DIRS, XDG_CONFIG_DIRS, XDG_DATA_HOME,
+// XDG_CONFIG_HOME and HOME; each implicit layer names its own variables
+// that turn it on or off (Mesa's device select layer, which orders the
+// GPUs gpu:N counts, is off under NODEVICE_SELECT=1); drivers read theirs
+// (MESA_*, LP_NUM_THREADS, RADV_*). No list of them is whole, and a
+// command's environment does not change between its probe and its open,
+// so the spare is taken under the same environment only.
 func loaderEnv() string {
-	var kv []string
-	for _, e := range os.Environ() {
-		if strings.HasPrefix(e, "VK_") || strings.HasPrefix(e, "RLT_VULKAN_LOADER=") {
-			kv = append(kv, e)
-		}
-	}
+	kv := os.Environ()
 	slices.Sort(kv)
 	return strings.Join(kv, "\x00")
 }
