@@ -9,15 +9,23 @@ import (
 
 // TestTooSmallSaysQQuits: below MinWidth×MinHeight only q and ctrl+c act
 // (docs/workbench.md); the frame says so, where it said only "Enlarge
-// it." and every other key did nothing unexplained.
+// it." and every other key did nothing unexplained. It says so in a pane
+// of fewer than five lines too (80×4, 40×1), where its first four or one
+// of five short lines were shown, "q quits." the line left off.
 func TestTooSmallSaysQQuits(t *testing.T) {
 	r := newTestRun(t, 2, 1, 2, 8)
 	m := sized(t, r, 80, 24, &fakeControl{})
-	for _, sz := range [][2]int{{59, 14}, {20, 10}, {12, 5}} {
+	for _, sz := range [][2]int{{59, 14}, {20, 10}, {12, 5}, {80, 4}, {59, 3}, {40, 1}, {12, 2}} {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		v := m.View()
 		if !strings.Contains(v, "q quits.") {
 			t.Errorf("%d×%d: the frame does not say q quits:\n%s", sz[0], sz[1], v)
+		}
+		if n := len(strings.Split(v, "\n")); n > sz[1] {
+			t.Errorf("%d×%d: %d lines:\n%s", sz[0], sz[1], n, v)
+		}
+		if sz[0] >= 20 && sz[1] >= 2 && !strings.Contains(v, "60×15") {
+			t.Errorf("%d×%d: the frame does not say the size it needs:\n%s", sz[0], sz[1], v)
 		}
 		for _, l := range strings.Split(v, "\n") {
 			if len([]rune(l)) > sz[0] {

@@ -1480,20 +1480,39 @@ func (m *Model) layout() {
 
 func (m *Model) helpStyle() keys.HelpStyle { return keys.DefaultHelpStyle(m.sh.theme) }
 
+// tooSmall is the frame below MinWidth×MinHeight: its phrases as many to a
+// line as w holds, so that a narrow terminal shows each whole on a line of
+// its own and a short one all of them on few lines; where h holds fewer
+// lines still, the last ("q quits.") stays, as what can be done there:
+// the first h lines of five dropped it in a pane of 80×4.
+func tooSmall(w, h int) string {
+	phrases := []string{"Terminal too small:", fmt.Sprintf("need %d×%d,", MinWidth, MinHeight), fmt.Sprintf("now %d×%d.", w, h), "Enlarge it;", "q quits."}
+	var lines []string
+	for _, p := range phrases {
+		if n := len(lines); n > 0 && width(lines[n-1])+1+width(p) <= w {
+			lines[n-1] += " " + p
+			continue
+		}
+		lines = append(lines, p)
+	}
+	if len(lines) > h {
+		lines = append(lines[:h-1], lines[len(lines)-1])
+	}
+	for i, l := range lines {
+		lines[i] = fit(l, w)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // View renders the whole frame: status line, screen body, footer.
 func (m *Model) View() string {
 	if m.w <= 0 || m.h <= 0 {
 		return ""
 	}
 	if m.w < MinWidth || m.h < MinHeight {
-		// One short line each, so that a narrow terminal shows all of it;
 		// q (and ctrl+c) still act here (key), which the frame says, as no
 		// key bar does.
-		lines := []string{"Terminal too small:", fmt.Sprintf("need %d×%d,", MinWidth, MinHeight), fmt.Sprintf("now %d×%d.", m.w, m.h), "Enlarge it;", "q quits."}
-		for i, l := range lines[:min(len(lines), m.h)] {
-			lines[i] = fit(l, m.w)
-		}
-		return strings.Join(lines[:min(len(lines), m.h)], "\n")
+		return tooSmall(m.w, m.h)
 	}
 	scr := m.screen(m.active)
 	bh := m.bodyHeight()
