@@ -527,6 +527,13 @@ func (d *detailScreen) review(l sessions.Label, note string) {
 		return
 	}
 	id := d.rec.ID
+	// The label in force pressed again (r then r, a flag of the same
+	// note) changes nothing: written, it was a second record that one u
+	// took back to the same label, a second u needed to undo the press.
+	if st := d.sh.store.Label(id); st.Label == l && st.Note == note {
+		d.sh.say("%s: already %s (nothing written; u undoes it)", id, l.Verdict())
+		return
+	}
 	if err := d.sh.run.Review(id, l, note); err != nil {
 		d.sh.say("%v", err)
 		return
