@@ -1269,7 +1269,9 @@ func (r *runsScreen) action() (text string, sp style.Spec, whole bool) {
 		}
 		return r.msg, style.Spec{}, true
 	}
-	return "open here: " + r.m.openDescription(), style.Spec{Attr: style.Faint}, false
+	// Read whole as the messages above are (a dated run training here
+	// is past 60 columns), where it was cut with "…" at the screen's edge.
+	return "open here: " + r.m.openDescription(), style.Spec{Attr: style.Faint}, true
 }
 
 func (r *runsScreen) listView() []string {
