@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,6 +30,13 @@ func TestSignedNumberRoundingToZero(t *testing.T) {
 		{-2.187, 3, "-2.187"},
 		{-0.00004, 4, "0.0000"},
 		{-0.0001, 4, "-0.0001"},
+		{math.Copysign(0, -1), 2, "0.00"}, // negative zero
+		{-0.3, 0, "0"},
+		{7, 0, "+7"},
+		{100, 2, "+100.00"},
+		{math.NaN(), 3, "—"}, // no value, as num says it
+		{math.Inf(1), 3, "—"},
+		{math.Inf(-1), 3, "—"},
 	} {
 		if got := snum(tc.v, tc.d); got != tc.want {
 			t.Errorf("snum(%g, %d) = %q, want %q", tc.v, tc.d, got, tc.want)
