@@ -64,7 +64,9 @@ instead of a task's train split ({"question" (or "prompt"), "solution",
 row, in file order, or the first --questions of them when that flag is
 given; --reference then uses each row's reasoning trace. Rows that cannot be
 used (a missing field, an empty solution, a reserved tag, not JSON, too long
-for the models) are skipped and reported with their line numbers.
+for the models; with --reference, a line of rlt distill --samples-out marked
+"cut": true, its completion only the part that fit the models that scored
+it) are skipped and reported with their line numbers.
 
 Examples:
   rlt distill --teacher /tmp/trained --out /tmp/distilled --questions 2000 --steps 800
@@ -265,6 +267,14 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		// row left out does not count against --questions.
 		if *reference {
 			exs = data.Report.Drop(data.Examples, func(ex task.Example) string {
+				if ex.Cut {
+					// Its trace is the part of a teacher's completion that
+					// fit the models that scored it (rlt distill
+					// --samples-out's "cut": true): distilled, the student
+					// learnt a cut explanation as a whole one, the sample
+					// rlt distill never keeps and rlt import leaves out.
+					return record.CutRowReason + "; --reference does not distill it"
+				}
 				if strings.TrimSpace(ex.Reference) == "" {
 					return "no reasoning trace, which --reference needs"
 				}

@@ -62,7 +62,10 @@ them. Rows may record the reward they were ranked with, as rlt distill
 defaults' place, a flag given still winning, so that the rows are scored
 again with their own reward; a later row that records another is an
 error line (one scorer scores them all: score such rows apart, or give
-the flags of the values that differ). Before any scoring, stderr says the
+the flags of the values that differ). A row marked "cut": true (its
+completion only the part that fit the models that scored it) is scored
+as it is, as the ranking scored it; its output line says "cut": true and
+stderr says which lines were cut. Before any scoring, stderr says the
 resolved reward once, as rlt distill --best-of says its own, with where
 it came from, and below it the student prompt scored with and where it
 came from (--student-system, the models' prompts.json, the default).
@@ -512,11 +515,13 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		line int
 		item rlt.Item
 		err  error
+		cut  bool // the row's "cut" (record.Row.Cut)
 	}
 	w := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	failed := 0
+	var cutLines []int // the input lines scored that are marked "cut"
 	fail := func(line int, err error) error {
 		failed++
 		return enc.Encode(struct {
@@ -576,8 +581,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				}
 				continue
 			}
-			if e := writeScoreLine(enc, p.line, "", sc.Cfg.Temperature, false, scores[k-1]); e != nil {
+			if e := writeScoreLine(enc, p.line, "", sc.Cfg.Temperature, false, p.cut, scores[k-1]); e != nil {
 				return e
+			}
+			if p.cut {
+				cutLines = append(cutLines, p.line)
 			}
 		}
 		scored += len(items)
@@ -649,7 +657,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				it = rlt.Item{Question: row.Question, Solution: row.Solution, Explanation: row.Explanation, Ended: row.Ended}
 			}
 		}
-		queue = append(queue, pending{line, it, rowErr})
+		queue = append(queue, pending{line, it, rowErr, row.Cut})
 		if len(queue) == *batch {
 			if err := flush(false); err != nil {
 				return err
@@ -661,6 +669,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if len(cutLines) > 0 {
+		fmt.Fprintln(stderr, cutScoredNote(cutLines))
 	}
 	st.failed = failed // lines that never parsed count too
 	if failed > 0 {
@@ -1112,7 +1123,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 						}
 						continue
 					}
-					if err := writeScoreLine(enc, ti+1, t.ID, rs.Reward.Temperature, true, rs.Scored); err != nil {
+					if err := writeScoreLine(enc, ti+1, t.ID, rs.Reward.Temperature, true, false, rs.Scored); err != nil {
 						return err
 					}
 					continue
@@ -1126,7 +1137,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 					}
 					continue
 				}
-				if err := writeScoreLine(enc, ti+1, t.ID, sc.Cfg.Temperature, false, scores[j]); err != nil {
+				if err := writeScoreLine(enc, ti+1, t.ID, sc.Cfg.Temperature, false, false, scores[j]); err != nil {
 					return err
 				}
 				if write {
@@ -1232,10 +1243,11 @@ func modelName(src string) string {
 
 // writeScoreLine writes {"line": n, "trace": id (when given), "temperature":
 // the one the log-probs are at, "stored": true (for a score read back from
-// rescores.jsonl), then the score's own fields}. (Embedding record.Scored in
-// a struct would not do: its MarshalJSON would be promoted and drop the
-// line.)
-func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float64, stored bool, s record.Scored) error {
+// rescores.jsonl), "cut": true (for a row marked so: cutScoredNote), then
+// the score's own fields}. (Embedding record.Scored in a struct would not
+// do: its MarshalJSON would be promoted and drop the line.) A run's traces
+// are never cut: rlt import leaves such a row out.
+func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float64, stored, cut bool, s record.Scored) error {
 	body, err := s.MarshalJSON()
 	if err != nil {
 		return err
@@ -1250,7 +1262,35 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float
 	if stored {
 		head = append(head, `,"stored":true`...)
 	}
+	if cut {
+		head = append(head, `,"cut":true`...)
+	}
 	return enc.Encode(json.RawMessage(append(append(head, ','), body[1:]...)))
+}
+
+// cutScoredNote is what rlt score says on stderr after scoring stdin's rows
+// marked "cut" (record.Row.Cut) at lines: scored as they are, as the
+// ranking of rlt distill --best-of scored them, so that rescoring its
+// --samples-out reproduces every reward it ranked by, a cut one too; but
+// a cut reward is of the part of the completion that fit the models, its
+// end tag missing and so the format penalty paid, not of what the teacher
+// wrote, and a reader comparing rewards should know which are. Their
+// output lines say "cut": true.
+func cutScoredNote(lines []int) string {
+	shown := lines[:min(len(lines), 10)]
+	at := make([]string, len(shown))
+	for i, l := range shown {
+		at[i] = strconv.Itoa(l)
+	}
+	word, more := "line", ""
+	if len(lines) > 1 {
+		word = "lines"
+	}
+	if len(lines) > len(shown) {
+		more = ", …"
+	}
+	return fmt.Sprintf(`%s scored marked "cut": true (%s %s%s): each completion is the part of the teacher's that fit the models that scored it (rlt distill --samples-out), so its reward is of that part, as the ranking's was, not of all the teacher wrote; their output lines say "cut": true`,
+		plural(len(lines), "row"), word, strings.Join(at, ", "), more)
 }
 
 // serverScorer scores with a teacher and a student of which at least one is

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -122,31 +121,22 @@ func checkStudentFolder(flag, dir, owner, tdir string, tok *tokenizer.Tokenizer,
 // context and solution. Both read the same teacher prompt and student
 // context, so each row's are measured once (rlt.PromptLengths), where
 // the two reasons each tokenized them. A student given as a folder
-// (--student-init initDir, --reward-student rewardDir) is named by it, as
-// a task's question's refusal and the rows left out name it: the
-// distilled one was "the student" where the reward's was named.
+// (--student-init initDir, --reward-student rewardDir) is named by it
+// (runpkg.LengthsFitReason's studentDir), as a task's question's refusal
+// and the rows left out name it: the distilled one was "the student"
+// where the reward's was named.
 func rewardFits(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions, rewardPos int, initDir, rewardDir string) func(task.Example) string {
 	reward := rlt.Positions{Teacher: pos.Teacher, Student: rewardPos}
 	return func(ex task.Example) string {
 		teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
-		if why := runpkg.LengthsFitReason(maxNew, pos, ex.Question, teacher, student); why != "" {
-			return studentNamed(why, initDir)
+		if why := runpkg.LengthsFitReason(maxNew, pos, ex.Question, teacher, student, initDir); why != "" {
+			return why
 		}
 		if rewardDir == "" {
 			return ""
 		}
-		return studentNamed(runpkg.LengthsFitReason(maxNew, reward, ex.Question, teacher, student), rewardDir)
+		return runpkg.LengthsFitReason(maxNew, reward, ex.Question, teacher, student, rewardDir)
 	}
-}
-
-// studentNamed is a row's reason why (runpkg.LengthsFitReason's, which
-// names no folder) with the student named by its folder dir where one is
-// given; a reason of the teacher's as it is.
-func studentNamed(why, dir string) string {
-	if dir == "" {
-		return why
-	}
-	return strings.Replace(why, model.Name("student", ""), model.Name("student", dir), 1)
 }
 
 // distillBestOf is rlt distill --best-of: it loads the reward's student

@@ -585,7 +585,7 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 }
 
 // cutRowMsg is why a traces file's row marked "cut" is left out.
-const cutRowMsg = `"cut": true: its completion was cut short to fit the models that scored it (rlt distill --samples-out), only the first part of what the teacher wrote, and rlt distill never keeps such a sample; not imported as an explanation`
+const cutRowMsg = record.CutRowReason + "; not imported as an explanation"
 
 // importReward is the reward every one of rows records (its
 // "reward_config"), nil where none does. Rows that record different

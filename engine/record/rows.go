@@ -56,8 +56,9 @@ type Row struct {
 	// its completion was cut short to fit the models that scored it, the
 	// first part of what the teacher wrote, which is no explanation to
 	// learn from or review as the teacher's (rlt distill never keeps one;
-	// rlt import leaves it out). A "cut" that is no JSON boolean is
-	// another writer's field, not read.
+	// rlt import and rlt distill --data --reference leave it out, said in
+	// CutRowReason's words). A "cut" that is no JSON boolean is another
+	// writer's field, not read.
 	Cut     bool
 	System  string // a Stratos row's system prompt
 	Stratos bool   // the row was a "conversations" record
@@ -65,6 +66,13 @@ type Row struct {
 	// (Explanation is then the "explanation" field's).
 	Both bool
 }
+
+// CutRowReason is why a reader that would take a row's explanation as the
+// teacher's whole one leaves out a row marked "cut" (Row.Cut): rlt import
+// and rlt distill --data --reference say it at the row's line, each
+// followed by what it did not make of the row ("; not imported as an
+// explanation"). One owner of the words, so that the two say one thing.
+const CutRowReason = `"cut": true: its completion was cut short to fit the models that scored it (rlt distill --samples-out), only the first part of what the teacher wrote, and rlt distill never keeps such a sample`
 
 // RowError says why a row could not be read, and which field (if one) is
 // at fault.

@@ -170,7 +170,7 @@ func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
 func FitReason(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions) func(task.Example) string {
 	return func(ex task.Example) string {
 		teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
-		return LengthsFitReason(maxNew, pos, ex.Question, teacher, student)
+		return LengthsFitReason(maxNew, pos, ex.Question, teacher, student, "")
 	}
 }
 
@@ -178,13 +178,20 @@ func FitReason(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions)
 // teacher prompt and student context take teacher and student tokens
 // (rlt.PromptLengths), for a caller that checks them against more than
 // one pair of positions (rlt distill --best-of: the distilled student's
-// and the reward's), measured once.
-func LengthsFitReason(maxNew int, pos rlt.Positions, question string, teacher, student int) string {
+// and the reward's), measured once. studentDir is the student's folder,
+// which a reason of the student's names it by (model.Name), as a task's
+// question's refusal does; "" for a student that has none (rlt distill's
+// fresh one), "the student".
+func LengthsFitReason(maxNew int, pos rlt.Positions, question string, teacher, student int, studentDir string) string {
 	_, short := pos.Budget(maxNew, 1, func(int) (string, int, int) { return question, teacher, student })
 	if short == nil {
 		return ""
 	}
-	return tooLong(short.Who, short.Prompt, maxNew, short.Positions)
+	dir := ""
+	if short.Who == "student" {
+		dir = studentDir
+	}
+	return tooLong(short.Who, dir, short.Prompt, maxNew, short.Positions)
 }
 
 // Summary describes the data in one line: rows read, trained on, held out

@@ -34,19 +34,20 @@ func StudentFitReason(tok rlt.Encoder, p record.Prompts, maxNew, maxPos int) fun
 	pos := rlt.Positions{Student: maxPos}
 	return func(ex task.Example) string {
 		if n := len(rlt.SolvePrompt(tok, p, ex.Question)); !pos.Continues("student", n, maxNew) {
-			return tooLong("student", n, maxNew, maxPos)
+			return tooLong("student", "", n, maxNew, maxPos)
 		}
 		return ""
 	}
 }
 
 // tooLong is FitReason's and StudentFitReason's reason for a row whose
-// prompt for the model who takes prompt tokens, past its positions with
-// maxNew more: the model, its positions and by how much in the words of
-// every refusal past them (model.Name, model.ItsPositions).
-func tooLong(who string, prompt, maxNew, positions int) string {
+// prompt for the model who (in its folder dir, "" for none named) takes
+// prompt tokens, past its positions with maxNew more: the model, its
+// positions and by how much in the words of every refusal past them
+// (model.Name, model.ItsPositions).
+func tooLong(who, dir string, prompt, maxNew, positions int) string {
 	return fmt.Sprintf("too long for %s: its prompt takes %d tokens, and with max_new_tokens = %d more that exceeds %s by %d",
-		model.Name(who, ""), prompt, maxNew, model.ItsPositions(positions), prompt+maxNew-positions)
+		model.Name(who, dir), prompt, maxNew, model.ItsPositions(positions), prompt+maxNew-positions)
 }
 
 // ExplainResult is one question of a teacher evaluation: the teacher's

@@ -23,6 +23,12 @@ type Example struct {
 	// Line is the 1-based line of the row in the JSON Lines input it was
 	// read from (0 for generated examples).
 	Line int
+	// Cut is the row's "cut" (record.Row.Cut): its Reference is the first
+	// part of a teacher's completion, cut short to fit the models that
+	// scored it (rlt distill --samples-out), no whole explanation. Its
+	// question and solution are whole: only a reader of Reference (rlt
+	// distill --reference) leaves it out (record.CutRowReason).
+	Cut bool
 }
 
 // Task is one synthetic task: a generator of examples, an answer checker and

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
+)
+
+// TestDistillReferenceLeavesACutSampleOut: rlt distill --data --reference
+// leaves out a line of rlt distill --samples-out marked "cut": true, said
+// at its line in rlt import's words (record.CutRowReason) and counted
+// among the rows skipped: its trace is the part of the teacher's
+// completion that fit the models that scored it, and --reference
+// distilled it as a whole explanation, the sample rlt distill never keeps
+// and rlt import leaves out. A "cut" of false, absent or no boolean is
+// distilled as before; without --reference the row's question and
+// solution are whole and the teacher explains them anew, so it is kept.
+func TestDistillReferenceLeavesACutSampleOut(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "samples.jsonl")
+	rows := `{"question": "3+4=?", "solution": "7", "completion": "3+4=7 w7 c0; ans 7` + record.EndExplanation + `", "cut": false}` + "\n" +
+		`{"question": "5+5=?", "solution": "10", "completion": "5+5=10 w0", "cut": true}` + "\n" +
+		`{"question": "2+2=?", "solution": "4", "completion": "2+2=4 w4 c0; ans 4` + record.EndExplanation + `"}` + "\n" +
+		`{"question": "6+1=?", "solution": "7", "completion": "6+1=7 w7 c0; ans 7` + record.EndExplanation + `", "cut": "yes"}` + "\n"
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, errs := runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--data", data, "--out", out,
+		"--steps", "1", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := "skipped 1 of 4 rows: line 2: " + record.CutRowReason + "; --reference does not distill it"
+	if !strings.Contains(errs, want) {
+		t.Errorf("stderr %q\nwant %q", errs, want)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "distill.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(got), "\n"); n != 3 || strings.Contains(string(got), "5+5") {
+		t.Errorf("distill.jsonl holds %d rows, want 3 without 5+5=?:\n%s", n, got)
+	}
+	// The teacher's own explanations: the cut row's question is one.
+	out = filepath.Join(t.TempDir(), "out")
+	code, _, errs = runCLI(t, "", "distill", "--teacher", distillTeacher, "--data", data, "--out", out,
+		"--steps", "1", "--max-new-tokens", "8", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("--teacher: exit %d: %s", code, errs)
+	}
+	if strings.Contains(errs, "skipped") {
+		t.Errorf("--teacher: stderr %q; want no row skipped", errs)
+	}
+	if got, err = os.ReadFile(filepath.Join(out, "distill.jsonl")); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(got), "\n"); n != 4 || !strings.Contains(string(got), "5+5") {
+		t.Errorf("--teacher: distill.jsonl holds %d rows, want 4 with 5+5=?:\n%s", n, got)
+	}
+}
+
+// TestScoreSaysItsCutRows: rlt score scores a stdin row marked "cut": true
+// as it is (rescoring rlt distill --samples-out reproduces every reward
+// its ranking took, a cut one's too), marks its output line "cut": true,
+// and says on stderr which lines were cut, so that a reader comparing
+// rewards knows which are of a cut completion. It said nothing: a cut
+// row's reward read as one of all the teacher wrote.
+func TestScoreSaysItsCutRows(t *testing.T) {
+	model := tinyFolder(t, "f32")
+	in := `{"question":"2+2=?","solution":"4","completion":"two and two` + record.EndExplanation + `","cut":false}` + "\n" +
+		`{"question":"1+1=?","solution":"2","completion":"one and","cut":true}` + "\n" +
+		`{"question":"1+1=?","solution":"2","completion":"one and one` + record.EndExplanation + `"}` + "\n"
+	code, out, errs := runCLI(t, in, "score", "--teacher", model, "--student", model, "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := scoreLines(t, out)
+	if len(lines) != 3 {
+		t.Fatalf("%d output lines, want 3:\n%s", len(lines), out)
+	}
+	for i, l := range lines {
+		if l["reward"] == nil {
+			t.Errorf("line %d not scored: %v", i+1, l)
+		}
+		if cut, _ := l["cut"].(bool); cut != (i == 1) {
+			t.Errorf("line %d: cut %v, want %v", i+1, l["cut"], i == 1)
+		}
+	}
+	want := `1 row scored marked "cut": true (line 2): each completion is the part of the teacher's that fit the models that scored it (rlt distill --samples-out)`
+	if !strings.Contains(errs, want) {
+		t.Errorf("stderr %q\nwant %q", errs, want)
+	}
+}
