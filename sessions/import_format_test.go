@@ -1,0 +1,109 @@
+package sessions
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// importFormatHint is what every problem of an [import] format says to write.
+const importFormatHint = `(the trainer rlt import read the run from, as it wrote it: format = "official", "trl", "verl", "nemo-rl" or "traces")`
+
+// importFormatRest is an import's [import] table past its format.
+const importFormatRest = "source = '/data/rows.jsonl'\nfiles = ['rows.jsonl']\ntraces = 1\nstudent_system = 'Answer.'\n"
+
+// importFormatCase is an import of /data/rows.jsonl whose config.toml's
+// [import] format is wrong.
+type importFormatCase struct {
+	name, text string
+	format     string // ImportedFrom's format
+	want       string // configTypes' words after the file's path
+	// exportSays: the export's refusal starts with want too, and Settings
+	// calls the run an import.
+	exportSays bool
+}
+
+// checkImportFormat writes each case's config.toml and asks the listing's
+// reader (ImportedFrom), ConfigTypes' (configTypes) and the export's
+// (StudentPrompt) about it.
+func checkImportFormat(t *testing.T, cases []importFormatCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, ConfigFile)
+			if err := os.WriteFile(cfg, []byte(c.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			src, ok := ImportedFrom(dir)
+			if !ok || src.Format != c.format || src.Source != "/data/rows.jsonl" {
+				t.Errorf("ImportedFrom: %+v, %v; want an import of /data/rows.jsonl, its format %q", src, ok, c.format)
+			}
+			want := cfg + c.want
+			if err := configTypes(cfg, []byte(c.text)); err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("configTypes: %v\nwant it to start %q", err, want)
+			}
+			r, err := OpenReadOnly(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			got, err := r.StudentPrompt()
+			if err == nil || !strings.HasSuffix(err.Error(), "so nothing is exported until it is fixed") {
+				t.Errorf("StudentPrompt %q, %v; want it refused", got, err)
+			} else if c.exportSays && !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("StudentPrompt %q, %v\nwant an error starting %q", got, err, want)
+			}
+			if st := r.Settings(); c.exportSays && st.Imported == "" {
+				t.Errorf("Settings: %+v, want an import's", st)
+			}
+		})
+	}
+}
+
+// An import's config.toml whose [import] format is not text (a hand edit:
+// format = 3, a table) stays an import (readImport: the [import] table
+// holding a format is an import's, whatever is wrong in it), and the
+// format's type is said at its line with what to write, by the listing and
+// rlt score --run (ConfigTypes) and by the export (StudentPrompt), which
+// reads the rows' prompt from [import]. It was taken for a run of ours:
+// rlt run --resume refused it for every key of a training configuration it
+// lacks, the export wrote the models' prompt, not the rows' student_system;
+// a table's type was said by nothing (go-toml's words for it were taken for
+// a syntax problem's).
+func TestImportWithAFormatOfTheWrongType(t *testing.T) {
+	wrongType := func(at, got string) string { // the format's line:column, and the type said
+		return at + ` key "import.format": wrong type: got TOML ` + got + ", want string " + importFormatHint
+	}
+	checkImportFormat(t, []importFormatCase{
+		{"an integer", "[import]\nformat = 3\n" + importFormatRest, "format unread", wrongType(":2:10:", "integer"), true},
+		{"a boolean", "[import]\nformat = true\n" + importFormatRest, "format unread", wrongType(":2:10:", "boolean"), true},
+		{"an array", "[import]\nformat = ['traces']\n" + importFormatRest, "format unread", wrongType(":2:10:", "array"), true},
+		{"an inline table", "[import]\nformat = { name = 'traces' }\n" + importFormatRest, "format unread", wrongType(":2:10:", "inline table"), true},
+		{"a table", "[import]\n" + importFormatRest + "\n[import.format]\nname = 'traces'\n", "format unread", wrongType(":7:2:", "table"), true},
+	})
+}
+
+// An import's [import] format that is text rlt import never writes (empty,
+// or a hand edit's "oficial") is said at its line with the formats to
+// write, by the listing and rlt score --run (ConfigTypes) and the export
+// (StudentPrompt), as a format of the wrong type is; the run stays an
+// import. An empty one made it a run of ours (rlt run --resume refused it
+// for every key of a training configuration it lacks, the export wrote the
+// models' prompt); an unknown one was taken unsaid for a traces file's,
+// its steps numbered from 0 where a trainer's count from 1.
+func TestImportWithAnUnknownFormat(t *testing.T) {
+	const hinted = " " + importFormatHint + "; the run's settings cannot be read until it is fixed"
+	checkImportFormat(t, []importFormatCase{
+		{"empty", "[import]\nformat = ''\n" + importFormatRest, "format unread", `:2:10: key "import.format": no format (it is empty)` + hinted, false},
+		{"a typo", "[import]\nformat = \"oficial\"\n" + importFormatRest, "oficial", `:2:10: key "import.format": unknown format "oficial"` + hinted, false},
+		{"after a mistyped value", "[import]\ntraces = 'one'\nformat = 'foo'\nsource = '/data/rows.jsonl'\n", "foo", `:2:10: key "import.traces": wrong type: got TOML string, want integer; 1 more on line 3;`, false},
+	})
+	// The formats rlt import writes are none of this.
+	for _, f := range importFormatsWritten {
+		if ce := unknownImportFormat("config.toml", []byte("[import]\nformat = '"+f+"'\n")); ce != nil {
+			t.Errorf("format %q: %v", f, ce)
+		}
+	}
+}
