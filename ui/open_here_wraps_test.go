@@ -7,9 +7,6 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // TestOpenHereLineWraps: the Runs screen's last line, what is open here,
@@ -19,18 +16,9 @@ import (
 func TestOpenHereLineWraps(t *testing.T) {
 	t.Chdir(t.TempDir())
 	const name = "20261206-104849"
-	rec, err := sessions.Create(filepath.Join("runs", name), testCfg{Task: "addition", Steps: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
-	rec.Flush()
-	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
-		Session: &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}})
-	t.Cleanup(func() { closeModel(t, m) })
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
-	hit(t, m, "4")
-	listNow(t, m)
+	s := trainingHere(t, filepath.Join("runs", name), 1, &fakeControl{})
+	s.Run.Flush()
+	m := onRuns(t, s, &testLauncher{runs: "runs"}, 120)
 	const want = "open here: " + name + " (engine running in this workbench)"
 	for _, w := range []int{120, 60} {
 		m.Update(tea.WindowSizeMsg{Width: w, Height: 30})

@@ -2,12 +2,8 @@ package ui
 
 import (
 	"path/filepath"
-	"slices"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -45,23 +41,10 @@ func TestResumeOfAnImportSaysWhatItIs(t *testing.T) {
 					t.Fatal(err)
 				}
 			case "a run training":
-				rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
-				s = &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}
+				s = trainingHere(t, filepath.Join("runs", "live"), 0, &fakeControl{})
 			}
-			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-			t.Cleanup(func() { closeModel(t, m) })
-			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
-			hit(t, m, "4")
-			listNow(t, m)
-			m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == "imported" })
-			m.runs.syncSel()
-			if row := m.runs.selected(); row == nil || row.Name != "imported" {
-				t.Fatalf("selected %+v, want the import", row)
-			}
+			m := onRuns(t, s, l, 200)
+			selectRun(t, m, imp)
 			_, cmd := m.Update(keyMsg("r"))
 			pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.checking == "" && m.runs.msg != "" })
 			want := "imported is not resumed: " + src.NotResumed(imp).Error()

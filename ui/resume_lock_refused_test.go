@@ -4,13 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -51,12 +47,7 @@ func TestResumeOfARunWhoseLockIsRefused(t *testing.T) {
 			var s *sessions.Session
 			ctl := &fakeControl{}
 			if training {
-				rec, err := sessions.Create(open, testCfg{Task: "addition", Steps: 4})
-				if err != nil {
-					t.Fatal(err)
-				}
-				rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
-				s = &sessions.Session{Run: rec, Control: ctl, Steps: 4, Close: rec.Close}
+				s = trainingHere(t, open, 0, ctl)
 			} else {
 				writeRun(t, open, t0, 3, false)
 				var err error
@@ -64,16 +55,8 @@ func TestResumeOfARunWhoseLockIsRefused(t *testing.T) {
 					t.Fatalf("open for review: %v", err)
 				}
 			}
-			m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
-			t.Cleanup(func() { closeModel(t, m) })
-			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
-			hit(t, m, "4")
-			listNow(t, m)
-			m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return absPath(r.Dir) == absPath(target) })
-			m.runs.syncSel()
-			if row := m.runs.selected(); row == nil || absPath(row.Dir) != absPath(target) {
-				t.Fatalf("selected %+v, want %s", row, target)
-			}
+			m := onRuns(t, s, l, 200)
+			selectRun(t, m, target)
 			_, cmd := m.Update(keyMsg("r"))
 			pump(t, m, cmd, func() bool {
 				return m.switching == "" && m.runs.checking == "" && (m.runs.msg != "" || m.runs.confirm != nil)

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
@@ -65,11 +64,7 @@ func TestResumeWithoutACheckpointKeepsTheViewOpen(t *testing.T) {
 			}
 			hit(t, m, "4")
 			listNow(t, m)
-			m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return absPath(r.Dir) == absPath(target) })
-			m.runs.syncSel()
-			if row := m.runs.selected(); row == nil || absPath(row.Dir) != absPath(target) {
-				t.Fatalf("selected %+v, want %s", row, target)
-			}
+			selectRun(t, m, target)
 			_, cmd := m.Update(keyMsg("r"))
 			pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.checking == "" && m.runs.msg != "" })
 			name := filepath.Base(target)

@@ -1438,13 +1438,43 @@ func liveOnRuns(t *testing.T, reward float64) (*Model, *sessions.Run) {
 	rec.Emit(event.Metrics{Time: t0, Step: 0, Values: map[string]float64{"reward": reward}})
 	rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 1})
 	rec.Flush()
-	m := newModel(Options{Launcher: &testLauncher{runs: "runs"}, RunsDir: "runs",
-		Session: &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}})
+	m := onRuns(t, &sessions.Session{Run: rec, Control: &fakeControl{}, Steps: 4, Close: rec.Close}, &testLauncher{runs: "runs"}, 120)
+	return m, rec
+}
+
+// trainingHere is a session whose engine (ctl, a fake control) trains
+// dir, a run of 4 steps created there, at step's sampling.
+func trainingHere(t *testing.T, dir string, step int, ctl *fakeControl) *sessions.Session {
+	t.Helper()
+	rec, err := sessions.Create(dir, testCfg{Task: "addition", Steps: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: step})
+	return &sessions.Session{Run: rec, Control: ctl, Steps: 4, Close: rec.Close}
+}
+
+// onRuns is the Runs screen, w×30, of a workbench with s open here (nil:
+// nothing) and l its launcher, the runs folder "runs" listed.
+func onRuns(t *testing.T, s *sessions.Session, l Launcher, w int) *Model {
+	t.Helper()
+	m := newModel(Options{Session: s, Launcher: l, RunsDir: "runs"})
 	t.Cleanup(func() { closeModel(t, m) })
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: 30})
 	hit(t, m, "4")
 	listNow(t, m)
-	return m, rec
+	return m
+}
+
+// selectRun selects the Runs screen's row of the folder dir, and stops the
+// test where there is none.
+func selectRun(t *testing.T, m *Model, dir string) {
+	t.Helper()
+	m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return absPath(r.Dir) == absPath(dir) })
+	m.runs.syncSel()
+	if row := m.runs.selected(); row == nil || absPath(row.Dir) != absPath(dir) {
+		t.Fatalf("selected %+v, want %s", row, dir)
+	}
 }
 
 // TestRunsScreenFollowsTheOpenRun: the open run's row reads what the
@@ -1736,22 +1766,11 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 			if c.ck >= 0 {
 				withCheckpoint(t, filepath.Join("runs", "other"), c.ck)
 			}
-			rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
-			if err != nil {
-				t.Fatal(err)
-			}
-			rec.Emit(event.Phase{Time: t0, Name: "sampling", Step: 0})
 			ctl := &fakeControl{}
-			l := &testLauncher{runs: "runs"}
-			m := newModel(Options{Launcher: l, RunsDir: "runs",
-				Session: &sessions.Session{Run: rec, Control: ctl, Steps: 4, Close: rec.Close}})
-			t.Cleanup(func() { closeModel(t, m) })
-			m.Update(tea.WindowSizeMsg{Width: 200, Height: 30})
-			hit(t, m, "4")
-			listNow(t, m)
-			m.runs.sel = slices.IndexFunc(m.runs.rows, func(r runRow) bool { return r.Name == "other" })
-			m.runs.syncSel()
-			if row := m.runs.selected(); row == nil || row.Name != "other" || row.Holder.Held() {
+			s := trainingHere(t, filepath.Join("runs", "live"), 0, ctl)
+			m := onRuns(t, s, &testLauncher{runs: "runs"}, 200)
+			selectRun(t, m, filepath.Join("runs", "other"))
+			if row := m.runs.selected(); row.Holder.Held() {
 				t.Fatalf("selected %+v, want other, held by no one when listed", row)
 			}
 			if c.heldAfterListing {
