@@ -31,16 +31,7 @@ func TestLockRefusesAFileFarPastALock(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var opened interface{ Close() error }
-				if start {
-					r, cerr := Create(dir, testCfg())
-					opened, err = r, cerr
-				} else {
-					l, lerr := LockRun(dir)
-					opened, err = unlocker{l}, lerr
-				}
-				if err == nil {
-					opened.Close()
+				if err = lockOrStart(dir, start); err == nil {
 					t.Fatalf("locked a run.lock of %d bytes", size)
 				}
 				var lu *LockUnknownError
@@ -73,6 +64,20 @@ func TestLockRefusesAFileFarPastALock(t *testing.T) {
 	}
 }
 
-type unlocker struct{ l *RunLock }
-
-func (u unlocker) Close() error { return u.l.Unlock() }
+// lockOrStart takes dir's run.lock as an open does (LockRun) or, start, as
+// a start does (Create), and lets go of what it took: the error is the
+// refusal, nil where the lock was taken.
+func lockOrStart(dir string, start bool) error {
+	if start {
+		r, err := Create(dir, testCfg())
+		if err == nil {
+			r.Close()
+		}
+		return err
+	}
+	l, err := LockRun(dir)
+	if err == nil {
+		l.Unlock()
+	}
+	return err
+}

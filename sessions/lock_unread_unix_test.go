@@ -47,16 +47,7 @@ func TestLockRefusesARunLockItCannotRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var opened interface{ Close() error }
-			if c.start {
-				r, cerr := Create(dir, testCfg())
-				opened, err = r, cerr
-			} else {
-				l, lerr := LockRun(dir)
-				opened, err = unlocker{l}, lerr
-			}
-			if err == nil {
-				opened.Close()
+			if err = lockOrStart(dir, c.start); err == nil {
 				t.Fatalf("locked a run.lock it could not read (%v)", was.Mode())
 			}
 			if !c.is(err) || !strings.Contains(err.Error(), lock) {
