@@ -93,8 +93,41 @@ func TestHelperHeldAfterTheFinalCheckpoint(t *testing.T) {
 // state.json a FIFO that holds the rotation after the final checkpoint's
 // rename. (A kill sent as the folder was seen came after "done" now and
 // then, and the test was then skipped: on a loaded machine, every time.)
+//
+// Also where checkpoint_every does not divide the steps: the final
+// checkpoint is then the engine's as it ends, before "done"
+// (run.Engine's checkpointPlanEnd). It was the run's close's, after
+// "done", so that a kill between the two left a run listed finished
+// whose last step was never saved: here the rotation held was the
+// close's, "done" recorded twice. And where a second stop signal, not a
+// kill, lands in that window (rlt run --headless leaves at once, its
+// close clean, named left): listed finished too, the note saying that it
+// left after that checkpoint, no step lost. It was listed stopped, 'it
+// continues from its checkpoint of step 1', where its resume had nothing
+// to run.
 func TestKilledAfterItsFinalCheckpointIsFinished(t *testing.T) {
-	p := newBinaryRun(t, killConfig)
+	const killed = "is gone after saving the checkpoint of its last planned step, before recording that its training finished: the kill lost no step"
+	const left = "left at once on a second stop signal after saving the checkpoint of its last planned step, before recording that its training finished: no step is lost"
+	unscheduled := strings.Replace(killConfig, "checkpoint_every = 1\n", "checkpoint_every = 3\n", 1)
+	if unscheduled == killConfig {
+		t.Fatal("killConfig sets no checkpoint_every = 1")
+	}
+	for _, c := range []struct {
+		name   string
+		config string
+		leave  bool // two stop signals, not SIGKILL
+		note   string
+	}{
+		{"killed, a checkpoint every step", killConfig, false, killed},
+		{"killed, the final checkpoint not scheduled", unscheduled, false, killed},
+		{"left on a second stop signal, the final checkpoint not scheduled", unscheduled, true, left},
+	} {
+		t.Run(c.name, func(t *testing.T) { killedAfterItsFinalCheckpoint(t, c.config, c.leave, c.note) })
+	}
+}
+
+func killedAfterItsFinalCheckpoint(t *testing.T, config string, leave bool, note string) {
+	p := newBinaryRun(t, config)
 	command := func(bin string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = p.env
@@ -150,10 +183,23 @@ func TestKilledAfterItsFinalCheckpointIsFinished(t *testing.T) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	if err := resume.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+	if leave {
+		// The first stops the run after its step, the second leaves at
+		// once (stopThenLeave), whenever they come: two kinds, as two
+		// pending SIGINTs could merge into one, and the process then
+		// waited in the gate for good.
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+			if err := resume.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-exited
+	} else {
+		if err := resume.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-exited
 	}
-	<-exited
 	// The checkpoint as it was written, where the gate stood.
 	if err := os.Remove(gate); err != nil {
 		t.Fatal(err)
@@ -177,7 +223,6 @@ func TestKilledAfterItsFinalCheckpointIsFinished(t *testing.T) {
 			t.Fatalf("%s: List: %+v, %v", when, list, err)
 		}
 		r := list[0]
-		const note = "is gone after saving the checkpoint of its last planned step, before recording that its training finished: the kill lost no step"
 		if r.State != sessions.StateFinished || r.LastStep != steps-1 || !strings.Contains(r.Note, note) {
 			t.Errorf("%s: listed %s at step %d (%q), want finished at step %d, noted %q", when, r.State, r.LastStep, r.Note, steps-1, note)
 		}

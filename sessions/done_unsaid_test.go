@@ -41,6 +41,7 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 		cutLastCk   bool // the last checkpoint's state.json gone
 		asideLastCk bool // the last checkpoint moved aside for a save of its step that never took its place
 		fatal       bool // a fatal error after the last step
+		left        bool // left at once on a second stop signal (Leave), not killed
 		want        RunState
 		note        string
 		interrupted bool
@@ -53,6 +54,13 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 		{name: "killed after its last checkpoint, plan raised since", planned: 3, steps: 3, replanned: 5, want: StateStopped, note: gone, interrupted: true},
 		{name: "killed after its last checkpoint, which cannot be resumed from", planned: 3, steps: 3, cutLastCk: true, want: StateStopped, note: gone, interrupted: true},
 		{name: "open-ended, killed", planned: 0, steps: 3, want: StateStopped, note: gone, interrupted: true},
+		// Left at once on a second stop signal after the checkpoint of
+		// its last planned step, before "done": its close is clean, and
+		// it was listed stopped, its note saying it continues from that
+		// checkpoint, where its resume has nothing to run.
+		{name: "left after its last step's checkpoint", planned: 3, steps: 3, left: true, want: StateFinished, note: leftDoneNote},
+		{name: "left with a step left", planned: 3, steps: 2, left: true, want: StateStopped, note: "left at once on a second stop signal after step 1; it continues from its checkpoint of step 1"},
+		{name: "left after its last checkpoint, plan raised since", planned: 3, steps: 3, replanned: 5, left: true, want: StateStopped, note: "left at once on a second stop signal after step 2; it continues from its checkpoint of step 2"},
 		{name: "killed after a fatal error", planned: 3, steps: 3, fatal: true, want: StateFailed, note: "fatal: boom; " + gone, interrupted: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -83,7 +91,13 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 			if err := r.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			killWriter(t, r, deadPID)
+			if c.left {
+				if err := r.Leave("on a second stop signal", time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				killWriter(t, r, deadPID)
+			}
 			if c.dropCkEvent {
 				dropEventLines(t, dir, fmt.Sprintf(`"kind":"checkpoint","step":%d,`, c.steps-1))
 			}

@@ -479,7 +479,18 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	if ev.fatal != "" {
 		notes = append(notes, "fatal: "+ev.fatal)
 	}
-	if ev.left != "" {
+	switch {
+	case ev.left != "" && !engineEnded(ev.lastPhase, ev.fatal) && planDone():
+		// Its last training session left it at once on a second stop
+		// signal after the checkpoint of its last planned step, before
+		// its engine said "done": as a kill there (doneUnsaid), every
+		// planned step is done and on disk and a resume has nothing to
+		// run, so it is finished. It was listed stopped, its close's
+		// note saying that it continues from that checkpoint, and the
+		// resume was refused as having nothing to run.
+		state = StateFinished
+		notes = append(notes, leftDoneNote)
+	case ev.left != "":
 		// Its last training session left it at once on a second stop
 		// signal, and its close says how (Run.Leave).
 		notes = append(notes, ev.left)
@@ -792,6 +803,14 @@ func doneUnsaidNote(pid int, live string) string {
 	}
 	return who + " is gone after saving the checkpoint of its last planned step, before recording that its training finished: the kill lost no step"
 }
+
+// leftDoneNote is the note on a run whose last training session left it
+// at once on a second stop signal (a close named CloseLeft) after saving
+// the checkpoint of the last step its config.toml plans, its engine not
+// yet saying "done" (runState's planDone), in place of that close's note,
+// which said that it continues from that checkpoint: it has nothing to
+// continue.
+const leftDoneNote = "left at once on a second stop signal after saving the checkpoint of its last planned step, before recording that its training finished: no step is lost"
 
 // planCheckpointed reports whether a run that plans planned steps (0:
 // open-ended) has a usable checkpoint (usable says nil) of its last

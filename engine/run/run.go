@@ -489,6 +489,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	phase := "stopped"
 	if e.Cfg.Steps > 0 && e.Trainer.StepIndex() >= e.Cfg.Steps {
 		phase = "done"
+		e.checkpointPlanEnd()
 	}
 	e.sink.Emit(event.Phase{Time: time.Now(), Name: phase, Step: e.Trainer.StepIndex()})
 	return nil
@@ -543,6 +544,32 @@ func (e *Engine) checkpointAsStopped(ctx context.Context) {
 	done := last == e.checkpointed
 	e.mu.Unlock()
 	if asked && last >= 0 && !done {
+		e.checkpoint(last)
+	}
+}
+
+// checkpointPlanEnd writes, as the engine has run every planned step, the
+// checkpoint of its last step where none is on disk yet (checkpoint_every
+// does not divide the steps, or its scheduled save failed and is tried
+// once more), before Run records "done": "done" says that the run is
+// finished, and a listing and a resume take it so (nothing to run), so it
+// must come after the weights of its last step are on disk. It came
+// first, the final checkpoint left to the run's close
+// (runner.Handle.Close), after Run had returned: a process killed or left
+// between the two left a run listed finished whose last steps' weights
+// were never saved, and whose resume ran them again from an earlier
+// checkpoint. One owner of that order, the engine, which writes both;
+// the close's final checkpoint then finds the step saved and writes
+// nothing. Written whatever the context (the close wrote it so), not
+// from a failed device (Backend.Err), which holds no weights to read: the
+// run ends on its error. A failed save is OnCheckpoint's to say, as a
+// scheduled one's (checkpoint).
+func (e *Engine) checkpointPlanEnd() {
+	e.mu.Lock()
+	last := e.Trainer.StepIndex() - 1
+	done := last == e.checkpointed
+	e.mu.Unlock()
+	if last >= 0 && !done && e.Backend.Err() == nil {
 		e.checkpoint(last)
 	}
 }

@@ -1,0 +1,68 @@
+package run
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+)
+
+// TestDoneComesAfterTheLastStepsCheckpoint: an engine that has run every
+// planned step writes the checkpoint of its last step before it records
+// "done", whether or not checkpoint_every divides the steps: "done" says
+// the run is finished (the listing's finished, the resume's nothing to
+// run), so the last step's weights must be on disk first. Where
+// checkpoint_every did not divide them, the final checkpoint was left to
+// the run's close (runner.Handle.Close), after "done": a process killed
+// between the two left a run listed finished whose last steps' weights
+// were never saved. A step saved already is not written again.
+func TestDoneComesAfterTheLastStepsCheckpoint(t *testing.T) {
+	dir := tinyModels(t)
+	for _, tc := range []struct {
+		name  string
+		every int   // checkpoint_every; the run plans 3 steps
+		want  []int // the steps checkpointed, in order
+	}{
+		{"every step", 1, []int{0, 1, 2}},
+		{"every second step", 2, []int{1, 2}},
+		{"every third step", 3, []int{2}},
+		{"every fourth step", 4, []int{2}},
+		{"none scheduled", 0, []int{2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := smallConfig(dir)
+			c.Steps, c.EvalEvery, c.CheckpointEvery = 3, 0, tc.every
+			sink := &event.Buffer{}
+			e, err := checkAndNew(c, sink)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var saved []int
+			e.OnCheckpoint = func(step int) error {
+				for _, ev := range sink.Events() {
+					if p, ok := ev.(event.Phase); ok && (p.Name == "done" || p.Name == "stopped") {
+						t.Errorf("checkpoint of step %d after the %s phase", step, p.Name)
+					}
+				}
+				saved = append(saved, step)
+				return nil
+			}
+			if err := e.Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(saved, tc.want) {
+				t.Errorf("checkpoints of steps %v, want %v", saved, tc.want)
+			}
+			var last string
+			for _, ev := range sink.Events() {
+				if p, ok := ev.(event.Phase); ok {
+					last = p.Name
+				}
+			}
+			if last != "done" {
+				t.Errorf("last phase %q, want done", last)
+			}
+		})
+	}
+}
