@@ -46,24 +46,10 @@ func TestAttentionBackwardScratchAtOddShapes(t *testing.T) {
 						d.scratchBufs[i] = nil
 					}
 				}
-				a := compute.AttnDims{B: c.b, T: c.t, H: c.h, KV: c.kv, HeadDim: c.hd}
-				n := a.B * a.T
-				q, k, v := b.New("q", n, c.h*c.hd), b.New("k", n, c.kv*c.hd), b.New("v", n, c.kv*c.hd)
-				out, lse := b.New("out", n, c.h*c.hd), b.New("lse", a.B*a.H*a.T)
-				dq, dk, dv := b.New("dq", n, c.h*c.hd), b.New("dk", n, c.kv*c.hd), b.New("dv", n, c.kv*c.hd)
-				b.Attention(out, lse, q, k, v, a, nil)
-				b.AttentionBackward(dq, dk, dv, out, out, lse, q, k, v, a, nil)
-				if err := d.Flush(); err != nil {
-					t.Fatal(err)
-				}
-				slot, _ := scratchTerms(d.Info(), Shapes{Rows: n, T: c.t, Heads: c.h, KVHeads: c.kv, HeadDim: c.hd, Backward: true})
+				held, bound := attnBackwardHeld(t, d, b, compute.AttnDims{B: c.b, T: c.t, H: c.h, KV: c.kv, HeadDim: c.hd})
 				for _, i := range []int{scratchProbs, scratchGrads} {
-					var held int64
-					if s := d.scratchBufs[i]; s != nil {
-						held = int64(s.size)
-					}
-					if bound := max(slot[i], scratchMinBytes); held == 0 || held > bound {
-						t.Errorf("%s: slot %d holds %d bytes, bound at %d: want it held, within the bound", name, i, held, bound)
+					if held[i] == 0 || held[i] > bound[i] {
+						t.Errorf("%s: slot %d holds %d bytes, bound at %d: want it held, within the bound", name, i, held[i], bound[i])
 					}
 				}
 			}

@@ -350,24 +350,10 @@ func TestAttentionBackwardScratchFollowsTheKernels(t *testing.T) {
 			b := NewBackend(d)
 			defer b.Close()
 			d.attn = c.path
-			a := compute.AttnDims{B: c.b, T: c.t, H: c.h, KV: c.kv, HeadDim: c.hd}
-			n := a.B * a.T
-			q, k, v := b.New("q", n, c.h*c.hd), b.New("k", n, c.kv*c.hd), b.New("v", n, c.kv*c.hd)
-			out, lse := b.New("out", n, c.h*c.hd), b.New("lse", a.B*a.H*a.T)
-			b.Attention(out, lse, q, k, v, a, nil)
-			b.AttentionBackward(b.New("dq", n, c.h*c.hd), b.New("dk", n, c.kv*c.hd), b.New("dv", n, c.kv*c.hd), out, out, lse, q, k, v, a, nil)
-			if err := d.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			slot, _ := scratchTerms(d.Info(), Shapes{Rows: n, T: c.t, Heads: c.h, KVHeads: c.kv, HeadDim: c.hd, Backward: true})
+			held, bound := attnBackwardHeld(t, d, b, compute.AttnDims{B: c.b, T: c.t, H: c.h, KV: c.kv, HeadDim: c.hd})
 			for _, i := range []int{scratchProbs, scratchGrads} {
-				var held int64
-				if s := d.scratchBufs[i]; s != nil {
-					held = int64(s.size)
-				}
-				bound := max(slot[i], scratchMinBytes) // as ScratchBytes counts a slot used
-				if held == 0 || held > bound || !c.loose && bound > 2*held {
-					t.Errorf("slot %d holds %d bytes, bound at %d: want it held, within the bound, the bound within twice it", i, held, bound)
+				if held[i] == 0 || held[i] > bound[i] || !c.loose && bound[i] > 2*held[i] {
+					t.Errorf("slot %d holds %d bytes, bound at %d: want it held, within the bound, the bound within twice it", i, held[i], bound[i])
 				}
 			}
 		})
@@ -385,6 +371,32 @@ func TestAttentionBackwardScratchFollowsTheKernels(t *testing.T) {
 			t.Errorf("RLT_VULKAN_ATTN=%q: a probe says the row kernels run: %v, want %v", c.setting, got, c.rows)
 		}
 	}
+}
+
+// attnBackwardHeld runs attention's forward and backward at a on b, a
+// backend of d, and says for each of the backward's two scratch slots
+// (scratchProbs, scratchGrads) what d holds after and its bound: the
+// slot's term of scratchTerms, at least scratchMinBytes, as ScratchBytes
+// counts a slot used.
+func attnBackwardHeld(t *testing.T, d *Device, b *Backend, a compute.AttnDims) (held, bound [numScratch]int64) {
+	t.Helper()
+	n := a.B * a.T
+	q, k, v := b.New("q", n, a.H*a.HeadDim), b.New("k", n, a.KV*a.HeadDim), b.New("v", n, a.KV*a.HeadDim)
+	out, lse := b.New("out", n, a.H*a.HeadDim), b.New("lse", a.B*a.H*a.T)
+	dq, dk, dv := b.New("dq", n, a.H*a.HeadDim), b.New("dk", n, a.KV*a.HeadDim), b.New("dv", n, a.KV*a.HeadDim)
+	b.Attention(out, lse, q, k, v, a, nil)
+	b.AttentionBackward(dq, dk, dv, out, out, lse, q, k, v, a, nil)
+	if err := d.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	slot, _ := scratchTerms(d.Info(), Shapes{Rows: n, T: a.T, Heads: a.H, KVHeads: a.KV, HeadDim: a.HeadDim, Backward: true})
+	for _, i := range []int{scratchProbs, scratchGrads} {
+		if s := d.scratchBufs[i]; s != nil {
+			held[i] = int64(s.size)
+		}
+		bound[i] = max(slot[i], scratchMinBytes)
+	}
+	return held, bound
 }
 
 // TestWindowedSplitFloatsEveryCount: windowedSplitFloats bounds a product
