@@ -1,7 +1,8 @@
 // Package runner is the rlt command's application layer: it drives RLT
 // runs with the engine in this process and records them in run folders.
 // It owns an engine's lifetime (start, stop after the step in progress,
-// the checkpoint policy: one per step asked for, a final one on Close, a
+// the checkpoint policy: one per step asked for, a final one on Close
+// (of a run that ran its plan, the engine's, before its "done"), a
 // failed one stops the run), resuming from a folder's latest checkpoint,
 // the workbench's launcher (new, resumed and read-only sessions for the
 // Runs screen) and the headless progress output. Only main imports it; the
@@ -993,7 +994,10 @@ func (h *Handle) Close() error {
 		errs = append([]error{h.stopErr}, errs...)
 		h.mu.Unlock()
 		// The final checkpoint is tried even after one failed: the disk
-		// may have room again. Not from a failed device (lost, out of
+		// may have room again. Of a run that ran every planned step it
+		// is on disk already, found saved and not written again: the
+		// engine wrote it before recording "done" (run.Engine's
+		// checkpointPlanEnd), so that "done" never precedes it. Not from a failed device (lost, out of
 		// memory): it holds no weights to read, and its error is already
 		// the run's.
 		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
