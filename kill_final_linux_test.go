@@ -171,6 +171,23 @@ func killedAfterItsFinalCheckpoint(t *testing.T, config string, leave bool, note
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- resume.Wait() }()
+	// Every wait on the resume is bounded and ends it: held in the gate
+	// for good (select {}), a resume the signals did not end, or one
+	// that never reached the gate, hung the test until go test's timeout
+	// killed the whole binary (10 minutes in CI), the process left
+	// behind. The bounds are far past what a loaded machine takes; they
+	// only turn a hang into a failure that says where it was.
+	gone := false
+	end := func() string {
+		if !gone {
+			resume.Process.Kill()
+			<-exited
+			gone = true
+		}
+		return out.String()
+	}
+	t.Cleanup(func() { end() })
+	loaded := time.After(5 * time.Minute)
 	for {
 		if _, err := os.Stat(held); err == nil {
 			break
@@ -179,7 +196,10 @@ func killedAfterItsFinalCheckpoint(t *testing.T, config string, leave bool, note
 		}
 		select {
 		case err := <-exited:
+			gone = true
 			t.Fatalf("the resume exited before its final checkpoint's rotation was held: %v\n%s", err, out)
+		case <-loaded:
+			t.Fatalf("the resume's final checkpoint's rotation was not held in 5 minutes; killed:\n%s", end())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
@@ -193,12 +213,14 @@ func killedAfterItsFinalCheckpoint(t *testing.T, config string, leave bool, note
 				t.Fatal(err)
 			}
 		}
-		<-exited
-	} else {
-		if err := resume.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		<-exited
+	} else if err := resume.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+		gone = true
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the resume held in its final checkpoint's rotation did not exit in 2 minutes of its signals (leave: %v); killed:\n%s", leave, end())
 	}
 	// The checkpoint as it was written, where the gate stood.
 	if err := os.Remove(gate); err != nil {
