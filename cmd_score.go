@@ -522,6 +522,13 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	enc.SetEscapeHTML(false)
 	failed := 0
 	var cutLines []int // the input lines scored that are marked "cut"
+	// sayCut says which lines scored were cut, once stdin is scored or a
+	// signal stopped it: stdout holds their rewards either way.
+	sayCut := func() {
+		if len(cutLines) > 0 {
+			fmt.Fprintln(stderr, cutScoredNote(cutLines))
+		}
+	}
 	fail := func(line int, err error) error {
 		failed++
 		return enc.Encode(struct {
@@ -615,6 +622,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := w.Flush(); err != nil {
 			return err
 		}
+		sayCut()
 		return report(scoreStopped(plural(lastLine, "input line"), "the lines read after it dropped", fmt.Sprintf("run it again on the lines after line %d to go on", lastLine)))
 	}
 	line := 0
@@ -670,9 +678,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if len(cutLines) > 0 {
-		fmt.Fprintln(stderr, cutScoredNote(cutLines))
-	}
+	sayCut()
 	st.failed = failed // lines that never parsed count too
 	if failed > 0 {
 		return report(errLines(failed))
@@ -1269,7 +1275,8 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float
 }
 
 // cutScoredNote is what rlt score says on stderr after scoring stdin's rows
-// marked "cut" (record.Row.Cut) at lines: scored as they are, as the
+// marked "cut" (record.Row.Cut) at lines, all of stdin scored or stopped
+// by a signal: scored as they are, as the
 // ranking of rlt distill --best-of scored them, so that rescoring its
 // --samples-out reproduces every reward it ranked by, a cut one too; but
 // a cut reward is of the part of the completion that fit the models, its
