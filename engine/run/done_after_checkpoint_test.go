@@ -2,6 +2,7 @@ package run
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -16,19 +17,25 @@ import (
 // checkpoint_every did not divide them, the final checkpoint was left to
 // the run's close (runner.Handle.Close), after "done": a process killed
 // between the two left a run listed finished whose last steps' weights
-// were never saved. A step saved already is not written again.
+// were never saved. A step saved already is not written again; one whose
+// scheduled save failed is tried once more before "done", but not from a
+// device lost as it saved (Backend.Err), which holds no weights to read.
 func TestDoneComesAfterTheLastStepsCheckpoint(t *testing.T) {
 	dir := tinyModels(t)
 	for _, tc := range []struct {
 		name  string
-		every int   // checkpoint_every; the run plans 3 steps
-		want  []int // the steps checkpointed, in order
+		every int // checkpoint_every; the run plans 3 steps
+		// fail: the first save fails; lost: the device with it.
+		fail, lost bool
+		want       []int // the steps saved or tried, in order
 	}{
-		{"every step", 1, []int{0, 1, 2}},
-		{"every second step", 2, []int{1, 2}},
-		{"every third step", 3, []int{2}},
-		{"every fourth step", 4, []int{2}},
-		{"none scheduled", 0, []int{2}},
+		{"every step", 1, false, false, []int{0, 1, 2}},
+		{"every second step", 2, false, false, []int{1, 2}},
+		{"every third step", 3, false, false, []int{2}},
+		{"every fourth step", 4, false, false, []int{2}},
+		{"none scheduled", 0, false, false, []int{2}},
+		{"every third step, its save failed", 3, true, false, []int{2, 2}},
+		{"every third step, the device lost as it saved", 3, true, true, []int{2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := smallConfig(dir)
@@ -38,7 +45,10 @@ func TestDoneComesAfterTheLastStepsCheckpoint(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			lossy := &lostWith{Backend: e.Backend}
+			e.Backend = lossy
 			var saved []int
+			fail := tc.fail
 			e.OnCheckpoint = func(step int) error {
 				for _, ev := range sink.Events() {
 					if p, ok := ev.(event.Phase); ok && (p.Name == "done" || p.Name == "stopped") {
@@ -46,6 +56,13 @@ func TestDoneComesAfterTheLastStepsCheckpoint(t *testing.T) {
 					}
 				}
 				saved = append(saved, step)
+				if fail {
+					fail = false
+					if tc.lost {
+						lossy.lose()
+					}
+					return fmt.Errorf("save checkpoint of step %d: no space left on device", step)
+				}
 				return nil
 			}
 			if err := e.Run(context.Background()); err != nil {
