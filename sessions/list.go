@@ -428,10 +428,12 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // planDone says whether the run has a usable checkpoint of the last step
 // its config.toml plans, or past it (NothingToRun of its newest usable
 // checkpoint, the resume's own rule: planCheckpointed): asked only of a
-// run whose last training session is gone after its engine started,
-// without its engine ending or failing. Such a run was killed after the
-// checkpoint of its last step (between that checkpoint's rename and its
-// engine's "done", which follows at once): every step it plans is done
+// run whose last training session is gone after its engine started, or
+// left it at once on a second stop signal (a close named CloseLeft:
+// leftDoneNote), without its engine ending or failing. Such a run was
+// killed or left after the checkpoint of its last step (between that
+// checkpoint's rename and its engine's "done", which follows at once:
+// run.Engine's checkpointPlanEnd): every step it plans is done
 // and on disk, and a resume has nothing to run, so it is finished, not
 // interrupted, its note saying that its process is gone before recording
 // so (doneUnsaidNote). It was listed stopped, "the process that trained it

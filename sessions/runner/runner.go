@@ -995,11 +995,12 @@ func (h *Handle) Close() error {
 		h.mu.Unlock()
 		// The final checkpoint is tried even after one failed: the disk
 		// may have room again. Of a run that ran every planned step it
-		// is on disk already, found saved and not written again: the
-		// engine wrote it before recording "done" (run.Engine's
-		// checkpointPlanEnd), so that "done" never precedes it. Not from a failed device (lost, out of
-		// memory): it holds no weights to read, and its error is already
-		// the run's.
+		// is on disk already unless its save failed, found saved and
+		// not written again: the engine wrote it before recording
+		// "done" (run.Engine's checkpointPlanEnd), so that "done" never
+		// precedes it. Not from a failed device (lost, out of memory):
+		// it holds no weights to read, and its error is already the
+		// run's.
 		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
 			was := h.fullAt
 			errs = append(errs, finalCheckpointError(n-1, was, h.checkpoint(n-1)))
