@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
 
@@ -66,19 +65,10 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, "run")
-			cfg := struct {
-				Name   string              `toml:"name"`
-				Steps  int                 `toml:"steps"`
-				Reward record.RewardConfig `toml:"reward"`
-			}{"t", c.planned, record.DefaultRewardConfig()}
-			r, err := Create(dir, &cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
+			r := createPlanned(t, dir, c.planned)
 			for s := 0; s < c.steps; s++ {
 				emitSteps(r, s, s+1, 1, 1)
-				if _, err := r.SaveCheckpoint(s, save, CheckpointState{}); err != nil {
+				if _, err := r.SaveCheckpoint(s, saveNote, CheckpointState{}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -130,25 +120,11 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			list, err := List(root)
-			if err != nil || len(list) != 1 {
-				t.Fatalf("List: %+v, %v", list, err)
-			}
-			if list[0].State != c.want || list[0].Note != c.note {
-				t.Errorf("listed %s (%q), want %s (%q)", list[0].State, list[0].Note, c.want, c.note)
-			}
-			ro, err := OpenReadOnly(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ro.Close()
-			if st, note, interrupted := ro.State(); st != c.want || note != c.note || interrupted != c.interrupted {
-				t.Errorf("open read-only: %s (%q), interrupted %v; want %s (%q), interrupted %v", st, note, interrupted, c.want, c.note, c.interrupted)
-			}
+			row := wantListedAndOpened(t, root, dir, c.want, c.note, c.interrupted)
 			// The resume's own rule is unchanged: a run listed finished
 			// here has nothing left to run.
-			if c.want == StateFinished && !NothingLeftToRun(dir, list[0].PlannedSteps) {
-				t.Errorf("listed finished, but its resume has steps left to run (%d planned)", list[0].PlannedSteps)
+			if c.want == StateFinished && !NothingLeftToRun(dir, row.PlannedSteps) {
+				t.Errorf("listed finished, but its resume has steps left to run (%d planned)", row.PlannedSteps)
 			}
 		})
 	}
@@ -197,10 +173,9 @@ func TestKilledAfterItsLastCheckpointNotProbed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
 	for s := 0; s < 2; s++ {
 		emitSteps(r, s, s+1, 1, 1)
-		if _, err := r.SaveCheckpoint(s, save, CheckpointState{}); err != nil {
+		if _, err := r.SaveCheckpoint(s, saveNote, CheckpointState{}); err != nil {
 			t.Fatal(err)
 		}
 	}

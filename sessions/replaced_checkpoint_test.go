@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // TestCheckpointMovedAsideCountsAsTheLoaderDoes: a save of a step that
@@ -26,22 +25,13 @@ func TestCheckpointMovedAsideCountsAsTheLoaderDoes(t *testing.T) {
 	for _, steps := range []int{1, 3} {
 		t.Run(fmt.Sprintf("%d steps, the last one's moved aside", steps), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
-			cfg := struct {
-				Name   string              `toml:"name"`
-				Steps  int                 `toml:"steps"`
-				Reward record.RewardConfig `toml:"reward"`
-			}{"t", steps, record.DefaultRewardConfig()}
-			r, err := Create(dir, &cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
+			r := createPlanned(t, dir, steps)
 			for s := 0; s < steps; s++ {
 				emitSteps(r, s, s+1, 1, 1)
 				if err := r.Flush(); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := r.SaveCheckpoint(s, save, CheckpointState{}); err != nil {
+				if _, err := r.SaveCheckpoint(s, saveNote, CheckpointState{}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -113,21 +103,12 @@ func TestNewestCheckpointMovedAsideIsPutBack(t *testing.T) {
 	} {
 		t.Run(c.older+" then "+c.newer, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
-			cfg := struct {
-				Name   string              `toml:"name"`
-				Steps  int                 `toml:"steps"`
-				Reward record.RewardConfig `toml:"reward"`
-			}{"t", 1, record.DefaultRewardConfig()}
-			r, err := Create(dir, &cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := createPlanned(t, dir, 1)
 			emitSteps(r, 0, 1, 1, 1)
 			if err := r.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
-			if _, err := r.SaveCheckpoint(0, save, CheckpointState{}); err != nil {
+			if _, err := r.SaveCheckpoint(0, saveNote, CheckpointState{}); err != nil {
 				t.Fatal(err)
 			}
 			if err := r.Close(); err != nil {

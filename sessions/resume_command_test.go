@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // TestResumeCommandSteps: the command said to continue a run asks for
@@ -53,22 +52,13 @@ func TestResumeCommandSteps(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
-			cfg := struct {
-				Name   string              `toml:"name"`
-				Steps  int                 `toml:"steps"`
-				Reward record.RewardConfig `toml:"reward"`
-			}{"t", c.planned, record.DefaultRewardConfig()}
-			r, err := Create(dir, &cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			save := func(d string) error { return os.WriteFile(filepath.Join(d, "note.txt"), []byte("a step\n"), 0o644) }
+			r := createPlanned(t, dir, c.planned)
 			for s := 0; s < c.steps; s++ {
 				emitSteps(r, s, s+1, 1, 1)
 				if err := r.Flush(); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := r.SaveCheckpoint(s, save, CheckpointState{}); err != nil {
+				if _, err := r.SaveCheckpoint(s, saveNote, CheckpointState{}); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -61,21 +61,7 @@ func TestUnclosedAfterItsEngineEndedIsNotInterrupted(t *testing.T) {
 				copyDir(t, src, dir)
 				root = filepath.Dir(dir)
 			}
-			list, err := List(root)
-			if err != nil || len(list) != 1 {
-				t.Fatalf("List: %+v, %v", list, err)
-			}
-			if list[0].State != c.want || list[0].Note != c.note {
-				t.Errorf("listed %s (%q), want %s (%q)", list[0].State, list[0].Note, c.want, c.note)
-			}
-			ro, err := OpenReadOnly(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ro.Close()
-			if st, note, interrupted := ro.State(); st != c.want || note != c.note || interrupted != c.interrupted {
-				t.Errorf("open read-only: %s (%q), interrupted %v; want %s (%q), interrupted %v", st, note, interrupted, c.want, c.note, c.interrupted)
-			}
+			wantListedAndOpened(t, root, dir, c.want, c.note, c.interrupted)
 		})
 	}
 }
