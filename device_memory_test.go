@@ -114,20 +114,7 @@ func TestEveryDeviceCommandRefusesWhatCannotFitOnTheGPU(t *testing.T) {
 // positions alone (1,024 here: a prompt of 131,072 was not covered) and
 // with 0 one prompt, where its forwards had no bound.
 func TestLogprobsAndServeEstimateWhatTheyRun(t *testing.T) {
-	dir := t.TempDir()
-	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
-	for _, name := range []string{"config.json", "model.safetensors", "tokenizer.json"} {
-		data, err := os.ReadFile(filepath.Join(teacher, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if name == "config.json" {
-			data = bytes.Replace(data, []byte(`"max_position_embeddings": 256`), []byte(`"max_position_embeddings": 131072`), 1)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := longContextTeacher(t)
 	t.Setenv("RLT_MEMORY_LIMIT", "256MB")
 	if err := checkLogprobsMemory(device.CPU, dir, model.Frozen16); err != nil {
 		t.Errorf("logprobs: refused: %v", err)

@@ -449,24 +449,12 @@ func TestServeSaysItsInputsBeforeTheAddress(t *testing.T) {
 	}
 }
 
-// copyFolder is a copy of the model folder dir's files, in a folder of
+// copyFolder is a copy of the model folder dir (copyDir), in a folder of
 // the test's.
 func copyFolder(t *testing.T, dir string) string {
 	t.Helper()
 	to := t.TempDir()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	copyDir(t, dir, to)
 	return to
 }
 
