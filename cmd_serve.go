@@ -219,15 +219,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := deviceCheck(be, "load "+*dir, err); err != nil {
 		return err
 	}
-	if err := pastPositions(m.Cfg.MaxPos); err != nil {
-		return err
-	}
+	// --max-model-len and the tokenizer were weighed against this
+	// config.json before the address was taken (model.Inspect: the load
+	// reads the same file).
 	maxLen := m.Cfg.MaxPos
 	if *maxModelLen > 0 {
 		maxLen = *maxModelLen
-	}
-	if err := rlt.TokenizerRows("--model", *dir, tok.VocabSize(), m.Cfg.Vocab); err != nil {
-		return err
 	}
 	if *name == "" {
 		abs, _ := filepath.Abs(*dir)
