@@ -153,11 +153,19 @@ func heldAs(dir string, prec model.Precision) (memory.Use, bool, error) {
 	if err != nil {
 		return memory.Use{}, false, err
 	}
+	u, stored16 := heldFrom(cfg, dt, prec)
+	return u, stored16, nil
+}
+
+// heldFrom is heldAs of a folder whose config and weights' type
+// model.Inspect has read (cfg, dt), for a caller that read them for
+// checks of its own (rlt serve) and need not read both files again.
+func heldFrom(cfg model.Config, dt compute.DType, prec model.Precision) (memory.Use, bool) {
 	u := memory.Use{Cfg: cfg, Held: compute.F32}
 	if prec == model.Frozen16 && dt.Is16() {
 		u.Held = dt
 	}
-	return u, dt.Is16(), nil
+	return u, dt.Is16()
 }
 
 // weightsFix is the fix a 16-bit checkpoint held in float32 offers.

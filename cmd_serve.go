@@ -133,7 +133,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return misuse(fs, "--max-model-len %d is more than the %d positions of the model %s (its config.json's max_position_embeddings): give at most %d, or leave it out for them", *maxModelLen, positions, *dir, positions)
 	}
-	cfg, _, inspectErr := model.Inspect(*dir) // the load's own first reads: config.json, the weights' headers
+	// The load's own first reads, config.json and the weights' headers,
+	// read once here for every check before the load: the memory check
+	// below takes them (heldFrom), where it read both again.
+	cfg, dtype, inspectErr := model.Inspect(*dir)
 	if inspectErr == nil {
 		if err := pastPositions(cfg.MaxPos); err != nil {
 			return err
@@ -190,7 +193,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The model and a forward of --micro-batch-tokens or --max-model-len
 	// positions within the memory where it computes, before the address is
 	// taken or the device opens.
-	if err := checkServeMemory(*dev, *dir, prec, *mbTokens, *maxModelLen); err != nil {
+	u, stored16 := heldFrom(cfg, dtype, prec)
+	if err := checkServeMemoryOf(*dev, u, stored16, *mbTokens, *maxModelLen); err != nil {
 		return err
 	}
 	// The address is taken before the model loads: one already in use is
@@ -330,6 +334,13 @@ func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen in
 	if err != nil {
 		return nil
 	}
+	return checkServeMemoryOf(dev, u, stored16, mbTokens, maxLen)
+}
+
+// checkServeMemoryOf is checkServeMemory of the model u as heldAs or
+// heldFrom says it (stored16: its checkpoint is 16-bit), for a caller
+// that has read the folder's config.json and weights' headers already.
+func checkServeMemoryOf(dev string, u memory.Use, stored16 bool, mbTokens, maxLen int) error {
 	if maxLen <= 0 || maxLen > u.Cfg.MaxPos { // past the positions: refused by the caller
 		maxLen = u.Cfg.MaxPos
 	}
