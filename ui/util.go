@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/rlt-workbench/rlt/ui/internal/decimals"
 )
 
 // fit cuts s to w cells, ending with "…" when cut.
@@ -148,26 +150,23 @@ func sideBySide(left, right []string, lw int, sep string) []string {
 	return out
 }
 
-// num formats v with d decimals; NaN and ±Inf as "—".
+// num formats v with d decimals (decimals.Fixed: a value that rounds to
+// zero has no sign, so an r_SS of -1e-5 reads "0.000", not "-0.000");
+// NaN and ±Inf as "—".
 func num(v float64, d int) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "—"
 	}
-	return strconv.FormatFloat(v, 'f', d, 64)
+	return decimals.Fixed(v, d)
 }
 
 // snum is num with an explicit sign, but for a number that rounds to zero
-// at d decimals, which has none: a group of equal rewards records
-// advantages of about ±3e-13 (the group's mean off each reward in its last
-// bit), which read "-0.00" beside the group view's "advantages 0".
+// at d decimals, which has none: a group of equal rewards could record
+// advantages of about ±3e-13, which read "-0.00" or "+0.00" beside the
+// group view's "advantages 0".
 func snum(v float64, d int) string {
 	s := num(v, d)
-	switch {
-	case s == "—":
-		return s
-	case strings.Trim(s, "-0.") == "":
-		return strings.TrimPrefix(s, "-")
-	case v > 0:
+	if s != "—" && v > 0 && !decimals.IsZero(s) {
 		return "+" + s
 	}
 	return s

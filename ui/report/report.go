@@ -27,6 +27,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
+	"github.com/rlt-workbench/rlt/ui/internal/decimals"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -631,12 +632,13 @@ const nanColor = "#dddddd"
 // fmtScore formats a trace's reward and its terms as the workbench's
 // Traces screen does, three decimals each, so that the traces of a page
 // read alike (-7.357, 0.100, 0.000), never 4 significant digits that
-// gave -7.357 beside 0.1 and 1.234e-05.
+// gave -7.357 beside 0.1 and 1.234e-05, nor "-0.000" for a value that
+// rounds to zero.
 func fmtScore(v float64) string {
 	if math.IsNaN(v) {
 		return "–"
 	}
-	return strconv.FormatFloat(v, 'f', 3, 64)
+	return decimals.Fixed(v, 3) // an r_SS of -1e-5 is 0.000, as on the screen
 }
 
 func fmtNum(v float64) string {

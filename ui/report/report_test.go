@@ -972,7 +972,7 @@ func TestNumberFormats(t *testing.T) {
 			t.Errorf("ticks of [%v, %v]: %q, want %q", c.lo, c.hi, got, c.want)
 		}
 	}
-	for v, want := range map[float64]string{-7.3571: "-7.357", 0.1: "0.100", 1.234e-05: "0.000", math.NaN(): "–"} {
+	for v, want := range map[float64]string{-7.3571: "-7.357", 0.1: "0.100", 1.234e-05: "0.000", -1.234e-05: "0.000", math.NaN(): "–"} { // no "-0.000"
 		if got := fmtScore(v); got != want {
 			t.Errorf("fmtScore(%v) = %q, want %q", v, got, want)
 		}
