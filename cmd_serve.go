@@ -186,7 +186,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// What ends a generation besides a request's stop_token_ids, read as
 	// vLLM reads it; a folder that says it wrongly is said before the
 	// model loads.
-	eos, err := serve.ReadEOS(*dir, tok.ID)
+	eos, err := serve.ReadEOS(*dir, cfg.Vocab, tok.ID)
 	if err != nil {
 		return err
 	}

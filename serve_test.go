@@ -430,6 +430,8 @@ func TestServeSaysItsInputsBeforeTheAddress(t *testing.T) {
 	os.WriteFile(filepath.Join(badWeights, "model.safetensors"), []byte("not safetensors"), 0o644)
 	badEOS := copyFolder(t, good)
 	os.WriteFile(filepath.Join(badEOS, "tokenizer_config.json"), []byte(`{"eos_token":"<nope>"}`), 0o644)
+	pastVocab := copyFolder(t, good) // generation_config.json's id weighed against config.json's vocab_size
+	os.WriteFile(filepath.Join(pastVocab, "generation_config.json"), []byte(`{"eos_token_id":[1209, 1216]}`), 0o644)
 	fewRows := copyFolder(t, good)
 	rewrite(t, filepath.Join(fewRows, "config.json"), `"vocab_size": 1216`, `"vocab_size": 100`)
 	missing := filepath.Join(t.TempDir(), "typo")
@@ -439,6 +441,7 @@ func TestServeSaysItsInputsBeforeTheAddress(t *testing.T) {
 		{"config.json not JSON", badConfig, "model " + badConfig + ": load config " + filepath.Join(badConfig, "config.json") + ": not valid JSON"},
 		{"weights not safetensors", badWeights, "download the model folder again"},
 		{"eos_token not a token", badEOS, `eos_token "<nope>" is not a token of the folder's tokenizer.json`},
+		{"eos_token_id past the vocabulary", pastVocab, filepath.Join(pastVocab, "generation_config.json") + ": eos_token_id [1209, 1216]: its item 2, 1216, is past the model's vocabulary (config.json's vocab_size 1216: ids 0 to 1215)"},
 		{"tokenizer past the embedding", fewRows, "--model " + fewRows + ": its tokenizer.json has 1210 tokens, but " + filepath.Join(fewRows, "config.json") + "'s vocab_size is 100: the embedding has no row for the tokens past it, so the tokenizer is not this model's"},
 	} {
 		var out bytes.Buffer

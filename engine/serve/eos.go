@@ -1,12 +1,15 @@
 package serve
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
@@ -46,8 +49,10 @@ type EOS struct {
 // folders); the generation config's eos_token_id (a number or a list) is
 // generation_config.json's, else config.json's (vLLM's
 // try_get_generation_config falls back to GenerationConfig.from_model_config
-// only when the file is absent).
-func ReadEOS(dir string, id func(token string) (int32, bool)) (EOS, error) {
+// only when the file is absent). vocab is the model's vocabulary
+// (config.json's vocab_size; 0: not known), which every eos_token_id must
+// be within (eosTokenIDs).
+func ReadEOS(dir string, vocab int, id func(token string) (int32, bool)) (EOS, error) {
 	var eos EOS
 	for _, name := range []string{hf.SpecialTokensMapFile, hf.TokenizerConfigFile} {
 		raw, path, err := readKey(dir, name, "eos_token")
@@ -90,7 +95,7 @@ func ReadEOS(dir string, id func(token string) (int32, bool)) (EOS, error) {
 	}
 	vllmRead := false
 	for _, name := range []string{hf.GenerationConfigFile, hf.ConfigFile} {
-		ids, found, err := eosTokenIDs(dir, name)
+		ids, found, err := eosTokenIDs(dir, name, vocab)
 		if err != nil {
 			return EOS{}, err
 		}
@@ -112,20 +117,91 @@ func ReadEOS(dir string, id func(token string) (int32, bool)) (EOS, error) {
 }
 
 // eosTokenIDs are the eos_token_id (a number or a list) of the JSON file
-// name in dir; found says whether there is such a file.
-func eosTokenIDs(dir, name string) (ids []int32, found bool, err error) {
+// name in dir; found says whether there is such a file. vocab is the
+// model's vocabulary (config.json's vocab_size, the embedding's rows; 0:
+// not known): an id past it, or a negative one, is no token the model can
+// generate, so a generation it should end would run to its max_tokens
+// (vLLM takes any number into a request's stop token ids, transformers
+// warns and generates on); it is refused here naming the file, the value
+// and the way on, as config.json's own is (hf.Config.Validate). A number
+// written as a float with no fraction (2.0) is the id, as Python's
+// 2 == 2.0 has vLLM match it.
+func eosTokenIDs(dir, name string, vocab int) (ids []int32, found bool, err error) {
 	raw, path, err := readKey(dir, name, "eos_token_id")
 	if err != nil || path == "" || isNull(raw) {
 		return nil, path != "", err
 	}
-	var one int32
-	if json.Unmarshal(raw, &one) == nil {
+	fix := "write the id of the token that ends a generation (the tokenizer's end of sequence), or a list of them, or remove the key"
+	if vocab > 0 {
+		fix = fmt.Sprintf("write the id of the token that ends a generation (the tokenizer's end of sequence, from 0 to %d), or a list of them, or remove the key", vocab-1)
+	}
+	// check is the id of one value, item (1-based) of the list, or 0 for
+	// the value itself.
+	check := func(v json.RawMessage, item int) (int32, error) {
+		what := "eos_token_id " + string(bytes.TrimSpace(v))
+		if item > 0 {
+			what = fmt.Sprintf("eos_token_id %s: its item %d, %s,", raw, item, bytes.TrimSpace(v))
+		}
+		n, ok := wholeNumber(v)
+		switch {
+		case !ok && item > 0:
+			return 0, fmt.Errorf("%s: %s is not a token id (a whole number): fix the file: %s", path, what, fix)
+		case !ok:
+			return 0, fmt.Errorf("%s: %s is not a token id (a whole number) or a list of them: fix the file: %s", path, what, fix)
+		case n < 0:
+			return 0, fmt.Errorf("%s: %s is negative, no token's id, so no generation could end with it: fix the file: %s", path, what, fix)
+		case vocab > 0 && n >= int64(vocab):
+			return 0, fmt.Errorf("%s: %s is past the model's vocabulary (config.json's vocab_size %d: ids 0 to %d), so no generation could end with it: fix the file: %s", path, what, vocab, vocab-1, fix)
+		case n > math.MaxInt32:
+			return 0, fmt.Errorf("%s: %s is past any vocabulary (token ids are 32-bit), so no generation could end with it: fix the file: %s", path, what, fix)
+		}
+		return int32(n), nil
+	}
+	var list []json.RawMessage
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '[' || json.Unmarshal(raw, &list) != nil {
+		one, err := check(raw, 0)
+		if err != nil {
+			return nil, true, err
+		}
 		return []int32{one}, true, nil
 	}
-	if err := json.Unmarshal(raw, &ids); err != nil {
-		return nil, true, fmt.Errorf("%s: eos_token_id is %s, not a token id or a list of them: fix the file", path, raw)
+	ids = make([]int32, 0, len(list))
+	for i, v := range list {
+		x, err := check(v, i+1)
+		if err != nil {
+			return nil, true, err
+		}
+		ids = append(ids, x)
 	}
 	return ids, true, nil
+}
+
+// wholeNumber is the JSON number raw as a whole number, one written with
+// a zero fraction or an exponent (2.0, 1e3) too, as Python's == reads it
+// against a token id; ok is false for any other JSON value, a quoted
+// number among them.
+func wholeNumber(raw json.RawMessage) (n int64, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false
+	}
+	var num json.Number
+	if json.Unmarshal(raw, &num) != nil {
+		return 0, false
+	}
+	if v, err := strconv.ParseInt(string(num), 10, 64); err == nil {
+		return v, true
+	}
+	// Past int64 (or a float's range: ParseFloat's ±Inf) is a whole
+	// number past any vocabulary, said so rather than as no number.
+	f, err := strconv.ParseFloat(string(num), 64)
+	switch {
+	case math.IsInf(f, 0) || math.Abs(f) >= 1<<62:
+		return int64(math.Copysign(1<<62, f)), true
+	case err != nil || f != math.Trunc(f):
+		return 0, false
+	}
+	return int64(f), true
 }
 
 // readKey is key's value in the JSON object of file name in dir (nil when

@@ -118,7 +118,7 @@ func TestReadEOS(t *testing.T) {
 			`tokenizer_config.json: eos_token: "Content" is not a field: the field is "content" (field names are case-sensitive): write it "content"`},
 		{"content and a near miss", map[string]string{"special_tokens_map.json": `{"eos_token":{"content":"</s>","CONTENT":"<|im_end|>"}}`}, false, EOS{},
 			`special_tokens_map.json: eos_token: "CONTENT" is not a field: the field is "content"`},
-		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, false, EOS{}, `generation_config.json: eos_token_id is "2", not a token id or a list of them`},
+		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, false, EOS{}, `generation_config.json: eos_token_id "2" is not a token id (a whole number) or a list of them`},
 		{"not JSON", map[string]string{"generation_config.json": `{"eos_token_id":`}, false, EOS{}, `generation_config.json: it ends at line 1`},
 		// A tokenizer_config.json is read by its one reader
 		// (tokenizer.ParseConfig) and refused as every command refuses
@@ -141,7 +141,7 @@ func TestReadEOS(t *testing.T) {
 			v, ok := vocab[tok]
 			return v, ok
 		}
-		got, err := ReadEOS(dir, id)
+		got, err := ReadEOS(dir, 151936, id) // Qwen2.5's vocab_size
 		switch {
 		case c.err != "":
 			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), dir) {
@@ -152,6 +152,65 @@ func TestReadEOS(t *testing.T) {
 		case fmt.Sprint(deref(got.Token), got.More, got.SGLang) != fmt.Sprint(deref(c.want.Token), c.want.More, c.want.SGLang):
 			t.Errorf("%s: %v %v, SGLang's %v; want %v %v, SGLang's %v", c.name, deref(got.Token), got.More, got.SGLang, deref(c.want.Token), c.want.More, c.want.SGLang)
 		}
+	}
+}
+
+// TestReadEOSBadIDs: an eos_token_id that is no token the model can
+// generate (not a whole number, negative, past config.json's vocab_size,
+// or a list with such an item) is refused naming the file, saying what is
+// wrong with which value and what to write; it was taken when a number
+// (a generation it should end ran to max_tokens), and said as "not a
+// token id or a list of them" when a list held one bad item, naming none.
+// Whole numbers written as floats are ids, as vLLM's Python compares them.
+func TestReadEOSBadIDs(t *testing.T) {
+	const fix = "fix the file: write the id of the token that ends a generation (the tokenizer's end of sequence, from 0 to 15), or a list of them, or remove the key"
+	for _, file := range []string{"generation_config.json", "config.json"} {
+		for _, c := range []struct {
+			name, value string
+			want        []int32 // eos.More, when it is read
+			err         string  // after the file's path
+		}{
+			{"one", `3`, []int32{3}, ""},
+			{"a list", `[3, 15]`, []int32{3, 15}, ""},
+			{"whole floats", `[3.0, 1e1]`, []int32{3, 10}, ""},
+			{"an empty list", `[]`, nil, ""},
+			{"a string", `"3"`, nil, `eos_token_id "3" is not a token id (a whole number) or a list of them: ` + fix},
+			{"a fraction", `1.5`, nil, `eos_token_id 1.5 is not a token id (a whole number) or a list of them: ` + fix},
+			{"an object", `{"id": 3}`, nil, `eos_token_id {"id": 3} is not a token id (a whole number) or a list of them: ` + fix},
+			{"true", `true`, nil, `eos_token_id true is not a token id (a whole number) or a list of them: ` + fix},
+			{"negative", `-1`, nil, `eos_token_id -1 is negative, no token's id, so no generation could end with it: ` + fix},
+			{"past the vocabulary", `16`, nil, `eos_token_id 16 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
+			{"past int32", `3000000000`, nil, `eos_token_id 3000000000 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15)`},
+			{"past any float", `1e400`, nil, `eos_token_id 1e400 is past the model's vocabulary`},
+			{"a list with a string", `[3, "x"]`, nil, `eos_token_id [3, "x"]: its item 2, "x", is not a token id (a whole number): ` + fix},
+			{"a list with null", `[null]`, nil, `eos_token_id [null]: its item 1, null, is not a token id (a whole number): ` + fix},
+			{"a list with a negative", `[3, -3]`, nil, `eos_token_id [3, -3]: its item 2, -3, is negative, no token's id, so no generation could end with it: ` + fix},
+			{"a list past the vocabulary", `[16, 3]`, nil, `eos_token_id [16, 3]: its item 1, 16, is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
+			{"a nested list", `[[3]]`, nil, `eos_token_id [[3]]: its item 1, [3], is not a token id (a whole number): ` + fix},
+		} {
+			dir := t.TempDir()
+			path := filepath.Join(dir, file)
+			if err := os.WriteFile(path, []byte(`{"eos_token_id": `+c.value+`}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadEOS(dir, 16, func(string) (int32, bool) { return 0, false })
+			switch {
+			case c.err != "":
+				if err == nil || !strings.Contains(err.Error(), path+": "+c.err) {
+					t.Errorf("%s, %s: %v, want an error with %q", file, c.name, err, path+": "+c.err)
+				}
+			case err != nil:
+				t.Errorf("%s, %s: %v", file, c.name, err)
+			case fmt.Sprint(got.More) != fmt.Sprint(c.want):
+				t.Errorf("%s, %s: %v, want %v", file, c.name, got.More, c.want)
+			}
+		}
+	}
+	// With no vocabulary known (0), only ids no model has are refused.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": [151645, 3000000000]}`), 0o644)
+	if _, err := ReadEOS(dir, 0, func(string) (int32, bool) { return 0, false }); err == nil || !strings.Contains(err.Error(), "its item 2, 3000000000, is past any vocabulary (token ids are 32-bit)") {
+		t.Errorf("no vocabulary, past int32: %v", err)
 	}
 }
 
