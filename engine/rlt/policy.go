@@ -11,6 +11,13 @@ import (
 
 // Advantages normalises rewards within groups of g (RLT.md §4):
 // A_i = (r_i − mean) / (std + 1e−4), std with Bessel's correction.
+//
+// The mean is taken about the group's first reward (r_0 + Σ(r_i − r_0)/g),
+// which is exact where all rewards are equal: there each r_i − r_0 is 0,
+// so each advantage is exactly 0. Σr_i/g rounded (3 × 0.1 is
+// 0.30000000000000004) and left each advantage of such a group at about
+// ±3e-13, a group the policy loss has nothing to learn from. Elsewhere the
+// two differ only in float64 rounding (the shifted sum is the more exact).
 func Advantages(rewards []float64, g int) ([]float64, error) {
 	if g <= 0 || len(rewards)%g != 0 {
 		return nil, fmt.Errorf("advantages: %d rewards do not split into groups of %d", len(rewards), g)
@@ -18,11 +25,11 @@ func Advantages(rewards []float64, g int) ([]float64, error) {
 	adv := make([]float64, len(rewards))
 	for s := 0; s < len(rewards); s += g {
 		grp := rewards[s : s+g]
-		var mean float64
+		var shift float64
 		for _, r := range grp {
-			mean += r
+			shift += r - grp[0]
 		}
-		mean /= float64(g)
+		mean := grp[0] + shift/float64(g)
 		var ss float64
 		for _, r := range grp {
 			ss += (r - mean) * (r - mean)
