@@ -96,7 +96,7 @@ func TestHelperHeldAfterTheFinalCheckpoint(t *testing.T) {
 //
 // Also where checkpoint_every does not divide the steps: the final
 // checkpoint is then the engine's as it ends, before "done"
-// (run.Engine's checkpointPlanEnd). It was the run's close's, after
+// (run.Engine's checkpointAtEnd). It was the run's close's, after
 // "done", so that a kill between the two left a run listed finished
 // whose last step was never saved: here the rotation held was the
 // close's, "done" recorded twice. And where a second stop signal, not a

@@ -244,7 +244,7 @@ type Engine struct {
 	// error means the checkpoint is not on disk: the engine says it (an
 	// event.Error, "checkpoint: …") unless it is a *Reported, and the
 	// checkpoint, asked for or scheduled, stays asked for (the next
-	// step's end tries it again, or checkpointAsStopped as the engine
+	// step's end tries it again, or checkpointAtEnd as the engine
 	// stops, unless the device has failed by then: Backend.Err).
 	OnCheckpoint func(step int) error
 }
@@ -446,7 +446,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Unlock()
 	for e.Cfg.Steps == 0 || e.Trainer.StepIndex() < e.Cfg.Steps {
 		if !e.waitTurn(ctx) {
-			e.checkpointAsStopped(ctx)
 			break
 		}
 		step := e.Trainer.StepIndex()
@@ -485,11 +484,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	// "done" means the planned steps were all run; a run stopped before
 	// (asked to, cancelled, or open-ended) says "stopped", so a listing
-	// never calls an interrupted run finished.
+	// never calls an interrupted run finished. Either comes after the
+	// checkpoint of the last step made (checkpointAtEnd).
+	e.checkpointAtEnd()
 	phase := "stopped"
 	if e.Cfg.Steps > 0 && e.Trainer.StepIndex() >= e.Cfg.Steps {
 		phase = "done"
-		e.checkpointPlanEnd()
 	}
 	e.sink.Emit(event.Phase{Time: time.Now(), Name: phase, Step: e.Trainer.StepIndex()})
 	return nil
@@ -500,10 +500,10 @@ func (e *Engine) Run(ctx context.Context) error {
 // checkpointed only once it is saved; a checkpoint whose save failed,
 // asked for (CheckpointNow, as S asks) or scheduled (checkpoint_every)
 // alike, is left asked for, so that the stop that follows (a failed save
-// stops a run of the runner's) tries it again (checkpointAsStopped), or
+// stops a run of the runner's) tries it again (checkpointAtEnd), or
 // the next step's end writes one. A scheduled one was dropped: the next
 // try came checkpoint_every steps later, or at the run's close. Not from
-// a failed device: checkpointAsStopped looks at it as it tries (a step's
+// a failed device: checkpointAtEnd looks at it as it tries (a step's
 // end never comes after one: the step fails on it).
 func (e *Engine) checkpoint(step int) {
 	if e.OnCheckpoint == nil {
@@ -522,56 +522,48 @@ func (e *Engine) checkpoint(step int) {
 	}
 }
 
-// checkpointAsStopped writes, as a stopped engine ends, the checkpoint
-// asked for (CheckpointNow) and not yet written: one asked of a paused
-// engine waits for a step after which to write it, and a stop ends the
-// engine without one. Its last step is checkpointed now, not only when the
-// run is closed (runner.Handle.Close), so that a process killed after the
-// stop loses nothing. A step checkpointed already is not written again; a
-// step whose checkpoint failed (asked for or scheduled) is tried once more
-// (checkpoint); a cancelled context (the process going away) writes none,
-// nor does a failed device (Backend.Err: lost as a checkpoint read the
-// weights back, or since), which holds no weights to read, the run ending
-// on its error. The engine is the one to look (runner.Handle's
-// onCheckpoint does not), and here, as it tries, not as the save failed:
-// a device may fail after a save failed for want of room.
-func (e *Engine) checkpointAsStopped(ctx context.Context) {
-	failed := e.Backend.Err() != nil
+// checkpointAtEnd writes, as the engine ends (its plan run, stopped, or
+// its context cancelled), the checkpoint of its last step where none is
+// on disk yet, before Run records the phase that ends it ("done" or
+// "stopped"), and reports whether that step is on disk (true where the
+// engine made no step, or saves none: no OnCheckpoint). The phase says
+// where the run stands: "done" that it is finished (the listing's
+// finished, the resume's nothing to run), "stopped" at which step (the
+// listing's step), so the weights of that step must be on disk first, as
+// one rule for both. The checkpoint came after, the run's close's
+// (runner.Handle.Close), after Run had returned, where checkpoint_every
+// did not divide the steps (a3c7610 put it first for "done") or where a
+// stop came with no checkpoint asked for (CheckpointNow): a process
+// killed between the two left a run listed finished, or stopped at step
+// N, whose last steps' weights were never saved and whose resume ran them
+// again from an earlier checkpoint. One owner of that order, the engine,
+// which writes both; the close's final checkpoint then finds the step
+// saved and writes nothing. A step checkpointed already (or resumed from)
+// is not written again; one whose save failed (asked for or scheduled:
+// a failed save stops a run of the runner's) is tried once more
+// (checkpoint; a failed save is OnCheckpoint's to say). Written whatever
+// the context (the close writes it so), not from a failed device
+// (Backend.Err: lost as a checkpoint read the weights back, or since),
+// which holds no weights to read: the run ends on its error. The engine
+// is the one to look (runner.Handle's onCheckpoint does not), and here,
+// as it tries, not as the save failed: a device may fail after a save
+// failed for want of room.
+func (e *Engine) checkpointAtEnd() bool {
 	e.mu.Lock()
-	asked := e.ckpt && e.stopped && ctx.Err() == nil && !failed
 	e.ckpt = false
 	last := e.Trainer.StepIndex() - 1
 	done := last == e.checkpointed
 	e.mu.Unlock()
-	if asked && last >= 0 && !done {
-		e.checkpoint(last)
+	if done || e.OnCheckpoint == nil {
+		return true
 	}
-}
-
-// checkpointPlanEnd writes, as the engine has run every planned step, the
-// checkpoint of its last step where none is on disk yet (checkpoint_every
-// does not divide the steps, or its scheduled save failed and is tried
-// once more), before Run records "done": "done" says that the run is
-// finished, and a listing and a resume take it so (nothing to run), so it
-// must come after the weights of its last step are on disk. It came
-// first, the final checkpoint left to the run's close
-// (runner.Handle.Close), after Run had returned: a process killed or left
-// between the two left a run listed finished whose last steps' weights
-// were never saved, and whose resume ran them again from an earlier
-// checkpoint. One owner of that order, the engine, which writes both;
-// the close's final checkpoint then finds the step saved and writes
-// nothing. Written whatever the context (the close wrote it so), not
-// from a failed device (Backend.Err), which holds no weights to read: the
-// run ends on its error. A failed save is OnCheckpoint's to say, as a
-// scheduled one's (checkpoint).
-func (e *Engine) checkpointPlanEnd() {
+	if e.Backend.Err() != nil {
+		return false
+	}
+	e.checkpoint(last)
 	e.mu.Lock()
-	last := e.Trainer.StepIndex() - 1
-	done := last == e.checkpointed
-	e.mu.Unlock()
-	if last >= 0 && !done && e.Backend.Err() == nil {
-		e.checkpoint(last)
-	}
+	defer e.mu.Unlock()
+	return e.checkpointed == last
 }
 
 // Evaluate has the teacher explain n held-out questions (greedy) and the

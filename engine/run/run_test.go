@@ -153,9 +153,12 @@ func (s *pauseSink) Emit(ev event.Event) {
 // paused engine waits for a step after which to write it; a stop that
 // comes first writes it, of the last step, as the engine stops (before its
 // stopped phase), so that a process killed after S loses nothing. It was
-// left to the run's close. Not asked, or on disk already, none is written.
-// A checkpoint whose save failed is not on disk: the stop writes it (the
-// engine took it for on disk, having recorded it before the save).
+// left to the run's close. Not asked too (rlt run --headless's first stop
+// signal asks none): the stopped phase says the step the run stopped at,
+// so that step's checkpoint comes first (checkpointAtEnd, as before
+// "done"); it was the close's, after "stopped". On disk already, none is
+// written. A checkpoint whose save failed is not on disk: the stop writes
+// it (the engine took it for on disk, having recorded it before the save).
 func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 	dir := tinyModels(t)
 	for _, tc := range []struct {
@@ -168,11 +171,10 @@ func TestStopWritesTheCheckpointAskedWhilePaused(t *testing.T) {
 		since bool  // the device fails after the first failed save, before the stop
 	}{
 		{"asked", 0, true, 0, false, []int{0}, false},
-		{"not asked", 0, false, 0, false, nil, false},
+		{"not asked", 0, false, 0, false, []int{0}, false},
 		{"on disk already", 1, true, 0, false, []int{0}, false}, // after step 0, not again as it stops
 		{"its save failed", 1, true, 1, false, []int{0}, false}, // tried after step 0, written as it stops
-		// Scheduled, not asked for: its failed save was dropped, the
-		// step written only by the run's close.
+		// Scheduled, not asked for: tried again as the engine stops.
 		{"its scheduled save failed", 1, false, 1, false, []int{0}, false},
 		// A failed device holds no weights to read: nothing is tried again.
 		{"its scheduled save failed with the device", 1, false, 1, true, nil, false},

@@ -2,8 +2,8 @@
 // runs with the engine in this process and records them in run folders.
 // It owns an engine's lifetime (start, stop after the step in progress,
 // the checkpoint policy: one per step asked for, a final one on Close
-// (of a run that ran its plan, the engine's, before its "done"), a
-// failed one stops the run), resuming from a folder's latest checkpoint,
+// (of a run that ran its plan or stopped, the engine's, before its "done"
+// or "stopped"), a failed one stops the run), resuming from a folder's latest checkpoint,
 // the workbench's launcher (new, resumed and read-only sessions for the
 // Runs screen) and the headless progress output. Only main imports it; the
 // UI sees its sessions through sessions.Session and ui.Launcher.
@@ -874,7 +874,7 @@ func (h *Handle) watchSave(dir string) (end func()) {
 // run.Reported, so that the engine does not take the step for on disk: the
 // checkpoint, asked for (S asks one) or scheduled (checkpoint_every), is
 // tried again as the engine stops (not from a failed device: the engine
-// tries none, run.Engine's checkpointAsStopped; nor of non-finite
+// tries none, run.Engine's checkpointAtEnd; nor of non-finite
 // weights), and that try's failure is said once more, as such
 // (retryFailed), its success as a warning that no step is lost (Close's
 // result says it too).
@@ -994,11 +994,10 @@ func (h *Handle) Close() error {
 		errs = append([]error{h.stopErr}, errs...)
 		h.mu.Unlock()
 		// The final checkpoint is tried even after one failed: the disk
-		// may have room again. Of a run that ran every planned step it
-		// is on disk already unless its save failed, found saved and
-		// not written again: the engine wrote it before recording
-		// "done" (run.Engine's checkpointPlanEnd), so that "done" never
-		// precedes it. Not from a failed device (lost, out of memory):
+		// may have room again. It is on disk already unless its save
+		// failed, found saved and not written again: the engine wrote
+		// it before recording "done" or "stopped" (run.Engine's
+		// checkpointAtEnd), so that neither precedes it. Not from a failed device (lost, out of memory):
 		// it holds no weights to read, and its error is already the
 		// run's.
 		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
