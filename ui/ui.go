@@ -1482,11 +1482,30 @@ func (m *Model) helpStyle() keys.HelpStyle { return keys.DefaultHelpStyle(m.sh.t
 
 // tooSmall is the frame below MinWidth×MinHeight: its phrases as many to a
 // line as w holds, so that a narrow terminal shows each whole on a line of
-// its own and a short one all of them on few lines; where h holds fewer
-// lines still, the last ("q quits.") stays, as what can be done there:
-// the first h lines of five dropped it in a pane of 80×4.
+// its own and a short one all of them on few lines. Where h holds fewer
+// lines, or w not its longest phrase, it says less, in shorter words, but
+// always the size needed and that q quits (what can be done there): the
+// first h lines of five dropped "q quits." in a pane of 80×4, and keeping
+// the last line only dropped "need 60×15" at one line of height.
 func tooSmall(w, h int) string {
-	phrases := []string{"Terminal too small:", fmt.Sprintf("need %d×%d,", MinWidth, MinHeight), fmt.Sprintf("now %d×%d.", w, h), "Enlarge it;", "q quits."}
+	need, now := fmt.Sprintf("%d×%d", MinWidth, MinHeight), fmt.Sprintf("%d×%d", w, h)
+	for _, phrases := range [][]string{
+		{"Terminal too small:", "need " + need + ",", "now " + now + ".", "Enlarge it;", "q quits."},
+		{"Too small:", "need " + need + ",", "now " + now + ".", "q quits."},
+		{"Too small:", "need " + need + ".", "q quits."},
+		{"Need " + need + ".", "q quits."},
+		{need + ";", "q quits."},
+	} {
+		if lines := wrapPhrases(phrases, w); len(lines) <= h && slices.IndexFunc(lines, func(l string) bool { return width(l) > w }) < 0 {
+			return strings.Join(lines, "\n")
+		}
+	}
+	// One line too narrow for both: what can be done there.
+	return fit("q quits.", w)
+}
+
+// wrapPhrases puts phrases as many to a line as w holds, a space between.
+func wrapPhrases(phrases []string, w int) []string {
 	var lines []string
 	for _, p := range phrases {
 		if n := len(lines); n > 0 && width(lines[n-1])+1+width(p) <= w {
@@ -1495,13 +1514,7 @@ func tooSmall(w, h int) string {
 		}
 		lines = append(lines, p)
 	}
-	if len(lines) > h {
-		lines = append(lines[:h-1], lines[len(lines)-1])
-	}
-	for i, l := range lines {
-		lines[i] = fit(l, w)
-	}
-	return strings.Join(lines, "\n")
+	return lines
 }
 
 // View renders the whole frame: status line, screen body, footer.
