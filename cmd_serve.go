@@ -41,7 +41,9 @@ the model together, in forwards of at most --micro-batch-tokens positions
 --max-model-len is vLLM's: the most tokens a request's prompt and the
 tokens it generates may take (default: the model's positions), written as
 vLLM's: a count, or with a suffix, lowercase decimal (8k: 8000, 25.6k,
-m, g, t) or uppercase binary, whole (8K: 8192, M, G, T). A longer
+m, g, t) or uppercase binary, whole (8K: 8192, M, G, T); -1 or auto is
+vLLM's auto-fit: the model's positions, or the most that fit in memory,
+said as it starts. A longer
 request is refused (400, in vLLM's words on /v1/completions, SGLang's on
 /generate); the memory serving needs is that of forwards of
 --micro-batch-tokens or --max-model-len positions, whichever is more, so a
@@ -99,7 +101,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
 	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many positions (a longer prompt alone; 0: --max-model-len's)")
 	var maxLenFlag tokenCountFlag
-	fs.Var(&maxLenFlag, "max-model-len", "the most tokens a request's prompt and generated tokens may take, as vLLM's, and written as vLLM's: a `count` such as 8192, 8k (8000) or 8K (8192); a longer request is refused (400), and forwards hold at most this or --micro-batch-tokens positions, whichever is more (default: the model's positions)")
+	fs.Var(&maxLenFlag, "max-model-len", "the most tokens a request's prompt and generated tokens may take, as vLLM's, and written as vLLM's: a `count` such as 8192, 8k (8000) or 8K (8192), or -1 or auto for the model's positions, or the most that fit in memory; a longer request is refused (400), and forwards hold at most this or --micro-batch-tokens positions, whichever is more (default: the model's positions)")
 	maxModelLen := (*int)(&maxLenFlag)
 	maxLogprobs := fs.Int("max-logprobs", 20, "the most top log-probs a request may ask a position (prompt_logprobs, logprobs, SGLang's top_logprobs_num), as vLLM's; -1: the vocabulary")
 	if err := parseFlags(fs, args); err != nil {
@@ -117,10 +119,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := checkCounts(fs, atLeast{"micro-batch-tokens", *mbTokens, 0}); err != nil {
 		return err
 	}
-	if flagsGiven(fs)["max-model-len"] {
-		if err := checkCounts(fs, atLeast{"max-model-len", *maxModelLen, 1}); err != nil {
-			return err
-		}
+	if flagsGiven(fs)["max-model-len"] && *maxModelLen < 1 && *maxModelLen != autoModelLen {
+		return misuse(fs, "--max-model-len %d: %s", *maxModelLen, tokenCountLeast)
 	}
 	// Past the model's positions is the call's, said before any work (as
 	// vLLM refuses a max_model_len past max_position_embeddings), and
@@ -194,6 +194,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// positions within the memory where it computes, before the address is
 	// taken or the device opens.
 	u, stored16 := heldFrom(cfg, dtype, prec)
+	auto := *maxModelLen == autoModelLen
+	if auto { // vLLM's auto-fit: the model's positions, or the most that fit
+		fit, err := autoFitModelLen(*dev, u, *mbTokens)
+		if err != nil {
+			return err
+		}
+		*maxModelLen = fit
+	}
 	if err := checkServeMemoryOf(*dev, u, stored16, *mbTokens, *maxModelLen); err != nil {
 		return err
 	}
@@ -242,7 +250,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
 	positions := fmt.Sprintf("%d positions", maxLen)
-	if maxLen < m.Cfg.MaxPos {
+	switch {
+	case auto && maxLen < m.Cfg.MaxPos:
+		positions = fmt.Sprintf("--max-model-len auto: %d of its %d positions, the most that fit", maxLen, m.Cfg.MaxPos)
+	case auto:
+		positions = fmt.Sprintf("%d positions, --max-model-len auto: all fit", maxLen)
+	case maxLen < m.Cfg.MaxPos:
 		positions = fmt.Sprintf("--max-model-len %d of its %d positions", maxLen, m.Cfg.MaxPos)
 	}
 	fmt.Fprintf(stdout, "serving %s as %q on http://%s (api %s, %s, device %s: %s)\n", *dir, *name, ln.Addr(), api, positions, *dev, choice)
@@ -376,6 +389,30 @@ func checkServeMemoryOf(dev string, u memory.Use, stored16 bool, mbTokens, maxLe
 		fixes = append(fixes, fmt.Sprintf("a smaller --micro-batch-tokens (now %d): the positions each forward holds, at least a prompt of %s", mbTokens, of))
 	}
 	return check(mbTokens, maxLen, fixes)
+}
+
+// autoFitModelLen is --max-model-len -1 or auto, as vLLM's auto-fit
+// (_auto_fit_max_model_len) reads it: the model's positions where
+// serving them fits in the memory where --device dev computes
+// (checkServeMemoryOf's estimate, --micro-batch-tokens as given), else
+// the most that fit. Where not even one position fits it is the model's
+// positions, which checkServeMemoryOf then refuses with the ways on (vLLM
+// refuses so: not enough memory for even one token).
+func autoFitModelLen(dev string, u memory.Use, mbTokens int) (int, error) {
+	where, err := device.MemoryOf(dev)
+	if err != nil {
+		return 0, err
+	}
+	fits := func(n int) bool {
+		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, n)}}, nil) == nil
+	}
+	if fits(u.Cfg.MaxPos) {
+		return u.Cfg.MaxPos, nil
+	}
+	if fit := largestFitting(u.Cfg.MaxPos, fits); fit > 0 {
+		return fit, nil
+	}
+	return u.Cfg.MaxPos, nil
 }
 
 // serveSource is the model m as rlt serve computes it: forwards of at

@@ -6,17 +6,22 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // tokenCountFlag is a count flag read as vLLM reads its --max-model-len
-// (human_readable_int in vllm/engine/arg_utils.py), so that a command line
-// written for vLLM means the same here: a plain integer (as Python's int()
-// reads it, so 32_768 too), or a number with one suffix, lowercase decimal
-// (k 1000, m 10^6, g 10^9, t 10^12) where a fraction is allowed, or
-// uppercase binary (K 1024, M 2^20, G 2^30, T 2^40) whole only. It refused 8k as not an integer.
-// vLLM's -1 and auto (the longest that fits its KV cache's memory) are not
-// ours, whose default is the model's positions: -1 is below the flag's
-// least, auto is refused saying to leave the flag out.
+// (human_readable_int_or_auto in vllm/utils/argparse_utils.py), so that a
+// command line written for vLLM means the same here: a plain integer (as
+// Python's int() reads it, so 32_768 too), or a number with one suffix,
+// lowercase decimal (k 1000, m 10^6, g 10^9, t 10^12) where a fraction is
+// allowed, or uppercase binary (K 1024, M 2^20, G 2^30, T 2^40) whole
+// only; -1 or auto (any case) is vLLM's auto-fit, autoModelLen: the
+// model's positions, lowered to the most whose memory fits (vLLM's
+// _auto_fit_max_model_len lowers it so to what its KV cache holds).
+// Digits of other scripts (٨١٩٢, full-width ８１９２) are read as their
+// values, as vLLM's \d, int() and float() read every Unicode decimal
+// digit: refused, a command line vLLM takes would fail here, and the count
+// read is said in the start line anyway.
 type tokenCountFlag int
 
 func (f *tokenCountFlag) String() string {
@@ -38,11 +43,25 @@ func (f *tokenCountFlag) Set(s string) error {
 var tokenCountSuffixed = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)([kKmMgGtT])$`)
 var tokenCountPlain = regexp.MustCompile(`^[+-]?[0-9]+(?:_[0-9]+)*$`)
 
-// parseTokenCount is vLLM's human_readable_int. A decimal suffix's value is
-// its float product truncated, as vLLM's int(float(number) * mult) is (so
-// 1.001k is 1000 there and here).
+// tokenCountLeast is what --max-model-len below 1, other than -1, is told.
+// vLLM's parser passes 0 and other negatives on (its max_model_len check
+// refuses only a value past the model's); none is a length a request
+// could fit, so they are refused here.
+const tokenCountLeast = "want at least 1, or -1 or auto (vLLM's auto-fit: the model's positions, or the most of them that fit in memory)"
+
+// autoModelLen is --max-model-len -1 or auto: the model's positions, or
+// the most of them whose forwards fit in memory (autoFitModelLen).
+const autoModelLen = -1
+
+// parseTokenCount is vLLM's human_readable_int_or_auto. A decimal suffix's
+// value is its float product truncated, as vLLM's int(float(number) *
+// mult) is (so 1.001k is 1000 there and here). Every value that reads as
+// -1 is autoModelLen, as vLLM's original_max_model_len == -1 is.
 func parseTokenCount(s string) (int, error) {
-	s = strings.TrimSpace(s)
+	s = asciiDigits(strings.TrimSpace(s))
+	if strings.EqualFold(s, "auto") {
+		return autoModelLen, nil
+	}
 	const units = "k, m, g, t (1000, 10^6, 10^9, 10^12; 25.6k is 25600) or K, M, G, T (1024, 2^20, 2^30, 2^40; 8K is 8192)"
 	m := tokenCountSuffixed.FindStringSubmatch(s)
 	if m == nil {
@@ -55,12 +74,9 @@ func parseTokenCount(s string) (int, error) {
 			case err == nil:
 				return n, nil
 			case strings.HasPrefix(s, "-"): // past int's range, far below the least
-				return 0, fmt.Errorf("%s: want at least 1", s)
+				return 0, fmt.Errorf("%s: %s", s, tokenCountLeast)
 			}
 			return 0, fmt.Errorf("%s is too large a count", s)
-		}
-		if strings.EqualFold(s, "auto") {
-			return 0, fmt.Errorf("vLLM's auto (the longest its KV cache's memory holds) has no match here: leave the flag out for the model's positions, or give a count")
 		}
 		return 0, fmt.Errorf("not a count: give a whole number, or a number with a suffix: %s", units)
 	}
@@ -82,4 +98,35 @@ func parseTokenCount(s string) (int, error) {
 		return 0, fmt.Errorf("%s is too large a count", s)
 	}
 	return n << (10 * shift), nil
+}
+
+// asciiDigits is s with each Unicode decimal digit (category Nd: ٣, ३,
+// ８) written as the ASCII digit of its value, as Python's int() and
+// float() read them.
+func asciiDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x80 || !unicode.IsDigit(r) {
+			return r
+		}
+		return '0' + rune(digitValue(r))
+	}, s)
+}
+
+// digitValue is the value of the decimal digit r (unicode.IsDigit). Unicode
+// encodes every decimal digit in runs of ten, 0 to 9 (its stability
+// policy for Nd), and unicode.Nd's ranges are such runs, one or more back
+// to back (TestDigitRuns holds it for the Unicode Go has), so r's value is
+// its place in its range, modulo 10.
+func digitValue(r rune) int {
+	for _, rg := range unicode.Nd.R16 {
+		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi {
+			return int(r-lo) % 10
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if lo, hi := rune(rg.Lo), rune(rg.Hi); r >= lo && r <= hi {
+			return int(r-lo) % 10
+		}
+	}
+	return 0
 }

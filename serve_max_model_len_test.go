@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
@@ -188,22 +190,23 @@ func TestServeRefusesARequestPastMaxModelLen(t *testing.T) {
 	}
 }
 
-// --max-model-len is a count of at least 1, at most the model's positions:
-// anything else is a wrong call (exit 2) naming what is wrong, before any
-// work. It is written as vLLM's (8k is 8000, 8K 8192: their refusal here
-// says the count read); vLLM's auto has no match here.
+// --max-model-len is a count of at least 1, at most the model's positions,
+// or vLLM's -1 or auto: anything else is a wrong call (exit 2) naming what
+// is wrong, before any work. It is written as vLLM's (8k is 8000, 8K 8192,
+// ８k 8000: their refusal here says the count read).
 func TestServeMaxModelLenBadValues(t *testing.T) {
 	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
 	for _, c := range []struct{ value, want string }{
-		{"0", "--max-model-len 0: want at least 1"},
-		{"-5", "--max-model-len -5: want at least 1"},
+		{"0", "--max-model-len 0: want at least 1, or -1 or auto (vLLM's auto-fit: the model's positions, or the most of them that fit in memory)"},
+		{"-5", "--max-model-len -5: want at least 1, or -1 or auto"},
+		{"-2", "--max-model-len -2: want at least 1, or -1 or auto"},
 		{"257", "--max-model-len 257 is more than the 256 positions of the model " + teacher + " (its config.json's max_position_embeddings): give at most 256, or leave it out for them"},
 		{"8k", "--max-model-len 8000 is more than the 256 positions of the model "},
 		{"8K", "--max-model-len 8192 is more than the 256 positions of the model "},
 		{"0.3k", "--max-model-len 300 is more than the 256 positions of the model "},
 		{"32_768", "--max-model-len 32768 is more than the 256 positions of the model "},
 		{"1.5K", `invalid value "1.5K" for flag --max-model-len: a fraction with the binary suffix K: give a whole number, or the decimal k (1.5k)`},
-		{"auto", `invalid value "auto" for flag --max-model-len: vLLM's auto`},
+		{"８k", "--max-model-len 8000 is more than the 256 positions of the model "},
 		{"8kb", `invalid value "8kb" for flag --max-model-len: not a count`},
 	} {
 		code, stdout, errs := runCLI(t, "", "serve", "--model", teacher, "--max-model-len", c.value)
@@ -275,10 +278,13 @@ func TestServeRefusalLowersMicroBatchTokensWithMaxModelLen(t *testing.T) {
 }
 
 // TestParseTokenCount: --max-model-len reads its value as vLLM's
-// human_readable_int does (vllm/engine/arg_utils.py): lowercase suffixes
-// decimal, a fraction allowed and the float product truncated as vLLM's
-// int(float(n) * mult) is; uppercase binary, whole only; a plain integer
-// as it is (its sign too: the flag's least refuses -1).
+// human_readable_int_or_auto does (vllm/utils/argparse_utils.py):
+// lowercase suffixes decimal, a fraction allowed and the float product
+// truncated as vLLM's int(float(n) * mult) is; uppercase binary, whole
+// only; a plain integer as it is (its sign too: the flag's least refuses
+// -2); -1 and auto in any case vLLM's auto-fit (autoModelLen, where auto
+// was refused); the decimal digits of every script as their values, as
+// Python's \d, int() and float() read them (they were "not a count").
 func TestParseTokenCount(t *testing.T) {
 	for _, c := range []struct {
 		in      string
@@ -297,17 +303,29 @@ func TestParseTokenCount(t *testing.T) {
 		{in: "1G", want: 1 << 30},
 		{in: "1t", want: 1000000000000},
 		{in: "1T", want: 1 << 40},
-		{in: "-1", want: -1},
-		{in: "32_768", want: 32768}, // Python's int() reads the underscore
+		{in: "-1", want: autoModelLen},
+		{in: "-01", want: autoModelLen}, // int("-01") is -1, vLLM's auto too
+		{in: "auto", want: autoModelLen},
+		{in: " AUTO ", want: autoModelLen},
+		{in: "Auto", want: autoModelLen},
+		{in: "٨١٩٢", want: 8192},    // Arabic-Indic
+		{in: "８１９２", want: 8192},    // full-width
+		{in: "８K", want: 8192},      // full-width digit, ASCII suffix
+		{in: "२५.६k", want: 25600},  // Devanagari, a decimal suffix
+		{in: "３２_７６８", want: 32768}, // Python's int() takes the underscore between them too
+		{in: "-١", want: autoModelLen},
+		{in: "𝟖𝟏𝟗𝟐", want: 8192},             // mathematical bold digits (U+1D7D6…), a run right after another
+		{in: "¹²", wantErr: "not a count"},   // superscripts are no decimal digits (No, not Nd): int() refuses them
+		{in: "Ⅷ", wantErr: "not a count"},    // nor a Roman numeral (Nl)
+		{in: "ａｕｔｏ", wantErr: "not a count"}, // Python's lower() keeps full-width letters: not "auto"
+		{in: "32_768", want: 32768},          // Python's int() reads the underscore
 		{in: "+8192", want: 8192},
 		{in: "1__0", wantErr: "not a count"},
 		{in: "_1", wantErr: "not a count"},
 		{in: "1_", wantErr: "not a count"},
 		{in: "99999999999999999999", wantErr: "99999999999999999999 is too large a count"},
-		{in: "-99999999999999999999", wantErr: "-99999999999999999999: want at least 1"},
+		{in: "-99999999999999999999", wantErr: "-99999999999999999999: want at least 1, or -1 or auto"},
 		{in: "1.5K", wantErr: "a fraction with the binary suffix K"},
-		{in: "auto", wantErr: "vLLM's auto"},
-		{in: "AUTO", wantErr: "vLLM's auto"},
 		{in: "8kb", wantErr: "not a count"},
 		{in: "k", wantErr: "not a count"},
 		{in: "", wantErr: "not a count"},
@@ -321,6 +339,96 @@ func TestParseTokenCount(t *testing.T) {
 			t.Errorf("parseTokenCount(%q) = %d, %v; want an error saying %q", c.in, got, err, c.wantErr)
 		case c.wantErr == "" && (err != nil || got != c.want):
 			t.Errorf("parseTokenCount(%q) = %d, %v; want %d", c.in, got, err, c.want)
+		}
+	}
+}
+
+// TestDigitRuns: digitValue reads a decimal digit's value as its place in
+// its unicode.Nd range, modulo 10, which holds only while every range of
+// the table is runs of ten from a zero (Unicode's policy for Nd); a Go
+// whose Unicode tables broke it would read digits wrongly, so each
+// range's length is checked, and every digit's value against the one
+// strconv reads from it written as ASCII for the runs ASCII starts.
+func TestDigitRuns(t *testing.T) {
+	for _, rg := range unicode.Nd.R16 {
+		if rg.Stride != 1 || (rg.Hi-rg.Lo+1)%10 != 0 {
+			t.Errorf("unicode.Nd range %U–%U, stride %d: not runs of ten", rg.Lo, rg.Hi, rg.Stride)
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if rg.Stride != 1 || (rg.Hi-rg.Lo+1)%10 != 0 {
+			t.Errorf("unicode.Nd range %U–%U, stride %d: not runs of ten", rg.Lo, rg.Hi, rg.Stride)
+		}
+	}
+	for r := '0'; r <= '9'; r++ {
+		if got := digitValue(r); got != int(r-'0') {
+			t.Errorf("digitValue(%q) = %d", r, got)
+		}
+	}
+	for _, c := range []struct {
+		r    rune
+		want int
+	}{{'٠', 0}, {'٩', 9}, {'९', 9}, {'０', 0}, {'９', 9}, {'𝟎', 0}, {'𝟗', 9}, {'𝟘', 0}, {'𝟿', 9}} {
+		if got := digitValue(c.r); got != c.want {
+			t.Errorf("digitValue(%q %U) = %d, want %d", c.r, c.r, got, c.want)
+		}
+	}
+}
+
+// --max-model-len -1 or auto is vLLM's auto-fit: the model's positions
+// where serving them fits, else the most that fit (vLLM lowers its
+// max_model_len so to what its KV cache holds); the start line says which.
+// It was refused ("vLLM's auto has no match here").
+func TestServeMaxModelLenAuto(t *testing.T) {
+	dir := longContextTeacher(t)
+	u, _, err := heldAs(dir, model.Frozen16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RLT_MEMORY_LIMIT", "150MB") // a forward of 8192 positions does not fit, one of 4096 does
+	for _, mb := range []int{0, 1024} {
+		fit, err := autoFitModelLen(device.CPU, u, mb)
+		if err != nil || fit <= 1 || fit >= 131072 {
+			t.Fatalf("--micro-batch-tokens %d: auto-fit %d, %v; want the most of 131072 positions that fit under 150 MB", mb, fit, err)
+		}
+		if err := checkServeMemory(device.CPU, dir, model.Frozen16, mb, fit); err != nil {
+			t.Errorf("--micro-batch-tokens %d: the auto-fit --max-model-len %d is refused: %v", mb, fit, err)
+		}
+		if err := checkServeMemory(device.CPU, dir, model.Frozen16, mb, fit+1); err == nil {
+			t.Errorf("--micro-batch-tokens %d: --max-model-len %d fits, more than the auto-fit %d", mb, fit+1, fit)
+		}
+	}
+	// Nothing fits: the model's positions, refused by the check after it
+	// with the ways on.
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	if fit, err := autoFitModelLen(device.CPU, u, 0); err != nil || fit != 131072 {
+		t.Errorf("nothing fits: auto-fit %d, %v; want the model's 131072 positions", fit, err)
+	}
+	code, _, errs := runCLI(t, "", "serve", "--model", dir, "--max-model-len", "auto", "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errs, "more than the") {
+		t.Errorf("nothing fits, --max-model-len auto: exit %d, want 1 and a memory refusal:\n%s", code, errs)
+	}
+	// Served, the start line says what auto read.
+	t.Setenv("RLT_MEMORY_LIMIT", "")
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	for _, v := range []string{"-1", "auto"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		pr, pw := io.Pipe()
+		go func() {
+			done <- serveCommand(ctx, []string{"--model", teacher, "--max-model-len", v, "--listen", "127.0.0.1:0"}, pw, io.Discard)
+			pw.Close()
+		}()
+		line, _ := bufio.NewReader(pr).ReadString('\n')
+		cancel()
+		go io.Copy(io.Discard, pr)
+		if err := <-done; err != nil {
+			t.Errorf("--max-model-len %s: %v", v, err)
+		}
+		var out strings.Builder
+		out.WriteString(line)
+		if !strings.Contains(out.String(), "(api both, 256 positions, --max-model-len auto: all fit, ") {
+			t.Errorf("--max-model-len %s said %q, want the model's 256 positions, all fitting", v, out.String())
 		}
 	}
 }
