@@ -94,3 +94,30 @@ func TestScoreSaysItsCutRows(t *testing.T) {
 		t.Errorf("stderr %q\nwant %q", errs, want)
 	}
 }
+
+// TestScoreCutLinesBounded: rlt score keeps, of the cut lines it scored,
+// their count and the first ten, what its note says (cutScoredNote): it
+// kept every line number, so a stdin of a million cut samples held a
+// million of them to name ten.
+func TestScoreCutLinesBounded(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		want string // the note's start
+	}{
+		{1, `1 row scored marked "cut": true (line 3): `},
+		{10, `10 rows scored marked "cut": true (lines 3, 5, 7, 9, 11, 13, 15, 17, 19, 21): `},
+		{11, `11 rows scored marked "cut": true (lines 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, …): `},
+		{1_000_000, `1000000 rows scored marked "cut": true (lines 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, …): `},
+	} {
+		var cut cutLines
+		for i := range c.n {
+			cut.add(3 + 2*i)
+		}
+		if cut.n != c.n || len(cut.first) > cutShown || cap(cut.first) > 2*cutShown {
+			t.Errorf("%d lines: kept %d of them (capacity %d), count %d; want at most %d kept and the count %d", c.n, len(cut.first), cap(cut.first), cut.n, cutShown, c.n)
+		}
+		if got := cutScoredNote(cut); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%d lines: note %q\nwant it to start %q", c.n, got, c.want)
+		}
+	}
+}
