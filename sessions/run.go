@@ -274,6 +274,9 @@ type Run struct {
 	// plus one: where a Leave left the run.
 	saving     atomic.Int64
 	lastMetric atomic.Int64
+	// resumedAt is the step Resume continued after, plus one (0: not a
+	// resume): where a Leave left a resumed run before a step of its own.
+	resumedAt atomic.Int64
 	// trains: this session created the run or resumed its training
 	// (Resume): a Leave records where it left it (CloseLeft).
 	trains atomic.Bool
@@ -1851,6 +1854,7 @@ func (r *Run) Resume(step int) error {
 		return err
 	}
 	r.noteResume(r.seg, step)
+	r.resumedAt.Store(int64(step) + 1)
 	r.trains.Store(true)
 	m, t := r.store.supersede(r.seg, step)
 	r.enqueueEvent(EventRecord{Time: time.Now().UTC(), Kind: KindResume, Step: step, Count: m + t})
@@ -2027,6 +2031,17 @@ func (r *Run) leave(cause string) error {
 		return fmt.Errorf("leave run %s: its close could not be written (%w): it reads as a killed writer's until its next open tidies it", r.dir, err)
 	}
 	if note != "" {
+		// Said as the listing says it (leftView, of the close just
+		// written): where the leave came after the checkpoint of the
+		// last planned step, before the engine's "done", the run is
+		// finished, and the close's note that it continues from that
+		// checkpoint was said on leaving while rlt sessions listed it
+		// finished.
+		r.evMu.Lock()
+		if listed, _ := leftView(&r.ev, r.planCheckpointed); listed != "" {
+			note = listed
+		}
+		r.evMu.Unlock()
 		r.leftNote.Store(&note)
 	}
 	if err := errors.Join(r.closeLogs(), r.lock.Unlock()); err != nil {
@@ -2040,11 +2055,13 @@ func (r *Run) leave(cause string) error {
 // logs: what the close says of the run holds (LeaveAll).
 var errClosedOnDisk = errors.New("its close is on disk")
 
-// LeftNote is the note of the close named CloseLeft that Leave wrote for
-// this session (where it left the run, what is lost, the checkpoint it
-// continues from: what the listing notes), "" where Leave wrote none (a
-// session that does not train the run, a close not written). What a
-// process says on leaving is these words, not a guess of its own.
+// LeftNote is the note the listing gives of the close named CloseLeft
+// that Leave wrote for this session (where it left the run, what is
+// lost, the checkpoint it continues from; or, left after the checkpoint
+// of its last planned step, that it is finished: leftView), "" where
+// Leave wrote none (a session that does not train the run, a close not
+// written). What a process says on leaving is these words, not a guess
+// of its own.
 func (r *Run) LeftNote() string {
 	if p := r.leftNote.Load(); p != nil {
 		return *p
@@ -2053,8 +2070,8 @@ func (r *Run) LeftNote() string {
 }
 
 // leftAt says where a session that trains the run leaves it (Leave): the
-// step it leaves (a checkpoint being written, the step in progress, or
-// the last step done), the newest usable checkpoint on disk, relative to
+// step it leaves (a checkpoint being written, the step in progress, the
+// last step done, or the step a resume continued after), the newest usable checkpoint on disk, relative to
 // the run ("": none), and the listing's words. Called under pubMu: no
 // checkpoint comes into place meanwhile.
 func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
@@ -2069,6 +2086,11 @@ func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
 		step, words = prog.Step, fmt.Sprintf("left at once %s during step %d, which is lost", cause, prog.Step)
 	case done >= 0:
 		step, words = done, fmt.Sprintf("left at once %s after step %d", cause, done)
+	case r.resumedAt.Load() > 0:
+		// A resume that made no step yet: the run is where its checkpoint
+		// left it (steps of earlier sessions), not before its first step.
+		step = int(r.resumedAt.Load()) - 1
+		words = fmt.Sprintf("left at once %s after step %d, where it resumed, before a new step", cause, step)
 	default:
 		words = fmt.Sprintf("left at once %s before its first step", cause)
 	}

@@ -1,0 +1,53 @@
+package sessions
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestLeaveOfAResumeBeforeANewStep: a session that resumed a run from its
+// checkpoint of step 2 and is left at once before a step of its own says
+// it left the run after step 2, where it resumed; it said "before its
+// first step" of a run with three steps done (by the session before),
+// beside "it continues from its checkpoint of step 2", and its close
+// recorded step 0.
+func TestLeaveOfAResumeBeforeANewStep(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "run")
+	r := mustCreate(t, dir, Options{SyncInterval: -1})
+	emitSteps(r, 0, 3, 1, 2)
+	if _, err := r.SaveCheckpoint(2, saveFake(2), CheckpointState{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenWith(dir, nil, Options{Intent: IntentResume})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, _, err := again.LatestCheckpoint()
+	if err != nil || ck.Step != 2 {
+		t.Fatalf("latest checkpoint %d, %v; want step 2", ck.Step, err)
+	}
+	if err := again.Resume(ck.Step); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Leave("on a second stop signal", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	want := "left at once on a second stop signal after step 2, where it resumed, before a new step; it continues from its checkpoint of step 2"
+	if got := again.LeftNote(); got != want {
+		t.Errorf("LeftNote %q; want %q", got, want)
+	}
+	list, err := List(runs)
+	if err != nil || len(list) != 1 || list[0].State != StateStopped || list[0].Note != want {
+		t.Fatalf("listed %+v, %v; want stopped (%s)", list, err, want)
+	}
+	events := readEvents(t, dir)
+	last := events[len(events)-1]
+	if last.Kind != KindClose || last.Name != CloseLeft || last.Step != 2 || last.Dir != filepath.Join(CheckpointsDir, "step-000002") {
+		t.Errorf("last event %+v; want the close named %q at step 2, continuing from the checkpoint of step 2", last, CloseLeft)
+	}
+}
