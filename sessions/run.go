@@ -2031,17 +2031,6 @@ func (r *Run) leave(cause string) error {
 		return fmt.Errorf("leave run %s: its close could not be written (%w): it reads as a killed writer's until its next open tidies it", r.dir, err)
 	}
 	if note != "" {
-		// Said as the listing says it (leftView, of the close just
-		// written): where the leave came after the checkpoint of the
-		// last planned step, before the engine's "done", the run is
-		// finished, and the close's note that it continues from that
-		// checkpoint was said on leaving while rlt sessions listed it
-		// finished.
-		r.evMu.Lock()
-		if listed, _ := leftView(&r.ev, r.planCheckpointed); listed != "" {
-			note = listed
-		}
-		r.evMu.Unlock()
 		r.leftNote.Store(&note)
 	}
 	if err := errors.Join(r.closeLogs(), r.lock.Unlock()); err != nil {
@@ -2055,13 +2044,11 @@ func (r *Run) leave(cause string) error {
 // logs: what the close says of the run holds (LeaveAll).
 var errClosedOnDisk = errors.New("its close is on disk")
 
-// LeftNote is the note the listing gives of the close named CloseLeft
-// that Leave wrote for this session (where it left the run, what is
-// lost, the checkpoint it continues from; or, left after the checkpoint
-// of its last planned step, that it is finished: leftView), "" where
-// Leave wrote none (a session that does not train the run, a close not
-// written). What a process says on leaving is these words, not a guess
-// of its own.
+// LeftNote is the note of the close named CloseLeft that Leave wrote for
+// this session (where it left the run, what is lost, the checkpoint it
+// continues from: what the listing notes), "" where Leave wrote none (a
+// session that does not train the run, a close not written). What a
+// process says on leaving is these words, not a guess of its own.
 func (r *Run) LeftNote() string {
 	if p := r.leftNote.Load(); p != nil {
 		return *p
@@ -2071,9 +2058,10 @@ func (r *Run) LeftNote() string {
 
 // leftAt says where a session that trains the run leaves it (Leave): the
 // step it leaves (a checkpoint being written, the step in progress, the
-// last step done, or the step a resume continued after), the newest usable checkpoint on disk, relative to
-// the run ("": none), and the listing's words. Called under pubMu: no
-// checkpoint comes into place meanwhile.
+// last step done, or the step a resume continued after), the newest
+// usable checkpoint on disk, relative to the run ("": none), and the
+// listing's words. Called under pubMu: no checkpoint comes into place
+// meanwhile.
 func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
 	done := int(r.lastMetric.Load()) - 1 // -1: none this session
 	r.progMu.Lock()
