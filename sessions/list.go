@@ -945,22 +945,32 @@ func probeLock(dir string) (held bool, info LockInfo, err error) {
 	return held, info, err
 }
 
+// openProbe is openNoWait, which a test replaces to put a named pipe in
+// run.lock's place between probeLockRead's stat and its open: no test
+// can time a swap into that gap.
+var openProbe = openNoWait
+
 // probeLockRead is probeLock, and why an open to write the run refuses
 // its run.lock (lockRun) where the probe can still say who holds it
 // (refused: a *lockTooBigError or a *lockReadError, its record not read;
 // a *lockLinkError, a symbolic link, followed by the probe; nil where
 // none), which the listing says (refusedLockNote). One that is not a
-// plain file is not opened: a named pipe's open waits for a writer, and
-// the listing hung.
+// plain file is neither read nor locked: a named pipe's open waited for a
+// writer, and the listing hung; macOS refuses an flock on one (ENOTSUP),
+// which said "not known" of a run no process can hold.
 func probeLockRead(dir string) (held bool, info LockInfo, refused, err error) {
 	path := filepath.Join(dir, LockFileName)
+	// Not opened where the stat sees no plain file: a device's open does
+	// what its driver does, a socket's fails.
 	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
 		return false, info, &lockReadError{Err: notAFile(fi.Mode())}, nil
 	}
 	if link := (*lockLinkError)(nil); errors.As(notALink(path), &link) {
 		refused = link
 	}
-	f, err := os.Open(path)
+	// Opened without waiting, and what was opened is what is checked: a
+	// named pipe put in run.lock's place after the stat is refused too.
+	f, err := openProbe(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, info, refused, nil // a link to nowhere
 	}
@@ -968,6 +978,9 @@ func probeLockRead(dir string) (held bool, info LockInfo, refused, err error) {
 		return false, info, refused, err
 	}
 	defer f.Close()
+	if fi, serr := f.Stat(); serr == nil && !fi.Mode().IsRegular() {
+		return false, info, &lockReadError{Err: notAFile(fi.Mode())}, nil
+	}
 	data, unread := readLock(f)
 	if unread == nil {
 		info, _ = decodeLockInfo(data)

@@ -90,7 +90,11 @@ type RunLock struct {
 // LockedError reports that another process holds a run folder's lock.
 type LockedError struct {
 	Path   string
-	Holder LockInfo // zero PID if the holder has not written its pid yet
+	Holder LockInfo // zero PID if the holder has not written its pid yet, or it was not read (Unread)
+	// Unread is why run.lock could not be read (a *lockReadError, a
+	// *lockTooBigError): who holds it is not known, which "pid not yet
+	// written" said of an I/O error too. nil where it was read.
+	Unread error
 }
 
 // Error names the holder as every message about a holder does
@@ -98,8 +102,20 @@ type LockedError struct {
 func (e *LockedError) Error() string { return e.error(thisHost()) }
 
 func (e *LockedError) error(here hostView) string {
+	if e.Unread != nil {
+		why, fix := e.Unread, fmt.Sprintf("find the process that has it open (lsof %s) and let it end, then see what the file is (ls -l %[1]s)", ShellQuote(e.Path))
+		if unread := (*lockReadError)(nil); errors.As(e.Unread, &unread) {
+			why = unread.Err
+		}
+		if staleFS(e.Unread) {
+			why, fix = syscall.ESTALE, staleSaid+"; nothing in the run was changed: "+staleFix+"try again"
+		}
+		return fmt.Sprintf("%s: run folder is locked by another process, whose pid cannot be read from it (%v): %s", e.Path, why, fix)
+	}
 	if e.Holder.PID == 0 {
-		return fmt.Sprintf("%s: run folder is locked by another process (pid not yet written)", e.Path)
+		// A holder writes its record just after it takes the lock, and a
+		// listing (probeLock) holds a shared one for the time of a read.
+		return fmt.Sprintf("%s: run folder is locked by another process, which has not written its pid in it yet: one starting to write the run, or a listing (rlt sessions, a Runs screen) looking at it for an instant; try again", e.Path)
 	}
 	who := Holder{PID: e.Holder.PID, Host: e.Holder.Host}.who(here)
 	return fmt.Sprintf("%s: run folder is locked by %s (started %s)", e.Path, who,
@@ -152,6 +168,18 @@ func (e *LockUnknownError) Why() string {
 	if e.Op == "open" {
 		what = "opened"
 	}
+	if unread := (*lockReadError)(nil); errors.As(e.Err, &unread) {
+		what = "read"
+	}
+	if staleFS(e.Err) {
+		// Nothing is known of the file: its words (see what it is, move
+		// it out) are not what to do.
+		why := fmt.Sprintf("%s cannot be %s (%v): %s", e.Path, what, syscall.ESTALE, staleSaid)
+		if e.Start {
+			why += ": a run is not started without its lock, which keeps other processes from writing it"
+		}
+		return why
+	}
 	if unread := (*lockReadError)(nil); errors.As(e.Err, &unread) && e.Start {
 		return fmt.Sprintf("%s cannot be read (%v): a run is not started without its lock, which keeps other processes from writing it", e.Path, unread.Err)
 	}
@@ -162,6 +190,11 @@ func (e *LockUnknownError) Why() string {
 		// Refused once locked (lockRun reads it under the lock): no
 		// other process held it, which "not known" contradicted.
 		return fmt.Sprintf("%s cannot be opened (%v): no other process held its lock, but this program writes its record over no file it did not write", e.Path, e.Err)
+	}
+	if notFile := (*notAFileError)(nil); errors.As(e.Err, &notFile) {
+		// Refused before its lock was asked for (lockRun): whether a
+		// process holds one on it is not said.
+		return fmt.Sprintf("%s cannot be read (%v): a run's lock is a plain file, and this program writes its record over no file it could not read, to put back as it was", e.Path, notFile)
 	}
 	if unread := (*lockReadError)(nil); errors.As(e.Err, &unread) {
 		// Refused once locked, as a file too big: what it held would be
@@ -178,6 +211,10 @@ func (e *LockUnknownError) Fix() string {
 	var unread *lockReadError
 	notRead := errors.As(e.Err, &big) || errors.As(e.Err, &unread)
 	switch {
+	case staleFS(e.Err) && e.Start:
+		return staleFix + "start the run again, or start it in another folder (--runs DIR)"
+	case staleFS(e.Err):
+		return "nothing in the run was changed: " + staleFix + "open it again"
 	case notRead && e.Start:
 		return fmt.Sprintf("see what it is (ls -l %s): move it out of the run folder if it is wanted, else remove it, or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
 	case notRead:
@@ -200,8 +237,25 @@ func (e *LockUnknownError) Error() string {
 	if e.Start {
 		return e.Why() + ", so none was made; " + e.Fix()
 	}
+	if staleFS(e.Err) { // nor is it read there until the folder is reopened
+		return e.Why() + ", so it is not written here; " + e.Fix()
+	}
 	return e.Why() + ", so it is not written here; rlt open shows it read-only; " + e.Fix()
 }
+
+// staleFS: the run folder's filesystem went stale (ESTALE, a stale NFS
+// file handle): the file cannot be reached through what was opened of the
+// folder, whatever it holds. The words of a file not read (see what it
+// is, move it out of the folder or remove it) do not fit: nothing is
+// wrong with it that is known.
+func staleFS(err error) bool { return errors.Is(err, syscall.ESTALE) }
+
+// staleSaid says what a stale filesystem is; staleFix what to do, before
+// what to try again.
+const (
+	staleSaid = "the run folder's filesystem went stale (on NFS: the folder was replaced or removed on the server, or the share remounted, since it was opened here)"
+	staleFix  = "reopen the folder (cd out of it and back in) or remount the share, then "
+)
 
 func (e *LockUnknownError) Unwrap() error { return e.Err }
 
@@ -270,12 +324,19 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 			}
 			return nil, &LockUnknownError{Path: path, Op: "open", Err: err}
 		}
+		// One that is not a plain file (a named pipe of that name) is
+		// refused before its lock is asked for: macOS refuses an flock
+		// on a named pipe (ENOTSUP), which said "the filesystem does not
+		// lock files" of one; nor does a lock on it say anything of a run.
+		if fi, serr := f.Stat(); serr == nil && !fi.Mode().IsRegular() {
+			f.Close() // found so (openLock makes plain files only): nothing to unmake
+			return nil, &LockUnknownError{Path: path, Op: "open", Err: &lockReadError{Err: notAFile(fi.Mode())}}
+		}
 		if how != openedLocked {
 			if err := lockFile(f, true); err != nil {
 				if errors.Is(err, errLockHeld) {
 					defer f.Close()
-					info, _ := readLockInfo(f)
-					return nil, &LockedError{Path: path, Holder: info}
+					return nil, lockedBy(path, f)
 				}
 				unknown := &LockUnknownError{Path: path, Op: "lock", Err: err}
 				if rerr := unmake(f, how == openedMade); rerr != nil {
@@ -331,6 +392,23 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)
 	}
 	return l, nil
+}
+
+// lockedBy is the LockedError of run.lock at path (f), held by another
+// process: its record says who, where it was read. Not read (an I/O
+// error, a file far too big), it is said with the read's error
+// (LockedError.Unread); read and not a record, it is one being written
+// in place (Windows: writeLockInPlace), said as one not written yet.
+func lockedBy(path string, f *os.File) *LockedError {
+	data, err := readLock(f)
+	if err != nil {
+		return &LockedError{Path: path, Unread: err}
+	}
+	info, err := decodeLockInfo(data)
+	if err != nil {
+		info = LockInfo{} // what part of it decoded is not whole
+	}
+	return &LockedError{Path: path, Holder: info}
 }
 
 // lockFile is tryLockFile, which a test replaces to act out a filesystem
@@ -567,6 +645,13 @@ type lockReadError struct{ Err error }
 func (e *lockReadError) Error() string { return "it cannot be read: " + e.Err.Error() }
 func (e *lockReadError) Unwrap() error { return e.Err }
 
+// notAFileError: run.lock is not a plain file (what: "a named pipe, not
+// a file"), which lockRun refuses before it asks for its lock (a
+// *lockReadError holds it): no process's lock on it is known then.
+type notAFileError struct{ what string }
+
+func (e *notAFileError) Error() string { return "it is " + e.what }
+
 // notAFile says what a run.lock of mode is, that is not a plain file.
 func notAFile(mode fs.FileMode) error {
 	what := "not a plain file (" + mode.String() + ")"
@@ -580,7 +665,7 @@ func notAFile(mode fs.FileMode) error {
 	case mode&fs.ModeDevice != 0:
 		what = "a device, not a file"
 	}
-	return errors.New("it is " + what)
+	return &notAFileError{what: what}
 }
 
 // refusedLockNote is what a listing says of a run whose run.lock an
@@ -599,6 +684,9 @@ func refusedLockNote(path string, refused error) string {
 		said = fmt.Sprintf("%s is refused (%v)", path, link)
 	}
 	fix := (&LockUnknownError{Path: path, Op: "open", Err: refused}).Fix()
+	if staleFS(refused) {
+		return said + ": " + staleSaid + "; the run cannot be resumed or written to until it is read; " + fix
+	}
 	return said + ": the run cannot be resumed or written to while it is there (rlt open shows it read-only); " + fix
 }
 

@@ -19,7 +19,11 @@ import (
 // it held was lost and the run taken over. A file this user may
 // not read (0200) is refused at its open (O_RDWR): the folder is
 // unwritable here, and the file is left as found with its content; root
-// reads it whatever its mode, so that case is skipped as root.
+// reads it whatever its mode, so that case is skipped as root. A named
+// pipe is refused before its lock is asked for, in the same words where
+// flock refuses one as macOS does (ENOTSUP): there, it was said as a
+// filesystem that does not lock files, whether another process held the
+// run not known.
 func TestLockRefusesARunLockItCannotRead(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -28,12 +32,13 @@ func TestLockRefusesARunLockItCannotRead(t *testing.T) {
 		says  []string
 		is    func(error) bool
 	}{
-		{"named pipe, open", mkfifo, false,
-			[]string{"cannot be read (it is a named pipe, not a file)", "no other process held its lock", "it could not read", "see what it is (ls -l ",
-				"move it out of the run folder if it is wanted, else remove it: the next open makes the run's lock anew"},
+		{"named pipe, open", mkfifo, false, pipeOpenSays,
 			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
-		{"named pipe, start", mkfifo, true,
-			[]string{"cannot be read (it is a named pipe, not a file)", "a run is not started without its lock", "see what it is (ls -l ", "or start the run in another folder (--runs DIR)"},
+		{"named pipe, start", mkfifo, true, pipeStartSays,
+			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
+		{"named pipe flock refuses as on macOS, open", macOSPipe, false, pipeOpenSays,
+			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
+		{"named pipe flock refuses as on macOS, start", macOSPipe, true, pipeStartSays,
 			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
 		{"not readable by this user", writeOnly, false,
 			[]string{"permission denied", "it cannot be resumed or written to"},
@@ -75,6 +80,57 @@ func TestLockRefusesARunLockItCannotRead(t *testing.T) {
 	}
 }
 
+// What a refused named pipe's words say, of an open and of a start.
+var (
+	pipeOpenSays = []string{"cannot be read (it is a named pipe, not a file)", "a run's lock is a plain file", "it could not read", "see what it is (ls -l ",
+		"move it out of the run folder if it is wanted, else remove it: the next open makes the run's lock anew"}
+	pipeStartSays = []string{"cannot be read (it is a named pipe, not a file)", "a run is not started without its lock", "see what it is (ls -l ", "or start the run in another folder (--runs DIR)"}
+)
+
+// macOSPipe is mkfifo, with an flock on a named pipe refused as macOS
+// refuses it (ENOTSUP: its fifofs locks nothing), which no test on Linux
+// finds, until the test ends.
+func macOSPipe(t *testing.T, lock string) {
+	mkfifo(t, lock)
+	t.Cleanup(func() { lockFile = tryLockFile })
+	lockFile = func(f *os.File, exclusive bool) error {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+			return syscall.ENOTSUP
+		}
+		return tryLockFile(f, exclusive)
+	}
+}
+
+// TestProbeRefusesAPipePutInPlaceAtItsOpen: a named pipe put in
+// run.lock's place after the probe's stat saw a plain file, as it opens
+// it, is refused as one there from the first: before, the open waited for
+// a writer, and rlt sessions hung. The swap is made by openProbe, which
+// then opens the pipe as the probe does.
+func TestProbeRefusesAPipePutInPlaceAtItsOpen(t *testing.T) {
+	dir := t.TempDir()
+	lock := filepath.Join(dir, LockFileName)
+	if err := os.WriteFile(lock, []byte(writeOnlyHeld), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open := openProbe
+	t.Cleanup(func() { openProbe = open })
+	var swapErr error
+	openProbe = func(path string) (*os.File, error) {
+		if swapErr = os.Remove(path); swapErr == nil {
+			swapErr = syscall.Mkfifo(path, 0o644)
+		}
+		return open(path)
+	}
+	held, _, refused, err := probeLockRead(dir)
+	if swapErr != nil {
+		t.Skipf("no named pipe put in place here: %v", swapErr)
+	}
+	var unread *lockReadError
+	if held || err != nil || !errors.As(refused, &unread) || !strings.Contains(refused.Error(), "it is a named pipe, not a file") {
+		t.Errorf("probe of a named pipe put in place at its open: held %v, refused %v, err %v; want refused as a named pipe, not held, no error", held, refused, err)
+	}
+}
+
 // TestReadLockSaysAReadThatFails: a read of run.lock that fails (a
 // folder opened: EISDIR) is a *lockReadError, which lockRun refuses and
 // a listing says, not an empty record.
@@ -111,6 +167,10 @@ func TestListSaysARunLockNotRead(t *testing.T) {
 		{"named pipe", func(t *testing.T, lock string) {
 			os.Remove(lock)
 			mkfifo(t, lock)
+		}, "cannot be read (it is a named pipe, not a file)", moveIt},
+		{"named pipe flock refuses as on macOS", func(t *testing.T, lock string) {
+			os.Remove(lock)
+			macOSPipe(t, lock)
 		}, "cannot be read (it is a named pipe, not a file)", moveIt},
 		{"folder", func(t *testing.T, lock string) {
 			os.Remove(lock)

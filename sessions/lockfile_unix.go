@@ -29,6 +29,15 @@ func tryLockFile(f *os.File, exclusive bool) error {
 	return err
 }
 
+// openNoWait opens path to read without waiting: a named pipe put in
+// run.lock's place is opened at once (O_NONBLOCK), not when a writer
+// opens it, so that a probe of the lock (probeLockRead) sees what it
+// opened and refuses it, where a plain open waited, and the listing hung.
+// O_NONBLOCK changes nothing of a plain file's reads.
+func openNoWait(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
 // makeLocked makes run.lock at path locked from the moment it has that
 // name: a file made under a temporary name in its folder, locked
 // (lockFile), then linked to path, which link(2) refuses where path exists

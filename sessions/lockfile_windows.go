@@ -34,6 +34,10 @@ func tryLockFile(f *os.File, exclusive bool) error {
 	return err
 }
 
+// openNoWait opens path to read: a file's open does not wait on Windows,
+// where no named pipe is made in a folder (they live under \\.\pipe\).
+func openNoWait(path string) (*os.File, error) { return os.Open(path) }
+
 // makeLocked makes no run.lock on Windows (errNoLink): openLock makes it
 // with O_EXCL, and a lock not granted removes it (unmake), as before
 // Unix's link. Made locked under a temporary name and linked into place,
