@@ -23,7 +23,7 @@ import (
 // Import sources.
 const (
 	ImportOfficial = "official" // the official RLT trainer's run folder (RLT.md §7)
-	ImportTraces   = "traces"   // a JSON Lines traces file (see ParseTraces)
+	ImportTraces   = "traces"   // a JSON Lines traces file (see readTracesFile)
 )
 
 // ImportConfig is config.toml of a run made by Import: it records where the
@@ -78,7 +78,7 @@ type ImportReport struct {
 
 // Import reads src — a trainer's run folder (the official RLT trainer's,
 // ImportOfficialRun, or TRL's, verl's or NeMo-RL's, see trainers.go) or a
-// JSON Lines traces file (ReadTraces) — and writes a new run folder at dst
+// JSON Lines traces file (readTracesFile) — and writes a new run folder at dst
 // (which must not hold a run, nor lie inside src): config.toml recording the
 // source (ImportConfig), the metrics, the traces (each with Source, its
 // file:line, and SourceReward when the source had a reward), and events
@@ -544,8 +544,8 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	name := filepath.Base(path)
 	rep.Files = []string{name}
 	// A file is imported as it is: a last line without its newline is
-	// read too (parseTraces' last).
-	rows, tr, err := parseTraces(name, r, -1, true)
+	// read too (parseTraces).
+	rows, tr, err := parseTraces(name, r)
 	if err != nil {
 		return nil, err
 	}

@@ -624,54 +624,39 @@ type Trace struct {
 	record.Row
 }
 
-// TraceReport describes what ParseTraces kept and left out.
+// TraceReport describes what parseTraces kept and left out.
 type TraceReport struct {
 	File         string
 	Rows         int
 	SkippedCount int
-	Skipped      []RowIssue // the first maxIssues of them
+	Skipped      []RowIssue // every one of them
 	PartialBytes int64      // an unterminated last line, left out
 	PartialLine  int        // its line number, if PartialBytes > 0
 }
 
-// ReadTraces reads a JSON Lines traces file. See ParseTraces.
-func ReadTraces(path string) ([]Trace, TraceReport, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, TraceReport{File: path}, fmt.Errorf("read traces: %w", err)
-	}
-	defer f.Close()
-	return ParseTraces(path, f)
-}
-
-// ParseTraces reads JSON Lines trace rows (name is used in messages). A row
-// is either flat, {"question" or "prompt", "solution", "explanation" or
-// "completion", optional numeric "reward"}, or a Bespoke-Stratos
-// "conversations" record (RLT.md §5) whose assistant turn holds the
-// explanation between the thought tags and the solution between the solution
-// tags. Rows missing a field, with a field of the wrong type, or not valid
-// JSON are skipped and reported with their line and the field; an
-// unterminated last line is counted in PartialBytes.
-func ParseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
-	return parseTraces(name, r, maxIssues, false)
-}
-
-// parseTraces keeps the first limit skipped rows in the report (all of
-// them when limit < 0). With last, an unterminated last line is read as
-// a file is imported as it is: one that holds a whole JSON value is read
-// as any other line (a row, or a line left out for what it lacks: a
-// writer that ends its file without a newline), and only one cut short
-// is left out as such; it is still counted in PartialBytes.
-func parseTraces(name string, r io.Reader, limit int, last bool) ([]Trace, TraceReport, error) {
+// parseTraces reads JSON Lines trace rows (name is used in messages), the
+// first step of rlt import's reader of a traces file, readTracesFile,
+// which leaves out what a row is not for an import (a cut sample, a
+// reserved tag): its one caller, so that no other reader takes a row that
+// reader leaves out. A row is either flat, {"question" or "prompt",
+// "solution", "explanation" or "completion", optional numeric "reward"},
+// or a Bespoke-Stratos "conversations" record (RLT.md §5) whose assistant
+// turn holds the explanation between the thought tags and the solution
+// between the solution tags. Rows missing a field, with a field of the
+// wrong type, or not valid JSON are skipped and reported with their line
+// and the field. A file is imported as it is: an unterminated last line
+// that holds a whole JSON value is read as any other line (a row, or a
+// line left out for what it lacks: a writer that ends its file without a
+// newline), and only one cut short is left out as such; it is counted in
+// PartialBytes either way.
+func parseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
 	rep := TraceReport{File: name}
 	var out []Trace
 	skip := func(line int, field, msg string) {
 		rep.SkippedCount++
-		if limit < 0 || len(rep.Skipped) < limit {
-			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
-		}
+		rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
 	}
-	st, err := scanLines(name, r, last, func(lineNo int, _ int64, raw []byte, unterminated bool) error {
+	st, err := scanLines(name, r, true, func(lineNo int, _ int64, raw []byte, unterminated bool) error {
 		if unterminated {
 			n := len(raw)
 			if raw = bytes.TrimSpace(raw); !record.WholeJSON(raw) {

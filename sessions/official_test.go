@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 const fixtureRun = "testdata/official/run"
@@ -200,7 +202,13 @@ func TestParseTrainerStateProblems(t *testing.T) {
 	}
 }
 
-func TestParseTraces(t *testing.T) {
+// TestReadTracesFile: rlt import's reader of a traces file keeps the rows
+// with an explanation, each with its line, and leaves out, at its line
+// and field, one it cannot read, one marked "cut" (rlt distill
+// --samples-out's cut sample, record.CutRowReason) and a last line cut
+// short. It is the one reader of such a file: ParseTraces and ReadTraces,
+// which only tests called, returned the cut row as a trace.
+func TestReadTracesFile(t *testing.T) {
 	doc := strings.Join([]string{
 		`{"question":"q1","solution":"s1","explanation":"e1","reward":-0.5}`,
 		`{"prompt":"q2","solution":"s2","completion":"e2"}`,
@@ -211,21 +219,27 @@ func TestParseTraces(t *testing.T) {
 		`{"system":"sys","conversations":[{"from":"user","value":"q7"},{"from":"assistant","value":"<|begin_of_thought|>e7<|end_of_thought|>\n\n<|begin_of_solution|>s7<|end_of_solution|>"}]}`,
 		`{"conversations":[{"from":"user","value":"q8"},{"from":"assistant","value":"no tags"}]}`,
 		`{"question":"q9","solution":"s9","explanation":"e9","reward":null}`,
-		`{"question":"q10","sol`,
+		`{"question":"q10","solution":"s10","completion":"e10","reward":-2,"kept":false,"cut":true}`,
+		`{"question":"q11","sol`,
 	}, "\n")
-	rows, rep, err := ParseTraces("t.jsonl", strings.NewReader(doc))
+	path := filepath.Join(t.TempDir(), "t.jsonl")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var rep ImportReport
+	traces, err := readTracesFile(path, &rep)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var qs []string
-	for _, r := range rows {
-		qs = append(qs, r.Question)
+	for _, tr := range traces {
+		qs = append(qs, tr.Question)
 	}
-	if strings.Join(qs, ",") != "q1,q2,q7,q9" || !rows[0].HasReward || rows[0].Reward != -0.5 || rows[1].HasReward || rows[3].HasReward {
-		t.Fatalf("rows %+v", rows)
+	if strings.Join(qs, ",") != "q1,q2,q7,q9" || !traces[0].HasSourceReward || traces[0].SourceReward != -0.5 || traces[1].HasSourceReward || traces[3].HasSourceReward {
+		t.Fatalf("traces %+v", traces)
 	}
-	if rows[2].Explanation != "e7" || rows[2].Solution != "s7" || rows[2].Line != 7 {
-		t.Errorf("stratos row %+v", rows[2])
+	if traces[2].Explanation != "e7" || traces[2].Solution != "s7" || traces[2].Source != "t.jsonl:7" {
+		t.Errorf("stratos trace %+v", traces[2])
 	}
 	want := []struct {
 		line  int
@@ -237,14 +251,16 @@ func TestParseTraces(t *testing.T) {
 		{5, "", "not JSON"},
 		{6, "reward", `field "reward" is not a number`},
 		{8, "conversations", "no <|begin_of_solution|>"},
+		{11, "", "unterminated last line"},
+		{10, "cut", record.CutRowReason},
 	}
-	if rep.SkippedCount != len(want) || rep.PartialBytes != int64(len(`{"question":"q10","sol`)) {
-		t.Fatalf("report %+v", rep)
+	if len(rep.Skip) != len(want) {
+		t.Fatalf("left out %v; want %d", rep.Skip, len(want))
 	}
 	for i, w := range want {
-		got := rep.Skipped[i]
+		got := rep.Skip[i]
 		if got.Line != w.line || got.Field != w.field || !strings.Contains(got.Msg, w.msg) {
-			t.Errorf("issue %d = %+v, want %+v", i, got, w)
+			t.Errorf("left out %d = %+v, want %+v", i, got, w)
 		}
 	}
 }
@@ -284,11 +300,11 @@ func FuzzParseTraces(f *testing.F) {
 	f.Add([]byte(`{"question":"q","solution":"s","explanation":"e","reward":1}` + "\n"))
 	f.Add([]byte(`{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_thought|>e<|end_of_thought|><|begin_of_solution|>s<|end_of_solution|>"}]}` + "\n{\"a\""))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, rep, err := ParseTraces("t.jsonl", bytes.NewReader(data))
+		rows, rep, err := parseTraces("t.jsonl", bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err) // a bytes.Reader cannot fail
 		}
-		if rep.Rows != len(rows) {
+		if rep.Rows != len(rows) || rep.SkippedCount != len(rep.Skipped) {
 			t.Fatalf("rows %d vs %d", len(rows), rep.Rows)
 		}
 	})
