@@ -485,10 +485,15 @@ func (e *Engine) Run(ctx context.Context) error {
 	// "done" means the planned steps were all run; a run stopped before
 	// (asked to, cancelled, or open-ended) says "stopped", so a listing
 	// never calls an interrupted run finished. Either comes after the
-	// checkpoint of the last step made (checkpointAtEnd).
-	e.checkpointAtEnd()
+	// checkpoint of the last step made (checkpointAtEnd); where that
+	// step is not on disk (its save failed again, its device failed),
+	// the run is not finished whatever it ran: "stopped", and a resume
+	// goes on from its last good checkpoint. It recorded "done" after
+	// the failed save (the runner's fatal error), a finish its last step
+	// never had on disk.
+	saved := e.checkpointAtEnd()
 	phase := "stopped"
-	if e.Cfg.Steps > 0 && e.Trainer.StepIndex() >= e.Cfg.Steps {
+	if e.Cfg.Steps > 0 && e.Trainer.StepIndex() >= e.Cfg.Steps && saved {
 		phase = "done"
 	}
 	e.sink.Emit(event.Phase{Time: time.Now(), Name: phase, Step: e.Trainer.StepIndex()})

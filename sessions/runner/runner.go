@@ -2,11 +2,12 @@
 // runs with the engine in this process and records them in run folders.
 // It owns an engine's lifetime (start, stop after the step in progress,
 // the checkpoint policy: one per step asked for, a final one on Close
-// (of a run that ran its plan or stopped, the engine's, before its "done"
-// or "stopped"), a failed one stops the run), resuming from a folder's latest checkpoint,
-// the workbench's launcher (new, resumed and read-only sessions for the
-// Runs screen) and the headless progress output. Only main imports it; the
-// UI sees its sessions through sessions.Session and ui.Launcher.
+// (of a run that ran its plan or stopped, the engine's, before its
+// "done" or "stopped"), a failed one stops the run), resuming from a
+// folder's latest checkpoint, the workbench's launcher (new, resumed and
+// read-only sessions for the Runs screen) and the headless progress
+// output. Only main imports it; the UI sees its sessions through
+// sessions.Session and ui.Launcher.
 package runner
 
 import (
@@ -997,9 +998,10 @@ func (h *Handle) Close() error {
 		// may have room again. It is on disk already unless its save
 		// failed, found saved and not written again: the engine wrote
 		// it before recording "done" or "stopped" (run.Engine's
-		// checkpointAtEnd), so that neither precedes it. Not from a failed device (lost, out of memory):
-		// it holds no weights to read, and its error is already the
-		// run's.
+		// checkpointAtEnd), so that neither precedes it; where its save
+		// failed there, the engine recorded "stopped", not "done". Not
+		// from a failed device (lost, out of memory): it holds no
+		// weights to read, and its error is already the run's.
 		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
 			was := h.fullAt
 			errs = append(errs, finalCheckpointError(n-1, was, h.checkpoint(n-1)))

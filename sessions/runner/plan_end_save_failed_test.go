@@ -1,0 +1,89 @@
+package runner
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// TestAFailedPlanEndSaveIsNotDone: a run whose checkpoint of its last
+// planned step cannot be saved (here its checkpoints/ folder is a file as
+// that step runs, so the engine's save before "done" fails, and the
+// close's try again too) records no "done": its last phase is "stopped",
+// it is listed failed with the save's error, and its resume goes on from
+// its last good checkpoint (step 1's), runs the last step again and
+// finishes. The engine recorded "done" after the fatal error of the
+// failed save: the records said the run finished while its last step was
+// on disk nowhere.
+func TestAFailedPlanEndSaveIsNotDone(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 3)
+	cfg.CheckpointEvery = 2 // step 1's; step 2's is the plan end's
+	rec, checked, err := Create(t.TempDir(), mustCheck(t, cfg), sessions.ProcessHeadless)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := rec.Dir()
+	ck := filepath.Join(dir, sessions.CheckpointsDir)
+	aside := filepath.Join(dir, "checkpoints.aside")
+	// As step 2 begins, on the engine's goroutine (signalIn's hook, here
+	// no signal): checkpoints/ becomes a file, so that no checkpoint can
+	// be made in it.
+	block := signalIn(2, "sampling", func() {
+		if err := os.Rename(ck, aside); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(ck, nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	})
+	w := new(lockedWriter)
+	err = Headless(context.Background(), rec, checked, block, w)
+	if err == nil || !strings.Contains(err.Error(), "checkpoint of step 2 failed") {
+		t.Fatalf("Headless: %v; want the failed checkpoint of step 2:\n%s", err, w)
+	}
+	if err := os.Remove(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(aside, ck); err != nil {
+		t.Fatal(err)
+	}
+	last := ""
+	for _, e := range eventRecords(t, dir) {
+		if e.Kind == sessions.KindPhase && (e.Name == "stopped" || e.Name == "done") {
+			last = e.Name
+		}
+	}
+	if last != "stopped" {
+		t.Errorf("the last phase recorded is %q, want stopped: step 2 is not on disk", last)
+	}
+	list, err := sessions.List(filepath.Dir(dir))
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List: %+v, %v", list, err)
+	}
+	if r := list[0]; r.State != sessions.StateFailed || !strings.Contains(r.Note, "checkpoint of step 2 failed") {
+		t.Errorf("listed %s (%q), want failed, with the failed checkpoint of step 2", r.State, r.Note)
+	}
+	if sessions.NothingLeftToRun(dir, 3) {
+		t.Errorf("nothing left to run, want the resume to run step 2 again")
+	}
+	r, err := OpenForResume(dir, Overrides{}, sessions.ProcessHeadless)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if r.Ck.Step != 1 {
+		t.Errorf("resumed from the checkpoint of step %d, want 1", r.Ck.Step)
+	}
+	w = new(lockedWriter)
+	if err := Headless(context.Background(), r.Rec, r.Checked, r.Restore, w); err != nil {
+		t.Fatalf("the resume: %v\n%s", err, w)
+	}
+	list, err = sessions.List(filepath.Dir(dir))
+	if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished || list[0].LastStep != 2 {
+		t.Errorf("after the resume listed %+v, %v; want finished at step 2", list, err)
+	}
+}
