@@ -104,7 +104,7 @@ func TestHelperHeldAfterTheFinalCheckpoint(t *testing.T) {
 // close clean, named left): listed finished too, the note saying that it
 // left after that checkpoint, no step lost. It was listed stopped, 'it
 // continues from its checkpoint of step 1', where its resume had nothing
-// to run.
+// to run, and the process said so as it left.
 func TestKilledAfterItsFinalCheckpointIsFinished(t *testing.T) {
 	const killed = "is gone after saving the checkpoint of its last planned step, before recording that its training finished: the kill lost no step"
 	const left = "left at once on a second stop signal after saving the checkpoint of its last planned step, before recording that its training finished: no step is lost"
@@ -221,6 +221,12 @@ func killedAfterItsFinalCheckpoint(t *testing.T, config string, leave bool, note
 		gone = true
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("the resume held in its final checkpoint's rotation did not exit in 2 minutes of its signals (leave: %v); killed:\n%s", leave, end())
+	}
+	// What the process said on leaving is what the listing says: it
+	// said 'it continues from its checkpoint of step 1', the run listed
+	// finished.
+	if said := out.String(); leave && (!strings.Contains(said, note) || strings.Contains(said, "continues from its checkpoint")) {
+		t.Errorf("the resume left at once said, want %q and no checkpoint to continue from:\n%s", note, said)
 	}
 	// The checkpoint as it was written, where the gate stood.
 	if err := os.Remove(gate); err != nil {

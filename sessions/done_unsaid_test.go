@@ -85,6 +85,15 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 				if err := r.Leave("on a second stop signal", time.Minute); err != nil {
 					t.Fatal(err)
 				}
+				// What the process says on leaving is the listing's
+				// note as it left (the plan raised after).
+				said := c.note
+				if c.replanned != 0 {
+					said = leftDoneNote
+				}
+				if got := r.LeftNote(); got != said {
+					t.Errorf("LeftNote %q, want %q", got, said)
+				}
 			} else {
 				killWriter(t, r, deadPID)
 			}

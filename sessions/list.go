@@ -481,21 +481,11 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	if ev.fatal != "" {
 		notes = append(notes, "fatal: "+ev.fatal)
 	}
-	switch {
-	case ev.left != "" && !engineEnded(ev.lastPhase, ev.fatal) && planDone():
-		// Its last training session left it at once on a second stop
-		// signal after the checkpoint of its last planned step, before
-		// its engine said "done": as a kill there (doneUnsaid), every
-		// planned step is done and on disk and a resume has nothing to
-		// run, so it is finished. It was listed stopped, its close's
-		// note saying that it continues from that checkpoint, and the
-		// resume was refused as having nothing to run.
-		state = StateFinished
-		notes = append(notes, leftDoneNote)
-	case ev.left != "":
-		// Its last training session left it at once on a second stop
-		// signal, and its close says how (Run.Leave).
-		notes = append(notes, ev.left)
+	if note, finished := leftView(ev, planDone); note != "" {
+		if finished {
+			state = StateFinished
+		}
+		notes = append(notes, note)
 	}
 	// run.lock left behind names the process that did not unlock it (a
 	// killed trainer, or a killed review); the events name the trainer
@@ -804,6 +794,28 @@ func doneUnsaidNote(pid int, live string) string {
 		return who + " holds no lock on this folder and had saved the checkpoint of its last planned step, not yet recording that its training finished (" + live + ")"
 	}
 	return who + " is gone after saving the checkpoint of its last planned step, before recording that its training finished: the kill lost no step"
+}
+
+// leftView is the note on a run whose last training session left it at
+// once on a second stop signal (a close named CloseLeft, ev.left: its
+// note), and whether that makes it finished; "" where none left it so.
+// One left after the checkpoint of its last planned step, before its
+// engine said "done" (planDone, the engine not ended): as a kill there
+// (runState's doneUnsaid), every planned step is done and on disk and a
+// resume has nothing to run, so it is finished (leftDoneNote). It was
+// listed stopped, its close's note saying that it continues from that
+// checkpoint, and the resume was refused as having nothing to run. Any
+// other, or one whose plan was raised since: its close's note (Run.Leave).
+// The listing (runState) and the process that leaves (Run.LeftNote, what
+// it says on leaving) read this one rule, so the two say the same.
+func leftView(ev *eventsFold, planDone func() bool) (note string, finished bool) {
+	switch {
+	case ev.left == "":
+		return "", false
+	case !engineEnded(ev.lastPhase, ev.fatal) && planDone():
+		return leftDoneNote, true
+	}
+	return ev.left, false
 }
 
 // leftDoneNote is the note on a run whose last training session left it

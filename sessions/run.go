@@ -2031,6 +2031,17 @@ func (r *Run) leave(cause string) error {
 		return fmt.Errorf("leave run %s: its close could not be written (%w): it reads as a killed writer's until its next open tidies it", r.dir, err)
 	}
 	if note != "" {
+		// Said as the listing says it (leftView, of the close just
+		// written): where the leave came after the checkpoint of the
+		// last planned step, before the engine's "done", the run is
+		// finished, and the close's note that it continues from that
+		// checkpoint was said on leaving while rlt sessions listed it
+		// finished.
+		r.evMu.Lock()
+		if listed, _ := leftView(&r.ev, r.planCheckpointed); listed != "" {
+			note = listed
+		}
+		r.evMu.Unlock()
 		r.leftNote.Store(&note)
 	}
 	if err := errors.Join(r.closeLogs(), r.lock.Unlock()); err != nil {
@@ -2044,11 +2055,13 @@ func (r *Run) leave(cause string) error {
 // logs: what the close says of the run holds (LeaveAll).
 var errClosedOnDisk = errors.New("its close is on disk")
 
-// LeftNote is the note of the close named CloseLeft that Leave wrote for
-// this session (where it left the run, what is lost, the checkpoint it
-// continues from: what the listing notes), "" where Leave wrote none (a
-// session that does not train the run, a close not written). What a
-// process says on leaving is these words, not a guess of its own.
+// LeftNote is the note the listing gives of the close named CloseLeft
+// that Leave wrote for this session (where it left the run, what is
+// lost, the checkpoint it continues from; or, left after the checkpoint
+// of its last planned step, that it is finished: leftView), "" where
+// Leave wrote none (a session that does not train the run, a close not
+// written). What a process says on leaving is these words, not a guess
+// of its own.
 func (r *Run) LeftNote() string {
 	if p := r.leftNote.Load(); p != nil {
 		return *p
