@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -66,7 +67,10 @@ given; --reference then uses each row's reasoning trace. Rows that cannot be
 used (a missing field, an empty solution, a reserved tag, not JSON, too long
 for the models; with --reference, a line of rlt distill --samples-out marked
 "cut": true, its completion only the part that fit the models that scored
-it) are skipped and reported with their line numbers.
+it) are skipped and reported with their line numbers. With --reference, the
+lines of rlt distill --samples-out marked "kept": false, the samples its
+ranking did not keep, are left out too, said once with their count: it
+distills the kept ones, each question's explanation once.
 
 Examples:
   rlt distill --teacher /tmp/trained --out /tmp/distilled --questions 2000 --steps 800
@@ -236,6 +240,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// said once the device had opened, in the same words.
 	var data *task.File
 	var exs []task.Example
+	var notKept notKeptRows // with --reference, the rows marked "kept": false
 	if *dataPath != "" {
 		if data, err = task.ReadFile("--data", *dataPath); err != nil {
 			return err
@@ -266,6 +271,14 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		// The rows the run can use, then the first --questions of them: a
 		// row left out does not count against --questions.
 		if *reference {
+			// A --samples-out file's samples its ranking did not keep:
+			// distilled, each question was learnt N times over, of
+			// explanations the ranking rejected. Said once, not as a
+			// skip of each line (N-1 of every N).
+			notKept = leaveOutNotKept(data)
+			if notKept.n > 0 && data.Report.Rows > 0 { // else said as there being no row
+				fmt.Fprintf(stderr, "data %s: %s\n", data.Path, notKept)
+			}
 			exs = data.Report.Drop(data.Examples, func(ex task.Example) string {
 				if ex.Cut {
 					// Its trace is the part of a teacher's completion that
@@ -295,6 +308,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			fmt.Fprintln(stderr, w)
 		}
 		if len(exs) == 0 {
+			if notKept.n > 0 && data.Report.Rows == 0 {
+				return fmt.Errorf("data %s: no row to explain: %s", data.Path, notKept)
+			}
 			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
 		}
 	}
@@ -592,6 +608,65 @@ func copiedFilesSize(dir string) int64 {
 		}
 	}
 	return n
+}
+
+// notKeptRows is the rows of a --data file marked "kept": false
+// (task.Example.NotKept) that rlt distill --reference leaves out: how many,
+// of how many rows, and the first notKeptShown of their lines.
+type notKeptRows struct {
+	path  string // the file's
+	n, of int
+	first []int
+}
+
+// notKeptShown is how many of the not-kept rows' lines are said.
+const notKeptShown = 10
+
+// leaveOutNotKept takes the rows marked "kept": false out of f: the
+// samples of rlt distill --samples-out that its ranking did not keep, one
+// of each question's N that lost to another, or of a question that kept
+// none. --reference distills what the ranking chose, each question's kept
+// explanation once; distilling every sample, it learnt each question N
+// times, of the explanations the ranking rejected too. They are not
+// counted among the file's rows or skips (f.Report): the file's own
+// choice of rows, said once, not a fault of each line, where N-1 of every
+// N lines listed as skipped buried the rows that are. A user who wants
+// every sample distilled drops the field (String says how), rather than a
+// flag for a variant RLT.md §5 does not have (its raw one is --best-of 1).
+func leaveOutNotKept(f *task.File) notKeptRows {
+	nk := notKeptRows{path: f.Path, of: f.Report.Rows}
+	kept := make([]task.Example, 0, len(f.Examples))
+	for _, ex := range f.Examples {
+		if !ex.NotKept {
+			kept = append(kept, ex)
+			continue
+		}
+		nk.n++
+		if len(nk.first) < notKeptShown {
+			nk.first = append(nk.first, ex.Line)
+		}
+	}
+	f.Examples = kept
+	f.Report.Rows -= nk.n
+	f.Report.Kept -= nk.n
+	return nk
+}
+
+// String says the rows left out, their lines, and how to keep them.
+func (nk notKeptRows) String() string {
+	at := make([]string, len(nk.first))
+	for i, l := range nk.first {
+		at[i] = strconv.Itoa(l)
+	}
+	word, more := "line", ""
+	if len(nk.first) > 1 {
+		word = "lines"
+	}
+	if nk.n > len(nk.first) {
+		more = ", …"
+	}
+	return fmt.Sprintf(`left out %d of its %s, marked "kept": false (%s %s%s): samples of rlt distill --samples-out that its ranking did not keep; --reference distills the kept ones, each question's once (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+		nk.n, task.Rows(nk.of), word, strings.Join(at, ", "), more, sessions.ShellQuote(nk.path))
 }
 
 // keptRowsOnly reports whether the folder out holds the rows of a distill

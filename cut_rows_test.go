@@ -121,3 +121,56 @@ func TestScoreCutLinesBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestDistillReferenceLeavesUnkeptSamplesOut: rlt distill --data
+// --reference of rlt distill --samples-out's file distills each question's
+// kept sample and leaves out those marked "kept": false, the samples its
+// ranking did not keep, said once with their count and lines: it
+// distilled every sample, each question N times, of the explanations the
+// ranking rejected too. A "kept" of true, null or no boolean is kept; a
+// file whose every row is not kept has no row to explain, said so.
+func TestDistillReferenceLeavesUnkeptSamplesOut(t *testing.T) {
+	line := func(q, sol, expl, kept string) string {
+		return `{"group":0,"sample":0,"question":"` + q + `","solution":"` + sol + `","completion":"` + expl + record.EndExplanation + `","reward":-1` + kept + "}\n"
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "samples.jsonl")
+	rows := line("3+4=?", "7", "3+4=7 w7 c1; ans 7", `,"kept":false`) +
+		line("3+4=?", "7", "3+4=7 w7 c0; ans 7", `,"kept":true`) +
+		line("2+2=?", "4", "2+2=4 w4 c0; ans 4", `,"kept":true`) +
+		line("2+2=?", "4", "2+2=4 w4 c1; ans 4", `,"kept":false`) +
+		line("6+1=?", "7", "6+1=7 w7 c1; ans 7", `,"kept":false`) +
+		line("6+1=?", "7", "6+1=7 w7 c2; ans 7", `,"kept":false,"cut":true`) +
+		line("5+3=?", "8", "5+3=8 w8 c0; ans 8", `,"kept":"yes"`) +
+		line("1+1=?", "2", "1+1=2 w2 c0; ans 2", `,"kept":null`)
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, _, errs := runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--data", data, "--out", out,
+		"--steps", "1", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := "data " + data + `: left out 4 of its 8 rows, marked "kept": false (lines 1, 4, 5, 6): samples of rlt distill --samples-out that its ranking did not keep; --reference distills the kept ones, each question's once`
+	if !strings.Contains(errs, want) || strings.Count(errs, `"kept": false`) != 1 || strings.Contains(errs, "skipped") {
+		t.Errorf("stderr %q\nwant once, and nothing skipped: %q", errs, want)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "distill.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(got), "\n"); n != 4 || strings.Contains(string(got), "c1") || strings.Contains(string(got), "6+1") {
+		t.Errorf("distill.jsonl holds %d rows, want 4: the kept ones, none of c1 or of 6+1=?:\n%s", n, got)
+	}
+	// None kept: nothing to distill, and why.
+	none := filepath.Join(dir, "none.jsonl")
+	if err := os.WriteFile(none, []byte(line("6+1=?", "7", "6+1=7 w7 c1; ans 7", `,"kept":false`)+line("6+1=?", "7", "6+1=7 w7 c2; ans 7", `,"kept":false`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--data", none, "--out", filepath.Join(dir, "none"),
+		"--steps", "1", "--device", "cpu")
+	if want := "data " + none + `: no row to explain: left out 2 of its 2 rows, marked "kept": false (lines 1, 2)`; code == 0 || !strings.Contains(errs, want) || strings.Count(errs, "left out") != 1 {
+		t.Errorf("exit %d, stderr %q\nwant it to say once %q", code, errs, want)
+	}
+}

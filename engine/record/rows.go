@@ -22,7 +22,8 @@ const RowExample = `{"question": "347+285=?", "solution": "632"}`
 //     "solution", and optionally "explanation" (or "reasoning_trace", the
 //     official name), "completion" (a teacher's raw output, whose
 //     explanation is extracted), numeric "reward", "reward_config" (kept
-//     as written: Row.RewardConfig), "cut" (Row.Cut) and "id";
+//     as written: Row.RewardConfig), "cut" (Row.Cut), "kept"
+//     (Row.NotKept) and "id";
 //   - Bespoke-Stratos: "conversations" with a user turn (the question) and
 //     an assistant turn "<|begin_of_thought|>E<|end_of_thought|>\n\n
 //     <|begin_of_solution|>S<|end_of_solution|>" (E is the explanation,
@@ -59,7 +60,14 @@ type Row struct {
 	// rlt import and rlt distill --data --reference leave it out, said in
 	// CutRowReason's words). A "cut" that is no JSON boolean is another
 	// writer's field, not read.
-	Cut     bool
+	Cut bool
+	// NotKept is the row's "kept": false, where rlt distill --samples-out
+	// says its ranking did not keep the sample: one of a question's N
+	// samples that lost to another, or of a question that kept none. Its
+	// explanation is no row of what rlt distill distills (rlt distill
+	// --data --reference leaves it out); a "kept" that is true, null, or
+	// no JSON boolean (another writer's field) leaves it false.
+	NotKept bool
 	System  string // a Stratos row's system prompt
 	Stratos bool   // the row was a "conversations" record
 	// Both is true when a flat row gave both "explanation" and "completion"
@@ -177,6 +185,12 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	if raw, ok := m["cut"]; ok {
 		_ = json.Unmarshal(raw, &r.Cut) // another writer's "cut" of another type is not ours
+	}
+	if raw, ok := m["kept"]; ok {
+		var kept *bool // null leaves it nil: not said false
+		if json.Unmarshal(raw, &kept) == nil && kept != nil {
+			r.NotKept = !*kept
+		}
 	}
 	return r, nil
 }

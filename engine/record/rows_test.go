@@ -145,6 +145,16 @@ func TestParseRow(t *testing.T) {
 			want: Row{Question: "q", Solution: "s", Ended: true, RewardConfig: `{"kl_max": "not read here"}`}},
 		{name: "reward_config null", raw: `{"question":"q","solution":"s","reward_config":null}`,
 			want: Row{Question: "q", Solution: "s", Ended: true}},
+		// rlt distill --samples-out's "kept": false is a sample its ranking
+		// did not keep; true, null or another type is not that.
+		{name: "kept false", raw: `{"question":"q","solution":"s","kept":false}`,
+			want: Row{Question: "q", Solution: "s", Ended: true, NotKept: true}},
+		{name: "kept true", raw: `{"question":"q","solution":"s","kept":true}`,
+			want: Row{Question: "q", Solution: "s", Ended: true}},
+		{name: "kept null", raw: `{"question":"q","solution":"s","kept":null}`,
+			want: Row{Question: "q", Solution: "s", Ended: true}},
+		{name: "kept another's", raw: `{"question":"q","solution":"s","kept":"no"}`,
+			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "no explanation", raw: `{"question":"q","solution":"s","reward":null}`,
 			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "stratos", raw: `{"system":"sys","conversations":[{"from":"human","value":"q"},{"from":"gpt","value":"` +

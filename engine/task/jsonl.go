@@ -130,7 +130,7 @@ func parseRow(raw []byte, line int) (Example, string) {
 		ex.ID = r.ID
 	}
 	ex.Question, ex.Solution, ex.Reference = strings.TrimSpace(r.Question), strings.TrimSpace(r.Solution), r.Explanation
-	ex.Cut = r.Cut
+	ex.Cut, ex.NotKept = r.Cut, r.NotKept
 	name := r.ExplanationFrom
 	if r.Stratos {
 		name = "thought"

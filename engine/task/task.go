@@ -29,6 +29,11 @@ type Example struct {
 	// question and solution are whole: only a reader of Reference (rlt
 	// distill --reference) leaves it out (record.CutRowReason).
 	Cut bool
+	// NotKept is the row's "kept": false (record.Row.NotKept): a sample
+	// rlt distill --samples-out's ranking did not keep. Only a reader of
+	// Reference as the row's chosen explanation (rlt distill --reference)
+	// leaves it out.
+	NotKept bool
 }
 
 // Task is one synthetic task: a generator of examples, an answer checker and
