@@ -98,6 +98,9 @@ func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Wri
 	} else if err = writeExport(out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, format) }, &rep); err != nil {
 		return err
 	}
+	if rep.Note != "" { // the rows' prompt read past an [import] format this rlt does not know
+		fmt.Fprintf(stderr, "warning: %s\n", rep.Note)
+	}
 	fmt.Fprintf(stderr, "%s\n", rep)
 	for _, s := range rep.Refusals {
 		fmt.Fprintf(stderr, "  refused %v\n", s)

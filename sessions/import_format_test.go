@@ -22,6 +22,9 @@ type importFormatCase struct {
 	// exportSays: the export's refusal starts with want too, and Settings
 	// calls the run an import.
 	exportSays bool
+	// exported is the prompt the export writes the rows with, and note
+	// what it says of it after the file's path ("": refused, as above).
+	exported, note string
 }
 
 // checkImportFormat writes each case's config.toml and asks the listing's
@@ -49,6 +52,13 @@ func checkImportFormat(t *testing.T, cases []importFormatCase) {
 				t.Fatal(err)
 			}
 			defer r.Close()
+			if c.exported != "" {
+				got, note, err := r.ExportPrompt()
+				if err != nil || got != c.exported || !strings.HasPrefix(note, cfg+c.note) {
+					t.Errorf("ExportPrompt %q, note %q, %v; want %q, the note starting %q", got, note, err, c.exported, cfg+c.note)
+				}
+				return
+			}
 			got, err := r.StudentPrompt()
 			if err == nil || !strings.HasSuffix(err.Error(), "so nothing is exported until it is fixed") {
 				t.Errorf("StudentPrompt %q, %v; want it refused", got, err)
@@ -77,11 +87,11 @@ func TestImportWithAFormatOfTheWrongType(t *testing.T) {
 		return at + ` key "import.format": wrong type: got TOML ` + got + ", want string " + importFormatHint
 	}
 	checkImportFormat(t, []importFormatCase{
-		{"an integer", "[import]\nformat = 3\n" + importFormatRest, "format unread", wrongType(":2:10:", "integer"), true},
-		{"a boolean", "[import]\nformat = true\n" + importFormatRest, "format unread", wrongType(":2:10:", "boolean"), true},
-		{"an array", "[import]\nformat = ['traces']\n" + importFormatRest, "format unread", wrongType(":2:10:", "array"), true},
-		{"an inline table", "[import]\nformat = { name = 'traces' }\n" + importFormatRest, "format unread", wrongType(":2:10:", "inline table"), true},
-		{"a table", "[import]\n" + importFormatRest + "\n[import.format]\nname = 'traces'\n", "format unread", wrongType(":7:2:", "table"), true},
+		{"an integer", "[import]\nformat = 3\n" + importFormatRest, "format unread", wrongType(":2:10:", "integer"), true, "", ""},
+		{"a boolean", "[import]\nformat = true\n" + importFormatRest, "format unread", wrongType(":2:10:", "boolean"), true, "", ""},
+		{"an array", "[import]\nformat = ['traces']\n" + importFormatRest, "format unread", wrongType(":2:10:", "array"), true, "", ""},
+		{"an inline table", "[import]\nformat = { name = 'traces' }\n" + importFormatRest, "format unread", wrongType(":2:10:", "inline table"), true, "", ""},
+		{"a table", "[import]\n" + importFormatRest + "\n[import.format]\nname = 'traces'\n", "format unread", wrongType(":7:2:", "table"), true, "", ""},
 	})
 }
 
@@ -92,14 +102,38 @@ func TestImportWithAFormatOfTheWrongType(t *testing.T) {
 // import. An empty one made it a run of ours (rlt run --resume refused it
 // for every key of a training configuration it lacks, the export wrote the
 // models' prompt); an unknown one was taken unsaid for a traces file's,
-// its steps numbered from 0 where a trainer's count from 1.
+// its steps numbered from 0 where a trainer's count from 1. A non-empty
+// one (a newer rlt's, or a typo) is exported all the same with the
+// student_system the file records, which every rlt writes alike, and a
+// note with the way on: it was refused though the rows' prompt stood in
+// the file; one that records none is refused with the ways on.
 func TestImportWithAnUnknownFormat(t *testing.T) {
 	const hinted = " " + importFormatHint + "; the run's settings cannot be read until it is fixed"
 	checkImportFormat(t, []importFormatCase{
-		{"empty", "[import]\nformat = ''\n" + importFormatRest, "format unread", `:2:10: key "import.format": no format (it is empty)` + hinted, false},
-		{"a typo", "[import]\nformat = \"oficial\"\n" + importFormatRest, "oficial", `:2:10: key "import.format": unknown format "oficial"` + hinted, false},
-		{"after a mistyped value", "[import]\ntraces = 'one'\nformat = 'foo'\nsource = '/data/rows.jsonl'\n", "foo", `:2:10: key "import.traces": wrong type: got TOML string, want integer; 1 more on line 3;`, false},
+		{"empty", "[import]\nformat = ''\n" + importFormatRest, "format unread", `:2:10: key "import.format": no format (it is empty)` + hinted, false, "", ""},
+		{"a typo", "[import]\nformat = \"oficial\"\n" + importFormatRest, "oficial", `:2:10: key "import.format": unknown format "oficial"` + hinted, false,
+			"Answer.", `:2:10: [import] format "oficial" is not one this rlt writes (official, trl, verl, nemo-rl, traces): its rows are exported with the student_system its [import] records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format`},
+		{"a newer rlt's, [prompts]' prompt", "[prompts]\nstudent_system = 'Think.'\n[import]\nformat = 'openrlhf'\nsource = '/data/rows.jsonl'\n", "openrlhf", `:4:10: key "import.format": unknown format "openrlhf"` + hinted, false,
+			"Think.", `:4:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces): its rows are exported with the student_system its [prompts] records`},
+		{"after a mistyped value", "[import]\ntraces = 'one'\nformat = 'foo'\nsource = '/data/rows.jsonl'\n", "foo", `:2:10: key "import.traces": wrong type: got TOML string, want integer; 1 more on line 3;`, false, "", ""},
 	})
+	// A format this rlt does not know, whose [import] records no
+	// student_system: the default this rlt's formats mean would be a
+	// guess, so the export is refused, with the ways on.
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, ConfigFile)
+	if err := os.WriteFile(cfg, []byte("[import]\nformat = 'openrlhf'\nsource = '/data/rows.jsonl'\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReadOnly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := cfg + `:2:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is exported: export it with the newer rlt that imported it, or write the rows' system prompt as student_system in ` + cfg + `'s [prompts] (or correct a typo of the format)`
+	if got, note, err := r.ExportPrompt(); err == nil || err.Error() != want {
+		t.Errorf("no student_system: ExportPrompt %q, note %q, %v\nwant %s", got, note, err, want)
+	}
 	// The formats rlt import writes are none of this.
 	for _, f := range importFormatsWritten {
 		if ce := unknownImportFormat("config.toml", []byte("[import]\nformat = '"+f+"'\n")); ce != nil {

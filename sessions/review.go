@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +102,10 @@ type ExportReport struct {
 	// (the first 100).
 	NotReadBack int
 	Unread      []ExportSkip
+	// Note is what the export says beside its rows about the prompt they
+	// were written with (Run.ExportPrompt: an [import] format this rlt
+	// does not know); "" where there is nothing to say.
+	Note string
 }
 
 // LeftOut is the number of traces not written.
@@ -173,38 +178,81 @@ func (e ExportReport) NotReadBackSummary() string {
 // (ConfigSyntax), not the default, and so is a model's prompts.json that
 // cannot be read, or a model folder that is not there now
 // (ModelFolderGone): the default in its place would be a guess.
+//
+// An import whose [import] format is text this rlt does not know (a newer
+// rlt's, or a hand edit's) is exported with the student_system its
+// [prompts] or [import] records, which every rlt import writes alike:
+// the format decides only how the run's steps are numbered and named, no
+// word of a row. See ExportPrompt for the note said with it; one that
+// records no student_system is refused, as the default in its place is
+// what this rlt's formats mean, not one it does not know.
 func (r *Run) StudentPrompt() (string, error) {
+	p, _, err := r.ExportPrompt()
+	return p, err
+}
+
+// ExportPrompt is StudentPrompt, and the note an export says beside its
+// rows where the run's config.toml has an [import] format this rlt does
+// not know, whose rows it exports with the student_system recorded (""
+// elsewhere): the format at its line, that the rows took the recorded
+// prompt, and the way on (a newer rlt reads the rest; or fix a typo). It
+// was refused as a format of the wrong type is, though the rows' prompt
+// stood in the file, so the rows of a run imported by a newer rlt could
+// not be exported by this one at all.
+func (r *Run) ExportPrompt() (prompt, note string, err error) {
 	if err := r.ConfigSyntax(); err != nil {
-		return "", err
+		return "", "", err
 	}
+	cfg := filepath.Join(r.dir, ConfigFile)
+	im, imported := readImport(r.config)
+	unknown := imported && im.src.Format != importFormatUnread && !slices.Contains(importFormatsWritten, im.src.Format)
 	// The reads below are lenient: a value of the wrong type in [prompts]
 	// leaves its prompt unread, and one in [import] (a format = 3 above
 	// all) the rows' student_system, so the export wrote another prompt,
 	// unsaid. Refused at its line, as rlt score --run refuses it
-	// (ConfigTypes); one in another table has no part in the prompt.
-	for _, ce := range mistypedValues(filepath.Join(r.dir, ConfigFile), r.config) {
+	// (ConfigTypes); one in another table has no part in the prompt. An
+	// unknown format's text (unknown) is read, so its problem is the
+	// prompt's only where none is recorded (below).
+	var format *ConfigError
+	for _, ce := range mistypedValues(cfg, r.config) {
+		if unknown && ce.Key == "import.format" {
+			format = ce
+			continue
+		}
 		if table, _, _ := strings.Cut(ce.Key, "."); table == "prompts" || table == "import" {
-			return "", fmt.Errorf("%w: the rows' system prompt is read from its table, so nothing is exported until it is fixed", ce)
+			return "", "", fmt.Errorf("%w: the rows' system prompt is read from its table, so nothing is exported until it is fixed", ce)
 		}
 	}
-	if p := RowsPrompts(r.config).StudentSystem; p != "" {
-		return p, nil
+	p, from := rowsPromptsOf(r.config)
+	if format != nil {
+		if from == promptOfDefault {
+			return "", "", fmt.Errorf("%s:%d:%d: [import] format %q is not one this rlt writes (%s), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is exported: export it with the newer rlt that imported it, or write the rows' system prompt as student_system in %s's [prompts] (or correct a typo of the format)",
+				cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), cfg)
+		}
+		table := "[import]"
+		if from == promptOfRun {
+			table = "[prompts]"
+		}
+		return p.StudentSystem, fmt.Sprintf("%s:%d:%d: [import] format %q is not one this rlt writes (%s): its rows are exported with the student_system its %s records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format",
+			cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), table), nil
+	}
+	if p.StudentSystem != "" {
+		return p.StudentSystem, "", nil
 	}
 	p, file, err := r.ModelsPrompts()
-	cfg := filepath.Join(r.dir, ConfigFile)
 	var gone *ModelFolderGone
 	if errors.As(err, &gone) {
 		// The default in its place would be a guess written into every
 		// row of a data set distilled from, unsaid: refused, with the
 		// ways to say which prompt the run's student had.
-		return "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own: %w; the default in its place may not be the prompt the run's student was trained on, so nothing is exported: put the folder back at %s, set %s in %s to where it is now, or write the run's student prompt as student_system in %s's [prompts]", cfg, err, gone.Dir, gone.Key, cfg, cfg)
+		return "", "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own: %w; the default in its place may not be the prompt the run's student was trained on, so nothing is exported: put the folder back at %s, set %s in %s to where it is now, or write the run's student prompt as student_system in %s's [prompts]", cfg, err, gone.Dir, gone.Key, cfg, cfg)
 	}
 	if err != nil {
 		// Two files are in play: the way on names each, not "there" and
 		// "the file".
-		return "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own, which cannot be read: %w; mend or remove %s, or write the student's prompt as student_system in %s's [prompts]", cfg, err, file, cfg)
+		return "", "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own, which cannot be read: %w; mend or remove %s, or write the student's prompt as student_system in %s's [prompts]", cfg, err, file, cfg)
 	}
-	return p.StudentSystem, nil
+	return p.StudentSystem, "", nil
 }
 
 // ModelsPrompts are the models' own prompts of the run's config.toml
@@ -356,10 +404,11 @@ func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport,
 	case ExportStratos:
 		// The system prompt is the same on every row: a refusal of it is
 		// the export's failure, not a row's.
-		prompt, err := r.StudentPrompt()
+		prompt, note, err := r.ExportPrompt()
 		if err != nil {
 			return rep, err
 		}
+		rep.Note = note
 		sw := record.NewStratosWriter(bw, prompt)
 		if err := sw.Check("q", "e", "s"); err != nil {
 			return rep, fmt.Errorf("the run's student prompt cannot be written in a row: %w", err)

@@ -669,6 +669,9 @@ func (d *detailScreen) export() {
 		// The rows read are written; the rest wait for the run read anew.
 		msg += "; " + rep.NotReadBackSummary() + ": reopen the run to read its files anew, then export again"
 	}
+	if rep.Note != "" { // as rlt export warns it
+		msg += "; warning: " + rep.Note
+	}
 	d.sh.say("%s", msg)
 }
 
