@@ -17,10 +17,35 @@ import (
 // on where rlt run's said this line.
 func ContinueLine(dir string) string {
 	if !HasCheckpoint(dir) {
-		return "it has no checkpoint to continue from; start it again: rlt run --config " + ShellQuote(filepath.Join(dir, ConfigFile))
+		return noCheckpointLine(dir)
 	}
 	return "continue it: " + ResumeCommand(dir)
 }
+
+// noCheckpointLine is how the run in dir, with no usable checkpoint, goes
+// on: ContinueLine's words, and NoCheckpointRefusal's.
+func noCheckpointLine(dir string) string {
+	return "it has no checkpoint to continue from; start it again: rlt run --config " + ShellQuote(filepath.Join(dir, ConfigFile))
+}
+
+// NoCheckpointRefusal is the refusal of a resume of the run in dir that has
+// no usable checkpoint (errors.Is ErrNoCheckpoint): "resume DIR: " and
+// ContinueLine's words. One text wherever it is said, by the launcher
+// (runner's resume) and by the workbench's Runs screen before it closes
+// the run open there for it, which said it in two ways ("… no usable
+// checkpoint to continue from; start a new run with its configuration
+// instead: …", "X has no checkpoint to continue from: not resumed; start
+// it again: …") as a run was open there or not.
+func NoCheckpointRefusal(dir string) error {
+	return Refused("resume", dir, noCheckpointError{dir})
+}
+
+// noCheckpointError is ErrNoCheckpoint said with the way on.
+type noCheckpointError struct{ dir string }
+
+func (e noCheckpointError) Error() string { return noCheckpointLine(e.dir) }
+
+func (e noCheckpointError) Unwrap() error { return ErrNoCheckpoint }
 
 // ResumeCommand is the command that continues the run in dir from its
 // final checkpoint: a run whose checkpoint has done all the steps its

@@ -49,8 +49,7 @@ func TestResumeWithoutACheckpointKeepsTheViewOpen(t *testing.T) {
 			l := &resumeRefuser{testLauncher{runs: "runs"}, func(dir string) error {
 				// As the runner's launcher refuses it (runner.OpenForResume).
 				asked = append(asked, dir)
-				return sessions.Refusedf("resume", dir, "%w to continue from; start a new run with its configuration instead: rlt run --config %s",
-					sessions.ErrNoCheckpoint, sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile)))
+				return sessions.NoCheckpointRefusal(dir)
 			}}
 			s, err := l.OpenForReview(open)
 			if err != nil || s.IsReadOnly() {
@@ -67,8 +66,10 @@ func TestResumeWithoutACheckpointKeepsTheViewOpen(t *testing.T) {
 			selectRun(t, m, target)
 			_, cmd := m.Update(keyMsg("r"))
 			pump(t, m, cmd, func() bool { return m.switching == "" && m.runs.checking == "" && m.runs.msg != "" })
-			name := filepath.Base(target)
-			want := name + " has no checkpoint to continue from: not resumed; start it again: rlt run --config " +
+			// The launcher's words (runner's
+			// TestResumeWithNoCheckpointSaysTheOneRefusal), where it said
+			// "other has no checkpoint to continue from: not resumed; …".
+			want := "resume " + target + ": it has no checkpoint to continue from; start it again: rlt run --config " +
 				sessions.ShellQuote(filepath.Join(target, sessions.ConfigFile))
 			if !strings.Contains(m.runs.msg, want) || !m.runs.msgErr {
 				t.Errorf("message %q (error %v), want %q", m.runs.msg, m.runs.msgErr, want)

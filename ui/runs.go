@@ -719,17 +719,15 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 		return fmt.Sprintf("%s has nothing left to run (%s steps done): not resumed, %s keeps running; enter opens it; %s",
 			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
 	case live && !sessions.HasCheckpoint(row.Dir):
-		// Its resume is refused (no checkpoint to continue from): the
-		// live run is not stopped for it.
-		return fmt.Sprintf("%s has no checkpoint to continue from: not resumed, %s keeps running; start it again: rlt run --config %s",
-			name, r.m.openName(), sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))), false
+		// Its resume is refused (no checkpoint to continue from), in the
+		// launcher's words: the live run is not stopped for it.
+		return sessions.NoCheckpointRefusal(row.Dir).Error() + "; " + r.m.openName() + " keeps running", false
 	case !live && !r.m.engineRunning() && r.m.hasRun() && !sessions.HasCheckpoint(row.Dir):
-		// Said before the run open here is closed for it (switchRun):
-		// the launcher refuses it as well, but only once the view was
-		// closed, the run then opened again, the user's place in it
-		// lost for nothing. With no run open, the launcher says it.
-		return fmt.Sprintf("%s has no checkpoint to continue from: not resumed; start it again: rlt run --config %s",
-			name, sessions.ShellQuote(filepath.Join(row.Dir, sessions.ConfigFile))), false
+		// Said before the run open here is closed for it (switchRun), in
+		// the words the launcher refuses it in with no run open: asked,
+		// it refuses only once the view was closed, the run then opened
+		// again, the user's place in it lost for nothing.
+		return sessions.NoCheckpointRefusal(row.Dir).Error(), false
 	case !live && !r.m.engineRunning() && nothingLeft(row):
 		// Its resume would find nothing to run (said here in the
 		// workbench's way on, not --steps's). With a run training here,

@@ -1747,7 +1747,8 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 		// Its resume does its last step again from the checkpoint before.
 		{"finished, its final checkpoint gone", 3, "done", 1, false, "Stop live after its current step and resume other?", true},
 		{"finished, no checkpoint", 3, "done", -1, false,
-			"other has no checkpoint to continue from: not resumed, live keeps running; start it again: rlt run --config " + sessions.ShellQuote(filepath.Join("runs", "other", sessions.ConfigFile)), false},
+			"resume " + filepath.Join("runs", "other") + ": it has no checkpoint to continue from; start it again: rlt run --config " +
+				sessions.ShellQuote(filepath.Join("runs", "other", sessions.ConfigFile)) + "; live keeps running", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())

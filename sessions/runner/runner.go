@@ -431,8 +431,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	r.Notes = append(r.Notes, skipped...)
 	if errors.Is(err, sessions.ErrNoCheckpoint) {
 		rec.Close()
-		return r, sessions.Refusedf("resume", dir, "%w to continue from; start a new run with its configuration instead: rlt run --config %s",
-			err, sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile)))
+		return r, sessions.NoCheckpointRefusal(dir)
 	}
 	if err != nil {
 		rec.Close()
