@@ -32,13 +32,14 @@ const (
 )
 
 // TestHelperHeldAfterTheFinalCheckpoint is rlt, its arguments after --,
-// run as its own process by TestKilledAfterItsFinalCheckpointIsFinished:
-// the FIFO finalGateEnv names (an earlier checkpoint's state.json) is
-// served to each of its readers while the folder finalGateAt names is not
-// there; the first reader once it is there is held for good, and the file
-// finalGateHeld names is made. That reader is the rotation that follows
-// the final checkpoint's rename into place (SaveCheckpoint reads every
-// checkpoint's state.json), before the engine can record "done": the
+// run as its own process by TestKilledAfterItsFinalCheckpointIsFinished
+// and TestStoppedAfterItsFinalCheckpoint: the FIFO finalGateEnv names (an
+// earlier checkpoint's state.json) is served to each of its readers while
+// no folder matches the pattern finalGateAt names; the first reader once
+// one does is held for good, and the file finalGateHeld names is made.
+// That reader is the rotation that follows the final checkpoint's rename
+// into place (SaveCheckpoint reads every checkpoint's state.json), before
+// the engine can record "done" (or "stopped"): the
 // process is held in the window a kill then lands in, on a machine however
 // loaded. A problem of the gate itself is said on stderr, exit 3. Run by
 // go test, with no FIFO named, it skips: it is no test of its own.
@@ -63,7 +64,9 @@ func TestHelperHeldAfterTheFinalCheckpoint(t *testing.T) {
 	}
 	go func() {
 		err := stoptest.ServeFIFO(fifo, data, stoptest.ReadersHere(fifo), func() bool {
-			if _, err := os.Stat(os.Getenv(finalGateAt)); err != nil {
+			// finalGateAt is a pattern (filepath.Glob): a stop's final
+			// checkpoint is of the step the stop came after.
+			if at, err := filepath.Glob(os.Getenv(finalGateAt)); err != nil || len(at) == 0 {
 				return true // before the final checkpoint: the resume's checks, earlier rotations
 			}
 			if err := os.WriteFile(os.Getenv(finalGateHeld), nil, 0o644); err != nil {
