@@ -512,17 +512,20 @@ func (ms *ModelSource) rankRows(tp *compute.Tape, h *compute.Tensor, rows, targe
 
 // eachLogits calls f with the logits (the first Vocab) of each row
 // rows[i] of the hidden states h, in order. The logits are made by the LM
-// head a chunk of rows at a time (rankChunkFloats, RankChunkRows), read
-// back and given to f on the host; each chunk's activations are given back
-// to the tape before the next, so memory stays bounded whatever the
-// prompts' length or number. A row is valid during its call only.
+// head a chunk of rows at a time (rankChunkFloats, RankChunkRows) and given
+// to f on the host: on the CPU where they are made, from a GPU read back
+// into one buffer; each chunk's activations are given back to the tape
+// before the next, so memory stays bounded whatever the prompts' length or
+// number. A row is valid during its call only. The CPU's were copied too,
+// the chunk held twice (16 MiB more than the estimate's one, at any
+// vocabulary; TestRanksOnTheCPUCopyNoLogits).
 func (ms *ModelSource) eachLogits(tp *compute.Tape, h *compute.Tensor, rows []int32, f func(i int, z []float32)) error {
 	width := ms.M.LMHead.Shape()[0] // the head's rows, padding included
 	chunk := max(1, rankChunkFloats/width)
 	if ms.RankChunkRows > 0 {
 		chunk = ms.RankChunkRows
 	}
-	z := make([]float32, min(chunk, len(rows))*width)
+	var z []float32 // the read-back buffer, made for a device's logits
 	for i0 := 0; i0 < len(rows); i0 += chunk {
 		part := rows[i0:min(i0+chunk, len(rows))]
 		mark := tp.Mark()
@@ -530,14 +533,20 @@ func (ms *ModelSource) eachLogits(tp *compute.Tape, h *compute.Tensor, rows []in
 		if err := tp.Err(); err != nil {
 			return err
 		}
-		zc := z[:len(part)*width]
-		if err := compute.ReadBack(ms.M.Backend(), zc, logits); err != nil {
-			return err
+		zc, onHost := compute.HostData(logits)
+		if !onHost {
+			if z == nil {
+				z = make([]float32, min(chunk, len(rows))*width)
+			}
+			zc = z[:len(part)*width]
+			if err := compute.ReadBack(ms.M.Backend(), zc, logits); err != nil {
+				return err
+			}
 		}
-		tp.Keep(mark, h) // h was made before the chunk: the arena takes the chunk's tensors back
 		for i := range part {
 			f(i0+i, zc[i*width:i*width+ms.Vocab])
 		}
+		tp.Keep(mark, h) // h was made before the chunk: the arena takes the chunk's tensors back, after f read them
 	}
 	return nil
 }
