@@ -324,7 +324,10 @@ func (p *cfgParser) tokenIDs(key string) []int {
 	for i, r := range list {
 		v, ok := jsonInt(r)
 		if !ok {
+			// The item is named: in a list of many ids, which one is
+			// wrong was left to the reader to find.
 			p.fail(key, "an integer or a list of integers", raw)
+			p.err = fmt.Errorf("%w: its item %d, %s, is not a token id (a whole number): write the id of the token, or remove it from the list", p.err, i+1, bytes.TrimSpace(r))
 			return nil
 		}
 		out[i] = v
@@ -466,8 +469,15 @@ func (c Config) Validate() error {
 		v   []int
 	}{{"bos_token_id", c.BOSTokenID}, {"eos_token_id", c.EOSTokenID}} {
 		for _, id := range ids.v {
-			if id < 0 || (c.VocabSize > 0 && id >= c.VocabSize) {
-				bad("%s %d is outside the vocabulary [0, %d)", ids.key, id, c.VocabSize)
+			// Said with the way on: an id no token has could never be
+			// generated (an end of sequence that never ends anything).
+			switch {
+			case id < 0 && c.VocabSize <= 0: // vocab_size is said wrong on its own
+				bad("%s %d is negative, no token's id: write the id of one of the model's tokens, or remove it", ids.key, id)
+			case id < 0:
+				bad("%s %d is negative, outside the vocabulary [0, %d): write the id of one of the model's tokens (0 to %d), or remove it", ids.key, id, c.VocabSize, c.VocabSize-1)
+			case c.VocabSize > 0 && id >= c.VocabSize:
+				bad("%s %d is outside the vocabulary [0, %d): write the id of one of the model's tokens (0 to %d), or remove it", ids.key, id, c.VocabSize, c.VocabSize-1)
 			}
 		}
 	}

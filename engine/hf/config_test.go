@@ -131,7 +131,8 @@ func TestConfigParseErrors(t *testing.T) {
 		{"bool as string", `{` + base + `, "num_attention_heads": 4, "tie_word_embeddings": "true"}`, `key "tie_word_embeddings": want true or false, found a string "true"`},
 		{"eps string", `{` + base + `, "num_attention_heads": 4, "rms_norm_eps": "1e-6"}`, `key "rms_norm_eps": want a number, found a string`},
 		{"eos object", `{` + base + `, "num_attention_heads": 4, "eos_token_id": {"a": 1}}`, `key "eos_token_id": want an integer or a list of integers, found an object`},
-		{"eos list of strings", `{` + base + `, "num_attention_heads": 4, "eos_token_id": ["x"]}`, `key "eos_token_id": want an integer or a list of integers, found a list ["x"]`},
+		{"eos list of strings", `{` + base + `, "num_attention_heads": 4, "eos_token_id": ["x"]}`, `key "eos_token_id": want an integer or a list of integers, found a list ["x"]: its item 1, "x", is not a token id (a whole number): write the id of the token, or remove it from the list`},
+		{"eos list with a fraction", `{` + base + `, "num_attention_heads": 4, "eos_token_id": [151643, 2.5]}`, `key "eos_token_id": want an integer or a list of integers, found a list [151643, 2.5]: its item 2, 2.5, is not a token id (a whole number)`},
 		{"architectures string", `{` + base + `, "num_attention_heads": 4, "architectures": "Qwen2ForCausalLM"}`, `key "architectures": want a list of strings`},
 		{"rope_parameters list", `{` + base + `, "num_attention_heads": 4, "rope_parameters": [1]}`, `key "rope_parameters": want an object, found a list [1]`},
 		{"rope theta string inside", `{` + base + `, "num_attention_heads": 4, "rope_parameters": {"rope_theta": "1e6"}}`, `key "rope_parameters": key "rope_theta": want a number, found a string`},
@@ -170,7 +171,9 @@ func TestConfigValidate(t *testing.T) {
 		{"eps", func(c *Config) { c.RMSNormEps = 0 }, []string{"rms_norm_eps is 0"}},
 		{"theta", func(c *Config) { c.RopeTheta = -1 }, []string{"rope_theta is -1"}},
 		{"sliding", func(c *Config) { c.UseSlidingWindow = true }, []string{"use_sliding_window is true"}},
-		{"eos outside vocab", func(c *Config) { c.EOSTokenID = []int{151643, 200000} }, []string{"eos_token_id 200000 is outside the vocabulary [0, 151936)"}},
+		{"eos outside vocab", func(c *Config) { c.EOSTokenID = []int{151643, 200000} }, []string{"eos_token_id 200000 is outside the vocabulary [0, 151936): write the id of one of the model's tokens (0 to 151935), or remove it"}},
+		{"eos negative", func(c *Config) { c.EOSTokenID = []int{-1} }, []string{"eos_token_id -1 is negative, outside the vocabulary [0, 151936): write the id of one of the model's tokens (0 to 151935), or remove it"}},
+		{"bos negative", func(c *Config) { c.BOSTokenID = []int{-2} }, []string{"bos_token_id -2 is negative, outside the vocabulary [0, 151936)"}},
 		{"dtype", func(c *Config) { c.TorchDType = "int8" }, []string{`torch_dtype is "int8", want float32, bfloat16, float16 or auto`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
