@@ -17,6 +17,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -142,6 +143,9 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		sdir = ""
 	}
 	p, promptsErr := record.PromptsFor(tdir, sdir, cfg.Prompts)
+	// standIn: a prompt the checks measure is the default standing in for
+	// the unreadable prompts.json's, not one the run would take.
+	standIn := promptsErr != nil && (cfg.Prompts.TeacherSystem == "" || cfg.Prompts.StudentSystem == "")
 	if promptsErr != nil {
 		p, _ = record.PromptsFor("", "", cfg.Prompts) // reads no folder: cannot fail
 	}
@@ -155,7 +159,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// model folder's unreadable prompts stop it.
 		if cfg.Teacher != "" && cfg.Student != "" {
 			if _, err := runner.CheckFile(cfg, *cfgPath, text, decodeErr, flagKeys); err != nil || promptsErr != nil {
-				return errors.Join(err, promptsErr)
+				return errors.Join(measuredPrompts(err, standIn), promptsErr)
 			}
 		} else if err := errors.Join(decodeErr, promptsErr); err != nil {
 			return err
@@ -180,7 +184,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// with the flag that set its value, and with the prompts' problems;
 	// runpkg.New builds on what was checked, the data as read here.
 	checked, err := runner.CheckFile(cfg, *cfgPath, text, decodeErr, flagKeys)
-	if err := errors.Join(err, promptsErr); err != nil {
+	if err := errors.Join(measuredPrompts(err, standIn), promptsErr); err != nil {
 		return err
 	}
 	// A disk without room for the trained teacher is said before it
@@ -431,4 +435,30 @@ func writeTeacher(e *runpkg.Engine, dir string, files []copiedFile) error {
 		}
 	}
 	return record.WritePrompts(dir, e.Cfg.Prompts)
+}
+
+// measuredPrompts is err, a configuration's problems, without those that
+// measure a prompt against its model's positions (*rlt.RoomError) where
+// standIn: a model folder's prompts.json that cannot be read has the
+// default prompts stand in for it, so that the other keys are checked, and
+// the default's length is no problem of the run's. It was said first, on
+// a key the file does not set ("prompts.teacher_system (default '…', not
+// set in this file): … give a shorter prompts.teacher_system"), above the
+// prompts.json problem that was the one to fix. Once that file reads, the
+// prompts it holds are measured.
+func measuredPrompts(err error, standIn bool) error {
+	if !standIn || err == nil {
+		return err
+	}
+	problems := []error{err}
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		problems = joined.Unwrap()
+	}
+	var kept []error
+	for _, e := range problems {
+		if re := (*rlt.RoomError)(nil); !errors.As(e, &re) {
+			kept = append(kept, e)
+		}
+	}
+	return errors.Join(kept...)
 }
