@@ -379,6 +379,34 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 	return nil
 }
 
+// runsFolderProblem refuses --runs value where it, or a folder above it,
+// is a file: no run folder can be made or listed there. rlt import
+// looked for a free run folder name inside the file for ever (os.Stat's
+// "not a directory" is no "does not exist"), rlt run said "mkdir
+// runs.txt: not a directory" and rlt sessions "list runs: open runs.txt:
+// not a directory", naming no flag and no way on. nil where the path
+// leads to a folder or to none yet: a folder that cannot be made for
+// another reason is said by the write that makes it.
+func runsFolderProblem(value string) error {
+	for at := filepath.Clean(value); ; {
+		fi, err := os.Stat(at)
+		if err == nil {
+			switch {
+			case fi.IsDir():
+				return nil
+			case at == filepath.Clean(value):
+				return fmt.Errorf("--runs %s is a file, not a folder: give --runs the folder that holds the run folders", value)
+			}
+			return fmt.Errorf("--runs %s: %s is a file, not a folder: give --runs the folder that holds the run folders", value, at)
+		}
+		up := filepath.Dir(at)
+		if up == at {
+			return nil
+		}
+		at = up
+	}
+}
+
 // refuseLinkToNothing refuses, before any work, an output path on whose way
 // a link to nothing stands: path itself, or the nearest of its parents that
 // is there (value is the flag's value, flagName the flag). The final

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -78,12 +79,19 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err := refuseLinkToNothing("runs", *runs, *runs); err != nil {
 			return err
 		}
+		if err := runsFolderProblem(*runs); err != nil {
+			return err
+		}
 		name := strings.TrimSuffix(filepath.Base(filepath.Clean(src)), filepath.Ext(src))
 		stamp := time.Now().Format("20060102-150405")
 		dst = filepath.Join(*runs, stamp+"-"+name)
 		for i := 2; ; i++ { // two imports in one second get distinct folders
-			if _, err := os.Stat(dst); os.IsNotExist(err) {
+			_, err := os.Stat(dst)
+			if errors.Is(err, os.ErrNotExist) {
 				break
+			}
+			if err != nil { // no look tells whether the name is free: not a name taken, tried again for ever
+				return fmt.Errorf("--runs %s: %w: give the folder that holds the run folders, one this process can read", *runs, err)
 			}
 			dst = filepath.Join(*runs, fmt.Sprintf("%s-%s-%d", stamp, name, i))
 		}

@@ -98,6 +98,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := checkDeviceFlags(fs); err != nil { // before a run folder exists
 		return err
 	}
+	if err := runsFolderProblem(*runs); err != nil { // the Runs screen's folder too, with --resume
+		return err
+	}
 	interactive := !*headless && isTerminal(stdin) && isTerminal(stdout)
 	if !interactive {
 		// Progress goes to stderr, perhaps a pipe whose reader quits
@@ -703,6 +706,9 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	isRun := false
 	if _, err := os.Stat(filepath.Join(*runs, sessions.ConfigFile)); err == nil {
 		isRun = true
+	}
+	if err := runsFolderProblem(*runs); err != nil {
+		return err
 	}
 	list, err := sessions.List(*runs)
 	switch {

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// --runs that is a file, or that leads through one, is refused at once,
+// naming the flag and the file, by every command that takes it: rlt
+// import looked for a free run folder name inside the file for ever
+// (os.Stat's "not a directory" is no "does not exist"), rlt run said
+// "mkdir FILE: not a directory" once its models had loaded, and rlt
+// sessions "list runs: open FILE: not a directory". The file is left as
+// it was.
+func TestRunsNotAFolder(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	file := filepath.Join(dir, "runs.txt")
+	if err := os.WriteFile(file, []byte("my notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	traces := filepath.Join(dir, "traces.jsonl")
+	if err := os.WriteFile(traces, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	below := filepath.Join(file, "runs")
+	const way = "give --runs the folder that holds the run folders"
+	for _, c := range []struct {
+		name string
+		args []string
+		want string // stderr, after "rlt CMD: "
+	}{
+		{"import, a file", []string{"import", traces, "--runs", file}, "--runs " + file + " is a file, not a folder: " + way},
+		{"import, below a file", []string{"import", traces, "--runs", below}, "--runs " + below + ": " + file + " is a file, not a folder: " + way},
+		{"run, a file", []string{"run", "--headless", "--steps", "1", "--device", "cpu", "--runs", file}, "--runs " + file + " is a file, not a folder: " + way},
+		{"run, below a file", []string{"run", "--headless", "--steps", "1", "--device", "cpu", "--runs", below}, "--runs " + below + ": " + file + " is a file, not a folder: " + way},
+		{"sessions, a file", []string{"sessions", "--runs", file}, "--runs " + file + " is a file, not a folder: " + way},
+		{"sessions, below a file", []string{"sessions", "--runs", below}, "--runs " + below + ": " + file + " is a file, not a folder: " + way},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// A hang guard, not a time limit: rlt import never returned.
+			type result struct {
+				code     int
+				out, err string
+			}
+			done := make(chan result, 1)
+			go func() {
+				code, out, errs := runCLI(t, "", c.args...)
+				done <- result{code, out, errs}
+			}()
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("rlt %v did not return", c.args)
+			}
+			if want := "rlt " + c.args[0] + ": " + c.want; r.code != 1 || r.out != "" || strings.TrimSpace(r.err) != want {
+				t.Errorf("exit %d, stdout %q, stderr\n%s\nwant exit 1 and\n%s", r.code, r.out, r.err, want)
+			}
+			if b, err := os.ReadFile(file); err != nil || string(b) != "my notes\n" {
+				t.Errorf("the file holds %q (%v), want it as it was", b, err)
+			}
+		})
+	}
+}
