@@ -492,11 +492,55 @@ func Qwen2Tensors(c Config) []TensorSpec {
 	return specs
 }
 
+// CheckLayers refuses a checkpoint whose decoder layers are not the
+// config's num_hidden_layers, said once, before any tensor is read or
+// made: the layers are counted from the tensor names (model.layers.N.…),
+// and a checkpoint with none is left to CheckQwen2 and the load, which
+// name what is missing. A config that says more layers than the weights
+// hold was refused tensor by tensor, ten of them and "… and 1199942 more
+// problems" for a config.json of 100000 layers, after memory estimates
+// had sized the model by that config (73 GiB for a 3 MiB checkpoint, with
+// advice to shorten --max-new-tokens). One that says fewer loaded
+// silently: the model computed with its first layers only, and a trained
+// teacher was saved without the rest. A gap (layer 2 of 0–3 missing) is
+// no count mismatch: it is left to the tensor checks, which name it.
+func (fo *Folder) CheckLayers(c Config) error {
+	have := -1
+	for _, t := range fo.tensors {
+		rest, ok := strings.CutPrefix(t.Name, "model.layers.")
+		if !ok {
+			continue
+		}
+		num, _, ok := strings.Cut(rest, ".")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(num); err == nil && n >= 0 && n+1 > have {
+			have = n + 1
+		}
+	}
+	if have < 0 || have == c.NumHiddenLayers {
+		return nil
+	}
+	what := fmt.Sprintf("the load would find no weights for layers %d to %d", have, c.NumHiddenLayers-1)
+	if c.NumHiddenLayers < have {
+		what = fmt.Sprintf("the model would compute with its first %d and leave out layers %d to %d", c.NumHiddenLayers, c.NumHiddenLayers, have-1)
+	}
+	return fmt.Errorf("%s: num_hidden_layers is %d, but %s holds %d layers (model.layers.0 to model.layers.%d): %s; "+
+		"the config and the weights are not of one model: set num_hidden_layers to %d if these weights are the model's, "+
+		"or put the model's own config.json beside them (download the model folder again)",
+		filepath.Join(fo.Files.Dir, ConfigFile), c.NumHiddenLayers, fo.weightsName(), have, have-1, what, have)
+}
+
 // CheckQwen2 verifies that the checkpoint holds every tensor Qwen2Tensors(c)
 // lists, with that shape and a float dtype. With tied embeddings a stray
 // lm_head.weight is allowed if its shape fits. Other extra tensors are
-// ignored. It reports up to 10 problems, each naming file and tensor.
+// ignored. It reports up to 10 problems, each naming file and tensor; a
+// count of layers that is not the config's (CheckLayers) is said alone.
 func (fo *Folder) CheckQwen2(c Config) error {
+	if err := fo.CheckLayers(c); err != nil { // said once, not as each missing tensor
+		return err
+	}
 	var errs []error
 	more := 0
 	add := func(err error) {

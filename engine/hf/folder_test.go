@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -467,5 +468,66 @@ func TestFileGivenAsAModelFolder(t *testing.T) {
 		if _, err := LoadConfig(filepath.Join(c.path, ConfigFile)); err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("LoadConfig(%s/config.json): %v, want %q", c.path, err, c.want)
 		}
+	}
+}
+
+// TestCheckQwen2LayerCount: a config whose num_hidden_layers is not the
+// checkpoint's count of layers is said once, with both counts and the fix,
+// instead of ten missing tensors, "… and N more problems" and a note that
+// Qwen2 always has q/k/v biases (a config of 100000 layers for a 4-layer
+// checkpoint); one of fewer layers was passed, its layers past the count
+// "not a Qwen2 weight". A layer missing inside the count is no count
+// mismatch: its tensors are named missing, as before.
+func TestCheckQwen2LayerCount(t *testing.T) {
+	c := tinyConfig() // 2 layers
+	full := tinyTensors(c)
+	three := c
+	three.NumHiddenLayers = 3
+	var gap []NamedTensor // layers 0 and 2 of 3
+	for _, nt := range tinyTensors(three) {
+		if !strings.HasPrefix(nt.Name, "model.layers.1.") {
+			gap = append(gap, nt)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		ts     []NamedTensor
+		layers int
+		want   []string // nil: it passes
+		not    []string
+	}{
+		{"the checkpoint's", full, 2, nil, nil},
+		{"fewer", full, 1, []string{"num_hidden_layers is 1, but ", "holds 2 layers (model.layers.0 to model.layers.1): the model would compute with its first 1 and leave out layers 1 to 1; the config and the weights are not of one model: set num_hidden_layers to 2"}, nil},
+		{"far more", full, 100000, []string{"num_hidden_layers is 100000, but ", "the load would find no weights for layers 2 to 99999"}, []string{"more problems", "always have biases", "missing"}},
+		{"a layer missing inside the count", gap, 3, []string{`tensor "model.layers.1.input_layernorm.weight": missing`}, []string{"num_hidden_layers"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fo := weightsFolder(t, tc.ts)
+			cc := c
+			cc.NumHiddenLayers = tc.layers
+			err := fo.CheckQwen2(cc)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("CheckQwen2: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("CheckQwen2 passed")
+			}
+			if tc.not == nil || !slices.Contains(tc.not, "num_hidden_layers") {
+				tc.want = append(tc.want, filepath.Join(fo.Dir(), ConfigFile)+": ", filepath.Join(fo.Dir(), WeightsFile))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("CheckQwen2: %v\nwant it to contain %q", err, w)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(err.Error(), w) {
+					t.Errorf("CheckQwen2: %v\nwant no %q", err, w)
+				}
+			}
+		})
 	}
 }

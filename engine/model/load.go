@@ -115,7 +115,9 @@ func (p Precision) String() string {
 
 // Inspect reads a model folder's shape and the type its checkpoint stores
 // the matrices in (from the embedding's header entry), without loading any
-// weight: what a memory estimate needs.
+// weight: what a memory estimate needs. A config.json whose layer count is
+// not the checkpoint's is refused (hf.Folder.CheckLayers), so no estimate
+// sizes a model the weights are not.
 func Inspect(dir string) (Config, compute.DType, error) {
 	hc, err := hf.LoadConfig(filepath.Join(dir, hf.ConfigFile))
 	if err != nil {
@@ -130,6 +132,9 @@ func Inspect(dir string) (Config, compute.DType, error) {
 		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
 	}
 	defer src.Close()
+	if err := src.CheckLayers(hc); err != nil { // before any estimate sizes the model by its config
+		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+	}
 	dt := compute.F32
 	if info, ok := src.Tensor("model.embed_tokens.weight"); ok {
 		switch info.DType {
@@ -170,6 +175,9 @@ func LoadAs(ctx context.Context, be compute.Backend, dir string, p Precision) (*
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
 	defer src.Close()
+	if err := src.CheckLayers(hc); err != nil { // before the config's layers are made
+		return nil, fmt.Errorf("load model %s: %w", dir, err)
+	}
 	var matrixType func(string) compute.DType
 	if p == Frozen16 {
 		matrixType = func(name string) compute.DType {

@@ -214,3 +214,73 @@ func TestLoadNamesUnreadTensors(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigLayersNotTheCheckpoints: a config.json whose num_hidden_layers
+// is not the checkpoint's count of layers is refused by Inspect (what the
+// memory estimates read) and by the load, in one sentence naming both
+// files, both counts and the fix. Fewer loaded silently, the model
+// computing with its first layers only; more were sized by the estimates
+// from the config alone (73 GiB for 100000 layers of a 3 MiB checkpoint)
+// and refused tensor by tensor after the model's layers were made.
+func TestConfigLayersNotTheCheckpoints(t *testing.T) {
+	be := compute.NewCPU()
+	m, err := NewRandom(be, smallConfig(true), 3) // 2 layers
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		layers int
+		want   []string // nil: it loads
+	}{
+		{"the checkpoint's", 2, nil},
+		{"fewer", 1, []string{"num_hidden_layers is 1, but ", " holds 2 layers (model.layers.0 to model.layers.1): the model would compute with its first 1 and leave out layers 1 to 1", "set num_hidden_layers to 2 if these weights are the model's"}},
+		{"more", 3, []string{"num_hidden_layers is 3, but ", "the load would find no weights for layers 2 to 2", "put the model's own config.json beside them"}},
+		{"far more", 100000, []string{"num_hidden_layers is 100000, but ", "the load would find no weights for layers 2 to 99999"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := m.Save(dir, hf.F32); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, hf.ConfigFile)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c map[string]any
+			if err := json.Unmarshal(data, &c); err != nil {
+				t.Fatal(err)
+			}
+			c["num_hidden_layers"] = tc.layers
+			if data, err = json.Marshal(c); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, _, ierr := Inspect(dir)
+			_, lerr := Load(be, dir)
+			for what, err := range map[string]error{"Inspect": ierr, "Load": lerr} {
+				if tc.want == nil {
+					if err != nil {
+						t.Errorf("%s: %v", what, err)
+					}
+					continue
+				}
+				if err == nil {
+					t.Errorf("%s passed a config of %d layers for a checkpoint of 2", what, tc.layers)
+					continue
+				}
+				for _, w := range append([]string{p + ": "}, tc.want...) {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("%s: %v\nwant it to contain %q", what, err, w)
+					}
+				}
+				if strings.Contains(err.Error(), "is missing") {
+					t.Errorf("%s: said tensor by tensor: %v", what, err)
+				}
+			}
+		})
+	}
+}
