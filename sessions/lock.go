@@ -455,15 +455,10 @@ var errNoLink = errors.New("run.lock cannot be linked into place here")
 // leads to a file or nowhere: the lock's records replace run.lock whole
 // (replaceLock), so the first would put a plain file in the link's place,
 // and a link that led nowhere was followed and its target made, left
-// behind empty once the link was replaced.
+// behind empty once the link was replaced. What is found there is opened
+// only where it is a plain file (openFound).
 func openLock(path string) (*os.File, opened, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err == nil {
-		if lerr := notALink(path); lerr != nil {
-			f.Close()
-			return nil, openedFound, lerr
-		}
-	}
+	f, err := openFound(path, os.O_RDWR)
 	if !errors.Is(err, fs.ErrNotExist) {
 		return f, openedFound, err
 	}
@@ -479,11 +474,46 @@ func openLock(path string) (*os.File, opened, error) {
 	case !errors.Is(err, fs.ErrExist):
 		return nil, openedFound, err
 	}
-	if lerr := notALink(path); lerr != nil { // a link that leads nowhere: its target is not made
-		return nil, openedFound, lerr
-	}
-	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err = openFound(path, os.O_RDWR|os.O_CREATE) // a link that leads nowhere: its target is not made
 	return f, openedFound, err
+}
+
+// openFound opens run.lock at path to lock it (flag: os.O_RDWR, with
+// os.O_CREATE where another opener made it meanwhile) where it is a plain
+// file, neither following a symbolic link (lockLinkError) nor opening what
+// is not a plain file (a *lockReadError holding a *notAFileError, as
+// lockRun refuses one once opened): they were opened read-write before
+// they were checked, and a device's open does what its driver does (a
+// tape rewinds, a terminal may become this process's), a socket's failed
+// as "no such device or address" where the listing said "a socket, not a
+// file". A link that cannot be followed (a loop) is said as its open said
+// it. The open (openNoFollow) follows no link and waits for no writer, so
+// what is put in place after the check is refused too: a link by the
+// open, anything else by lockRun's check of what was opened.
+func openFound(path string, flag int) (*os.File, error) {
+	if fi, err := os.Lstat(path); err == nil {
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			if _, serr := os.Stat(path); serr != nil && !errors.Is(serr, fs.ErrNotExist) {
+				if pe := (*fs.PathError)(nil); errors.As(serr, &pe) {
+					serr = pe.Err
+				}
+				return nil, &fs.PathError{Op: "open", Path: path, Err: serr}
+			}
+			if lerr := notALink(path); lerr != nil {
+				return nil, lerr
+			}
+		case !fi.Mode().IsRegular():
+			return nil, &fs.PathError{Op: "open", Path: path, Err: &lockReadError{Err: notAFile(fi.Mode())}}
+		}
+	}
+	f, err := openNoFollow(path, flag)
+	if err != nil {
+		if lerr := notALink(path); lerr != nil { // put in place after the check
+			return nil, lerr
+		}
+	}
+	return f, err
 }
 
 // lockLinkError: run.lock is a symbolic link (to Target), which openLock

@@ -839,7 +839,8 @@ func TestMadeLockLeavesAnotherOpenersLock(t *testing.T) {
 // was found. The refusal said only "see what run.lock is … the lock is
 // taken on a file of that name", and of a file this user cannot write
 // that the run "cannot be resumed or written to; rlt open … shows it
-// read-only".
+// read-only". A folder is said as what it is, not opened (openFound),
+// as the listing says it; its open said "is a directory".
 func TestStartWhereRunLockCannotBeOpened(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -850,7 +851,7 @@ func TestStartWhereRunLockCannotBeOpened(t *testing.T) {
 			if err := os.Mkdir(lock, 0o755); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{" cannot be opened (" + syscall.EISDIR.Error() + "): a run is not started without its lock", "so none was made",
+		}, []string{" cannot be read (it is a folder, not a file): a run is not started without its lock", "so none was made",
 			"see what it is (ls -l ", "remove it, or start the run in another folder (--runs DIR)"}},
 		{"a link to itself", func(t *testing.T, lock string) {
 			if err := os.WriteFile(lock, nil, 0o644); err != nil {

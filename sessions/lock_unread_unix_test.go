@@ -5,6 +5,7 @@ package sessions
 import (
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,7 @@ import (
 )
 
 // TestLockRefusesARunLockItCannotRead: a run.lock not read once it is
-// locked (a named pipe of that name, as root too; a read that fails) is
+// locked (a named pipe or a socket of that name, as root too; a read that fails) is
 // refused as one too big is, unwritten and left as found: before, the
 // read's error was dropped and the record renamed over the file, so what
 // it held was lost and the run taken over. A file this user may
@@ -39,6 +40,10 @@ func TestLockRefusesARunLockItCannotRead(t *testing.T) {
 		{"named pipe flock refuses as on macOS, open", macOSPipe, false, pipeOpenSays,
 			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
 		{"named pipe flock refuses as on macOS, start", macOSPipe, true, pipeStartSays,
+			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
+		{"socket, open", socket, false, []string{"cannot be read (it is a socket, not a file)", "a run's lock is a plain file", "see what it is (ls -l "},
+			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
+		{"socket, start", socket, true, []string{"cannot be read (it is a socket, not a file)", "a run is not started without its lock", "see what it is (ls -l "},
 			func(err error) bool { var r *lockReadError; return errors.As(err, &r) }},
 		{"not readable by this user", writeOnly, false,
 			[]string{"permission denied", "it cannot be resumed or written to"},
@@ -215,6 +220,19 @@ func mkfifo(t *testing.T, lock string) {
 	if err := syscall.Mkfifo(lock, 0o644); err != nil {
 		t.Skipf("no named pipe here: %v", err)
 	}
+}
+
+// socket makes a Unix socket named lock, which an open refuses (ENXIO):
+// lockRun said "cannot be opened (no such device or address)" of it,
+// where the listing said "a socket, not a file", until it looked at what
+// run.lock is before it opened it (openFound).
+func socket(t *testing.T, lock string) {
+	l, err := net.Listen("unix", lock)
+	if err != nil {
+		t.Skipf("no Unix socket here: %v", err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	t.Cleanup(func() { l.Close() })
 }
 
 // writeOnlyHeld is what a killed holder left in the run.lock that this

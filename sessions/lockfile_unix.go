@@ -38,6 +38,15 @@ func openNoWait(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 }
 
+// openNoFollow opens run.lock at path to lock it (openFound): a symbolic
+// link put in its place is not followed (O_NOFOLLOW: ELOOP), and a named
+// pipe's open does not wait for a reader or a writer (O_NONBLOCK), so
+// that lockRun sees what was opened and refuses it. O_NONBLOCK changes
+// nothing of a plain file's reads, writes or locks.
+func openNoFollow(path string, flag int) (*os.File, error) {
+	return os.OpenFile(path, flag|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+}
+
 // makeLocked makes run.lock at path locked from the moment it has that
 // name: a file made under a temporary name in its folder, locked
 // (lockFile), then linked to path, which link(2) refuses where path exists

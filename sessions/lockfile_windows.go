@@ -38,6 +38,15 @@ func tryLockFile(f *os.File, exclusive bool) error {
 // where no named pipe is made in a folder (they live under \\.\pipe\).
 func openNoWait(path string) (*os.File, error) { return os.Open(path) }
 
+// openNoFollow opens run.lock at path to lock it (openFound): a file's
+// open does not wait on Windows, where no named pipe is made in a folder.
+// A symbolic link put in its place after openFound's check is followed
+// (os.OpenFile has no O_NOFOLLOW here): making one takes a privilege
+// or developer mode on Windows.
+func openNoFollow(path string, flag int) (*os.File, error) {
+	return os.OpenFile(path, flag, 0o644)
+}
+
 // makeLocked makes no run.lock on Windows (errNoLink): openLock makes it
 // with O_EXCL, and a lock not granted removes it (unmake), as before
 // Unix's link. Made locked under a temporary name and linked into place,
