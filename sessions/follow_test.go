@@ -94,7 +94,7 @@ func TestFollowerOtherProcess(t *testing.T) {
 	c.expect(t, "finished")
 	c.cmd.Wait()
 
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for {
 		mu.Lock()
 		n := len(order)

@@ -104,8 +104,8 @@ func (c *child) expect(t *testing.T, prefix string) string {
 			t.Fatalf("child said %q (%v), want prefix %q", r.s, r.err, prefix)
 		}
 		return strings.TrimSpace(r.s)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("child did not say %q within 30s", prefix)
+	case <-time.After(hangGuard):
+		t.Fatalf("child did not say %q within %v", prefix, hangGuard)
 	}
 	return ""
 }

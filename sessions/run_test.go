@@ -236,18 +236,24 @@ func slicesSame(a, b []string) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
+// hangGuard bounds a test's wait for a follower, a child process or a
+// writer apart from the test: a bound on a hang only, past which the test
+// fails saying what never came. A loaded machine (CI's two cores running
+// test binaries side by side) may take seconds, and at 20 or 30 s could
+// reach it where nothing hung.
+const hangGuard = time.Minute
+
 // waitFor waits on the store's signal until cond holds. It fails after
-// 20 s, a bound only against a follower that never delivers: a loaded
-// machine (CI's two cores run test binaries side by side) may take seconds.
+// hangGuard, a bound only against a follower that never delivers.
 func waitFor(t *testing.T, st *Store, cond func() bool) {
 	t.Helper()
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(hangGuard)
 	for !cond() {
 		select {
 		case <-st.Changed():
 		case <-time.After(50 * time.Millisecond):
 		case <-deadline:
-			t.Fatal("condition not met within 20s")
+			t.Fatalf("condition not met within %v", hangGuard)
 		}
 	}
 }

@@ -116,7 +116,7 @@ func TestStoreFollowsOtherProcess(t *testing.T) {
 	c.cmd.Wait()
 	select {
 	case <-whole:
-	case <-time.After(20 * time.Second): // what is missing is said below
+	case <-time.After(hangGuard): // what is missing is said below
 	}
 	close(stop)
 	<-viewDone

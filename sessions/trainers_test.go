@@ -194,15 +194,14 @@ func waitStore(t *testing.T, s *Session, what string, cond func(ms []MetricRecor
 	t.Helper()
 	var ms []MetricRecord
 	var ts []*TraceRecord
-	for range 600 {
+	for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		ms, _ = s.Run.Store().MetricsSince(0)
 		ts, _ = s.Run.Store().TracesSince(0)
 		if cond(ms, ts) {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s: never seen (%d metric records, %d traces)", what, len(ms), len(ts))
+	t.Fatalf("%s: never seen in %v (%d metric records, %d traces)", what, hangGuard, len(ms), len(ts))
 }
 
 func hasTraceFrom(ts []*TraceRecord, source string) bool {

@@ -369,7 +369,7 @@ func TestCompareLive(t *testing.T) {
 	}
 	emitCmp(w, live, 4, 9)
 	w.Flush()
-	deadline := time.Now().Add(20 * time.Second) // a bound against a hang, not a measure
+	deadline := time.Now().Add(hangGuard) // a bound against a hang, not a measure
 	for m.dash.cv.charts[0].Len("live") < 9 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		m.Update(tickMsg(time.Now()))

@@ -49,7 +49,7 @@ func TestKilledAfterItsLastCheckpointReadsFinished(t *testing.T) {
 					t.Fatalf("header %q while its process trains it, want running", h)
 				}
 				killWriter(t, w)
-				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+				for deadline := time.Now().Add(hangGuard); ; time.Sleep(10 * time.Millisecond) {
 					if st, _, _ := m.sh.run.StateGone(); st == sessions.StateFinished {
 						break
 					}

@@ -226,7 +226,7 @@ func TestInterruptedNoteFollowsLateRecords(t *testing.T) {
 	if err := os.WriteFile(metricsPath, step, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); !m.hasStep; m.pull() {
+	for deadline := time.Now().Add(hangGuard); !m.hasStep; m.pull() {
 		if time.Now().After(deadline) {
 			t.Fatal("the step's record was never read")
 		}

@@ -492,7 +492,7 @@ func TestFollowedProgressCountsDown(t *testing.T) {
 // waitProgress waits until the run in dir's progress.json is of step.
 func waitProgress(t *testing.T, dir string, step int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for {
 		var rec sessions.ProgressRecord
 		data, err := os.ReadFile(filepath.Join(dir, sessions.ProgressFile))
@@ -500,7 +500,7 @@ func waitProgress(t *testing.T, dir string, step int) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no progress of step %d in %s within 20s (%q, %v)", step, dir, data, err)
+			t.Fatalf("no progress of step %d in %s within %v (%q, %v)", step, dir, hangGuard, data, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -36,7 +36,7 @@ func TestRunProgram(t *testing.T) {
 	}()
 	time.Sleep(200 * time.Millisecond)
 	r.Emit(event.Metrics{Time: t0.Add(time.Hour), Step: 4, Values: map[string]float64{"reward": 0.5}})
-	deadline := time.Now().Add(20 * time.Second) // a bound against a hang, not a measure
+	deadline := time.Now().Add(hangGuard) // a bound against a hang, not a measure
 	for !strings.Contains(out.String(), "step 5/10") && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -51,7 +51,7 @@ func TestRunProgram(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(hangGuard):
 		t.Fatal("the program did not quit on q")
 	}
 	pw.Close()

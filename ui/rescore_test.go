@@ -327,7 +327,7 @@ func TestRescoreAppendedWhileOpen(t *testing.T) {
 	}
 	st := m.sh.store
 	appendRescores(t, dir, record.DefaultRewardConfig(), 0, func(tr sessions.TraceRecord) bool { return tr.ID == "1-0-0" })
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(hangGuard)
 	for {
 		if _, ok := st.Rescore("1-0-0"); ok {
 			break

@@ -158,7 +158,7 @@ func pump(t *testing.T, m *Model, cmd tea.Cmd, done func() bool) {
 		}()
 	}
 	run(cmd)
-	deadline := time.After(20 * time.Second)
+	deadline := time.After(hangGuard)
 	for !done() {
 		select {
 		case msg := <-ch:

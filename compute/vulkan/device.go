@@ -69,9 +69,14 @@ type Info struct {
 	// dimensions take the row kernels whatever the shape (attnRowsBySet),
 	// for ScratchBytes, which bounds attention's scratch by the kernels
 	// that run (attnOnRows). A probe builds no kernel: it knows
-	// RLT_VULKAN_ATTN alone, and counts the tiled kernels built, as every
-	// driver tried has built them (lavapipe; an NVIDIA H200's).
-	attnRows [2]bool
+	// RLT_VULKAN_ATTN and whether the float32 tiles fit the device's
+	// shared memory (attnTilesFit), and counts those that fit as built,
+	// as every driver tried has built them (lavapipe; an NVIDIA H200's).
+	// attnEither marks a set whose float32 tiles do not fit on a device
+	// with cooperative matrices: under matmul f16 its tiles on them may
+	// run (their scratch the float32 tiles'), which a probe cannot tell,
+	// so ScratchBytes counts both kernels'.
+	attnRows, attnEither [2]bool
 }
 
 // buffer is one VkBuffer bound to its own memory allocation.
@@ -484,7 +489,11 @@ func (d *Device) choose(index int) error {
 	// that Probe refuses what Open would.
 	set := &Device{info: d.info}
 	err := set.readSettings()
-	d.info.attnRows = [2]bool{set.attn == attnRows, set.attn == attnRows}
+	for i := range d.info.attnRows {
+		fits := attnTilesFit(i, d.info.MaxSharedMemory) == nil
+		d.info.attnRows[i] = set.attn == attnRows || !fits && !(d.info.CooperativeMatrix && set.attn == attnTiled)
+		d.info.attnEither[i] = !d.info.attnRows[i] && !fits
+	}
 	return err
 }
 
@@ -607,6 +616,7 @@ func (d *Device) readSettings() error {
 		{"RLT_VULKAN_KICK", func(v string) (err error) { d.kickAfter, err = kickSetting(v, d.kickAfter); return }},
 		{"RLT_VULKAN_MAX_BINDING", func(v string) (err error) { _, err = maxBytesSetting(v); return }}, // applied in describe
 		{"RLT_VULKAN_MAX_ALLOCATION", func(v string) (err error) { _, err = maxBytesSetting(v); return }},
+		{"RLT_VULKAN_MAX_SHARED", func(v string) (err error) { _, err = maxSharedSetting(v); return }},
 		{"RLT_VULKAN_SPLIT", func(v string) (err error) {
 			d.splitTarget, d.splitMinK, err = splitSetting(v, d.splitTarget, d.splitMinK)
 			return
@@ -666,6 +676,23 @@ func maxBytesSetting(v string) (uint64, error) {
 		return 0, fmt.Errorf("%q: want a number of bytes, at least %d", v, 64<<10)
 	}
 	return n, nil
+}
+
+// maxSharedSetting reads RLT_VULKAN_MAX_SHARED, which lowers the shared
+// memory a workgroup may take as the backend sees it (Info.MaxSharedMemory),
+// so that tests meet a device of less than lavapipe's: unset (0), the
+// device's own; else a number of bytes, at least 16384 (the least Vulkan
+// guarantees). The kernels checked against it (attention's tiles, float32
+// and on cooperative matrices) are left out past it, as on such a device.
+func maxSharedSetting(v string) (uint32, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n < 16<<10 {
+		return 0, fmt.Errorf("%q: want a number of bytes, at least %d", v, 16<<10)
+	}
+	return uint32(n), nil
 }
 
 // pushDescriptorsSetting reads RLT_VULKAN_PUSH_DESCRIPTORS: unset or 1,
@@ -837,6 +864,9 @@ func (d *Device) describe(pd vkPhysicalDevice) (Info, int) {
 	if limit, err := maxBytesSetting(os.Getenv("RLT_VULKAN_MAX_ALLOCATION")); err == nil && limit > 0 {
 		info.MaxAllocation = min(info.MaxAllocation, limit)
 	}
+	if limit, err := maxSharedSetting(os.Getenv("RLT_VULKAN_MAX_SHARED")); err == nil && limit > 0 {
+		info.MaxSharedMemory = min(info.MaxSharedMemory, limit)
+	}
 	info.CooperativeMatrix = d.hasExtension(pd, "VK_KHR_cooperative_matrix")
 	rank := 4
 	switch u32(propDeviceType) {
@@ -903,7 +933,7 @@ func (d *Device) computeFamily(pd vkPhysicalDevice) (uint32, bool) {
 func (d *Device) Info() Info {
 	in := d.info
 	if d.dev != 0 { // opened: the kernels it built, and the setting as it is now (tests set it)
-		in.attnRows = d.attnRowsBySet()
+		in.attnRows, in.attnEither = d.attnRowsBySet(), [2]bool{}
 	}
 	return in
 }
@@ -921,6 +951,9 @@ func (d *Device) Barriers() (recorded, elided int) { return d.haz.barriers, d.ha
 func (d *Device) buildKernel(k kernelID) error {
 	spec := kernelSpecs[k]
 	op := "build kernel " + spec.name
+	if err := attnTileFits(k, d.info.MaxSharedMemory); err != nil {
+		return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: err}
+	}
 	code, err := spirv.ReadFile("shaders/" + spec.name + ".spv")
 	if err != nil || len(code) == 0 || len(code)%4 != 0 {
 		return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: fmt.Errorf("embedded SPIR-V missing or malformed (run go generate ./compute/vulkan): %v", err)}

@@ -85,10 +85,12 @@
 // dout·out) and a key-tile pass per head (dk, dv) whose heads attn_fa_sum
 // adds in order, as the CPU's kernels.AttentionBackward blocks them. Tiles
 // hold 2048 floats of each operand: 32 rows for head dimensions up to 64,
-// 16 up to 128; larger heads, decoding (fewer than 8 new tokens) and
-// RLT_VULKAN_ATTN=rows (read at Open, for A/B timing) take the row
-// kernels, one workgroup per query row (attn; attn_ds, attn_dq, attn_dkv
-// through [T, T] scratch). Under matmul f16, heads up to 128 wide run the
+// 16 up to 128; larger heads, decoding (fewer than 8 new tokens),
+// RLT_VULKAN_ATTN=rows (read at Open, for A/B timing) and a device whose
+// shared memory cannot hold a tile set's kernels (attnTilesFit: up to
+// 30,592 bytes, as their SPIR-V declares; RLT_VULKAN_MAX_SHARED lowers the
+// limit for tests) take the row kernels, one workgroup per query row
+// (attn; attn_ds, attn_dq, attn_dkv through [T, T] scratch). Under matmul f16, heads up to 128 wide run the
 // same three passes with their products on tensor cores (attn_cm,
 // attn_cm_dq, attn_cm_dkv, and attn_cm128* for heads past 64: four
 // subgroups of T rows per tile, every operand tile scaled by a power of two

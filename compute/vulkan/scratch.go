@@ -117,10 +117,8 @@ func (s Shapes) slots(in Info) [numScratch]int64 {
 	if s.Draws > 0 {
 		slot[scratchIDs] = max(int64(s.Draws)*8, f(s.Draws*(shortlistHead+2*s.Candidates)))
 	}
-	// Attention's scores: a dispatch's rows of keys within
-	// decodeScratchBytes, at least one row, at most every row of the call
-	// (B·T·H rows of T keys, B·T ≤ Rows); SumSquaresEach's partials, a
-	// float a 4·groupSize elements of each tensor at an aligned offset.
+	// SumSquaresEach's partials, a float a 4·groupSize elements of each
+	// tensor at an aligned offset.
 	positions := s.Heads * max(s.Rows, s.T) // B·T·H of one attention call, at most
 	align := int64(max(in.MinStorageAlignment, 4))
 	var sums int64
@@ -128,7 +126,48 @@ func (s Shapes) slots(in Info) [numScratch]int64 {
 		sums = f(s.Params/(4*groupSize)+s.Tensors) + int64(s.Tensors)*align
 		slot[scratchFlag] = 4
 	}
-	slot[scratchPartial] = max(f(s.T), min(int64(decodeScratchBytes), f(positions)*int64(s.T)), sums)
+	// Attention runs on the kernels attnOnRows picks for the device (both
+	// where a probe cannot tell, Info.attnEither).
+	onRows, onTiles := attnOnRows(in.attnRows, s.HeadDim, 1), !attnOnRows(in.attnRows, s.HeadDim, 1)
+	if onTiles && in.attnEither[attnSetFor(s.HeadDim)] {
+		onRows = true
+	}
+	// The row kernels' scores in the forward: a dispatch's rows of sRow
+	// keys within decodeScratchBytes, at least one row, at most the
+	// call's items (b, i, h).
+	scores := func(items, sRow int) int64 {
+		if items <= 0 || sRow <= 0 {
+			return 0
+		}
+		return min(max(f(sRow), int64(decodeScratchBytes)), f(items)*int64(sRow))
+	}
+	// A pair (b, h) at most a dispatch's groups: a call of more pairs
+	// takes the row kernels, its sequences then at most
+	// positions/(maxGroupsX+1) tokens (pairs·T ≤ positions).
+	short := min(s.T, positions/(maxGroupsX+1))
+	// Decoding and a prefill's stretches of fewer than attnTiledMinRows
+	// new tokens a sequence (engine/sample's last stretch) take the row
+	// kernels on any device: Draws sequences, rows of up to T keys (the
+	// cache's length).
+	decoding := s.Heads * (attnTiledMinRows - 1) * s.Draws
+	var fwd int64
+	if onRows { // every call's scores: B·T·H rows of T keys
+		fwd = scores(max(positions, decoding), s.T)
+	}
+	if onTiles {
+		// The tiles hold no scores; the calls they do not take: decoding,
+		// sequences of fewer than attnTiledMinRows tokens, a call of too
+		// many pairs (a prefill of Draws·H past a dispatch, its rows of
+		// the cache's T keys).
+		fwd = max(fwd, scores(decoding, s.T), scores(positions, min(s.T, attnTiledMinRows-1)), scores(positions, short))
+		if s.Draws*s.Heads > maxGroupsX {
+			fwd = max(fwd, scores(positions, s.T))
+		}
+	}
+	// It counted the row kernels' on every device: 32 MiB at 0.5B's
+	// heads and 8 × 384 tokens of a forward, where the tiles hold none
+	// (TestAttentionForwardScratchFollowsTheKernels).
+	slot[scratchPartial] = max(fwd, sums)
 	if s.Backward {
 		// AttentionBackward, on the kernels attnOnRows picks for the
 		// device: on the row kernels two [np, T, T] buffers, np whole kv
@@ -140,15 +179,15 @@ func (s Shapes) slots(in Info) [numScratch]int64 {
 		// TestAttentionBackwardScratchFollowsTheKernels).
 		within := int64(attnBackScratchBytes)
 		rows := func(t int) int64 { return min(max(within, int64(rep)*f(t*t)), f(positions)*int64(t)) }
-		if attnOnRows(in.attnRows, s.HeadDim, 1) {
+		if onRows {
 			slot[scratchProbs], slot[scratchGrads] = rows(s.T), rows(s.T)
-		} else {
-			slot[scratchProbs] = f(positions)
-			slot[scratchGrads] = min(max(within, int64(rep)*f(2*s.T*s.HeadDim)), f(positions)*int64(2*s.HeadDim))
+		}
+		if onTiles {
+			slot[scratchProbs] = max(slot[scratchProbs], f(positions))
+			slot[scratchGrads] = max(slot[scratchGrads], min(max(within, int64(rep)*f(2*s.T*s.HeadDim)), f(positions)*int64(2*s.HeadDim)))
 			// A call of more (b, h) pairs than a dispatch holds takes
-			// the row kernels: its sequences are then at most
-			// positions/(maxGroupsX+1) tokens (pairs·T ≤ positions).
-			if short := min(s.T, positions/(maxGroupsX+1)); short > 0 {
+			// the row kernels.
+			if short > 0 {
 				slot[scratchProbs] = max(slot[scratchProbs], rows(short))
 				slot[scratchGrads] = max(slot[scratchGrads], rows(short))
 			}

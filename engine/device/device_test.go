@@ -217,6 +217,7 @@ func TestOpenBadSetting(t *testing.T) {
 		{"RLT_VULKAN_PUSH_DESCRIPTORS", "no"},
 		{"RLT_VULKAN_MAX_ALLOCATION", "1k"},
 		{"RLT_VULKAN_MAX_BINDING", "100"},
+		{"RLT_VULKAN_MAX_SHARED", "8192"},
 		{"RLT_VULKAN_LOSE_AFTER", "0"},
 		{"RLT_VULKAN_SPLIT", "cpu"},
 	} {

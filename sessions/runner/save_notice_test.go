@@ -126,7 +126,7 @@ func TestSaveWatchSaysASignalOnceAsItComes(t *testing.T) {
 				cancel()
 				// Said before the save ends: the watch says it as the
 				// signal comes.
-				for deadline := time.Now().Add(10 * time.Second); c.writer && !strings.Contains(said(), "saving "); time.Sleep(time.Millisecond) {
+				for deadline := time.Now().Add(hangGuard); c.writer && !strings.Contains(said(), "saving "); time.Sleep(time.Millisecond) {
 					if time.Now().After(deadline) {
 						t.Fatal("the signal was not said during the save")
 					}
