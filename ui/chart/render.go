@@ -280,10 +280,26 @@ func (c *Chart) render() string {
 		ys.rowScale = float64(ys.rows-1) / (thi - tlo)
 	}
 
-	// Y labels per row.
+	// Y labels per row: the rows the ticks fall on, each written with the
+	// decimals of the finest step placed, so that an axis reads round
+	// values alike (-0.8 beside -1.0, never -0.811 beside -1.0).
 	labels := make([]string, plotH)
 	gutter := 0
 	if hasData && W >= 12 {
+		at := make([]float64, plotH) // the value labels[r] says, transformed
+		labelStep := tickStep
+		write := func() {
+			for r, s := range labels {
+				if s == "" {
+					continue
+				}
+				if ys.log {
+					labels[r] = formatLog(at[r], tickStep)
+				} else {
+					labels[r] = FormatTick(at[r], labelStep)
+				}
+			}
+		}
 		place := func(step float64) {
 			clear(labels)
 			k0 := math.Ceil(tlo / step)
@@ -293,19 +309,16 @@ func (c *Chart) render() string {
 				if r < 0 || r >= plotH || labels[r] != "" {
 					continue
 				}
-				if ys.log {
-					labels[r] = formatLog(t, step)
-				} else {
-					labels[r] = FormatTick(t, step)
-				}
+				labels[r], at[r] = "·", t
 			}
+			labelStep = step
 		}
 		place(tickStep)
 		// Nice ticks can fall one to the axis (a flat series of 0 spans
 		// about −1…1, ticks 2 apart): finer nice steps (2 → 1 → 0.5) come
-		// before labelling rows with their odd values below.
+		// before labelling the end rows below.
 		// Ticks closer than two rows would put a label on a row the line
-		// is not near: a plot that short labels its rows instead.
+		// is not near: a plot that short labels its end rows instead.
 		for i := 0; i < 3 && countNonEmpty(labels) < 2 && !ys.log; i++ {
 			finer := smallerNice(tickStep)
 			if finer*ys.rowScale < 8 {
@@ -314,45 +327,59 @@ func (c *Chart) render() string {
 			tickStep = finer
 			place(tickStep)
 		}
-		for _, s := range labels {
-			gutter = max(gutter, len(s))
-		}
+		write()
 		// A short plot may hold one tick or none: label its top and bottom
-		// rows with the values they stand for, so no axis goes unread. A
-		// series that never moves has its value said on the row that
-		// draws it first: a plot of two rows has room for it and one end.
+		// rows too, so no axis goes unread, each with the roundest value
+		// that falls on it as a tick would (roundTickOn), all written as
+		// ticks of the finest step among them are. A series that never
+		// moves has its value said on the row that draws it first: a plot
+		// of two rows has room for it and one end.
 		if n := countNonEmpty(labels); n < 2 && plotH >= 2 {
-			type at struct {
+			type end struct {
 				r int
 				v float64 // in transformed space
 			}
-			ends := []at{{0, thi - rowMid(0)/ys.rowScale}, {plotH - 1, thi - rowMid(plotH-1)/ys.rowScale}}
+			ends := []end{{0, thi - rowMid(0)/ys.rowScale}, {plotH - 1, thi - rowMid(plotH-1)/ys.rowScale}}
 			if flatD > 0 {
 				// The one tick placed, if any, is v, written with the
 				// coarser step: v and v±d are all written d apart.
 				clear(labels)
 				mid := (tlo + thi) / 2
-				ends = append([]at{{min(int((thi-mid)*ys.rowScale+0.5)/4, plotH-1), mid}}, ends...)
+				ends = append([]end{{min(int((thi-mid)*ys.rowScale+0.5)/4, plotH-1), mid}}, ends...)
 			}
-			for _, e := range ends {
-				if labels[e.r] != "" {
-					continue
+			switch {
+			case flatD > 0 && !ys.log:
+				for _, e := range ends {
+					if labels[e.r] == "" {
+						labels[e.r] = FormatTick(e.v, flatD) // v and v±d, written as ticks d apart are
+					}
 				}
-				v := e.v
-				if ys.log {
-					v = math.Pow(10, v)
+			case ys.log:
+				for _, e := range ends {
+					if labels[e.r] != "" {
+						continue
+					}
+					v := math.Pow(10, e.v)
+					s := FormatValue(v)
+					if a := math.Abs(v); a >= 1e-3 && a < 1e4 {
+						s = strconv.FormatFloat(v, 'g', 3, 64)
+					}
+					labels[e.r] = s
 				}
-				s := FormatValue(v)
-				switch a := math.Abs(v); {
-				case flatD > 0 && !ys.log:
-					// v and v±d, written as ticks d apart are.
-					s = FormatTick(v, flatD)
-				case a >= 1e-3 && a < 1e4:
-					s = strconv.FormatFloat(v, 'g', 3, 64)
+			default:
+				for _, e := range ends {
+					if labels[e.r] != "" {
+						continue
+					}
+					t, step := roundTickOn(e.r, tickStep, thi, tlo, ys.rowScale)
+					labels[e.r], at[e.r] = "·", t
+					labelStep = min(labelStep, step)
 				}
-				labels[e.r] = s
-				gutter = max(gutter, len(s))
+				write()
 			}
+		}
+		for _, s := range labels {
+			gutter = max(gutter, len(s))
 		}
 		gutter++ // the axis
 		if gutter > W/3 {
@@ -550,6 +577,46 @@ func smallerNice(step float64) float64 {
 // stands for the value 1.5 dots into it, as far from its top as its
 // bottom.
 func rowMid(r int) float64 { return float64(r*4) + 1.5 }
+
+// roundTickOn is a round value that falls on row r of a linear axis from
+// thi down to tlo at rowScale dots a unit, as ticks are placed on rows (the
+// nearest dot, four to a row): a multiple of the coarsest nice step from
+// step down (smallerNice) no wider than a row, or else of a finer one,
+// nearest the row's middle; and that step. A short plot's end rows were
+// labelled with the odd values of their middles (-0.811 above a tick's
+// -1.0). No wider than a row: a coarser step's multiple may fall on the
+// row only at its edge (0.5 for a row standing for 0.2 to 0.5).
+func roundTickOn(r int, step, thi, tlo, rowScale float64) (t, by float64) {
+	hi := min(thi, thi-(float64(4*r)-0.5)/rowScale)
+	lo := max(tlo, thi-(float64(4*r)+3.5)/rowScale)
+	mid := thi - rowMid(r)/rowScale
+	// by is the coarsest step the value found is a multiple of (-7.1 of
+	// 0.1, found among 0.05's), so that it is written no finer.
+	start := step
+	coarsest := func(v, fine float64) float64 {
+		for c := start; c > fine; c = smallerNice(c) {
+			if k := v / c; math.Abs(k-math.Round(k)) < 1e-6 {
+				return c
+			}
+		}
+		return fine
+	}
+	for i := 0; i < 40 && step > 4/rowScale; i++ {
+		step = smallerNice(step)
+	}
+	for i := 0; i < 40 && step > 0; i, step = i+1, smallerNice(step) {
+		best, found := 0.0, false
+		for k := math.Ceil(lo / step); k*step <= hi; k++ {
+			if v := k * step; int((thi-v)*rowScale+0.5)/4 == r && (!found || math.Abs(v-mid) < math.Abs(best-mid)) {
+				best, found = v, true
+			}
+		}
+		if found {
+			return best, coarsest(best, step)
+		}
+	}
+	return mid, step // not reached: a fine enough step has a multiple on every row
+}
 
 func countNonEmpty(ss []string) int {
 	n := 0
