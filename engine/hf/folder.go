@@ -550,7 +550,7 @@ func (fo *Folder) CheckQwen2(c Config) error {
 			more++
 		}
 	}
-	biasNote := ""
+	biasNote, shapeNote := "", ""
 	specs := Qwen2Tensors(c)
 	if c.TieWordEmbeddings {
 		if _, ok := fo.where["lm_head.weight"]; ok {
@@ -570,6 +570,7 @@ func (fo *Folder) CheckQwen2(c Config) error {
 		}
 		if !equalShape(t.Shape, s.Shape) {
 			add(fmt.Errorf("load %s: tensor %q: shape %v but config wants %v", t.File, s.Name, t.Shape, s.Shape))
+			shapeNote = ShapeNote(fo.Files.Dir)
 		}
 		if !t.DType.IsFloat() {
 			add(fmt.Errorf("load %s: tensor %q: dtype %s but weights must be F32, BF16, F16 or F64", t.File, s.Name, t.DType))
@@ -591,7 +592,20 @@ func (fo *Folder) CheckQwen2(c Config) error {
 	if biasNote != "" { // said once, after the biases it explains
 		errs = append(errs, errors.New(biasNote))
 	}
+	if shapeNote != "" { // said once, after the shapes it explains
+		errs = append(errs, errors.New(shapeNote))
+	}
 	return errors.Join(errs...)
+}
+
+// ShapeNote is the way on from a tensor of the model folder dir whose
+// shape is not the one its config.json gives (hidden_size,
+// intermediate_size, vocab_size, the heads): the config and the weights
+// are of two models, and neither file alone says which is wrong. The
+// mismatch was said with no way on.
+func ShapeNote(dir string) string {
+	return fmt.Sprintf("the shapes a model's tensors take come from its config.json (hidden_size, intermediate_size, vocab_size, the heads): %s and the weights are not of one model; put the model's own config.json beside the weights, or download the model folder again",
+		filepath.Join(dir, ConfigFile))
 }
 
 // UnreadNote is what a missing tensor's error adds about the tensors of

@@ -304,7 +304,11 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 		}
 		want := p.Tensor.Shape()
 		if !equalInts(info.Shape, want) {
-			return fmt.Errorf("%s: tensor %q: shape %v but the config wants %v", info.File, p.Name, info.Shape, want)
+			msg := fmt.Sprintf("%s: tensor %q: shape %v but the config wants %v", info.File, p.Name, info.Shape, want)
+			if fo, ok := src.(interface{ Dir() string }); ok { // a folder: its config.json is the other half
+				msg += "; " + hf.ShapeNote(fo.Dir())
+			}
+			return errors.New(msg)
 		}
 		r := PartReader{Ctx: ctx, Src: src, Info: info, Every: stopEvery, Stopped: stopped}
 		if p.Tensor.DType().Is16() {

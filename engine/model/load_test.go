@@ -284,3 +284,51 @@ func TestConfigLayersNotTheCheckpoints(t *testing.T) {
 		})
 	}
 }
+
+// TestShapeNotTheConfigsSaysTheWayOn: a tensor whose shape is not the one
+// config.json gives is refused with the way on, naming that config.json
+// (hf.ShapeNote): it was said with the two shapes alone.
+func TestShapeNotTheConfigsSaysTheWayOn(t *testing.T) {
+	be := compute.NewCPU()
+	m, err := NewRandom(be, smallConfig(false), 3) // intermediate 48, vocab 96
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key   string
+		value int
+		shape string // the refusal's first words past the file
+	}{
+		{"intermediate_size", 64, `shape [48 32] but the config wants [64 32]`},
+		{"vocab_size", 100, `tensor "model.embed_tokens.weight": shape [96 32] but the config wants [100 32]`},
+	} {
+		t.Run(tc.key, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := m.Save(dir, hf.F32); err != nil {
+				t.Fatal(err)
+			}
+			p := filepath.Join(dir, hf.ConfigFile)
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c map[string]any
+			if err := json.Unmarshal(data, &c); err != nil {
+				t.Fatal(err)
+			}
+			c[tc.key] = tc.value
+			if data, err = json.Marshal(c); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err = Load(be, dir)
+			for _, w := range []string{tc.shape, "; " + hf.ShapeNote(dir)} {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("Load: %v\nwant it to contain %q", err, w)
+				}
+			}
+		})
+	}
+}
