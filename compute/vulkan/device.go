@@ -354,7 +354,7 @@ func probe(index int) (*Device, error) {
 	d.vk = vk
 	err = d.choose(index)
 	if d.instance != 0 {
-		if err != nil || !keepSpare(d.instance, d.loaderEnv) {
+		if err != nil || !keepSpare(d.vk, d.instance, d.loaderEnv) {
 			d.vk.destroyInstance(d.instance, nil)
 		}
 		d.instance = 0
@@ -370,12 +370,28 @@ func probe(index int) (*Device, error) {
 // probe's serves both: --device auto on a discrete GPU, gpu and gpu:N
 // made two. key is loaderEnv as the instance was made: one made under
 // another environment (a test hiding the drivers, another loader) is not
-// taken. It lives as long as the process where no Open follows, as the
-// loaded driver does.
+// taken. Where no Open follows, it lives until ReleaseSpare (engine/device
+// calls it when --device auto takes the CPU) or as long as the process.
 var spare struct {
 	sync.Mutex
+	vk       *api
 	instance vkInstance
 	key      string
+}
+
+// ReleaseSpare destroys the Vulkan instance a probe kept for an Open that
+// will not come (a command that computes on the CPU after all): with it
+// go the driver it loaded and what the driver made for it. On lavapipe a
+// probe's instance kept the driver (libvulkan_lvp, LLVM) mapped for the
+// rest of the process where --device auto took the CPU. A later probe or
+// Open makes a new one.
+func ReleaseSpare() {
+	spare.Lock()
+	defer spare.Unlock()
+	if spare.instance != 0 {
+		spare.vk.destroyInstance(spare.instance, nil)
+	}
+	spare.vk, spare.instance, spare.key = nil, 0, ""
 }
 
 // loaderEnv is the environment an instance is made under, all of it:
@@ -394,15 +410,15 @@ func loaderEnv() string {
 	return strings.Join(kv, "\x00")
 }
 
-// keepSpare keeps instance, made under key, as the spare; false where one
-// is kept already (the caller destroys its own).
-func keepSpare(instance vkInstance, key string) bool {
+// keepSpare keeps instance, made by vk under key, as the spare; false
+// where one is kept already (the caller destroys its own).
+func keepSpare(vk *api, instance vkInstance, key string) bool {
 	spare.Lock()
 	defer spare.Unlock()
 	if spare.instance != 0 {
 		return false
 	}
-	spare.instance, spare.key = instance, key
+	spare.vk, spare.instance, spare.key = vk, instance, key
 	return true
 }
 
@@ -415,7 +431,7 @@ func takeSpare(key string) vkInstance {
 		return 0
 	}
 	in := spare.instance
-	spare.instance = 0
+	spare.vk, spare.instance = nil, 0
 	return in
 }
 

@@ -315,9 +315,12 @@ func MemoryOf(name string) (Memory, error) {
 	}
 	// Auto takes the CPU then, and Open, which a command calls next,
 	// knows it without listing the devices again (and opening lavapipe,
-	// its pipelines built, to find it no discrete GPU).
+	// its pipelines built, to find it no discrete GPU). The probe's
+	// instance, kept for that Open, goes: it held the driver (lavapipe's,
+	// LLVM) loaded for the rest of a process computing on the CPU.
 	if why := noAutoGPU(in, err); why != "" {
 		autoNoGPU = why
+		vulkan.ReleaseSpare()
 		return Memory{}, nil
 	}
 	return memoryOn(in), nil

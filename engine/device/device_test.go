@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -454,5 +456,59 @@ func TestProbeAndOpenShareAnInstance(t *testing.T) {
 	n := strings.Count(stderr.String(), "Searching for driver manifest files")
 	if out := stdout.String(); err != nil || n != 1 || !strings.HasPrefix(out, "gpu took vulkan/") {
 		t.Fatalf("MemoryOf(gpu) then Open(gpu): %v, %d Vulkan instances, want 1, and the GPU opened:\n%s", err, n, stdout.String())
+	}
+}
+
+// TestAutoOnTheCPULetsTheProbeGo: where --device auto takes the CPU (no
+// discrete GPU), the instance MemoryOf's probe kept for Open (vulkan's
+// spare) is destroyed, and the driver with it: it stayed loaded for the
+// rest of the process, lavapipe's libvulkan_lvp (with LLVM) mapped in a
+// command computing on the CPU. Read in a child process's memory map
+// after MemoryOf(auto) then Open(auto): Mesa's and other drivers'
+// libraries are named libvulkan_*; the loader's own, libvulkan.so.1, stays.
+func TestAutoOnTheCPULetsTheProbeGo(t *testing.T) {
+	if os.Getenv("RLT_TEST_RELEASE_CHILD") == "1" {
+		if _, err := MemoryOf("auto"); err != nil {
+			fmt.Println("MemoryOf:", err)
+			os.Exit(2)
+		}
+		be, c, err := Open("auto", MatmulF32)
+		if err != nil {
+			fmt.Println("Open:", err)
+			os.Exit(2)
+		}
+		maps, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			fmt.Println(err)
+			os.Exit(2)
+		}
+		var drivers []string
+		for _, line := range strings.Split(string(maps), "\n") {
+			if i := strings.Index(line, "/libvulkan_"); i >= 0 && !slices.Contains(drivers, line[i:]) {
+				drivers = append(drivers, line[i:])
+			}
+		}
+		fmt.Printf("auto took %s: %s; drivers mapped: %q\n", be.Name(), c.Why, drivers)
+		Close(be)
+		os.Exit(0)
+	}
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc/self/maps")
+	}
+	in, err := vulkan.Probe()
+	if err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	if in.Type == "discrete" {
+		t.Skipf("%s is a discrete GPU: auto opens it", in.Name)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAutoOnTheCPULetsTheProbeGo$")
+	cmd.Env = append(os.Environ(), "RLT_TEST_RELEASE_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "auto took cpu") || !strings.Contains(string(out), "drivers mapped: []") {
+		t.Fatalf("MemoryOf(auto) then Open(auto) on %s: %v, want the CPU taken and no driver left mapped:\n%s", in.Name, err, out)
 	}
 }
