@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -611,7 +612,10 @@ func TestDistillOnlyTheStudentPastItsPositions(t *testing.T) {
 // whole (the same seed and budget: the same samples); it was said
 // "length", as if --max-new-tokens had ended it. A teacher that writes
 // "irst" or <|im_end|> writes samples of either end; the short reward's
-// student cuts those of two "irst" or more.
+// student cuts those of two "irst" or more. A cut sample's line keeps the
+// whole of what the teacher wrote too ("uncut_completion", the whole
+// run's "completion"), which was lost, the file holding only the part
+// the models scored; a whole sample's has none.
 func TestDistillSamplesOutCutKeepsTheTeachersFinish(t *testing.T) {
 	const questions, maxNew, bestOf = 2, 4, 8
 	dir := t.TempDir()
@@ -623,6 +627,7 @@ func TestDistillSamplesOutCutKeepsTheTeachersFinish(t *testing.T) {
 		Completion    string
 		FinishReason  string `json:"finish_reason"`
 		Cut           bool
+		Uncut         *string `json:"uncut_completion"`
 	}
 	samples := func(reward string) map[[2]int]line {
 		run := t.TempDir()
@@ -656,8 +661,19 @@ func TestDistillSamplesOutCutKeepsTheTeachersFinish(t *testing.T) {
 		if c.Cut && w.FinishReason == "stop" {
 			stopped++
 		}
+		if w.Uncut != nil || c.Cut != (c.Uncut != nil) || c.Cut && *c.Uncut != w.Completion {
+			t.Errorf("sample %v: uncut_completion %v where cut %v (%q), %v whole (%q); want the whole run's completion where cut, else none", k, strp(c.Uncut), c.Cut, c.Completion, strp(w.Uncut), w.Completion)
+		}
 	}
 	if stopped == 0 {
 		t.Errorf("no sample the teacher ended was cut: the test tells nothing\nwhole: %v\ncut: %v", whole, cut)
 	}
+}
+
+// strp is *p quoted, or "none" for nil.
+func strp(p *string) string {
+	if p == nil {
+		return "none"
+	}
+	return strconv.Quote(*p)
 }

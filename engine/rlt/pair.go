@@ -377,6 +377,11 @@ type Explanation struct {
 	// as the raw rows are judged, not the part the models scored: the cut
 	// one went into the rows unsaid.
 	Uncut *record.Extraction
+	// UncutText is, where Uncut, the whole text the teacher wrote (Text
+	// before the cut), which a record of the sample keeps beside the part
+	// (rlt distill --samples-out's "uncut_completion"): the cut lost it,
+	// a sample's record keeping only the part the models scored.
+	UncutText string
 	// CutPast is, where Uncut, which models' positions the whole was
 	// past: what cut it, which a caller's advice names (a --reward-student
 	// of more positions helps only where the student's cut it).
@@ -527,7 +532,7 @@ func (p *Pair) fit(e *Explanation, pos Positions) {
 		}
 	}
 	whole := e.Extraction
-	e.Uncut, e.CutPast = &whole, wholePast
+	e.Uncut, e.CutPast, e.UncutText = &whole, wholePast, e.Text
 	e.IDs, e.LogProbs = e.IDs[:lo:lo], e.LogProbs[:lo:lo]
 	e.Text = p.Tok.Decode(e.IDs)
 	e.Extraction = record.Extract(e.Text)

@@ -146,6 +146,12 @@ type sampleLine struct {
 	// part of what the teacher wrote, the part the reward is of, and the
 	// sample is never kept (RankStats.Cut, or Long).
 	Cut bool `json:"cut"`
+	// UncutCompletion is, where Cut, the whole of what the teacher wrote
+	// (rlt.Explanation.UncutText), of which Completion is the first part;
+	// absent where whole. Completion stays the part, which rlt score reads
+	// to give the reward again; the whole was lost, the file keeping only
+	// the text the models could take.
+	UncutCompletion string `json:"uncut_completion,omitempty"`
 }
 
 // finishReason is why the teacher's sampling of e ended, as vLLM's and
@@ -279,7 +285,7 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 				if lines != nil {
 					lines[q] = append(lines[q], sampleLine{Group: lo + q, Sample: n, Question: g.Question,
 						Solution: g.Solution, Completion: g.Text, Reward: record.AppendFloat(nil, r), RewardConfig: rc,
-						FinishReason: finishReason(g), Cut: g.Uncut != nil})
+						FinishReason: finishReason(g), Cut: g.Uncut != nil, UncutCompletion: g.UncutText})
 				}
 			}
 			st.Sampled += len(gens)
