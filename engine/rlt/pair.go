@@ -3,6 +3,7 @@ package rlt
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -102,12 +103,23 @@ type PairFolders struct {
 // ("teacher: ", "student: "), its folder, what is wrong and, where there
 // is a way, what to do.
 func CheckPair(teacherDir, studentDir string) (*PairFolders, error) {
+	return CheckPairWith(nil, teacherDir, studentDir)
+}
+
+// CheckPairWith is CheckPair that takes the teacher's tokenizer from read,
+// an earlier read of it (ReadFolderTokenizer, a run's configuration check:
+// run.Check), where teacherDir's tokenizer.json holds the same bytes still,
+// rather than parse it again (half a second of CPU for a Qwen tokenizer
+// of 151k tokens); a file changed since is parsed, as CheckPair parses it.
+// read may be nil.
+func CheckPairWith(read *TokenizerRead, teacherDir, studentDir string) (*PairFolders, error) {
 	f := &PairFolders{TeacherDir: teacherDir, StudentDir: studentDir}
-	tok, err := FolderTokenizer(teacherDir)
+	tr, data, err := readFolderTokenizer(teacherDir, read)
 	if err != nil {
 		return nil, fmt.Errorf("teacher: %w", err) // "teacher: tokenizer: FILE: …"
 	}
-	if !SameTokenizerFile(teacherDir, studentDir) { // else the teacher's vocabulary, not parsed again
+	tok := tr.Tok
+	if !sameTokenizerAs(data, studentDir) { // else the teacher's vocabulary, not parsed again
 		stok, err := FolderTokenizer(studentDir)
 		if err != nil {
 			return nil, fmt.Errorf("student: %w", err)
@@ -164,20 +176,72 @@ func (f *PairFolders) Load(ctx context.Context, be compute.Backend, prompts reco
 // a model family's folders) holds that very file. False where either
 // cannot be read: its reader (FolderTokenizer) says why.
 func SameTokenizerFile(a, b string) bool {
-	pa, pb := filepath.Join(a, hf.TokenizerFile), filepath.Join(b, hf.TokenizerFile)
+	pa := filepath.Join(a, hf.TokenizerFile)
 	sa, err := os.Stat(pa)
 	if err != nil || !sa.Mode().IsRegular() {
 		return false
 	}
-	if sb, err := os.Stat(pb); err != nil || !sb.Mode().IsRegular() || sb.Size() != sa.Size() {
+	if sb, err := os.Stat(filepath.Join(b, hf.TokenizerFile)); err != nil || !sb.Mode().IsRegular() || sb.Size() != sa.Size() {
 		return false
 	}
 	da, err := os.ReadFile(pa)
-	if err != nil {
+	return err == nil && sameTokenizerAs(da, b)
+}
+
+// sameTokenizerAs is SameTokenizerFile of a tokenizer.json whose bytes
+// are data, read already (CheckPairWith's teacher's), and dir's.
+func sameTokenizerAs(data []byte, dir string) bool {
+	p := filepath.Join(dir, hf.TokenizerFile)
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(data)) {
 		return false
 	}
-	db, err := os.ReadFile(pb)
-	return err == nil && bytes.Equal(da, db)
+	db, err := os.ReadFile(p)
+	return err == nil && bytes.Equal(data, db)
+}
+
+// TokenizerRead is a model folder's tokenizer.json as one read parsed it
+// (ReadFolderTokenizer): the tokenizer, and the SHA-256 of the bytes it
+// was parsed from, by which a later read of the file (CheckPairWith)
+// knows them unchanged and takes the tokenizer, not parsing it again.
+type TokenizerRead struct {
+	Tok *tokenizer.Tokenizer
+	sum [sha256.Size]byte
+}
+
+// ReadFolderTokenizer is FolderTokenizer that keeps what CheckPairWith
+// needs to take the tokenizer rather than parse the file again.
+func ReadFolderTokenizer(dir string) (*TokenizerRead, error) {
+	r, _, err := readFolderTokenizer(dir, nil)
+	return r, err
+}
+
+// readFolderTokenizer is ReadFolderTokenizer that returns the file's
+// bytes too, and known (not parsing them) where they are known's.
+func readFolderTokenizer(dir string, known *TokenizerRead) (*TokenizerRead, []byte, error) {
+	path := filepath.Join(dir, hf.TokenizerFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		ff, err := hf.ScanFolder(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := ff.NotAModel(); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, hf.NoTokenizer(dir)
+	}
+	data, err := tokenizer.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(data)
+	if known != nil && known.sum == sum {
+		return known, data, nil
+	}
+	tok, err := tokenizer.LoadData(path, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &TokenizerRead{Tok: tok, sum: sum}, data, nil
 }
 
 // FolderTokenizer loads the tokenizer.json of the model folder dir. A
@@ -185,18 +249,11 @@ func SameTokenizerFile(a, b string) bool {
 // there (model folder DIR does not exist), a run folder or a training
 // checkpoint (hf.FolderFiles.NotAModel), or a folder without one.
 func FolderTokenizer(dir string) (*tokenizer.Tokenizer, error) {
-	path := filepath.Join(dir, hf.TokenizerFile)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		ff, err := hf.ScanFolder(dir)
-		if err != nil {
-			return nil, err
-		}
-		if err := ff.NotAModel(); err != nil {
-			return nil, err
-		}
-		return nil, hf.NoTokenizer(dir)
+	r, _, err := readFolderTokenizer(dir, nil)
+	if err != nil {
+		return nil, err
 	}
-	return tokenizer.Load(path)
+	return r.Tok, nil
 }
 
 // CheckTokenizerRows refuses the model folder dir (who: "teacher",

@@ -50,3 +50,53 @@ func TestSameTokenizerFile(t *testing.T) {
 		}
 	}
 }
+
+// CheckPairWith takes the teacher's tokenizer from an earlier read of it
+// (ReadFolderTokenizer, a run's configuration check) where its file holds
+// the same bytes, not parsing it again: a run parsed it in the check and
+// again at the load. A file changed since (a space more: the same
+// vocabulary, other bytes) is parsed; one that no longer parses is said.
+func TestCheckPairWithTakesTheReadTokenizer(t *testing.T) {
+	src := filepath.Join("..", "defaults", "models", "teacher")
+	dir := t.TempDir()
+	for _, f := range []string{"config.json", "tokenizer.json", "model.safetensors"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read, err := ReadFolderTokenizer(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := CheckPairWith(read, dir, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Tok != read.Tok {
+		t.Errorf("the same file: the tokenizer parsed again, not the one read")
+	}
+	if f, err = CheckPairWith(nil, dir, src); err != nil || f.Tok == read.Tok {
+		t.Errorf("no read: %v, the read one taken %v", err, err == nil && f.Tok == read.Tok)
+	}
+	path := filepath.Join(dir, "tokenizer.json")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, ' '), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if f, err = CheckPairWith(read, dir, src); err != nil || f.Tok == read.Tok || f.Tok.VocabSize() != read.Tok.VocabSize() {
+		t.Errorf("changed since: %v, the read one taken %v", err, err == nil && f.Tok == read.Tok)
+	}
+	if err := os.WriteFile(path, []byte("not JSON"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckPairWith(read, dir, src); err == nil {
+		t.Errorf("a tokenizer.json that is no longer JSON: taken")
+	}
+}

@@ -70,6 +70,10 @@ type Checked struct {
 	data *Data // nil for a synthetic task
 	// made is set by Check: the zero Checked was checked by nothing.
 	made bool
+	// teacherTok is the teacher's tokenizer as Check read it (nil where
+	// no check needed it), which New's load takes where the file is
+	// unchanged (rlt.CheckPairWith), where it parsed it a second time.
+	teacherTok *rlt.TokenizerRead
 }
 
 // Check is Validate that keeps what it read, for New: its problems are
@@ -80,7 +84,16 @@ func Check(c runconfig.Config) (Checked, error) {
 	// The teacher's tokenizer, read once for both checks that need it
 	// (its size, the prompts' lengths), where each read it: a Qwen
 	// tokenizer.json of 151k tokens takes half a second to read.
-	teacherTok := sync.OnceValues(func() (*tokenizer.Tokenizer, error) { return rlt.FolderTokenizer(c.Teacher) })
+	// Kept for New's load, which takes it where the file is unchanged.
+	var read *rlt.TokenizerRead
+	teacherTok := sync.OnceValues(func() (*tokenizer.Tokenizer, error) {
+		r, err := rlt.ReadFolderTokenizer(c.Teacher)
+		if err != nil {
+			return nil, err
+		}
+		read = r
+		return r.Tok, nil
+	})
 	modelsErr := checkModels(c, teacherTok)
 	var fitErr error // of prompts that can be written, for models that can be read
 	if modelsErr == nil && c.Prompts.Validate() == nil {
@@ -89,7 +102,7 @@ func Check(c runconfig.Config) (Checked, error) {
 	if err := errors.Join(keysErr, dataErr, modelsErr, fitErr); err != nil {
 		return Checked{}, err
 	}
-	return Checked{cfg: c, data: data, made: true}, nil
+	return Checked{cfg: c, data: data, made: true, teacherTok: read}, nil
 }
 
 // Config is the configuration that was checked.
@@ -111,7 +124,7 @@ func (c Checked) Absolute() (Checked, error) {
 			data.EvalFile.Path = cfg.EvalData
 		}
 	}
-	return Checked{cfg: cfg, data: data, made: c.made}, nil
+	return Checked{cfg: cfg, data: data, made: c.made, teacherTok: c.teacherTok}, nil
 }
 
 // checkModels refuses a teacher or student folder that is no model
@@ -315,7 +328,13 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 			device.Close(be)
 		}
 	}()
-	pair, err := rlt.LoadPairAs(ctx, be, cfg.Teacher, cfg.Student, cfg.Prompts, model.Float32, rlt.FrozenPrecision(cfg.GRPO))
+	// LoadPairAs, taking the teacher's tokenizer Check read where its
+	// file is unchanged, not parsing it a second time.
+	var pair *rlt.Pair
+	folders, err := rlt.CheckPairWith(checked.teacherTok, cfg.Teacher, cfg.Student)
+	if err == nil {
+		pair, err = folders.Load(ctx, be, cfg.Prompts, model.Float32, rlt.FrozenPrecision(cfg.GRPO))
+	}
 	if err == nil {
 		err = be.Err() // a device out of memory for the models
 	}

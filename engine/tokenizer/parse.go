@@ -49,8 +49,19 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("tokenizer: %s: %s: %s", e.File, e.Key, msg)
 }
 
-// Load reads a tokenizer.json.
+// Load reads a tokenizer.json: ReadFile, then LoadData.
 func Load(path string) (*Tokenizer, error) {
+	data, err := ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return LoadData(path, data)
+}
+
+// ReadFile reads the bytes of the tokenizer.json at path, its errors
+// Load's: for a caller that keeps what it read (a hash of it, to know the
+// file unchanged later) and parses it with LoadData.
+func ReadFile(path string) ([]byte, error) {
 	if filepath.Base(path) == hf.TokenizerFile {
 		if err := hf.FileNotFolder(filepath.Dir(path)); err != nil { // a model folder's tokenizer.json, the folder a file
 			return nil, err
@@ -65,6 +76,12 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
+	return data, nil
+}
+
+// LoadData is Load of data, the bytes ReadFile read from path (which its
+// errors name).
+func LoadData(path string, data []byte) (*Tokenizer, error) {
 	t, err := parse(path, data)
 	if err != nil {
 		switch base := filepath.Base(path); {
