@@ -368,7 +368,7 @@ func Write(dir string, runs []RunData, sel Selection) (string, error) {
 		if full := room.IfFull(err); full != err {
 			return "", full
 		}
-		return "", fmt.Errorf("output folder: %w", err)
+		return "", outFolderError(dir, err)
 	}
 	path := filepath.Join(dir, FileName)
 	if err := durable.WriteFile(path, b.Bytes(), 0o644); err != nil {
@@ -379,6 +379,25 @@ func Write(dir string, runs []RunData, sel Selection) (string, error) {
 		return "", pageWriteError(path, err)
 	}
 	return path, nil
+}
+
+// outFolderError says why the output folder dir could not be made (err,
+// os.MkdirAll's), with the flag and the way on: it was "output folder:
+// mkdir DIR: read-only file system", with neither.
+func outFolderError(dir string, err error) error {
+	cause := err
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		cause = pathErr.Err
+	}
+	hint := "give --out a folder this process can write in"
+	switch {
+	case errors.Is(cause, syscall.ENOTDIR):
+		hint = "a file is in the way on its path: " + hint
+	case errors.Is(cause, syscall.EROFS):
+		hint = "its disk is mounted read-only: " + hint
+	}
+	return fmt.Errorf("--out %s: cannot make the output folder (%w): %s (nothing was written)", dir, err, hint)
 }
 
 // pageWriteError says the failed write of the page at path by that name

@@ -223,12 +223,18 @@ func TestReportBadInput(t *testing.T) {
 		{"missing run", []string{good, filepath.Join(root, "nope")}, filepath.Join(root, "o1"), "nope"},
 		{"empty run", []string{empty}, filepath.Join(root, "o2"), "is empty"},
 		{"no run", nil, filepath.Join(root, "o3"), "no run given"},
-		{"unwritable out", []string{good}, filepath.Join(ro, "sub"), "output folder"},
-		{"out is a file", []string{good}, filepath.Join(good, "config.toml"), "output folder"},
+		{"unwritable out", []string{good}, filepath.Join(ro, "sub"), "--out " + filepath.Join(ro, "sub") + ": cannot make the output folder ("},
+		{"out is a file", []string{good}, filepath.Join(good, "config.toml"), "--out " + filepath.Join(good, "config.toml") + ": cannot make the output folder ("},
+		// The way on, and the flag: it was "output folder: mkdir …: not a
+		// directory", with neither.
+		{"out below a file", []string{good}, filepath.Join(good, "config.toml", "sub"), "--out " + filepath.Join(good, "config.toml", "sub") + ": cannot make the output folder (mkdir " + filepath.Join(good, "config.toml") + ": not a directory): a file is in the way on its path: give --out a folder this process can write in (nothing was written)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "unwritable out" && (os.Geteuid() == 0 || runtime.GOOS == "windows") {
 				t.Skip("root writes into a read-only folder, and Windows has no read-only folders")
+			}
+			if tc.name == "out below a file" && runtime.GOOS == "windows" {
+				t.Skip("Windows words a path through a file otherwise")
 			}
 			runs, err := Load(tc.dirs)
 			if err == nil {
