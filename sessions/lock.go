@@ -95,6 +95,11 @@ type LockedError struct {
 	// *lockTooBigError): who holds it is not known, which "pid not yet
 	// written" said of an I/O error too. nil where it was read.
 	Unread error
+	// Reading: no writer holds the lock, only processes that read
+	// run.lock under a shared one (listings: probeLock) for longer than
+	// lockWriter waits. Holder is then not read: run.lock names its last
+	// writer, not a process that holds the run.
+	Reading bool
 }
 
 // Error names the holder as every message about a holder does
@@ -112,10 +117,13 @@ func (e *LockedError) error(here hostView) string {
 		}
 		return fmt.Sprintf("%s: run folder is locked by another process, whose pid cannot be read from it (%v): %s", e.Path, why, fix)
 	}
+	if e.Reading {
+		return fmt.Sprintf("%s: run folder is held by processes that read it without writing it (a listing: rlt sessions, a Runs screen), for longer than a look at it takes: no process writes the run; try again, and if it goes on, find them (lsof %s)", e.Path, ShellQuote(e.Path))
+	}
 	if e.Holder.PID == 0 {
-		// A holder writes its record just after it takes the lock, and a
-		// listing (probeLock) holds a shared one for the time of a read.
-		return fmt.Sprintf("%s: run folder is locked by another process, which has not written its pid in it yet: one starting to write the run, or a listing (rlt sessions, a Runs screen) looking at it for an instant; try again", e.Path)
+		// A holder writes its record just after it takes the lock; a
+		// listing's shared lock is waited out (lockWriter).
+		return fmt.Sprintf("%s: run folder is locked by another process, which has not written its pid in it yet: one starting to write the run; try again", e.Path)
 	}
 	who := Holder{PID: e.Holder.PID, Host: e.Holder.Host}.who(here)
 	return fmt.Sprintf("%s: run folder is locked by %s (started %s)", e.Path, who,
@@ -333,9 +341,12 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 			return nil, &LockUnknownError{Path: path, Op: "open", Err: &lockReadError{Err: notAFile(fi.Mode())}}
 		}
 		if how != openedLocked {
-			if err := lockFile(f, true); err != nil {
+			if reading, err := lockWriter(f); err != nil {
 				if errors.Is(err, errLockHeld) {
 					defer f.Close()
+					if reading {
+						return nil, &LockedError{Path: path, Reading: true}
+					}
 					return nil, lockedBy(path, f)
 				}
 				unknown := &LockUnknownError{Path: path, Op: "lock", Err: err}
@@ -392,6 +403,36 @@ func lockRun(dir, checking, process string) (*RunLock, error) {
 		return nil, fmt.Errorf("lock run %s: write owner: %w", path, err)
 	}
 	return l, nil
+}
+
+// listingWaits is how many times lockWriter asks again for a lock that
+// only readers' shared locks refuse, a millisecond apart: a listing holds
+// one for the instant of a lock and an unlock.
+const listingWaits = 100
+
+// lockWriter takes the writer's lock on f (lockFile, exclusive), waiting
+// out a listing's look at the run: a probe (probeLock) holds a shared
+// lock for that instant, and an open or a resume then was refused as
+// "locked by" the pid run.lock names, its last writer's, dead where it
+// was killed. A shared lock granted where the exclusive one was refused
+// says that no writer holds it (a writer's lock is exclusive), and the
+// lock is asked again; a shared one refused, that a writer holds it.
+// reading: only readers held it at the last try (errLockHeld then).
+func lockWriter(f *os.File) (reading bool, err error) {
+	for try := 0; ; try++ {
+		err = lockFile(f, true)
+		if !errors.Is(err, errLockHeld) {
+			return false, err
+		}
+		if lockFile(f, false) != nil {
+			return false, err // a writer's
+		}
+		unlockFile(f)
+		if try == listingWaits {
+			return true, err
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // lockedBy is the LockedError of run.lock at path (f), held by another

@@ -11,15 +11,14 @@ import (
 
 // TestLockedSaysWhyItsHolderIsNotNamed: an open refused by a holder whose
 // pid run.lock does not say tells which of two things it is. A record not
-// written yet (an empty run.lock, locked: a holder starting, or a listing
-// looking) or not whole (rewritten in place, as on Windows) is said as
+// written yet (an empty run.lock, locked: a holder starting) or not whole (rewritten in place, as on Windows) is said as
 // such, to try again; one that cannot be read (far too big here, as any
 // failed read) is said with the read's error, the file, and what to do.
 // Before, the read's error was dropped, and both said "pid not yet
 // written". The lock is held by another open file of this process, as
 // flock and LockFileEx hold it for any other.
 func TestLockedSaysWhyItsHolderIsNotNamed(t *testing.T) {
-	const notYet = "which has not written its pid in it yet: one starting to write the run, or a listing (rlt sessions, a Runs screen) looking at it for an instant; try again"
+	const notYet = "which has not written its pid in it yet: one starting to write the run; try again"
 	for _, c := range []struct {
 		name   string
 		held   []byte
