@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
@@ -35,9 +36,11 @@ const leaveChildEnv = "RLT_TEST_LEAVE_CHILD"
 // the leave of the runs (sessions.LeaveAll) leaves every run the process
 // holds open, another test's too. Each such test so sets up its own
 // state, whatever ran before it, and leaks none into the tests after.
+// There the leave's bound (leaveWithin) is leaveHangGuard.
 func inItsOwnProcess(t *testing.T) bool {
 	t.Helper()
 	if os.Getenv(leaveChildEnv) == t.Name() {
+		leaveWithin = leaveHangGuard
 		return true
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1", "-test.v", "-test.timeout=10m")
@@ -53,6 +56,16 @@ func inItsOwnProcess(t *testing.T) bool {
 	}
 	return false
 }
+
+// leaveHangGuard is leaveWithin in a test that leaves (inItsOwnProcess):
+// a bound on a hang, past which the leave says what it waited for (a
+// launch still being written, a close not written) and the test fails
+// with it, not a window the test's pass depends on. At the command's 2 s
+// a loaded machine (CI's two cores, busy) could take longer to end the
+// held launch, or to write and sync a run's close, and the test failed,
+// its folder said left or a launch said still being written. Two bounds
+// of it (LeaveLaunches', LeaveAll's) fit in the child's -test.timeout.
+const leaveHangGuard = 2 * time.Minute
 
 // smallChecked is the small run's configuration (smallRun) on the CPU,
 // checked: what a launch makes a run folder of.
@@ -98,7 +111,8 @@ func launchesLeft(none string) bool {
 // once on a second stop signal before its first step') and then removed:
 // said under its folder, with no folder there. The making is held at its
 // load context's look after the folder is made (stoptest.OnLook) until
-// this process has left its launches (launchesLeft), not by a clock.
+// this process has left its launches (launchesLeft), not by a clock; the
+// leave's wait for it is bounded by leaveHangGuard, not the command's 2 s.
 func TestRecordLeaveLeavesTheLaunchesFirst(t *testing.T) {
 	if !inItsOwnProcess(t) {
 		return
