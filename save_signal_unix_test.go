@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/stoptest"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
 
@@ -23,9 +25,13 @@ import (
 // into place, ends whole, and the command ends as it would have. The
 // signal is said at once on stderr, once (saveHeld: the save said nothing
 // until it ended), and a second signal, sent once it is said, is held as
-// the first: the save still ends whole. The signal is sent once the
-// staging folder is there; the student's 17M parameters (68 MB) take long
-// enough to write for that.
+// the first: the save still ends whole. Both signals come while the save
+// is held, not by a clock: --student-init's generation_config.json, which
+// the save copies into the staged folder once the weights are written
+// (writeStudent) and nothing else reads, is a FIFO the test gives its
+// bytes to only after the second signal. (The signal was sent once a 1 ms
+// poll saw the staging folder, and a save that ended between two polls
+// failed the test.)
 func TestDistillSignalWhileSavingTheStudent(t *testing.T) {
 	dir := t.TempDir()
 	shape := filepath.Join(dir, "shape.json")
@@ -35,6 +41,23 @@ func TestDistillSignalWhileSavingTheStudent(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", init, "--tokenizer", distillTeacher); code != 0 {
 		t.Fatalf("model init: exit %d: %s", code, errs)
 	}
+	// The gate: the save's copy of the generation config opens the FIFO
+	// to read it, and waits for its bytes. The open for writing returns
+	// once that reader has it open.
+	gate := filepath.Join(init, hf.GenerationConfigFile)
+	if err := syscall.Mkfifo(gate, 0o644); err != nil {
+		t.Skipf("the gate is a FIFO: %v", err)
+	}
+	genConfig := []byte(`{"do_sample": true}`)
+	type openedGate struct {
+		w   *os.File
+		err error
+	}
+	opened := make(chan openedGate, 1)
+	go func() {
+		w, err := os.OpenFile(gate, os.O_WRONLY, 0)
+		opened <- openedGate{w, err}
+	}()
 	out := filepath.Join(dir, "out")
 	sdir := filepath.Join(out, "student")
 	staging := func() bool {
@@ -63,15 +86,29 @@ func TestDistillSignalWhileSavingTheStudent(t *testing.T) {
 		done <- run([]string{"distill", "--reference", "--tokenizer-from", distillTeacher, "--student-init", init, "--out", out,
 			"--questions", "4", "--steps", "1", "--batch", "2", "--device", "cpu"}, strings.NewReader(""), &stdout, &stderr)
 	}()
-	deadline := time.After(2 * time.Minute)
-	for !staging() { // a fine poll, so as not to miss the save
-		select {
-		case code := <-done:
-			t.Fatalf("rlt distill ended (exit %d) before its save was under way: %s", code, stderr.String())
-		case <-deadline:
-			t.Fatalf("rlt distill: no save under way in 2 minutes: %s", stderr.String())
-		case <-time.After(time.Millisecond):
+	// A hang guard, not a measure: past it the test fails saying what
+	// never came.
+	deadline := time.After(saveHangGuard)
+	var w *os.File
+	select {
+	case o := <-opened:
+		if o.err != nil {
+			t.Fatal(o.err)
 		}
+		w = o.w
+	case code := <-done:
+		// The goroutine's open, still waiting for a reader, is let go.
+		if r, err := os.OpenFile(gate, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			(<-opened).w.Close()
+			r.Close()
+		}
+		t.Fatalf("rlt distill ended (exit %d) before its save read --student-init's %s: %s", code, hf.GenerationConfigFile, stderr.String())
+	case <-deadline:
+		t.Fatalf("rlt distill: its save did not read --student-init's %s within %v: %s", hf.GenerationConfigFile, saveHangGuard, stderr.String())
+	}
+	defer w.Close()
+	if !staging() {
+		t.Fatalf("--student-init's %s read with no staging folder in %s: not by the student's save\n%s", hf.GenerationConfigFile, out, stoptest.Stacks())
 	}
 	sigterm()
 	notice := runner.SaveNotice(sdir)
@@ -80,15 +117,20 @@ func TestDistillSignalWhileSavingTheStudent(t *testing.T) {
 		case code := <-done:
 			t.Fatalf("rlt distill ended (exit %d) without saying the signal during its save: %q", code, stderr.String())
 		case <-deadline:
-			t.Fatalf("rlt distill: the signal not said in 2 minutes: %s", stderr.String())
+			t.Fatalf("rlt distill: the signal not said within %v: %s", saveHangGuard, stderr.String())
 		case <-time.After(time.Millisecond):
 		}
 	}
-	during := staging()
-	sigterm()
-	code := <-done
-	if !during {
-		t.Logf("the save had ended before the second signal was sent")
+	sigterm() // the save still held at the gate
+	if _, err := w.Write(genConfig); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	var code int
+	select {
+	case code = <-done:
+	case <-deadline:
+		t.Fatalf("rlt distill: did not end within %v of its save's start: %s", saveHangGuard, stderr.String())
 	}
 	errs := stderr.String()
 	if n := strings.Count(errs, notice); n != 1 {
@@ -113,4 +155,13 @@ func TestDistillSignalWhileSavingTheStudent(t *testing.T) {
 	if cfg, _, err := model.Inspect(sdir); err != nil || cfg.Hidden != 1024 {
 		t.Errorf("the student saved: %+v, %v; want the 1024-wide --student-init's shape", cfg, err)
 	}
+	if data, err := os.ReadFile(filepath.Join(sdir, hf.GenerationConfigFile)); err != nil || string(data) != string(genConfig) {
+		t.Errorf("the student's %s: %q, %v; want the %q the gate gave", hf.GenerationConfigFile, data, err, genConfig)
+	}
 }
+
+// saveHangGuard bounds TestDistillSignalWhileSavingTheStudent's waits for
+// the command (its models' load and training, its save's read of the gate,
+// the signal said): a bound on a hang only, which a loaded machine running
+// test binaries side by side stays far within.
+const saveHangGuard = 5 * time.Minute
