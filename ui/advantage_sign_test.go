@@ -11,10 +11,12 @@ import (
 
 // TestSignedNumberRoundingToZero: a signed number that rounds to zero at
 // the decimals shown is written without a sign. A group whose rewards are
-// all equal records advantages of about ±3e-13 (engine/rlt.Advantages:
-// the group's mean differs from each reward in its last bit), which the
-// Traces list wrote "-0.00" beside the group view's "zero variance:
-// advantages 0, no gradient", and the detail "advantage -0.000".
+// all equal has advantages of exactly 0 as engine/rlt.Advantages takes
+// them since 85cf8ec (its mean about the group's first reward), but a run
+// recorded before holds about ±3e-13 on each (Σr/g off each reward in its
+// last bit), which the Traces list wrote "-0.00" beside the group view's
+// "zero variance: advantages 0, no gradient", and the detail
+// "advantage -0.000".
 func TestSignedNumberRoundingToZero(t *testing.T) {
 	for _, tc := range []struct {
 		v    float64
@@ -51,7 +53,7 @@ func TestSignedNumberRoundingToZero(t *testing.T) {
 	defer r.Close()
 	for k := 0; k < 4; k++ {
 		tr := dTrace(1, k, []string{"a", "b"}, []float32{0.3, 0})
-		tr.Advantage = -2.775557561562068e-13 // as recorded for equal rewards
+		tr.Advantage = -2.775557561562068e-13 // as a run recorded before 85cf8ec holds for equal rewards
 		r.Emit(tr)
 	}
 	if err := r.Flush(); err != nil {

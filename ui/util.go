@@ -161,9 +161,10 @@ func num(v float64, d int) string {
 }
 
 // snum is num with an explicit sign, but for a number that rounds to zero
-// at d decimals, which has none: a group of equal rewards could record
-// advantages of about ±3e-13, which read "-0.00" or "+0.00" beside the
-// group view's "advantages 0".
+// at d decimals, which has none: a run recorded before
+// engine/rlt.Advantages took a group's mean about its first reward holds,
+// for a group of equal rewards, advantages of about ±3e-13, which read
+// "-0.00" or "+0.00" beside the group view's "advantages 0".
 func snum(v float64, d int) string {
 	s := num(v, d)
 	if s != "—" && v > 0 && !decimals.IsZero(s) {
