@@ -325,9 +325,13 @@ func (p *cfgParser) tokenIDs(key string) []int {
 		v, ok := jsonInt(r)
 		if !ok {
 			// The item is named: in a list of many ids, which one is
-			// wrong was left to the reader to find.
-			p.fail(key, "an integer or a list of integers", raw)
-			p.err = fmt.Errorf("%w: its item %d, %s, is not a token id (a whole number): write the id of the token, or remove it from the list", p.err, i+1, bytes.TrimSpace(r))
+			// wrong was left to the reader to find. Only this key's own
+			// problem is said so: one of an earlier key (p.err already
+			// set) is the one said, without this key's item.
+			if p.err == nil {
+				p.fail(key, "an integer or a list of integers", raw)
+				p.err = fmt.Errorf("%w: its item %d, %s, is not a token id (a whole number): write the id of the token, or remove it from the list", p.err, i+1, bytes.TrimSpace(r))
+			}
 			return nil
 		}
 		out[i] = v

@@ -147,6 +147,25 @@ func TestConfigParseErrors(t *testing.T) {
 	}
 }
 
+// TestConfigListItemOfItsOwnKey: a token id list's bad item is said
+// after that key's own problem only; an earlier key's problem is said
+// alone, as ParseConfig says the first. The item of a later list was
+// appended to it ('key "num_attention_heads": want an integer, found a
+// string "4": its item 2, "x", is not a token id ...').
+func TestConfigListItemOfItsOwnKey(t *testing.T) {
+	base := `"vocab_size": 256, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2`
+	for _, c := range []struct{ name, json, want string }{
+		{"after another key's problem", `{` + base + `, "num_attention_heads": "4", "eos_token_id": [1, "x"]}`,
+			`key "num_attention_heads": want an integer, found a string "4"`},
+		{"after a bos item", `{` + base + `, "num_attention_heads": 4, "bos_token_id": [1, "y"], "eos_token_id": [1, "x"]}`,
+			`key "bos_token_id": want an integer or a list of integers, found a list [1, "y"]: its item 2, "y", is not a token id (a whole number): write the id of the token, or remove it from the list`},
+	} {
+		if _, err := ParseConfig([]byte(c.json)); err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v\nwant %q", c.name, err, c.want)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	ok := func() Config {
 		c, err := ParseConfig([]byte(qwenConfig))
