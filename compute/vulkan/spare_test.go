@@ -52,10 +52,11 @@ func TestSpareNotTakenUnderAnotherEnvironment(t *testing.T) {
 	}
 }
 
-// TestConcurrentProbesAndOpens: probes and opens of one process at once
-// pass the spare between them (at most one kept, each instance owned by
-// one): each finds the device, and each opened one computes and closes
-// (go test -race).
+// TestConcurrentProbesAndOpens: probes, opens and ReleaseSpare (--device
+// auto taking the CPU) of one process at once pass the spare between them
+// (at most one kept, each instance owned by one, a released one by none):
+// each finds the device, and each opened one computes and closes (go test
+// -race).
 func TestConcurrentProbesAndOpens(t *testing.T) {
 	probeOrSkip(t)
 	var wg sync.WaitGroup
@@ -66,6 +67,9 @@ func TestConcurrentProbesAndOpens(t *testing.T) {
 			defer wg.Done()
 			if i%4 != 3 {
 				_, errs[i] = Probe()
+				if i%4 == 1 {
+					ReleaseSpare()
+				}
 				return
 			}
 			d, err := Open()
