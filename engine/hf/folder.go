@@ -522,14 +522,23 @@ func (fo *Folder) CheckLayers(c Config) error {
 	if have < 0 || have == c.NumHiddenLayers {
 		return nil
 	}
-	what := fmt.Sprintf("the load would find no weights for layers %d to %d", have, c.NumHiddenLayers-1)
+	what := "the load would find no weights for " + layerSpan(have, c.NumHiddenLayers-1)
 	if c.NumHiddenLayers < have {
-		what = fmt.Sprintf("the model would compute with its first %d and leave out layers %d to %d", c.NumHiddenLayers, c.NumHiddenLayers, have-1)
+		what = fmt.Sprintf("the model would compute with its first %d and leave out %s", c.NumHiddenLayers, layerSpan(c.NumHiddenLayers, have-1))
 	}
 	return fmt.Errorf("%s: num_hidden_layers is %d, but %s holds %d layers (model.layers.0 to model.layers.%d): %s; "+
 		"the config and the weights are not of one model: set num_hidden_layers to %d if these weights are the model's, "+
 		"or put the model's own config.json beside them (download the model folder again)",
 		filepath.Join(fo.Files.Dir, ConfigFile), c.NumHiddenLayers, fo.weightsName(), have, have-1, what, have)
+}
+
+// layerSpan names the layers from to to: "layer 3" where it is one, not
+// "layers 3 to 3".
+func layerSpan(from, to int) string {
+	if from == to {
+		return fmt.Sprintf("layer %d", from)
+	}
+	return fmt.Sprintf("layers %d to %d", from, to)
 }
 
 // CheckQwen2 verifies that the checkpoint holds every tensor Qwen2Tensors(c)

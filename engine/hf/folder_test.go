@@ -499,7 +499,7 @@ func TestCheckQwen2LayerCount(t *testing.T) {
 		not    []string
 	}{
 		{"the checkpoint's", full, 2, nil, nil},
-		{"fewer", full, 1, []string{"num_hidden_layers is 1, but ", "holds 2 layers (model.layers.0 to model.layers.1): the model would compute with its first 1 and leave out layers 1 to 1; the config and the weights are not of one model: set num_hidden_layers to 2"}, nil},
+		{"fewer", full, 1, []string{"num_hidden_layers is 1, but ", "holds 2 layers (model.layers.0 to model.layers.1): the model would compute with its first 1 and leave out layer 1; the config and the weights are not of one model: set num_hidden_layers to 2"}, nil},
 		{"far more", full, 100000, []string{"num_hidden_layers is 100000, but ", "the load would find no weights for layers 2 to 99999"}, []string{"more problems", "always have biases", "missing"}},
 		{"a layer missing inside the count", gap, 3, []string{`tensor "model.layers.1.input_layernorm.weight": missing`}, []string{"num_hidden_layers"}},
 	} {

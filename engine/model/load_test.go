@@ -234,8 +234,8 @@ func TestConfigLayersNotTheCheckpoints(t *testing.T) {
 		want   []string // nil: it loads
 	}{
 		{"the checkpoint's", 2, nil},
-		{"fewer", 1, []string{"num_hidden_layers is 1, but ", " holds 2 layers (model.layers.0 to model.layers.1): the model would compute with its first 1 and leave out layers 1 to 1", "set num_hidden_layers to 2 if these weights are the model's"}},
-		{"more", 3, []string{"num_hidden_layers is 3, but ", "the load would find no weights for layers 2 to 2", "put the model's own config.json beside them"}},
+		{"fewer", 1, []string{"num_hidden_layers is 1, but ", " holds 2 layers (model.layers.0 to model.layers.1): the model would compute with its first 1 and leave out layer 1;", "set num_hidden_layers to 2 if these weights are the model's"}},
+		{"more", 3, []string{"num_hidden_layers is 3, but ", "the load would find no weights for layer 2;", "put the model's own config.json beside them"}},
 		{"far more", 100000, []string{"num_hidden_layers is 100000, but ", "the load would find no weights for layers 2 to 99999"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
