@@ -510,7 +510,10 @@ func (d *Device) choose(index int) error {
 		d.info.attnRows[i] = set.attn == attnRows || !fits && !(d.info.CooperativeMatrix && set.attn == attnTiled)
 		d.info.attnEither[i] = !d.info.attnRows[i] && !fits
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return requiredFit(d.info)
 }
 
 // build creates the logical device, its queue, pools and pipelines.
@@ -698,8 +701,10 @@ func maxBytesSetting(v string) (uint64, error) {
 // memory a workgroup may take as the backend sees it (Info.MaxSharedMemory),
 // so that tests meet a device of less than lavapipe's: unset (0), the
 // device's own; else a number of bytes, at least 16384 (the least Vulkan
-// guarantees). The kernels checked against it (attention's tiles, float32
-// and on cooperative matrices) are left out past it, as on such a device.
+// guarantees). Every kernel is checked against it (kernelFits; those on
+// cooperative matrices by attnCoopFits and their builds) as on such a
+// device: one with a fallback is left out past it, one without refuses
+// the device (requiredFit).
 func maxSharedSetting(v string) (uint32, error) {
 	if v == "" {
 		return 0, nil
@@ -967,7 +972,7 @@ func (d *Device) Barriers() (recorded, elided int) { return d.haz.barriers, d.ha
 func (d *Device) buildKernel(k kernelID) error {
 	spec := kernelSpecs[k]
 	op := "build kernel " + spec.name
-	if err := attnTileFits(k, d.info.MaxSharedMemory); err != nil {
+	if err := kernelFits(k, d.info.MaxSharedMemory); err != nil {
 		return &Error{Kind: ErrPipeline, Device: d.info.Name, Op: op, Err: err}
 	}
 	code, err := spirv.ReadFile("shaders/" + spec.name + ".spv")

@@ -88,8 +88,9 @@
 // 16 up to 128; larger heads, decoding (fewer than 8 new tokens),
 // RLT_VULKAN_ATTN=rows (read at Open, for A/B timing) and a device whose
 // shared memory cannot hold a tile set's kernels (attnTilesFit: up to
-// 30,592 bytes, as their SPIR-V declares; RLT_VULKAN_MAX_SHARED lowers the
-// limit for tests) take the row kernels, one workgroup per query row
+// 30,592 bytes, as their SPIR-V declares; kernelFits is the rule for every
+// kernel, RLT_VULKAN_MAX_SHARED lowers the limit for tests) take the row
+// kernels, one workgroup per query row
 // (attn; attn_ds, attn_dq, attn_dkv through [T, T] scratch). Under matmul f16, heads up to 128 wide run the
 // same three passes with their products on tensor cores (attn_cm,
 // attn_cm_dq, attn_cm_dkv, and attn_cm128* for heads past 64: four

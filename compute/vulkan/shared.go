@@ -2,7 +2,10 @@ package vulkan
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"os"
+	"sync"
 )
 
 // SPIR-V's type and constant instructions, for sharedBytes.
@@ -71,35 +74,71 @@ func sharedBytes(words []uint32) (uint32, error) {
 }
 
 // kernelShared is the shared memory kernel k's embedded SPIR-V declares
-// (sharedBytes).
+// (sharedBytes), read once a process: the probe asks it of every kernel.
 func kernelShared(k kernelID) (uint32, error) {
-	code, err := spirv.ReadFile("shaders/" + kernelSpecs[k].name + ".spv")
-	if err != nil || len(code)%4 != 0 {
-		return 0, fmt.Errorf("embedded SPIR-V of %s missing or malformed: %v", kernelSpecs[k].name, err)
-	}
-	words := make([]uint32, len(code)/4)
-	for i := range words {
-		words[i] = binary.LittleEndian.Uint32(code[4*i:])
-	}
-	return sharedBytes(words)
+	n := kernelSharedAll()[k]
+	return n.bytes, n.err
 }
 
-// attnTileFits says why float32 tile kernel k (one of attnTileSets') cannot
-// run on a device of maxShared bytes of shared memory a workgroup, or nil
-// (also for any other kernel): it needs what its SPIR-V declares
-// (attn_fa_dq32 and attn_fa_dkv32 30,592 bytes, attn_fa_dq16 and
-// attn_fa_dkv16 26,560; Vulkan guarantees 16,384).
-func attnTileFits(k kernelID, maxShared uint32) error {
-	for _, t := range attnTileSets {
-		if k != t.fwd && k != t.dq && k != t.dkv {
+// sharedNeed is one kernel's answer of sharedBytes.
+type sharedNeed struct {
+	bytes uint32
+	err   error
+}
+
+var kernelSharedAll = sync.OnceValue(func() []sharedNeed {
+	all := make([]sharedNeed, len(kernelSpecs))
+	for k, spec := range kernelSpecs {
+		code, err := spirv.ReadFile("shaders/" + spec.name + ".spv")
+		if err != nil || len(code)%4 != 0 {
+			all[k].err = fmt.Errorf("embedded SPIR-V of %s missing or malformed: %v", spec.name, err)
 			continue
 		}
-		need, err := kernelShared(k)
-		if err != nil {
-			return err
+		words := make([]uint32, len(code)/4)
+		for i := range words {
+			words[i] = binary.LittleEndian.Uint32(code[4*i:])
 		}
-		if need > maxShared {
-			return fmt.Errorf("needs %d bytes of shared memory, the device has %d", need, maxShared)
+		all[k].bytes, all[k].err = sharedBytes(words)
+	}
+	return all
+})
+
+// kernelFits says why kernel k cannot run on a device of maxShared bytes
+// of shared memory a workgroup, or nil: it needs what its SPIR-V declares
+// (gemm128 16,896 bytes, gemv 16,384, gemv3 and gemv_glu 20,480, shortlist
+// 22,024, attention's float32 tiles up to 30,592; Vulkan guarantees
+// 16,384). It is the one rule for every kernel: buildKernel leaves out an
+// optional one that does not fit (Info.Unavailable; its op takes its
+// fallback), and choose refuses a device that cannot hold a kernel with
+// none, at the probe already. They were built on any device, past its
+// limit, where a driver may refuse them or run them wrong. A kernel whose
+// shared arrays are sized as the pipeline is built (specialization
+// constants: those on cooperative matrices) is nil here: attnCoopFits and
+// their builds check them.
+func kernelFits(k kernelID, maxShared uint32) error {
+	need, err := kernelShared(k)
+	if err != nil || need <= maxShared {
+		return nil // a missing or malformed SPIR-V is buildKernel's to say
+	}
+	msg := fmt.Sprintf("needs %d bytes of shared memory, the device has %d", need, maxShared)
+	if v := os.Getenv("RLT_VULKAN_MAX_SHARED"); v != "" {
+		if n, err := maxSharedSetting(v); err == nil && n == maxShared { // the limit is the setting's, not the device's
+			msg += " (RLT_VULKAN_MAX_SHARED=" + v + ")"
+		}
+	}
+	return errors.New(msg)
+}
+
+// requiredFit says why the device cannot hold a kernel that has no
+// fallback (not in optionalKernels), or nil: Open would fail building it,
+// so choose refuses the device, and a probe with it.
+func requiredFit(in Info) error {
+	for k, spec := range kernelSpecs {
+		if optionalKernels[kernelID(k)] {
+			continue
+		}
+		if err := kernelFits(kernelID(k), in.MaxSharedMemory); err != nil {
+			return &Error{Kind: ErrPipeline, Device: in.Name, Op: "build kernel " + spec.name, Err: err}
 		}
 	}
 	return nil
@@ -108,7 +147,7 @@ func attnTileFits(k kernelID, maxShared uint32) error {
 // attnTilesFit says why the float32 tiles attnTileSets[set] cannot run on
 // a device of maxShared bytes of shared memory a workgroup, or nil: the one
 // rule for the kernels the ops take and for the bound of their scratch.
-// buildKernel leaves out a kernel that does not fit (attnTileFits), so
+// buildKernel leaves out a kernel that does not fit (kernelFits), so
 // attnBuilt is false and the ops take the row kernels (attnRowsBySet); a
 // probe, which builds nothing, counts the row kernels for the set
 // (Info.attnRows) by the same test. They were built unasked, and a probe
@@ -117,7 +156,7 @@ func attnTileFits(k kernelID, maxShared uint32) error {
 func attnTilesFit(set int, maxShared uint32) error {
 	t := attnTileSets[set]
 	for _, k := range []kernelID{t.fwd, t.dq, t.dkv} {
-		if err := attnTileFits(k, maxShared); err != nil {
+		if err := kernelFits(k, maxShared); err != nil {
 			return fmt.Errorf("%s %w", kernelSpecs[k].name, err)
 		}
 	}

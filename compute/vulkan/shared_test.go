@@ -1,0 +1,97 @@
+package vulkan
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestKernelFits: the one rule of shared memory, read from each kernel's
+// SPIR-V, at the edges of the kernels past the 16 KiB Vulkan guarantees
+// (gemm128, gemv3, gemv_glu, shortlist; attention's tiles), and nil for a
+// kernel whose arrays are sized as its pipeline is built (attn_cm, on
+// cooperative matrices: attnCoopFits checks it). A device that cannot hold
+// shortlist, which has no fallback, is refused (requiredFit).
+func TestKernelFits(t *testing.T) {
+	t.Setenv("RLT_VULKAN_MAX_SHARED", "")
+	for _, c := range []struct {
+		k    kernelID
+		need uint32
+	}{{kGemm128, 16896}, {kGemv3, 20480}, {kGemvGLU, 20480}, {kShortlist, 22024}, {kAttnFADQ32, 30592}, {kGemm, 8320}} {
+		name := kernelSpecs[c.k].name
+		if err := kernelFits(c.k, c.need); err != nil {
+			t.Errorf("%s at %d bytes: %v, want it to fit", name, c.need, err)
+		}
+		want := fmt.Sprintf("needs %d bytes of shared memory, the device has %d", c.need, c.need-1)
+		if err := kernelFits(c.k, c.need-1); err == nil || err.Error() != want {
+			t.Errorf("%s at %d bytes: %v, want %q", name, c.need-1, err, want)
+		}
+	}
+	if err := kernelFits(kAttnCM, 16<<10); err != nil {
+		t.Errorf("attn_cm, sized as its pipeline is built: %v, want nil", err)
+	}
+	err := requiredFit(Info{Name: "dev", MaxSharedMemory: 16 << 10})
+	if !errors.Is(err, ErrPipeline) || !strings.Contains(err.Error(), "build kernel shortlist") || !strings.Contains(err.Error(), "needs 22024 bytes") {
+		t.Errorf("a device of 16 KiB: %v, want shortlist, which has no fallback, refused", err)
+	}
+	if err := requiredFit(Info{Name: "dev", MaxSharedMemory: 22024}); err != nil {
+		t.Errorf("a device of 22,024 bytes: %v, want every kernel without a fallback to fit", err)
+	}
+}
+
+// TestKernelsFollowTheSharedMemory: every kernel is checked against the
+// device's shared memory a workgroup (RLT_VULKAN_MAX_SHARED lowers it),
+// not attention's tiles alone: gemm128, gemv, gemv3, gemv_glu and
+// shortlist need more than the 16 KiB Vulkan guarantees and were built on
+// any device, past its limit. An optional kernel past it is left out and
+// said (Info.Unavailable), its op taking its fallback; one without a
+// fallback (shortlist, 22,024 bytes) refuses the device, naming the kernel
+// and the limit, at the probe as at Open, where lavapipe opened at 16 KiB
+// and built them all.
+func TestKernelsFollowTheSharedMemory(t *testing.T) {
+	openOrSkip(t)
+	for _, limit := range []uint32{16 << 10, 20480, 22024} {
+		t.Run(strconv.Itoa(int(limit)), func(t *testing.T) {
+			t.Setenv("RLT_VULKAN_MAX_SHARED", strconv.Itoa(int(limit)))
+			var refused []string // the kernels without a fallback past the limit
+			for k, spec := range kernelSpecs {
+				if need, err := kernelShared(kernelID(k)); err == nil && need > limit && !optionalKernels[kernelID(k)] {
+					refused = append(refused, fmt.Sprintf("build kernel %s: compute pipeline creation failed: needs %d bytes of shared memory, the device has %d (RLT_VULKAN_MAX_SHARED=%d)", spec.name, need, limit, limit))
+				}
+			}
+			_, perr := Probe()
+			d, err := Open()
+			if len(refused) > 0 {
+				if err == nil {
+					d.Close()
+				}
+				for what, err := range map[string]error{"Probe": perr, "Open": err} {
+					if !errors.Is(err, ErrPipeline) || !strings.Contains(fmt.Sprint(err), refused[0]) {
+						t.Errorf("%s: %v; want the device refused: %s", what, err, refused[0])
+					}
+				}
+				return
+			}
+			if perr != nil || err != nil {
+				t.Fatalf("Probe: %v; Open: %v", perr, err)
+			}
+			defer d.Close()
+			unavailable := strings.Join(d.Info().Unavailable, "\n")
+			for k, spec := range kernelSpecs {
+				if coopKernels[kernelID(k)] || isCoopShape(kernelID(k)) {
+					continue // not built at Open
+				}
+				need, err := kernelShared(kernelID(k))
+				if err != nil {
+					continue
+				}
+				said := strings.Contains(unavailable, fmt.Sprintf("%s: needs %d bytes of shared memory, the device has %d", spec.name, need, limit))
+				if said != (need > limit) || need > limit && d.has(kernelID(k)) {
+					t.Errorf("%s needs %d bytes, the device has %d: left out and said %v, built %v (Unavailable: %s)", spec.name, need, limit, said, d.has(kernelID(k)), unavailable)
+				}
+			}
+		})
+	}
+}
