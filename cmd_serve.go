@@ -196,7 +196,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	u, stored16 := heldFrom(cfg, dtype, prec)
 	auto := *maxModelLen == autoModelLen
 	if auto { // vLLM's auto-fit: the model's positions, or the most that fit
-		fit, err := autoFitModelLen(*dev, u, *mbTokens)
+		fit, err := autoFitModelLen(*dev, u, stored16, *mbTokens)
 		if err != nil {
 			return err
 		}
@@ -395,24 +395,37 @@ func checkServeMemoryOf(dev string, u memory.Use, stored16 bool, mbTokens, maxLe
 // (_auto_fit_max_model_len) reads it: the model's positions where
 // serving them fits in the memory where --device dev computes
 // (checkServeMemoryOf's estimate, --micro-batch-tokens as given), else
-// the most that fit. Where not even one position fits it is the model's
-// positions, which checkServeMemoryOf then refuses with the ways on (vLLM
-// refuses so: not enough memory for even one token).
-func autoFitModelLen(dev string, u memory.Use, mbTokens int) (int, error) {
+// the most that fit. Where not even one position fits it is refused, as
+// vLLM refuses it ("not enough GPU memory available to serve even a
+// single token"), saying auto found none and what serving one position
+// needs, with the ways on: a smaller --micro-batch-tokens where its
+// forwards are what does not fit (auto then serves at least that many),
+// and the weights' and the device's. It was the model's positions then,
+// refused by checkServeMemoryOf as though they had been asked for
+// ("model forward, 131072 positions at a time", "--max-model-len 924
+// (now 131072)"), auto unnamed.
+func autoFitModelLen(dev string, u memory.Use, stored16 bool, mbTokens int) (int, error) {
 	where, err := device.MemoryOf(dev)
 	if err != nil {
 		return 0, err
 	}
-	fits := func(n int) bool {
-		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, n)}}, nil) == nil
+	check := func(mbTokens, n int, fixes []string) error {
+		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, n)}}, fixes)
 	}
+	fits := func(n int) bool { return check(mbTokens, n, nil) == nil }
 	if fits(u.Cfg.MaxPos) {
 		return u.Cfg.MaxPos, nil
 	}
 	if fit := largestFitting(u.Cfg.MaxPos, fits); fit > 0 {
 		return fit, nil
 	}
-	return u.Cfg.MaxPos, nil
+	fixes := weightsFix(u, stored16)
+	if mbTokens > 1 {
+		if fit := largestFitting(min(mbTokens-1, u.Cfg.MaxPos), func(n int) bool { return check(n, n, nil) == nil }); fit > 0 {
+			fixes = append(fixes, fmt.Sprintf("--micro-batch-tokens %d (now %d), or less: the positions each forward holds; auto then serves at least %d positions", fit, mbTokens, fit))
+		}
+	}
+	return 0, fmt.Errorf("--max-model-len auto: not one of the model's %d positions fits in memory (vLLM's auto-fit refuses so too): %w", u.Cfg.MaxPos, check(mbTokens, 1, fixes))
 }
 
 // serveSource is the model m as rlt serve computes it: forwards of at

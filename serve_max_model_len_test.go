@@ -381,13 +381,13 @@ func TestDigitRuns(t *testing.T) {
 // It was refused ("vLLM's auto has no match here").
 func TestServeMaxModelLenAuto(t *testing.T) {
 	dir := longContextTeacher(t)
-	u, _, err := heldAs(dir, model.Frozen16)
+	u, stored16, err := heldAs(dir, model.Frozen16)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("RLT_MEMORY_LIMIT", "150MB") // a forward of 8192 positions does not fit, one of 4096 does
 	for _, mb := range []int{0, 1024} {
-		fit, err := autoFitModelLen(device.CPU, u, mb)
+		fit, err := autoFitModelLen(device.CPU, u, stored16, mb)
 		if err != nil || fit <= 1 || fit >= 131072 {
 			t.Fatalf("--micro-batch-tokens %d: auto-fit %d, %v; want the most of 131072 positions that fit under 150 MB", mb, fit, err)
 		}
@@ -398,15 +398,35 @@ func TestServeMaxModelLenAuto(t *testing.T) {
 			t.Errorf("--micro-batch-tokens %d: --max-model-len %d fits, more than the auto-fit %d", mb, fit+1, fit)
 		}
 	}
-	// Nothing fits: the model's positions, refused by the check after it
-	// with the ways on.
-	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
-	if fit, err := autoFitModelLen(device.CPU, u, 0); err != nil || fit != 131072 {
-		t.Errorf("nothing fits: auto-fit %d, %v; want the model's 131072 positions", fit, err)
+	// Not one position fits: refused as auto's, saying what one position
+	// needs, with the ways on; it was refused as the model's 131072
+	// positions asked for ("model forward, 131072 positions at a time",
+	// "--max-model-len 924 --micro-batch-tokens 924 (now 131072 and
+	// 8192)"), auto unnamed.
+	const none = "--max-model-len auto: not one of the model's 131072 positions fits in memory (vLLM's auto-fit refuses so too): serving needs about "
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB") // not even the weights and the runtime
+	code, _, errs := runCLI(t, "", "serve", "--model", dir, "--max-model-len", "auto", "--micro-batch-tokens", "0", "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errs, none) || !strings.Contains(errs, "model forward, 1 positions at a time") || strings.Contains(errs, "To fit") {
+		t.Errorf("nothing fits, --max-model-len auto: exit %d, want 1 and %q at one position, no way on of serve's:\n%s", code, none, errs)
 	}
-	code, _, errs := runCLI(t, "", "serve", "--model", dir, "--max-model-len", "auto", "--listen", "127.0.0.1:0")
-	if code != 1 || !strings.Contains(errs, "more than the") {
-		t.Errorf("nothing fits, --max-model-len auto: exit %d, want 1 and a memory refusal:\n%s", code, errs)
+	// The forwards of --micro-batch-tokens (8192 by default) are what
+	// does not fit: the smaller one that does is offered, and auto then
+	// serves at least that many positions.
+	t.Setenv("RLT_MEMORY_LIMIT", "100MB")
+	code, _, errs = runCLI(t, "", "serve", "--model", dir, "--max-model-len", "auto", "--listen", "127.0.0.1:0")
+	var mb int
+	at := strings.Index(errs, "\n  - --micro-batch-tokens ")
+	if at >= 0 {
+		fmt.Sscanf(errs[at:], "\n  - --micro-batch-tokens %d (now 8192), or less", &mb)
+	}
+	if code != 1 || !strings.Contains(errs, none) || mb <= 0 || strings.Contains(errs, "(now 131072") {
+		t.Fatalf("8192 positions' forwards do not fit, --max-model-len auto: exit %d, want 1, %q and --micro-batch-tokens N (now 8192) offered:\n%s", code, none, errs)
+	}
+	if fit, err := autoFitModelLen(device.CPU, u, stored16, mb); err != nil || fit < mb {
+		t.Errorf("the offered --micro-batch-tokens %d: auto-fit %d, %v; want at least %d", mb, fit, err, mb)
+	}
+	if _, err := autoFitModelLen(device.CPU, u, stored16, mb+1); err == nil {
+		t.Errorf("--micro-batch-tokens %d fits with auto, more than the %d offered", mb+1, mb)
 	}
 	// Served, the start line says what auto read.
 	t.Setenv("RLT_MEMORY_LIMIT", "")
