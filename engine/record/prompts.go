@@ -217,8 +217,10 @@ func ReadPrompts(dir string) (p Prompts, ok bool, err error) {
 	}
 	if err := json.Unmarshal(b, &p); err != nil {
 		// In the file's words and at its place, not encoding/json's Go
-		// types ("cannot unmarshal number into Go struct field …").
-		pe := &PromptsFileError{File: path, Err: fmt.Errorf("%s (want {\"teacher_system\": …, \"student_system\": …})", jsonerr.At(b, err))}
+		// types ("cannot unmarshal number into Go struct field …"), and
+		// with the way on: it said what the file should hold, not what
+		// to do about it.
+		pe := &PromptsFileError{File: path, Err: fmt.Errorf("%s (want {\"teacher_system\": …, \"student_system\": …}): %s", jsonerr.At(b, err), promptsFileWayOn)}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			pe.Field = te.Field
@@ -236,6 +238,10 @@ func ReadPrompts(dir string) (p Prompts, ok bool, err error) {
 	}
 	return p, true, nil
 }
+
+// promptsFileWayOn is what to do about a prompts.json that is no JSON
+// object of the two prompts: either fix stands.
+const promptsFileWayOn = "fix the file to that form, or remove it to use the default prompts"
 
 // PromptsFileError is a problem with a model folder's prompts.json (File),
 // read by ReadPrompts: its JSON, or the prompt in one of its fields. That

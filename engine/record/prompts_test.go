@@ -128,11 +128,12 @@ func TestReadPromptsProblemsAreTheFilesNotAConfigurations(t *testing.T) {
 			{"student_system", "student_system contains the ChatML marker " + ImEnd + ", which would end its turn early; remove it"}}},
 		// JSON problems in the file's words, at their place (a wrong type
 		// read "json: cannot unmarshal number into Go struct field
-		// Prompts.teacher_system of type string").
+		// Prompts.teacher_system of type string"), with what to do (they
+		// said only what the file should hold).
 		{"not the JSON it should be", `{"teacher_system": 3}`, []problem{
-			{"teacher_system", "line 1, column 20: field \"teacher_system\" holds a JSON number where text is wanted (want {\"teacher_system\": …, \"student_system\": …})"}}},
+			{"teacher_system", "line 1, column 20: field \"teacher_system\" holds a JSON number where text is wanted (want {\"teacher_system\": …, \"student_system\": …}): fix the file to that form, or remove it to use the default prompts"}}},
 		{"cut short", "{\"teacher_system\": \"Teach.\",\n", []problem{
-			{"", "it ends at line 1, column 29 before the JSON is complete: the file was cut short (an interrupted write, download or copy?) (want {\"teacher_system\": …, \"student_system\": …})"}}},
+			{"", "it ends at line 1, column 29 before the JSON is complete: the file was cut short (an interrupted write, download or copy?) (want {\"teacher_system\": …, \"student_system\": …}): fix the file to that form, or remove it to use the default prompts"}}},
 		{"empty", "\n", []problem{
 			{"", "the file is empty (want {\"teacher_system\": …, \"student_system\": …}, or no prompts.json for the default prompts)"}}},
 	} {
