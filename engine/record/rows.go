@@ -176,6 +176,12 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	if raw, ok := m["reward"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &r.Reward); err != nil {
+			// A JSON number float64 cannot hold (1e999) is a number, past
+			// its range: it was said to be no number at all.
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") {
+				return Row{}, rowErr("reward", `field "reward" is %s, out of float64's range (about ±1.8e308): give a reward within it`, raw)
+			}
 			return Row{}, rowErr("reward", `field "reward" is not a number`)
 		}
 		r.HasReward = true

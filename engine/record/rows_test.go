@@ -178,6 +178,11 @@ func TestParseRow(t *testing.T) {
 		{name: "no solution", raw: `{"question":"q"}`, field: "solution", err: `missing field "solution"`},
 		{name: "solution not a string", raw: `{"question":"q","solution":4}`, field: "solution", err: `field "solution" is not a string`},
 		{name: "reward not a number", raw: `{"question":"q","solution":"s","reward":"high"}`, field: "reward", err: "not a number"},
+		// A number past float64's range was said to be no number.
+		{name: "reward out of range", raw: `{"question":"q","solution":"s","reward":1e999}`, field: "reward",
+			err: `field "reward" is 1e999, out of float64's range (about ±1.8e308): give a reward within it`},
+		{name: "reward out of range below", raw: `{"question":"q","solution":"s","reward":-2e308}`, field: "reward",
+			err: `field "reward" is -2e308, out of float64's range`},
 		{name: "stratos without solution", raw: `{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"no tags"}]}`,
 			field: "conversations", err: "no <|begin_of_solution|>"},
 		{name: "stratos without user", raw: `{"conversations":[{"from":"gpt","value":"x"}]}`, field: "conversations", err: "no user turn"},
