@@ -289,6 +289,9 @@ func OvertakenWakeups() int64 { return overtakenWakeups.Load() }
 // sleep waits for a token on ch or for d; it reports whether the
 // token came. t is the caller's reusable timer (nil until first use).
 func (p *pool) sleep(t **time.Timer, ch chan struct{}, d time.Duration) bool {
+	if f := parking.Load(); f != nil {
+		(*f)(ch)
+	}
 	if *t == nil {
 		*t = time.NewTimer(d)
 	} else {
@@ -306,6 +309,15 @@ func (p *pool) sleep(t **time.Timer, ch chan struct{}, d time.Duration) bool {
 // lateDispatch, when set by a test, runs between handing a worker its piece
 // and looking at whether it is parked: it stands in for a preemption there.
 var lateDispatch atomic.Pointer[func()]
+
+// parking, when set by a test, runs as a goroutine parks, after its last
+// look at what it waits for and before it sleeps; wake is the channel its
+// wake-up comes on (the caller's, or a worker's). Held there, the sleeper
+// is sure to sleep before the progress it waits for is made, which the
+// test then makes, so that the waker (held by lateDispatch or lateWorker)
+// is overtaken by the sleeper's timer every time, not by the chance of a
+// preemption.
+var parking atomic.Pointer[func(wake chan struct{})]
 
 // lateWorker, when set by a test, runs between a worker's last decrement
 // and its look at the caller's state: it stands in for a preemption there.
