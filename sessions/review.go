@@ -170,9 +170,13 @@ func (e ExportReport) NotReadBackSummary() string {
 // record.DefaultStudentSystem). A run of ours whose [prompts] records none
 // (a hand edit: every run writes the prompts it resolved) takes the
 // models' own (record.ModelsPrompts of its teacher's and student's
-// folders: their prompts.json, else the defaults), as rlt run reads a
+// folders: their prompts.json, else the defaults), as rlt train reads a
 // configuration without one (record.PromptsFor) and rlt score --run
-// scores its rows: the export wrote record.DefaultStudentSystem, rows
+// scores its rows. rlt run reads no model folder's prompts.json: a
+// configuration of its without [prompts] takes the embedded models' short
+// prompts (run.DefaultConfig, whatever models it names; the embedded
+// models' prompts.json record the same), written in its config.toml.
+// The export wrote record.DefaultStudentSystem, rows
 // under another prompt than their rewards were scored with, where the
 // models record their own. A config.toml that is not TOML is an error
 // (ConfigSyntax), not the default, and so is a model's prompts.json that
