@@ -430,7 +430,8 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 // checkpoint, the resume's own rule: planCheckpointed): asked only of a
 // run whose last training session is gone after its engine started, or
 // left it at once on a second stop signal (a close named CloseLeft:
-// leftDoneNote), without its engine ending or failing. Such a run was
+// leftDoneNote), without its engine ending or failing, and of one whose
+// close saved a checkpoint after its engine ended (closeSavedNote). Such a run was
 // killed or left after the checkpoint of its last step (between that
 // checkpoint's rename and its engine's "done", which follows at once:
 // run.Engine's checkpointAtEnd): every step it plans is done
@@ -478,7 +479,20 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 	// workbench that keeps it open for review, after its engine ended or
 	// after the one that trained it was killed): its training state.
 	state = trainingState(ev)
-	if ev.fatal != "" {
+	fault := ev.fatalFault
+	// closeSaved: its engine ended without the checkpoint of its last
+	// planned step on disk (its save failed: "stopped", and the save's
+	// fatal error), and its close saved it after all (runner.Handle's
+	// final checkpoint, tried again once the disk had room): every
+	// planned step is done and on disk, and a resume has nothing to run
+	// (planDone, the resume's own rule), so it is finished. It was listed
+	// failed, for good: its resume was refused as having nothing to run.
+	closeSaved := ev.savedAtClose && state != StateFinished && planDone()
+	switch {
+	case closeSaved:
+		state, fault = StateFinished, ""
+		notes = append(notes, closeSavedNote(ev.fatal))
+	case ev.fatal != "":
 		notes = append(notes, "fatal: "+ev.fatal)
 	}
 	if note, finished := leftView(ev, planDone); note != "" {
@@ -533,14 +547,18 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 			state = StateUnknown
 		}
 	}
-	if interrupted && gone.started && ev.fatal == "" && (ev.lastPhase == "done" || ev.lastPhase == "stopped") {
+	if interrupted && gone.started && (ev.fatal == "" || closeSaved) && (ev.lastPhase == "done" || ev.lastPhase == "stopped") {
 		// Its engine ended, finished or stopped, before the session was
 		// left unclosed: its training was not cut short, and its process
 		// may live on (a folder copied while it was open holds its
 		// run.lock, not its lock). The listing says the state its engine
 		// ended in, and the note only what the folder proves.
 		interrupted = false
-		notes = append(notes, unclosedNote(pid, ev.lastPhase))
+		ended := ev.lastPhase
+		if closeSaved {
+			ended = "done"
+		}
+		notes = append(notes, unclosedNote(pid, ended))
 	}
 	if interrupted && doneUnsaid(gone) {
 		// Killed after the checkpoint of its last planned step: its
@@ -594,7 +612,7 @@ func runState(held bool, holder LockInfo, probeErr error, ev *eventsFold, record
 			notes = append(notes, fmt.Sprintf("unclean exit of pid %d", holder.PID))
 		}
 	}
-	return runView{state: state, notes: notes, interrupted: interrupted, gone: goneWords, by: by, fault: ev.fatalFault}
+	return runView{state: state, notes: notes, interrupted: interrupted, gone: goneWords, by: by, fault: fault}
 }
 
 // heldView is what a live holder of run.lock (holder: what run.lock
@@ -779,6 +797,19 @@ func unclosedNote(pid int, phase string) string {
 	return who + " did not close it after its training " + ended + " (it was killed since, or this folder was copied while the run was open)"
 }
 
+// closeSavedNote says of a run whose engine ended without the checkpoint
+// of its last planned step, its save having failed (fatal: that error,
+// as the engine recorded it; "": none recorded), and whose close saved it
+// after all (runState's closeSaved) that no step is lost, and what had
+// failed: the disk that refused it may refuse the next save too.
+func closeSavedNote(fatal string) string {
+	const saved = "its close saved the checkpoint of its last planned step after all: no step is lost"
+	if fatal == "" {
+		return saved
+	}
+	return saved + " (its engine had ended without it: " + fatal + ")"
+}
+
 // doneUnsaidNote says of a run whose last training session checkpointed
 // the last step its config.toml plans and is gone without its engine
 // saying "done" (runState's planDone) what the folder proves: every
@@ -898,7 +929,8 @@ func (r *Run) stateOf(held bool, holder LockInfo, probeErr error) runView {
 // run open read-only whose writer was killed since, or resumed with
 // --steps N since, which rewrote the plan), the folders' checks kept
 // (checkpointUsable). It is asked only of a run whose training session is
-// gone with its engine not ended. r.evMu is held.
+// gone or left with its engine not ended, or whose close saved a
+// checkpoint after its engine ended (runState). r.evMu is held.
 func (r *Run) planCheckpointed() bool {
 	data, err := os.ReadFile(filepath.Join(r.dir, ConfigFile))
 	if err != nil || r.ev.imported {

@@ -564,6 +564,14 @@ type eventsFold struct {
 	// in a run whose other files prove steps done, events.jsonl was
 	// emptied (runCache.steps).
 	lines int
+	// savedAtClose: a checkpoint was recorded after the engine of the
+	// last training session ended ("stopped", "done" or a fatal error,
+	// since the last resume): its close's final checkpoint
+	// (runner.Handle.Close), which saves what the engine's own save at
+	// its end could not (run.Engine's checkpointAtEnd: a save that
+	// failed, tried again once the disk had room). runState asks whether
+	// it is of the last planned step (closeSavedPlan).
+	savedAtClose bool
 }
 
 // lastCheckpoint is the highest step of the checkpoint events no resume
@@ -668,7 +676,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		f.created, f.createdAt = true, e.Time
 		f.trains, f.resuming, f.intent = true, false, ""
 		f.open, f.sess = true, session{pid: e.PID, seg: e.Seg, created: true}
-		f.unclean, f.gone, f.left = false, session{}, ""
+		f.unclean, f.gone, f.left, f.savedAtClose = false, session{}, "", false
 	case KindOpen:
 		if f.open && (f.trains || f.resuming) {
 			// The session that trained the run, or set out to, never
@@ -683,7 +691,7 @@ func (f *eventsFold) fold(e EventRecord) {
 	case KindResume:
 		// A session that continues the training starts a new state; one
 		// that only reviews or re-scores (Open without Resume) does not.
-		f.lastPhase, f.fatal, f.fatalFault = "", "", ""
+		f.lastPhase, f.fatal, f.fatalFault, f.savedAtClose = "", "", "", false
 		f.trains, f.resuming = true, false
 		f.sess.started = true // its engine loaded and restored the checkpoint
 		// It is now the last session that trained the run: whether that
@@ -720,6 +728,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		}
 		r.add(e.Step)
 		f.stepped = true
+		f.savedAtClose = f.savedAtClose || engineEnded(f.lastPhase, f.fatal)
 	case KindImport:
 		f.imported = true
 	case KindLost:

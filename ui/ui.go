@@ -310,9 +310,11 @@ type runStatus struct {
 	listedStopped bool
 	// listedFinished: no engine here drives the run and the Runs screen
 	// lists it finished (checkWriter), though its events' last phase is
-	// a step's, not "done": its writer was killed after the checkpoint of
-	// its last planned step (sessions.Run.StateGone), and that phase
-	// ("optimiser") no longer says where it is.
+	// not "done": its writer was killed after the checkpoint of its last
+	// planned step (sessions.Run.StateGone), and that phase ("optimiser")
+	// no longer says where it is; or its engine ended "stopped" on the
+	// failed save of that checkpoint (a fatal error), which its close
+	// then saved.
 	listedFinished bool
 	// writing: no engine here drives the run, and a live process of
 	// the workbench trains it (checkWriter): this workbench follows its
@@ -425,8 +427,9 @@ func (m *Model) checkWriter() (newly bool) {
 		// asks anew (a resume's session may take the gone one's place).
 		st, interrupted, gone := m.sh.run.StateGone()
 		m.listedStopped = st == sessions.StateStopped && !interrupted
-		// Finished with a step's phase last ("optimiser"), not "done":
-		// the listing found its planned steps all checkpointed. Not
+		// Finished with a step's phase last ("optimiser"), or "stopped"
+		// on a failed save its close then made, not "done": the listing
+		// found its planned steps all checkpointed. Not
 		// where a plan event raised its total past a "done" the header
 		// read (followAgain, which leaves no phase): the header follows
 		// that plan, and the listing still reads the "done".
@@ -1704,7 +1707,10 @@ func (m *Model) runState(phaseShown bool) (st sessions.RunState, text string) {
 		// Its last phase may say it runs (its events cut in a step): no
 		// process does, and the Runs screen lists it stopped.
 		st = sessions.StateStopped
-	case m.probs.fatal != "":
+	case m.probs.fatal != "" && !m.listedFinished:
+		// Not where the Runs screen lists it finished all the same: its
+		// engine ended on the failed save of its last planned step, and
+		// its close saved it after all (sessions' closeSavedNote).
 		st = sessions.StateFailed
 	case m.finished():
 		st = sessions.StateFinished

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -86,4 +87,84 @@ func TestAFailedPlanEndSaveIsNotDone(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].State != sessions.StateFinished || list[0].LastStep != 2 {
 		t.Errorf("after the resume listed %+v, %v; want finished at step 2", list, err)
 	}
+}
+
+// TestAPlanEndSaveTheCloseMadeIsFinished: a run whose checkpoint of its
+// last planned step failed as its engine ended (its scheduled save and
+// the engine's try again: "stopped", the save's fatal error) and that its
+// close (Handle.Close's final checkpoint, the disk mended meanwhile) then
+// saved is listed finished, noting that no step is lost and what had
+// failed: every planned step is on disk, and its resume has nothing to
+// run. It was listed failed for good, its resume refused as having
+// nothing to run: no way on.
+func TestAPlanEndSaveTheCloseMadeIsFinished(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 3)
+	cfg.CheckpointEvery = 2 // step 1's; step 2's is the plan end's
+	rec, checked, err := Create(t.TempDir(), mustCheck(t, cfg), sessions.ProcessHeadless)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := rec.Dir()
+	ck := filepath.Join(dir, sessions.CheckpointsDir)
+	aside := filepath.Join(dir, "checkpoints.aside")
+	// As step 2 begins, checkpoints/ becomes a file: the engine's saves
+	// of step 2 fail. As the engine records its end, the folder is put
+	// back: the close's final checkpoint finds room.
+	block := signalIn(2, "sampling", func() {
+		if err := os.Rename(ck, aside); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(ck, nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	})
+	mend := &phaseHook{Sink: rec, name: "stopped", do: func() {
+		if err := os.Remove(ck); err != nil {
+			t.Error(err)
+		}
+		if err := os.Rename(aside, ck); err != nil {
+			t.Error(err)
+		}
+	}}
+	h, err := Start(context.Background(), context.Background(), rec, checked, mend, block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Wait() // the engine's end, before the close stops it
+	err = h.Close()
+	if err == nil || !strings.Contains(err.Error(), "checkpoint of step 2 failed") || !strings.Contains(err.Error(), "saved after all") {
+		t.Fatalf("Close: %v; want the failed checkpoint of step 2, saved after all", err)
+	}
+	if !mend.seen {
+		t.Fatal("the engine recorded no \"stopped\"")
+	}
+	list, err := sessions.List(filepath.Dir(dir))
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List: %+v, %v", list, err)
+	}
+	const note = "its close saved the checkpoint of its last planned step after all: no step is lost (its engine had ended without it: checkpoint of step 2 failed"
+	if r := list[0]; r.State != sessions.StateFinished || r.LastStep != 2 || !strings.Contains(r.Note, note) || strings.Contains(r.Note, "fatal:") || r.Fault != "" {
+		t.Errorf("listed %s at step %d (%q, fault %q), want finished at step 2, noted %q", r.State, r.LastStep, r.Note, r.Fault, note)
+	}
+	if !sessions.NothingLeftToRun(dir, 3) {
+		t.Errorf("something left to run, want nothing: step 2 is on disk")
+	}
+}
+
+// phaseHook is a sink that calls do as the engine records the phase name,
+// before passing it on.
+type phaseHook struct {
+	event.Sink
+	name string
+	do   func()
+	seen bool
+}
+
+func (s *phaseHook) Emit(e event.Event) {
+	if p, ok := e.(event.Phase); ok && p.Name == s.name && !s.seen {
+		s.seen = true
+		s.do()
+	}
+	s.Sink.Emit(e)
 }
