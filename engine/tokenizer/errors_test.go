@@ -94,6 +94,33 @@ func TestMalformed(t *testing.T) {
 		{name: "added token without id", edit: func(m map[string]any) {
 			delete(m["added_tokens"].([]any)[1].(map[string]any), "id")
 		}, wantIn: []string{"added_tokens[1].id"}},
+		// A vocabulary that can only give wrong ids. Each loaded before:
+		// an empty one failed later as an empty prompt, one without "h"
+		// encoded "hi there" as "i tere", two tokens of one id decoded it
+		// to either, and an added token took an id the model gives another
+		// token (Hugging Face's tokenizers give it another id).
+		{name: "vocab empty", edit: func(m map[string]any) {
+			model(m)["vocab"], model(m)["merges"], m["added_tokens"] = map[string]any{}, []any{}, []any{}
+		},
+			wantIn: []string{"model.vocab: empty: a byte-level BPE vocabulary holds a token for each of the 256 bytes"}},
+		// Tokens no merge holds: the merges alone do not refuse it.
+		{name: "vocab without a byte", edit: func(m map[string]any) { delete(model(m)["vocab"].(map[string]any), "Z") },
+			wantIn: []string{`model.vocab: lacks the byte-level token "Z" (byte 0x5a): `, "with no model.unk_token a byte without one is dropped from the text"}},
+		{name: "vocab without bytes", edit: func(m map[string]any) {
+			for _, tok := range []string{"~", "@", "#", "&", "X"} {
+				delete(model(m)["vocab"].(map[string]any), tok)
+			}
+		}, wantIn: []string{`model.vocab: lacks the byte-level token "#" (byte 0x23), "&" (byte 0x26), "@" (byte 0x40) and 2 more: `}},
+		{name: "vocab id twice", edit: func(m map[string]any) {
+			v := model(m)["vocab"].(map[string]any)
+			v["zz"] = v["h"]
+		}, wantIn: []string{`model.vocab["zz"]: id 104 is also the id of "h": two tokens of one id cannot be told apart`}},
+		{name: "added token of a vocab id", edit: func(m map[string]any) {
+			m["added_tokens"].([]any)[1].(map[string]any)["id"] = 104
+		}, wantIn: []string{`added_tokens[1] ("<|im_start|>"): id 104 is model.vocab's id of "h", another token`}},
+		{name: "added token of a vocab token", edit: func(m map[string]any) {
+			m["added_tokens"].([]any)[1].(map[string]any)["content"] = "h"
+		}, wantIn: []string{`added_tokens[1] ("h"): id 1201, where model.vocab gives "h" the id 104`}},
 	}
 	// What each says to do: a file damaged (or not Hugging Face's
 	// tokenizers') is downloaded again; one of a kind this reader does not
@@ -107,6 +134,8 @@ func TestMalformed(t *testing.T) {
 		"pre-tokenizer type": byteLevel, "no ByteLevel": byteLevel, "normalizer": byteLevel, "normalizer in sequence": byteLevel,
 		"decoder": byteLevel, "byte fallback": byteLevel, "added token id too high": redownload, "vocab id too high": redownload,
 		"decoder a list": redownload, "model a list": redownload, "added token without id": redownload,
+		"vocab empty": redownload, "vocab without a byte": redownload, "vocab without bytes": redownload, "vocab id twice": redownload,
+		"added token of a vocab id": redownload, "added token of a vocab token": redownload,
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,6 +174,47 @@ func TestMalformed(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// Vocabularies that load as Hugging Face's tokenizers load them, ids and
+// all: an added token that is a vocabulary entry's own (the same id and
+// content, as GPT-2's and some Qwen tokenizers list <|endoftext|>), and a
+// vocabulary without a byte's token that names an unk_token (the byte is
+// encoded as it, as Hugging Face's BPE does, not dropped).
+func TestVocabAsHuggingFaceLoadsIt(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(m map[string]any)
+		text string
+		want []string // the tokens of text
+	}{
+		{"added token of its own vocab entry", func(m map[string]any) {
+			m["added_tokens"] = append(m["added_tokens"].([]any), map[string]any{"id": 104, "content": "h", "special": true})
+		}, "hi there", []string{"h", "i", "Ġt", "h", "e", "re"}},
+		{"no byte token, an unk_token", func(m map[string]any) {
+			v := m["model"].(map[string]any)["vocab"].(map[string]any)
+			delete(v, "Z") // no merge holds it
+			v["<unk>"] = 90
+			m["model"].(map[string]any)["unk_token"] = "<unk>"
+		}, "aZ", []string{"a", "<unk>"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := fixtureMap(t, "qwen2_pairs")
+			c.edit(m)
+			data, _ := json.Marshal(m)
+			tok, err := Parse(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, id := range tok.Encode(c.text) {
+				got = append(got, tok.TokenString(id))
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("Encode(%q) = %q, want %q", c.text, got, c.want)
+			}
+		})
 	}
 }
 

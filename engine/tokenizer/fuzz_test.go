@@ -17,6 +17,11 @@ func FuzzTokenizerJSON(f *testing.F) {
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]},"pre_tokenizer":{"type":"ByteLevel"}}`))
 	f.Add([]byte(`{"model":{"vocab":{"a":5},"merges":[["a","a"]]},"added_tokens":[{"id":0,"content":"x","lstrip":true,"rstrip":true,"single_word":true}],"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":true}}`))
 	f.Add([]byte(`{}`))
+	// The seeds above are refused now (their vocabularies lack byte
+	// tokens): one that loads gives the fuzzer encoding to reach.
+	if data, err := ByteLevelJSON([]string{"<|im_end|>"}); err == nil {
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tok, err := Parse(data)
 		if err != nil {
@@ -90,14 +95,19 @@ func FuzzDetectTemplate(f *testing.F) {
 	f.Add([]byte(`{"added_tokens_decoder": {"1": {"content": "<|im_start|>"}}, "eos_token": {"content": "</s>"}}`))
 	f.Add([]byte(`{"additional_special_tokens": [{"content": "<|im_start|>"}]}`))
 	f.Add([]byte(`{"eos_token": "</s>"}`))
-	chatml, err := Parse([]byte(`{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"},"added_tokens":[{"id":1,"content":"<|im_start|>","special":true}]}`))
-	if err != nil {
-		f.Fatal(err)
+	// Byte-level vocabularies of all 256 bytes (one lacking any is refused).
+	parse := func(added []string) *Tokenizer {
+		data, err := ByteLevelJSON(added)
+		if err != nil {
+			f.Fatal(err)
+		}
+		tok, err := Parse(data)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return tok
 	}
-	plain, err := Parse([]byte(`{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"}}`))
-	if err != nil {
-		f.Fatal(err)
-	}
+	chatml, plain := parse([]string{"<|im_start|>"}), parse(nil)
 	besides := []func() (*Tokenizer, error){
 		func() (*Tokenizer, error) { return chatml, nil },
 		func() (*Tokenizer, error) { return plain, nil },

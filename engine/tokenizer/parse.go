@@ -263,6 +263,11 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	if m.ByteFallback {
 		return nil, unsupported("model.byte_fallback", "not supported by byte-level BPE")
 	}
+	if len(vocab) == 0 {
+		// Every text would encode to no token at all (or to added tokens
+		// alone), said only later, as an empty prompt.
+		return nil, fail("model.vocab", "empty: a byte-level BPE vocabulary holds a token for each of the 256 bytes at least, and this one holds none")
+	}
 	t.vocab = vocab
 	// maxKey names the token holding the highest id, so that an id too
 	// high to hold is said where it is.
@@ -296,11 +301,28 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	for i := range t.byteID {
 		t.byteID[i] = -1
 	}
-	// Two tokens with one id: the smaller string wins, whatever the map order.
+	// Two tokens with one id: refused (Hugging Face's tokenizers decode
+	// the id to either, as their map's order falls, and the model has one
+	// embedding for both). dupID is the least id held twice, so that the
+	// error names the same tokens whatever the map order.
+	dupID := int32(-1)
 	for tok, id := range t.vocab {
+		if t.tokens[id] != "" && (dupID < 0 || id < dupID) {
+			dupID = id
+		}
 		if t.tokens[id] == "" || tok < t.tokens[id] {
 			t.tokens[id] = tok
 		}
+	}
+	if dupID >= 0 {
+		var toks []string
+		for tok, id := range t.vocab {
+			if id == dupID {
+				toks = append(toks, tok)
+			}
+		}
+		sort.Strings(toks)
+		return nil, fail(fmt.Sprintf("model.vocab[%q]", toks[1]), "id %d is also the id of %q: two tokens of one id cannot be told apart (Hugging Face's tokenizers decode the id to either, and the model has one embedding for both)", dupID, toks[0])
 	}
 	for id, tok := range t.tokens {
 		if tok == "" {
@@ -324,6 +346,28 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		}
 		t.unk = id
 		t.fuseUnk = m.FuseUnk
+	}
+	// A byte with no token of its own is dropped from the text as it is
+	// encoded, unsaid, as Hugging Face's tokenizers drop a character the
+	// vocabulary lacks where there is no unk_token ("hi there" without
+	// "h" encodes as "i tere"): the model would be given, and trained on,
+	// other text than the one written. A model's own byte-level
+	// vocabulary holds all 256; one that lacks any is damaged.
+	if t.unk < 0 {
+		var missing []string
+		for b, id := range t.byteID {
+			if id < 0 {
+				missing = append(missing, fmt.Sprintf("%q (byte 0x%02x)", string(byteToRune[b]), b))
+			}
+		}
+		if len(missing) > 0 {
+			more := ""
+			if len(missing) > 3 {
+				more = fmt.Sprintf(" and %d more", len(missing)-3)
+				missing = missing[:3]
+			}
+			return nil, fail("model.vocab", "lacks the byte-level token %s%s: a byte-level BPE vocabulary holds a token for each of the 256 bytes, and with no model.unk_token a byte without one is dropped from the text as it is encoded", strings.Join(missing, ", "), more)
+		}
 	}
 	t.ignoreMerges = m.IgnoreMerges
 	t.merges = make(map[uint64]merge, len(pairs))
@@ -389,7 +433,22 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 		}
 	}
 
-	// Added tokens.
+	// Added tokens. Each is a vocabulary entry's own (the same id and
+	// content: GPT-2's <|endoftext|>), or has an id of its own. Hugging
+	// Face's tokenizers give one whose content is a vocabulary entry of
+	// another id that entry's id, and one whose id is another entry's a
+	// new id (both with a warning): either way not the id the file says,
+	// nor the one the model's embeddings were trained on.
+	for i, a := range f.AddedTokens {
+		id := int32(*a.ID)
+		key := fmt.Sprintf("added_tokens[%d] (%q)", i, a.Content)
+		if vid, ok := t.vocab[a.Content]; ok && vid != id {
+			return nil, fail(key, "id %d, where model.vocab gives %q the id %d (Hugging Face's tokenizers encode it as %d)", id, a.Content, vid, vid)
+		}
+		if vt := t.tokens[id]; vt != "" && vt != a.Content {
+			return nil, fail(key, "id %d is model.vocab's id of %q, another token (Hugging Face's tokenizers give %q a new id as they load it)", id, vt, a.Content)
+		}
+	}
 	var rawToks, normToks []matchTok
 	sort.SliceStable(f.AddedTokens, func(i, j int) bool { return *f.AddedTokens[i].ID < *f.AddedTokens[j].ID })
 	for _, a := range f.AddedTokens {
