@@ -632,7 +632,7 @@ type Handle struct {
 	runErr    error
 	closeOnce sync.Once
 	closeErr  error
-	lastSaved int   // step of the newest checkpoint written (-1: none)
+	lastSaved int   // step of the newest checkpoint written, or resumed from (-1: none)
 	refused   int   // step whose checkpoint was refused for a NaN or an Inf (-1: none)
 	fullAt    int   // step whose checkpoint found the disk full (-1: none)
 	failedAt  int   // step whose checkpoint failed (-1: none): one tried again is said as such
@@ -705,7 +705,12 @@ func Start(loadCtx, runCtx context.Context, rec *sessions.Run, checked run.Check
 	if err != nil {
 		return fail(err)
 	}
-	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: -1, refused: -1, fullAt: -1, failedAt: -1}
+	// The checkpoint a resume restored (prepare) is on disk: the final
+	// checkpoint of a resume stopped before a step of its own finds it
+	// saved, as the engine does (run.Engine's checkpointAtEnd), where it
+	// wrote it whole again (minutes of a 7B's weights, after a stop
+	// signal that came as the models loaded). -1 for a new run.
+	h := &Handle{rec: rec, e: e, sink: sink, done: make(chan error, 1), lastSaved: e.Trainer.StepIndex() - 1, refused: -1, fullAt: -1, failedAt: -1}
 	e.OnCheckpoint = h.onCheckpoint
 	go func() { h.done <- e.Run(runCtx) }()
 	return h, nil
