@@ -237,9 +237,16 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return err
 		}
 		// A value of the wrong type (temperature = "hot") would leave the
-		// reads below at the defaults, scored with unsaid.
-		if err := run.ConfigTypes(); err != nil {
+		// reads below at the defaults, scored with unsaid. An import's
+		// [import] format this rlt does not know is read as rlt export
+		// reads it (sessions.Run.RowsConfigTypes): its rows scored with
+		// the student_system it records, warned, where it was refused.
+		note, err := run.RowsConfigTypes("scored", "score")
+		if err != nil {
 			return err
+		}
+		if note != "" {
+			fmt.Fprintf(stderr, "warning: %s\n", note)
 		}
 		// A key the run's settings have no place for (another version's,
 		// a typo such as kl_mx) is passed over, the rest read, as the

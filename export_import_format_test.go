@@ -11,13 +11,15 @@ import (
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
-// rlt export of an import whose [import] format this rlt does not know (a
-// newer rlt's, or a typo) writes its rows with the student_system the
-// file records, which every rlt import writes alike (the format numbers
-// and names the run's steps, no word of a row), and warns with the
-// format's line and the way on; one that records no student_system is
-// refused, the default in its place a guess. Both were refused as a
-// format of the wrong type is, though the rows' prompt stood in the file.
+// rlt export, and rlt score --run, of an import whose [import] format
+// this rlt does not know (a newer rlt's, or a typo) read its rows with
+// the student_system the file records, which every rlt import writes
+// alike (the format numbers and names the run's steps, no word of a row),
+// and warn with the format's line and the way on; one that records no
+// student_system is refused, the default in its place a guess. Both were
+// refused as a format of the wrong type is, though the rows' prompt stood
+// in the file (rlt score --run until the rule was one,
+// sessions.Run.RowsConfigTypes).
 func TestExportAnImportOfAnUnknownFormat(t *testing.T) {
 	const system = "Think it through step by step, then answer."
 	var rows bytes.Buffer
@@ -83,6 +85,17 @@ func TestExportAnImportOfAnUnknownFormat(t *testing.T) {
 			}
 			if c.code == 0 && (strings.Count(out, "\n") != 1 || !strings.Contains(out, `"value":"`+system+`"`) && !strings.Contains(out, system)) {
 				t.Errorf("export wrote %q, want the row with its system prompt %q", out, system)
+			}
+			// rlt score --run reads the rows by the same rule
+			// (sessions.Run.RowsConfigTypes): it refused every unknown
+			// format, where the export wrote the rows.
+			code, out, errs = runCLI(t, "", "score", "--teacher", embeddedTeacher, "--student", embeddedStudent, "--device", "cpu", "--run", runDir)
+			want = strings.NewReplacer("are exported with", "are scored with", "nothing is exported: export it", "nothing is scored: score it").Replace(want)
+			if code != c.code || !strings.Contains(errs, want) {
+				t.Fatalf("score --run: exit %d, want %d and %q:\n%s", code, c.code, want, errs)
+			}
+			if c.code == 0 && len(scoreLines(t, out)) != 1 {
+				t.Errorf("score --run wrote %q, want the row's one line", out)
 			}
 		})
 	}

@@ -141,3 +141,50 @@ func TestImportWithAnUnknownFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsConfigTypesOfAnUnknownFormat: rlt score --run's read of
+// config.toml's types (Run.RowsConfigTypes) takes an [import] format this
+// rlt does not know by the rule rlt export takes it (unknownFormatRule):
+// read past with a note where a student_system is recorded, refused
+// where none is; every other mistyped value, and a format of the wrong
+// type or an empty one, is refused as ConfigTypes refuses it. It was
+// ConfigTypes, which refused every unknown format.
+func TestRowsConfigTypesOfAnUnknownFormat(t *testing.T) {
+	const rest = "source = '/data/rows.jsonl'\nstudent_system = 'Answer.'\n"
+	for _, c := range []struct {
+		name, text string
+		note, err  string // after the file's path; both "": nothing said
+	}{
+		{"known", "[import]\nformat = 'traces'\n" + rest, "", ""},
+		{"a newer rlt's", "[import]\nformat = 'openrlhf'\n" + rest,
+			`:2:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces): its rows are scored with the student_system its [import] records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format`, ""},
+		{"[prompts]' prompt", "[prompts]\nstudent_system = 'Think.'\n[import]\nformat = 'oficial'\nsource = '/data/rows.jsonl'\n",
+			`:4:10: [import] format "oficial" is not one this rlt writes (official, trl, verl, nemo-rl, traces): its rows are scored with the student_system its [prompts] records`, ""},
+		{"no student_system", "[import]\nformat = 'openrlhf'\nsource = '/data/rows.jsonl'\n", "",
+			`:2:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is scored: score it with the newer rlt that imported it, or write the rows' system prompt as student_system in `},
+		{"and a mistyped value", "[import]\nformat = 'openrlhf'\ntraces = 'one'\n" + rest, "",
+			`:3:10: key "import.traces": wrong type: got TOML string, want integer; the run's settings cannot be read until it is fixed`},
+		{"empty", "[import]\nformat = ''\n" + rest, "", `:2:10: key "import.format": no format (it is empty)`},
+		{"of the wrong type", "[import]\nformat = 3\n" + rest, "", `:2:10: key "import.format": wrong type: got TOML integer, want string`},
+	} {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, ConfigFile)
+		if err := os.WriteFile(cfg, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r, err := OpenReadOnly(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		note, err := r.RowsConfigTypes("scored", "score")
+		r.Close()
+		switch {
+		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), cfg+c.err)):
+			t.Errorf("%s: %v, want an error starting %q", c.name, err, cfg+c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.note == "" && note != "", c.note != "" && !strings.HasPrefix(note, cfg+c.note):
+			t.Errorf("%s: note %q, want %q", c.name, note, c.note)
+		}
+	}
+}

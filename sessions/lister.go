@@ -992,7 +992,12 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 // Unknown keys are not the listing's concern (another version's, an
 // import's); values in range are the engine's to check.
 func configTypes(path string, data []byte) error {
-	mistyped := mistypedValues(path, data)
+	return mistypedError(mistypedValues(path, data))
+}
+
+// mistypedError is configTypes' refusal of mistyped (nil for none): the
+// first at its line, the lines of the rest.
+func mistypedError(mistyped []*ConfigError) error {
 	if len(mistyped) == 0 {
 		return nil
 	}

@@ -208,38 +208,23 @@ func (r *Run) ExportPrompt() (prompt, note string, err error) {
 		return "", "", err
 	}
 	cfg := filepath.Join(r.dir, ConfigFile)
-	im, imported := readImport(r.config)
-	unknown := imported && im.src.Format != importFormatUnread && !slices.Contains(importFormatsWritten, im.src.Format)
 	// The reads below are lenient: a value of the wrong type in [prompts]
 	// leaves its prompt unread, and one in [import] (a format = 3 above
 	// all) the rows' student_system, so the export wrote another prompt,
 	// unsaid. Refused at its line, as rlt score --run refuses it
 	// (ConfigTypes); one in another table has no part in the prompt. An
-	// unknown format's text (unknown) is read, so its problem is the
-	// prompt's only where none is recorded (below).
-	var format *ConfigError
-	for _, ce := range mistypedValues(cfg, r.config) {
-		if unknown && ce.Key == "import.format" {
-			format = ce
-			continue
-		}
+	// unknown format's text is read: it is unknownFormatRule's, rlt
+	// score --run's rule too (RowsConfigTypes).
+	format, rest := r.mistypedPastFormat()
+	for _, ce := range rest {
 		if table, _, _ := strings.Cut(ce.Key, "."); table == "prompts" || table == "import" {
 			return "", "", fmt.Errorf("%w: the rows' system prompt is read from its table, so nothing is exported until it is fixed", ce)
 		}
 	}
-	p, from := rowsPromptsOf(r.config)
 	if format != nil {
-		if from == promptOfDefault {
-			return "", "", fmt.Errorf("%s:%d:%d: [import] format %q is not one this rlt writes (%s), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is exported: export it with the newer rlt that imported it, or write the rows' system prompt as student_system in %s's [prompts] (or correct a typo of the format)",
-				cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), cfg)
-		}
-		table := "[import]"
-		if from == promptOfRun {
-			table = "[prompts]"
-		}
-		return p.StudentSystem, fmt.Sprintf("%s:%d:%d: [import] format %q is not one this rlt writes (%s): its rows are exported with the student_system its %s records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format",
-			cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), table), nil
+		return r.unknownFormatRule(format, "exported", "export")
 	}
+	p, _ := rowsPromptsOf(r.config)
 	if p.StudentSystem != "" {
 		return p.StudentSystem, "", nil
 	}
@@ -257,6 +242,71 @@ func (r *Run) ExportPrompt() (prompt, note string, err error) {
 		return "", "", fmt.Errorf("%s's [prompts] records no student prompt, so its rows take the models' own, which cannot be read: %w; mend or remove %s, or write the student's prompt as student_system in %s's [prompts]", cfg, err, file, cfg)
 	}
 	return p.StudentSystem, "", nil
+}
+
+// RowsConfigTypes is ConfigTypes for a command that reads an import's
+// rows with the prompt they carried (rlt score --run): an [import] format
+// this rlt does not know is unknownFormatRule's, as rlt export reads it
+// (ExportPrompt), not a value that stops the settings' read: note says it
+// where the rows' student_system is recorded, and where none is it is
+// refused. done and do are what the command does with the rows
+// ("scored", "score"). rlt score --run refused every unknown format,
+// where rlt export wrote the same rows with the recorded prompt.
+func (r *Run) RowsConfigTypes(done, do string) (note string, err error) {
+	format, rest := r.mistypedPastFormat()
+	if err := mistypedError(rest); err != nil {
+		return "", err
+	}
+	if format == nil {
+		return "", nil
+	}
+	_, note, err = r.unknownFormatRule(format, done, do)
+	return note, err
+}
+
+// mistypedPastFormat are config.toml's mistyped values (mistypedValues),
+// the problem of an [import] format that is text this rlt does not know
+// (a newer rlt's, or a typo: unknownImportFormat) apart as format (nil
+// where there is none), for unknownFormatRule.
+func (r *Run) mistypedPastFormat() (format *ConfigError, rest []*ConfigError) {
+	im, imported := readImport(r.config)
+	unknown := imported && im.src.Format != "" && im.src.Format != importFormatUnread && !slices.Contains(importFormatsWritten, im.src.Format)
+	for _, ce := range mistypedValues(filepath.Join(r.dir, ConfigFile), r.config) {
+		if unknown && ce.Key == "import.format" {
+			format = ce
+			continue
+		}
+		rest = append(rest, ce)
+	}
+	return format, rest
+}
+
+// unknownFormatRule is the one rule of every command that reads an
+// import's rows with the prompt they carried (rlt export, rlt score
+// --run) for an [import] format that is text this rlt does not know
+// (format, its problem at its line): the rows are read with the
+// student_system its [prompts] or [import] records, which every rlt
+// import writes alike and which the format does not change (it numbers
+// and names the run's steps, ImportNumbering, no word of a row), and note
+// says so with the way on; one that records none is refused, as the
+// default in its place is what this rlt's formats mean, a guess for one
+// it does not know. An empty format and one of the wrong type are not
+// this rule's (no rlt writes them). done and do say what the command
+// does with the rows ("exported", "export").
+func (r *Run) unknownFormatRule(format *ConfigError, done, do string) (prompt, note string, err error) {
+	cfg := filepath.Join(r.dir, ConfigFile)
+	im, _ := readImport(r.config)
+	p, from := rowsPromptsOf(r.config)
+	if from == promptOfDefault {
+		return "", "", fmt.Errorf("%s:%d:%d: [import] format %q is not one this rlt writes (%s), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is %s: %s it with the newer rlt that imported it, or write the rows' system prompt as student_system in %s's [prompts] (or correct a typo of the format)",
+			cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), done, do, cfg)
+	}
+	table := "[import]"
+	if from == promptOfRun {
+		table = "[prompts]"
+	}
+	return p.StudentSystem, fmt.Sprintf("%s:%d:%d: [import] format %q is not one this rlt writes (%s): its rows are %s with the student_system its %s records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format",
+		cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), done, table), nil
 }
 
 // ModelsPrompts are the models' own prompts of the run's config.toml
