@@ -1,7 +1,9 @@
 package chart
 
 import (
+	"iter"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -330,7 +332,7 @@ func (c *Chart) render() string {
 		write()
 		// A short plot may hold one tick or none: label its top and bottom
 		// rows too, so no axis goes unread, each with the roundest value
-		// that falls on it as a tick would (roundTickOn), all written as
+		// that falls on it as a tick would (roundTicksOn), all written as
 		// ticks of the finest step among them are. A series that never
 		// moves has its value said on the row that draws it first: a plot
 		// of two rows has room for it and one end.
@@ -367,15 +369,56 @@ func (c *Chart) render() string {
 					labels[e.r] = s
 				}
 			default:
+				// Round labels written alike can be wider than the third
+				// of the chart an axis may take, where the values of the
+				// rows' middles to 3 digits were not (-1000 where -810
+				// fit, -0.485252 where -0.485 did): each end takes the
+				// roundest value on its row that keeps every label within
+				// it, and where none does the axis is written as it was,
+				// ticks at their step and the ends' values to 3 digits,
+				// so that no chart loses an axis to rounding.
+				most := W/3 - 1 // the widest label that keeps the axis
+				ticks := slices.Clone(labels)
+				fits := func(step float64) bool {
+					for r, s := range labels {
+						if s != "" && len(FormatTick(at[r], step)) > most {
+							return false
+						}
+					}
+					return true
+				}
+				round := true
 				for _, e := range ends {
 					if labels[e.r] != "" {
 						continue
 					}
-					t, step := roundTickOn(e.r, tickStep, thi, tlo, ys.rowScale)
-					labels[e.r], at[e.r] = "·", t
-					labelStep = min(labelStep, step)
+					found := false
+					for t, by := range roundTicksOn(e.r, tickStep, thi, tlo, ys.rowScale) {
+						labels[e.r], at[e.r] = "·", t
+						if step := min(labelStep, by); fits(step) {
+							labelStep, found = step, true
+							break
+						}
+					}
+					if !found {
+						round = false
+						break
+					}
 				}
-				write()
+				if round {
+					write()
+					break
+				}
+				copy(labels, ticks)
+				for _, e := range ends {
+					if labels[e.r] == "" {
+						s := FormatValue(e.v)
+						if a := math.Abs(e.v); a >= 1e-3 && a < 1e4 {
+							s = strconv.FormatFloat(e.v, 'g', 3, 64)
+						}
+						labels[e.r] = s
+					}
+				}
 			}
 		}
 		for _, s := range labels {
@@ -578,44 +621,54 @@ func smallerNice(step float64) float64 {
 // bottom.
 func rowMid(r int) float64 { return float64(r*4) + 1.5 }
 
-// roundTickOn is a round value that falls on row r of a linear axis from
-// thi down to tlo at rowScale dots a unit, as ticks are placed on rows (the
-// nearest dot, four to a row): a multiple of the coarsest nice step from
-// step down (smallerNice) no wider than a row, or else of a finer one,
-// nearest the row's middle; and that step. A short plot's end rows were
-// labelled with the odd values of their middles (-0.811 above a tick's
-// -1.0). No wider than a row: a coarser step's multiple may fall on the
-// row only at its edge (0.5 for a row standing for 0.2 to 0.5).
-func roundTickOn(r int, step, thi, tlo, rowScale float64) (t, by float64) {
-	hi := min(thi, thi-(float64(4*r)-0.5)/rowScale)
-	lo := max(tlo, thi-(float64(4*r)+3.5)/rowScale)
-	mid := thi - rowMid(r)/rowScale
-	// by is the coarsest step the value found is a multiple of (-7.1 of
-	// 0.1, found among 0.05's), so that it is written no finer.
-	start := step
-	coarsest := func(v, fine float64) float64 {
-		for c := start; c > fine; c = smallerNice(c) {
-			if k := v / c; math.Abs(k-math.Round(k)) < 1e-6 {
-				return c
+// roundTicksOn is, roundest first, the round values that fall on row r of
+// a linear axis from thi down to tlo at rowScale dots a unit, as ticks are
+// placed on rows (the nearest dot, four to a row): for each nice step from
+// the coarsest no wider than a row (from step down, smallerNice) to finer
+// ones, the multiple of it on the row nearest the row's middle, where one
+// falls on the row; each with the coarsest step it is a multiple of. A
+// short plot's end rows were labelled with the odd values of their middles
+// (-0.811 above a tick's -1.0): they take the first, or a later one where
+// the first is too wide for the axis (-800 of 200s on the row of -1000).
+// No wider than a row: a coarser step's multiple may fall on the row only
+// at its edge (0.5 for a row standing for 0.2 to 0.5).
+func roundTicksOn(r int, step, thi, tlo, rowScale float64) iter.Seq2[float64, float64] {
+	return func(yield func(t, by float64) bool) {
+		hi := min(thi, thi-(float64(4*r)-0.5)/rowScale)
+		lo := max(tlo, thi-(float64(4*r)+3.5)/rowScale)
+		mid := thi - rowMid(r)/rowScale
+		// by is the coarsest step the value found is a multiple of (-7.1
+		// of 0.1, found among 0.05's), so that it is written no finer.
+		start := step
+		coarsest := func(v, fine float64) float64 {
+			for c := start; c > fine; c = smallerNice(c) {
+				if k := v / c; math.Abs(k-math.Round(k)) < 1e-6 {
+					return c
+				}
+			}
+			return fine
+		}
+		on := func(v float64) bool {
+			return v >= lo && v <= hi && int((thi-v)*rowScale+0.5)/4 == r
+		}
+		for i := 0; i < 40 && step > 4/rowScale; i++ {
+			step = smallerNice(step)
+		}
+		for i := 0; i < 40 && step > 0; i, step = i+1, smallerNice(step) {
+			// The multiples on the row run unbroken around its middle:
+			// the nearest is the one just below or just above it, the
+			// lower where the two are as near.
+			best, found := 0.0, false
+			for _, k := range []float64{math.Floor(mid / step), math.Ceil(mid / step)} {
+				if v := k * step; on(v) && (!found || math.Abs(v-mid) < math.Abs(best-mid)) {
+					best, found = v, true
+				}
+			}
+			if found && !yield(best, coarsest(best, step)) {
+				return
 			}
 		}
-		return fine
 	}
-	for i := 0; i < 40 && step > 4/rowScale; i++ {
-		step = smallerNice(step)
-	}
-	for i := 0; i < 40 && step > 0; i, step = i+1, smallerNice(step) {
-		best, found := 0.0, false
-		for k := math.Ceil(lo / step); k*step <= hi; k++ {
-			if v := k * step; int((thi-v)*rowScale+0.5)/4 == r && (!found || math.Abs(v-mid) < math.Abs(best-mid)) {
-				best, found = v, true
-			}
-		}
-		if found {
-			return best, coarsest(best, step)
-		}
-	}
-	return mid, step // not reached: a fine enough step has a multiple on every row
 }
 
 func countNonEmpty(ss []string) int {
