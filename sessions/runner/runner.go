@@ -185,8 +185,15 @@ func NewRunDir(runs string) (string, error) {
 	stamp := time.Now().Format("20060102-150405")
 	runDir := filepath.Join(runs, stamp)
 	for i := 2; ; i++ {
-		if _, err := os.Stat(runDir); os.IsNotExist(err) {
+		_, err := os.Stat(runDir)
+		if errors.Is(err, fs.ErrNotExist) {
 			return runDir, nil
+		}
+		// A look that tells nothing (a name too long, runs not searchable)
+		// is no name taken: each next name would fail the same, for ever,
+		// as rlt import's same loop did (8114994).
+		if err != nil {
+			return "", fmt.Errorf("cannot make a run folder in %s: %w: give a folder this process can read and write in", runs, err)
 		}
 		runDir = filepath.Join(runs, fmt.Sprintf("%s-%d", stamp, i))
 	}
