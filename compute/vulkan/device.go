@@ -60,6 +60,11 @@ type Info struct {
 	// failed to build, each "name: why"; the products take plain kernels
 	// instead.
 	Unavailable []string
+	// SharedShort names those of Unavailable left out because the
+	// device's shared memory a workgroup (MaxSharedMemory) cannot hold
+	// them (kernelFits), not built at all: engine/device says so, where
+	// it said the device failed to build them.
+	SharedShort []string
 	// PushDescriptors: operands are pushed per dispatch
 	// (VK_KHR_push_descriptor, one call) rather than allocated, written and
 	// bound as a descriptor set (three); RLT_VULKAN_PUSH_DESCRIPTORS=0
@@ -674,6 +679,9 @@ func (d *Device) buildKernels(which func(kernelID) bool) error {
 				why = ve.Err
 			}
 			d.info.Unavailable = append(d.info.Unavailable, name+": "+why.Error())
+			if short := (*sharedShortError)(nil); errors.As(err, &short) {
+				d.info.SharedShort = append(d.info.SharedShort, name)
+			}
 		}
 	}
 	return nil

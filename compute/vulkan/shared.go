@@ -2,7 +2,6 @@ package vulkan
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -120,13 +119,29 @@ func kernelFits(k kernelID, maxShared uint32) error {
 	if err != nil || need <= maxShared {
 		return nil // a missing or malformed SPIR-V is buildKernel's to say
 	}
-	msg := fmt.Sprintf("needs %d bytes of shared memory, the device has %d", need, maxShared)
+	e := &sharedShortError{need: need, have: maxShared}
 	if v := os.Getenv("RLT_VULKAN_MAX_SHARED"); v != "" {
 		if n, err := maxSharedSetting(v); err == nil && n == maxShared { // the limit is the setting's, not the device's
-			msg += " (RLT_VULKAN_MAX_SHARED=" + v + ")"
+			e.setting = v
 		}
 	}
-	return errors.New(msg)
+	return e
+}
+
+// sharedShortError is kernelFits's answer: a kernel needs more shared
+// memory a workgroup than the device has. buildKernels tells it from a
+// driver's refusal (Info.SharedShort).
+type sharedShortError struct {
+	need, have uint32
+	setting    string // RLT_VULKAN_MAX_SHARED, where it set the limit
+}
+
+func (e *sharedShortError) Error() string {
+	msg := fmt.Sprintf("needs %d bytes of shared memory, the device has %d", e.need, e.have)
+	if e.setting != "" {
+		msg += " (RLT_VULKAN_MAX_SHARED=" + e.setting + ")"
+	}
+	return msg
 }
 
 // requiredFit says why the device cannot hold a kernel that has no

@@ -13,6 +13,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,11 +188,17 @@ func gpuChoice(d *vulkan.Device, why string) (compute.Backend, event.DeviceChoic
 	in := d.Info()
 	var missing []string
 	for _, u := range in.Unavailable {
-		name, _, _ := strings.Cut(u, ":")
-		missing = append(missing, name)
+		if name, _, _ := strings.Cut(u, ":"); !slices.Contains(in.SharedShort, name) {
+			missing = append(missing, name)
+		}
 	}
 	if len(missing) > 0 {
 		why += "; without its fast kernels " + strings.Join(missing, ", ") + ", which it failed to build"
+	}
+	// Those its shared memory cannot hold were never tried: they were said
+	// as failed builds (TestOpenSaysTheSharedMemory).
+	if len(in.SharedShort) > 0 {
+		why += fmt.Sprintf("; without its fast kernels %s, which need more shared memory a workgroup than its %d bytes", strings.Join(in.SharedShort, ", "), in.MaxSharedMemory)
 	}
 	return be, event.DeviceChoice{Backend: be.Name(), GPU: fmt.Sprintf("gpu:%d", in.Index), Why: why}, nil
 }

@@ -512,3 +512,26 @@ func TestAutoOnTheCPULetsTheProbeGo(t *testing.T) {
 		t.Fatalf("MemoryOf(auto) then Open(auto) on %s: %v, want the CPU taken and no driver left mapped:\n%s", in.Name, err, out)
 	}
 }
+
+// TestOpenSaysTheSharedMemory: a device whose shared memory a workgroup
+// cannot hold some fast kernels (here attention's float32 tiles, under
+// RLT_VULKAN_MAX_SHARED) leaves them out unbuilt, and --device says that,
+// with the limit, where it said the device failed to build them.
+func TestOpenSaysTheSharedMemory(t *testing.T) {
+	if _, err := vulkan.Probe(); err != nil {
+		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
+			t.Fatal(err)
+		}
+		t.Skipf("no Vulkan device: %v", err)
+	}
+	t.Setenv("RLT_VULKAN_MAX_SHARED", "22024")
+	be, c, err := Open(GPU, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Close(be)
+	want := "; without its fast kernels attn_fa_dq32, attn_fa_dq16, attn_fa_dkv32, attn_fa_dkv16, which need more shared memory a workgroup than its 22024 bytes"
+	if !strings.HasSuffix(c.Why, want) || strings.Contains(c.Why, "failed to build") {
+		t.Errorf("--device gpu at 22,024 bytes of shared memory: %q, want it to end %q", c.Why, want)
+	}
+}
