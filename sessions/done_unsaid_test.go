@@ -41,6 +41,9 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 		asideLastCk bool // the last checkpoint moved aside for a save of its step that never took its place
 		fatal       bool // a fatal error after the last step
 		left        bool // left at once on a second stop signal (Leave), not killed
+		// closeSaved: the engine's save of the last step failed (its
+		// fatal error, "stopped"), and the close saved it after.
+		closeSaved  bool
 		want        RunState
 		note        string
 		interrupted bool
@@ -61,6 +64,13 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 		{name: "left with a step left", planned: 3, steps: 2, left: true, want: StateStopped, note: "left at once on a second stop signal after step 1; it continues from its checkpoint of step 1"},
 		{name: "left after its last checkpoint, plan raised since", planned: 3, steps: 3, replanned: 5, left: true, want: StateStopped, note: "left at once on a second stop signal after step 2; it continues from its checkpoint of step 2"},
 		{name: "killed after a fatal error", planned: 3, steps: 3, fatal: true, want: StateFailed, note: "fatal: boom; " + gone, interrupted: true},
+		// Killed after its close saved the checkpoint of its last
+		// planned step, which its engine's save had failed to, before
+		// its close event: every planned step is on disk.
+		{name: "killed after its close saved its last checkpoint", planned: 3, steps: 3, closeSaved: true, want: StateFinished,
+			note: closeSavedNote("checkpoint of step 2 failed, so the run stops: no room") + "; " + unclosedNote(deadPID, "done")},
+		{name: "killed after its close saved a checkpoint with a step left", planned: 4, steps: 3, closeSaved: true, want: StateFailed,
+			note: "fatal: checkpoint of step 2 failed, so the run stops: no room; " + gone, interrupted: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -68,6 +78,10 @@ func TestKilledAfterItsLastCheckpointIsFinished(t *testing.T) {
 			r := createPlanned(t, dir, c.planned)
 			for s := 0; s < c.steps; s++ {
 				emitSteps(r, s, s+1, 1, 1)
+				if c.closeSaved && s == c.steps-1 {
+					r.Emit(event.Error{Time: time.Now(), Step: s, Err: fmt.Errorf("checkpoint of step %d failed, so the run stops: no room", s), Fatal: true})
+					r.Emit(event.Phase{Time: time.Now(), Name: "stopped", Step: s + 1})
+				}
 				if _, err := r.SaveCheckpoint(s, saveNote, CheckpointState{}); err != nil {
 					t.Fatal(err)
 				}
