@@ -466,6 +466,9 @@ func TestProbeAndOpenShareAnInstance(t *testing.T) {
 // command computing on the CPU. Read in a child process's memory map
 // after MemoryOf(auto) then Open(auto): Mesa's and other drivers'
 // libraries are named libvulkan_*; the loader's own, libvulkan.so.1, stays.
+// Only lavapipe's own library is asked to be gone: whether the loader can
+// unload another driver it searched is that driver's affair (Mesa 26's
+// libvulkan_nouveau stays mapped after its instance is destroyed).
 func TestAutoOnTheCPULetsTheProbeGo(t *testing.T) {
 	if os.Getenv("RLT_TEST_RELEASE_CHILD") == "1" {
 		if _, err := MemoryOf("auto"); err != nil {
@@ -505,11 +508,14 @@ func TestAutoOnTheCPULetsTheProbeGo(t *testing.T) {
 	if in.Type == "discrete" {
 		t.Skipf("%s is a discrete GPU: auto opens it", in.Name)
 	}
+	if !strings.HasPrefix(in.Name, "llvmpipe") {
+		t.Skipf("%s is not lavapipe, whose driver library this test knows", in.Name)
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAutoOnTheCPULetsTheProbeGo$")
 	cmd.Env = append(os.Environ(), "RLT_TEST_RELEASE_CHILD=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.HasPrefix(string(out), "auto took cpu") || !strings.Contains(string(out), "drivers mapped: []") {
-		t.Fatalf("MemoryOf(auto) then Open(auto) on %s: %v, want the CPU taken and no driver left mapped:\n%s", in.Name, err, out)
+	if err != nil || !strings.HasPrefix(string(out), "auto took cpu") || strings.Contains(string(out), "/libvulkan_lvp.so") {
+		t.Fatalf("MemoryOf(auto) then Open(auto) on %s: %v, want the CPU taken and lavapipe's libvulkan_lvp.so no longer mapped:\n%s", in.Name, err, out)
 	}
 }
 
