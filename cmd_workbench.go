@@ -191,6 +191,13 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			return nil
 		}
 	} else {
+		// A new run folder is made in --runs: one that cannot be written
+		// (a read-only disk) is said with the flag and the way on, before
+		// any check reads the data. It was "mkdir runs: read-only file
+		// system", with neither.
+		if err := refuseUnwritable("runs", *runs, *runs); err != nil {
+			return err
+		}
 		cfg := runner.DefaultConfig(models, *steps)
 		// The configuration file's text, to put its problems on their
 		// lines; its unknown keys and mistyped values are said with the
