@@ -86,8 +86,14 @@ func checkReportOut(dir string) (replacing bool, err error) {
 	if err := refuseLinkToNothing("out", dir, filepath.Join(dir, report.FileName)); err != nil {
 		return false, err
 	}
-	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+	// A file at --out or on its way: the look below said "lstat
+	// FILE/sub/report.html: not a directory", naming neither.
+	switch at := fileOnPath(dir); at {
+	case "":
+	case filepath.Clean(dir):
 		return false, fmt.Errorf("--out %s: a file, not a folder: give the folder to write %s in", dir, report.FileName)
+	default:
+		return false, fmt.Errorf("--out %s: %s is a file, not a folder, and it is in the way on its path: give --out a folder to write %s in", dir, at, report.FileName)
 	}
 	path := filepath.Join(dir, report.FileName)
 	st, err := os.Lstat(path)

@@ -81,6 +81,9 @@ func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
 		{"a folder", []string{dir, "--out", folder}, 1, filepath.Join(folder, "report.html") + " exists and is not a page rlt report wrote"},
 		{"a symlink", []string{dir, "--out", link}, 1, filepath.Join(link, "report.html") + " exists and is not a page rlt report wrote"},
 		{"--out a file", []string{dir, "--out", file}, 1, "--out " + file + ": a file, not a folder"},
+		// It said "--out FILE/sub: lstat FILE/sub/report.html: not a
+		// directory", the file in the way unnamed.
+		{"--out below a file", []string{dir, "--out", filepath.Join(file, "sub")}, 1, "--out " + filepath.Join(file, "sub") + ": " + file + " is a file, not a folder, and it is in the way on its path: give --out a folder to write report.html in"},
 		{"a run that does not exist", []string{missingRun, "--out", again}, 1, missingRun + " does not exist: give a run folder"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
