@@ -149,7 +149,12 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{append(gen, "--system", "Be brief."), "rlt generate: --system is the system message of a --chat prompt: give --chat too, or leave --system out"},
 		{append(srv, "--api", "openai"), `rlt serve: --api "openai": want vllm, sglang or both`},
 		{append(srv, "--weights", "f16"), `rlt serve: --weights "f16": want checkpoint or float32`},
-		{append(srv, "--listen", "8000"), `rlt serve: --listen "8000": address 8000: missing port in address`},
+		{append(srv, "--listen", "8000"), `rlt serve: --listen "8000": address 8000: missing port in address: give host:port, such as --listen 127.0.0.1:8000 (port 0 picks a free one)`},
+		// A bad port or none was said with no example, the bad port only
+		// by the listen, once the model had loaded.
+		{append(srv, "--listen", "127.0.0.1:"), `rlt serve: --listen "127.0.0.1:": no port after the colon: give host:port, such as --listen 127.0.0.1:8000 (port 0 picks a free one)`},
+		{append(srv, "--listen", "127.0.0.1:99999"), `rlt serve: --listen "127.0.0.1:99999": port "99999" is not a number from 0 to 65535: give host:port, such as --listen 127.0.0.1:8000 (port 0 picks a free one)`},
+		{append(srv, "--listen", "localhost:http8000"), `rlt serve: --listen "localhost:http8000": port "http8000" is not a number from 0 to 65535: give host:port, such as --listen 127.0.0.1:8000 (port 0 picks a free one)`},
 		{append(srv, "--listen", "0.0.0.0:18002"), "rlt serve: --listen 0.0.0.0:18002 is not a localhost address: the endpoints have no authentication; give --public to listen there anyway"},
 		{[]string{"score", "--teacher", "http://127.0.0.1:1", "--student", "http://127.0.0.1:1", "--timeout", "-1s"}, "rlt score: --timeout -1s: want a positive duration, such as 30s or 5m"},
 		{[]string{"score", "--teacher", model, "--student", model, "--estimator", "kl"}, `rlt score: --estimator "kl": want "logratio", "k3" or "full"`},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -154,9 +155,17 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return misuse(fs, "%v", err)
 	}
-	host, _, err := net.SplitHostPort(*listen)
+	// A port that is no number (or past 65535) is said here, with what
+	// to type, not by the listen once the model has loaded ("listen tcp:
+	// address 99999: invalid port"); no example was given either way.
+	host, port, err := net.SplitHostPort(*listen)
+	if err == nil && port == "" {
+		err = errors.New("no port after the colon")
+	} else if _, perr := strconv.ParseUint(port, 10, 16); err == nil && perr != nil {
+		err = fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
 	if err != nil {
-		return misuse(fs, "--listen %q: %v", *listen, err)
+		return misuse(fs, "--listen %q: %v: give host:port, such as --listen 127.0.0.1:8000 (port 0 picks a free one)", *listen, err)
 	}
 	if !*public && !loopback(host) {
 		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
