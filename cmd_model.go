@@ -86,7 +86,7 @@ func runModelDefaults(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err := refuseOverwrite("out", *out, nil, []string{"."}); err != nil {
 		return err
 	}
-	room := sessions.FullDiskError{What: "the models", Dir: *out, Need: defaults.Size(), Flag: "--out", Names: "folder"}
+	room := sessions.FullDiskError{What: "the pair of default models", Dir: *out, Need: defaults.Size(), Flag: "--out", Names: "folder"}
 	if err := room.Check(); err != nil {
 		return err
 	}
