@@ -143,9 +143,13 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		sdir = ""
 	}
 	p, promptsErr := record.PromptsFor(tdir, sdir, cfg.Prompts)
-	// standIn: a prompt the checks measure is the default standing in for
-	// the unreadable prompts.json's, not one the run would take.
-	standIn := promptsErr != nil && (cfg.Prompts.TeacherSystem == "" || cfg.Prompts.StudentSystem == "")
+	// standIn: which prompts the checks measure are the defaults standing
+	// in for the unreadable prompts.json's, not ones the run would take;
+	// a prompt the configuration sets is its own, measured.
+	standIn := promptsStandIn{}
+	if promptsErr != nil {
+		standIn = promptsStandIn{teacher: cfg.Prompts.TeacherSystem == "", student: cfg.Prompts.StudentSystem == ""}
+	}
 	if promptsErr != nil {
 		p, _ = record.PromptsFor("", "", cfg.Prompts) // reads no folder: cannot fail
 	}
@@ -437,17 +441,29 @@ func writeTeacher(e *runpkg.Engine, dir string, files []copiedFile) error {
 	return record.WritePrompts(dir, e.Cfg.Prompts)
 }
 
+// promptsStandIn says which role's system prompt is a default standing
+// in for an unreadable prompts.json's (measuredPrompts).
+type promptsStandIn struct{ teacher, student bool }
+
+// of reports whether the prompt of who ("teacher", "student": a
+// *rlt.RoomError's Who) stands in.
+func (s promptsStandIn) of(who string) bool {
+	return who == "teacher" && s.teacher || who == "student" && s.student
+}
+
 // measuredPrompts is err, a configuration's problems, without those that
 // measure a prompt against its model's positions (*rlt.RoomError) where
-// standIn: a model folder's prompts.json that cannot be read has the
-// default prompts stand in for it, so that the other keys are checked, and
+// that role's prompt stands in (a configuration that sets the teacher's
+// prompt alone has it measured; both were left out): a model folder's
+// prompts.json that cannot be read has the default prompts stand in for
+// it, so that the other keys are checked, and
 // the default's length is no problem of the run's. It was said first, on
 // a key the file does not set ("prompts.teacher_system (default '…', not
 // set in this file): … give a shorter prompts.teacher_system"), above the
 // prompts.json problem that was the one to fix. Once that file reads, the
 // prompts it holds are measured.
-func measuredPrompts(err error, standIn bool) error {
-	if !standIn || err == nil {
+func measuredPrompts(err error, standIn promptsStandIn) error {
+	if standIn == (promptsStandIn{}) || err == nil {
 		return err
 	}
 	problems := []error{err}
@@ -456,7 +472,7 @@ func measuredPrompts(err error, standIn bool) error {
 	}
 	var kept []error
 	for _, e := range problems {
-		if re := (*rlt.RoomError)(nil); !errors.As(e, &re) {
+		if re := (*rlt.RoomError)(nil); !errors.As(e, &re) || !standIn.of(re.Who) {
 			kept = append(kept, e)
 		}
 	}

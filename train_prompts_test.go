@@ -99,6 +99,7 @@ func TestTrainBrokenPromptsFileIsNotMeasured(t *testing.T) {
 	none := write("none.toml", "")
 	long := strings.Repeat("Teach well. ", 40)
 	own := write("own.toml", "[prompts]\nteacher_system = '"+long+"'\nstudent_system = 'Solve.'\n")
+	ownTeacher := write("own-teacher.toml", "[prompts]\nteacher_system = '"+long+"'\n")
 	fits := "its prompt for the addition task's question "
 	for _, c := range []struct {
 		name      string
@@ -109,6 +110,9 @@ func TestTrainBrokenPromptsFileIsNotMeasured(t *testing.T) {
 		{"--print-config", []string{"--config", none, "--print-config"}, []string{broken}, []string{fits, "prompts.teacher_system"}},
 		{"no file", []string{"--teacher", model, "--student", model, "--steps", "1"}, []string{broken}, []string{fits, "prompts.teacher_system"}},
 		{"the file's own prompts", []string{"--config", own}, []string{own + ":5:1: prompts.teacher_system: the teacher " + model + ": " + fits, broken}, nil},
+		// The teacher's prompt set, the student's a stand-in: the
+		// teacher's is measured (both were left out), the student's not.
+		{"the file's own teacher prompt alone", []string{"--config", ownTeacher}, []string{ownTeacher + ":5:1: prompts.teacher_system: the teacher " + model + ": " + fits, broken}, []string{"prompts.student_system"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", append([]string{"train", "--device", "cpu"}, c.args...)...)
