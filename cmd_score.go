@@ -961,8 +961,21 @@ func teacherOfStep(runDir, tdir string, step int, kept map[int]sessions.Checkpoi
 // with write, stored: its error says how far stdout goes (scoreStopped).
 func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int, write, again bool, tdir, sdir string, swap func(ctx context.Context, dir string) error, stdout, stderr io.Writer) error {
 	traces, _ := run.Store().TracesSince(0)
+	// A trace file that ends in a partial line lost the trace that line
+	// began, unless the run's writer was killed writing it (or a live
+	// process writes it): a killed run's last line is no trace it
+	// recorded, said and not failed; any other lost a trace the run had
+	// written whole, failed as an unreadable record is.
+	var cutLost, cutKilled []sessions.TornTrace
+	for _, tt := range run.TornTraces() {
+		if tt.Killed {
+			cutKilled = append(cutKilled, tt)
+		} else {
+			cutLost = append(cutLost, tt)
+		}
+	}
 	if len(traces) == 0 {
-		if n := run.Store().BrokenTraces(); n > 0 {
+		if n := run.Store().BrokenTraces() + len(cutLost); n > 0 {
 			reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
 			return fmt.Errorf("%s has no readable traces to score: %s could not be read (listed above): mend those lines in %s, then run the same command again",
 				run.Dir(), plural(n, "trace record"), filepath.Join(run.Dir(), sessions.TracesDir))
@@ -1181,9 +1194,15 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 	// Trace records that could not be read are traces of the run too: the
 	// count says them, as a failed line is said, and the command fails.
 	broken := run.Store().BrokenTraces()
-	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-(failed-unread)-len(stored), len(traces)+broken, run.Dir())
+	fmt.Fprintf(stderr, "scored %d of %d traces of %s", len(traces)-(failed-unread)-len(stored), len(traces)+broken+len(cutLost), run.Dir())
 	if broken > 0 {
 		fmt.Fprintf(stderr, "; %d unreadable (listed above), not scored", broken)
+	}
+	if len(cutLost) > 0 {
+		fmt.Fprintf(stderr, "; %d lost: %s, a trace the run had written whole, not scored", len(cutLost), tornSaid(cutLost))
+	}
+	if len(cutKilled) > 0 {
+		fmt.Fprintf(stderr, "; %s, the trace its writer was writing as it was killed (or is writing now), is no trace the run recorded: not scored", tornSaid(cutKilled))
 	}
 	if missing > 0 {
 		steps := "step " + missingSteps[0]
@@ -1205,18 +1224,64 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		fmt.Fprintf(stderr, "; %d stored in %s", written, filepath.Join(run.Dir(), sessions.RescoresFile))
 	}
 	fmt.Fprintln(stderr)
+	var msgs []string
+	if failed > 0 {
+		msgs = append(msgs, errLines(failed).Error())
+	}
 	if broken > 0 {
-		msg := fmt.Sprintf("%s of %s could not be read and were not scored (their lines are listed above): mend or remove those lines in %s, then run the same command again",
-			plural(broken, "trace record"), run.Dir(), filepath.Join(run.Dir(), sessions.TracesDir))
-		if failed > 0 {
-			msg = errLines(failed).Error() + "; " + msg
-		}
-		return errors.New(msg)
+		msgs = append(msgs, fmt.Sprintf("%s of %s could not be read and were not scored (their lines are listed above): mend or remove those lines in %s, then run the same command again",
+			plural(broken, "trace record"), run.Dir(), filepath.Join(run.Dir(), sessions.TracesDir)))
+	}
+	if len(cutLost) > 0 {
+		msgs = append(msgs, fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s not scored: put the %s back from a copy of the run folder if there is one",
+			plural(len(cutLost), "trace"), run.Dir(), wereWas(len(cutLost)), itThem(len(cutLost)), tornSaid(cutLost), wereWas(len(cutLost)), fileFiles(len(cutLost))))
+	}
+	if broken > 0 || len(cutLost) > 0 {
+		return errors.New(strings.Join(msgs, "; "))
 	}
 	if failed > 0 {
 		return errLines(failed)
 	}
 	return nil
+}
+
+// tornSaid names the partial last lines of torn trace files: file:line,
+// and whether opening the run removed it.
+func tornSaid(torn []sessions.TornTrace) string {
+	var parts []string
+	for i, tt := range torn {
+		if i == maxSkippedLines {
+			parts = append(parts, fmt.Sprintf("and %d more", len(torn)-i))
+			break
+		}
+		p := fmt.Sprintf("the %d-byte partial last line of %s:%d", tt.Bytes, tt.File, tt.Line)
+		if tt.Cut {
+			p += " (removed as the run was opened to write)"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func wereWas(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+func itThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func fileFiles(n int) string {
+	if n == 1 {
+		return "file"
+	}
+	return "files"
 }
 
 // progressLine says how far scoring is, its rate and the time left.

@@ -142,6 +142,9 @@ type Run struct {
 	// tornLogs are the trace and rescore files whose partial last line a
 	// deferred open found and left for Begin to cut.
 	tornLogs []tornLog
+	// tornTraces are the trace files that ended in a partial line when
+	// the run was read (TornTraces), cut or not.
+	tornTraces []TornTrace
 	// unopened: opened with DeferOpen, its files not yet opened for
 	// writing nor its open event written (Begin, which the first write
 	// calls); Close then writes no close event. beginMu orders Begins.
@@ -983,6 +986,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	// step 1 or later), so the run has metrics and traces to lose.
 	stepped, metricsGone := false, false
 	var eventsPartial int64 // the bytes of events.jsonl's partial last line
+	lastTraceFile := ""     // the trace file of the highest step: the one a writer wrote last
 	read := func(path string, kind byte) error {
 		st, err := readLogAt(path, func(lineNo int, off int64, raw []byte) error {
 			r.ingest(kind, path, lineNo, off, raw)
@@ -1017,6 +1021,9 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		partial := 0
 		if st.PartialBytes > 0 {
 			line := st.Lines + st.Blank + 1
+			if kind == 't' {
+				r.tornTraces = append(r.tornTraces, TornTrace{File: path, Line: line, Bytes: st.PartialBytes, Cut: repair, last: path == lastTraceFile})
+			}
 			if repair {
 				if kind == 't' || kind == 'x' { // the other logs are repaired by OpenLog
 					torn := tornLog{path: path, line: line, bytes: st.PartialBytes}
@@ -1075,6 +1082,9 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		return 0, err
 	}
 	r.sayLostTraces(files, stepped, c.checkpoint)
+	if len(files) > 0 {
+		lastTraceFile = files[len(files)-1]
+	}
 	for _, path := range files {
 		if err := read(path, 't'); err != nil {
 			return 0, err
@@ -1136,6 +1146,41 @@ func (r *Run) takeLostResumes() {
 	if said := lostResumesSaid(lost); said != "" {
 		r.store.addIssue(Issue{File: filepath.Join(r.dir, EventsFile), Msg: said, Kind: IssueLost})
 	}
+}
+
+// TornTrace is a trace file that ended in a partial line when the run was
+// read: the trace that line began is not one the run holds (TracesSince
+// never returns it), whole or in part. Line is its line number and Bytes
+// its length; Cut says the open removed it (a writable open repairs the
+// logs), else it is still in the file. Killed says the line is the last a
+// writer wrote as it was killed, or one a live process is writing: it is
+// in the trace file of the highest step of a run whose last training
+// session is gone without closing it (StateGone's interrupted) or that a
+// live process trains. Else the run had written that trace whole, and the
+// file was cut since: a trace of the run is lost.
+type TornTrace struct {
+	File   string
+	Line   int
+	Bytes  int64
+	Cut    bool
+	Killed bool
+	last   bool
+}
+
+// TornTraces are the trace files that ended in a partial line when the run
+// was read, in step order (TornTrace): scoring or exporting the run says
+// whether a trace was lost or only the one its killed writer was writing.
+func (r *Run) TornTraces() []TornTrace {
+	if len(r.tornTraces) == 0 {
+		return nil
+	}
+	state, interrupted, _ := r.StateGone()
+	live := state == StateRunning || state == StatePaused || state == StateResuming
+	out := append([]TornTrace(nil), r.tornTraces...)
+	for i := range out {
+		out[i].Killed = out[i].last && (interrupted || live)
+	}
+	return out
 }
 
 // tornLog is a run file that ends in a partial line: where, and how long.
