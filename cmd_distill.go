@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute"
@@ -70,7 +69,10 @@ for the models; with --reference, a line of rlt distill --samples-out marked
 it) are skipped and reported with their line numbers. With --reference, the
 lines of rlt distill --samples-out marked "kept": false, the samples its
 ranking did not keep, are left out too, said once with their count: it
-distills the kept ones, each question's explanation once.
+distills the kept ones, each question's explanation once. Without
+--reference, a row asking an earlier row's question with its solution is
+left out, said once with their count: the teacher explains each question
+once (such a file holds each question once per sample).
 
 Examples:
   rlt distill --teacher /tmp/trained --out /tmp/distilled --questions 2000 --steps 800
@@ -276,7 +278,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			// explanations the ranking rejected. Said once, not as a
 			// skip of each line (N-1 of every N).
 			notKept = leaveOutNotKept(data)
-			if notKept.n > 0 && data.Report.Rows > 0 { // else said as there being no row
+			if notKept.lines.n > 0 && data.Report.Rows > 0 { // else said as there being no row
 				fmt.Fprintf(stderr, "data %s: %s\n", data.Path, notKept)
 			}
 			exs = data.Report.Drop(data.Examples, func(ex task.Example) string {
@@ -299,6 +301,11 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 				return ""
 			})
 		} else {
+			// Each question once, before the fit (one too long is said
+			// once, not at each of its rows).
+			if rr := leaveOutRepeated(data); rr.lines.n > 0 {
+				fmt.Fprintf(stderr, "data %s: %s\n", data.Path, rr)
+			}
 			exs = data.Report.Drop(data.Examples, rewardFits(tok, p, *maxNew, pos, rewardPos, *init, *rewardStudent))
 		}
 		if set["questions"] && *n < len(exs) {
@@ -308,7 +315,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			fmt.Fprintln(stderr, w)
 		}
 		if len(exs) == 0 {
-			if notKept.n > 0 && data.Report.Rows == 0 {
+			if notKept.lines.n > 0 && data.Report.Rows == 0 {
 				return fmt.Errorf("data %s: no row to explain: %s", data.Path, notKept)
 			}
 			return fmt.Errorf("data %s: no row to explain (%s)", data.Path, data.Report.Summary(3))
@@ -611,16 +618,13 @@ func copiedFilesSize(dir string) int64 {
 }
 
 // notKeptRows is the rows of a --data file marked "kept": false
-// (task.Example.NotKept) that rlt distill --reference leaves out: how many,
-// of how many rows, and the first notKeptShown of their lines.
+// (task.Example.NotKept) that rlt distill --reference leaves out: of how
+// many rows, and their lines.
 type notKeptRows struct {
 	path  string // the file's
-	n, of int
-	first []int
+	of    int
+	lines firstLines
 }
-
-// notKeptShown is how many of the not-kept rows' lines are said.
-const notKeptShown = 10
 
 // leaveOutNotKept takes the rows marked "kept": false out of f: the
 // samples of rlt distill --samples-out that its ranking did not keep, one
@@ -635,38 +639,70 @@ const notKeptShown = 10
 // flag for a variant RLT.md §5 does not have (its raw one is --best-of 1).
 func leaveOutNotKept(f *task.File) notKeptRows {
 	nk := notKeptRows{path: f.Path, of: f.Report.Rows}
-	kept := make([]task.Example, 0, len(f.Examples))
-	for _, ex := range f.Examples {
-		if !ex.NotKept {
-			kept = append(kept, ex)
-			continue
-		}
-		nk.n++
-		if len(nk.first) < notKeptShown {
-			nk.first = append(nk.first, ex.Line)
-		}
-	}
-	f.Examples = kept
-	f.Report.Rows -= nk.n
-	f.Report.Kept -= nk.n
+	leaveOut(f, func(ex task.Example) bool { return ex.NotKept }, &nk.lines)
 	return nk
 }
 
 // String says the rows left out, their lines, and how to keep them.
 func (nk notKeptRows) String() string {
-	at := make([]string, len(nk.first))
-	for i, l := range nk.first {
-		at[i] = strconv.Itoa(l)
+	return fmt.Sprintf(`left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; --reference distills the kept ones, each question's once (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+		nk.lines.n, task.Rows(nk.of), nk.lines, sessions.ShellQuote(nk.path))
+}
+
+// repeatedRows is the rows of a --data file that rlt distill without
+// --reference leaves out as asking an earlier row's question with its
+// solution: of how many rows, and their lines.
+type repeatedRows struct {
+	of    int
+	lines firstLines
+}
+
+// leaveOutRepeated takes out of f each row whose question and solution
+// are an earlier row's. Without --reference the teacher explains each row
+// anew from its question and solution alone, so such a row is the same
+// question explained again: rlt distill --samples-out's file holds each
+// question once per sample (N times at --best-of N), and distilled from
+// it, each question was explained and learnt N times, where a file of
+// each question once had it once, as --reference distills such a file
+// (leaveOutNotKept: each question's kept sample). A question's kept marks
+// are of its samples' explanations, which the teacher does not read here:
+// a question that kept none is explained anew like any other. Said once,
+// as the rows not kept are, not as a skip of each line.
+func leaveOutRepeated(f *task.File) repeatedRows {
+	type asked struct{ question, solution string }
+	seen := make(map[asked]bool, len(f.Examples))
+	rr := repeatedRows{of: f.Report.Rows}
+	leaveOut(f, func(ex task.Example) bool {
+		k := asked{ex.Question, ex.Solution}
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		return false
+	}, &rr.lines)
+	return rr
+}
+
+// String says the rows left out and why.
+func (rr repeatedRows) String() string {
+	return fmt.Sprintf(`left out %d of its %s, each an earlier row's question with its solution (%s): without --reference the teacher explains each question anew, once (a file of rlt distill --samples-out holds each question once per sample)`,
+		rr.lines.n, task.Rows(rr.of), rr.lines)
+}
+
+// leaveOut takes the rows out of f that out says, noting their lines in
+// lines; they are no longer counted among its rows (f.Report).
+func leaveOut(f *task.File, out func(task.Example) bool, lines *firstLines) {
+	kept := make([]task.Example, 0, len(f.Examples))
+	for _, ex := range f.Examples {
+		if !out(ex) {
+			kept = append(kept, ex)
+			continue
+		}
+		lines.add(ex.Line)
 	}
-	word, more := "line", ""
-	if len(nk.first) > 1 {
-		word = "lines"
-	}
-	if nk.n > len(nk.first) {
-		more = ", …"
-	}
-	return fmt.Sprintf(`left out %d of its %s, marked "kept": false (%s %s%s): samples of rlt distill --samples-out that its ranking did not keep; --reference distills the kept ones, each question's once (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
-		nk.n, task.Rows(nk.of), word, strings.Join(at, ", "), more, sessions.ShellQuote(nk.path))
+	f.Examples = kept
+	f.Report.Rows -= lines.n
+	f.Report.Kept -= lines.n
 }
 
 // keptRowsOnly reports whether the folder out holds the rows of a distill

@@ -528,7 +528,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	failed := 0
-	var cut cutLines // the input lines scored that are marked "cut"
+	var cut firstLines // the input lines scored that are marked "cut"
 	// sayCut says which lines scored were cut, once stdin is scored or a
 	// signal stopped it: stdout holds their rewards either way.
 	sayCut := func() {
@@ -1346,26 +1346,6 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float
 	return enc.Encode(json.RawMessage(append(append(head, ','), body[1:]...)))
 }
 
-// cutShown is how many of the cut lines cutScoredNote names: the first,
-// then how many more there are.
-const cutShown = 10
-
-// cutLines is the input lines rlt score scored that are marked "cut": how
-// many, and the first cutShown of them, all cutScoredNote says. Only
-// those are kept: every line number was, so a stdin of millions of cut
-// samples grew the list by each while the note named ten.
-type cutLines struct {
-	n     int
-	first []int
-}
-
-func (c *cutLines) add(line int) {
-	c.n++
-	if len(c.first) < cutShown {
-		c.first = append(c.first, line)
-	}
-}
-
 // cutScoredNote is what rlt score says on stderr after scoring stdin's rows
 // marked "cut" (record.Row.Cut) at lines, all of stdin scored or stopped
 // by a signal: scored as they are, as the
@@ -1375,20 +1355,9 @@ func (c *cutLines) add(line int) {
 // end tag missing and so the format penalty paid, not of what the teacher
 // wrote, and a reader comparing rewards should know which are. Their
 // output lines say "cut": true.
-func cutScoredNote(lines cutLines) string {
-	at := make([]string, len(lines.first))
-	for i, l := range lines.first {
-		at[i] = strconv.Itoa(l)
-	}
-	word, more := "line", ""
-	if lines.n > 1 {
-		word = "lines"
-	}
-	if lines.n > len(lines.first) {
-		more = ", …"
-	}
-	return fmt.Sprintf(`%s scored marked "cut": true (%s %s%s): each completion is the part of the teacher's that fit the models that scored it (rlt distill --samples-out), so its reward is of that part, as the ranking's was, not of all the teacher wrote; their output lines say "cut": true`,
-		plural(lines.n, "row"), word, strings.Join(at, ", "), more)
+func cutScoredNote(lines firstLines) string {
+	return fmt.Sprintf(`%s scored marked "cut": true (%s): each completion is the part of the teacher's that fit the models that scored it (rlt distill --samples-out), so its reward is of that part, as the ranking's was, not of all the teacher wrote; their output lines say "cut": true`,
+		plural(lines.n, "row"), lines)
 }
 
 // serverScorer scores with a teacher and a student of which at least one is

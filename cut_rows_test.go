@@ -96,9 +96,9 @@ func TestScoreSaysItsCutRows(t *testing.T) {
 }
 
 // TestScoreCutLinesBounded: rlt score keeps, of the cut lines it scored,
-// their count and the first ten, what its note says (cutScoredNote): it
-// kept every line number, so a stdin of a million cut samples held a
-// million of them to name ten.
+// their count and the first ten, what its note says (cutScoredNote,
+// firstLines): it kept every line number, so a stdin of a million cut
+// samples held a million of them to name ten.
 func TestScoreCutLinesBounded(t *testing.T) {
 	for _, c := range []struct {
 		n    int
@@ -109,12 +109,12 @@ func TestScoreCutLinesBounded(t *testing.T) {
 		{11, `11 rows scored marked "cut": true (lines 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, …): `},
 		{1_000_000, `1000000 rows scored marked "cut": true (lines 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, …): `},
 	} {
-		var cut cutLines
+		var cut firstLines
 		for i := range c.n {
 			cut.add(3 + 2*i)
 		}
-		if cut.n != c.n || len(cut.first) > cutShown || cap(cut.first) > 2*cutShown {
-			t.Errorf("%d lines: kept %d of them (capacity %d), count %d; want at most %d kept and the count %d", c.n, len(cut.first), cap(cut.first), cut.n, cutShown, c.n)
+		if cut.n != c.n || len(cut.first) > linesShown || cap(cut.first) > 2*linesShown {
+			t.Errorf("%d lines: kept %d of them (capacity %d), count %d; want at most %d kept and the count %d", c.n, len(cut.first), cap(cut.first), cut.n, linesShown, c.n)
 		}
 		if got := cutScoredNote(cut); !strings.HasPrefix(got, c.want) {
 			t.Errorf("%d lines: note %q\nwant it to start %q", c.n, got, c.want)
@@ -172,5 +172,53 @@ func TestDistillReferenceLeavesUnkeptSamplesOut(t *testing.T) {
 		"--steps", "1", "--device", "cpu")
 	if want := "data " + none + `: no row to explain: left out 2 of its 2 rows, marked "kept": false (lines 1, 2)`; code == 0 || !strings.Contains(errs, want) || strings.Count(errs, "left out") != 1 {
 		t.Errorf("exit %d, stderr %q\nwant it to say once %q", code, errs, want)
+	}
+}
+
+// TestDistillDataExplainsEachQuestionOnce: rlt distill --teacher --data of
+// rlt distill --samples-out's file (each question once per sample) has
+// the teacher explain each question once: the rows asking an earlier
+// row's question with its solution are left out, said once with their
+// count and lines, as --reference says the rows not kept. It explained
+// and distilled each question once per row, N times. A question whose
+// samples were all not kept is explained (the marks are of the samples'
+// explanations, which the teacher does not read), and one with another
+// solution is another row.
+func TestDistillDataExplainsEachQuestionOnce(t *testing.T) {
+	line := func(q, sol, kept string) string {
+		return `{"group":0,"sample":0,"question":"` + q + `","solution":"` + sol + `","completion":"x` + record.EndExplanation + `","reward":-1,"kept":` + kept + "}\n"
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "samples.jsonl")
+	rows := line("3+4=?", "7", "false") + line("3+4=?", "7", "true") + line("3+4=?", "7", "false") +
+		line("6+1=?", "7", "false") + line("6+1=?", "7", "false") +
+		line("a colour?", "red", "true") + line("a colour?", "blue", "true")
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, _, errs := runCLI(t, "", "distill", "--teacher", distillTeacher, "--data", data, "--out", out,
+		"--steps", "1", "--max-new-tokens", "8", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := "data " + data + ": left out 3 of its 7 rows, each an earlier row's question with its solution (lines 2, 3, 5): without --reference the teacher explains each question anew, once"
+	if !strings.Contains(errs, want) || strings.Count(errs, "left out") != 1 || strings.Contains(errs, "skipped") {
+		t.Errorf("stderr %q\nwant once, and nothing skipped: %q", errs, want)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "distill.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(got)), "\n") {
+		var r record.Row
+		if r, err = record.ParseRow([]byte(l)); err != nil {
+			t.Fatalf("distill.jsonl line %q: %v", l, err)
+		}
+		qs = append(qs, r.Question+" "+r.Solution)
+	}
+	if strings.Join(qs, ", ") != "3+4=? 7, 6+1=? 7, a colour? red, a colour? blue" {
+		t.Errorf("distill.jsonl of %q; want each question once, in the file's order:\n%s", qs, got)
 	}
 }
