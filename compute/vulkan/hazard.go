@@ -1,9 +1,6 @@
 package vulkan
 
-import (
-	"fmt"
-	"unsafe"
-)
+import "unsafe"
 
 // Barriers between commands. A command that reads or writes a buffer the
 // commands since the last barrier wrote, or writes one they read, waits
@@ -142,21 +139,13 @@ const (
 // is not written. Several variables on one binding (aliases) write it if
 // any does.
 func writtenBindings(words []uint32, n int) (uint32, error) {
-	if len(words) < 5 || words[0] != 0x07230203 {
-		return 0, fmt.Errorf("not a SPIR-V module")
-	}
 	binding := map[uint32]uint32{}      // variable → binding
 	varType := map[uint32]uint32{}      // variable → pointer type
 	pointee := map[uint32]uint32{}      // pointer type → pointee
 	members := map[uint32]int{}         // struct → members
 	readonlyMembers := map[uint32]int{} // struct → NonWritable members
 	readonlyVar := map[uint32]bool{}
-	for i := 5; i < len(words); {
-		wc, op := int(words[i]>>16), words[i]&0xffff
-		if wc == 0 || i+wc > len(words) {
-			return 0, fmt.Errorf("instruction at word %d runs past the module", i)
-		}
-		a := words[i+1 : i+wc]
+	err := spirvInstructions(words, func(op uint32, a []uint32) {
 		switch {
 		case op == spvOpDecorate && len(a) >= 3 && a[1] == spvDecBinding:
 			binding[a[0]] = a[2]
@@ -171,7 +160,9 @@ func writtenBindings(words []uint32, n int) (uint32, error) {
 		case op == spvOpVariable && len(a) >= 2:
 			varType[a[1]] = a[0]
 		}
-		i += wc
+	})
+	if err != nil {
+		return 0, err
 	}
 	var writes uint32
 	for v, b := range binding {

@@ -18,6 +18,25 @@ const (
 	spvStorageWorkgrp = 4 // StorageClass Workgroup: shared memory
 )
 
+// spirvInstructions checks words is a SPIR-V module and calls visit with
+// each instruction past the header: its opcode and its operands. An
+// instruction whose word count is zero or runs past the module is an
+// error, said with the word it starts at.
+func spirvInstructions(words []uint32, visit func(op uint32, a []uint32)) error {
+	if len(words) < 5 || words[0] != 0x07230203 {
+		return fmt.Errorf("not a SPIR-V module")
+	}
+	for i := 5; i < len(words); {
+		wc, op := int(words[i]>>16), words[i]&0xffff
+		if wc == 0 || i+wc > len(words) {
+			return fmt.Errorf("instruction at word %d runs past the module", i)
+		}
+		visit(op, words[i+1:i+wc])
+		i += wc
+	}
+	return nil
+}
+
 // sharedBytes is the shared memory a kernel's SPIR-V declares: the sum of
 // its Workgroup variables, each of scalars, vectors and arrays of them
 // sized as declared (an array's length a plain constant). A kernel whose
@@ -25,19 +44,11 @@ const (
 // whose shared variables are of other types, is an error: their size is
 // known only as the pipeline is built.
 func sharedBytes(words []uint32) (uint32, error) {
-	if len(words) < 5 || words[0] != 0x07230203 {
-		return 0, fmt.Errorf("not a SPIR-V module")
-	}
 	size := map[uint32]uint64{}     // type → bytes
 	constant := map[uint32]uint32{} // a constant's id → its (first word's) value
 	pointee := map[uint32]uint32{}  // a Workgroup pointer type → its type
 	var vars []uint32               // the Workgroup variables' pointer types
-	for i := 5; i < len(words); {
-		wc, op := int(words[i]>>16), words[i]&0xffff
-		if wc == 0 || i+wc > len(words) {
-			return 0, fmt.Errorf("instruction at word %d runs past the module", i)
-		}
-		a := words[i+1 : i+wc]
+	err := spirvInstructions(words, func(op uint32, a []uint32) {
 		switch {
 		case op == spvOpTypeBool && len(a) >= 1:
 			size[a[0]] = 4
@@ -56,7 +67,9 @@ func sharedBytes(words []uint32) (uint32, error) {
 		case op == spvOpVariable && len(a) >= 3 && a[2] == spvStorageWorkgrp:
 			vars = append(vars, a[0])
 		}
-		i += wc
+	})
+	if err != nil {
+		return 0, err
 	}
 	var n uint64
 	for _, p := range vars {
