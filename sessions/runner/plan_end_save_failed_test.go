@@ -8,8 +8,36 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/sessions"
 )
+
+// planEndSaveFails creates a run of 3 steps checkpointed at step 1 and at
+// its plan end (step 2), and the hook that, as step 2 begins (on the
+// engine's goroutine, signalIn's hook, here no signal), moves its
+// checkpoints/ folder ck aside (to aside) and puts a file in its place,
+// so that no checkpoint of step 2 can be made in it.
+func planEndSaveFails(t *testing.T) (rec *sessions.Run, checked run.Checked, ck, aside string, block Prepare) {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cfg := smallConfig(t, 3)
+	cfg.CheckpointEvery = 2 // step 1's; step 2's is the plan end's
+	rec, checked, err := Create(t.TempDir(), mustCheck(t, cfg), sessions.ProcessHeadless)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck = filepath.Join(rec.Dir(), sessions.CheckpointsDir)
+	aside = filepath.Join(rec.Dir(), "checkpoints.aside")
+	block = signalIn(2, "sampling", func() {
+		if err := os.Rename(ck, aside); err != nil {
+			t.Error(err)
+		}
+		if err := os.WriteFile(ck, nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	})
+	return rec, checked, ck, aside, block
+}
 
 // TestAFailedPlanEndSaveIsNotDone: a run whose checkpoint of its last
 // planned step cannot be saved (here its checkpoints/ folder is a file as
@@ -21,29 +49,10 @@ import (
 // failed save: the records said the run finished while its last step was
 // on disk nowhere.
 func TestAFailedPlanEndSaveIsNotDone(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	cfg := smallConfig(t, 3)
-	cfg.CheckpointEvery = 2 // step 1's; step 2's is the plan end's
-	rec, checked, err := Create(t.TempDir(), mustCheck(t, cfg), sessions.ProcessHeadless)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, checked, ck, aside, block := planEndSaveFails(t)
 	dir := rec.Dir()
-	ck := filepath.Join(dir, sessions.CheckpointsDir)
-	aside := filepath.Join(dir, "checkpoints.aside")
-	// As step 2 begins, on the engine's goroutine (signalIn's hook, here
-	// no signal): checkpoints/ becomes a file, so that no checkpoint can
-	// be made in it.
-	block := signalIn(2, "sampling", func() {
-		if err := os.Rename(ck, aside); err != nil {
-			t.Error(err)
-		}
-		if err := os.WriteFile(ck, nil, 0o644); err != nil {
-			t.Error(err)
-		}
-	})
 	w := new(lockedWriter)
-	err = Headless(context.Background(), rec, checked, block, w)
+	err := Headless(context.Background(), rec, checked, block, w)
 	if err == nil || !strings.Contains(err.Error(), "checkpoint of step 2 failed") {
 		t.Fatalf("Headless: %v; want the failed checkpoint of step 2:\n%s", err, w)
 	}
@@ -98,27 +107,10 @@ func TestAFailedPlanEndSaveIsNotDone(t *testing.T) {
 // run. It was listed failed for good, its resume refused as having
 // nothing to run: no way on.
 func TestAPlanEndSaveTheCloseMadeIsFinished(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	cfg := smallConfig(t, 3)
-	cfg.CheckpointEvery = 2 // step 1's; step 2's is the plan end's
-	rec, checked, err := Create(t.TempDir(), mustCheck(t, cfg), sessions.ProcessHeadless)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec, checked, ck, aside, block := planEndSaveFails(t)
 	dir := rec.Dir()
-	ck := filepath.Join(dir, sessions.CheckpointsDir)
-	aside := filepath.Join(dir, "checkpoints.aside")
-	// As step 2 begins, checkpoints/ becomes a file: the engine's saves
-	// of step 2 fail. As the engine records its end, the folder is put
-	// back: the close's final checkpoint finds room.
-	block := signalIn(2, "sampling", func() {
-		if err := os.Rename(ck, aside); err != nil {
-			t.Error(err)
-		}
-		if err := os.WriteFile(ck, nil, 0o644); err != nil {
-			t.Error(err)
-		}
-	})
+	// As the engine records its end, the folder is put back: the close's
+	// final checkpoint finds room.
 	mend := &phaseHook{Sink: rec, name: "stopped", do: func() {
 		if err := os.Remove(ck); err != nil {
 			t.Error(err)
