@@ -129,6 +129,41 @@ func TestKilledAfterItsFinalCheckpointIsFinished(t *testing.T) {
 	}
 }
 
+// gatedFirstStep runs p's first step (rlt run --headless --steps 1, its
+// folder in runs) and makes its checkpoint's state.json the gate: a FIFO
+// in its place, its bytes (state) kept outside the run folder (kept), for
+// a resume under TestHelperHeldAfterTheFinalCheckpoint to read through.
+// It skips the test where no FIFO can be made.
+func gatedFirstStep(t *testing.T, p binaryRun, runs string) (dir, gate, kept string, state []byte) {
+	t.Helper()
+	first := exec.Command(p.bin, "run", "--headless", "--steps", "1", "--runs", runs, "--config", p.config)
+	first.Env = p.env
+	if out, err := first.CombinedOutput(); err != nil {
+		t.Fatalf("the first step's run failed:\n%s", out)
+	}
+	entries, err := os.ReadDir(runs)
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("run folders: %v, %v", entries, err)
+	}
+	dir = filepath.Join(runs, entries[0].Name())
+	gate = filepath.Join(sessions.CheckpointDir(dir, 0), sessions.CheckpointStateFile)
+	state, err = os.ReadFile(gate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept = filepath.Join(p.dir, "gate.state.json")
+	if err := os.WriteFile(kept, state, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(gate); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(gate, 0o644); err != nil {
+		t.Skipf("the gate is a FIFO: %v", err)
+	}
+	return dir, gate, kept, state
+}
+
 func killedAfterItsFinalCheckpoint(t *testing.T, config string, leave bool, note string) {
 	p := newBinaryRun(t, config)
 	command := func(bin string, args ...string) (*exec.Cmd, *bytes.Buffer) {
@@ -139,32 +174,7 @@ func killedAfterItsFinalCheckpoint(t *testing.T, config string, leave bool, note
 		return cmd, &out
 	}
 	runs := filepath.Join(p.dir, "runs")
-	if first, out := command(p.bin, "run", "--headless", "--steps", "1", "--runs", runs, "--config", p.config); first.Run() != nil {
-		t.Fatalf("the first step's run failed:\n%s", out)
-	}
-	entries, err := os.ReadDir(runs)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("run folders: %v, %v", entries, err)
-	}
-	dir := filepath.Join(runs, entries[0].Name())
-
-	// The first checkpoint's state.json becomes the gate, its bytes kept
-	// outside the run folder.
-	gate := filepath.Join(sessions.CheckpointDir(dir, 0), sessions.CheckpointStateFile)
-	state, err := os.ReadFile(gate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept := filepath.Join(p.dir, "gate.state.json")
-	if err := os.WriteFile(kept, state, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(gate); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(gate, 0o644); err != nil {
-		t.Skipf("the gate is a FIFO: %v", err)
-	}
+	dir, gate, kept, state := gatedFirstStep(t, p, runs)
 	held := filepath.Join(p.dir, "held")
 	resume, out := command(testBinary(t, p.dir), "-test.run=^TestHelperHeldAfterTheFinalCheckpoint$", "--",
 		"run", "--headless", "--resume", dir, "--steps", "2")

@@ -44,29 +44,7 @@ func TestStoppedAfterItsFinalCheckpoint(t *testing.T) {
 		return cmd, out
 	}
 	runs := filepath.Join(p.dir, "runs")
-	if first, out := command(p.bin, "run", "--headless", "--steps", "1", "--runs", runs, "--config", p.config); first.Run() != nil {
-		t.Fatalf("the first step's run failed:\n%s", out)
-	}
-	entries, err := os.ReadDir(runs)
-	if err != nil || len(entries) != 1 {
-		t.Fatalf("run folders: %v, %v", entries, err)
-	}
-	dir := filepath.Join(runs, entries[0].Name())
-	gate := filepath.Join(sessions.CheckpointDir(dir, 0), sessions.CheckpointStateFile)
-	state, err := os.ReadFile(gate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kept := filepath.Join(p.dir, "gate.state.json")
-	if err := os.WriteFile(kept, state, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(gate); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(gate, 0o644); err != nil {
-		t.Skipf("the gate is a FIFO: %v", err)
-	}
+	dir, gate, kept, state := gatedFirstStep(t, p, runs)
 	held := filepath.Join(p.dir, "held")
 	// Any checkpoint past step 0's: the one of the step the stop came
 	// after (the signal comes in step 2 or, on a slow reader, later; a
