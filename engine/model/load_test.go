@@ -215,6 +215,34 @@ func TestLoadNamesUnreadTensors(t *testing.T) {
 	}
 }
 
+// savedWithConfig saves m (F32) in a new folder dir whose config.json, p,
+// then gives key the value value: a checkpoint whose config is not its
+// tensors'.
+func savedWithConfig(t *testing.T, m *Model, key string, value int) (dir, p string) {
+	t.Helper()
+	dir = t.TempDir()
+	if err := m.Save(dir, hf.F32); err != nil {
+		t.Fatal(err)
+	}
+	p = filepath.Join(dir, hf.ConfigFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(data, &c); err != nil {
+		t.Fatal(err)
+	}
+	c[key] = value
+	if data, err = json.Marshal(c); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, p
+}
+
 // TestConfigLayersNotTheCheckpoints: a config.json whose num_hidden_layers
 // is not the checkpoint's count of layers is refused by Inspect (what the
 // memory estimates read) and by the load, in one sentence naming both
@@ -239,26 +267,7 @@ func TestConfigLayersNotTheCheckpoints(t *testing.T) {
 		{"far more", 100000, []string{"num_hidden_layers is 100000, but ", "the load would find no weights for layers 2 to 99999"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := m.Save(dir, hf.F32); err != nil {
-				t.Fatal(err)
-			}
-			p := filepath.Join(dir, hf.ConfigFile)
-			data, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var c map[string]any
-			if err := json.Unmarshal(data, &c); err != nil {
-				t.Fatal(err)
-			}
-			c["num_hidden_layers"] = tc.layers
-			if data, err = json.Marshal(c); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			dir, p := savedWithConfig(t, m, "num_hidden_layers", tc.layers)
 			_, _, ierr := Inspect(dir)
 			_, lerr := Load(be, dir)
 			for what, err := range map[string]error{"Inspect": ierr, "Load": lerr} {
@@ -303,27 +312,8 @@ func TestShapeNotTheConfigsSaysTheWayOn(t *testing.T) {
 		{"vocab_size", 100, `tensor "model.embed_tokens.weight": shape [96 32] but the config wants [100 32]`},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
-			dir := t.TempDir()
-			if err := m.Save(dir, hf.F32); err != nil {
-				t.Fatal(err)
-			}
-			p := filepath.Join(dir, hf.ConfigFile)
-			data, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var c map[string]any
-			if err := json.Unmarshal(data, &c); err != nil {
-				t.Fatal(err)
-			}
-			c[tc.key] = tc.value
-			if data, err = json.Marshal(c); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			_, err = Load(be, dir)
+			dir, _ := savedWithConfig(t, m, tc.key, tc.value)
+			_, err := Load(be, dir)
 			for _, w := range []string{tc.shape, "; " + hf.ShapeNote(dir)} {
 				if err == nil || !strings.Contains(err.Error(), w) {
 					t.Errorf("Load: %v\nwant it to contain %q", err, w)
