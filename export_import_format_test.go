@@ -38,24 +38,7 @@ func TestExportAnImportOfAnUnknownFormat(t *testing.T) {
 			`[import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is exported: export it with the newer rlt that imported it, or write the rows' system prompt as student_system in ` + filepath.Join("RUN", "config.toml") + `'s [prompts] (or correct a typo of the format)`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			src, runDir := filepath.Join(dir, "rows.jsonl"), filepath.Join(dir, "run")
-			if err := os.WriteFile(src, rows.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			if code, _, errs := runCLI(t, "", "import", src, "--out", runDir); code != 0 {
-				t.Fatalf("import: exit %d: %s", code, errs)
-			}
-			r, err := sessions.Open(runDir, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Review("0-0-0", sessions.LabelAccept, ""); err != nil {
-				t.Fatal(err)
-			}
-			if err := r.Close(); err != nil {
-				t.Fatal(err)
-			}
+			runDir := importAccepted(t, rows.Bytes())
 			cfg := filepath.Join(runDir, sessions.ConfigFile)
 			text, err := os.ReadFile(cfg)
 			if err != nil {

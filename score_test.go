@@ -55,19 +55,14 @@ func TestScoreTokenizerFile(t *testing.T) {
 	}
 }
 
-// TestStratosRowsScoreAsTheirBody: a Bespoke-Stratos row is scored as the
-// explanation it holds, whoever wrote it: rlt export's row of a trace (a
-// flat row imported, accepted and exported), rlt distill's, and one as
-// Bespoke-Stratos-17k pads it all score as the flat row of the same body.
-// The thought's lead is the student layout's, not the body's: rows that
-// rlt distill wrote were scored with it twice ("\n\n\n\n" before the body),
-// and rlt export wrote rows without it, unlike rlt distill.
-func TestStratosRowsScoreAsTheirBody(t *testing.T) {
-	const body = "7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6 c0; ans 632"
-	flat := `{"question":"347+285=?","solution":"632","explanation":"` + body + `"}` + "\n"
+// importAccepted imports rows (a file's bytes, as rlt import reads it)
+// into a new run folder, accepts its first trace (0-0-0), so that rlt
+// export writes it, and returns the folder's path.
+func importAccepted(t *testing.T, rows []byte) string {
+	t.Helper()
 	dir := t.TempDir()
-	src, runDir := filepath.Join(dir, "flat.jsonl"), filepath.Join(dir, "run")
-	if err := os.WriteFile(src, []byte(flat), 0o644); err != nil {
+	src, runDir := filepath.Join(dir, "rows.jsonl"), filepath.Join(dir, "run")
+	if err := os.WriteFile(src, rows, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, errs := runCLI(t, "", "import", src, "--out", runDir); code != 0 {
@@ -83,6 +78,20 @@ func TestStratosRowsScoreAsTheirBody(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return runDir
+}
+
+// TestStratosRowsScoreAsTheirBody: a Bespoke-Stratos row is scored as the
+// explanation it holds, whoever wrote it: rlt export's row of a trace (a
+// flat row imported, accepted and exported), rlt distill's, and one as
+// Bespoke-Stratos-17k pads it all score as the flat row of the same body.
+// The thought's lead is the student layout's, not the body's: rows that
+// rlt distill wrote were scored with it twice ("\n\n\n\n" before the body),
+// and rlt export wrote rows without it, unlike rlt distill.
+func TestStratosRowsScoreAsTheirBody(t *testing.T) {
+	const body = "7+5=12 w2 c1; 4+8+1=13 w3 c1; 3+2+1=6 w6 c0; ans 632"
+	flat := `{"question":"347+285=?","solution":"632","explanation":"` + body + `"}` + "\n"
+	runDir := importAccepted(t, []byte(flat))
 	code, exported, errs := runCLI(t, "", "export", "--run", runDir)
 	if code != 0 {
 		t.Fatalf("export: exit %d: %s", code, errs)
