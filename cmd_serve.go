@@ -205,13 +205,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	u, stored16 := heldFrom(cfg, dtype, prec)
 	auto := *maxModelLen == autoModelLen
 	if auto { // vLLM's auto-fit: the model's positions, or the most that fit
+		// The length found is one that fits, by the same estimate
+		// checkServeMemoryOf makes: not weighed a second time.
 		fit, err := autoFitModelLen(*dev, u, stored16, *mbTokens)
 		if err != nil {
 			return err
 		}
 		*maxModelLen = fit
-	}
-	if err := checkServeMemoryOf(*dev, u, stored16, *mbTokens, *maxModelLen); err != nil {
+	} else if err := checkServeMemoryOf(*dev, u, stored16, *mbTokens, *maxModelLen); err != nil {
 		return err
 	}
 	// The address is taken before the model loads: one already in use is
