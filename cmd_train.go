@@ -149,8 +149,6 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	standIn := promptsStandIn{}
 	if promptsErr != nil {
 		standIn = promptsStandIn{teacher: cfg.Prompts.TeacherSystem == "", student: cfg.Prompts.StudentSystem == ""}
-	}
-	if promptsErr != nil {
 		p, _ = record.PromptsFor("", "", cfg.Prompts) // reads no folder: cannot fail
 	}
 	cfg.Prompts = p
