@@ -124,8 +124,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return misuse(fs, "--max-model-len %d: %s", *maxModelLen, tokenCountLeast)
 	}
 	// Past the model's positions is the call's, said before any work (as
-	// vLLM refuses a max_model_len past max_position_embeddings), and
-	// asked again of the model loaded. A folder whose config.json or
+	// vLLM refuses a max_model_len past max_position_embeddings), of the
+	// config.json the load reads. A folder whose config.json or
 	// weights' headers cannot be read (inspectErr) is said below, after
 	// its tokenizer's problems, before the address is taken.
 	pastPositions := func(positions int) error {
@@ -367,12 +367,9 @@ func checkServeMemoryOf(dev string, u memory.Use, stored16 bool, mbTokens, maxLe
 	if maxLen <= 0 || maxLen > u.Cfg.MaxPos { // past the positions: refused by the caller
 		maxLen = u.Cfg.MaxPos
 	}
-	where, err := device.MemoryOf(dev)
+	check, err := serveMemoryCheck(dev, u)
 	if err != nil {
 		return err
-	}
-	check := func(mbTokens, maxLen int, fixes []string) error {
-		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, maxLen)}}, fixes)
 	}
 	if check(mbTokens, maxLen, nil) == nil {
 		return nil
@@ -401,6 +398,20 @@ func checkServeMemoryOf(dev string, u memory.Use, stored16 bool, mbTokens, maxLe
 	return check(mbTokens, maxLen, fixes)
 }
 
+// serveMemoryCheck is the check of serving the model u on --device dev
+// that checkServeMemoryOf and autoFitModelLen make: nil where forwards of
+// mbTokens positions, requests of at most maxLen, fit in its memory, else
+// the refusal with fixes offered.
+func serveMemoryCheck(dev string, u memory.Use) (func(mbTokens, maxLen int, fixes []string) error, error) {
+	where, err := device.MemoryOf(dev)
+	if err != nil {
+		return nil, err
+	}
+	return func(mbTokens, maxLen int, fixes []string) error {
+		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, maxLen)}}, fixes)
+	}, nil
+}
+
 // autoFitModelLen is --max-model-len -1 or auto, as vLLM's auto-fit
 // (_auto_fit_max_model_len) reads it: the model's positions where
 // serving them fits in the memory where --device dev computes
@@ -415,12 +426,9 @@ func checkServeMemoryOf(dev string, u memory.Use, stored16 bool, mbTokens, maxLe
 // ("model forward, 131072 positions at a time", "--max-model-len 924
 // (now 131072)"), auto unnamed.
 func autoFitModelLen(dev string, u memory.Use, stored16 bool, mbTokens int) (int, error) {
-	where, err := device.MemoryOf(dev)
+	check, err := serveMemoryCheck(dev, u)
 	if err != nil {
 		return 0, err
-	}
-	check := func(mbTokens, n int, fixes []string) error {
-		return checkModelsMemoryOn("serving", where, where.HeadForwardBytes, memory.Models{Uses: []memory.Use{serveUse(u, mbTokens, n)}}, fixes)
 	}
 	fits := func(n int) bool { return check(mbTokens, n, nil) == nil }
 	if fits(u.Cfg.MaxPos) {
