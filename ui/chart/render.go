@@ -358,15 +358,9 @@ func (c *Chart) render() string {
 				}
 			case ys.log:
 				for _, e := range ends {
-					if labels[e.r] != "" {
-						continue
+					if labels[e.r] == "" {
+						labels[e.r] = formatEnd(math.Pow(10, e.v))
 					}
-					v := math.Pow(10, e.v)
-					s := FormatValue(v)
-					if a := math.Abs(v); a >= 1e-3 && a < 1e4 {
-						s = strconv.FormatFloat(v, 'g', 3, 64)
-					}
-					labels[e.r] = s
 				}
 			default:
 				// Round labels written alike can be wider than the third
@@ -412,11 +406,7 @@ func (c *Chart) render() string {
 				copy(labels, ticks)
 				for _, e := range ends {
 					if labels[e.r] == "" {
-						s := FormatValue(e.v)
-						if a := math.Abs(e.v); a >= 1e-3 && a < 1e4 {
-							s = strconv.FormatFloat(e.v, 'g', 3, 64)
-						}
-						labels[e.r] = s
+						labels[e.r] = formatEnd(e.v)
 					}
 				}
 			}
@@ -719,6 +709,16 @@ func (c *Chart) drawBand(cv *canvas, ys *yScale, l layer, lo, hi int64, dc int, 
 		fill(x, top, bot)
 		px, pTop, pBot = x, top, bot
 	}
+}
+
+// formatEnd writes the value v an end row's middle stands for where no
+// round tick is put there: to 3 significant digits where those read
+// plainly, FormatValue's way beyond.
+func formatEnd(v float64) string {
+	if a := math.Abs(v); a >= 1e-3 && a < 1e4 {
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	}
+	return FormatValue(v)
 }
 
 func formatLog(t, step float64) string {
