@@ -376,6 +376,22 @@ func TestUnusable(t *testing.T) {
 	}
 }
 
+// probeThenOpen does in a test's child process what a command does to
+// compute on name: MemoryOf(name), before anything is loaded, then
+// Open(name). An error is printed and the child exits 2.
+func probeThenOpen(name string) (compute.Backend, event.DeviceChoice) {
+	if _, err := MemoryOf(name); err != nil {
+		fmt.Println("MemoryOf:", err)
+		os.Exit(2)
+	}
+	be, c, err := Open(name, MatmulF32)
+	if err != nil {
+		fmt.Println("Open:", err)
+		os.Exit(2)
+	}
+	return be, c
+}
+
 // TestAutoProbesOnce: a command asks where --device auto computes
 // (MemoryOf, before anything is loaded) and then opens it (Open). With no
 // discrete GPU (lavapipe alone) auto takes the CPU, and the Vulkan devices
@@ -386,15 +402,7 @@ func TestUnusable(t *testing.T) {
 // child process that starts with none.
 func TestAutoProbesOnce(t *testing.T) {
 	if os.Getenv("RLT_TEST_AUTO_CHILD") == "1" {
-		if _, err := MemoryOf("auto"); err != nil {
-			fmt.Println("MemoryOf:", err)
-			os.Exit(2)
-		}
-		be, c, err := Open("auto", MatmulF32)
-		if err != nil {
-			fmt.Println("Open:", err)
-			os.Exit(2)
-		}
+		be, c := probeThenOpen("auto")
 		fmt.Printf("auto took %s: %s\n", be.Name(), c.Why)
 		Close(be)
 		os.Exit(0)
@@ -429,15 +437,7 @@ func TestAutoProbesOnce(t *testing.T) {
 // process's loader log: 2 before, 1 now.
 func TestProbeAndOpenShareAnInstance(t *testing.T) {
 	if os.Getenv("RLT_TEST_SHARE_CHILD") == "1" {
-		if _, err := MemoryOf("gpu"); err != nil {
-			fmt.Println("MemoryOf:", err)
-			os.Exit(2)
-		}
-		be, c, err := Open("gpu", MatmulF32)
-		if err != nil {
-			fmt.Println("Open:", err)
-			os.Exit(2)
-		}
+		be, c := probeThenOpen("gpu")
 		fmt.Printf("gpu took %s (%s)\n", be.Name(), c.GPU)
 		Close(be)
 		os.Exit(0)
@@ -471,15 +471,7 @@ func TestProbeAndOpenShareAnInstance(t *testing.T) {
 // libvulkan_nouveau stays mapped after its instance is destroyed).
 func TestAutoOnTheCPULetsTheProbeGo(t *testing.T) {
 	if os.Getenv("RLT_TEST_RELEASE_CHILD") == "1" {
-		if _, err := MemoryOf("auto"); err != nil {
-			fmt.Println("MemoryOf:", err)
-			os.Exit(2)
-		}
-		be, c, err := Open("auto", MatmulF32)
-		if err != nil {
-			fmt.Println("Open:", err)
-			os.Exit(2)
-		}
+		be, c := probeThenOpen("auto")
 		maps, err := os.ReadFile("/proc/self/maps")
 		if err != nil {
 			fmt.Println(err)
