@@ -156,10 +156,16 @@ func plural(n int, what string) string { return count(n, what, what+"s") }
 
 // count is "1 one" or "N many", for a noun whose plural is not one+"s".
 func count(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, oneOrMany(n, one, many))
+}
+
+// oneOrMany is one where n is 1, else many: a word that agrees with a
+// count said apart from it ("was"/"were", "it"/"them").
+func oneOrMany(n int, one, many string) string {
 	if n == 1 {
-		return "1 " + one
+		return one
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return many
 }
 
 // errNoRows stops an --out export of no row before its file is put in

@@ -1234,7 +1234,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 	}
 	if len(cutLost) > 0 {
 		msgs = append(msgs, fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s not scored: put the %s back from a copy of the run folder if there is one",
-			plural(len(cutLost), "trace"), run.Dir(), wereWas(len(cutLost)), itThem(len(cutLost)), tornSaid(cutLost), wereWas(len(cutLost)), fileFiles(len(cutLost))))
+			plural(len(cutLost), "trace"), run.Dir(), oneOrMany(len(cutLost), "was", "were"), oneOrMany(len(cutLost), "it", "them"), tornSaid(cutLost), oneOrMany(len(cutLost), "was", "were"), oneOrMany(len(cutLost), "file", "files")))
 	}
 	if broken > 0 || len(cutLost) > 0 {
 		return errors.New(strings.Join(msgs, "; "))
@@ -1261,27 +1261,6 @@ func tornSaid(torn []sessions.TornTrace) string {
 		parts = append(parts, p)
 	}
 	return strings.Join(parts, ", ")
-}
-
-func wereWas(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
-}
-
-func itThem(n int) string {
-	if n == 1 {
-		return "it"
-	}
-	return "them"
-}
-
-func fileFiles(n int) string {
-	if n == 1 {
-		return "file"
-	}
-	return "files"
 }
 
 // progressLine says how far scoring is, its rate and the time left.
