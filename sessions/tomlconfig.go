@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -402,13 +403,26 @@ func offsetPosition(data []byte, offset int) (line, col int) {
 // where the type alone does not: an import's format, which rlt import
 // wrote and which alone makes the folder an import (readImport).
 var mistypedHints = map[string]string{
-	"import.format": fmt.Sprintf(" (the trainer rlt import read the run from, as it wrote it: format = %q, %q, %q, %q or %q)",
-		ImportOfficial, ImportTRL, ImportVerl, ImportNemoRL, ImportTraces),
+	"import.format": " (the trainer rlt import read the run from, as it wrote it: format = " + quotedOr(importFormatsWritten) + ")",
 }
 
 // importFormatsWritten are the formats rlt import writes in [import]
-// format, as it writes them (every version has written these).
+// format, as it writes them (every version has written these): the one
+// list of the hint above, of unknownImportFormat and of the note on an
+// unknown format (unknownFormatRule).
 var importFormatsWritten = []string{ImportOfficial, ImportTRL, ImportVerl, ImportNemoRL, ImportTraces}
+
+// quotedOr is words quoted, as "a", "b" or "c".
+func quotedOr(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = strconv.Quote(w)
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
 
 // unknownImportFormat is the problem of config.toml's [import] format
 // (data, read from path) where it is text rlt import never writes: empty,
