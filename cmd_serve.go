@@ -123,25 +123,17 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if flagsGiven(fs)["max-model-len"] && *maxModelLen < 1 && *maxModelLen != autoModelLen {
 		return misuse(fs, "--max-model-len %d: %s", *maxModelLen, tokenCountLeast)
 	}
+	// The load's own first reads, config.json and the weights' headers,
+	// read once here for every check before the load: the memory check
+	// below takes them (heldFrom), where it read both again.
+	cfg, dtype, inspectErr := model.Inspect(*dir)
 	// Past the model's positions is the call's, said before any work (as
 	// vLLM refuses a max_model_len past max_position_embeddings), of the
 	// config.json the load reads. A folder whose config.json or
 	// weights' headers cannot be read (inspectErr) is said below, after
 	// its tokenizer's problems, before the address is taken.
-	pastPositions := func(positions int) error {
-		if *maxModelLen <= positions {
-			return nil
-		}
+	if positions := cfg.MaxPos; inspectErr == nil && *maxModelLen > positions {
 		return misuse(fs, "--max-model-len %d is more than the %d positions of the model %s (its config.json's max_position_embeddings): give at most %d, or leave it out for them", *maxModelLen, positions, *dir, positions)
-	}
-	// The load's own first reads, config.json and the weights' headers,
-	// read once here for every check before the load: the memory check
-	// below takes them (heldFrom), where it read both again.
-	cfg, dtype, inspectErr := model.Inspect(*dir)
-	if inspectErr == nil {
-		if err := pastPositions(cfg.MaxPos); err != nil {
-			return err
-		}
 	}
 	// Values no server could take are the call's, before any work.
 	api, err := serve.ParseAPI(*apiFlag)
