@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
@@ -25,15 +24,7 @@ func TestKilledAfterItsLastCheckpointReadsFinished(t *testing.T) {
 		t.Run(fmt.Sprintf("watched %v", watched), func(t *testing.T) {
 			t.Chdir(t.TempDir())
 			dir := filepath.Join("runs", "killed")
-			w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 3})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for s := 0; s < 3; s++ {
-				w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
-				w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
-				w.Emit(event.Phase{Time: t0, Name: "optimiser", Step: s})
-			}
+			w := recordedSteps(t, dir, 3, 3, "optimiser")
 			if err := w.Flush(); err != nil {
 				t.Fatal(err)
 			}

@@ -33,14 +33,7 @@ func TestAFailedPlanEndSaveReadsAsListed(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
 			dir := filepath.Join("runs", "saved")
-			w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: 3})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for s := 0; s < 3; s++ {
-				w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
-				w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
-			}
+			w := recordedSteps(t, dir, 3, 3)
 			withCheckpoint(t, dir, 1)
 			w.Emit(event.Error{Time: t0, Step: 2, Fatal: true, Err: errors.New("checkpoint of step 2 failed, so the run stops: no room")})
 			w.Emit(event.Phase{Time: t0, Name: c.phase, Step: 3})

@@ -1127,15 +1127,8 @@ func TestResumeRefusedForTheRunViewedWhileHeld(t *testing.T) {
 				// there is nothing left to run).
 				planned = 5
 			}
-			w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: planned})
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := recordedSteps(t, dir, planned, 3)
 			t.Cleanup(func() { w.Close() })
-			for s := 0; s < 3; s++ {
-				w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
-				w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
-			}
 			switch c.ended {
 			case "":
 				if c.other == pauses {
@@ -2094,6 +2087,25 @@ func TestFinishedRunSaysHowToTrainFurther(t *testing.T) {
 			t.Errorf("refused resume of %s: message %q, want the launcher's refusal once", named, msg)
 		}
 	}
+}
+
+// recordedSteps creates a run in dir that plans planned steps and records
+// its steps 0 to steps-1: each a "sampling" phase, its reward (0.1 a
+// step) and then the phases after, if any.
+func recordedSteps(t *testing.T, dir string, planned, steps int, after ...string) *sessions.Run {
+	t.Helper()
+	w, err := sessions.Create(dir, flowCfg{Task: "addition", Steps: planned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 0; s < steps; s++ {
+		w.Emit(event.Phase{Time: t0, Name: "sampling", Step: s})
+		w.Emit(event.Metrics{Time: t0, Step: s, Values: map[string]float64{"reward": 0.1 * float64(s)}})
+		for _, p := range after {
+			w.Emit(event.Phase{Time: t0, Name: p, Step: s})
+		}
+	}
+	return w
 }
 
 // withCheckpoint gives the run in dir a checkpoint of step (its manifest
