@@ -296,7 +296,7 @@ func (c *Chart) render() string {
 					continue
 				}
 				if ys.log {
-					labels[r] = formatLog(at[r], tickStep)
+					labels[r] = formatLog(at[r], labelStep)
 				} else {
 					labels[r] = FormatTick(at[r], labelStep)
 				}
