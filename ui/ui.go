@@ -1499,7 +1499,7 @@ func tooSmall(w, h int) string {
 		{"Need " + need + ".", "q quits."},
 		{need + ";", "q quits."},
 	} {
-		if lines := wrapPhrases(phrases, w); len(lines) <= h && slices.IndexFunc(lines, func(l string) bool { return width(l) > w }) < 0 {
+		if lines := wrapPhrases(phrases, w); len(lines) <= h && !slices.ContainsFunc(lines, func(l string) bool { return width(l) > w }) {
 			return strings.Join(lines, "\n")
 		}
 	}
