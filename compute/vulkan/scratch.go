@@ -128,7 +128,8 @@ func (s Shapes) slots(in Info) [numScratch]int64 {
 	}
 	// Attention runs on the kernels attnOnRows picks for the device (both
 	// where a probe cannot tell, Info.attnEither).
-	onRows, onTiles := attnOnRows(in.attnRows, s.HeadDim, 1), !attnOnRows(in.attnRows, s.HeadDim, 1)
+	onRows := attnOnRows(in.attnRows, s.HeadDim, 1)
+	onTiles := !onRows
 	if onTiles && in.attnEither[attnSetFor(s.HeadDim)] {
 		onRows = true
 	}
