@@ -116,13 +116,14 @@ func (p Positions) past(l Layout) Past {
 	return Past{Teacher: p.Teacher > 0 && len(l.Teacher) > p.Teacher, Student: p.Student > 0 && len(l.Student.IDs) > p.Student}
 }
 
-// over is the first of l's sequences that does not fit its model: which
-// model, its tokens and that model's positions; who is "" where both fit.
+// over is the first of l's sequences that does not fit its model (past):
+// which model, its tokens and that model's positions; who is "" where
+// both fit.
 func (p Positions) over(l Layout) (who string, tokens, max int) {
-	switch {
-	case p.Teacher > 0 && len(l.Teacher) > p.Teacher:
+	switch past := p.past(l); {
+	case past.Teacher:
 		return "teacher", len(l.Teacher), p.Teacher
-	case p.Student > 0 && len(l.Student.IDs) > p.Student:
+	case past.Student:
 		return "student", len(l.Student.IDs), p.Student
 	}
 	return "", 0, 0
