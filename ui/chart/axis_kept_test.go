@@ -18,13 +18,13 @@ import (
 // short of two labels with its end rows written as the values of their
 // middles, to 3 significant digits (FormatValue past 1e-3…1e4). It is the
 // rule as it was, written out here; render keeps nothing of it by that
-// name.
-func oldGutter(lo, hi float64, plotH int) int {
+// name. labels are the old axis's, row by row.
+func oldGutter(lo, hi float64, plotH int) (gutter int, labels []string) {
 	pad := (hi - lo) * 0.02
 	tlo, thi := lo-pad, hi+pad
 	step, _, _ := NiceTicks(tlo, thi, max(2, plotH/3+1))
 	rowScale := float64(plotH*4-1) / (thi - tlo)
-	labels := make([]string, plotH)
+	labels = make([]string, plotH)
 	n := 0
 	place := func(step float64) {
 		clear(labels)
@@ -62,7 +62,7 @@ func oldGutter(lo, hi float64, plotH int) int {
 	for _, s := range labels {
 		g = max(g, len(s))
 	}
-	return g + 1
+	return g + 1, labels
 }
 
 // lineChart is a chart w×h, no legend, of one series of vals.
@@ -94,9 +94,10 @@ func TestRoundAxisKeptWhereItFit(t *testing.T) {
 		// the next roundest value on the row, -800, fits.
 		{[]float64{-968, 908}, 17, 7, true, []string{"500", "0", "-800"}},
 		{[]float64{-968, 908}, 40, 7, true, []string{"500", "0", "-1000"}},
-		// No round value of the end rows fits at 28: they say the values
-		// of their middles to 3 digits, as before ad925b9; at 60 they fit.
-		{[]float64{-0.48525153790909437, -0.48526297930651174}, 28, 7, false, []string{"-0.485", "-0.48526", "-0.485"}},
+		// No round value of the end rows fits a third of 28: they take
+		// half of it (the values of their middles to 3 digits, -0.485 at
+		// both ends, told nothing); at 60 they fit a third.
+		{[]float64{-0.48525153790909437, -0.48526297930651174}, 28, 7, false, []string{"-0.485252", "-0.485260", "-0.485262"}},
 		{[]float64{-0.48525153790909437, -0.48526297930651174}, 60, 7, false, []string{"-0.485252", "-0.485260", "-0.485262"}},
 	} {
 		t.Run(fmt.Sprint(c.vals, c.w, c.h), func(t *testing.T) {
@@ -114,9 +115,12 @@ func TestRoundAxisKeptWhereItFit(t *testing.T) {
 	}
 
 	// Random series, many of values apart in their 7th or 8th digit only:
-	// wherever the old rule kept an axis, one is kept.
+	// every axis written reads values on their rows, no two alike, and
+	// wherever the old rule kept such an axis, one is kept (where its
+	// labels were alike or off their rows, as 952 at both ends of
+	// 952.421…952.426, none may be).
 	rng := rand.New(rand.NewSource(36))
-	lost, kept := 0, 0
+	lost, kept, untrue := 0, 0, 0
 	for i := 0; i < 20000; i++ {
 		base := math.Pow(10, -4+10*rng.Float64())
 		if rng.Intn(2) == 0 {
@@ -136,17 +140,27 @@ func TestRoundAxisKeptWhereItFit(t *testing.T) {
 		if h >= 5 {
 			plotH-- // the title
 		}
-		if oldGutter(lo, hi, plotH) > w/3 {
+		v := lineChart(vals, w, h)
+		rows := axisRows(v)
+		if rows != nil {
+			if err := honestAxis(rows, lo, hi, plotH); err != nil {
+				if untrue++; untrue <= 5 {
+					t.Errorf("%v at %d×%d: %v:\n%s", vals, w, h, err, v)
+				}
+			}
+		}
+		old, oldRows := oldGutter(lo, hi, plotH)
+		if old > w/3 || honestAxis(oldRows, lo, hi, plotH) != nil {
 			continue
 		}
 		kept++
-		if v := lineChart(vals, w, h); len(axisOf(v)) == 0 {
+		if rows == nil {
 			if lost++; lost <= 5 {
-				t.Errorf("%v at %d×%d: no axis, where the old rule kept one %d wide:\n%s", vals, w, h, oldGutter(lo, hi, plotH), v)
+				t.Errorf("%v at %d×%d: no axis, where the old rule kept one %d wide:\n%s", vals, w, h, old, v)
 			}
 		}
 	}
-	if lost > 0 || kept < 5000 {
-		t.Errorf("%d of %d charts that kept their axis lose it", lost, kept)
+	if lost > 0 || kept < 5000 || untrue > 0 {
+		t.Errorf("%d of %d charts that kept their axis lose it; %d axes read values off their rows or alike", lost, kept, untrue)
 	}
 }

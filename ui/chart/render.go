@@ -364,58 +364,64 @@ func (c *Chart) render() string {
 				}
 			default:
 				// Round labels written alike can be wider than the third
-				// of the chart an axis may take, where the values of the
-				// rows' middles to 3 digits were not (-1000 where -810
-				// fit, -0.485252 where -0.485 did): each end takes the
-				// roundest value on its row that keeps every label within
-				// it, and where none does the axis is written as it was,
-				// ticks at their step and the ends' values to 3 digits,
-				// so that no chart loses an axis to rounding.
-				most := W/3 - 1 // the widest label that keeps the axis
-				ticks := slices.Clone(labels)
-				fits := func(step float64) bool {
-					for r, s := range labels {
-						if s != "" && len(FormatTick(at[r], step)) > most {
+				// of the chart an axis may take (-1000 where -810 fit,
+				// -0.485252 where -0.485 did): each end takes the roundest
+				// value on its row that keeps every label within it. Where
+				// none does, the axis may take half the chart rather than
+				// say what is not so: the ends' values to 3 digits read
+				// 152/151.5/151 for a series moving from 151.42 to 151.54
+				// (neither end on its row) and -0.485 at both ends of one
+				// moving in its 6th digit. Where none fits even half, only
+				// the ticks, true as placed, are written.
+				ticks, tickAt, tickStep := slices.Clone(labels), slices.Clone(at), labelStep
+				within := func(most int) bool {
+					copy(labels, ticks)
+					copy(at, tickAt)
+					labelStep = tickStep
+					fits := func(step float64) bool {
+						for r, s := range labels {
+							if s != "" && len(FormatTick(at[r], step)) > most {
+								return false
+							}
+						}
+						return true
+					}
+					for _, e := range ends {
+						if labels[e.r] != "" {
+							continue
+						}
+						found := false
+						for t, by := range roundTicksOn(e.r, tickStep, thi, tlo, ys.rowScale) {
+							labels[e.r], at[e.r] = "·", t
+							if step := min(labelStep, by); fits(step) {
+								labelStep, found = step, true
+								break
+							}
+						}
+						if !found {
 							return false
 						}
 					}
 					return true
 				}
-				round := true
-				for _, e := range ends {
-					if labels[e.r] != "" {
-						continue
-					}
-					found := false
-					for t, by := range roundTicksOn(e.r, tickStep, thi, tlo, ys.rowScale) {
-						labels[e.r], at[e.r] = "·", t
-						if step := min(labelStep, by); fits(step) {
-							labelStep, found = step, true
-							break
-						}
-					}
-					if !found {
-						round = false
-						break
-					}
+				switch {
+				case within(W/3 - 1):
+				case within(W/2 - 1):
+				default:
+					copy(labels, ticks)
+					copy(at, tickAt)
+					labelStep = tickStep
 				}
-				if round {
-					write()
-					break
-				}
-				copy(labels, ticks)
-				for _, e := range ends {
-					if labels[e.r] == "" {
-						labels[e.r] = formatEnd(e.v)
-					}
-				}
+				write()
 			}
 		}
 		for _, s := range labels {
 			gutter = max(gutter, len(s))
 		}
 		gutter++ // the axis
-		if gutter > W/3 {
+		// Labels too wide for half the chart leave it no room to draw:
+		// it goes without an axis (the legend says the last value).
+		if gutter > W/2 {
 			gutter = 0
 		}
 	}

@@ -73,8 +73,11 @@ func decimalsFor(step float64) int {
 	if d < 0 {
 		d = 0
 	}
-	if d > 8 {
-		d = 8
+	// A series flatter than 1e-9 of its value is drawn as flat, so no
+	// step asks for more digits than a float64 holds; 8 decimals wrote
+	// ticks 1e-9 apart around 1 alike.
+	if d > 15 {
+		d = 15
 	}
 	return d
 }
@@ -99,7 +102,10 @@ func FormatTick(v, step float64) string {
 		}
 	}
 	if av < 1e-3 && step < 1e-3 {
-		return strconv.FormatFloat(v, 'g', 2, 64)
+		// As many digits as the step asks, from v's first: ticks 1e-8
+		// apart around 1.23e-5 were both "1.2e-05".
+		d := decimalsFor(step) + int(math.Floor(math.Log10(av)))
+		return strconv.FormatFloat(v, 'e', max(d, 0), 64)
 	}
 	return strconv.FormatFloat(v, 'f', decimalsFor(step), 64)
 }

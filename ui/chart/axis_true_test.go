@@ -1,0 +1,157 @@
+package chart
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// axisRows is the y-axis label of each plot row of a rendered chart, top to
+// bottom ("" where a row has none); nil where the chart has no axis.
+func axisRows(v string) []string {
+	var rows []string
+	labelled := false
+	for _, l := range strings.Split(v, "\n") {
+		if i := strings.Index(l, "┤"); i >= 0 {
+			rows = append(rows, strings.TrimSpace(l[:i]))
+			labelled = true
+		} else if strings.Contains(l, "│") {
+			rows = append(rows, "")
+		}
+	}
+	if !labelled {
+		return nil
+	}
+	return rows
+}
+
+// labelValue reads an axis label back: 0.25, -1.5k, 3.0001G, 1.230e-05.
+func labelValue(s string) (float64, error) {
+	scale := 1.0
+	for _, p := range siPrefixes {
+		if t, ok := strings.CutSuffix(s, p.sfx); ok {
+			s, scale = t, p.scale
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v * scale, err
+}
+
+// honestAxis says what is wrong, if anything, with the labels of the rows of
+// a linear plot plotH rows high of a series moving from lo to hi: every
+// label must read a value that falls on its row (as render places values on
+// rows: the span padded by 2%, four dots a row, each value on its nearest
+// dot), and no two may read alike.
+func honestAxis(rows []string, lo, hi float64, plotH int) error {
+	pad := (hi - lo) * 0.02
+	tlo, thi := lo-pad, hi+pad
+	rowScale := float64(plotH*4-1) / (thi - tlo)
+	seen := map[string]bool{}
+	for r, s := range rows {
+		if s == "" {
+			continue
+		}
+		if seen[s] {
+			return fmt.Errorf("%q is written on two rows", s)
+		}
+		seen[s] = true
+		v, err := labelValue(s)
+		if err != nil {
+			return fmt.Errorf("label %q of row %d: %v", s, r, err)
+		}
+		top := thi - (float64(4*r)-0.5)/rowScale
+		bot := thi - (float64(4*r)+3.5)/rowScale
+		if eps := 1e-12 * math.Max(math.Abs(top), math.Abs(bot)); v > top+eps || v < bot-eps {
+			return fmt.Errorf("row %d stands for %.9g…%.9g, its label reads %q", r, bot, top, s)
+		}
+	}
+	return nil
+}
+
+// TestAxisLabelsAreTrueAndDistinct: where a plot too short for two ticks
+// has no round labels that fit a third of the chart, its end rows were
+// written as the values of their middles to 3 digits, which need not be on
+// the row nor differ: 152/151.5/151 for a series moving from 151.42 to
+// 151.54 at 19×6 (152 is no value the plot reaches), -0.485 at both ends of
+// a series moving in its 6th digit, 952 at both ends of one from 952.421 to
+// 952.426. Tiny ticks were written to 2 digits whatever their step
+// (1.2e-05 at both ends of 1.230e-05…1.231e-05), ticks finer than 1e-8
+// to 8 decimals (1.00000000 twice). Now each label reads a value on its row,
+// no two alike, the axis taking up to half a narrow chart where it must.
+func TestAxisLabelsAreTrueAndDistinct(t *testing.T) {
+	for _, c := range []struct {
+		vals []float64
+		w, h int
+		axis []string // nil: only true and distinct, with an axis
+	}{
+		{[]float64{151.42, 151.54, 151.47}, 19, 6, []string{"151.52", "151.50", "", "151.44"}},
+		{[]float64{151.42, 151.54, 151.47}, 40, 6, nil},
+		{[]float64{151.42, 151.54, 151.47}, 19, 12, nil},
+		{[]float64{151.42, 151.54, 151.47}, 60, 24, nil},
+		{[]float64{-151.42, -151.54}, 19, 6, []string{"-151.44", "", "-151.50", "-151.52"}},
+		{[]float64{-0.48525153790909437, -0.48526297930651174}, 28, 7, []string{"-0.485252", "", "", "-0.485260", "-0.485262"}},
+		{[]float64{952.421, 952.426}, 15, 3, []string{}},
+		{[]float64{0.5, 0.500001}, 40, 10, nil},
+		{[]float64{0.5, 0.500001}, 24, 6, nil},
+		{[]float64{1.230e-5, 1.2305e-5, 1.231e-5}, 40, 10, nil},
+		{[]float64{1.230e-5, 1.231e-5}, 40, 4, nil},
+		{[]float64{0.000962, 0.000965}, 40, 10, nil},
+		{[]float64{1e-6, 2e-6}, 40, 6, nil},
+		{[]float64{1, 1.000000008}, 40, 10, nil},
+		{[]float64{-2e-7, 3e-7}, 40, 10, nil},
+		{[]float64{3e9, 3.0001e9}, 40, 10, nil},
+		{[]float64{3e9, 3.0001e9}, 19, 6, nil},
+		{[]float64{-2e15, -1.2e15}, 40, 6, nil},
+		{[]float64{1.5e12, 1.500001e12}, 60, 5, nil},
+		{[]float64{-0.5, 0.5}, 40, 10, nil},
+		{[]float64{-968, 908}, 17, 7, nil},
+	} {
+		t.Run(fmt.Sprint(c.vals, c.w, c.h), func(t *testing.T) {
+			v := lineChart(c.vals, c.w, c.h)
+			rows := axisRows(v)
+			if c.axis != nil && len(c.axis) == 0 {
+				// Too narrow for true labels: none at all.
+				if rows != nil {
+					t.Errorf("axis %q in a chart too narrow for true labels:\n%s", rows, v)
+				}
+				return
+			}
+			if c.axis != nil && fmt.Sprint(rows) != fmt.Sprint(c.axis) {
+				t.Errorf("axis %q, want %q:\n%s", rows, c.axis, v)
+			}
+			if countNonEmpty(rows) < 2 {
+				t.Fatalf("axis %q: fewer than two labels:\n%s", rows, v)
+			}
+			lo, hi := math.Inf(1), math.Inf(-1)
+			for _, x := range c.vals {
+				lo, hi = min(lo, x), max(hi, x)
+			}
+			if err := honestAxis(rows, lo, hi, len(rows)); err != nil {
+				t.Errorf("%v:\n%s", err, v)
+			}
+		})
+	}
+
+	// A series that never moves is said at its value, with its made-up
+	// span's ends, all distinct.
+	for _, c := range []struct {
+		v    float64
+		w, h int
+		axis []string
+	}{
+		{5, 19, 6, []string{"5.5", "", "5.0", "4.5"}},
+		{0, 40, 8, []string{"1", "", "", "0", "", "-1"}},
+		{151.47, 19, 6, []string{"167", "151", "", "136"}},
+		{-3e9, 40, 6, []string{"-2.7G", "", "-3G", "-3.3G"}},
+	} {
+		t.Run(fmt.Sprint("flat ", c.v, c.w, c.h), func(t *testing.T) {
+			v := lineChart([]float64{c.v, c.v, c.v}, c.w, c.h)
+			if rows := axisRows(v); fmt.Sprint(rows) != fmt.Sprint(c.axis) {
+				t.Errorf("axis %q, want %q:\n%s", rows, c.axis, v)
+			}
+		})
+	}
+}
