@@ -545,11 +545,11 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	rep.Files = []string{name}
 	// A file is imported as it is: a last line without its newline is
 	// read too (parseTraces).
-	rows, tr, err := parseTraces(name, r)
+	rows, skipped, err := parseTraces(name, r)
 	if err != nil {
 		return nil, err
 	}
-	rep.Skip = append(rep.Skip, tr.Skipped...)
+	rep.Skip = append(rep.Skip, skipped...)
 	rep.StudentSystem = stratosSystem(name, rows, rep)
 	traces := make([]*TraceRecord, 0, len(rows))
 	kept := make([]Trace, 0, len(rows)) // the rows that become traces: their reward is the run's

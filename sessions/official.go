@@ -624,16 +624,6 @@ type Trace struct {
 	record.Row
 }
 
-// TraceReport describes what parseTraces kept and left out.
-type TraceReport struct {
-	File         string
-	Rows         int
-	SkippedCount int
-	Skipped      []RowIssue // every one of them
-	PartialBytes int64      // an unterminated last line, left out
-	PartialLine  int        // its line number, if PartialBytes > 0
-}
-
 // parseTraces reads JSON Lines trace rows (name is used in messages), the
 // first step of rlt import's reader of a traces file, readTracesFile,
 // which leaves out what a row is not for an import (a cut sample, a
@@ -644,19 +634,17 @@ type TraceReport struct {
 // turn holds the explanation between the thought tags and the solution
 // between the solution tags. Rows missing a field, with a field of the
 // wrong type, or not valid JSON are skipped and reported with their line
-// and the field. A file is imported as it is: an unterminated last line
-// that holds a whole JSON value is read as any other line (a row, or a
-// line left out for what it lacks: a writer that ends its file without a
-// newline), and only one cut short is left out as such; it is counted in
-// PartialBytes either way.
-func parseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
-	rep := TraceReport{File: name}
-	var out []Trace
+// and the field, every one of them in skipped (their count is its
+// length, the rows' the traces'). A file is imported as it is: an
+// unterminated last line that holds a whole JSON value is read as any
+// other line (a row, or a line left out for what it lacks: a writer that
+// ends its file without a newline), and only one cut short is left out as
+// such.
+func parseTraces(name string, r io.Reader) (out []Trace, skipped []RowIssue, err error) {
 	skip := func(line int, field, msg string) {
-		rep.SkippedCount++
-		rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
+		skipped = append(skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
 	}
-	st, err := scanLines(name, r, true, func(lineNo int, _ int64, raw []byte, unterminated bool) error {
+	_, err = scanLines(name, r, true, func(lineNo int, _ int64, raw []byte, unterminated bool) error {
 		if unterminated {
 			n := len(raw)
 			if raw = bytes.TrimSpace(raw); !record.WholeJSON(raw) {
@@ -676,16 +664,10 @@ func parseTraces(name string, r io.Reader) ([]Trace, TraceReport, error) {
 			skip(lineNo, field, err.Error())
 			return nil
 		}
-		t := Trace{Line: lineNo, Row: row}
-		out = append(out, t)
+		out = append(out, Trace{Line: lineNo, Row: row})
 		return nil
 	})
-	rep.PartialBytes = st.PartialBytes
-	if st.PartialBytes > 0 {
-		rep.PartialLine = st.Lines + st.Blank + 1
-	}
-	rep.Rows = len(out)
-	return out, rep, err
+	return out, skipped, err
 }
 
 // noExplanation is the error of a row that has no explanation to score.

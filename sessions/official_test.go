@@ -300,12 +300,23 @@ func FuzzParseTraces(f *testing.F) {
 	f.Add([]byte(`{"question":"q","solution":"s","explanation":"e","reward":1}` + "\n"))
 	f.Add([]byte(`{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_thought|>e<|end_of_thought|><|begin_of_solution|>s<|end_of_solution|>"}]}` + "\n{\"a\""))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, rep, err := parseTraces("t.jsonl", bytes.NewReader(data))
+		rows, skipped, err := parseTraces("t.jsonl", bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err) // a bytes.Reader cannot fail
 		}
-		if rep.Rows != len(rows) || rep.SkippedCount != len(rep.Skipped) {
-			t.Fatalf("rows %d vs %d", len(rows), rep.Rows)
+		// Each line is a row or a skip, never both, and no line twice.
+		seen := map[int]bool{}
+		for _, r := range rows {
+			seen[r.Line] = true
+		}
+		for _, s := range skipped {
+			if seen[s.Line] {
+				t.Fatalf("line %d read twice: rows %+v, skipped %+v", s.Line, rows, skipped)
+			}
+			seen[s.Line] = true
+		}
+		if len(seen) != len(rows)+len(skipped) {
+			t.Fatalf("a line read twice: rows %+v, skipped %+v", rows, skipped)
 		}
 	})
 }
