@@ -58,7 +58,12 @@ func (p *picker) configure(o *Options, vocab int) {
 		p.allowed = o.AllowedVocab
 	}
 	if !p.greedy {
-		p.invT = 1 / o.Temperature
+		// A temperature below 1/MaxFloat32 (~2.9e-39, float32's
+		// subnormals) has no float32 reciprocal: an invT of +Inf made the
+		// largest logit's (z − max)·invT 0·Inf, NaN, and every draw of a
+		// sound model failed as one whose logits are not finite.
+		// MaxFloat32 is its limit, τ → 0+: the largest logits alone, greedy.
+		p.invT = min(1/o.Temperature, math.MaxFloat32)
 		if o.TopK > 0 && o.TopK < p.allowed {
 			p.topK = o.TopK
 		}

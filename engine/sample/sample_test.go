@@ -302,6 +302,30 @@ func TestGreedyAndStopIDs(t *testing.T) {
 	}
 }
 
+// TestTinyTemperatureIsGreedy: a temperature whose reciprocal float32
+// cannot hold (a subnormal, below ~2.9e-39) samples its limit, the
+// greedy tokens; every draw failed "logits are not finite" (invT +Inf
+// made the largest logit's (z − max)·invT NaN).
+func TestTinyTemperatureIsGreedy(t *testing.T) {
+	m := tinyModel(t)
+	tp := compute.NewTape(m.Backend())
+	ps := randPrompts(6, 5)
+	greedy, err := Generate(tp, m, ps, Options{MaxNewTokens: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, temp := range []float32{1e-30, 1e-39, 1e-45} {
+		got, err := Generate(tp, m, ps, Options{MaxNewTokens: 8, Temperature: temp, Seed: 3})
+		if err != nil {
+			t.Errorf("temperature %g: %v; want the greedy tokens", temp, err)
+			continue
+		}
+		if !slices.Equal(got[0].IDs, greedy[0].IDs) {
+			t.Errorf("temperature %g: ids %v; want the greedy %v", temp, got[0].IDs, greedy[0].IDs)
+		}
+	}
+}
+
 // letters decodes id i as a two-letter string, so stop strings can span
 // token boundaries.
 type letters struct{}
