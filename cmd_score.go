@@ -975,10 +975,20 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		}
 	}
 	if len(traces) == 0 {
-		if n := run.Store().BrokenTraces() + len(cutLost); n > 0 {
+		if broken := run.Store().BrokenTraces(); broken+len(cutLost) > 0 {
 			reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
-			return fmt.Errorf("%s has no readable traces to score: %s could not be read (listed above): mend those lines in %s, then run the same command again",
-				run.Dir(), plural(n, "trace record"), filepath.Join(run.Dir(), sessions.TracesDir))
+			// A broken line may be mended; a trace cut short with its
+			// file cannot, only put back: each said with its own way on
+			// (a cut one was said as a line to mend).
+			var msgs []string
+			if broken > 0 {
+				msgs = append(msgs, fmt.Sprintf("%s could not be read (listed above): mend or remove those lines in %s, then run the same command again",
+					plural(broken, "trace record"), filepath.Join(run.Dir(), sessions.TracesDir)))
+			}
+			if len(cutLost) > 0 {
+				msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost))
+			}
+			return fmt.Errorf("%s has no readable traces to score: %s", run.Dir(), strings.Join(msgs, "; "))
 		}
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}
@@ -1233,8 +1243,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			plural(broken, "trace record"), run.Dir(), filepath.Join(run.Dir(), sessions.TracesDir)))
 	}
 	if len(cutLost) > 0 {
-		msgs = append(msgs, fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s not scored: put the %s back from a copy of the run folder if there is one",
-			plural(len(cutLost), "trace"), run.Dir(), oneOrMany(len(cutLost), "was", "were"), oneOrMany(len(cutLost), "it", "them"), tornSaid(cutLost), oneOrMany(len(cutLost), "was", "were"), oneOrMany(len(cutLost), "file", "files")))
+		msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost))
 	}
 	if broken > 0 || len(cutLost) > 0 {
 		return errors.New(strings.Join(msgs, "; "))
@@ -1243,6 +1252,16 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		return errLines(failed)
 	}
 	return nil
+}
+
+// lostTracesSaid says the traces of the run in dir that were cut short in
+// their files' partial last lines after the run wrote them whole (not a
+// killed writer's last), and what to do: they cannot be mended, only put
+// back.
+func lostTracesSaid(dir string, lost []sessions.TornTrace) string {
+	n := len(lost)
+	return fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s not scored: put the %s back from a copy of the run folder if there is one",
+		plural(n, "trace"), dir, oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), tornSaid(lost), oneOrMany(n, "was", "were"), oneOrMany(n, "file", "files"))
 }
 
 // tornSaid names the partial last lines of torn trace files: file:line,

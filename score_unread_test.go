@@ -74,16 +74,27 @@ func TestScoreRunCountsUnreadableTraces(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		corrupt map[string][]int // 1-based lines of traces files made unreadable
+		cut     string           // traces files (comma-separated) whose last line is cut to its first 20 bytes
 		code    int
 		want    []string // in stderr
 	}{
-		{"all readable", nil, 0, []string{"scored 5 of 5 traces of "}},
-		{"one broken", map[string][]int{"000002.jsonl": {2}}, 1, []string{"scored 4 of 5 traces of ",
+		{"all readable", nil, "", 0, []string{"scored 5 of 5 traces of "}},
+		{"one broken", map[string][]int{"000002.jsonl": {2}}, "", 1, []string{"scored 4 of 5 traces of ",
 			"; 1 unreadable (listed above), not scored", "1 trace record of ", " could not be read", "then run the same command again"}},
-		{"two broken", map[string][]int{"000002.jsonl": {1, 3}}, 1, []string{"scored 3 of 5 traces of ",
+		{"two broken", map[string][]int{"000002.jsonl": {1, 3}}, "", 1, []string{"scored 3 of 5 traces of ",
 			"; 2 unreadable (listed above), not scored", "2 trace records of ", "then run the same command again"}},
-		{"all broken", map[string][]int{"000001.jsonl": {1, 2}, "000002.jsonl": {1, 2, 3}}, 1, []string{
-			"has no readable traces to score: 5 trace records could not be read (listed above)", "then run the same command again"}},
+		{"all broken", map[string][]int{"000001.jsonl": {1, 2}, "000002.jsonl": {1, 2, 3}}, "", 1, []string{
+			"has no readable traces to score: 5 trace records could not be read (listed above): mend or remove those lines in ", "then run the same command again"}},
+		// A trace cut short in the file's partial last line cannot be
+		// mended: it was said among the lines to mend.
+		{"all broken, the last cut short", map[string][]int{"000001.jsonl": {1, 2}, "000002.jsonl": {1, 2}}, "000002.jsonl", 1, []string{
+			"has no readable traces to score: 4 trace records could not be read (listed above): mend or remove those lines in ",
+			"; 1 trace of ", " was cut short after the run wrote it whole (the 20-byte partial last line of ",
+			"000002.jsonl:3), and was not scored: put the file back from a copy of the run folder if there is one"}},
+		{"all broken, both last lines cut short", map[string][]int{"000001.jsonl": {1}, "000002.jsonl": {1, 2}}, "000001.jsonl,000002.jsonl", 1, []string{
+			"has no readable traces to score: 3 trace records could not be read (listed above): mend or remove those lines in ",
+			"; 2 traces of ", " were cut short after the run wrote them whole (the 20-byte partial last line of ",
+			"000001.jsonl:2, the 20-byte partial last line of ", "and were not scored: put the files back from a copy of the run folder if there is one"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			runDir := filepath.Join(t.TempDir(), "official")
@@ -106,6 +117,22 @@ func TestScoreRunCountsUnreadableTraces(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			for file := range strings.SplitSeq(c.cut, ",") {
+				if file == "" {
+					continue
+				}
+				path := filepath.Join(runDir, sessions.TracesDir, file)
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows := strings.SplitAfter(string(data), "\n")
+				rows = rows[:len(rows)-1] // the empty string after the last newline
+				rows[len(rows)-1] = rows[len(rows)-1][:20]
+				if err := os.WriteFile(path, []byte(strings.Join(rows, "")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 			code, _, errs := runCLI(t, "", "score", "--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem,
 				"--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", runDir)
 			if code != c.code {
@@ -115,6 +142,9 @@ func TestScoreRunCountsUnreadableTraces(t *testing.T) {
 				if !strings.Contains(errs, want) {
 					t.Errorf("stderr lacks %q:\n%s", want, errs)
 				}
+			}
+			if c.cut != "" && strings.Contains(errs, "mend those lines") {
+				t.Errorf("a trace cut short said as a line to mend:\n%s", errs)
 			}
 			if c.corrupt == nil && strings.Contains(errs, "unreadable") {
 				t.Errorf("unreadable said of a whole run:\n%s", errs)
