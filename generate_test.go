@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/sample"
 )
 
@@ -170,6 +171,50 @@ func TestGeneratePromptPastThePositions(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want one token written", code, errs)
 			case c.want != "" && (code != 1 || last != c.want || strings.Contains(errs, "computing on")):
 				t.Errorf("exit %d, stderr %q; want exit 1 and %q before any device", code, errs, c.want)
+			}
+		})
+	}
+}
+
+// TestGenerateLogitsNotFinite: a model whose weights, each finite, are so
+// large that its logits overflow float32 (a final norm of 3e38, as a
+// diverged run may leave; a NaN weight is refused at load) is said to be
+// so, with what to do, on the CPU and on a GPU; it said "sample: sequence
+// 0 step 0: logits are not finite", neither why nor the way on.
+func TestGenerateLogitsNotFinite(t *testing.T) {
+	dir := copyFolder(t, filepath.Join("engine", "defaults", "models", defaults.Student))
+	weights := filepath.Join(dir, hf.WeightsFile)
+	f, err := hf.Open(weights)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tensors []hf.NamedTensor
+	for _, ti := range f.Tensors() {
+		data := make([]float32, ti.NumElements())
+		if err := f.ReadFloat32(ti.Name, data); err != nil {
+			t.Fatal(err)
+		}
+		if ti.Name == "model.norm.weight" {
+			for i := range data {
+				data[i] = 3e38
+			}
+		}
+		tensors = append(tensors, hf.NamedTensor{Name: ti.Name, Shape: ti.Shape, Data: data})
+	}
+	f.Close()
+	if err := hf.WriteSafetensors(weights, tensors, hf.F32, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, dev := range []string{"cpu", "gpu"} {
+		t.Run(dev, func(t *testing.T) {
+			if dev == "gpu" {
+				gpuOrSkip(t)
+			}
+			code, _, errs := runCLI(t, "", "generate", "--model", dir, "--prompt", "3+4=", "--temperature", "0", "--device", dev)
+			want := "rlt generate: sample: sequence 0, new token 0: the model's logits are not finite (NaN or ±Inf), so no token can be drawn: " +
+				"its weights are so large that its sums overflow float32, as a diverged run's may be; sample from another checkpoint of the model"
+			if lines := strings.Split(strings.TrimSpace(errs), "\n"); code != 1 || lines[len(lines)-1] != want {
+				t.Errorf("exit %d, stderr %q; want exit 1 and %q", code, errs, want)
 			}
 		})
 	}

@@ -417,7 +417,7 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 			}
 			id, lp, ok := g.picks.id[slot], g.picks.lp[slot], g.picks.ok[slot]
 			if !ok {
-				return res, fmt.Errorf("sample: sequence %d step %d: logits are not finite", seq, step)
+				return res, fmt.Errorf("sample: sequence %d, new token %d: the model's logits are not finite (NaN or ±Inf), so no token can be drawn: its weights are so large that its sums overflow float32, as a diverged run's may be; sample from another checkpoint of the model", seq, step)
 			}
 			r := &res[seq]
 			r.IDs = append(r.IDs, id)
