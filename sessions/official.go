@@ -397,12 +397,13 @@ func parseCompletionsCSV(name string, data []byte, limit int) ([]OfficialComplet
 	}
 	fileStep, fileStepOK := stepFromName(name)
 	stepCol, hasStep := col["step"]
-	skip := func(line int, field, msg string) {
+	skipAt := func(line, column int, field, msg string) {
 		rep.SkippedCount++
 		if limit < 0 || len(rep.Skipped) < limit {
-			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
+			rep.Skipped = append(rep.Skipped, RowIssue{File: name, Line: line, Column: column, Field: field, Msg: msg})
 		}
 	}
+	skip := func(line int, field, msg string) { skipAt(line, 0, field, msg) }
 	var out []OfficialCompletion
 	row := 0
 	for {
@@ -456,7 +457,15 @@ func parseCompletionsCSV(name string, data []byte, limit int) ([]OfficialComplet
 		}
 		if rs = strings.TrimSpace(rs); rs == "" {
 			c.Reward = math.NaN()
-		} else if c.Reward, err = strconv.ParseFloat(rs, 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+		} else if c.Reward, err = strconv.ParseFloat(rs, 64); errors.Is(err, strconv.ErrRange) {
+			// A number past float64's range (1e999) is refused as a
+			// traces row's is (record.RewardPastRange), at its line and
+			// column: it was taken as ±Inf, a reward no trainer wrote
+			// ("inf", which pandas writes for one, is read as such).
+			at, column := r.FieldPos(col["reward"])
+			skipAt(at, column, "reward", fmt.Sprintf("row %d: %s", row, record.RewardPastRange(rs)))
+			continue
+		} else if err != nil {
 			skip(line, "reward", fmt.Sprintf("row %d: reward %q is not a number", row, rs))
 			continue
 		}

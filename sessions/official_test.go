@@ -124,6 +124,13 @@ func TestParseCompletionsCSVProblems(t *testing.T) {
 			"step,prompt,completion,reward\n1,p,c,abc\n1,p,\"multi\nline\"\n1,p,c,2\n", 1,
 			[]string{`7.csv:2: row 1: reward "abc" is not a number`, `7.csv:3: row 2: missing field "reward" (3 columns)`}, 0, ""},
 		{"bad step", "step,prompt,completion,reward\nx,p,c,1\n", 0, []string{`7.csv:2: row 1: step "x" is not an integer`}, 0, ""},
+		// A reward past float64's range is refused as a traces row's
+		// (record.RewardPastRange), at its line and column: it was read as
+		// ±Inf. pandas' "inf" and "-inf" are what it wrote for one: read.
+		{"reward past float64's range",
+			"step,prompt,completion,reward\n1,p,c,1e999\n1,p,\"two\nlines\", -1e999\n1,p,c,inf\n1,p,c,-inf\n", 2,
+			[]string{`7.csv:2:7: row 1: field "reward" is 1e999, out of float64's range (about ±1.8e308): give a reward within it`,
+				`7.csv:4:8: row 2: field "reward" is -1e999, out of float64's range (about ±1.8e308): give a reward within it`}, 0, ""},
 		{"no reward column", "step,prompt,completion\n", 0, nil, 0, `7.csv:1: no "reward" column`},
 		{"unterminated quote pending", "step,prompt,completion,reward\n1,p,\"open\n", 0, nil, 10, ""},
 		{"bare quote", "step,prompt,completion,reward\n1,p,a\"b\"\"\n2,p,c,1\n", 1, []string{`7.csv:2: row 1: bare "`}, 0, ""},
@@ -154,6 +161,9 @@ func TestParseCompletionsCSVProblems(t *testing.T) {
 			}
 			if tc.name == "pandas index column, step from file name" && (rows[0].Step != 7 || !math.IsNaN(rows[1].Reward)) {
 				t.Errorf("rows %+v", rows)
+			}
+			if tc.name == "reward past float64's range" && (!math.IsInf(rows[0].Reward, 1) || !math.IsInf(rows[1].Reward, -1)) {
+				t.Errorf("rows %+v, want the rewards inf and -inf read as such", rows)
 			}
 		})
 	}

@@ -95,6 +95,14 @@ func rowErr(field, format string, a ...any) *RowError {
 	return &RowError{Field: field, Msg: fmt.Sprintf(format, a...)}
 }
 
+// RewardPastRange says a reward written as a number float64 cannot hold
+// (1e999): a number, past its range, not one to take as ±Inf. A traces
+// row's "reward" and an official stored_completions CSV's reward column
+// are refused in these words.
+func RewardPastRange(number string) string {
+	return fmt.Sprintf(`field "reward" is %s, out of float64's range (about ±1.8e308): give a reward within it`, number)
+}
+
 // ParseRow reads one row (a leading byte-order mark is not part of it). It
 // fails on something that is not a JSON object, an object that is not
 // UTF-8 (naming the first stray byte), a field of the wrong type, a missing
@@ -180,7 +188,7 @@ func ParseRow(raw []byte) (Row, error) {
 			// its range: it was said to be no number at all.
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") {
-				return Row{}, rowErr("reward", `field "reward" is %s, out of float64's range (about ±1.8e308): give a reward within it`, raw)
+				return Row{}, rowErr("reward", "%s", RewardPastRange(string(raw)))
 			}
 			return Row{}, rowErr("reward", `field "reward" is not a number`)
 		}
