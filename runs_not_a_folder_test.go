@@ -28,6 +28,16 @@ func TestRunsNotAFolder(t *testing.T) {
 	}
 	below := filepath.Join(file, "runs")
 	const way = "give --runs the folder that holds the run folders"
+	// rlt open's run, an import in a runs folder of its own: its open
+	// would go on to the workbench.
+	good := t.TempDir()
+	if code, _, errs := runCLI(t, "", "import", traces, "--runs", good); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	imported, _ := filepath.Glob(filepath.Join(good, "*"))
+	if len(imported) != 1 {
+		t.Fatalf("the import made %v, want one run folder", imported)
+	}
 	for _, c := range []struct {
 		name string
 		args []string
@@ -39,6 +49,10 @@ func TestRunsNotAFolder(t *testing.T) {
 		{"run, below a file", []string{"run", "--headless", "--steps", "1", "--device", "cpu", "--runs", below}, "--runs " + below + ": " + file + " is a file, not a folder: " + way},
 		{"sessions, a file", []string{"sessions", "--runs", file}, "--runs " + file + " is a file, not a folder: " + way},
 		{"sessions, below a file", []string{"sessions", "--runs", below}, "--runs " + below + ": " + file + " is a file, not a folder: " + way},
+		// rlt open's Runs screen lists --runs and starts runs there: it
+		// was checked only once a run was started from the screen.
+		{"open, a file", []string{"open", "--runs", file, imported[0]}, "--runs " + file + " is a file, not a folder: " + way},
+		{"open, below a file", []string{"open", "--runs", below, imported[0]}, "--runs " + below + ": " + file + " is a file, not a folder: " + way},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// A hang guard, not a time limit: rlt import never returned.
