@@ -60,6 +60,12 @@ type Trainer struct {
 	tape, ref *compute.Tape
 	step      int
 	meter     event.Meter
+	// updated is set from the step's first optimiser update until the
+	// step is counted (step++): a step that fails in between (its
+	// reference's sync, its reconstruction, a later epoch) leaves the
+	// weights and moments partly its own, which a checkpoint must not
+	// save under the previous step's name (Torn).
+	updated bool
 }
 
 // NewTrainer makes the reference copy of the pair's teacher and the
@@ -129,6 +135,28 @@ func (t *Trainer) SetStepIndex(n int) { t.step = n }
 
 // Optimizer exposes the optimiser (for checkpoints).
 func (t *Trainer) Optimizer() *compute.AdamW { return t.opt }
+
+// Torn is a *TornError where a step failed after its optimiser update
+// had changed the teacher and its moments: they are then neither the
+// last counted step's (StepIndex()-1) nor the failed step's, and no
+// checkpoint may be made of them (run.Engine's Snapshot refuses). nil
+// where the state is a counted step's.
+func (t *Trainer) Torn() error {
+	if !t.updated {
+		return nil
+	}
+	return &TornError{Step: t.step}
+}
+
+// TornError is a trainer whose step Step failed after its optimiser
+// update (Trainer.Torn). Saved, its weights were step Step-1's
+// checkpoint in name only: a resume from it ran step Step on weights
+// that had taken part of it already.
+type TornError struct{ Step int }
+
+func (e *TornError) Error() string {
+	return fmt.Sprintf("step %d failed after its optimiser update had changed the teacher: its weights are neither step %d's nor step %d's, so no checkpoint is made of them", e.Step, e.Step-1, e.Step)
+}
 
 // StepResult is what one step produced.
 type StepResult struct {
@@ -250,6 +278,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", t.step, err)
 		}
+		t.updated = true
 		t.opt.Step(cfg.LR)
 		t.meter.Set(1)
 	}
@@ -302,6 +331,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 		t.Sink.Emit(tr)
 	}
 	t.step++
+	t.updated = false
 	return res, nil
 }
 

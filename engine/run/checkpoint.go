@@ -56,9 +56,16 @@ type Snapshot struct {
 // the state a resume needs. The data order and sampling seeds are
 // functions of the step (and, for a data run, of the data files, whose
 // digest it records), so the models, the moments and TrainerState are all
-// a resume needs.
+// a resume needs. It refuses the state of a step that failed after its
+// optimiser update (rlt.Trainer.Torn, a *rlt.TornError): saved, it was
+// the previous step's checkpoint in name only (the run's close saved it
+// so, and the end of an engine whose context had ended), and a resume
+// from it took part of that step twice.
 func (e *Engine) Snapshot() (Snapshot, error) {
 	tr := e.Trainer
+	if err := tr.Torn(); err != nil {
+		return Snapshot{}, fmt.Errorf("checkpoint: %w", err)
+	}
 	tok, err := os.ReadFile(filepath.Join(e.Cfg.Teacher, hf.TokenizerFile))
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("checkpoint: %w", err)

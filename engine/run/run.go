@@ -473,7 +473,14 @@ func (e *Engine) Run(ctx context.Context) error {
 			err = e.Backend.Err() // a device lost where no tape looked
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			// A step cut by the stop ends the run as a stop does. One
+			// that failed after its optimiser update did not fail for
+			// the stop (no phase after it looks at the context): its
+			// error is the run's, said, and no checkpoint is made of
+			// its weights (Snapshot). Taken for the stop's, it was
+			// dropped, and the run's end saved those weights as the
+			// previous step's checkpoint.
+			if ctx.Err() != nil && e.Trainer.Torn() == nil {
 				break
 			}
 			if e.Backend.Err() != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -946,15 +947,20 @@ func (h *Handle) onCheckpoint(step int) error {
 // anything first (it said "mend … and close the run (q in the
 // workbench)" to headless runs too).
 func (h *Handle) retryFailed(step int, err error) error {
-	kept := "it has no checkpoint yet, so a resume has none to go on from"
+	return fmt.Errorf("checkpoint of step %d failed again as the run stopped: %w; a failed save leaves no part of itself in the run folder: %s; its close tries the checkpoint once more: in the workbench, mend what stopped the save, then close the run (q); rlt run --headless closes it at once", step, err, h.kept())
+}
+
+// kept says the run folder's last good checkpoint, the one a resume goes
+// on from, or that it has none, where no checkpoint is written of the
+// state the engine holds (retryFailed, a torn step's close).
+func (h *Handle) kept() string {
 	cks, _ := sessions.Checkpoints(h.rec.Dir())
 	for i := len(cks) - 1; i >= 0; i-- {
 		if cks[i].Err == nil {
-			kept = fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", cks[i].Step, sessions.ShellQuote(h.rec.Dir()))
-			break
+			return fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", cks[i].Step, sessions.ShellQuote(h.rec.Dir()))
 		}
 	}
-	return fmt.Errorf("checkpoint of step %d failed again as the run stopped: %w; a failed save leaves no part of itself in the run folder: %s; its close tries the checkpoint once more: in the workbench, mend what stopped the save, then close the run (q); rlt run --headless closes it at once", step, err, kept)
+	return "it has no checkpoint yet, so a resume has none to go on from"
 }
 
 // StopWith stops the engine after the step in progress, keeping err as the
@@ -1015,7 +1021,17 @@ func (h *Handle) Close() error {
 		// weights to read, and its error is already the run's.
 		if n := h.e.Trainer.StepIndex(); n > 0 && h.e.Backend.Err() == nil {
 			was := h.fullAt
-			errs = append(errs, finalCheckpointError(n-1, was, h.checkpoint(n-1)))
+			err := h.checkpoint(n - 1)
+			if torn := (*rlt.TornError)(nil); errors.As(err, &torn) {
+				// Step n failed after its update (the run's error says
+				// how): the engine's state is no step's, and none is
+				// saved (run.Engine's Snapshot); said with the
+				// checkpoint that stands, not as a save that failed.
+				err = fmt.Errorf("no final checkpoint: %w; the run folder keeps what it had: %s", torn, h.kept())
+			} else {
+				err = finalCheckpointError(n-1, was, err)
+			}
+			errs = append(errs, err)
 		}
 		// A failed checkpoint that stopped the run, saved after all (the
 		// stop's try or the close's): the run's result says so. The

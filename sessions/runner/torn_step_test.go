@@ -1,0 +1,141 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// tornSink, on the engine's goroutine: as step 1 begins (its sampling)
+// it saves the teacher as step 0 left it into step0 (the weights a
+// checkpoint of step 0 must hold); as step 1's optimiser phase begins,
+// after the reference's forward and before the update, it gives the
+// trainer a reference of another shape (a layer fewer), so that the
+// reference's sync after the update fails (MixInto's refusal), and
+// cancels the run context where cancel is set (a stop that comes during
+// the step).
+type tornSink struct {
+	event.Sink
+	e      *run.Engine
+	step0  string
+	cancel context.CancelFunc
+	errs   chan<- error
+}
+
+func (s tornSink) Emit(ev event.Event) {
+	if p, ok := ev.(event.Phase); ok && p.Step == 1 {
+		switch p.Name {
+		case "sampling":
+			if err := s.e.Trainer.Teacher.Save(s.step0, hf.F32); err != nil {
+				s.errs <- err
+			}
+		case "optimiser":
+			cfg := s.e.Trainer.Teacher.Cfg
+			cfg.Layers--
+			ref, err := model.New(s.e.Backend, cfg)
+			if err != nil {
+				s.errs <- err
+			}
+			s.e.Trainer.Ref = ref
+			if s.cancel != nil {
+				s.cancel()
+			}
+		}
+	}
+	s.Sink.Emit(ev)
+}
+
+// TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious: a step that fails
+// after its optimiser update with an error that is not the device's (here
+// the reference's sync) leaves the teacher and its moments partly that
+// step's. The close's final checkpoint, and the engine's end where a stop
+// came during the step (its context ended), saved them as the previous
+// step's checkpoint (step 0's, not on disk yet with checkpoint_every 0):
+// a checkpoint whose weights were not its step's, and whose resume took
+// part of step 1 twice. No checkpoint is made of them now: the close says
+// why, naming the step, and the step's own error is the run's, recorded
+// as its fatal error also where the stop came during the step (the
+// engine took it for the stop's and dropped it).
+func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	for _, stop := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stop=%v", stop), func(t *testing.T) {
+			cfg := smallConfig(t, 3)
+			cfg.CheckpointEvery = 0
+			cfg.GRPO.RefSyncEvery = 1
+			cfg.GRPO.Reconstruct = false
+			dir := filepath.Join(t.TempDir(), "run")
+			rec, err := sessions.Create(dir, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			step0 := filepath.Join(t.TempDir(), "step0")
+			errs := make(chan error, 4)
+			prepare := func(_ context.Context, e *run.Engine) error {
+				s := tornSink{Sink: e.Trainer.Sink, e: e, step0: step0, errs: errs}
+				if stop {
+					s.cancel = cancel
+				}
+				e.Trainer.Sink = s
+				return nil
+			}
+			h, err := Start(context.Background(), runCtx, rec, mustCheck(t, cfg), rec, prepare)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Wait()
+			closeErr := h.Close()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			const syncErr = "step 1: syncing the reference: mix:"
+			if closeErr == nil || !strings.Contains(closeErr.Error(), syncErr) ||
+				!strings.Contains(closeErr.Error(), "no final checkpoint: step 1 failed after its optimiser update") {
+				t.Errorf("Close: %v\nwant the step's error (%q) and why no checkpoint is made (no final checkpoint: step 1 failed after its optimiser update)", closeErr, syncErr)
+			}
+			cks, err := sessions.Checkpoints(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(step0, hf.WeightsFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ck := range cks {
+				got, err := os.ReadFile(filepath.Join(ck.Dir, sessions.TeacherDir, hf.WeightsFile))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ck.Step != 0 || !bytes.Equal(got, want) {
+					t.Errorf("a checkpoint of step %d (%s) holds weights that are not step 0's, as step 1 began: they took step 1's update", ck.Step, ck.Dir)
+				}
+			}
+			fatal := ""
+			for _, e := range eventRecords(t, dir) {
+				if e.Kind == sessions.KindError && e.Fatal {
+					fatal = e.Error
+				}
+			}
+			if !strings.Contains(fatal, syncErr) {
+				t.Errorf("the run's fatal error is %q, want the step's (%q)", fatal, syncErr)
+			}
+			if errors.Is(closeErr, context.Canceled) {
+				t.Errorf("Close: %v: the step's error was taken for the stop's", closeErr)
+			}
+		})
+	}
+}
