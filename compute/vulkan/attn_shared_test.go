@@ -16,16 +16,15 @@ import (
 // probe's) did not count. Under RLT_VULKAN_MAX_SHARED the device leaves out
 // the tiles that do not fit, says so, and runs the row kernels for their
 // head dimensions; a probe, which builds nothing, says the same by the
-// same rule, and its bound holds what the opened device holds. At 22,024
-// bytes (the least that holds shortlist, which has no fallback) neither
-// set fits; at 28 KiB the tiles of 16 rows (heads 65 to 128) fit and
-// those of 32 do not.
+// same rule, and its bound holds what the opened device holds. At 16 KiB
+// (the least Vulkan allows) neither set fits; at 28 KiB the tiles of 16
+// rows (heads 65 to 128) fit and those of 32 do not.
 func TestAttentionTilesFollowTheSharedMemory(t *testing.T) {
 	openOrSkip(t)
 	for _, c := range []struct {
 		limit string
 		rows  [2]bool // the row kernels, for heads up to 64 and up to 128
-	}{{"", [2]bool{}}, {"22024", [2]bool{true, true}}, {"28672", [2]bool{true, false}}} {
+	}{{"", [2]bool{}}, {"16384", [2]bool{true, true}}, {"28672", [2]bool{true, false}}} {
 		t.Run("limit "+c.limit, func(t *testing.T) {
 			t.Setenv("RLT_VULKAN_MAX_SHARED", c.limit)
 			probed, err := Probe()

@@ -128,6 +128,29 @@ func TestBackendConformanceDescriptorSets(t *testing.T) {
 	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
 }
 
+// TestBackendConformanceLeastSharedMemory runs the suite on a device of the
+// 16 KiB of shared memory a workgroup Vulkan guarantees
+// (RLT_VULKAN_MAX_SHARED=16384): the kernels past it (gemm128, gemv3,
+// gemv_glu, attention's tiles) are left out and their ops take the plain
+// kernels and the row kernels. Such a device was refused: shortlist, which
+// has no fallback, needed 22,024 bytes.
+func TestBackendConformanceLeastSharedMemory(t *testing.T) {
+	openOrSkip(t)
+	t.Setenv("RLT_VULKAN_MAX_SHARED", "16384")
+	d, err := Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if len(d.Info().SharedShort) == 0 {
+		t.Fatalf("at 16 KiB no kernel was left out (Unavailable: %v): the suite checks nothing new", d.Info().Unavailable)
+	}
+	old := headChunkFloats
+	headChunkFloats = 1 << 10
+	defer func() { headChunkFloats = old }()
+	backendtest.Run(t, func(t *testing.T) compute.Backend { return NewBackend(d) })
+}
+
 // TestRequiredKernelRefused: a driver that cannot build a kernel every op
 // needs (elementwise) fails Open with ErrPipeline, naming the device, the
 // kernel and the CPU as the way on.

@@ -117,9 +117,10 @@ var kernelSharedAll = sync.OnceValue(func() []sharedNeed {
 
 // kernelFits says why kernel k cannot run on a device of maxShared bytes
 // of shared memory a workgroup, or nil: it needs what its SPIR-V declares
-// (gemm128 16,896 bytes, gemv 16,384, gemv3 and gemv_glu 20,480, shortlist
-// 22,024, attention's float32 tiles up to 30,592; Vulkan guarantees
-// 16,384). It is the one rule for every kernel: buildKernel leaves out an
+// (gemm128 16,896 bytes, gemv 16,384, gemv3 and gemv_glu 20,480,
+// attention's float32 tiles up to 30,592; Vulkan guarantees 16,384, and
+// every kernel without a fallback fits in it, shortlist's 13,320 the
+// most). It is the one rule for every kernel: buildKernel leaves out an
 // optional one that does not fit (Info.Unavailable; its op takes its
 // fallback), and choose refuses a device that cannot hold a kernel with
 // none, at the probe already. They were built on any device, past its
