@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/ui/style"
 )
 
 // axisRows is the y-axis label of each plot row of a rendered chart, top to
@@ -145,7 +147,7 @@ func TestAxisLabelsAreTrueAndDistinct(t *testing.T) {
 		{5, 19, 6, []string{"5.5", "", "5.0", "4.5"}},
 		{0, 40, 8, []string{"1", "", "", "0", "", "-1"}},
 		{151.47, 19, 6, []string{"167", "151", "", "136"}},
-		{-3e9, 40, 6, []string{"-2.7G", "", "-3G", "-3.3G"}},
+		{-3e9, 40, 6, []string{"-2.7G", "", "-3.0G", "-3.3G"}},
 	} {
 		t.Run(fmt.Sprint("flat ", c.v, c.w, c.h), func(t *testing.T) {
 			v := lineChart([]float64{c.v, c.v, c.v}, c.w, c.h)
@@ -153,5 +155,83 @@ func TestAxisLabelsAreTrueAndDistinct(t *testing.T) {
 				t.Errorf("axis %q, want %q:\n%s", rows, c.axis, v)
 			}
 		})
+	}
+}
+
+// TestAxisWritesItsLabelsAlike: the labels of one axis are written one way,
+// with as many decimals each and one SI prefix: zero read "0" beside "0.5"
+// and "-0.1", a 3G axis "3G" beside "3.0001G", a 12k one "5000" beside
+// "10k", a learning rate's "9e-07" below "1.0e-06".
+func TestAxisWritesItsLabelsAlike(t *testing.T) {
+	for _, c := range []struct {
+		vals []float64
+		w, h int
+		axis []string
+	}{
+		{[]float64{-0.5, 0.5}, 40, 10, []string{"0.5", "", "", "", "0.0", "", "", "-0.5"}},
+		{[]float64{-0.1, 0.5}, 40, 10, []string{"", "0.4", "", "0.2", "", "0.0", "", "-0.1"}[:0]},
+		{[]float64{3e9, 3.0001e9}, 40, 10, []string{"3.0001G", "", "", "", "", "", "", "3.0000G"}},
+		{[]float64{-5000, 12000}, 40, 10, nil},
+		{[]float64{0, 1e-6}, 40, 10, nil},
+	} {
+		t.Run(fmt.Sprint(c.vals, c.w, c.h), func(t *testing.T) {
+			v := lineChart(c.vals, c.w, c.h)
+			rows := axisRows(v)
+			if len(c.axis) > 0 && fmt.Sprint(rows) != fmt.Sprint(c.axis) {
+				t.Errorf("axis %q, want %q:\n%s", rows, c.axis, v)
+			}
+			alike(t, rows, v)
+		})
+	}
+	// The steps under a plot too.
+	ch := New(style.PlainTheme())
+	ch.SetSize(60, 8)
+	for s := int64(0); s <= 12000; s += 100 {
+		ch.Append("r", s, float64(s))
+	}
+	v := ch.View()
+	lines := strings.Split(v, "\n")
+	alike(t, strings.Fields(lines[len(lines)-2]), v)
+}
+
+// alike fails t where the labels (blank ones aside) differ in their SI
+// prefix, their notation or their count of decimals. Zero is written bare,
+// with the decimals of the others ("0" beside "5k", "0.0" beside "2.5k",
+// "0" beside e-notation).
+func alike(t *testing.T, labels []string, v string) {
+	t.Helper()
+	type kind struct {
+		notation string // "e", or the SI prefix
+		decimals int
+	}
+	kindOf := func(s string) kind {
+		if m, _, ok := strings.Cut(s, "e"); ok {
+			return kind{"e", decimals(m)}
+		}
+		sfx := strings.TrimLeft(s, "-0123456789.")
+		return kind{sfx, decimals(strings.TrimSuffix(s, sfx))}
+	}
+	var ks []kind
+	var zeros []string
+	for _, s := range labels {
+		if s == "" {
+			continue
+		}
+		if x, err := strconv.ParseFloat(s, 64); err == nil && x == 0 {
+			zeros = append(zeros, s)
+			continue
+		}
+		ks = append(ks, kindOf(s))
+	}
+	for _, k := range ks {
+		if k != ks[0] {
+			t.Errorf("labels %q are written %+v and %+v:\n%s", labels, ks[0], k, v)
+			return
+		}
+	}
+	for _, z := range zeros {
+		if len(ks) > 0 && ks[0].notation != "e" && decimals(z) != ks[0].decimals || len(ks) > 0 && ks[0].notation == "e" && z != "0" {
+			t.Errorf("labels %q: zero written %q beside %+v:\n%s", labels, z, ks[0], v)
+		}
 	}
 }

@@ -291,6 +291,7 @@ func (c *Chart) render() string {
 		at := make([]float64, plotH) // the value labels[r] says, transformed
 		labelStep := tickStep
 		write := func() {
+			format := axisFormat(labelStep, axisMax(labels, at))
 			for r, s := range labels {
 				if s == "" {
 					continue
@@ -298,7 +299,7 @@ func (c *Chart) render() string {
 				if ys.log {
 					labels[r] = formatLog(at[r], labelStep)
 				} else {
-					labels[r] = FormatTick(at[r], labelStep)
+					labels[r] = format(at[r])
 				}
 			}
 		}
@@ -351,9 +352,14 @@ func (c *Chart) render() string {
 			}
 			switch {
 			case flatD > 0 && !ys.log:
+				m := 0.0
+				for _, e := range ends {
+					m = max(m, math.Abs(e.v))
+				}
+				format := axisFormat(flatD, m) // v and v±d, written as ticks d apart are
 				for _, e := range ends {
 					if labels[e.r] == "" {
-						labels[e.r] = FormatTick(e.v, flatD) // v and v±d, written as ticks d apart are
+						labels[e.r] = format(e.v)
 					}
 				}
 			case ys.log:
@@ -379,8 +385,9 @@ func (c *Chart) render() string {
 					copy(at, tickAt)
 					labelStep = tickStep
 					fits := func(step float64) bool {
+						format := axisFormat(step, axisMax(labels, at))
 						for r, s := range labels {
-							if s != "" && len(FormatTick(at[r], step)) > most {
+							if s != "" && len(format(at[r])) > most {
 								return false
 							}
 						}
@@ -892,12 +899,13 @@ func xAxis(lo, hi int64, gutter, plotW int, hasData bool) string {
 		step = 1
 	}
 	scale := float64(plotW*2-1) / float64(span)
+	format := axisFormat(step, math.Max(math.Abs(float64(lo)), math.Abs(float64(hi))))
 	lastEnd := -1
 	for t := tlo; t <= float64(hi)+step*1e-9; t += step {
 		if t < float64(lo)-step*1e-9 {
 			continue
 		}
-		lab := FormatTick(t, step)
+		lab := format(t)
 		col := int((t-float64(lo))*scale+0.5) / 2
 		start := col - len(lab)/2
 		if start < 0 {

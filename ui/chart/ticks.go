@@ -88,26 +88,62 @@ var siPrefixes = []struct {
 }{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}
 
 // FormatTick formats a tick value v for ticks step apart, compactly:
-// "0.25", "1.5k", "2M", "1e-05".
+// "0.25", "1.5k", "2M", "1e-05". It is one tick's axisFormat.
 func FormatTick(v, step float64) string {
-	if math.Abs(v) <= math.Abs(step)*1e-6 || v == 0 {
-		return "0"
-	}
-	av := math.Abs(v)
-	if av >= 1e4 {
+	return axisFormat(step, math.Abs(v))(v)
+}
+
+// axisFormat writes the ticks of one axis, step apart, the largest of
+// them m in magnitude, all alike: with one SI prefix and as many decimals
+// each, zero too ("0.0" beside "0.5", "3.0000G" beside "3.0001G", where
+// each tick written its own way read "0" and "3G", and a 12k axis
+// "5000" beside "10k"), or, where every tick is below 1e-3, in
+// e-notation with as many digits after the point each ("9.0e-07" below
+// "1.0e-06").
+func axisFormat(step, m float64) func(v float64) string {
+	zero := func(v float64) bool { return math.Abs(v) <= math.Abs(step)*1e-6 || v == 0 }
+	if m >= 1e4 {
 		for _, p := range siPrefixes {
-			if av >= p.scale {
-				return trimZeros(strconv.FormatFloat(v/p.scale, 'f', decimalsFor(step/p.scale), 64)) + p.sfx
+			if m >= p.scale {
+				d := decimalsFor(step / p.scale)
+				return func(v float64) string {
+					if zero(v) {
+						return strconv.FormatFloat(0, 'f', d, 64)
+					}
+					return strconv.FormatFloat(v/p.scale, 'f', d, 64) + p.sfx
+				}
 			}
 		}
 	}
-	if av < 1e-3 && step < 1e-3 {
-		// As many digits as the step asks, from v's first: ticks 1e-8
-		// apart around 1.23e-5 were both "1.2e-05".
-		d := decimalsFor(step) + int(math.Floor(math.Log10(av)))
-		return strconv.FormatFloat(v, 'e', max(d, 0), 64)
+	if m < 1e-3 && step < 1e-3 {
+		// As many digits as the step asks, from the largest tick's
+		// first: ticks 1e-8 apart around 1.23e-5 were both "1.2e-05".
+		d := max(decimalsFor(step)+int(math.Floor(math.Log10(max(m, step)))), 0)
+		return func(v float64) string {
+			if zero(v) {
+				return "0"
+			}
+			return strconv.FormatFloat(v, 'e', d, 64)
+		}
 	}
-	return strconv.FormatFloat(v, 'f', decimalsFor(step), 64)
+	d := decimalsFor(step)
+	return func(v float64) string {
+		if zero(v) {
+			v = 0 // not "-0.0"
+		}
+		return strconv.FormatFloat(v, 'f', d, 64)
+	}
+}
+
+// axisMax is the largest magnitude among vals where labels has a label.
+func axisMax(labels []string, vals []float64) float64 {
+	m := 0.0
+	for r, s := range labels {
+		if s != "" {
+			m = max(m, math.Abs(vals[r]))
+		}
+	}
+	return m
 }
 
 func trimZeros(s string) string {
