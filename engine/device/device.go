@@ -160,12 +160,29 @@ func open(name string) (compute.Backend, event.DeviceChoice, error) {
 
 // noAutoGPU is why auto takes the CPU, given the device Open would pick
 // (in) or the error that found none (err): "" where it is a discrete GPU.
+// A device that was there and could not compute is said with what stopped
+// it (the device, what it was doing, why: "llvmpipe (…): build kernel
+// shortlist: needs 22024 bytes of shared memory, the device has 16384"),
+// where the line said the kind alone ("no usable GPU (compute pipeline
+// creation failed)"), which left the user to rerun with --device gpu to
+// learn which kernel and which limit. A machine without a Vulkan loader,
+// the CPU machine's usual case, says the kind alone: it names what to
+// install.
 func noAutoGPU(in vulkan.Info, err error) string {
 	if err != nil {
 		why := "no usable GPU"
 		var ve *vulkan.Error
 		if errors.As(err, &ve) {
 			why += " (" + ve.Kind.Error() + ")"
+			if !errors.Is(ve.Kind, vulkan.ErrNoLoader) {
+				if ve.Device != "" {
+					why += ": " + ve.Device
+				}
+				why += ": " + ve.Op
+				if ve.Err != nil {
+					why += ": " + ve.Err.Error()
+				}
+			}
 		}
 		return why
 	}

@@ -533,3 +533,30 @@ func TestOpenSaysTheSharedMemory(t *testing.T) {
 		t.Errorf("--device gpu at 22,024 bytes of shared memory: %q, want it to end %q", c.Why, want)
 	}
 }
+
+// TestAutoSaysWhyTheGPUCannotCompute: where the device auto would take
+// cannot compute, the CPU's line says what stopped it: the device, the
+// kernel and the limit (a shared-memory refusal, as a device under
+// Vulkan's 16 KiB would give), or the loader's finding; it said the kind
+// alone ("no usable GPU (compute pipeline creation failed)"). No Vulkan
+// loader at all is said by its kind, which names what to install.
+func TestAutoSaysWhyTheGPUCannotCompute(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&vulkan.Error{Kind: vulkan.ErrPipeline, Device: "SmallGPU", Op: "build kernel shortlist", Err: errors.New("needs 22024 bytes of shared memory, the device has 16384")},
+			"no usable GPU (compute pipeline creation failed): SmallGPU: build kernel shortlist: needs 22024 bytes of shared memory, the device has 16384"},
+		{&vulkan.Error{Kind: vulkan.ErrNoDevice, Op: "list devices", Err: errors.New("the loader found no device (install a driver, e.g. mesa-vulkan-drivers for lavapipe)")},
+			"no usable GPU (no usable Vulkan device): list devices: the loader found no device (install a driver, e.g. mesa-vulkan-drivers for lavapipe)"},
+		{&vulkan.Error{Kind: vulkan.ErrOutOfMemory, Device: "SmallGPU", Op: "create a device"},
+			"no usable GPU (out of device memory): SmallGPU: create a device"},
+		{&vulkan.Error{Kind: vulkan.ErrNoLoader, Op: "load the Vulkan loader", Err: errors.New("libvulkan.so.1: cannot open shared object file")},
+			"no usable GPU (" + vulkan.ErrNoLoader.Error() + ")"},
+		{errors.New("no 64-bit platform"), "no usable GPU"},
+	} {
+		if got := noAutoGPU(vulkan.Info{}, c.err); got != c.want {
+			t.Errorf("auto after %v:\n got %q\nwant %q", c.err, got, c.want)
+		}
+	}
+}
