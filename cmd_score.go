@@ -1273,11 +1273,7 @@ func tornSaid(torn []sessions.TornTrace) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(torn)-i))
 			break
 		}
-		p := fmt.Sprintf("the %d-byte partial last line of %s:%d", tt.Bytes, tt.File, tt.Line)
-		if tt.Cut {
-			p += " (removed as the run was opened to write)"
-		}
-		parts = append(parts, p)
+		parts = append(parts, tt.String())
 	}
 	return strings.Join(parts, ", ")
 }

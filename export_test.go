@@ -113,6 +113,48 @@ func TestExportSaysWhatItLeftOut(t *testing.T) {
 	}
 }
 
+// A trace file whose last line was cut short after the run wrote it
+// whole lost the trace that line held, accepted in review here: rlt export
+// said nothing of it but the line among the problems read ("2 written;
+// left out: 3 unreviewed, 1 rejected, 1 flagged, 0 unreadable, 0 refused"
+// of the 7 traces left), the accepted trace missing from the rows. It is
+// counted, with where, in rlt score --run's words.
+func TestExportSaysATraceLostInAPartialLastLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	copyDir(t, filepath.Join("sessions", "testdata", "prev-format", "grpo"), dir)
+	w, err := sessions.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"1-0-1", "1-1-1"} { // 1-1-1 is 000001.jsonl's last line
+		if err := w.Review(id, sessions.LabelAccept, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, sessions.TracesDir, "000001.jsonl")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) != 5 || lines[4] != "" {
+		t.Fatalf("%s holds %q, want four whole lines", path, data)
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines[:3], "")+lines[3][:20]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "rows.jsonl")
+	code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", out)
+	want := "2 written; left out: 3 unreviewed, 1 rejected, 1 flagged, 0 unreadable, 0 refused, 1 lost (the 20-byte partial last line of " +
+		path + ":4: a trace the run had written whole)"
+	if code != 0 || !strings.Contains(errs, want) {
+		t.Errorf("rlt export: exit %d, stderr:\n%s\nwant it to say %q", code, errs, want)
+	}
+}
+
 // TestExportRefusesAnExistingOut: rlt export replaces nothing, in either
 // format: an existing --out (a file, a folder) is refused, named, before
 // the run is read (a missing run is not even said), and is left as it

@@ -102,6 +102,12 @@ type ExportReport struct {
 	// (the first 100).
 	NotReadBack int
 	Unread      []ExportSkip
+	// Lost are the trace files' partial last lines that cut short a trace
+	// the run had written whole (Run.TornTraces less a killed writer's
+	// last line, which is no trace the run recorded): each lost a trace,
+	// reviewed or not, that the export cannot write or count by its
+	// review. rlt score --run says them in the same words.
+	Lost []TornTrace
 	// Note is what the export says beside its rows about the prompt they
 	// were written with (Run.ExportPrompt: an [import] format this rlt
 	// does not know); "" where there is nothing to say.
@@ -110,7 +116,7 @@ type ExportReport struct {
 
 // LeftOut is the number of traces not written.
 func (e ExportReport) LeftOut() int {
-	return e.NotReviewed + e.Rejected + e.Flagged + e.Unreadable + e.Refused + e.NotReadBack
+	return e.NotReviewed + e.Rejected + e.Flagged + e.Unreadable + e.Refused + e.NotReadBack + len(e.Lost)
 }
 
 func (e ExportReport) String() string {
@@ -118,13 +124,31 @@ func (e ExportReport) String() string {
 }
 
 // LeftOutWhy says the traces an export left out by why: "2 unreviewed,
-// 1 rejected, 0 flagged, 0 unreadable, 0 refused", and ", 1 not read
-// back" where there were such. rlt export and the workbench's export (e)
-// say it alike.
+// 1 rejected, 0 flagged, 0 unreadable, 0 refused", ", 1 not read back"
+// where there were such, and ", 1 lost (the 20-byte partial last line of
+// FILE:4: a trace the run had written whole)" where a trace file's
+// partial last line cut one short (an export said nothing of it but its
+// line among the problems read, its trace unwritten and uncounted). rlt
+// export and the workbench's export (e) say it alike.
 func (e ExportReport) LeftOutWhy() string {
 	s := fmt.Sprintf("%s, %d unreadable, %d refused", e.reviewCounts(), e.Unreadable, e.Refused)
 	if e.NotReadBack > 0 {
 		s += fmt.Sprintf(", %d not read back", e.NotReadBack)
+	}
+	if n := len(e.Lost); n > 0 {
+		places := make([]string, 0, unreadShown)
+		for _, t := range e.Lost[:min(n, unreadShown)] {
+			places = append(places, t.String())
+		}
+		where := strings.Join(places, ", ")
+		if more := n - len(places); more > 0 {
+			where += fmt.Sprintf(" and %d more", more)
+		}
+		what := "a trace the run had written whole"
+		if n > 1 {
+			what = "traces the run had written whole"
+		}
+		s += fmt.Sprintf(", %d lost (%s: %s)", n, where, what)
 	}
 	return s
 }
@@ -382,8 +406,12 @@ func (e ExportReport) NothingWritten(dir, acceptHow string) string {
 	if e.LeftOut() != 1 {
 		traces = fmt.Sprintf("%d traces", e.LeftOut())
 	}
-	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %s, %d unreadable); accept traces first (%s)",
-		dir, traces, e.reviewCounts(), e.Unreadable, acceptHow)
+	lost := "" // the count adds up to the traces said
+	if len(e.Lost) > 0 {
+		lost = fmt.Sprintf(", %d lost", len(e.Lost))
+	}
+	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %s, %d unreadable%s); accept traces first (%s)",
+		dir, traces, e.reviewCounts(), e.Unreadable, lost, acceptHow)
 }
 
 // refusedHow is the first refusal's reason, to say why the format refused
@@ -505,6 +533,11 @@ func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport,
 	}
 	s.mu.RUnlock()
 	rep.Unreadable = r.brokenTraces()
+	for _, tt := range r.TornTraces() {
+		if !tt.Killed {
+			rep.Lost = append(rep.Lost, tt)
+		}
+	}
 	for i, t := range traces {
 		switch labels[i] {
 		case LabelNone:

@@ -1167,6 +1167,17 @@ type TornTrace struct {
 	last   bool
 }
 
+// String names the partial line, as rlt score --run and rlt export say
+// it: "the 20-byte partial last line of FILE:4", with " (removed as the
+// run was opened to write)" where the open removed it.
+func (t TornTrace) String() string {
+	s := fmt.Sprintf("the %d-byte partial last line of %s:%d", t.Bytes, t.File, t.Line)
+	if t.Cut {
+		s += " (removed as the run was opened to write)"
+	}
+	return s
+}
+
 // TornTraces are the trace files that ended in a partial line when the run
 // was read, in step order (TornTrace): scoring or exporting the run says
 // whether a trace was lost or only the one its killed writer was writing.
