@@ -51,3 +51,47 @@ func TestLeaveOfAResumeBeforeANewStep(t *testing.T) {
 		t.Errorf("last event %+v; want the close named %q at step 2, continuing from the checkpoint of step 2", last, CloseLeft)
 	}
 }
+
+// TestLeaveOfAResumeWhileItLoads: a session opened to resume a run (its
+// open event written, Begin) and left at once while its engine loads,
+// before Resume, records a close named CloseLeft that says so, the run as
+// it was and the checkpoint it continues from; the process says that
+// note (LeftNote) and rlt sessions lists it, one rule (leftView). Its
+// close was a plain one: the process said nothing of how it left the run,
+// and the listing kept noting the session before it (here one left at
+// once after step 2) as if its leave were the last.
+func TestLeaveOfAResumeWhileItLoads(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "run")
+	r := mustCreate(t, dir, Options{SyncInterval: -1})
+	emitSteps(r, 0, 3, 1, 2)
+	if _, err := r.SaveCheckpoint(2, saveFake(2), CheckpointState{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Leave("on a second stop signal", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Leave("on a second stop signal", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	want := "left at once on a second stop signal while its resume loaded, before a new step: the run is as it was; it continues from its checkpoint of step 2"
+	if got := again.LeftNote(); got != want {
+		t.Errorf("LeftNote %q; want %q", got, want)
+	}
+	list, err := List(runs)
+	if err != nil || len(list) != 1 || list[0].State != StateStopped || list[0].Note != want {
+		t.Fatalf("listed %+v, %v; want stopped (%s)", list, err, want)
+	}
+	events := readEvents(t, dir)
+	last := events[len(events)-1]
+	if last.Kind != KindClose || last.Name != CloseLeft || last.Step != 2 || last.Dir != filepath.Join(CheckpointsDir, "step-000002") {
+		t.Errorf("last event %+v; want the close named %q at step 2, continuing from the checkpoint of step 2", last, CloseLeft)
+	}
+}

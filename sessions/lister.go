@@ -549,10 +549,11 @@ type eventsFold struct {
 	// LostPartialLine, as sessions wrote it first): it found that
 	// session's close lost from events.jsonl ("": none).
 	cutAfterClose string
-	// left is what the close of the last session that trained the run
-	// says where that session left it at once (a close named CloseLeft:
-	// a second stop signal, the step in progress lost), which the listing
-	// notes until a later session trains the run ("": none).
+	// left is what the close of the last session that trained the run,
+	// or set out to (a resume left as its engine loaded), says where that
+	// session left it at once (a close named CloseLeft: a second stop
+	// signal, the step in progress lost), which the listing notes until a
+	// later session trains the run ("": none).
 	left string
 	// workedSegs are the segments whose work the events record (worked),
 	// lastWorked the last noted, plus one (0: none): a segment whose
@@ -702,12 +703,15 @@ func (f *eventsFold) fold(e EventRecord) {
 		}
 		f.resumes.note(e.Seg, e.Step)
 	case KindClose:
+		resuming := f.resuming
 		f.open, f.resuming, f.intent = false, false, ""
 		if e.File == EventsFile && e.Name != "" {
 			// A later session recorded the close of the session before
 			// it, lost from the file (LostPartialLine, LostAtLineEnd).
 			f.cutAfterClose = e.Extra
-		} else if e.Name == CloseLeft && e.File == "" && f.trains {
+		} else if e.Name == CloseLeft && e.File == "" && (f.trains || resuming) {
+			// Of a session that trains the run, or set out to: a resume
+			// left as its engine loaded is the last word on the run.
 			f.left = e.Extra
 		}
 	case KindDevice:

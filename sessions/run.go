@@ -2009,11 +2009,11 @@ func (r *Run) end() {
 // the first asked the engine to stop after its step): unlike Close it
 // does not wait for the engine, whose step in progress, or checkpoint
 // being written, is lost. A session that trains the run (it created or
-// resumed it) records a close named CloseLeft that says so (cause: "on a
-// second stop signal"), the step it left and the newest checkpoint it
-// continues from, which the listing notes: the run is stopped, not "gone
-// without stopping it"; any other session (a review, a resume whose
-// engine still loads) records a plain close. run.lock is released once
+// resumed it, or opened it to resume it and is loading its engine)
+// records a close named CloseLeft that says so (cause: "on a second stop
+// signal"), the step it left and the newest checkpoint it continues from,
+// which the listing notes: the run is stopped, not "gone without stopping
+// it"; any other session (a review, a re-score) records a plain close. run.lock is released once
 // that close is written and fsynced. Nothing is written after it: Emit
 // is refused, a checkpoint being written is never renamed into place (its
 // temporary folder is left as a kill leaves it, and the next open removes
@@ -2062,7 +2062,12 @@ func (r *Run) leave(cause string) error {
 		r.lock.keepPrevious = true
 	} else {
 		e := EventRecord{Time: time.Now().UTC(), Kind: KindClose}
-		if r.trains.Load() {
+		// A session opened to resume the run whose engine still loads
+		// (before Resume) says it too: the process says the close's
+		// note under the folder and the listing notes it, as of a
+		// session that trains. Its plain close said nothing on leaving,
+		// and the listing went on noting the session before it.
+		if r.trains.Load() || r.opts.Intent == IntentResume {
 			e.Name = CloseLeft
 			e.Step, e.Dir, e.Extra = r.leftAt(cause)
 		}
@@ -2148,6 +2153,14 @@ func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
 		// left it (steps of earlier sessions), not before its first step.
 		step = int(r.resumedAt.Load()) - 1
 		words = fmt.Sprintf("left at once %s after step %d, where it resumed, before a new step", cause, step)
+	case !r.trains.Load():
+		// Opened to resume, its engine loading: nothing is recorded
+		// before Resume, so the run is as the session before left it,
+		// at the checkpoint the resume was to continue from.
+		if ck, ok := newestUsable(r.dir); ok {
+			step = ck.Step
+		}
+		words = fmt.Sprintf("left at once %s while its resume loaded, before a new step: the run is as it was", cause)
 	default:
 		words = fmt.Sprintf("left at once %s before its first step", cause)
 	}
