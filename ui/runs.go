@@ -720,8 +720,11 @@ func (r *runsScreen) resumeRefusal(row runRow, live bool) (why string, done bool
 			name, row.steps(), r.m.openName(), moreSteps(row.Dir, row.Numbering.StepsDone(row.LastStep), "r here")), true
 	case live && !sessions.HasCheckpoint(row.Dir):
 		// Its resume is refused (no checkpoint to continue from), in the
-		// launcher's words: the live run is not stopped for it.
-		return sessions.NoCheckpointRefusal(row.Dir).Error() + "; " + r.m.openName() + " keeps running", false
+		// launcher's words: the live run is not stopped for it. That is
+		// said first, so that the command the refusal ends with stands
+		// alone at the line's end: after it, "; live keeps running" read
+		// as more of the command (a shell runs it as one).
+		return r.m.openName() + " keeps running; " + sessions.NoCheckpointRefusal(row.Dir).Error(), false
 	case !live && !r.m.engineRunning() && r.m.hasRun() && !sessions.HasCheckpoint(row.Dir):
 		// Said before the run open here is closed for it (switchRun), in
 		// the words the launcher refuses it in with no run open: asked,

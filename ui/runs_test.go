@@ -1740,8 +1740,8 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 		// Its resume does its last step again from the checkpoint before.
 		{"finished, its final checkpoint gone", 3, "done", 1, false, "Stop live after its current step and resume other?", true},
 		{"finished, no checkpoint", 3, "done", -1, false,
-			"resume " + filepath.Join("runs", "other") + ": it has no checkpoint to continue from; start it again: rlt run --config " +
-				sessions.ShellQuote(filepath.Join("runs", "other", sessions.ConfigFile)) + "; live keeps running", false},
+			"live keeps running; resume " + filepath.Join("runs", "other") + ": it has no checkpoint to continue from; start it again: rlt run --config " +
+				sessions.ShellQuote(filepath.Join("runs", "other", sessions.ConfigFile)), false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Chdir(t.TempDir())
@@ -1795,6 +1795,11 @@ func TestResumeLooksAgainBeforeStoppingTheLiveRun(t *testing.T) {
 			}
 			if !strings.Contains(m.runs.msg, c.want) || !m.runs.msgErr {
 				t.Errorf("message %q (error %v), want %q", m.runs.msg, m.runs.msgErr, c.want)
+			}
+			// A command to copy ends the message, alone: "…config.toml';
+			// live keeps running" read as more of it.
+			if strings.Contains(c.want, "rlt run --config") && !strings.HasSuffix(m.runs.msg, c.want) {
+				t.Errorf("message %q: its command is not at its end", m.runs.msg)
 			}
 			if !m.engineRunning() || m.switching != "" || ctl.stop > 0 {
 				t.Errorf("the live run did not keep running: running %v, switching %q, stopped %v", m.engineRunning(), m.switching, ctl.stop > 0)
