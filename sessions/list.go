@@ -997,20 +997,32 @@ var openProbe = openNoWait
 // probeLockRead is probeLock, and why an open to write the run refuses
 // its run.lock (lockRun) where the probe can still say who holds it
 // (refused: a *lockTooBigError or a *lockReadError, its record not read;
-// a *lockLinkError, a symbolic link, followed by the probe; nil where
-// none), which the listing says (refusedLockNote). One that is not a
-// plain file is neither read nor locked: a named pipe's open waited for a
-// writer, and the listing hung; macOS refuses an flock on one (ENOTSUP),
-// which said "not known" of a run no process can hold.
+// a *lockLinkError, a symbolic link, followed by the probe where it leads
+// to a plain file, and said as a link, not as what it leads to, where it
+// does not; nil where none), which the listing says (refusedLockNote).
+// One that is not a plain file is neither read nor locked: a named pipe's
+// open waited for a writer, and the listing hung; macOS refuses an flock
+// on one (ENOTSUP), which said "not known" of a run no process can hold.
 func probeLockRead(dir string) (held bool, info LockInfo, refused, err error) {
 	path := filepath.Join(dir, LockFileName)
+	if link := (*lockLinkError)(nil); errors.As(notALink(path), &link) {
+		refused = link
+	}
+	// notPlain says what run.lock is where it is no plain file, or, where
+	// it is a link to one (a named pipe, a folder), the link: lockRun
+	// refuses the link whatever it leads to, and a link is removed, not
+	// moved out as a pipe of that name is (refusedLockNote's fix). The
+	// stat follows links and said "it is a named pipe" of a link to one.
+	notPlain := func(mode fs.FileMode) error {
+		if refused != nil {
+			return refused
+		}
+		return &lockReadError{Err: notAFile(mode)}
+	}
 	// Not opened where the stat sees no plain file: a device's open does
 	// what its driver does, a socket's fails.
 	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
-		return false, info, &lockReadError{Err: notAFile(fi.Mode())}, nil
-	}
-	if link := (*lockLinkError)(nil); errors.As(notALink(path), &link) {
-		refused = link
+		return false, info, notPlain(fi.Mode()), nil
 	}
 	// Opened without waiting, and what was opened is what is checked: a
 	// named pipe put in run.lock's place after the stat is refused too.
@@ -1023,7 +1035,7 @@ func probeLockRead(dir string) (held bool, info LockInfo, refused, err error) {
 	}
 	defer f.Close()
 	if fi, serr := f.Stat(); serr == nil && !fi.Mode().IsRegular() {
-		return false, info, &lockReadError{Err: notAFile(fi.Mode())}, nil
+		return false, info, notPlain(fi.Mode()), nil
 	}
 	data, unread := readLock(f)
 	if unread == nil {

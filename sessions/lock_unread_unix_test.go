@@ -192,6 +192,22 @@ func TestListSaysARunLockNotRead(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "is refused (it is a symbolic link to ", "remove the link (rm "},
+		// The probe's stat follows the link: these said "cannot be read
+		// (it is a named pipe, not a file)" and "move it out", of a link.
+		{"symbolic link to a named pipe", func(t *testing.T, lock string) {
+			target := filepath.Join(t.TempDir(), "elsewhere.pipe")
+			mkfifo(t, target)
+			os.Remove(lock)
+			if err := os.Symlink(target, lock); err != nil {
+				t.Fatal(err)
+			}
+		}, "is refused (it is a symbolic link to ", "remove the link (rm "},
+		{"symbolic link to a folder", func(t *testing.T, lock string) {
+			os.Remove(lock)
+			if err := os.Symlink(t.TempDir(), lock); err != nil {
+				t.Fatal(err)
+			}
+		}, "is refused (it is a symbolic link to ", "remove the link (rm "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
