@@ -23,7 +23,9 @@ that mean what ours mean are mapped to ours, the rest keep their own), the
 traces keep the source's file:line and reward, and events.jsonl notes the
 import and every row left out with its file and line. SRC is only read.
 A line of rlt distill --samples-out marked "cut": true (its completion only
-the part of the teacher's that fit the models that scored it) is left out.
+the part of the teacher's that fit the models that scored it) is left out,
+and so are those marked "kept": false, the samples its ranking did not keep,
+said once in a note with their count and how to import every sample.
 Rows that all record the reward they were ranked with (rlt distill
 --samples-out's "reward_config") keep it in config.toml ([import.reward],
 said as "reward: …"): rlt score --run scores with it, a flag given

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,6 +163,9 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 				left = "1 row or file"
 			}
 			msg += fmt.Sprintf(" (%s left out; the first: %v)", left, rep.Skip[0])
+		}
+		for _, n := range rep.Notes { // a file whose every row is a sample not kept, said so
+			msg += "; " + n
 		}
 		return nil, errors.New(msg + "; no run folder was made")
 	}
@@ -553,10 +557,22 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	rep.StudentSystem = stratosSystem(name, rows, rep)
 	traces := make([]*TraceRecord, 0, len(rows))
 	kept := make([]Trace, 0, len(rows)) // the rows that become traces: their reward is the run's
+	var notKept []int                   // the lines marked "kept": false
 	for _, r := range rows {
 		expl := r.ExplanationFrom // explanation, reasoning_trace or completion
 		if r.Stratos {
 			expl = "thought"
+		}
+		if r.NotKept {
+			// A sample rlt distill --samples-out's ranking did not keep
+			// (one of a question's N that lost, or of a question that
+			// kept none): imported unmarked, it was reviewed and exported
+			// beside the kept ones, each question N times. Left out, as
+			// rlt distill --reference leaves it out, and said once (N-1
+			// of every N lines, not a skip of each). A cut sample is
+			// never kept: it is one of these.
+			notKept = append(notKept, r.Line)
+			continue
 		}
 		if r.Cut {
 			// A cut sample (rlt distill --samples-out's "cut": true) is
@@ -580,8 +596,39 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 		traces = append(traces, t)
 		kept = append(kept, r)
 	}
+	if len(notKept) > 0 {
+		rep.Notes = append(rep.Notes, notKeptNote(name, path, len(rows)+len(skipped), notKept))
+	}
 	rep.Reward = importReward(name, kept, rep)
 	return traces, nil
+}
+
+// notKeptLinesShown is how many of the lines marked "kept": false
+// notKeptNote names.
+const notKeptLinesShown = 10
+
+// notKeptNote says the rows of the traces file name (at path) marked
+// "kept": false that an import left out, of its rows (lines read), with
+// the first of their lines, and how to import them too, in rlt distill
+// --reference's words.
+func notKeptNote(name, path string, rows int, lines []int) string {
+	at := make([]string, 0, notKeptLinesShown)
+	for _, l := range lines[:min(len(lines), notKeptLinesShown)] {
+		at = append(at, strconv.Itoa(l))
+	}
+	where := "line " + at[0]
+	if len(lines) > 1 {
+		where = "lines " + strings.Join(at, ", ")
+	}
+	if len(lines) > len(at) {
+		where += ", …"
+	}
+	of := "1 row"
+	if rows != 1 {
+		of = strconv.Itoa(rows) + " rows"
+	}
+	return fmt.Sprintf(`%s: left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; rlt import takes the kept ones, each question's once, as rlt distill --reference distills them (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+		name, len(lines), of, where, ShellQuote(path))
 }
 
 // cutRowMsg is why a traces file's row marked "cut" is left out.

@@ -1276,9 +1276,12 @@ func TestImportFolderSaysItsReward(t *testing.T) {
 // which rlt distill never keeps, and imported it became a trace reviewed
 // and exported (rlt export) as a whole explanation, distillation data.
 // A "cut" of another type is another writer's field: the row is imported.
+// The rows have no "kept" (a cut sample is never kept, and a row marked
+// "kept": false is left out as such: TestImportLeavesUnkeptSamplesOut),
+// as jq -c 'del(.kept)' leaves them to import every sample.
 func TestImportLeavesACutSampleOut(t *testing.T) {
 	line := func(q, cut string) string {
-		return `{"group":0,"sample":0,"question":"` + q + `","solution":"s","completion":"e<|end_of_explanation|>","reward":1,"kept":false,"finish_reason":"length"` + cut + "}\n"
+		return `{"group":0,"sample":0,"question":"` + q + `","solution":"s","completion":"e<|end_of_explanation|>","reward":1,"finish_reason":"length"` + cut + "}\n"
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "samples.jsonl")
@@ -1295,5 +1298,61 @@ func TestImportLeavesACutSampleOut(t *testing.T) {
 	}
 	if s := rep.Skip[0].String(); !strings.HasPrefix(s, `samples.jsonl:2: "cut": true: its completion was cut short to fit the models that scored it`) {
 		t.Errorf("said as %q", s)
+	}
+}
+
+// A line of rlt distill --samples-out marked "kept": false, a sample its
+// ranking did not keep, is left out of an import, said once in a note
+// with the count and the first lines and how to import every sample, as
+// rlt distill --reference leaves it out: it was imported unmarked, each
+// question's N samples traces beside one another, reviewed and exported
+// alike. A "kept" of true, null or another type is imported; a cut sample
+// marked "kept": false is one of those not kept. A file of none kept
+// makes no run folder, saying why.
+func TestImportLeavesUnkeptSamplesOut(t *testing.T) {
+	line := func(q string, sample int, kept string) string {
+		return fmt.Sprintf(`{"group":0,"sample":%d,"question":"%s","solution":"s","completion":"e<|end_of_explanation|>","reward":1%s}`, sample, q, kept) + "\n"
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "my samples.jsonl")
+	rows := line("q1", 0, `,"kept":false`) + line("q1", 1, `,"kept":true`) + line("q2", 0, `,"kept":false,"cut":true`) +
+		line("q2", 1, `,"kept":false`) + line("q3", 0, `,"kept":null`) + line("q3", 1, `,"kept":"no"`)
+	if err := os.WriteFile(src, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Import(filepath.Join(dir, "imp"), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Traces != 3 || len(rep.Skip) != 0 {
+		t.Fatalf("%d traces, left out %v; want 3 (lines 2, 5, 6), none left out as a row's fault", rep.Traces, rep.Skip)
+	}
+	run, err := OpenReadOnly(rep.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	traces, _ := run.Store().TracesSince(0)
+	var sources []string
+	for _, tr := range traces {
+		sources = append(sources, tr.Source)
+	}
+	if want := "my samples.jsonl:2,my samples.jsonl:5,my samples.jsonl:6"; strings.Join(sources, ",") != want {
+		t.Errorf("traces of %s, want %s", sources, want)
+	}
+	want := `my samples.jsonl: left out 3 of its 6 rows, marked "kept": false (lines 1, 3, 4): samples of rlt distill --samples-out that its ranking did not keep; ` +
+		`rlt import takes the kept ones, each question's once, as rlt distill --reference distills them (to import every sample, drop the field: jq -c 'del(.kept)' '` + src + `' > all.jsonl)`
+	if !slices.Contains(rep.Notes, want) {
+		t.Errorf("notes %q, want %q", rep.Notes, want)
+	}
+
+	none := filepath.Join(dir, "none.jsonl")
+	if err := os.WriteFile(none, []byte(line("q1", 0, `,"kept":false`)+line("q1", 1, `,"kept":false`)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Import(filepath.Join(dir, "imp2"), none)
+	if err == nil || !strings.Contains(err.Error(), `nothing to import: no trace or metric could be read; none.jsonl: left out 2 of its 2 rows, marked "kept": false (lines 1, 2)`) ||
+		!strings.HasSuffix(err.Error(), "; no run folder was made") {
+		t.Errorf("import of samples none kept: %v", err)
 	}
 }

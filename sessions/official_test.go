@@ -229,7 +229,7 @@ func TestReadTracesFile(t *testing.T) {
 		`{"system":"sys","conversations":[{"from":"user","value":"q7"},{"from":"assistant","value":"<|begin_of_thought|>e7<|end_of_thought|>\n\n<|begin_of_solution|>s7<|end_of_solution|>"}]}`,
 		`{"conversations":[{"from":"user","value":"q8"},{"from":"assistant","value":"no tags"}]}`,
 		`{"question":"q9","solution":"s9","explanation":"e9","reward":null}`,
-		`{"question":"q10","solution":"s10","completion":"e10","reward":-2,"kept":false,"cut":true}`,
+		`{"question":"q10","solution":"s10","completion":"e10","reward":-2,"cut":true}`, // no "kept", as jq del(.kept) leaves a cut sample
 		`{"question":"q11","sol`,
 	}, "\n")
 	path := filepath.Join(t.TempDir(), "t.jsonl")
