@@ -65,6 +65,11 @@ type Info struct {
 	// them (kernelFits), not built at all: engine/device says so, where
 	// it said the device failed to build them.
 	SharedShort []string
+	// PassedOver says each device ranked before this one and passed over
+	// because it cannot hold a kernel without a fallback (pick): "gpu:0
+	// NAME (discrete) cannot build kernel K: needs N bytes of shared
+	// memory, the device has M". Empty for a device asked for by index.
+	PassedOver []string
 	// PushDescriptors: operands are pushed per dispatch
 	// (VK_KHR_push_descriptor, one call) rather than allocated, written and
 	// bound as a descriptor set (three); RLT_VULKAN_PUSH_DESCRIPTORS=0
@@ -449,7 +454,8 @@ func (d *Device) init(index int) error {
 
 // choose creates the instance and picks the device at index in the
 // loader's list, or for Ranked the one Open uses: a discrete GPU first,
-// then integrated, virtual, other, a CPU device last.
+// then integrated, virtual, other, a CPU device last, passing over one
+// that cannot hold a kernel without a fallback (pick).
 func (d *Device) choose(index int) error {
 	app := &applicationInfo{sType: stApplicationInfo, pApplicationName: cString("rlt"), pEngineName: cString("rlt compute"), apiVersion: apiVersion12}
 	ici := &instanceCreateInfo{sType: stInstanceCreateInfo, pApplicationInfo: app}
@@ -474,9 +480,9 @@ func (d *Device) choose(index int) error {
 	if r := d.vk.enumeratePhysicalDevices(d.instance, &n, &devs[0]); r != vkSuccess && r != vkIncomplete {
 		return d.fail("list devices", r)
 	}
-	best, bestRank := -1, 0
-	var seen []string
 	d.devices = d.devices[:0]
+	listed := make([]listedDevice, n)
+	fams := make([]uint32, n)
 	for i, pd := range devs[:n] {
 		info, rank := d.describe(pd)
 		info.Index = i
@@ -489,27 +495,19 @@ func (d *Device) choose(index int) error {
 		}
 		d.devices = append(d.devices, info)
 		fam, ok := d.computeFamily(pd)
-		seen = append(seen, fmt.Sprintf("gpu:%d %s (%s)", i, info.Name, info.Type))
-		if !ok || index != Ranked && i != index {
-			continue
-		}
-		if best < 0 || rank < bestRank {
-			best, bestRank, d.phys, d.family, d.info = i, rank, pd, fam, info
-		}
+		listed[i], fams[i] = listedDevice{info: info, rank: rank, compute: ok}, fam
 	}
-	switch {
-	case index != Ranked && (index < 0 || index >= int(n)):
-		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("there is no gpu:%d; the loader lists %s", index, strings.Join(seen, ", "))}
-	case index != Ranked && best < 0:
-		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("%s has no compute queue", seen[index])}
-	case best < 0:
-		return &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
+	best, passed, err := pick(listed, index)
+	if err != nil {
+		return err
 	}
+	d.phys, d.family, d.info = devs[best], fams[best], listed[best].info
+	d.info.PassedOver = passed
 	d.vk.getPhysicalDeviceMemoryProperties(d.phys, unsafe.Pointer(&d.mem))
 	// Every setting is read here, device chosen but nothing built, so
 	// that Probe refuses what Open would.
 	set := &Device{info: d.info}
-	err := set.readSettings()
+	err = set.readSettings()
 	for i := range d.info.attnRows {
 		fits := attnTilesFit(i, d.info.MaxSharedMemory) == nil
 		d.info.attnRows[i] = set.attn == attnRows || !fits && !(d.info.CooperativeMatrix && set.attn == attnTiled)
@@ -519,6 +517,56 @@ func (d *Device) choose(index int) error {
 		return err
 	}
 	return requiredFit(d.info)
+}
+
+// listedDevice is one device of the loader's list as choose weighs it:
+// described, ranked (describe) and whether it has a compute queue.
+type listedDevice struct {
+	info    Info
+	rank    int
+	compute bool
+}
+
+// pick is the device choose takes of those the loader lists: the one at
+// index, or for Ranked the best by rank (lower first) that can compute.
+// Ranking, it passes over a device that cannot hold a kernel without a
+// fallback (requiredShort: one under the 16 KiB of shared memory Vulkan
+// allows) and says each in passed ("gpu:0 NAME (discrete) cannot build
+// kernel gemm: needs 8320 bytes of shared memory, the device has 8192"):
+// it took such a device and Open refused it, where the next by rank (or,
+// for auto, the CPU) could compute. A device asked for by its index is
+// taken as it is, and refused by requiredFit with what it cannot hold.
+func pick(devs []listedDevice, index int) (best int, passed []string, err error) {
+	seen := make([]string, len(devs))
+	for i, l := range devs {
+		seen[i] = fmt.Sprintf("gpu:%d %s (%s)", i, l.info.Name, l.info.Type)
+	}
+	best = -1
+	for i, l := range devs {
+		if !l.compute || index != Ranked && i != index {
+			continue
+		}
+		if index == Ranked {
+			if name, err := requiredShort(l.info.MaxSharedMemory); err != nil {
+				passed = append(passed, fmt.Sprintf("%s cannot build kernel %s: %v", seen[i], name, err))
+				continue
+			}
+		}
+		if best < 0 || l.rank < devs[best].rank {
+			best = i
+		}
+	}
+	switch {
+	case index != Ranked && (index < 0 || index >= len(devs)):
+		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("there is no gpu:%d; the loader lists %s", index, strings.Join(seen, ", "))}
+	case index != Ranked && best < 0:
+		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("%s has no compute queue", seen[index])}
+	case best < 0 && len(passed) > 0:
+		return -1, passed, &Error{Kind: ErrPipeline, Op: "choose a device", Err: fmt.Errorf("none can compute: %s", strings.Join(passed, "; "))}
+	case best < 0:
+		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
+	}
+	return best, passed, nil
 }
 
 // build creates the logical device, its queue, pools and pipelines.

@@ -160,17 +160,29 @@ func (e *sharedShortError) Error() string {
 
 // requiredFit says why the device cannot hold a kernel that has no
 // fallback (not in optionalKernels), or nil: Open would fail building it,
-// so choose refuses the device, and a probe with it.
+// so choose refuses the device asked for by its index (gpu:N), and a
+// probe with it; ranking, it passes over such a device (pick).
 func requiredFit(in Info) error {
+	if name, err := requiredShort(in.MaxSharedMemory); err != nil {
+		return &Error{Kind: ErrPipeline, Device: in.Name, Op: "build kernel " + name, Err: err}
+	}
+	return nil
+}
+
+// requiredShort names the first kernel without a fallback that a device
+// of maxShared bytes of shared memory a workgroup cannot hold, with
+// kernelFits's answer; "" and nil where it holds them all, as every
+// device Vulkan allows does (16 KiB at least).
+func requiredShort(maxShared uint32) (string, error) {
 	for k, spec := range kernelSpecs {
 		if optionalKernels[kernelID(k)] {
 			continue
 		}
-		if err := kernelFits(kernelID(k), in.MaxSharedMemory); err != nil {
-			return &Error{Kind: ErrPipeline, Device: in.Name, Op: "build kernel " + spec.name, Err: err}
+		if err := kernelFits(kernelID(k), maxShared); err != nil {
+			return spec.name, err
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // attnTilesFit says why the float32 tiles attnTileSets[set] cannot run on

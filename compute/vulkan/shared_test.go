@@ -100,3 +100,44 @@ func TestKernelsFollowTheSharedMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestRankingPassesOverWhatCannotCompute: ranking the loader's devices,
+// one that cannot hold a kernel without a fallback (a device under the
+// 16 KiB Vulkan allows: gemm needs 8,320 bytes) is passed over for the
+// next by rank, and said (Info.PassedOver); it was taken and Open refused
+// it, though the next could compute. Where none is left the choice fails
+// naming each, and a device asked for by its index is taken as it is
+// (requiredFit then refuses it, naming the kernel).
+func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
+	t.Setenv("RLT_VULKAN_MAX_SHARED", "")
+	small := listedDevice{info: Info{Name: "Small", Type: "discrete", MaxSharedMemory: 8 << 10}, rank: 0, compute: true}
+	cpu := listedDevice{info: Info{Name: "llvmpipe", Type: "cpu", MaxSharedMemory: 32 << 10}, rank: 4, compute: true}
+	noQueue := listedDevice{info: Info{Name: "Video", Type: "integrated", MaxSharedMemory: 32 << 10}, rank: 1}
+	const smallSaid = "gpu:0 Small (discrete) cannot build kernel gemm: needs 8320 bytes of shared memory, the device has 8192"
+	for _, c := range []struct {
+		name    string
+		devs    []listedDevice
+		index   int
+		best    int
+		passed  []string
+		errWant string
+	}{
+		{"the next by rank", []listedDevice{small, cpu}, Ranked, 1, []string{smallSaid}, ""},
+		{"past a device without a compute queue", []listedDevice{small, noQueue, cpu}, Ranked, 2, []string{smallSaid}, ""},
+		{"none left", []listedDevice{small, noQueue}, Ranked, -1, []string{smallSaid}, "choose a device: compute pipeline creation failed: none can compute: " + smallSaid},
+		{"asked for by index", []listedDevice{small, cpu}, 0, 0, nil, ""},
+		{"every device can compute", []listedDevice{cpu, noQueue}, Ranked, 0, nil, ""},
+	} {
+		best, passed, err := pick(c.devs, c.index)
+		if best != c.best || fmt.Sprint(passed) != fmt.Sprint(c.passed) || (err == nil) != (c.errWant == "") ||
+			err != nil && !strings.Contains(err.Error(), c.errWant) {
+			t.Errorf("%s: took %d, passed over %q, %v; want %d, %q, %q", c.name, best, passed, err, c.best, c.passed, c.errWant)
+		}
+		if c.errWant != "" && !errors.Is(err, ErrPipeline) {
+			t.Errorf("%s: %v, want an ErrPipeline", c.name, err)
+		}
+	}
+	if err := requiredFit(small.info); err == nil || !strings.Contains(err.Error(), "build kernel gemm") {
+		t.Errorf("Small asked for by index: %v, want it refused naming gemm", err)
+	}
+}

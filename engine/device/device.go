@@ -187,9 +187,19 @@ func noAutoGPU(in vulkan.Info, err error) string {
 		return why
 	}
 	if in.Type != "discrete" {
-		return fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type)
+		return fmt.Sprintf("no discrete GPU: %s is a %s device, which --device gpu uses", in.Name, in.Type) + passedOver(in)
 	}
 	return ""
+}
+
+// passedOver says the devices ranked before in and passed over because
+// they cannot compute (vulkan.Info.PassedOver), for the device line: a
+// discrete GPU left for lavapipe, or for the next GPU, is said with why.
+func passedOver(in vulkan.Info) string {
+	if len(in.PassedOver) == 0 {
+		return ""
+	}
+	return "; passed over " + strings.Join(in.PassedOver, "; ")
 }
 
 func cpuChoice(why string) (compute.Backend, event.DeviceChoice, error) {
@@ -217,6 +227,7 @@ func gpuChoice(d *vulkan.Device, why string) (compute.Backend, event.DeviceChoic
 	if len(in.SharedShort) > 0 {
 		why += fmt.Sprintf("; without its fast kernels %s, which need more shared memory a workgroup than its %d bytes", strings.Join(in.SharedShort, ", "), in.MaxSharedMemory)
 	}
+	why += passedOver(in)
 	return be, event.DeviceChoice{Backend: be.Name(), GPU: fmt.Sprintf("gpu:%d", in.Index), Why: why}, nil
 }
 

@@ -560,3 +560,20 @@ func TestAutoSaysWhyTheGPUCannotCompute(t *testing.T) {
 		}
 	}
 }
+
+// TestAutoSaysTheGPUsPassedOver: a device passed over in the ranking
+// because it cannot compute (vulkan.Info.PassedOver) is said on the device
+// line, with why: where auto, left with lavapipe's CPU device, takes the
+// CPU, and where a GPU after it is taken (gpuChoice).
+func TestAutoSaysTheGPUsPassedOver(t *testing.T) {
+	said := "gpu:0 Small (discrete) cannot build kernel gemm: needs 8320 bytes of shared memory, the device has 8192"
+	in := vulkan.Info{Name: "llvmpipe", Type: "cpu", PassedOver: []string{said}}
+	want := "no discrete GPU: llvmpipe is a cpu device, which --device gpu uses; passed over " + said
+	if got := noAutoGPU(in, nil); got != want {
+		t.Errorf("auto past a small GPU:\n got %q\nwant %q", got, want)
+	}
+	in.Type = "discrete"
+	if got := noAutoGPU(in, nil); got != "" {
+		t.Errorf("auto on a discrete GPU after a small one: %q, want it taken", got)
+	}
+}
