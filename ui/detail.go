@@ -377,7 +377,7 @@ func (d *detailScreen) legendTiers() []string {
 	bands := d.expl.Bands()
 	// The thresholds as the heatmap's own legend prints them (its value
 	// is rounded to those digits: heatmap.BandsFor).
-	lo, hi := heatmap.FormatValue(bands.Lo), heatmap.FormatValue(bands.Hi)
+	_, lo, hi := bands.Text()
 	if d.view != viewD && mono {
 		// Bands of attributes in place of the ramp: what each is, in
 		// the thresholds the heatmap's own legend line shows.

@@ -90,6 +90,38 @@ func BandsFor(limit float64) Bands {
 	return Bands{Lo: round(limit / 4), Hi: round(limit / 2)}
 }
 
+// Text writes the bands' zero and thresholds alike, as a scale's values
+// are read: with as many decimals each, the more of the two thresholds'
+// own ("0.50" beside "1.00", zero "0.00"), where each written its own way
+// read "0 ≤−0.5 ≤−1.00"; a threshold in e-notation keeps it, zero bare.
+// The values written are the bands' own (BandsFor rounds them to
+// fmtNum's digits, no more than these).
+func (b Bands) Text() (zero, lo, hi string) {
+	lo, hi = fmtNum(b.Lo), fmtNum(b.Hi)
+	if strings.ContainsAny(lo+hi, "eE") {
+		return "0", lo, hi
+	}
+	d := max(decimals(lo), decimals(hi))
+	return strconv.FormatFloat(0, 'f', d, 64), strconv.FormatFloat(b.Lo, 'f', d, 64), strconv.FormatFloat(b.Hi, 'f', d, 64)
+}
+
+// zeroLike is zero written as s, a value of the same scale, is: "0.00"
+// beside "5.00", "0" beside "120" or "7.5e-05".
+func zeroLike(s string) string {
+	if strings.ContainsAny(s, "eE") {
+		return "0"
+	}
+	return strconv.FormatFloat(0, 'f', decimals(s), 64)
+}
+
+// decimals is how many digits s has after its point.
+func decimals(s string) int {
+	if _, frac, ok := strings.Cut(s, "."); ok {
+		return len(frac)
+	}
+	return 0
+}
+
 // Band is v's band: 2 or 1 past Hi or Lo above zero (below zero for
 // Diverging's −2 and −1; Sequential bands −v), 0 between; NaN is 0.
 func (b Bands) Band(mode Mode, v float64) int {
@@ -721,7 +753,7 @@ func (h *Heatmap) Legend(width int) string {
 	lim := fmtNum(limit)
 	loS, hiS := "−"+lim, "+"+lim
 	if h.mode == Sequential {
-		loS, hiS = "0", "−"+lim
+		loS, hiS = zeroLike(lim), "−"+lim
 	}
 	fixed := ansi.StringWidth(label) + 1 + ansi.StringWidth(loS) + 2 + ansi.StringWidth(hiS)
 	barW := min(width-fixed, 4*Buckets+1)
@@ -765,15 +797,14 @@ func (h *Heatmap) Legend(width int) string {
 // bands first.
 func (h *Heatmap) monoLegend(label string, width int) string {
 	th := h.theme
-	bd := h.Bands()
-	lo, hi := fmtNum(bd.Lo), fmtNum(bd.Hi)
+	zero, lo, hi := h.Bands().Text()
 	type part struct {
 		band int
 		text string
 	}
-	parts := []part{{0, "0"}, {1, "≤−" + lo}, {2, "≤−" + hi}}
+	parts := []part{{0, zero}, {1, "≤−" + lo}, {2, "≤−" + hi}}
 	if h.mode == Diverging {
-		parts = []part{{-2, "≤−" + hi}, {-1, "≤−" + lo}, {0, "±0"}, {1, "≥+" + lo}, {2, "≥+" + hi}}
+		parts = []part{{-2, "≤−" + hi}, {-1, "≤−" + lo}, {0, "±" + zero}, {1, "≥+" + lo}, {2, "≥+" + hi}}
 	}
 	plain := label
 	for _, p := range parts {

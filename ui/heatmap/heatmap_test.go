@@ -471,14 +471,14 @@ func TestMonochromeBands(t *testing.T) {
 	}{
 		{"d_k", Diverging, []float64{-2, -0.6, -0.4, 0, 0.4, 0.6, 2, math.NaN()},
 			[]string{faintUL, faint, "", "", "", bold, boldUL, italic},
-			"d_k " + faintUL + "≤−1.00" + style.Reset + " " + faint + "≤−0.5" + style.Reset + " ±0 " +
-				bold + "≥+0.5" + style.Reset + " " + boldUL + "≥+1.00" + style.Reset + " " + italic + "no value" + style.Reset},
+			"d_k " + faintUL + "≤−1.00" + style.Reset + " " + faint + "≤−0.50" + style.Reset + " ±0.00 " +
+				bold + "≥+0.50" + style.Reset + " " + boldUL + "≥+1.00" + style.Reset + " " + italic + "no value" + style.Reset},
 		{"log p", Sequential, []float64{0, -0.4, -0.6, -1.5, -3},
 			[]string{"", "", bold, boldUL, boldUL},
-			"ℓT 0 " + bold + "≤−0.5" + style.Reset + " " + boldUL + "≤−1.00" + style.Reset},
+			"ℓT 0.00 " + bold + "≤−0.50" + style.Reset + " " + boldUL + "≤−1.00" + style.Reset},
 		{"log p, one missing", Sequential, []float64{0, math.NaN(), -0.6},
 			[]string{"", italic, bold},
-			"ℓT 0 " + bold + "≤−0.5" + style.Reset + " " + boldUL + "≤−1.00" + style.Reset + " " + italic + "no value" + style.Reset},
+			"ℓT 0.00 " + bold + "≤−0.50" + style.Reset + " " + boldUL + "≤−1.00" + style.Reset + " " + italic + "no value" + style.Reset},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			h := New(style.NewTheme(style.NoColor))
@@ -578,5 +578,36 @@ func TestBandsExactAsPrinted(t *testing.T) {
 	}
 	if got := b.Band(Sequential, 0.5); got != 0 {
 		t.Errorf("a positive log-prob is band %d, want 0", got)
+	}
+}
+
+// TestLegendWritesItsValuesAlike: a legend's values are written with as
+// many decimals each, zero too: "log p 0 … −4.50" (the solution's and the
+// ℓT/ℓS views' legend line) and "0 ≤−0.5 ≤−1.00", "≤−0.5 ±0 ≥+0.5" beside
+// "1.00" (monochrome) read a scale in three ways. Thresholds in
+// e-notation keep it.
+func TestLegendWritesItsValuesAlike(t *testing.T) {
+	for _, c := range []struct {
+		limit          float64
+		zero, lo, hi   string
+		sequentialLine string // the start of the coloured legend line
+	}{
+		{2, "0.00", "0.50", "1.00", "log p 0.00 "},
+		{4.5, "0.00", "1.12", "2.25", "log p 0.00 "},
+		{0.3, "0.000", "0.075", "0.150", "log p 0.0 "},
+		{400, "0", "100", "200", "log p 0 "},
+		{0.0002, "0", "5e-05", "0.0001", "log p 0.0000 "},
+	} {
+		t.Run(fmt.Sprint(c.limit), func(t *testing.T) {
+			if zero, lo, hi := BandsFor(c.limit).Text(); zero != c.zero || lo != c.lo || hi != c.hi {
+				t.Errorf("bands of %v written %q %q %q, want %q %q %q", c.limit, zero, lo, hi, c.zero, c.lo, c.hi)
+			}
+			h := New(style.PlainTheme())
+			h.SetMode(Sequential)
+			h.SetTokens([]string{"a", "b"}, []float64{0, -c.limit})
+			if l := h.Legend(60); !strings.HasPrefix(l, c.sequentialLine) {
+				t.Errorf("legend %q, want it to start %q", l, c.sequentialLine)
+			}
+		})
 	}
 }
