@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -155,6 +156,29 @@ func TestModelInitRefusesADiskWithoutRoom(t *testing.T) {
 		if left, _ := os.ReadDir(parent); len(left) > 0 {
 			t.Errorf("--dtype %s: refused, yet it left %s in %s", dtype, left[0].Name(), parent)
 		}
+	}
+}
+
+// TestModelInitRefusesAShapeItCannotCount: a shape whose parameters'
+// bytes are past int64 (hidden_size 10^9: about 1.2e19 parameters) is
+// refused as the config's problem, naming its sizes, before anything is
+// drawn or made. Its count wrapped around ("drawing -6446739176709551616
+// parameters"), the disk check weighed the negative size, and it drew
+// a tensor of 10^18 weights until stopped or the disk was full.
+func TestModelInitRefusesAShapeItCannotCount(t *testing.T) {
+	dir := t.TempDir()
+	shape := filepath.Join(dir, "shape.json")
+	os.WriteFile(shape, []byte(`{"vocab_size": 272, "hidden_size": 1000000000, "intermediate_size": 384, "num_hidden_layers": 4,
+		"num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": true}`), 0o644)
+	out := filepath.Join(dir, "huge")
+	code, stdout, errs := runCLI(t, "", "model", "init", "--config", shape, "--out", out)
+	want := "rlt model init: --config: load config " + shape + ": hidden_size 1000000000, intermediate_size 384, num_hidden_layers 4 and vocab_size 272 make about 1.2e+19 parameters, 4.8e+19 bytes at float32: " +
+		"past what a size in bytes can count (2^63), let alone a disk or a memory hold: check these keys (a mistyped digit?)\n"
+	if code != 1 || stdout != "" || errs != want {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, errs, want)
+	}
+	if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("refused, yet it made %s (stat: %v)", out, err)
 	}
 }
 

@@ -232,32 +232,16 @@ func (p *cfgParser) int(key string, def int) int {
 		}
 		return def
 	}
-	v, ok := jsonInt(raw)
-	if !ok {
-		p.fail(key, "an integer", raw)
+	v, err := WholeNumber("", key, raw, "fix the file: write a whole number in digits, such as 896")
+	if err != nil && p.err == nil {
+		p.err = err
 	}
-	return v
+	return int(v)
 }
 
-func jsonInt(raw json.RawMessage) (int, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
-		return 0, false // json.Number would also accept a quoted number
-	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return 0, false
-	}
-	if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-		return int(v), true
-	}
-	// Accept integral floats such as 896.0 or 1e3.
-	f, err := n.Float64()
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, false
-	}
-	return int(f), true
-}
+// tokenIDFix is what to write in place of a bos_token_id or eos_token_id
+// that is no whole number.
+const tokenIDFix = "fix the file: write the id of a token, or a list of them, or remove the key"
 
 func (p *cfgParser) float(key string, def float64) float64 {
 	raw := p.get(key)
@@ -312,29 +296,31 @@ func (p *cfgParser) tokenIDs(key string) []int {
 	if raw == nil {
 		return nil
 	}
-	if v, ok := jsonInt(raw); ok {
-		return []int{v}
-	}
 	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
-		p.fail(key, "an integer or a list of integers", raw)
-		return nil
-	}
-	out := make([]int, len(list))
-	for i, r := range list {
-		v, ok := jsonInt(r)
-		if !ok {
-			// The item is named: in a list of many ids, which one is
-			// wrong was left to the reader to find. Only this key's own
-			// problem is said so: one of an earlier key (p.err already
-			// set) is the one said, without this key's item.
+	if trimmed := bytes.TrimSpace(raw); trimmed[0] != '[' || json.Unmarshal(raw, &list) != nil {
+		v, err := WholeNumber("", key, raw, tokenIDFix)
+		if err != nil {
 			if p.err == nil {
-				p.fail(key, "an integer or a list of integers", raw)
-				p.err = fmt.Errorf("%w: its item %d, %s, is not a token id (a whole number): write the id of the token, or remove it from the list", p.err, i+1, bytes.TrimSpace(r))
+				p.err = err
 			}
 			return nil
 		}
-		out[i] = v
+		return []int{int(v)}
+	}
+	out := make([]int, len(list))
+	for i, r := range list {
+		// The item is named: in a list of many ids, which one is wrong
+		// was left to the reader to find. Only this key's own problem
+		// is said: one of an earlier key (p.err already set) is the one
+		// said.
+		v, err := WholeNumber("", fmt.Sprintf("%s %s: its item %d,", key, bytes.TrimSpace(raw), i+1), r, tokenIDFix)
+		if err != nil {
+			if p.err == nil {
+				p.err = err
+			}
+			return nil
+		}
+		out[i] = int(v)
 	}
 	return out
 }
@@ -433,6 +419,11 @@ func (c Config) Validate() error {
 	if c.NumKeyValueHeads > 0 && c.NumAttentionHeads > 0 && c.NumAttentionHeads%c.NumKeyValueHeads != 0 {
 		bad("num_key_value_heads %d does not divide num_attention_heads %d", c.NumKeyValueHeads, c.NumAttentionHeads)
 	}
+	if n := c.paramsAbout(); n*4 >= math.MaxInt64 {
+		bad("hidden_size %d, intermediate_size %d, num_hidden_layers %d and vocab_size %d make about %.3g parameters, %.3g bytes at float32: "+
+			"past what a size in bytes can count (2^63), let alone a disk or a memory hold: check these keys (a mistyped digit?)",
+			c.HiddenSize, c.IntermediateSize, c.NumHiddenLayers, c.VocabSize, n, n*4)
+	}
 	if !(c.RMSNormEps > 0) || math.IsInf(c.RMSNormEps, 0) {
 		bad("rms_norm_eps is %v, want a small positive number", c.RMSNormEps)
 	}
@@ -488,6 +479,26 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// paramsAbout is about how many parameters the shape holds, counted in
+// float64 so that a shape of a mistyped size does not wrap around: its
+// count in int did (hidden_size 1000000000 made -6446739176709551616),
+// and rlt model init, whose disk check weighed that, went on drawing a
+// tensor of 10^18 weights. 0 where a size is not positive (said on its
+// own).
+func (c Config) paramsAbout() float64 {
+	d, f, v, l := float64(c.HiddenSize), float64(c.IntermediateSize), float64(c.VocabSize), float64(c.NumHiddenLayers)
+	if d <= 0 || f <= 0 || v <= 0 || l <= 0 || c.NumAttentionHeads <= 0 || c.NumKeyValueHeads <= 0 {
+		return 0
+	}
+	kv := d / float64(c.NumAttentionHeads) * float64(c.NumKeyValueHeads) // the k and v projections' rows
+	layer := 2*d + d*d + 2*kv*d + d*d + 3*f*d + d + 2*kv                 // norms, q, k, v, o, MLP, biases
+	emb := v * d
+	if !c.TieWordEmbeddings {
+		emb *= 2
+	}
+	return emb + l*layer + d
+}
+
 // extraInt is the integer Extra[key] holds, or with sub the integer
 // Extra[key][sub]; 0 when there is none.
 func (c Config) extraInt(key, sub string) int {
@@ -499,8 +510,8 @@ func (c Config) extraInt(key, sub string) int {
 		}
 		raw = obj[sub]
 	}
-	n, _ := jsonInt(raw)
-	return n
+	n, _ := WholeNumber("", "", raw, "")
+	return int(n)
 }
 
 // Write writes the configuration as config.json at path (atomically),
