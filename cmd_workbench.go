@@ -98,10 +98,15 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if err := checkDeviceFlags(fs); err != nil { // before a run folder exists
 		return err
 	}
-	if err := runsFolderProblem(*runs); err != nil { // the Runs screen's folder too, with --resume
-		return err
-	}
 	interactive := !*headless && isTerminal(stdin) && isTerminal(stdout)
+	// --runs holds the new run's folder, and the workbench's Runs screen
+	// lists it, with --resume too; a resume without the workbench uses it
+	// for neither, and was refused where the default's runs is a file.
+	if *resume == "" || interactive {
+		if err := runsFolderProblem(*runs); err != nil {
+			return err
+		}
+	}
 	if !interactive {
 		// Progress goes to stderr, perhaps a pipe whose reader quits
 		// (`rlt run --headless 2>&1 | head -1`): a write to it must fail

@@ -80,3 +80,27 @@ func TestRunsNotAFolder(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeWithoutTheWorkbenchTakesNoRuns: rlt run --resume DIR
+// --headless uses --runs for nothing (no folder is made there, no Runs
+// screen lists it), so a file where the default's runs would be does not
+// refuse it: it was refused ("--runs runs is a file, not a folder") in a
+// working folder that holds a file named runs. A new run, whose folder is
+// made in --runs, is refused there as before.
+func TestResumeWithoutTheWorkbenchTakesNoRuns(t *testing.T) {
+	runDir := runOneStep(t, "steps = 1\n")
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("runs", []byte("my notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runCLI(t, "", "run", "--resume", runDir, "--headless", "--steps", "2"); code != 0 || !strings.Contains(errs, "resuming "+runDir+" after step 0") {
+		t.Errorf("the resume: exit %d, stderr\n%s\nwant exit 0, resumed", code, errs)
+	}
+	want := "rlt run: --runs runs is a file, not a folder: give --runs the folder that holds the run folders"
+	if code, out, errs := runCLI(t, "", "run", "--headless", "--steps", "1", "--device", "cpu"); code != 1 || out != "" || strings.TrimSpace(errs) != want {
+		t.Errorf("a new run: exit %d, stdout %q, stderr\n%s\nwant exit 1 and\n%s", code, out, errs, want)
+	}
+	if b, err := os.ReadFile("runs"); err != nil || string(b) != "my notes\n" {
+		t.Errorf("the file holds %q (%v), want it as it was", b, err)
+	}
+}
