@@ -162,8 +162,13 @@ func TestRowsConfigTypesOfAnUnknownFormat(t *testing.T) {
 			`:4:10: [import] format "oficial" is not one this rlt writes (official, trl, verl, nemo-rl, traces): its rows are scored with the student_system its [prompts] records`, ""},
 		{"no student_system", "[import]\nformat = 'openrlhf'\nsource = '/data/rows.jsonl'\n", "",
 			`:2:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is scored: score it with the newer rlt that imported it, or write the rows' system prompt as student_system in `},
-		{"and a mistyped value", "[import]\nformat = 'openrlhf'\ntraces = 'one'\n" + rest, "",
+		{"a mistyped value", "[import]\nformat = 'traces'\ntraces = 'one'\n" + rest, "",
 			`:3:10: key "import.traces": wrong type: got TOML string, want integer; the run's settings cannot be read until it is fixed`},
+		// Said at once, the format first: the value may be the newer
+		// rlt's. The format was said only once the value was fixed.
+		{"and a mistyped value", "[import]\nformat = 'openrlhf'\ntraces = 'one'\n" + rest, "",
+			`:2:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces): a newer rlt imported it? its values may be that rlt's, so read the run with it; or correct a typo of the format; and ` +
+				"%s" + `:3:10: key "import.traces": wrong type: got TOML string, want integer; the run's settings cannot be read until it is fixed`},
 		{"empty", "[import]\nformat = ''\n" + rest, "", `:2:10: key "import.format": no format (it is empty)`},
 		{"of the wrong type", "[import]\nformat = 3\n" + rest, "", `:2:10: key "import.format": wrong type: got TOML integer, want string`},
 	} {
@@ -177,10 +182,17 @@ func TestRowsConfigTypesOfAnUnknownFormat(t *testing.T) {
 			t.Fatal(err)
 		}
 		note, err := r.RowsConfigTypes("scored", "score")
+		var exportErr error
+		if c.name == "and a mistyped value" { // rlt export says the two alike
+			_, _, exportErr = r.ExportPrompt()
+		}
 		r.Close()
+		want := strings.ReplaceAll(c.err, "%s", cfg)
 		switch {
-		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), cfg+c.err)):
-			t.Errorf("%s: %v, want an error starting %q", c.name, err, cfg+c.err)
+		case c.err != "" && (err == nil || !strings.HasPrefix(err.Error(), cfg+want)):
+			t.Errorf("%s: %v, want an error starting %q", c.name, err, cfg+want)
+		case c.name == "and a mistyped value" && (exportErr == nil || !strings.HasPrefix(exportErr.Error(), cfg+want[:strings.Index(want, "; and ")+6]+cfg+`:3:10: key "import.traces": wrong type`)):
+			t.Errorf("%s: ExportPrompt %v", c.name, exportErr)
 		case c.err == "" && err != nil:
 			t.Errorf("%s: %v", c.name, err)
 		case c.note == "" && note != "", c.note != "" && !strings.HasPrefix(note, cfg+c.note):

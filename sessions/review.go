@@ -238,11 +238,12 @@ func (r *Run) ExportPrompt() (prompt, note string, err error) {
 	// unsaid. Refused at its line, as rlt score --run refuses it
 	// (ConfigTypes); one in another table has no part in the prompt. An
 	// unknown format's text is read: it is unknownFormatRule's, rlt
-	// score --run's rule too (RowsConfigTypes).
+	// score --run's rule too (RowsConfigTypes). Both are said at once,
+	// the format first (unknownFormat.first).
 	format, rest := r.mistypedPastFormat()
 	for _, ce := range rest {
 		if table, _, _ := strings.Cut(ce.Key, "."); table == "prompts" || table == "import" {
-			return "", "", fmt.Errorf("%w: the rows' system prompt is read from its table, so nothing is exported until it is fixed", ce)
+			return "", "", format.first(fmt.Errorf("%w: the rows' system prompt is read from its table, so nothing is exported until it is fixed", ce))
 		}
 	}
 	if format != nil {
@@ -275,11 +276,13 @@ func (r *Run) ExportPrompt() (prompt, note string, err error) {
 // where the rows' student_system is recorded, and where none is it is
 // refused. done and do are what the command does with the rows
 // ("scored", "score"). rlt score --run refused every unknown format,
-// where rlt export wrote the same rows with the recorded prompt.
+// where rlt export wrote the same rows with the recorded prompt. An
+// unknown format beside other mistyped values is said with them, first
+// (unknownFormat.first): it was said only once they were fixed.
 func (r *Run) RowsConfigTypes(done, do string) (note string, err error) {
 	format, rest := r.mistypedPastFormat()
 	if err := mistypedError(rest); err != nil {
-		return "", err
+		return "", format.first(err)
 	}
 	if format == nil {
 		return "", nil
@@ -288,21 +291,45 @@ func (r *Run) RowsConfigTypes(done, do string) (note string, err error) {
 	return note, err
 }
 
+// unknownFormat is an [import] format that is text this rlt does not
+// know (a newer rlt's, or a typo: unknownImportFormat): its name, as the
+// [import] table gives it, and its problem at its line.
+type unknownFormat struct {
+	name string
+	*ConfigError
+}
+
 // mistypedPastFormat are config.toml's mistyped values (mistypedValues),
 // the problem of an [import] format that is text this rlt does not know
-// (a newer rlt's, or a typo: unknownImportFormat) apart as format (nil
-// where there is none), for unknownFormatRule.
-func (r *Run) mistypedPastFormat() (format *ConfigError, rest []*ConfigError) {
+// apart as format (nil where there is none), for unknownFormatRule. The
+// [import] table is read here once, its format's name kept for the rule
+// (which read the table a second time).
+func (r *Run) mistypedPastFormat() (format *unknownFormat, rest []*ConfigError) {
 	im, imported := readImport(r.config)
 	unknown := imported && im.src.Format != "" && im.src.Format != importFormatUnread && !slices.Contains(importFormatsWritten, im.src.Format)
 	for _, ce := range mistypedValues(filepath.Join(r.dir, ConfigFile), r.config) {
 		if unknown && ce.Key == "import.format" {
-			format = ce
+			format = &unknownFormat{name: im.src.Format, ConfigError: ce}
 			continue
 		}
 		rest = append(rest, ce)
 	}
 	return format, rest
+}
+
+// first is err, config.toml's other mistyped values, after the format's
+// problem where f is one (nil: err alone). Said at once and the format
+// first, because the rest may follow from it: a newer rlt's format may
+// write a key in a type this rlt does not read, so fixing those values
+// by this rlt's types first could break the run for the rlt that wrote
+// it. The format was said only once the rest were fixed (and then, where
+// a student_system is recorded, only as a note).
+func (f *unknownFormat) first(err error) error {
+	if f == nil {
+		return err
+	}
+	return fmt.Errorf("%s:%d:%d: [import] format %q is not one this rlt writes (%s): a newer rlt imported it? its values may be that rlt's, so read the run with it; or correct a typo of the format; and %w",
+		f.File, f.Line, f.Column, f.name, strings.Join(importFormatsWritten, ", "), err)
 }
 
 // unknownFormatRule is the one rule of every command that reads an
@@ -317,20 +344,19 @@ func (r *Run) mistypedPastFormat() (format *ConfigError, rest []*ConfigError) {
 // it does not know. An empty format and one of the wrong type are not
 // this rule's (no rlt writes them). done and do say what the command
 // does with the rows ("exported", "export").
-func (r *Run) unknownFormatRule(format *ConfigError, done, do string) (prompt, note string, err error) {
+func (r *Run) unknownFormatRule(format *unknownFormat, done, do string) (prompt, note string, err error) {
 	cfg := filepath.Join(r.dir, ConfigFile)
-	im, _ := readImport(r.config)
 	p, from := rowsPromptsOf(r.config)
 	if from == promptOfDefault {
 		return "", "", fmt.Errorf("%s:%d:%d: [import] format %q is not one this rlt writes (%s), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is %s: %s it with the newer rlt that imported it, or write the rows' system prompt as student_system in %s's [prompts] (or correct a typo of the format)",
-			cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), done, do, cfg)
+			cfg, format.Line, format.Column, format.name, strings.Join(importFormatsWritten, ", "), done, do, cfg)
 	}
 	table := "[import]"
 	if from == promptOfRun {
 		table = "[prompts]"
 	}
 	return p.StudentSystem, fmt.Sprintf("%s:%d:%d: [import] format %q is not one this rlt writes (%s): its rows are %s with the student_system its %s records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format",
-		cfg, format.Line, format.Column, im.src.Format, strings.Join(importFormatsWritten, ", "), done, table), nil
+		cfg, format.Line, format.Column, format.name, strings.Join(importFormatsWritten, ", "), done, table), nil
 }
 
 // ModelsPrompts are the models' own prompts of the run's config.toml
