@@ -151,6 +151,13 @@ func (s Shapes) slots(in Info) [numScratch]int64 {
 	// kernels on any device: Draws sequences, rows of up to T keys (the
 	// cache's length).
 	decoding := s.Heads * (attnTiledMinRows - 1) * s.Draws
+	// scores stops it at decodeScratchBytes (32 MiB), where the row
+	// kernels cut a call into dispatches that share the buffer, one after
+	// another, with the same results (TestAttentionDecodeSplit): the cap
+	// bounds the memory and limits no run. At 0.5B's 14 heads and 64 draws
+	// (GRPO's default 8 questions × 8 samples) a prefill's last stretch
+	// reaches it at a cache of 1,338 positions, a decode step (a token a
+	// sequence) at 9,363.
 	var fwd int64
 	if onRows { // every call's scores: B·T·H rows of T keys
 		fwd = scores(max(positions, decoding), s.T)
