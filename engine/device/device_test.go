@@ -16,6 +16,37 @@ import (
 	"github.com/rlt-workbench/rlt/engine/event"
 )
 
+// needGPU skips t where err (vulkan.Open's, vulkan.Probe's) says there is
+// no usable Vulkan device, or fails it under RLT_REQUIRE_GPU=1
+// (gpuRequired).
+func needGPU(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		gpuRequired(t, err)
+		t.Skipf("no usable Vulkan device: %v", err)
+	}
+}
+
+// probed is the Vulkan device vulkan.Probe ranks first, t skipped where
+// there is none (needGPU).
+func probed(t *testing.T) vulkan.Info {
+	t.Helper()
+	in, err := vulkan.Probe()
+	needGPU(t, err)
+	return in
+}
+
+// gpuRequired fails t under RLT_REQUIRE_GPU=1 (CI's lavapipe job) where
+// err says there is no usable Vulkan device: there a test that needs one
+// must not pass by skipping, or by testing the refusals of a machine with
+// none.
+func gpuRequired(t *testing.T, err error) {
+	t.Helper()
+	if err != nil && os.Getenv("RLT_REQUIRE_GPU") == "1" {
+		t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
+	}
+}
+
 // TestCheck: the device choices, and the refusals for names that are not.
 func TestCheck(t *testing.T) {
 	for _, c := range []struct {
@@ -57,13 +88,8 @@ func TestCheck(t *testing.T) {
 // an index past the list is refused naming the devices there are, by
 // Open and MemoryOf alike.
 func TestOpenByIndex(t *testing.T) {
-	d, verr := vulkan.Open()
-	if verr != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
-		}
-		t.Skipf("no usable Vulkan device: %v", verr)
-	}
+	d, err := vulkan.Open()
+	needGPU(t, err)
 	in := d.Info()
 	d.Close()
 	name := fmt.Sprintf("gpu:%d", in.Index)
@@ -115,9 +141,7 @@ func TestOpen(t *testing.T) {
 	}
 	d, verr := vulkan.Open()
 	if verr != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
-		}
+		gpuRequired(t, verr)
 		_, _, err := Open(GPU, "")
 		if err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Errorf("Open(gpu) without a device = %v, want an error saying to use --device cpu", err)
@@ -157,13 +181,8 @@ func TestOpenMatmul(t *testing.T) {
 	if ok, _ := TensorCores(be); ok {
 		t.Error("TensorCores(cpu) = true")
 	}
-	d, verr := vulkan.Open()
-	if verr != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
-		}
-		t.Skipf("no usable Vulkan device: %v", verr)
-	}
+	d, err := vulkan.Open()
+	needGPU(t, err)
 	has := d.Info().MatmulF16
 	d.Close()
 	for _, matmul := range []string{"", MatmulF32, MatmulF16} {
@@ -201,14 +220,9 @@ func TestOpenMatmul(t *testing.T) {
 // without reading the settings, so the run folder was made and the run
 // then failed at Open).
 func TestOpenBadSetting(t *testing.T) {
-	if d, err := vulkan.Open(); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
-		}
-		t.Skipf("no usable Vulkan device: %v", err)
-	} else {
-		d.Close()
-	}
+	d, err := vulkan.Open()
+	needGPU(t, err)
+	d.Close()
 	autoMu.Lock()
 	old := autoNoGPU
 	autoNoGPU = ""
@@ -252,9 +266,7 @@ func TestMemoryOf(t *testing.T) {
 	}
 	d, verr := vulkan.Open()
 	if verr != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", verr)
-		}
+		gpuRequired(t, verr)
 		if _, err := MemoryOf(GPU); err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Errorf("MemoryOf(gpu) without a device = %v, want Open's error", err)
 		}
@@ -354,10 +366,7 @@ func TestUnusable(t *testing.T) {
 		t.Run(c.name+c.env, func(t *testing.T) {
 			if c.env != "" {
 				if len(gpus) == 0 {
-					if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-						t.Fatal("RLT_REQUIRE_GPU=1 and no Vulkan device")
-					}
-					t.Skip("no Vulkan device")
+					needGPU(t, errors.New("the loader lists none"))
 				}
 				t.Setenv(c.env, "96")
 			}
@@ -407,13 +416,7 @@ func TestAutoProbesOnce(t *testing.T) {
 		Close(be)
 		os.Exit(0)
 	}
-	in, err := vulkan.Probe()
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	in := probed(t)
 	if in.Type == "discrete" {
 		t.Skipf("%s is a discrete GPU: auto opens it, an instance of its own", in.Name)
 	}
@@ -421,7 +424,7 @@ func TestAutoProbesOnce(t *testing.T) {
 	cmd.Env = append(os.Environ(), "RLT_TEST_AUTO_CHILD=1", "VK_LOADER_DEBUG=driver")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	n := strings.Count(stderr.String(), "Searching for driver manifest files")
 	if out := stdout.String(); err != nil || n != 1 || !strings.HasPrefix(out, "auto took cpu") || !strings.Contains(out, ": no discrete GPU: "+in.Name) {
 		t.Fatalf("MemoryOf(auto) then Open(auto) on %s: %v, %d Vulkan instances, want 1, and the CPU taken:\n%s", in.Name, err, n, stdout.String())
@@ -442,12 +445,7 @@ func TestProbeAndOpenShareAnInstance(t *testing.T) {
 		Close(be)
 		os.Exit(0)
 	}
-	if _, err := vulkan.Probe(); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	probed(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestProbeAndOpenShareAnInstance$")
 	cmd.Env = append(os.Environ(), "RLT_TEST_SHARE_CHILD=1", "VK_LOADER_DEBUG=driver")
 	var stdout, stderr bytes.Buffer
@@ -490,13 +488,7 @@ func TestAutoOnTheCPULetsTheProbeGo(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc/self/maps")
 	}
-	in, err := vulkan.Probe()
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	in := probed(t)
 	if in.Type == "discrete" {
 		t.Skipf("%s is a discrete GPU: auto opens it", in.Name)
 	}
@@ -516,12 +508,7 @@ func TestAutoOnTheCPULetsTheProbeGo(t *testing.T) {
 // RLT_VULKAN_MAX_SHARED) leaves them out unbuilt, and --device says that,
 // with the limit, where it said the device failed to build them.
 func TestOpenSaysTheSharedMemory(t *testing.T) {
-	if _, err := vulkan.Probe(); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	probed(t)
 	t.Setenv("RLT_VULKAN_MAX_SHARED", "22024")
 	be, c, err := Open(GPU, "")
 	if err != nil {
