@@ -669,17 +669,8 @@ type repeatedRows struct {
 // a question that kept none is explained anew like any other. Said once,
 // as the rows not kept are, not as a skip of each line.
 func leaveOutRepeated(f *task.File) repeatedRows {
-	type asked struct{ question, solution string }
-	seen := make(map[asked]bool, len(f.Examples))
 	rr := repeatedRows{of: f.Report.Rows}
-	leaveOut(f, func(ex task.Example) bool {
-		k := asked{ex.Question, ex.Solution}
-		if seen[k] {
-			return true
-		}
-		seen[k] = true
-		return false
-	}, &rr.lines)
+	leaveOut(f, task.Repeated(), &rr.lines)
 	return rr
 }
 
@@ -689,20 +680,13 @@ func (rr repeatedRows) String() string {
 		rr.lines.n, task.Rows(rr.of), rr.lines)
 }
 
-// leaveOut takes the rows out of f that out says, noting their lines in
-// lines; they are no longer counted among its rows (f.Report).
+// leaveOut takes the rows out of f that out says (task.File.LeaveOut),
+// noting their lines in lines; they are no longer counted among its rows
+// (f.Report).
 func leaveOut(f *task.File, out func(task.Example) bool, lines *firstLines) {
-	kept := make([]task.Example, 0, len(f.Examples))
-	for _, ex := range f.Examples {
-		if !out(ex) {
-			kept = append(kept, ex)
-			continue
-		}
-		lines.add(ex.Line)
+	for _, l := range f.LeaveOut(out) {
+		lines.add(l)
 	}
-	f.Examples = kept
-	f.Report.Rows -= lines.n
-	f.Report.Kept -= lines.n
 }
 
 // keptRowsOnly reports whether the folder out holds the rows of a distill

@@ -6,6 +6,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -36,6 +37,14 @@ type Data struct {
 	// HeldRows counts File's rows kept out of training because their
 	// question is held out (or is in EvalFile).
 	HeldRows int
+	// Repeated are the lines of File's rows left out as asking an earlier
+	// row's question with its solution (task.Repeated), in file order,
+	// not counted among its rows (File.Report) nor skipped: the teacher
+	// writes its own explanations of a row's question and solution, so a
+	// repeat was the same question trained on again, each question N times
+	// an epoch from a file of rlt distill --samples-out (one line a
+	// sample), as rlt distill without --reference explains it once.
+	Repeated []int
 }
 
 // LoadData reads and splits the configuration's data files (nil, nil when
@@ -57,6 +66,7 @@ func LoadData(c runconfig.Config) (*Data, error) {
 		return nil, err
 	}
 	d := &Data{File: f}
+	d.Repeated = f.LeaveOut(task.Repeated())
 	if c.EvalData == "" {
 		train, held := task.HoldOut(f.Examples, task.DataHeldOut)
 		d.Train, d.HeldOut, d.HeldRows = train, task.Distinct(held), len(held)
@@ -199,11 +209,14 @@ func LengthsFitReason(maxNew int, pos rlt.Positions, question string, teacher, s
 func (d *Data) Summary() string {
 	var b strings.Builder
 	r := d.File.Report
-	fmt.Fprintf(&b, "data %s: %s: %d for training, %d held out", d.File.Path, task.Rows(r.Rows), len(d.Train), d.HeldRows)
+	fmt.Fprintf(&b, "data %s: %s: %d for training, %d held out", d.File.Path, task.Rows(r.Rows+len(d.Repeated)), len(d.Train), d.HeldRows)
 	if d.EvalFile != nil {
 		fmt.Fprintf(&b, " (their questions are in eval_data)")
 	}
 	fmt.Fprintf(&b, ", %d skipped", len(r.Skipped))
+	if len(d.Repeated) > 0 {
+		fmt.Fprintf(&b, ", %d repeats left out", len(d.Repeated))
+	}
 	if d.EvalFile != nil {
 		er := d.EvalFile.Report
 		fmt.Fprintf(&b, "; eval_data %s: %s, %d skipped", d.EvalFile.Path, task.Rows(er.Rows), len(er.Skipped))
@@ -214,7 +227,8 @@ func (d *Data) Summary() string {
 
 // DataWarning is what a data run left out, sent once as a non-fatal
 // event.Error when Run starts: skipped rows with their line numbers and
-// reasons, and an evaluation smaller than eval_questions.
+// reasons, the rows left out as repeats (Data.Repeated), and an
+// evaluation smaller than eval_questions.
 type DataWarning struct{ Msg string }
 
 func (w *DataWarning) Error() string { return w.Msg }
@@ -231,6 +245,10 @@ func (d *Data) warning(c runconfig.Config) error {
 			parts = append(parts, w)
 		}
 	}
+	if n := len(d.Repeated); n > 0 {
+		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, each an earlier row's question with its solution (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of rlt distill --samples-out holds each question once per sample)",
+			d.File.Path, n, task.Rows(d.File.Report.Rows+n), linesSaid(d.Repeated)))
+	}
 	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
 		parts = append(parts, fmt.Sprintf("evaluating on %d held-out questions, fewer than eval_questions = %d", len(d.HeldOut), c.EvalQuestions))
 	}
@@ -238,6 +256,25 @@ func (d *Data) warning(c runconfig.Config) error {
 		return nil
 	}
 	return &DataWarning{Msg: strings.Join(parts, "\n")}
+}
+
+// linesSaid names lines as a note does: "line 3", or "lines 3, 5, 7", the
+// first ten, with ", …" after them where there are more (rlt distill's
+// notes of the rows it leaves out alike).
+func linesSaid(lines []int) string {
+	const shown = 10
+	at := make([]string, 0, shown)
+	for _, l := range lines[:min(len(lines), shown)] {
+		at = append(at, strconv.Itoa(l))
+	}
+	s := "line " + strings.Join(at, ", ")
+	if len(lines) > 1 {
+		s = "lines " + strings.Join(at, ", ")
+	}
+	if len(lines) > shown {
+		s += ", …"
+	}
+	return s
 }
 
 // dataQuestions draws each step's questions from the data's training rows:

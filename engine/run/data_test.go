@@ -582,3 +582,34 @@ func TestLoadDataSaysBothFiles(t *testing.T) {
 		t.Errorf("problems under %v: %v; want data's and eval_data's", keys, err)
 	}
 }
+
+// A row asking an earlier row's question with its solution is left out
+// of a data run, said once with the count and the first lines: the
+// teacher explains each question anew from its question and solution, so
+// a file of rlt distill --samples-out (one line a sample, N of each
+// question, its "kept" marks of explanations the teacher does not read)
+// trained on each question N times an epoch. The same question with
+// another solution is another row; the lines left out are neither rows of
+// the file's report nor skips.
+func TestLoadDataLeavesRepeatedQuestionsOut(t *testing.T) {
+	row := func(q, sol, kept string) string {
+		return `{"question":"` + q + `","solution":"` + sol + `","completion":"x<|end_of_explanation|>","kept":` + kept + "}\n"
+	}
+	data := writeFile(t, "samples.jsonl", row("a colour?", "red", "false")+row("a colour?", "red", "true")+row("a colour?", "red", "false")+
+		row("a shape?", "round", "false")+row("a shape?", "round", "false")+row("a colour?", "blue", "true")+"not json\n")
+	c := dataConfig(data)
+	d, err := LoadData(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := d.File.Report; r.Rows != 4 || r.Kept != 3 || !reflect.DeepEqual(skipLines(r), []int{7}) || len(d.Train)+d.HeldRows != 3 {
+		t.Errorf("report %s, %d rows trained on and %d held out; want 3 rows (lines 1, 4, 6) and line 7 skipped", r, len(d.Train), d.HeldRows)
+	}
+	want := "data " + data + ": left out 3 of its 7 rows, each an earlier row's question with its solution (lines 2, 3, 5): the teacher explains each question anew"
+	if w := d.warning(c); w == nil || strings.Count(w.Error(), "left out") != 1 || !strings.Contains(w.Error(), want) {
+		t.Errorf("warning %v\nwant it to say once %q", w, want)
+	}
+	if s := d.Summary(); !strings.Contains(s, ": 7 rows: ") || !strings.Contains(s, ", 1 skipped, 3 repeats left out;") {
+		t.Errorf("summary %q", s)
+	}
+}

@@ -131,6 +131,48 @@ func clip(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// LeaveOut takes the rows out of f that out says and returns their lines,
+// in file order. They are no longer counted among its rows (f.Report's Rows
+// and Kept), nor as skips: a reader's own choice of the file's rows (rlt
+// distill --reference's samples not kept, a question asked again), said
+// once by the reader, not a fault of each line as Drop records it.
+func (f *File) LeaveOut(out func(Example) bool) []int {
+	var lines []int
+	kept := make([]Example, 0, len(f.Examples))
+	for _, ex := range f.Examples {
+		if out(ex) {
+			lines = append(lines, ex.Line)
+			continue
+		}
+		kept = append(kept, ex)
+	}
+	f.Examples = kept
+	f.Report.Rows -= len(lines)
+	f.Report.Kept -= len(lines)
+	return lines
+}
+
+// Repeated is a test, for LeaveOut, of a row asking an earlier row's
+// question with its solution (the rows it has been asked of, in order;
+// each call a new test). A reader whose teacher writes its own explanation
+// from a row's question and solution alone (rlt train, rlt distill without
+// --reference) takes such a row as the same question again: rlt distill
+// --samples-out's file holds each question once per sample, N times at
+// --best-of N, and a question's kept marks are of its samples'
+// explanations, which that teacher does not read.
+func Repeated() func(Example) bool {
+	type asked struct{ question, solution string }
+	seen := map[asked]bool{}
+	return func(ex Example) bool {
+		k := asked{ex.Question, ex.Solution}
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		return false
+	}
+}
+
 // Drop leaves out the examples for which reason says why, recording each
 // as a skip of its line.
 func (f *File) Drop(reason func(Example) string) {
