@@ -126,7 +126,11 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The load's own first reads, config.json and the weights' headers,
 	// read once here for every check before the load: the memory check
 	// below takes them (heldFrom), where it read both again.
-	cfg, dtype, inspectErr := model.Inspect(*dir)
+	// config.json is read here once: the end of sequence below takes its
+	// eos_token_id from what this read (inspected.HF), not from a read of
+	// its own.
+	inspected, inspectErr := model.InspectFolder(*dir)
+	cfg, dtype := inspected.Cfg, inspected.DType
 	// Past the model's positions is the call's, said before any work (as
 	// vLLM refuses a max_model_len past max_position_embeddings), of the
 	// config.json the load reads. A folder whose config.json or
@@ -172,8 +176,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The folder's config.json and weights' headers, and the tokenizer's
 	// size against its embedding, are said in the words rlt generate,
 	// rlt logprobs and rlt distill say them ("model DIR: …",
-	// rlt.TokenizerRows), before the end of sequence, which reads
-	// config.json too but names no folder.
+	// rlt.TokenizerRows), before the end of sequence, which takes
+	// config.json's eos_token_id from the read above.
 	tok, err := loadTokenizer(filepath.Join(*dir, hf.TokenizerFile)) // a file given as --model is said for what it is
 	if err != nil {
 		return err
@@ -187,7 +191,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// What ends a generation besides a request's stop_token_ids, read as
 	// vLLM reads it; a folder that says it wrongly is said before the
 	// model loads.
-	eos, err := serve.ReadEOS(*dir, cfg.Vocab, tok.ID)
+	eos, err := serve.ReadEOS(*dir, inspected.HF, tok.ID)
 	if err != nil {
 		return err
 	}

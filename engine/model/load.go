@@ -119,21 +119,37 @@ func (p Precision) String() string {
 // not the checkpoint's is refused (hf.Folder.CheckLayers), so no estimate
 // sizes a model the weights are not.
 func Inspect(dir string) (Config, compute.DType, error) {
+	in, err := InspectFolder(dir)
+	return in.Cfg, in.DType, err
+}
+
+// Inspected is what Inspect reads of a model folder, with the whole
+// config.json as hf read it (HF): a caller that needs more of the file
+// than the shape (rlt serve: its eos_token_id) takes it from here rather
+// than reading the file again.
+type Inspected struct {
+	HF    hf.Config     // config.json, validated
+	Cfg   Config        // the shape it gives
+	DType compute.DType // the type the checkpoint stores the matrices in
+}
+
+// InspectFolder is Inspect with the config.json it read.
+func InspectFolder(dir string) (Inspected, error) {
 	hc, err := hf.LoadConfig(filepath.Join(dir, hf.ConfigFile))
 	if err != nil {
-		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+		return Inspected{}, fmt.Errorf("model %s: %w", dir, err)
 	}
 	cfg, err := ConfigFromHF(hc)
 	if err != nil {
-		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+		return Inspected{}, fmt.Errorf("model %s: %w", dir, err)
 	}
 	src, err := hf.OpenFolder(dir)
 	if err != nil {
-		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+		return Inspected{}, fmt.Errorf("model %s: %w", dir, err)
 	}
 	defer src.Close()
 	if err := src.CheckLayers(hc); err != nil { // before any estimate sizes the model by its config
-		return Config{}, 0, fmt.Errorf("model %s: %w", dir, err)
+		return Inspected{}, fmt.Errorf("model %s: %w", dir, err)
 	}
 	dt := compute.F32
 	if info, ok := src.Tensor("model.embed_tokens.weight"); ok {
@@ -144,7 +160,7 @@ func Inspect(dir string) (Config, compute.DType, error) {
 			dt = compute.F16
 		}
 	}
-	return cfg, dt, nil
+	return Inspected{HF: hc, Cfg: cfg, DType: dt}, nil
 }
 
 // Load reads a Hugging Face model folder (config.json and model.safetensors

@@ -49,11 +49,13 @@ type EOS struct {
 // folders); the generation config's eos_token_id (a number or a list) is
 // generation_config.json's, else config.json's (vLLM's
 // try_get_generation_config falls back to GenerationConfig.from_model_config
-// only when the file is absent). vocab is the model's vocabulary
-// (config.json's vocab_size; 0: not known), which every eos_token_id must
-// be within (eosTokenIDs).
-func ReadEOS(dir string, vocab int, id func(token string) (int32, bool)) (EOS, error) {
+// only when the file is absent). config is the folder's config.json as
+// hf read it (model.InspectFolder's), not read again here: its
+// eos_token_id and its vocab_size (0: not known), which every
+// eos_token_id must be within (eosTokenIDs).
+func ReadEOS(dir string, config hf.Config, id func(token string) (int32, bool)) (EOS, error) {
 	var eos EOS
+	vocab := config.VocabSize
 	for _, name := range []string{hf.SpecialTokensMapFile, hf.TokenizerConfigFile} {
 		raw, path, err := readKey(dir, name, "eos_token")
 		if err != nil {
@@ -95,7 +97,15 @@ func ReadEOS(dir string, vocab int, id func(token string) (int32, bool)) (EOS, e
 	}
 	vllmRead := false
 	for _, name := range []string{hf.GenerationConfigFile, hf.ConfigFile} {
-		ids, found, err := eosTokenIDs(dir, name, vocab)
+		var ids []int32
+		var found bool
+		var err error
+		if name == hf.ConfigFile {
+			ids, err = configEOS(dir, config)
+			found = true
+		} else {
+			ids, found, err = eosTokenIDs(dir, name, vocab)
+		}
 		if err != nil {
 			return EOS{}, err
 		}
@@ -174,6 +184,22 @@ func eosTokenIDs(dir, name string, vocab int) (ids []int32, found bool, err erro
 		ids = append(ids, x)
 	}
 	return ids, true, nil
+}
+
+// configEOS are config's eos_token_id as token ids. hf.Config.Validate
+// has kept them within its vocab_size; one past 32 bits (a vocab_size
+// past them, or a config not validated) is refused as eosTokenIDs
+// refuses it, naming config.json in dir.
+func configEOS(dir string, config hf.Config) ([]int32, error) {
+	ids := make([]int32, 0, len(config.EOSTokenID))
+	for _, x := range config.EOSTokenID {
+		if x < 0 || x > math.MaxInt32 || (config.VocabSize > 0 && x >= config.VocabSize) {
+			return nil, fmt.Errorf("%s: eos_token_id %d is no token id the model has (config.json's vocab_size %d), so no generation could end with it: fix the file: write the id of the token that ends a generation, or a list of them, or remove the key",
+				filepath.Join(dir, hf.ConfigFile), x, config.VocabSize)
+		}
+		ids = append(ids, int32(x))
+	}
+	return ids, nil
 }
 
 // wholeNumber is the JSON number raw as a whole number, one written with

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
@@ -82,7 +83,7 @@ func TestReadEOS(t *testing.T) {
 		want  EOS
 		err   string
 	}{
-		{"our own folder: none", map[string]string{"config.json": `{"vocab_size":272}`}, false, EOS{}, ""},
+		{"our own folder: none", map[string]string{"config.json": `{"vocab_size":151936}`}, false, EOS{}, ""},
 		{"Qwen2.5 Instruct", map[string]string{
 			"tokenizer_config.json":  `{"eos_token":"<|im_end|>","pad_token":"<|endoftext|>"}`,
 			"generation_config.json": `{"eos_token_id":[151645,151643]}`,
@@ -110,7 +111,7 @@ func TestReadEOS(t *testing.T) {
 		}, true, EOS{More: []int32{2}, SGLang: []int32{2, 9, 12}}, ""},
 		{"config.json's", map[string]string{"config.json": `{"eos_token_id":9}`}, false, EOS{More: []int32{9}, SGLang: []int32{9}}, ""},
 		{"null", map[string]string{"tokenizer_config.json": `{"eos_token":null}`, "config.json": `{"eos_token_id":null}`}, false, EOS{}, ""},
-		{"<|eom_id|> alone", map[string]string{"config.json": `{"vocab_size":272}`}, true, EOS{SGLang: []int32{12}}, ""},
+		{"<|eom_id|> alone", map[string]string{"config.json": `{"vocab_size":151936}`}, true, EOS{SGLang: []int32{12}}, ""},
 		{"a token the tokenizer lacks", map[string]string{"tokenizer_config.json": `{"eos_token":"<eos>"}`}, false, EOS{},
 			`tokenizer_config.json: eos_token "<eos>" is not a token of the folder's tokenizer.json`},
 		{"not a token", map[string]string{"tokenizer_config.json": `{"eos_token":5}`}, false, EOS{}, `tokenizer_config.json: eos_token is 5, not a token's text`},
@@ -130,9 +131,18 @@ func TestReadEOS(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		for name, data := range c.files {
+			if name == "config.json" {
+				// Given as hf read it: the file is not read again, so
+				// one that is no JSON is never seen.
+				data = `{"eos_token_id": [`
+			}
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 				t.Fatal(err)
 			}
+		}
+		config := hf.Config{VocabSize: 151936} // Qwen2.5's vocab_size
+		if data, ok := c.files["config.json"]; ok {
+			config = configOf(t, data)
 		}
 		id := func(tok string) (int32, bool) {
 			if c.eom && tok == "<|eom_id|>" {
@@ -141,7 +151,7 @@ func TestReadEOS(t *testing.T) {
 			v, ok := vocab[tok]
 			return v, ok
 		}
-		got, err := ReadEOS(dir, 151936, id) // Qwen2.5's vocab_size
+		got, err := ReadEOS(dir, config, id)
 		switch {
 		case c.err != "":
 			if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), dir) {
@@ -155,6 +165,34 @@ func TestReadEOS(t *testing.T) {
 	}
 }
 
+// configOf is the hf.Config of config.json's text js, as far as ReadEOS
+// takes it: vocab_size (151936 when absent) and eos_token_id.
+func configOf(t *testing.T, js string) hf.Config {
+	t.Helper()
+	var f struct {
+		Vocab *int            `json:"vocab_size"`
+		EOS   json.RawMessage `json:"eos_token_id"`
+	}
+	if err := json.Unmarshal([]byte(js), &f); err != nil {
+		t.Fatal(err)
+	}
+	c := hf.Config{VocabSize: 151936}
+	if f.Vocab != nil {
+		c.VocabSize = *f.Vocab
+	}
+	var one int
+	switch {
+	case len(f.EOS) == 0 || string(f.EOS) == "null":
+	case json.Unmarshal(f.EOS, &one) == nil:
+		c.EOSTokenID = []int{one}
+	default:
+		if err := json.Unmarshal(f.EOS, &c.EOSTokenID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
 // TestReadEOSBadIDs: an eos_token_id that is no token the model can
 // generate (not a whole number, negative, past config.json's vocab_size,
 // or a list with such an item) is refused naming the file, saying what is
@@ -162,9 +200,11 @@ func TestReadEOS(t *testing.T) {
 // (a generation it should end ran to max_tokens), and said as "not a
 // token id or a list of them" when a list held one bad item, naming none.
 // Whole numbers written as floats are ids, as vLLM's Python compares them.
+// config.json's are hf's to read and refuse (hf.Config.Validate); one
+// handed over unvalidated is refused here all the same.
 func TestReadEOSBadIDs(t *testing.T) {
 	const fix = "fix the file: write the id of the token that ends a generation (the tokenizer's end of sequence, from 0 to 15), or a list of them, or remove the key"
-	for _, file := range []string{"generation_config.json", "config.json"} {
+	for _, file := range []string{"generation_config.json"} {
 		for _, c := range []struct {
 			name, value string
 			want        []int32 // eos.More, when it is read
@@ -193,7 +233,7 @@ func TestReadEOSBadIDs(t *testing.T) {
 			if err := os.WriteFile(path, []byte(`{"eos_token_id": `+c.value+`}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := ReadEOS(dir, 16, func(string) (int32, bool) { return 0, false })
+			got, err := ReadEOS(dir, hf.Config{VocabSize: 16}, func(string) (int32, bool) { return 0, false })
 			switch {
 			case c.err != "":
 				if err == nil || !strings.Contains(err.Error(), path+": "+c.err) {
@@ -209,8 +249,15 @@ func TestReadEOSBadIDs(t *testing.T) {
 	// With no vocabulary known (0), only ids no model has are refused.
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": [151645, 3000000000]}`), 0o644)
-	if _, err := ReadEOS(dir, 0, func(string) (int32, bool) { return 0, false }); err == nil || !strings.Contains(err.Error(), "its item 2, 3000000000, is past any vocabulary (token ids are 32-bit)") {
+	if _, err := ReadEOS(dir, hf.Config{}, func(string) (int32, bool) { return 0, false }); err == nil || !strings.Contains(err.Error(), "its item 2, 3000000000, is past any vocabulary (token ids are 32-bit)") {
 		t.Errorf("no vocabulary, past int32: %v", err)
+	}
+	for _, c := range []hf.Config{{VocabSize: 16, EOSTokenID: []int{16}}, {EOSTokenID: []int{-1}}, {EOSTokenID: []int{3000000000}}} {
+		dir := t.TempDir()
+		want := filepath.Join(dir, "config.json") + fmt.Sprintf(": eos_token_id %d is no token id the model has", c.EOSTokenID[0])
+		if _, err := ReadEOS(dir, c, func(string) (int32, bool) { return 0, false }); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("config.json's %v, vocab_size %d: %v, want an error with %q", c.EOSTokenID, c.VocabSize, err, want)
+		}
 	}
 }
 
