@@ -232,32 +232,16 @@ func (p *cfgParser) int(key string, def int) int {
 		}
 		return def
 	}
-	v, ok := jsonInt(raw)
-	if !ok {
-		p.fail(key, "an integer", raw)
+	v, err := WholeNumber("", key, raw, "fix the file: write a whole number in digits, such as 896")
+	if err != nil && p.err == nil {
+		p.err = err
 	}
-	return v
+	return int(v)
 }
 
-func jsonInt(raw json.RawMessage) (int, bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
-		return 0, false // json.Number would also accept a quoted number
-	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return 0, false
-	}
-	if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-		return int(v), true
-	}
-	// Accept integral floats such as 896.0 or 1e3.
-	f, err := n.Float64()
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, false
-	}
-	return int(f), true
-}
+// tokenIDFix is what to write in place of a bos_token_id or eos_token_id
+// that is no whole number.
+const tokenIDFix = "fix the file: write the id of a token, or a list of them, or remove the key"
 
 func (p *cfgParser) float(key string, def float64) float64 {
 	raw := p.get(key)
@@ -312,29 +296,31 @@ func (p *cfgParser) tokenIDs(key string) []int {
 	if raw == nil {
 		return nil
 	}
-	if v, ok := jsonInt(raw); ok {
-		return []int{v}
-	}
 	var list []json.RawMessage
-	if err := json.Unmarshal(raw, &list); err != nil {
-		p.fail(key, "an integer or a list of integers", raw)
-		return nil
-	}
-	out := make([]int, len(list))
-	for i, r := range list {
-		v, ok := jsonInt(r)
-		if !ok {
-			// The item is named: in a list of many ids, which one is
-			// wrong was left to the reader to find. Only this key's own
-			// problem is said so: one of an earlier key (p.err already
-			// set) is the one said, without this key's item.
+	if trimmed := bytes.TrimSpace(raw); trimmed[0] != '[' || json.Unmarshal(raw, &list) != nil {
+		v, err := WholeNumber("", key, raw, tokenIDFix)
+		if err != nil {
 			if p.err == nil {
-				p.fail(key, "an integer or a list of integers", raw)
-				p.err = fmt.Errorf("%w: its item %d, %s, is not a token id (a whole number): write the id of the token, or remove it from the list", p.err, i+1, bytes.TrimSpace(r))
+				p.err = err
 			}
 			return nil
 		}
-		out[i] = v
+		return []int{int(v)}
+	}
+	out := make([]int, len(list))
+	for i, r := range list {
+		// The item is named: in a list of many ids, which one is wrong
+		// was left to the reader to find. Only this key's own problem
+		// is said: one of an earlier key (p.err already set) is the one
+		// said.
+		v, err := WholeNumber("", fmt.Sprintf("%s %s: its item %d,", key, bytes.TrimSpace(raw), i+1), r, tokenIDFix)
+		if err != nil {
+			if p.err == nil {
+				p.err = err
+			}
+			return nil
+		}
+		out[i] = int(v)
 	}
 	return out
 }
@@ -524,8 +510,8 @@ func (c Config) extraInt(key, sub string) int {
 		}
 		raw = obj[sub]
 	}
-	n, _ := jsonInt(raw)
-	return n
+	n, _ := WholeNumber("", "", raw, "")
+	return int(n)
 }
 
 // Write writes the configuration as config.json at path (atomically),

@@ -126,13 +126,16 @@ func TestConfigParseErrors(t *testing.T) {
 		{"TOML", "teacher = 'a'\n", `not a JSON object (starts with "teacher = 'a'"): a config.json is one JSON object`},
 		{"broken JSON", `{"a": }`, `not valid JSON`},
 		{"missing key", `{` + base + `}`, `key "num_attention_heads" is missing (required)`},
-		{"string size", `{` + base + `, "num_attention_heads": "4"}`, `key "num_attention_heads": want an integer, found a string "4"`},
-		{"fractional size", `{` + base + `, "num_attention_heads": 4.5}`, `key "num_attention_heads": want an integer, found a number 4.5`},
+		{"string size", `{` + base + `, "num_attention_heads": "4"}`, `num_attention_heads "4" is a string, not a whole number (write it without the quotes): fix the file: write a whole number in digits, such as 896`},
+		{"fractional size", `{` + base + `, "num_attention_heads": 4.5}`, `num_attention_heads 4.5 is not a whole number: fix the file: write a whole number in digits, such as 896`},
+		// 1e400 is past any float64 (ParseFloat's +Inf); hf said it as
+		// no integer, engine/serve as past the vocabulary.
+		{"size past any float", `{` + base + `, "num_attention_heads": 1e400}`, `num_attention_heads 1e400 is past any whole number read here (2^63): fix the file: write a whole number in digits, such as 896`},
 		{"bool as string", `{` + base + `, "num_attention_heads": 4, "tie_word_embeddings": "true"}`, `key "tie_word_embeddings": want true or false, found a string "true"`},
 		{"eps string", `{` + base + `, "num_attention_heads": 4, "rms_norm_eps": "1e-6"}`, `key "rms_norm_eps": want a number, found a string`},
-		{"eos object", `{` + base + `, "num_attention_heads": 4, "eos_token_id": {"a": 1}}`, `key "eos_token_id": want an integer or a list of integers, found an object`},
-		{"eos list of strings", `{` + base + `, "num_attention_heads": 4, "eos_token_id": ["x"]}`, `key "eos_token_id": want an integer or a list of integers, found a list ["x"]: its item 1, "x", is not a token id (a whole number): write the id of the token, or remove it from the list`},
-		{"eos list with a fraction", `{` + base + `, "num_attention_heads": 4, "eos_token_id": [151643, 2.5]}`, `key "eos_token_id": want an integer or a list of integers, found a list [151643, 2.5]: its item 2, 2.5, is not a token id (a whole number)`},
+		{"eos object", `{` + base + `, "num_attention_heads": 4, "eos_token_id": {"a": 1}}`, `eos_token_id {"a": 1} is an object, not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
+		{"eos list of strings", `{` + base + `, "num_attention_heads": 4, "eos_token_id": ["x"]}`, `eos_token_id ["x"]: its item 1, "x", is a string, not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
+		{"eos list with a fraction", `{` + base + `, "num_attention_heads": 4, "eos_token_id": [151643, 2.5]}`, `eos_token_id [151643, 2.5]: its item 2, 2.5, is not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
 		{"architectures string", `{` + base + `, "num_attention_heads": 4, "architectures": "Qwen2ForCausalLM"}`, `key "architectures": want a list of strings`},
 		{"rope_parameters list", `{` + base + `, "num_attention_heads": 4, "rope_parameters": [1]}`, `key "rope_parameters": want an object, found a list [1]`},
 		{"rope theta string inside", `{` + base + `, "num_attention_heads": 4, "rope_parameters": {"rope_theta": "1e6"}}`, `key "rope_parameters": key "rope_theta": want a number, found a string`},
@@ -151,14 +154,15 @@ func TestConfigParseErrors(t *testing.T) {
 // after that key's own problem only; an earlier key's problem is said
 // alone, as ParseConfig says the first. The item of a later list was
 // appended to it ('key "num_attention_heads": want an integer, found a
-// string "4": its item 2, "x", is not a token id ...').
+// string "4": its item 2, "x", is not a token id ...'), words since
+// replaced by WholeNumber's.
 func TestConfigListItemOfItsOwnKey(t *testing.T) {
 	base := `"vocab_size": 256, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2`
 	for _, c := range []struct{ name, json, want string }{
 		{"after another key's problem", `{` + base + `, "num_attention_heads": "4", "eos_token_id": [1, "x"]}`,
-			`key "num_attention_heads": want an integer, found a string "4"`},
+			`num_attention_heads "4" is a string, not a whole number (write it without the quotes): fix the file: write a whole number in digits, such as 896`},
 		{"after a bos item", `{` + base + `, "num_attention_heads": 4, "bos_token_id": [1, "y"], "eos_token_id": [1, "x"]}`,
-			`key "bos_token_id": want an integer or a list of integers, found a list [1, "y"]: its item 2, "y", is not a token id (a whole number): write the id of the token, or remove it from the list`},
+			`bos_token_id [1, "y"]: its item 2, "y", is a string, not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
 	} {
 		if _, err := ParseConfig([]byte(c.json)); err == nil || err.Error() != c.want {
 			t.Errorf("%s: %v\nwant %q", c.name, err, c.want)

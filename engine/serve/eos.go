@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
@@ -148,16 +147,19 @@ func eosTokenIDs(dir, name string, vocab int) (ids []int32, found bool, err erro
 	// check is the id of one value, item (1-based) of the list, or 0 for
 	// the value itself.
 	check := func(v json.RawMessage, item int) (int32, error) {
-		what := "eos_token_id " + string(bytes.TrimSpace(v))
+		key := "eos_token_id"
 		if item > 0 {
-			what = fmt.Sprintf("eos_token_id %s: its item %d, %s,", raw, item, bytes.TrimSpace(v))
+			key = fmt.Sprintf("eos_token_id %s: its item %d,", bytes.TrimSpace(raw), item)
 		}
-		n, ok := wholeNumber(v)
+		n, err := hf.WholeNumber(path, key, v, "fix the file: "+fix)
+		if err != nil {
+			return 0, err
+		}
+		what := key + " " + string(bytes.TrimSpace(v))
+		if item > 0 {
+			what += ","
+		}
 		switch {
-		case !ok && item > 0:
-			return 0, fmt.Errorf("%s: %s is not a token id (a whole number): fix the file: %s", path, what, fix)
-		case !ok:
-			return 0, fmt.Errorf("%s: %s is not a token id (a whole number) or a list of them: fix the file: %s", path, what, fix)
 		case n < 0:
 			return 0, fmt.Errorf("%s: %s is negative, no token's id, so no generation could end with it: fix the file: %s", path, what, fix)
 		case vocab > 0 && n >= int64(vocab):
@@ -200,34 +202,6 @@ func configEOS(dir string, config hf.Config) ([]int32, error) {
 		ids = append(ids, int32(x))
 	}
 	return ids, nil
-}
-
-// wholeNumber is the JSON number raw as a whole number, one written with
-// a zero fraction or an exponent (2.0, 1e3) too, as Python's == reads it
-// against a token id; ok is false for any other JSON value, a quoted
-// number among them.
-func wholeNumber(raw json.RawMessage) (n int64, ok bool) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
-		return 0, false
-	}
-	var num json.Number
-	if json.Unmarshal(raw, &num) != nil {
-		return 0, false
-	}
-	if v, err := strconv.ParseInt(string(num), 10, 64); err == nil {
-		return v, true
-	}
-	// Past int64 (or a float's range: ParseFloat's ±Inf) is a whole
-	// number past any vocabulary, said so rather than as no number.
-	f, err := strconv.ParseFloat(string(num), 64)
-	switch {
-	case math.IsInf(f, 0) || math.Abs(f) >= 1<<62:
-		return int64(math.Copysign(1<<62, f)), true
-	case err != nil || f != math.Trunc(f):
-		return 0, false
-	}
-	return int64(f), true
 }
 
 // readKey is key's value in the JSON object of file name in dir (nil when

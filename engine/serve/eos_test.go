@@ -119,7 +119,7 @@ func TestReadEOS(t *testing.T) {
 			`tokenizer_config.json: eos_token: "Content" is not a field: the field is "content" (field names are case-sensitive): write it "content"`},
 		{"content and a near miss", map[string]string{"special_tokens_map.json": `{"eos_token":{"content":"</s>","CONTENT":"<|im_end|>"}}`}, false, EOS{},
 			`special_tokens_map.json: eos_token: "CONTENT" is not a field: the field is "content"`},
-		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, false, EOS{}, `generation_config.json: eos_token_id "2" is not a token id (a whole number) or a list of them`},
+		{"not ids", map[string]string{"generation_config.json": `{"eos_token_id":"2"}`}, false, EOS{}, `generation_config.json: eos_token_id "2" is a string, not a whole number (write it without the quotes): fix the file`},
 		{"not JSON", map[string]string{"generation_config.json": `{"eos_token_id":`}, false, EOS{}, `generation_config.json: it ends at line 1`},
 		// A tokenizer_config.json is read by its one reader
 		// (tokenizer.ParseConfig) and refused as every command refuses
@@ -214,19 +214,20 @@ func TestReadEOSBadIDs(t *testing.T) {
 			{"a list", `[3, 15]`, []int32{3, 15}, ""},
 			{"whole floats", `[3.0, 1e1]`, []int32{3, 10}, ""},
 			{"an empty list", `[]`, nil, ""},
-			{"a string", `"3"`, nil, `eos_token_id "3" is not a token id (a whole number) or a list of them: ` + fix},
-			{"a fraction", `1.5`, nil, `eos_token_id 1.5 is not a token id (a whole number) or a list of them: ` + fix},
-			{"an object", `{"id": 3}`, nil, `eos_token_id {"id": 3} is not a token id (a whole number) or a list of them: ` + fix},
-			{"true", `true`, nil, `eos_token_id true is not a token id (a whole number) or a list of them: ` + fix},
+			{"a string", `"3"`, nil, `eos_token_id "3" is a string, not a whole number (write it without the quotes): ` + fix},
+			{"a fraction", `1.5`, nil, `eos_token_id 1.5 is not a whole number: ` + fix},
+			{"an object", `{"id": 3}`, nil, `eos_token_id {"id": 3} is an object, not a whole number: ` + fix},
+			{"true", `true`, nil, `eos_token_id true is a boolean, not a whole number: ` + fix},
 			{"negative", `-1`, nil, `eos_token_id -1 is negative, no token's id, so no generation could end with it: ` + fix},
 			{"past the vocabulary", `16`, nil, `eos_token_id 16 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
 			{"past int32", `3000000000`, nil, `eos_token_id 3000000000 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15)`},
-			{"past any float", `1e400`, nil, `eos_token_id 1e400 is past the model's vocabulary`},
-			{"a list with a string", `[3, "x"]`, nil, `eos_token_id [3, "x"]: its item 2, "x", is not a token id (a whole number): ` + fix},
-			{"a list with null", `[null]`, nil, `eos_token_id [null]: its item 1, null, is not a token id (a whole number): ` + fix},
+			{"past any float", `1e400`, nil, `eos_token_id 1e400 is past any whole number read here (2^63): ` + fix},
+			{"digits past 2^53", `9007199254740993`, nil, `eos_token_id 9007199254740993 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
+			{"a list with a string", `[3, "x"]`, nil, `eos_token_id [3, "x"]: its item 2, "x", is a string, not a whole number: ` + fix},
+			{"a list with null", `[null]`, nil, `eos_token_id [null]: its item 1, null, is not a number: ` + fix},
 			{"a list with a negative", `[3, -3]`, nil, `eos_token_id [3, -3]: its item 2, -3, is negative, no token's id, so no generation could end with it: ` + fix},
 			{"a list past the vocabulary", `[16, 3]`, nil, `eos_token_id [16, 3]: its item 1, 16, is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
-			{"a nested list", `[[3]]`, nil, `eos_token_id [[3]]: its item 1, [3], is not a token id (a whole number): ` + fix},
+			{"a nested list", `[[3]]`, nil, `eos_token_id [[3]]: its item 1, [3], is a list, not a whole number: ` + fix},
 		} {
 			dir := t.TempDir()
 			path := filepath.Join(dir, file)
