@@ -329,8 +329,8 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkServeMemory refuses, before the address is taken or the device
-// opens, serving that cannot fit where --device dev computes
+// checkServeMemoryOf refuses, before the address is taken or the device
+// opens, serving the model u that cannot fit where --device dev computes
 // (checkForwardsMemory: forwards alone): the model held as --weights says and one forward of
 // --micro-batch-tokens positions or of --max-model-len's (maxLen; 0: the
 // model's positions), whichever is more. Concurrent requests and a batch
@@ -345,20 +345,10 @@ func loopback(host string) bool {
 // 0.5B model's 5 GiB estimate). Refused, it offers the largest
 // --max-model-len that fits, where a smaller one would: on a model of long
 // context the forward of its positions is most of the estimate (13.9 of a
-// Qwen2.5-7B's), and requests of a few thousand tokens need far less. A
-// folder whose config.json cannot be read is left to its load, which says
-// why.
-func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen int) error {
-	u, stored16, err := heldAs(dir, prec)
-	if err != nil {
-		return nil
-	}
-	return checkServeMemoryOf(dev, u, stored16, mbTokens, maxLen)
-}
-
-// checkServeMemoryOf is checkServeMemory of the model u as heldAs or
-// heldFrom says it (stored16: its checkpoint is 16-bit), for a caller
-// that has read the folder's config.json and weights' headers already.
+// Qwen2.5-7B's), and requests of a few thousand tokens need far less. u
+// is the model as heldFrom says it (stored16: its checkpoint is 16-bit),
+// of the folder's config.json and weights' headers that serveCommand has
+// read for its own checks.
 func checkServeMemoryOf(dev string, u memory.Use, stored16 bool, mbTokens, maxLen int) error {
 	if maxLen <= 0 || maxLen > u.Cfg.MaxPos { // past the positions: refused by the caller
 		maxLen = u.Cfg.MaxPos
@@ -445,7 +435,7 @@ func autoFitModelLen(dev string, u memory.Use, stored16 bool, mbTokens int) (int
 // serveSource is the model m as rlt serve computes it: forwards of at
 // most --micro-batch-tokens positions (a longer prompt alone), or with no
 // limit (0) of maxLen's (--max-model-len's), the longest request served,
-// as checkServeMemory counts them (serveUse): the source's own no limit,
+// as checkServeMemoryOf counts them (serveUse): the source's own no limit,
 // the model's positions, would pack a batch of short prompts into a
 // forward past the estimate.
 func serveSource(m *model.Model, dir string, mbTokens, maxLen int) *rlt.ModelSource {

@@ -19,6 +19,19 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 )
 
+// checkServeMemory is rlt serve's memory check of the model folder dir
+// as serveCommand makes it: the folder's config.json and weights' headers
+// read (model.Inspect), the model held as prec says (heldFrom; heldAs does
+// both), and checkServeMemoryOf. A folder that cannot be read is an error
+// here, the test's own: rlt serve says it before its check.
+func checkServeMemory(dev, dir string, prec model.Precision, mbTokens, maxLen int) error {
+	u, stored16, err := heldAs(dir, prec)
+	if err != nil {
+		return fmt.Errorf("the model folder of a serve memory check: %w", err)
+	}
+	return checkServeMemoryOf(dev, u, stored16, mbTokens, maxLen)
+}
+
 // longContextTeacher is the embedded teacher with Qwen2.5's long context:
 // 131,072 positions, whose forward is most of what serving it needs.
 func longContextTeacher(t *testing.T) string {
