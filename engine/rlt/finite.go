@@ -34,10 +34,20 @@ func finiteRewards(scores []record.Scored, g int, tau float64) error {
 			why = append(why, fmt.Sprintf("r_KL is %v%s", s.RKL,
 				firstNonFinite(s.D, s.ExplanationTokens, "d of explanation token", s.TeacherLP, s.StudentLP)))
 		}
+		// The way on is one that works: a resume draws this step's
+		// samples from the seed and the step again (grpo.seed cannot
+		// change on a resume), so it fails alike unless the temperature
+		// or the model does; a run's config.toml is edited for a resume
+		// (rlt train has none: its --config, run again). The sample's
+		// texts are not recorded (a failed step writes no trace), so
+		// rlt logprobs is offered to look at a model, not at them. A
+		// temperature below 1/MaxFloat32 makes NaN of finite logits.
 		return fmt.Errorf("group %d sample %d's reward is %v (%s), so its group's GRPO advantages would be NaN: the step is not applied, "+
-			"the teacher left as the step found it. A log-prob is -Inf where a model's logits divided by the temperature (%g) leave a token "+
-			"no probability within float32, NaN where the logits are not finite; a resume samples this step again as it was, so look at "+
-			"the models first (rlt logprobs --temperature %g scores the sample's texts)",
+			"the teacher left as the step found it. A log-prob is -Inf or NaN where a model's logits divided by the temperature (%g) "+
+			"leave float32's range: the temperature is that small, or the model's weights so large that its sums overflow (look at its "+
+			"log-probs: rlt logprobs --model DIR --temperature %g). A resume, which keeps the run's seed, runs this step again as it "+
+			"was, its samples drawn from the seed and the step, and fails alike: for a temperature too small, raise temperature in "+
+			"[grpo] and in [reward] (a run's config.toml, then resume it); for a model that overflows, start a new run with a sound one",
 			i/g, i%g, s.Reward, strings.Join(why, "; "), tau, tau)
 	}
 	return nil

@@ -71,6 +71,29 @@ func TestStepRefusesANonFiniteReward(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "the step is not applied") {
 		t.Fatalf("the step gave %v\nwant an error beginning %s", err, want)
 	}
+	// The way on is one that works: a resume samples the step again
+	// from its seed, which it cannot change, so it fails alike unless
+	// the temperature (the run's config.toml, then resume) or the model
+	// does. It said to look at "the sample's texts", which no trace
+	// records, and blamed a NaN on logits not finite, which a temperature
+	// below 1/MaxFloat32 makes of finite ones.
+	for _, way := range []string{
+		"the temperature is that small, or the model's weights so large that its sums overflow",
+		"rlt logprobs --model DIR --temperature 0.7",
+		"A resume, which keeps the run's seed, runs this step again as it was, its samples drawn from the seed and the step, and fails alike",
+		"raise temperature in [grpo] and in [reward] (a run's config.toml, then resume it)",
+		"start a new run with a sound one",
+	} {
+		if !strings.Contains(err.Error(), way) {
+			t.Errorf("the step gave %v\nwant it to say %q", err, way)
+		}
+	}
+	// Refused before the update, the trainer is not torn: the run's
+	// close saves it as the previous step's checkpoint, which it is
+	// (a torn one is refused a checkpoint, Trainer.Torn).
+	if torn := tr.Torn(); torn != nil {
+		t.Errorf("the refused step left the trainer torn: %v", torn)
+	}
 	after := make([]float32, len(before))
 	be.Read(after, teacher.Embed)
 	if d := diff(before, after); d != 0 || tr.StepIndex() != 0 {
