@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +67,34 @@ func inItsOwnProcess(t *testing.T) bool {
 // its folder said left or a launch said still being written. Two bounds
 // of it (LeaveLaunches', LeaveAll's) fit in the child's -test.timeout.
 const leaveHangGuard = 2 * time.Minute
+
+// leaveGuardedEnv, "1", makes TestHelperLeaveGuarded rlt. Only this test
+// binary reads it.
+const leaveGuardedEnv = "RLT_TEST_LEAVE_GUARDED"
+
+// TestHelperLeaveGuarded is rlt, its arguments after --, whose leave at
+// once on a second stop signal (recordLeave) is bounded by leaveHangGuard,
+// not the command's 2 s: run as its own process (leaveGuardedRun) by the
+// tests that leave a real process so, whose pass depended on a loaded
+// machine putting a checkpoint under way into place, and writing and
+// syncing the run's close, within 2 s of the second signal; the run was
+// then said left as a killed writer's and listed 'gone without stopping
+// it'. What is left, and how fast, is rlt's; the bound is a hang guard.
+// Run by go test, with leaveGuardedEnv unset, it skips: it is no test of
+// its own.
+func TestHelperLeaveGuarded(t *testing.T) {
+	if os.Getenv(leaveGuardedEnv) != "1" {
+		t.Skip("rlt for the tests that leave a real process at once, which run it")
+	}
+	leaveWithin = leaveHangGuard
+	tightenGC()
+	os.Exit(run(flag.Args(), os.Stdin, os.Stdout, os.Stderr))
+}
+
+// leaveGuardedRun is the flag that runs this test binary as rlt bounding
+// its leave by leaveHangGuard (TestHelperLeaveGuarded), leaveGuardedEnv=1
+// in its environment: rlt's arguments follow it after --.
+const leaveGuardedRun = "-test.run=^TestHelperLeaveGuarded$"
 
 // smallChecked is the small run's configuration (smallRun) on the CPU,
 // checked: what a launch makes a run folder of.

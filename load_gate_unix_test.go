@@ -102,21 +102,3 @@ func TestHelperGatedLoad(t *testing.T) {
 	tightenGC()
 	os.Exit(run(flag.Args(), os.Stdin, os.Stdout, os.Stderr))
 }
-
-// testBinary puts this test binary at dir/rlt.test, a hard link (a copy
-// across file systems) as buildRLT puts rlt, and returns its path: a
-// test's processes of it are told from this one by /proc/PID/exe.
-func testBinary(t *testing.T, dir string) string {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "rlt.test")
-	if err := os.Link(self, bin); err != nil {
-		if err := copyExecutable(self, bin); err != nil {
-			t.Fatalf("putting the test binary in %s: %v", dir, err)
-		}
-	}
-	return bin
-}

@@ -165,15 +165,19 @@ func TestWorkbenchSignalsInTmux(t *testing.T) {
 // restored, stderr saying what the run lost, in its folder's words (the
 // close's note), and how it goes on, the run no longer running. The
 // second signal was swallowed, the workbench waiting for the step (exit 0).
+// The workbench is rlt bounding its leave by a hang guard (leaveGuardedRun),
+// not the 2 s a loaded machine could take to put a checkpoint under way
+// into place and write the run's close.
 func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
-	h := newTmuxHarness(t, "twice", 120*time.Second, 100*time.Millisecond)
-	tmux, waitFor, dir, bin, runs := h.tmux, h.waitFor, h.dir, h.bin, h.runs
-	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s --runs %s; echo EXITED $?; sleep 30", dir, filepath.Join(dir, "cache"), bin, runs)
+	h := newTmuxHarness(t, "twice", 2*leaveHangGuard+time.Minute, 100*time.Millisecond)
+	h.bin = testBinary(t, h.dir)
+	tmux, waitFor, dir, runs := h.tmux, h.waitFor, h.dir, h.runs
+	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s=1 %s '%s' -- --runs %s; echo EXITED $?; sleep 30", dir, filepath.Join(dir, "cache"), leaveGuardedEnv, h.bin, leaveGuardedRun, runs)
 	tmux("new-session", "-d", "-s", "w", "-x", "200", "-y", "30", cmd)
 	waitFor("a first step", func(s string) bool { return strings.Contains(s, "step 0") || strings.Contains(s, "step 1") })
 	pids := h.running()
 	if len(pids) != 1 {
-		t.Fatalf("%d processes of %s running; want the workbench's", len(pids), bin)
+		t.Fatalf("%d processes of %s running; want the workbench's", len(pids), h.bin)
 	}
 	p, err := os.FindProcess(pids[0])
 	if err != nil {
