@@ -11,8 +11,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -131,6 +133,9 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	// A model at the top (".") would mix with teacher/ and student/.
 	if err := refuseOverwrite("out", *out, nil, append([]string{"."}, todo...)); err != nil {
+		return err
+	}
+	if err := checkPretrainMemory(r, todo); err != nil {
 		return err
 	}
 	for _, name := range kept {
@@ -288,4 +293,42 @@ func pretrainStopped(fs *flag.FlagSet, out, while, next string) error {
 	cmd = append(cmd, "--resume")
 	return fmt.Errorf("stopped by a signal while %s: %s holds the trained %s, whole; the %s was not written; to train the %s alone and keep it, run %s (or remove %s and run this command again)",
 		while, strings.Join(kept, " and "), filepath.Base(kept[0]), next, next, strings.Join(cmd, " "), out)
+}
+
+// corpusExampleBytes is about what one example of the warm-start corpus
+// holds in memory: its task.Trace and the strings it points to (an id,
+// the question, solution, reference and explanation: about 200 bytes for
+// the addition task's).
+const corpusExampleBytes = int64(unsafe.Sizeof(task.Trace{})) + 256
+
+// checkPretrainMemory refuses, before anything is trained or written, a
+// pretrain that cannot fit in the host's memory (memory.Check): each
+// model of todo is trained in float32 with AdamW on --batch sequences in
+// one forward and backward (the recipe's: no micro-batches), from a
+// corpus of --steps × --batch examples made before its first step.
+// Neither was weighed: --batch 1000000000 ended in the Go runtime's
+// "fatal error: out of memory" and a stack dump, asking for 115 TB of
+// corpus at once, and --steps × --batch past int64 in a makeslice panic.
+// Counts past estimateCap are weighed at it, so that no size wraps
+// around: a lower bound, far past any memory.
+func checkPretrainMemory(r warmstart.Recipe, todo []string) error {
+	const estimateCap = 1 << 30
+	var e memory.Estimate
+	for _, name := range todo {
+		cfg := r.Teacher
+		if name == "student" {
+			cfg = r.Student
+		}
+		u := memory.Use{Name: name, Cfg: cfg, Held: compute.F32, TrainT: cfg.MaxPos,
+			TrainRows: memory.Positions(min(r.Batch, estimateCap), cfg.MaxPos, 0, 0)}
+		if part := (memory.Models{Uses: []memory.Use{u}}).Estimate(); part.Total() > e.Total() {
+			e = part // one model at a time: the first is saved and let go before the next
+		}
+	}
+	examples := int64(min(r.Steps, estimateCap)) * int64(min(r.Batch, estimateCap)) // < 2^60
+	e.Parts = append(e.Parts, memory.Part{What: fmt.Sprintf("the warm-start corpus (%d steps × %d sequences)", r.Steps, r.Batch),
+		Bytes: min(examples, estimateCap*estimateCap/(2*corpusExampleBytes)) * corpusExampleBytes})
+	return memory.Check("pretraining", e, []string{
+		fmt.Sprintf("a smaller --batch (now %d sequences a step, in one forward and backward)", r.Batch),
+		fmt.Sprintf("fewer --steps (now %d): the corpus holds --steps × --batch examples", r.Steps)})
 }

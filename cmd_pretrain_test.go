@@ -198,3 +198,36 @@ func TestPretrainRefusesABadOnlyOrLR(t *testing.T) {
 		}
 	}
 }
+
+// TestPretrainRefusesWhatCannotFit: a --batch or --steps × --batch past
+// the host's memory is refused before any model trains or anything is
+// written, the estimate said part by part (the training's and the
+// corpus's) with the flags that make it fit. --batch 1000000000 ended in
+// the Go runtime's "fatal error: out of memory" (115 TB of corpus asked
+// for at once), and --steps × --batch past int64 in a makeslice panic,
+// each with a stack dump.
+func TestPretrainRefusesWhatCannotFit(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		corpus string
+	}{
+		{[]string{"--batch", "1000000000"}, "the warm-start corpus (900 steps × 1000000000 sequences)"},
+		{[]string{"--batch", "9000000000000", "--steps", "9000000000000"}, "the warm-start corpus (9000000000000 steps × 9000000000000 sequences)"},
+	} {
+		parent := t.TempDir()
+		out := filepath.Join(parent, "models")
+		code, stdout, errs := runCLI(t, "", append([]string{"pretrain", "--out", out}, c.args...)...)
+		for _, w := range []string{"rlt pretrain: pretraining needs about ", "teacher forward and backward", c.corpus, "To fit, try:",
+			"- a smaller --batch (now " + c.args[1] + " sequences a step, in one forward and backward)", "- fewer --steps (now "} {
+			if !strings.Contains(errs, w) {
+				t.Errorf("pretrain %v: stderr %q; want %q in it", c.args, errs, w)
+			}
+		}
+		if code != 1 || stdout != "" {
+			t.Errorf("pretrain %v: exit %d, stdout %q; want exit 1 and nothing on stdout", c.args, code, stdout)
+		}
+		if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+			t.Errorf("a refused pretrain %v wrote %s into %s", c.args, entries[0].Name(), parent)
+		}
+	}
+}
