@@ -110,6 +110,11 @@ func TestAxisLabelsAreTrueAndDistinct(t *testing.T) {
 		{[]float64{1.5e12, 1.500001e12}, 60, 5, nil},
 		{[]float64{-0.5, 0.5}, 40, 10, nil},
 		{[]float64{-968, 908}, 17, 7, nil},
+		// Ticks finer than 1e-15: e-notation's digits are counted from
+		// the first, not the point ("-1.235e-12" on every tick).
+		{[]float64{-1.2345e-12, -1.23451e-12}, 40, 12, nil},
+		{[]float64{1.2345e-14, 1.23451e-14}, 40, 12, nil},
+		{[]float64{3e-20, 3.1e-20}, 40, 12, nil},
 	} {
 		t.Run(fmt.Sprint(c.vals, c.w, c.h), func(t *testing.T) {
 			v := lineChart(c.vals, c.w, c.h)

@@ -118,7 +118,11 @@ func axisFormat(step, m float64) func(v float64) string {
 	if m < 1e-3 && step < 1e-3 {
 		// As many digits as the step asks, from the largest tick's
 		// first: ticks 1e-8 apart around 1.23e-5 were both "1.2e-05".
-		d := max(decimalsFor(step)+int(math.Floor(math.Log10(max(m, step)))), 0)
+		// They are counted from that digit, not the point: decimalsFor's
+		// 15 decimals wrote ticks 2e-18 apart around -1.2345e-12 all
+		// "-1.235e-12", and a flat series of -2.09e-15 "-2e-15" on
+		// every tick.
+		d := decimalsFor(step / math.Pow(10, math.Floor(math.Log10(max(m, step)))))
 		return func(v float64) string {
 			if zero(v) {
 				return "0"
