@@ -324,7 +324,11 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// The models and their work within the memory where they compute,
 	// before the device opens or anything is written: a GPU too small
 	// was found by the load, or by the student's training.
-	if err := checkDistillMemory(*dev, *tdir, *init, *rewardStudent, *reference, tok.VocabSize(), len(exs), *maxNew, *bestOfN, c); err != nil {
+	var teacherPrompt, studentPrompt int // none sampled with --reference
+	if !*reference {
+		teacherPrompt, studentPrompt = longestPrompts(promptLengths(tok, p, *tdir), exs)
+	}
+	if err := checkDistillMemory(*dev, *tdir, *init, *rewardStudent, *reference, tok.VocabSize(), len(exs), *maxNew, *bestOfN, teacherPrompt, studentPrompt, c); err != nil {
 		return err
 	}
 	// A signal stops the work in hand and says what it leaves: Ctrl-C,
@@ -866,7 +870,8 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	}
 	// The models and their sampling within the memory where they
 	// compute, before the device opens.
-	if err := checkEvalMemory(*dev, *tdir, *sdir, len(exs), *maxNew); err != nil {
+	teacherPrompt, studentPrompt := longestPrompts(promptLengths(tok, p, *tdir), exs)
+	if err := checkEvalMemory(*dev, *tdir, *sdir, len(exs), *maxNew, teacherPrompt, studentPrompt); err != nil {
 		return err
 	}
 	// A signal, from the device's opening on, stops the evaluation and
@@ -1175,9 +1180,10 @@ func lookupTask(fs *flag.FlagSet, name string) (task.Task, error) {
 // scoring them (forwards of --micro-batch-tokens positions at most), and
 // the student, the tiny shape with a row for each of vocab tokens or
 // --student-init's, trained in float32 with AdamW on micro-batches of
-// --batch rows. A folder whose config.json cannot be read is left to its
-// load, which says why.
-func checkDistillMemory(dev, tdir, init, rewardDir string, reference bool, vocab, questions, maxNew, bestOf int, c runpkg.DistillConfig) error {
+// --batch rows. The explanations follow the longest of the questions'
+// prompts, the teacher's and the student's. A folder whose config.json cannot be read is left to
+// its load, which says why.
+func checkDistillMemory(dev, tdir, init, rewardDir string, reference bool, vocab, questions, maxNew, bestOf, teacherPrompt, studentPrompt int, c runpkg.DistillConfig) error {
 	student := memory.Use{Cfg: warmstart.TinyConfig(), Held: compute.F32}
 	student.Cfg.Vocab = max(student.Cfg.Vocab, vocab)
 	if init != "" {
@@ -1192,7 +1198,7 @@ func checkDistillMemory(dev, tdir, init, rewardDir string, reference bool, vocab
 	student.Name, student.TrainT = "student", student.Cfg.MaxPos
 	student.TrainRows = memory.Positions(min(c.Batch, questions), student.TrainT, 0, c.MicroBatchTokens)
 	m := memory.Models{Uses: []memory.Use{student}}
-	t := memory.PromptTokens + maxNew // a prompt and its explanation
+	t := max(teacherPrompt, studentPrompt) + maxNew // the longest prompt and its explanation
 	if !reference {
 		teacher, _, err := heldAs(tdir, model.Float32)
 		if err != nil {
@@ -1221,29 +1227,43 @@ func checkDistillMemory(dev, tdir, init, rewardDir string, reference bool, vocab
 		fmt.Sprintf("a shorter --max-new-tokens (now %d)", maxNew))
 }
 
+// longestPrompts is the most tokens a prompt of exs takes, the teacher's
+// and the student's, as lengths measures them (promptLengths), for rlt
+// distill's and rlt eval's memory estimates: they assumed
+// memory.PromptTokens (128) whatever the questions, so a long question's
+// cache and prefill went uncounted, and a short one's were counted past
+// what it holds.
+func longestPrompts(lengths func(task.Example) (int, int), exs []task.Example) (teacher, student int) {
+	for _, ex := range exs {
+		t, s := lengths(ex)
+		teacher, student = max(teacher, t), max(student, s)
+	}
+	return teacher, student
+}
+
 // checkEvalMemory refuses, before the device opens, an evaluation that
 // cannot fit where --device dev computes (checkModelsMemory): the student
 // answering runpkg.EvalBatch questions at a time, its own thought and
 // solution or, with a teacher (tdir), 16 tokens after the teacher's
 // explanation, which the teacher samples as many at a time. Both are held
-// in float32. A folder whose config.json cannot be read is left to its
-// load, which says why.
-func checkEvalMemory(dev, tdir, sdir string, questions, maxNew int) error {
+// in float32. The sequences follow the longest of the questions' prompts,
+// the teacher's and the student's (its own where it solves alone). A folder whose
+// config.json cannot be read is left to its load, which says why.
+func checkEvalMemory(dev, tdir, sdir string, questions, maxNew, teacherPrompt, studentPrompt int) error {
 	seqs := min(questions, runpkg.EvalBatch)
-	t := memory.PromptTokens + maxNew
 	student, _, err := heldAs(sdir, model.Float32)
 	if err != nil {
 		return nil
 	}
-	student.Name, student.SampleSeqs, student.SampleT = "student", seqs, t
+	student.Name, student.SampleSeqs, student.SampleT = "student", seqs, studentPrompt+maxNew
 	m := memory.Models{Uses: []memory.Use{student}}
 	if tdir != "" {
 		teacher, _, err := heldAs(tdir, model.Float32)
 		if err != nil {
 			return nil
 		}
-		teacher.Name, teacher.SampleSeqs, teacher.SampleT = "teacher", seqs, t
-		m.Uses[0].SampleT = t + 16 // the explanation read, then the answer
+		teacher.Name, teacher.SampleSeqs, teacher.SampleT = "teacher", seqs, teacherPrompt+maxNew
+		m.Uses[0].SampleT = studentPrompt + maxNew + 16 // the explanation read, then the answer
 		m.Uses = append([]memory.Use{teacher}, m.Uses...)
 	}
 	return checkModelsMemory("evaluating", dev, m,

@@ -11,7 +11,10 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/size"
@@ -46,21 +49,25 @@ func TestEveryDeviceCommandRefusesWhatCannotFitOnTheGPU(t *testing.T) {
 				return checkServeMemory(device.GPU, teacher, model.Frozen16, runconfig.DefaultMicroBatchTokens, 0)
 			}},
 		{"eval", "evaluating", []string{"eval", "--student", student, "--questions", "2"},
-			func() error { return checkEvalMemory(device.GPU, "", student, 2, runpkg.EvalMaxNewTokens) }},
+			func() error {
+				return checkEvalMemory(device.GPU, "", student, 2, runpkg.EvalMaxNewTokens, 0, memory.PromptTokens)
+			}},
 		{"eval --teacher", "evaluating", []string{"eval", "--teacher", teacher, "--student", student, "--questions", "2"},
-			func() error { return checkEvalMemory(device.GPU, teacher, student, 2, runpkg.EvalMaxNewTokens) }},
+			func() error {
+				return checkEvalMemory(device.GPU, teacher, student, 2, runpkg.EvalMaxNewTokens, memory.PromptTokens, memory.PromptTokens)
+			}},
 		{"distill", "distilling", []string{"distill", "--teacher", teacher, "--out", out, "--questions", "2", "--steps", "1"},
 			func() error {
-				return checkDistillMemory(device.GPU, teacher, "", "", false, 272, 2, 128, 1, distill())
+				return checkDistillMemory(device.GPU, teacher, "", "", false, 272, 2, 128, 1, memory.PromptTokens, memory.PromptTokens, distill())
 			}},
 		{"distill --best-of", "distilling", []string{"distill", "--teacher", teacher, "--out", out, "--questions", "2", "--steps", "1",
 			"--best-of", "2", "--reward-student", student},
 			func() error {
-				return checkDistillMemory(device.GPU, teacher, "", student, false, 272, 2, 128, 2, distill())
+				return checkDistillMemory(device.GPU, teacher, "", student, false, 272, 2, 128, 2, memory.PromptTokens, memory.PromptTokens, distill())
 			}},
 		{"distill --reference", "distilling", []string{"distill", "--reference", "--tokenizer-from", teacher, "--out", out, "--questions", "2", "--steps", "1"},
 			func() error {
-				return checkDistillMemory(device.GPU, teacher, "", "", true, 272, 2, 128, 1, distill())
+				return checkDistillMemory(device.GPU, teacher, "", "", true, 272, 2, 128, 1, 0, 0, distill())
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -187,5 +194,64 @@ func TestForwardsOnlyCountAForwardChunksLogits(t *testing.T) {
 	err := serveCommand(ctx, []string{"--model", teacher, "--listen", "127.0.0.1:0", "--device", "gpu"}, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("serve: %v, want a refusal counting %q:\n%s%s", err, want, out.String(), errb.String())
+	}
+}
+
+// rlt eval and rlt distill estimate the sequences their questions make:
+// the longest prompt (the student's own, solving alone; the teacher's or
+// the student's reading an explanation) and --max-new-tokens more. They
+// assumed memory.PromptTokens (128) whatever the questions: a long
+// question's prompt was estimated short, a short one's long.
+func TestEvalAndDistillEstimateTheirPrompts(t *testing.T) {
+	const (
+		student = "engine/defaults/models/student"
+		teacher = "engine/defaults/models/teacher"
+	)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name      string
+		questions []string
+	}{
+		{"long", []string{"Say yes.", strings.Repeat("Say yes. ", 12) + "Now?"}},
+		{"short", []string{"Say yes.", "Yes?"}},
+	} {
+		data := filepath.Join(dir, c.name+".jsonl")
+		var rows strings.Builder
+		for _, q := range c.questions {
+			fmt.Fprintf(&rows, "{\"question\":%q,\"solution\":\"yes\"}\n", q)
+		}
+		if err := os.WriteFile(data, []byte(rows.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := loadTokenizer(filepath.Join(student, "tokenizer.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := record.PromptsFor(teacher, student, record.Prompts{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var solo, explained int // the longest prompts: the student's own, and the teacher's or the student's reading an explanation
+		for _, q := range c.questions {
+			solo = max(solo, len(rlt.SolvePrompt(tok, p, q)))
+			te, st := rlt.PromptLengths(tok, p, q, "yes")
+			explained = max(explained, te, st)
+		}
+		out := filepath.Join(t.TempDir(), "out")
+		for _, cmd := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"eval", "--student", student, "--data", data, "--max-new-tokens", "16"},
+				fmt.Sprintf("student sampling 2 sequences of %d tokens", solo+16)},
+			{[]string{"distill", "--teacher", teacher, "--data", data, "--out", out, "--steps", "1", "--max-new-tokens", "16"},
+				fmt.Sprintf("teacher sampling 2 sequences of %d tokens", explained+16)},
+		} {
+			t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+			code, _, errs := runCLI(t, "", append(cmd.args, "--device", "cpu")...)
+			if code != 1 || !strings.Contains(errs, cmd.want) {
+				t.Errorf("%s questions, rlt %s: exit %d, want 1 and an estimate of %q:\n%s", c.name, cmd.args[0], code, cmd.want, errs)
+			}
+		}
 	}
 }
