@@ -153,7 +153,8 @@ type fake struct {
 	maxLen  int
 	tokens  func(text string) []int32 // /tokenize
 	fail    func(first int32, attempt int, w http.ResponseWriter) bool
-	short   bool // answer one log-prob too few
+	hold    int32 // a sequence (its first token) never answered: held until the client gives up (Options.Timeout)
+	short   bool  // answer one log-prob too few
 	attempt sync.Map
 	calls   atomic.Int64
 }
@@ -190,6 +191,11 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, v := range body[key].([]any) {
 		ids = append(ids, int32(v.(float64)))
+	}
+	if f.hold != 0 && ids[0] == f.hold {
+		io.Copy(io.Discard, r.Body) // read whole: the server then sees the client leave
+		<-r.Context().Done()
+		return
 	}
 	n, _ := f.attempt.LoadOrStore(ids[0], new(atomic.Int64))
 	if f.fail != nil && f.fail(ids[0], int(n.(*atomic.Int64).Add(1)), w) {
@@ -294,12 +300,12 @@ func TestCheckAndFailures(t *testing.T) {
 			}
 			return false
 		}}, temp: 0.7, fatal: true, seq: 2, msg: "HTTP 503"},
-		{name: "timeout mid-batch", f: &fake{kind: VLLM, fail: func(first int32, n int, w http.ResponseWriter) bool {
-			if first == 2 {
-				time.Sleep(300 * time.Millisecond)
-			}
-			return false
-		}}, temp: 0.7, fatal: true, seq: 1, msg: "no answer within 100ms"},
+		// The second sequence's request is held until the client gives
+		// up on it, not answered late: with a 100 ms limit and a 300 ms
+		// answer, a loaded machine failed the check's own requests ('is it
+		// up? no answer within 100ms') and could the batch's others. The
+		// limit is fast()'s, a hang guard for the requests answered.
+		{name: "timeout mid-batch", f: &fake{kind: VLLM, hold: 2}, temp: 0.7, fatal: true, seq: 1, msg: "no answer within 2s"},
 		{name: "connection dropped mid-batch", f: &fake{kind: SGLang, fail: func(first int32, n int, w http.ResponseWriter) bool {
 			if first == 3 {
 				conn, _, _ := w.(http.Hijacker).Hijack()
@@ -315,12 +321,8 @@ func TestCheckAndFailures(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			o := fast()
-			if strings.HasPrefix(c.name, "timeout") {
-				o.Timeout = 100 * time.Millisecond
-			}
 			f := c.f
-			s, err := connect(t, f, o)
+			s, err := connect(t, f, fast())
 			if err != nil {
 				t.Fatal(err)
 			}
