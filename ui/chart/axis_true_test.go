@@ -151,7 +151,7 @@ func TestAxisLabelsAreTrueAndDistinct(t *testing.T) {
 	}{
 		{5, 19, 6, []string{"5.5", "", "5.0", "4.5"}},
 		{0, 40, 8, []string{"1", "", "", "0", "", "-1"}},
-		{151.47, 19, 6, []string{"167", "151", "", "136"}},
+		{151.47, 19, 6, []string{"165", "", "150", "135"}},
 		{-3e9, 40, 6, []string{"-2.7G", "", "-3.0G", "-3.3G"}},
 	} {
 		t.Run(fmt.Sprint("flat ", c.v, c.w, c.h), func(t *testing.T) {
@@ -238,5 +238,66 @@ func alike(t *testing.T, labels []string, v string) {
 		if len(ks) > 0 && ks[0].notation != "e" && decimals(z) != ks[0].decimals || len(ks) > 0 && ks[0].notation == "e" && z != "0" {
 			t.Errorf("labels %q: zero written %q beside %+v:\n%s", labels, z, ks[0], v)
 		}
+	}
+}
+
+// TestFlatSeriesReadsRoundValues: a series that never moves at v is drawn
+// in a made-up span v±d, d a tenth of v; its short axis said v and v±d as
+// they were (167/151/136 for 151.47, "-2e-15" on every tick of a constant
+// -2.09e-15). Now each row says a round value near them that falls on it,
+// as a tick would, no two alike.
+func TestFlatSeriesReadsRoundValues(t *testing.T) {
+	for _, c := range []struct {
+		v    float64
+		w, h int
+		axis []string // nil: only true and distinct
+	}{
+		{151.47, 19, 6, []string{"165", "", "150", "135"}},
+		{151.47, 19, 7, nil},
+		{0.999, 19, 6, []string{"1.1", "1.0", "", "0.9"}},
+		{-0.48525, 19, 6, nil},
+		{12345.678, 19, 6, nil},
+		{12345.678, 19, 7, nil},
+		{7, 19, 7, nil},
+		{0.3, 19, 3, nil},
+		{-2.0859891907460332e-15, 68, 27, nil},
+		{-2.0859891907460332e-15, 19, 6, nil},
+	} {
+		t.Run(fmt.Sprint(c.v, c.w, c.h), func(t *testing.T) {
+			v := lineChart([]float64{c.v, c.v, c.v}, c.w, c.h)
+			rows := axisRows(v)
+			if c.axis != nil && fmt.Sprint(rows) != fmt.Sprint(c.axis) {
+				t.Errorf("axis %q, want %q:\n%s", rows, c.axis, v)
+			}
+			if countNonEmpty(rows) < 2 {
+				t.Fatalf("axis %q: fewer than two labels:\n%s", rows, v)
+			}
+			// The made-up span, as render pads it: its ends on the
+			// middles of the end rows.
+			plotH := len(rows)
+			d := math.Abs(c.v) * 0.1
+			pad := d * 3 / float64(plotH*4-4)
+			tlo, thi := c.v-d-pad, c.v+d+pad
+			rowScale := float64(plotH*4-1) / (thi - tlo)
+			seen := map[string]bool{}
+			for r, s := range rows {
+				if s == "" {
+					continue
+				}
+				if seen[s] {
+					t.Errorf("%q is written on two rows:\n%s", s, v)
+				}
+				seen[s] = true
+				x, err := labelValue(s)
+				if err != nil {
+					t.Fatalf("label %q: %v", s, err)
+				}
+				top := thi - (float64(4*r)-0.5)/rowScale
+				bot := thi - (float64(4*r)+3.5)/rowScale
+				if eps := 1e-12 * math.Max(math.Abs(top), math.Abs(bot)); x > top+eps || x < bot-eps {
+					t.Errorf("row %d stands for %.9g…%.9g, its label reads %q:\n%s", r, bot, top, s, v)
+				}
+			}
+		})
 	}
 }

@@ -352,14 +352,24 @@ func (c *Chart) render() string {
 			}
 			switch {
 			case flatD > 0 && !ys.log:
+				// v and v±d, written as ticks d apart are, read the odd
+				// values of a made-up span (167/151/136 for a constant
+				// 151.47): the rows say round values near them instead
+				// (170/155/140), each on its row as a tick would be.
+				rows, vals, step := flatLabels(ends[0].v, flatD, ends[0].r, plotH, func(x float64) int {
+					if x < tlo || x > thi {
+						return -1
+					}
+					return int((thi-x)*ys.rowScale+0.5) / 4
+				})
 				m := 0.0
-				for _, e := range ends {
-					m = max(m, math.Abs(e.v))
+				for _, v := range vals {
+					m = max(m, math.Abs(v))
 				}
-				format := axisFormat(flatD, m) // v and v±d, written as ticks d apart are
-				for _, e := range ends {
-					if labels[e.r] == "" {
-						labels[e.r] = format(e.v)
+				format := axisFormat(step, m)
+				for i, r := range rows {
+					if labels[r] == "" {
+						labels[r] = format(vals[i])
 					}
 				}
 			case ys.log:
@@ -672,6 +682,54 @@ func roundTicksOn(r int, step, thi, tlo, rowScale float64) iter.Seq2[float64, fl
 			}
 		}
 	}
+}
+
+// flatLabels are the labels of a series that never moves at v, drawn on
+// row mid of plotH in a made-up span d either side of it, and the rows
+// they go on (rowOf, -1 off the plot): a round value m near v on mid or a
+// row beside it (v is drawn where two rows meet on a plot of even
+// height), and m±k on the end rows where m is not on them; m and k
+// multiples of the coarsest nice step s, no coarser than d's, that gives
+// them all on their rows, m the nearest to v; with s. Where no step does,
+// v and v±d on mid and the end rows, with d.
+func flatLabels(v, d float64, mid, plotH int, rowOf func(x float64) int) (rows []int, vals []float64, step float64) {
+	s := niceNum(d, false)
+	for i := 0; i < 40 && s >= d*1e-9; i, s = i+1, smallerNice(s) {
+		ms := []float64{math.Floor(v/s) * s, math.Ceil(v/s) * s}
+		if math.Abs(ms[1]-v) < math.Abs(ms[0]-v) {
+			ms[0], ms[1] = ms[1], ms[0]
+		}
+		for _, m := range ms {
+			rm := rowOf(m)
+			if rm < 0 || rm < mid-1 || rm > mid+1 {
+				continue
+			}
+			for _, k := range []float64{math.Round(d/s) * s, math.Floor(d/s) * s, math.Ceil(d/s) * s} {
+				if k <= 0 {
+					continue
+				}
+				rows, vals = []int{rm}, []float64{m}
+				ok := true
+				for _, e := range []struct {
+					r int
+					x float64
+				}{{0, m + k}, {plotH - 1, m - k}} {
+					if e.r == rm {
+						continue
+					}
+					if rowOf(e.x) != e.r {
+						ok = false
+						break
+					}
+					rows, vals = append(rows, e.r), append(vals, e.x)
+				}
+				if ok {
+					return rows, vals, s
+				}
+			}
+		}
+	}
+	return []int{mid, 0, plotH - 1}, []float64{v, v + d, v - d}, d
 }
 
 func countNonEmpty(ss []string) int {
