@@ -790,9 +790,9 @@ func (h *Heatmap) Legend(width int) string {
 }
 
 // monoLegend is the monochrome bands' legend: each band's bounds written
-// in its own attributes, lowest first ("d_k ≤−1.00 ≤−0.50 ±0 ≥+0.50
+// in its own attributes, lowest first ("d_k ≤−1.00 ≤−0.50 ±0.00 ≥+0.50
 // ≥+1.00", the first two faint, the last two bold, the outer two
-// underlined; "log p 0 ≤−1.25 ≤−2.50" for Sequential), and where a token
+// underlined; "log p 0.00 ≤−1.25 ≤−2.50" for Sequential), and where a token
 // has no value "no value" in italics, as it is drawn; or what fits, the
 // bands first.
 func (h *Heatmap) monoLegend(label string, width int) string {
