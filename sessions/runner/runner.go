@@ -954,13 +954,44 @@ func (h *Handle) retryFailed(step int, err error) error {
 // on from, or that it has none, where no checkpoint is written of the
 // state the engine holds (retryFailed, a torn step's close).
 func (h *Handle) kept() string {
+	if k, ok := h.lastGood(); ok {
+		return fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", k, sessions.ShellQuote(h.rec.Dir()))
+	}
+	return "it has no checkpoint yet, so a resume has none to go on from"
+}
+
+// lastGood is the step of the run folder's last good checkpoint (kept's),
+// false where it has none.
+func (h *Handle) lastGood() (int, bool) {
 	cks, _ := sessions.Checkpoints(h.rec.Dir())
 	for i := len(cks) - 1; i >= 0; i-- {
 		if cks[i].Err == nil {
-			return fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", cks[i].Step, sessions.ShellQuote(h.rec.Dir()))
+			return cks[i].Step, true
 		}
 	}
-	return "it has no checkpoint yet, so a resume has none to go on from"
+	return 0, false
+}
+
+// tornLost says the steps a torn step's close loses (Close, where step n
+// failed after its optimiser update and its state is not saved): those
+// done since the last good checkpoint, up to n-1, whose weights are in no
+// checkpoint; a resume runs them again. "" where none is lost (the
+// checkpoint of step n-1 stands). The close said only which checkpoint
+// stands, and the user counted what that cost.
+func (h *Handle) tornLost(n int) string {
+	k, ok := h.lastGood()
+	from, last := k+1, n-1
+	switch {
+	case !ok && last == 0:
+		return "; its step 0 is lost"
+	case !ok && last > 0:
+		return fmt.Sprintf("; its steps 0 to %d (%d steps) are lost", last, n)
+	case from == last:
+		return fmt.Sprintf("; step %d, done after it, is lost: a resume runs it again", last)
+	case from < last:
+		return fmt.Sprintf("; steps %d to %d (%d steps), done after it, are lost: a resume runs them again", from, last, last-from+1)
+	}
+	return ""
 }
 
 // StopWith stops the engine after the step in progress, keeping err as the
@@ -1027,7 +1058,7 @@ func (h *Handle) Close() error {
 				// how): the engine's state is no step's, and none is
 				// saved (run.Engine's Snapshot); said with the
 				// checkpoint that stands, not as a save that failed.
-				err = fmt.Errorf("no final checkpoint: %w; the run folder keeps what it had: %s", torn, h.kept())
+				err = fmt.Errorf("no final checkpoint: %w; the run folder keeps what it had: %s%s", torn, h.kept(), h.tornLost(n))
 			} else {
 				err = finalCheckpointError(n-1, was, err)
 			}

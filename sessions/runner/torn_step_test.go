@@ -17,9 +17,9 @@ import (
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
-// tornSink, on the engine's goroutine: as step 1 begins (its sampling)
-// it saves the teacher as step 0 left it into step0 (the weights a
-// checkpoint of step 0 must hold); as step 1's optimiser phase begins,
+// tornSink, on the engine's goroutine: as step at begins (its sampling)
+// it saves the teacher as step at-1 left it into step0 (the weights a
+// checkpoint of that step must hold); as step at's optimiser phase begins,
 // after the reference's forward and before the update, it gives the
 // trainer a reference of another shape (a layer fewer), so that the
 // reference's sync after the update fails (MixInto's refusal), and
@@ -28,13 +28,14 @@ import (
 type tornSink struct {
 	event.Sink
 	e      *run.Engine
+	at     int
 	step0  string
 	cancel context.CancelFunc
 	errs   chan<- error
 }
 
 func (s tornSink) Emit(ev event.Event) {
-	if p, ok := ev.(event.Phase); ok && p.Step == 1 {
+	if p, ok := ev.(event.Phase); ok && p.Step == s.at {
 		switch p.Name {
 		case "sampling":
 			if err := s.e.Trainer.Teacher.Save(s.step0, hf.F32); err != nil {
@@ -69,10 +70,22 @@ func (s tornSink) Emit(ev event.Event) {
 // engine took it for the stop's and dropped it).
 func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	for _, stop := range []bool{false, true} {
-		t.Run(fmt.Sprintf("stop=%v", stop), func(t *testing.T) {
-			cfg := smallConfig(t, 3)
-			cfg.CheckpointEvery = 0
+	for _, c := range []struct {
+		stop      bool
+		at, every int // the torn step, checkpoint_every
+		kept      string
+	}{
+		{false, 1, 0, "it has no checkpoint yet, so a resume has none to go on from; its step 0 is lost"},
+		{true, 1, 0, "it has no checkpoint yet, so a resume has none to go on from; its step 0 is lost"},
+		// The checkpoint of step 1 stands; step 2, done after it, is
+		// lost with the torn step: the close said which checkpoint
+		// stood, not what that cost.
+		{false, 3, 2, "its checkpoint of step 1 stands as it was, and a resume goes on from it (rlt run --resume DIR); step 2, done after it, is lost: a resume runs it again"},
+	} {
+		stop := c.stop
+		t.Run(fmt.Sprintf("stop=%v,at=%d", stop, c.at), func(t *testing.T) {
+			cfg := smallConfig(t, c.at+2)
+			cfg.CheckpointEvery = c.every
 			cfg.GRPO.RefSyncEvery = 1
 			cfg.GRPO.Reconstruct = false
 			dir := filepath.Join(t.TempDir(), "run")
@@ -85,7 +98,7 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 			step0 := filepath.Join(t.TempDir(), "step0")
 			errs := make(chan error, 4)
 			prepare := func(_ context.Context, e *run.Engine) error {
-				s := tornSink{Sink: e.Trainer.Sink, e: e, step0: step0, errs: errs}
+				s := tornSink{Sink: e.Trainer.Sink, e: e, at: c.at, step0: step0, errs: errs}
 				if stop {
 					s.cancel = cancel
 				}
@@ -102,10 +115,12 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 			for err := range errs {
 				t.Fatal(err)
 			}
-			const syncErr = "step 1: syncing the reference: mix:"
+			syncErr := fmt.Sprintf("step %d: syncing the reference: mix:", c.at)
+			why := fmt.Sprintf("no final checkpoint: step %d failed after its optimiser update", c.at)
+			kept := "the run folder keeps what it had: " + strings.ReplaceAll(c.kept, "DIR", sessions.ShellQuote(dir))
 			if closeErr == nil || !strings.Contains(closeErr.Error(), syncErr) ||
-				!strings.Contains(closeErr.Error(), "no final checkpoint: step 1 failed after its optimiser update") {
-				t.Errorf("Close: %v\nwant the step's error (%q) and why no checkpoint is made (no final checkpoint: step 1 failed after its optimiser update)", closeErr, syncErr)
+				!strings.Contains(closeErr.Error(), why) || !strings.HasSuffix(closeErr.Error(), kept) {
+				t.Errorf("Close: %v\nwant the step's error (%q), why no checkpoint is made (%s) and what the folder keeps (%s)", closeErr, syncErr, why, kept)
 			}
 			cks, err := sessions.Checkpoints(dir)
 			if err != nil {
@@ -120,8 +135,8 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if ck.Step != 0 || !bytes.Equal(got, want) {
-					t.Errorf("a checkpoint of step %d (%s) holds weights that are not step 0's, as step 1 began: they took step 1's update", ck.Step, ck.Dir)
+				if ck.Step >= c.at || ck.Step == c.at-1 && !bytes.Equal(got, want) {
+					t.Errorf("a checkpoint of step %d (%s) holds weights that are not step %d's, as step %d began: they took step %d's update", ck.Step, ck.Dir, c.at-1, c.at, c.at)
 				}
 			}
 			fatal := ""
