@@ -55,7 +55,7 @@
 //	      reference/         the KL reference model, likewise
 //	      optimizer.safetensors  the AdamW moments of every teacher parameter, "<name>.exp_avg" and
 //	                           "<name>.exp_avg_sq", as float32 tensors; metadata "adam_steps"
-//	      trainer.json       the trainer's state: {"step","adam_steps","seed","data_sha256"}
+//	      trainer.json       the trainer's state: {"step","adam_steps","seed","data_sha256","each_question_once"}
 //	                           (sampling seeds and the data order are functions of the step, so
 //	                           nothing else is needed to resume)
 //	      state.json         CheckpointState: step, time, seg, mean_reward, and the manifest of

@@ -26,6 +26,12 @@ type TrainerState struct {
 	// questions of a step are a function of the rows, so a resume on
 	// changed data is refused.
 	Data string `json:"data_sha256,omitempty"`
+	// EachQuestionOnce is set on a data run's checkpoint by an rlt that
+	// leaves out a row asking an earlier row's question with its solution
+	// (Data.Repeated): one made without it trained on such rows too, so on
+	// a file that has them its run drew its questions from other rows than
+	// this rlt would, though the file is the same.
+	EachQuestionOnce bool `json:"each_question_once,omitempty"`
 }
 
 // ParseTrainerState reads a checkpoint's trainer.json: a JSON object
@@ -88,7 +94,7 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 	if err := be.Err(); err != nil {
 		return Snapshot{}, fmt.Errorf("checkpoint: %w", err)
 	}
-	state, err := json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed, Data: e.Data.Digest()})
+	state, err := json.Marshal(TrainerState{Step: tr.StepIndex(), AdamSteps: adamSteps, Seed: e.Cfg.GRPO.Seed, Data: e.Data.Digest(), EachQuestionOnce: e.Data != nil})
 	if err != nil {
 		return Snapshot{}, err
 	}
@@ -228,6 +234,9 @@ func (st TrainerState) resumable(cfg runconfig.Config, data *Data) error {
 	}
 	now := data.Digest()
 	if st.Data == now {
+		if n := data.repeatsTrained(); n > 0 && !st.EachQuestionOnce {
+			return &RepeatsTrainedError{Path: cfg.Data, Repeats: n}
+		}
 		return nil
 	}
 	switch {
@@ -270,6 +279,24 @@ func (e *DataChangedError) Error() string {
 		parts[i] = fmt.Sprintf("%s %s changed since the checkpoint (sha256 %s then, %s now)", f.Key, f.Path, short(f.Then), short(f.Now))
 	}
 	return strings.Join(parts, "; ") + ": the resumed run would draw other questions"
+}
+
+// RepeatsTrainedError is a checkpoint made by an rlt that trained on every
+// row of the data file, resumed by one that leaves out a row asking an
+// earlier row's question with its solution (Data.Repeated), of which the
+// file has Repeats among its training rows: the file is unchanged, but the
+// resumed run would draw its questions from other rows.
+type RepeatsTrainedError struct {
+	Path    string
+	Repeats int
+}
+
+func (e *RepeatsTrainedError) Error() string {
+	rows := "rows that ask"
+	if e.Repeats == 1 {
+		rows = "row that asks"
+	}
+	return fmt.Sprintf("data %s: the run was started by an rlt that trained on every row of it, and %d %s an earlier row's question with its solution again; this rlt leaves such rows out (each question once), so the resumed run would draw other questions", e.Path, e.Repeats, rows)
 }
 
 // short abbreviates a digest for messages.

@@ -19,7 +19,13 @@ func TestCheckResume(t *testing.T) {
 	const rows = `{"question":"20+31=?","solution":"51"}` + "\n" + `{"question":"21+33=?","solution":"54"}` + "\n"
 	const evalRows = `{"question":"40+2=?","solution":"42"}` + "\n"
 	sum := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s))) }
+	// repeats asks its first row's question with its solution twice more.
+	const repeats = rows + `{"question":"21+33=?","solution":"54"}` + "\n" + `{"question":"21+33=?","solution":"54"}` + "\n"
 	data, eval := writeFile(t, "train.jsonl", rows), writeFile(t, "eval.jsonl", evalRows)
+	// heldRepeats repeats 20+31=?, a question held out for evaluation, so
+	// an older rlt trained on the same rows as this one.
+	const heldRepeats = rows + `{"question":"20+31=?","solution":"51"}` + "\n"
+	repeated, held := writeFile(t, "repeats.jsonl", repeats), writeFile(t, "held.jsonl", heldRepeats)
 	check := func(c runconfig.Config) Checked {
 		t.Helper()
 		checked, err := Check(c)
@@ -31,14 +37,23 @@ func TestCheckResume(t *testing.T) {
 	dataRun := dataConfig(data)
 	dataRun.EvalEvery = 0
 	withEval := dataRun
+	onRepeats := dataConfig(repeated)
+	onRepeats.EvalEvery = 0
+	onHeldRepeats := dataConfig(held)
+	onHeldRepeats.EvalEvery = 0
 	withEval.EvalData = eval
 	synthetic := DefaultConfig(defaultTeacher, defaultStudent)
 	synthetic.GRPO.Seed = dataRun.GRPO.Seed
+	seed := dataRun.GRPO.Seed
 	state := func(seed uint64, digest string) json.RawMessage {
+		raw, _ := json.Marshal(TrainerState{Step: 3, AdamSteps: 4, Seed: seed, Data: digest, EachQuestionOnce: digest != ""})
+		return raw
+	}
+	// older is the state an rlt that trained on every row recorded.
+	older := func(digest string) json.RawMessage {
 		raw, _ := json.Marshal(TrainerState{Step: 3, AdamSteps: 4, Seed: seed, Data: digest})
 		return raw
 	}
-	seed := dataRun.GRPO.Seed
 	for _, c := range []struct {
 		name    string
 		cfg     runconfig.Config
@@ -61,6 +76,11 @@ func TestCheckResume(t *testing.T) {
 		{"a synthetic checkpoint", dataRun, state(seed, ""), fmt.Sprintf("the checkpoint was made on a synthetic task, but the configuration has data = %q", data), nil},
 		{"a data checkpoint", synthetic, state(seed, sum(rows)), `the checkpoint was made on a data file, but the configuration has none (task "addition")`, nil},
 		{"eval_data added", withEval, state(seed, sum(rows)), fmt.Sprintf("the checkpoint was made without eval_data, but the configuration has eval_data = %q", eval), nil},
+		{"repeats, each question once", onRepeats, state(seed, sum(repeats)), "", nil},
+		{"repeats, trained on by an older rlt", onRepeats, older(sum(repeats)),
+			fmt.Sprintf("data %s: the run was started by an rlt that trained on every row of it, and 2 rows that ask an earlier row's question with its solution again; this rlt leaves such rows out (each question once), so the resumed run would draw other questions", repeated), nil},
+		{"repeats of a held-out question, an older rlt", onHeldRepeats, older(sum(heldRepeats)), "", nil},
+		{"no repeats, an older rlt", dataRun, older(sum(rows)), "", nil},
 		{"a broken trainer.json", dataRun, json.RawMessage(`{"step": -1}`), "trainer.json: step -1 and adam_steps 0 must not be negative", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {

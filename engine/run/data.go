@@ -37,14 +37,14 @@ type Data struct {
 	// HeldRows counts File's rows kept out of training because their
 	// question is held out (or is in EvalFile).
 	HeldRows int
-	// Repeated are the lines of File's rows left out as asking an earlier
-	// row's question with its solution (task.Repeated), in file order,
+	// Repeated are File's rows left out as asking an earlier row's
+	// question with its solution (task.Repeated), in file order,
 	// not counted among its rows (File.Report) nor skipped: the teacher
 	// writes its own explanations of a row's question and solution, so a
 	// repeat was the same question trained on again, each question N times
 	// an epoch from a file of rlt distill --samples-out (one line a
 	// sample), as rlt distill without --reference explains it once.
-	Repeated []int
+	Repeated []task.Example
 }
 
 // LoadData reads and splits the configuration's data files (nil, nil when
@@ -66,7 +66,14 @@ func LoadData(c runconfig.Config) (*Data, error) {
 		return nil, err
 	}
 	d := &Data{File: f}
-	d.Repeated = f.LeaveOut(task.Repeated())
+	repeated := task.Repeated()
+	f.LeaveOut(func(ex task.Example) bool {
+		if repeated(ex) {
+			d.Repeated = append(d.Repeated, ex)
+			return true
+		}
+		return false
+	})
 	if c.EvalData == "" {
 		train, held := task.HoldOut(f.Examples, task.DataHeldOut)
 		d.Train, d.HeldOut, d.HeldRows = train, task.Distinct(held), len(held)
@@ -247,7 +254,7 @@ func (d *Data) warning(c runconfig.Config) error {
 	}
 	if n := len(d.Repeated); n > 0 {
 		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, each an earlier row's question with its solution (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of rlt distill --samples-out holds each question once per sample)",
-			d.File.Path, n, task.Rows(d.File.Report.Rows+n), linesSaid(d.Repeated)))
+			d.File.Path, n, task.Rows(d.File.Report.Rows+n), linesSaid(exampleLines(d.Repeated))))
 	}
 	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
 		parts = append(parts, fmt.Sprintf("evaluating on %d held-out questions, fewer than eval_questions = %d", len(d.HeldOut), c.EvalQuestions))
@@ -256,6 +263,38 @@ func (d *Data) warning(c runconfig.Config) error {
 		return nil
 	}
 	return &DataWarning{Msg: strings.Join(parts, "\n")}
+}
+
+// exampleLines is the lines of exs.
+func exampleLines(exs []task.Example) []int {
+	lines := make([]int, len(exs))
+	for i, ex := range exs {
+		lines[i] = ex.Line
+	}
+	return lines
+}
+
+// repeatsTrained counts the rows of Repeated that an rlt training on every
+// row (before task.Repeated) drew questions from: those whose question and
+// solution are a training row's. A repeat's question is held out, and its
+// lengths fit the models, as its first row's are, so the count is the same
+// before New's fit and after it. A synthetic task (nil) has none.
+func (d *Data) repeatsTrained() int {
+	if d == nil {
+		return 0
+	}
+	type asked struct{ question, solution string }
+	train := make(map[asked]bool, len(d.Train))
+	for _, ex := range d.Train {
+		train[asked{ex.Question, ex.Solution}] = true
+	}
+	n := 0
+	for _, ex := range d.Repeated {
+		if train[asked{ex.Question, ex.Solution}] {
+			n++
+		}
+	}
+	return n
 }
 
 // linesSaid names lines as a note does: "line 3", or "lines 3, 5, 7", the

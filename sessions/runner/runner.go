@@ -548,6 +548,11 @@ func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Che
 		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s when step %d was checkpointed to resume it, or start a new run on the data as it is now: rlt run --config %s",
 			err, them, ck.Step, sessions.ShellQuote(cfgPath))
 	}
+	var repeats *run.RepeatsTrainedError
+	if errors.As(err, &repeats) {
+		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: resume it with the rlt that started it, or start a new run on the data with this rlt: rlt run --config %s",
+			err, sessions.ShellQuote(cfgPath))
+	}
 	return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s back as it was when step %d was checkpointed to resume it, or start a new run from it: rlt run --config %s",
 		err, cfgPath, ck.Step, sessions.ShellQuote(cfgPath))
 }

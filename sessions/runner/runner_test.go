@@ -1491,3 +1491,48 @@ func TestOpenSaysWhatToOpenInstead(t *testing.T) {
 		}
 	}
 }
+
+// A checkpoint made by an rlt that trained on every row of the data file,
+// a file with rows asking an earlier row's question with its solution
+// again, is not resumed by this rlt, which leaves those rows out: the file
+// is unchanged, but the resumed run would draw other questions. The
+// refusal says so and that the run is unchanged, with the ways on (the
+// rlt that started it, or a new run), not that a file changed; a
+// checkpoint of this rlt (each_question_once) on the same file resumes.
+func TestResumeRefusesACheckpointThatTrainedOnRepeats(t *testing.T) {
+	// 20+31=? is held out for evaluation, 21+33=? trained on, twice more.
+	row := `{"question":"21+33=?","solution":"54"}` + "\n"
+	data := filepath.Join(t.TempDir(), "samples.jsonl")
+	if err := os.WriteFile(data, []byte(`{"question":"20+31=?","solution":"51"}`+"\n"+row+row+row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := smallConfig(t, 1)
+	cfg.Task, cfg.Data, cfg.Device, cfg.EvalEvery = run.DataTask, data, "cpu", 0
+	checked := mustCheck(t, cfg)
+	digest := fmt.Sprintf("%x", sha256.Sum256([]byte(`{"question":"20+31=?","solution":"51"}`+"\n"+row+row+row)))
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, sessions.ConfigFile)
+	seed := fmt.Sprint(cfg.GRPO.Seed)
+	for _, c := range []struct {
+		name  string
+		state string
+		want  string
+	}{
+		{"an older rlt's checkpoint", `{"step":3,"adam_steps":3,"seed":` + seed + `,"data_sha256":"` + digest + `"}`,
+			"resume " + dir + ": data " + data + ": the run was started by an rlt that trained on every row of it, and 2 rows that ask an earlier row's question with its solution again; " +
+				"this rlt leaves such rows out (each question once), so the resumed run would draw other questions, so the run is unchanged: " +
+				"resume it with the rlt that started it, or start a new run on the data with this rlt: rlt run --config " + cfgPath},
+		{"this rlt's checkpoint", `{"step":3,"adam_steps":3,"seed":` + seed + `,"data_sha256":"` + digest + `","each_question_once":true}`, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ck := sessions.Checkpoint{Dir: t.TempDir(), Step: 3}
+			if err := os.WriteFile(filepath.Join(ck.Dir, sessions.TrainerStateFile), []byte(c.state), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := checkpointFits(dir, cfgPath, ck, checked)
+			if fmt.Sprint(err) != c.want && !(err == nil && c.want == "") {
+				t.Errorf("got\n%v\nwant\n%s", err, c.want)
+			}
+		})
+	}
+}
