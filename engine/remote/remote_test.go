@@ -87,6 +87,10 @@ func fixed(status int, body string) func(http.ResponseWriter, map[string]any) {
 	}
 }
 
+// holdGuard bounds how long fake.hold holds a request: far past fast()'s
+// Timeout, a bound on a hang, not a window a test's pass depends on.
+const holdGuard = 30 * time.Second
+
 func fast() Options {
 	return Options{Concurrency: 3, Retries: 2, Backoff: time.Millisecond, Timeout: 2 * time.Second}
 }
@@ -153,7 +157,7 @@ type fake struct {
 	maxLen  int
 	tokens  func(text string) []int32 // /tokenize
 	fail    func(first int32, attempt int, w http.ResponseWriter) bool
-	hold    int32 // a sequence (its first token) never answered: held until the client gives up (Options.Timeout)
+	hold    int32 // a sequence (its first token) held until the client gives up (Options.Timeout), or holdGuard
 	short   bool  // answer one log-prob too few
 	attempt sync.Map
 	calls   atomic.Int64
@@ -194,8 +198,15 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.hold != 0 && ids[0] == f.hold {
 		io.Copy(io.Discard, r.Body) // read whole: the server then sees the client leave
-		<-r.Context().Done()
-		return
+		// Answered after holdGuard if the client has not given up by
+		// then: a client that does not bound its requests fails the
+		// test with the answer it got, not hangs it until go test's
+		// -timeout (httptest's Close waits for this handler too).
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(holdGuard):
+		}
 	}
 	n, _ := f.attempt.LoadOrStore(ids[0], new(atomic.Int64))
 	if f.fail != nil && f.fail(ids[0], int(n.(*atomic.Int64).Add(1)), w) {
