@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // WholeNumber is the JSON value raw, the value of key in file, as a whole
@@ -66,7 +67,13 @@ func WholeNumber(file, key string, raw json.RawMessage, fix string) (int64, erro
 	}
 	shown := string(raw)
 	if len(shown) > 40 {
-		shown = shown[:40] + "…"
+		// Cut at a character's start: a cut inside one (a quoted
+		// "é…") wrote a byte that is no UTF-8 into the error.
+		cut := 40
+		for cut > 0 && !utf8.RuneStart(shown[cut]) {
+			cut--
+		}
+		shown = shown[:cut] + "…"
 	}
 	if file != "" {
 		file += ": "

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestWholeNumber: one reader of whole numbers for config.json (hf) and
@@ -48,6 +49,12 @@ func TestWholeNumber(t *testing.T) {
 		case err != nil || got != c.want:
 			t.Errorf("%s: %d, %v; want %d", c.raw, got, err, c.want)
 		}
+	}
+	// A long value is cut at a character's start: cut inside one, the
+	// error held a byte that is no UTF-8.
+	long := `"` + strings.Repeat("é", 30) + `"`
+	if _, err := WholeNumber("f.json", "k", json.RawMessage(long), fix); err == nil || !utf8.ValidString(err.Error()) || !strings.Contains(err.Error(), `k "`+strings.Repeat("é", 19)+`…`) {
+		t.Errorf("%s: %q", long, err)
 	}
 	// A list's item keeps its comma; no file leaves it to the caller.
 	_, err := WholeNumber("", `ids [1, "x"]: its item 2,`, json.RawMessage(`"x"`), fix)
