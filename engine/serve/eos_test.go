@@ -204,52 +204,53 @@ func configOf(t *testing.T, js string) hf.Config {
 // handed over unvalidated is refused here all the same.
 func TestReadEOSBadIDs(t *testing.T) {
 	const fix = "fix the file: write the id of the token that ends a generation (the tokenizer's end of sequence, from 0 to 15), or a list of them, or remove the key"
-	for _, file := range []string{"generation_config.json"} {
-		for _, c := range []struct {
-			name, value string
-			want        []int32 // eos.More, when it is read
-			err         string  // after the file's path
-		}{
-			{"one", `3`, []int32{3}, ""},
-			{"a list", `[3, 15]`, []int32{3, 15}, ""},
-			{"whole floats", `[3.0, 1e1]`, []int32{3, 10}, ""},
-			{"an empty list", `[]`, nil, ""},
-			{"a string", `"3"`, nil, `eos_token_id "3" is a string, not a whole number (write it without the quotes): ` + fix},
-			{"a fraction", `1.5`, nil, `eos_token_id 1.5 is not a whole number: ` + fix},
-			{"an object", `{"id": 3}`, nil, `eos_token_id {"id": 3} is an object, not a whole number: ` + fix},
-			{"true", `true`, nil, `eos_token_id true is a boolean, not a whole number: ` + fix},
-			{"negative", `-1`, nil, `eos_token_id -1 is negative, no token's id, so no generation could end with it: ` + fix},
-			{"past the vocabulary", `16`, nil, `eos_token_id 16 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
-			{"past int32", `3000000000`, nil, `eos_token_id 3000000000 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15)`},
-			{"past any float", `1e400`, nil, `eos_token_id 1e400 is past any whole number read here (2^63): ` + fix},
-			{"digits past 2^53", `9007199254740993`, nil, `eos_token_id 9007199254740993 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
-			{"a list with a string", `[3, "x"]`, nil, `eos_token_id [3, "x"]: its item 2, "x", is a string, not a whole number: ` + fix},
-			{"a list with null", `[null]`, nil, `eos_token_id [null]: its item 1, null, is not a number: ` + fix},
-			{"a list with a negative", `[3, -3]`, nil, `eos_token_id [3, -3]: its item 2, -3, is negative, no token's id, so no generation could end with it: ` + fix},
-			{"a list past the vocabulary", `[16, 3]`, nil, `eos_token_id [16, 3]: its item 1, 16, is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
-			{"a nested list", `[[3]]`, nil, `eos_token_id [[3]]: its item 1, [3], is a list, not a whole number: ` + fix},
-		} {
-			dir := t.TempDir()
-			path := filepath.Join(dir, file)
-			if err := os.WriteFile(path, []byte(`{"eos_token_id": `+c.value+`}`), 0o644); err != nil {
-				t.Fatal(err)
+	const file = "generation_config.json"
+	for _, c := range []struct {
+		name, value string
+		want        []int32 // eos.More, when it is read
+		err         string  // after the file's path
+	}{
+		{"one", `3`, []int32{3}, ""},
+		{"a list", `[3, 15]`, []int32{3, 15}, ""},
+		{"whole floats", `[3.0, 1e1]`, []int32{3, 10}, ""},
+		{"an empty list", `[]`, nil, ""},
+		{"a string", `"3"`, nil, `eos_token_id "3" is a string, not a whole number (write it without the quotes): ` + fix},
+		{"a fraction", `1.5`, nil, `eos_token_id 1.5 is not a whole number: ` + fix},
+		{"an object", `{"id": 3}`, nil, `eos_token_id {"id": 3} is an object, not a whole number: ` + fix},
+		{"true", `true`, nil, `eos_token_id true is a boolean, not a whole number: ` + fix},
+		{"negative", `-1`, nil, `eos_token_id -1 is negative, no token's id, so no generation could end with it: ` + fix},
+		{"past the vocabulary", `16`, nil, `eos_token_id 16 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
+		{"past int32", `3000000000`, nil, `eos_token_id 3000000000 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15)`},
+		{"past any float", `1e400`, nil, `eos_token_id 1e400 is past any whole number read here (2^63): ` + fix},
+		{"digits past 2^53", `9007199254740993`, nil, `eos_token_id 9007199254740993 is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
+		{"a list with a string", `[3, "x"]`, nil, `eos_token_id [3, "x"]: its item 2, "x", is a string, not a whole number: ` + fix},
+		{"a list with null", `[null]`, nil, `eos_token_id [null]: its item 1, null, is not a number: ` + fix},
+		{"a list with a negative", `[3, -3]`, nil, `eos_token_id [3, -3]: its item 2, -3, is negative, no token's id, so no generation could end with it: ` + fix},
+		{"a list past the vocabulary", `[16, 3]`, nil, `eos_token_id [16, 3]: its item 1, 16, is past the model's vocabulary (config.json's vocab_size 16: ids 0 to 15), so no generation could end with it: ` + fix},
+		{"a nested list", `[[3]]`, nil, `eos_token_id [[3]]: its item 1, [3], is a list, not a whole number: ` + fix},
+	} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, file)
+		if err := os.WriteFile(path, []byte(`{"eos_token_id": `+c.value+`}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadEOS(dir, hf.Config{VocabSize: 16}, func(string) (int32, bool) { return 0, false })
+		switch {
+		case c.err != "":
+			if err == nil || !strings.Contains(err.Error(), path+": "+c.err) {
+				t.Errorf("%s: %v, want an error with %q", c.name, err, path+": "+c.err)
 			}
-			got, err := ReadEOS(dir, hf.Config{VocabSize: 16}, func(string) (int32, bool) { return 0, false })
-			switch {
-			case c.err != "":
-				if err == nil || !strings.Contains(err.Error(), path+": "+c.err) {
-					t.Errorf("%s, %s: %v, want an error with %q", file, c.name, err, path+": "+c.err)
-				}
-			case err != nil:
-				t.Errorf("%s, %s: %v", file, c.name, err)
-			case fmt.Sprint(got.More) != fmt.Sprint(c.want):
-				t.Errorf("%s, %s: %v, want %v", file, c.name, got.More, c.want)
-			}
+		case err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case fmt.Sprint(got.More) != fmt.Sprint(c.want):
+			t.Errorf("%s: %v, want %v", c.name, got.More, c.want)
 		}
 	}
 	// With no vocabulary known (0), only ids no model has are refused.
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "generation_config.json"), []byte(`{"eos_token_id": [151645, 3000000000]}`), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(`{"eos_token_id": [151645, 3000000000]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ReadEOS(dir, hf.Config{}, func(string) (int32, bool) { return 0, false }); err == nil || !strings.Contains(err.Error(), "its item 2, 3000000000, is past any vocabulary (token ids are 32-bit)") {
 		t.Errorf("no vocabulary, past int32: %v", err)
 	}
