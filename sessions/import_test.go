@@ -196,7 +196,7 @@ func TestImportSkippedRows(t *testing.T) {
 	want := []string{
 		"trainer_state.json:1: log_history[1]: missing field \"step\"",
 		"trainer_state.json:1: log_history[2]: \"step\" is not an integer",
-		"stored_completions/4.csv:10: row 2: reward \"notanumber\" is not a number",
+		"stored_completions/4.csv:17: row 2: reward \"notanumber\" is not a number", // the field's line: the row starts at 10
 		"stored_completions/4.csv:27: unfinished last record",
 		"stored_completions/4.csv:18: row 3: prompt has no \"<|im_start|>user\" turn",
 	}

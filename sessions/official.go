@@ -253,11 +253,18 @@ const (
 	pyNegInf = "\x00-Inf"
 )
 
+// jsonNumber is a metric value of a trainer_state.json entry or a verl
+// metric line, and whether it is one: a JSON number within float64's
+// range, or Python's NaN, Infinity and -Infinity (pythonJSON). A number
+// past the range (1e999, which Python never writes for a float) is none,
+// left out and counted among the non-numeric values as our metrics.jsonl's
+// reader refuses it and a traces row's reward is refused: it was read as
+// ±Inf, a value the trainer never logged.
 func jsonNumber(v any) (float64, bool) {
 	switch x := v.(type) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
+		if err != nil {
 			return 0, false
 		}
 		return f, true
@@ -466,7 +473,10 @@ func parseCompletionsCSV(name string, data []byte, limit int) ([]OfficialComplet
 			skipAt(at, column, "reward", fmt.Sprintf("row %d: %s", row, record.RewardPastRange(rs)))
 			continue
 		} else if err != nil {
-			skip(line, "reward", fmt.Sprintf("row %d: reward %q is not a number", row, rs))
+			// At its column too: a row is many lines of text where a
+			// completion is, and the reward's field is the last of them.
+			at, column := r.FieldPos(col["reward"])
+			skipAt(at, column, "reward", fmt.Sprintf("row %d: reward %q is not a number", row, rs))
 			continue
 		}
 		switch {
@@ -474,7 +484,8 @@ func parseCompletionsCSV(name string, data []byte, limit int) ([]OfficialComplet
 			s := strings.TrimSpace(rec[stepCol])
 			f, err := strconv.ParseFloat(s, 64)
 			if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-				skip(line, "step", fmt.Sprintf("row %d: step %q is not an integer", row, s))
+				at, column := r.FieldPos(stepCol)
+				skipAt(at, column, "step", fmt.Sprintf("row %d: step %q is not an integer", row, s))
 				continue
 			}
 			c.Step = int(f)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -122,8 +123,13 @@ func TestParseCompletionsCSVProblems(t *testing.T) {
 			",prompt,completion,reward\n0,p,c,1.5\n1,p2,c2,\n", 2, nil, 0, ""},
 		{"bad reward and short row",
 			"step,prompt,completion,reward\n1,p,c,abc\n1,p,\"multi\nline\"\n1,p,c,2\n", 1,
-			[]string{`7.csv:2: row 1: reward "abc" is not a number`, `7.csv:3: row 2: missing field "reward" (3 columns)`}, 0, ""},
-		{"bad step", "step,prompt,completion,reward\nx,p,c,1\n", 0, []string{`7.csv:2: row 1: step "x" is not an integer`}, 0, ""},
+			[]string{`7.csv:2:7: row 1: reward "abc" is not a number`, `7.csv:3: row 2: missing field "reward" (3 columns)`}, 0, ""},
+		// A field that is not a number is said at its line and column, as
+		// one past float64's range is: after a completion of many lines,
+		// the row's first line is not the field's.
+		{"reward not a number after lines", "step,prompt,completion,reward\n1,p,\"two\nlines\",abc\n", 0,
+			[]string{`7.csv:3:8: row 1: reward "abc" is not a number`}, 0, ""},
+		{"bad step", "step,prompt,completion,reward\nx,p,c,1\n", 0, []string{`7.csv:2:1: row 1: step "x" is not an integer`}, 0, ""},
 		// A reward past float64's range is refused as a traces row's
 		// (record.RewardPastRange), at its line and column: it was read as
 		// ±Inf. pandas' "inf" and "-inf" are what it wrote for one: read.
@@ -209,6 +215,17 @@ func TestParseTrainerStateProblems(t *testing.T) {
 	m, rep, _ := ParseTrainerState("t.json", []byte(`{"log_history":[{"step":2,"loss":Infinity,"x":-Infinity,"note":"NaN","v":NaN}]}`))
 	if !math.IsInf(m[0].Values["loss"], 1) || !math.IsInf(m[0].Values["x"], -1) || !math.IsNaN(m[0].Values["v"]) || rep.NonNumeric != 1 {
 		t.Errorf("%+v %+v", m, rep)
+	}
+	// A number past float64's range is no value (Python writes none:
+	// its inf is Infinity), left out and counted as non-numeric, as our
+	// metrics.jsonl's reader refuses it: it was read as ±Inf.
+	m, rep, err := ParseTrainerState("t.json", []byte(`{"log_history":[{"step":2,"loss":1e999,"x":-1e999,"y":0.5}]}`))
+	if err != nil || len(m) != 1 || len(m[0].Values) != 1 || m[0].Values["y"] != 0.5 || rep.NonNumeric != 2 || !slices.Equal(rep.NonNumericKeys, []string{"loss", "x"}) {
+		t.Errorf("1e999 and -1e999: %+v %+v %v, want only y read, loss and x non-numeric", m, rep, err)
+	}
+	vm, nonNum, _, err := parseVerlMetric([]byte(`{"step": 1, "data": {"loss": 1e999, "y": 0.5}}`))
+	if err != nil || len(vm.Values) != 1 || vm.Values["y"] != 0.5 || !slices.Equal(nonNum, []string{"loss"}) {
+		t.Errorf("verl's 1e999: %+v %v %v, want only y read, loss non-numeric", vm, nonNum, err)
 	}
 }
 
