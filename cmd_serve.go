@@ -127,8 +127,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// read once here for every check before the load: the memory check
 	// below takes them (heldFrom), where it read both again.
 	// config.json is read here once: the end of sequence below takes its
-	// eos_token_id from what this read (inspected.HF), not from a read of
-	// its own.
+	// eos_token_id, and the load its shape, from what this read
+	// (inspected.HF), not from reads of their own.
 	inspected, inspectErr := model.InspectFolder(*dir)
 	cfg, dtype := inspected.Cfg, inspected.DType
 	// Past the model's positions is the call's, said before any work (as
@@ -228,7 +228,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if !flagsGiven(fs)["device"] {
 		choice.Why = "rlt serve's default; --device gpu for a GPU"
 	}
-	m, err := model.LoadAs(ctx, be, *dir, prec)
+	m, err := model.LoadWith(ctx, be, *dir, inspected.HF, prec)
 	if stopped := loadStopped(ctx, err, "the model loaded", "request", "run the same command again to serve it"); stopped != nil {
 		// A stop, as one while it serves is: said, and exit 0.
 		fmt.Fprintf(stderr, "rlt serve: %v\n", stopped)

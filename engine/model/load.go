@@ -182,6 +182,13 @@ func LoadAs(ctx context.Context, be compute.Backend, dir string, p Precision) (*
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
 	}
+	return LoadWith(ctx, be, dir, hc, p)
+}
+
+// LoadWith is LoadAs with dir's config.json as the caller read it
+// (InspectFolder's HF), not read again: rlt serve inspects the folder
+// before its checks, and the load read config.json a second time.
+func LoadWith(ctx context.Context, be compute.Backend, dir string, hc hf.Config, p Precision) (*Model, error) {
 	cfg, err := ConfigFromHF(hc)
 	if err != nil {
 		return nil, fmt.Errorf("load model %s: %w", dir, err)
