@@ -752,7 +752,9 @@ before.)
 
 With --data FILE the questions and solutions come from your JSON Lines file
 (the layouts of rlt train --data) instead of a task's held-out split: every
-usable row in file order, or the first --questions of them. A row whose
+usable row in file order, or the first --questions of them, each question
+with its solution once (a row asking an earlier row's again, as a file of
+rlt distill --samples-out does, is left out, said once). A row whose
 question is an addition or linear-equation question in the tasks' format is
 checked by that task's checker and its thought or explanation verified; any
 other row is checked by exact match of its solution (after the tasks' answer
@@ -838,6 +840,17 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	if *dataPath != "" {
 		if data, err = task.ReadFile("--data", *dataPath); err != nil {
 			return err
+		}
+		// Each question with its solution once: its answer (the student's,
+		// or the teacher's explanation and the student's answer) is greedy,
+		// so a repeat was the same answer counted again, each question N
+		// times from a file of rlt distill --samples-out (task.Repeated, as
+		// rlt train and rlt distill take such a file).
+		of := data.Report.Rows
+		var repeats firstLines
+		if leaveOut(data, task.Repeated(), &repeats); repeats.n > 0 {
+			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, each an earlier row's question with its solution (%s): rlt eval answers each question once, greedily, so a repeat was the same answer counted again (a file of rlt distill --samples-out holds each question once per sample)\n",
+				data.Path, repeats.n, task.Rows(of), repeats)
 		}
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
 		return err

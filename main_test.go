@@ -1673,3 +1673,24 @@ func TestMatmulFlag(t *testing.T) {
 		t.Fatalf("the run's config.toml (%v) does not record matmul f16:\n%s", err, cfg)
 	}
 }
+
+// `rlt eval --data` of a file that asks a question with its solution on
+// several lines (rlt distill --samples-out's, one line a sample) answers
+// it once, greedily, not once a line, and says the rows it left out.
+func TestEvalOnDataTakesEachQuestionOnce(t *testing.T) {
+	row := `{"question":"17+218=?","solution":"235","kept":false}` + "\n"
+	data := filepath.Join(t.TempDir(), "samples.jsonl")
+	if err := os.WriteFile(data, []byte(row+row+`{"question":"3+4=?","solution":"7"}`+"\n"+row), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCLI(t, "", "eval", "--student", "engine/defaults/models/student", "--data", data, "--max-new-tokens", "16")
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errs)
+	}
+	if recs := jsonLines(t, out); len(recs) != 1 || recs[0]["questions"] != 2.0 || recs[0]["skipped"] != 0.0 {
+		t.Errorf("summary %s: want 2 questions, 0 skipped", out)
+	}
+	if want := "warning: data " + data + ": left out 2 of its 4 rows, each an earlier row's question with its solution (lines 2, 4): rlt eval answers each question once"; !strings.Contains(errs, want) {
+		t.Errorf("stderr %q\nwant %q", errs, want)
+	}
+}
