@@ -1,9 +1,6 @@
 package main
 
-import (
-	"strconv"
-	"strings"
-)
+import "github.com/rlt-workbench/rlt/engine/task"
 
 // linesShown is how many of an input's lines a note names: the first,
 // then that there are more.
@@ -29,16 +26,5 @@ func (l *firstLines) add(line int) {
 // String is the lines as a note names them: "line 3", or "lines 3, 5, 7",
 // with ", …" after the first linesShown where there are more.
 func (l firstLines) String() string {
-	at := make([]string, len(l.first))
-	for i, n := range l.first {
-		at[i] = strconv.Itoa(n)
-	}
-	word, more := "line", ""
-	if l.n > 1 {
-		word = "lines"
-	}
-	if l.n > len(l.first) {
-		more = ", …"
-	}
-	return word + " " + strings.Join(at, ", ") + more
+	return task.Lines(l.first, l.n)
 }

@@ -12,13 +12,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/task"
 )
 
 // Import sources.
@@ -612,21 +612,8 @@ const notKeptLinesShown = 10
 // the first of their lines, and how to import them too, in rlt distill
 // --reference's words.
 func notKeptNote(name, path string, rows int, lines []int) string {
-	at := make([]string, 0, notKeptLinesShown)
-	for _, l := range lines[:min(len(lines), notKeptLinesShown)] {
-		at = append(at, strconv.Itoa(l))
-	}
-	where := "line " + at[0]
-	if len(lines) > 1 {
-		where = "lines " + strings.Join(at, ", ")
-	}
-	if len(lines) > len(at) {
-		where += ", …"
-	}
-	of := "1 row"
-	if rows != 1 {
-		of = strconv.Itoa(rows) + " rows"
-	}
+	where := task.Lines(lines[:min(len(lines), notKeptLinesShown)], len(lines))
+	of := task.Rows(rows)
 	return fmt.Sprintf(`%s: left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; rlt import takes the kept ones, each question's once, as rlt distill --reference distills them (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
 		name, len(lines), of, where, ShellQuote(path))
 }

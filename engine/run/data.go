@@ -6,7 +6,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -297,23 +296,9 @@ func (d *Data) repeatsTrained() int {
 	return n
 }
 
-// linesSaid names lines as a note does: "line 3", or "lines 3, 5, 7", the
-// first ten, with ", …" after them where there are more (rlt distill's
-// notes of the rows it leaves out alike).
+// linesSaid names lines as a note does (task.Lines): the first ten.
 func linesSaid(lines []int) string {
-	const shown = 10
-	at := make([]string, 0, shown)
-	for _, l := range lines[:min(len(lines), shown)] {
-		at = append(at, strconv.Itoa(l))
-	}
-	s := "line " + strings.Join(at, ", ")
-	if len(lines) > 1 {
-		s = "lines " + strings.Join(at, ", ")
-	}
-	if len(lines) > shown {
-		s += ", …"
-	}
-	return s
+	return task.Lines(lines[:min(len(lines), 10)], len(lines))
 }
 
 // dataQuestions draws each step's questions from the data's training rows:
