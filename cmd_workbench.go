@@ -645,11 +645,15 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := sessions.CheckImportFormat(*format); err != nil {
 		return misuse(fs, "--format: %v", err)
 	}
-	// The Runs screen lists --runs and starts its runs there: a file is
-	// refused at once, as rlt run refuses it, not once a run was started
-	// from the screen.
-	if err := runsFolderProblem(*runs); err != nil {
-		return err
+	// The Runs screen lists --runs and starts its runs there: a --runs
+	// given that is a file is refused at once, as rlt run refuses it, not
+	// once a run was started from the screen. The default's runs is not
+	// asked for: a file of that name in the working folder does not stop
+	// opening the run named (the Runs screen says what its listing met).
+	if flagsGiven(fs)["runs"] {
+		if err := runsFolderProblem(*runs); err != nil {
+			return err
+		}
 	}
 	dir := fs.Arg(0)
 	stop, leave, release := stopThenLeave() // the runs resumed here stop as q stops them (runWorkbench)

@@ -104,3 +104,41 @@ func TestResumeWithoutTheWorkbenchTakesNoRuns(t *testing.T) {
 		t.Errorf("the file holds %q (%v), want it as it was", b, err)
 	}
 }
+
+// TestOpenWithTheDefaultRunsAFile: rlt open RUN, with no --runs, in a
+// working folder that holds a file named runs (the default's) opens RUN:
+// it was refused ("--runs runs is a file, not a folder"), though nobody
+// asked for that folder. An --runs runs given is refused as before.
+func TestOpenWithTheDefaultRunsAFile(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	traces := filepath.Join(dir, "traces.jsonl")
+	if err := os.WriteFile(traces, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good")
+	if code, _, errs := runCLI(t, "", "import", traces, "--runs", good); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	imported, _ := filepath.Glob(filepath.Join(good, "*"))
+	if len(imported) != 1 {
+		t.Fatalf("the import made %v, want one run folder", imported)
+	}
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("runs", []byte("my notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refusal := "--runs runs is a file, not a folder"
+	// The open goes on to the workbench, which a test has no terminal
+	// for: any error but the refusal is the open going on.
+	if _, _, errs := runCLI(t, "", "open", imported[0]); strings.Contains(errs, refusal) {
+		t.Errorf("rlt open %s with the default --runs refused:\n%s", imported[0], errs)
+	}
+	want := "rlt open: " + refusal + ": give --runs the folder that holds the run folders"
+	if code, out, errs := runCLI(t, "", "open", "--runs", "runs", imported[0]); code != 1 || out != "" || strings.TrimSpace(errs) != want {
+		t.Errorf("--runs runs given: exit %d, stdout %q, stderr\n%s\nwant exit 1 and\n%s", code, out, errs, want)
+	}
+	if b, err := os.ReadFile("runs"); err != nil || string(b) != "my notes\n" {
+		t.Errorf("the file holds %q (%v), want it as it was", b, err)
+	}
+}
