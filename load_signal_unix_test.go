@@ -174,7 +174,10 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the workbench's process is found in /proc/PID/exe")
 	}
-	h := newTmuxHarness(t, "heldload", 2*time.Minute, 50*time.Millisecond)
+	// rlt bounding its leave by a hang guard (leaveGuardedRun), not the
+	// 2 s a loaded machine could take to write and sync the run's close.
+	h := newTmuxHarness(t, "heldload", 2*leaveHangGuard+time.Minute, 50*time.Millisecond)
+	h.bin = testBinary(t, h.dir)
 	models := stoptest.GatedModel(t, h.dir, embeddedTeacher)
 	config, err := os.ReadFile(models + "." + hf.ConfigFile)
 	if err != nil {
@@ -219,7 +222,7 @@ func TestWorkbenchSecondSignalLeavesALoadThatDoesNotStop(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("teacher = %q\nstudent = %q\ndevice = 'cpu'\n%s", models, models, smallRun)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s run --runs %s --config %s; echo EXITED $?; sleep 30", h.dir, filepath.Join(h.dir, "cache"), h.bin, h.runs, cfgPath)
+	cmd := fmt.Sprintf("cd %s && XDG_CACHE_HOME=%s %s=1 %s '%s' -- run --runs %s --config %s; echo EXITED $?; sleep 30", h.dir, filepath.Join(h.dir, "cache"), leaveGuardedEnv, h.bin, leaveGuardedRun, h.runs, cfgPath)
 	h.tmux("new-session", "-d", "-s", "w", "-x", "200", "-y", "30", cmd)
 	select {
 	case <-loading:
