@@ -209,9 +209,14 @@ type cfgParser struct {
 	err error
 }
 
+// fail says that key's value raw is not want, in WholeNumber's words:
+// the key, the value, what it is, and what to write (it said 'key
+// "rms_norm_eps": want a number, found a string "1e-6"', where a whole
+// number's key said the value first and ended with the fix).
 func (p *cfgParser) fail(key, want string, raw json.RawMessage) {
 	if p.err == nil {
-		p.err = fmt.Errorf("key %q: want %s, found %s", key, want, describeJSON(raw))
+		kind, shown := jsonValue(raw)
+		p.err = fmt.Errorf("%s %s is %s, not %s: fix the file: write %s", key, shown, kind, want, want)
 	}
 }
 
@@ -343,7 +348,7 @@ func (p *cfgParser) rope() (theta float64, typ, from string) {
 		if t := sub.float("rope_theta", 0); t != 0 {
 			if theta != 0 && t != theta {
 				if p.err == nil {
-					p.err = fmt.Errorf("key %q: rope_theta %v disagrees with the top-level rope_theta %v", key, t, theta)
+					p.err = fmt.Errorf("%s: rope_theta %v disagrees with the top-level rope_theta %v", key, t, theta)
 				}
 				return 0, "", ""
 			}
@@ -357,7 +362,7 @@ func (p *cfgParser) rope() (theta float64, typ, from string) {
 			typ, from = t, key
 		}
 		if sub.err != nil && p.err == nil {
-			p.err = fmt.Errorf("key %q: %w", key, sub.err)
+			p.err = fmt.Errorf("%s: %w", key, sub.err)
 		}
 	}
 	if theta == 0 {
@@ -367,11 +372,17 @@ func (p *cfgParser) rope() (theta float64, typ, from string) {
 }
 
 func describeJSON(raw json.RawMessage) string {
+	kind, shown := jsonValue(raw)
+	return kind + " " + shown
+}
+
+// jsonValue is the kind of the JSON value raw ("a string", "a list") and
+// raw as shown in an error: its first 40 bytes, cut at a character's
+// start (WholeNumber's cut).
+func jsonValue(raw json.RawMessage) (kind, shown string) {
 	s := strings.TrimSpace(string(raw))
-	if len(s) > 40 {
-		s = s[:40] + "…"
-	}
-	kind := "a number"
+	shown = shortJSON(s)
+	kind = "a number"
 	switch {
 	case s == "":
 		kind = "nothing"
@@ -384,7 +395,7 @@ func describeJSON(raw json.RawMessage) string {
 	case s == "true" || s == "false":
 		kind = "a boolean"
 	}
-	return kind + " " + s
+	return kind, shown
 }
 
 // Validate checks that the configuration describes a Qwen2-style decoder

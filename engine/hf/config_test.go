@@ -131,15 +131,15 @@ func TestConfigParseErrors(t *testing.T) {
 		// 1e400 is past any float64 (ParseFloat's +Inf); hf said it as
 		// no integer, engine/serve as past the vocabulary.
 		{"size past any float", `{` + base + `, "num_attention_heads": 1e400}`, `num_attention_heads 1e400 is past any whole number read here (2^63): fix the file: write a whole number in digits, such as 896`},
-		{"bool as string", `{` + base + `, "num_attention_heads": 4, "tie_word_embeddings": "true"}`, `key "tie_word_embeddings": want true or false, found a string "true"`},
-		{"eps string", `{` + base + `, "num_attention_heads": 4, "rms_norm_eps": "1e-6"}`, `key "rms_norm_eps": want a number, found a string`},
+		{"bool as string", `{` + base + `, "num_attention_heads": 4, "tie_word_embeddings": "true"}`, `tie_word_embeddings "true" is a string, not true or false: fix the file: write true or false`},
+		{"eps string", `{` + base + `, "num_attention_heads": 4, "rms_norm_eps": "1e-6"}`, `rms_norm_eps "1e-6" is a string, not a number: fix the file: write a number`},
 		{"eos object", `{` + base + `, "num_attention_heads": 4, "eos_token_id": {"a": 1}}`, `eos_token_id {"a": 1} is an object, not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
 		{"eos list of strings", `{` + base + `, "num_attention_heads": 4, "eos_token_id": ["x"]}`, `eos_token_id ["x"]: its item 1, "x", is a string, not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
 		{"eos list with a fraction", `{` + base + `, "num_attention_heads": 4, "eos_token_id": [151643, 2.5]}`, `eos_token_id [151643, 2.5]: its item 2, 2.5, is not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
-		{"architectures string", `{` + base + `, "num_attention_heads": 4, "architectures": "Qwen2ForCausalLM"}`, `key "architectures": want a list of strings`},
-		{"rope_parameters list", `{` + base + `, "num_attention_heads": 4, "rope_parameters": [1]}`, `key "rope_parameters": want an object, found a list [1]`},
-		{"rope theta string inside", `{` + base + `, "num_attention_heads": 4, "rope_parameters": {"rope_theta": "1e6"}}`, `key "rope_parameters": key "rope_theta": want a number, found a string`},
-		{"rope theta disagrees", `{` + base + `, "num_attention_heads": 4, "rope_theta": 10000, "rope_parameters": {"rope_theta": 1e6}}`, `key "rope_parameters": rope_theta 1e+06 disagrees with the top-level rope_theta 10000`},
+		{"architectures string", `{` + base + `, "num_attention_heads": 4, "architectures": "Qwen2ForCausalLM"}`, `architectures "Qwen2ForCausalLM" is a string, not a list of strings: fix the file: write a list of strings`},
+		{"rope_parameters list", `{` + base + `, "num_attention_heads": 4, "rope_parameters": [1]}`, `rope_parameters [1] is a list, not an object: fix the file: write an object`},
+		{"rope theta string inside", `{` + base + `, "num_attention_heads": 4, "rope_parameters": {"rope_theta": "1e6"}}`, `rope_parameters: rope_theta "1e6" is a string, not a number: fix the file: write a number`},
+		{"rope theta disagrees", `{` + base + `, "num_attention_heads": 4, "rope_theta": 10000, "rope_parameters": {"rope_theta": 1e6}}`, `rope_parameters: rope_theta 1e+06 disagrees with the top-level rope_theta 10000`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseConfig([]byte(c.json))

@@ -41,8 +41,8 @@ func WholeNumber(file, key string, raw json.RawMessage, fix string) (int64, erro
 			}
 		}
 	case raw[0] != '-' && (raw[0] < '0' || raw[0] > '9'):
-		why = "is not a number"
-		if kind := jsonKind(raw); kind != "" {
+		why = "is not a number" // null
+		if kind, _ := jsonValue(raw); kind != "a number" {
 			why = fmt.Sprintf("is %s, not a whole number", kind)
 		}
 	}
@@ -65,16 +65,7 @@ func WholeNumber(file, key string, raw json.RawMessage, fix string) (int64, erro
 			}
 		}
 	}
-	shown := string(raw)
-	if len(shown) > 40 {
-		// Cut at a character's start: a cut inside one (a quoted
-		// "é…") wrote a byte that is no UTF-8 into the error.
-		cut := 40
-		for cut > 0 && !utf8.RuneStart(shown[cut]) {
-			cut--
-		}
-		shown = shown[:cut] + "…"
-	}
+	shown := shortJSON(string(raw))
 	if file != "" {
 		file += ": "
 	}
@@ -84,16 +75,16 @@ func WholeNumber(file, key string, raw json.RawMessage, fix string) (int64, erro
 	return 0, fmt.Errorf("%s%s %s %s: %s", file, key, shown, why, fix)
 }
 
-// jsonKind names the kind of the JSON value raw (not a string or a
-// number): "an object", "a list", "a boolean"; "" for another (null).
-func jsonKind(raw json.RawMessage) string {
-	switch {
-	case raw[0] == '{':
-		return "an object"
-	case raw[0] == '[':
-		return "a list"
-	case string(raw) == "true" || string(raw) == "false":
-		return "a boolean"
+// shortJSON is the JSON text s as an error shows it: its first 40 bytes,
+// cut at a character's start (a cut inside one, a quoted "é…", wrote a
+// byte that is no UTF-8 into the error), "…" marking the cut.
+func shortJSON(s string) string {
+	if len(s) <= 40 {
+		return s
 	}
-	return ""
+	cut := 40
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
