@@ -13,38 +13,17 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
+	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/event"
 )
 
-// needGPU skips t where err (vulkan.Open's, vulkan.Probe's) says there is
-// no usable Vulkan device, or fails it under RLT_REQUIRE_GPU=1
-// (gpuRequired).
-func needGPU(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		gpuRequired(t, err)
-		t.Skipf("no usable Vulkan device: %v", err)
-	}
-}
-
 // probed is the Vulkan device vulkan.Probe ranks first, t skipped where
-// there is none (needGPU).
+// there is none (vulkantest.Need).
 func probed(t *testing.T) vulkan.Info {
 	t.Helper()
 	in, err := vulkan.Probe()
-	needGPU(t, err)
+	vulkantest.Need(t, err)
 	return in
-}
-
-// gpuRequired fails t under RLT_REQUIRE_GPU=1 (CI's lavapipe job) where
-// err says there is no usable Vulkan device: there a test that needs one
-// must not pass by skipping, or by testing the refusals of a machine with
-// none.
-func gpuRequired(t *testing.T, err error) {
-	t.Helper()
-	if err != nil && os.Getenv("RLT_REQUIRE_GPU") == "1" {
-		t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
-	}
 }
 
 // TestCheck: the device choices, and the refusals for names that are not.
@@ -89,7 +68,7 @@ func TestCheck(t *testing.T) {
 // Open and MemoryOf alike.
 func TestOpenByIndex(t *testing.T) {
 	d, err := vulkan.Open()
-	needGPU(t, err)
+	vulkantest.Need(t, err)
 	in := d.Info()
 	d.Close()
 	name := fmt.Sprintf("gpu:%d", in.Index)
@@ -141,7 +120,7 @@ func TestOpen(t *testing.T) {
 	}
 	d, verr := vulkan.Open()
 	if verr != nil {
-		gpuRequired(t, verr)
+		vulkantest.Required(t, verr)
 		_, _, err := Open(GPU, "")
 		if err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Errorf("Open(gpu) without a device = %v, want an error saying to use --device cpu", err)
@@ -182,7 +161,7 @@ func TestOpenMatmul(t *testing.T) {
 		t.Error("TensorCores(cpu) = true")
 	}
 	d, err := vulkan.Open()
-	needGPU(t, err)
+	vulkantest.Need(t, err)
 	has := d.Info().MatmulF16
 	d.Close()
 	for _, matmul := range []string{"", MatmulF32, MatmulF16} {
@@ -221,7 +200,7 @@ func TestOpenMatmul(t *testing.T) {
 // then failed at Open).
 func TestOpenBadSetting(t *testing.T) {
 	d, err := vulkan.Open()
-	needGPU(t, err)
+	vulkantest.Need(t, err)
 	d.Close()
 	autoMu.Lock()
 	old := autoNoGPU
@@ -266,7 +245,7 @@ func TestMemoryOf(t *testing.T) {
 	}
 	d, verr := vulkan.Open()
 	if verr != nil {
-		gpuRequired(t, verr)
+		vulkantest.Required(t, verr)
 		if _, err := MemoryOf(GPU); err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Errorf("MemoryOf(gpu) without a device = %v, want Open's error", err)
 		}
@@ -366,7 +345,7 @@ func TestUnusable(t *testing.T) {
 		t.Run(c.name+c.env, func(t *testing.T) {
 			if c.env != "" {
 				if len(gpus) == 0 {
-					needGPU(t, errors.New("the loader lists none"))
+					vulkantest.Need(t, errors.New("the loader lists none"))
 				}
 				t.Setenv(c.env, "96")
 			}
