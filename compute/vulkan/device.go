@@ -499,6 +499,13 @@ func (d *Device) choose(index int) error {
 	}
 	best, passed, err := pick(listed, index)
 	if err != nil {
+		// A mistyped setting is said first, as where a device is chosen:
+		// else a choice that fails (every device passed over, gpu:N not
+		// listed) hid it, and under auto the CPU took the run without a
+		// word of it.
+		if serr := (&Device{}).readSettings(); serr != nil {
+			return serr
+		}
 		return err
 	}
 	d.phys, d.family, d.info = devs[best], fams[best], listed[best].info
@@ -542,18 +549,28 @@ func pick(devs []listedDevice, index int) (best int, passed []string, err error)
 		seen[i] = fmt.Sprintf("gpu:%d %s (%s)", i, l.info.Name, l.info.Type)
 	}
 	best = -1
+	var short []int // devices passed over, said where they rank before best
+	why := make([]string, len(devs))
 	for i, l := range devs {
 		if !l.compute || index != Ranked && i != index {
 			continue
 		}
 		if index == Ranked {
 			if name, err := requiredShort(l.info.MaxSharedMemory); err != nil {
-				passed = append(passed, fmt.Sprintf("%s cannot build kernel %s: %v", seen[i], name, err))
+				short, why[i] = append(short, i), fmt.Sprintf("%s cannot build kernel %s: %v", seen[i], name, err)
 				continue
 			}
 		}
 		if best < 0 || l.rank < devs[best].rank {
 			best = i
+		}
+	}
+	// One ranked after the device taken was not passed over for it: it
+	// would not have been taken anyway, and the device line would blame
+	// it for nothing.
+	for _, i := range short {
+		if best < 0 || devs[i].rank < devs[best].rank || devs[i].rank == devs[best].rank && i < best {
+			passed = append(passed, why[i])
 		}
 	}
 	switch {

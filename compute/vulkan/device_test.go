@@ -1095,3 +1095,19 @@ func TestMemoryUse(t *testing.T) {
 		t.Fatalf("the next peak %d, want what is held, %d", peak3, held2)
 	}
 }
+
+// TestSettingSaidBeforeTheChoiceFails: a mistyped RLT_VULKAN_* setting is
+// refused as an ErrSetting where the choice of a device fails too (here
+// gpu:N past the loader's list; alike where every device is passed over,
+// pick): it said the choice's failure alone, and the typo only once that
+// was fixed, or, under --device auto, never (the CPU took the run).
+func TestSettingSaidBeforeTheChoiceFails(t *testing.T) {
+	openOrSkip(t)
+	t.Setenv("RLT_VULKAN_GEMM", "65")
+	for _, index := range []int{Ranked, 99} {
+		_, err := ProbeAt(index)
+		if !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_GEMM") {
+			t.Errorf("ProbeAt(%d) with RLT_VULKAN_GEMM=65: %v, want an ErrSetting naming it", index, err)
+		}
+	}
+}

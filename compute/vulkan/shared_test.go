@@ -113,6 +113,8 @@ func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
 	small := listedDevice{info: Info{Name: "Small", Type: "discrete", MaxSharedMemory: 8 << 10}, rank: 0, compute: true}
 	cpu := listedDevice{info: Info{Name: "llvmpipe", Type: "cpu", MaxSharedMemory: 32 << 10}, rank: 4, compute: true}
 	noQueue := listedDevice{info: Info{Name: "Video", Type: "integrated", MaxSharedMemory: 32 << 10}, rank: 1}
+	smallCPU := listedDevice{info: Info{Name: "Tiny", Type: "cpu", MaxSharedMemory: 8 << 10}, rank: 4, compute: true}
+	gpu := listedDevice{info: Info{Name: "Big", Type: "discrete", MaxSharedMemory: 48 << 10}, rank: 0, compute: true}
 	const smallSaid = "gpu:0 Small (discrete) cannot build kernel gemm: needs 8320 bytes of shared memory, the device has 8192"
 	for _, c := range []struct {
 		name    string
@@ -127,6 +129,10 @@ func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
 		{"none left", []listedDevice{small, noQueue}, Ranked, -1, []string{smallSaid}, "choose a device: compute pipeline creation failed: none can compute: " + smallSaid},
 		{"asked for by index", []listedDevice{small, cpu}, 0, 0, nil, ""},
 		{"every device can compute", []listedDevice{cpu, noQueue}, Ranked, 0, nil, ""},
+		// A small device ranked after the one taken was never its rival.
+		{"ranked after the one taken", []listedDevice{cpu, smallCPU}, Ranked, 0, nil, ""},
+		{"listed after an equal taken", []listedDevice{gpu, small}, Ranked, 0, nil, ""},
+		{"listed before an equal taken", []listedDevice{small, gpu}, Ranked, 1, []string{smallSaid}, ""},
 	} {
 		best, passed, err := pick(c.devs, c.index)
 		if best != c.best || fmt.Sprint(passed) != fmt.Sprint(c.passed) || (err == nil) != (c.errWant == "") ||
