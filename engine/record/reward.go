@@ -27,6 +27,28 @@ const (
 	FullKL Estimator = "full"
 )
 
+// MinTemperature is the smallest temperature log-probs are taken at:
+// 1/MaxFloat32 (~2.9e-39), below which 1/τ has no float32 (the kernels'
+// invTemp is +Inf, and logits times it NaN or ±Inf). Sampling draws its
+// limit, the greedy tokens, there (engine/sample caps 1/τ); a log-prob at
+// that limit is 0 or -Inf, a reward of none, so every GRPO step failed on
+// its non-finite rewards once the models had loaded. A configuration below
+// it is refused at its key instead.
+const MinTemperature = 1 / math.MaxFloat32
+
+// TemperatureProblem says what is wrong with t as the temperature
+// log-probs are taken at ("" where nothing): the words after the key,
+// for [reward] and [grpo] alike.
+func TemperatureProblem(t float64) string {
+	switch {
+	case !(t > 0) || math.IsInf(t, 1): // +Inf would flatten every log-prob to 0
+		return fmt.Sprintf("temperature %g must be a finite positive number", t)
+	case t < MinTemperature:
+		return fmt.Sprintf("temperature %g is below %.2g (1/MaxFloat32), where log-probs are not finite and no step's rewards are: give 1e-38 or more (0.01 is near greedy already)", t, MinTemperature)
+	}
+	return ""
+}
+
 // RewardConfig holds every coefficient of RLT.md §3. Defaults are the
 // official run configuration's (not the reward file's own defaults). Its
 // JSON keys are its TOML keys (rescores.jsonl records it).
@@ -125,8 +147,8 @@ func ParseRewardConfig(raw []byte) (RewardConfig, error) {
 // every [reward] mistake at its line at once rather than one per try.
 func (c RewardConfig) Validate() error {
 	var errs []error
-	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) { // +Inf would flatten every log-prob to 0
-		errs = append(errs, configkey.Errorf("reward.temperature", "temperature %g must be a finite positive number", c.Temperature))
+	if why := TemperatureProblem(c.Temperature); why != "" {
+		errs = append(errs, configkey.Errorf("reward.temperature", "%s", why))
 	}
 	// A coefficient's problem says what to give, with the default to fall
 	// back on: "is NaN" alone left the user to guess what is wanted.

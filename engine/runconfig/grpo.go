@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // GRPO is the teacher's RL configuration (RLT.md §4), config.toml's [grpo]
@@ -107,8 +108,8 @@ func (c GRPO) Validate() error {
 	case c.Samples < 2:
 		bad("samples", "samples %d per question gives no group to compare with; use at least 2", c.Samples)
 	}
-	if !(c.Temperature > 0) || math.IsInf(c.Temperature, 1) {
-		bad("temperature", "temperature %g must be a finite positive number", c.Temperature)
+	if why := record.TemperatureProblem(c.Temperature); why != "" { // sampling's and the log-probs'
+		bad("temperature", "%s", why)
 	}
 	if !(c.TopP > 0 && c.TopP <= 1) { // 0: vLLM refuses it, transformers keeps one token; no "off" to guess at
 		bad("top_p", "top_p %g must be within (0, 1] (1 = off; temperature shapes the rest)", c.TopP)

@@ -26,6 +26,7 @@ func TestGRPOValidateKeysEachProblem(t *testing.T) {
 		{"counts", func(c *GRPO) { c.Questions, c.Samples, c.MaxNewTokens, c.Epochs = 0, -1, 0, 0 },
 			[]string{"grpo.questions", "grpo.samples", "grpo.max_new_tokens", "grpo.epochs"}},
 		{"sampling", func(c *GRPO) { c.Temperature, c.TopP = 0, 1.5 }, []string{"grpo.temperature", "grpo.top_p"}},
+		{"a temperature whose reciprocal float32 has not", func(c *GRPO) { c.Temperature = 1e-45 }, []string{"grpo.temperature"}},
 		{"top_p 0 keeps no mass", func(c *GRPO) { c.TopP = 0 }, []string{"grpo.top_p"}},
 		{"epochs without clipping", func(c *GRPO) { c.Epochs, c.ClipEps = 2, 0 }, []string{"grpo.epochs"}},
 		{"reference sync", func(c *GRPO) { c.RefSyncAlpha, c.RefSyncEvery = 2, -1 }, []string{"grpo.ref_sync_alpha", "grpo.ref_sync_every"}},

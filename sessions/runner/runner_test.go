@@ -164,6 +164,13 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 				"bad.toml:6:1: grpo.samples 1 per question gives no group to compare with; use at least 2",
 				`bad.toml:9:1: reward.estimator "l2": want "logratio", "k3" or "full"`,
 			}},
+		// 1/τ past float32's range: it failed every step, after loading.
+		{name: "a temperature whose reciprocal float32 has not",
+			text: "[grpo]\ntemperature = 1e-39\n\n[reward]\ntemperature = 1e-39\n",
+			want: []string{
+				"bad.toml:2:1: grpo.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite and no step's rewards are: give 1e-38 or more (0.01 is near greedy already)",
+				"bad.toml:5:1: reward.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite and no step's rewards are: give 1e-38 or more (0.01 is near greedy already)",
+			}},
 		{name: "several [reward] mistakes, in the file's order",
 			text: "[grpo]\nsamples = 1\n\n[reward]\nestimator = 'l2'\nkl_max = inf\ntemperature = 0.0\nsolution_min = nan\n",
 			want: []string{
