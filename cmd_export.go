@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -32,7 +33,10 @@ or with --out -, the rows go to stdout. An export of no
 row (nothing accepted, or every accepted trace refused) writes no file, says
 why and exits 1. An accepted trace whose texts cannot be read back (its trace
 file changed since the run was opened) is left out of the rows written, named
-by file:line, and the command exits 1.
+by file:line, and the command exits 1. So does a trace record that cannot be
+read, or a trace lost in a trace file's partial last line after the run wrote
+it whole: the rows read are written, and the lines are named with what to do
+(the line a killed writer was writing is no trace of the run: exit 0).
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
@@ -106,23 +110,70 @@ func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "  refused %v\n", s)
 	}
 	reportSkipped(stderr, run.Dir(), run.Store().Issues(), run.Store().IssueCount())
-	if rep.NotReadBack > 0 {
-		return notReadBack(dir, out, rep)
+	// Traces of the run that were not read (unreadable records, traces
+	// lost in a partial last line) fail the export after the rows read, as
+	// rlt score --run fails for them: a script that exports and then
+	// distills stops here, not on rows short of them.
+	var missing []string
+	if rep.Unreadable > 0 {
+		missing = append(missing, unreadableSaid(run, rep.Unreadable))
 	}
-	if rep.Written == 0 {
-		return nothingToExport(dir, out, rep)
+	if len(rep.Lost) > 0 {
+		missing = append(missing, lostTracesSaid(run.Dir(), rep.Lost, "left out"))
+	}
+	if rep.Written == 0 && rep.NotReadBack == 0 {
+		return nothingToExport(dir, out, rep, missing)
+	}
+	if rep.NotReadBack > 0 || len(missing) > 0 {
+		return notReadBack(dir, out, rep, missing)
 	}
 	return nil
 }
 
+// unreadableSaid says the n trace records of run that could not be read
+// (the store's broken records in its trace files), the lines of each file
+// as a note names them (task.Lines), and what to do, in rlt score --run's
+// words: they are left out of the rows.
+func unreadableSaid(run *sessions.Run, n int) string {
+	traces := filepath.Join(run.Dir(), sessions.TracesDir)
+	var files []string
+	lines := map[string]*firstLines{}
+	named := 0
+	for _, is := range run.Store().Issues() {
+		if is.Kind != sessions.IssueBroken || filepath.Dir(is.File) != traces {
+			continue
+		}
+		if lines[is.File] == nil {
+			files = append(files, is.File)
+			lines[is.File] = &firstLines{}
+		}
+		lines[is.File].add(is.Line)
+		named++
+	}
+	where := make([]string, len(files))
+	for i, f := range files {
+		where[i] = f + " " + lines[f].String()
+	}
+	if more := n - named; more > 0 {
+		where = append(where, fmt.Sprintf("and %d more", more))
+	}
+	return fmt.Sprintf("%s of %s could not be read and %s left out (%s): mend or remove %s in %s",
+		plural(n, "trace record"), run.Dir(), oneOrMany(n, "was", "were"), strings.Join(where, "; "), oneOrMany(n, "that line", "those lines"), traces)
+}
+
 // notReadBack is the error of an export that left out accepted traces
-// whose texts could not be read back: the rows it could read are written
-// (out is whole, as any export's), and the command fails, as rlt score
-// --run does for such a trace, so that a script does not go on to distill
-// an export short of traces it accepted. Running it again reads the run
-// anew; an --out written is in its way and is said to be removed first.
-func notReadBack(dir, out string, rep sessions.ExportReport) error {
-	again := "run the same command again to read the run anew"
+// whose texts could not be read back, or traces of the run not read at all
+// (missing: unreadable records, traces lost in a partial last line, each
+// said with what to do): the rows it could read are written (out is
+// whole, as any export's), and the command fails, as rlt score --run does
+// for such a trace, so that a script does not go on to distill an export
+// short of traces it accepted. Running it again reads the run anew; an
+// --out written is in its way and is said to be removed first.
+func notReadBack(dir, out string, rep sessions.ExportReport, missing []string) error {
+	again := "run the same command again"
+	if rep.NotReadBack > 0 {
+		again += " to read the run anew"
+	}
 	switch {
 	case rep.Written == 0 && out != "":
 		again += "; no file written"
@@ -133,7 +184,10 @@ func notReadBack(dir, out string, rep sessions.ExportReport) error {
 	default:
 		again = fmt.Sprintf("stdout has the %s read; %s", plural(rep.Written, "row"), again)
 	}
-	return fmt.Errorf("export of %s: %s; %s", dir, rep.NotReadBackSummary(), again)
+	if rep.NotReadBack > 0 {
+		missing = append([]string{rep.NotReadBackSummary()}, missing...)
+	}
+	return fmt.Errorf("export of %s: %s; %s", dir, strings.Join(missing, "; "), again)
 }
 
 // nothingToExport is the error of an export that wrote no row, saying
@@ -142,13 +196,15 @@ func notReadBack(dir, out string, rep sessions.ExportReport) error {
 // every accepted one refused by the format (each said above it). An export
 // of nothing is an error, not an empty file, so that a script that exports
 // and then distills stops here, and the export after a review is not
-// refused for the empty file in its way.
-func nothingToExport(dir, out string, rep sessions.ExportReport) error {
+// refused for the empty file in its way. missing are the traces of the run
+// not read (unreadableSaid, lostTracesSaid), said after why.
+func nothingToExport(dir, out string, rep sessions.ExportReport, missing []string) error {
 	written := "no rows written"
 	if out != "" {
 		written = "no file written"
 	}
-	return fmt.Errorf("%s; %s", rep.NothingWritten(dir, "rlt open "+sessions.ShellQuote(dir)+", then a on a trace"), written)
+	said := append([]string{rep.NothingWritten(dir, "rlt open "+sessions.ShellQuote(dir)+", then a on a trace")}, missing...)
+	return fmt.Errorf("%s; %s", strings.Join(said, "; "), written)
 }
 
 // plural is "1 what" or "N whats".

@@ -986,7 +986,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 					plural(broken, "trace record"), filepath.Join(run.Dir(), sessions.TracesDir)))
 			}
 			if len(cutLost) > 0 {
-				msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost))
+				msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost, "not scored"))
 			}
 			return fmt.Errorf("%s has no readable traces to score: %s", run.Dir(), strings.Join(msgs, "; "))
 		}
@@ -1243,7 +1243,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			plural(broken, "trace record"), run.Dir(), filepath.Join(run.Dir(), sessions.TracesDir)))
 	}
 	if len(cutLost) > 0 {
-		msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost))
+		msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost, "not scored"))
 	}
 	if broken > 0 || len(cutLost) > 0 {
 		return errors.New(strings.Join(msgs, "; "))
@@ -1256,12 +1256,13 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 
 // lostTracesSaid says the traces of the run in dir that were cut short in
 // their files' partial last lines after the run wrote them whole (not a
-// killed writer's last), and what to do: they cannot be mended, only put
-// back.
-func lostTracesSaid(dir string, lost []sessions.TornTrace) string {
+// killed writer's last), what the command did not do with them (left:
+// "not scored", rlt export's "left out"), and what to do: they cannot be
+// mended, only put back.
+func lostTracesSaid(dir string, lost []sessions.TornTrace, left string) string {
 	n := len(lost)
-	return fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s not scored: put the %s back from a copy of the run folder if there is one",
-		plural(n, "trace"), dir, oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), tornSaid(lost), oneOrMany(n, "was", "were"), oneOrMany(n, "file", "files"))
+	return fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s %s: put the %s back from a copy of the run folder if there is one",
+		plural(n, "trace"), dir, oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), tornSaid(lost), oneOrMany(n, "was", "were"), left, oneOrMany(n, "file", "files"))
 }
 
 // tornSaid names the partial last lines of torn trace files: file:line,

@@ -150,8 +150,100 @@ func TestExportSaysATraceLostInAPartialLastLine(t *testing.T) {
 	code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", out)
 	want := "2 written; left out: 3 unreviewed, 1 rejected, 1 flagged, 0 unreadable, 0 refused, 1 lost (the 20-byte partial last line of " +
 		path + ":4: a trace the run had written whole)"
-	if code != 0 || !strings.Contains(errs, want) {
-		t.Errorf("rlt export: exit %d, stderr:\n%s\nwant it to say %q", code, errs, want)
+	if code != 1 || !strings.Contains(errs, want) {
+		t.Errorf("rlt export: exit %d, stderr:\n%s\nwant it to say %q and exit 1 (TestExportFailsForTracesNotRead)", code, errs, want)
+	}
+}
+
+// Traces of the run that rlt export could not read, a trace record
+// unreadable or a trace lost in a trace file's partial last line, are
+// traces missing from the rows: it wrote the rows it read and exited 0, so
+// a script that exports and then distills went on without them, while rlt
+// score --run exits 1 for the same. It fails after the rows, naming the
+// lines and what to do, as for a trace not read back. The partial last
+// line a killed writer left in its last step's file is no trace the run
+// recorded: exit 0, as rlt score --run.
+func TestExportFailsForTracesNotRead(t *testing.T) {
+	all := []string{"0-0-0", "0-0-1", "1-0-0", "1-0-1"}
+	for _, c := range []struct {
+		name    string
+		killed  bool
+		cut     string           // the trace file whose last line is cut to its first 20 bytes
+		corrupt map[string][]int // 1-based lines of trace files made unreadable
+		stdout  bool             // no --out
+		code    int
+		want    []string // in stderr; DIR and TRACES stand for the run's folder and its traces folder
+	}{
+		{name: "whole", want: []string{"4 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused\n"}},
+		{name: "closed, last file cut", cut: "000001.jsonl", code: 1, want: []string{
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused, 1 lost (the 20-byte partial last line of TRACES/000001.jsonl:2: a trace the run had written whole)\n",
+			"rlt export: export of DIR: 1 trace of DIR was cut short after the run wrote it whole (the 20-byte partial last line of TRACES/000001.jsonl:2), and was left out: " +
+				"put the file back from a copy of the run folder if there is one; OUT holds the 3 rows read; remove it and run the same command again\n"}},
+		{name: "killed, earlier file cut", killed: true, cut: "000000.jsonl", code: 1, want: []string{
+			"1 lost (the 20-byte partial last line of TRACES/000000.jsonl:2", "and was left out: put the file back"}},
+		{name: "killed, last file cut", killed: true, cut: "000001.jsonl", want: []string{
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused\n"}},
+		{name: "an unreadable record", corrupt: map[string][]int{"000000.jsonl": {1}}, code: 1, want: []string{
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 1 unreadable, 0 refused\n",
+			"rlt export: export of DIR: 1 trace record of DIR could not be read and was left out (TRACES/000000.jsonl line 1): " +
+				"mend or remove that line in TRACES; OUT holds the 3 rows read; remove it and run the same command again\n"}},
+		{name: "unreadable records and a lost trace, stdout", corrupt: map[string][]int{"000000.jsonl": {1, 2}}, cut: "000001.jsonl", stdout: true, code: 1, want: []string{
+			"1 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 2 unreadable, 0 refused, 1 lost",
+			"rlt export: export of DIR: 2 trace records of DIR could not be read and were left out (TRACES/000000.jsonl lines 1, 2): mend or remove those lines in TRACES; " +
+				"1 trace of DIR was cut short", "; stdout has the 1 row read; run the same command again\n"}},
+		{name: "nothing readable", corrupt: map[string][]int{"000000.jsonl": {1, 2}, "000001.jsonl": {1, 2}}, code: 1, want: []string{
+			"0 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 4 unreadable, 0 refused\n",
+			"; 4 trace records of DIR could not be read and were left out (TRACES/000000.jsonl lines 1, 2; TRACES/000001.jsonl lines 1, 2): " +
+				"mend or remove those lines in TRACES; no file written\n"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			writeTornRun(t, dir, c.killed, all...)
+			traces := filepath.Join(dir, sessions.TracesDir)
+			for file, lines := range c.corrupt {
+				path := filepath.Join(traces, file)
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows := strings.SplitAfter(string(data), "\n")
+				for _, n := range lines {
+					rows[n-1] = `{"id": broken` + "\n"
+				}
+				if err := os.WriteFile(path, []byte(strings.Join(rows, "")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if c.cut != "" {
+				path := filepath.Join(traces, c.cut)
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rows := strings.SplitAfter(string(data), "\n")
+				if len(rows) != 3 || rows[2] != "" {
+					t.Fatalf("%s holds %q, want two whole lines", path, data)
+				}
+				if err := os.WriteFile(path, []byte(rows[0]+rows[1][:20]), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out := filepath.Join(t.TempDir(), "rows.jsonl")
+			args := []string{"export", "--run", dir}
+			if !c.stdout {
+				args = append(args, "--out", out)
+			}
+			code, _, errs := runCLI(t, "", args...)
+			if code != c.code {
+				t.Errorf("exit %d, want %d:\n%s", code, c.code, errs)
+			}
+			for _, want := range c.want {
+				want = strings.NewReplacer("TRACES", traces, "DIR", dir, "OUT", out).Replace(want)
+				if !strings.Contains(errs, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errs)
+				}
+			}
+		})
 	}
 }
 

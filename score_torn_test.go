@@ -26,53 +26,6 @@ import (
 // line (--write) or not.
 func TestScoreRunTornTraceFile(t *testing.T) {
 	prompts := warmstart.ShortPrompts()
-	// writeRun makes a run of two steps, two traces each (traces/000000
-	// and 000001.jsonl), closed, or left as a writer killed with SIGKILL
-	// leaves it.
-	writeRun := func(t *testing.T, dir string, killed bool) {
-		r, err := sessions.Create(dir, struct {
-			Task string `toml:"task"`
-		}{"addition"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for step := range 2 {
-			r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: step})
-			for s := range 2 {
-				r.Emit(event.Trace{Time: time.Now(), Step: step, Sample: s, Question: fmt.Sprintf("2+%d=?", s+3), Solution: fmt.Sprint(s + 5),
-					Completion: "add them" + record.EndExplanation})
-			}
-			r.Emit(event.Metrics{Time: time.Now(), Step: step, Values: map[string]float64{"reward": -1}})
-		}
-		if err := r.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if !killed {
-			return
-		}
-		sessionstest.TakeBackClose(t, dir)
-		evPath := filepath.Join(dir, sessions.EventsFile)
-		data, err := os.ReadFile(evPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dead := sessionstest.DeadPID(t)
-		self := fmt.Sprintf(`"pid":%d`, os.Getpid())
-		if !strings.Contains(string(data), self) {
-			t.Fatalf("no event names this process: %s", data)
-		}
-		kept := strings.ReplaceAll(string(data), self, fmt.Sprintf(`"pid":%d`, dead))
-		if err := os.WriteFile(evPath, []byte(kept), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		lock := fmt.Sprintf(`{"pid":%d,"started":"2026-01-02T03:04:05Z"}`, dead) + "\n"
-		if err := os.WriteFile(filepath.Join(dir, sessions.LockFileName), []byte(lock), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, c := range []struct {
 		name   string
 		killed bool
@@ -95,7 +48,7 @@ func TestScoreRunTornTraceFile(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
-			writeRun(t, dir, c.killed)
+			writeTornRun(t, dir, c.killed)
 			if c.file != "" {
 				path := filepath.Join(dir, sessions.TracesDir, c.file)
 				data, err := os.ReadFile(path)
@@ -128,5 +81,59 @@ func TestScoreRunTornTraceFile(t *testing.T) {
 				t.Errorf("a trace was not scored:\n%s", out)
 			}
 		})
+	}
+}
+
+// writeTornRun makes a run of two steps, two traces each (traces/000000
+// and 000001.jsonl), the traces accept reviewed as accepted, closed, or
+// left as a writer killed with SIGKILL leaves it.
+func writeTornRun(t *testing.T, dir string, killed bool, accept ...string) {
+	t.Helper()
+	r, err := sessions.Create(dir, struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := range 2 {
+		r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: step})
+		for s := range 2 {
+			r.Emit(event.Trace{Time: time.Now(), Step: step, Sample: s, Question: fmt.Sprintf("2+%d=?", s+3), Solution: fmt.Sprint(s + 5),
+				Completion: "add them" + record.EndExplanation})
+		}
+		r.Emit(event.Metrics{Time: time.Now(), Step: step, Values: map[string]float64{"reward": -1}})
+	}
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range accept {
+		if err := r.Review(id, sessions.LabelAccept, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !killed {
+		return
+	}
+	sessionstest.TakeBackClose(t, dir)
+	evPath := filepath.Join(dir, sessions.EventsFile)
+	data, err := os.ReadFile(evPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := sessionstest.DeadPID(t)
+	self := fmt.Sprintf(`"pid":%d`, os.Getpid())
+	if !strings.Contains(string(data), self) {
+		t.Fatalf("no event names this process: %s", data)
+	}
+	kept := strings.ReplaceAll(string(data), self, fmt.Sprintf(`"pid":%d`, dead))
+	if err := os.WriteFile(evPath, []byte(kept), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lock := fmt.Sprintf(`{"pid":%d,"started":"2026-01-02T03:04:05Z"}`, dead) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, sessions.LockFileName), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
