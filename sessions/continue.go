@@ -25,7 +25,15 @@ func ContinueLine(dir string) string {
 // noCheckpointLine is how the run in dir, with no usable checkpoint, goes
 // on: ContinueLine's words, and NoCheckpointRefusal's.
 func noCheckpointLine(dir string) string {
-	return "it has no checkpoint to continue from; start it again: rlt run --config " + ShellQuote(filepath.Join(dir, ConfigFile))
+	return "it has no checkpoint to continue from; " + StartAgainLine(dir)
+}
+
+// StartAgainLine is the way on of the run in dir where no checkpoint
+// stands to resume from: "start it again: rlt run --config
+// DIR/config.toml", the command last, alone, for a shell to run as it
+// is. One wording, noCheckpointLine's and a torn step's close's (runner).
+func StartAgainLine(dir string) string {
+	return "start it again: rlt run --config " + ShellQuote(filepath.Join(dir, ConfigFile))
 }
 
 // NoCheckpointRefusal is the refusal of a resume of the run in dir that has

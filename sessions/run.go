@@ -2013,15 +2013,16 @@ func (r *Run) end() {
 // records a close named CloseLeft that says so (cause: "on a second stop
 // signal"), the step it left and the newest checkpoint it continues from,
 // which the listing notes: the run is stopped, not "gone without stopping
-// it"; any other session (a review, a re-score) records a plain close. run.lock is released once
-// that close is written and fsynced. Nothing is written after it: Emit
-// is refused, a checkpoint being written is never renamed into place (its
-// temporary folder is left as a kill leaves it, and the next open removes
-// it), and rotation stops. It waits at most within (a writer stuck on a
-// full or hung disk, an engine's checkpoint stuck in its rename): past it,
-// or where the close could not be written, it returns an error, the run
-// left as a killed writer's (run.lock not released), which the next open
-// tidies. A session closing already (Close) is waited for as long.
+// it"; any other session (a review, a re-score) records a plain close.
+// run.lock is released once that close is written and fsynced. Nothing is
+// written after it: Emit is refused, a checkpoint being written is never
+// renamed into place (its temporary folder is left as a kill leaves it,
+// and the next open removes it), and rotation stops. It waits at most
+// within (a writer stuck on a full or hung disk, an engine's checkpoint
+// stuck in its rename): past it, or where the close could not be written,
+// it returns an error, the run left as a killed writer's (run.lock not
+// released), which the next open tidies. A session closing already
+// (Close) is waited for as long.
 func (r *Run) Leave(cause string, within time.Duration) error {
 	if r.readOnly {
 		return r.Close()

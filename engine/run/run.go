@@ -473,14 +473,19 @@ func (e *Engine) Run(ctx context.Context) error {
 			err = e.Backend.Err() // a device lost where no tape looked
 		}
 		if err != nil {
-			// A step cut by the stop ends the run as a stop does. One
-			// that failed after its optimiser update did not fail for
-			// the stop (no phase after it looks at the context): its
-			// error is the run's, said, and no checkpoint is made of
-			// its weights (Snapshot). Taken for the stop's, it was
-			// dropped, and the run's end saved those weights as the
+			// A step cut by the stop (its error the context's, which
+			// Step returns between its phases) ends the run as a stop
+			// does. Any other error is the step's own, whether or not
+			// a stop is pending, and is the run's, said: one refused
+			// before its optimiser update (a non-finite reward) leaves
+			// the previous step's state, which the run's close saves;
+			// one that failed after it did not fail for the stop (no
+			// phase after the update looks at the context), and no
+			// checkpoint is made of its weights (Snapshot). Taken for
+			// the stop's, either was dropped: the run read as cleanly
+			// stopped, and a torn step's weights were saved as the
 			// previous step's checkpoint.
-			if ctx.Err() != nil && e.Trainer.Torn() == nil {
+			if ctx.Err() != nil && errors.Is(err, ctx.Err()) && e.Trainer.Torn() == nil {
 				break
 			}
 			if e.Backend.Err() != nil {

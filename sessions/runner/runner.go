@@ -665,12 +665,14 @@ type Handle struct {
 // and starts it. It takes two contexts, as a stop signal may end the load
 // and not the run: loadCtx's end stops the load (run.New's and prepare's),
 // runCtx's end stops the running engine at once (Engine.Run drops the
-// step in progress). The workbench and rlt run --headless (Headless) give
-// a load context their first stop signal cancels and a run context none
-// does: once the engine runs, a signal stops it after the step in
-// progress, its final checkpoint written (the workbench quits as q does),
-// but one during the load, before the workbench is on the screen, stops
-// the load at once, not once it has ended (a minute for a 7B model).
+// step in progress; one that failed for a reason of its own, not the
+// stop's, is the run's error as it is without a stop). The workbench and
+// rlt run --headless (Headless) give a load context their first stop
+// signal cancels and a run context none does: once the engine runs, a
+// signal stops it after the step in progress, its final checkpoint
+// written (the workbench quits as q does), but one during the load,
+// before the workbench is on the screen, stops the load at once, not once
+// it has ended (a minute for a 7B model).
 //
 // On error the error is recorded in rec as the run's fatal error (`rlt
 // sessions` lists the folder as failed, with it) and rec is closed. A stop
@@ -1064,6 +1066,13 @@ func (h *Handle) Close() error {
 				// saved (run.Engine's Snapshot); said with the
 				// checkpoint that stands, not as a save that failed.
 				err = fmt.Errorf("no final checkpoint: %w; the run folder keeps what it had: %s%s", torn, h.kept(), h.tornLost(n))
+				if _, ok := h.lastGood(); !ok {
+					// With none to resume from, the way on is to start
+					// the run again, said as the launcher says it: the
+					// close said only that a resume had none to go on
+					// from.
+					err = fmt.Errorf("%w; %s", err, sessions.StartAgainLine(h.rec.Dir()))
+				}
 			} else {
 				err = finalCheckpointError(n-1, was, err)
 			}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,8 +77,10 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 		at, every int // the torn step, checkpoint_every
 		kept      string
 	}{
-		{false, 1, 0, "it has no checkpoint yet, so a resume has none to go on from; its step 0 is lost"},
-		{true, 1, 0, "it has no checkpoint yet, so a resume has none to go on from; its step 0 is lost"},
+		// With none to resume from, the way on is to start the run
+		// again: the close said only that a resume had none.
+		{false, 1, 0, "it has no checkpoint yet, so a resume has none to go on from; its step 0 is lost; start it again: rlt run --config CONFIG"},
+		{true, 1, 0, "it has no checkpoint yet, so a resume has none to go on from; its step 0 is lost; start it again: rlt run --config CONFIG"},
 		// The checkpoint of step 1 stands; step 2, done after it, is
 		// lost with the torn step: the close said which checkpoint
 		// stood, not what that cost.
@@ -117,7 +121,8 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 			}
 			syncErr := fmt.Sprintf("step %d: syncing the reference: mix:", c.at)
 			why := fmt.Sprintf("no final checkpoint: step %d failed after its optimiser update", c.at)
-			kept := "the run folder keeps what it had: " + strings.ReplaceAll(c.kept, "DIR", sessions.ShellQuote(dir))
+			kept := "the run folder keeps what it had: " + strings.NewReplacer("DIR", sessions.ShellQuote(dir),
+				"CONFIG", sessions.ShellQuote(filepath.Join(dir, sessions.ConfigFile))).Replace(c.kept)
 			if closeErr == nil || !strings.Contains(closeErr.Error(), syncErr) ||
 				!strings.Contains(closeErr.Error(), why) || !strings.HasSuffix(closeErr.Error(), kept) {
 				t.Errorf("Close: %v\nwant the step's error (%q), why no checkpoint is made (%s) and what the folder keeps (%s)", closeErr, syncErr, why, kept)
@@ -152,5 +157,107 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 				t.Errorf("Close: %v: the step's error was taken for the stop's", closeErr)
 			}
 		})
+	}
+}
+
+// refusedSink, on the engine's goroutine: as step at begins (its
+// sampling) it saves the teacher into step0, as TornSink does; as its
+// scoring begins, past the step's look at the context after sampling, it
+// cancels the run context (a stop that comes during the step) and fills
+// the student's embeddings with NaN, so that its log-probs and the
+// rewards are NaN: the step is refused before its optimiser update
+// (rlt's finiteRewards), for a reason of its own, not the stop's.
+type refusedSink struct {
+	event.Sink
+	e      *run.Engine
+	at     int
+	step0  string
+	cancel context.CancelFunc
+	errs   chan<- error
+}
+
+func (s refusedSink) Emit(ev event.Event) {
+	if p, ok := ev.(event.Phase); ok && p.Step == s.at {
+		switch p.Name {
+		case "sampling":
+			if err := s.e.Trainer.Teacher.Save(s.step0, hf.F32); err != nil {
+				s.errs <- err
+			}
+		case "scoring":
+			s.cancel()
+			emb := s.e.Trainer.Student.Embed
+			s.e.Backend.Write(emb, slices.Repeat([]float32{float32(math.NaN())}, emb.Len()))
+		}
+	}
+	s.Sink.Emit(ev)
+}
+
+// TestAStepRefusedBeforeItsUpdateUnderAStopIsSaid: a step refused before
+// its optimiser update (a non-finite reward) while a stop is pending
+// failed for a reason of its own, not the stop's. The engine took its
+// error for the stop's and dropped it: the run read as cleanly stopped,
+// its close returned nil and no fatal error was recorded, though the step
+// would fail alike on a resume (it runs again from the run's seed). Now
+// its error is the run's, recorded as its fatal error and the close's
+// result, as without a stop; the state, the previous step's, is saved.
+func TestAStepRefusedBeforeItsUpdateUnderAStopIsSaid(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	const at = 1
+	cfg := smallConfig(t, at+2)
+	cfg.CheckpointEvery = 0
+	dir := filepath.Join(t.TempDir(), "run")
+	rec, err := sessions.Create(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	step0 := filepath.Join(t.TempDir(), "step0")
+	errs := make(chan error, 4)
+	prepare := func(_ context.Context, e *run.Engine) error {
+		e.Trainer.Sink = refusedSink{Sink: e.Trainer.Sink, e: e, at: at, step0: step0, cancel: cancel, errs: errs}
+		return nil
+	}
+	h, err := Start(context.Background(), runCtx, rec, mustCheck(t, cfg), rec, prepare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Wait()
+	closeErr := h.Close()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	refused := fmt.Sprintf("step %d: group 0 sample 0's reward is NaN", at)
+	if closeErr == nil || !strings.Contains(closeErr.Error(), refused) || errors.Is(closeErr, context.Canceled) {
+		t.Errorf("Close: %v\nwant the step's refusal (%q)", closeErr, refused)
+	}
+	fatal := ""
+	for _, e := range eventRecords(t, dir) {
+		if e.Kind == sessions.KindError && e.Fatal {
+			fatal = e.Error
+		}
+	}
+	if !strings.Contains(fatal, refused) {
+		t.Errorf("the run's fatal error is %q, want the step's refusal (%q)", fatal, refused)
+	}
+	// Refused before its update, the state is step at-1's, saved.
+	cks, err := sessions.Checkpoints(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cks) != 1 || cks[0].Step != at-1 || cks[0].Err != nil {
+		t.Fatalf("checkpoints %+v, want step %d's alone", cks, at-1)
+	}
+	want, err := os.ReadFile(filepath.Join(step0, hf.WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(cks[0].Dir, sessions.TeacherDir, hf.WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the checkpoint of step %d holds weights that are not the teacher's as step %d began", at-1, at)
 	}
 }
