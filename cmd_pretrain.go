@@ -326,9 +326,9 @@ func checkPretrainMemory(r warmstart.Recipe, todo []string) error {
 		}
 	}
 	examples := int64(min(r.Steps, estimateCap)) * int64(min(r.Batch, estimateCap)) // < 2^60
-	e.Parts = append(e.Parts, memory.Part{What: fmt.Sprintf("the warm-start corpus (%d steps × %d sequences)", r.Steps, r.Batch),
+	e.Parts = append(e.Parts, memory.Part{What: fmt.Sprintf("the warm-start corpus (%s × %s)", plural(r.Steps, "step"), plural(r.Batch, "sequence")),
 		Bytes: min(examples, estimateCap*estimateCap/(2*corpusExampleBytes)) * corpusExampleBytes})
 	return memory.Check("pretraining", e, []string{
-		fmt.Sprintf("a smaller --batch (now %d sequences a step, in one forward and backward)", r.Batch),
+		fmt.Sprintf("a smaller --batch (now %s a step, in one forward and backward)", plural(r.Batch, "sequence")),
 		fmt.Sprintf("fewer --steps (now %d): the corpus holds --steps × --batch examples", r.Steps)})
 }

@@ -208,17 +208,21 @@ func TestPretrainRefusesABadOnlyOrLR(t *testing.T) {
 // each with a stack dump.
 func TestPretrainRefusesWhatCannotFit(t *testing.T) {
 	for _, c := range []struct {
-		args   []string
-		corpus string
+		limit         string // RLT_MEMORY_LIMIT: "" for the host's own
+		args          []string
+		corpus, batch string
 	}{
-		{[]string{"--batch", "1000000000"}, "the warm-start corpus (900 steps × 1000000000 sequences)"},
-		{[]string{"--batch", "9000000000000", "--steps", "9000000000000"}, "the warm-start corpus (9000000000000 steps × 9000000000000 sequences)"},
+		{"", []string{"--batch", "1000000000"}, "the warm-start corpus (900 steps × 1000000000 sequences)", "1000000000 sequences"},
+		{"", []string{"--batch", "9000000000000", "--steps", "9000000000000"}, "the warm-start corpus (9000000000000 steps × 9000000000000 sequences)", "9000000000000 sequences"},
+		// One of each is said as one: it said "1 steps × 1 sequences".
+		{"1MB", []string{"--batch", "1", "--steps", "1"}, "the warm-start corpus (1 step × 1 sequence)", "1 sequence"},
 	} {
+		t.Setenv("RLT_MEMORY_LIMIT", c.limit)
 		parent := t.TempDir()
 		out := filepath.Join(parent, "models")
 		code, stdout, errs := runCLI(t, "", append([]string{"pretrain", "--out", out}, c.args...)...)
 		for _, w := range []string{"rlt pretrain: pretraining needs about ", "teacher forward and backward", c.corpus, "To fit, try:",
-			"- a smaller --batch (now " + c.args[1] + " sequences a step, in one forward and backward)", "- fewer --steps (now "} {
+			"- a smaller --batch (now " + c.batch + " a step, in one forward and backward)", "- fewer --steps (now "} {
 			if !strings.Contains(errs, w) {
 				t.Errorf("pretrain %v: stderr %q; want %q in it", c.args, errs, w)
 			}
