@@ -159,7 +159,7 @@ func (y *yScale) tf(v float64) float64 {
 }
 
 func (y *yScale) row(v float64) int {
-	r := int((y.hi-y.tf(v))*y.rowScale + 0.5)
+	r := int(below(y.hi, y.tf(v), y.rowScale) + 0.5)
 	return min(max(r, 0), y.rows-1)
 }
 
@@ -260,7 +260,10 @@ func (c *Chart) render() string {
 			}
 			tlo, thi = tlo-flatD, thi+flatD
 		}
-		pad := (thi - tlo) * 0.02
+		// By halves: a span past float64's range (-1e308…1e308) made the
+		// pad, the ends and the row scale infinite, no axis and the
+		// series flat on the top row (halfSpan, below).
+		pad := halfSpan(tlo, thi) * 0.04
 		if flatD > 0 && plotH > 1 {
 			// The made-up span's ends fall on the middles of the top and
 			// bottom rows (rowMid): however high the plot, its axis reads
@@ -269,7 +272,7 @@ func (c *Chart) render() string {
 			// a sliver past them (0.763, −0.901).
 			pad = flatD * 3 / float64(plotH*4-4)
 		}
-		tlo, thi = tlo-pad, thi+pad
+		tlo, thi = max(tlo-pad, -math.MaxFloat64), min(thi+pad, math.MaxFloat64)
 		nt := max(2, plotH/3+1)
 		if ys.log && thi-tlo >= 2 {
 			tickStep = math.Max(1, math.Ceil((thi-tlo)/float64(nt-1)))
@@ -279,7 +282,7 @@ func (c *Chart) render() string {
 	}
 	ys.lo, ys.hi, ys.rows = tlo, thi, plotH*4
 	if thi > tlo {
-		ys.rowScale = float64(ys.rows-1) / (thi - tlo)
+		ys.rowScale = float64(ys.rows-1) / 2 / halfSpan(tlo, thi)
 	}
 
 	// Y labels per row: the rows the ticks fall on, each written with the
@@ -306,9 +309,10 @@ func (c *Chart) render() string {
 		place := func(step float64) {
 			clear(labels)
 			k0 := math.Ceil(tlo / step)
-			for k := k0; k*step <= thi && k-k0 < 1000; k++ {
-				t := k * step
-				r := int((thi-t)*ys.rowScale+0.5) / 4
+			// Counted, not k-k0: past 2^53, k++ leaves k as it was.
+			for i := 0; i < 1000 && (k0+float64(i))*step <= thi; i++ {
+				t := (k0 + float64(i)) * step
+				r := int(below(thi, t, ys.rowScale)+0.5) / 4
 				if r < 0 || r >= plotH || labels[r] != "" {
 					continue
 				}
@@ -348,7 +352,7 @@ func (c *Chart) render() string {
 				// coarser step: v and v±d are all written d apart.
 				clear(labels)
 				mid := (tlo + thi) / 2
-				ends = append([]end{{min(int((thi-mid)*ys.rowScale+0.5)/4, plotH-1), mid}}, ends...)
+				ends = append([]end{{min(int(below(thi, mid, ys.rowScale)+0.5)/4, plotH-1), mid}}, ends...)
 			}
 			switch {
 			case flatD > 0 && !ys.log:
@@ -360,7 +364,7 @@ func (c *Chart) render() string {
 					if x < tlo || x > thi {
 						return -1
 					}
-					return int((thi-x)*ys.rowScale+0.5) / 4
+					return int(below(thi, x, ys.rowScale)+0.5) / 4
 				})
 				m := 0.0
 				for _, v := range vals {
@@ -1097,3 +1101,12 @@ func (c *Chart) layLegend(w, maxLines int, emaOnly bool) ([]string, int) {
 	}
 	return lines, len(lines) + cost
 }
+
+// halfSpan is (hi − lo)/2 where hi − lo itself is past float64's range
+// (-1e308…1e308): halving each end first is exact but in subnormals.
+func halfSpan(lo, hi float64) float64 { return hi/2 - lo/2 }
+
+// below is how far below hi v is, in rows of scale rows a unit: (hi −
+// v)·scale, by halves, as hi − v may be past float64's range where the
+// rows are not.
+func below(hi, v, scale float64) float64 { return halfSpan(v, hi) * scale * 2 }

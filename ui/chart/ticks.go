@@ -57,8 +57,14 @@ func NiceTicks(lo, hi float64, n int) (step, niceLo, niceHi float64) {
 		}
 		lo, hi = lo-d, hi+d
 	}
-	rng := niceNum(hi-lo, false)
-	step = niceNum(rng/float64(n-1), true)
+	// hi − lo past float64's range (-1e308…1e308) was +Inf, and so the
+	// step: the range and step are taken by halves, and a step past the
+	// range is the half-span's (ticks at the ends and the middle).
+	if span := hi - lo; !math.IsInf(span, 0) {
+		step = niceNum(niceNum(span, false)/float64(n-1), true)
+	} else if step = niceNum(niceNum(hi/2-lo/2, false)/float64(n-1), true) * 2; math.IsInf(step, 0) {
+		step = hi/2 - lo/2
+	}
 	niceLo = math.Floor(lo/step) * step
 	niceHi = math.Ceil(hi/step) * step
 	return step, niceLo, niceHi
@@ -102,6 +108,17 @@ func FormatTick(v, step float64) string {
 // "1.0e-06").
 func axisFormat(step, m float64) func(v float64) string {
 	zero := func(v float64) bool { return math.Abs(v) <= math.Abs(step)*1e-6 || v == 0 }
+	if m >= 1e15 && !math.IsInf(m, 0) {
+		// Past T's thousands, in the exponent's form: 1e308 written as
+		// T was 297 digits, an axis no chart fits (so none was drawn).
+		d := decimalsFor(step / math.Pow(10, math.Floor(math.Log10(m))))
+		return func(v float64) string {
+			if zero(v) {
+				return "0"
+			}
+			return strconv.FormatFloat(v, 'e', d, 64)
+		}
+	}
 	if m >= 1e4 {
 		for _, p := range siPrefixes {
 			if m >= p.scale {
