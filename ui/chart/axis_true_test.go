@@ -49,7 +49,14 @@ func labelValue(s string) (float64, error) {
 // dot), and no two may read alike.
 func honestAxis(rows []string, lo, hi float64, plotH int) error {
 	pad := (hi - lo) * 0.02
-	tlo, thi := lo-pad, hi+pad
+	return honestRows(rows, lo-pad, hi+pad, plotH)
+}
+
+// honestRows says what is wrong, if anything, with the labels of the rows
+// of a linear plot plotH rows high whose padded span is tlo…thi: every
+// label must read a value that falls on its row, and no two may read
+// alike.
+func honestRows(rows []string, tlo, thi float64, plotH int) error {
 	rowScale := float64(plotH*4-1) / (thi - tlo)
 	seen := map[string]bool{}
 	for r, s := range rows {
@@ -277,26 +284,8 @@ func TestFlatSeriesReadsRoundValues(t *testing.T) {
 			plotH := len(rows)
 			d := math.Abs(c.v) * 0.1
 			pad := d * 3 / float64(plotH*4-4)
-			tlo, thi := c.v-d-pad, c.v+d+pad
-			rowScale := float64(plotH*4-1) / (thi - tlo)
-			seen := map[string]bool{}
-			for r, s := range rows {
-				if s == "" {
-					continue
-				}
-				if seen[s] {
-					t.Errorf("%q is written on two rows:\n%s", s, v)
-				}
-				seen[s] = true
-				x, err := labelValue(s)
-				if err != nil {
-					t.Fatalf("label %q: %v", s, err)
-				}
-				top := thi - (float64(4*r)-0.5)/rowScale
-				bot := thi - (float64(4*r)+3.5)/rowScale
-				if eps := 1e-12 * math.Max(math.Abs(top), math.Abs(bot)); x > top+eps || x < bot-eps {
-					t.Errorf("row %d stands for %.9g…%.9g, its label reads %q:\n%s", r, bot, top, s, v)
-				}
+			if err := honestRows(rows, c.v-d-pad, c.v+d+pad, plotH); err != nil {
+				t.Errorf("%v:\n%s", err, v)
 			}
 		})
 	}
