@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -63,11 +62,7 @@ func TestACancelDuringAStepIsAStop(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/cause=%v", c.name, c.cause), func(t *testing.T) {
 			cfg := smallConfig(t, at+3)
 			cfg.CheckpointEvery = 0
-			dir := filepath.Join(t.TempDir(), "run")
-			rec, err := sessions.Create(dir, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, rec := createRun(t, cfg)
 			runCtx, cancelCause := context.WithCancelCause(context.Background())
 			cancel := func() { cancelCause(c.cause) }
 			defer cancel()

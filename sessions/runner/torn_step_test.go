@@ -16,8 +16,81 @@ import (
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/sessions"
 )
+
+// stepSink is what tornSink and refusedSink share: the engine, the
+// step at which they act, where the teacher is saved as that step begins,
+// the run context's cancel and where their own failures go.
+type stepSink struct {
+	event.Sink
+	e      *run.Engine
+	at     int
+	step0  string
+	cancel context.CancelFunc
+	errs   chan<- error
+}
+
+// saveStep0 saves the teacher, as step at begins (its sampling), into
+// step0: the weights a checkpoint of step at-1 must hold.
+func (s stepSink) saveStep0() {
+	if err := s.e.Trainer.Teacher.Save(s.step0, hf.F32); err != nil {
+		s.errs <- err
+	}
+}
+
+// fatalError is the text of the last fatal error dir's events.jsonl
+// records, "" where none is.
+func fatalError(t *testing.T, dir string) string {
+	t.Helper()
+	fatal := ""
+	for _, e := range eventRecords(t, dir) {
+		if e.Kind == sessions.KindError && e.Fatal {
+			fatal = e.Error
+		}
+	}
+	return fatal
+}
+
+// createRun creates a run folder of cfg in a temporary folder.
+func createRun(t *testing.T, cfg runconfig.Config) (string, *sessions.Run) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	rec, err := sessions.Create(dir, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, rec
+}
+
+// runAndClose starts rec's run of cfg under runCtx with prepare, waits
+// for it and closes it, then fails the test on any error its sink sent
+// to errs (which it closes); it returns the close's error.
+func runAndClose(t *testing.T, runCtx context.Context, rec *sessions.Run, cfg runconfig.Config, prepare Prepare, errs chan error) error {
+	t.Helper()
+	h, err := Start(context.Background(), runCtx, rec, mustCheck(t, cfg), rec, prepare)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Wait()
+	closeErr := h.Close()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	return closeErr
+}
+
+// readWeights is the weights file of the model folder dir.
+func readWeights(t *testing.T, dir string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, hf.WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 // tornSink, on the engine's goroutine: as step at begins (its sampling)
 // it saves the teacher as step at-1 left it into step0 (the weights a
@@ -27,22 +100,13 @@ import (
 // reference's sync after the update fails (MixInto's refusal), and
 // cancels the run context where cancel is set (a stop that comes during
 // the step).
-type tornSink struct {
-	event.Sink
-	e      *run.Engine
-	at     int
-	step0  string
-	cancel context.CancelFunc
-	errs   chan<- error
-}
+type tornSink struct{ stepSink }
 
 func (s tornSink) Emit(ev event.Event) {
 	if p, ok := ev.(event.Phase); ok && p.Step == s.at {
 		switch p.Name {
 		case "sampling":
-			if err := s.e.Trainer.Teacher.Save(s.step0, hf.F32); err != nil {
-				s.errs <- err
-			}
+			s.saveStep0()
 		case "optimiser":
 			cfg := s.e.Trainer.Teacher.Cfg
 			cfg.Layers--
@@ -92,33 +156,20 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 			cfg.CheckpointEvery = c.every
 			cfg.GRPO.RefSyncEvery = 1
 			cfg.GRPO.Reconstruct = false
-			dir := filepath.Join(t.TempDir(), "run")
-			rec, err := sessions.Create(dir, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dir, rec := createRun(t, cfg)
 			runCtx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			step0 := filepath.Join(t.TempDir(), "step0")
 			errs := make(chan error, 4)
 			prepare := func(_ context.Context, e *run.Engine) error {
-				s := tornSink{Sink: e.Trainer.Sink, e: e, at: c.at, step0: step0, errs: errs}
+				s := tornSink{stepSink{Sink: e.Trainer.Sink, e: e, at: c.at, step0: step0, errs: errs}}
 				if stop {
 					s.cancel = cancel
 				}
 				e.Trainer.Sink = s
 				return nil
 			}
-			h, err := Start(context.Background(), runCtx, rec, mustCheck(t, cfg), rec, prepare)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Wait()
-			closeErr := h.Close()
-			close(errs)
-			for err := range errs {
-				t.Fatal(err)
-			}
+			closeErr := runAndClose(t, runCtx, rec, cfg, prepare, errs)
 			syncErr := fmt.Sprintf("step %d: syncing the reference: mix:", c.at)
 			why := fmt.Sprintf("no final checkpoint: step %d failed after its optimiser update", c.at)
 			kept := "the run folder keeps what it had: " + strings.NewReplacer("DIR", sessions.ShellQuote(dir),
@@ -131,25 +182,14 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := os.ReadFile(filepath.Join(step0, hf.WeightsFile))
-			if err != nil {
-				t.Fatal(err)
-			}
+			want := readWeights(t, step0)
 			for _, ck := range cks {
-				got, err := os.ReadFile(filepath.Join(ck.Dir, sessions.TeacherDir, hf.WeightsFile))
-				if err != nil {
-					t.Fatal(err)
-				}
+				got := readWeights(t, filepath.Join(ck.Dir, sessions.TeacherDir))
 				if ck.Step >= c.at || ck.Step == c.at-1 && !bytes.Equal(got, want) {
 					t.Errorf("a checkpoint of step %d (%s) holds weights that are not step %d's, as step %d began: they took step %d's update", ck.Step, ck.Dir, c.at-1, c.at, c.at)
 				}
 			}
-			fatal := ""
-			for _, e := range eventRecords(t, dir) {
-				if e.Kind == sessions.KindError && e.Fatal {
-					fatal = e.Error
-				}
-			}
+			fatal := fatalError(t, dir)
 			if !strings.Contains(fatal, syncErr) {
 				t.Errorf("the run's fatal error is %q, want the step's (%q)", fatal, syncErr)
 			}
@@ -167,22 +207,13 @@ func TestAStepFailedAfterItsUpdateIsNotSavedAsThePrevious(t *testing.T) {
 // the student's embeddings with NaN, so that its log-probs and the
 // rewards are NaN: the step is refused before its optimiser update
 // (rlt's finiteRewards), for a reason of its own, not the stop's.
-type refusedSink struct {
-	event.Sink
-	e      *run.Engine
-	at     int
-	step0  string
-	cancel context.CancelFunc
-	errs   chan<- error
-}
+type refusedSink struct{ stepSink }
 
 func (s refusedSink) Emit(ev event.Event) {
 	if p, ok := ev.(event.Phase); ok && p.Step == s.at {
 		switch p.Name {
 		case "sampling":
-			if err := s.e.Trainer.Teacher.Save(s.step0, hf.F32); err != nil {
-				s.errs <- err
-			}
+			s.saveStep0()
 		case "scoring":
 			s.cancel()
 			emb := s.e.Trainer.Student.Embed
@@ -205,39 +236,21 @@ func TestAStepRefusedBeforeItsUpdateUnderAStopIsSaid(t *testing.T) {
 	const at = 1
 	cfg := smallConfig(t, at+2)
 	cfg.CheckpointEvery = 0
-	dir := filepath.Join(t.TempDir(), "run")
-	rec, err := sessions.Create(dir, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, rec := createRun(t, cfg)
 	runCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	step0 := filepath.Join(t.TempDir(), "step0")
 	errs := make(chan error, 4)
 	prepare := func(_ context.Context, e *run.Engine) error {
-		e.Trainer.Sink = refusedSink{Sink: e.Trainer.Sink, e: e, at: at, step0: step0, cancel: cancel, errs: errs}
+		e.Trainer.Sink = refusedSink{stepSink{Sink: e.Trainer.Sink, e: e, at: at, step0: step0, cancel: cancel, errs: errs}}
 		return nil
 	}
-	h, err := Start(context.Background(), runCtx, rec, mustCheck(t, cfg), rec, prepare)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Wait()
-	closeErr := h.Close()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
+	closeErr := runAndClose(t, runCtx, rec, cfg, prepare, errs)
 	refused := fmt.Sprintf("step %d: group 0 sample 0's reward is NaN", at)
 	if closeErr == nil || !strings.Contains(closeErr.Error(), refused) || errors.Is(closeErr, context.Canceled) {
 		t.Errorf("Close: %v\nwant the step's refusal (%q)", closeErr, refused)
 	}
-	fatal := ""
-	for _, e := range eventRecords(t, dir) {
-		if e.Kind == sessions.KindError && e.Fatal {
-			fatal = e.Error
-		}
-	}
+	fatal := fatalError(t, dir)
 	if !strings.Contains(fatal, refused) {
 		t.Errorf("the run's fatal error is %q, want the step's refusal (%q)", fatal, refused)
 	}
@@ -249,14 +262,8 @@ func TestAStepRefusedBeforeItsUpdateUnderAStopIsSaid(t *testing.T) {
 	if len(cks) != 1 || cks[0].Step != at-1 || cks[0].Err != nil {
 		t.Fatalf("checkpoints %+v, want step %d's alone", cks, at-1)
 	}
-	want, err := os.ReadFile(filepath.Join(step0, hf.WeightsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(cks[0].Dir, sessions.TeacherDir, hf.WeightsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := readWeights(t, step0)
+	got := readWeights(t, filepath.Join(cks[0].Dir, sessions.TeacherDir))
 	if !bytes.Equal(got, want) {
 		t.Errorf("the checkpoint of step %d holds weights that are not the teacher's as step %d began", at-1, at)
 	}
