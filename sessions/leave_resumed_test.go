@@ -13,13 +13,7 @@ import (
 // beside "it continues from its checkpoint of step 2", and its close
 // recorded step 0.
 func TestLeaveOfAResumeBeforeANewStep(t *testing.T) {
-	runs := t.TempDir()
-	dir := filepath.Join(runs, "run")
-	r := mustCreate(t, dir, Options{SyncInterval: -1})
-	emitSteps(r, 0, 3, 1, 2)
-	if _, err := r.SaveCheckpoint(2, saveFake(2), CheckpointState{}); err != nil {
-		t.Fatal(err)
-	}
+	runs, dir, r := createStep2Checkpoint(t)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -38,18 +32,7 @@ func TestLeaveOfAResumeBeforeANewStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "left at once on a second stop signal after step 2, where it resumed, before a new step; it continues from its checkpoint of step 2"
-	if got := again.LeftNote(); got != want {
-		t.Errorf("LeftNote %q; want %q", got, want)
-	}
-	list, err := List(runs)
-	if err != nil || len(list) != 1 || list[0].State != StateStopped || list[0].Note != want {
-		t.Fatalf("listed %+v, %v; want stopped (%s)", list, err, want)
-	}
-	events := readEvents(t, dir)
-	last := events[len(events)-1]
-	if last.Kind != KindClose || last.Name != CloseLeft || last.Step != 2 || last.Dir != filepath.Join(CheckpointsDir, "step-000002") {
-		t.Errorf("last event %+v; want the close named %q at step 2, continuing from the checkpoint of step 2", last, CloseLeft)
-	}
+	checkLeftFromStep2(t, runs, dir, again, want)
 }
 
 // TestLeaveOfAResumeWhileItLoads: a session opened to resume a run (its
@@ -61,13 +44,7 @@ func TestLeaveOfAResumeBeforeANewStep(t *testing.T) {
 // and the listing kept noting the session before it (here one left at
 // once after step 2) as if its leave were the last.
 func TestLeaveOfAResumeWhileItLoads(t *testing.T) {
-	runs := t.TempDir()
-	dir := filepath.Join(runs, "run")
-	r := mustCreate(t, dir, Options{SyncInterval: -1})
-	emitSteps(r, 0, 3, 1, 2)
-	if _, err := r.SaveCheckpoint(2, saveFake(2), CheckpointState{}); err != nil {
-		t.Fatal(err)
-	}
+	runs, dir, r := createStep2Checkpoint(t)
 	if err := r.Leave("on a second stop signal", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +59,30 @@ func TestLeaveOfAResumeWhileItLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "left at once on a second stop signal while its resume loaded, before a new step: the run is as it was; it continues from its checkpoint of step 2"
+	checkLeftFromStep2(t, runs, dir, again, want)
+}
+
+// createStep2Checkpoint creates a run folder "run" in a temporary folder
+// of runs, its steps 0 to 2 done and a checkpoint of step 2 saved; the
+// run r is left open.
+func createStep2Checkpoint(t *testing.T) (runs, dir string, r *Run) {
+	t.Helper()
+	runs = t.TempDir()
+	dir = filepath.Join(runs, "run")
+	r = mustCreate(t, dir, Options{SyncInterval: -1})
+	emitSteps(r, 0, 3, 1, 2)
+	if _, err := r.SaveCheckpoint(2, saveFake(2), CheckpointState{}); err != nil {
+		t.Fatal(err)
+	}
+	return runs, dir, r
+}
+
+// checkLeftFromStep2 checks a session again, left at once, by what it
+// says (LeftNote, want), how rlt sessions lists its run (stopped, noted
+// want) and its close event (CloseLeft at step 2, continuing from the
+// checkpoint of step 2).
+func checkLeftFromStep2(t *testing.T, runs, dir string, again *Run, want string) {
+	t.Helper()
 	if got := again.LeftNote(); got != want {
 		t.Errorf("LeftNote %q; want %q", got, want)
 	}
