@@ -201,32 +201,10 @@ func TestExportFailsForTracesNotRead(t *testing.T) {
 			writeTornRun(t, dir, c.killed, all...)
 			traces := filepath.Join(dir, sessions.TracesDir)
 			for file, lines := range c.corrupt {
-				path := filepath.Join(traces, file)
-				data, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rows := strings.SplitAfter(string(data), "\n")
-				for _, n := range lines {
-					rows[n-1] = `{"id": broken` + "\n"
-				}
-				if err := os.WriteFile(path, []byte(strings.Join(rows, "")), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				breakLines(t, filepath.Join(traces, file), lines)
 			}
 			if c.cut != "" {
-				path := filepath.Join(traces, c.cut)
-				data, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rows := strings.SplitAfter(string(data), "\n")
-				if len(rows) != 3 || rows[2] != "" {
-					t.Fatalf("%s holds %q, want two whole lines", path, data)
-				}
-				if err := os.WriteFile(path, []byte(rows[0]+rows[1][:20]), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				tearSecondLine(t, filepath.Join(traces, c.cut))
 			}
 			out := filepath.Join(t.TempDir(), "rows.jsonl")
 			args := []string{"export", "--run", dir}

@@ -50,18 +50,7 @@ func TestScoreRunTornTraceFile(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
 			writeTornRun(t, dir, c.killed)
 			if c.file != "" {
-				path := filepath.Join(dir, sessions.TracesDir, c.file)
-				data, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				lines := strings.SplitAfter(string(data), "\n")
-				if len(lines) != 3 || lines[2] != "" {
-					t.Fatalf("%s holds %q, want two whole lines", path, data)
-				}
-				if err := os.WriteFile(path, []byte(lines[0]+lines[1][:20]), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				tearSecondLine(t, filepath.Join(dir, sessions.TracesDir, c.file))
 			}
 			args := []string{"score", "--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem,
 				"--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", dir}
@@ -134,6 +123,40 @@ func writeTornRun(t *testing.T, dir string, killed bool, accept ...string) {
 	}
 	lock := fmt.Sprintf(`{"pid":%d,"started":"2026-01-02T03:04:05Z"}`, dead) + "\n"
 	if err := os.WriteFile(filepath.Join(dir, sessions.LockFileName), []byte(lock), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tearSecondLine cuts the file at path, two whole lines, 20 bytes into its
+// second line: a write torn by a kill.
+func tearSecondLine(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) != 3 || lines[2] != "" {
+		t.Fatalf("%s holds %q, want two whole lines", path, data)
+	}
+	if err := os.WriteFile(path, []byte(lines[0]+lines[1][:20]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// breakLines overwrites lines (numbered from 1) of the JSON-lines file at
+// path with a record that cannot be read.
+func breakLines(t *testing.T, path string, lines []int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.SplitAfter(string(data), "\n")
+	for _, n := range lines {
+		rows[n-1] = `{"id": broken` + "\n"
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(rows, "")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -103,18 +103,9 @@ func TestScoreRunCountsUnreadableTraces(t *testing.T) {
 			}
 			var listed []string
 			for file, lines := range c.corrupt {
-				path := filepath.Join(runDir, sessions.TracesDir, file)
-				data, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				rows := strings.SplitAfter(string(data), "\n")
+				breakLines(t, filepath.Join(runDir, sessions.TracesDir, file), lines)
 				for _, n := range lines {
-					rows[n-1] = `{"id": broken` + "\n"
 					listed = append(listed, fmt.Sprintf("%s:%d: skipped broken record", file, n))
-				}
-				if err := os.WriteFile(path, []byte(strings.Join(rows, "")), 0o644); err != nil {
-					t.Fatal(err)
 				}
 			}
 			for file := range strings.SplitSeq(c.cut, ",") {
