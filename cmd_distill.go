@@ -16,6 +16,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
@@ -650,7 +651,7 @@ func leaveOutNotKept(f *task.File) notKeptRows {
 // String says the rows left out, their lines, and how to keep them.
 func (nk notKeptRows) String() string {
 	return fmt.Sprintf(`left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; --reference distills the kept ones, each question's once (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
-		nk.lines.n, task.Rows(nk.of), nk.lines, sessions.ShellQuote(nk.path))
+		nk.lines.n, jsonerr.Rows(nk.of), nk.lines, sessions.ShellQuote(nk.path))
 }
 
 // repeatedRows is the rows of a --data file that rlt distill without
@@ -681,7 +682,7 @@ func leaveOutRepeated(f *task.File) repeatedRows {
 // String says the rows left out and why.
 func (rr repeatedRows) String() string {
 	return fmt.Sprintf(`left out %d of its %s, each an earlier row's question with its solution (%s): without --reference the teacher explains each question anew, once (a file of rlt distill --samples-out holds each question once per sample)`,
-		rr.lines.n, task.Rows(rr.of), rr.lines)
+		rr.lines.n, jsonerr.Rows(rr.of), rr.lines)
 }
 
 // leaveOut takes the rows out of f that out says (task.File.LeaveOut),
@@ -850,7 +851,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		var repeats firstLines
 		if leaveOut(data, task.Repeated(), &repeats); repeats.n > 0 {
 			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, each an earlier row's question with its solution (%s): rlt eval answers each question once, greedily, so a repeat was the same answer counted again (a file of rlt distill --samples-out holds each question once per sample)\n",
-				data.Path, repeats.n, task.Rows(of), repeats)
+				data.Path, repeats.n, jsonerr.Rows(of), repeats)
 		}
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
 		return err

@@ -132,7 +132,7 @@ func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Wri
 
 // unreadableSaid says the n trace records of run that could not be read
 // (the store's broken records in its trace files), the lines of each file
-// as a note names them (task.Lines), and what to do, in rlt score --run's
+// as a note names them (jsonerr.Lines), and what to do, in rlt score --run's
 // words: they are left out of the rows.
 func unreadableSaid(run *sessions.Run, n int) string {
 	traces := filepath.Join(run.Dir(), sessions.TracesDir)

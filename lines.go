@@ -1,6 +1,6 @@
 package main
 
-import "github.com/rlt-workbench/rlt/engine/task"
+import "github.com/rlt-workbench/rlt/engine/jsonerr"
 
 // linesShown is how many of an input's lines a note names: the first,
 // then that there are more.
@@ -26,5 +26,5 @@ func (l *firstLines) add(line int) {
 // String is the lines as a note names them: "line 3", or "lines 3, 5, 7",
 // with ", …" after the first linesShown where there are more.
 func (l firstLines) String() string {
-	return task.Lines(l.first, l.n)
+	return jsonerr.Lines(l.first, l.n)
 }

@@ -17,8 +17,8 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
-	"github.com/rlt-workbench/rlt/engine/task"
 )
 
 // Import sources.
@@ -612,8 +612,8 @@ const notKeptLinesShown = 10
 // the first of their lines, and how to import them too, in rlt distill
 // --reference's words.
 func notKeptNote(name, path string, rows int, lines []int) string {
-	where := task.Lines(lines[:min(len(lines), notKeptLinesShown)], len(lines))
-	of := task.Rows(rows)
+	where := jsonerr.Lines(lines[:min(len(lines), notKeptLinesShown)], len(lines))
+	of := jsonerr.Rows(rows)
 	return fmt.Sprintf(`%s: left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; rlt import takes the kept ones, each question's once, as rlt distill --reference distills them (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
 		name, len(lines), of, where, ShellQuote(path))
 }

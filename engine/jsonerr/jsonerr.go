@@ -3,8 +3,11 @@
 // a whole number is wanted` rather than `cannot unmarshal string into Go
 // struct field metricJSON.step of type int`, and for a whole document
 // where (line and column), and that a file which ends too soon was cut
-// short. The record readers, the model and tokenizer loaders and the
-// commands that read JSON Lines share it.
+// short; and how a note names the lines and rows of a JSON Lines file it
+// is of (Lines, Rows), so the session store and the engine say them alike
+// without the store linking the engine's data readers. The record
+// readers, the model and tokenizer loaders and the commands that read JSON
+// Lines share it.
 package jsonerr
 
 import (

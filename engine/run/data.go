@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
@@ -82,7 +83,7 @@ func LoadData(c runconfig.Config) (*Data, error) {
 			// that a run which does not start never gives.
 			skipped := ""
 			if r := f.Report; len(r.Skipped) > 0 {
-				skipped = fmt.Sprintf(" (%s, %d skipped: %s)", task.Rows(r.Rows), len(r.Skipped), r.SkipList(10))
+				skipped = fmt.Sprintf(" (%s, %d skipped: %s)", jsonerr.Rows(r.Rows), len(r.Skipped), r.SkipList(10))
 			}
 			return nil, configkey.Errorf("data", "data %s: every usable row asks the same question%s, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path, skipped)
 		}
@@ -215,7 +216,7 @@ func LengthsFitReason(maxNew int, pos rlt.Positions, question string, teacher, s
 func (d *Data) Summary() string {
 	var b strings.Builder
 	r := d.File.Report
-	fmt.Fprintf(&b, "data %s: %s: %d for training, %d held out", d.File.Path, task.Rows(r.Rows+len(d.Repeated)), len(d.Train), d.HeldRows)
+	fmt.Fprintf(&b, "data %s: %s: %d for training, %d held out", d.File.Path, jsonerr.Rows(r.Rows+len(d.Repeated)), len(d.Train), d.HeldRows)
 	if d.EvalFile != nil {
 		fmt.Fprintf(&b, " (their questions are in eval_data)")
 	}
@@ -225,7 +226,7 @@ func (d *Data) Summary() string {
 	}
 	if d.EvalFile != nil {
 		er := d.EvalFile.Report
-		fmt.Fprintf(&b, "; eval_data %s: %s, %d skipped", d.EvalFile.Path, task.Rows(er.Rows), len(er.Skipped))
+		fmt.Fprintf(&b, "; eval_data %s: %s, %d skipped", d.EvalFile.Path, jsonerr.Rows(er.Rows), len(er.Skipped))
 	}
 	fmt.Fprintf(&b, "; %d distinct held-out questions for evaluation", len(d.HeldOut))
 	return b.String()
@@ -253,7 +254,7 @@ func (d *Data) warning(c runconfig.Config) error {
 	}
 	if n := len(d.Repeated); n > 0 {
 		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, each an earlier row's question with its solution (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of rlt distill --samples-out holds each question once per sample)",
-			d.File.Path, n, task.Rows(d.File.Report.Rows+n), linesSaid(exampleLines(d.Repeated))))
+			d.File.Path, n, jsonerr.Rows(d.File.Report.Rows+n), linesSaid(exampleLines(d.Repeated))))
 	}
 	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
 		parts = append(parts, fmt.Sprintf("evaluating on %d held-out questions, fewer than eval_questions = %d", len(d.HeldOut), c.EvalQuestions))
@@ -296,9 +297,9 @@ func (d *Data) repeatsTrained() int {
 	return n
 }
 
-// linesSaid names lines as a note does (task.Lines): the first ten.
+// linesSaid names lines as a note does (jsonerr.Lines): the first ten.
 func linesSaid(lines []int) string {
-	return task.Lines(lines[:min(len(lines), 10)], len(lines))
+	return jsonerr.Lines(lines[:min(len(lines), 10)], len(lines))
 }
 
 // dataQuestions draws each step's questions from the data's training rows:

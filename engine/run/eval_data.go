@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
@@ -21,7 +22,7 @@ func SkipWarning(name string, f *task.File) string {
 	if f == nil || len(f.Report.Skipped) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s %s: skipped %d of %s: %s", name, f.Path, len(f.Report.Skipped), task.Rows(f.Report.Rows), f.Report.SkipList(10))
+	return fmt.Sprintf("%s %s: skipped %d of %s: %s", name, f.Path, len(f.Report.Skipped), jsonerr.Rows(f.Report.Rows), f.Report.SkipList(10))
 }
 
 // StudentFitReason rejects an example whose student prompt (the question

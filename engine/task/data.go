@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
@@ -203,7 +204,7 @@ func (r *Report) Drop(exs []Example, reason func(Example) string) []Example {
 // Summary is the report's counts with at most max skipped lines spelled
 // out (String lists them all).
 func (r Report) Summary(max int) string {
-	s := fmt.Sprintf("%s, %d kept, %d skipped", Rows(r.Rows), r.Kept, len(r.Skipped))
+	s := fmt.Sprintf("%s, %d kept, %d skipped", jsonerr.Rows(r.Rows), r.Kept, len(r.Skipped))
 	if len(r.Skipped) > 0 {
 		s += ": " + r.SkipList(max)
 	}
