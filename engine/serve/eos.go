@@ -94,29 +94,22 @@ func ReadEOS(dir string, config hf.Config, id func(token string) (int32, bool)) 
 	if eos.Token != nil {
 		eos.SGLang = add(eos.SGLang, *eos.Token)
 	}
-	vllmRead := false
-	for _, name := range []string{hf.GenerationConfigFile, hf.ConfigFile} {
-		var ids []int32
-		var found bool
-		var err error
-		if name == hf.ConfigFile {
-			ids, err = configEOS(dir, config)
-			found = true
-		} else {
-			ids, found, err = eosTokenIDs(dir, name, vocab)
-		}
-		if err != nil {
-			return EOS{}, err
-		}
-		eos.SGLang = add(eos.SGLang, ids...)
-		if vllmRead || !found {
-			continue // generation_config.json absent: config.json's
-		}
-		vllmRead = true
-		for _, x := range ids {
-			if eos.Token == nil || x != *eos.Token {
-				eos.More = add(eos.More, x)
-			}
+	genIDs, genFound, err := eosTokenIDs(dir, hf.GenerationConfigFile, vocab)
+	if err != nil {
+		return EOS{}, err
+	}
+	cfgIDs, err := configEOS(dir, config)
+	if err != nil {
+		return EOS{}, err
+	}
+	eos.SGLang = add(add(eos.SGLang, genIDs...), cfgIDs...)
+	vllm := genIDs
+	if !genFound {
+		vllm = cfgIDs // generation_config.json absent: config.json's
+	}
+	for _, x := range vllm {
+		if eos.Token == nil || x != *eos.Token {
+			eos.More = add(eos.More, x)
 		}
 	}
 	if x, ok := id("<|eom_id|>"); ok {
