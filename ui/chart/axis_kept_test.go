@@ -33,7 +33,7 @@ func oldGutter(lo, hi float64, plotH int) (gutter int, labels []string) {
 		for k := k0; k*step <= thi && k-k0 < 1000; k++ {
 			r := int((thi-k*step)*rowScale+0.5) / 4
 			if r >= 0 && r < plotH && labels[r] == "" {
-				labels[r] = FormatTick(k*step, step)
+				labels[r] = formatTick(k*step, step)
 				n++
 			}
 		}

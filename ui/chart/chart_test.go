@@ -412,8 +412,8 @@ func TestNiceTicks(t *testing.T) {
 		v, step float64
 		want    string
 	}{{0.25, 0.05, "0.25"}, {1500, 500, "1500"}, {15000, 5000, "15k"}, {2.5e6, 5e5, "2.5M"}, {-1e-9, 1, "0"}, {1e-5, 1e-5, "1e-05"}} {
-		if got := FormatTick(tc.v, tc.step); got != tc.want {
-			t.Errorf("FormatTick(%v, %v) = %q, want %q", tc.v, tc.step, got, tc.want)
+		if got := formatTick(tc.v, tc.step); got != tc.want {
+			t.Errorf("formatTick(%v, %v) = %q, want %q", tc.v, tc.step, got, tc.want)
 		}
 	}
 }
@@ -669,4 +669,10 @@ func TestAllHiddenSaysSoWhole(t *testing.T) {
 			t.Errorf("all hidden at %d columns: the message is cut:\n%s", w, v)
 		}
 	}
+}
+
+// formatTick is one tick v of ticks step apart written as an axis of it
+// alone writes it (axisFormat): "0.25", "1.5k", "2M", "1e-05".
+func formatTick(v, step float64) string {
+	return axisFormat(step, math.Abs(v))(v)
 }

@@ -93,12 +93,6 @@ var siPrefixes = []struct {
 	sfx   string
 }{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}}
 
-// FormatTick formats a tick value v for ticks step apart, compactly:
-// "0.25", "1.5k", "2M", "1e-05". It is one tick's axisFormat.
-func FormatTick(v, step float64) string {
-	return axisFormat(step, math.Abs(v))(v)
-}
-
 // axisFormat writes the ticks of one axis, step apart, the largest of
 // them m in magnitude, all alike: with one SI prefix and as many decimals
 // each, zero too ("0.0" beside "0.5", "3.0000G" beside "3.0001G", where
