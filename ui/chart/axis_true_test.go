@@ -181,7 +181,7 @@ func TestAxisWritesItsLabelsAlike(t *testing.T) {
 		axis []string
 	}{
 		{[]float64{-0.5, 0.5}, 40, 10, []string{"0.5", "", "", "", "0.0", "", "", "-0.5"}},
-		{[]float64{-0.1, 0.5}, 40, 10, []string{"", "0.4", "", "0.2", "", "0.0", "", "-0.1"}[:0]},
+		{[]float64{-0.1, 0.5}, 40, 10, nil},
 		{[]float64{3e9, 3.0001e9}, 40, 10, []string{"3.0001G", "", "", "", "", "", "", "3.0000G"}},
 		{[]float64{-5000, 12000}, 40, 10, nil},
 		{[]float64{0, 1e-6}, 40, 10, nil},
@@ -234,6 +234,11 @@ func alike(t *testing.T, labels []string, v string) {
 			continue
 		}
 		ks = append(ks, kindOf(s))
+	}
+	// Fewer than two labels are alike however they are written: an axis
+	// lost, or a line read that is not the axis, passed unseen.
+	if len(ks)+len(zeros) < 2 {
+		t.Errorf("labels %q: fewer than two to compare:\n%s", labels, v)
 	}
 	for _, k := range ks {
 		if k != ks[0] {
