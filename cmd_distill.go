@@ -244,6 +244,9 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	var data *task.File
 	var exs []task.Example
 	var notKept notKeptRows // with --reference, the rows marked "kept": false
+	// Each question's prompts, tokenized once for the checks of their
+	// room (taskFits) and of memory (longestPrompts) below.
+	lengths := promptLengths(tok, p, *tdir)
 	if *dataPath != "" {
 		if data, err = task.ReadFile("--data", *dataPath); err != nil {
 			return err
@@ -266,7 +269,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		if *rewardStudent != "" {
 			students = append(students, fitStudent{positions: rewardPos, dir: *rewardStudent, another: "--reward-student"})
 		}
-		if err := taskFits(pos.Teacher, *maxNew, t, exs, tok, p, *tdir, students...); err != nil {
+		if err := taskFits(pos.Teacher, *maxNew, t, exs, lengths, *tdir, students...); err != nil {
 			return err
 		}
 	}
@@ -327,7 +330,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	// was found by the load, or by the student's training.
 	var teacherPrompt, studentPrompt int // none sampled with --reference
 	if !*reference {
-		teacherPrompt, studentPrompt = longestPrompts(promptLengths(tok, p, *tdir), exs)
+		teacherPrompt, studentPrompt = longestPrompts(lengths, exs)
 	}
 	if err := checkDistillMemory(*dev, *tdir, *init, *rewardStudent, *reference, tok.VocabSize(), len(exs), *maxNew, *bestOfN, teacherPrompt, studentPrompt, c); err != nil {
 		return err
@@ -862,8 +865,9 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	// (rlt.Positions), or the student's own thought and solution. The
 	// student failed after every explanation was written ("sample: a
 	// prompt of 359 tokens is longer than the model's 256 positions").
+	lengths := promptLengths(tok, p, *tdir) // for taskFits and longestPrompts, each question tokenized once
 	if data == nil {
-		if err := taskFits(pos.Teacher, *maxNew, t, exs, tok, p, *tdir, fitStudent{positions: pos.Student, dir: *sdir}); err != nil {
+		if err := taskFits(pos.Teacher, *maxNew, t, exs, lengths, *tdir, fitStudent{positions: pos.Student, dir: *sdir}); err != nil {
 			return err
 		}
 	} else {
@@ -884,7 +888,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 	}
 	// The models and their sampling within the memory where they
 	// compute, before the device opens.
-	teacherPrompt, studentPrompt := longestPrompts(promptLengths(tok, p, *tdir), exs)
+	teacherPrompt, studentPrompt := longestPrompts(lengths, exs)
 	if err := checkEvalMemory(*dev, *tdir, *sdir, len(exs), *maxNew, teacherPrompt, studentPrompt); err != nil {
 		return err
 	}
@@ -1067,12 +1071,12 @@ type fitStudent struct {
 // prompts leave no room for (budgetFits) in the teacher's positions and
 // each student's, said of the one that leaves the least (the first of
 // those where several do). Each question's prompts are measured once
-// for all the checks, where each check tokenized them. A refusal names
+// for all the checks (lengths: the caller's promptLengths, which its
+// memory check reuses), where each check tokenized them. A refusal names
 // the question with its place among the questions drawn
 // (rlt.RoomError.Index), and where the student binds, the flag that gives
 // another (fitStudent.another).
-func taskFits(teacherPos, maxNew int, t task.Task, exs []task.Example, tok rlt.Encoder, p record.Prompts, tdir string, students ...fitStudent) error {
-	lengths := promptLengths(tok, p, tdir)
+func taskFits(teacherPos, maxNew int, t task.Task, exs []task.Example, lengths func(task.Example) (int, int), tdir string, students ...fitStudent) error {
 	err := func() error {
 		if tdir == "" {
 			own := students[0]

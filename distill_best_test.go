@@ -1132,7 +1132,7 @@ func TestTaskFitsMeasuresEachQuestionOnce(t *testing.T) {
 		if c.tdir != "" { // rlt distill's two students, the second the one refused where any is
 			students = []fitStudent{{positions: pos.Student + 1, dir: "distilled-dir"}, {positions: pos.Student, dir: "reward-dir"}}
 		}
-		err := taskFits(pos.Teacher, maxNew, nil, exs, enc, p, c.tdir, students...)
+		err := taskFits(pos.Teacher, maxNew, nil, exs, promptLengths(enc, p, c.tdir), c.tdir, students...)
 		if (err != nil) != c.wantErr {
 			t.Errorf("%s: %v, want an error: %v", c.name, err, c.wantErr)
 		}

@@ -960,8 +960,12 @@ func (h *Handle) retryFailed(step int, err error) error {
 // kept says the run folder's last good checkpoint, the one a resume goes
 // on from, or that it has none, where no checkpoint is written of the
 // state the engine holds (retryFailed, a torn step's close).
-func (h *Handle) kept() string {
-	if k, ok := h.lastGood(); ok {
+func (h *Handle) kept() string { return h.keptAt(h.lastGood()) }
+
+// keptAt is kept of the last good checkpoint k (ok false: none), read
+// once (lastGood) by a caller that also says what a torn step lost.
+func (h *Handle) keptAt(k int, ok bool) string {
+	if ok {
 		return fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", k, sessions.ShellQuote(h.rec.Dir()))
 	}
 	return "it has no checkpoint yet, so a resume has none to go on from"
@@ -981,12 +985,11 @@ func (h *Handle) lastGood() (int, bool) {
 
 // tornLost says the steps a torn step's close loses (Close, where step n
 // failed after its optimiser update and its state is not saved): those
-// done since the last good checkpoint, up to n-1, whose weights are in no
-// checkpoint; a resume runs them again. "" where none is lost (the
-// checkpoint of step n-1 stands). The close said only which checkpoint
-// stands, and the user counted what that cost.
-func (h *Handle) tornLost(n int) string {
-	k, ok := h.lastGood()
+// done since the last good checkpoint k (lastGood; ok false: none), up to
+// n-1, whose weights are in no checkpoint; a resume runs them again. ""
+// where none is lost (the checkpoint of step n-1 stands). The close said
+// only which checkpoint stands, and the user counted what that cost.
+func tornLost(k int, ok bool, n int) string {
 	from, last := k+1, n-1
 	switch {
 	case !ok && last == 0:
@@ -1065,8 +1068,9 @@ func (h *Handle) Close() error {
 				// how): the engine's state is no step's, and none is
 				// saved (run.Engine's Snapshot); said with the
 				// checkpoint that stands, not as a save that failed.
-				err = fmt.Errorf("no final checkpoint: %w; the run folder keeps what it had: %s%s", torn, h.kept(), h.tornLost(n))
-				if _, ok := h.lastGood(); !ok {
+				k, ok := h.lastGood() // one read of the checkpoints for the three
+				err = fmt.Errorf("no final checkpoint: %w; the run folder keeps what it had: %s%s", torn, h.keptAt(k, ok), tornLost(k, ok, n))
+				if !ok {
 					// With none to resume from, the way on is to start
 					// the run again, said as the launcher says it: the
 					// close said only that a resume had none to go on
