@@ -124,11 +124,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return misuse(fs, "--max-model-len %d: %s", *maxModelLen, tokenCountLeast)
 	}
 	// The load's own first reads, config.json and the weights' headers,
-	// read once here for every check before the load: the memory check
-	// below takes them (heldFrom), where it read both again.
-	// config.json is read here once: the end of sequence below takes its
-	// eos_token_id, and the load its shape, from what this read
-	// (inspected.HF), not from reads of their own.
+	// read once here for every check before the load and for the load:
+	// the memory check below takes them (heldFrom), the end of sequence
+	// config.json's eos_token_id and the load its shape (inspected.HF),
+	// where each read them again.
 	inspected, inspectErr := model.InspectFolder(*dir)
 	cfg, dtype := inspected.Cfg, inspected.DType
 	// Past the model's positions is the call's, said before any work (as
