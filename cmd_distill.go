@@ -850,11 +850,9 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		// so a repeat was the same answer counted again, each question N
 		// times from a file of rlt distill --samples-out (task.Repeated, as
 		// rlt train and rlt distill take such a file).
-		of := data.Report.Rows
-		var repeats firstLines
-		if leaveOut(data, task.Repeated(), &repeats); repeats.n > 0 {
+		if rr := leaveOutRepeated(data); rr.lines.n > 0 {
 			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, each an earlier row's question with its solution (%s): rlt eval answers each question once, greedily, so a repeat was the same answer counted again (a file of rlt distill --samples-out holds each question once per sample)\n",
-				data.Path, repeats.n, jsonerr.Rows(of), repeats)
+				data.Path, rr.lines.n, jsonerr.Rows(rr.of), rr.lines)
 		}
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
 		return err
