@@ -140,10 +140,7 @@ func (e ExportReport) LeftOutWhy() string {
 		for _, t := range e.Lost[:min(n, unreadShown)] {
 			places = append(places, t.String())
 		}
-		where := strings.Join(places, ", ")
-		if more := n - len(places); more > 0 {
-			where += fmt.Sprintf(" and %d more", more)
-		}
+		where := placesShown(places, n)
 		what := "a trace the run had written whole"
 		if n > 1 {
 			what = "traces the run had written whole"
@@ -160,8 +157,20 @@ func (e ExportReport) reviewCounts() string {
 	return fmt.Sprintf("%d %s, %d %s, %d %s", e.NotReviewed, LabelNone.Verdict(), e.Rejected, LabelReject.Verdict(), e.Flagged, LabelFlag.Verdict())
 }
 
-// unreadShown is how many places NotReadBackSummary names.
+// unreadShown is how many places NotReadBackSummary and LeftOutWhy's
+// lost traces name.
 const unreadShown = 3
+
+// placesShown says the places named (the first unreadShown) of total:
+// "A, B, C and 4 more". One wording, NotReadBackSummary's and
+// LeftOutWhy's.
+func placesShown(places []string, total int) string {
+	where := strings.Join(places, ", ")
+	if more := total - len(places); more > 0 {
+		where += fmt.Sprintf(" and %d more", more)
+	}
+	return where
+}
 
 // NotReadBackSummary says, of an export that left out accepted traces
 // whose texts could not be read back (NotReadBack), how many, where the
@@ -175,10 +184,7 @@ func (e ExportReport) NotReadBackSummary() string {
 	for _, u := range e.Unread[:min(len(e.Unread), unreadShown)] {
 		places = append(places, u.Trace)
 	}
-	where := strings.Join(places, ", ")
-	if more := e.NotReadBack - len(places); more > 0 {
-		where += fmt.Sprintf(" and %d more", more)
-	}
+	where := placesShown(places, e.NotReadBack)
 	what := "1 accepted trace"
 	if e.NotReadBack > 1 {
 		what = fmt.Sprintf("%d accepted traces", e.NotReadBack)
