@@ -40,11 +40,11 @@ func TestDetailReadableWithoutColour(t *testing.T) {
 		say  func(b heatmap.Bands) []string
 	}{
 		{nil, func(b heatmap.Bands) []string {
-			lo, hi := heatmap.FormatValue(b.Lo), heatmap.FormatValue(b.Hi)
+			_, lo, hi := b.Text() // as the legend writes them ("0.50" beside "1.00")
 			return []string{"bold: d_k", "≥ +" + lo, "faint: ≤ −" + lo, "underlined: beyond ±" + hi}
 		}},
 		{[]string{"v", "v", "z"}, func(b heatmap.Bands) []string {
-			lo, hi := heatmap.FormatValue(b.Lo), heatmap.FormatValue(b.Hi)
+			_, lo, hi := b.Text() // as the legend writes them ("0.50" beside "1.00")
 			return []string{"plain: log p near 0", "bold: ≤ −" + lo, "underlined: ≤ −" + hi}
 		}},
 	} {
