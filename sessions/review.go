@@ -334,8 +334,16 @@ func (f *unknownFormat) first(err error) error {
 	if f == nil {
 		return err
 	}
-	return fmt.Errorf("%s:%d:%d: [import] format %q is not one this rlt writes (%s): a newer rlt imported it? its values may be that rlt's, so read the run with it; or correct a typo of the format; and %w",
-		f.File, f.Line, f.Column, f.name, strings.Join(importFormatsWritten, ", "), err)
+	return fmt.Errorf("%s: a newer rlt imported it? its values may be that rlt's, so read the run with it; or correct a typo of the format; and %w",
+		f.notWritten(), err)
+}
+
+// notWritten is how every word on f begins (first's, unknownFormatRule's):
+// `CONFIG:LINE:COL: [import] format "X" is not one this rlt writes
+// (official, ...)`.
+func (f *unknownFormat) notWritten() string {
+	return fmt.Sprintf("%s:%d:%d: [import] format %q is not one this rlt writes (%s)",
+		f.File, f.Line, f.Column, f.name, strings.Join(importFormatsWritten, ", "))
 }
 
 // unknownFormatRule is the one rule of every command that reads an
@@ -354,15 +362,15 @@ func (r *Run) unknownFormatRule(format *unknownFormat, done, do string) (prompt,
 	cfg := filepath.Join(r.dir, ConfigFile)
 	p, from := rowsPromptsOf(r.config)
 	if from == promptOfDefault {
-		return "", "", fmt.Errorf("%s:%d:%d: [import] format %q is not one this rlt writes (%s), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is %s: %s it with the newer rlt that imported it, or write the rows' system prompt as student_system in %s's [prompts] (or correct a typo of the format)",
-			cfg, format.Line, format.Column, format.name, strings.Join(importFormatsWritten, ", "), done, do, cfg)
+		return "", "", fmt.Errorf("%s, and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is %s: %s it with the newer rlt that imported it, or write the rows' system prompt as student_system in %s's [prompts] (or correct a typo of the format)",
+			format.notWritten(), done, do, cfg)
 	}
 	table := "[import]"
 	if from == promptOfRun {
 		table = "[prompts]"
 	}
-	return p.StudentSystem, fmt.Sprintf("%s:%d:%d: [import] format %q is not one this rlt writes (%s): its rows are %s with the student_system its %s records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format",
-		cfg, format.Line, format.Column, format.name, strings.Join(importFormatsWritten, ", "), done, table), nil
+	return p.StudentSystem, fmt.Sprintf("%s: its rows are %s with the student_system its %s records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format",
+		format.notWritten(), done, table), nil
 }
 
 // ModelsPrompts are the models' own prompts of the run's config.toml
