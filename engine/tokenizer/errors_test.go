@@ -115,6 +115,12 @@ func TestMalformed(t *testing.T) {
 			v := model(m)["vocab"].(map[string]any)
 			v["zz"] = v["h"]
 		}, wantIn: []string{`model.vocab["zz"]: id 104 is also the id of "h": two tokens of one id cannot be told apart`}},
+		// The empty token is a token too: with another of its id it was
+		// refused or not as the map's order fell.
+		{name: "vocab id twice, one empty", edit: func(m map[string]any) {
+			v := model(m)["vocab"].(map[string]any)
+			v[""] = v["h"]
+		}, wantIn: []string{`model.vocab["h"]: id 104 is also the id of "": two tokens of one id cannot be told apart`}},
 		{name: "added token of a vocab id", edit: func(m map[string]any) {
 			m["added_tokens"].([]any)[1].(map[string]any)["id"] = 104
 		}, wantIn: []string{`added_tokens[1] ("<|im_start|>"): id 104 is model.vocab's id of "h", another token`}},
@@ -134,7 +140,7 @@ func TestMalformed(t *testing.T) {
 		"pre-tokenizer type": byteLevel, "no ByteLevel": byteLevel, "normalizer": byteLevel, "normalizer in sequence": byteLevel,
 		"decoder": byteLevel, "byte fallback": byteLevel, "added token id too high": redownload, "vocab id too high": redownload,
 		"decoder a list": redownload, "model a list": redownload, "added token without id": redownload,
-		"vocab empty": redownload, "vocab without a byte": redownload, "vocab without bytes": redownload, "vocab id twice": redownload,
+		"vocab empty": redownload, "vocab without a byte": redownload, "vocab without bytes": redownload, "vocab id twice": redownload, "vocab id twice, one empty": redownload,
 		"added token of a vocab id": redownload, "added token of a vocab token": redownload,
 	}
 	for _, c := range cases {
@@ -405,5 +411,24 @@ func TestKeysAreCaseSensitive(t *testing.T) {
 	data, _ := json.Marshal(m)
 	if _, err := Parse(data); err != nil {
 		t.Errorf("tokens named like keys: %v", err)
+	}
+}
+
+// TestEmptyTokenSharingAnIDIsRefusedEveryTime: whether two tokens of one
+// id are refused must not depend on the vocabulary map's order, which
+// differs from parse to parse; the empty token once passed when it came
+// second.
+func TestEmptyTokenSharingAnIDIsRefusedEveryTime(t *testing.T) {
+	m := fixtureMap(t, "qwen2_pairs")
+	v := m["model"].(map[string]any)["vocab"].(map[string]any)
+	v[""] = v["h"]
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		if _, err := Parse(data); err == nil || !strings.Contains(err.Error(), "two tokens of one id") {
+			t.Fatalf("parse %d: error %v, want two tokens of one id refused", i, err)
+		}
 	}
 }

@@ -305,14 +305,16 @@ func parse(file string, data []byte) (*Tokenizer, error) {
 	// the id to either, as their map's order falls, and the model has one
 	// embedding for both). dupID is the least id held twice, so that the
 	// error names the same tokens whatever the map order.
+	// held marks the ids taken: the empty token is a token too, so
+	// tokens[id] != "" cannot say it.
 	dupID := int32(-1)
+	held := make([]bool, len(t.tokens))
 	for tok, id := range t.vocab {
-		if t.tokens[id] != "" && (dupID < 0 || id < dupID) {
+		if held[id] && (dupID < 0 || id < dupID) {
 			dupID = id
 		}
-		if t.tokens[id] == "" || tok < t.tokens[id] {
-			t.tokens[id] = tok
-		}
+		held[id] = true
+		t.tokens[id] = tok
 	}
 	if dupID >= 0 {
 		var toks []string
