@@ -126,8 +126,15 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		case ids == nil:
 			return nil, noTextOrIDs(line)
 		}
-		if len(ids) == 0 {
-			return nil, fmt.Errorf("no tokens")
+		if len(ids) == 0 { // which input was empty, and what to give: "no tokens" said neither
+			switch {
+			case in.Text == nil:
+				return nil, errors.New(`"ids" is empty: give at least one token id, such as {"ids": [18, 19]}`)
+			case *in.Text == "":
+				return nil, errors.New(`"text" is empty: give a text to score, such as {"text": "347+285=?"}`)
+			default:
+				return nil, fmt.Errorf(`"text" %q takes no tokens under %s: give a text it tokenizes, or the token ids, such as {"ids": [18, 19]}`, *in.Text, filepath.Join(*dir, "tokenizer.json"))
+			}
 		}
 		for i, id := range ids { // said in the file's words, not the embedding's
 			if id < 0 || int(id) >= m.Cfg.Vocab {

@@ -97,3 +97,20 @@ func TestLogprobsTextWithoutATokenizer(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s\nwant the first line %s and the ids line to go on", code, out, errs, want)
 	}
 }
+
+// TestLogprobsEmptyInputSaysWhich: an empty "ids" or "text" is that
+// line's error naming which was empty and what to give (it was "no
+// tokens", which said neither), and the next line goes on.
+func TestLogprobsEmptyInputSaysWhich(t *testing.T) {
+	teacher := filepath.Join("engine", "defaults", "models", "teacher")
+	for _, c := range []struct{ row, want string }{
+		{`{"ids": []}`, `{"line":1,"error":"\"ids\" is empty: give at least one token id, such as {\"ids\": [18, 19]}"}`},
+		{`{"text": ""}`, `{"line":1,"error":"\"text\" is empty: give a text to score, such as {\"text\": \"347+285=?\"}"}`},
+	} {
+		code, out, errs := runCLI(t, c.row+"\n{\"ids\": [51]}\n", "logprobs", "--model", teacher, "--device", "cpu")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 1 || len(lines) != 2 || lines[0] != c.want || !strings.Contains(lines[1], `"logprobs"`) {
+			t.Errorf("%s: exit %d\n%s\n%s\nwant the first line %s and the next row to go on", c.row, code, out, errs, c.want)
+		}
+	}
+}
