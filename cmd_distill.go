@@ -684,8 +684,8 @@ func leaveOutRepeated(f *task.File) repeatedRows {
 
 // String says the rows left out and why.
 func (rr repeatedRows) String() string {
-	return fmt.Sprintf(`left out %d of its %s, each an earlier row's question with its solution (%s): without --reference the teacher explains each question anew, once (a file of rlt distill --samples-out holds each question once per sample)`,
-		rr.lines.n, jsonerr.Rows(rr.of), rr.lines)
+	return fmt.Sprintf(`left out %d of its %s, %s (%s): without --reference the teacher explains each question anew, once (a file of rlt distill --samples-out holds each question once per sample)`,
+		rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines)
 }
 
 // leaveOut takes the rows out of f that out says (task.File.LeaveOut),
@@ -851,8 +851,8 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		// times from a file of rlt distill --samples-out (task.Repeated, as
 		// rlt train and rlt distill take such a file).
 		if rr := leaveOutRepeated(data); rr.lines.n > 0 {
-			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, each an earlier row's question with its solution (%s): rlt eval answers each question once, greedily, so a repeat was the same answer counted again (a file of rlt distill --samples-out holds each question once per sample)\n",
-				data.Path, rr.lines.n, jsonerr.Rows(rr.of), rr.lines)
+			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, %s (%s): rlt eval answers each question once, greedily, so a repeat was the same answer counted again (a file of rlt distill --samples-out holds each question once per sample)\n",
+				data.Path, rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines)
 		}
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
 		return err

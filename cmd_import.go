@@ -25,7 +25,9 @@ import and every row left out with its file and line. SRC is only read.
 A line of rlt distill --samples-out marked "cut": true (its completion only
 the part of the teacher's that fit the models that scored it) is left out,
 and so are those marked "kept": false, the samples its ranking did not keep,
-said once in a note with their count and how to import every sample.
+and a question's kept sample after its first (a file of two rankings
+joined), each said once in a note with their count and how to import
+every sample.
 Rows that all record the reward they were ranked with (rlt distill
 --samples-out's "reward_config") keep it in config.toml ([import.reward],
 said as "reward: …"): rlt score --run scores with it, a flag given

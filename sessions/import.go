@@ -558,6 +558,8 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	traces := make([]*TraceRecord, 0, len(rows))
 	kept := make([]Trace, 0, len(rows)) // the rows that become traces: their reward is the run's
 	var notKept []int                   // the lines marked "kept": false
+	var repeats []int                   // the kept lines of a question kept before
+	repeated := record.Repeated()
 	for _, r := range rows {
 		expl := r.ExplanationFrom // explanation, reasoning_trace or completion
 		if r.Stratos {
@@ -586,6 +588,20 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: r.Line, Field: field, Msg: msg})
 			continue
 		}
+		if r.Kept && repeated(r.Question, r.Solution) {
+			// A second sample a ranking kept of one question: rlt distill
+			// --samples-out keeps one a question, so this is a file of
+			// two rankings joined (two runs' samples, one file written
+			// twice), and imported, the question was reviewed and
+			// exported twice. The first is taken, each question once as
+			// rlt train, rlt distill and rlt eval take it (record.Repeated),
+			// and said once. Only kept rows: a file without the field
+			// (del(.kept)) is every sample, imported as the user asked.
+			// Asked after the skips, so that a kept row left out for its
+			// own fault leaves its question to the next.
+			repeats = append(repeats, r.Line)
+			continue
+		}
 		i := len(traces)
 		t := &TraceRecord{ID: traceID(0, 0, i, 0), Sample: i, Question: r.Question, Solution: r.Solution,
 			Completion: r.Completion, Explanation: r.Explanation, Scored: record.Scored{Ended: r.Ended}, Advantage: math.NaN(),
@@ -598,6 +614,9 @@ func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
 	}
 	if len(notKept) > 0 {
 		rep.Notes = append(rep.Notes, notKeptNote(name, path, len(rows)+len(skipped), notKept))
+	}
+	if len(repeats) > 0 {
+		rep.Notes = append(rep.Notes, repeatedNote(name, path, len(rows)+len(skipped), repeats))
 	}
 	rep.Reward = importReward(name, kept, rep)
 	return traces, nil
@@ -616,6 +635,16 @@ func notKeptNote(name, path string, rows int, lines []int) string {
 	of := jsonerr.Rows(rows)
 	return fmt.Sprintf(`%s: left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; rlt import takes the kept ones, each question's once, as rlt distill --reference distills them (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
 		name, len(lines), of, where, ShellQuote(path))
+}
+
+// repeatedNote says the rows of the traces file name (at path) marked
+// "kept": true that an import left out as asking an earlier kept row's
+// question with its solution, in the words of rlt train, rlt distill and
+// rlt eval (record.RepeatedRows), with why and how to import them too.
+func repeatedNote(name, path string, rows int, lines []int) string {
+	where := jsonerr.Lines(lines[:min(len(lines), notKeptLinesShown)], len(lines))
+	return fmt.Sprintf(`%s: left out %d of its %s, %s (%s), each marked "kept": true as an earlier one was: rlt import takes each question's kept sample once, the first, as rlt distill --samples-out keeps one a question, so a repeat was the same question reviewed and exported again (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+		name, len(lines), jsonerr.Rows(rows), record.RepeatedRows, where, ShellQuote(path))
 }
 
 // cutRowMsg is why a traces file's row marked "cut" is left out.

@@ -1356,3 +1356,54 @@ func TestImportLeavesUnkeptSamplesOut(t *testing.T) {
 		t.Errorf("import of samples none kept: %v", err)
 	}
 }
+
+// TestImportTakesEachKeptQuestionOnce: a file of two rankings joined
+// (rlt distill --samples-out written twice into one file) keeps a
+// question's sample twice; rlt import takes the first, each question once
+// as rlt train, rlt distill and rlt eval take it, and says the others
+// once, with their lines and how to import every sample. Rows without
+// "kept" (del(.kept)'s every sample) are all imported, and a kept row left
+// out for its own fault leaves its question to the next kept one.
+func TestImportTakesEachKeptQuestionOnce(t *testing.T) {
+	line := func(q, expl, kept string) string {
+		return fmt.Sprintf(`{"question":"%s","solution":"s","completion":"%s<|end_of_explanation|>","reward":1%s}`, q, expl, kept) + "\n"
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "joined.jsonl")
+	rows := line("q1", "a", `,"kept":true`) + // 1
+		line("q1", "b", `,"kept":false`) + // 2: not kept
+		line("q2", "<|im_start|>", `,"kept":true`) + // 3: skipped, its own fault
+		line("q2", "c", `,"kept":true`) + // 4: q2's first usable kept row
+		line("q1", "d", `,"kept":true`) + // 5: q1 again
+		line("q2", "c", `,"kept":true`) + // 6: q2 again, the same row
+		line("q3", "e", "") + line("q3", "f", "") // 7, 8: every sample, unmarked
+	if err := os.WriteFile(src, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Import(filepath.Join(dir, "imp"), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Skip) != 1 || rep.Skip[0].Line != 3 {
+		t.Errorf("left out as a row's fault %v, want line 3 only", rep.Skip)
+	}
+	run, err := OpenReadOnly(rep.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Close()
+	traces, _ := run.Store().TracesSince(0)
+	var sources []string
+	for _, tr := range traces {
+		sources = append(sources, tr.Source)
+	}
+	if want := "joined.jsonl:1,joined.jsonl:4,joined.jsonl:7,joined.jsonl:8"; strings.Join(sources, ",") != want {
+		t.Errorf("traces of %s, want %s", sources, want)
+	}
+	want := `joined.jsonl: left out 2 of its 8 rows, each an earlier row's question with its solution (lines 5, 6), each marked "kept": true as an earlier one was: ` +
+		`rlt import takes each question's kept sample once, the first, as rlt distill --samples-out keeps one a question, so a repeat was the same question reviewed and exported again ` +
+		`(to import every sample, drop the field: jq -c 'del(.kept)' ` + ShellQuote(src) + ` > all.jsonl)`
+	if !slices.Contains(rep.Notes, want) {
+		t.Errorf("notes %q, want %q", rep.Notes, want)
+	}
+}

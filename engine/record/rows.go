@@ -68,11 +68,40 @@ type Row struct {
 	// --data --reference leaves it out); a "kept" that is true, null, or
 	// no JSON boolean (another writer's field) leaves it false.
 	NotKept bool
+	// Kept is the row's "kept": true, where rlt distill --samples-out says
+	// its ranking kept the sample, one a question: rlt import takes each
+	// question's kept sample once (Repeated), where a file of two
+	// rankings joined would have it reviewed and exported twice. A row
+	// without the field (jq's del(.kept)) is neither Kept nor NotKept.
+	Kept    bool
 	System  string // a Stratos row's system prompt
 	Stratos bool   // the row was a "conversations" record
 	// Both is true when a flat row gave both "explanation" and "completion"
 	// (Explanation is then the "explanation" field's).
 	Both bool
+}
+
+// RepeatedRows is what every reader that takes each question once says of
+// the rows it leaves out as repeats (Repeated): rlt train, rlt distill,
+// rlt eval and rlt import, each followed by the lines and its own why.
+const RepeatedRows = "each an earlier row's question with its solution"
+
+// Repeated is the each-question-once rule: a test of a row asking an
+// earlier row's question with its solution (the rows it has been asked
+// of, in order; each call a new test). One rule for every reader that
+// applies it (task.Repeated for the data readers, rlt import's kept
+// rows), so that they leave out the same rows.
+func Repeated() func(question, solution string) bool {
+	type asked struct{ question, solution string }
+	seen := map[asked]bool{}
+	return func(question, solution string) bool {
+		k := asked{question, solution}
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		return false
+	}
 }
 
 // CutRowReason is why a reader that would take a row's explanation as the
@@ -203,7 +232,7 @@ func ParseRow(raw []byte) (Row, error) {
 	if raw, ok := m["kept"]; ok {
 		var kept *bool // null leaves it nil: not said false
 		if json.Unmarshal(raw, &kept) == nil && kept != nil {
-			r.NotKept = !*kept
+			r.NotKept, r.Kept = !*kept, *kept
 		}
 	}
 	return r, nil

@@ -146,11 +146,11 @@ func TestParseRow(t *testing.T) {
 		{name: "reward_config null", raw: `{"question":"q","solution":"s","reward_config":null}`,
 			want: Row{Question: "q", Solution: "s", Ended: true}},
 		// rlt distill --samples-out's "kept": false is a sample its ranking
-		// did not keep; true, null or another type is not that.
+		// did not keep, true that it kept (Kept); null or another type is neither.
 		{name: "kept false", raw: `{"question":"q","solution":"s","kept":false}`,
 			want: Row{Question: "q", Solution: "s", Ended: true, NotKept: true}},
 		{name: "kept true", raw: `{"question":"q","solution":"s","kept":true}`,
-			want: Row{Question: "q", Solution: "s", Ended: true}},
+			want: Row{Question: "q", Solution: "s", Ended: true, Kept: true}},
 		{name: "kept null", raw: `{"question":"q","solution":"s","kept":null}`,
 			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "kept another's", raw: `{"question":"q","solution":"s","kept":"no"}`,

@@ -253,8 +253,8 @@ func (d *Data) warning(c runconfig.Config) error {
 		}
 	}
 	if n := len(d.Repeated); n > 0 {
-		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, each an earlier row's question with its solution (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of rlt distill --samples-out holds each question once per sample)",
-			d.File.Path, n, jsonerr.Rows(d.File.Report.Rows+n), linesSaid(exampleLines(d.Repeated))))
+		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, %s (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of rlt distill --samples-out holds each question once per sample)",
+			d.File.Path, n, jsonerr.Rows(d.File.Report.Rows+n), record.RepeatedRows, linesSaid(exampleLines(d.Repeated))))
 	}
 	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
 		parts = append(parts, fmt.Sprintf("evaluating on %d held-out questions, fewer than eval_questions = %d", len(d.HeldOut), c.EvalQuestions))

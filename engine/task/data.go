@@ -162,16 +162,8 @@ func (f *File) LeaveOut(out func(Example) bool) []int {
 // --best-of N, and a question's kept marks are of its samples'
 // explanations, which that teacher does not read.
 func Repeated() func(Example) bool {
-	type asked struct{ question, solution string }
-	seen := map[asked]bool{}
-	return func(ex Example) bool {
-		k := asked{ex.Question, ex.Solution}
-		if seen[k] {
-			return true
-		}
-		seen[k] = true
-		return false
-	}
+	repeated := record.Repeated()
+	return func(ex Example) bool { return repeated(ex.Question, ex.Solution) }
 }
 
 // Drop leaves out the examples for which reason says why, recording each
