@@ -57,6 +57,11 @@ func TestDiskFreeOfARealDisk(t *testing.T) {
 	if _, ok := diskFree(filepath.Join(t.TempDir(), "missing")); ok {
 		t.Error("diskFree of a missing folder says a size")
 	}
+	if runtime.GOOS == "linux" { // proc counts no blocks: its 0 free is no room to free
+		if free, ok := diskFree("/proc"); ok {
+			t.Errorf("diskFree of /proc: %d, %v; want not known", free, ok)
+		}
+	}
 }
 
 // A new run is refused when its disk has less room free than the
