@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
@@ -61,6 +62,9 @@ type runsListedMsg struct {
 	// rootGone: the runs folder (--runs) does not exist, which the
 	// listing reads as no runs.
 	rootGone bool
+	// rootFile is the file where the runs folder, or a folder above it,
+	// should be ("": none), which the listing met as "not a directory".
+	rootFile string
 }
 
 // relistEvery is how often the list refreshes itself while shown: often
@@ -82,7 +86,8 @@ type runsScreen struct {
 	selDir   string
 	follow   []string
 	listErr  error
-	rootGone bool // the runs folder does not exist (runsListedMsg)
+	rootGone bool   // the runs folder does not exist (runsListedMsg)
+	rootFile string // the file in the way of the runs folder (runsListedMsg)
 	listGen  int
 	listing  bool
 	listedAt time.Time
@@ -147,8 +152,8 @@ func (r *runsScreen) followedPath() string { return filepath.Join(r.m.runsDir, F
 // (it is rewritten when the list next changes).
 func (r *runsScreen) loadFollowed() {
 	data, err := os.ReadFile(r.followedPath())
-	if errors.Is(err, fs.ErrNotExist) {
-		return
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return // none; a runs folder that is a file is said by the list (rootFileWords)
 	}
 	var f followedJSON
 	if err == nil {
@@ -299,8 +304,12 @@ func (r *runsScreen) refresh() tea.Cmd {
 	}
 	return func() tea.Msg {
 		rows, err := listRuns(lister, root, follow, open)
-		_, serr := os.Stat(root)
-		return runsListedMsg{gen: gen, rows: rows, err: err, rootGone: errors.Is(serr, fs.ErrNotExist)}
+		fi, serr := os.Stat(root)
+		file := ""
+		if serr != nil && !errors.Is(serr, fs.ErrNotExist) || serr == nil && !fi.IsDir() {
+			file = fileInTheWay(root)
+		}
+		return runsListedMsg{gen: gen, rows: rows, err: err, rootGone: errors.Is(serr, fs.ErrNotExist), rootFile: file}
 	}
 }
 
@@ -314,7 +323,7 @@ func (r *runsScreen) listed(msg runsListedMsg) {
 		return
 	}
 	r.listing, r.listedAt = false, time.Now()
-	r.rows, r.listErr, r.rootGone = msg.rows, msg.err, msg.rootGone
+	r.rows, r.listErr, r.rootGone, r.rootFile = msg.rows, msg.err, msg.rootGone, msg.rootFile
 	r.rowKey = r.rowKey[:0]
 	for _, row := range r.rows {
 		k := ""
@@ -1334,6 +1343,10 @@ func (r *runsScreen) listView() []string {
 			for _, l := range wrap(fmt.Sprintf("%s does not exist: n starts a run there, making it; a follows a folder; or quit (q) and give rlt --runs the folder that holds your runs", dirName(r.m.runsDir)), r.w-2, 3) {
 				list = append(list, "  "+l)
 			}
+		case r.rootFile != "":
+			for _, l := range wrap(r.rootFileWords(), r.w-2, 3) {
+				list = append(list, "  "+l)
+			}
 		default:
 			list = append(list, fmt.Sprintf("  no runs in %s yet: n starts one, a follows a folder", dirName(r.m.runsDir)))
 		}
@@ -1427,7 +1440,11 @@ func (r *runsScreen) listView() []string {
 			}
 		}
 	}
-	if r.listErr != nil {
+	switch {
+	case r.rootFile != "" && len(r.rows) == 0: // said in the list, not again as the raw "list runs: open runs: not a directory"
+	case r.rootFile != "":
+		d2 = []string{th.Paint(faint, th.Paint(style.FG(style.Vermillion), r.rootFileWords()))}
+	case r.listErr != nil:
 		d2 = []string{th.Paint(faint, th.Paint(style.FG(style.Vermillion), r.listErr.Error()))}
 	}
 	out = append(out, block(list, r.w, n)...)
@@ -1449,8 +1466,11 @@ func (r *runsScreen) title(own, fol int, from string) string {
 	name := r.m.sh.theme.Paint(style.Spec{Attr: style.Bold}, "Runs")
 	in := fmt.Sprintf("%d in ", own)
 	gone := ""
-	if r.rootGone {
+	switch {
+	case r.rootGone:
 		gone = " (no such folder)"
+	case r.rootFile != "":
+		gone = " (not a folder)"
 	}
 	var followed, open, openFrom, compared, comparedKey, listing string
 	if len(r.follow) > 0 {
@@ -1489,6 +1509,38 @@ func (r *runsScreen) title(own, fol int, from string) string {
 		return line(leftFit(dir, room))
 	}
 	return fit(line(dir), r.w)
+}
+
+// rootFileWords says the runs folder a file is in the way of, in rlt
+// open --runs FILE's words (what, where, what to do): the listing's own
+// "list runs: open runs: not a directory" named no way on, and the list
+// below it read as an empty folder's ("no runs in runs/ yet: n starts
+// one"), where no run can be started.
+func (r *runsScreen) rootFileWords() string {
+	const do = ": a follows a folder; or quit (q) and give rlt --runs the folder that holds your runs"
+	if r.rootFile == filepath.Clean(r.m.runsDir) {
+		return fmt.Sprintf("the runs folder %s is a file, not a folder%s", r.m.runsDir, do)
+	}
+	return fmt.Sprintf("the runs folder %s: %s is a file, not a folder%s", r.m.runsDir, r.rootFile, do)
+}
+
+// fileInTheWay is the file standing at root, or at the nearest folder
+// above it that is there, where a folder should be ("" where that is a
+// folder, or a look fails otherwise: the listing's error is then said).
+func fileInTheWay(root string) string {
+	for at := filepath.Clean(root); ; {
+		if fi, err := os.Stat(at); err == nil {
+			if fi.IsDir() {
+				return ""
+			}
+			return at
+		}
+		up := filepath.Dir(at)
+		if up == at {
+			return ""
+		}
+		at = up
+	}
 }
 
 // zone is where the Runs screen shows times (nil: local time; tests fix

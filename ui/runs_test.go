@@ -2464,10 +2464,17 @@ func TestRunsNoteReadWhole(t *testing.T) {
 // TestRunsFolderThatDoesNotExist: a --runs folder that is not there is
 // said to be missing, with what to do, where the title read "0 in
 // /tmp/x/" as of an empty folder (a mistyped --runs looked like no runs);
-// one that exists and holds none still says "no runs in … yet".
+// one that exists and holds none still says "no runs in … yet". A runs
+// folder that is a file, or lies below one, is said in rlt open --runs
+// FILE's words (what, where, what to do), where the screen showed the
+// listing's "list runs: open afile: not a directory" under "no runs in
+// afile/ yet: n starts one".
 func TestRunsFolderThatDoesNotExist(t *testing.T) {
 	t.Chdir(t.TempDir())
 	if err := os.Mkdir("empty", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("afile", []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -2475,6 +2482,8 @@ func TestRunsFolderThatDoesNotExist(t *testing.T) {
 	}{
 		{"nowhere", "nowhere/ (no such folder)", "yet"},
 		{"empty", "no runs in empty/ yet", "no such folder"},
+		{"afile", "the runs folder afile is a file, not a folder: a follows a folder; or quit (q) and give rlt --runs the folder that holds your runs", "yet"},
+		{filepath.Join("afile", "runs"), "the runs folder afile/runs: afile is a file, not a folder: a follows a folder;", "yet"},
 	} {
 		t.Run(c.dir, func(t *testing.T) {
 			m := newModel(Options{Launcher: &testLauncher{runs: c.dir}, RunsDir: c.dir})
@@ -2482,8 +2491,9 @@ func TestRunsFolderThatDoesNotExist(t *testing.T) {
 			m.Update(tea.WindowSizeMsg{Width: 120, Height: 24})
 			listNow(t, m)
 			v := ansi.Strip(m.View())
-			if !strings.Contains(v, c.want) || strings.Contains(v, c.lack) {
-				t.Errorf("want %q, not %q:\n%s", c.want, c.lack, v)
+			flat := strings.Join(strings.Fields(v), " ")
+			if !strings.Contains(flat, c.want) || strings.Contains(v, c.lack) || strings.Contains(v, "not a directory") {
+				t.Errorf("want %q, not %q nor the listing's \"not a directory\":\n%s", c.want, c.lack, v)
 			}
 			if c.dir == "nowhere" && !strings.Contains(v, "--runs") {
 				t.Errorf("a missing runs folder: want what to do (--runs) said:\n%s", v)
