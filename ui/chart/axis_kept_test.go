@@ -52,7 +52,7 @@ func oldGutter(lo, hi float64, plotH int) (gutter int, labels []string) {
 				continue
 			}
 			v := thi - rowMid(r)/rowScale
-			labels[r] = FormatValue(v)
+			labels[r] = oldFormatValue(v)
 			if a := math.Abs(v); a >= 1e-3 && a < 1e4 {
 				labels[r] = strconv.FormatFloat(v, 'g', 3, 64)
 			}
@@ -163,4 +163,25 @@ func TestRoundAxisKeptWhereItFit(t *testing.T) {
 	if lost > 0 || kept < 5000 || untrue > 0 {
 		t.Errorf("%d of %d charts that kept their axis lose it; %d axes read values off their rows or alike", lost, kept, untrue)
 	}
+}
+
+// oldFormatValue is FormatValue as the old end labels were written with
+// it (before legends took legendFormat's 4 digits): the axis this file
+// compares against is that old rule's.
+func oldFormatValue(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	av := math.Abs(v)
+	if av >= 1e4 {
+		for _, p := range siPrefixes {
+			if av >= p.scale {
+				return trimZeros(strconv.FormatFloat(v/p.scale, 'f', 2, 64)) + p.sfx
+			}
+		}
+	}
+	if av < 1e-3 {
+		return strconv.FormatFloat(v, 'e', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }

@@ -170,13 +170,13 @@ func TestLegendSpreadFollowsSmoothing(t *testing.T) {
 	steps := []int64{0, 1, 2, 3}
 	c.AppendMany("reward", steps, []float64{-8, -8, -8, -8})
 	c.AppendSpread("reward", steps, []float64{1, 1, 1, 9})
-	if v := c.View(); !strings.Contains(v, "reward -8 ±9") {
-		t.Errorf("unsmoothed legend: want the last spread, ±9:\n%s", v)
+	if v := c.View(); !strings.Contains(v, "reward -8.000 ±9.000") {
+		t.Errorf("unsmoothed legend: want the last spread, ±9.000:\n%s", v)
 	}
 	c.SetSmoothing(0.6)
 	lo, hi := c.series[0].band(0.6)
 	want := "±" + FormatValue((hi[3]-lo[3])/2)
-	if v := c.View(); !strings.Contains(v, want) || strings.Contains(v, "±9") {
+	if v := c.View(); !strings.Contains(v, want) || strings.Contains(v, "±9.000") {
 		t.Errorf("smoothed legend: want the band's spread %s, not the raw ±9:\n%s", want, v)
 	}
 }

@@ -606,10 +606,10 @@ func TestLegendSaysTheEMA(t *testing.T) {
 		w      int
 		want   string
 	}{
-		{0, 80, " ■ reward 3   ■ kl 0.3"},
-		{0.5, 80, " ■ reward 3 (ema 2.429)   ■ kl 0.3 (ema 0.2429)"},
+		{0, 80, " ■ reward 3.000   ■ kl 0.3000"},
+		{0.5, 80, " ■ reward 3.000 (ema 2.429)   ■ kl 0.3000 (ema 0.2429)"},
 		{0.5, 40, " ■ reward ema 2.429   ■ kl ema 0.2429"}, // one line, where both take two
-		{0.5, 30, " ■ reward 3 (ema 2.429)"},               // two lines either way: both said
+		{0.5, 30, " ■ reward 3.000 (ema 2.429)"},           // two lines either way: both said
 	} {
 		ch := New(style.PlainTheme())
 		for i, v := range []float64{1, 2, 3} {

@@ -20,6 +20,7 @@ func TestHugeSpanHasAnAxis(t *testing.T) {
 	}{
 		{"±1e308", -1e308, 1e308},
 		{"0 to the largest", 0, math.MaxFloat64},
+		{"the lowest to the largest", -math.MaxFloat64, math.MaxFloat64},
 		{"a span within range", -1, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {

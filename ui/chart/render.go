@@ -666,7 +666,9 @@ func roundTicksOn(r int, step, thi, tlo, rowScale float64) iter.Seq2[float64, fl
 			return fine
 		}
 		on := func(v float64) bool {
-			return v >= lo && v <= hi && int((thi-v)*rowScale+0.5)/4 == r
+			// By halves (below): thi − v is past float64's range on an
+			// axis from -MaxFloat64, so no value fell on its bottom row.
+			return v >= lo && v <= hi && int(below(thi, v, rowScale)+0.5)/4 == r
 		}
 		for i := 0; i < 40 && step > 4/rowScale; i++ {
 			step = smallerNice(step)
@@ -943,7 +945,14 @@ func FormatValueInt(v int64) string {
 	if av < 10000 {
 		return strconv.FormatInt(v, 10)
 	}
-	return FormatValue(float64(v))
+	// A step count, not a reading: as compact as it stays exact to two
+	// decimals of its prefix ("12k", "1.5M"), not a legend's 4 digits.
+	for _, p := range siPrefixes {
+		if f := float64(v); math.Abs(f) >= p.scale {
+			return trimZeros(strconv.FormatFloat(f/p.scale, 'f', 2, 64)) + p.sfx
+		}
+	}
+	return strconv.FormatInt(v, 10)
 }
 
 // xAxis lays step labels under the plot.
@@ -1013,6 +1022,36 @@ func (c *Chart) layLegend(w, maxLines int, emaOnly bool) ([]string, int) {
 		text  string
 		width int
 	}
+	// Every value the legend may say, so that it says them one way
+	// (legendFormat): the last value, its EMA and the band's spread.
+	type reading struct {
+		last, ema, sp float64
+		hasSp         bool
+	}
+	reads := make([]reading, len(c.series))
+	var all []float64
+	for i, s := range c.series {
+		r := &reads[i]
+		if n := len(s.vals); n > 0 {
+			r.last = s.vals[n-1]
+			all = append(all, r.last)
+			if c.smoothing > 0 {
+				sm := s.smoothed(c.smoothing)
+				r.ema = sm[len(sm)-1]
+				all = append(all, r.ema)
+			}
+		}
+		if n := len(s.spVals); n > 0 {
+			// The spread as the band draws it around the value: smoothed
+			// alike where the value is, and said with the EMA.
+			r.sp, r.hasSp = s.spVals[n-1], true
+			if lo, hi := s.band(c.smoothing); c.smoothing > 0 && len(hi) > 0 && finite(hi[len(hi)-1]-lo[len(lo)-1]) {
+				r.sp = (hi[len(hi)-1] - lo[len(lo)-1]) / 2
+			}
+			all = append(all, r.sp)
+		}
+	}
+	format := legendFormat(all...)
 	items := make([]item, 0, len(c.series))
 	for i, s := range c.series {
 		marker := "■"
@@ -1024,27 +1063,21 @@ func (c *Chart) layLegend(w, maxLines int, emaOnly bool) ([]string, int) {
 			sel = "▸"
 		}
 		val, ema := "", ""
-		if n := len(s.vals); n > 0 {
-			last := FormatValue(s.vals[n-1])
+		r := reads[i]
+		if len(s.vals) > 0 {
+			last := format(r.last)
 			val = " " + last
 			if c.smoothing > 0 {
-				sm := s.smoothed(c.smoothing)
-				if e := FormatValue(sm[len(sm)-1]); e != last {
+				if e := format(r.ema); e != last {
 					ema = "ema " + e
 				}
 			}
 		}
-		if n := len(s.spVals); n > 0 {
-			// The spread as the band draws it around the value: smoothed
-			// alike where the value is, and said with the EMA.
-			sp := s.spVals[n-1]
-			if lo, hi := s.band(c.smoothing); c.smoothing > 0 && len(hi) > 0 && finite(hi[len(hi)-1]-lo[len(lo)-1]) {
-				sp = (hi[len(hi)-1] - lo[len(lo)-1]) / 2
-			}
+		if r.hasSp {
 			if ema != "" {
-				ema += " ±" + FormatValue(sp)
+				ema += " ±" + format(r.sp)
 			} else {
-				val += " ±" + FormatValue(sp)
+				val += " ±" + format(r.sp)
 			}
 		}
 		switch {

@@ -60,14 +60,34 @@ func NiceTicks(lo, hi float64, n int) (step, niceLo, niceHi float64) {
 	// hi − lo past float64's range (-1e308…1e308) was +Inf, and so the
 	// step: the range and step are taken by halves, and a step past the
 	// range is the half-span's (ticks at the ends and the middle).
-	if span := hi - lo; !math.IsInf(span, 0) {
+	// The nice numbers of a range near float64's end are taken a tenth
+	// as large and scaled back: niceNum of 1.04e308 rounds up to 2e308,
+	// +Inf, which niceNum takes for no number (1), so ±MaxFloat64 had
+	// ticks 2 apart, none placed. A step that is past float64's range
+	// scaled back is the largest nice number within the half-span
+	// (1e308: ticks at -1e308, 0 and 1e308).
+	if span := hi - lo; !math.IsInf(span, 0) && span < math.MaxFloat64/10 {
 		step = niceNum(niceNum(span, false)/float64(n-1), true)
-	} else if step = niceNum(niceNum(hi/2-lo/2, false)/float64(n-1), true) * 2; math.IsInf(step, 0) {
-		step = hi/2 - lo/2
+	} else if h := hi/2 - lo/2; true {
+		if step = niceNum(niceNum(h/10, false)/float64(n-1), true) * 20; math.IsInf(step, 0) {
+			step = niceFloor(h)
+		}
 	}
 	niceLo = math.Floor(lo/step) * step
 	niceHi = math.Ceil(hi/step) * step
 	return step, niceLo, niceHi
+}
+
+// niceFloor is the largest nice number (1, 2, 5 × 10^k) no larger than x
+// (x > 0, finite).
+func niceFloor(x float64) float64 {
+	e := math.Pow(10, math.Floor(math.Log10(x)))
+	for _, f := range []float64{5, 2, 1} {
+		if f*e <= x {
+			return f * e
+		}
+	}
+	return e / 2 // Log10 rounded up past x
 }
 
 // decimalsFor is the number of decimals that tells ticks step apart.
@@ -110,7 +130,7 @@ func axisFormat(step, m float64) func(v float64) string {
 			if zero(v) {
 				return "0"
 			}
-			return strconv.FormatFloat(v, 'e', d, 64)
+			return finiteE(v, d)
 		}
 	}
 	if m >= 1e4 {
@@ -150,6 +170,18 @@ func axisFormat(step, m float64) func(v float64) string {
 	}
 }
 
+// finiteE writes v in e-notation with d digits after the point, or more
+// where d rounds it past float64's range: -MaxFloat64 to 0 digits is
+// "-2e+308", which reads -Inf; with more it reads a value on its row.
+func finiteE(v float64, d int) string {
+	for ; ; d++ {
+		s := strconv.FormatFloat(v, 'e', d, 64)
+		if f, _ := strconv.ParseFloat(s, 64); !math.IsInf(f, 0) || d >= 17 {
+			return s
+		}
+	}
+}
+
 // axisMax is the largest magnitude among vals where labels has a label.
 func axisMax(labels []string, vals []float64) float64 {
 	m := 0.0
@@ -169,28 +201,103 @@ func trimZeros(s string) string {
 	return strings.TrimSuffix(s, ".")
 }
 
-// FormatValue formats a single reading (legend values) in ≤ 8 cells.
-func FormatValue(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "NaN"
-	case math.IsInf(v, 1):
-		return "+Inf"
-	case math.IsInf(v, -1):
-		return "-Inf"
-	case v == 0:
-		return "0"
-	}
-	av := math.Abs(v)
-	if av >= 1e4 {
-		for _, p := range siPrefixes {
-			if av >= p.scale {
-				return trimZeros(strconv.FormatFloat(v/p.scale, 'f', 2, 64)) + p.sfx
-			}
+// legendDigits is how many significant digits a legend writes each value
+// with, trailing zeros too: a value said to 4 digits reads as precise as
+// its neighbour, and a legend does not shift as a value moves from 0.41
+// to 0.4103.
+const legendDigits = 4
+
+// FormatValue writes a single reading as a legend of that one value does
+// (legendFormat).
+func FormatValue(v float64) string { return legendFormat(v)(v) }
+
+// legendFormat is the one way a legend writes the values vals: each to
+// legendDigits significant digits, all in one notation, so that no value
+// reads more precise or larger than its neighbour for the way it is
+// written. Where every value rounds to between 1e-3 and 1e15 in
+// magnitude, plainly, with an SI prefix from 1e4 ("0.4123", "12.35k",
+// "3.000G"); else each in e-notation ("7.700e-04" beside "4.792e-03",
+// where "7.7e-04" beside "0.004792" read as two scales, and 1e308 with T
+// was 297 digits). Zero is "0"; NaN and ±Inf are said as such. A value
+// that rounds past float64's range (MaxFloat64 to 4 digits is 1.798e+308,
+// which reads +Inf) is cut toward zero instead (1.797e+308).
+func legendFormat(vals ...float64) func(float64) string {
+	eNote := false
+	for _, v := range vals {
+		if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			continue
+		}
+		if _, _, e := sigDigits(v); e < -3 || e >= 15 {
+			eNote = true
 		}
 	}
-	if av < 1e-3 {
-		return strconv.FormatFloat(v, 'e', 1, 64)
+	return func(v float64) string {
+		switch {
+		case math.IsNaN(v):
+			return "NaN"
+		case math.IsInf(v, 1):
+			return "+Inf"
+		case math.IsInf(v, -1):
+			return "-Inf"
+		case v == 0:
+			return "0"
+		}
+		neg, digits, e := sigDigits(v)
+		sign := ""
+		if neg {
+			sign = "-"
+		}
+		if eNote {
+			es := "e+"
+			if e < 0 {
+				es, e = "e-", -e
+			}
+			return sign + digits[:1] + "." + digits[1:] + es + fmt2(e)
+		}
+		sfx := ""
+		for _, p := range siPrefixes {
+			if k := int(math.Round(math.Log10(p.scale))); e >= 4 && e >= k {
+				sfx, e = p.sfx, e-k
+				break
+			}
+		}
+		return sign + placePoint(digits, e) + sfx
 	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// sigDigits is v (finite, not zero) rounded to legendDigits significant
+// digits: its sign, those digits and the power of ten of the first. A
+// value that rounds past float64's range is cut toward zero instead.
+func sigDigits(v float64) (neg bool, digits string, exp int) {
+	s := strconv.FormatFloat(v, 'e', legendDigits-1, 64)
+	if f, _ := strconv.ParseFloat(s, 64); math.IsInf(f, 0) {
+		s = strconv.FormatFloat(v, 'e', 16, 64)
+		i := strings.IndexByte(s, '.')
+		s = s[:i+legendDigits] + s[strings.IndexByte(s, 'e'):]
+	}
+	neg = s[0] == '-'
+	s = strings.TrimPrefix(s, "-")
+	mant, ex, _ := strings.Cut(s, "e")
+	exp, _ = strconv.Atoi(ex)
+	return neg, strings.Replace(mant, ".", "", 1), exp
+}
+
+// placePoint writes the digits d, the first of them worth 10^e, plainly:
+// ("4123", -1) is "0.4123", ("1235", 1) "12.35", ("1200", 3) "1200".
+func placePoint(d string, e int) string {
+	if e < 0 {
+		return "0." + strings.Repeat("0", -e-1) + d
+	}
+	if e+1 >= len(d) {
+		return d + strings.Repeat("0", e+1-len(d))
+	}
+	return d[:e+1] + "." + d[e+1:]
+}
+
+// fmt2 writes an exponent with two digits at least, as strconv does.
+func fmt2(e int) string {
+	if e < 10 {
+		return "0" + strconv.Itoa(e)
+	}
+	return strconv.Itoa(e)
 }
