@@ -162,7 +162,7 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{[]string{"score", "--teacher", model, "--student", model, "--weights", "f16"}, `rlt score: --weights "f16": want checkpoint or float32`},
 		{[]string{"score", "--teacher", model, "--student", model, "--server-kind", "openai"}, `rlt score: --server-kind: server kind "openai": want vllm, sglang or auto`},
 		{[]string{"score", "--teacher", model, "--student", model, "--tokenizer", dst}, "rlt score: --tokenizer is the tokenizer of servers' models: " + model + " and " + model + " are model folders, scored with their own tokenizer.json; leave --tokenizer out"},
-		{[]string{"logprobs", "--model", model, "--temperature", "0"}, "rlt logprobs: --temperature 0: want a finite positive number"},
+		{[]string{"logprobs", "--model", model, "--temperature", "0"}, "rlt logprobs: --temperature 0 must be a finite positive number"},
 		{[]string{"logprobs", "--model", model, "--weights", "f16"}, `rlt logprobs: --weights "f16": want checkpoint or float32`},
 		{[]string{"eval", "--student", model, "--task", "division"}, `rlt eval: --task "division": want one of addition, linear`},
 		{[]string{"eval", "--student", model, "--max-new-tokens", "0"}, "rlt eval: --max-new-tokens 0: want at least 1"},

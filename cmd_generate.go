@@ -55,7 +55,7 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	prompt := fs.String("prompt", "", "text to continue (required)")
 	chat := fs.Bool("chat", false, "render the prompt as a ChatML user turn")
 	system := fs.String("system", "", "system message for --chat")
-	temp := fs.Float64("temperature", 0.7, "sampling temperature; 0 = greedy")
+	temp := fs.Float64("temperature", 0.7, "sampling temperature; 0 = greedy (as is any below 2.9e-39, 1/MaxFloat32)")
 	topK := fs.Int("top-k", 0, "keep the K most probable tokens (0 = off)")
 	topP := fs.Float64("top-p", 1, "nucleus sampling mass (1 = off)")
 	minP := fs.Float64("min-p", 0, "drop tokens below this fraction of the top probability (0 = off)")
@@ -95,6 +95,9 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return misuse(fs, "--top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)")
 	case !(*topP > 0 && *topP <= 1): // the sampler's [0, 1] takes 0 as off, which this flag refuses
 		return misuse(fs, "--top-p %g must be in (0, 1] (1 = off)", *topP)
+	}
+	if err := sample.CheckTemperature(*temp); err != nil { // before float32 holds it
+		return misuse(fs, "--%v", err)
 	}
 	knobs := sample.Options{Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP)}
 	if err := knobs.CheckDistribution(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
@@ -25,7 +26,9 @@ Reads JSON Lines {"text": "..."} (tokenized with DIR/tokenizer.json) or
 {"ids": [...]} and writes, for each, the log-probability of every token given
 the ones before it under softmax(logits / T), teacher-forced:
 {"ids": [...], "tokens": [...], "logprobs": [null, ...]} (the first token has
-no context, so its entry is null). One line per input line, in order: a
+no context, so its entry is null). T is at least 2.9e-39 (1/MaxFloat32), as
+a run's [grpo] and [reward] temperature is: below it no log-prob is finite.
+One line per input line, in order: a
 line that cannot be scored, a blank one included, gets
 {"line": N, "error": "..."} and the rest go on; the exit status is 1 if any
 line failed.
@@ -56,8 +59,10 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	if err := checkDeviceFlags(fs); err != nil {
 		return err
 	}
-	if !(*temp > 0) || math.IsInf(*temp, 0) {
-		return misuse(fs, "--temperature %g: want a finite positive number", *temp)
+	// The [grpo]/[reward] rule: below 1/MaxFloat32 every log-prob came
+	// out -Inf or NaN, each line's error once the model had loaded.
+	if why := record.TemperatureProblem(*temp); why != "" {
+		return misuse(fs, "--%s", why)
 	}
 	// Without a tokenizer, ids can still be scored (tokErr is said for a
 	// text line); with one, the embedding has a row for each of its

@@ -37,14 +37,16 @@ const (
 const MinTemperature = 1 / math.MaxFloat32
 
 // TemperatureProblem says what is wrong with t as the temperature
-// log-probs are taken at ("" where nothing): the words after the key,
-// for [reward] and [grpo] alike.
+// log-probs are taken at ("" where nothing): the words after the key or
+// flag, for [reward] and [grpo], rlt score's, rlt distill --best-of's and
+// rlt logprobs' --temperature, and the policy loss alike. The words name
+// no step or reward: a command's log-probs have neither.
 func TemperatureProblem(t float64) string {
 	switch {
 	case !(t > 0) || math.IsInf(t, 1): // +Inf would flatten every log-prob to 0
 		return fmt.Sprintf("temperature %g must be a finite positive number", t)
 	case t < MinTemperature:
-		return fmt.Sprintf("temperature %g is below %.2g (1/MaxFloat32), where log-probs are not finite and no step's rewards are: give 1e-38 or more (0.01 is near greedy already)", t, MinTemperature)
+		return fmt.Sprintf("temperature %g is below %.2g (1/MaxFloat32), where log-probs are not finite: give 1e-38 or more (0.01 is near greedy already)", t, MinTemperature)
 	}
 	return ""
 }

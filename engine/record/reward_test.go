@@ -111,7 +111,7 @@ func TestRewardValidateReportsEveryProblem(t *testing.T) {
 		// 1/τ past float32's range: every step's log-probs were NaN or
 		// -Inf, refused as non-finite rewards once the models had loaded.
 		{"a temperature whose reciprocal float32 has not", func(c *RewardConfig) { c.Temperature = 1e-39 },
-			[]string{"reward.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite and no step's rewards are: give 1e-38 or more (0.01 is near greedy already)"}},
+			[]string{"reward.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite: give 1e-38 or more (0.01 is near greedy already)"}},
 		{"the smallest temperature", func(c *RewardConfig) { c.Temperature = MinTemperature }, nil},
 		{"every kind at once", func(c *RewardConfig) {
 			c.Temperature, c.SolutionMin, c.FormatPenalty, c.Estimator = 0, math.NaN(), math.Inf(-1), "l2"

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 )
 
@@ -92,6 +93,14 @@ func PolicyGradient(tape, refTape *compute.Tape, policy, ref *model.Model, rolls
 	var st PolicyStats
 	if len(rolls) == 0 {
 		return st, nil
+	}
+	// The config's rule, once, where 1/τ is taken: NewTrainer's
+	// runconfig.GRPO.Validate covers a run's [grpo], but a caller's
+	// PolicyConfig, or a Trainer.Cfg changed after NewTrainer, could reach
+	// here unchecked: below 1/MaxFloat32 (0 too) invT was +Inf: a NaN
+	// loss and gradient, said as the optimiser's, naming no temperature.
+	if why := record.TemperatureProblem(cfg.Temperature); why != "" {
+		return st, fmt.Errorf("policy loss: %s", why)
 	}
 	tape.SetRecording(true)
 	defer func(was bool) { policy.CheckpointLayers = was }(policy.CheckpointLayers)

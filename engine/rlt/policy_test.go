@@ -8,6 +8,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 func TestAdvantages(t *testing.T) {
@@ -283,6 +284,38 @@ func TestPolicyGradientRefusesRolloutsPastThePositions(t *testing.T) {
 		norm, _ := compute.ClipGradNorm(be, policy.Tensors(), 0)
 		if norm != 0 {
 			t.Errorf("%s: refused with a gradient of norm %g: a micro-batch before the refusal added to it", c.name, norm)
+		}
+	}
+}
+
+// TestPolicyLossRefusesATemperatureWithoutLogProbs: a PolicyConfig whose
+// temperature has no finite log-probs (record.TemperatureProblem, the
+// [grpo] rule: 0, negative, NaN, +Inf, below 1/MaxFloat32) is refused
+// before the loss, in the config's words, the policy's gradients left
+// untouched; 1/τ was +Inf and the loss NaN. 1/MaxFloat32 itself runs.
+func TestPolicyLossRefusesATemperatureWithoutLogProbs(t *testing.T) {
+	rolls := []Rollout{{Prompt: []int32{1}, Completion: []int32{2, 3}, Advantage: 1}, {Prompt: []int32{1}, Completion: []int32{4}, Advantage: -1}}
+	for _, c := range []struct {
+		tau  float64
+		want string
+	}{
+		{1e-40, "policy loss: temperature 1e-40 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite: give 1e-38 or more (0.01 is near greedy already)"},
+		{1e-300, "policy loss: temperature 1e-300 is below 2.9e-39"},
+		{0, "policy loss: temperature 0 must be a finite positive number"},
+		{-0.7, "policy loss: temperature -0.7 must be a finite positive number"},
+		{math.NaN(), "policy loss: temperature NaN must be a finite positive number"},
+		{math.Inf(1), "policy loss: temperature +Inf must be a finite positive number"},
+		{record.MinTemperature, ""},
+	} {
+		policy, ref := tinyPolicy(t, 5), tinyPolicy(t, 7)
+		policy.RequireGrad()
+		be := policy.Backend()
+		st, err := PolicyGradient(compute.NewTape(be), noGrad(be), policy, ref, rolls, PolicyConfig{Beta: 0.04, Temperature: c.tau})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("τ %g: %v; want it to run", c.tau, err)
+		case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
+			t.Errorf("τ %g: error %v, stats %+v; want %q", c.tau, err, st, c.want)
 		}
 	}
 }

@@ -23,6 +23,7 @@ package sample
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -248,16 +249,33 @@ func NewGenerator(m *model.Model) *Generator { return &Generator{m: m} }
 // NaN.
 const maxTemperature = 1e6
 
+// CheckTemperature says what is wrong with t as a temperature to sample
+// at, named as its flag is: nil for 0 (greedy) up to maxTemperature. One
+// below 1/MaxFloat32 samples its limit, the greedy tokens (picker caps
+// 1/τ). A command checks its flag's float64 with it before it becomes
+// Options' float32, so that the value said is the one given (1e39 was
+// said as +Inf, -1e-50 taken as -0, greedy).
+func CheckTemperature(t float64) error {
+	switch {
+	case math.IsNaN(t):
+		return fmt.Errorf("temperature %g is not a number: give 0 (greedy) or more, at most %g", t, float64(maxTemperature))
+	case t < 0:
+		return fmt.Errorf("temperature %g must be ≥ 0", t)
+	case t > maxTemperature: // +Inf too: logits / τ would be all zeros or NaN
+		return fmt.Errorf("temperature %g must be at most %g", t, float64(maxTemperature))
+	}
+	return nil
+}
+
 // CheckDistribution says what is wrong with the knobs that shape the
 // distribution tokens are drawn from (temperature, top-k, top-p, min-p),
 // each named as its flag is: nil when they can all run. Generate checks
 // them too; a command checks them before it loads a model.
 func (o *Options) CheckDistribution() error {
+	if err := CheckTemperature(float64(o.Temperature)); err != nil {
+		return err
+	}
 	switch {
-	case !(o.Temperature >= 0):
-		return fmt.Errorf("temperature %g must be ≥ 0", o.Temperature)
-	case o.Temperature > maxTemperature: // +Inf too: logits / τ would be all zeros or NaN
-		return fmt.Errorf("temperature %g must be at most %g", o.Temperature, maxTemperature)
 	case o.TopK < 0:
 		return fmt.Errorf("top-k %d must be ≥ 0", o.TopK)
 	case !(o.TopP >= 0 && o.TopP <= 1):

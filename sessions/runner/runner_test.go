@@ -168,8 +168,8 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 		{name: "a temperature whose reciprocal float32 has not",
 			text: "[grpo]\ntemperature = 1e-39\n\n[reward]\ntemperature = 1e-39\n",
 			want: []string{
-				"bad.toml:2:1: grpo.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite and no step's rewards are: give 1e-38 or more (0.01 is near greedy already)",
-				"bad.toml:5:1: reward.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite and no step's rewards are: give 1e-38 or more (0.01 is near greedy already)",
+				"bad.toml:2:1: grpo.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite: give 1e-38 or more (0.01 is near greedy already)",
+				"bad.toml:5:1: reward.temperature 1e-39 is below 2.9e-39 (1/MaxFloat32), where log-probs are not finite: give 1e-38 or more (0.01 is near greedy already)",
 			}},
 		{name: "several [reward] mistakes, in the file's order",
 			text: "[grpo]\nsamples = 1\n\n[reward]\nestimator = 'l2'\nkl_max = inf\ntemperature = 0.0\nsolution_min = nan\n",
