@@ -2,6 +2,7 @@ package rlt
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -105,4 +106,113 @@ func TestStepRefusesANonFiniteReward(t *testing.T) {
 		}
 	}
 	t.Log(err)
+}
+
+// TestFiniteRewardsNamesTheTermThatMadeIt: every reward a step records,
+// the reward and its no-entropy twin (d_k replaced by −ℓS_k), refuses the
+// step where it is NaN or ±Inf, in 0d2a966/811b078's words, whichever
+// term made it so: a log-prob (the token named, the temperature's way
+// on) or, every log-prob finite, [reward] coefficients whose products or
+// sum leave float64's range (the coefficients named, their way on). The
+// no-entropy reward overflowing was let through (the step's metrics then
+// recorded a mean of -Inf with no word), and a sum that overflowed from
+// two finite terms was said as "reward is -Inf ()" with the temperature
+// blamed.
+func TestFiniteRewardsNamesTheTermThatMadeIt(t *testing.T) {
+	inf := float32(math.Inf(-1))
+	def := record.DefaultRewardConfig()
+	big := func(f func(*record.RewardConfig)) record.RewardConfig { c := def; f(&c); return c }
+	const logProbWay = "A log-prob is -Inf or NaN where a model's logits divided by the temperature (0.7) leave float32's range"
+	const coefWay = "Every log-prob is finite: the [reward] coefficients are that large. A resume, which keeps the run's seed, runs this step again as it was, its samples drawn from the seed and the step, and fails alike: give smaller ones in [reward] (a run's config.toml, then resume it; the defaults are solution_mean 1, solution_min 0.01, kl_mean 3, kl_max 0.03, format_penalty -1)"
+	for _, c := range []struct {
+		name              string
+		rc                record.RewardConfig
+		solution, teacher []float32 // the student's solution log-probs, the teacher's explanation ones
+		student           []float32 // the student's explanation log-probs
+		d                 []float32 // nil: the log-ratio of teacher and student
+		want, way         string    // want "": the step goes on
+	}{
+		{"finite", def, []float32{-1, -2}, []float32{-1, -2}, []float32{-2, -3}, nil, "", ""},
+		{"a solution log-prob -Inf", def, []float32{-1, inf}, []float32{-1, -2}, []float32{-2, -3}, nil,
+			`group 0 sample 1's reward is -Inf (r_SS is -Inf: the student's log-prob of solution token 1 "b" is -Inf), so its group's GRPO advantages would be NaN: the step is not applied, the teacher left as the step found it. `, logProbWay},
+		// The full-KL estimator's d is of whole distributions: finite
+		// where the student's log-prob of the token is -Inf.
+		{"no-entropy: an explanation log-prob -Inf", big(func(c *record.RewardConfig) { c.Estimator = record.FullKL }),
+			[]float32{-1, -2}, []float32{-1, -2}, []float32{-2, inf}, []float32{0.5, 0.5},
+			`group 0 sample 1's no-entropy reward (r with d_k replaced by −ℓS_k) is -Inf (its r_KL is +Inf: the student's log-prob of explanation token 1 "y" is -Inf), which the step's metrics would record as no number: the step is not applied, the teacher left as the step found it. `, logProbWay},
+		{"no-entropy: kl_mean overflows it", big(func(c *record.RewardConfig) { c.KLMean = 1e308 }),
+			[]float32{-1, -2}, []float32{-2, -3}, []float32{-2, -3}, nil,
+			`group 0 sample 1's no-entropy reward (r with d_k replaced by −ℓS_k) is -Inf (its r_KL is +Inf: kl_mean 1e+308 × −ℓS's mean 2.5 + kl_max 0.03 × −ℓS's max 3 leaves float64's range), which the step's metrics would record as no number: the step is not applied, the teacher left as the step found it. `, coefWay},
+		{"r_SS: solution_mean overflows it", big(func(c *record.RewardConfig) { c.SolutionMean = 1e308 }),
+			[]float32{-3, -2}, []float32{-1, -2}, []float32{-1, -2}, nil,
+			`group 0 sample 1's reward is -Inf (r_SS is -Inf: solution_mean 1e+308 × the solution log-probs' mean -2.5 + solution_min 0.01 × their min -3 leaves float64's range), so its group's GRPO advantages would be NaN: `, coefWay},
+		{"each term finite, their sum not", big(func(c *record.RewardConfig) { c.SolutionMean, c.KLMean = 1e308, 1e308 }),
+			[]float32{-1, -1}, []float32{-1, -1}, []float32{-2, -2}, nil,
+			`group 0 sample 1's reward is -Inf (r_SS -1e+308 − r_KL 1e+308 + m 0 leaves float64's range), so its group's GRPO advantages would be NaN: `, coefWay},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.rc.Temperature = 0.7
+			d := c.d
+			if d == nil {
+				for k := range c.teacher {
+					d = append(d, c.rc.TokenScore(c.teacher[k], c.student[k]))
+				}
+			}
+			sound := record.Scored{Ended: true, Terms: def.Reduce([]float32{-1}, []float32{0.1}, []float32{-1}, true)}
+			s := record.Scored{Ended: true, Terms: c.rc.Reduce(c.solution, d, c.student, true), Tokens: record.Tokens{
+				ExplanationTokens: []string{"x", "y"}, TeacherLP: c.teacher, StudentLP: c.student, D: d,
+				SolutionTokens: []string{"a", "b"}, SolutionLP: c.solution}}
+			err := finiteRewards([]record.Scored{sound, s}, 2, c.rc)
+			switch {
+			case c.want == "" && err != nil:
+				t.Errorf("%v; want the step to go on", err)
+			case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want) || !strings.Contains(err.Error(), c.way)):
+				t.Errorf("got %v\nwant it to begin %s\nand say %s", err, c.want, c.way)
+			}
+		})
+	}
+}
+
+// TestStepRefusesANonFiniteNoEntropyReward: a real step whose [reward]
+// kl_mean (1e308, finite, so accepted) overflows the no-entropy reward
+// (kl_mean × −ℓS's mean, ℓS about −5.6 under random models) while the
+// reward (kl_mean × d's mean, d near 0) stays finite is refused before
+// its update, the teacher and the step count as it found them; it went
+// on, its metrics recording the no-entropy reward's mean as -Inf.
+func TestStepRefusesANonFiniteNoEntropyReward(t *testing.T) {
+	tok, err := tokenizer.Load("../tokenizer/testdata/qwen2_pairs.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := model.Config{Vocab: tok.VocabSize() + 6, Hidden: 32, Intermediate: 64, Layers: 2, Heads: 4, KVHeads: 2,
+		RMSEps: 1e-6, RopeTheta: 1e4, MaxPos: 256, Tied: true, QKVBias: true}
+	be := compute.NewCPU()
+	teacher, _ := model.NewRandom(be, cfg, 21)
+	student, _ := model.NewRandom(be, cfg, 22)
+	gc := runconfig.DefaultGRPO()
+	gc.Questions, gc.Samples, gc.MaxNewTokens, gc.LR, gc.MicroBatch = 2, 3, 12, 1e-2, 4
+	rc := record.DefaultRewardConfig()
+	rc.KLMean = 1e308
+	var sink event.Buffer
+	tr, err := NewTrainer(gc, rc, mustPair(t, teacher, student, tok, record.Prompts{TeacherSystem: "Explain.", StudentSystem: "Think."}), sums{}, &sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := make([]float32, cfg.Vocab*cfg.Hidden)
+	be.Read(before, teacher.Embed)
+	_, err = tr.Step(context.Background())
+	want := `step 0: group 0 sample 0's no-entropy reward (r with d_k replaced by −ℓS_k) is -Inf (its r_KL is +Inf: kl_mean 1e+308 × −ℓS's mean `
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "give smaller ones in [reward]") {
+		t.Fatalf("the step gave %v\nwant an error beginning %s", err, want)
+	}
+	after := make([]float32, len(before))
+	be.Read(after, teacher.Embed)
+	if d := diff(before, after); d != 0 || tr.StepIndex() != 0 || tr.Torn() != nil {
+		t.Errorf("the failed step moved the teacher by %g, counted %d steps, torn %v; want it as it was", d, tr.StepIndex(), tr.Torn())
+	}
+	for _, e := range sink.Events() {
+		if _, ok := e.(event.Metrics); ok {
+			t.Errorf("the failed step emitted its metrics: %+v", e)
+		}
+	}
 }

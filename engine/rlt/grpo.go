@@ -233,7 +233,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("step %d: scoring: %w", t.step, err)
 	}
-	if err := finiteRewards(scores, cfg.Samples, t.scorer.Cfg.Temperature); err != nil {
+	if err := finiteRewards(scores, cfg.Samples, t.scorer.Cfg); err != nil {
 		return nil, fmt.Errorf("step %d: %w", t.step, err)
 	}
 	rewards := make([]float64, len(scores))
