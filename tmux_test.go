@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,7 +214,7 @@ func TestWorkbenchSecondSignalLeavesAtOnce(t *testing.T) {
 
 // tmuxHarness is the real binary, in a temporary folder under a path of
 // its own (buildRLT), run in a private tmux server that the test's end
-// kills.
+// kills, its socket removed (closeTmux), failed tests included.
 type tmuxHarness struct {
 	t              *testing.T
 	dir, bin, runs string
@@ -229,10 +231,75 @@ func newTmuxHarness(t *testing.T, name string, timeout, poll time.Duration) *tmu
 	h := &tmuxHarness{t: t, dir: dir, bin: buildRLT(t, dir), runs: filepath.Join(dir, "runs"),
 		sock: fmt.Sprintf("rlt-test-%s-%d", name, os.Getpid()), timeout: timeout, poll: poll}
 	t.Cleanup(func() {
-		exec.Command("tmux", "-L", h.sock, "kill-server").Run()
+		exec.Command("tmux", "-L", h.sock, "kill-server").Run() // before reap: it closes the binary's terminal
 		h.reap()
+		if err := closeTmux(h.sock); err != nil {
+			t.Errorf("tmux server %s: %v", h.sock, err)
+		}
 	})
 	return h
+}
+
+// closeTmux kills the private tmux server on sock, if one still runs, and
+// removes its socket, which tmux leaves behind whether killed or ended
+// with its last session: each run of the tmux tests left theirs, about
+// 1,000 of them in /tmp/tmux-0.
+func closeTmux(sock string) error {
+	exec.Command("tmux", "-L", sock, "kill-server").Run() // fails where none runs, as wanted
+	if err := os.Remove(tmuxSocketPath(sock)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// tmuxSocketPath is where tmux -L sock makes its socket: the folder
+// tmux-UID in $TMUX_TMPDIR, else in /tmp.
+func tmuxSocketPath(sock string) string {
+	dir := os.Getenv("TMUX_TMPDIR")
+	if dir == "" {
+		dir = "/tmp"
+	}
+	return filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()), sock)
+}
+
+// TestCloseTmuxRemovesTheSocket: the tmux tests' cleanup leaves neither a
+// server nor its socket, for a server still running and for one that
+// ended with its last session. Only the server was killed, and the socket
+// of each stayed in /tmp/tmux-UID.
+func TestCloseTmuxRemovesTheSocket(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux)")
+	}
+	for _, c := range []struct{ name, cmd string }{
+		{"running", "sleep 600"},
+		{"ended with its session", "true"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sock := fmt.Sprintf("rlt-test-close-%d-%d", os.Getpid(), len(c.cmd))
+			t.Cleanup(func() { closeTmux(sock) })
+			if out, err := exec.Command("tmux", "-L", sock, "-f", "/dev/null", "new-session", "-d", "-s", "w", c.cmd).CombinedOutput(); err != nil {
+				t.Fatalf("tmux new-session: %v\n%s", err, out)
+			}
+			if _, err := os.Stat(tmuxSocketPath(sock)); err != nil {
+				t.Fatalf("the socket is not where tmuxSocketPath says: %v", err)
+			}
+			if c.cmd == "true" {
+				// Waits for the server to end, however long that takes.
+				for exec.Command("tmux", "-L", sock, "has-session").Run() == nil {
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+			if err := closeTmux(sock); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(tmuxSocketPath(sock)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the socket %s is still there (stat: %v)", tmuxSocketPath(sock), err)
+			}
+			if exec.Command("tmux", "-L", sock, "has-session").Run() == nil {
+				t.Errorf("the server on %s still runs", sock)
+			}
+		})
+	}
 }
 
 // reap waits for the binary's processes to end after their terminal
