@@ -31,11 +31,13 @@ const rltBinPrefix = "rlt-test-bin-"
 
 // TestMain removes the shared binary once the tests are done, failed ones
 // included. A process that does not get there (a test's panic, -timeout's,
-// a kill) leaves its folder, which the next run removes (removeStaleBins);
-// the hard links in the tests' t.TempDir folders, left as well, are no
-// one's to remove.
+// a kill) leaves its folder, which the next run removes (removeStaleBins),
+// and its tmux sockets, which the next run removes too
+// (removeStaleTmuxSockets); the hard links in the tests' t.TempDir
+// folders, left as well, are no one's to remove.
 func TestMain(m *testing.M) {
 	removeStaleBins(os.TempDir(), time.Hour)
+	removeStaleTmuxSockets(filepath.Dir(tmuxSocketPath("")))
 	code := m.Run()
 	if rltBuild.dir != "" {
 		os.RemoveAll(rltBuild.dir)

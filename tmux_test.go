@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -262,6 +264,62 @@ func tmuxSocketPath(sock string) string {
 	return filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()), sock)
 }
 
+// removeStaleTmuxSockets removes from dir (tmux's folder of sockets) those
+// of the tmux tests (newTmuxHarness: rlt-test-NAME-PID) whose test process
+// is gone and whose server does not answer: a test binary killed by
+// -timeout, or a kill, ran no cleanup (closeTmux) and left them.
+func removeStaleTmuxSockets(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		name, ours := strings.CutPrefix(e.Name(), "rlt-test-")
+		pid, err := strconv.Atoi(name[strings.LastIndexByte(name, '-')+1:])
+		if !ours || err != nil || e.Type()&fs.ModeSocket == 0 || durable.ProcessAlive(pid) {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if exec.Command("tmux", "-S", path, "has-session").Run() != nil {
+			os.Remove(path)
+		}
+	}
+}
+
+// TestRemoveStaleTmuxSockets: a tmux test's socket whose process is gone
+// and whose server does not answer is removed; one of a live process, a
+// name not the tests', and a file that is no socket stay.
+func TestRemoveStaleTmuxSockets(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no unix sockets for tmux")
+	}
+	dir, err := os.MkdirTemp("", "rlt-tmux-") // short: a socket's path is at most 108 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	const gone = 1<<22 + 1 // past Linux's largest pid_max
+	socket := func(name string) {
+		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, name), Net: "unix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.SetUnlinkOnClose(false) // as a server that ended leaves it
+		l.Close()
+	}
+	socket(fmt.Sprintf("rlt-test-q-%d", gone))
+	socket(fmt.Sprintf("rlt-test-s15-%d", os.Getpid()))
+	socket(fmt.Sprintf("other-%d", gone))
+	os.WriteFile(filepath.Join(dir, fmt.Sprintf("rlt-test-file-%d", gone)), nil, 0o600)
+	removeStaleTmuxSockets(dir)
+	var left []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	want := []string{fmt.Sprintf("other-%d", gone), fmt.Sprintf("rlt-test-file-%d", gone), fmt.Sprintf("rlt-test-s15-%d", os.Getpid())}
+	if fmt.Sprint(left) != fmt.Sprint(want) {
+		t.Errorf("left %q, want %q", left, want)
+	}
+}
+
 // TestCloseTmuxRemovesTheSocket: the tmux tests' cleanup leaves neither a
 // server nor its socket, for a server still running and for one that
 // ended with its last session. Only the server was killed, and the socket
@@ -275,7 +333,7 @@ func TestCloseTmuxRemovesTheSocket(t *testing.T) {
 		{"ended with its session", "true"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			sock := fmt.Sprintf("rlt-test-close-%d-%d", os.Getpid(), len(c.cmd))
+			sock := fmt.Sprintf("rlt-test-close%d-%d", len(c.cmd), os.Getpid())
 			t.Cleanup(func() { closeTmux(sock) })
 			if out, err := exec.Command("tmux", "-L", sock, "-f", "/dev/null", "new-session", "-d", "-s", "w", c.cmd).CombinedOutput(); err != nil {
 				t.Fatalf("tmux new-session: %v\n%s", err, out)
