@@ -270,12 +270,7 @@ func TestImportIntoAnExistingRun(t *testing.T) {
 		t.Fatalf("import: exit %d: %s", code, errs)
 	}
 	ours := filepath.Join(root, "ours")
-	r, err := sessions.Create(ours, struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := createAdditionRun(t, ours)
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}

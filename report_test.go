@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/event"
-	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // rlt report takes its flags before or after the runs, writes the page
@@ -108,12 +107,7 @@ func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
 // its step's number.
 func rewardRun(t *testing.T, dir string, steps int) {
 	t.Helper()
-	r, err := sessions.Create(dir, struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := createAdditionRun(t, dir)
 	for s := 1; s <= steps; s++ {
 		r.Emit(event.Metrics{Time: time.Date(2026, 1, 1, 0, 0, s, 0, time.UTC), Step: s, Values: map[string]float64{"reward": float64(s)}})
 	}

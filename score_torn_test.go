@@ -78,12 +78,7 @@ func TestScoreRunTornTraceFile(t *testing.T) {
 // left as a writer killed with SIGKILL leaves it.
 func writeTornRun(t *testing.T, dir string, killed bool, accept ...string) {
 	t.Helper()
-	r, err := sessions.Create(dir, struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := createAdditionRun(t, dir)
 	for step := range 2 {
 		r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: step})
 		for s := range 2 {

@@ -14,6 +14,19 @@ import (
 	"github.com/rlt-workbench/rlt/sessions/sessionstest"
 )
 
+// createAdditionRun creates a run in dir whose config is the addition task
+// alone, for the tests that need a run of ours and nothing of its config.
+func createAdditionRun(t *testing.T, dir string) *sessions.Run {
+	t.Helper()
+	r, err := sessions.Create(dir, struct {
+		Task string `toml:"task"`
+	}{"addition"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestSessionsCountsStepsDone: rlt sessions lists the steps each run has
 // done under STEPS, the workbench Runs screen's column and count: a run of
 // ours numbers its steps from 0 (6 records, steps 0…5, are 6 done), a run
@@ -22,12 +35,7 @@ import (
 // planning 200 steps with none done yet reads 0/200 (sessions.StepsCell).
 func TestSessionsCountsStepsDone(t *testing.T) {
 	runs := t.TempDir()
-	ours, err := sessions.Create(filepath.Join(runs, "ours"), struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ours := createAdditionRun(t, filepath.Join(runs, "ours"))
 	for s := range 6 {
 		ours.Emit(event.Metrics{Time: time.Now(), Step: s, Values: map[string]float64{"reward": -1}})
 	}
@@ -35,12 +43,7 @@ func TestSessionsCountsStepsDone(t *testing.T) {
 	if err := ours.Close(); err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := sessions.Create(filepath.Join(runs, "fresh"), struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := createAdditionRun(t, filepath.Join(runs, "fresh"))
 	if err := fresh.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +150,7 @@ func TestSessionsSaysTimeLeft(t *testing.T) {
 	// The listing itself: a run this process holds, its progress.json
 	// written 2 s ago by this process, 20 s of the phase left then.
 	runs := t.TempDir()
-	w, err := sessions.Create(filepath.Join(runs, "live"), struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := createAdditionRun(t, filepath.Join(runs, "live"))
 	defer w.Close()
 	now := time.Now()
 	rec := sessions.ProgressRecord{Seg: w.Segment(), PID: os.Getpid(), Time: now.Add(-2 * time.Second), Started: now.Add(-12 * time.Second),
@@ -184,12 +182,7 @@ func TestSessionsSaysTimeLeft(t *testing.T) {
 func TestSessionsSaysUnknownWhereTheLockCannotBeProbed(t *testing.T) {
 	runs := t.TempDir()
 	dir := filepath.Join(runs, "unprobed")
-	r, err := sessions.Create(dir, struct {
-		Task string `toml:"task"`
-	}{"addition"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := createAdditionRun(t, dir)
 	r.Emit(event.Phase{Time: time.Now(), Name: "sampling", Step: 0})
 	r.Emit(event.Metrics{Time: time.Now(), Step: 0, Values: map[string]float64{"reward": -1}})
 	if err := r.Close(); err != nil {
