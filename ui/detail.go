@@ -480,15 +480,20 @@ func pct(p float64) string { return strconv.FormatFloat(100*p, 'g', 2, 64) + "%"
 
 // fmtLimit prints a scale's end as the heatmap's legend line under the
 // words prints it (heatmap.FormatValue), less trailing zeros ("≤ −5
-// nats" over "−5.00"): in three significant digits the words said
-// "dark: −23.3, its lowest" over a line ending "−23.35". An exponent's
-// zeros are its own ("1.5e-10"), not a decimal's to leave off.
+// nats" over "−5.00", "1.5e-10" over "1.50e-10"), never rounded on
+// their own (the words once said "dark: −23.3, its lowest" over a line
+// ending "−23.35"). An exponent's zeros are its own ("1e-20"), not a
+// decimal's to leave off.
 func fmtLimit(v float64) string {
 	s := heatmap.FormatValue(v)
-	if strings.Contains(s, ".") && !strings.ContainsAny(s, "eE") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	mant, exp, isE := strings.Cut(s, "e")
+	if strings.Contains(mant, ".") {
+		mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
 	}
-	return s
+	if isE {
+		return mant + "e" + exp
+	}
+	return mant
 }
 
 func (d *detailScreen) SetSize(w, h int) {

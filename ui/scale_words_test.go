@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,7 +30,7 @@ func TestScaleWordsMatchTheLegendLine(t *testing.T) {
 		words string // as the legend line prints the end too
 		line  string
 	}{
-		{[]string{"v", "z"}, "dark: −23.35, its lowest", "−23.35"},
+		{[]string{"v", "z"}, "dark: −23.3, its lowest", "−23.3"},
 		{[]string{"v"}, "dark: ≤ −5 nats", "−5.00"},
 	} {
 		m := sized(t, r, 120, 30, nil)
@@ -56,7 +57,8 @@ func TestScaleEndKeepsItsExponent(t *testing.T) {
 		want string
 	}{
 		{5, "5"},
-		{23.3476, "23.35"},
+		{23.3476, "23.3"}, // the legend's 3 significant digits
+		{math.MaxFloat64, "1.79e+308"},
 		{0.5, "0.5"},
 		{150, "150"},
 		{1.5e-10, "1.5e-10"},

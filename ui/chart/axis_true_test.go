@@ -218,10 +218,10 @@ func alike(t *testing.T, labels []string, v string) {
 	}
 	kindOf := func(s string) kind {
 		if m, _, ok := strings.Cut(s, "e"); ok {
-			return kind{"e", decimals(m)}
+			return kind{"e", decimalsIn(m)}
 		}
 		sfx := strings.TrimLeft(s, "-0123456789.")
-		return kind{sfx, decimals(strings.TrimSuffix(s, sfx))}
+		return kind{sfx, decimalsIn(strings.TrimSuffix(s, sfx))}
 	}
 	var ks []kind
 	var zeros []string
@@ -247,7 +247,7 @@ func alike(t *testing.T, labels []string, v string) {
 		}
 	}
 	for _, z := range zeros {
-		if len(ks) > 0 && ks[0].notation != "e" && decimals(z) != ks[0].decimals || len(ks) > 0 && ks[0].notation == "e" && z != "0" {
+		if len(ks) > 0 && ks[0].notation != "e" && decimalsIn(z) != ks[0].decimals || len(ks) > 0 && ks[0].notation == "e" && z != "0" {
 			t.Errorf("labels %q: zero written %q beside %+v:\n%s", labels, z, ks[0], v)
 		}
 	}

@@ -20,8 +20,8 @@ func axisOf(v string) []string {
 	return axis
 }
 
-// decimals is how many digits s has after its point.
-func decimals(s string) int {
+// decimalsIn is how many digits s has after its point.
+func decimalsIn(s string) int {
 	if _, frac, ok := strings.Cut(s, "."); ok {
 		return len(frac)
 	}
@@ -73,7 +73,7 @@ func TestShortPlotAxisReadsRoundValues(t *testing.T) {
 			v := ch.View()
 			axis := axisOf(v)
 			for _, l := range axis {
-				if decimals(l) != decimals(axis[0]) {
+				if decimalsIn(l) != decimalsIn(axis[0]) {
 					t.Errorf("%v, %d high: axis %q mixes decimals:\n%s", vals, h, axis, v)
 					break
 				}

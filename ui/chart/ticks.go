@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/ui/internal/decimals"
 )
 
 // niceNum returns a "nice" number near x (1, 2, 5 × 10^k): rounded if
@@ -221,13 +223,16 @@ func FormatValue(v float64) string { return legendFormat(v)(v) }
 // was 297 digits). Zero is "0"; NaN and ±Inf are said as such. A value
 // that rounds past float64's range (MaxFloat64 to 4 digits is 1.798e+308,
 // which reads +Inf) is cut toward zero instead (1.797e+308).
-func legendFormat(vals ...float64) func(float64) string {
+func legendFormat(vals ...float64) func(float64) string { return sigFormat(legendDigits, vals...) }
+
+// sigFormat is legendFormat with n significant digits.
+func sigFormat(n int, vals ...float64) func(float64) string {
 	eNote := false
 	for _, v := range vals {
 		if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			continue
 		}
-		if _, _, e := sigDigits(v); e < -3 || e >= 15 {
+		if _, _, e := decimals.Significant(v, n); e < -3 || e >= 15 {
 			eNote = true
 		}
 	}
@@ -242,17 +247,13 @@ func legendFormat(vals ...float64) func(float64) string {
 		case v == 0:
 			return "0"
 		}
-		neg, digits, e := sigDigits(v)
+		if eNote {
+			return decimals.Exponent(v, n)
+		}
+		neg, digits, e := decimals.Significant(v, n)
 		sign := ""
 		if neg {
 			sign = "-"
-		}
-		if eNote {
-			es := "e+"
-			if e < 0 {
-				es, e = "e-", -e
-			}
-			return sign + digits[:1] + "." + digits[1:] + es + fmt2(e)
 		}
 		sfx := ""
 		for _, p := range siPrefixes {
@@ -265,23 +266,6 @@ func legendFormat(vals ...float64) func(float64) string {
 	}
 }
 
-// sigDigits is v (finite, not zero) rounded to legendDigits significant
-// digits: its sign, those digits and the power of ten of the first. A
-// value that rounds past float64's range is cut toward zero instead.
-func sigDigits(v float64) (neg bool, digits string, exp int) {
-	s := strconv.FormatFloat(v, 'e', legendDigits-1, 64)
-	if f, _ := strconv.ParseFloat(s, 64); math.IsInf(f, 0) {
-		s = strconv.FormatFloat(v, 'e', 16, 64)
-		i := strings.IndexByte(s, '.')
-		s = s[:i+legendDigits] + s[strings.IndexByte(s, 'e'):]
-	}
-	neg = s[0] == '-'
-	s = strings.TrimPrefix(s, "-")
-	mant, ex, _ := strings.Cut(s, "e")
-	exp, _ = strconv.Atoi(ex)
-	return neg, strings.Replace(mant, ".", "", 1), exp
-}
-
 // placePoint writes the digits d, the first of them worth 10^e, plainly:
 // ("4123", -1) is "0.4123", ("1235", 1) "12.35", ("1200", 3) "1200".
 func placePoint(d string, e int) string {
@@ -292,12 +276,4 @@ func placePoint(d string, e int) string {
 		return d + strings.Repeat("0", e+1-len(d))
 	}
 	return d[:e+1] + "." + d[e+1:]
-}
-
-// fmt2 writes an exponent with two digits at least, as strconv does.
-func fmt2(e int) string {
-	if e < 10 {
-		return "0" + strconv.Itoa(e)
-	}
-	return strconv.Itoa(e)
 }

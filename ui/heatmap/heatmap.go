@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/ui/internal/decimals"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -73,53 +74,67 @@ func BucketColor(mode Mode, b int) style.Color {
 // least Hi (at most −Hi) underlined besides. Both are a quarter and a
 // half of the scale, rounded to the digits the legend prints them with,
 // so the legend is exact.
-type Bands struct{ Lo, Hi float64 }
+type Bands struct {
+	Lo, Hi float64
+	limit  float64 // the scale's, whose legend's way Text writes them in
+}
 
 // BandsFor returns the bands of scale limit.
 func BandsFor(limit float64) Bands {
 	if !(limit > 0) || math.IsInf(limit, 0) {
 		limit = 1
 	}
+	format := scaleFormat(limit)
 	round := func(v float64) float64 {
-		r, err := strconv.ParseFloat(fmtNum(v), 64)
+		r, err := strconv.ParseFloat(format(v), 64)
 		if err != nil || !(r > 0) {
 			return v
 		}
 		return r
 	}
-	return Bands{Lo: round(limit / 4), Hi: round(limit / 2)}
+	return Bands{Lo: round(limit / 4), Hi: round(limit / 2), limit: limit}
 }
 
-// Text writes the bands' zero and thresholds alike, as a scale's values
-// are read: with as many decimals each, the more of the two thresholds'
-// own ("0.50" beside "1.00", zero "0.00"), where each written its own way
-// read "0 ≤−0.5 ≤−1.00"; a threshold in e-notation keeps it, zero bare.
-// The values written are the bands' own (BandsFor rounds them to
-// fmtNum's digits, no more than these).
+// Text writes the bands' zero and thresholds as the legend of their scale
+// writes its values (scaleFormat): one notation, as many decimals each
+// ("0.00", "0.50", "1.00" of a scale of 2; "0", "5.00e-05", "1.00e-04" of
+// 0.0002, where "5e-05" sat beside "0.0001"). The values written are the
+// bands' own (BandsFor rounds them so).
 func (b Bands) Text() (zero, lo, hi string) {
-	lo, hi = fmtNum(b.Lo), fmtNum(b.Hi)
-	if strings.ContainsAny(lo+hi, "eE") {
-		return "0", lo, hi
+	format := scaleFormat(b.limit)
+	if b.limit == 0 {
+		format = scaleFormat(b.Hi * 2)
 	}
-	d := max(decimals(lo), decimals(hi))
-	return strconv.FormatFloat(0, 'f', d, 64), strconv.FormatFloat(b.Lo, 'f', d, 64), strconv.FormatFloat(b.Hi, 'f', d, 64)
+	return format(0), format(b.Lo), format(b.Hi)
 }
 
-// zeroLike is zero written as s, a value of the same scale, is: "0.00"
-// beside "5.00", "0" beside "120" or "7.5e-05".
-func zeroLike(s string) string {
-	if strings.ContainsAny(s, "eE") {
-		return "0"
-	}
-	return strconv.FormatFloat(0, 'f', decimals(s), 64)
-}
+// scaleDigits is how many significant digits a scale's end is written
+// with; its other values take as many decimals (or its notation).
+const scaleDigits = 3
 
-// decimals is how many digits s has after its point.
-func decimals(s string) int {
-	if _, frac, ok := strings.Cut(s, "."); ok {
-		return len(frac)
+// scaleFormat is the one way a legend of the scale limit writes its
+// values (its ends, zero, the bands' thresholds): where the limit to 3
+// significant digits is from 1e-3 to below 1e15, with its decimals each
+// ("4.50", "1.12", "0.00"; "400", "100", "0"); else in e-notation, each
+// to 3 significant digits, zero bare ("2.00e-04", "5.00e-05", "0"). The
+// coloured legend, the monochrome bands and the detail's words read one
+// scale alike: "log p 0.0 … −0.3" sat over bands "0.075 0.150", and
+// "5e-05" beside "0.0001". A limit that rounds past float64's range is
+// cut toward zero (decimals.Significant).
+func scaleFormat(limit float64) func(v float64) string {
+	if !(limit > 0) || math.IsInf(limit, 0) {
+		limit = 1
 	}
-	return 0
+	if _, _, e := decimals.Significant(limit, scaleDigits); e >= -3 && e < 15 {
+		d := max(0, scaleDigits-1-e)
+		return func(v float64) string { return decimals.Fixed(v, d) }
+	}
+	return func(v float64) string {
+		if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		return decimals.Exponent(v, scaleDigits)
+	}
 }
 
 // Band is v's band: 2 or 1 past Hi or Lo above zero (below zero for
@@ -750,10 +765,11 @@ func (h *Heatmap) Legend(width int) string {
 	if h.Monochrome() {
 		return h.monoLegend(label, width)
 	}
-	lim := fmtNum(limit)
+	format := scaleFormat(limit)
+	lim := format(limit)
 	loS, hiS := "−"+lim, "+"+lim
 	if h.mode == Sequential {
-		loS, hiS = zeroLike(lim), "−"+lim
+		loS, hiS = format(0), "−"+lim
 	}
 	fixed := ansi.StringWidth(label) + 1 + ansi.StringWidth(loS) + 2 + ansi.StringWidth(hiS)
 	barW := min(width-fixed, 4*Buckets+1)
@@ -843,19 +859,9 @@ func (h *Heatmap) NoValueLook() string {
 	return "uncoloured"
 }
 
-// FormatValue prints a value as the legend does: two decimals from 1,
-// two significant digits below, whole from 100.
-func FormatValue(v float64) string { return fmtNum(v) }
-
-func fmtNum(v float64) string {
-	switch {
-	case v >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case v >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	return strconv.FormatFloat(v, 'g', 2, 64)
-}
+// FormatValue prints a scale's end v as the legend of that scale does
+// (scaleFormat): 3 significant digits, e-notation below 1e-3.
+func FormatValue(v float64) string { return scaleFormat(v)(v) }
 
 func truncateW(s string, w int) string {
 	if w <= 0 {

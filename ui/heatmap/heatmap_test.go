@@ -3,6 +3,8 @@ package heatmap
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -594,9 +596,11 @@ func TestLegendWritesItsValuesAlike(t *testing.T) {
 	}{
 		{2, "0.00", "0.50", "1.00", "log p 0.00 "},
 		{4.5, "0.00", "1.12", "2.25", "log p 0.00 "},
-		{0.3, "0.000", "0.075", "0.150", "log p 0.0 "},
+		{0.3, "0.000", "0.075", "0.150", "log p 0.000 "},
 		{400, "0", "100", "200", "log p 0 "},
-		{0.0002, "0", "5e-05", "0.0001", "log p 0.0000 "},
+		{0.0002, "0", "5.00e-05", "1.00e-04", "log p 0 "},
+		{0.002, "0.00000", "0.00050", "0.00100", "log p 0.00000 "},
+		{1e308, "0", "2.50e+307", "5.00e+307", "log p 0 "},
 	} {
 		t.Run(fmt.Sprint(c.limit), func(t *testing.T) {
 			if zero, lo, hi := BandsFor(c.limit).Text(); zero != c.zero || lo != c.lo || hi != c.hi {
@@ -609,5 +613,70 @@ func TestLegendWritesItsValuesAlike(t *testing.T) {
 				t.Errorf("legend %q, want it to start %q", l, c.sequentialLine)
 			}
 		})
+	}
+}
+
+// legendNumbers is each number a heatmap legend line writes (its ends,
+// zero, the bands' thresholds), without their signs and marks.
+func legendNumbers(line string) []string {
+	var out []string
+	for _, f := range strings.Fields(ansi.Strip(line)) {
+		f = strings.TrimLeft(f, "≤≥±+−")
+		if f != "" && strings.ContainsAny(f[:1], "0123456789") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestScaleLegendWritesItsNumbersOneWay: over random scales of every size,
+// the coloured and monochrome legends of either mode write every number
+// finite, in one notation, a plain one with as many decimals each and the
+// scale's end to 3 significant digits. "5e-05" sat beside "0.0001", "log
+// p 0.0 … −0.3" over bands of "0.075 0.150", and a scale of 1e308 was
+// written as 309 digits.
+func TestScaleLegendWritesItsNumbersOneWay(t *testing.T) {
+	r := rand.New(rand.NewPCG(38, 9))
+	for i := range 3000 {
+		limit := (1 + 9*r.Float64()) * math.Pow(10, float64(r.IntN(616)-308))
+		if i%50 == 0 {
+			limit = math.MaxFloat64
+		}
+		for _, mode := range []Mode{Diverging, Sequential} {
+			for _, th := range []*style.Theme{style.PlainTheme(), style.NewTheme(style.NoColor)} {
+				h := New(th)
+				h.SetMode(mode)
+				h.SetTokens([]string{"a"}, []float64{0})
+				h.SetLimit(limit)
+				line := h.Legend(200)
+				nums := legendNumbers(line)
+				if len(nums) < 2 {
+					t.Fatalf("scale %g: legend %q writes fewer than two numbers", limit, line)
+				}
+				dec := -1
+				for _, s := range nums {
+					f, err := strconv.ParseFloat(s, 64)
+					if err != nil || math.IsInf(f, 0) {
+						t.Fatalf("scale %g: %q in %q reads no finite value (%v)", limit, s, line, err)
+					}
+					if s == "0" && strings.Contains(line, "e") {
+						continue // e-notation's zero
+					}
+					d := len(s) - strings.IndexByte(s, '.') - 1
+					if e := strings.IndexByte(s, 'e'); e >= 0 {
+						d = 100 + e - strings.IndexByte(s, '.') - 1 // mantissa's, in another notation
+					} else if !strings.Contains(s, ".") {
+						d = 0
+					}
+					if dec >= 0 && d != dec {
+						t.Fatalf("scale %g: legend %q writes its numbers two ways", limit, line)
+					}
+					dec = d
+				}
+				if f, _ := strconv.ParseFloat(nums[len(nums)-1], 64); mode == Sequential && !h.Monochrome() && math.Abs(f-limit) > limit*5e-3 {
+					t.Fatalf("scale %g: legend %q ends at %g", limit, line, f)
+				}
+			}
+		}
 	}
 }

@@ -30,3 +30,30 @@ func TestFixedHasNoNegativeZero(t *testing.T) {
 		}
 	}
 }
+
+// TestSignificant: a value to n significant digits, its exponent after
+// rounding, and float64's largest cut toward zero where rounding reads
+// +Inf.
+func TestSignificant(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		n    int
+		want string
+	}{
+		{7.7e-4, 4, "7.700e-04"},
+		{-0.0047915, 3, "-4.79e-03"},
+		{9.9996, 4, "1.000e+01"},
+		{1e308, 3, "1.00e+308"},
+		{math.MaxFloat64, 4, "1.797e+308"},
+		{-math.MaxFloat64, 3, "-1.79e+308"},
+		{5e-324, 2, "4.9e-324"},
+		{3, 1, "3e+00"},
+	} {
+		if got := Exponent(tc.v, tc.n); got != tc.want {
+			t.Errorf("Exponent(%g, %d) = %q, want %q", tc.v, tc.n, got, tc.want)
+		}
+	}
+	if neg, d, e := Significant(-1234.5, 3); !neg || d != "123" || e != 3 {
+		t.Errorf("Significant(-1234.5, 3) = %v %q %d, want true \"123\" 3", neg, d, e)
+	}
+}
