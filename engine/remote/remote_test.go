@@ -87,12 +87,21 @@ func fixed(status int, body string) func(http.ResponseWriter, map[string]any) {
 	}
 }
 
-// holdGuard bounds how long fake.hold holds a request: far past fast()'s
-// Timeout, a bound on a hang, not a window a test's pass depends on.
+// holdGuard bounds how long fake.hold holds a request: far past
+// heldTimeout, a bound on a hang, not a window a test's pass depends on.
 const holdGuard = 30 * time.Second
 
+// heldTimeout is the request limit under which a held request
+// (fake.hold) times out, set after the check: the one case that tests the
+// limit depends on the time the others of its batch take, within it.
+const heldTimeout = 2 * time.Second
+
+// fast retries at once; its request limit only bounds a hang, so that a
+// case that tests no timeout does not fail where a loaded machine answers
+// late (one of 100 ms failed the check's own requests: 'is it up? no
+// answer within 100ms').
 func fast() Options {
-	return Options{Concurrency: 3, Retries: 2, Backoff: time.Millisecond, Timeout: 2 * time.Second}
+	return Options{Concurrency: 3, Retries: 2, Backoff: time.Millisecond, Timeout: time.Minute}
 }
 
 // TestRecordedBodies: the client reads the servers' own answer shapes to
@@ -292,6 +301,9 @@ func TestCheckAndFailures(t *testing.T) {
 		seq   int
 		msg   string
 		calls int64 // requests for the batch (after the probe's 2), when > 0
+		// timeout is the batch's request limit, set after the check (whose
+		// requests keep fast()'s): 0, fast()'s.
+		timeout time.Duration
 	}{
 		{name: "vllm applies the temperature", f: &fake{kind: VLLM}, temp: 0.7, want: wantLP(0.7), calls: 3},
 		{name: "sglang applies the temperature", f: &fake{kind: SGLang}, temp: 0.7, want: wantLP(0.7), calls: 3},
@@ -315,8 +327,8 @@ func TestCheckAndFailures(t *testing.T) {
 		// up on it, not answered late: with a 100 ms limit and a 300 ms
 		// answer, a loaded machine failed the check's own requests ('is it
 		// up? no answer within 100ms') and could the batch's others. The
-		// limit is fast()'s, a hang guard for the requests answered.
-		{name: "timeout mid-batch", f: &fake{kind: VLLM, hold: 2}, temp: 0.7, fatal: true, seq: 1, msg: "no answer within 2s"},
+		// limit, heldTimeout, is a hang guard for the requests answered.
+		{name: "timeout mid-batch", f: &fake{kind: VLLM, hold: 2}, temp: 0.7, fatal: true, seq: 1, msg: "no answer within 2s", timeout: heldTimeout},
 		{name: "connection dropped mid-batch", f: &fake{kind: SGLang, fail: func(first int32, n int, w http.ResponseWriter) bool {
 			if first == 3 {
 				conn, _, _ := w.(http.Hijacker).Hijack()
@@ -336,6 +348,9 @@ func TestCheckAndFailures(t *testing.T) {
 			s, err := connect(t, f, fast())
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.timeout > 0 {
+				s.opts.Timeout = c.timeout
 			}
 			if got := s.Temperature(0.7); (got == 1) != f.raw {
 				t.Fatalf("temperature %v for a raw=%v server", got, f.raw)
