@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/size"
 )
@@ -96,11 +97,6 @@ func TestRefusesATensorPastTheGPUsBuffer(t *testing.T) {
 func gpuOrSkip(t *testing.T) device.Memory {
 	t.Helper()
 	where, err := device.MemoryOf(device.GPU)
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	backendtest.NeedDevice(t, err)
 	return where
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -116,9 +117,7 @@ func TestServeRefusalOffersAMaxModelLenThatFits(t *testing.T) {
 	// On a GPU the flag is offered beside --device cpu.
 	where, err := device.MemoryOf(device.GPU)
 	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
+		backendtest.DeviceRequired(t, err)
 		t.Logf("no Vulkan device: %v", err)
 		return
 	}

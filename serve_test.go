@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -334,12 +335,7 @@ func TestScoreRunThroughServeResumes(t *testing.T) {
 // Vulkan device under the handler.
 func TestServeStopsOnDeviceFailure(t *testing.T) {
 	be, _, err := device.Open(device.GPU, "")
-	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	backendtest.NeedDevice(t, err)
 	m, err := model.Load(be, tinyFolder(t, "f32"))
 	if err != nil {
 		t.Fatal(err)

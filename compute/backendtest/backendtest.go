@@ -5,7 +5,9 @@
 // backend's own tests call it; it lives apart from compute so that a
 // backend package can use it without an import cycle. UnderValidationLayer
 // re-runs a package's device tests under Khronos' validation layer; Closes
-// counts the closes of a backend's device, for tests on the CPU.
+// counts the closes of a backend's device, for tests on the CPU;
+// NeedDevice and DeviceRequired hold the rule of a missing Vulkan device
+// (skip, or fail under RLT_REQUIRE_GPU=1) for every package's tests.
 package backendtest
 
 import (

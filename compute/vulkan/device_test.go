@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 )
 
 // The tests share one Device: building every pipeline takes a moment on
@@ -36,12 +37,7 @@ func TestMain(m *testing.M) {
 func openOrSkip(t testing.TB) *Device {
 	t.Helper()
 	shared.once.Do(func() { shared.dev, shared.err = Open() })
-	if shared.err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", shared.err)
-		}
-		t.Skipf("no usable Vulkan device (install libvulkan1 and mesa-vulkan-drivers for lavapipe; RLT_REQUIRE_GPU=1 makes this a failure): %v", shared.err)
-	}
+	backendtest.NeedDevice(t, shared.err)
 	if shared.dev.err != nil {
 		t.Fatalf("device failed earlier: %v", shared.dev.err)
 	}

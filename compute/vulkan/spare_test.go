@@ -6,18 +6,16 @@ import (
 	"os"
 	"sync"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 )
 
 // probeOrSkip probes the device Open would take (no pipelines built):
 // skipped where none is, a failure under RLT_REQUIRE_GPU=1.
 func probeOrSkip(t *testing.T) {
 	t.Helper()
-	if _, err := Probe(); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	_, err := Probe()
+	backendtest.NeedDevice(t, err)
 }
 
 // TestSpareNotTakenUnderAnotherEnvironment: the loader finds its drivers

@@ -12,17 +12,17 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
-	"github.com/rlt-workbench/rlt/compute/vulkan/vulkantest"
 	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // probed is the Vulkan device vulkan.Probe ranks first, t skipped where
-// there is none (vulkantest.Need).
+// there is none (backendtest.NeedDevice).
 func probed(t *testing.T) vulkan.Info {
 	t.Helper()
 	in, err := vulkan.Probe()
-	vulkantest.Need(t, err)
+	backendtest.NeedDevice(t, err)
 	return in
 }
 
@@ -68,7 +68,7 @@ func TestCheck(t *testing.T) {
 // Open and MemoryOf alike.
 func TestOpenByIndex(t *testing.T) {
 	d, err := vulkan.Open()
-	vulkantest.Need(t, err)
+	backendtest.NeedDevice(t, err)
 	in := d.Info()
 	d.Close()
 	name := fmt.Sprintf("gpu:%d", in.Index)
@@ -120,7 +120,7 @@ func TestOpen(t *testing.T) {
 	}
 	d, verr := vulkan.Open()
 	if verr != nil {
-		vulkantest.Required(t, verr)
+		backendtest.DeviceRequired(t, verr)
 		_, _, err := Open(GPU, "")
 		if err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Errorf("Open(gpu) without a device = %v, want an error saying to use --device cpu", err)
@@ -161,7 +161,7 @@ func TestOpenMatmul(t *testing.T) {
 		t.Error("TensorCores(cpu) = true")
 	}
 	d, err := vulkan.Open()
-	vulkantest.Need(t, err)
+	backendtest.NeedDevice(t, err)
 	has := d.Info().MatmulF16
 	d.Close()
 	for _, matmul := range []string{"", MatmulF32, MatmulF16} {
@@ -200,7 +200,7 @@ func TestOpenMatmul(t *testing.T) {
 // then failed at Open).
 func TestOpenBadSetting(t *testing.T) {
 	d, err := vulkan.Open()
-	vulkantest.Need(t, err)
+	backendtest.NeedDevice(t, err)
 	d.Close()
 	autoMu.Lock()
 	old := autoNoGPU
@@ -245,7 +245,7 @@ func TestMemoryOf(t *testing.T) {
 	}
 	d, verr := vulkan.Open()
 	if verr != nil {
-		vulkantest.Required(t, verr)
+		backendtest.DeviceRequired(t, verr)
 		if _, err := MemoryOf(GPU); err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Errorf("MemoryOf(gpu) without a device = %v, want Open's error", err)
 		}
@@ -345,7 +345,7 @@ func TestUnusable(t *testing.T) {
 		t.Run(c.name+c.env, func(t *testing.T) {
 			if c.env != "" {
 				if len(gpus) == 0 {
-					vulkantest.Need(t, errors.New("the loader lists none"))
+					backendtest.NeedDevice(t, errors.New("the loader lists none"))
 				}
 				t.Setenv(c.env, "96")
 			}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/model"
@@ -139,9 +140,7 @@ func TestCheckMemoryOnTheDevice(t *testing.T) {
 	}
 	where, err := device.MemoryOf(device.GPU)
 	if err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
+		backendtest.DeviceRequired(t, err)
 		c.Device = "gpu"
 		if err := CheckMemory(c); err == nil || !strings.Contains(err.Error(), "--device cpu") {
 			t.Fatalf("--device gpu without a GPU: %v, want the device's error", err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -31,12 +32,8 @@ import (
 // counts the batches done as step 0's metrics are said, the first one
 // after them being the read-back's.
 func TestACheckpointLostWithTheDeviceIsNotTriedAgain(t *testing.T) {
-	if _, err := device.MemoryOf(device.GPU); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	_, err := device.MemoryOf(device.GPU)
+	backendtest.NeedDevice(t, err)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("RLT_VULKAN_LOSE_AFTER", "")
 	dir, closeErr, submits := runAndStopAtStep0(t)

@@ -1,0 +1,31 @@
+package backendtest
+
+import (
+	"os"
+	"testing"
+)
+
+// NeedDevice skips t where err (vulkan.Open's, vulkan.Probe's,
+// device.MemoryOf's) says there is no usable Vulkan device, or fails it
+// under RLT_REQUIRE_GPU=1 (DeviceRequired). It lives here, below
+// compute/vulkan, so that the vulkan package's own tests and every package
+// above it take the one rule.
+func NeedDevice(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		DeviceRequired(t, err)
+		t.Skipf("no usable Vulkan device (install libvulkan1 and mesa-vulkan-drivers for lavapipe; RLT_REQUIRE_GPU=1 makes this a failure): %v", err)
+	}
+}
+
+// DeviceRequired fails t under RLT_REQUIRE_GPU=1 (CI's lavapipe job) where
+// err says there is no usable Vulkan device: there a test that needs one
+// must not pass by skipping, or by testing only the refusals of a machine
+// with none. Without it the caller goes on (to test those refusals, or to
+// skip).
+func DeviceRequired(t testing.TB, err error) {
+	t.Helper()
+	if err != nil && os.Getenv("RLT_REQUIRE_GPU") == "1" {
+		t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
+	}
+}
