@@ -344,7 +344,9 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	// A signal (stopSignals) stops the scoring after the batch in
 	// progress, written whole (and with --write stored): stdout holds the
-	// results up to it, as scoreStopped says. It killed rlt score, stdout
+	// results up to it, as scoreStopped says. A batch an inference server
+	// scores is dropped instead, its requests cancelled at once (ctx
+	// reaches remote.Server.LogProbs). It killed rlt score, stdout
 	// cut where it came. One while the models load (or a server is
 	// checked), or while stdin's first line is awaited, stops that, said
 	// by loadStopped: the load went on to its end, or the signal killed
@@ -557,6 +559,16 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			saidLine = lastLine
 		}
 	}
+	// stopped is the error of a signal that came: between batches (the
+	// batch scored, cancelled ""), or while a server scored one (its
+	// requests cancelled, named by cancelled: the batch dropped).
+	stopped := func(cancelled string) error {
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		sayCut()
+		return report(scoreStopped(plural(lastLine, "input line"), cancelled, "the lines read after it dropped", fmt.Sprintf("run it again on the lines after line %d to go on", lastLine)))
+	}
 	flush := func(last bool) error {
 		if len(queue) == 0 {
 			say(last) // stdin ended after a whole batch, its line held back
@@ -568,7 +580,10 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				items = append(items, p.item)
 			}
 		}
-		scores, errs := st.scoreEach(items)
+		scores, errs := st.scoreEach(ctx, items)
+		if src, ok := stoppedScoring(ctx, errs); ok {
+			return stopped(src)
+		}
 		if i, err := firstFatal(errs); err != nil {
 			// The server failed: stop, naming the input line it failed on.
 			k := 0
@@ -625,18 +640,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		end := err == io.EOF && len(raw) == 0 && !tooLong
 		return inputLine{raw, tooLong, err}, !end, err == nil
 	})
-	stopped := func() error {
-		if err := w.Flush(); err != nil {
-			return err
-		}
-		sayCut()
-		return report(scoreStopped(plural(lastLine, "input line"), "the lines read after it dropped", fmt.Sprintf("run it again on the lines after line %d to go on", lastLine)))
-	}
 	line := 0
 	for {
 		l, ok, signalled := nextLine(ctx, lines)
 		if signalled {
-			return stopped()
+			return stopped("")
 		}
 		if !ok {
 			break
@@ -693,12 +701,37 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	return report(nil)
 }
 
-// scoreStopped is rlt score's error when a signal stopped it between
-// batches, stdin's or a run's: how far stdout goes (after: the input lines
-// or traces whose results it holds), what was left (left), and how to go
-// on (goOn).
-func scoreStopped(after, left, goOn string) error {
-	return fmt.Errorf("stopped by a signal after %s: stdout holds the result of each whole (a batch being scored is finished, %s); %s", after, left, goOn)
+// scoreStopped is rlt score's error when a signal stopped it, stdin's or a
+// run's: how far stdout goes (after: the input lines or traces whose
+// results it holds), what was left (left), and how to go on (goOn). A
+// batch being scored in this process is finished first; one an inference
+// server was scoring is dropped, its requests cancelled at once (cancelled
+// names the server: stoppedScoring), since a 7B teacher's batch may take
+// minutes that the user asked not to wait.
+func scoreStopped(after, cancelled, left, goOn string) error {
+	batch := "a batch being scored is finished, " + left
+	if cancelled != "" {
+		batch = fmt.Sprintf("the batch being scored was dropped, its requests to %s cancelled, and %s", cancelled, left)
+	}
+	return fmt.Errorf("stopped by a signal after %s: stdout holds the result of each whole (%s); %s", after, batch, goOn)
+}
+
+// stoppedScoring reports whether a signal (ctx) stopped the scoring of a
+// batch part way, errs being its items' errors (ScoreEach's): an inference
+// server's requests cancelled, the server named (src).
+func stoppedScoring(ctx context.Context, errs []error) (src string, ok bool) {
+	if ctx.Err() == nil {
+		return "", false
+	}
+	_, err := firstFatal(errs)
+	if err == nil || !errors.Is(err, ctx.Err()) {
+		return "", false
+	}
+	var se *rlt.SourceError
+	if errors.As(err, &se) {
+		return se.Source, true
+	}
+	return "the server", true
 }
 
 // checkScoreRow refuses a stdin row whose explanation holds a reserved tag,
@@ -861,10 +894,13 @@ func (st *scoreStats) sayProgress(w io.Writer, last bool, line func(now time.Tim
 }
 
 // scoreEach is sc.ScoreEach, timed, recording each scored item's lengths.
-func (st *scoreStats) scoreEach(items []rlt.Item) ([]record.Scored, []error) {
+func (st *scoreStats) scoreEach(ctx context.Context, items []rlt.Item) ([]record.Scored, []error) {
 	t0 := time.Now()
-	out, errs := st.sc.ScoreEach(items)
+	out, errs := st.sc.ScoreEach(ctx, items)
 	st.scoring += time.Since(t0)
+	if _, ok := stoppedScoring(ctx, errs); ok { // dropped, not failed
+		return out, errs
+	}
 	for i, it := range items {
 		if errs[i] != nil {
 			st.failed++
@@ -1065,13 +1101,16 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 	said := 0      // traces whose line stdout holds
 	// stopped is the error of a signal (ctx) that came: it is heeded
 	// between batches, each written whole and stored.
-	stopped := func() error {
+	// A server's batch is dropped, its requests cancelled (cancelled: the
+	// server).
+	stoppedIn := func(cancelled string) error {
 		goOn := "nothing is stored without --write: run it again with --write to keep the scores, so that a run after it goes on where it stopped"
 		if write {
 			goOn = fmt.Sprintf("%d stored in %s: run the same command again to score the rest", written, filepath.Join(run.Dir(), sessions.RescoresFile))
 		}
-		return scoreStopped(fmt.Sprintf("%d of %d traces", said, len(traces)), "the traces after it not scored", goOn)
+		return scoreStopped(fmt.Sprintf("%d of %d traces", said, len(traces)), cancelled, "the traces after it not scored", goOn)
 	}
+	stopped := func() error { return stoppedIn("") }
 	for _, g := range groups {
 		if ctx.Err() != nil {
 			return stopped()
@@ -1131,7 +1170,13 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 				}
 			}
 			sc := st.sc
-			scores, errs := st.scoreEach(items)
+			scores, errs := st.scoreEach(ctx, items)
+			if src, ok := stoppedScoring(ctx, errs); ok {
+				if err := w.Flush(); err != nil {
+					return err
+				}
+				return stoppedIn(src)
+			}
 			if k, err := firstFatal(errs); err != nil {
 				w.Flush()
 				ti := chunk[idx[k]]

@@ -312,15 +312,18 @@ func compareTokens(ours, theirs []int32, tok rlt.Tokenizer) error {
 }
 
 // LogProbs implements rlt.LogProbSource: one request per sequence, at most
-// Options.Concurrency at once. The first failure cancels the rest.
-func (s *Server) LogProbs(seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error) {
+// Options.Concurrency at once. The first failure cancels the rest, and so
+// does ctx (a signal to the command): its requests in flight are cancelled
+// at once, not awaited, and the error is a fatal SourceError wrapping
+// ctx.Err(), whatever the requests cancelled with it said.
+func (s *Server) LogProbs(parent context.Context, seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error) {
 	if !s.checked {
 		return nil, s.fail(-1, true, errors.New("not checked: call Check once before scoring"))
 	}
 	if s.raw && temperature != 1 {
 		return nil, s.fail(-1, true, fmt.Errorf("asked at temperature %g, but its prompt log-probs are at 1", temperature))
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	per := make([][]float32, len(seqs))
 	errs := make([]error, len(seqs))
@@ -356,6 +359,9 @@ feed:
 	}
 	close(next)
 	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return nil, s.fail(-1, true, fmt.Errorf("its requests cancelled: %w", err))
+	}
 	// The first error in sequence order that is not a cancellation.
 	var first error
 	firstSeq := -1

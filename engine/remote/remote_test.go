@@ -143,7 +143,7 @@ func TestRecordedBodies(t *testing.T) {
 				t.Fatalf("connected as %+v", s)
 			}
 			s.checked = true // the probe is TestCheck's
-			got, err := s.LogProbs([][]int32{ids}, [][][2]int{{{1, 2}}, {{3, 1}}}, 0.7)
+			got, err := s.LogProbs(context.Background(), [][]int32{ids}, [][][2]int{{{1, 2}}, {{3, 1}}}, 0.7)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -356,7 +356,7 @@ func TestCheckAndFailures(t *testing.T) {
 				t.Fatalf("temperature %v for a raw=%v server", got, f.raw)
 			}
 			f.calls.Store(0)
-			got, err := s.LogProbs(batch, spans(), c.temp)
+			got, err := s.LogProbs(context.Background(), batch, spans(), c.temp)
 			if c.want != nil {
 				if err != nil || fmt.Sprint(got) != fmt.Sprint(c.want) {
 					t.Fatalf("got %v, %v; want %v", got, err, c.want)
@@ -415,7 +415,7 @@ func TestRawServerRefusesOtherTemperatures(t *testing.T) {
 	if !s.Raw() {
 		t.Fatal("a server ignoring the temperature was not found raw")
 	}
-	if _, err := s.LogProbs(batch, spans(), 0.7); err == nil || !strings.Contains(err.Error(), "at 1") {
+	if _, err := s.LogProbs(context.Background(), batch, spans(), 0.7); err == nil || !strings.Contains(err.Error(), "at 1") {
 		t.Fatalf("asked at 0.7: %v", err)
 	}
 }

@@ -229,7 +229,7 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 	for i, g := range gens {
 		items[i], layouts[i] = g.Item(), g.layout
 	}
-	scores, partByPart, err := t.scorer.scoreLayouts(items, layouts)
+	scores, partByPart, err := t.scorer.scoreLayouts(ctx, items, layouts)
 	if err != nil {
 		return nil, fmt.Errorf("step %d: scoring: %w", t.step, err)
 	}

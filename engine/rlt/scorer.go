@@ -9,6 +9,7 @@
 package rlt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -135,13 +136,21 @@ func (s *Scorer) SequenceLengths(it Item) (teacher, student int) {
 // Score computes the reward of each item. Questions and solutions holding a
 // tag, or empty solutions, are refused with the item's index.
 func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
-	out, _, err := s.score(items)
+	return s.ScoreContext(context.Background(), items)
+}
+
+// ScoreContext is Score, stopped by ctx where a source can be stopped part
+// way (an inference server's requests, cancelled: the error is then a
+// fatal *SourceError wrapping ctx.Err()); a model in this process finishes
+// its forward.
+func (s *Scorer) ScoreContext(ctx context.Context, items []Item) ([]record.Scored, error) {
+	out, _, err := s.score(ctx, items)
 	return out, err
 }
 
 // score is Score, with how many of the items' texts were tokenized part by
 // part (Layout.Whole false), which a trainer's step records.
-func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err error) {
+func (s *Scorer) score(ctx context.Context, items []Item) (out []record.Scored, partByPart int, err error) {
 	enc := make([]Layout, len(items))
 	for i, it := range items {
 		// An *ItemError, so that ScoreEach, scoring the items one by one,
@@ -154,14 +163,14 @@ func (s *Scorer) score(items []Item) (out []record.Scored, partByPart int, err e
 		}
 		enc[i] = s.encode(it)
 	}
-	return s.scoreLayouts(items, enc)
+	return s.scoreLayouts(ctx, items, enc)
 }
 
 // scoreLayouts is score of items laid out already, enc[i] items[i]'s
 // ItemLayout under s.Tok and s.Prompts, whose texts score or its caller
 // checked: a GRPO step's explanations, which Pair.Explain laid out to fit
 // the models, are scored as they were measured, not encoded again.
-func (s *Scorer) scoreLayouts(items []Item, enc []Layout) (out []record.Scored, partByPart int, err error) {
+func (s *Scorer) scoreLayouts(ctx context.Context, items []Item, enc []Layout) (out []record.Scored, partByPart int, err error) {
 	if len(items) == 0 {
 		return nil, 0, nil
 	}
@@ -199,7 +208,7 @@ func (s *Scorer) scoreLayouts(items []Item, enc []Layout) (out []record.Scored, 
 		tSeqs[i] = e.Teacher
 		tWant[i] = [2]int{e.TeacherT, len(e.T)}
 	}
-	tLP, tHidden, err := s.logProbs(s.Teacher, s.tm, tSeqs, [][][2]int{tWant}, invT, full)
+	tLP, tHidden, err := s.logProbs(ctx, s.Teacher, s.tm, tSeqs, [][][2]int{tWant}, invT, full)
 	if err != nil {
 		return nil, 0, itemError("teacher", err)
 	}
@@ -214,7 +223,7 @@ func (s *Scorer) scoreLayouts(items []Item, enc []Layout) (out []record.Scored, 
 		sExpl[i] = [2]int{e.Student.Expl.Start, len(e.T)}
 		sSol[i] = [2]int{e.Student.Sol.Start, len(e.S)}
 	}
-	sLP, sHidden, err := s.logProbs(s.Student, s.sm, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
+	sLP, sHidden, err := s.logProbs(ctx, s.Student, s.sm, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
 		return nil, 0, itemError("student", err)
 	}
@@ -306,9 +315,11 @@ func (e *TooLongError) Error() string {
 // i's error (nil when out[i] holds its score). A source's own failure
 // (Fatal) stops it: that item's error and every later one's is an
 // *ItemError naming the item it failed on, and no later item is scored.
-func (s *Scorer) ScoreEach(items []Item) (out []record.Scored, errs []error) {
+// ctx stops it as it stops ScoreContext: a fatal error, a stop is no item's
+// fault.
+func (s *Scorer) ScoreEach(ctx context.Context, items []Item) (out []record.Scored, errs []error) {
 	errs = make([]error, len(items))
-	out, err := s.Score(items)
+	out, err := s.ScoreContext(ctx, items)
 	if err == nil {
 		return out, errs
 	}
@@ -320,7 +331,7 @@ func (s *Scorer) ScoreEach(items []Item) (out []record.Scored, errs []error) {
 	}
 	out = make([]record.Scored, len(items))
 	for i := range items {
-		one, err := s.Score(items[i : i+1])
+		one, err := s.ScoreContext(ctx, items[i:i+1])
 		if err != nil {
 			// The caller knows item i by its own position (a line …).
 			if tl := (*TooLongError)(nil); errors.As(err, &tl) {
@@ -355,11 +366,11 @@ func (s *Scorer) tokens(ids []int32) []string {
 // logProbs asks src for the log-probs of the span groups of seqs (see
 // LogProbSource); with keepHidden (the full KL, in process) it runs the
 // in-process model ms itself and also returns the final hidden rows.
-func (s *Scorer) logProbs(src LogProbSource, ms *ModelSource, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
+func (s *Scorer) logProbs(ctx context.Context, src LogProbSource, ms *ModelSource, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
 	if keepHidden {
 		return ms.logProbs(seqs, groups, invT, true)
 	}
-	lp, err := src.LogProbs(seqs, groups, s.Cfg.Temperature)
+	lp, err := src.LogProbs(ctx, seqs, groups, s.Cfg.Temperature)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,6 +1,7 @@
 package rlt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -183,7 +184,7 @@ func TestScorerRefusesBadInput(t *testing.T) {
 	// Scored one by one, a row too long says what to do and no made-up
 	// item number (the caller gives its line).
 	long := Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}
-	_, errs := s.ScoreEach([]Item{{Question: "q", Solution: "1", Explanation: "e"}, long})
+	_, errs := s.ScoreEach(context.Background(), []Item{{Question: "q", Solution: "1", Explanation: "e"}, long})
 	if errs[0] != nil || errs[1] == nil || strings.Contains(errs[1].Error(), "item") ||
 		!strings.Contains(errs[1].Error(), "more than its 512 positions (max_position_embeddings), which leave the explanation 484: shorten the explanation") || !strings.Contains(errs[1].Error(), "--run DIR") {
 		t.Errorf("ScoreEach: %v", errs)
@@ -414,7 +415,7 @@ func TestScoreEachNamesNoItem(t *testing.T) {
 		{Item{Question: "q", Solution: "1" + record.EndSolution}, "solution contains the tag"},
 	}
 	for _, c := range cases {
-		_, errs := s.ScoreEach([]Item{good, good, c.bad})
+		_, errs := s.ScoreEach(context.Background(), []Item{good, good, c.bad})
 		if errs[0] != nil || errs[1] != nil {
 			t.Errorf("%+.40v: the good items failed: %v", c.bad, errs)
 		}
@@ -432,7 +433,7 @@ func TestSourceErrorNamesTheCallersSequence(t *testing.T) {
 	ms.MicroBatchTokens = 30
 	seqs := [][]int32{make([]int32, 30), {1, 2}, {3, 4}, {5, 6}}
 	spans := [][2]int{{1, 29}, {1, 1}, {0, 2}, {1, 1}} // sequence 2's starts at 0: no context
-	_, err := ms.LogProbs(seqs, [][][2]int{spans}, 1)
+	_, err := ms.LogProbs(context.Background(), seqs, [][][2]int{spans}, 1)
 	var se *SourceError
 	if !errors.As(err, &se) || se.Seq != 2 {
 		t.Fatalf("error %v, want a *SourceError naming sequence 2", err)

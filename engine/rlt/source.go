@@ -2,6 +2,7 @@ package rlt
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -22,8 +23,11 @@ type LogProbSource interface {
 	// LogProbs returns log p(seq[pos] | seq[:pos]) of logits/temperature for
 	// every position of every span: for sequence b in turn, each group's
 	// span spans[g][b] = [start, count] (start ≥ 1), group after group.
-	// An error about one sequence is a *SourceError with its index.
-	LogProbs(seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error)
+	// An error about one sequence is a *SourceError with its index. ctx
+	// stops what can be stopped part way (an inference server's requests:
+	// the error is then a fatal *SourceError wrapping ctx.Err()); a
+	// forward in this process runs to its end.
+	LogProbs(ctx context.Context, seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error)
 	// MaxPositions is the longest sequence the source takes (0: not known;
 	// the source refuses what is too long itself).
 	MaxPositions() int
@@ -116,8 +120,9 @@ func (ms *ModelSource) Err() error {
 	return ms.M.Backend().Err()
 }
 
-// LogProbs implements LogProbSource.
-func (ms *ModelSource) LogProbs(seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error) {
+// LogProbs implements LogProbSource. The forward is not stopped part way:
+// ctx is not read (its caller stops between batches).
+func (ms *ModelSource) LogProbs(_ context.Context, seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error) {
 	if !(temperature > 0) {
 		return nil, fmt.Errorf("%s: temperature %g must be positive", ms.Name, temperature)
 	}

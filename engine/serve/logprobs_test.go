@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -316,7 +317,7 @@ func TestLMEvalLoglikelihood(t *testing.T) {
 				end = len(ids)
 			}
 			sum, isGreedy := lmEvalParse(lp, ctxlen, end)
-			want, err := s.Src.LogProbs([][]int32{ids}, [][][2]int{{{ctxlen, len(ids) - ctxlen}}}, 1)
+			want, err := s.Src.LogProbs(context.Background(), [][]int32{ids}, [][][2]int{{{ctxlen, len(ids) - ctxlen}}}, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -211,7 +211,7 @@ func TestShapes(t *testing.T) {
 		if srv.Raw() || srv.MaxPositions() != 63 {
 			t.Errorf("%s: raw %v, %d positions", kind, srv.Raw(), srv.MaxPositions())
 		}
-		got, err := srv.LogProbs([][]int32{ids}, [][][2]int{{{1, len(ids) - 1}}}, 0.7)
+		got, err := srv.LogProbs(context.Background(), [][]int32{ids}, [][][2]int{{{1, len(ids) - 1}}}, 0.7)
 		if err != nil || !bytes.Equal([]byte(fmt.Sprint(got)), []byte(fmt.Sprint(want))) {
 			t.Errorf("%s: %v %v, want %v", kind, got, err, want)
 		}
