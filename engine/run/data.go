@@ -211,12 +211,17 @@ func LengthsFitReason(maxNew int, pos rlt.Positions, question string, teacher, s
 	return tooLong(short.Who, dir, short.Prompt, maxNew, short.Positions)
 }
 
+// rowsRead is the rows of the data file: those its Report kept and the
+// repeats left out after it (Repeated), which Summary and warning both
+// count in.
+func (d *Data) rowsRead() int { return d.File.Report.Rows + len(d.Repeated) }
+
 // Summary describes the data in one line: rows read, trained on, held out
 // and skipped.
 func (d *Data) Summary() string {
 	var b strings.Builder
 	r := d.File.Report
-	fmt.Fprintf(&b, "data %s: %s: %d for training, %d held out", d.File.Path, jsonerr.Rows(r.Rows+len(d.Repeated)), len(d.Train), d.HeldRows)
+	fmt.Fprintf(&b, "data %s: %s: %d for training, %d held out", d.File.Path, jsonerr.Rows(d.rowsRead()), len(d.Train), d.HeldRows)
 	if d.EvalFile != nil {
 		fmt.Fprintf(&b, " (their questions are in eval_data)")
 	}
@@ -254,7 +259,7 @@ func (d *Data) warning(c runconfig.Config) error {
 	}
 	if n := len(d.Repeated); n > 0 {
 		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, %s (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of rlt distill --samples-out holds each question once per sample)",
-			d.File.Path, n, jsonerr.Rows(d.File.Report.Rows+n), record.RepeatedRows, linesSaid(exampleLines(d.Repeated))))
+			d.File.Path, n, jsonerr.Rows(d.rowsRead()), record.RepeatedRows, linesSaid(exampleLines(d.Repeated))))
 	}
 	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
 		parts = append(parts, fmt.Sprintf("evaluating on %d held-out questions, fewer than eval_questions = %d", len(d.HeldOut), c.EvalQuestions))
