@@ -319,7 +319,7 @@ func writeImport(dst string, rep *ImportReport, metrics []MetricRecord, traces [
 		run.enqueueEvent(EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Extra: n})
 	}
 	for _, is := range rep.Skip {
-		run.enqueueEvent(EventRecord{Time: now, Kind: KindSkipped, File: is.File, Line: is.Line, Error: is.Msg})
+		run.enqueueEvent(EventRecord{Time: now, Kind: KindSkipped, File: is.File, Line: is.Line, Column: is.Column, Error: is.Msg})
 	}
 	stepTime := now
 	if followed {
@@ -451,6 +451,9 @@ func readOfficial(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord
 		}
 		if off.State.NonNumeric > 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", state, off.State.NonNumeric, strings.Join(off.State.NonNumericKeys, ", ")))
+		}
+		if off.State.PastRange > 0 {
+			rep.Notes = append(rep.Notes, pastRangeNote(state, off.State.PastRange, off.State.PastRangeKeys))
 		}
 		metrics = mergeOfficialMetrics(off.Metrics, state, rep)
 	}

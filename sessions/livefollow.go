@@ -190,7 +190,7 @@ func (f *trainerFollow) add(rep *ImportReport, metrics []MetricRecord, traces []
 		evs = append(evs, EventRecord{Time: now, Kind: KindImport, Name: rep.Format, Extra: n})
 	}
 	for _, is := range rep.Skip {
-		evs = append(evs, EventRecord{Time: now, Kind: KindSkipped, File: is.File, Line: is.Line, Error: is.Msg})
+		evs = append(evs, EventRecord{Time: now, Kind: KindSkipped, File: is.File, Line: is.Line, Column: is.Column, Error: is.Msg})
 	}
 	for _, e := range evs {
 		line := eventLine(e)

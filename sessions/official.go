@@ -84,6 +84,8 @@ type TrainerStateReport struct {
 	Entries        int        // log_history entries seen
 	NonNumeric     int        // values ignored because they were not numbers
 	NonNumericKeys []string   // their distinct keys, sorted
+	PastRange      int        // numbers ignored because float64 cannot hold them (1e999)
+	PastRangeKeys  []string   // their distinct keys, sorted
 	SkippedCount   int        // entries skipped (no usable step, not an object)
 	Skipped        []RowIssue // the first maxIssues of them
 	// MaxSteps is the document's "max_steps": the optimizer steps the
@@ -141,7 +143,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 	}
 	var out []OfficialMetrics
 	found := false
-	nonNum := map[string]bool{}
+	nonNum, past := map[string]bool{}, map[string]bool{}
 	for dec.More() {
 		kt, err := dec.Token()
 		if err != nil {
@@ -178,7 +180,7 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 			}
 			rep.Entries++
 			line, _ := jsonerr.LineCol(clean, start)
-			m, issue := metricsEntry(raw, nonNum, &rep.NonNumeric)
+			m, issue := metricsEntry(raw, nonNum, &rep.NonNumeric, past, &rep.PastRange)
 			if issue != "" {
 				rep.SkippedCount++
 				if limit < 0 || len(rep.Skipped) < limit {
@@ -199,11 +201,29 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 	if !found {
 		return nil, rep, &stateError{File: name, Msg: "no log_history in trainer state"}
 	}
-	for k := range nonNum {
-		rep.NonNumericKeys = append(rep.NonNumericKeys, k)
-	}
-	sort.Strings(rep.NonNumericKeys)
+	rep.NonNumericKeys, rep.PastRangeKeys = sortedKeys(nonNum, nil), sortedKeys(past, nil)
 	return out, rep, nil
+}
+
+// pastRangeNote is an import's note on the metric values of file left
+// out as numbers past float64's range (n of them, under keys): said
+// apart from the values that are no numbers (text, null), since a
+// number written past the range is another fault of the file, one no
+// trainer's logger makes (Python writes a float's inf as Infinity).
+func pastRangeNote(file string, n int, keys []string) string {
+	return fmt.Sprintf("%s: %d numbers past float64's range (about ±1.8e308) ignored, values no trainer logs (keys: %s)", file, n, strings.Join(keys, ", "))
+}
+
+// pastRange reports whether v, a metric value decoded with UseNumber, is
+// a JSON number float64 cannot hold (1e999; one below its smallest
+// reads as 0).
+func pastRange(v any) bool {
+	x, ok := v.(json.Number)
+	if !ok {
+		return false
+	}
+	_, err := strconv.ParseFloat(string(x), 64)
+	return errors.Is(err, strconv.ErrRange)
 }
 
 // positiveInt is the JSON number raw as a positive int, else 0.
@@ -215,7 +235,10 @@ func positiveInt(raw json.RawMessage) int {
 	return int(n)
 }
 
-func metricsEntry(raw []byte, nonNum map[string]bool, count *int) (OfficialMetrics, string) {
+// metricsEntry reads one log_history entry: its values, counting those
+// left out by why (nonNum and count: no number; past and pastCount: a
+// number past float64's range) under their keys.
+func metricsEntry(raw []byte, nonNum map[string]bool, count *int, past map[string]bool, pastCount *int) (OfficialMetrics, string) {
 	var obj map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -236,7 +259,12 @@ func metricsEntry(raw []byte, nonNum map[string]bool, count *int) (OfficialMetri
 			continue
 		}
 		f, ok := jsonNumber(v)
-		if !ok {
+		switch {
+		case !ok && pastRange(v):
+			*pastCount++
+			past[k] = true
+			continue
+		case !ok:
 			*count++
 			nonNum[k] = true
 			continue
@@ -257,7 +285,8 @@ const (
 // metric line, and whether it is one: a JSON number within float64's
 // range, or Python's NaN, Infinity and -Infinity (pythonJSON). A number
 // past the range (1e999, which Python never writes for a float) is none,
-// left out and counted among the non-numeric values as our metrics.jsonl's
+// left out and counted, apart from the values that are no numbers
+// (pastRange), as our metrics.jsonl's
 // reader refuses it and a traces row's reward is refused: it was read as
 // ±Inf, a value the trainer never logged.
 func jsonNumber(v any) (float64, bool) {
@@ -470,7 +499,7 @@ func parseCompletionsCSV(name string, data []byte, limit int) ([]OfficialComplet
 			// column: it was taken as ±Inf, a reward no trainer wrote
 			// ("inf", which pandas writes for one, is read as such).
 			at, column := r.FieldPos(col["reward"])
-			skipAt(at, column, "reward", fmt.Sprintf("row %d: %s", row, record.RewardPastRange(rs)))
+			skipAt(at, column, "reward", fmt.Sprintf("row %d: %s", row, record.RewardPastRange("reward", rs)))
 			continue
 		} else if err != nil {
 			// At its column too: a row is many lines of text where a

@@ -217,15 +217,17 @@ func TestParseTrainerStateProblems(t *testing.T) {
 		t.Errorf("%+v %+v", m, rep)
 	}
 	// A number past float64's range is no value (Python writes none:
-	// its inf is Infinity), left out and counted as non-numeric, as our
-	// metrics.jsonl's reader refuses it: it was read as ±Inf.
-	m, rep, err := ParseTrainerState("t.json", []byte(`{"log_history":[{"step":2,"loss":1e999,"x":-1e999,"y":0.5}]}`))
-	if err != nil || len(m) != 1 || len(m[0].Values) != 1 || m[0].Values["y"] != 0.5 || rep.NonNumeric != 2 || !slices.Equal(rep.NonNumericKeys, []string{"loss", "x"}) {
-		t.Errorf("1e999 and -1e999: %+v %+v %v, want only y read, loss and x non-numeric", m, rep, err)
+	// its inf is Infinity), left out and counted apart from the values
+	// that are no numbers (text), as our metrics.jsonl's reader refuses
+	// it: it was read as ±Inf, then counted among the non-numeric ones.
+	m, rep, err := ParseTrainerState("t.json", []byte(`{"log_history":[{"step":2,"loss":1e999,"x":-1e999,"y":0.5,"note":"hi","tiny":1e-999}]}`))
+	if err != nil || len(m) != 1 || len(m[0].Values) != 2 || m[0].Values["y"] != 0.5 || m[0].Values["tiny"] != 0 ||
+		rep.PastRange != 2 || !slices.Equal(rep.PastRangeKeys, []string{"loss", "x"}) || rep.NonNumeric != 1 || !slices.Equal(rep.NonNumericKeys, []string{"note"}) {
+		t.Errorf("1e999 and -1e999: %+v %+v %v, want y and tiny (0) read, loss and x past the range, note non-numeric", m, rep, err)
 	}
 	vm, nonNum, _, err := parseVerlMetric([]byte(`{"step": 1, "data": {"loss": 1e999, "y": 0.5}}`))
-	if err != nil || len(vm.Values) != 1 || vm.Values["y"] != 0.5 || !slices.Equal(nonNum, []string{"loss"}) {
-		t.Errorf("verl's 1e999: %+v %v %v, want only y read, loss non-numeric", vm, nonNum, err)
+	if err != nil || len(vm.Values) != 1 || vm.Values["y"] != 0.5 || !slices.Equal(nonNum, []ignoredValue{{"loss", true}}) {
+		t.Errorf("verl's 1e999: %+v %v %v, want only y read, loss past the range", vm, nonNum, err)
 	}
 }
 

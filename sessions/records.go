@@ -199,6 +199,10 @@ type EventRecord struct {
 	Count    int            `json:"count,omitempty"` // e.g. traces dropped
 	File     string         `json:"file,omitempty"`  // a file a record is about (import: the source file)
 	Line     int            `json:"line,omitempty"`  // 1-based line in File
+	// Column is the 1-based column in Line where an import's skipped row
+	// is at fault, where its reader knows it (RowIssue.Column: a CSV
+	// field, a JSON value); 0 where it does not.
+	Column int `json:"column,omitempty"`
 	// Device is where the engine computes (KindDevice).
 	Device event.DeviceChoice `json:"device,omitzero"`
 	// Fault says what failed, of an error event (event.FaultOf its

@@ -649,6 +649,9 @@ func readStateMetrics(dir string, rep *ImportReport) ([]MetricRecord, error) {
 		if sr.NonNumeric > 0 {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", rel, sr.NonNumeric, strings.Join(sr.NonNumericKeys, ", ")))
 		}
+		if sr.PastRange > 0 {
+			rep.Notes = append(rep.Notes, pastRangeNote(rel, sr.PastRange, sr.PastRangeKeys))
+		}
 		return mergeSteps(entries), nil
 	}
 	return nil, nil
@@ -804,8 +807,8 @@ func readVerlMetrics(dir string, files []string, rep *ImportReport) ([]OfficialM
 	var entries []OfficialMetrics
 	for _, rel := range files {
 		rep.Files = append(rep.Files, rel)
-		nonNum := map[string]bool{}
-		count := 0
+		nonNum, past := map[string]bool{}, map[string]bool{}
+		count, pastCount := 0, 0
 		st, err := ReadLog(filepath.Join(dir, rel), func(line int, raw []byte) error {
 			m, bad, field, err := parseVerlMetric(raw)
 			if err != nil {
@@ -813,8 +816,13 @@ func readVerlMetrics(dir string, files []string, rep *ImportReport) ([]OfficialM
 				return nil
 			}
 			for _, k := range bad {
-				count++
-				nonNum[k] = true
+				if k.pastRange {
+					pastCount++
+					past[k.key] = true
+				} else {
+					count++
+					nonNum[k.key] = true
+				}
 			}
 			entries = append(entries, m)
 			return nil
@@ -824,22 +832,28 @@ func readVerlMetrics(dir string, files []string, rep *ImportReport) ([]OfficialM
 		}
 		partial(rep, rel, st)
 		if count > 0 {
-			keys := make([]string, 0, len(nonNum))
-			for k := range nonNum {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d values that are not numbers (null for NaN, text) ignored (keys: %s)", rel, count, strings.Join(keys, ", ")))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d values that are not numbers (null for NaN, text) ignored (keys: %s)", rel, count, strings.Join(sortedKeys(nonNum, nil), ", ")))
+		}
+		if pastCount > 0 {
+			rep.Notes = append(rep.Notes, pastRangeNote(rel, pastCount, sortedKeys(past, nil)))
 		}
 	}
 	rep.Entries = len(entries)
 	return entries, nil
 }
 
+// ignoredValue is a metric value left out: its key, and whether it is a
+// number past float64's range (else no number: null for NaN, text).
+type ignoredValue struct {
+	key       string
+	pastRange bool
+}
+
 // parseVerlMetric reads one line of verl's metrics file, {"step", "data"}:
 // its numeric values, and the keys of those that are not numbers (null for
-// NaN, text). An error names the field at fault (empty: the whole line).
-func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []string, field string, err error) {
+// NaN, text) or are past float64's range. An error names the field at
+// fault (empty: the whole line).
+func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []ignoredValue, field string, err error) {
 	var l struct {
 		Step json.RawMessage `json:"step"`
 		Data json.RawMessage `json:"data"`
@@ -867,7 +881,7 @@ func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []string, field stri
 		if f, ok := jsonNumber(v); ok {
 			m.Values[k] = f
 		} else {
-			nonNum = append(nonNum, k)
+			nonNum = append(nonNum, ignoredValue{k, pastRange(v)})
 		}
 	}
 	return m, nonNum, "", nil
@@ -888,7 +902,12 @@ func readRows(path, rel string, parse func(raw []byte) (foreignRow, string, erro
 	st, err := ReadLog(path, func(line int, raw []byte) error {
 		row, field, err := parse(raw)
 		if err != nil {
-			rep.Skip = append(rep.Skip, RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()})
+			is := RowIssue{File: rel, Line: line, Field: field, Msg: err.Error()}
+			var ce *columnError
+			if errors.As(err, &ce) {
+				is.Column = ce.Column
+			}
+			rep.Skip = append(rep.Skip, is)
 			return nil
 		}
 		row.File, row.Line = rel, line
@@ -931,6 +950,64 @@ func parseVerlRollout(raw []byte, fileStep int) (foreignRow, string, error) {
 		row.Reference = gts
 	}
 	return row, "", nil
+}
+
+// columnError is a row's refusal at a column of its line (1-based, in
+// bytes as jsonerr.LineCol counts), which its RowIssue says.
+type columnError struct {
+	Column int
+	Msg    string
+}
+
+func (e *columnError) Error() string { return e.Msg }
+
+// valueColumn is the 1-based column in the JSON object line raw where the
+// value of its member key begins (inside a list of one, its element, as
+// unwrapOne reads it); 0 where raw has no such member. The last of a
+// repeated key, as encoding/json takes it.
+func valueColumn(raw []byte, key string) int {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	var at int64 = -1
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			break
+		}
+		if k, _ := kt.(string); k == key {
+			at = dec.InputOffset()
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			break
+		}
+	}
+	if at < 0 {
+		return 0
+	}
+	for at < int64(len(raw)) && strings.IndexByte(" \t\r\n:[", raw[at]) >= 0 {
+		at++
+	}
+	_, col := jsonerr.LineCol(raw, at)
+	return col
+}
+
+// numberPastRange is the JSON number raw holds (or its list of one, as
+// unwrapOne reads it) where float64 cannot hold it (1e400), and whether
+// it is one.
+func numberPastRange(raw json.RawMessage) (string, bool) {
+	var one []json.RawMessage
+	if json.Unmarshal(raw, &one) == nil && len(one) == 1 {
+		raw = one[0]
+	}
+	n := strings.TrimSpace(string(raw))
+	if !json.Valid(raw) || n == "" || n[0] != '-' && (n[0] < '0' || n[0] > '9') {
+		return "", false
+	}
+	_, err := strconv.ParseFloat(n, 64)
+	return n, errors.Is(err, strconv.ErrRange)
 }
 
 // partial records an unterminated last line as a row left out for now.
@@ -1041,6 +1118,11 @@ func parseNemoData(raw []byte, fileStep int) (foreignRow, string, error) {
 	var reward float64
 	if unwrapOne(r.Rewards, &reward) == nil {
 		row.Reward, row.HasReward = reward, true
+	} else if n, ok := numberPastRange(r.Rewards); ok {
+		// Refused as a traces row's and an official CSV's reward past
+		// the range is, at its column: it was read as no reward, the
+		// row kept as if the trainer had scored none.
+		return foreignRow{}, "rewards", &columnError{Column: valueColumn(raw, "rewards"), Msg: record.RewardPastRange("rewards", n)}
 	}
 	var adv []float64
 	var mask []float64

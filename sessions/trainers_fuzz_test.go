@@ -116,8 +116,8 @@ func FuzzTrainerLine(f *testing.F) {
 				return
 			}
 			for _, k := range nonNum {
-				if _, ok := m.Values[k]; ok {
-					t.Fatalf("key %q both numeric and not", k)
+				if _, ok := m.Values[k.key]; ok {
+					t.Fatalf("key %q both numeric and not", k.key)
 				}
 			}
 			vals := map[string]any{}

@@ -366,6 +366,9 @@ func eventProblem(e sessions.EventRecord, rel func(string) string) problem {
 		where := e.File
 		if e.Line > 0 {
 			where += ":" + strconv.Itoa(e.Line)
+			if e.Column > 0 { // the field's place, as rlt import said it
+				where += ":" + strconv.Itoa(e.Column)
+			}
 		}
 		return problem{sev: sevWarning, where: where, msg: "row left out: " + rel(e.Error),
 			affects: "this row of the source is not among the traces"}

@@ -125,11 +125,11 @@ func rowErr(field, format string, a ...any) *RowError {
 }
 
 // RewardPastRange says a reward written as a number float64 cannot hold
-// (1e999): a number, past its range, not one to take as ±Inf. A traces
-// row's "reward" and an official stored_completions CSV's reward column
-// are refused in these words.
-func RewardPastRange(number string) string {
-	return fmt.Sprintf(`field "reward" is %s, out of float64's range (about ±1.8e308): give a reward within it`, number)
+// (1e999) in field: a number, past its range, not one to take as ±Inf. A
+// traces row's "reward", an official stored_completions CSV's reward
+// column and a NeMo-RL data row's "rewards" are refused in these words.
+func RewardPastRange(field, number string) string {
+	return fmt.Sprintf(`field %q is %s, out of float64's range (about ±1.8e308): give a reward within it`, field, number)
 }
 
 // ParseRow reads one row (a leading byte-order mark is not part of it). It
@@ -217,7 +217,7 @@ func ParseRow(raw []byte) (Row, error) {
 			// its range: it was said to be no number at all.
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") {
-				return Row{}, rowErr("reward", "%s", RewardPastRange(string(raw)))
+				return Row{}, rowErr("reward", "%s", RewardPastRange("reward", string(raw)))
 			}
 			return Row{}, rowErr("reward", `field "reward" is not a number`)
 		}
