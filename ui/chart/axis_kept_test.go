@@ -93,12 +93,13 @@ func TestRoundAxisKeptWhereItFit(t *testing.T) {
 		// -1000 is one cell too wide at 17 (5 of 17/3 with the axis):
 		// the next roundest value on the row, -800, fits.
 		{[]float64{-968, 908}, 17, 7, true, []string{"500", "0", "-800"}},
-		{[]float64{-968, 908}, 40, 7, true, []string{"500", "0", "-1000"}},
-		// No round value of the end rows fits a third of 28: they take
-		// half of it (the values of their middles to 3 digits, -0.485 at
-		// both ends, told nothing); at 60 they fit a third.
-		{[]float64{-0.48525153790909437, -0.48526297930651174}, 28, 7, false, []string{"-0.485252", "-0.485260", "-0.485262"}},
-		{[]float64{-0.48525153790909437, -0.48526297930651174}, 60, 7, false, []string{"-0.485252", "-0.485260", "-0.485262"}},
+		{[]float64{-968, 908}, 40, 7, true, []string{"0", "-1000"}}, // evenly spaced ticks a row apart
+		// No round value of the end rows fits a third of 28: evenly
+		// spaced ticks a row apart take half of it (the values of the
+		// end rows' middles to 3 digits, -0.485 at both ends, told
+		// nothing); at 60 they fit a third.
+		{[]float64{-0.48525153790909437, -0.48526297930651174}, 28, 7, false, []string{"-0.485255", "-0.485260"}},
+		{[]float64{-0.48525153790909437, -0.48526297930651174}, 60, 7, false, []string{"-0.485255", "-0.485260"}},
 	} {
 		t.Run(fmt.Sprint(c.vals, c.w, c.h), func(t *testing.T) {
 			ch := New(style.PlainTheme())

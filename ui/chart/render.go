@@ -294,14 +294,18 @@ func (c *Chart) render() string {
 		at := make([]float64, plotH) // the value labels[r] says, transformed
 		labelStep := tickStep
 		write := func() {
+			if ys.log {
+				writeLog(labels, at, labelStep, func(r int, v float64) bool {
+					// Floored: int() of a dot just above the top (-0.6
+					// dots, +0.5) truncated to the top row's 0.
+					d := math.Floor(below(thi, math.Log10(v), ys.rowScale) + 0.5)
+					return v > 0 && d >= 0 && int(d)/4 == r
+				})
+				return
+			}
 			format := axisFormat(labelStep, axisMax(labels, at))
 			for r, s := range labels {
-				if s == "" {
-					continue
-				}
-				if ys.log {
-					labels[r] = formatLog(at[r], labelStep)
-				} else {
+				if s != "" {
 					labels[r] = format(at[r])
 				}
 			}
@@ -334,6 +338,37 @@ func (c *Chart) render() string {
 			tickStep = finer
 			place(tickStep)
 		}
+		// Still fewer than two: round values a row apart or more, every
+		// multiple of a finer nice step on its own row, where they fit
+		// most cells (a third of the chart; else half, where the end
+		// rows' round values below do not fit a third either). They are
+		// evenly spaced, where the end rows' roundest values beside one
+		// tick were not (151.50/151.45 for 151.52/151.50/151.44,
+		// 0.8/0.6/0.4/0.2 for 0.8/0.5/0.2 — not a nice step apart —,
+		// 180/160/140/120 for 190/150/120). A series that never moves has
+		// its own round values (flatLabels).
+		evenTicks := func(most int) bool {
+			if countNonEmpty(labels) >= 2 || ys.log || flatD > 0 {
+				return false
+			}
+			kept, keptAt, keptStep := slices.Clone(labels), slices.Clone(at), labelStep
+			for i, s := 0, smallerNice(tickStep); i < 3 && s*ys.rowScale >= 4; i, s = i+1, smallerNice(s) {
+				place(s)
+				format := axisFormat(s, axisMax(labels, at))
+				found := countNonEmpty(labels) >= 2
+				for r, l := range labels {
+					found = found && (l == "" || len(format(at[r])) <= most)
+				}
+				if found {
+					return true
+				}
+			}
+			copy(labels, kept)
+			copy(at, keptAt)
+			labelStep = keptStep
+			return false
+		}
+		evenTicks(W/3 - 1)
 		write()
 		// A short plot may hold one tick or none: label its top and bottom
 		// rows too, so no axis goes unread, each with the roundest value
@@ -379,9 +414,10 @@ func (c *Chart) render() string {
 			case ys.log:
 				for _, e := range ends {
 					if labels[e.r] == "" {
-						labels[e.r] = formatEnd(math.Pow(10, e.v))
+						labels[e.r], at[e.r] = "·", e.v
 					}
 				}
+				write()
 			default:
 				// Round labels written alike can be wider than the third
 				// of the chart an axis may take (-1000 where -810 fit,
@@ -427,6 +463,12 @@ func (c *Chart) render() string {
 				}
 				switch {
 				case within(W/3 - 1):
+				case func() bool {
+					copy(labels, ticks) // as within found them
+					copy(at, tickAt)
+					labelStep = tickStep
+					return evenTicks(W/2 - 1)
+				}():
 				case within(W/2 - 1):
 				default:
 					copy(labels, ticks)
@@ -788,29 +830,78 @@ func (c *Chart) drawBand(cv *canvas, ys *yScale, l layer, lo, hi int64, dc int, 
 	}
 }
 
-// formatEnd writes the value v an end row's middle stands for where no
-// round tick is put there: to 3 significant digits where those read
-// plainly, FormatValue's way beyond.
-func formatEnd(v float64) string {
-	if a := math.Abs(v); a >= 1e-3 && a < 1e4 {
-		return strconv.FormatFloat(v, 'g', 3, 64)
-	}
-	return FormatValue(v)
-}
-
-func formatLog(t, step float64) string {
-	v := math.Pow(10, t)
-	if step >= 1 && t == math.Trunc(t) {
-		switch {
-		case t == 0:
-			return "1"
-		case t > 0 && t < 4:
-			return strconv.FormatFloat(v, 'f', 0, 64)
-		default:
-			return "1e" + strconv.Itoa(int(t))
+// writeLog writes the labels of a log axis (labels[r] != "": the value
+// 10^at[r]) all one way: decades of a step of whole decades as such ("1",
+// "100", "1e-3"); any other axis, whose labels are the values of its end
+// rows' middles or ticks between decades, each to as many significant
+// digits, 3 or more where fewer would write two alike or one off its row
+// (onRow), in one notation (sigFormat). The ends were written to 3 digits
+// whatever the ticks beside them ("0.521" under "0.6310", "1.752e-05"
+// under "1e-3"), and "1" on the top row of an axis from 1.001 to 1.002
+// over "1.001" on its bottom.
+func writeLog(labels []string, at []float64, step float64, onRow func(r int, v float64) bool) {
+	var vals []float64
+	decades := step >= 1
+	for r, s := range labels {
+		if s != "" {
+			vals = append(vals, math.Pow(10, at[r]))
+			decades = decades && at[r] == math.Trunc(at[r])
 		}
 	}
-	return FormatValue(v)
+	if decades {
+		// One notation: plainly where every decade is 1…1000, else each
+		// as a power ("1e0" beside "1e4", not "1000" beside "1e4").
+		plain := true
+		for r, s := range labels {
+			plain = plain && (s == "" || at[r] >= 0 && at[r] < 4)
+		}
+		for r, s := range labels {
+			switch {
+			case s == "":
+			case plain:
+				labels[r] = strconv.FormatFloat(math.Pow(10, at[r]), 'f', 0, 64)
+			default:
+				labels[r] = "1e" + strconv.Itoa(int(at[r]))
+			}
+		}
+		return
+	}
+	out := make([]string, len(labels))
+	for n := 3; n <= 17; n++ {
+		format := sigFormat(n, vals...)
+		seen := map[string]bool{}
+		ok := true
+		for r, s := range labels {
+			if s == "" {
+				continue
+			}
+			out[r] = format(math.Pow(10, at[r]))
+			v, err := readLabel(out[r])
+			ok = ok && !seen[out[r]] && err == nil && onRow(r, v)
+			seen[out[r]] = true
+		}
+		if ok {
+			break
+		}
+	}
+	for r, s := range labels {
+		if s != "" {
+			labels[r] = out[r]
+		}
+	}
+}
+
+// readLabel is the value a label written by sigFormat reads.
+func readLabel(s string) (float64, error) {
+	scale := 1.0
+	for _, p := range siPrefixes {
+		if t, ok := strings.CutSuffix(s, p.sfx); ok {
+			s, scale = t, p.scale
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	return v * scale, err
 }
 
 func (c *Chart) canvas(w, h int) *canvas {

@@ -29,10 +29,13 @@ func decimalsIn(s string) int {
 }
 
 // TestShortPlotAxisReadsRoundValues: a plot too short for two nice ticks
-// labels its end rows with round values that fall on them, as a tick
-// would, written with the decimals of the axis's other labels: it wrote
-// the odd values of the rows' middles beside round ticks (-0.811 above
-// -1.0, 0.763 and 0.237 around 0.5, 2.82 and 1.17 around 2).
+// two rows apart takes evenly spaced round values a row apart or more
+// where they fit, else labels its end rows with round values that fall on
+// them, as a tick would, written with the decimals of the axis's other
+// labels: it wrote the odd values of the rows' middles beside round ticks
+// (-0.811 above -1.0, 0.763 and 0.237 around 0.5, 2.82 and 1.17 around 2),
+// then round ones unevenly spaced (190/150/120, 0.16/0.10) or a step
+// apart no nice step is (0.8/0.5/0.2).
 func TestShortPlotAxisReadsRoundValues(t *testing.T) {
 	for _, c := range []struct {
 		vals []float64
@@ -41,23 +44,25 @@ func TestShortPlotAxisReadsRoundValues(t *testing.T) {
 	}{
 		{[]float64{-1.05, -0.9, -0.75}, 4, []string{"-0.8", "-1.0"}},
 		{[]float64{-1.05, -0.9, -0.75}, 6, []string{"-0.8", "-1.0"}},
-		{[]float64{0.2, 0.8}, 8, []string{"0.8", "0.5", "0.2"}},
+		{[]float64{0.2, 0.8}, 8, []string{"0.8", "0.6", "0.4", "0.2"}},
 		{[]float64{0.2, 0.8}, 4, []string{"0.6", "0.4"}},
-		{[]float64{120, 190, 130}, 8, []string{"190", "150", "120"}},
+		{[]float64{120, 190, 130}, 8, []string{"180", "160", "140", "120"}},
 		{[]float64{-7.3, -7.1}, 4, []string{"-7.1", "-7.3"}},
 		{[]float64{-7.3, -7.1}, 6, []string{"-7.1", "-7.2", "-7.3"}},
-		{[]float64{0.1, 0.13, 0.17}, 6, []string{"0.16", "0.10"}},
+		{[]float64{0.1, 0.13, 0.17}, 6, []string{"0.15", "0.10"}},
 		{[]float64{0.001, 0.0014}, 4, []string{"0.0014", "0.0010"}},
 	} {
 		t.Run(fmt.Sprint(c.vals, c.h), func(t *testing.T) {
-			ch := New(style.PlainTheme())
-			ch.SetSize(40, c.h)
-			for i, v := range c.vals {
-				ch.Append("r", int64(i), v)
-			}
-			v := ch.View()
-			if axis := axisOf(v); !slices.Equal(axis, c.axis) {
-				t.Errorf("axis %q, want %q:\n%s", axis, c.axis, v)
+			for _, w := range []int{40, 80, 200} {
+				ch := New(style.PlainTheme())
+				ch.SetSize(w, c.h)
+				for i, v := range c.vals {
+					ch.Append("r", int64(i), v)
+				}
+				v := ch.View()
+				if axis := axisOf(v); !slices.Equal(axis, c.axis) {
+					t.Errorf("at %d columns: axis %q, want %q:\n%s", w, axis, c.axis, v)
+				}
 			}
 		})
 	}
