@@ -116,10 +116,10 @@ func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Wri
 	// distills stops here, not on rows short of them.
 	var missing []string
 	if rep.Unreadable > 0 {
-		missing = append(missing, unreadableSaid(run, rep.Unreadable))
+		missing = append(missing, run.UnreadableSaid(rep.Unreadable, "left out"))
 	}
 	if len(rep.Lost) > 0 {
-		missing = append(missing, lostTracesSaid(run.Dir(), rep.Lost, "left out"))
+		missing = append(missing, sessions.LostTracesSaid(run.Dir(), rep.Lost, "left out"))
 	}
 	if rep.Written == 0 && rep.NotReadBack == 0 {
 		return nothingToExport(dir, out, rep, missing)
@@ -128,37 +128,6 @@ func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Wri
 		return notReadBack(dir, out, rep, missing)
 	}
 	return nil
-}
-
-// unreadableSaid says the n trace records of run that could not be read
-// (the store's broken records in its trace files), the lines of each file
-// as a note names them (jsonerr.Lines), and what to do, in rlt score --run's
-// words: they are left out of the rows.
-func unreadableSaid(run *sessions.Run, n int) string {
-	traces := filepath.Join(run.Dir(), sessions.TracesDir)
-	var files []string
-	lines := map[string]*firstLines{}
-	named := 0
-	for _, is := range run.Store().Issues() {
-		if is.Kind != sessions.IssueBroken || filepath.Dir(is.File) != traces {
-			continue
-		}
-		if lines[is.File] == nil {
-			files = append(files, is.File)
-			lines[is.File] = &firstLines{}
-		}
-		lines[is.File].add(is.Line)
-		named++
-	}
-	where := make([]string, len(files))
-	for i, f := range files {
-		where[i] = f + " " + lines[f].String()
-	}
-	if more := n - named; more > 0 {
-		where = append(where, fmt.Sprintf("and %d more", more))
-	}
-	return fmt.Sprintf("%s of %s could not be read and %s left out (%s): mend or remove %s in %s",
-		plural(n, "trace record"), run.Dir(), oneOrMany(n, "was", "were"), strings.Join(where, "; "), oneOrMany(n, "that line", "those lines"), traces)
 }
 
 // notReadBack is the error of an export that left out accepted traces
@@ -197,7 +166,8 @@ func notReadBack(dir, out string, rep sessions.ExportReport, missing []string) e
 // of nothing is an error, not an empty file, so that a script that exports
 // and then distills stops here, and the export after a review is not
 // refused for the empty file in its way. missing are the traces of the run
-// not read (unreadableSaid, lostTracesSaid), said after why.
+// not read (sessions.Run.UnreadableSaid, sessions.LostTracesSaid), said
+// after why, in the workbench's words too.
 func nothingToExport(dir, out string, rep sessions.ExportReport, missing []string) error {
 	written := "no rows written"
 	if out != "" {

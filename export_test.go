@@ -148,8 +148,10 @@ func TestExportSaysATraceLostInAPartialLastLine(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "rows.jsonl")
 	code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", out)
+	// 1-1-1's review is said too: the trace lost was accepted.
 	want := "2 written; left out: 3 unreviewed, 1 rejected, 1 flagged, 0 unreadable, 0 refused, 1 lost (the 20-byte partial last line of " +
-		path + ":4: a trace the run had written whole)"
+		path + ":4: a trace the run had written whole); 1 reviewed trace not read (lost or unreadable): 1 accepted (1-1-1): " +
+		"its review stays in reviews.jsonl and holds again if the trace is put back\n"
 	if code != 1 || !strings.Contains(errs, want) {
 		t.Errorf("rlt export: exit %d, stderr:\n%s\nwant it to say %q and exit 1 (TestExportFailsForTracesNotRead)", code, errs, want)
 	}
@@ -176,15 +178,18 @@ func TestExportFailsForTracesNotRead(t *testing.T) {
 	}{
 		{name: "whole", want: []string{"4 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused\n"}},
 		{name: "closed, last file cut", cut: "000001.jsonl", code: 1, want: []string{
-			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused, 1 lost (the 20-byte partial last line of TRACES/000001.jsonl:2: a trace the run had written whole)\n",
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused, 1 lost (the 20-byte partial last line of TRACES/000001.jsonl:2: a trace the run had written whole); " +
+				"1 reviewed trace not read (lost or unreadable): 1 accepted (1-0-1): its review stays in reviews.jsonl and holds again if the trace is put back\n",
 			"rlt export: export of DIR: 1 trace of DIR was cut short after the run wrote it whole (the 20-byte partial last line of TRACES/000001.jsonl:2), and was left out: " +
 				"put the file back from a copy of the run folder if there is one; OUT holds the 3 rows read; remove it and run the same command again\n"}},
 		{name: "killed, earlier file cut", killed: true, cut: "000000.jsonl", code: 1, want: []string{
 			"1 lost (the 20-byte partial last line of TRACES/000000.jsonl:2", "and was left out: put the file back"}},
 		{name: "killed, last file cut", killed: true, cut: "000001.jsonl", want: []string{
-			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused\n"}},
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused; " +
+				"1 reviewed trace not read (lost or unreadable): 1 accepted (1-0-1): its review stays in reviews.jsonl and holds again if the trace is put back\n"}},
 		{name: "an unreadable record", corrupt: map[string][]int{"000000.jsonl": {1}}, code: 1, want: []string{
-			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 1 unreadable, 0 refused\n",
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 1 unreadable, 0 refused; " +
+				"1 reviewed trace not read (lost or unreadable): 1 accepted (0-0-0): its review stays in reviews.jsonl and holds again if the trace is put back\n",
 			"rlt export: export of DIR: 1 trace record of DIR could not be read and was left out (TRACES/000000.jsonl line 1): " +
 				"mend or remove that line in TRACES; OUT holds the 3 rows read; remove it and run the same command again\n"}},
 		{name: "unreadable records and a lost trace, stdout", corrupt: map[string][]int{"000000.jsonl": {1, 2}}, cut: "000001.jsonl", stdout: true, code: 1, want: []string{
@@ -192,7 +197,9 @@ func TestExportFailsForTracesNotRead(t *testing.T) {
 			"rlt export: export of DIR: 2 trace records of DIR could not be read and were left out (TRACES/000000.jsonl lines 1, 2): mend or remove those lines in TRACES; " +
 				"1 trace of DIR was cut short", "; stdout has the 1 row read; run the same command again\n"}},
 		{name: "nothing readable", corrupt: map[string][]int{"000000.jsonl": {1, 2}, "000001.jsonl": {1, 2}}, code: 1, want: []string{
-			"0 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 4 unreadable, 0 refused\n",
+			"0 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 4 unreadable, 0 refused; " +
+				"4 reviewed traces not read (lost or unreadable): 4 accepted (0-0-0, 0-0-1, 1-0-0 and 1 more): their reviews stay in reviews.jsonl and hold again if the traces are put back\n",
+			"rlt export: nothing to export from DIR: its 4 accepted traces were not read (of 4 traces: 0 unreviewed, 0 rejected, 0 flagged, 4 unreadable; 4 reviewed traces not read",
 			"; 4 trace records of DIR could not be read and were left out (TRACES/000000.jsonl lines 1, 2; TRACES/000001.jsonl lines 1, 2): " +
 				"mend or remove those lines in TRACES; no file written\n"}},
 	} {

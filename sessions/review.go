@@ -89,13 +89,15 @@ type ExportSkip struct {
 // ExportReport says what an export wrote and what it left out.
 type ExportReport struct {
 	Written     int
-	NotReviewed int          // no label: LabelNone, said "unreviewed"
-	Rejected    int          // labelled reject
-	Flagged     int          // labelled flag
-	Unreadable  int          // broken records in the trace files (never loaded)
-	Refused     int          // accepted but not writable in the format (e.g. a reserved tag in the text)
-	Refusals    []ExportSkip // why each refused trace was refused (the first 100)
-	Broken      []ExportSkip // the unreadable records' places (the first 100)
+	NotReviewed int // no label: LabelNone, said "unreviewed"
+	Rejected    int // labelled reject
+	Flagged     int // labelled flag
+	// Unreadable counts the broken records in the trace files (never
+	// loaded); Run.UnreadableSaid names their lines, from the store's
+	// issues, and says what to do.
+	Unreadable int
+	Refused    int          // accepted but not writable in the format (e.g. a reserved tag in the text)
+	Refusals   []ExportSkip // why each refused trace was refused (the first 100)
 	// NotReadBack counts the accepted traces whose texts could not be read
 	// back from their trace files (removed, rewritten or cut short since
 	// the run was opened); Unread says where each was (file:line) and why
@@ -108,6 +110,11 @@ type ExportReport struct {
 	// reviewed or not, that the export cannot write or count by its
 	// review. rlt score --run says them in the same words.
 	Lost []TornTrace
+	// LostReviews are the reviews of traces the export could not read
+	// (Run.LostReviews: lost or unreadable after they were reviewed),
+	// among those counted Unreadable or Lost: an accepted one is missing
+	// from the rows, which its count alone did not say.
+	LostReviews []LostReview
 	// Note is what the export says beside its rows about the prompt they
 	// were written with (Run.ExportPrompt: an [import] format this rlt
 	// does not know); "" where there is nothing to say.
@@ -128,7 +135,9 @@ func (e ExportReport) String() string {
 // where there were such, and ", 1 lost (the 20-byte partial last line of
 // FILE:4: a trace the run had written whole)" where a trace file's
 // partial last line cut one short (an export said nothing of it but its
-// line among the problems read, its trace unwritten and uncounted). rlt
+// line among the problems read, its trace unwritten and uncounted), then
+// the reviews of such traces (LostReviewsSaid: an accepted trace lost was
+// counted as lost or unreadable alone, its review dropped unsaid). rlt
 // export and the workbench's export (e) say it alike.
 func (e ExportReport) LeftOutWhy() string {
 	s := fmt.Sprintf("%s, %d unreadable, %d refused", e.reviewCounts(), e.Unreadable, e.Refused)
@@ -146,6 +155,9 @@ func (e ExportReport) LeftOutWhy() string {
 			what = "traces the run had written whole"
 		}
 		s += fmt.Sprintf(", %d lost (%s: %s)", n, where, what)
+	}
+	if said := LostReviewsSaid(e.LostReviews); said != "" {
+		s += "; " + said
 	}
 	return s
 }
@@ -428,9 +440,11 @@ func (e *NothingExported) Error() string {
 // NothingWritten says why an export wrote no row from the run in dir,
 // "nothing to export from DIR: …", naming the filter that left nothing:
 // no trace yet, accepted traces all refused by the format or not read
-// back, or none accepted in review, then how to accept one (acceptHow:
-// the caller's way to label, "a on a trace" in the workbench). rlt export
-// and the workbench say it alike; the caller adds what it wrote.
+// back, accepted traces all lost or unreadable after their review
+// (LostReviews: accepting others is no way on for them), or none accepted
+// in review, then how to accept one (acceptHow: the caller's way to label,
+// "a on a trace" in the workbench). rlt export and the workbench say it
+// alike; the caller adds what it wrote.
 func (e ExportReport) NothingWritten(dir, acceptHow string) string {
 	switch {
 	case e.NotReadBack > 0:
@@ -450,8 +464,28 @@ func (e ExportReport) NothingWritten(dir, acceptHow string) string {
 	if len(e.Lost) > 0 {
 		lost = fmt.Sprintf(", %d lost", len(e.Lost))
 	}
-	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %s, %d unreadable%s); accept traces first (%s)",
-		dir, traces, e.reviewCounts(), e.Unreadable, lost, acceptHow)
+	if n := LostAccepted(e.LostReviews); n > 0 {
+		// The traces accepted were lost or unreadable after their
+		// review: accepting others is no way on for them.
+		accepted := "its accepted trace was"
+		if n > 1 {
+			accepted = fmt.Sprintf("its %d accepted traces were", n)
+		}
+		return fmt.Sprintf("nothing to export from %s: %s not read (of %s: %s, %d unreadable%s; %s)",
+			dir, accepted, traces, e.reviewCounts(), e.Unreadable, lost, LostReviewsSaid(e.LostReviews))
+	}
+	// The traces not read were not accepted either, or LostReviews would
+	// hold their labels: said, as "no trace is accepted" alone left open
+	// whether the unreadable ones had been.
+	notRead := ""
+	if n := e.Unreadable + len(e.Lost); n > 0 {
+		notRead = fmt.Sprintf(": %s accepts none of the %d not read either", ReviewsFile, n)
+		if n == 1 {
+			notRead = fmt.Sprintf(": %s does not accept the one not read either", ReviewsFile)
+		}
+	}
+	return fmt.Sprintf("nothing to export from %s: no trace is accepted in review (of %s: %s, %d unreadable%s%s); accept traces first (%s)",
+		dir, traces, e.reviewCounts(), e.Unreadable, lost, notRead, acceptHow)
 }
 
 // refusedHow is the first refusal's reason, to say why the format refused
@@ -566,11 +600,6 @@ func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport,
 	for i, t := range traces {
 		labels[i] = s.labelLocked(t.ID).Label
 	}
-	for _, is := range s.issues {
-		if is.Line > 0 && isTraceFile(is.File) && len(rep.Broken) < maxIssues {
-			rep.Broken = append(rep.Broken, ExportSkip{Trace: fmt.Sprintf("%s:%d", is.File, is.Line), Reason: is.Msg})
-		}
-	}
 	s.mu.RUnlock()
 	rep.Unreadable = r.brokenTraces()
 	for _, tt := range r.TornTraces() {
@@ -578,6 +607,7 @@ func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport,
 			rep.Lost = append(rep.Lost, tt)
 		}
 	}
+	rep.LostReviews = r.LostReviews()
 	for i, t := range traces {
 		switch labels[i] {
 		case LabelNone:
@@ -621,11 +651,6 @@ func (r *Run) brokenTraces() int {
 	r.store.mu.RLock()
 	defer r.store.mu.RUnlock()
 	return r.store.brokenTraces
-}
-
-func isTraceFile(path string) bool {
-	_, ok := traceFileStep(filepath.Base(path))
-	return ok
 }
 
 // errWriter remembers the first write error, to tell a failing writer from

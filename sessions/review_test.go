@@ -231,14 +231,14 @@ func TestExport(t *testing.T) {
 				wantWritten, wantRefused = 5, 0
 			}
 			if rep.Written != wantWritten || rep.Refused != wantRefused || rep.Rejected != 1 || rep.Flagged != 2 ||
-				rep.NotReviewed != 13-5-3 || rep.Unreadable != 1 || len(rep.Broken) != 1 {
+				rep.NotReviewed != 13-5-3 || rep.Unreadable != 1 {
 				t.Errorf("report %+v", rep)
 			}
 			if rep.Refused > 0 && (rep.Refusals[0].Trace != "2-0-0" || !strings.Contains(rep.Refusals[0].Reason, "reserved tag")) {
 				t.Errorf("refusal %+v", rep.Refusals)
 			}
-			if !strings.Contains(rep.Broken[0].Trace, "000002.jsonl:2") {
-				t.Errorf("broken %+v", rep.Broken)
+			if said := w.UnreadableSaid(rep.Unreadable, "left out"); !strings.Contains(said, "000002.jsonl line 2") {
+				t.Errorf("unreadable said %q, want its place", said)
 			}
 			tc.check(t, buf.Bytes())
 		})

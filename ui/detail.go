@@ -660,7 +660,7 @@ func (d *detailScreen) export() {
 		if nothing.Report.NotReadBack > 0 {
 			msg += "; reopen the run to read its files anew, then export again"
 		}
-		d.sh.say("%s", msg)
+		d.sh.say("%s%s", msg, d.notReadSaid(nothing.Report))
 		return
 	}
 	if err != nil {
@@ -674,10 +674,31 @@ func (d *detailScreen) export() {
 		// The rows read are written; the rest wait for the run read anew.
 		msg += "; " + rep.NotReadBackSummary() + ": reopen the run to read its files anew, then export again"
 	}
+	msg += d.notReadSaid(rep)
 	if rep.Note != "" { // as rlt export warns it
 		msg += "; warning: " + rep.Note
 	}
 	d.sh.say("%s", msg)
+}
+
+// notReadSaid says the traces of the run an export could not read at all,
+// unreadable records and traces lost in a partial last line, each with
+// what to do in rlt export's words (sessions.Run.UnreadableSaid,
+// sessions.LostTracesSaid), then to reopen the run and export again; ""
+// where there were none. The status line gave their counts alone, with no
+// way on.
+func (d *detailScreen) notReadSaid(rep sessions.ExportReport) string {
+	var s string
+	if rep.Unreadable > 0 {
+		s += "; " + d.sh.run.UnreadableSaid(rep.Unreadable, "left out")
+	}
+	if len(rep.Lost) > 0 {
+		s += "; " + sessions.LostTracesSaid(d.sh.run.Dir(), rep.Lost, "left out")
+	}
+	if s != "" {
+		s += "; then reopen the run and export again"
+	}
+	return s
 }
 
 // settle draws the frame View shows again where anything it shows

@@ -143,6 +143,11 @@ type tracesScreen struct {
 	// reward shown, sorted and filtered on, marked with rescoreMark.
 	rescored  map[string]record.Terms
 	nRescored int // rows showing a rescore's values
+	// lostReviews says the reviews of traces the run no longer holds
+	// (sessions.LostReviewsSaid: lost or unreadable after their review),
+	// under the list: they have no row here, and an export leaves them
+	// out; "" where there are none.
+	lostReviews string
 
 	w, h  int
 	stale bool   // rows need rebuilding
@@ -291,6 +296,9 @@ func (t *tracesScreen) rebuild() {
 	t.readRescores()
 	labels := t.sh.store.Labels()
 	keep := labelFilters[t.label].keep
+	if t.sh.run != nil {
+		t.lostReviews = sessions.LostReviewsSaid(t.sh.run.LostReviews())
+	}
 	t.nRescored = 0
 	rows := t.rows[:0]
 	for i := range t.all {
@@ -427,10 +435,14 @@ func (t *tracesScreen) selectID(id string) {
 }
 
 // pageRows is how many trace rows fit: the screen less the title, the
-// header, the rows line and the legend of rescored values when shown.
+// header, the rows line, and the legend of rescored values and the reviews
+// of traces not read when shown.
 func (t *tracesScreen) pageRows() int {
 	n := t.h - 3
 	if t.nRescored > 0 {
+		n--
+	}
+	if t.lostReviews != "" {
 		n--
 	}
 	if t.group {
@@ -830,6 +842,9 @@ func (t *tracesScreen) render() string {
 	}
 	if t.nRescored > 0 {
 		out = append(out, th.Paint(style.Spec{Attr: style.Faint}, "  "+rescoreLegend))
+	}
+	if t.lostReviews != "" {
+		out = append(out, th.Paint(style.FG(style.Orange), "  "+t.lostReviews))
 	}
 	return strings.Join(block(out, t.w, t.h), "\n")
 }
