@@ -93,7 +93,7 @@ func TestModelInitChecksInputsFirst(t *testing.T) {
 		// The file is named once, by the config's load: not "--config F:
 		// load config F: …".
 		{[]string{"--config", csv}, "rlt model init: --config: load config " + csv + ": not a JSON object"},
-		{[]string{"--config", keyless}, "rlt model init: --config: load config " + keyless + `: key "hidden_size" is missing (required)`},
+		{[]string{"--config", keyless}, "rlt model init: --config: load config " + keyless + `: no key "hidden_size", which the model's shape needs: fix the file: add "hidden_size": the model's value, a whole number such as 896`},
 		{[]string{"--config", noTokenizer}, "rlt model init: --config " + noTokenizer + ": a folder with no config.json: give a Hugging Face config.json"},
 		{[]string{"--config", shape, "--tokenizer", missing}, "rlt model init: --tokenizer " + missing + ": no such file or folder: give a tokenizer.json, or the model folder that holds one"},
 		{[]string{"--config", shape, "--tokenizer", noTokenizer}, "rlt model init: --tokenizer " + noTokenizer + ": " + noTokenizer + " holds no tokenizer.json"},

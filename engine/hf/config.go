@@ -121,6 +121,11 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("load config: %w", err)
 	}
 	c, err := ParseConfig(data)
+	var ce *ConfigError
+	if errors.As(err, &ce) { // "load config PATH:LINE:COL: …"
+		ce.File = path
+		return Config{}, fmt.Errorf("load config %w", ce)
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("load config %s: %w", path, err)
 	}
@@ -155,17 +160,26 @@ var modelledKeys = []string{
 
 // ParseConfig decodes config.json contents without validating the values
 // (see Validate). Missing required keys and keys of the wrong JSON type are
-// errors that name the key.
+// errors that name the key; one that names a value is a *ConfigError, its
+// place in the file beside it. The file is read as Python's json module
+// reads it, as transformers does: NaN, Infinity and -Infinity are numbers
+// (encoding/json refused the whole file for one), taken in a key this
+// package does not read (kept in Extra and written back as written) and
+// refused, with the key, in one it reads.
 func ParseConfig(data []byte) (Config, error) {
-	var m map[string]json.RawMessage
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return Config{}, notAConfig(data, trimmed)
 	}
-	if err := json.Unmarshal(data, &m); err != nil {
+	clean, nonFinite := finiteStandIns(data)
+	if err := json.Unmarshal(clean, new(map[string]json.RawMessage)); err != nil {
 		return Config{}, fmt.Errorf("not valid JSON: %s", jsonerr.At(data, err))
 	}
-	p := cfgParser{m: m}
+	m := map[string]json.RawMessage{}
+	for _, mb := range jsonerr.Members(clean) {
+		m[mb.Key] = mb.Value // the last of a key twice, as Python and encoding/json take it
+	}
+	p := cfgParser{m: m, data: clean, orig: data, nonFinite: nonFinite}
 	var c Config
 	c.ModelType = p.str("model_type", "qwen2")
 	c.Architectures = p.strList("architectures")
@@ -177,7 +191,7 @@ func ParseConfig(data []byte) (Config, error) {
 	c.NumKeyValueHeads = p.int("num_key_value_heads", c.NumAttentionHeads)
 	c.MaxPositionEmbeddings = p.int("max_position_embeddings", DefaultMaxPositionEmbeddings)
 	c.HeadDim = p.int("head_dim", 0)
-	c.RMSNormEps = p.float("rms_norm_eps", DefaultRMSNormEps)
+	c.RMSNormEps = p.float("rms_norm_eps", DefaultRMSNormEps, "a small positive number, such as 1e-06")
 	c.TieWordEmbeddings = p.bool("tie_word_embeddings", false)
 	p.bool("attention_bias", false) // a boolean if present, else ignored: see QKVBias
 	c.QKVBias = c.ModelType == "qwen2"
@@ -196,17 +210,132 @@ func ParseConfig(data []byte) (Config, error) {
 	for _, k := range modelledKeys {
 		delete(m, k)
 	}
+	for k, v := range m { // as written, NaN and all: a copy, data being the caller's
+		m[k] = bytes.Clone(p.written(v))
+	}
 	if len(m) > 0 {
 		c.Extra = m
 	}
 	return c, nil
 }
 
+// ConfigError is a value of config.json that ParseConfig cannot take,
+// with its place: "config.json:3:17: hidden_size 896.0 is …", the form of
+// a compiler's error, which an editor opens at the place.
+type ConfigError struct {
+	File      string // the file as the caller names it; "" says config.json
+	Line, Col int    // the value's place, 1-based; 0 for a key not there
+	Err       error
+}
+
+func (e *ConfigError) Error() string {
+	file := e.File
+	if file == "" {
+		file = ConfigFile
+	}
+	if e.Line == 0 { // a key that is not there has no place
+		return fmt.Sprintf("%s: %v", file, e.Err)
+	}
+	return fmt.Sprintf("%s:%d:%d: %v", file, e.Line, e.Col, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// finiteStandIns is data with each NaN, Infinity and -Infinity that
+// stands as a value (outside strings, between a value's delimiters)
+// replaced by a number of the same length that encoding/json reads (0e0,
+// 1e000000, -1e000000), and the offsets of those replaced with the words
+// written there. The lengths are kept so that every place in the copy is
+// the place in data: a syntax error elsewhere is said where it is, and a
+// value's written text is data at the copy's offsets. Python's json
+// module reads exactly these three words (not -NaN, not nan); any other
+// use of them stays as written, for encoding/json to refuse.
+func finiteStandIns(data []byte) ([]byte, map[int]string) {
+	if !bytes.ContainsAny(data, "NI") {
+		return data, nil
+	}
+	var out []byte
+	var at map[int]string
+	delim := func(i int, after string) bool { // a value may begin after data[i] or end before it
+		return i < 0 || i >= len(data) || strings.IndexByte(after+" \t\n\r", data[i]) >= 0
+	}
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			continue
+		case 'N', 'I', '-':
+		default:
+			continue
+		}
+		for _, w := range [...]struct{ word, standIn string }{{"NaN", "0e0"}, {"Infinity", "1e000000"}, {"-Infinity", "-1e000000"}} {
+			if bytes.HasPrefix(data[i:], []byte(w.word)) && delim(i-1, ",:[") && delim(i+len(w.word), ",]}") {
+				if out == nil {
+					out, at = bytes.Clone(data), map[int]string{}
+				}
+				copy(out[i:], w.standIn)
+				at[i] = w.word
+				i += len(w.word) - 1
+				break
+			}
+		}
+	}
+	if out == nil {
+		return data, nil
+	}
+	return out, at
+}
+
 // cfgParser reads typed values from a decoded JSON object, remembering the
 // first error.
 type cfgParser struct {
-	m   map[string]json.RawMessage
-	err error
+	m         map[string]json.RawMessage // values: slices of data
+	data      []byte                     // the file, NaN and Infinity stood in for (finiteStandIns)
+	orig      []byte                     // the file as written
+	nonFinite map[int]string             // finiteStandIns' offsets
+	err       error
+}
+
+// offset is where raw, a slice of p.data, starts in it; -1 when raw is
+// no such slice.
+func (p *cfgParser) offset(raw []byte) int {
+	off := cap(p.data) - cap(raw)
+	if len(raw) == 0 || off < 0 || off+len(raw) > len(p.data) || &p.data[off] != &raw[0] {
+		return -1
+	}
+	return off
+}
+
+// written is raw as the file writes it (NaN where p.data holds 0e0).
+func (p *cfgParser) written(raw []byte) []byte {
+	if off := p.offset(raw); off >= 0 && p.nonFinite != nil {
+		return p.orig[off : off+len(raw)]
+	}
+	return raw
+}
+
+// isNonFinite reports whether raw is a NaN, Infinity or -Infinity.
+func (p *cfgParser) isNonFinite(raw []byte) bool {
+	off := p.offset(bytes.TrimSpace(raw))
+	_, ok := p.nonFinite[off]
+	return ok && off >= 0
+}
+
+// setErr keeps err, about the value raw, as the first error, with raw's
+// place when it has one.
+func (p *cfgParser) setErr(raw []byte, err error) {
+	if p.err != nil {
+		return
+	}
+	if off := p.offset(bytes.TrimSpace(raw)); off >= 0 {
+		line, col := jsonerr.LineCol(p.data, int64(off))
+		err = &ConfigError{Line: line, Col: col, Err: err}
+	}
+	p.err = err
 }
 
 // fail says that key's value raw is not want, in WholeNumber's words:
@@ -214,10 +343,8 @@ type cfgParser struct {
 // "rms_norm_eps": want a number, found a string "1e-6"', where a whole
 // number's key said the value first and ended with the fix).
 func (p *cfgParser) fail(key, want string, raw json.RawMessage) {
-	if p.err == nil {
-		kind, shown := jsonValue(raw)
-		p.err = fmt.Errorf("%s %s is %s, not %s: fix the file: write %s", key, shown, kind, want, want)
-	}
+	kind, shown := jsonValue(p.written(raw))
+	p.setErr(raw, fmt.Errorf("%s %s is %s, not %s: fix the file: write %s", key, shown, kind, want, want))
 }
 
 // get returns the raw value of key, or nil when absent or null.
@@ -229,17 +356,34 @@ func (p *cfgParser) get(key string) json.RawMessage {
 	return raw
 }
 
+// sizeFix is what to write in place of a size that is no whole number.
+const sizeFix = "fix the file: write a whole number in digits, such as 896"
+
+// int reads a size. A whole float (896.0, 1e2), which Python's json
+// module reads as a float, is refused, unlike a token id's (WholeNumber):
+// transformers keeps the float and PyTorch builds no layer of it
+// (nn.Linear(896.0, …) raises a TypeError, as does range(24.0) for the
+// layers), so a folder rlt took would be one transformers cannot load.
 func (p *cfgParser) int(key string, def int) int {
 	raw := p.get(key)
 	if raw == nil {
 		if def == -1 && p.err == nil {
-			p.err = fmt.Errorf("key %q is missing (required)", key)
+			p.err = &ConfigError{Err: fmt.Errorf("no key %q, which the model's shape needs: fix the file: add \"%s\": the model's value, a whole number such as 896", key, key)}
 		}
 		return def
 	}
-	v, err := WholeNumber("", key, raw, "fix the file: write a whole number in digits, such as 896")
-	if err != nil && p.err == nil {
-		p.err = err
+	written := bytes.TrimSpace(p.written(raw))
+	if p.isNonFinite(raw) {
+		p.setErr(raw, fmt.Errorf("%s %s is not a whole number, no size of a layer: %s", key, written, sizeFix))
+		return def
+	}
+	v, err := WholeNumber("", key, written, sizeFix)
+	if err != nil {
+		p.setErr(raw, err)
+		return int(v)
+	}
+	if bytes.ContainsAny(written, ".eE") {
+		p.setErr(raw, fmt.Errorf("%s %s is a float, and transformers builds layers of whole sizes only (PyTorch's nn.Linear refuses a float): fix the file: write %d", key, written, v))
 	}
 	return int(v)
 }
@@ -248,9 +392,15 @@ func (p *cfgParser) int(key string, def int) int {
 // that is no whole number.
 const tokenIDFix = "fix the file: write the id of a token, or a list of them, or remove the key"
 
-func (p *cfgParser) float(key string, def float64) float64 {
+// float reads a number this package computes with; fix is what to write
+// in place of a NaN or an Infinity, which would make every output NaN.
+func (p *cfgParser) float(key string, def float64, fix string) float64 {
 	raw := p.get(key)
 	if raw == nil {
+		return def
+	}
+	if p.isNonFinite(raw) {
+		p.setErr(raw, fmt.Errorf("%s %s is not a finite number, and every output computed with it would be NaN: fix the file: write %s", key, bytes.TrimSpace(p.written(raw)), fix))
 		return def
 	}
 	var v float64
@@ -301,28 +451,24 @@ func (p *cfgParser) tokenIDs(key string) []int {
 	if raw == nil {
 		return nil
 	}
-	var list []json.RawMessage
-	if trimmed := bytes.TrimSpace(raw); trimmed[0] != '[' || json.Unmarshal(raw, &list) != nil {
-		v, err := WholeNumber("", key, raw, tokenIDFix)
+	if trimmed := bytes.TrimSpace(raw); trimmed[0] != '[' || json.Unmarshal(raw, new([]json.RawMessage)) != nil {
+		v, err := WholeNumber("", key, p.written(raw), tokenIDFix)
 		if err != nil {
-			if p.err == nil {
-				p.err = err
-			}
+			p.setErr(raw, err)
 			return nil
 		}
 		return []int{int(v)}
 	}
+	list := jsonerr.Elements(bytes.TrimSpace(raw)) // slices of p.data, to say an item's place
 	out := make([]int, len(list))
 	for i, r := range list {
 		// The item is named: in a list of many ids, which one is wrong
 		// was left to the reader to find. Only this key's own problem
 		// is said: one of an earlier key (p.err already set) is the one
 		// said.
-		v, err := WholeNumber("", fmt.Sprintf("%s %s: its item %d,", key, bytes.TrimSpace(raw), i+1), r, tokenIDFix)
+		v, err := WholeNumber("", fmt.Sprintf("%s %s: its item %d,", key, bytes.TrimSpace(p.written(raw)), i+1), p.written(r), tokenIDFix)
 		if err != nil {
-			if p.err == nil {
-				p.err = err
-			}
+			p.setErr(r, err)
 			return nil
 		}
 		out[i] = int(v)
@@ -330,22 +476,39 @@ func (p *cfgParser) tokenIDs(key string) []int {
 	return out
 }
 
+// ropeThetaFix is what to write in place of a rope_theta that is not a
+// positive number.
+const ropeThetaFix = "a positive number, such as 1000000.0 (Qwen2.5's), or remove the key for the default 10000"
+
 // rope reads rope_theta and the rope type from the top level,
-// rope_parameters and rope_scaling.
+// rope_parameters and rope_scaling. A rope_theta written 0 or negative
+// is refused at its place: it was read as absent (the 10000 default),
+// and transformers takes it as written, its frequencies
+// 1/rope_theta^(2i/d) then infinite or NaN and every output NaN.
 func (p *cfgParser) rope() (theta float64, typ, from string) {
-	theta = p.float("rope_theta", 0)
+	positive := func(sub *cfgParser) float64 {
+		t := sub.float("rope_theta", 0, ropeThetaFix)
+		if raw := sub.get("rope_theta"); raw != nil && sub.err == nil && !(t > 0) {
+			sub.setErr(raw, fmt.Errorf("rope_theta %s is not a positive number: RoPE's frequencies 1/rope_theta^(2i/d) would be infinite or NaN: fix the file: write %s",
+				bytes.TrimSpace(raw), ropeThetaFix))
+		}
+		return t
+	}
+	theta = positive(p)
 	for _, key := range []string{"rope_parameters", "rope_scaling"} {
 		raw := p.get(key)
 		if raw == nil {
 			continue
 		}
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(raw, &obj); err != nil {
+		if bytes.TrimSpace(raw)[0] != '{' {
 			p.fail(key, "an object", raw)
 			return 0, "", ""
 		}
-		sub := cfgParser{m: obj}
-		if t := sub.float("rope_theta", 0); t != 0 {
+		sub := cfgParser{m: map[string]json.RawMessage{}, data: p.data, orig: p.orig, nonFinite: p.nonFinite}
+		for _, mb := range jsonerr.Members(bytes.TrimSpace(raw)) {
+			sub.m[mb.Key] = mb.Value
+		}
+		if t := positive(&sub); t != 0 && sub.err == nil {
 			if theta != 0 && t != theta {
 				if p.err == nil {
 					p.err = fmt.Errorf("%s: rope_theta %v disagrees with the top-level rope_theta %v", key, t, theta)
@@ -362,7 +525,13 @@ func (p *cfgParser) rope() (theta float64, typ, from string) {
 			typ, from = t, key
 		}
 		if sub.err != nil && p.err == nil {
-			p.err = fmt.Errorf("%s: %w", key, sub.err)
+			var ce *ConfigError
+			if errors.As(sub.err, &ce) {
+				ce.Err = fmt.Errorf("%s: %w", key, ce.Err)
+				p.err = ce
+			} else {
+				p.err = fmt.Errorf("%s: %w", key, sub.err)
+			}
 		}
 	}
 	if theta == 0 {
@@ -543,10 +712,16 @@ func WriteConfig(path string, c Config) error { return c.Write(path) }
 // MarshalJSON renders the config.json contents (indented, keys sorted).
 func (c Config) MarshalJSON() ([]byte, error) {
 	out := map[string]any{}
+	extra := make(map[string]json.RawMessage, len(c.Extra))
+	hid := false
 	for k, v := range c.Extra {
-		out[k] = v
+		extra[k] = v
+		if clean, at := finiteStandIns(v); at != nil { // for encoding/json, which writes no NaN
+			extra[k], hid = nonFiniteHidden(clean, at), true
+		}
+		out[k] = extra[k]
 	}
-	if raw, ok := c.Extra["rope_parameters"]; ok {
+	if raw, ok := extra["rope_parameters"]; ok {
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) == nil && obj != nil {
 			if _, has := obj["rope_theta"]; has {
@@ -592,7 +767,36 @@ func (c Config) MarshalJSON() ([]byte, error) {
 			out[key] = ids
 		}
 	}
-	return json.MarshalIndent(out, "", "  ")
+	js, err := json.MarshalIndent(out, "", "  ")
+	if err == nil && hid {
+		for _, w := range nonFiniteWords {
+			js = bytes.ReplaceAll(js, []byte(`"\u0000`+w+`"`), []byte(w))
+		}
+	}
+	return js, err
+}
+
+// nonFiniteWords are the words of Python's json module for the floats
+// that are not finite.
+var nonFiniteWords = [...]string{"NaN", "-Infinity", "Infinity"}
+
+// nonFiniteHidden is clean, finiteStandIns' copy of a value, with each
+// stand-in at an offset of at as a string encoding/json writes as is, "\u0000NaN",
+// which MarshalJSON turns back into the word: an extra key's NaN or
+// Infinity is written back as transformers wrote it (it was refused as
+// no JSON, the file no longer written).
+func nonFiniteHidden(clean []byte, at map[int]string) json.RawMessage {
+	var out []byte
+	last := 0
+	for i := 0; i < len(clean); i++ {
+		if w, ok := at[i]; ok {
+			out = append(out, clean[last:i]...)
+			out = append(out, `"\u0000`+w+`"`...)
+			i += len(w) - 1
+			last = i + 1
+		}
+	}
+	return append(out, clean[last:]...)
 }
 
 // pyFloat renders a float as Python's json module does (1000000.0, 1e-06),

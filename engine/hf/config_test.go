@@ -94,7 +94,6 @@ func TestConfigDefaultsAndVariants(t *testing.T) {
 		{"eos list, bos null", `{` + base + `, "eos_token_id": [1, 2], "bos_token_id": null}`, func(c Config) bool {
 			return reflect.DeepEqual(c.EOSTokenID, []int{1, 2}) && c.BOSTokenID == nil
 		}},
-		{"integral float sizes", `{` + base + `, "num_key_value_heads": 2.0}`, func(c Config) bool { return c.NumKeyValueHeads == 2 }},
 		// transformers' Qwen2 has q/k/v biases whatever attention_bias says.
 		{"attention_bias false", `{` + base + `, "attention_bias": false}`, func(c Config) bool { return c.QKVBias && c.Extra == nil }},
 		{"attention_bias true", `{` + base + `, "attention_bias": true}`, func(c Config) bool { return c.QKVBias && c.Extra == nil }},
@@ -125,7 +124,7 @@ func TestConfigParseErrors(t *testing.T) {
 		{"binary", "\x00\x01\x02\xff", `this is not text (a weights or other binary file?), not a config.json`},
 		{"TOML", "teacher = 'a'\n", `not a JSON object (starts with "teacher = 'a'"): a config.json is one JSON object`},
 		{"broken JSON", `{"a": }`, `not valid JSON`},
-		{"missing key", `{` + base + `}`, `key "num_attention_heads" is missing (required)`},
+		{"missing key", `{` + base + `}`, `config.json: no key "num_attention_heads", which the model's shape needs: fix the file: add "num_attention_heads": the model's value, a whole number such as 896`},
 		{"string size", `{` + base + `, "num_attention_heads": "4"}`, `num_attention_heads "4" is a string, not a whole number (write it without the quotes): fix the file: write a whole number in digits, such as 896`},
 		{"fractional size", `{` + base + `, "num_attention_heads": 4.5}`, `num_attention_heads 4.5 is not a whole number: fix the file: write a whole number in digits, such as 896`},
 		// 1e400 is past any float64 (ParseFloat's +Inf); hf said it as
@@ -160,9 +159,9 @@ func TestConfigListItemOfItsOwnKey(t *testing.T) {
 	base := `"vocab_size": 256, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2`
 	for _, c := range []struct{ name, json, want string }{
 		{"after another key's problem", `{` + base + `, "num_attention_heads": "4", "eos_token_id": [1, "x"]}`,
-			`num_attention_heads "4" is a string, not a whole number (write it without the quotes): fix the file: write a whole number in digits, such as 896`},
+			`config.json:1:113: num_attention_heads "4" is a string, not a whole number (write it without the quotes): fix the file: write a whole number in digits, such as 896`},
 		{"after a bos item", `{` + base + `, "num_attention_heads": 4, "bos_token_id": [1, "y"], "eos_token_id": [1, "x"]}`,
-			`bos_token_id [1, "y"]: its item 2, "y", is a string, not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
+			`config.json:1:136: bos_token_id [1, "y"]: its item 2, "y", is a string, not a whole number: fix the file: write the id of a token, or a list of them, or remove the key`},
 	} {
 		if _, err := ParseConfig([]byte(c.json)); err == nil || err.Error() != c.want {
 			t.Errorf("%s: %v\nwant %q", c.name, err, c.want)
