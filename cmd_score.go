@@ -1026,6 +1026,17 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			}
 			return fmt.Errorf("%s has no readable traces to score: %s", run.Dir(), strings.Join(msgs, "; "))
 		}
+		if n := len(cutKilled); n > 0 {
+			// A run killed as it wrote its first trace: "no traces"
+			// alone read as a run that never sampled, or as traces
+			// gone, with no way on.
+			its := "its one trace"
+			if n > 1 {
+				its = fmt.Sprintf("its %d traces", n)
+			}
+			return fmt.Errorf("%s has no traces to score: %s, %s, %s cut short as the run's writer was killed writing %s (or a process writes %s now: wait for its step to end), so the run recorded none; the step is done again, its traces written whole, as the run goes on: %s; then score it",
+				run.Dir(), its, tornSaid(cutKilled), oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), oneOrMany(n, "it", "them"), sessions.ContinueLine(run.Dir()))
+		}
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}
 	cfg := st.sc.Cfg // every teacher's scorer is under the same configuration

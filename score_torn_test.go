@@ -98,9 +98,16 @@ func writeTornRun(t *testing.T, dir string, killed bool, accept ...string) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if !killed {
-		return
+	if killed {
+		leaveAsKilled(t, dir)
 	}
+}
+
+// leaveAsKilled makes the closed run in dir, written by this process, read
+// as a writer killed with SIGKILL leaves it: its close taken back, its
+// events and run.lock naming a process that is gone.
+func leaveAsKilled(t *testing.T, dir string) {
+	t.Helper()
 	sessionstest.TakeBackClose(t, dir)
 	evPath := filepath.Join(dir, sessions.EventsFile)
 	data, err := os.ReadFile(evPath)
