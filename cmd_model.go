@@ -306,7 +306,7 @@ func parseWeights(s string) (model.Precision, error) {
 }
 
 const modelInfoUsage = `
-Usage: rlt model info DIR [--device cpu|gpu|gpu:N|auto]
+Usage: rlt model info DIR [--device cpu|gpu|gpu:N|auto] [--check-weights]
 
 Shows the shape, parameter count, weight dtypes, files and memory needs of a
 Hugging Face model folder, checking every tensor's name and shape, and what
@@ -314,15 +314,19 @@ the folder records of how it was made: the system prompts of its
 prompts.json, and for a student of rlt distill --best-of its ranking.json
 (N, the reward, the teacher, the questions and the seed). A record or a
 tokenizer.json that cannot be read is said on its line, naming the file,
-and the exit status is 1.
+and the exit status is 1. It reads the weights' headers only;
+--check-weights also reads every value once (4 MiB at a time, whatever the
+folder's size) and says the first NaN or Inf, with its file, tensor and
+index (exit 1), as a run would refuse it once loaded.
 
 Example:
-  rlt model info /tmp/tiny
+  rlt model info /tmp/tiny --check-weights
 `
 
 func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt model info", modelInfoUsage, stderr)
 	dev := fs.String("device", "auto", "the device to size the model for: cpu, gpu, gpu:N or auto")
+	checkWeights := fs.Bool("check-weights", false, "read every weight once and refuse NaN or Inf, naming the tensor and index (a pass over the files)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -414,9 +418,34 @@ func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	fmt.Fprintf(w, "device      %s\n", devLine)
 	fmt.Fprintf(w, "gpus        %s\n", describeGPUs())
 	io.WriteString(stdout, w.String())
+	// The weights' values: the lines above read headers only, so a
+	// folder of a diverged run's NaN weights showed as a good one (exit
+	// 0), which a run refused only once it loaded them. Read on asking,
+	// as it reads every byte (gigabytes for a Hub model); said after the
+	// rest, which shows meanwhile.
+	weightsErr := error(nil)
+	if *checkWeights {
+		ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+		n, read, err := model.CheckFolderFinite(ctx, folder)
+		stopped := ctx.Err() != nil
+		stop()
+		switch {
+		case err == nil:
+			fmt.Fprintf(stdout, "weights     finite: every value of the %d float tensors read (%s)\n", n, size.Bytes(read))
+		case stopped:
+			fmt.Fprintf(stdout, "weights     not all read: stopped by a signal after %d tensors\n", n)
+			weightsErr = fmt.Errorf("--check-weights: stopped by a signal after %d tensors (%s) were read, all finite: run it again to read them all", n, size.Bytes(read))
+		default:
+			fmt.Fprintf(stdout, "weights     NOT FINITE: %v\n", err)
+			weightsErr = err
+		}
+	} else {
+		fmt.Fprintf(stdout, "weights     not read (the lines above read the files' headers): --check-weights reads every value for NaN and Inf\n")
+	}
 	// The device asked for that is not there, a tokenizer or a record
-	// that cannot be read: each said, each naming the device or the file.
-	return errors.Join(tokErr, promptsErr, rankingErr, devErr)
+	// that cannot be read, a weight that is not finite: each said, each
+	// naming the device, the file or the tensor.
+	return errors.Join(tokErr, promptsErr, rankingErr, devErr, weightsErr)
 }
 
 // describePrompts says the system prompts the folder records

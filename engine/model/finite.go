@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"sync/atomic"
 
@@ -81,4 +82,82 @@ func checkFinite16(info hf.TensorInfo, k half.Kind, bits []uint16) error {
 func nonFinite(info hf.TensorInfo, i int, v float32, n int) error {
 	return fmt.Errorf("%s: tensor %q holds %v at index %d of %d: the checkpoint is corrupt (a diverged run saves such weights); load an earlier or another checkpoint",
 		info.File, info.Name, v, i, n)
+}
+
+// finiteChunk is how many elements CheckFolderFinite reads at a time: 4
+// MiB of float32, so a folder of any size is checked in that memory.
+const finiteChunk = 1 << 20
+
+// CheckFolderFinite reads every float tensor of the folder once (F32,
+// F64, BF16, F16; a part of finiteChunk elements at a time, whatever the
+// tensor's size) and refuses the first, in the files' order, that holds
+// NaN or ±Inf, in a load's words: the file, the tensor, the value and its
+// index. A load refuses such a weight too, but only the tensors it loads
+// and only once a run has started; rlt model info --check-weights says it
+// of a folder before. It returns how many tensors and bytes it read.
+// Integer and other tensors, which hold no NaN, are passed over. ctx
+// stops it between parts.
+func CheckFolderFinite(ctx context.Context, fo *hf.Folder) (tensors int, read int64, err error) {
+	var f32 []float32
+	var b16 []uint16
+	for _, t := range fo.Tensors() {
+		n := t.NumElements()
+		switch t.DType {
+		case hf.F32, hf.F64:
+			if len(f32) < min(n, finiteChunk) {
+				f32 = make([]float32, min(n, finiteChunk))
+			}
+		case hf.BF16, hf.F16:
+			if len(b16) < min(n, finiteChunk) {
+				b16 = make([]uint16, min(n, finiteChunk))
+			}
+		default:
+			continue
+		}
+		for first := 0; first < n; first += finiteChunk {
+			if err := ctx.Err(); err != nil {
+				return tensors, read, err
+			}
+			part := min(finiteChunk, n-first)
+			var i int
+			var v float32
+			if t.DType == hf.F32 || t.DType == hf.F64 {
+				buf := f32[:part]
+				if err := fo.ReadFloat32At(t.Name, first, buf); err != nil {
+					return tensors, read, err
+				}
+				if i = scanFinite(part, func(lo, hi int) int { return offsetOr(lo, kernels.FirstNonFinite(buf[lo:hi])) }); i >= 0 {
+					v = buf[i]
+				}
+			} else {
+				buf := b16[:part]
+				if err := fo.ReadBits16At(t.Name, first, buf); err != nil {
+					return tensors, read, err
+				}
+				kind := half.BF16
+				if t.DType == hf.F16 {
+					kind = half.F16
+				}
+				if i = scanFinite(part, func(lo, hi int) int { return offsetOr(lo, kernels.FirstNonFinite16(buf[lo:hi], kind == half.F16)) }); i >= 0 {
+					w := make([]float32, 1)
+					half.Widen(kind, w, buf[i:i+1])
+					v = w[0]
+				}
+			}
+			if i >= 0 {
+				return tensors, read, nonFinite(t, first+i, v, n)
+			}
+		}
+		tensors++
+		read += t.Bytes()
+	}
+	return tensors, read, nil
+}
+
+// offsetOr is lo+j, or -1 where j is.
+func offsetOr(lo, j int) int {
+	if j < 0 {
+		return -1
+	}
+	return lo + j
 }
