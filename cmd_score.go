@@ -1018,13 +1018,12 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			// (a cut one was said as a line to mend).
 			var msgs []string
 			if broken > 0 {
-				msgs = append(msgs, fmt.Sprintf("%s could not be read (listed above): mend or remove those lines in %s, then run the same command again",
-					plural(broken, "trace record"), filepath.Join(run.Dir(), sessions.TracesDir)))
+				msgs = append(msgs, run.UnreadableSaid(broken, "not scored"))
 			}
 			if len(cutLost) > 0 {
-				msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost, "not scored"))
+				msgs = append(msgs, sessions.LostTracesSaid(run.Dir(), cutLost, "not scored"))
 			}
-			return fmt.Errorf("%s has no readable traces to score: %s", run.Dir(), strings.Join(msgs, "; "))
+			return fmt.Errorf("%s has no readable traces to score: %s; %s", run.Dir(), strings.Join(msgs, "; "), runAgain)
 		}
 		if n := len(cutKilled); n > 0 {
 			// A run killed as it wrote its first trace: "no traces"
@@ -1035,7 +1034,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 				its = fmt.Sprintf("its %d traces", n)
 			}
 			return fmt.Errorf("%s has no traces to score: %s, %s, %s cut short as the run's writer was killed writing %s (or a process writes %s now: wait for its step to end), so the run recorded none; the step is done again, its traces written whole, as the run goes on: %s; then score it",
-				run.Dir(), its, tornSaid(cutKilled), oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), oneOrMany(n, "it", "them"), sessions.ContinueLine(run.Dir()))
+				run.Dir(), its, sessions.TornSaid(cutKilled), oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), oneOrMany(n, "it", "them"), sessions.ContinueLine(run.Dir()))
 		}
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}
@@ -1265,10 +1264,10 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		fmt.Fprintf(stderr, "; %d unreadable (listed above), not scored", broken)
 	}
 	if len(cutLost) > 0 {
-		fmt.Fprintf(stderr, "; %d lost: %s, a trace the run had written whole, not scored", len(cutLost), tornSaid(cutLost))
+		fmt.Fprintf(stderr, "; %d lost: %s, a trace the run had written whole, not scored", len(cutLost), sessions.TornSaid(cutLost))
 	}
 	if len(cutKilled) > 0 {
-		fmt.Fprintf(stderr, "; %s, the trace its writer was writing as it was killed (or is writing now), is no trace the run recorded: not scored", tornSaid(cutKilled))
+		fmt.Fprintf(stderr, "; %s, the trace its writer was writing as it was killed (or is writing now), is no trace the run recorded: not scored", sessions.TornSaid(cutKilled))
 	}
 	if missing > 0 {
 		steps := "step " + missingSteps[0]
@@ -1295,14 +1294,13 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		msgs = append(msgs, errLines(failed).Error())
 	}
 	if broken > 0 {
-		msgs = append(msgs, fmt.Sprintf("%s of %s could not be read and were not scored (their lines are listed above): mend or remove those lines in %s, then run the same command again",
-			plural(broken, "trace record"), run.Dir(), filepath.Join(run.Dir(), sessions.TracesDir)))
+		msgs = append(msgs, run.UnreadableSaid(broken, "not scored"))
 	}
 	if len(cutLost) > 0 {
-		msgs = append(msgs, lostTracesSaid(run.Dir(), cutLost, "not scored"))
+		msgs = append(msgs, sessions.LostTracesSaid(run.Dir(), cutLost, "not scored"))
 	}
 	if broken > 0 || len(cutLost) > 0 {
-		return errors.New(strings.Join(msgs, "; "))
+		return errors.New(strings.Join(append(msgs, runAgain), "; "))
 	}
 	if failed > 0 {
 		return errLines(failed)
@@ -1310,30 +1308,11 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 	return nil
 }
 
-// lostTracesSaid says the traces of the run in dir that were cut short in
-// their files' partial last lines after the run wrote them whole (not a
-// killed writer's last), what the command did not do with them (left:
-// "not scored", rlt export's "left out"), and what to do: they cannot be
-// mended, only put back.
-func lostTracesSaid(dir string, lost []sessions.TornTrace, left string) string {
-	n := len(lost)
-	return fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s %s: put the %s back from a copy of the run folder if there is one",
-		plural(n, "trace"), dir, oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), tornSaid(lost), oneOrMany(n, "was", "were"), left, oneOrMany(n, "file", "files"))
-}
-
-// tornSaid names the partial last lines of torn trace files: file:line,
-// and whether opening the run removed it.
-func tornSaid(torn []sessions.TornTrace) string {
-	var parts []string
-	for i, tt := range torn {
-		if i == maxSkippedLines {
-			parts = append(parts, fmt.Sprintf("and %d more", len(torn)-i))
-			break
-		}
-		parts = append(parts, tt.String())
-	}
-	return strings.Join(parts, ", ")
-}
+// runAgain ends rlt score --run's error of trace records not read or
+// traces lost, each said with what to do (sessions.Run.UnreadableSaid,
+// sessions.LostTracesSaid: the words rlt export and the workbench say
+// them in): mended or put back, they are scored by the same command.
+const runAgain = "then run the same command again"
 
 // progressLine says how far scoring is, its rate and the time left.
 func progressLine(done, total int, spent time.Duration) string {

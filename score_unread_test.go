@@ -80,21 +80,24 @@ func TestScoreRunCountsUnreadableTraces(t *testing.T) {
 	}{
 		{"all readable", nil, "", 0, []string{"scored 5 of 5 traces of "}},
 		{"one broken", map[string][]int{"000002.jsonl": {2}}, "", 1, []string{"scored 4 of 5 traces of ",
-			"; 1 unreadable (listed above), not scored", "1 trace record of ", " could not be read", "then run the same command again"}},
+			"; 1 unreadable (listed above), not scored", "1 trace record of ", " could not be read and was not scored (", "000002.jsonl line 2): mend or remove that line in ",
+			"; then run the same command again"}},
 		{"two broken", map[string][]int{"000002.jsonl": {1, 3}}, "", 1, []string{"scored 3 of 5 traces of ",
-			"; 2 unreadable (listed above), not scored", "2 trace records of ", "then run the same command again"}},
+			"; 2 unreadable (listed above), not scored", "2 trace records of ", " could not be read and were not scored (", "000002.jsonl lines 1, 3): mend or remove those lines in ",
+			"; then run the same command again"}},
 		{"all broken", map[string][]int{"000001.jsonl": {1, 2}, "000002.jsonl": {1, 2, 3}}, "", 1, []string{
-			"has no readable traces to score: 5 trace records could not be read (listed above): mend or remove those lines in ", "then run the same command again"}},
+			"has no readable traces to score: 5 trace records of ", " could not be read and were not scored (", "000001.jsonl lines 1, 2; ", "000002.jsonl lines 1, 2, 3): mend or remove those lines in ",
+			"; then run the same command again"}},
 		// A trace cut short in the file's partial last line cannot be
 		// mended: it was said among the lines to mend.
 		{"all broken, the last cut short", map[string][]int{"000001.jsonl": {1, 2}, "000002.jsonl": {1, 2}}, "000002.jsonl", 1, []string{
-			"has no readable traces to score: 4 trace records could not be read (listed above): mend or remove those lines in ",
+			"has no readable traces to score: 4 trace records of ", " could not be read and were not scored (", "): mend or remove those lines in ",
 			"; 1 trace of ", " was cut short after the run wrote it whole (the 20-byte partial last line of ",
 			"000002.jsonl:3), and was not scored: put the file back from a copy of the run folder if there is one"}},
 		{"all broken, both last lines cut short", map[string][]int{"000001.jsonl": {1}, "000002.jsonl": {1, 2}}, "000001.jsonl,000002.jsonl", 1, []string{
-			"has no readable traces to score: 3 trace records could not be read (listed above): mend or remove those lines in ",
+			"has no readable traces to score: 3 trace records of ", " could not be read and were not scored (", "): mend or remove those lines in ",
 			"; 2 traces of ", " were cut short after the run wrote them whole (the 20-byte partial last line of ",
-			"000001.jsonl:2, the 20-byte partial last line of ", "and were not scored: put the files back from a copy of the run folder if there is one"}},
+			"000001.jsonl:2, the 20-byte partial last line of ", "and were not scored: put the files back from a copy of the run folder if there is one; then run the same command again"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			runDir := filepath.Join(t.TempDir(), "official")
