@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/engine/event"
 )
 
 // TestLeaveOfAResumeBeforeANewStep: a session that resumed a run from its
@@ -94,5 +96,54 @@ func checkLeftFromStep2(t *testing.T, runs, dir string, again *Run, want string)
 	last := events[len(events)-1]
 	if last.Kind != KindClose || last.Name != CloseLeft || last.Step != 2 || last.Dir != filepath.Join(CheckpointsDir, "step-000002") {
 		t.Errorf("last event %+v; want the close named %q at step 2, continuing from the checkpoint of step 2", last, CloseLeft)
+	}
+}
+
+// TestLeaveOfAFinishedRunsResumeWhileItLoads: a resume of a finished run
+// (rlt run --resume DIR --steps N: the new plan is recorded only once its
+// engine has loaded, Restore) left at once as it loads leaves the run as it
+// was, finished: its note says so and how it goes on, the --steps the
+// resume refused without it needs. It said "it continues from its
+// checkpoint of step 2" beside the listing's finished, where a plain
+// resume has nothing to run.
+func TestLeaveOfAFinishedRunsResumeWhileItLoads(t *testing.T) {
+	runs := t.TempDir()
+	dir := filepath.Join(runs, "run")
+	cfg := struct {
+		Steps int `toml:"steps"`
+		runCfg
+	}{3, testCfg()}
+	r, err := CreateWith(dir, &cfg, Options{SyncInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	emitSteps(r, 0, 3, 1, 2)
+	if _, err := r.SaveCheckpoint(2, saveFake(2), CheckpointState{}); err != nil {
+		t.Fatal(err)
+	}
+	r.Emit(event.Phase{Time: time.Now(), Name: "done", Step: 3})
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Leave("on a second stop signal", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	const want = "left at once on a second stop signal while its resume loaded, before a new step: the run is as it was; it is finished (its checkpoint of step 2 is of its last planned step): to go on from it, resume it with --steps N with N more than 3, the steps it has done"
+	if got := again.LeftNote(); got != want {
+		t.Errorf("LeftNote %q;\nwant %q", got, want)
+	}
+	list, err := List(runs)
+	if err != nil || len(list) != 1 || list[0].State != StateFinished || list[0].Note != want {
+		t.Fatalf("listed %+v, %v; want finished (%s)", list, err, want)
+	}
+	if got, wantCmd := ResumeCommand(dir), "rlt run --resume "+ShellQuote(dir)+" --steps N with N more than 3, the steps it has done"; got != wantCmd {
+		t.Errorf("ResumeCommand %q, want %q: the note's way on is the command's", got, wantCmd)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
@@ -845,6 +846,15 @@ func leftView(ev *eventsFold, planDone func() bool) (note string, finished bool)
 		return "", false
 	case !engineEnded(ev.lastPhase, ev.fatal) && planDone():
 		return leftDoneNote, true
+	case ev.lastPhase == "done" && ev.fatal == "" && ev.leftCk >= 0 && planDone():
+		// Finished before the session left (a resume with --steps left
+		// as its engine loaded: the new plan is recorded once it has
+		// loaded), and still so: it continues from its checkpoint only
+		// with more steps asked for. Said "it continues from its
+		// checkpoint" beside the listing's finished.
+		if words, ok := strings.CutSuffix(ev.left, continuesFrom(ev.leftCk)); ok {
+			return words + finishedAt(ev.leftCk), false
+		}
 	}
 	return ev.left, false
 }

@@ -555,6 +555,9 @@ type eventsFold struct {
 	// signal, the step in progress lost), which the listing notes until a
 	// later session trains the run ("": none).
 	left string
+	// leftCk is the step of the checkpoint that close says the run
+	// continues from (-1: none).
+	leftCk int
 	// workedSegs are the segments whose work the events record (worked),
 	// lastWorked the last noted, plus one (0: none): a segment whose
 	// records re-do an earlier one's steps, of which they record none, is
@@ -712,7 +715,10 @@ func (f *eventsFold) fold(e EventRecord) {
 		} else if e.Name == CloseLeft && e.File == "" && (f.trains || resuming) {
 			// Of a session that trains the run, or set out to: a resume
 			// left as its engine loaded is the last word on the run.
-			f.left = e.Extra
+			f.left, f.leftCk = e.Extra, -1
+			if step, ok := checkpointStep(filepath.Base(e.Dir)); e.Dir != "" && ok {
+				f.leftCk = step
+			}
 		}
 	case KindDevice:
 		f.device = e.Device

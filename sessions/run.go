@@ -2169,9 +2169,24 @@ func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
 	// quick.
 	if ck, ok := newestUsable(r.dir); ok {
 		ckDir = filepath.Join(CheckpointsDir, checkpointName(ck.Step))
-		return step, ckDir, fmt.Sprintf("%s; it continues from its checkpoint of step %d", words, ck.Step)
+		return step, ckDir, words + continuesFrom(ck.Step)
 	}
 	return step, "", words + "; it has no checkpoint to continue from"
+}
+
+// continuesFrom ends a leave's note (leftAt) with the checkpoint a resume
+// continues from. One owner: leftView tells a note that ends so on a run
+// finished since before the leave (finishedAt's words in its place).
+func continuesFrom(step int) string {
+	return fmt.Sprintf("; it continues from its checkpoint of step %d", step)
+}
+
+// finishedAt ends the note of a finished run's session left at once
+// before a step of its own (a resume with --steps left as its engine
+// loaded, before the new plan is recorded), its checkpoint of step that
+// of its last planned step: it continues only with more steps asked for.
+func finishedAt(step int) string {
+	return fmt.Sprintf("; it is finished (its checkpoint of step %d is of its last planned step): to go on from it, resume it with %s", step, MoreSteps(step+1))
 }
 
 // writers are the runs this process holds open for writing (startWriter
