@@ -350,15 +350,59 @@ func verdictText(v task.Verdict) string {
 // it names the heatmap's monochrome bands (bold, faint, underlined) and
 // their bounds, not colours the view does not show.
 func (d *detailScreen) legend(w int) []string {
-	tiers := d.legendTiers()
+	tiers, noted := d.legendTiers()
+	if d.view == viewD && noted {
+		// Coefficients with a note (at their defaults, the rows') say
+		// what the file does not: on one line, else on two broken at a
+		// part's end, before the words that leave them off.
+		if s, ok := longestFitting(w, tiers[:2]...); ok {
+			return []string{s}
+		}
+		if lines := wrapPieces(tiers[1], w); len(lines) <= 2 {
+			return lines
+		}
+	}
 	if s, ok := longestFitting(w, tiers...); ok {
 		return []string{s}
 	}
 	return wrapParts(tiers[len(tiers)-1], " · ", w)
 }
 
-// legendTiers are the legend's wordings, longest first.
-func (d *detailScreen) legendTiers() []string {
+// wrapPieces breaks s into lines of at most w cells after its pieces'
+// ends (", " and " · ", the comma or dot kept on the line before), so
+// that no coefficient or note is split across lines; nil where a piece
+// is wider than w.
+func wrapPieces(s string, w int) []string {
+	var pieces []string
+	for _, part := range strings.SplitAfter(s, ", ") {
+		for _, p := range strings.SplitAfter(part, " · ") {
+			if p = strings.TrimSuffix(p, " "); p != "" {
+				pieces = append(pieces, p)
+			}
+		}
+	}
+	var out []string
+	line := ""
+	for _, p := range pieces {
+		switch {
+		case width(p) > w:
+			return nil
+		case line == "":
+			line = p
+		case width(line+" "+p) <= w:
+			line += " " + p
+		default:
+			out = append(out, line)
+			line = p
+		}
+	}
+	return append(out, line)
+}
+
+// legendTiers are the legend's wordings, longest first, and whether the
+// coefficients in the d_k view's first two carry a note (at their
+// defaults, the rows') that its shorter ones leave off.
+func (d *detailScreen) legendTiers() ([]string, bool) {
 	// Where config.toml does not decode, or records an import without
 	// its rows' reward, the settings' coefficients are the defaults
 	// standing in: not the run's to claim. An import's rows' reward is
@@ -389,23 +433,23 @@ func (d *detailScreen) legendTiers() []string {
 		return []string{
 			wide + " · plain: log p near 0, certain · bold: ≤ −" + lo + " nats · underlined: ≤ −" + hi + ", p ≤ " + p,
 			scale + " · plain: log p near 0, certain · bold: ≤ −" + lo + " · underlined: ≤ −" + hi + ", p ≤ " + p,
-			scale + " · plain: log p near 0 · bold: ≤ −" + lo + " · underlined: ≤ −" + hi,
-		}
+			scale + " · plain: near certain · bold: ≤ −" + lo + " · underlined: ≤ −" + hi,
+		}, false
 	}
 	if d.view != viewD {
 		if d.perTrace {
 			return []string{
 				"this trace's scale (z: absolute) · white: log p 0, certain → dark: −" + lim + ", its lowest",
 				"this trace's scale (z) · white: log p 0, certain → dark: −" + lim + ", its lowest",
-				"this trace's scale (z) · white: log p 0 → dark: −" + lim + ", its lowest",
-			}
+				"this trace's scale (z) · white: certain → dark: −" + lim + ", its lowest",
+			}, false
 		}
 		p := pct(math.Exp(-d.expl.Limit()))
 		return []string{
 			"absolute scale (z: per trace) · white: log p 0, certain → dark: ≤ −" + lim + " nats, p ≤ " + p,
 			"absolute scale (z) · white: log p 0, certain → dark: ≤ −" + lim + " nats, p ≤ " + p,
-			"absolute scale (z) · white: log p 0 → dark: ≤ −" + lim + ", p ≤ " + p,
-		}
+			"absolute scale (z) · white: certain → dark: ≤ −" + lim + ", p ≤ " + p,
+		}, false
 	}
 	scale := "run scale (z)"
 	if d.noRunScale && !d.perTrace {
@@ -420,8 +464,12 @@ func (d *detailScreen) legendTiers() []string {
 			wideScale = strings.Replace(wideScale, "per trace", "run", 1)
 		}
 	}
-	// The penalty's words, longest first: its formula, what it does,
-	// the coefficients alone.
+	// The penalty's words, longest first: its formula and coefficients,
+	// what it does and its coefficients, what it does alone. The
+	// coefficients give way first: what red means (the KL reward
+	// penalises it) is what the line is for, λ and α are the run's
+	// settings (80 columns read "red: d_k=ℓT−ℓS>0, λ=3 α=0.01" without
+	// saying what the penalty was).
 	var pen [3]string
 	switch {
 	case !known && d.settings.Imported != "":
@@ -430,24 +478,26 @@ func (d *detailScreen) legendTiers() []string {
 		pen = [3]string{"r_KL's λ, α unknown: config.toml does not decode (!)", "λ unknown: config.toml (!)", "λ unknown (!)"}
 	case c.KLMean != 0:
 		coef := whose + fmt.Sprintf("λ=%s α=%s", gnum(c.KLMean), gnum(c.KLMax/c.KLMean)) + atDefaults(filled, "kl_mean", "kl_max")
-		pen = [3]string{"penalised by r_KL=λ(mean+α·max), " + coef, "r_KL penalises it, " + coef, coef}
+		pen = [3]string{"penalised by r_KL=λ(mean+α·max), " + coef, "r_KL penalises it, " + coef, whose + "r_KL penalises it"}
 	case c.KLMax != 0:
 		note := atDefaults(filled, "kl_max")
 		p := whose + "r_KL=" + gnum(c.KLMax) + "·max penalises it" + note
-		pen = [3]string{p, p, whose + "r_KL=" + gnum(c.KLMax) + "·max" + note}
+		pen = [3]string{p, p, whose + "r_KL penalises it"}
 	default:
 		p := whose + "λ=0, no KL penalty"
-		pen = [3]string{p, p, p}
+		pen = [3]string{p, p, "no KL penalty"}
 	}
+	noted := known && (whose != "" || len(filled) > 0) && (c.KLMean != 0 || c.KLMax != 0)
 	if mono {
 		say := func(scale, dk, pen string) string {
 			return scale + " · bold: " + dk + " ≥ +" + lo + ", " + pen + " · faint: ≤ −" + lo + " · underlined: beyond ±" + hi
 		}
 		return []string{say(wideScale, "d_k=ℓT−ℓS", pen[0]), say(scale, "d_k=ℓT−ℓS", pen[1]),
-			say(scale, "d_k=ℓT−ℓS", pen[2]), say(scale, "d_k", pen[2])}
+			say(scale, "d_k=ℓT−ℓS", pen[2]), say(scale, "d_k", pen[2])}, noted
 	}
-	say := func(scale, pen string) string { return scale + " · red: d_k=ℓT−ℓS>0, " + pen + " · blue: <0" }
-	return []string{say(wideScale, pen[0]), say(scale, pen[1]), say(scale, pen[2])}
+	say := func(scale, dk, pen string) string { return scale + " · red: " + dk + ">0, " + pen + " · blue: <0" }
+	return []string{say(wideScale, "d_k=ℓT−ℓS", pen[0]), say(scale, "d_k=ℓT−ℓS", pen[1]),
+		say(scale, "d_k=ℓT−ℓS", pen[2]), say(scale, "d_k", pen[2])}, noted
 }
 
 // wrapParts breaks s into lines of at most w cells between its parts

@@ -45,7 +45,7 @@ func TestDetailReadableWithoutColour(t *testing.T) {
 		}},
 		{[]string{"v", "v", "z"}, func(b heatmap.Bands) []string {
 			_, lo, hi := b.Text() // as the legend writes them ("0.50" beside "1.00")
-			return []string{"plain: log p near 0", "bold: ≤ −" + lo, "underlined: ≤ −" + hi}
+			return []string{"plain: ", "certain", "bold: ≤ −" + lo, "underlined: ≤ −" + hi}
 		}},
 	} {
 		for _, w := range []int{60, 80, 120} {

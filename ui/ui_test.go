@@ -710,18 +710,23 @@ func withImportReward(t *testing.T, dir, keys string) string {
 // mean whole at every width the workbench draws, in each colouring (d_k,
 // ℓT) and scale (the run's or absolute, the trace's): at 80 columns the
 // trace's d_k scale lost "blue: <0" and the absolute log-prob scale its
-// "p ≤ 0.67%" off the line's end, at 60 more.
+// "p ≤ 0.67%" off the line's end, at 60 more; and what white is
+// ("certain"), where the shortest wording said "log p 0" alone, and what
+// red is ("r_KL penalises it"), where 80 columns kept "λ=3 α=0.01" alone.
 func TestDetailLegendReadWhole(t *testing.T) {
 	r := newTestRun(t, 2, 1, 2, 60)
-	dk := []string{"red: d_k=ℓT−ℓS>0", "λ=3 α=0.01", "blue: <0"}
+	// What red is ("r_KL penalises it", "penalised by r_KL=…") is said at
+	// every width, the coefficients where they fit (from 100 columns
+	// here, on one line with the rest).
+	dk := []string{"red: d_k", ">0", "penalis", "r_KL", "blue: <0"}
 	for _, c := range []struct {
 		keys []string
 		want []string
 	}{
 		{nil, append([]string{"run scale (z"}, dk...)},
 		{[]string{"z"}, append([]string{"this trace's scale (z"}, dk...)},
-		{[]string{"v"}, []string{"absolute scale (z", "white: log p 0", "dark: ≤ −5", "p ≤ 0.67%"}},
-		{[]string{"v", "z"}, []string{"this trace's scale (z", "white: log p 0", "its lowest"}},
+		{[]string{"v"}, []string{"absolute scale (z", "white: ", "certain", "dark: ≤ −5", "p ≤ 0.67%"}},
+		{[]string{"v", "z"}, []string{"this trace's scale (z", "white: ", "certain", "its lowest"}},
 	} {
 		for _, w := range []int{60, 80, 100, 120} {
 			m := sized(t, r, w, 30, &fakeControl{})
@@ -733,7 +738,11 @@ func TestDetailLegendReadWhole(t *testing.T) {
 			v := m.View()
 			golden.Fits(t, v, w, 30)
 			flat := strings.Join(strings.Fields(ansi.Strip(v)), " ")
-			for _, part := range c.want {
+			want := c.want
+			if c.want[1] == dk[0] && w >= 100 {
+				want = append(slices.Clone(want), "d_k=ℓT−ℓS>0", "λ=3 α=0.01")
+			}
+			for _, part := range want {
 				if !strings.Contains(flat, part) {
 					t.Errorf("keys %q at %d columns: the legend does not say %q:\n%s", c.keys, w, part, v)
 				}
