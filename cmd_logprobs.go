@@ -127,6 +127,9 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 			if tokErr != nil {
 				return nil, fmt.Errorf(`cannot tokenize "text": %v`, tokErr)
 			}
+			if err := loneSurrogate(line); err != nil {
+				return nil, err
+			}
 			ids = tok.Encode(*in.Text)
 		case ids == nil:
 			return nil, noTextOrIDs(line)
