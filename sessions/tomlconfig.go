@@ -59,6 +59,9 @@ const (
 	// mistypedValue is a value its key's type cannot hold: of the wrong
 	// type, or a number out of its range (steps = 99999999999999999999).
 	mistypedValue
+	// duplicateKey is a key set a second time in its table: the first
+	// value is decoded, the second's key = value left out.
+	duplicateKey
 )
 
 // Error is the problem at its place: FILE:LINE:COL: where the file's text
@@ -116,7 +119,7 @@ func DecodeStrict(path string, data []byte, v any) error {
 		switch last.kind {
 		case syntaxProblem:
 			data, left = withoutLine(data, last.Line)
-		case mistypedValue:
+		case mistypedValue, duplicateKey:
 			data, left = withoutKeyValue(data, last.Line, last.Key)
 		}
 		if !left {
@@ -145,7 +148,8 @@ func problemLine(err error) int {
 }
 
 // OnlyKeyProblems reports whether err, DecodeStrict's, holds problems and
-// each is an unknown key or a mistyped value: what DecodeStrict decoded
+// each is an unknown key, a mistyped value or a key set twice (its first
+// value decoded): what DecodeStrict decoded
 // then holds every other key of the file, so that a caller validates it
 // and says what Validate finds with these problems, all at once
 // (ExplainValidations puts them together in line order). A syntax error,
@@ -155,7 +159,7 @@ func OnlyKeyProblems(err error) bool {
 	problems := configkey.Problems(err)
 	for _, e := range problems {
 		ce, ok := e.(*ConfigError)
-		if !ok || ce.stopped || (ce.kind != unknownKey && ce.kind != mistypedValue) {
+		if !ok || ce.stopped || (ce.kind != unknownKey && ce.kind != mistypedValue && ce.kind != duplicateKey) {
 			return false
 		}
 	}
@@ -264,7 +268,6 @@ var syntaxHints = []struct{ has, hint string }{
 	{"expected value, not end of input", `: the key has no value: write one after =, or delete the line`},
 	{"at start of value", `: text needs "quotes"; true and false are lower-case`},
 	{"expected keyword", `: true and false are lower-case; text needs "quotes"`},
-	{"is already defined", ": each key may be set once per table"},
 	{"expected '=' after key", `: write key = value`},
 }
 
@@ -308,6 +311,8 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 		} else if outOfRange.MatchString(strings.TrimPrefix(derr.Error(), "toml: ")) && len(key) > 0 {
 			ce.Msg = outOfRangeWords(ce.Key, numberAt(data, line, col), rt, key)
 			ce.kind = mistypedValue
+		} else if dup, ok := duplicateAt(data, line, derr); ok {
+			ce.Key, ce.Msg, ce.kind = dup.key, dup.words(), dup.kind
 		} else {
 			msg := strings.TrimPrefix(derr.Error(), "toml: ")
 			for _, h := range syntaxHints {
@@ -328,6 +333,82 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 		return ce
 	}
 	return fmt.Errorf("%s: %w", path, derr)
+}
+
+// duplicate is a key, or a [table] header, written a second time: go-toml
+// said "key lr is already defined" (the key as written in its table, not
+// its dotted path, and "key" twice once prefixed) and "table grpo already
+// exists", neither saying where the first one is nor what to do.
+type duplicate struct {
+	key   string // the dotted path of the key, or of the table
+	first int    // the line that sets it, or opens the table, first
+	table bool
+	// dotted: the table was made by a dotted key (reward.kl_max = …)
+	// before its [header], which TOML refuses as a second opening.
+	dotted bool
+	kind   decodeProblem // duplicateKey; syntaxProblem for a table, which stops the decoding
+}
+
+var (
+	keyDefined   = regexp.MustCompile(`^toml: key (\S+) is already defined$`)
+	tableDefined = regexp.MustCompile(`^toml: table (\S+) already exists( as defined by a dotted key)?$`)
+)
+
+// duplicateAt reads the duplicate the decoder stopped at on line of data
+// (derr, its error): the dotted path of the key or table written there
+// and the line of its first. False for any other error, or where the
+// line holds no such key (a key inside an inline table keeps the
+// decoder's words).
+func duplicateAt(data []byte, line int, derr error) (d duplicate, ok bool) {
+	msg := derr.Error()
+	isKey := keyDefined.MatchString(msg)
+	m := tableDefined.FindStringSubmatch(msg)
+	if !isKey && m == nil {
+		return d, false
+	}
+	defer func() {
+		// The parser is third-party; a user's file must never crash us.
+		if recover() != nil {
+			d, ok = duplicate{}, false
+		}
+	}()
+	var p unstable.Parser
+	p.Reset(data)
+	var table []string
+	for p.NextExpression() {
+		e := p.Expression()
+		parts, at := keyParts(&p, e.Key())
+		if at > line {
+			break
+		}
+		switch e.Kind {
+		case unstable.Table, unstable.ArrayTable:
+			table = parts
+			if at == line && !isKey {
+				path := strings.Join(parts, ".")
+				first, seen := scanTOMLKeys(data).tables[path]
+				return duplicate{key: path, first: first, table: true, dotted: m[2] != "", kind: syntaxProblem}, seen && first < line
+			}
+		case unstable.KeyValue:
+			if at == line && isKey {
+				path := strings.Join(append(slices.Clone(table), parts...), ".")
+				first, seen := scanTOMLKeys(data).set[path]
+				return duplicate{key: path, first: first.line, kind: duplicateKey}, seen && first.line < line
+			}
+		}
+	}
+	return d, false
+}
+
+// words say the duplicate: which key, where the first is, what to write.
+func (d duplicate) words() string {
+	if d.dotted {
+		return fmt.Sprintf("[%s] is opened after line %d set its keys as %s.KEY: write them all under [%s], or all as %s.KEY", d.key, d.first, d.key, d.key, d.key)
+	}
+	if d.table {
+		return fmt.Sprintf("[%s] is opened a second time (first on line %d): write its keys under one [%s] and delete this header", d.key, d.first, d.key)
+	}
+	return fmt.Sprintf("key %q is set a second time (first on line %d): a key is set once: delete one of the two", d.key, d.first)
 }
 
 // A datetime key (import.time: a time.Time) takes a TOML datetime, or a

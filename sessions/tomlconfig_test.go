@@ -77,7 +77,18 @@ func TestDecodeStrict(t *testing.T) {
 			[]string{`config.toml:1:`}, 1, 0, "", nil},
 		{"duplicate key",
 			"steps = 1\nsteps = 2\n",
-			[]string{`config.toml:2:1: `}, 2, 1, "", nil},
+			[]string{`config.toml:2:1: key "steps" is set a second time (first on line 1): a key is set once: delete one of the two`}, 2, 1, "steps", nil},
+		// Its dotted path, not "lr" as written under [reward]: which
+		// table's key it is.
+		{"duplicate key in a table",
+			"[reward]\nlambda = 1.0\n\nlambda = 2.0\n",
+			[]string{`config.toml:4:1: key "reward.lambda" is set a second time (first on line 2): a key is set once: delete one of the two`}, 4, 1, "reward.lambda", nil},
+		{"duplicate key, dotted then in its table",
+			"reward.lambda = 1.0\n[reward]\nlambda = 2.0\n",
+			[]string{`config.toml:2:2: [reward] is opened after line 1 set its keys as reward.KEY: write them all under [reward], or all as reward.KEY`}, 2, 2, "reward", nil},
+		{"a table opened twice",
+			"[reward]\nlambda = 1.0\n[reward]\nalpha = 2.0\n",
+			[]string{`config.toml:3:2: [reward] is opened a second time (first on line 1): write its keys under one [reward] and delete this header`}, 3, 2, "reward", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,7 +205,7 @@ func TestDecodeStrictShowsEverySyntaxError(t *testing.T) {
 	}{
 		{"two bad values and an unknown key", "task = addition\nsteps = 3\ndebug = False\nseed = 1\nlamda = 2\n",
 			[]int{1, 3, 5}, []string{`text needs "quotes"`, `true and false are lower-case`, `unknown key "lamda"`}},
-		{"a duplicate key", "steps = 1\nsteps = 2\n", []int{2}, []string{"each key may be set once"}},
+		{"a duplicate key", "steps = 1\nsteps = 2\n", []int{2}, []string{"a key is set once: delete one of the two"}},
 		{"a key with no value", "steps =\nseed = 1\n", []int{1}, []string{"the key has no value: write one after =, or delete the line"}},
 		{"a key with only a comment", "steps = # later\nseed = 1\n", []int{1}, []string{"no value before the comment"}},
 		{"a key with no value at the end", "seed = 1\nsteps =", []int{2}, []string{"the key has no value"}},

@@ -150,7 +150,11 @@ func checkModels(c runconfig.Config, teacherTok func() (*tokenizer.Tokenizer, er
 			err = ff.Check(true)
 		}
 		if err != nil {
-			errs = append(errs, configkey.Wrap(m.key, err))
+			// Begun with the key, as every key's words are: at a
+			// file's line "config.toml:2:1: model folder X does not
+			// exist" named no key; a flag's stands where it is
+			// ("--teacher: model folder …", configkey.Error.Named).
+			errs = append(errs, configkey.Wrap(m.key, fmt.Errorf("%s: %w", m.key, err)))
 			continue
 		}
 		folders = append(folders, m)

@@ -392,11 +392,11 @@ func TestConfigErrorsCarryTheirKeys(t *testing.T) {
 		{"one folder past its rows as both models, said on each key", func(c *runconfig.Config) { c.Teacher, c.Student = short, short },
 			[]problem{{"teacher", pastRows("teacher")}, {"student", pastRows("student")}}},
 		{"a teacher folder that does not exist", func(c *runconfig.Config) { c.Teacher = filepath.Join(teacher, "nope") },
-			[]problem{{"teacher", "model folder " + filepath.Join(teacher, "nope") + " does not exist"}}},
+			[]problem{{"teacher", "teacher: model folder " + filepath.Join(teacher, "nope") + " does not exist"}}},
 		{"a student folder without weights", func(c *runconfig.Config) { c.Student = noWeights },
-			[]problem{{"student", "model folder " + noWeights + " is incomplete: missing model.safetensors"}}},
+			[]problem{{"student", "student: model folder " + noWeights + " is incomplete: missing model.safetensors"}}},
 		{"a file given as the teacher's folder", func(c *runconfig.Config) { c.Teacher = filepath.Join(teacher, "config.json") },
-			[]problem{{"teacher", filepath.Join(teacher, "config.json") + " is a file, not a model folder"}}},
+			[]problem{{"teacher", "teacher: " + filepath.Join(teacher, "config.json") + " is a file, not a model folder"}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := DefaultConfig(teacher, student)

@@ -87,6 +87,15 @@ func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err
 	if errors.As(err, &readErr) {
 		return nil, nil, configFileProblem(path, err)
 	}
+	if err == nil && path != "" && len(bytes.TrimSpace(text)) == 0 {
+		// No key at all is the defaults, but a file of nothing is not one
+		// written so: most often one emptied by mistake (rlt train
+		// --config run.toml --print-config > run.toml empties run.toml
+		// before it is read), whose run went on with the defaults and
+		// printed them over the file, without a word.
+		return nil, nil, &sessions.ConfigError{File: path, Line: 1, Column: 1,
+			Msg: "the file is empty: write the run configuration there (rlt train --print-config prints one to start from), or leave out --config to run on the defaults"}
+	}
 	if sessions.OnlyKeyProblems(err) {
 		return text, err, nil
 	}

@@ -128,7 +128,7 @@ func TestWorkbenchLocateValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = empty.Check(emptyBase)
-	if n := len(flattenErr(err)); n != 2 || !strings.Contains(err.Error(), "config.toml:1:1: model folder ") || !strings.Contains(err.Error(), "config.toml:2:1: model folder ") || !strings.Contains(err.Error(), "does not exist") {
+	if n := len(flattenErr(err)); n != 2 || !strings.Contains(err.Error(), "config.toml:1:1: teacher: model folder ") || !strings.Contains(err.Error(), "config.toml:2:1: student: model folder ") || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing models: %d errors: %v", n, err)
 	}
 	// A key the configuration does not have: the strict decoder's line.
@@ -234,7 +234,7 @@ func TestValidateFileLocatesEachProblem(t *testing.T) {
 			override: func(c *runconfig.Config) { c.Teacher = "/nonexistent/teacher" }, flagKeys: map[string]string{"teacher": "teacher"},
 			want: []string{"--teacher: model folder /nonexistent/teacher does not exist: " + giveModelFolder}},
 		{name: "a model folder the file names that does not exist", text: "steps = 3\nteacher = '/nonexistent/teacher'\n",
-			want: []string{"bad.toml:2:1: model folder /nonexistent/teacher does not exist: " + giveModelFolder}},
+			want: []string{"bad.toml:2:1: teacher: model folder /nonexistent/teacher does not exist: " + giveModelFolder}},
 		{name: "a data file's problem with the other keys'", text: "data = 'missing.jsonl'\ntask = 'jsonl'\n[grpo]\nlr = -1.0\n",
 			want: []string{
 				"bad.toml:1:1: data missing.jsonl: file does not exist: " + giveData,

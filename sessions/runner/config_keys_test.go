@@ -1,0 +1,196 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pelletier/go-toml/v2"
+	"github.com/rlt-workbench/rlt/engine/hf/hftest"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// configKeys are the dotted keys of a run configuration, each with its
+// default's value: those rlt train --print-config writes (EncodeTOML of
+// the defaults), and matmul, which it leaves out when empty.
+func configKeys(t *testing.T, models string) map[string]any {
+	text, err := sessions.EncodeTOML(DefaultConfig(models, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := toml.Unmarshal(text, &doc); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]any{"matmul": "f32"}
+	var flatten func(prefix string, m map[string]any)
+	flatten = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			if sub, ok := v.(map[string]any); ok {
+				flatten(prefix+k+".", sub)
+				continue
+			}
+			keys[prefix+k] = v
+		}
+	}
+	flatten("", doc)
+	if len(keys) < 30 {
+		t.Fatalf("%d keys: want every key of the run configuration (%v)", len(keys), keys)
+	}
+	return keys
+}
+
+// TestEveryKeysMistakeIsSaidAtItsLine: for every key of the run
+// configuration, a value of the wrong type, a number past its type's
+// range, a text no key takes as it is ('zzz': an unknown enum, a folder
+// or file not there) and the key set twice are each refused at
+// FILE:LINE:COL, naming the key, with what to write; each is said with
+// the file's other problems (a negative steps on line 1), none lost. A key
+// set twice was "bad.toml:3:1: key \"lr\": key lr is already defined:
+// each key may be set once per table" (the key twice, not its dotted
+// path, nor where the first was) and stopped the checks: the file's other
+// problems came only once it was fixed; a teacher or student folder not
+// there was "bad.toml:1:1: model folder zzz does not exist", no key named.
+func TestEveryKeysMistakeIsSaidAtItsLine(t *testing.T) {
+	models := hftest.StubModels(t, t.TempDir())
+	keys := configKeys(t, models)
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range keys {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	for _, key := range names {
+		value := keys[key]
+		table, name := "", key
+		if i := strings.LastIndex(key, "."); i >= 0 {
+			table, name = key[:i], key[i+1:]
+		}
+		// Line 1 is another key's problem, said whatever the case's is.
+		other, otherWords := "steps = -2", "bad.toml:1:1: steps -2 must not be negative"
+		if key == "steps" {
+			other, otherWords = "eval_every = -2", "bad.toml:1:1: eval_every -2 must not be negative"
+		}
+		head, at := other+"\n", 2
+		if table != "" {
+			head, at = head+"["+table+"]\n", 3
+		}
+		written, err := toml.Marshal(map[string]any{name: value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		good := strings.TrimSpace(string(written))
+		type mistake struct {
+			what, lines string
+			line        int    // where the problem is
+			want        string // what its words hold beside the key
+		}
+		var cases []mistake
+		switch value.(type) {
+		case string:
+			cases = append(cases,
+				mistake{"a number for a text", name + " = 12", at, "want string"},
+				mistake{"a text no key takes", name + " = 'zzz'", at, ""})
+		case int64:
+			cases = append(cases,
+				mistake{"a text for a number", name + ` = "x"`, at, "want integer"},
+				mistake{"past an integer's range", name + " = 99999999999999999999", at, "write one in that range"})
+		case float64:
+			cases = append(cases,
+				mistake{"a text for a number", name + ` = "x"`, at, "want float"},
+				mistake{"not a number", name + " = nan", at, ""})
+		case bool:
+			cases = append(cases, mistake{"a text for a boolean", name + ` = "yes"`, at, "want boolean"})
+		default:
+			t.Fatalf("%s: a default of type %T the audit does not know", key, value)
+		}
+		cases = append(cases, mistake{"set twice", good + "\n" + good, at + 1, fmt.Sprintf("(first on line %d): a key is set once: delete one of the two", at)})
+		for _, c := range cases {
+			t.Run(key+"/"+c.what, func(t *testing.T) {
+				text := head + c.lines + "\n"
+				got := configProblems(t, models, text)
+				if !slices.Contains(got, otherWords) {
+					t.Errorf("%q:\n%s\nwant line 1's problem said with it: %s", text, strings.Join(got, "\n"), otherWords)
+				}
+				i := slices.IndexFunc(got, func(l string) bool { return strings.HasPrefix(l, fmt.Sprintf("bad.toml:%d:", c.line)) })
+				if i < 0 && (c.what == "a text no key takes" || c.what == "not a number") {
+					return // a key that takes any text or number (a prompt, a reward's weight)
+				}
+				if i < 0 {
+					t.Fatalf("%q:\n%s\nwant a problem at bad.toml:%d:COL", text, strings.Join(got, "\n"), c.line)
+				}
+				words := got[i]
+				if !namesKey(words, key) || !strings.Contains(words, c.want) || !colAt(words, c.line) {
+					t.Errorf("%q: %s\nwant bad.toml:%d:COL: naming %s and saying %q", text, words, c.line, key, c.want)
+				}
+			})
+		}
+	}
+}
+
+// namesKey reports whether words, a problem at FILE:LINE:COL:, name key
+// before what they say of it (up to their first ": "): "grpo.lr -1 must
+// …", "key \"grpo.lr\": wrong type …", "unknown task \"zzz\" …"; not
+// "model folder zzz does not exist: … the embedded teacher", whose key
+// is named only in the way on.
+func namesKey(words, key string) bool {
+	parts := strings.SplitN(words, ": ", 3)
+	if len(parts) < 2 {
+		return false
+	}
+	for _, w := range strings.FieldsFunc(parts[1], func(r rune) bool { return r == ' ' || r == '"' }) {
+		if w == key {
+			return true
+		}
+	}
+	return false
+}
+
+// colAt reports whether words begin bad.toml:line:COL: with a column.
+func colAt(words string, line int) bool {
+	var l, col int
+	n, _ := fmt.Sscanf(words, "bad.toml:%d:%d:", &l, &col)
+	return n == 2 && l == line && col >= 1
+}
+
+// configProblems are the lines rlt train --config bad.toml says of text,
+// its every problem (DecodeFile, then CheckFile); none where it is taken.
+func configProblems(t *testing.T, models, text string) []string {
+	path := filepath.Join(t.TempDir(), "bad.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Dir(path)) // the words name the file as given: bad.toml
+	cfg := DefaultConfig(models, 0)
+	data, decodeErr, err := DecodeFile("bad.toml", &cfg)
+	if err == nil {
+		_, err = CheckFile(cfg, "bad.toml", data, decodeErr, nil)
+	}
+	if err == nil {
+		return nil
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
+// TestConfigNothingWrittenIsRefused: a --config file that is empty, or
+// blanks alone, is refused at its first line with what to write: it ran on
+// the defaults without a word, where it was most often emptied by mistake
+// (rlt train --config run.toml --print-config > run.toml empties it
+// before it is read, and printed the defaults over it). A file of
+// comments alone is written so, and is the defaults.
+func TestConfigNothingWrittenIsRefused(t *testing.T) {
+	models := hftest.StubModels(t, t.TempDir())
+	const want = "bad.toml:1:1: the file is empty: write the run configuration there (rlt train --print-config prints one to start from), or leave out --config to run on the defaults"
+	for _, text := range []string{"", "\n  \n\t\n"} {
+		if got := configProblems(t, models, text); strings.Join(got, "\n") != want {
+			t.Errorf("%q: %q\nwant %q", text, got, want)
+		}
+	}
+	if got := configProblems(t, models, "# the defaults\n"); got != nil {
+		t.Errorf("a file of comments alone: %q; want the defaults taken", got)
+	}
+}
