@@ -21,16 +21,19 @@ func TestImportNumbersPastRange(t *testing.T) {
 	for _, c := range []struct {
 		name, fixture, file, old, new string
 		traces                        int    // kept (the fixture's less those left out)
-		number                        string // the number left out at its column; "" none
+		number, field                 string // the number left out at its column, in field; "" none
 		notes                         []string
 	}{
-		{"nemo list of one", nemoFixture, "train_data_step1.jsonl", nemoReward, `"rewards": [1e400]`, 7, "1e400", nil},
-		{"nemo bare, spaced", nemoFixture, "train_data_step1.jsonl", nemoReward, `"rewards":   -1e999 `, 7, "-1e999", nil},
-		{"nemo within the range", nemoFixture, "train_data_step1.jsonl", nemoReward, `"rewards": [1e300]`, 8, "", nil},
-		{"trainer_state", fixtureRun, "trainer_state.json", `"answer_log_prob_mean": -0.7,`, `"answer_log_prob_mean": 1e999, "x": -1e400, "note": "hi",`, 5, "",
+		{"nemo list of one", nemoFixture, "train_data_step1.jsonl", nemoReward, `"rewards": [1e400]`, 7, "1e400", "rewards", nil},
+		{"nemo bare, spaced", nemoFixture, "train_data_step1.jsonl", nemoReward, `"rewards":   -1e999 `, 7, "-1e999", "rewards", nil},
+		{"nemo within the range", nemoFixture, "train_data_step1.jsonl", nemoReward, `"rewards": [1e300]`, 8, "", "", nil},
+		// verl's rollout "score" alike: it was "not a rollout row: field
+		// "score" holds a JSON number 1e400 where a number is wanted".
+		{"verl rollout", verlFixture, "rollout/1.jsonl", `"score": 0.25,`, `"score": 1e400,`, 7, "1e400", "score", nil},
+		{"trainer_state", fixtureRun, "trainer_state.json", `"answer_log_prob_mean": -0.7,`, `"answer_log_prob_mean": 1e999, "x": -1e400, "note": "hi",`, 5, "", "",
 			[]string{"trainer_state.json: 2 non-numeric values ignored (keys: note)",
 				"trainer_state.json: 2 numbers past float64's range (about ±1.8e308) ignored, values no trainer logs (keys: answer_log_prob_mean, x)"}},
-		{"verl metrics", verlFixture, "rlt_grpo.jsonl", `"actor/entropy":0.9,`, `"actor/entropy":1e999,"actor/note":"hi",`, 8, "",
+		{"verl metrics", verlFixture, "rlt_grpo.jsonl", `"actor/entropy":0.9,`, `"actor/entropy":1e999,"actor/note":"hi",`, 8, "", "",
 			[]string{"rlt_grpo.jsonl: 3 values that are not numbers (null for NaN, text) ignored (keys: actor/note, perf/mfu/actor)",
 				"rlt_grpo.jsonl: 1 numbers past float64's range (about ±1.8e308) ignored, values no trainer logs (keys: actor/entropy)"}},
 	} {
@@ -55,8 +58,8 @@ func TestImportNumbersPastRange(t *testing.T) {
 			}
 			if c.number != "" {
 				line := strings.SplitAfter(data, "\n")[0]
-				want := fmt.Sprintf(`%s:1:%d: field "rewards" is %s, out of float64's range (about ±1.8e308): give a reward within it`,
-					c.file, strings.Index(line, c.number)+1, c.number)
+				want := fmt.Sprintf(`%s:1:%d: field %q is %s, out of float64's range (about ±1.8e308): give a reward within it`,
+					c.file, strings.Index(line, c.number)+1, c.field, c.number)
 				if !slices.Contains(skipped, want) {
 					t.Errorf("left out %q; want %q", skipped, want)
 				}

@@ -933,6 +933,15 @@ func parseVerlRollout(raw []byte, fileStep int) (foreignRow, string, error) {
 		Step   *int            `json:"step"`
 	}
 	if err := json.Unmarshal(raw, &r); err != nil {
+		// A score past float64's range is refused as a NeMo-RL row's
+		// and a traces row's reward is, at its column: it was "field
+		// "score" holds a JSON number 1e400 where a number is wanted".
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) == nil {
+			if n, ok := numberPastRange(m["score"]); ok {
+				return foreignRow{}, "score", &columnError{Column: valueColumn(raw, "score"), Msg: record.RewardPastRange("score", n)}
+			}
+		}
 		return foreignRow{}, "", fmt.Errorf("not a rollout row: %s", jsonerr.Say(err))
 	}
 	if r.Input == nil || r.Output == nil {
