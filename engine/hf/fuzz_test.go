@@ -58,6 +58,10 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(`{"vocab_size": 8, "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "rope_parameters": {"rope_theta": 10.0}, "eos_token_id": [1, 2]}`))
 	f.Add([]byte(`{"vocab_size": 8.0, "hidden_size": "8", "rope_scaling": {"type": "yarn"}}`))
 	f.Add([]byte(`[]`))
+	// Python's non-finite words, taken where rlt does not read them and
+	// written back as written.
+	f.Add([]byte(`{"vocab_size":8,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"initializer_range":NaN,` +
+		`"x":[Infinity,-Infinity,{"y":NaN}],"s":"NaN\"NaN\\","rope_parameters":{"rope_theta":10.0,"f":-Infinity}}`))
 	// Found by this fuzzer: an empty list was dropped on write-back.
 	f.Add([]byte(`{"vocab_size":10,"hidden_size":10,"intermediate_size":10,"num_hidden_layers":10,"num_attention_heads":10,"bos_token_id":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
