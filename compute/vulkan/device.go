@@ -579,7 +579,18 @@ func pick(devs []listedDevice, index int) (best int, passed []string, err error)
 	case index != Ranked && best < 0:
 		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("%s has no compute queue", seen[index])}
 	case best < 0 && len(passed) > 0:
-		return -1, passed, &Error{Kind: ErrPipeline, Op: "choose a device", Err: fmt.Errorf("none can compute: %s", strings.Join(passed, "; "))}
+		// Each device is named with why, in the loader's order: those
+		// without a compute queue too, else the error read as if they
+		// were not there.
+		var none []string
+		for i, l := range devs {
+			if !l.compute {
+				none = append(none, seen[i]+" has no compute queue")
+			} else {
+				none = append(none, why[i])
+			}
+		}
+		return -1, passed, &Error{Kind: ErrPipeline, Op: "choose a device", Err: fmt.Errorf("none can compute: %s", strings.Join(none, "; "))}
 	case best < 0:
 		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
 	}

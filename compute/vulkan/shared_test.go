@@ -126,7 +126,12 @@ func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
 	}{
 		{"the next by rank", []listedDevice{small, cpu}, Ranked, 1, []string{smallSaid}, ""},
 		{"past a device without a compute queue", []listedDevice{small, noQueue, cpu}, Ranked, 2, []string{smallSaid}, ""},
-		{"none left", []listedDevice{small, noQueue}, Ranked, -1, []string{smallSaid}, "choose a device: compute pipeline creation failed: none can compute: " + smallSaid},
+		// Every device is named with why, those without a compute queue
+		// too: the error named only the small one, as if the other were
+		// not there.
+		{"none left", []listedDevice{small, noQueue}, Ranked, -1, []string{smallSaid}, "choose a device: compute pipeline creation failed: none can compute: " + smallSaid + "; gpu:1 Video (integrated) has no compute queue"},
+		{"none left, a device without a compute queue first", []listedDevice{noQueue, small}, Ranked, -1, []string{"gpu:1 Small (discrete) cannot build kernel gemm: needs 8320 bytes of shared memory, the device has 8192"},
+			"none can compute: gpu:0 Video (integrated) has no compute queue; gpu:1 Small (discrete) cannot build kernel gemm"},
 		{"asked for by index", []listedDevice{small, cpu}, 0, 0, nil, ""},
 		{"every device can compute", []listedDevice{cpu, noQueue}, Ranked, 0, nil, ""},
 		// A small device ranked after the one taken was never its rival.
