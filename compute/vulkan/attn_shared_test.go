@@ -37,7 +37,7 @@ func TestAttentionTilesFollowTheSharedMemory(t *testing.T) {
 			}
 			b := NewBackend(d)
 			defer b.Close()
-			unavailable := strings.Join(d.Info().Unavailable, "; ")
+			unavailable := fmt.Sprint(d.Info().Unavailable)
 			for set, hd := range []int{16, 96} {
 				_, tiles := d.attnTilesFor(hd, 8)
 				// Where a probe cannot tell (cooperative matrices, which

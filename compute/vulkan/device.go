@@ -57,14 +57,9 @@ type Info struct {
 	// CoopSize is the side of gemmcm's matrices, 16 or 8 (MatmulF16 only).
 	CoopSize uint32
 	// Unavailable lists the optional kernels (optionalKernels) the device
-	// failed to build, each "name: why"; the products take plain kernels
+	// does not run, each with why; the products take plain kernels
 	// instead.
-	Unavailable []string
-	// SharedShort names those of Unavailable left out because the
-	// device's shared memory a workgroup (MaxSharedMemory) cannot hold
-	// them (kernelFits), not built at all: engine/device says so, where
-	// it said the device failed to build them.
-	SharedShort []string
+	Unavailable []KernelLeftOut
 	// PassedOver says each device ranked before this one and passed over
 	// because it cannot hold a kernel without a fallback (pick): "gpu:0
 	// NAME (discrete) cannot build kernel K: needs N bytes of shared
@@ -126,6 +121,21 @@ const (
 // device's memory stays taken until the process ends (a workbench left
 // open holds it).
 const hungMemory = "the GPU may still be running it, so its memory is freed only when this process exits"
+
+// KernelLeftOut is an optional kernel the device does not run
+// (Info.Unavailable): its name and why, and whether it was not built at all
+// because the device's shared memory a workgroup cannot hold it.
+type KernelLeftOut struct {
+	Kernel string
+	Why    string
+	// SharedShort: MaxSharedMemory cannot hold it (kernelFits), so it
+	// was never tried: engine/device says so, where it said the driver
+	// failed to build it.
+	SharedShort bool
+}
+
+// String is "kernel: why", as a log or an error quotes it.
+func (k KernelLeftOut) String() string { return k.Kernel + ": " + k.Why }
 
 // Device is a Vulkan device with its compute queue, pipelines and the
 // command buffer that ops are recorded into. Ops record commands and return;
@@ -754,10 +764,8 @@ func (d *Device) buildKernels(which func(kernelID) bool) error {
 			if ve := (*Error)(nil); errors.As(err, &ve) && ve.Err != nil {
 				why = ve.Err
 			}
-			d.info.Unavailable = append(d.info.Unavailable, name+": "+why.Error())
-			if short := (*sharedShortError)(nil); errors.As(err, &short) {
-				d.info.SharedShort = append(d.info.SharedShort, name)
-			}
+			short := (*sharedShortError)(nil)
+			d.info.Unavailable = append(d.info.Unavailable, KernelLeftOut{Kernel: name, Why: why.Error(), SharedShort: errors.As(err, &short)})
 		}
 	}
 	return nil

@@ -144,7 +144,7 @@ func kernelFits(k kernelID, maxShared uint32) error {
 
 // sharedShortError is kernelFits's answer: a kernel needs more shared
 // memory a workgroup than the device has. buildKernels tells it from a
-// driver's refusal (Info.SharedShort).
+// driver's refusal (KernelLeftOut.SharedShort).
 type sharedShortError struct {
 	need, have uint32
 	setting    string // RLT_VULKAN_MAX_SHARED, where it set the limit

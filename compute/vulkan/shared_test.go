@@ -83,7 +83,7 @@ func TestKernelsFollowTheSharedMemory(t *testing.T) {
 				t.Fatalf("Probe: %v; Open: %v", perr, err)
 			}
 			defer d.Close()
-			unavailable := strings.Join(d.Info().Unavailable, "\n")
+			unavailable := fmt.Sprint(d.Info().Unavailable)
 			for k, spec := range kernelSpecs {
 				if coopKernels[kernelID(k)] || isCoopShape(kernelID(k)) {
 					continue // not built at Open

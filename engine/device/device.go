@@ -13,7 +13,6 @@ package device
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,19 +212,21 @@ func cpuChoice(why string) (compute.Backend, event.DeviceChoice, error) {
 func gpuChoice(d *vulkan.Device, why string) (compute.Backend, event.DeviceChoice, error) {
 	be := vulkan.NewBackend(d)
 	in := d.Info()
-	var missing []string
+	// Those its shared memory cannot hold were never tried: they were said
+	// as failed builds (TestOpenSaysTheSharedMemory).
+	var missing, short []string
 	for _, u := range in.Unavailable {
-		if name, _, _ := strings.Cut(u, ":"); !slices.Contains(in.SharedShort, name) {
-			missing = append(missing, name)
+		if u.SharedShort {
+			short = append(short, u.Kernel)
+		} else {
+			missing = append(missing, u.Kernel)
 		}
 	}
 	if len(missing) > 0 {
 		why += "; without its fast kernels " + strings.Join(missing, ", ") + ", which it failed to build"
 	}
-	// Those its shared memory cannot hold were never tried: they were said
-	// as failed builds (TestOpenSaysTheSharedMemory).
-	if len(in.SharedShort) > 0 {
-		why += fmt.Sprintf("; without its fast kernels %s, which need more shared memory a workgroup than its %d bytes", strings.Join(in.SharedShort, ", "), in.MaxSharedMemory)
+	if len(short) > 0 {
+		why += fmt.Sprintf("; without its fast kernels %s, which need more shared memory a workgroup than its %d bytes", strings.Join(short, ", "), in.MaxSharedMemory)
 	}
 	why += passedOver(in)
 	return be, event.DeviceChoice{Backend: be.Name(), GPU: fmt.Sprintf("gpu:%d", in.Index), Why: why}, nil
