@@ -72,7 +72,7 @@ func TestHelperStopAsTheRunIsMade(t *testing.T) {
 	in := []byte("/sessions/runner." + os.Getenv(madeGateIn) + "(")
 	checks := func() bool {
 		for _, g := range bytes.Split(goroutineStacks(), []byte("\n\n")) {
-			if bytes.Contains(g, []byte("/engine/run.CheckMemory(")) && bytes.Contains(g, in) {
+			if bytes.Contains(g, []byte("/engine/run.Checked.CheckMemory(")) && bytes.Contains(g, in) {
 				return true
 			}
 		}

@@ -55,6 +55,14 @@ func (e Estimate) String() string {
 // the code, tokenizers, buffers.
 const Runtime = 64 << 20
 
+// ProbeDriver is the resident memory a Vulkan driver keeps once --device
+// auto has looked for a GPU and found none, for the rest of a run that
+// then computes on the CPU: lavapipe's (LLVM) here, 64 MiB by peak RSS
+// (rlt train refused by RLT_MEMORY_LIMIT after its probe: 98 MB; rlt
+// train --print-config: 34 MB). A run of the embedded default peaked at
+// 344–370 MiB so, and at 314 MiB with --device cpu.
+const ProbeDriver = 64 << 20
+
 // slack covers the arenas' size classes (at most a quarter over) and the
 // garbage collector's headroom over what is live.
 const slack = 1.25
@@ -84,18 +92,25 @@ func Forward(c model.Config, seqs, t, rows int) int64 {
 }
 
 // Backward is the memory of a recorded forward pass and its backward over
-// seqs sequences of t tokens: every layer's activations and as much again
-// for their gradients, or, with checkpointed layers, each layer's output
-// and one layer's activations and gradients at a time; and the head's
-// chunk of logits with its gradient.
+// seqs sequences of t tokens: every layer's activations, and the
+// gradients of one layer's (the tape gives an activation's gradient back
+// to its arena once the op that made it has run backward, so the arena
+// holds what one layer's backward has alive: measured 0.6–0.8 of one
+// layer's activations, compute.Tape.replay); or, with checkpointed layers,
+// each layer's output and the residual stream's gradients, with one
+// layer's activations and their gradients at a time (the scratch tape's);
+// and the head's chunk of logits with its gradient. It counted as much
+// again as every layer's activations for their gradients before, which
+// the tape never holds: `rlt pretrain`'s estimate was 2× its peak.
 func Backward(c model.Config, seqs, t int, checkpoint bool) int64 {
 	n := seqs * t
 	acts := c.ActivationBytes(n)
+	layer := acts / int64(c.Layers)
 	if checkpoint {
-		outs := 4 * int64(n) * int64(c.Hidden) * int64(c.Layers)
-		acts = 2*outs + 2*acts/int64(c.Layers)
+		residual := 4 * int64(n) * int64(c.Hidden)
+		acts = residual*int64(c.Layers) + 2*residual + 2*layer
 	} else {
-		acts *= 2
+		acts += layer
 	}
 	return acts + 2*head(c, n)
 }
@@ -126,14 +141,40 @@ func Positions(seqs, t, maxRows, maxTokens int) int {
 	return n
 }
 
-// Sampling is the memory of sampling seqs sequences of up to t tokens:
-// their KV cache; the prefill's activations, PromptTokens a prompt run a
-// stretch of at most sample.PrefillTokens positions at a time (at least a
-// position of each sequence); and each decode step's logits, [seqs, vocab]
-// in float32, with the copy the host draws from.
-func Sampling(c model.Config, seqs, t int) int64 {
-	prefill := min(seqs*PromptTokens, max(seqs, sample.PrefillTokens))
-	return KVCache(c, seqs, t) + c.ActivationBytes(prefill)/int64(c.Layers) + 2*4*int64(seqs)*int64(c.Vocab)
+// Sampling is the memory of sampling seqs sequences of up to t tokens
+// after prompts of PromptTokens: see SamplingAfter.
+func Sampling(c model.Config, seqs, t int) int64 { return SamplingAfter(c, seqs, PromptTokens, t) }
+
+// SamplingAfter is the memory of sampling seqs sequences of up to t tokens
+// after prompts of up to prompt tokens: their KV cache, and the smaller
+// caches the sequences still running move to as the batch finishes
+// (shrinkCaches: up to as much again; sample.Options.KeepBatch); the
+// prefill's activations, the prompts run a stretch of at most
+// sample.PrefillTokens positions at a time (at least a position of each
+// sequence); and each decode step's logits, [seqs, vocab] in float32,
+// with the copy the host draws from.
+func SamplingAfter(c model.Config, seqs, prompt, t int) int64 {
+	return KVCache(c, seqs+shrinkCaches(seqs), t) + prefillBytes(c, seqs, prompt) + 2*4*int64(seqs)*int64(c.Vocab)
+}
+
+// prefillBytes is the activations a prefill of seqs prompts of up to
+// prompt tokens holds: one layer's, over a stretch of at most
+// sample.PrefillTokens positions (at least a position of each sequence).
+func prefillBytes(c model.Config, seqs, prompt int) int64 {
+	return c.ActivationBytes(min(seqs*max(prompt, 1), max(seqs, sample.PrefillTokens))) / int64(c.Layers)
+}
+
+// shrinkCaches is the sequences the smaller caches of a batch of seqs hold
+// together: sample.Generator moves the running sequences to a cache of
+// half the batch (rounded up) once half have finished, then of half of
+// that, and keeps each for the next call.
+func shrinkCaches(seqs int) int {
+	n := 0
+	for seqs > 1 {
+		seqs = (seqs + 1) / 2
+		n += seqs
+	}
+	return n
 }
 
 // GRPO describes a GRPO run for its estimate.
@@ -150,6 +191,20 @@ type GRPO struct {
 	MicroBatchTokens int
 	// CheckpointLayers is the policy's grpo.checkpoint_layers.
 	CheckpointLayers runconfig.CheckpointMode
+	// Probed is set where the run computes on the CPU after --device auto
+	// looked for a GPU: the driver it loaded stays (ProbeDriver).
+	Probed bool
+	// Reconstruct is grpo.reconstruct: the student then samples its
+	// solution after each explanation (its own KV caches).
+	Reconstruct bool
+	// TeacherPrompt and StudentPrompt are the most tokens the teacher's
+	// prompt and the student's context (its explanation left out) take
+	// for the run's questions, measured before anything loads (Prompts
+	// says how); 0 where nothing is known: PromptTokens is assumed.
+	TeacherPrompt, StudentPrompt int
+	// Prompts says, in the estimate's words, what the prompt lengths are
+	// of ("the task's widest question"); "" with PromptTokens assumed.
+	Prompts string
 	// Stored16 reports whether 16-bit checkpoints would be kept in 16 bits
 	// with frozen_weights = "checkpoint" (for the advice).
 	Stored16 bool
@@ -164,11 +219,25 @@ type GRPO struct {
 	DeviceScratch func(first vulkan.Shapes, more ...vulkan.Shapes) int64
 }
 
+// prompts is the teacher's prompt and the student's context the estimate
+// counts, and its words for them: those measured, or PromptTokens
+// assumed where nothing is known.
+func (g GRPO) prompts() (teacher, student int, words string) {
+	if g.TeacherPrompt <= 0 || g.StudentPrompt <= 0 {
+		return PromptTokens, PromptTokens, fmt.Sprintf("a prompt of %d tokens assumed", PromptTokens)
+	}
+	return g.TeacherPrompt, g.StudentPrompt, fmt.Sprintf("prompts of up to %d tokens, %s", g.TeacherPrompt, g.Prompts)
+}
+
 // Estimate is what one GRPO step needs at its peak.
 func (g GRPO) Estimate() Estimate {
 	var e Estimate
 	seqs := g.Questions * g.Samples
-	t := min(PromptTokens+g.MaxNewTokens, g.Teacher.MaxPos)
+	tp, sp, words := g.prompts()
+	t := min(tp+g.MaxNewTokens, g.Teacher.MaxPos)
+	// The student's sequences: its context and the explanation; the
+	// scoring forwards hold the longer of the two models'.
+	st := min(sp+g.MaxNewTokens, g.Student.MaxPos)
 	mb := g.MicroBatch
 	if mb <= 0 || mb > seqs {
 		mb = seqs
@@ -177,20 +246,42 @@ func (g GRPO) Estimate() Estimate {
 	e.add("gradients and AdamW moments", 3*weights(g.Teacher, compute.F32))
 	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
 	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
-	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (KV cache, logits)", seqs, t), Sampling(g.Teacher, seqs, t))
+	// The no-grad tape's arena holds the largest of what runs on it in
+	// turn (rlt.NewTrainer): the scoring forwards, the student's
+	// reconstructions' prefill and the reference's log-probs of each
+	// micro-batch (each a bound well over what it holds: Forward). They
+	// were added before, as if each pass held its own. The policy's tape
+	// runs the sampling's prefill, then the micro-batches' forward and
+	// backward: its arena's slots, taken in order, are each as large as
+	// the larger use of it, which can come to both together (measured:
+	// 69 MiB of activations at the embedded default where the policy's
+	// alone are about 55).
+	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (%s; KV caches, logits)", seqs, t, words), SamplingAfter(g.Teacher, seqs, tp, t)-prefillBytes(g.Teacher, seqs, tp))
+	noGrad := int64(0)
+	if g.Reconstruct {
+		// The student's greedy solution after each explanation: at most 8
+		// tokens past the longest solution, which its context holds.
+		rt := min(st+8, g.Student.MaxPos)
+		e.add(fmt.Sprintf("the student's reconstructions, %d sequences of %d tokens (KV caches, logits)", seqs, rt), SamplingAfter(g.Student, seqs, st, rt)-prefillBytes(g.Student, seqs, st))
+		noGrad = prefillBytes(g.Student, seqs, st)
+	}
 	// A completion is cut at the model's positions: max_new_tokens past
 	// them (a run may set any) scores no more rows. The student and the
 	// teacher score one micro-batch of micro_batch_tokens at a time.
-	score := Positions(seqs, t, 0, g.MicroBatchTokens)
-	e.add(fmt.Sprintf("scoring %d sequences (student and teacher), %d positions a forward", seqs, score),
-		Forward(g.Student, 1, score, min(score, seqs*min(g.MaxNewTokens, t))))
+	score := Positions(seqs, max(t, st), 0, g.MicroBatchTokens)
+	rows := min(score, seqs*min(g.MaxNewTokens, t))
 	policy := Positions(seqs, t, mb, g.MicroBatchTokens)
+	noGrad = max(noGrad, Forward(g.Student, 1, score, rows), Forward(g.Teacher, 1, score, rows), Forward(g.Teacher, 1, policy, policy))
+	e.add(fmt.Sprintf("scoring %d sequences (student and teacher), %d positions a forward; the reference's log-probs", seqs, score), int64(float64(noGrad)*slack))
 	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
-		int64(float64(Backward(g.Teacher, 1, policy, ck)+Forward(g.Teacher, 1, policy, policy))*slack))
+		int64(float64(Backward(g.Teacher, 1, policy, ck)+prefillBytes(g.Teacher, seqs, tp))*slack))
 	e.add("rotary tables (teacher, reference, student)", 2*g.Teacher.RoPEBytes()+g.Student.RoPEBytes())
 	if g.DeviceHead > 0 {
 		e.add("the fused head's logits on the GPU", g.DeviceHead)
+	}
+	if g.Probed {
+		e.add("the Vulkan driver --device auto loaded to look for a GPU", ProbeDriver)
 	}
 	if g.DeviceScratch != nil {
 		// The teacher samples (prefilling in stretches, Sampling's; seqs
@@ -198,12 +289,12 @@ func (g GRPO) Estimate() Estimate {
 		// it trains on the policy's micro-batches, backward too, the
 		// gradient's norm walking its parameters; the student scores,
 		// forward only.
-		prefill := min(seqs*PromptTokens, max(seqs, sample.PrefillTokens))
+		prefill := min(seqs*tp, max(seqs, sample.PrefillTokens))
 		sampling := shapesOf(max(prefill, score), t, g.Teacher)
 		sampling.Draws, sampling.Candidates = seqs, sample.ShortlistCapacity
 		train := shapesOf(policy, t, g.Teacher)
 		train.Params, train.Tensors, train.Backward = g.Teacher.NumParams(), g.Teacher.NumTensors(), true
-		if b := g.DeviceScratch(sampling, train, shapesOf(score, t, g.Student)); b > 0 {
+		if b := g.DeviceScratch(sampling, train, shapesOf(score, st, g.Student)); b > 0 {
 			e.add(scratchPart, b)
 		}
 	}
@@ -237,7 +328,8 @@ func (g GRPO) Fixes() []string {
 	if g.MicroBatch <= 0 || g.MicroBatch > 1 {
 		f = append(f, fmt.Sprintf("a smaller grpo.micro_batch (now %d: activations grow with it)", g.MicroBatch))
 	}
-	if t := min(PromptTokens+g.MaxNewTokens, g.Teacher.MaxPos); g.MicroBatchTokens <= 0 || g.MicroBatchTokens > t {
+	tp, _, _ := g.prompts()
+	if t := min(tp+g.MaxNewTokens, g.Teacher.MaxPos); g.MicroBatchTokens <= 0 || g.MicroBatchTokens > t {
 		now := "no limit"
 		if g.MicroBatchTokens > 0 {
 			now = fmt.Sprint(g.MicroBatchTokens)

@@ -307,7 +307,7 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 	// The rows that do not fit the models are dropped from a copy: checked
 	// stays as Check made it.
 	cfg, data := checked.cfg, checked.data.clone()
-	if err := CheckMemory(cfg); err != nil {
+	if err := (Checked{cfg: cfg, data: data, teacherTok: checked.teacherTok}).CheckMemory(); err != nil {
 		return nil, err
 	}
 	t, _ := task.Lookup(cfg.Task) // nil for a data run
@@ -373,7 +373,8 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 }
 
 // Memory describes the run for a memory estimate, from the model folders'
-// config.json and checkpoint headers (no weight is read).
+// config.json and checkpoint headers (no weight is read). Its prompts are
+// PromptTokens assumed: Checked.Memory measures them.
 func Memory(cfg runconfig.Config) (memory.GRPO, error) {
 	tc, tdt, err := model.Inspect(cfg.Teacher)
 	if err != nil {
@@ -386,7 +387,7 @@ func Memory(cfg runconfig.Config) (memory.GRPO, error) {
 	g := cfg.GRPO
 	m := memory.GRPO{Teacher: tc, Student: sc, StudentHeld: compute.F32, RefHeld: compute.F32,
 		Questions: g.Questions, Samples: g.Samples, MaxNewTokens: g.MaxNewTokens, MicroBatch: g.MicroBatch,
-		MicroBatchTokens: g.MicroBatchTokens, CheckpointLayers: g.CheckpointLayers,
+		MicroBatchTokens: g.MicroBatchTokens, CheckpointLayers: g.CheckpointLayers, Reconstruct: g.Reconstruct,
 		Stored16: tdt.Is16() || sdt.Is16()}
 	if rlt.FrozenPrecision(g) == model.Frozen16 {
 		if sdt.Is16() {
@@ -399,23 +400,76 @@ func Memory(cfg runconfig.Config) (memory.GRPO, error) {
 	return m, nil
 }
 
+// Memory is Memory(c.Config()) with the longest prompts the run's
+// questions make, where they are known before anything loads: a synthetic
+// task's widest question (widestPrompts, the bound checkPromptsFit takes
+// for every step's questions), or the longest of a data file's rows, each
+// measured as the scorer lays it out (rlt.PromptLengths); memory.PromptTokens
+// assumed where the teacher's tokenizer cannot be read (its load says
+// why). A run of long prompts was estimated at 128 tokens: the embedded
+// tokenizer's prompts of a model made by rlt model init take 284.
+func (c Checked) Memory() (memory.GRPO, error) {
+	m, err := Memory(c.cfg)
+	if err != nil {
+		return m, err
+	}
+	tok, err := c.tokenizer()
+	if err != nil {
+		return m, nil
+	}
+	if c.data != nil {
+		for _, rows := range [][]task.Example{c.data.Train, c.data.HeldOut} {
+			for _, ex := range rows {
+				t, s := rlt.PromptLengths(tok, c.cfg.Prompts, ex.Question, ex.Solution)
+				m.TeacherPrompt, m.StudentPrompt = max(m.TeacherPrompt, t), max(m.StudentPrompt, s)
+			}
+		}
+		m.Prompts = "the longest of the data's rows"
+		return m, nil
+	}
+	if t, ok := task.Lookup(c.cfg.Task); ok && c.cfg.Data == "" {
+		_, m.TeacherPrompt, m.StudentPrompt = widestPrompts(tok, c.cfg.Prompts, t)
+		m.Prompts = "the task's widest question"
+	}
+	return m, nil
+}
+
+// tokenizer is the teacher's tokenizer: Check's, or read from its folder.
+func (c Checked) tokenizer() (*tokenizer.Tokenizer, error) {
+	if c.teacherTok != nil {
+		return c.teacherTok.Tok, nil
+	}
+	r, err := rlt.ReadFolderTokenizer(c.cfg.Teacher)
+	if err != nil {
+		return nil, err
+	}
+	return r.Tok, nil
+}
+
 // CheckMemory refuses a run whose estimated peak memory exceeds what it
 // computes in, with the estimate and what would make it fit: the host's
 // memory on the CPU (memory.Available), the GPU's on a GPU (chosen as
 // cfg.Device chooses, probed without opening it), where the weights,
 // gradients, moments and activations then live. A GPU asked for and not
 // there is refused here too. Callers run it before they create anything
-// for the run.
-func CheckMemory(cfg runconfig.Config) error {
-	m, err := Memory(cfg)
+// for the run. The prompts are measured as Checked.Memory measures them:
+// a synthetic task's widest; a data run's rows are not read here
+// (memory.PromptTokens assumed): Checked.CheckMemory reads Check's.
+func CheckMemory(cfg runconfig.Config) error { return Checked{cfg: cfg}.CheckMemory() }
+
+// CheckMemory is CheckMemory of the checked configuration, its prompts
+// measured on the rows Check read.
+func (c Checked) CheckMemory() error {
+	m, err := c.Memory()
 	if err != nil {
 		return err
 	}
-	where, err := device.MemoryOf(cfg.Device)
+	where, err := device.MemoryOf(c.cfg.Device)
 	if err != nil {
 		return err
 	}
 	m.DeviceHead, m.DeviceScratch = where.HeadBytes, where.Scratch
+	m.Probed = where.GPU == "" && (c.cfg.Device == "" || c.cfg.Device == device.Auto)
 	if err := memory.CheckBuffer("this run", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}

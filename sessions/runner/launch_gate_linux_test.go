@@ -120,7 +120,7 @@ func gateMemoryCheck(t *testing.T, stopped func()) (models, teacher string, stop
 			if done.Load() {
 				return false
 			}
-			if cancel := stop.Load(); cancel != nil && bytes.Contains(stoptest.Stacks(), []byte("/engine/run.CheckMemory(")) {
+			if cancel := stop.Load(); cancel != nil && bytes.Contains(stoptest.Stacks(), []byte("/engine/run.Checked.CheckMemory(")) {
 				(*cancel)(sessions.StopSignal)
 				stop.Store(nil)
 				if stopped != nil {

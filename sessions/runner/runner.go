@@ -232,7 +232,7 @@ func createChecks(checked run.Checked) (run.Checked, error) {
 	if err != nil {
 		return checked, err
 	}
-	return checked, run.CheckMemory(checked.Config())
+	return checked, checked.CheckMemory()
 }
 
 // makeRun is Create's making of the run folder, once createChecks passed.
@@ -471,7 +471,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	}
 	// And one that cannot fit the memory where it computes, as a new run
 	// is refused before its folder is made (Create).
-	if err := run.CheckMemory(r.Checked.Config()); err != nil {
+	if err := r.Checked.CheckMemory(); err != nil {
 		rec.Close()
 		return r, sessions.Refusedf("resume", dir, "%w; the run is unchanged", err)
 	}
