@@ -451,22 +451,16 @@ func (p *cfgParser) tokenIDs(key string) []int {
 	if raw == nil {
 		return nil
 	}
-	if trimmed := bytes.TrimSpace(raw); trimmed[0] != '[' || json.Unmarshal(raw, new([]json.RawMessage)) != nil {
-		v, err := WholeNumber("", key, p.written(raw), tokenIDFix)
-		if err != nil {
-			p.setErr(raw, err)
-			return nil
+	items, list := NumberOrList(raw) // slices of p.data, to say an item's place
+	out := make([]int, len(items))
+	for i, r := range items {
+		// Only this key's own problem is said: one of an earlier key
+		// (p.err already set) is the one said.
+		name := key
+		if list {
+			name = ItemKey(key, p.written(raw), i)
 		}
-		return []int{int(v)}
-	}
-	list := jsonerr.Elements(bytes.TrimSpace(raw)) // slices of p.data, to say an item's place
-	out := make([]int, len(list))
-	for i, r := range list {
-		// The item is named: in a list of many ids, which one is wrong
-		// was left to the reader to find. Only this key's own problem
-		// is said: one of an earlier key (p.err already set) is the one
-		// said.
-		v, err := WholeNumber("", fmt.Sprintf("%s %s: its item %d,", key, bytes.TrimSpace(p.written(raw)), i+1), p.written(r), tokenIDFix)
+		v, err := WholeNumber("", name, p.written(r), tokenIDFix)
 		if err != nil {
 			p.setErr(r, err)
 			return nil

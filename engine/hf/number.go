@@ -8,7 +8,34 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
+
+// NumberOrList is the items of raw, the value of a key that holds a token
+// id or a list of them (eos_token_id, bos_token_id: transformers takes
+// either): a JSON list's items, each a slice of raw (its place in the
+// file), with list true; else raw alone, for WholeNumber to read or
+// refuse. config.json's reader and engine/serve's of generation_config.json
+// take it, so a value is one id or a list in both alike. ItemKey names an
+// item of a list for WholeNumber's key.
+func NumberOrList(raw json.RawMessage) (items []json.RawMessage, list bool) {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '[' || json.Unmarshal(trimmed, new([]json.RawMessage)) != nil {
+		return []json.RawMessage{raw}, false
+	}
+	for _, e := range jsonerr.Elements(trimmed) {
+		items = append(items, e)
+	}
+	return items, true
+}
+
+// ItemKey is what item i (0-based) of the list raw, key's value, follows
+// in WholeNumber's words: "eos_token_id [3, "x"]: its item 2,". In a list
+// of many ids, which one is wrong was left to the reader to find.
+func ItemKey(key string, raw json.RawMessage, i int) string {
+	return fmt.Sprintf("%s %s: its item %d,", key, bytes.TrimSpace(raw), i+1)
+}
 
 // WholeNumber is the JSON value raw, the value of key in file, as a whole
 // number, read as Python's json module and == read one against an int

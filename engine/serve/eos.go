@@ -142,7 +142,7 @@ func eosTokenIDs(dir, name string, vocab int) (ids []int32, found bool, err erro
 	check := func(v json.RawMessage, item int) (int32, error) {
 		key := "eos_token_id"
 		if item > 0 {
-			key = fmt.Sprintf("eos_token_id %s: its item %d,", bytes.TrimSpace(raw), item)
+			key = hf.ItemKey(key, raw, item-1)
 		}
 		n, err := hf.WholeNumber(path, key, v, "fix the file: "+fix)
 		if err != nil {
@@ -162,17 +162,14 @@ func eosTokenIDs(dir, name string, vocab int) (ids []int32, found bool, err erro
 		}
 		return int32(n), nil
 	}
-	var list []json.RawMessage
-	if trimmed := bytes.TrimSpace(raw); len(trimmed) == 0 || trimmed[0] != '[' || json.Unmarshal(raw, &list) != nil {
-		one, err := check(raw, 0)
-		if err != nil {
-			return nil, true, err
+	items, list := hf.NumberOrList(raw)
+	ids = make([]int32, 0, len(items))
+	for i, v := range items {
+		item := 0
+		if list {
+			item = i + 1
 		}
-		return []int32{one}, true, nil
-	}
-	ids = make([]int32, 0, len(list))
-	for i, v := range list {
-		x, err := check(v, i+1)
+		x, err := check(v, item)
 		if err != nil {
 			return nil, true, err
 		}
