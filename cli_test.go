@@ -171,7 +171,7 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{[]string{"distill", "--teacher", model, "--out", dst, "--questions", "99999999999"}, "rlt distill: --questions 99999999999: more than one command draws from a task (at most 1048576): ask for fewer, or run it in parts with --data files"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--task", "division"}, `rlt distill: --task "division": want one of addition, linear`},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "-1"}, "rlt distill: --lr -1: want a finite number, not negative"},
-		{[]string{"distill", "--teacher", model, "--out", dst, "--temperature", "-1"}, "rlt distill: --temperature -1: want a finite number, not negative (0: greedy)"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--temperature", "-1"}, "rlt distill: --temperature -1 must be ≥ 0"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--max-new-tokens", "0"}, "rlt distill: --max-new-tokens 0: want at least 1"},
 		{[]string{"pretrain", "--out", dst, "--task", "division"}, `rlt pretrain: --task "division": want one of addition, linear`},
 		{[]string{"model", "init", "--config", filepath.Join(model, "config.json"), "--out", dst, "--dtype", "f16"}, `rlt model init: --dtype "f16": want f32 or bf16`},

@@ -23,6 +23,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
+	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -142,8 +143,11 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	if !(c.LR >= 0) || math.IsInf(c.LR, 0) {
 		return misuse(fs, "--lr %g: want a finite number, not negative", c.LR)
 	}
-	if !(*temp >= 0) || math.IsInf(*temp, 0) {
-		return misuse(fs, "--temperature %g: want a finite number, not negative (0: greedy)", *temp)
+	// rlt generate's rule (the teacher samples as it does), on the float64
+	// given: a finite value past 1e6 (1e39 too, said as +Inf) was taken
+	// here and refused by the sampler only once the teacher had loaded.
+	if err := sample.CheckTemperature(*temp); err != nil {
+		return misuse(fs, "--%v", err)
 	}
 	rc.Estimator = record.Estimator(*est)
 	if err := checkBestOf(fs, set, *bestOfN, *reference, *temp, rc, *rewardStudent, *samplesOut); err != nil {
