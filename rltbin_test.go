@@ -37,7 +37,7 @@ const rltBinPrefix = "rlt-test-bin-"
 // folders, left as well, are no one's to remove.
 func TestMain(m *testing.M) {
 	removeStaleBins(os.TempDir(), time.Hour)
-	removeStaleTmuxSockets(filepath.Dir(tmuxSocketPath("")))
+	removeStaleTmuxSockets(tmuxSocketDir())
 	code := m.Run()
 	if rltBuild.dir != "" {
 		os.RemoveAll(rltBuild.dir)

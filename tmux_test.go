@@ -254,14 +254,17 @@ func closeTmux(sock string) error {
 	return nil
 }
 
-// tmuxSocketPath is where tmux -L sock makes its socket: the folder
-// tmux-UID in $TMUX_TMPDIR, else in /tmp.
-func tmuxSocketPath(sock string) string {
+// tmuxSocketPath is where tmux -L sock makes its socket.
+func tmuxSocketPath(sock string) string { return filepath.Join(tmuxSocketDir(), sock) }
+
+// tmuxSocketDir is tmux's folder of sockets: tmux-UID in $TMUX_TMPDIR,
+// else in /tmp.
+func tmuxSocketDir() string {
 	dir := os.Getenv("TMUX_TMPDIR")
 	if dir == "" {
 		dir = "/tmp"
 	}
-	return filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()), sock)
+	return filepath.Join(dir, fmt.Sprintf("tmux-%d", os.Getuid()))
 }
 
 // removeStaleTmuxSockets removes from dir (tmux's folder of sockets) those
