@@ -728,7 +728,7 @@ func TestDetailLegendReadWhole(t *testing.T) {
 		{[]string{"v"}, []string{"absolute scale (z", "white: ", "certain", "dark: ≤ −5", "p ≤ 0.67%"}},
 		{[]string{"v", "z"}, []string{"this trace's scale (z", "white: ", "certain", "its lowest"}},
 	} {
-		for _, w := range []int{60, 80, 100, 120} {
+		for _, w := range []int{60, 80, 100, 120, 200} {
 			m := sized(t, r, w, 30, &fakeControl{})
 			send(m, press("2"))
 			send(m, press("enter"))
