@@ -36,6 +36,12 @@ const (
 // it is refused at its key instead.
 const MinTemperature = 1 / math.MaxFloat32
 
+// MaxSampleTemperature is the highest temperature sampled at (engine/sample,
+// and so [grpo]'s, whose teacher samples at it): the draw is all but
+// uniform long before it, and +Inf would make every logit / τ zero or NaN.
+// Log-probs alone ([reward], rlt score, rlt logprobs) have no such ceiling.
+const MaxSampleTemperature = 1e6
+
 // TemperatureProblem says what is wrong with t as the temperature
 // log-probs are taken at ("" where nothing): the words after the key or
 // flag, for [reward] and [grpo], rlt score's, rlt distill --best-of's and

@@ -27,6 +27,10 @@ func TestGRPOValidateKeysEachProblem(t *testing.T) {
 			[]string{"grpo.questions", "grpo.samples", "grpo.max_new_tokens", "grpo.epochs"}},
 		{"sampling", func(c *GRPO) { c.Temperature, c.TopP = 0, 1.5 }, []string{"grpo.temperature", "grpo.top_p"}},
 		{"a temperature whose reciprocal float32 has not", func(c *GRPO) { c.Temperature = 1e-45 }, []string{"grpo.temperature"}},
+		// Past the sampler's ceiling: taken, then refused by the sampler
+		// at the first step, once the models had loaded.
+		{"a temperature past sampling's ceiling", func(c *GRPO) { c.Temperature = 2e6 }, []string{"grpo.temperature"}},
+		{"a temperature past float32", func(c *GRPO) { c.Temperature = 1e39 }, []string{"grpo.temperature"}},
 		{"top_p 0 keeps no mass", func(c *GRPO) { c.TopP = 0 }, []string{"grpo.top_p"}},
 		{"epochs without clipping", func(c *GRPO) { c.Epochs, c.ClipEps = 2, 0 }, []string{"grpo.epochs"}},
 		{"reference sync", func(c *GRPO) { c.RefSyncAlpha, c.RefSyncEvery = 2, -1 }, []string{"grpo.ref_sync_alpha", "grpo.ref_sync_every"}},
@@ -92,5 +96,35 @@ func TestDefaultGRPOIsTheOfficialRun(t *testing.T) {
 	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("the defaults do not validate: %v", err)
+	}
+}
+
+// TestGRPOSequencesPastSenseAreRefused: questions × samples past
+// MaxSequences is refused on the larger key; at 2^63-1 each it passed
+// (the memory estimate's product wrapped to 1) and the run panicked at its
+// first batch (makeslice: len out of range).
+func TestGRPOSequencesPastSenseAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		questions, samples int
+		want               string // the key refused, "" for none
+	}{
+		{math.MaxInt64, math.MaxInt64, "grpo.samples"},
+		{math.MaxInt64, 8, "grpo.questions"},
+		{8, math.MaxInt64, "grpo.samples"},
+		{1 << 11, 1 << 10, "grpo.questions"},
+		{1 << 10, 1 << 10, ""},
+		{1, MaxSequences, ""},
+	} {
+		g := DefaultGRPO()
+		g.Questions, g.Samples = c.questions, c.samples
+		err := g.Validate()
+		var keys []string
+		for _, e := range configkey.Problems(err) {
+			key, _ := configkey.Of(e)
+			keys = append(keys, key)
+		}
+		if got := strings.Join(keys, ","); got != c.want || c.want != "" && !strings.Contains(err.Error(), "lower grpo.questions or grpo.samples") {
+			t.Errorf("questions %d, samples %d: %v (keys %q), want the key %q refused with what to lower", c.questions, c.samples, err, got, c.want)
+		}
 	}
 }

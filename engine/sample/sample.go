@@ -31,6 +31,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // Decoder turns token ids into text, for stop strings (a tokenizer does).
@@ -244,10 +245,9 @@ func (p *picks) drawWhole(lg []float32) {
 // NewGenerator returns a Generator for m.
 func NewGenerator(m *model.Model) *Generator { return &Generator{m: m} }
 
-// maxTemperature is the highest temperature sampled at: the draw is all
-// but uniform long before it, and +Inf would make every logit / τ zero or
-// NaN.
-const maxTemperature = 1e6
+// maxTemperature is the highest temperature sampled at, one with
+// [grpo]'s check (record.MaxSampleTemperature says why).
+const maxTemperature = record.MaxSampleTemperature
 
 // CheckTemperature says what is wrong with t as a temperature to sample
 // at, named as its flag is: nil for 0 (greedy) up to maxTemperature. One
