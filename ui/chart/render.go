@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/rlt-workbench/rlt/ui/internal/decimals"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -1029,21 +1030,27 @@ func (c *Chart) headerText(lo, hi int64, note string, width int) string {
 
 // FormatValueInt formats a step compactly: 950, 12k, 1.5M.
 func FormatValueInt(v int64) string {
-	av := v
-	if av < 0 {
-		av = -av
-	}
-	if av < 10000 {
+	if v > -10000 && v < 10000 {
 		return strconv.FormatInt(v, 10)
 	}
 	// A step count, not a reading: as compact as it stays exact to two
 	// decimals of its prefix ("12k", "1.5M"), not a legend's 4 digits.
+	// The largest prefix its value rounds to 1 of (999995 is "1M", not
+	// "1000k"); from 1000T (1e15, where a legend turns to e-notation
+	// too) in e-notation, where MaxInt64 read "9223372.04T". The sign is
+	// the float's: -v of MinInt64 overflows.
+	f := float64(v)
 	for _, p := range siPrefixes {
-		if f := float64(v); math.Abs(f) >= p.scale {
-			return trimZeros(strconv.FormatFloat(f/p.scale, 'f', 2, 64)) + p.sfx
+		m := math.Round(math.Abs(f)/p.scale*100) / 100
+		if m < 1 {
+			continue
 		}
+		if m >= 1000 { // only past the largest prefix: the one above took it
+			break
+		}
+		return trimZeros(strconv.FormatFloat(f/p.scale, 'f', 2, 64)) + p.sfx
 	}
-	return strconv.FormatInt(v, 10)
+	return decimals.Exponent(f, 3)
 }
 
 // xAxis lays step labels under the plot.
