@@ -9,6 +9,7 @@ import (
 	"math"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"unsafe"
@@ -164,6 +165,16 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		}
 		if err != nil {
 			return err
+		}
+		// The model trained is let go before the next trains, as the
+		// memory estimate counts them (checkPretrainMemory: one at a
+		// time): collected now, its weights, moments and arenas are the
+		// next one's to reuse. Left to the collector, whose goal was 20%
+		// over the teacher's live heap, the student's arenas were made
+		// beside them: --steps 10 --batch 128 peaked at 2.10 GiB RSS, the
+		// teacher alone at 1.76 GiB.
+		if i+1 < len(todo) {
+			runtime.GC()
 		}
 		// The signal came once this model had trained, as it was saved:
 		// it is whole, and the next is not begun. (After the last, what
