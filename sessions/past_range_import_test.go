@@ -35,7 +35,7 @@ func TestImportNumbersPastRange(t *testing.T) {
 				"trainer_state.json: 2 numbers past float64's range (about ±1.8e308) ignored, values no trainer logs (keys: answer_log_prob_mean, x)"}},
 		{"verl metrics", verlFixture, "rlt_grpo.jsonl", `"actor/entropy":0.9,`, `"actor/entropy":1e999,"actor/note":"hi",`, 8, "", "",
 			[]string{"rlt_grpo.jsonl: 3 values that are not numbers (null for NaN, text) ignored (keys: actor/note, perf/mfu/actor)",
-				"rlt_grpo.jsonl: 1 numbers past float64's range (about ±1.8e308) ignored, values no trainer logs (keys: actor/entropy)"}},
+				"rlt_grpo.jsonl: 1 number past float64's range (about ±1.8e308) ignored, a value no trainer logs (key: actor/entropy)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
