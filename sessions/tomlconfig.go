@@ -335,23 +335,33 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 	return fmt.Errorf("%s: %w", path, derr)
 }
 
-// duplicate is a key, or a [table] header, written a second time: go-toml
-// said "key lr is already defined" (the key as written in its table, not
-// its dotted path, and "key" twice once prefixed) and "table grpo already
-// exists", neither saying where the first one is nor what to do.
+// duplicate is a key, or a [table] header, written a second time, or a
+// name given a value and opened as a table, in either order: go-toml said
+// "key lr is already defined" (the key as written in its table, not its
+// dotted path, and "key" twice once prefixed), "table grpo already
+// exists" and "key grpo should be a table, not a value", none saying
+// where the first one is nor what to do.
 type duplicate struct {
 	key   string // the dotted path of the key, or of the table
 	first int    // the line that sets it, or opens the table, first
-	table bool
+	table bool   // written a second time as a [header]
 	// dotted: the table was made by a dotted key (reward.kl_max = …)
 	// before its [header], which TOML refuses as a second opening.
 	dotted bool
-	kind   decodeProblem // duplicateKey; syntaxProblem for a table, which stops the decoding
+	// valueFirst: key was set as a value on line first and is a table
+	// here (a [header] or a dotted key passes through it); tableFirst:
+	// line first made it a table and it is set as a value here.
+	valueFirst, tableFirst bool
+	value                  string        // the leading part of key set as a value on line first (valueFirst)
+	kind                   decodeProblem // duplicateKey; syntaxProblem for a header, which stops the decoding
 }
 
 var (
 	keyDefined   = regexp.MustCompile(`^toml: key (\S+) is already defined$`)
 	tableDefined = regexp.MustCompile(`^toml: table (\S+) already exists( as defined by a dotted key)?$`)
+	// valueAndTable: go-toml's other words for a name that is both a value
+	// and a table, or a table and an array of tables.
+	valueAndTable = regexp.MustCompile(`^toml: (key \S+ should be a table, not an? \S+|key \S+ already exists as an? \S+(, but should be an array table)?|table \S+ already exists as an array of tables)$`)
 )
 
 // duplicateAt reads the duplicate the decoder stopped at on line of data
@@ -363,7 +373,8 @@ func duplicateAt(data []byte, line int, derr error) (d duplicate, ok bool) {
 	msg := derr.Error()
 	isKey := keyDefined.MatchString(msg)
 	m := tableDefined.FindStringSubmatch(msg)
-	if !isKey && m == nil {
+	clash := valueAndTable.MatchString(msg)
+	if !isKey && m == nil && !clash {
 		return d, false
 	}
 	defer func() {
@@ -372,6 +383,18 @@ func duplicateAt(data []byte, line int, derr error) (d duplicate, ok bool) {
 			d, ok = duplicate{}, false
 		}
 	}()
+	keys := scanTOMLKeys(data)
+	// valueBefore is the first of path's leading parts (from its first
+	// part to all of it) that a line before line set as a value.
+	valueBefore := func(path []string) (duplicate, bool) {
+		for i := 1; i <= len(path); i++ {
+			name := strings.Join(path[:i], ".")
+			if at, seen := keys.set[name]; seen && at.line < line {
+				return duplicate{key: strings.Join(path, "."), first: at.line, valueFirst: true, value: name}, true
+			}
+		}
+		return duplicate{}, false
+	}
 	var p unstable.Parser
 	p.Reset(data)
 	var table []string
@@ -384,17 +407,34 @@ func duplicateAt(data []byte, line int, derr error) (d duplicate, ok bool) {
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
 			table = parts
-			if at == line && !isKey {
-				path := strings.Join(parts, ".")
-				first, seen := scanTOMLKeys(data).tables[path]
-				return duplicate{key: path, first: first, table: true, dotted: m[2] != "", kind: syntaxProblem}, seen && first < line
+			if at != line || isKey {
+				continue
 			}
+			if d, ok := valueBefore(parts); ok {
+				d.table, d.kind = true, syntaxProblem
+				return d, true
+			}
+			path := strings.Join(parts, ".")
+			first, seen := keys.tables[path]
+			return duplicate{key: path, first: first, table: true, dotted: m != nil && m[2] != "", kind: syntaxProblem}, seen && first < line
 		case unstable.KeyValue:
-			if at == line && isKey {
-				path := strings.Join(append(slices.Clone(table), parts...), ".")
-				first, seen := scanTOMLKeys(data).set[path]
-				return duplicate{key: path, first: first.line, kind: duplicateKey}, seen && first.line < line
+			if at != line || m != nil {
+				continue
 			}
+			full := append(slices.Clone(table), parts...)
+			path := strings.Join(full, ".")
+			if d, ok := valueBefore(full[:len(full)-1]); ok {
+				d.key = path // the key = value left out is this line's
+				d.kind = duplicateKey
+				return d, true
+			}
+			if first, seen := keys.set[path]; seen && first.line < line {
+				return duplicate{key: path, first: first.line, kind: duplicateKey}, true
+			}
+			if first, seen := keys.tables[path]; seen && first < line {
+				return duplicate{key: path, first: first, tableFirst: true, kind: duplicateKey}, true
+			}
+			return d, false
 		}
 	}
 	return d, false
@@ -402,10 +442,17 @@ func duplicateAt(data []byte, line int, derr error) (d duplicate, ok bool) {
 
 // words say the duplicate: which key, where the first is, what to write.
 func (d duplicate) words() string {
-	if d.dotted {
+	const both = "a key is a value or a table, not both: delete one of the two"
+	switch {
+	case d.valueFirst && d.table:
+		return fmt.Sprintf("[%s] opens %q as a table, which line %d set as a value: %s", d.key, d.value, d.first, both)
+	case d.valueFirst:
+		return fmt.Sprintf("key %q is written under %q, which line %d set as a value: %s", d.key, d.value, d.first, both)
+	case d.tableFirst:
+		return fmt.Sprintf("key %q is set as a value, which line %d made a table: %s", d.key, d.first, both)
+	case d.dotted:
 		return fmt.Sprintf("[%s] is opened after line %d set its keys as %s.KEY: write them all under [%s], or all as %s.KEY", d.key, d.first, d.key, d.key, d.key)
-	}
-	if d.table {
+	case d.table:
 		return fmt.Sprintf("[%s] is opened a second time (first on line %d): write its keys under one [%s] and delete this header", d.key, d.first, d.key)
 	}
 	return fmt.Sprintf("key %q is set a second time (first on line %d): a key is set once: delete one of the two", d.key, d.first)

@@ -89,6 +89,21 @@ func TestDecodeStrict(t *testing.T) {
 		{"a table opened twice",
 			"[reward]\nlambda = 1.0\n[reward]\nalpha = 2.0\n",
 			[]string{`config.toml:3:2: [reward] is opened a second time (first on line 1): write its keys under one [reward] and delete this header`}, 3, 2, "reward", nil},
+		// A name given a value and made a table, in either order: go-toml
+		// said "key reward should be a table, not a value" and "key reward
+		// is already defined", naming neither line nor what to do.
+		{"a value, then its [table]",
+			"reward = {lambda = 1.0}\n[reward]\nalpha = 2.0\n",
+			[]string{`config.toml:2:2: [reward] opens "reward" as a table, which line 1 set as a value: a key is a value or a table, not both: delete one of the two`}, 2, 2, "reward", nil},
+		{"a value, then a [table] below it",
+			"[reward]\nlambda = 1.0\n[reward.lambda]\n",
+			[]string{`config.toml:3:2: [reward.lambda] opens "reward.lambda" as a table, which line 2 set as a value: a key is a value or a table, not both`}, 3, 2, "reward.lambda", nil},
+		{"a value, then a dotted key through it",
+			"steps = 1\nsteps.x = 2\n",
+			[]string{`config.toml:2:1: key "steps.x" is written under "steps", which line 1 set as a value: a key is a value or a table, not both: delete one of the two`}, 2, 1, "steps.x", nil},
+		{"a table, then a value",
+			"reward.lambda = 1.0\nreward = 2\n",
+			[]string{`config.toml:2:1: key "reward" is set as a value, which line 1 made a table: a key is a value or a table, not both: delete one of the two`}, 2, 1, "reward", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
