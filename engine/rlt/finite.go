@@ -22,7 +22,7 @@ import (
 // The no-entropy reward (RLT.md §3's variant, d_k replaced by −ℓS_k) is
 // refused alike: no advantage is of it, but the step's metrics record its
 // mean, which one sample's NaN or ±Inf made NaN or ±Inf with no word
-// (kl_mean 1e307 overflows it where the reward stays finite). Refused
+// (kl_mean 1e308 overflows it where the reward, of d near 0, stays finite). Refused
 // before the policy loss, the teacher and its moments are as the step
 // found them. g is the samples a group, rc the reward the scores are of
 // (its temperature the one the log-probs are at).
