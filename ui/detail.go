@@ -416,7 +416,7 @@ func (d *detailScreen) legendTiers() ([]string, bool) {
 	if rows {
 		whose = "the rows' "
 	}
-	lim := fmtLimit(d.expl.Limit())
+	lim := heatmap.LimitWords(d.expl.Limit())
 	mono := d.expl.Monochrome()
 	bands := d.expl.Bands()
 	// The thresholds as the heatmap's own legend prints them (its value
@@ -527,24 +527,6 @@ func wrapParts(s, sep string, w int) []string {
 
 // pct prints a probability as a short percentage.
 func pct(p float64) string { return strconv.FormatFloat(100*p, 'g', 2, 64) + "%" }
-
-// fmtLimit prints a scale's end as the heatmap's legend line under the
-// words prints it (heatmap.FormatValue), less trailing zeros ("≤ −5
-// nats" over "−5.00", "1.5e-10" over "1.50e-10"), never rounded on
-// their own (the words once said "dark: −23.3, its lowest" over a line
-// ending "−23.35"). An exponent's zeros are its own ("1e-20"), not a
-// decimal's to leave off.
-func fmtLimit(v float64) string {
-	s := heatmap.FormatValue(v)
-	mant, exp, isE := strings.Cut(s, "e")
-	if strings.Contains(mant, ".") {
-		mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
-	}
-	if isE {
-		return mant + "e" + exp
-	}
-	return mant
-}
 
 func (d *detailScreen) SetSize(w, h int) {
 	if w != d.w || h != d.h {

@@ -47,7 +47,7 @@ func TestScaleWordsMatchTheLegendLine(t *testing.T) {
 	}
 }
 
-// TestScaleEndKeepsItsExponent: fmtLimit leaves off a decimal's trailing
+// TestScaleEndKeepsItsExponent: heatmap.LimitWords leaves off a decimal's trailing
 // zeros, never an exponent's: a scale's end of 1.5e-10 (a trace of
 // near-certain tokens coloured on its own scale) read "1.5e-1" over a
 // legend line ending "1.5e-10".
@@ -65,8 +65,8 @@ func TestScaleEndKeepsItsExponent(t *testing.T) {
 		{1e-20, "1e-20"},
 		{2.5e-05, "2.5e-05"},
 	} {
-		if got := fmtLimit(c.v); got != c.want {
-			t.Errorf("fmtLimit(%g) = %q, want %q (the legend line: %q)", c.v, got, c.want, heatmap.FormatValue(c.v))
+		if got := heatmap.LimitWords(c.v); got != c.want {
+			t.Errorf("LimitWords(%g) = %q, want %q (the legend line: %q)", c.v, got, c.want, heatmap.FormatValue(c.v))
 		}
 	}
 }

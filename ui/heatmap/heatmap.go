@@ -765,12 +765,7 @@ func (h *Heatmap) Legend(width int) string {
 	if h.Monochrome() {
 		return h.monoLegend(label, width)
 	}
-	format := scaleFormat(limit)
-	lim := format(limit)
-	loS, hiS := "−"+lim, "+"+lim
-	if h.mode == Sequential {
-		loS, hiS = format(0), "−"+lim
-	}
+	loS, hiS := LegendEnds(h.mode, limit)
 	fixed := ansi.StringWidth(label) + 1 + ansi.StringWidth(loS) + 2 + ansi.StringWidth(hiS)
 	barW := min(width-fixed, 4*Buckets+1)
 	if barW < 3 {
@@ -862,6 +857,37 @@ func (h *Heatmap) NoValueLook() string {
 // FormatValue prints a scale's end v as the legend of that scale does
 // (scaleFormat): 3 significant digits, e-notation below 1e-3.
 func FormatValue(v float64) string { return scaleFormat(v)(v) }
+
+// LegendEnds is what the legend of a scale of limit writes at its low
+// and high ends ("−5.00" and "+5.00" for Diverging, "0.00" and "−5.00"
+// for Sequential), in its one format (scaleFormat): the workbench's
+// legend line and the HTML report's colour bar write them alike.
+func LegendEnds(mode Mode, limit float64) (lo, hi string) {
+	format := scaleFormat(limit)
+	lim := format(limit)
+	if mode == Sequential {
+		return format(0), "−" + lim
+	}
+	return "−" + lim, "+" + lim
+}
+
+// LimitWords prints a scale's end in words about the scale ("≤ −5
+// nats") as its legend line prints it (FormatValue), less trailing zeros
+// ("5" over "5.00", "1.5e-10" over "1.50e-10"), never rounded on their
+// own (the detail's words once said "dark: −23.3, its lowest" over a
+// line ending "−23.35"). An exponent's zeros are its own ("1e-20"), not
+// a decimal's to leave off.
+func LimitWords(v float64) string {
+	s := FormatValue(v)
+	mant, exp, isE := strings.Cut(s, "e")
+	if strings.Contains(mant, ".") {
+		mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
+	}
+	if isE {
+		return mant + "e" + exp
+	}
+	return mant
+}
 
 func truncateW(s string, w int) string {
 	if w <= 0 {

@@ -538,8 +538,8 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 		p("<p>No trace chosen (%s).</p>\n", esc(describe(sel, false)))
 		return
 	}
-	p("<p class=\"meta\">%s. Explanation tokens are coloured by d<sub>k</sub> = log π<sup>T</sup> − log π<sup>S</sup> on this run's scale ±%s (the same as the workbench's Detail screen): vermillion where the teacher (with the solution) finds the token likelier than the student does, which r<sub>KL</sub> penalises, blue the reverse. Solution tokens are coloured by the student's log-prob after the explanation, white at 0 (certain) to dark at −%s and below.</p>\n",
-		esc(describe(sel, true)), fmtNum(lim), fmtNum(heatmap.LogPLimit))
+	p("<p class=\"meta\">%s. Explanation tokens are coloured by d<sub>k</sub> = log π<sup>T</sup> − log π<sup>S</sup> on this run's scale ±%s (the same as the workbench's Detail screen): vermillion where the teacher (with the solution) finds the token likelier than the student does, which r<sub>KL</sub> penalises, blue the reverse. Solution tokens are coloured by the student's log-prob after the explanation, white at log p 0 (certain) to dark at −%s nats and below.</p>\n",
+		esc(describe(sel, true)), heatmap.LimitWords(lim), heatmap.LimitWords(heatmap.LogPLimit))
 	p("%s\n%s\n", legendSVG(heatmap.Diverging, lim), legendSVG(heatmap.Sequential, heatmap.LogPLimit))
 	r.wholeTraces(chosen, func(t sessions.TraceRecord, readErr error) error {
 		verdict := ""
@@ -606,7 +606,7 @@ func tokenSpans(w io.Writer, toks []string, vals []float32, mode heatmap.Mode, l
 			continue
 		}
 		fmt.Fprintf(w, "<span style=\"background:%s;color:%s\" title=\"%s %s\">%s</span>",
-			bg.Hex(), style.TextOn(bg).Hex(), what, fmtNum(v), html.EscapeString(text))
+			bg.Hex(), style.TextOn(bg).Hex(), what, decimals.Fixed(v, 4), html.EscapeString(text))
 	}
 }
 
@@ -616,10 +616,14 @@ func tokenSpans(w io.Writer, toks []string, vals []float32, mode heatmap.Mode, l
 // value (NaN).
 func legendSVG(mode heatmap.Mode, lim float64) string {
 	var b strings.Builder
-	lo, hi, first, zero := "d −"+fmtNum(lim), "d +"+fmtNum(lim), -heatmap.Buckets, heatmap.Buckets
+	// The ends as the workbench's legend line writes them (its one
+	// format of a scale: "d −5.00", "log p 0.00 … −5.00").
+	label, first, zero := "d ", -heatmap.Buckets, heatmap.Buckets
 	if mode == heatmap.Sequential {
-		lo, hi, first, zero = "log p 0", "log p −"+fmtNum(lim), 0, 0
+		label, first, zero = "log p ", 0, 0
 	}
+	lo, hi := heatmap.LegendEnds(mode, lim)
+	lo, hi = label+lo, label+hi
 	n := heatmap.Buckets - first + 1
 	const cw, h = 24, 16
 	width := n*cw + 212
@@ -658,13 +662,6 @@ func fmtScore(v float64) string {
 		return "–"
 	}
 	return decimals.Fixed(v, 3) // an r_SS of -1e-5 is 0.000, as on the screen
-}
-
-func fmtNum(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // The page's own text up to its runs' names, and its heading: what

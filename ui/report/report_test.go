@@ -914,7 +914,7 @@ func TestReportTraceSection(t *testing.T) {
 	}{
 		{[]float32{float32(math.NaN())}, `<span class="nan" title="d NaN">x</span>`},
 		{nil, `<span class="nan" title="d NaN">x</span>`}, // no value recorded
-		{[]float32{0}, `title="d 0">x</span>`},
+		{[]float32{0}, `title="d 0.0000">x</span>`},       // as the cursor line: 4 decimals
 	} {
 		var b strings.Builder
 		tokenSpans(&b, []string{"x"}, tc.vals, heatmap.Diverging, 4, "d")
