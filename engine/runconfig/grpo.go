@@ -56,6 +56,13 @@ const (
 	FrozenFloat32    = "float32"
 )
 
+// MaxSequences is the most sequences (grpo.questions × grpo.samples) one
+// step may sample: a thousand times the official run's 1024, far past what
+// any memory holds at once, and small enough that the memory estimate's
+// products of sequences, positions and bytes stay within int64 (it said
+// 1 sequence for 2^63-1 × 2^63-1).
+const MaxSequences = 1 << 20
+
 // DefaultMicroBatchTokens is the token budget of a micro-batch where a
 // configuration sets none (grpo.micro_batch_tokens's default, and that of
 // scoring, serving, SFT and distillation): a right-padded micro-batch holds
@@ -120,6 +127,17 @@ func (c GRPO) Validate() error {
 	}
 	if c.MaxNewTokens <= 0 {
 		bad("max_new_tokens", "max_new_tokens %d must be positive", c.MaxNewTokens)
+	}
+	if c.Questions > 0 && c.Samples > 0 && c.Questions > MaxSequences/c.Samples {
+		// questions = samples = 2^63-1 multiplied to 1 sequence in the
+		// memory estimate, which let the run on, and the first batch's
+		// slice of 2^63-1 questions panicked (makeslice: len out of
+		// range). Said on the larger of the two, the one to lower.
+		key, v, other, ov := "samples", c.Samples, "questions", c.Questions
+		if c.Questions > c.Samples {
+			key, v, other, ov = other, ov, key, v
+		}
+		bad(key, "%s %d with %s %d is more sequences a step (questions × samples) than the %d one step may sample (the official run's: 16 × 64 = 1024): lower grpo.questions or grpo.samples", key, v, other, ov, MaxSequences)
 	}
 	switch {
 	case c.Epochs <= 0:

@@ -98,3 +98,33 @@ func TestDefaultGRPOIsTheOfficialRun(t *testing.T) {
 		t.Errorf("the defaults do not validate: %v", err)
 	}
 }
+
+// TestGRPOSequencesPastSenseAreRefused: questions × samples past
+// MaxSequences is refused on the larger key; at 2^63-1 each it passed
+// (the memory estimate's product wrapped to 1) and the run panicked at its
+// first batch (makeslice: len out of range).
+func TestGRPOSequencesPastSenseAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		questions, samples int
+		want               string // the key refused, "" for none
+	}{
+		{math.MaxInt64, math.MaxInt64, "grpo.samples"},
+		{math.MaxInt64, 8, "grpo.questions"},
+		{8, math.MaxInt64, "grpo.samples"},
+		{1 << 11, 1 << 10, "grpo.questions"},
+		{1 << 10, 1 << 10, ""},
+		{1, MaxSequences, ""},
+	} {
+		g := DefaultGRPO()
+		g.Questions, g.Samples = c.questions, c.samples
+		err := g.Validate()
+		var keys []string
+		for _, e := range configkey.Problems(err) {
+			key, _ := configkey.Of(e)
+			keys = append(keys, key)
+		}
+		if got := strings.Join(keys, ","); got != c.want || c.want != "" && !strings.Contains(err.Error(), "lower grpo.questions or grpo.samples") {
+			t.Errorf("questions %d, samples %d: %v (keys %q), want the key %q refused with what to lower", c.questions, c.samples, err, got, c.want)
+		}
+	}
+}
