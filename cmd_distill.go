@@ -70,8 +70,9 @@ for the models; with --reference, a line of rlt distill --samples-out marked
 "cut": true, its completion only the part that fit the models that scored
 it) are skipped and reported with their line numbers. With --reference, the
 lines of rlt distill --samples-out marked "kept": false, the samples its
-ranking did not keep, are left out too, said once with their count: it
-distills the kept ones, each question's explanation once. Without
+ranking did not keep, are left out too, said once with their count, and
+so is a question's kept sample after its first (a file of two rankings
+joined): it distills the kept ones, each question's explanation once. Without
 --reference, a row asking an earlier row's question with its solution is
 left out, said once with their count: the teacher explains each question
 once (such a file holds each question once per sample).
@@ -285,11 +286,12 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 			// distilled, each question was learnt N times over, of
 			// explanations the ranking rejected. Said once, not as a
 			// skip of each line (N-1 of every N).
+			rows := data.Report.Rows
 			notKept = leaveOutNotKept(data)
 			if notKept.lines.n > 0 && data.Report.Rows > 0 { // else said as there being no row
 				fmt.Fprintf(stderr, "data %s: %s\n", data.Path, notKept)
 			}
-			exs = data.Report.Drop(data.Examples, func(ex task.Example) string {
+			data.Drop(func(ex task.Example) string {
 				if ex.Cut {
 					// Its trace is the part of a teacher's completion that
 					// fit the models that scored it (rlt distill
@@ -308,6 +310,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 				}
 				return ""
 			})
+			// Each question's kept sample once, as rlt import takes it,
+			// after the rows' own skips: a kept row left out for its
+			// fault leaves its question to the next.
+			if rr := leaveOutKeptRepeated(data, rows); rr.lines.n > 0 {
+				fmt.Fprintf(stderr, "data %s: %s\n", data.Path, rr)
+			}
+			exs = data.Examples
 		} else {
 			// Each question once, before the fit (one too long is said
 			// once, not at each of its rows).
@@ -661,12 +670,17 @@ func (nk notKeptRows) String() string {
 		nk.lines.n, jsonerr.Rows(nk.of), nk.lines, sessions.ShellQuote(nk.path))
 }
 
-// repeatedRows is the rows of a --data file that rlt distill without
-// --reference leaves out as asking an earlier row's question with its
-// solution: of how many rows, and their lines.
+// repeatedRows is the rows of a --data file that rlt distill leaves out
+// as asking an earlier row's question with its solution (without
+// --reference every such row, with it a kept row's repeat): of how many
+// rows, and their lines.
 type repeatedRows struct {
 	of    int
 	lines firstLines
+	// kept: --reference's repeats of a kept row (leaveOutKeptRepeated),
+	// of the file at path.
+	kept bool
+	path string
 }
 
 // leaveOutRepeated takes out of f each row whose question and solution
@@ -686,8 +700,27 @@ func leaveOutRepeated(f *task.File) repeatedRows {
 	return rr
 }
 
+// leaveOutKeptRepeated takes out of f each row marked "kept": true whose
+// question and solution are an earlier kept row's (of the file's rows):
+// rlt distill --samples-out keeps one sample a question, so such a row is
+// of a file of two rankings joined (one file written twice), and
+// distilled, the student learnt the question twice, of two explanations.
+// The first is taken, as rlt import takes it (record.Repeated on the kept
+// rows); a row without the field (jq's del(.kept): every sample, as the
+// user asked) is distilled as it is.
+func leaveOutKeptRepeated(f *task.File, of int) repeatedRows {
+	rr := repeatedRows{of: of, kept: true, path: f.Path}
+	repeated := record.Repeated()
+	leaveOut(f, func(ex task.Example) bool { return ex.Kept && repeated(ex.Question, ex.Solution) }, &rr.lines)
+	return rr
+}
+
 // String says the rows left out and why.
 func (rr repeatedRows) String() string {
+	if rr.kept {
+		return fmt.Sprintf(`left out %d of its %s, %s (%s), each marked "kept": true as an earlier one was: --reference distills each question's kept sample once, the first, as rlt distill --samples-out keeps one a question, so a repeat was the same question learnt again (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+			rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines, sessions.ShellQuote(rr.path))
+	}
 	return fmt.Sprintf(`left out %d of its %s, %s (%s): without --reference the teacher explains each question anew, once (a file of rlt distill --samples-out holds each question once per sample)`,
 		rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines)
 }

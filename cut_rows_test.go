@@ -175,6 +175,58 @@ func TestDistillReferenceLeavesUnkeptSamplesOut(t *testing.T) {
 	}
 }
 
+// TestDistillReferenceTakesEachKeptQuestionOnce: rlt distill --data
+// --reference of a file of two rankings joined (each question's kept
+// sample twice) distills each question's kept sample once, the first, as
+// rlt import takes it: a line marked "kept": true asking an earlier kept
+// line's question with its solution is left out, said once with the lines.
+// It distilled both, the student learning the question twice. A kept row
+// skipped for its own fault (cut) leaves its question to the next; a row
+// without the field (every sample, as the user asked) is distilled.
+func TestDistillReferenceTakesEachKeptQuestionOnce(t *testing.T) {
+	line := func(q, sol, expl, kept string) string {
+		return `{"group":0,"sample":0,"question":"` + q + `","solution":"` + sol + `","completion":"` + expl + record.EndExplanation + `","reward":-1` + kept + "}\n"
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "joined.jsonl")
+	rows := line("3+4=?", "7", "3+4=7 w7 c0; ans 7", `,"kept":true`) +
+		line("2+2=?", "4", "2+2=4 w4 c0; ans 4", `,"kept":true`) +
+		line("6+1=?", "7", "6+1=7 w7 c0; ans 7", `,"kept":true,"cut":true`) +
+		line("3+4=?", "7", "3+4=7 w7 c1; ans 7", `,"kept":false`) +
+		line("3+4=?", "7", "3+4=7 w7 c2; ans 7", `,"kept":true`) +
+		line("6+1=?", "7", "6+1=7 w7 c3; ans 7", `,"kept":true`) +
+		line("2+2=?", "4", "2+2=4 w4 c4; ans 4", `,"kept":true`) +
+		line("3+4=?", "7", "3+4=7 w7 c5; ans 7", "")
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	code, _, errs := runCLI(t, "", "distill", "--reference", "--tokenizer-from", distillTeacher, "--data", data, "--out", out,
+		"--steps", "1", "--device", "cpu")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := "data " + data + `: left out 2 of its 8 rows, ` + record.RepeatedRows + ` (lines 5, 7), each marked "kept": true as an earlier one was: --reference distills each question's kept sample once, the first`
+	if !strings.Contains(errs, want) || strings.Count(errs, "kept\": true as") != 1 {
+		t.Errorf("stderr %q\nwant once %q", errs, want)
+	}
+	got, err := os.ReadFile(filepath.Join(out, "distill.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var expls []string
+	for _, l := range strings.Split(strings.TrimSpace(string(got)), "\n") {
+		r, err := record.ParseRow([]byte(l))
+		if err != nil {
+			t.Fatalf("distill.jsonl line %q: %v", l, err)
+		}
+		expls = append(expls, strings.TrimSuffix(r.Explanation, record.EndExplanation))
+	}
+	if w := "3+4=7 w7 c0; ans 7, 2+2=4 w4 c0; ans 4, 6+1=7 w7 c3; ans 7, 3+4=7 w7 c5; ans 7"; strings.Join(expls, ", ") != w {
+		t.Errorf("distill.jsonl's explanations %q\nwant %s", expls, w)
+	}
+}
+
 // TestDistillDataExplainsEachQuestionOnce: rlt distill --teacher --data of
 // rlt distill --samples-out's file (each question once per sample) has
 // the teacher explain each question once: the rows asking an earlier

@@ -123,7 +123,7 @@ func parseRow(raw []byte, line int) (Example, string) {
 		ex.ID = r.ID
 	}
 	ex.Question, ex.Solution, ex.Reference = strings.TrimSpace(r.Question), strings.TrimSpace(r.Solution), r.Explanation
-	ex.Cut, ex.NotKept = r.Cut, r.NotKept
+	ex.Cut, ex.NotKept, ex.Kept = r.Cut, r.NotKept, r.Kept
 	name := r.ExplanationFrom
 	if r.Stratos {
 		name = "thought"

@@ -34,6 +34,10 @@ type Example struct {
 	// Reference as the row's chosen explanation (rlt distill --reference)
 	// leaves it out.
 	NotKept bool
+	// Kept is the row's "kept": true (record.Row.Kept): a sample the
+	// ranking kept, one a question. rlt distill --reference takes each
+	// question's kept sample once, as rlt import does (record.Repeated).
+	Kept bool
 }
 
 // Task is one synthetic task: a generator of examples, an answer checker and
