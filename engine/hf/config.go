@@ -173,7 +173,7 @@ func ParseConfig(data []byte) (Config, error) {
 	}
 	clean, nonFinite := finiteStandIns(data)
 	if err := json.Unmarshal(clean, new(map[string]json.RawMessage)); err != nil {
-		return Config{}, fmt.Errorf("not valid JSON: %s", jsonerr.At(data, err))
+		return Config{}, fmt.Errorf("not valid JSON: %s", jsonerr.At(data, standInSaid(clean, data, nonFinite, err)))
 	}
 	m := map[string]json.RawMessage{}
 	for _, mb := range jsonerr.Members(clean) {
@@ -288,6 +288,29 @@ func finiteStandIns(data []byte) ([]byte, map[int]string) {
 		return data, nil
 	}
 	return out, at
+}
+
+// standInSaid is err, a syntax error in clean (finiteStandIns' copy of
+// data), as said of data: where the byte in error is one of a stand-in
+// (NaN where no value may stand, as an object's key: {"a":1, NaN :1}),
+// clean is decoded again with that word as written, so that the error
+// names its 'N', not the stand-in's '0'.
+func standInSaid(clean, data []byte, at map[int]string, err error) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	bad := int(se.Offset) - 1 // encoding/json's offset counts the byte in error
+	for start, word := range at {
+		if bad >= start && bad < start+len(word) {
+			again := bytes.Clone(clean)
+			copy(again[start:], data[start:start+len(word)])
+			if err2 := json.Unmarshal(again, new(map[string]json.RawMessage)); err2 != nil {
+				return err2
+			}
+		}
+	}
+	return err
 }
 
 // cfgParser reads typed values from a decoded JSON object, remembering the

@@ -109,3 +109,22 @@ func TestConfigNonFinite(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigNonFiniteWhereNoValueStands: a NaN, Infinity or -Infinity
+// where no value may stand (as a key) is said as written, at its place.
+// The stand-in (finiteStandIns) was said instead: {"a":1, NaN :1} read
+// "invalid character '0' looking for beginning of object key string".
+func TestConfigNonFiniteWhereNoValueStands(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{`{"a":1, NaN :1}`, "line 1, column 9: invalid character 'N' looking for beginning of object key string"},
+		{`{"a":1,NaN:1}`, "line 1, column 8: invalid character 'N' looking for beginning of object key string"},
+		{"{\"a\": NaN,\n Infinity }", "line 2, column 2: invalid character 'I' looking for beginning of object key string"},
+		{`{"a":1, -Infinity :1}`, "line 1, column 9: invalid character '-' looking for beginning of object key string"},
+		{`{"a": [1, NaN x]}`, "line 1, column 15: invalid character 'x' after array element"},
+	} {
+		_, err := ParseConfig([]byte(c.file))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v\nwant %s", c.file, err, c.want)
+		}
+	}
+}
