@@ -164,7 +164,7 @@ func TestScorerTakesEachSequenceInItsModelsPositions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Score([]Item{item})
+			_, err = s.Score(context.Background(), []Item{item})
 			if c.err == "" && err != nil || c.err != "" && (err == nil || err.Error() != c.err) {
 				t.Errorf("error %v\nwant %q", err, c.err)
 			}
@@ -176,7 +176,7 @@ func TestScorerTakesEachSequenceInItsModelsPositions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := refusal("student", student, student-1, "lower grpo.max_new_tokens, or give a shorter prompts.student_system")
-	if _, err := tr.scorer.Score([]Item{item}); err == nil || err.Error() != want {
+	if _, err := tr.scorer.Score(context.Background(), []Item{item}); err == nil || err.Error() != want {
 		t.Errorf("a trainer's scorer: %v\nwant %s", err, want)
 	}
 }

@@ -406,7 +406,7 @@ func TestStepScoresWhatItsTextsScore(t *testing.T) {
 		x := record.Extract(trace.Completion)
 		items[i] = Item{Question: trace.Question, Solution: trace.Solution, Explanation: x.Body, Ended: x.Ended}
 	}
-	scores, err := b.scorer.Score(items)
+	scores, err := b.scorer.Score(context.Background(), items)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func TestExplanationStartsWithTheLead(t *testing.T) {
 		{Question: "347+285=?", Solution: "632", Explanation: "7+5=12 w2 c1", Ended: true},
 		{Question: "1+1=?", Solution: "2", Explanation: "", Ended: true},
 	}
-	got, err := s.Score(items)
+	got, err := s.Score(context.Background(), items)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package rlt
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
@@ -36,7 +37,7 @@ func TestScoreOnALostDevice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.Score(items)
+		return s.Score(context.Background(), items)
 	}
 	for _, est := range []record.Estimator{record.DefaultRewardConfig().Estimator, record.FullKL} {
 		t.Run(string(est), func(t *testing.T) {

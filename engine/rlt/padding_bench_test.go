@@ -1,6 +1,7 @@
 package rlt
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -96,7 +97,7 @@ func BenchmarkStepPadding(b *testing.B) {
 			rolls[i] = Rollout{Prompt: g.Prompt, Completion: g.IDs, Advantage: float64(i%3) - 1}
 		}
 		steps = append(steps, items)
-		if _, err := s.Score(items); err != nil {
+		if _, err := s.Score(context.Background(), items); err != nil {
 			b.Fatal(err)
 		}
 		padded[1] += computed()
@@ -111,7 +112,7 @@ func BenchmarkStepPadding(b *testing.B) {
 	cpu0 := cputime.Process()
 	for range b.N {
 		for _, items := range steps {
-			if _, err := s.Score(items); err != nil {
+			if _, err := s.Score(context.Background(), items); err != nil {
 				b.Fatal(err)
 			}
 		}

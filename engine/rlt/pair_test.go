@@ -179,11 +179,11 @@ func TestPaddedTablesScoreAndTrain(t *testing.T) {
 			t.Fatal(err)
 		}
 		se, _ := NewScorer(exact, rc)
-		got, err := sp.Score(scoreItems)
+		got, err := sp.Score(context.Background(), scoreItems)
 		if err != nil {
 			t.Fatalf("%s: padded tables: %v", est, err)
 		}
-		want, err := se.Score(scoreItems)
+		want, err := se.Score(context.Background(), scoreItems)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -134,16 +134,11 @@ func (s *Scorer) SequenceLengths(it Item) (teacher, student int) {
 }
 
 // Score computes the reward of each item. Questions and solutions holding a
-// tag, or empty solutions, are refused with the item's index.
-func (s *Scorer) Score(items []Item) ([]record.Scored, error) {
-	return s.ScoreContext(context.Background(), items)
-}
-
-// ScoreContext is Score, stopped by ctx where a source can be stopped part
-// way (an inference server's requests, cancelled: the error is then a
-// fatal *SourceError wrapping ctx.Err()); a model in this process finishes
-// its forward.
-func (s *Scorer) ScoreContext(ctx context.Context, items []Item) ([]record.Scored, error) {
+// tag, or empty solutions, are refused with the item's index. ctx stops it
+// where a source can be stopped part way (an inference server's requests,
+// cancelled: the error is then a fatal *SourceError wrapping ctx.Err()); a
+// model in this process finishes its forward.
+func (s *Scorer) Score(ctx context.Context, items []Item) ([]record.Scored, error) {
 	out, _, err := s.score(ctx, items)
 	return out, err
 }
@@ -315,11 +310,11 @@ func (e *TooLongError) Error() string {
 // i's error (nil when out[i] holds its score). A source's own failure
 // (Fatal) stops it: that item's error and every later one's is an
 // *ItemError naming the item it failed on, and no later item is scored.
-// ctx stops it as it stops ScoreContext: a fatal error, a stop is no item's
+// ctx stops it as it stops Score: a fatal error, a stop is no item's
 // fault.
 func (s *Scorer) ScoreEach(ctx context.Context, items []Item) (out []record.Scored, errs []error) {
 	errs = make([]error, len(items))
-	out, err := s.ScoreContext(ctx, items)
+	out, err := s.Score(ctx, items)
 	if err == nil {
 		return out, errs
 	}
@@ -331,7 +326,7 @@ func (s *Scorer) ScoreEach(ctx context.Context, items []Item) (out []record.Scor
 	}
 	out = make([]record.Scored, len(items))
 	for i := range items {
-		one, err := s.ScoreContext(ctx, items[i:i+1])
+		one, err := s.Score(ctx, items[i:i+1])
 		if err != nil {
 			// The caller knows item i by its own position (a line …).
 			if tl := (*TooLongError)(nil); errors.As(err, &tl) {

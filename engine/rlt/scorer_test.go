@@ -79,7 +79,7 @@ func fullSequenceLP(t *testing.T, m *model.Model, seq []int32, invT float32) []f
 
 func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 	s := testScorer(t, record.LogRatio)
-	got, err := s.Score(scoreItems)
+	got, err := s.Score(context.Background(), scoreItems)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +130,12 @@ func TestScorerMatchesUnbatchedForwards(t *testing.T) {
 
 func TestScoresDoNotDependOnTheBatch(t *testing.T) {
 	s := testScorer(t, record.LogRatio)
-	all, err := s.Score(scoreItems)
+	all, err := s.Score(context.Background(), scoreItems)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range scoreItems {
-		one, err := s.Score(scoreItems[i : i+1])
+		one, err := s.Score(context.Background(), scoreItems[i:i+1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestScoresDoNotDependOnTheBatch(t *testing.T) {
 func TestFullKLAndK3AreNonNegative(t *testing.T) {
 	for _, est := range []record.Estimator{record.FullKL, record.K3} {
 		s := testScorer(t, est)
-		got, err := s.Score(scoreItems[:2])
+		got, err := s.Score(context.Background(), scoreItems[:2])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestScorerRefusesBadInput(t *testing.T) {
 		{Item{Question: "q", Solution: "1", Explanation: strings.Repeat("x y z ", 400)}, "item 0: the teacher: its prompt and the explanation's 1603 tokens take 1631, more than its 512 positions (max_position_embeddings), which leave the explanation 484: shorten the explanation"},
 	}
 	for _, c := range cases {
-		if _, err := s.Score([]Item{c.item}); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := s.Score(context.Background(), []Item{c.item}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+.40v: error %v, want %q", c.item, err, c.want)
 		}
 	}
@@ -197,7 +197,7 @@ func TestScorerRefusesBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := src.Score([]Item{long}); err == nil || !strings.HasPrefix(err.Error(), want) {
+		if _, err := src.Score(context.Background(), []Item{long}); err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("a teacher known as %q: %v, want it to begin %q", name, err, want)
 		}
 	}
@@ -214,7 +214,7 @@ func TestScorerRefusesBadInput(t *testing.T) {
 // model's whole logits over one unbatched sequence.
 func TestFullKLMatchesUnbatchedLogits(t *testing.T) {
 	s := testScorer(t, record.FullKL)
-	got, err := s.Score(scoreItems[:2])
+	got, err := s.Score(context.Background(), scoreItems[:2])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestScoresUnderATokenBudget(t *testing.T) {
 	for _, est := range []record.Estimator{record.LogRatio, record.FullKL} {
 		s := testScorer(t, est)
 		s.MicroBatchTokens = 0
-		whole, err := s.Score(scoreItems)
+		whole, err := s.Score(context.Background(), scoreItems)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -274,7 +274,7 @@ func TestScoresUnderATokenBudget(t *testing.T) {
 		}
 		for _, budget := range []int{longest, 2 * longest} {
 			s.MicroBatchTokens = budget
-			got, err := s.Score(scoreItems)
+			got, err := s.Score(context.Background(), scoreItems)
 			if err != nil {
 				t.Fatalf("%s, budget %d: %v", est, budget, err)
 			}
@@ -290,7 +290,7 @@ func TestScoresUnderATokenBudget(t *testing.T) {
 			}
 		}
 		s.MicroBatchTokens = longest - 1
-		if _, err := s.Score(scoreItems); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
+		if _, err := s.Score(context.Background(), scoreItems); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("micro_batch_tokens = %d is smaller than sequence", longest-1)) {
 			t.Errorf("%s: a budget under one sequence: %v", est, err)
 		}
 	}
@@ -335,7 +335,7 @@ func TestScoringGroupsSequencesByLength(t *testing.T) {
 		if 4*tl[1] < want[0]+want[1]+2*cpuForwardPositions {
 			t.Fatalf("the items' lengths %v do not test the grouping", tl)
 		}
-		all, err := s.Score(items)
+		all, err := s.Score(context.Background(), items)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +343,7 @@ func TestScoringGroupsSequencesByLength(t *testing.T) {
 			t.Errorf("%s: forwards of %v positions, want %v (teacher sequences of %v tokens, student %v)", est, be.positions, want, tl, sl)
 		}
 		for i := range items {
-			one, err := s.Score(items[i : i+1])
+			one, err := s.Score(context.Background(), items[i:i+1])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -360,7 +360,7 @@ func TestScoringGroupsSequencesByLength(t *testing.T) {
 func TestSourceScorer(t *testing.T) {
 	for _, est := range []record.Estimator{record.LogRatio, record.K3} {
 		s := testScorer(t, est)
-		want, err := s.Score(scoreItems)
+		want, err := s.Score(context.Background(), scoreItems)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -370,7 +370,7 @@ func TestSourceScorer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := src.Score(scoreItems)
+		got, err := src.Score(context.Background(), scoreItems)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -259,7 +259,7 @@ func WriteBestExplanations(ctx context.Context, teacher, student *model.Model, t
 			for i, g := range gens {
 				items[i] = g.Item()
 			}
-			scores, err := sc.Score(items)
+			scores, err := sc.Score(ctx, items)
 			if err != nil {
 				return rows, st, err
 			}
