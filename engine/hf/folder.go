@@ -369,6 +369,10 @@ func (fo *Folder) openShards(indexPath string) error {
 // Dir is the folder's path.
 func (fo *Folder) Dir() string { return fo.Files.Dir }
 
+// Path is the file that lists the folder's tensors: its weights file, or
+// the index of its shards (an error about a tensor not there names it).
+func (fo *Folder) Path() string { return filepath.Join(fo.Files.Dir, fo.weightsName()) }
+
 // Tensors lists every tensor of the checkpoint sorted by name (a copy).
 func (fo *Folder) Tensors() []TensorInfo {
 	out := make([]TensorInfo, len(fo.tensors))

@@ -315,6 +315,9 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 		}
 		if !ok {
 			msg := fmt.Sprintf("tensor %q is missing (the config says %d layers, tie_word_embeddings=%v)", p.Name, m.Cfg.Layers, m.Cfg.Tied)
+			if f, ok := src.(interface{ Path() string }); ok { // the file (a folder's, or its index) that lists no such tensor
+				msg = f.Path() + ": " + msg
+			}
 			if note := hf.MissingNote(m.source, p.Name); note != "" {
 				msg += "; " + note
 			}
@@ -323,7 +326,7 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 					msg += "; " + note
 				}
 			}
-			return errors.New(msg)
+			return errors.New(msg + ": the weights and the config disagree: copy or download the checkpoint whole again, or fix its config.json to the weights it holds")
 		}
 		want := p.Tensor.Shape()
 		if !equalInts(info.Shape, want) {
