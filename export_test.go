@@ -171,6 +171,7 @@ func TestExportFailsForTracesNotRead(t *testing.T) {
 		name    string
 		killed  bool
 		cut     string           // the trace file whose last line is cut to its first 20 bytes
+		unrev   string           // a trace left without a review (the others are accepted)
 		corrupt map[string][]int // 1-based lines of trace files made unreadable
 		stdout  bool             // no --out
 		code    int
@@ -184,9 +185,14 @@ func TestExportFailsForTracesNotRead(t *testing.T) {
 				"put the file back from a copy of the run folder if there is one; OUT holds the 3 rows read; remove it and run the same command again\n"}},
 		{name: "killed, earlier file cut", killed: true, cut: "000000.jsonl", code: 1, want: []string{
 			"1 lost (the 20-byte partial last line of TRACES/000000.jsonl:2", "and was left out: put the file back"}},
-		{name: "killed, last file cut", killed: true, cut: "000001.jsonl", want: []string{
-			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused; " +
-				"1 reviewed trace not read (lost or unreadable): 1 accepted (1-0-1): its review stays in reviews.jsonl and holds again if the trace is put back\n"}},
+		{name: "killed, last file cut", killed: true, cut: "000001.jsonl", unrev: "1-0-1", want: []string{
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused\n"}},
+		// Its trace accepted: read whole once, so not the line the killed
+		// writer was writing but a trace lost since (it exited 0).
+		{name: "killed, last file cut, its trace reviewed", killed: true, cut: "000001.jsonl", code: 1, want: []string{
+			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 0 unreadable, 0 refused, 1 lost (the 20-byte partial last line of TRACES/000001.jsonl:2: a trace the run had written whole); " +
+				"1 reviewed trace not read (lost or unreadable): 1 accepted (1-0-1): its review stays in reviews.jsonl and holds again if the trace is put back\n",
+			"rlt export: export of DIR: 1 trace of DIR was cut short after the run wrote it whole (the 20-byte partial last line of TRACES/000001.jsonl:2), and was left out"}},
 		{name: "an unreadable record", corrupt: map[string][]int{"000000.jsonl": {1}}, code: 1, want: []string{
 			"3 written; left out: 0 unreviewed, 0 rejected, 0 flagged, 1 unreadable, 0 refused; " +
 				"1 reviewed trace not read (lost or unreadable): 1 accepted (0-0-0): its review stays in reviews.jsonl and holds again if the trace is put back\n",
@@ -205,7 +211,8 @@ func TestExportFailsForTracesNotRead(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")
-			writeTornRun(t, dir, c.killed, all...)
+			accept := slices.DeleteFunc(slices.Clone(all), func(id string) bool { return id == c.unrev })
+			writeTornRun(t, dir, c.killed, accept...)
 			traces := filepath.Join(dir, sessions.TracesDir)
 			for file, lines := range c.corrupt {
 				breakLines(t, filepath.Join(traces, file), lines)

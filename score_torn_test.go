@@ -73,6 +73,27 @@ func TestScoreRunTornTraceFile(t *testing.T) {
 	}
 }
 
+// TestScoreRunTornReviewedTraceIsLost: the partial last line of a killed
+// run's last step whose trace has a review is a trace lost, not the one
+// the killed writer was writing: the review proves it was read whole.
+// It was said as the killed writer's line, not counted, exit 0.
+func TestScoreRunTornReviewedTraceIsLost(t *testing.T) {
+	prompts := warmstart.ShortPrompts()
+	dir := filepath.Join(t.TempDir(), "run")
+	writeTornRun(t, dir, true, "1-0-1")
+	tearSecondLine(t, filepath.Join(dir, sessions.TracesDir, "000001.jsonl"))
+	code, _, errs := runCLI(t, "", "score", "--teacher-system", prompts.TeacherSystem, "--student-system", prompts.StudentSystem,
+		"--teacher", embeddedTeacher, "--student", embeddedStudent, "--run", dir)
+	if code != 1 {
+		t.Errorf("exit %d, want 1:\n%s", code, errs)
+	}
+	for _, want := range []string{"scored 3 of 4 traces of ", "; 1 lost: the 20-byte partial last line of ", " was cut short after the run wrote it whole"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
 // writeTornRun makes a run of two steps, two traces each (traces/000000
 // and 000001.jsonl), the traces accept reviewed as accepted, closed, or
 // left as a writer killed with SIGKILL leaves it.

@@ -1022,7 +1022,8 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		if st.PartialBytes > 0 {
 			line := st.Lines + st.Blank + 1
 			if kind == 't' {
-				r.tornTraces = append(r.tornTraces, TornTrace{File: path, Line: line, Bytes: st.PartialBytes, Cut: repair, last: path == lastTraceFile})
+				r.tornTraces = append(r.tornTraces, TornTrace{File: path, Line: line, Bytes: st.PartialBytes, Cut: repair, last: path == lastTraceFile,
+					id: partialTraceID(path, st.Offset)})
 			}
 			if repair {
 				if kind == 't' || kind == 'x' { // the other logs are repaired by OpenLog
@@ -1156,8 +1157,10 @@ func (r *Run) takeLostResumes() {
 // writer wrote as it was killed, or one a live process is writing: it is
 // in the trace file of the highest step of a run whose last training
 // session is gone without closing it (StateGone's interrupted) or that a
-// live process trains. Else the run had written that trace whole, and the
-// file was cut since: a trace of the run is lost.
+// live process trains, and the trace it began (its "id", where the line
+// holds it) has no review: a trace reviewed was read whole, so its line
+// is not one a writer was writing. Else the run had written that trace
+// whole, and the file was cut since: a trace of the run is lost.
 type TornTrace struct {
 	File   string
 	Line   int
@@ -1165,6 +1168,7 @@ type TornTrace struct {
 	Cut    bool
 	Killed bool
 	last   bool
+	id     string // the trace's ID the partial line begins with, "" where it holds none whole
 }
 
 // String names the partial line, as rlt score --run and rlt export say
@@ -1189,9 +1193,50 @@ func (r *Run) TornTraces() []TornTrace {
 	live := state == StateRunning || state == StatePaused || state == StateResuming
 	out := append([]TornTrace(nil), r.tornTraces...)
 	for i := range out {
-		out[i].Killed = out[i].last && (interrupted || live)
+		out[i].Killed = out[i].last && (interrupted || live) && !r.reviewedNotHeld(out[i].id)
 	}
 	return out
+}
+
+// reviewedNotHeld reports whether the trace id, one the run does not hold,
+// has a review (a label other than none): it was read whole once.
+func (r *Run) reviewedNotHeld(id string) bool {
+	if id == "" {
+		return false
+	}
+	s := r.store
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, held := s.byID[id]; held {
+		return false
+	}
+	return s.labelLocked(id).Label != LabelNone
+}
+
+// partialTraceID is the ID a trace file's partial last line (from off)
+// begins with, as the trace writer writes it first ({"id":"3-0-1",...}),
+// or "" where the line does not hold it whole (cut within it) or the file
+// cannot be read.
+func partialTraceID(path string, off int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	buf := make([]byte, 256)
+	n, _ := f.ReadAt(buf, off)
+	rest, ok := bytes.CutPrefix(bytes.TrimLeft(buf[:n], " \t\r\n"), []byte(`{"id":"`))
+	if !ok {
+		return ""
+	}
+	id, _, whole := bytes.Cut(rest, []byte(`"`))
+	if !whole {
+		return ""
+	}
+	if _, ok := parseTraceID(string(id)); !ok {
+		return ""
+	}
+	return string(id)
 }
 
 // tornLog is a run file that ends in a partial line: where, and how long.
