@@ -626,17 +626,22 @@ func legendSVG(mode heatmap.Mode, lim float64) string {
 	lo, hi = label+lo, label+hi
 	n := heatmap.Buckets - first + 1
 	const cw, h = 24, 16
-	width := n*cw + 212
+	// The bar starts after its low end's label and the swatch of NaN after
+	// its high end's (each 5 apart), with room for the widest ends a scale
+	// writes ("d −3.40e+38" of float32's largest d was cut at the left
+	// edge at a fixed 72).
+	x0 := max(72, int(math.Ceil(textWidth(lo)*1.1))+5)
+	width := x0 + n*cw + 5 + max(65, int(math.Ceil(textWidth(hi)*1.1))+5) + 70
 	fmt.Fprintf(&b, `<svg class="legend %s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %[2]d %[3]d">`,
 		map[heatmap.Mode]string{heatmap.Diverging: "d", heatmap.Sequential: "logp"}[mode], width, h+16)
 	for i := 0; i < n; i++ {
 		c := heatmap.BucketColor(mode, first+i)
-		fmt.Fprintf(&b, `<rect x="%d" y="0" width="%d" height="%d" fill="%s"/>`, 72+i*cw, cw, h, c.Hex())
+		fmt.Fprintf(&b, `<rect x="%d" y="0" width="%d" height="%d" fill="%s"/>`, x0+i*cw, cw, h, c.Hex())
 	}
-	fmt.Fprintf(&b, `<text x="67" y="12" text-anchor="end" font-size="11">%s</text>`, lo)
-	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">%s</text>`, 77+n*cw, hi)
+	fmt.Fprintf(&b, `<text x="%d" y="12" text-anchor="end" font-size="11">%s</text>`, x0-5, lo)
+	fmt.Fprintf(&b, `<text x="%d" y="12" font-size="11">%s</text>`, x0+n*cw+5, hi)
 	if mode == heatmap.Diverging {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10">0</text>`, 72+(zero-first)*cw+cw/2, h+12)
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" font-size="10">0</text>`, x0+(zero-first)*cw+cw/2, h+12)
 	}
 	nx := width - 70 // room for the swatch and "NaN" after it
 	fmt.Fprintf(&b, `<rect class="nan" x="%d" y="0" width="%d" height="%d" fill="%s"/>`, nx, cw, h, nanColor)

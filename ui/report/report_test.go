@@ -929,9 +929,16 @@ func TestReportTraceSection(t *testing.T) {
 	}
 }
 
-// Each colour bar's labels lie within its SVG (none cut at its edge).
+// Each colour bar's labels lie within its SVG (none cut at its edge) and
+// apart from one another, the high end before the swatch of NaN, for a
+// run's scale of 23.71 and of float32's largest d (3.4e38, "d −3.40e+38",
+// which was cut at the left edge).
 func TestLegendBarLabelsFit(t *testing.T) {
-	for _, mode := range []heatmap.Mode{heatmap.Diverging, heatmap.Sequential} {
+	for _, c := range []struct {
+		mode heatmap.Mode
+		lim  float64
+	}{{heatmap.Diverging, 23.71}, {heatmap.Sequential, 23.71}, {heatmap.Diverging, math.MaxFloat32}, {heatmap.Sequential, math.MaxFloat32}} {
+		mode := c.mode
 		var doc struct {
 			Width float64 `xml:"width,attr"`
 			Texts []struct {
@@ -940,16 +947,26 @@ func TestLegendBarLabelsFit(t *testing.T) {
 				Text   string  `xml:",chardata"`
 			} `xml:"text"`
 		}
-		if err := xml.Unmarshal([]byte(legendSVG(mode, 23.71)), &doc); err != nil {
+		if err := xml.Unmarshal([]byte(legendSVG(mode, c.lim)), &doc); err != nil {
 			t.Fatal(err)
 		}
+		var spans [][2]float64
 		for _, tx := range doc.Texts {
 			x0, x1 := tx.X, tx.X+textWidth(tx.Text)*1.1
-			if tx.Anchor == "end" {
+			switch tx.Anchor {
+			case "end":
 				x0, x1 = tx.X-textWidth(tx.Text)*1.1, tx.X
+			case "middle":
+				continue // the 0 under the bar, on a row of its own
 			}
 			if x0 < 0 || x1 > doc.Width {
-				t.Errorf("mode %d: label %q at %v…%v outside the bar's width %v", mode, tx.Text, x0, x1, doc.Width)
+				t.Errorf("mode %d, scale %g: label %q at %v…%v outside the bar's width %v", mode, c.lim, tx.Text, x0, x1, doc.Width)
+			}
+			spans = append(spans, [2]float64{x0, x1})
+		}
+		for i := 1; i < len(spans); i++ {
+			if spans[i][0] < spans[i-1][1] {
+				t.Errorf("mode %d, scale %g: labels %v overlap", mode, c.lim, spans)
 			}
 		}
 	}
