@@ -1016,7 +1016,13 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			// A broken line may be mended; a trace cut short with its
 			// file cannot, only put back: each said with its own way on
 			// (a cut one was said as a line to mend).
+			// A killed writer's partial line beside them is said too,
+			// first (nothing to do about it), so that mending the others
+			// is not expected to bring it back.
 			var msgs []string
+			if len(cutKilled) > 0 {
+				msgs = append(msgs, killedTracesSaid(cutKilled))
+			}
 			if broken > 0 {
 				msgs = append(msgs, run.UnreadableSaid(broken, "not scored"))
 			}
@@ -1267,7 +1273,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		fmt.Fprintf(stderr, "; %d lost: %s, a trace the run had written whole, not scored", len(cutLost), sessions.TornSaid(cutLost))
 	}
 	if len(cutKilled) > 0 {
-		fmt.Fprintf(stderr, "; %s, the trace its writer was writing as it was killed (or is writing now), is no trace the run recorded: not scored", sessions.TornSaid(cutKilled))
+		fmt.Fprintf(stderr, "; %s", killedTracesSaid(cutKilled))
 	}
 	if missing > 0 {
 		steps := "step " + missingSteps[0]
@@ -1306,6 +1312,13 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		return errLines(failed)
 	}
 	return nil
+}
+
+// killedTracesSaid says the partial last lines of trace files that a
+// killed writer (or a live one) was writing: no trace the run recorded, so
+// not scored and no failure.
+func killedTracesSaid(killed []sessions.TornTrace) string {
+	return sessions.TornSaid(killed) + ", the trace its writer was writing as it was killed (or is writing now), is no trace the run recorded: not scored"
 }
 
 // runAgain ends rlt score --run's error of trace records not read or
