@@ -25,13 +25,26 @@ type LostReview struct {
 // missing from the rows. In step, group and sample order.
 //
 // A trace of a step a resume re-did (superseded) is not lost: the resume's
-// trace of that step stands for it, under its own ID.
+// trace of that step stands for it, under its own ID. Nor, in a followed
+// run, is one whose review was read since the last sweep of its trace
+// files began (gateReviews): the trace may not have been read yet.
 func (r *Run) LostReviews() []LostReview {
 	s := r.store
 	s.mu.RLock()
+	var settled map[string]bool
+	if r.gateReviews {
+		n := min(int(r.settledReviews.Load()), len(s.reviews))
+		settled = make(map[string]bool, n)
+		for _, rv := range s.reviews[:n] {
+			settled[rv.Trace] = true
+		}
+	}
 	var lost []LostReview
 	for id := range s.labels {
 		if _, held := s.byID[id]; held {
+			continue
+		}
+		if settled != nil && !settled[id] {
 			continue
 		}
 		if l := s.labelLocked(id).Label; l != LabelNone {

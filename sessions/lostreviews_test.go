@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReviewsOfLostTracesAreSaid: a trace reviewed and then lost (its
@@ -124,5 +125,67 @@ func TestReviewOfASupersededTraceIsNotLost(t *testing.T) {
 	}
 	if got := ro.LostReviews(); len(got) != 0 {
 		t.Errorf("LostReviews %v, want none: a resume re-did step 4", got)
+	}
+}
+
+// TestFollowedRunSaysNoReviewBeforeItsTrace: a followed run reads a
+// review another process wrote before the trace it labels where the trace
+// arrives later (a past step's file, polled at sweeps only: a resume
+// redoing its step appends to it), and said it at once as a reviewed trace
+// not read, until the sweep brought the trace. LostReviews takes a
+// followed run's reviews once a sweep of every trace file has begun after
+// them; a review whose trace never comes is said after that sweep.
+func TestFollowedRunSaysNoReviewBeforeItsTrace(t *testing.T) {
+	dir, w := runOfSteps(t, 3)
+	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // its follow loop stopped after its first poll (a sweep): polled by hand below
+	defer func() {
+		for _, fl := range r.followers {
+			fl.f.Close()
+		}
+	}()
+	r.pollOnce() // the past steps' files parked
+	w.Emit(fakeTrace(0, 7, 0))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Review("0-7-0", LabelAccept, ""); err != nil {
+		t.Fatal(err)
+	}
+	r.pollOnce()
+	if r.store.Label("0-7-0").Label != LabelAccept {
+		t.Fatal("the review was not read by the poll after it")
+	}
+	if _, err := r.store.Trace("0-7-0"); err == nil {
+		t.Fatal("the trace in the past step's file was read before the sweep: the test shows nothing")
+	}
+	if got := r.LostReviews(); len(got) != 0 {
+		t.Errorf("LostReviews %v before the sweep that reads the trace, want none", got)
+	}
+	// A review of a trace that never comes.
+	f, err := os.OpenFile(filepath.Join(dir, ReviewsFile), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"time":"2026-01-01T00:00:00Z","trace":"2-9-9","label":"accept"}` + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r.pollOnce()
+	if got := r.LostReviews(); len(got) != 0 {
+		t.Errorf("LostReviews %v before a sweep, want none", got)
+	}
+	for range traceSweepEvery {
+		r.pollOnce()
+	}
+	if _, err := r.store.Trace("0-7-0"); err != nil {
+		t.Fatal("the trace appended to a past step's file did not arrive within a sweep")
+	}
+	want := []LostReview{{Trace: "2-9-9", Label: LabelAccept}}
+	if got := r.LostReviews(); !reflect.DeepEqual(got, want) {
+		t.Errorf("LostReviews %v after the sweep, want %v", got, want)
 	}
 }

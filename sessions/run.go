@@ -306,6 +306,15 @@ type Run struct {
 	traceList  []string
 	polls      int
 	tracePolls int // trace files polled, for tests
+	// gateReviews: a followed run's reviews count in LostReviews only
+	// once settled, the first settledReviews of the store's reviews
+	// (read before a sweep of every trace file began). A review another
+	// process wrote of a trace is read before that trace where the trace
+	// arrives later: in a past step's file, polled at sweeps only (a
+	// resume redoing its step), or written between a poll's traces and
+	// its reviews; said at once, it read as a trace lost.
+	gateReviews    bool
+	settledReviews atomic.Int64
 }
 
 // traceSweepEvery is how often (in polls) a followed run's past steps'
@@ -854,6 +863,10 @@ func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	}
 	if !opts.MetricsOnly {
 		r.pollProgress(time.Now()) // where its writer is, from the start
+	}
+	if !opts.MetricsOnly { // its trace files are followed: reviews read from now on settle at a sweep
+		r.gateReviews = true
+		r.settledReviews.Store(int64(r.store.reviewCount()))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel, r.followDone = cancel, make(chan struct{})
@@ -1442,6 +1455,7 @@ func (r *Run) pollOnce() {
 		from = 0
 	}
 	from = min(from, max(len(files)-1, 0))
+	reviewsBefore := r.store.reviewCount() // settled once this sweep has read every trace file
 	for i := from; i < len(files); i++ {
 		p, last := files[i], i == len(files)-1
 		if fl := r.followers[p]; fl != nil && fl.f.parked && !last && !sweep {
@@ -1454,6 +1468,10 @@ func (r *Run) pollOnce() {
 			// to it again, which park notices by its size and time.
 			r.followers[p].f.park()
 		}
+	}
+	if sweep && r.settledReviews.Load() < int64(reviewsBefore) {
+		r.settledReviews.Store(int64(reviewsBefore))
+		r.store.signal() // LostReviews may say more
 	}
 	r.pollFile(filepath.Join(r.dir, ReviewsFile), 'r')
 	r.pollFile(filepath.Join(r.dir, RescoresFile), 'x')
@@ -1474,6 +1492,7 @@ func (r *Run) pollFile(path string, kind byte) {
 				switch kind {
 				case 'r':
 					r.store.resetReviews()
+					r.settledReviews.Store(0)
 				case 'x':
 					r.store.resetRescores()
 				}

@@ -460,6 +460,13 @@ func (s *Store) resetRescores() {
 	s.mu.Unlock()
 }
 
+// reviewCount is how many review records the store has read.
+func (s *Store) reviewCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.reviews)
+}
+
 // resetReviews forgets every review (reviews.jsonl was rewritten and is
 // read again from its start).
 func (s *Store) resetReviews() {
