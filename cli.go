@@ -388,34 +388,13 @@ func refuseOverwrite(flagName, dir string, files, modelDirs []string) error {
 // leads to a folder or to none yet: a folder that cannot be made for
 // another reason is said by the write that makes it.
 func runsFolderProblem(value string) error {
-	switch at := fileOnPath(value); at {
+	switch at := sessions.FileOnPath(value); at {
 	case "":
 		return nil
 	case filepath.Clean(value):
 		return fmt.Errorf("--runs %s is a file, not a folder: give --runs the folder that holds the run folders", value)
 	default:
 		return fmt.Errorf("--runs %s: %s is a file, not a folder: give --runs the folder that holds the run folders", value, at)
-	}
-}
-
-// fileOnPath is what stands in the way of a folder at path: path itself
-// or the nearest folder above it that is there, where that is no folder
-// (a file); "" where it is a folder, or nothing on the way is there. A
-// look that fails otherwise (a link that loops, no permission) goes up
-// to the next: the write that makes the folder says it.
-func fileOnPath(path string) string {
-	for at := filepath.Clean(path); ; {
-		if fi, err := os.Stat(at); err == nil {
-			if fi.IsDir() {
-				return ""
-			}
-			return at
-		}
-		up := filepath.Dir(at)
-		if up == at {
-			return ""
-		}
-		at = up
 	}
 }
 

@@ -88,7 +88,7 @@ func checkReportOut(dir string) (replacing bool, err error) {
 	}
 	// A file at --out or on its way: the look below said "lstat
 	// FILE/sub/report.html: not a directory", naming neither.
-	switch at := fileOnPath(dir); at {
+	switch at := sessions.FileOnPath(dir); at {
 	case "":
 	case filepath.Clean(dir):
 		return false, fmt.Errorf("--out %s: a file, not a folder: give the folder to write %s in", dir, report.FileName)

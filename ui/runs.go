@@ -307,7 +307,7 @@ func (r *runsScreen) refresh() tea.Cmd {
 		fi, serr := os.Stat(root)
 		file := ""
 		if serr != nil && !errors.Is(serr, fs.ErrNotExist) || serr == nil && !fi.IsDir() {
-			file = fileInTheWay(root)
+			file = sessions.FileOnPath(root)
 		}
 		return runsListedMsg{gen: gen, rows: rows, err: err, rootGone: errors.Is(serr, fs.ErrNotExist), rootFile: file}
 	}
@@ -1522,25 +1522,6 @@ func (r *runsScreen) rootFileWords() string {
 		return fmt.Sprintf("the runs folder %s is a file, not a folder%s", r.m.runsDir, do)
 	}
 	return fmt.Sprintf("the runs folder %s: %s is a file, not a folder%s", r.m.runsDir, r.rootFile, do)
-}
-
-// fileInTheWay is the file standing at root, or at the nearest folder
-// above it that is there, where a folder should be ("" where that is a
-// folder, or a look fails otherwise: the listing's error is then said).
-func fileInTheWay(root string) string {
-	for at := filepath.Clean(root); ; {
-		if fi, err := os.Stat(at); err == nil {
-			if fi.IsDir() {
-				return ""
-			}
-			return at
-		}
-		up := filepath.Dir(at)
-		if up == at {
-			return ""
-		}
-		at = up
-	}
 }
 
 // zone is where the Runs screen shows times (nil: local time; tests fix
