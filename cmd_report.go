@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -58,13 +60,28 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP: stopSignals)
+	// killed rlt report without a word, and one that came as the page was
+	// written left its hidden temporary file in --out. It is held from
+	// here to the end: the runs' reading and the page's making are not cut
+	// (neither writes), a stop that came while the runs were read writes
+	// nothing, and one that came after is said once the page is in place,
+	// whole.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
 	runs, err := report.Load(dirs)
 	if err != nil {
 		return err
 	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped by a signal while the runs were read: nothing was written to %s; run the same command again to write the report", *out)
+	}
 	path, err := report.Write(*out, runs, sel)
 	if err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped by a signal while the report was made: %s was written whole before it stopped (%s)", path, plural(len(runs), "run"))
 	}
 	for _, r := range runs {
 		reportSkipped(stderr, r.Dir, r.Skipped, r.Problems)
