@@ -269,8 +269,13 @@ func tmuxSocketDir() string {
 
 // removeStaleTmuxSockets removes from dir (tmux's folder of sockets) those
 // of the tmux tests (newTmuxHarness: rlt-test-NAME-PID) whose test process
-// is gone and whose server does not answer: a test binary killed by
-// -timeout, or a kill, ran no cleanup (closeTmux) and left them.
+// is gone and on which no server listens: a test binary killed by
+// -timeout, or a kill, ran no cleanup (closeTmux) and left them. A server
+// that listens keeps its socket even with no session (tmux has-session
+// fails on one just started, before its first session, and on one of
+// another tmux version): removing it would leave a test running at once
+// (another pid namespace sharing /tmp, where its pid reads as gone) with
+// a server it cannot reach.
 func removeStaleTmuxSockets(dir string) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -280,15 +285,18 @@ func removeStaleTmuxSockets(dir string) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		if exec.Command("tmux", "-S", path, "has-session").Run() != nil {
-			os.Remove(path)
+		if c, err := net.DialTimeout("unix", path, 5*time.Second); err == nil {
+			c.Close() // a server listens: not stale
+			continue
 		}
+		os.Remove(path)
 	}
 }
 
 // TestRemoveStaleTmuxSockets: a tmux test's socket whose process is gone
-// and whose server does not answer is removed; one of a live process, a
-// name not the tests', and a file that is no socket stay.
+// and on which no server listens is removed; one of a live process, one a
+// live server listens on (no session yet), a name not the tests', and a
+// file that is no socket stay.
 func TestRemoveStaleTmuxSockets(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no unix sockets for tmux")
@@ -311,13 +319,31 @@ func TestRemoveStaleTmuxSockets(t *testing.T) {
 	socket(fmt.Sprintf("rlt-test-s15-%d", os.Getpid()))
 	socket(fmt.Sprintf("other-%d", gone))
 	os.WriteFile(filepath.Join(dir, fmt.Sprintf("rlt-test-file-%d", gone)), nil, 0o600)
+	// A live server under a name whose pid reads as gone (a test binary in
+	// another pid namespace sharing /tmp) that has no session yet, as one
+	// just started has: has-session fails on it, yet it is in use.
+	live := fmt.Sprintf("rlt-test-live-%d", gone)
+	if _, err := exec.LookPath("tmux"); err == nil {
+		conf := filepath.Join(t.TempDir(), "tmux.conf")
+		os.WriteFile(conf, []byte("set -s exit-empty off\n"), 0o600)
+		if out, err := exec.Command("tmux", "-S", filepath.Join(dir, live), "-f", conf, "start-server").CombinedOutput(); err != nil {
+			t.Fatalf("tmux start-server: %v\n%s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("tmux", "-S", filepath.Join(dir, live), "kill-server").Run() })
+	} else {
+		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, live), Net: "unix"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+	}
 	removeStaleTmuxSockets(dir)
 	var left []string
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		left = append(left, e.Name())
 	}
-	want := []string{fmt.Sprintf("other-%d", gone), fmt.Sprintf("rlt-test-file-%d", gone), fmt.Sprintf("rlt-test-s15-%d", os.Getpid())}
+	want := []string{fmt.Sprintf("other-%d", gone), fmt.Sprintf("rlt-test-file-%d", gone), live, fmt.Sprintf("rlt-test-s15-%d", os.Getpid())}
 	if fmt.Sprint(left) != fmt.Sprint(want) {
 		t.Errorf("left %q, want %q", left, want)
 	}
