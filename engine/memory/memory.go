@@ -148,7 +148,7 @@ func Sampling(c model.Config, seqs, t int) int64 { return SamplingAfter(c, seqs,
 // SamplingAfter is the memory of sampling seqs sequences of up to t tokens
 // after prompts of up to prompt tokens: their KV cache, and the smaller
 // caches the sequences still running move to as the batch finishes
-// (shrinkCaches: up to as much again; sample.Options.KeepBatch); the
+// (shrinkCaches: half the batch again; sample.Options.KeepBatch); the
 // prefill's activations, the prompts run a stretch of at most
 // sample.PrefillTokens positions at a time (at least a position of each
 // sequence); and each decode step's logits, [seqs, vocab] in float32,
@@ -167,14 +167,15 @@ func prefillBytes(c model.Config, seqs, prompt int) int64 {
 // shrinkCaches is the sequences the smaller caches of a batch of seqs hold
 // together: sample.Generator moves the running sequences to a cache of
 // half the batch (rounded up) once half have finished, then of half of
-// that, and keeps each for the next call.
+// that, each made within one of two arenas taking turns, the full cache
+// and one of half the batch (kept for the next call): half the batch
+// again. (Each smaller cache had its own memory before: as many
+// sequences again, less one.)
 func shrinkCaches(seqs int) int {
-	n := 0
-	for seqs > 1 {
-		seqs = (seqs + 1) / 2
-		n += seqs
+	if seqs < 2 {
+		return 0
 	}
-	return n
+	return (seqs + 1) / 2
 }
 
 // GRPO describes a GRPO run for its estimate.

@@ -19,6 +19,64 @@ type KVCache struct {
 	// kRows and vRows view each layer's cache as [B, KV·MaxLen·hd], one row
 	// per sequence, for MoveRows.
 	kRows, vRows []*compute.Tensor
+	// mem is the cache whose memory this one is the start of (Within); nil
+	// when it holds its own.
+	mem *KVCache
+}
+
+// Within returns a cache for the first B sequences' room of c (B ≤ c.B, the
+// same MaxLen) that uses c's memory, allocating none: a sequence's keys and
+// values lie together ([B, KV, MaxLen, hd]), so the first B rows of c are a
+// whole cache of B. It and c overwrite each other: a sampler moving its
+// running sequences to a smaller cache uses one within another cache than
+// the one they leave (MoveRows refuses one memory for both).
+func (c *KVCache) Within(B int) (*KVCache, error) {
+	if B <= 0 || B > c.B {
+		return nil, fmt.Errorf("kv cache: %d sequences do not fit within a cache of %d", B, c.B)
+	}
+	mem := c.Memory()
+	if B == c.B && c == mem {
+		return c, nil
+	}
+	w := &KVCache{B: B, MaxLen: c.MaxLen, KStart: make([]int32, B), mem: mem}
+	for i := range c.k {
+		kv, hd, maxLen := c.k[i].Dim(1), c.k[i].Dim(3), c.MaxLen
+		for _, x := range [][2]*[]*compute.Tensor{{&w.k, &w.kRows}, {&w.v, &w.vRows}} {
+			src := c.k[i]
+			if x[0] == &w.v {
+				src = c.v[i]
+			}
+			t, err := compute.NewTensor(src.Name, src.Storage(), B, kv, maxLen, hd)
+			if err != nil {
+				return nil, err
+			}
+			r, err := t.Reshaped(B, kv*maxLen*hd)
+			if err != nil {
+				return nil, err
+			}
+			*x[0], *x[1] = append(*x[0], t), append(*x[1], r)
+		}
+	}
+	return w, nil
+}
+
+// Memory returns the cache whose memory c uses: c itself, or the cache it
+// was made Within.
+func (c *KVCache) Memory() *KVCache {
+	if c.mem != nil {
+		return c.mem
+	}
+	return c
+}
+
+// Bytes is the memory c's keys and values take: its own, or its part of the
+// memory it was made within.
+func (c *KVCache) Bytes() int64 {
+	var n int64
+	for i := range c.k {
+		n += c.k[i].Bytes() + c.v[i].Bytes()
+	}
+	return n
 }
 
 // NewCache allocates a cache for B sequences of up to maxLen tokens.
@@ -54,8 +112,8 @@ func (m *Model) NewCache(B, maxLen int) (*KVCache, error) {
 // MaxLen. A batch whose other sequences have finished can so go on decoding
 // in a smaller cache; rows may repeat to fill slots nobody reads.
 func (m *Model) MoveRows(dst, src *KVCache, rows []int32) error {
-	if dst == src {
-		return fmt.Errorf("kv cache: move rows within one cache")
+	if dst.Memory() == src.Memory() {
+		return fmt.Errorf("kv cache: move rows within one cache's memory (a cache made Within the other)")
 	}
 	if len(rows) != dst.B || dst.MaxLen != src.MaxLen || len(dst.k) != len(m.Layers) || len(src.k) != len(m.Layers) {
 		return fmt.Errorf("kv cache: cannot move %d rows of a %d×%d cache into a %d×%d one", len(rows), src.B, src.MaxLen, dst.B, dst.MaxLen)

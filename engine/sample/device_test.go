@@ -348,6 +348,9 @@ func TestGenerateOnTheDevice(t *testing.T) {
 		{Options{Temperature: 1.2, TopK: 5, MaxNewTokens: 12, Seed: 4, AllowedVocab: 60}, 0, false},
 		{Options{Temperature: 1, TopP: 0.95, MinP: 0.2, MaxNewTokens: 12, Seed: 6}, 0, false},
 		{Options{Temperature: 0.8, TopP: 0.9, MaxNewTokens: 12, Seed: 8}, 2, true},
+		// Sequences stop at different times: the batch moves to smaller
+		// caches made within the device's cache buffers (KVCache.Within).
+		{Options{Temperature: 1, MaxNewTokens: 12, Seed: 5, StopIDs: []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}}, 0, false},
 	} {
 		name := fmt.Sprintf("T=%g/top-k=%d/top-p=%g/min-p=%g/allowed=%d/capacity=%d",
 			c.opts.Temperature, c.opts.TopK, c.opts.TopP, c.opts.MinP, c.opts.AllowedVocab, c.capacity)

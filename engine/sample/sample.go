@@ -8,7 +8,9 @@
 // KStart masks the padding and rotary positions count from each prompt's
 // first token, so a sequence decodes the same alone or in a batch). When at
 // most half of the batch is still running, the running sequences move to a
-// cache half the size, so finished sequences stop costing model work.
+// cache half the size, so finished sequences stop costing model work; the
+// smaller caches take turns within the full cache and one arena of half
+// the batch (model.KVCache.Within), so they cost half the batch again.
 //
 // Tokens are drawn on the host from the logits read back, by a picker per
 // chunk of rows on the parallel pool. On a backend that draws where its
@@ -72,8 +74,8 @@ type Options struct {
 	// those of the model's whole softmax.
 	AllowedVocab int
 	// KeepBatch turns off moving running sequences to a smaller cache when
-	// half the batch has finished (the smaller caches cost memory, up to as
-	// much again as the full one; they are kept for the next call).
+	// half the batch has finished (the smaller caches cost memory: half the
+	// full one again, an arena kept for the next call; Generator.arenas).
 	KeepBatch bool
 	// OnStep, if set, is called after every step with the tokens sampled in
 	// it (one per running sequence). Returning an error stops generation;
@@ -142,6 +144,12 @@ func Generate(tp *compute.Tape, m *model.Model, prompts [][]int32, opts Options)
 type Generator struct {
 	m      *model.Model
 	caches []*model.KVCache // caches[0] is the full batch; then halves
+	// arenas are the two memories the shrinking batch's caches are made
+	// Within, taking turns: arenas[0] is the one the running sequences are
+	// in, arenas[1] the one they move to (half the batch that made it).
+	// The smaller caches so hold half the batch again together, not as
+	// much again as the whole (half, a quarter, ... each its own).
+	arenas [2]*model.KVCache
 	// reached is how many new tokens the caches grew to hold in a call, for
 	// the next call to start there.
 	reached int
@@ -559,6 +567,11 @@ func (g *Generator) grow(c *model.KVCache, maxLen int) (*model.KVCache, error) {
 			g.caches[i] = nil
 		}
 	}
+	for i, a := range g.arenas {
+		if a != nil && a.MaxLen != maxLen {
+			g.arenas[i] = nil
+		}
+	}
 	return next, nil
 }
 
@@ -569,6 +582,7 @@ func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 	m := g.m
 	if len(g.caches) == 0 || g.caches[0] == nil || g.caches[0].B != B || g.caches[0].MaxLen < startLen || g.caches[0].MaxLen > maxLen {
 		g.caches = g.caches[:0]
+		g.arenas = [2]*model.KVCache{}
 		c, err := m.NewCache(B, startLen)
 		if err != nil {
 			return err
@@ -623,7 +637,9 @@ func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 
 // shrink moves the running sequences into the next smaller cache once they
 // fill at most half of the current one. Slots left over repeat a running
-// sequence; nobody reads them.
+// sequence; nobody reads them. The smaller cache is made within the arena
+// the sequences are not in (arenaBeside), so the caches of every level
+// take no more memory than the full batch's and half of it.
 func (g *Generator) shrink(c *model.KVCache, running int) (*model.KVCache, error) {
 	if running > c.B/2 {
 		return c, nil
@@ -642,10 +658,13 @@ func (g *Generator) shrink(c *model.KVCache, running int) (*model.KVCache, error
 	for len(g.caches) <= level {
 		g.caches = append(g.caches, nil)
 	}
+	arena, err := g.arenaBeside(c, size)
+	if err != nil {
+		return c, err
+	}
 	next := g.caches[level]
-	if next == nil || next.B != size || next.MaxLen != c.MaxLen {
-		var err error
-		if next, err = g.m.NewCache(size, c.MaxLen); err != nil {
+	if next == nil || next.B != size || next.Memory() != arena {
+		if next, err = arena.Within(size); err != nil {
 			return c, err
 		}
 		g.caches[level] = next
@@ -671,6 +690,33 @@ func (g *Generator) shrink(c *model.KVCache, running int) (*model.KVCache, error
 		return c, err
 	}
 	return next, nil
+}
+
+// arenaBeside returns the memory for a cache of size sequences that c is
+// not in: the other of the two arenas, made (half of c's batch, rounded
+// up, which every later shrink fits within) when there is none of c's
+// length and room.
+func (g *Generator) arenaBeside(c *model.KVCache, size int) (*model.KVCache, error) {
+	mem := c.Memory()
+	switch mem {
+	case g.arenas[0]:
+	case g.arenas[1]:
+		g.arenas[0], g.arenas[1] = g.arenas[1], g.arenas[0]
+	default: // a batch's first shrink, or one after its cache grew
+		other := g.arenas[0]
+		if other == nil || other.MaxLen != c.MaxLen {
+			other = g.arenas[1]
+		}
+		g.arenas = [2]*model.KVCache{mem, other}
+	}
+	if a := g.arenas[1]; a == nil || a.MaxLen != c.MaxLen || a.B < size {
+		a, err := g.m.NewCache((c.B+1)/2, c.MaxLen)
+		if err != nil {
+			return nil, err
+		}
+		g.arenas[1] = a
+	}
+	return g.arenas[1], nil
 }
 
 func stopIndex(ids []int32, id int32, at *int) bool {

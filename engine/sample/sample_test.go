@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -649,4 +650,64 @@ func TestDrawsWhateverTheWorkers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestShrinkingHoldsHalfTheBatchAgain: the smaller caches a shrinking batch
+// moves to take half the full cache's memory again together, not as much
+// again (half, a quarter, ... each of its own): they take turns within two
+// arenas. What the Generator holds after a call is measured on the heap
+// (the CPU's caches are Go memory), the caches of every level made. Before,
+// a batch of 128 that shrank to a few sequences held about twice its full
+// cache (memory.SamplingAfter counted that); now 1.5 times.
+func TestShrinkingHoldsHalfTheBatchAgain(t *testing.T) {
+	m := tinyModel(t)
+	tp := compute.NewTape(m.Backend())
+	lens := make([]int, 128)
+	for i := range lens {
+		lens[i] = 1 + i%8
+	}
+	ps := randPrompts(7, lens...)
+	// 12 of 64 ids stop a sequence: the batch halves every few steps, to
+	// a few sequences well before 28 new tokens, which the first cache
+	// holds without growing.
+	opts := Options{Temperature: 1, MaxNewTokens: 28, Seed: 5, StopIDs: []int32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}
+	heap := func() uint64 {
+		var s runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&s)
+		return s.HeapAlloc
+	}
+	g := NewGenerator(m)
+	// A call that keeps its batch makes the full cache, the buffers and the
+	// tape's arena; what the next call adds is its smaller caches.
+	keep := opts
+	keep.KeepBatch = true
+	if _, err := g.Generate(tp, ps, keep); err != nil {
+		t.Fatal(err)
+	}
+	before := heap()
+	res, err := g.Generate(tp, ps, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := float64(heap()) - float64(before)
+	running := 0
+	for _, r := range res {
+		if r.Reason == MaxTokens {
+			running++
+		}
+	}
+	if len(g.caches) < 5 || g.caches[0].MaxLen != 8+opts.MaxNewTokens-1 {
+		t.Fatalf("the batch shrank to %d levels, its cache %d long: want 5 or more levels and no growth", len(g.caches), g.caches[0].MaxLen)
+	}
+	c := tinyConfig
+	full := float64(len(ps) * g.caches[0].MaxLen * c.Layers * 2 * c.KVHeads * c.HeadDim() * 4)
+	// The results are small beside the caches: a quarter of the full cache
+	// covers them.
+	if held > 0.75*full {
+		t.Errorf("after a call that shrank to %d levels (%d sequences ran to the end), the Generator holds %.0f bytes more than its full cache: %.2f times it (%.0f); want at most half of it, and a quarter for the results", len(g.caches), running, held, held/full, full)
+	}
+	t.Logf("the smaller caches hold %.2f times the full cache over %d levels", held/full, len(g.caches))
+	runtime.KeepAlive(g)
+	runtime.KeepAlive(res)
 }
