@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/device"
 	"github.com/rlt-workbench/rlt/engine/event"
@@ -49,12 +50,8 @@ func (s *lostAtStop) Emit(ev event.Event) {
 // ended run context was taken for the stop's and dropped); the same run
 // without the loss is a clean stop.
 func TestADeviceLostDuringAStopIsTheDevicesFailure(t *testing.T) {
-	if _, err := device.MemoryOf(device.GPU); err != nil {
-		if os.Getenv("RLT_REQUIRE_GPU") == "1" {
-			t.Fatal(err)
-		}
-		t.Skipf("no Vulkan device: %v", err)
-	}
+	_, err := device.MemoryOf(device.GPU)
+	backendtest.NeedDevice(t, err)
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	run1 := func(t *testing.T) (dir string, waitErr, closeErr error, submits int) {
 		cfg := smallConfig(t, 3)
