@@ -285,11 +285,14 @@ func removeStaleTmuxSockets(dir string) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		if c, err := net.DialTimeout("unix", path, 5*time.Second); err == nil {
-			c.Close() // a server listens: not stale
-			continue
+		// Only a refused connect says no server listens: one that times out
+		// (a server whose queue of connects is full) is in use.
+		c, err := net.DialTimeout("unix", path, 5*time.Second)
+		if err == nil {
+			c.Close()
+		} else if errors.Is(err, syscall.ECONNREFUSED) {
+			os.Remove(path)
 		}
-		os.Remove(path)
 	}
 }
 
@@ -324,12 +327,21 @@ func TestRemoveStaleTmuxSockets(t *testing.T) {
 	// just started has: has-session fails on it, yet it is in use.
 	live := fmt.Sprintf("rlt-test-live-%d", gone)
 	if _, err := exec.LookPath("tmux"); err == nil {
-		conf := filepath.Join(t.TempDir(), "tmux.conf")
-		os.WriteFile(conf, []byte("set -s exit-empty off\n"), 0o600)
-		if out, err := exec.Command("tmux", "-S", filepath.Join(dir, live), "-f", conf, "start-server").CombinedOutput(); err != nil {
-			t.Fatalf("tmux start-server: %v\n%s", err, out)
+		// -D: the server in the foreground, a child killed at the end even
+		// where its socket was removed; it stays up with no session.
+		srv := exec.Command("tmux", "-D", "-f", "/dev/null", "-S", filepath.Join(dir, live))
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
 		}
-		t.Cleanup(func() { exec.Command("tmux", "-S", filepath.Join(dir, live), "kill-server").Run() })
+		t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+		// Waits for its socket, however long that takes.
+		for {
+			if c, err := net.Dial("unix", filepath.Join(dir, live)); err == nil {
+				c.Close()
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	} else {
 		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, live), Net: "unix"})
 		if err != nil {
