@@ -39,23 +39,28 @@ func (c *KVCache) Within(B int) (*KVCache, error) {
 		return c, nil
 	}
 	w := &KVCache{B: B, MaxLen: c.MaxLen, KStart: make([]int32, B), mem: mem}
-	for i := range c.k {
-		kv, hd, maxLen := c.k[i].Dim(1), c.k[i].Dim(3), c.MaxLen
-		for _, x := range [][2]*[]*compute.Tensor{{&w.k, &w.kRows}, {&w.v, &w.vRows}} {
-			src := c.k[i]
-			if x[0] == &w.v {
-				src = c.v[i]
-			}
-			t, err := compute.NewTensor(src.Name, src.Storage(), B, kv, maxLen, hd)
-			if err != nil {
-				return nil, err
-			}
-			r, err := t.Reshaped(B, kv*maxLen*hd)
-			if err != nil {
-				return nil, err
-			}
-			*x[0], *x[1] = append(*x[0], t), append(*x[1], r)
+	// first is the first B sequences of a layer's keys or values, and
+	// their rows for MoveRows.
+	first := func(t *compute.Tensor) (*compute.Tensor, *compute.Tensor, error) {
+		kv, hd := t.Dim(1), t.Dim(3)
+		f, err := compute.NewTensor(t.Name, t.Storage(), B, kv, c.MaxLen, hd)
+		if err != nil {
+			return nil, nil, err
 		}
+		r, err := f.Reshaped(B, kv*c.MaxLen*hd)
+		return f, r, err
+	}
+	for i := range c.k {
+		k, kr, err := first(c.k[i])
+		if err != nil {
+			return nil, err
+		}
+		v, vr, err := first(c.v[i])
+		if err != nil {
+			return nil, err
+		}
+		w.k, w.kRows = append(w.k, k), append(w.kRows, kr)
+		w.v, w.vRows = append(w.v, v), append(w.vRows, vr)
 	}
 	return w, nil
 }
