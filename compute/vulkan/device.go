@@ -201,6 +201,9 @@ type Device struct {
 	// out, as loseAfter makes it report the device lost.
 	hung      bool
 	hangAfter int
+	// waitNs, in tests, is a fence wait's limit in place of
+	// fenceTimeoutNs: a real batch still running when it runs out.
+	waitNs uint64
 
 	kernels [numKernels]kernel
 	up      *buffer // host-visible arena for uploads, reset per batch
@@ -1232,8 +1235,14 @@ func (d *Device) MemoryUse() (held, peak uint64) {
 	return d.held, peak
 }
 
+// freeBuffer destroys b and its memory, unless the device is hung: the
+// GPU may still run the batch that gave no answer, and on a CPU device
+// (lavapipe) memory freed under its running dispatch is unmapped under
+// its thread (SIGSEGV). Every path that frees (Free, a finalizer's reap,
+// a scratch slot's growth, Close) comes here, so a hung device keeps
+// each buffer until the process ends, as its error says (hungMemory).
 func (d *Device) freeBuffer(b *buffer) {
-	if b == nil || b.buf == 0 {
+	if b == nil || b.buf == 0 || d.hung {
 		return
 	}
 	if b.mapped != nil {
@@ -1370,15 +1379,19 @@ func (d *Device) drain() bool {
 // success counts the commands before as done.
 func (d *Device) waitFence(batch int) (time.Duration, bool) {
 	fence := d.fence
+	limit := fenceTimeoutNs
+	if d.waitNs > 0 {
+		limit = d.waitNs
+	}
 	t0 := time.Now()
-	r := d.vk.waitForFences(d.dev, 1, &fence, 1, fenceTimeoutNs)
+	r := d.vk.waitForFences(d.dev, 1, &fence, 1, limit)
 	wait := time.Since(t0)
 	if r == vkSuccess && d.hangAfter > 0 && batch >= d.hangAfter {
 		r = vkTimeout // as a batch that never finishes (tests)
 	}
 	if r == vkTimeout {
 		d.hung = true
-		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", fenceTimeoutNs/1e9, hungMemory)}
+		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", float64(limit)/1e9, hungMemory)}
 		return wait, false
 	}
 	if r == vkSuccess && d.loseAfter > 0 && batch >= d.loseAfter {

@@ -693,33 +693,10 @@ func TestCloseAfterLoss(t *testing.T) {
 // nothing that batch may still use (the device's memory stays held), and
 // keeps the timeout as Err; a second Close, reads and Free touch nothing.
 //
-// The device it opens is never freed (its VkDevice and VkInstance, their
-// pipelines, staging buffers and driver threads), as Close leaves a hung
-// one, until the process ends: on lavapipe each run held 45 MB and 6
-// threads more for the rest of the package's tests (-count=6: 178 MB and
-// 18 threads after the first, 403 MB and 48 after the sixth; a device
-// opened and closed whole leaves the threads at 12), and on a GPU it would
-// hold that GPU's memory under the tests that measure theirs. So it runs
-// in a child process of its own (the test binary again, hangChild set),
-// whose end frees it.
+// The device it opens is never freed, as Close leaves a hung one: it runs
+// in a child process of its own (inHangChild).
 func TestCloseAfterHang(t *testing.T) {
-	openOrSkip(t)
-	if os.Getenv(hangChild) != "1" {
-		args := []string{"-test.run=^TestCloseAfterHang$", "-test.v", "-test.count=1"}
-		if dl, ok := t.Deadline(); ok {
-			// The child's own timeout, before this one: a Close that
-			// waits for the hung batch (what this test is for) then ends
-			// the child with its goroutines said here, where this
-			// process's timeout said only that it waited for the child,
-			// and left the child running, the device hung, after it.
-			args = append(args, "-test.timeout="+max(time.Until(dl)*9/10, time.Second).String())
-		}
-		cmd := exec.Command(os.Args[0], args...)
-		cmd.Env = append(os.Environ(), hangChild+"=1")
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestCloseAfterHang") {
-			t.Fatalf("the child process that hangs a device: %v:\n%s", err, out)
-		}
+	if !inHangChild(t) {
 		return
 	}
 	d, err := Open()
@@ -755,9 +732,48 @@ func TestCloseAfterHang(t *testing.T) {
 	d.Close()
 }
 
-// hangChild, set to 1, has TestCloseAfterHang hang its device in this
-// process: the child process it starts.
+// hangChild, set to 1, has a test that hangs its device (inHangChild) do
+// so in this process: the child process it starts.
 const hangChild = "RLT_TEST_HANG_CHILD"
+
+// inHangChild reports whether t is to hang a device here, in a child
+// process (the test binary again, hangChild set, running t alone); in the
+// parent it runs that child and fails t where the child did not pass.
+//
+// A hung device is never freed (its VkDevice and VkInstance, their
+// pipelines, staging buffers and driver threads), as Close leaves a hung
+// one, until the process ends: on lavapipe each run held 45 MB and 6
+// threads more for the rest of the package's tests (-count=6: 178 MB and
+// 18 threads after the first, 403 MB and 48 after the sixth; a device
+// opened and closed whole leaves the threads at 12), and on a GPU it would
+// hold that GPU's memory under the tests that measure theirs; a batch
+// still running would take the CPU from them. The child's end frees it.
+func inHangChild(t *testing.T) bool {
+	t.Helper()
+	openOrSkip(t)
+	if os.Getenv(hangChild) == "1" {
+		return true
+	}
+	args := []string{"-test.run=^" + t.Name() + "$", "-test.v", "-test.count=1"}
+	if dl, ok := t.Deadline(); ok {
+		// The child's own timeout, before this one: a Close that
+		// waits for the hung batch then ends the child with its
+		// goroutines said here, where this process's timeout said only
+		// that it waited for the child, and left the child running, the
+		// device hung, after it.
+		args = append(args, "-test.timeout="+max(time.Until(dl)*9/10, time.Second).String())
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), hangChild+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil && strings.Contains(string(out), "--- SKIP: "+t.Name()) {
+		t.Skipf("the child process skipped:\n%s", out)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("the child process that hangs a device: %v:\n%s", err, out)
+	}
+	return false
+}
 
 // TestSetMatmulAfterFailure: SetMatmul(MatmulF16) on a device that is
 // closed or lost answers with the device's error and builds no kernel (the
