@@ -29,19 +29,6 @@ func axisRows(v string) []string {
 	return rows
 }
 
-// labelValue reads an axis label back: 0.25, -1.5k, 3.0001G, 1.230e-05.
-func labelValue(s string) (float64, error) {
-	scale := 1.0
-	for _, p := range siPrefixes {
-		if t, ok := strings.CutSuffix(s, p.sfx); ok {
-			s, scale = t, p.scale
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	return v * scale, err
-}
-
 // honestAxis says what is wrong, if anything, with the labels of the rows of
 // a linear plot plotH rows high of a series moving from lo to hi: every
 // label must read a value that falls on its row (as render places values on
@@ -67,7 +54,7 @@ func honestRows(rows []string, tlo, thi float64, plotH int) error {
 			return fmt.Errorf("%q is written on two rows", s)
 		}
 		seen[s] = true
-		v, err := labelValue(s)
+		v, err := readLabel(s)
 		if err != nil {
 			return fmt.Errorf("label %q of row %d: %v", s, r, err)
 		}

@@ -38,7 +38,7 @@ func TestHugeSpanHasAnAxis(t *testing.T) {
 				if s == "" {
 					continue
 				}
-				if f, err := labelValue(s); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				if f, err := readLabel(s); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 					t.Errorf("label %q reads no finite value (%v):\n%s", s, err, v)
 				}
 			}

@@ -45,7 +45,7 @@ func legendNumbers(v string) []string {
 			if f == "" || strings.HasSuffix(f, "…") || strings.HasPrefix(f, "+") && !strings.ContainsAny(f, ".e") {
 				continue // cut, or "+3" more
 			}
-			if _, err := labelValue(f); err == nil || strings.ContainsAny(f[:1], "-0123456789") {
+			if _, err := readLabel(f); err == nil || strings.ContainsAny(f[:1], "-0123456789") {
 				out = append(out, f)
 			}
 		}
@@ -62,7 +62,7 @@ func checkLegendNumbers(nums []string) error {
 		if s == "NaN" || s == "+Inf" || s == "-Inf" {
 			continue
 		}
-		f, err := labelValue(s)
+		f, err := readLabel(s)
 		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 			return fmt.Errorf("%q reads no finite value (%v) in %q", s, err, nums)
 		}
@@ -147,7 +147,7 @@ func TestLegendFormat(t *testing.T) {
 	for range 20000 {
 		v := randomReading(r)
 		s := legendFormat(v)(v)
-		f, err := labelValue(s)
+		f, err := readLabel(s)
 		if err != nil || math.IsInf(f, 0) {
 			t.Fatalf("%g written %q reads no finite value (%v)", v, s, err)
 		}

@@ -29,7 +29,7 @@ func logAxisError(rows []string, lo, hi float64) error {
 			return fmt.Errorf("%q is written on two rows", s)
 		}
 		seen[s] = true
-		v, err := labelValue(s)
+		v, err := readLabel(s)
 		if err != nil || !(v > 0) || math.IsInf(v, 0) {
 			return fmt.Errorf("label %q of row %d reads no value above 0 (%v)", s, r, err)
 		}
