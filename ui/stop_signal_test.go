@@ -57,9 +57,20 @@ func TestStopQuitsAsQ(t *testing.T) {
 // step however long it took, the user's only way out a SIGKILL.
 func TestSecondStopSignalLeavesAtOnce(t *testing.T) {
 	r := newTestRun(t, 12, 1, 1, 4)
-	closing, release := make(chan struct{}), make(chan struct{})
-	defer close(release)
+	closing, release, closed := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	defer func() {
+		// The close goes on after Run has left: wait for it, once let go, so
+		// that it writes nothing into the run's folder as t.TempDir's cleanup
+		// removes it ("directory not empty", seen in CI).
+		close(release)
+		select {
+		case <-closing:
+			<-closed
+		default:
+		}
+	}()
 	s := &sessions.Session{Run: r, Control: &fakeControl{}, Close: func() error {
+		defer close(closed)
 		close(closing) // the quit's close: the engine ends its step …
 		<-release      // … which takes as long as the test holds it
 		return r.Close()
