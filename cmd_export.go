@@ -178,21 +178,7 @@ func nothingToExport(dir, out string, rep sessions.ExportReport, missing []strin
 }
 
 // plural is "1 what" or "N whats".
-func plural(n int, what string) string { return count(n, what, what+"s") }
-
-// count is "1 one" or "N many", for a noun whose plural is not one+"s".
-func count(n int, one, many string) string {
-	return fmt.Sprintf("%d %s", n, oneOrMany(n, one, many))
-}
-
-// oneOrMany is one where n is 1, else many: a word that agrees with a
-// count said apart from it ("was"/"were", "it"/"them").
-func oneOrMany(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
+func plural(n int, what string) string { return sessions.Counted(n, what, what+"s") }
 
 // errNoRows stops an --out export of no row before its file is put in
 // place: an empty file would only stand in the way of the export that

@@ -112,7 +112,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "imported from %s (%s): %s, %s", rep.Source, what, plural(rep.Traces, "trace"), plural(rep.Metrics, "metric record"))
 	switch rep.Format {
 	case sessions.ImportOfficial, sessions.ImportTRL:
-		fmt.Fprintf(stdout, " (%s)", count(rep.Entries, "log_history entry", "log_history entries"))
+		fmt.Fprintf(stdout, " (%s)", sessions.Counted(rep.Entries, "log_history entry", "log_history entries"))
 	case sessions.ImportVerl:
 		fmt.Fprintf(stdout, " (%s)", plural(rep.Entries, "metric line"))
 	case sessions.ImportNemoRL:

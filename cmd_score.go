@@ -1040,7 +1040,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 				its = fmt.Sprintf("its %d traces", n)
 			}
 			return fmt.Errorf("%s has no traces to score: %s, %s, %s cut short as the run's writer was killed writing %s (or a process writes %s now: wait for its step to end), so the run recorded none; the step is done again, its traces written whole, as the run goes on: %s; then score it",
-				run.Dir(), its, sessions.TornSaid(cutKilled), oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), oneOrMany(n, "it", "them"), sessions.ContinueLine(run.Dir()))
+				run.Dir(), its, sessions.TornSaid(cutKilled), sessions.OneOrMany(n, "was", "were"), sessions.OneOrMany(n, "it", "them"), sessions.OneOrMany(n, "it", "them"), sessions.ContinueLine(run.Dir()))
 		}
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}

@@ -431,8 +431,8 @@ func TestPluralSaysOneInTheSingular(t *testing.T) {
 	}{
 		{plural(0, "row"), "0 rows"}, {plural(1, "row"), "1 row"}, {plural(2, "run"), "2 runs"},
 		{plural(1, "metric record"), "1 metric record"},
-		{count(1, "log_history entry", "log_history entries"), "1 log_history entry"},
-		{count(4, "log_history entry", "log_history entries"), "4 log_history entries"},
+		{sessions.Counted(1, "log_history entry", "log_history entries"), "1 log_history entry"},
+		{sessions.Counted(4, "log_history entry", "log_history entries"), "4 log_history entries"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

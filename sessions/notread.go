@@ -52,7 +52,7 @@ func (r *Run) UnreadableSaid(n int, left string) string {
 		where = append(where, fmt.Sprintf("and %d more", more))
 	}
 	return fmt.Sprintf("%s of %s could not be read and %s %s (%s): mend or remove %s in %s",
-		counted(n, "trace record", "trace records"), r.Dir(), oneOrMany(n, "was", "were"), left, strings.Join(where, "; "), oneOrMany(n, "that line", "those lines"), traces)
+		Counted(n, "trace record", "trace records"), r.Dir(), OneOrMany(n, "was", "were"), left, strings.Join(where, "; "), OneOrMany(n, "that line", "those lines"), traces)
 }
 
 // LostTracesSaid says the traces of the run in dir that were cut short in
@@ -62,7 +62,7 @@ func (r *Run) UnreadableSaid(n int, left string) string {
 func LostTracesSaid(dir string, lost []TornTrace, left string) string {
 	n := len(lost)
 	return fmt.Sprintf("%s of %s %s cut short after the run wrote %s whole (%s), and %s %s: put the %s back from a copy of the run folder if there is one",
-		counted(n, "trace", "traces"), dir, oneOrMany(n, "was", "were"), oneOrMany(n, "it", "them"), TornSaid(lost), oneOrMany(n, "was", "were"), left, oneOrMany(n, "file", "files"))
+		Counted(n, "trace", "traces"), dir, OneOrMany(n, "was", "were"), OneOrMany(n, "it", "them"), TornSaid(lost), OneOrMany(n, "was", "were"), left, OneOrMany(n, "file", "files"))
 }
 
 // TornSaid names the partial last lines of torn trace files (TornTrace's
@@ -79,13 +79,14 @@ func TornSaid(torn []TornTrace) string {
 	return strings.Join(parts, ", ")
 }
 
-// counted is "1 one" or "N many".
-func counted(n int, one, many string) string {
-	return fmt.Sprintf("%d %s", n, oneOrMany(n, one, many))
+// Counted is "1 one" or "N many".
+func Counted(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, OneOrMany(n, one, many))
 }
 
-// oneOrMany is one where n is 1, else many.
-func oneOrMany(n int, one, many string) string {
+// OneOrMany is one where n is 1, else many: a word that agrees with a
+// count said apart from it ("was"/"were", "it"/"them").
+func OneOrMany(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}

@@ -211,8 +211,8 @@ func parseTrainerState(name string, data []byte, limit int) ([]OfficialMetrics, 
 // number written past the range is another fault of the file, one no
 // trainer's logger makes (Python writes a float's inf as Infinity).
 func pastRangeNote(file string, n int, keys []string) string {
-	return fmt.Sprintf("%s: %s past float64's range (about ±1.8e308) ignored, %s no trainer logs (%s: %s)", file, counted(n, "number", "numbers"),
-		oneOrMany(n, "a value", "values"), oneOrMany(len(keys), "key", "keys"), strings.Join(keys, ", "))
+	return fmt.Sprintf("%s: %s past float64's range (about ±1.8e308) ignored, %s no trainer logs (%s: %s)", file, Counted(n, "number", "numbers"),
+		OneOrMany(n, "a value", "values"), OneOrMany(len(keys), "key", "keys"), strings.Join(keys, ", "))
 }
 
 // pastRange reports whether v, a metric value decoded with UseNumber, is
