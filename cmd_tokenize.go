@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
@@ -85,14 +83,10 @@ func nullFields(line []byte) (text, ids bool) {
 
 // loneSurrogate refuses a stdin line whose "text" (matched as
 // encoding/json matches it) holds an escape of half a UTF-16 surrogate
-// pair without its other half (\udc00, or \ud83d not followed by a low
-// half): no character. encoding/json reads it as U+FFFD, so it was
-// tokenized as "�" where Hugging Face tokenizers refuses it (Python's
-// json reads it into a str that cannot be encoded as UTF-8: "surrogates
-// not allowed"); a text that means something else than was written is
-// said, not tokenized. nil when the text holds none.
+// pair without its other half (jsonerr.Surrogates, the one checker of
+// every reader of user text); nil when the text holds none.
 func loneSurrogate(line []byte) error {
-	if !bytes.Contains(bytes.ToLower(line), []byte(`\ud`)) { // the cheap case: no such escape at all
+	if !jsonerr.MayHoldSurrogate(line) { // the cheap case: no such escape at all
 		return nil
 	}
 	var raw struct {
@@ -101,33 +95,5 @@ func loneSurrogate(line []byte) error {
 	if json.Unmarshal(line, &raw) != nil {
 		return nil
 	}
-	s := raw.Text
-	half := func(i int) (uint64, bool) { // the \uXXXX escape at s[i], if one
-		if i+6 > len(s) || s[i] != '\\' || s[i+1] != 'u' {
-			return 0, false
-		}
-		v, err := strconv.ParseUint(string(s[i+2:i+6]), 16, 16)
-		return v, err == nil
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			continue
-		}
-		v, ok := half(i)
-		switch {
-		case !ok:
-			i++ // another escape (\\, \"): its character is no escape's start
-			continue
-		case v >= 0xD800 && v < 0xDC00:
-			if w, ok := half(i + 6); ok && w >= 0xDC00 && w < 0xE000 {
-				i += 11 // a pair: one character
-				continue
-			}
-		case v < 0xDC00 || v >= 0xE000:
-			i += 5
-			continue
-		}
-		return fmt.Errorf(`field "text" holds %s, half of a UTF-16 surrogate pair without its other half: no character, which Hugging Face tokenizers refuses (Python reads it but cannot encode it as UTF-8); write the character itself, or both halves of its pair (\ud83d\ude00 for U+1F600)`, s[i:i+6])
-	}
-	return nil
+	return jsonerr.Surrogates(`field "text"`, raw.Text)
 }

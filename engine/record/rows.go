@@ -134,9 +134,11 @@ func RewardPastRange(field, number string) string {
 
 // ParseRow reads one row (a leading byte-order mark is not part of it). It
 // fails on something that is not a JSON object, an object that is not
-// UTF-8 (naming the first stray byte), a field of the wrong type, a missing
-// question or solution, "question" and "prompt" both given and different,
-// and a Stratos record whose turns or sections are not as above.
+// UTF-8 (naming the first stray byte), a text field (or a Stratos turn)
+// holding a lone UTF-16 surrogate escape (jsonerr.Surrogates), a field of
+// the wrong type, a missing question or solution, "question" and "prompt"
+// both given and different, and a Stratos record whose turns or sections
+// are not as above.
 func ParseRow(raw []byte) (Row, error) {
 	raw = TrimByteOrderMark(bytes.TrimSpace(raw)) // a file's first row may start with one
 	// Before the JSON: encoding/json says a stray byte outside a string as
@@ -283,6 +285,11 @@ func str(m map[string]json.RawMessage, key string) (string, bool, *RowError) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", false, rowErr(key, "field %q is not a string", key)
 	}
+	if jsonerr.MayHoldSurrogate(raw) { // a lone surrogate escape was read as U+FFFD, not the text written
+		if err := jsonerr.Surrogates(fmt.Sprintf("field %q", key), raw); err != nil {
+			return "", false, rowErr(key, "%v", err)
+		}
+	}
 	return s, true, nil
 }
 
@@ -295,6 +302,9 @@ func stratosRow(m map[string]json.RawMessage, conv json.RawMessage, r Row) (Row,
 	var turns []turn
 	if err := json.Unmarshal(conv, &turns); err != nil {
 		return Row{}, rowErr("conversations", `"conversations" is not a list of {"from", "value"} turns`)
+	}
+	if err := jsonerr.Surrogates(`field "conversations"`, conv); err != nil { // a turn's text read as U+FFFD
+		return Row{}, rowErr("conversations", "%v", err)
 	}
 	r.Stratos = true
 	r.System, _, _ = str(m, "system")

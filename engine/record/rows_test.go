@@ -186,6 +186,20 @@ func TestParseRow(t *testing.T) {
 		{name: "stratos without solution", raw: `{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"no tags"}]}`,
 			field: "conversations", err: "no <|begin_of_solution|>"},
 		{name: "stratos without user", raw: `{"conversations":[{"from":"gpt","value":"x"}]}`, field: "conversations", err: "no user turn"},
+		// A lone UTF-16 surrogate escape was read as U+FFFD, the row kept
+		// with a text it does not hold (jsonerr.Surrogates); a whole pair
+		// is its character, and one in a field not read is not the row's.
+		{name: "lone surrogate in the question", raw: `{"question":"1+1\udc00=?","solution":"2"}`, field: "question",
+			err: `field "question" holds \udc00, half of a UTF-16 surrogate pair without its other half: no character, which Hugging Face tokenizers refuses (Python reads it but cannot encode it as UTF-8); write the character itself, or both halves of its pair (\ud83d\ude00 for U+1F600)`},
+		{name: "lone surrogate in the prompt", raw: `{"prompt":"q\uD83D","solution":"s"}`, field: "prompt", err: `field "prompt" holds \uD83D, half of a UTF-16 surrogate pair`},
+		{name: "lone surrogate in the solution", raw: `{"question":"q","solution":"\ud83d\u0041"}`, field: "solution", err: `field "solution" holds \ud83d, half`},
+		{name: "lone surrogate in the trace", raw: `{"question":"q","solution":"s","reasoning_trace":"\ud83d\ude00\udfff"}`, field: "reasoning_trace", err: `field "reasoning_trace" holds \udfff, half`},
+		{name: "lone surrogate in a stratos turn", raw: `{"conversations":[{"from":"user","value":"q\udc00"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
+			field: "conversations", err: `field "conversations" holds \udc00, half`},
+		{name: "a whole surrogate pair", raw: `{"question":"\ud83d\ude00?","solution":"\\udc00"}`,
+			want: Row{Question: "\U0001F600?", Solution: `\udc00`, Ended: true}},
+		{name: "lone surrogate in a field not read", raw: `{"question":"q","solution":"s","note":"\udc00"}`,
+			want: Row{Question: "q", Solution: "s", Ended: true}},
 	}
 	for _, c := range cases {
 		got, err := ParseRow([]byte(c.raw))

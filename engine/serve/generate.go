@@ -198,6 +198,9 @@ func parseInputs(textRaw, idsRaw, embedsRaw json.RawMessage) (inputs []prompt, l
 		if err != nil {
 			return nil, false, false, err
 		}
+		if br := loneSurrogate("text", textRaw); br != nil { // SGLang's tokenizer fails on it
+			return nil, false, false, br
+		}
 		if !isList {
 			return []prompt{{text: &one}}, false, false, nil
 		}

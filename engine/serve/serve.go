@@ -430,6 +430,33 @@ func (ps *prompts) UnmarshalJSON(b []byte) error {
 	return errors.New("the prompt must be a text, a list of token ids, or a list of either")
 }
 
+// loneSurrogate refuses a text to tokenize, raw the value of field name
+// as written (one text, or a list of texts: each said by its place),
+// holding a lone UTF-16 surrogate escape ("\udc00": jsonerr.Surrogates,
+// the one checker of every reader of user text): encoding/json reads it
+// as U+FFFD, so the model was given a prompt the client did not send,
+// where vLLM and SGLang fail as they tokenize it (Python's json reads it
+// into a str their tokenizer cannot encode as UTF-8, "surrogates not
+// allowed", a ValueError vLLM answers 400 BadRequestError). nil when none
+// does; a list of token ids holds no escape.
+func loneSurrogate(name string, raw json.RawMessage) *badRequest {
+	if !jsonerr.MayHoldSurrogate(raw) {
+		return nil
+	}
+	if es := jsonerr.Elements(raw); es != nil {
+		for i, e := range es {
+			if err := jsonerr.Surrogates(fmt.Sprintf("%s[%d]", name, i), e); err != nil {
+				return &badRequest{name, err.Error()}
+			}
+		}
+		return nil
+	}
+	if err := jsonerr.Surrogates(fmt.Sprintf("field %q", name), raw); err != nil {
+		return &badRequest{name, err.Error()}
+	}
+	return nil
+}
+
 func (s *Server) resolve(p prompt) ([]int32, error) {
 	if p.text != nil {
 		return s.Tok.Encode(*p.text), nil
@@ -496,6 +523,13 @@ func parseTokenize(body []byte) (model, text string, err error) {
 	}
 	if field, why := checkFields(fields, vllmTokenizeFields); field != "" {
 		return req.Model, "", &badRequest{field, refusal(field, field, why)}
+	}
+	name := "prompt"
+	if req.Prompt == nil {
+		name = "text"
+	}
+	if br := loneSurrogate(name, fields[name]); br != nil { // as vLLM fails to tokenize it, once the model is known
+		return req.Model, "", br
 	}
 	return req.Model, *t, nil
 }
@@ -710,6 +744,9 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	// looked up and before the prompts are.
 	if field, why := checkFieldsInOrder(fields, vllmSamplingFields, "suffix"); field != "" {
 		return out, renderRefusal{&badRequest{field, refusal(field, field, why)}}
+	}
+	if br := loneSurrogate("prompt", fields["prompt"]); br != nil { // the renderer's tokenizer fails on it
+		return out, renderRefusal{br}
 	}
 	if out.LogitBias, err = vllmLogitBiasKeys(req.LogitBias, biases); err != nil {
 		return out, err

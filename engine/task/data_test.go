@@ -1,6 +1,7 @@
 package task
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -233,4 +234,35 @@ func FuzzCollapseSpace(f *testing.F) {
 			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestReadFileLoneSurrogate: a data row (the --data, data and eval_data
+// files) whose text holds a lone UTF-16 surrogate escape was kept, read as
+// U+FFFD, a question the file does not hold, which Python's tools refuse;
+// now it is left out with its line and the escape named
+// (jsonerr.Surrogates' words, through record.ParseRow), and a file of no
+// other row is refused with it.
+func TestReadFileLoneSurrogate(t *testing.T) {
+	const why = `, half of a UTF-16 surrogate pair without its other half: no character, which Hugging Face tokenizers refuses (Python reads it but cannot encode it as UTF-8); write the character itself, or both halves of its pair (\ud83d\ude00 for U+1F600)`
+	p := writeData(t, `{"question":"Capital of France?","solution":"Paris"}
+{"question":"caf\udce9?","solution":"x"}
+{"question":"smile \ud83d\ude00?","solution":"y"}
+{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>\uDBFF<|end_of_solution|>"}]}
+`)
+	f, err := ReadFile("data", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Skip{{2, `field "question" holds \udce9` + why}, {4, `field "conversations" holds \uDBFF` + why}}
+	if !reflect.DeepEqual(f.Report.Skipped, want) || f.Report.Kept != 2 {
+		t.Errorf("report %+v\nwant kept 2, skips %v", f.Report, want)
+	}
+	if len(f.Examples) == 2 && f.Examples[1].Question != "smile \U0001F600?" {
+		t.Errorf("a whole pair read as %q", f.Examples[1].Question)
+	}
+	p = writeData(t, `{"question":"1+1=?","solution":"2\udc00"}`+"\n")
+	_, err = ReadFile("eval_data", p)
+	if got, wantErr := fmt.Sprint(err), "eval_data "+p+`: no usable rows: 1 row, 0 kept, 1 skipped: line 1: field "solution" holds \udc00`+why; got != wantErr {
+		t.Errorf("got  %s\nwant %s", got, wantErr)
+	}
 }
