@@ -307,6 +307,11 @@ func stratosRow(m map[string]json.RawMessage, conv json.RawMessage, r Row) (Row,
 		return Row{}, rowErr("conversations", "%v", err)
 	}
 	r.Stratos = true
+	// A system prompt of another text than the one written is refused;
+	// one of another type is passed over, as before.
+	if err := jsonerr.Surrogates(`field "system"`, m["system"]); err != nil {
+		return Row{}, rowErr("system", "%v", err)
+	}
 	r.System, _, _ = str(m, "system")
 	user, asst := -1, -1
 	for i, t := range turns {

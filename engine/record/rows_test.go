@@ -196,6 +196,8 @@ func TestParseRow(t *testing.T) {
 		{name: "lone surrogate in the trace", raw: `{"question":"q","solution":"s","reasoning_trace":"\ud83d\ude00\udfff"}`, field: "reasoning_trace", err: `field "reasoning_trace" holds \udfff, half`},
 		{name: "lone surrogate in a stratos turn", raw: `{"conversations":[{"from":"user","value":"q\udc00"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
 			field: "conversations", err: `field "conversations" holds \udc00, half`},
+		{name: "lone surrogate in a stratos system prompt", raw: `{"system":"be brief\udc00","conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
+			field: "system", err: `field "system" holds \udc00, half`},
 		{name: "a whole surrogate pair", raw: `{"question":"\ud83d\ude00?","solution":"\\udc00"}`,
 			want: Row{Question: "\U0001F600?", Solution: `\udc00`, Ended: true}},
 		{name: "lone surrogate in a field not read", raw: `{"question":"q","solution":"s","note":"\udc00"}`,
