@@ -304,11 +304,15 @@ func (c *Chart) render() string {
 				})
 				return
 			}
-			format := axisFormat(labelStep, axisMax(labels, at))
+			var rows []int
+			var ticks []float64
 			for r, s := range labels {
 				if s != "" {
-					labels[r] = format(at[r])
+					rows, ticks = append(rows, r), append(ticks, at[r])
 				}
+			}
+			for i, l := range AxisLabels(labelStep, ticks) {
+				labels[rows[i]] = l
 			}
 		}
 		place := func(step float64) {

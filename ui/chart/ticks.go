@@ -172,6 +172,26 @@ func axisFormat(step, m float64) func(v float64) string {
 	}
 }
 
+// AxisLabels writes the ticks of one linear axis, evenly spaced step
+// apart, the one way a workbench chart writes them (axisFormat): as many
+// decimals each as the step needs, with one SI prefix from 1e4 ("5k",
+// "10k"), or all in e-notation where every tick is below 1e-3 or one is
+// from 1e15; zero as the others' notation has it. The terminal charts'
+// y axes and the HTML report's SVG charts (ui/report) both write their
+// ticks by it, so that a value reads alike on either.
+func AxisLabels(step float64, ticks []float64) []string {
+	m := 0.0
+	for _, v := range ticks {
+		m = max(m, math.Abs(v))
+	}
+	format := axisFormat(step, m)
+	out := make([]string, len(ticks))
+	for i, v := range ticks {
+		out[i] = format(v)
+	}
+	return out
+}
+
 // finiteE writes v in e-notation with d digits after the point, or more
 // where d rounds it past float64's range: -MaxFloat64 to 0 digits is
 // "-2e+308", which reads -Inf; with more it reads a value on its row.

@@ -986,12 +986,13 @@ func TestNumberFormats(t *testing.T) {
 		{-15, -5, 2, 0, "-15 -10 -5"},
 		{0, 12, 5, 1, "0 5 10"}, // steps
 		{0, 0.00004, 2, 0, "0 2e-05 4e-05"},
-		{0, 300000, 3, 0, "0 1e+05 2e+05 3e+05"},
-		{0.2, 0.8, 3, 0, "0.5"}, // one tick: as the value needs
+		{0, 300000, 3, 0, "0 100k 200k 300k"}, // as the workbench's axes
+		{0.2, 0.8, 3, 0, "0.5"},               // one tick: as its step needs
 		{0, 0.8, 4, 0, "0.0 0.2 0.4 0.6 0.8"},
 		{0, 0.00015, 3, 0, "0 5.0e-05 1.0e-04 1.5e-04"},
 	} {
-		if got := strings.Join(tickLabels(ticks(c.lo, c.hi, c.n, c.minStep)), " "); got != c.want {
+		vs, step := ticks(c.lo, c.hi, c.n, c.minStep)
+		if got := strings.Join(tickLabels(step, vs), " "); got != c.want {
 			t.Errorf("ticks of [%v, %v]: %q, want %q", c.lo, c.hi, got, c.want)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/durable"
+	"github.com/rlt-workbench/rlt/ui/chart"
 )
 
 // Plot area margins of ChartSVG, in SVG units.
@@ -139,14 +140,14 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, opt
 	fmt.Fprintf(w, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
 	// Axes and ticks.
 	fmt.Fprintf(w, `<path d="M%s %sV%sH%s" stroke="#888" fill="none"/>`+"\n", num(l), num(t), num(b), num(r))
-	yt := ticks(y0, y1, 4, 0)
-	for i, lab := range tickLabels(yt) {
+	yt, ystep := ticks(y0, y1, 4, 0)
+	for i, lab := range tickLabels(ystep, yt) {
 		y := py(yt[i])
 		fmt.Fprintf(w, `<path d="M%s %sH%s" stroke="#eee"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#444">%s</text>`+"\n",
 			num(l+1), num(y), num(r), num(l-4), num(y+3), lab)
 	}
-	xt := ticks(x0, x1, 5, 1) // steps: whole numbers
-	for i, lab := range tickLabels(xt) {
+	xt, xstep := ticks(x0, x1, 5, 1) // steps: whole numbers
+	for i, lab := range tickLabels(xstep, xt) {
 		x := px(xt[i])
 		fmt.Fprintf(w, `<path d="M%s %sv4" stroke="#888"/><text x="%s" y="%s" text-anchor="middle" font-size="10" fill="#444">%s</text>`+"\n",
 			num(x), num(b), num(x), num(b+15), lab)
@@ -237,69 +238,40 @@ func bounds(series []Series) (x0, x1, y0, y1 float64) {
 }
 
 // ticks returns about n round values within [lo, hi], at least minStep
-// apart where minStep > 0 (1: whole steps).
-func ticks(lo, hi float64, n int, minStep float64) []float64 {
+// apart where minStep > 0 (1: whole steps), and their step.
+func ticks(lo, hi float64, n int, minStep float64) (vs []float64, step float64) {
 	raw := max((hi-lo)/float64(n), minStep)
 	if !(raw > 0) || !(hi > lo) {
-		return nil
+		return nil, 0
 	}
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step := mag
+	step = mag
 	for _, m := range []float64{1, 2, 5, 10} {
 		if m*mag >= raw {
 			step = m * mag
 			break
 		}
 	}
-	var out []float64
 	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
 		if math.Abs(v) < step*1e-9 {
 			v = 0
 		}
-		out = append(out, v)
+		vs = append(vs, v)
 	}
-	return out
+	return vs, step
 }
 
 // num formats an SVG coordinate or bound: full precision, so values read
 // back exactly enough to compare.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
 
-// tickLabels formats an axis's ticks (ticks' round values, evenly
-// spaced) one way: as many decimals as their spacing needs (0, 0.005,
-// 0.010, 0.015, not 0.01 beside 0.015), or, for values too large or too
-// small to read so, all with an exponent and as many mantissa digits as
-// their spacing needs (2e-05, 4e-05; 5.0e-05, 1.0e-04) — never some with
-// an exponent and some without.
-func tickLabels(vs []float64) []string {
-	switch len(vs) {
-	case 0:
-		return nil
-	case 1: // no spacing to go by: the value as it needs
-		return []string{strconv.FormatFloat(vs[0], 'g', 4, 64)}
-	}
-	step := vs[1] - vs[0]
-	big := 0.0
-	for _, v := range vs {
-		big = max(big, math.Abs(v))
-	}
-	stepExp := int(math.Floor(math.Log10(step) + 1e-9))
-	out := make([]string, len(vs))
-	if big >= 1e5 || (big > 0 && big < 1e-3) {
-		digits := max(0, int(math.Floor(math.Log10(big)+1e-9))-stepExp)
-		for i, v := range vs {
-			out[i] = strconv.FormatFloat(v, 'e', digits, 64)
-			if v == 0 {
-				out[i] = "0"
-			}
-		}
-		return out
-	}
-	for i, v := range vs {
-		out[i] = strconv.FormatFloat(v, 'f', max(0, -stepExp), 64)
-	}
-	return out
-}
+// tickLabels writes an axis's ticks, step apart, as the workbench's
+// terminal charts write theirs (chart.AxisLabels, the one rule): as many
+// decimals as the step needs, one SI prefix from 1e4 ("5k", "10k"), or
+// all in e-notation below 1e-3 or from 1e15. The report had a rule of
+// its own, e-notation from 1e5 ("1e+05" where the workbench read "100k",
+// "10000" beside its "10k").
+func tickLabels(step float64, vs []float64) []string { return chart.AxisLabels(step, vs) }
 
 // ExportChart writes a chart as dir/name.svg (ChartSVG) and dir/name.csv,
 // each through a temporary file renamed into place; dir is created if
