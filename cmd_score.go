@@ -707,7 +707,8 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // batch being scored in this process is finished first; one an inference
 // server was scoring is dropped, its requests cancelled at once (cancelled
 // names the server: stoppedScoring), since a 7B teacher's batch may take
-// minutes that the user asked not to wait.
+// minutes that the user asked not to wait; one whose answers had all come
+// is no such batch (remote.Server.LogProbs returns them), and is written.
 func scoreStopped(after, cancelled, left, goOn string) error {
 	batch := "a batch being scored is finished, " + left
 	if cancelled != "" {

@@ -315,7 +315,13 @@ func compareTokens(ours, theirs []int32, tok rlt.Tokenizer) error {
 // Options.Concurrency at once. The first failure cancels the rest, and so
 // does ctx (a signal to the command): its requests in flight are cancelled
 // at once, not awaited, and the error is a fatal SourceError wrapping
-// ctx.Err(), whatever the requests cancelled with it said.
+// ctx.Err(), whatever the requests cancelled with it said. What the server
+// answered before the stop is kept, not dropped: a stop that comes once
+// every sequence is answered (nothing left to cancel) returns them all
+// with no error, and one that cancels a request returns, beside its error,
+// the values of the sequences before the first it left unanswered (those
+// answered after that one have no place in the values, which go sequence
+// by sequence).
 func (s *Server) LogProbs(parent context.Context, seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error) {
 	if !s.checked {
 		return nil, s.fail(-1, true, errors.New("not checked: call Check once before scoring"))
@@ -359,8 +365,17 @@ feed:
 	}
 	close(next)
 	wg.Wait()
-	if err := parent.Err(); err != nil {
-		return nil, s.fail(-1, true, fmt.Errorf("its requests cancelled: %w", err))
+	// answered is how many sequences, the first ones, were answered.
+	answered := 0
+	for answered < len(seqs) && per[answered] != nil {
+		answered++
+	}
+	if err := parent.Err(); err != nil && answered < len(seqs) {
+		// The sequences answered before the stop, whole, so that the
+		// caller may keep them; their span errors are said by the run
+		// that asks for them again, not here.
+		out, _, _ := spansOf(seqs[:answered], per, spans)
+		return out, s.fail(-1, true, fmt.Errorf("its requests cancelled: %w", err))
 	}
 	// The first error in sequence order that is not a cancellation.
 	var first error
@@ -376,17 +391,30 @@ feed:
 		fatal := !(errors.As(first, &he) && he.status == http.StatusBadRequest)
 		return nil, s.fail(firstSeq, fatal, first)
 	}
+	out, b, err := spansOf(seqs, per, spans)
+	if err != nil {
+		return nil, s.fail(b, true, err)
+	}
+	return out, nil
+}
+
+// spansOf is the values of spans of seqs, per[b] being the log-probs of
+// seqs[b]: for sequence b in turn, each group's span (LogProbs' order);
+// or the first sequence with a span outside its log-probs, the error that
+// says it, and the values of the sequences before it.
+func spansOf(seqs [][]int32, per [][]float32, spans [][][2]int) ([]float32, int, error) {
 	var out []float32
 	for b := range seqs {
+		whole := len(out)
 		for _, g := range spans {
 			start, n := g[b][0], g[b][1]
 			if start < 1 || start-1+n > len(per[b]) {
-				return nil, s.fail(b, true, fmt.Errorf("span [%d, %d) is outside its %d tokens", start, start+n, len(seqs[b])))
+				return out[:whole], b, fmt.Errorf("span [%d, %d) is outside its %d tokens", start, start+n, len(seqs[b]))
 			}
 			out = append(out, per[b][start-1:start-1+n]...)
 		}
 	}
-	return out, nil
+	return out, -1, nil
 }
 
 func (s *Server) fail(seq int, fatal bool, err error) error {

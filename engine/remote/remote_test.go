@@ -435,3 +435,92 @@ func TestErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// closeHook is a client transport that calls onAnswer once the body of an
+// answer to POST /v1/completions is read and closed (the client has the
+// answer: nothing after it waits on the server), with how many such
+// answers it has seen since armed.
+type closeHook struct {
+	armed    atomic.Bool
+	answers  atomic.Int64
+	onAnswer func(n int64)
+}
+
+func (h *closeHook) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || r.URL.Path != "/v1/completions" || !h.armed.Load() {
+		return resp, err
+	}
+	resp.Body = &hookedBody{ReadCloser: resp.Body, done: func() { h.onAnswer(h.answers.Add(1)) }}
+	return resp, nil
+}
+
+type hookedBody struct {
+	io.ReadCloser
+	once sync.Once
+	done func()
+}
+
+func (b *hookedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.done)
+	return err
+}
+
+// TestStopKeepsWhatWasAnswered: a stop (the command's ctx cancelled) that
+// comes while a batch's requests are answered keeps the answers that
+// came: all of them, with no error, where it came after the last (before,
+// they were dropped with a stop's error, and rlt score dropped a batch the
+// server had scored whole); else, beside the stop's error, those of the
+// sequences before the first request it cancelled. A real HTTP server
+// (fake: the requests as vLLM takes them) holds one sequence's request
+// until the client gives up; the stop comes as the client closes the
+// answer that makes `stopAfter` (after its body is read, so that answer
+// is the client's whatever the stop).
+func TestStopKeepsWhatWasAnswered(t *testing.T) {
+	all := wantLP(0.7) // batch's spans: 3, 2 and 3 values
+	for _, c := range []struct {
+		name      string
+		hold      int32 // the held sequence's first token (0: none)
+		stopAfter int64 // answers read before the stop
+		want      []float32
+		stopped   bool // the error is the stop's
+	}{
+		{name: "stop after every answer", stopAfter: 3, want: all},
+		{name: "the last held", hold: 3, stopAfter: 2, want: all[:5], stopped: true},
+		{name: "the middle held", hold: 2, stopAfter: 2, want: all[:3], stopped: true},
+		{name: "the first held", hold: 1, stopAfter: 2, want: nil, stopped: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			hook := &closeHook{onAnswer: func(n int64) {
+				if n == c.stopAfter {
+					cancel()
+				}
+			}}
+			o := fast() // Concurrency 3: the batch's three requests at once
+			o.Client = &http.Client{Transport: hook}
+			f := &fake{kind: VLLM, hold: c.hold}
+			s, err := connect(t, f, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hook.armed.Store(true)
+			got, err := s.LogProbs(ctx, batch, spans(), 0.7)
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("values %v, want %v (err %v)", got, c.want, err)
+			}
+			var se *rlt.SourceError
+			if !c.stopped {
+				if err != nil {
+					t.Fatalf("error %v after every answer came", err)
+				}
+				return
+			}
+			if !errors.As(err, &se) || !se.Fatal || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "its requests cancelled") {
+				t.Fatalf("error %v, want a fatal SourceError wrapping the stop", err)
+			}
+		})
+	}
+}

@@ -25,7 +25,10 @@ type LogProbSource interface {
 	// span spans[g][b] = [start, count] (start ≥ 1), group after group.
 	// An error about one sequence is a *SourceError with its index. ctx
 	// stops what can be stopped part way (an inference server's requests:
-	// the error is then a fatal *SourceError wrapping ctx.Err()); a
+	// the error is then a fatal *SourceError wrapping ctx.Err(), returned
+	// with the values of the first sequences, those answered before the
+	// first request it cancelled, whole, for a caller that keeps them; a
+	// stop that cancelled nothing returns every value, no error); a
 	// forward in this process runs to its end.
 	LogProbs(ctx context.Context, seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error)
 	// MaxPositions is the longest sequence the source takes (0: not known;
