@@ -1,6 +1,9 @@
 package sessions
 
 import (
+	"bytes"
+	"encoding/json"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -107,8 +110,29 @@ func checkLeftFromStep2(t *testing.T, runs, dir string, again *Run, want string)
 // checkpoint of step 2" beside the listing's finished, where a plain
 // resume has nothing to run.
 func TestLeaveOfAFinishedRunsResumeWhileItLoads(t *testing.T) {
-	runs := t.TempDir()
-	dir := filepath.Join(runs, "run")
+	runs, dir, again := leaveAFinishedRunsResume(t)
+	if got := again.LeftNote(); got != finishedRunsResumeLeft {
+		t.Errorf("LeftNote %q;\nwant %q", got, finishedRunsResumeLeft)
+	}
+	list, err := List(runs)
+	if err != nil || len(list) != 1 || list[0].State != StateFinished || list[0].Note != finishedRunsResumeLeft {
+		t.Fatalf("listed %+v, %v; want finished (%s)", list, err, finishedRunsResumeLeft)
+	}
+	if got, wantCmd := ResumeCommand(dir), "rlt run --resume "+ShellQuote(dir)+" --steps N with N more than 3, the steps it has done"; got != wantCmd {
+		t.Errorf("ResumeCommand %q, want %q: the note's way on is the command's", got, wantCmd)
+	}
+}
+
+// finishedRunsResumeLeft is the note on leaveAFinishedRunsResume's run.
+const finishedRunsResumeLeft = "left at once on a second stop signal while its resume loaded, before a new step: the run is as it was; it is finished (its checkpoint of step 2 is of its last planned step): to go on from it, resume it with --steps N with N more than 3, the steps it has done"
+
+// leaveAFinishedRunsResume makes a run "run" in a temporary folder of
+// runs, finished at its planned 3 steps with a checkpoint of step 2, and
+// leaves at once a session opened to resume it, as its engine loads.
+func leaveAFinishedRunsResume(t *testing.T) (runs, dir string, again *Run) {
+	t.Helper()
+	runs = t.TempDir()
+	dir = filepath.Join(runs, "run")
 	cfg := struct {
 		Steps int `toml:"steps"`
 		runCfg
@@ -125,7 +149,7 @@ func TestLeaveOfAFinishedRunsResumeWhileItLoads(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	again, err := OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
+	again, err = OpenWith(dir, nil, Options{Intent: IntentResume, DeferOpen: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,15 +159,56 @@ func TestLeaveOfAFinishedRunsResumeWhileItLoads(t *testing.T) {
 	if err := again.Leave("on a second stop signal", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	const want = "left at once on a second stop signal while its resume loaded, before a new step: the run is as it was; it is finished (its checkpoint of step 2 is of its last planned step): to go on from it, resume it with --steps N with N more than 3, the steps it has done"
-	if got := again.LeftNote(); got != want {
-		t.Errorf("LeftNote %q;\nwant %q", got, want)
-	}
-	list, err := List(runs)
-	if err != nil || len(list) != 1 || list[0].State != StateFinished || list[0].Note != want {
-		t.Fatalf("listed %+v, %v; want finished (%s)", list, err, want)
-	}
-	if got, wantCmd := ResumeCommand(dir), "rlt run --resume "+ShellQuote(dir)+" --steps N with N more than 3, the steps it has done"; got != wantCmd {
-		t.Errorf("ResumeCommand %q, want %q: the note's way on is the command's", got, wantCmd)
+	return runs, dir, again
+}
+
+// TestLeftCloseWordsField: the close of a leave records its note's words
+// before the clause of the checkpoint it continues from (EventRecord.Words),
+// and the listing of a run finished since before the leave puts its own
+// words after them, not after a cut of the note at that clause's words
+// (which a note in other words, a version's other than this one's, did not
+// end with: the run was noted as continuing from its checkpoint beside
+// finished). A close written before the field is cut at the clause, as
+// before (its note as this version writes it, the field removed).
+func TestLeftCloseWordsField(t *testing.T) {
+	const words = "left at once on a second stop signal while its resume loaded, before a new step: the run is as it was"
+	for _, c := range []struct {
+		name string
+		edit func(rec map[string]any) // of the close's record on disk
+	}{
+		{"as written", func(map[string]any) {}},
+		{"written before the field", func(rec map[string]any) { delete(rec, "words") }},
+		{"its note in other words", func(rec map[string]any) {
+			rec["extra"] = words + "; a resume goes on from checkpoints/step-000002"
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runs, dir, _ := leaveAFinishedRunsResume(t)
+			events := readEvents(t, dir)
+			if last := events[len(events)-1]; last.Name != CloseLeft || last.Words != words || last.Extra != words+continuesFrom(2) {
+				t.Fatalf("close %+v; want words %q, its note them and %q", last, words, continuesFrom(2))
+			}
+			path := filepath.Join(dir, EventsFile)
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+			var rec map[string]any
+			if err := json.Unmarshal(lines[len(lines)-1], &rec); err != nil {
+				t.Fatal(err)
+			}
+			c.edit(rec)
+			if lines[len(lines)-1], err = json.Marshal(rec); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, append(bytes.Join(lines, []byte("\n")), '\n'), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			list, err := List(runs)
+			if err != nil || len(list) != 1 || list[0].State != StateFinished || list[0].Note != finishedRunsResumeLeft {
+				t.Fatalf("listed %+v, %v; want finished (%s)", list, err, finishedRunsResumeLeft)
+			}
+		})
 	}
 }

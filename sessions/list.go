@@ -851,8 +851,13 @@ func leftView(ev *eventsFold, planDone func() bool) (note string, finished bool)
 		// as its engine loaded: the new plan is recorded once it has
 		// loaded), and still so: it continues from its checkpoint only
 		// with more steps asked for. Said "it continues from its
-		// checkpoint" beside the listing's finished.
-		if words, ok := strings.CutSuffix(ev.left, continuesFrom(ev.leftCk)); ok {
+		// checkpoint" beside the listing's finished. A close written
+		// before its Words field: its note cut where that clause begins.
+		words, ok := ev.leftWords, ev.leftWords != ""
+		if !ok {
+			words, ok = strings.CutSuffix(ev.left, continuesFrom(ev.leftCk))
+		}
+		if ok {
 			return words + finishedAt(ev.leftCk), false
 		}
 	}

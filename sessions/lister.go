@@ -556,8 +556,10 @@ type eventsFold struct {
 	// later session trains the run ("": none).
 	left string
 	// leftCk is the step of the checkpoint that close says the run
-	// continues from (-1: none).
-	leftCk int
+	// continues from (-1: none), and leftWords its words before that
+	// (EventRecord.Words; "": not recorded).
+	leftCk    int
+	leftWords string
 	// workedSegs are the segments whose work the events record (worked),
 	// lastWorked the last noted, plus one (0: none): a segment whose
 	// records re-do an earlier one's steps, of which they record none, is
@@ -715,7 +717,7 @@ func (f *eventsFold) fold(e EventRecord) {
 		} else if e.Name == CloseLeft && e.File == "" && (f.trains || resuming) {
 			// Of a session that trains the run, or set out to: a resume
 			// left as its engine loaded is the last word on the run.
-			f.left, f.leftCk = e.Extra, -1
+			f.left, f.leftCk, f.leftWords = e.Extra, -1, e.Words
 			if step, ok := checkpointStep(filepath.Base(e.Dir)); e.Dir != "" && ok {
 				f.leftCk = step
 			}

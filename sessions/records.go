@@ -227,6 +227,14 @@ type EventRecord struct {
 	// resuming, not stopped, from its open event on, and who holds a run
 	// with no engine and why.
 	Intent string `json:"intent,omitempty"`
+	// Words is, of a close named CloseLeft, its note (Extra) less its
+	// last clause, the checkpoint it continues from (or that it has
+	// none): where it left the run and what was lost, after which a
+	// reader that says the rest otherwise (a run finished since before
+	// the leave: leftView) puts its own words. Absent in folders written
+	// before it, whose note leftView cuts where the clause's words
+	// (continuesFrom) begin; older versions ignore the key.
+	Words string `json:"words,omitempty"`
 }
 
 // IntentResume is EventRecord.Intent of an open event whose session

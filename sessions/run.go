@@ -2134,7 +2134,12 @@ func (r *Run) leave(cause string) error {
 		// and the listing went on noting the session before it.
 		if r.trains.Load() || r.opts.Intent == IntentResume {
 			e.Name = CloseLeft
-			e.Step, e.Dir, e.Extra = r.leftAt(cause)
+			var ckStep int
+			e.Step, e.Dir, e.Words, ckStep = r.leftAt(cause)
+			e.Extra = e.Words + "; it has no checkpoint to continue from"
+			if e.Dir != "" {
+				e.Extra = e.Words + continuesFrom(ckStep)
+			}
 		}
 		r.seal(&e)
 		note = e.Extra
@@ -2198,10 +2203,11 @@ func (r *Run) LeftNote() string {
 // leftAt says where a session that trains the run leaves it (Leave): the
 // step it leaves (a checkpoint being written, the step in progress, the
 // last step done, or the step a resume continued after), the newest
-// usable checkpoint on disk, relative to the run ("": none), and the
-// listing's words. Called under pubMu: no checkpoint comes into place
-// meanwhile.
-func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
+// usable checkpoint on disk, relative to the run ("": none), and its step,
+// and the listing's words before the clause of that checkpoint (Leave
+// ends the close's note with it: continuesFrom). Called under pubMu: no
+// checkpoint comes into place meanwhile.
+func (r *Run) leftAt(cause string) (step int, ckDir, words string, ckStep int) {
 	done := int(r.lastMetric.Load()) - 1 // -1: none this session
 	r.progMu.Lock()
 	prog, hasProg := r.prog, r.hasProg
@@ -2232,15 +2238,15 @@ func (r *Run) leftAt(cause string) (step int, ckDir, words string) {
 	// Checked by its manifest and headers, not its checksums: a leave is
 	// quick.
 	if ck, ok := newestUsable(r.dir); ok {
-		ckDir = filepath.Join(CheckpointsDir, checkpointName(ck.Step))
-		return step, ckDir, words + continuesFrom(ck.Step)
+		return step, filepath.Join(CheckpointsDir, checkpointName(ck.Step)), words, ck.Step
 	}
-	return step, "", words + "; it has no checkpoint to continue from"
+	return step, "", words, -1
 }
 
-// continuesFrom ends a leave's note (leftAt) with the checkpoint a resume
-// continues from. One owner: leftView tells a note that ends so on a run
-// finished since before the leave (finishedAt's words in its place).
+// continuesFrom ends a leave's note (Leave) with the checkpoint a resume
+// continues from. leftView puts finishedAt's words in its place on a run
+// finished since before the leave: after the close's Words, or, of a close
+// written before that field, at the note's end where it ends so.
 func continuesFrom(step int) string {
 	return fmt.Sprintf("; it continues from its checkpoint of step %d", step)
 }
