@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -522,5 +523,56 @@ func TestStopKeepsWhatWasAnswered(t *testing.T) {
 				t.Fatalf("error %v, want a fatal SourceError wrapping the stop", err)
 			}
 		})
+	}
+}
+
+// TestScorerWritesABatchAnsweredBeforeAStop: a stop that comes once the
+// student's server has answered the last of a batch's requests leaves that
+// batch scored (rlt.Scorer.ScoreEach through two servers, as rlt score
+// scores): no item's error, every item's score, which rlt score writes
+// before it heeds the stop. Its items were each the stop's error, the
+// batch dropped though the servers had scored it whole.
+func TestScorerWritesABatchAnsweredBeforeAStop(t *testing.T) {
+	tok := testTok(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	items := []rlt.Item{
+		{Question: "2+3=?", Solution: "5", Explanation: "add them", Ended: true},
+		{Question: "4+4=?", Solution: "8", Explanation: "double four", Ended: true},
+	}
+	var sources []rlt.LogProbSource
+	var studentHook *closeHook
+	for _, who := range []string{"teacher", "student"} {
+		hook := &closeHook{onAnswer: func(n int64) {
+			if who == "student" && n == int64(len(items)) {
+				cancel() // as the last answer of the batch is read
+			}
+		}}
+		o := fast()
+		o.Client = &http.Client{Transport: hook}
+		s, err := connect(t, &fake{kind: VLLM, maxLen: 4096}, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hook.armed.Store(true)
+		if who == "student" {
+			studentHook = hook
+		}
+		sources = append(sources, s)
+	}
+	cfg := record.DefaultRewardConfig()
+	cfg.Temperature = 0.7
+	sc, err := rlt.NewSourceScorer(sources[0], sources[1], tok, record.DefaultPrompts(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errs := sc.ScoreEach(ctx, items)
+	if ctx.Err() == nil || studentHook.answers.Load() != int64(len(items)) {
+		t.Fatalf("stopped %v after %d student answers; want the stop after the last", ctx.Err(), studentHook.answers.Load())
+	}
+	for i := range items {
+		if errs[i] != nil || len(out[i].TeacherLP) == 0 || len(out[i].TeacherLP) != len(out[i].StudentLP) || len(out[i].SolutionLP) == 0 {
+			t.Errorf("item %d: %v, scored %+v; want its score", i, errs[i], out[i].Terms)
+		}
 	}
 }
