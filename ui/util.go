@@ -166,11 +166,10 @@ func num(v float64, d int) string {
 // for a group of equal rewards, advantages of about ±3e-13, which read
 // "-0.00" or "+0.00" beside the group view's "advantages 0".
 func snum(v float64, d int) string {
-	s := num(v, d)
-	if s != "—" && v > 0 && !decimals.IsZero(s) {
-		return "+" + s
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "—"
 	}
-	return s
+	return decimals.Signed(v, d)
 }
 
 // compact formats v in at most about 8 characters.

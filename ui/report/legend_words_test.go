@@ -39,6 +39,9 @@ func TestHeatmapNumbersAsTheWorkbench(t *testing.T) {
 		{1.2345e-5, `title="d 0.0000"`},
 		{-0.123456, `title="d -0.1235"`},
 		{-3, `title="d -3.0000"`},
+		{0.123456, `title="d +0.1235"`}, // signed as the cursor line's d_k
+		{3, `title="d +3.0000"`},
+		{-1.2345e-5, `title="d 0.0000"`},
 	} {
 		var b strings.Builder
 		tokenSpans(&b, []string{"x"}, []float32{c.v}, heatmap.Diverging, 4, "d")

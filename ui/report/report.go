@@ -605,8 +605,15 @@ func tokenSpans(w io.Writer, toks []string, vals []float32, mode heatmap.Mode, l
 			fmt.Fprintf(w, "<span class=\"nan\" title=\"%s NaN\">%s</span>", what, html.EscapeString(text))
 			continue
 		}
+		val := decimals.Fixed(v, 4)
+		if mode == heatmap.Diverging {
+			// A signed d: "+0.1235" as the Detail screen's cursor line
+			// writes it (decimals.Signed), where the title read "0.1235"
+			// beside a negative's "-0.1235".
+			val = decimals.Signed(v, 4)
+		}
 		fmt.Fprintf(w, "<span style=\"background:%s;color:%s\" title=\"%s %s\">%s</span>",
-			bg.Hex(), style.TextOn(bg).Hex(), what, decimals.Fixed(v, 4), html.EscapeString(text))
+			bg.Hex(), style.TextOn(bg).Hex(), what, val, html.EscapeString(text))
 	}
 }
 

@@ -176,7 +176,7 @@ func TestReportChartsHoldRecordedValues(t *testing.T) {
 		run  RunData
 		d    float32
 		want string
-	}{{runs[0], 0.01, "d 0.01"}, {runs[1], 30, "d 30"}} {
+	}{{runs[0], 0.01, "d +0.01"}, {runs[1], 30, "d +30"}} {
 		var rs record.DHistogram
 		for _, tr := range tc.run.Traces {
 			whole, err := tc.run.Trace(tr.ID)

@@ -25,6 +25,19 @@ func Fixed(v float64, d int) string {
 	return s
 }
 
+// Signed is Fixed with an explicit sign: "+" before a value above zero,
+// as "-" stands before one below, but for a value that rounds to zero at
+// d decimals, which has none ("0.0000", never "+0.0000"). A signed
+// quantity (a token's d_k, an advantage) reads its side of zero alike on
+// the Detail screen and in the HTML report.
+func Signed(v float64, d int) string {
+	s := Fixed(v, d)
+	if v > 0 && !IsZero(s) {
+		return "+" + s
+	}
+	return s
+}
+
 // IsZero reports whether s, a number Fixed wrote, reads as zero.
 func IsZero(s string) bool { return strings.Trim(s, "-0.") == "" }
 

@@ -57,3 +57,26 @@ func TestSignificant(t *testing.T) {
 		t.Errorf("Significant(-1234.5, 3) = %v %q %d, want true \"123\" 3", neg, d, e)
 	}
 }
+
+// TestSigned: a value above zero reads "+", one below "-", and one that
+// rounds to zero at the decimals shown neither.
+func TestSigned(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		d    int
+		want string
+	}{
+		{0.123456, 4, "+0.1235"},
+		{-0.123456, 4, "-0.1235"},
+		{3, 4, "+3.0000"},
+		{1.2345e-5, 4, "0.0000"},
+		{-1.2345e-5, 4, "0.0000"},
+		{0, 4, "0.0000"},
+		{math.Copysign(0, -1), 2, "0.00"},
+		{0.00005, 4, "+0.0001"}, // rounds away from zero: keeps its sign
+	} {
+		if got := Signed(tc.v, tc.d); got != tc.want {
+			t.Errorf("Signed(%g, %d) = %q, want %q", tc.v, tc.d, got, tc.want)
+		}
+	}
+}
