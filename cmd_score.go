@@ -1032,16 +1032,14 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			}
 			return fmt.Errorf("%s has no readable traces to score: %s; %s", run.Dir(), strings.Join(msgs, "; "), runAgain)
 		}
-		if n := len(cutKilled); n > 0 {
+		if len(cutKilled) > 0 {
 			// A run killed as it wrote its first trace: "no traces"
 			// alone read as a run that never sampled, or as traces
-			// gone, with no way on.
-			its := "its one trace"
-			if n > 1 {
-				its = fmt.Sprintf("its %d traces", n)
-			}
-			return fmt.Errorf("%s has no traces to score: %s, %s, %s cut short as the run's writer was killed writing %s (or a process writes %s now: wait for its step to end), so the run recorded none; the step is done again, its traces written whole, as the run goes on: %s; then score it",
-				run.Dir(), its, sessions.TornSaid(cutKilled), sessions.OneOrMany(n, "was", "were"), sessions.OneOrMany(n, "it", "them"), sessions.OneOrMany(n, "it", "them"), sessions.ContinueLine(run.Dir()))
+			// gone, with no way on. One trace: only the trace file of
+			// the run's highest step ends in a line its writer was
+			// killed writing (sessions.TornTrace.Killed).
+			return fmt.Errorf("%s has no traces to score: its one trace, %s, was cut short as the run's writer was killed writing it (or a process writes it now: wait for its step to end), so the run recorded none; the step is done again, its traces written whole, as the run goes on: %s; then score it",
+				run.Dir(), sessions.TornSaid(cutKilled), sessions.ContinueLine(run.Dir()))
 		}
 		return fmt.Errorf("%s has no traces to score", run.Dir())
 	}
