@@ -1,0 +1,105 @@
+package sessions
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestTornAtEveryByteIsTheKilledWritersLine: the last trace record of a
+// run whose writer was killed as it wrote it, cut at every byte offset
+// (inside its "id" key, inside the id, after it, one byte short of its
+// newline), is the killed writer's partial line: a TornTrace, Killed,
+// of that many bytes at the record's line, in the file of the last
+// step, and nothing else: no unreadable trace, no trace or review lost,
+// the run's other traces held. A cut inside the id leaves no id to look
+// a review up by, so it is the writer's, as a line without one is. Each
+// is read as the Traces screen, rlt export and rlt score --run read it
+// (OpenReadOnly) and as a resume opens it (Open, which cuts it away).
+func TestTornAtEveryByteIsTheKilledWritersLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	w := mustCreate(t, dir, Options{})
+	emitSteps(w, 0, 2, 1, 2)
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	killWriter(t, w, deadPID)
+	file := filepath.Join(dir, TracesDir, "000001.jsonl")
+	whole, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last record, a real one as the writer wrote it, and the line
+	// before it.
+	body := bytes.TrimSuffix(whole, []byte("\n"))
+	at := bytes.LastIndexByte(body, '\n') + 1
+	before, last := whole[:at], body[at:]
+	if !bytes.HasPrefix(last, []byte(`{"id":"1-0-1"`)) {
+		t.Fatalf("the last record is not trace 1-0-1 written id first: %.40s", last)
+	}
+	t.Logf("the record: %d bytes", len(last))
+	// Every cut is read read-only, in place (such an open changes
+	// nothing); a resume's open, which writes to the run (it cuts the
+	// line and records its open), of a copy each, is tried at the cuts
+	// about the id and the last ones: its check of the line is the same
+	// (load), and a copy for each of the record's 2,000-odd bytes took
+	// minutes.
+	base := t.TempDir()
+	for n := 1; n <= len(last); n++ {
+		for _, write := range []bool{false, true} {
+			run, path := dir, file
+			if write {
+				if n > 40 && n < len(last)-8 {
+					continue
+				}
+				run = filepath.Join(base, fmt.Sprintf("cut-%d", n))
+				if err := os.CopyFS(run, os.DirFS(dir)); err != nil {
+					t.Fatal(err)
+				}
+				path = filepath.Join(run, TracesDir, "000001.jsonl")
+			}
+			if err := os.WriteFile(path, append(append([]byte(nil), before...), last[:n]...), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var r *Run
+			if write {
+				r, err = Open(run, nil)
+			} else {
+				r, err = OpenReadOnly(run)
+			}
+			if err != nil {
+				t.Fatalf("cut after %d bytes (%.*s), open to write %v: %v", n, min(n, 20), last, write, err)
+			}
+			want := []TornTrace{{File: path, Line: 2, Bytes: int64(n), Cut: write, Killed: true}}
+			got := r.TornTraces()
+			for i := range got {
+				got[i].last, got[i].id = false, "" // not the test's to read
+			}
+			_, traces, _ := r.Store().Counts()
+			if !reflect.DeepEqual(got, want) || r.Store().BrokenTraces() != 0 || traces != 3 || len(r.LostReviews()) != 0 {
+				t.Errorf("cut after %d bytes (%s), open to write %v: torn %+v, %d unreadable, %d traces held, lost reviews %v; want %+v, none unreadable, 3 held, none lost",
+					n, last[:n][max(0, n-12):], write, got, r.Store().BrokenTraces(), traces, r.LostReviews(), want)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// rlt import's reader of a traces file (parseTraces) takes the
+		// same line as cut short, never as a row it cannot read; whole
+		// but for its newline, it is a row (a writer that ends its file
+		// without one).
+		traces, skipped, err := parseTraces("traces.jsonl", bytes.NewReader(append(append([]byte(nil), before...), last[:n]...)))
+		wantSkip := []RowIssue{{File: "traces.jsonl", Line: 2, Msg: fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", n)}}
+		wantTraces := 1
+		if n == len(last) {
+			wantSkip, wantTraces = nil, 2
+		}
+		if err != nil || len(traces) != wantTraces || !reflect.DeepEqual(skipped, wantSkip) {
+			t.Errorf("rlt import of the record cut after %d bytes (%s): %d traces, skipped %+v, %v; want %d, skipped %+v",
+				n, last[:n][max(0, n-12):], len(traces), skipped, err, wantTraces, wantSkip)
+		}
+	}
+}
