@@ -1629,7 +1629,7 @@ func checkScoreMemory(tdir, sdir string, prec model.Precision, batch, microBatch
 			return fmt.Errorf("rlt score: %w", err)
 		}
 	}
-	m.DeviceHead, m.DeviceScratch = where.HeadForwardBytes, where.Scratch
+	m.DeviceHead, m.DeviceScratch, m.Probed = where.HeadForwardBytes, where.Scratch, where.Probed
 	if kl {
 		m.DeviceHead = where.HeadBytes
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -251,6 +252,52 @@ func TestEvalAndDistillEstimateTheirPrompts(t *testing.T) {
 			code, _, errs := runCLI(t, "", append(cmd.args, "--device", "cpu")...)
 			if code != 1 || !strings.Contains(errs, cmd.want) {
 				t.Errorf("%s questions, rlt %s: exit %d, want 1 and an estimate of %q:\n%s", c.name, cmd.args[0], code, cmd.want, errs)
+			}
+		}
+	}
+}
+
+// Every command that loads models where --device chooses counts, as a run
+// does, the Vulkan driver --device auto's probe leaves loaded where it then
+// computes on the CPU (device.Memory.Probed, memory.ProbeDriver, 64 MiB of
+// lavapipe's LLVM): rlt generate, logprobs, serve, eval, distill and score
+// probed the same way and left it out. --device cpu probes nothing and
+// counts none.
+func TestEveryCommandCountsTheDriverItsProbeLoaded(t *testing.T) {
+	if where, err := device.MemoryOf(device.Auto); err != nil || !where.Probed {
+		t.Skipf("--device auto computes on a GPU here (%+v, %v): no probe's driver beside the CPU's work", where, err)
+	}
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	student := filepath.Join("engine", "defaults", "models", defaults.Student)
+	distill := runpkg.DistillConfig{Steps: 1, Batch: 32, MicroBatchTokens: runconfig.DefaultMicroBatchTokens}
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	for _, c := range []struct {
+		name  string
+		check func(dev string) error // the check the command runs, as it runs it
+	}{
+		{"generate", func(dev string) error { return checkGenerateMemory(dev, teacher, 8, 128) }},
+		{"logprobs", func(dev string) error { return checkLogprobsMemory(dev, teacher, model.Frozen16) }},
+		{"serve", func(dev string) error {
+			return checkServeMemory(dev, teacher, model.Frozen16, runconfig.DefaultMicroBatchTokens, 0)
+		}},
+		{"eval", func(dev string) error {
+			return checkEvalMemory(dev, teacher, student, 2, runpkg.EvalMaxNewTokens, memory.PromptTokens, memory.PromptTokens)
+		}},
+		{"distill", func(dev string) error {
+			return checkDistillMemory(dev, teacher, "", student, false, 272, 2, 128, 2, memory.PromptTokens, memory.PromptTokens, distill)
+		}},
+		{"score", func(dev string) error { return checkScoreMemory(teacher, student, model.Frozen16, 16, 0, false, dev) }},
+	} {
+		for _, dev := range []string{device.Auto, device.CPU} {
+			err := c.check(dev)
+			var tb *memory.TooBigError
+			if !errors.As(err, &tb) {
+				t.Errorf("%s --device %s: %v, want the refusal of 1MB", c.name, dev, err)
+				continue
+			}
+			want := "the Vulkan driver --device auto loaded to look for a GPU " + size.Bytes(memory.ProbeDriver) + ";"
+			if got := strings.Contains(err.Error(), want); got != (dev == device.Auto) {
+				t.Errorf("%s --device %s: counts %q %v, want %v:\n%v", c.name, dev, want, got, dev == device.Auto, err)
 			}
 		}
 	}

@@ -305,7 +305,14 @@ type Memory struct {
 	// estimator.
 	HeadForwardBytes int64
 	MaxBuffer        uint64 // the most bytes one tensor may hold there (one allocation; kernels bind it in windows)
-	info             vulkan.Info
+	// Probed is set where the CPU computes after auto looked for a GPU:
+	// the Vulkan driver the probe loaded (lavapipe's LLVM) stays resident
+	// for the rest of the process, beside the work (memory.ProbeDriver).
+	// Every command's estimate counts it from here, as a run's did alone:
+	// rlt eval, distill, generate, logprobs, serve and score probed the
+	// same way and left it out.
+	Probed bool
+	info   vulkan.Info
 }
 
 // Scratch bounds the memory the GPU's ops take beside the tensors and the
@@ -343,7 +350,7 @@ func MemoryOf(name string) (Memory, error) {
 	autoMu.Lock()
 	defer autoMu.Unlock()
 	if autoNoGPU != "" {
-		return Memory{}, nil
+		return Memory{Probed: true}, nil
 	}
 	in, err := vulkan.Probe()
 	if errors.Is(err, vulkan.ErrSetting) { // Open refuses it too: no reason to fall back
@@ -357,7 +364,7 @@ func MemoryOf(name string) (Memory, error) {
 	if why := noAutoGPU(in, err); why != "" {
 		autoNoGPU = why
 		vulkan.ReleaseSpare()
-		return Memory{}, nil
+		return Memory{Probed: true}, nil
 	}
 	return memoryOn(in), nil
 }

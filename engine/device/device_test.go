@@ -237,8 +237,13 @@ func TestOpenBadSetting(t *testing.T) {
 // MemoryOf answers as Open chooses: the host for cpu, the GPU's memory for
 // gpu, and for auto the GPU only when it is a discrete one.
 func TestMemoryOf(t *testing.T) {
-	if m, err := MemoryOf(CPU); err != nil || m.GPU != "" {
-		t.Fatalf("MemoryOf(cpu) = %+v, %v; want the host", m, err)
+	if m, err := MemoryOf(CPU); err != nil || m.GPU != "" || m.Probed {
+		t.Fatalf("MemoryOf(cpu) = %+v, %v; want the host, nothing probed", m, err)
+	}
+	// auto on the CPU says its probe's driver stays loaded (Probed), for
+	// every command's estimate to count; on a GPU the driver is the GPU's.
+	if m, err := MemoryOf(Auto); err != nil || m.Probed != (m.GPU == "") {
+		t.Errorf("MemoryOf(auto) = %+v, %v; want Probed where the CPU computes", m, err)
 	}
 	if _, err := MemoryOf("tpu"); err == nil {
 		t.Fatal("MemoryOf(tpu) succeeded")
@@ -254,7 +259,7 @@ func TestMemoryOf(t *testing.T) {
 	in := d.Info()
 	d.Close()
 	m, err := MemoryOf(GPU)
-	if err != nil || m.GPU != in.Name || m.Bytes != in.DeviceLocalBytes || m.HeadBytes != vulkan.HeadBytes(in) {
+	if err != nil || m.GPU != in.Name || m.Bytes != in.DeviceLocalBytes || m.HeadBytes != vulkan.HeadBytes(in) || m.Probed {
 		t.Fatalf("MemoryOf(gpu) = %+v, %v; want %q with %d bytes", m, err, in.Name, in.DeviceLocalBytes)
 	}
 	// The scratch bound is the GPU's; the CPU's is none: its activations

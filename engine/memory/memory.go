@@ -42,6 +42,14 @@ func (e Estimate) Total() int64 {
 
 func (e *Estimate) add(what string, b int64) { e.Parts = append(e.Parts, Part{what, b}) }
 
+// driver counts the Vulkan driver a probe left loaded (ProbeDriver) where
+// probed (device.Memory.Probed): every estimate's one line for it.
+func (e *Estimate) driver(probed bool) {
+	if probed {
+		e.add("the Vulkan driver --device auto loaded to look for a GPU", ProbeDriver)
+	}
+}
+
 // String lists the parts and the total.
 func (e Estimate) String() string {
 	var parts []string
@@ -281,9 +289,7 @@ func (g GRPO) Estimate() Estimate {
 	if g.DeviceHead > 0 {
 		e.add("the fused head's logits on the GPU", g.DeviceHead)
 	}
-	if g.Probed {
-		e.add("the Vulkan driver --device auto loaded to look for a GPU", ProbeDriver)
-	}
+	e.driver(g.Probed)
 	if g.DeviceScratch != nil {
 		// The teacher samples (prefilling in stretches, Sampling's; seqs
 		// rows drawn at once) and scores as the reference, forward only;
@@ -372,6 +378,9 @@ type Score struct {
 	// DeviceScratch is, on a GPU, its ops' scratch bound (as
 	// GRPO.DeviceScratch), asked for forwards only; nil or 0 on the CPU.
 	DeviceScratch func(first vulkan.Shapes, more ...vulkan.Shapes) int64
+	// Probed is set where scoring computes on the CPU after --device auto
+	// looked for a GPU (as GRPO.Probed).
+	Probed bool
 }
 
 // Estimate is what scoring one batch needs at its peak.
@@ -425,6 +434,7 @@ func (s Score) Estimate() Estimate {
 			e.add(scratchPart, b)
 		}
 	}
+	e.driver(s.Probed)
 	e.add("runtime", Runtime)
 	return e
 }
@@ -681,6 +691,9 @@ type Models struct {
 	// that each slot is the most any of them takes (vulkan.ScratchBytes'
 	// rule); nil or 0 on the CPU.
 	DeviceScratch func(first vulkan.Shapes, more ...vulkan.Shapes) int64
+	// Probed is set where the command computes on the CPU after --device
+	// auto looked for a GPU (as GRPO.Probed).
+	Probed bool
 }
 
 // Use is one model a command holds, as it holds it, and what it runs it
@@ -762,6 +775,7 @@ func (m Models) Estimate() Estimate {
 			e.add(scratchPart, b)
 		}
 	}
+	e.driver(m.Probed)
 	e.add("runtime", Runtime)
 	return e
 }

@@ -578,3 +578,30 @@ func TestGRPOEstimateParts(t *testing.T) {
 		}
 	}
 }
+
+// Every estimate counts the Vulkan driver --device auto's probe left
+// loaded where its Probed says so (device.Memory.Probed), once, in the
+// same line: a GRPO run's did alone, rlt score's and memory.Models'
+// (generate, logprobs, serve, eval, distill) left it out.
+func TestEveryEstimateCountsTheProbedDriver(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		estimate func(probed bool) Estimate
+	}{
+		{"GRPO", func(p bool) Estimate {
+			return GRPO{Teacher: tiny, Student: tiny, StudentHeld: compute.F32, RefHeld: compute.F32,
+				Questions: 2, Samples: 4, MaxNewTokens: 64, Probed: p}.Estimate()
+		}},
+		{"Score", func(p bool) Estimate {
+			return Score{Teacher: tiny, Student: tiny, TeacherHeld: compute.F32, StudentHeld: compute.F32, Batch: 8, Tokens: 256, Probed: p}.Estimate()
+		}},
+		{"Models", func(p bool) Estimate {
+			return Models{Uses: []Use{{Name: "model", Cfg: tiny, Held: compute.F32, SampleSeqs: 1, SampleT: 64}}, Probed: p}.Estimate()
+		}},
+	} {
+		with, without := c.estimate(true), c.estimate(false)
+		if d := with.Total() - without.Total(); d != ProbeDriver || !strings.Contains(with.String(), "the Vulkan driver --device auto loaded to look for a GPU 64.0 MiB") {
+			t.Errorf("%s: probed adds %s, want %s in its line: %v", c.name, size.Bytes(d), size.Bytes(ProbeDriver), with)
+		}
+	}
+}
