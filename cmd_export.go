@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -37,6 +39,8 @@ by file:line, and the command exits 1. So does a trace record that cannot be
 read, or a trace lost in a trace file's partial last line after the run wrote
 it whole: the rows read are written, and the lines are named with what to do
 (the line a killed writer was writing is no trace of the run: exit 0).
+A signal (Ctrl-C) stops an export to --out with nothing written and its
+temporary file removed, and says so (exit 1).
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
@@ -75,19 +79,37 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			return outExists(*out)
 		}
 	}
+	// A signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP: stopSignals)
+	// killed an export to --out without a word, its hidden temporary
+	// file left beside --out. It is held from here: one that comes while
+	// the run is read writes nothing, one that comes while the rows are
+	// written stops the writing at the next buffer of rows, the
+	// temporary file removed (writeExport), and either is said with what
+	// to do. The rows to stdout are left to the signal's default: no file
+	// of this command's is left by it.
+	ctx := context.Background()
+	if *out != "" {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, stopSignals...)
+		defer stop()
+	}
 	run, err := sessions.OpenReadOnly(*dir)
 	if err != nil {
 		return err
 	}
 	defer run.Close()
-	return exportRun(run, *dir, *format, *out, stdout, stderr)
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped by a signal while the run was read: nothing was written to %s; run the same command again to export", *out)
+	}
+	return exportRun(ctx, run, *dir, *format, *out, stdout, stderr)
 }
 
 // exportRun writes the accepted traces of run (opened from dir) in format
 // to out (stdout when ""), and says on stderr what it wrote and left out.
 // Accepted traces whose texts could not be read back are left out of rows
 // otherwise written whole, and fail the command after them (notReadBack).
-func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Writer) error {
+// A stop of ctx (a signal) stops the writing to out (writeExport).
+func exportRun(ctx context.Context, run *sessions.Run, dir, format, out string, stdout, stderr io.Writer) error {
 	var rep sessions.ExportReport
 	var err error
 	if out == "" {
@@ -99,8 +121,12 @@ func exportRun(run *sessions.Run, dir, format, out string, stdout, stderr io.Wri
 		} else if err != nil {
 			return err
 		}
-	} else if err = writeExport(out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, format) }, &rep); err != nil {
+	} else if err = writeExport(ctx, out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, format) }, &rep); err != nil {
 		return err
+	} else if ctx.Err() != nil {
+		// Too late to stop the file: it is in place, whole. Said, not the
+		// summary, as any stop is, exit 1.
+		return fmt.Errorf("stopped by a signal as the export was put in place: %s was written whole before it stopped (%s)", out, plural(rep.Written, "row"))
 	}
 	if rep.Note != "" { // the rows' prompt read past an [import] format this rlt does not know
 		fmt.Fprintf(stderr, "warning: %s\n", rep.Note)
@@ -192,12 +218,14 @@ var errNoRows = errors.New("no rows")
 // at out meanwhile is not replaced. An export of no row writes no file
 // (*rep still says why). A failure is said once, by what failed: the file
 // (a full disk as one, sessions.FullDiskError; the folder, with what to
-// give --out instead), or the export itself as it says it.
-func writeExport(out string, export func(w io.Writer) (sessions.ExportReport, error), rep *sessions.ExportReport) error {
+// give --out instead), or the export itself as it says it. A stop of ctx
+// (a signal) fails the next write of the rows (errStopped), so the
+// temporary file is removed and nothing is written to out, as said.
+func writeExport(ctx context.Context, out string, export func(w io.Writer) (sessions.ExportReport, error), rep *sessions.ExportReport) error {
 	var file writeErrs
 	var exportErr error // the export's own, not its file's
 	err := durable.WriteNew(out, 0o644, func(w io.Writer) error {
-		r, err := export(file.of(w))
+		r, err := export(file.of(stoppable(ctx, w)))
 		*rep = r
 		if err == nil && r.Written == 0 {
 			return errNoRows
@@ -212,6 +240,8 @@ func writeExport(out string, export func(w io.Writer) (sessions.ExportReport, er
 		return nil
 	case errors.Is(err, os.ErrExist):
 		return outExists(out)
+	case errors.Is(err, errStopped):
+		return fmt.Errorf("stopped by a signal while the rows were written: nothing was written to %s (its temporary file was removed); run the same command again to export", out)
 	}
 	// Whole or not at all: nothing is left at out to clean up.
 	full := sessions.FullDiskError{What: "the export", Dir: filepath.Dir(out), Flag: "--out", Names: "file"}.IfFull(err)
@@ -223,6 +253,19 @@ func writeExport(out string, export func(w io.Writer) (sessions.ExportReport, er
 		return fmt.Errorf("%w: nothing was written to %s", exportErr, out)
 	}
 	return fmt.Errorf("--out %s: cannot be written (%v): nothing was written; give --out a file in a folder this process can write (leave --out out to print the rows)", out, innermost(err))
+}
+
+// errStopped fails a write of the rows once a signal stopped the export.
+var errStopped = errors.New("stopped by a signal")
+
+// stoppable is w, whose writes fail with errStopped once ctx is done.
+func stoppable(ctx context.Context, w io.Writer) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		if ctx.Err() != nil {
+			return 0, errStopped
+		}
+		return w.Write(p)
+	})
 }
 
 // writeErrs remembers the first error of the writers it wraps: a failed

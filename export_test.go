@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -395,7 +396,7 @@ func TestExportOutIsWholeOrAbsent(t *testing.T) {
 				os.WriteFile(out, []byte("someone else's\n"), 0o644)
 			}
 			var rep sessions.ExportReport
-			err := writeExport(out, tc.export, &rep)
+			err := writeExport(context.Background(), out, tc.export, &rep)
 			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 				t.Fatalf("err %v, want %q", err, tc.want)
 			}
@@ -414,7 +415,7 @@ func TestExportOutIsWholeOrAbsent(t *testing.T) {
 	root := t.TempDir()
 	out := filepath.Join(root, "accepted.jsonl")
 	var rep sessions.ExportReport
-	writeExport(out, func(w io.Writer) (sessions.ExportReport, error) { fmt.Fprint(w, "{\"sys"); return rep, boom }, &rep)
+	writeExport(context.Background(), out, func(w io.Writer) (sessions.ExportReport, error) { fmt.Fprint(w, "{\"sys"); return rep, boom }, &rep)
 	if code, _, errs := runCLI(t, "", "export", "--run", dir, "--out", out); code != 0 || !strings.Contains(errs, "1 written") {
 		t.Fatalf("retry: exit %d: %s", code, errs)
 	}
@@ -558,9 +559,9 @@ func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "rows")
 			var stdout, stderr bytes.Buffer
 			if tc.stdout {
-				err = exportRun(run, dir, tc.format, "", &stdout, &stderr)
+				err = exportRun(context.Background(), run, dir, tc.format, "", &stdout, &stderr)
 			} else {
-				err = exportRun(run, dir, tc.format, out, &stdout, &stderr)
+				err = exportRun(context.Background(), run, dir, tc.format, out, &stdout, &stderr)
 			}
 			if tc.want == nil && err != nil {
 				t.Fatalf("export: %v\n%s", err, stderr.String())
@@ -648,7 +649,7 @@ func TestExportSaysItsFailureOnce(t *testing.T) {
 	}
 	var rep sessions.ExportReport
 	notThere := filepath.Join(t.TempDir(), "missing", "rows.jsonl")
-	err := writeExport(notThere, func(w io.Writer) (sessions.ExportReport, error) { return rep, nil }, &rep)
+	err := writeExport(context.Background(), notThere, func(w io.Writer) (sessions.ExportReport, error) { return rep, nil }, &rep)
 	want := "--out " + notThere + ": cannot be written (no such file or directory): nothing was written; give --out a file in a folder this process can write (leave --out out to print the rows)"
 	if err == nil || err.Error() != want {
 		t.Errorf("%v\nwant %s", err, want)
