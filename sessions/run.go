@@ -98,6 +98,27 @@ type Options struct {
 
 	wrapFile      func(logFile) logFile // tests: slow or failing disks
 	progressEvery time.Duration         // tests: 0 is ProgressEvery
+	// readAt, where a test sets it, is called at the points of a
+	// read-only run's reads that at names, so that the test writes as
+	// another process would between them, deterministically
+	// (TestFollowedReviewRace).
+	readAt func(r *Run, at readPoint)
+}
+
+// readPoint is a point of a read-only run's reads (Options.readAt).
+type readPoint int
+
+const (
+	loadTracesRead readPoint = iota // the open's load has read the trace files
+	pollStart                       // a poll begins
+	pollTracesRead                  // a poll has read the trace files, not yet reviews.jsonl
+)
+
+// at calls the test's Options.readAt, if any.
+func (r *Run) at(p readPoint) {
+	if r.opts.readAt != nil {
+		r.opts.readAt(r, p)
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -1099,14 +1120,22 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	if len(files) > 0 {
 		lastTraceFile = files[len(files)-1]
 	}
+	// reviews.jsonl before the trace files: a review is written after
+	// the trace it labels, so every trace a review read here labels is
+	// in the files read next. Read after them, a trace written between
+	// the two reads (a live run's) was missing beside its review: said
+	// as a reviewed trace not read until the first poll, and where it
+	// was the trace file's partial last line, as a trace lost, not the
+	// line its writer was writing (TornTraces).
+	if err := read(filepath.Join(r.dir, ReviewsFile), 'r'); err != nil {
+		return 0, err
+	}
 	for _, path := range files {
 		if err := read(path, 't'); err != nil {
 			return 0, err
 		}
 	}
-	if err := read(filepath.Join(r.dir, ReviewsFile), 'r'); err != nil {
-		return 0, err
-	}
+	r.at(loadTracesRead)
 	if err := read(filepath.Join(r.dir, RescoresFile), 'x'); err != nil {
 		return 0, err
 	}
@@ -1418,6 +1447,7 @@ func (r *Run) followLoop(ctx context.Context) {
 // events before its metrics (a followed trainer's plan and done phase)
 // is then never seen with the step and without its events.
 func (r *Run) pollOnce() {
+	r.at(pollStart)
 	fixed := []struct {
 		name string
 		kind byte
@@ -1469,6 +1499,7 @@ func (r *Run) pollOnce() {
 			r.followers[p].f.park()
 		}
 	}
+	r.at(pollTracesRead)
 	if sweep && r.settledReviews.Load() < int64(reviewsBefore) {
 		r.settledReviews.Store(int64(reviewsBefore))
 		r.store.signal() // LostReviews may say more
