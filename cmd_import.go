@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,6 +51,8 @@ rlt open follows such a folder live.
 The imported traces are then reviewed in the workbench, exported with rlt
 export and re-scored with rlt score --run like a run's own. The summary
 (rows imported, rows left out and why) goes to stdout.
+
+A signal (Ctrl-C) stops it with no run folder made, and says so (exit 1).
 
 Examples:
   rlt import ../official/outputs/rlt_teacher --out runs/official
@@ -100,9 +104,27 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			dst = filepath.Join(*runs, fmt.Sprintf("%s-%s-%d", stamp, name, i))
 		}
 	}
-	rep, err := sessions.ImportAs(dst, src, *format)
+	// A signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP: stopSignals)
+	// killed rlt import without a word, its hidden staging folder left
+	// beside the run folder. It is held from here: the source is read
+	// whole (it is only read), and one that comes by the time the run
+	// folder would be put in place makes none, its staging folder
+	// removed; either is said with what to do, exit 1.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
+	rep, err := sessions.ImportAsContext(ctx, dst, src, *format)
+	if stopped := (*sessions.ImportStopped)(nil); errors.As(err, &stopped) {
+		if stopped.Written {
+			return fmt.Errorf("stopped by a signal while the run folder %s was written: no run folder was made (its staging folder was removed); run the same command again to import", dst)
+		}
+		return fmt.Errorf("stopped by a signal while %s was read: no run folder was made (%s); run the same command again to import", src, dst)
+	}
 	if err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		// Too late to stop: the folder is in place, whole.
+		return fmt.Errorf("stopped by a signal as the run folder was put in place: %s was written whole before it stopped (%s, %s)", dst, plural(rep.Traces, "trace"), plural(rep.Metrics, "metric record"))
 	}
 	what := sessions.FormatName(rep.Format) + " folder"
 	if rep.Format == sessions.ImportTraces {

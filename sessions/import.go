@@ -3,6 +3,7 @@ package sessions
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -102,6 +103,33 @@ func Import(dst, src string) (*ImportReport, error) {
 // as the official trainer's do (foreignTraces), their metric names mapped
 // to ours where they mean the same (trainerMetricNames).
 func ImportAs(dst, src, format string) (*ImportReport, error) {
+	return ImportAsContext(context.Background(), dst, src, format)
+}
+
+// ImportStopped is ImportAsContext's error where its context was done (a
+// signal, for rlt import): nothing was made at dst, and no staging
+// folder is left beside it. Written says whether the run folder was being
+// written (its staging folder then removed) or the source still read.
+type ImportStopped struct {
+	Written bool
+	Err     error // the context's
+}
+
+func (e *ImportStopped) Error() string {
+	if e.Written {
+		return "stopped while the run folder was written: no run folder was made (its staging folder was removed)"
+	}
+	return "stopped while the source was read: no run folder was made"
+}
+
+func (e *ImportStopped) Unwrap() error { return e.Err }
+
+// ImportAsContext is ImportAs stopped by ctx: the source is read whole
+// (it is only read), and a ctx done by then makes nothing; one done
+// while the run folder is written in its staging folder removes that
+// folder before it is put in place. Either is an *ImportStopped. A ctx
+// done once the folder is in place stops nothing: the folder is whole.
+func ImportAsContext(ctx context.Context, dst, src, format string) (*ImportReport, error) {
 	given := format // as the user wrote it, to be named so
 	format, err := normalizeFormat(format)
 	if err != nil {
@@ -173,7 +201,23 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 		rep.Notes = append(rep.Notes, folderRewardNote(abs, rep.Format))
 	}
 	rep.Dir = dst
-	err = stageImport(dst, func(stage string) error { return writeImport(stage, rep, metrics, traces, false) })
+	if err := ctx.Err(); err != nil {
+		return nil, &ImportStopped{Err: err}
+	}
+	err = stageImport(dst, func(stage string) error {
+		if err := writeImport(stage, rep, metrics, traces, false); err != nil {
+			return err
+		}
+		// The last look before the folder is put in place: a stop that
+		// came while it was written leaves none.
+		if err := ctx.Err(); err != nil {
+			return &ImportStopped{Written: true, Err: err}
+		}
+		return nil
+	})
+	if stopped := (*ImportStopped)(nil); errors.As(err, &stopped) {
+		return nil, stopped // not stageImport's words, which name the folder as made
+	}
 	if err != nil {
 		return nil, err // it names dst, where it went wrong
 	}

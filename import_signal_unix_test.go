@@ -1,0 +1,89 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestImportStoppedBySignal: rlt import, run as its own process and sent
+// Ctrl-C's SIGINT, a kill's SIGTERM or a closed terminal's SIGHUP while
+// it reads its source, stops as the other commands do: exit 1, saying
+// that no run folder was made and what to do, no hidden staging folder
+// left, and an --out that was there before (an empty folder) left as it
+// was. It was killed without a word. The signal comes while the read is
+// held, not at a time: the traces file is a FIFO; its handling, beside
+// the read, may come as the run folder is written, said so. (A stop while the run
+// folder is written, its staging folder removed:
+// sessions.TestImportStoppedRemovesItsStagingFolder.)
+func TestImportStoppedBySignal(t *testing.T) {
+	bin := buildRLT(t, t.TempDir())
+	var rows strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&rows, `{"question":"1+%d=?","solution":"%d","explanation":"one and %d make %d"}`+"\n", i, i+1, i, i+1)
+	}
+	for _, out := range []bool{true, false} {
+		for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+			t.Run(fmt.Sprintf("out=%v/%v", out, sig), func(t *testing.T) {
+				dir := t.TempDir()
+				src := filepath.Join(dir, "traces.jsonl")
+				runs := filepath.Join(dir, "runs")
+				if err := os.Mkdir(runs, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				args := []string{"import", src, "--runs", runs}
+				if out {
+					args = []string{"import", src, "--out", filepath.Join(runs, "mine")}
+					if err := os.Mkdir(filepath.Join(runs, "mine"), 0o755); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cmd := exec.Command(bin, args...)
+				var stdout, stderr lockedBuf
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				done := fifoGate(t, src, []byte(rows.String()), func() {
+					if err := cmd.Process.Signal(sig); err != nil {
+						t.Error(err)
+					}
+				})
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				err := cmd.Wait()
+				if err := done(); err != nil {
+					t.Error(err)
+				}
+				// The signal's handling runs beside the read, so it may be
+				// seen once the run folder is being written: said so, its
+				// staging folder removed.
+				said := regexp.MustCompile(`^rlt import: stopped by a signal while (` + regexp.QuoteMeta(src) + ` was read: no run folder was made \(` + regexp.QuoteMeta(runs) +
+					`/[^)]+\)|the run folder ` + regexp.QuoteMeta(runs) + `/\S+ was written: no run folder was made \(its staging folder was removed\)); run the same command again to import\n$`)
+				if code := cmd.ProcessState.ExitCode(); code != 1 || !said.MatchString(stderr.String()) || stdout.String() != "" {
+					t.Errorf("%v (exit %d)\nstdout %q\nstderr %q\nwant exit 1 and %v", err, code, stdout.String(), stderr.String(), said)
+				}
+				var names []string
+				filepath.WalkDir(runs, func(path string, _ os.DirEntry, err error) error {
+					if path != runs {
+						rel, _ := filepath.Rel(runs, path)
+						names = append(names, rel)
+					}
+					return err
+				})
+				want := ""
+				if out {
+					want = "mine" // the empty folder given as --out, as it was
+				}
+				if strings.Join(names, ", ") != want {
+					t.Errorf("%s holds %q: want %q, no run folder and no staging folder", runs, names, want)
+				}
+			})
+		}
+	}
+}
