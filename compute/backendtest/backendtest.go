@@ -7,7 +7,9 @@
 // re-runs a package's device tests under Khronos' validation layer; Closes
 // counts the closes of a backend's device, for tests on the CPU;
 // NeedDevice and DeviceRequired hold the rule of a missing Vulkan device
-// (skip, or fail under RLT_REQUIRE_GPU=1) for every package's tests.
+// (skip, or fail under RLT_REQUIRE_GPU=1) for every package's tests,
+// NeedCoopMat that of a device without float16 cooperative matrices (skip,
+// or fail under RLT_REQUIRE_COOPMAT=1).
 package backendtest
 
 import (

@@ -29,3 +29,20 @@ func DeviceRequired(t testing.TB, err error) {
 		t.Fatalf("RLT_REQUIRE_GPU=1 and no usable Vulkan device: %v", err)
 	}
 }
+
+// NeedCoopMat skips t where err (Device.SetMatmul(MatmulF16)'s, or a
+// device's reason for running no float16 cooperative matrices) says the
+// device has no tensor-core products, or fails it under
+// RLT_REQUIRE_COOPMAT=1: a run on a driver known to have them (lavapipe
+// from Mesa 25.1 on, .ci/tensorcores.sh; an NVIDIA GPU, bench/gpu.sh) must
+// not pass by skipping the products it was run to check.
+func NeedCoopMat(t testing.TB, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
+		t.Fatalf("RLT_REQUIRE_COOPMAT=1 and no float16 cooperative matrices: %v", err)
+	}
+	t.Skipf("no float16 cooperative matrices (RLT_REQUIRE_COOPMAT=1 makes this a failure): %v", err)
+}

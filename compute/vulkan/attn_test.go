@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 	"github.com/rlt-workbench/rlt/compute/kernels"
 )
 
@@ -133,13 +133,14 @@ type attnWay struct {
 	matmul string
 }
 
-// attnWays lists the choices the device runs; RLT_REQUIRE_COOPMAT=1 fails
-// where it runs no cooperative matrices. A device opened with
-// RLT_VULKAN_ATTN=f32 leaves out the cooperative matrices' way, so that
-// bench/gpu.sh checks the float32 kernels apart from attn_cm.
+// attnWays lists the choices to check: the cooperative matrices' way is
+// there on every device and skipped by use where the device runs none
+// (failed under RLT_REQUIRE_COOPMAT=1, backendtest.NeedCoopMat). A device
+// opened with RLT_VULKAN_ATTN=f32 leaves it out, so that bench/gpu.sh
+// checks the float32 kernels apart from attn_cm.
 func attnWays(d *Device) []attnWay {
 	ways := []attnWay{{"tiles", attnTiled, MatmulF32}, {"rows", attnRows, MatmulF32}}
-	if d.attn != attnTiledF32 && (d.info.MatmulF16 || os.Getenv("RLT_REQUIRE_COOPMAT") == "1") {
+	if d.attn != attnTiledF32 {
 		ways = append(ways, attnWay{"f16", attnTiled, MatmulF16})
 	}
 	return ways
@@ -158,6 +159,9 @@ func (w attnWay) use(t *testing.T, d *Device, hd int) float64 {
 	t.Helper()
 	oldPath, oldMatmul := d.attn, d.Matmul()
 	if err := d.SetMatmul(w.matmul); err != nil {
+		if w.matmul == MatmulF16 && !d.info.MatmulF16 {
+			backendtest.NeedCoopMat(t, err)
+		}
 		t.Fatal(err)
 	}
 	d.attn = w.path

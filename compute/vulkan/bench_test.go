@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rlt-workbench/rlt/compute"
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 )
 
 // BenchmarkLinear times y = x·wᵀ on the device and on the CPU backend at
@@ -221,7 +222,7 @@ func BenchmarkAttention(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				d := openOrSkip(b)
 				if w.matmul == MatmulF16 && !d.info.MatmulF16 {
-					b.Skipf("%s has no float16 cooperative matrices (%s)", d.info.Name, d.info.NoMatmulF16)
+					backendtest.NeedCoopMat(b, fmt.Errorf("%s does not run gemmcm: %s", d.info.Name, d.info.NoMatmulF16))
 				}
 				oldPath, oldMatmul := d.attn, d.Matmul()
 				if err := d.SetMatmul(w.matmul); err != nil {

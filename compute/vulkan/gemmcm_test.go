@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,17 +12,13 @@ import (
 )
 
 // coopOrSkip returns the shared device when it runs gemmcm (float16
-// cooperative matrices), else skips; RLT_REQUIRE_COOPMAT=1 (a run on a
-// driver known to have them: lavapipe from Mesa 25.1 on, an NVIDIA GPU)
-// makes that a failure.
+// cooperative matrices), else skips, or fails under RLT_REQUIRE_COOPMAT=1
+// (backendtest.NeedCoopMat).
 func coopOrSkip(t *testing.T) *Device {
 	t.Helper()
 	d := openOrSkip(t)
 	if !d.info.MatmulF16 {
-		if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
-			t.Fatalf("RLT_REQUIRE_COOPMAT=1 and %s does not run gemmcm: %s", d.info.Name, d.info.NoMatmulF16)
-		}
-		t.Skipf("%s has no float16 cooperative matrices (%s)", d.info.Name, d.info.NoMatmulF16)
+		backendtest.NeedCoopMat(t, fmt.Errorf("%s does not run gemmcm: %s", d.info.Name, d.info.NoMatmulF16))
 	}
 	return d
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -66,10 +65,7 @@ func TestDeviceParityRealLayer(t *testing.T) {
 func TestDeviceParityF16(t *testing.T) {
 	gpu := vulkantest.Backend(t)
 	if err := gpu.Device().SetMatmul(vulkan.MatmulF16); err != nil {
-		if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
-			t.Fatalf("RLT_REQUIRE_COOPMAT=1: %v", err)
-		}
-		t.Skip(err)
+		backendtest.NeedCoopMat(t, err)
 	}
 	if err := gpu.Device().StartProfile(); err != nil {
 		t.Fatalf("which kernels ran needs timestamps: %v", err)
@@ -102,10 +98,7 @@ func TestDeviceParityRealLayerF16(t *testing.T) {
 	}
 	gpu := vulkantest.Backend(t)
 	if err := gpu.Device().SetMatmul(vulkan.MatmulF16); err != nil {
-		if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
-			t.Fatalf("RLT_REQUIRE_COOPMAT=1: %v", err)
-		}
-		t.Skip(err)
+		backendtest.NeedCoopMat(t, err)
 	}
 	cfg := Qwen05Config
 	cfg.Layers = 1

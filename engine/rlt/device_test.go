@@ -3,7 +3,6 @@ package rlt
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -64,10 +63,7 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 	}{{vulkan.MatmulF32, 1e-3}, {vulkan.MatmulF16, 2e-2}} {
 		t.Run(c.matmul, func(t *testing.T) {
 			if err := d.SetMatmul(c.matmul); err != nil {
-				if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
-					t.Fatalf("RLT_REQUIRE_COOPMAT=1: %v", err)
-				}
-				t.Skip(err)
+				backendtest.NeedCoopMat(t, err)
 			}
 			defer d.SetMatmul(vulkan.MatmulF32)
 			t1, submits := time.Now(), d.Submits()
