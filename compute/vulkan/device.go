@@ -61,9 +61,11 @@ type Info struct {
 	// instead.
 	Unavailable []KernelLeftOut
 	// PassedOver says each device ranked before this one and passed over
-	// because it cannot hold a kernel without a fallback (pick): "gpu:0
-	// NAME (discrete) cannot build kernel K: needs N bytes of shared
-	// memory, the device has M". Empty for a device asked for by index.
+	// because it cannot compute (pick): it has no compute queue ("gpu:0
+	// NAME (integrated) has no compute queue") or cannot hold a kernel
+	// without a fallback ("gpu:0 NAME (discrete) cannot build kernel K:
+	// needs N bytes of shared memory, the device has M"). Empty for a
+	// device asked for by index.
 	PassedOver []string
 	// PushDescriptors: operands are pushed per dispatch
 	// (VK_KHR_push_descriptor, one call) rather than allocated, written and
@@ -549,12 +551,15 @@ type listedDevice struct {
 
 // pick is the device choose takes of those the loader lists: the one at
 // index, or for Ranked the best by rank (lower first) that can compute.
-// Ranking, it passes over a device that cannot hold a kernel without a
-// fallback (requiredShort: one under the 16 KiB of shared memory Vulkan
-// allows) and says each in passed ("gpu:0 NAME (discrete) cannot build
-// kernel gemm: needs 8320 bytes of shared memory, the device has 8192"):
-// it took such a device and Open refused it, where the next by rank (or,
-// for auto, the CPU) could compute. A device asked for by its index is
+// Ranking, it passes over a device without a compute queue and one that
+// cannot hold a kernel without a fallback (requiredShort: one under the
+// 16 KiB of shared memory Vulkan allows), and says each ranked before the
+// one taken in passed ("gpu:0 NAME (integrated) has no compute queue",
+// "gpu:0 NAME (discrete) cannot build kernel gemm: needs 8320 bytes of
+// shared memory, the device has 8192"): it took a small device and Open
+// refused it, where the next by rank (or, for auto, the CPU) could
+// compute, and a GPU without a compute queue went unsaid, the user left to
+// wonder why the CPU took the run. A device asked for by its index is
 // taken as it is, and refused by requiredFit with what it cannot hold.
 func pick(devs []listedDevice, index int) (best int, passed []string, err error) {
 	seen := make([]string, len(devs))
@@ -563,16 +568,20 @@ func pick(devs []listedDevice, index int) (best int, passed []string, err error)
 	}
 	best = -1
 	var short []int // devices passed over, said where they rank before best
+	small := false  // one of them has a compute queue, too little shared memory
 	why := make([]string, len(devs))
 	for i, l := range devs {
-		if !l.compute || index != Ranked && i != index {
-			continue
-		}
-		if index == Ranked {
-			if name, err := requiredShort(l.info.MaxSharedMemory); err != nil {
-				short, why[i] = append(short, i), fmt.Sprintf("%s cannot build kernel %s: %v", seen[i], name, err)
+		if index != Ranked {
+			if i != index || !l.compute {
 				continue
 			}
+		} else if !l.compute {
+			short, why[i] = append(short, i), seen[i]+" has no compute queue"
+			continue
+		} else if name, err := requiredShort(l.info.MaxSharedMemory); err != nil {
+			short, why[i] = append(short, i), fmt.Sprintf("%s cannot build kernel %s: %v", seen[i], name, err)
+			small = true
+			continue
 		}
 		if best < 0 || l.rank < devs[best].rank {
 			best = i
@@ -591,19 +600,11 @@ func pick(devs []listedDevice, index int) (best int, passed []string, err error)
 		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("there is no gpu:%d; the loader lists %s", index, strings.Join(seen, ", "))}
 	case index != Ranked && best < 0:
 		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("%s has no compute queue", seen[index])}
-	case best < 0 && len(passed) > 0:
+	case best < 0 && small:
 		// Each device is named with why, in the loader's order: those
 		// without a compute queue too, else the error read as if they
 		// were not there.
-		var none []string
-		for i, l := range devs {
-			if !l.compute {
-				none = append(none, seen[i]+" has no compute queue")
-			} else {
-				none = append(none, why[i])
-			}
-		}
-		return -1, passed, &Error{Kind: ErrPipeline, Op: "choose a device", Err: fmt.Errorf("none can compute: %s", strings.Join(none, "; "))}
+		return -1, passed, &Error{Kind: ErrPipeline, Op: "choose a device", Err: fmt.Errorf("none can compute: %s", strings.Join(passed, "; "))}
 	case best < 0:
 		return -1, nil, &Error{Kind: ErrNoDevice, Op: "choose a device", Err: fmt.Errorf("none of %s has a compute queue", strings.Join(seen, ", "))}
 	}

@@ -105,9 +105,12 @@ func TestKernelsFollowTheSharedMemory(t *testing.T) {
 // one that cannot hold a kernel without a fallback (a device under the
 // 16 KiB Vulkan allows: gemm needs 8,320 bytes) is passed over for the
 // next by rank, and said (Info.PassedOver); it was taken and Open refused
-// it, though the next could compute. Where none is left the choice fails
-// naming each, and a device asked for by its index is taken as it is
-// (requiredFit then refuses it, naming the kernel).
+// it, though the next could compute. One without a compute queue ranked
+// before the one taken is said too: it went unsaid, so a machine whose
+// GPU has none read as if auto had left it for the CPU for no reason.
+// Where none is left the choice fails naming each, and a device asked
+// for by its index is taken as it is (requiredFit then refuses it, naming
+// the kernel).
 func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
 	t.Setenv("RLT_VULKAN_MAX_SHARED", "")
 	small := listedDevice{info: Info{Name: "Small", Type: "discrete", MaxSharedMemory: 8 << 10}, rank: 0, compute: true}
@@ -116,6 +119,7 @@ func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
 	smallCPU := listedDevice{info: Info{Name: "Tiny", Type: "cpu", MaxSharedMemory: 8 << 10}, rank: 4, compute: true}
 	gpu := listedDevice{info: Info{Name: "Big", Type: "discrete", MaxSharedMemory: 48 << 10}, rank: 0, compute: true}
 	const smallSaid = "gpu:0 Small (discrete) cannot build kernel gemm: needs 8320 bytes of shared memory, the device has 8192"
+	const noQueueSaid = "gpu:1 Video (integrated) has no compute queue"
 	for _, c := range []struct {
 		name    string
 		devs    []listedDevice
@@ -125,15 +129,18 @@ func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
 		errWant string
 	}{
 		{"the next by rank", []listedDevice{small, cpu}, Ranked, 1, []string{smallSaid}, ""},
-		{"past a device without a compute queue", []listedDevice{small, noQueue, cpu}, Ranked, 2, []string{smallSaid}, ""},
+		{"past a device without a compute queue", []listedDevice{small, noQueue, cpu}, Ranked, 2, []string{smallSaid, noQueueSaid}, ""},
 		// Every device is named with why, those without a compute queue
 		// too: the error named only the small one, as if the other were
 		// not there.
-		{"none left", []listedDevice{small, noQueue}, Ranked, -1, []string{smallSaid}, "choose a device: compute pipeline creation failed: none can compute: " + smallSaid + "; gpu:1 Video (integrated) has no compute queue"},
-		{"none left, a device without a compute queue first", []listedDevice{noQueue, small}, Ranked, -1, []string{"gpu:1 Small (discrete) cannot build kernel gemm: needs 8320 bytes of shared memory, the device has 8192"},
+		{"none left", []listedDevice{small, noQueue}, Ranked, -1, []string{smallSaid, noQueueSaid}, "choose a device: compute pipeline creation failed: none can compute: " + smallSaid + "; gpu:1 Video (integrated) has no compute queue"},
+		{"none left, a device without a compute queue first", []listedDevice{noQueue, small}, Ranked, -1, []string{"gpu:0 Video (integrated) has no compute queue", "gpu:1 Small (discrete) cannot build kernel gemm: needs 8320 bytes of shared memory, the device has 8192"},
 			"none can compute: gpu:0 Video (integrated) has no compute queue; gpu:1 Small (discrete) cannot build kernel gemm"},
 		{"asked for by index", []listedDevice{small, cpu}, 0, 0, nil, ""},
-		{"every device can compute", []listedDevice{cpu, noQueue}, Ranked, 0, nil, ""},
+		{"past a GPU without a compute queue", []listedDevice{cpu, noQueue}, Ranked, 0, []string{noQueueSaid}, ""},
+		{"every device can compute", []listedDevice{cpu, gpu}, Ranked, 1, nil, ""},
+		{"a device without a compute queue ranked after the one taken", []listedDevice{gpu, noQueue}, Ranked, 0, nil, ""},
+		{"asked for by index past a device without a compute queue", []listedDevice{noQueue, cpu}, 1, 1, nil, ""},
 		// A small device ranked after the one taken was never its rival.
 		{"ranked after the one taken", []listedDevice{cpu, smallCPU}, Ranked, 0, nil, ""},
 		{"listed after an equal taken", []listedDevice{gpu, small}, Ranked, 0, nil, ""},
@@ -147,6 +154,12 @@ func TestRankingPassesOverWhatCannotCompute(t *testing.T) {
 		if c.errWant != "" && !errors.Is(err, ErrPipeline) {
 			t.Errorf("%s: %v, want an ErrPipeline", c.name, err)
 		}
+	}
+	// Where no device has a compute queue, that is the error (no device),
+	// not a failure to build.
+	if _, passed, err := pick([]listedDevice{noQueue, noQueue}, Ranked); !errors.Is(err, ErrNoDevice) || passed != nil ||
+		!strings.Contains(err.Error(), "none of gpu:0 Video (integrated), gpu:1 Video (integrated) has a compute queue") {
+		t.Errorf("no device with a compute queue: passed over %q, %v; want an ErrNoDevice naming both", passed, err)
 	}
 	if err := requiredFit(small.info); err == nil || !strings.Contains(err.Error(), "build kernel gemm") {
 		t.Errorf("Small asked for by index: %v, want it refused naming gemm", err)
