@@ -137,7 +137,7 @@ func checkForwardsMemory(what, dev string, m memory.Models, fixes ...string) err
 // a command that asks for a fit more than once (rlt serve's
 // --max-model-len that would fit) probes the device once.
 func checkModelsMemoryOn(what string, where device.Memory, head int64, m memory.Models, fixes []string) error {
-	m.DeviceHead, m.DeviceScratch, m.Probed = head, where.Scratch, where.Probed
+	m.DeviceHead, m.DeviceScratch, m.Probed, m.OnGPU = head, where.Scratch, where.Probed, where.GPU != ""
 	if err := memory.CheckBuffer(what, where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}

@@ -729,6 +729,13 @@ func (c *CPU) FreezeWeights(ws []*Tensor) {
 	}
 }
 
+// FrozenBytes is the host memory FreezeWeights keeps for a float32 weight
+// [out, in] on the CPU: its packed copy, as large as the weight again (its
+// columns rounded up to the micro-kernel's strips), kept beside it for the
+// rest of the process (the next freeze reuses it). A 16-bit weight, or a
+// GPU's, keeps none.
+func FrozenBytes(out, in int) int64 { return 4 * int64(gemm.PackedLen(out, in)) }
+
 // ThawWeights implements Backend.
 func (c *CPU) ThawWeights(ws []*Tensor) {
 	for _, w := range ws {

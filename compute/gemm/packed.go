@@ -29,6 +29,11 @@ func (p *PackedB) N() int { return p.n }
 // K is the number of rows of op(B) (the depth of the products).
 func (p *PackedB) K() int { return p.k }
 
+// PackedLen is the floats Pack holds for an op(B) of k×n on this machine's
+// micro-kernel: k rows of n columns rounded up to its strips of nr (a
+// memory estimate counts a frozen weight's packed copy by it).
+func PackedLen(n, k int) int { return k * roundUp(n, active.nr) }
+
 // Pack packs op(B) (k×n; B is n×k when transB) into p, reusing p's memory
 // when it is large enough. It uses the pool like Sgemm does.
 func (p *PackedB) Pack(transB bool, n, k int, b []float32, ldb int) {
@@ -51,7 +56,7 @@ func (p *PackedB) Pack(transB bool, n, k int, b []float32, ldb int) {
 	p.kern, p.n, p.k = kern, n, k
 	p.kc = depthBlock(kern, k)
 	npad := roundUp(n, kern.nr)
-	p.data = grow(p.data, k*npad)
+	p.data = grow(p.data, k*npad) // PackedLen
 	if n == 0 || k == 0 {
 		return
 	}

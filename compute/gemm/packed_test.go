@@ -97,3 +97,16 @@ func TestSgemmPackedZeroAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per call", n)
 	}
 }
+
+// PackedLen is the floats Pack holds, which a memory estimate counts for a
+// frozen weight: its columns rounded up to the kernel's strips.
+func TestPackedLen(t *testing.T) {
+	for _, s := range [][2]int{{896, 896}, {128, 896}, {272, 128}, {33, 7}, {1, 1}, {151936, 8}} {
+		n, k := s[0], s[1]
+		var p PackedB
+		p.Pack(true, n, k, make([]float32, n*k), k)
+		if got := PackedLen(n, k); got != len(p.data) || got < n*k {
+			t.Errorf("PackedLen(%d, %d) = %d, Pack holds %d", n, k, got, len(p.data))
+		}
+	}
+}

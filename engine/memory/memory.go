@@ -42,6 +42,19 @@ func (e Estimate) Total() int64 {
 
 func (e *Estimate) add(what string, b int64) { e.Parts = append(e.Parts, Part{what, b}) }
 
+// packed counts, on the CPU, the copy of a sampled model's matrices the
+// sampler has the backend lay out once for its decode steps
+// (model.Model.Freeze; model.Config.FrozenBytes), kept for the rest of the
+// process: a float32 model's, as large as its weights again (1.84 GiB for
+// Qwen2.5-0.5B); a 16-bit one is widened at each product instead, and a
+// GPU's weights sit in place. Uncounted, a 0.5B GRPO step's estimate,
+// 10.44 GiB, was under its peak RSS, 11.82–11.92 GiB (bench/fit.sh).
+func (e *Estimate) packed(cpu bool, whose string, c model.Config, held compute.DType) {
+	if cpu && held == compute.F32 {
+		e.add(whose+" matrices packed for sampling (float32, kept)", c.FrozenBytes())
+	}
+}
+
 // driver counts the Vulkan driver a probe left loaded (ProbeDriver) where
 // probed (device.Memory.Probed): every estimate's one line for it.
 func (e *Estimate) driver(probed bool) {
@@ -203,6 +216,10 @@ type GRPO struct {
 	// Probed is set where the run computes on the CPU after --device auto
 	// looked for a GPU: the driver it loaded stays (ProbeDriver).
 	Probed bool
+	// OnGPU is set where the run computes on a GPU, whose frozen weights
+	// sit in place; on the CPU a sampled float32 model's matrices are
+	// packed again for the decode steps (packed).
+	OnGPU bool
 	// Reconstruct is grpo.reconstruct: the student then samples its
 	// solution after each explanation (its own KV caches).
 	Reconstruct bool
@@ -255,6 +272,10 @@ func (g GRPO) Estimate() Estimate {
 	e.add("gradients and AdamW moments", 3*weights(g.Teacher, compute.F32))
 	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
 	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
+	e.packed(!g.OnGPU, "the teacher's", g.Teacher, compute.F32)
+	if g.Reconstruct {
+		e.packed(!g.OnGPU, "the student's", g.Student, g.StudentHeld)
+	}
 	// The no-grad tape's arena holds the largest of what runs on it in
 	// turn (rlt.NewTrainer): the scoring forwards, the student's
 	// reconstructions' prefill and the reference's log-probs of each
@@ -694,6 +715,9 @@ type Models struct {
 	// Probed is set where the command computes on the CPU after --device
 	// auto looked for a GPU (as GRPO.Probed).
 	Probed bool
+	// OnGPU is set where the command computes on a GPU (as GRPO.OnGPU):
+	// no sampled model's matrices are packed again.
+	OnGPU bool
 }
 
 // Use is one model a command holds, as it holds it, and what it runs it
@@ -724,6 +748,9 @@ func (m Models) Estimate() Estimate {
 		e.add(fmt.Sprintf("%s weights (%v)", u.Name, u.Held), weights(u.Cfg, u.Held))
 		if u.TrainRows > 0 {
 			e.add(u.Name+"'s gradients and AdamW moments", 3*weights(u.Cfg, compute.F32))
+		}
+		if u.SampleSeqs > 0 {
+			e.packed(!m.OnGPU, "the "+u.Name+"'s", u.Cfg, u.Held)
 		}
 	}
 	var runs []vulkan.Shapes

@@ -11,6 +11,7 @@ import (
 	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 	"github.com/rlt-workbench/rlt/engine/model"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/sample"
 	"github.com/rlt-workbench/rlt/engine/size"
 )
@@ -602,6 +603,83 @@ func TestEveryEstimateCountsTheProbedDriver(t *testing.T) {
 		with, without := c.estimate(true), c.estimate(false)
 		if d := with.Total() - without.Total(); d != ProbeDriver || !strings.Contains(with.String(), "the Vulkan driver --device auto loaded to look for a GPU 64.0 MiB") {
 			t.Errorf("%s: probed adds %s, want %s in its line: %v", c.name, size.Bytes(d), size.Bytes(ProbeDriver), with)
+		}
+	}
+}
+
+// An estimate is never under a peak measured for its settings. bench/fit.sh's
+// GRPO step of two Qwen2.5-0.5B-shaped BF16 models (bench/qwen.sh's
+// grpo_config: 2 questions × 4 samples × 64 new tokens, the Qwen
+// tokenizer's widest addition prompts, 120 tokens for the teacher and 103
+// for the student; the student's reconstructions; --device auto on
+// lavapipe, the CPU computing) peaked at 11.92 GiB of RSS in bench/fit.sh
+// and 12,390,536 kB (11.82 GiB) in a second run (2026-12-07, /usr/bin/time
+// -v rlt train --config grpo.toml); the bound is 11.925 GiB. Its
+// estimate was 10.44 GiB: the teacher's float32 matrices the sampler packs
+// once for its decode steps (1.84 GiB, kept; compute.CPU.FreezeWeights)
+// went uncounted.
+func TestEstimateCoversMeasuredPeaks(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		g    GRPO
+		peak int64 // bytes of peak RSS, the most measured
+	}{
+		{"0.5B + 0.5B BF16, 2 × 4 × 64 (bench/fit.sh)", GRPO{Teacher: qwen05B, Student: qwen05B, StudentHeld: compute.BF16, RefHeld: compute.BF16,
+			Questions: 2, Samples: 4, MaxNewTokens: 64, MicroBatch: 8, MicroBatchTokens: 8192, CheckpointLayers: runconfig.CheckpointAuto,
+			Reconstruct: true, TeacherPrompt: 120, StudentPrompt: 103, Prompts: "the task's widest question", Probed: true}, 11925 << 30 / 1000},
+	} {
+		if e := c.g.Estimate(); e.Total() < c.peak {
+			t.Errorf("%s: estimate %s, under the measured peak %s: %v", c.name, size.Bytes(e.Total()), size.Bytes(c.peak), e)
+		}
+	}
+}
+
+// On the CPU a sampled float32 model's matrices are packed once more for
+// the decode steps and kept (model.Config.FrozenBytes): a GRPO run's
+// teacher, its student where it reconstructs in float32, and each model
+// rlt generate, eval and distill sample in float32. A 16-bit model is
+// widened at each product instead, and a GPU's weights sit in place.
+func TestPackedMatricesCounted(t *testing.T) {
+	packed := func(e Estimate) (n int64, whose []string) {
+		for _, p := range e.Parts {
+			if strings.Contains(p.What, "matrices packed for sampling") {
+				n += p.Bytes
+				whose = append(whose, strings.Fields(p.What)[1])
+			}
+		}
+		return n, whose
+	}
+	frozen := tiny.FrozenBytes()
+	if w := weights(tiny, compute.F32); frozen < w*9/10 || frozen > w*11/10 {
+		t.Errorf("tiny's packed matrices %s, want about its float32 weights, %s", size.Bytes(frozen), size.Bytes(w))
+	}
+	g := GRPO{Teacher: tiny, Student: tiny, StudentHeld: compute.BF16, RefHeld: compute.BF16, Questions: 2, Samples: 4, MaxNewTokens: 64}
+	recon16 := g
+	recon16.Reconstruct = true
+	recon32 := recon16
+	recon32.StudentHeld = compute.F32
+	gpu := recon32
+	gpu.OnGPU = true
+	m := Models{Uses: []Use{{Name: "teacher", Cfg: tiny, Held: compute.F32, SampleSeqs: 2, SampleT: 64},
+		{Name: "student", Cfg: tiny, Held: compute.BF16, SampleSeqs: 2, SampleT: 64},
+		{Name: "reward student", Cfg: tiny, Held: compute.F32, ForwardRows: 64, ForwardT: 64}}}
+	mGPU := m
+	mGPU.OnGPU = true
+	for _, c := range []struct {
+		name  string
+		e     Estimate
+		whose []string
+	}{
+		{"GRPO", g.Estimate(), []string{"teacher's"}},
+		{"GRPO reconstructing in 16 bits", recon16.Estimate(), []string{"teacher's"}},
+		{"GRPO reconstructing in float32", recon32.Estimate(), []string{"teacher's", "student's"}},
+		{"GRPO on a GPU", gpu.Estimate(), nil},
+		{"Models: a float32 sampler, a 16-bit one, a float32 scorer", m.Estimate(), []string{"teacher's"}},
+		{"Models on a GPU", mGPU.Estimate(), nil},
+	} {
+		n, whose := packed(c.e)
+		if !slices.Equal(whose, c.whose) || n != int64(len(c.whose))*frozen {
+			t.Errorf("%s: packed %v, %s; want %v, %s each: %v", c.name, whose, size.Bytes(n), c.whose, size.Bytes(frozen), c.e)
 		}
 	}
 }

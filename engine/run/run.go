@@ -469,7 +469,7 @@ func (c Checked) CheckMemory() error {
 		return err
 	}
 	m.DeviceHead, m.DeviceScratch = where.HeadBytes, where.Scratch
-	m.Probed = where.Probed
+	m.Probed, m.OnGPU = where.Probed, where.GPU != ""
 	if err := memory.CheckBuffer("this run", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}
