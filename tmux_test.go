@@ -232,14 +232,66 @@ func newTmuxHarness(t *testing.T, name string, timeout, poll time.Duration) *tmu
 	dir := t.TempDir()
 	h := &tmuxHarness{t: t, dir: dir, bin: buildRLT(t, dir), runs: filepath.Join(dir, "runs"),
 		sock: fmt.Sprintf("rlt-test-%s-%d", name, os.Getpid()), timeout: timeout, poll: poll}
+	server := startTmuxServer(t, h.sock)
 	t.Cleanup(func() {
 		exec.Command("tmux", "-L", h.sock, "kill-server").Run() // before reap: it closes the binary's terminal
+		server()
 		h.reap()
 		if err := closeTmux(h.sock); err != nil {
 			t.Errorf("tmux server %s: %v", h.sock, err)
 		}
 	})
 	return h
+}
+
+// startTmuxServer starts the private tmux server on sock as a child of the
+// test process that dies with it (tmux -D, not a daemon; tmuxServerAttr:
+// on Linux, SIGKILL at the process's end), and waits until it takes
+// connects; the test's tmux commands (new-session among them) then use it.
+// A daemon, as tmux starts one for new-session, outlived a test binary
+// killed by -timeout (which runs no cleanup), with the workbench it ran.
+// Chosen over a sweep of such servers by the next test run: the kernel
+// ends it at once, whatever ends the process, and a live server cannot
+// be told from another pid namespace's test's (removeStaleTmuxSockets).
+// The thread that starts it is held until stop (Pdeathsig fires at that
+// thread's end, and Go ends a thread whose locked goroutine ends). stop
+// kills the server if it still runs and reaps it.
+func startTmuxServer(t *testing.T, sock string) (stop func()) {
+	t.Helper()
+	srv := exec.Command("tmux", "-D", "-L", sock, "-f", "/dev/null")
+	srv.SysProcAttr = tmuxServerAttr()
+	started, release := make(chan error), make(chan struct{})
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		started <- srv.Start()
+		<-release
+	}()
+	if err := <-started; err != nil {
+		close(release)
+		t.Fatalf("tmux server %s: %v", sock, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- srv.Wait() }()
+	stop = func() {
+		srv.Process.Kill() // where kill-server did not end it
+		<-exited
+		close(release)
+	}
+	// Waits for its socket to take connects, however long that takes, or
+	// for the server's end.
+	for {
+		if c, err := net.Dial("unix", tmuxSocketPath(sock)); err == nil {
+			c.Close()
+			return stop
+		}
+		select {
+		case err := <-exited:
+			close(release)
+			t.Fatalf("tmux server %s ended as it started: %v", sock, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // closeTmux kills the private tmux server on sock, if one still runs, and
