@@ -5,7 +5,7 @@
 #
 #   bash bench/gpu_kit.sh      # from the repository root
 #
-# It writes two folders that git ignores (.git/info/exclude), both to be
+# It writes two folders that git ignores (info/exclude), both to be
 # carried to the GPU machine:
 #   .gpubin/bin.tgz  the three test binaries bench/gpu.sh runs (vulkan.test,
 #                    model.test, sample.test), the rlt binary for its grpo
@@ -19,8 +19,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE=${CACHE:-/tmp/rlt-scale-cache}
 mkdir -p "$CACHE"
+# The repository's own exclude file: .git is a file in a worktree (git
+# worktree add), where .git/info/exclude stopped the kit ("Not a directory").
+exclude=$(git rev-parse --git-path info/exclude)
+mkdir -p "$(dirname "$exclude")"
 for p in /.gpubin/ /.gl/; do
-	grep -qxF "$p" .git/info/exclude 2>/dev/null || echo "$p" >>.git/info/exclude
+	grep -qxF "$p" "$exclude" 2>/dev/null || echo "$p" >>"$exclude"
 done
 
 tok=$CACHE/tokenizer.json
