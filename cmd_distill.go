@@ -1257,7 +1257,7 @@ func checkDistillMemory(dev, tdir, init, rewardDir string, reference bool, vocab
 		if err != nil {
 			return nil
 		}
-		teacher.Name, teacher.SampleSeqs, teacher.SampleT = "teacher", min(questions*bestOf, runpkg.BestOfBatch), t
+		teacher.Name, teacher.SampleSeqs, teacher.SampleT, teacher.SamplePrompt = "teacher", min(questions*bestOf, runpkg.BestOfBatch), t, teacherPrompt
 		if bestOf > 1 {
 			scored := memory.Positions(min(questions*bestOf, runpkg.BestOfBatch), t, 0, c.MicroBatchTokens)
 			teacher.ForwardRows, teacher.ForwardT = scored, t
@@ -1308,15 +1308,17 @@ func checkEvalMemory(dev, tdir, sdir string, questions, maxNew, teacherPrompt, s
 	if err != nil {
 		return nil
 	}
-	student.Name, student.SampleSeqs, student.SampleT = "student", seqs, studentPrompt+maxNew
+	student.Name, student.SampleSeqs, student.SampleT, student.SamplePrompt = "student", seqs, studentPrompt+maxNew, studentPrompt
 	m := memory.Models{Uses: []memory.Use{student}}
 	if tdir != "" {
 		teacher, _, err := heldAs(tdir, model.Float32)
 		if err != nil {
 			return nil
 		}
-		teacher.Name, teacher.SampleSeqs, teacher.SampleT = "teacher", seqs, teacherPrompt+maxNew
-		m.Uses[0].SampleT = studentPrompt + maxNew + 16 // the explanation read, then the answer
+		teacher.Name, teacher.SampleSeqs, teacher.SampleT, teacher.SamplePrompt = "teacher", seqs, teacherPrompt+maxNew, teacherPrompt
+		// The explanation read (prefilled after the student's prompt),
+		// then the answer.
+		m.Uses[0].SampleT, m.Uses[0].SamplePrompt = studentPrompt+maxNew+16, studentPrompt+maxNew
 		m.Uses = append([]memory.Use{teacher}, m.Uses...)
 	}
 	return checkModelsMemory("evaluating", dev, m,

@@ -332,7 +332,7 @@ func checkGenerateMemory(dev, dir string, prompt, maxNew int) error {
 	if err != nil {
 		return nil
 	}
-	u.Name, u.SampleSeqs, u.SampleT = "model", 1, prompt+maxNew
+	u.Name, u.SampleSeqs, u.SampleT, u.SamplePrompt = "model", 1, prompt+maxNew, prompt
 	return checkModelsMemory("generating", dev, memory.Models{Uses: []memory.Use{u}},
 		fmt.Sprintf("a shorter --max-new-tokens (now %d)", maxNew))
 }

@@ -302,3 +302,24 @@ func TestEveryCommandCountsTheDriverItsProbeLoaded(t *testing.T) {
 		}
 	}
 }
+
+// rlt generate, eval and distill estimate the prefill of the prompts they
+// have (memory.Use.SamplePrompt), as rlt run and rlt train do: each
+// assumed prompts of memory.PromptTokens (128) there, whatever the
+// prompt's length, so a long --prompt's prefill was estimated at 128
+// tokens' activations.
+func TestGenerateEstimatesItsPromptsPrefill(t *testing.T) {
+	teacher := filepath.Join("engine", "defaults", "models", defaults.Teacher)
+	cfg, _, err := model.Inspect(teacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RLT_MEMORY_LIMIT", "1MB")
+	for _, prompt := range []int{8, 240} {
+		err := checkGenerateMemory(device.CPU, teacher, prompt, 16)
+		want := fmt.Sprintf("model sampling one sequence of %d tokens (KV cache, logits) %s;", prompt+16, size.Bytes(memory.SamplingAfter(cfg, 1, prompt, prompt+16)))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a prompt of %d tokens: %v, want a refusal counting %q", prompt, err, want)
+		}
+	}
+}

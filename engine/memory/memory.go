@@ -162,10 +162,6 @@ func Positions(seqs, t, maxRows, maxTokens int) int {
 	return n
 }
 
-// Sampling is the memory of sampling seqs sequences of up to t tokens
-// after prompts of PromptTokens: see SamplingAfter.
-func Sampling(c model.Config, seqs, t int) int64 { return SamplingAfter(c, seqs, PromptTokens, t) }
-
 // SamplingAfter is the memory of sampling seqs sequences of up to t tokens
 // after prompts of up to prompt tokens: their KV cache, and the smaller
 // caches the sequences still running move to as the batch finishes
@@ -727,8 +723,12 @@ type Use struct {
 	Cfg  model.Config
 	Held compute.DType
 	// SampleSeqs sequences of up to SampleT tokens are sampled at once
-	// (Sampling's KV cache, prefill and logits).
-	SampleSeqs, SampleT int
+	// (SamplingAfter's KV cache, prefill and logits), after prompts of up
+	// to SamplePrompt tokens (what the prefill holds; 0: PromptTokens
+	// assumed, where the command knows none). It was PromptTokens for
+	// every command: rlt generate's prompt of 2,000 tokens was prefilled
+	// as 128 in the estimate.
+	SampleSeqs, SampleT, SamplePrompt int
 	// ForwardRows positions of sequences of up to ForwardT tokens go
 	// through one no-grad forward at once, log-probs taken at each.
 	ForwardRows, ForwardT int
@@ -761,8 +761,13 @@ func (m Models) Estimate() Estimate {
 			if u.SampleSeqs == 1 {
 				seqs = "one sequence"
 			}
-			e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t), Sampling(u.Cfg, u.SampleSeqs, t))
-			prefill := min(u.SampleSeqs*PromptTokens, max(u.SampleSeqs, sample.PrefillTokens))
+			prompt := u.SamplePrompt
+			if prompt <= 0 {
+				prompt = PromptTokens
+			}
+			prompt = min(prompt, t)
+			e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t), SamplingAfter(u.Cfg, u.SampleSeqs, prompt, t))
+			prefill := min(u.SampleSeqs*prompt, max(u.SampleSeqs, sample.PrefillTokens))
 			s := shapesOf(prefill, t, u.Cfg)
 			s.Draws, s.Candidates = u.SampleSeqs, sample.ShortlistCapacity
 			runs = append(runs, s)

@@ -683,3 +683,24 @@ func TestPackedMatricesCounted(t *testing.T) {
 		}
 	}
 }
+
+// memory.Models prefills the prompts a command has (Use.SamplePrompt):
+// its sampling part is SamplingAfter of them, and the GPU's scratch is
+// asked for their prefill's rows; PromptTokens where none is given.
+func TestModelsSamplingFollowsItsPrompts(t *testing.T) {
+	for _, c := range []struct{ prompt, want int }{{0, PromptTokens}, {20, 20}, {200, 200}} {
+		var rows int
+		m := Models{Uses: []Use{{Name: "model", Cfg: tiny, Held: compute.BF16, SampleSeqs: 4, SampleT: 250, SamplePrompt: c.prompt}},
+			DeviceScratch: func(first vulkan.Shapes, more ...vulkan.Shapes) int64 { rows = first.Rows; return 0 }}
+		e := m.Estimate()
+		var got int64
+		for _, p := range e.Parts {
+			if strings.HasPrefix(p.What, "model sampling") {
+				got = p.Bytes
+			}
+		}
+		if want := SamplingAfter(tiny, 4, c.want, 250); got != want || rows != min(4*c.want, max(4, sample.PrefillTokens)) {
+			t.Errorf("prompts of %d: sampling %d bytes, want %d; the scratch's prefill rows %d, want %d", c.prompt, got, want, rows, 4*c.want)
+		}
+	}
+}
