@@ -709,15 +709,42 @@ func (d *dashboard) updatePicker(k tea.KeyMsg) {
 }
 
 // pickerView lists every recorded metric, marked when a chart on the
-// grid shows it, with its latest value, in w×h.
+// grid shows it, with its latest value, in w×h. The values are a column:
+// written by one rule over them all (chart.FormatValues: 4 significant
+// digits, one notation), after the longest name, their points one above
+// another. Each row's value written alone, right after its name, read
+// "52.00" over "0.2000" over "0.01000" at every place, and a value
+// below 1e-3 in e-notation beside plain ones.
 func (d *dashboard) pickerView(w, h int) []string {
 	th := d.sh.theme
-	out := []string{th.Paint(style.Spec{Attr: style.Bold}, "Charts") +
-		fmt.Sprintf(" · %d metrics recorded · ■ on the grid · enter/space on/off · esc closes", len(d.names))}
+	// The header gives way by whole parts ("enter/space …" was cut at
+	// 60 columns): the keys are the footer's to say too.
+	rec := fmt.Sprintf(" · %d metrics recorded", len(d.names))
+	head, ok := longestFitting(w, "Charts"+rec+" · ■ on the grid · enter/space on/off · esc closes",
+		"Charts"+rec+" · ■ on the grid", "Charts"+rec)
+	if ok {
+		head = th.Paint(style.Spec{Attr: style.Bold}, "Charts") + strings.TrimPrefix(head, "Charts")
+	} else {
+		head = fit("Charts"+rec, w)
+	}
+	out := []string{head}
 	if len(d.names) == 0 {
 		return block(append(out, "no metrics recorded yet"), w, h)
 	}
-	last := d.last
+	vals := pickerValues(d.names, d.last)
+	nameW, intW, valW := 0, 0, 0
+	for i, n := range d.names {
+		nameW = max(nameW, width(metricTitle(n)))
+		intW = max(intW, intPart(vals[i]))
+	}
+	for _, v := range vals {
+		if v != "" {
+			valW = max(valW, intW-intPart(v)+width(v))
+		}
+	}
+	// Names are cut ("…") only where the column would not fit beside
+	// them; the value, what the picker is read for, stays whole.
+	nameW = max(min(nameW, w-1-2-2-valW), 1)
 	rows := max(h-1, 1)
 	top := max(min(d.pickSel-rows/2, len(d.names)-rows), 0)
 	for i := top; i < len(d.names) && i < top+rows; i++ {
@@ -726,11 +753,10 @@ func (d *dashboard) pickerView(w, h int) []string {
 		if d.shownFor(n) >= 0 {
 			mark = "■"
 		}
-		v := ""
-		if x, ok := last[n]; ok {
-			v = "  " + chart.FormatValue(shownValue(n, x))
+		line := mark + " " + metricTitle(n)
+		if v := vals[i]; v != "" {
+			line = mark + " " + pad(pickerName(n, nameW), nameW) + "  " + strings.Repeat(" ", intW-intPart(v)) + v
 		}
-		line := mark + " " + metricTitle(n) + v
 		if i == d.pickSel {
 			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line, max(w-1, 1)))
 		} else {
@@ -739,6 +765,55 @@ func (d *dashboard) pickerView(w, h int) []string {
 		out = append(out, line)
 	}
 	return block(out, w, h)
+}
+
+// pickerName is metricTitle(m) in w cells: where it does not fit, the
+// metric's name alone, signed as drawn ("explanation_length",
+// "−kl_reward"), whole rather than cut mid-word ("explanation_len…");
+// cut only where that does not fit either.
+func pickerName(m string, w int) string {
+	t := metricTitle(m)
+	if width(t) <= w {
+		return t
+	}
+	if i := strings.LastIndex(t, " · "); i >= 0 && width(t[i+len(" · "):]) <= w {
+		return t[i+len(" · "):]
+	}
+	return fit(t, w)
+}
+
+// pickerValues is the picker's column of latest values, one per name
+// ("" where none is recorded), as the grid's charts draw them
+// (shownValue), written by one rule (chart.FormatValues).
+func pickerValues(names []string, last map[string]float64) []string {
+	var at []int
+	var vs []float64
+	for i, n := range names {
+		if x, ok := last[n]; ok {
+			at, vs = append(at, i), append(vs, shownValue(n, x))
+		}
+	}
+	out := make([]string, len(names))
+	for k, s := range chart.FormatValues(vs) {
+		out[at[k]] = s
+	}
+	return out
+}
+
+// intPart is the cells of a written value before its point (or its
+// whole number part, "12" of "12k"), where a column aligns it.
+func intPart(s string) int {
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		return i
+	}
+	i := 0
+	if strings.HasPrefix(s, "-") {
+		i = 1
+	}
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 func (d *dashboard) control(k tea.KeyMsg) tea.Cmd {

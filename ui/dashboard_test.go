@@ -100,15 +100,15 @@ func TestChartPickerSaysTheGridsLabels(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s not recorded", tc.metric)
 		}
-		want := tc.label + "  " + chart.FormatValue(tc.sign*x)
+		want := " " + chart.FormatValue(tc.sign*x) // the column's rule: one notation here
 		var line string
 		for _, l := range strings.Split(v, "\n") {
 			if strings.Contains(l, tc.metric+"  ") { // the name, then its value
 				line = strings.TrimSpace(l)
 			}
 		}
-		if !strings.HasSuffix(line, want) {
-			t.Errorf("picker line of %s: %q, want it to end %q", tc.metric, line, want)
+		if !strings.HasSuffix(line, want) || !strings.Contains(line, tc.label+"  ") {
+			t.Errorf("picker line of %s: %q, want %q and then %q", tc.metric, line, tc.label, want)
 		}
 	}
 	// The r_KL chart on the grid draws the value the picker said.

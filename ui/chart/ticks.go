@@ -233,6 +233,19 @@ const legendDigits = 4
 // (legendFormat).
 func FormatValue(v float64) string { return legendFormat(v)(v) }
 
+// FormatValues writes a column of readings (the chart picker's values)
+// by one rule, a legend's of them all (legendFormat): each to 4
+// significant digits, all in one notation, so that no row reads more
+// precise or of another scale for the way it is written.
+func FormatValues(vals []float64) []string {
+	format := legendFormat(vals...)
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = format(v)
+	}
+	return out
+}
+
 // legendFormat is the one way a legend writes the values vals: each to
 // legendDigits significant digits, all in one notation, so that no value
 // reads more precise or larger than its neighbour for the way it is

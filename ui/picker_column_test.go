@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/event"
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/sessions"
+)
+
+// TestChartPickerValuesAreAColumn: the chart picker's values are a column
+// written by one rule: one notation for all, 4 significant digits each,
+// their points one above another. Each was written alone right after its
+// name: "52.00" beside "0.01000" at another place, and a learning rate of
+// 3e-06 in e-notation beside plain values.
+func TestChartPickerValuesAreAColumn(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		vals  map[string]float64
+		eNote bool
+	}{
+		{"plain", map[string]float64{"reward": 0.2, "loss": 52, "kl": 0.01, "grad_norm": 1.46321, "completion_length": 123.4, "sampled_tokens_per_s": 12345, "solution_log_prob_reward": -0.25}, false},
+		{"a value below 1e-3", map[string]float64{"reward": 0.2, "loss": 52, "lr": 3e-6, "grad_norm": 1.46321, "solution_log_prob_reward": -0.25}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := sessions.Create(filepath.Join(t.TempDir(), "demo-run"), testRunCfg{Task: "addition", Steps: 20, Reward: record.DefaultRewardConfig()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			r.Emit(event.Metrics{Time: t0, Step: 1, Values: c.vals})
+			for _, w := range []int{80, 200} {
+				m := sized(t, r, w, 24, nil)
+				send(m, press("m"))
+				point := -1
+				rows := 0
+				for _, line := range strings.Split(m.View(), "\n") {
+					if !strings.Contains(line, "■") && !strings.Contains(line, "□") || strings.HasPrefix(line, "Charts") {
+						continue
+					}
+					f := strings.Fields(line)
+					v := f[len(f)-1]
+					at := strings.LastIndex(line, v) // bytes: the names before are alike in each run
+					p := at + intPart(v)
+					if point >= 0 && width(line[:p]) != point {
+						t.Errorf("at %d columns: %q has its point at column %d, the rows above at %d", w, line, width(line[:p]), point)
+					}
+					point = width(line[:p])
+					if strings.Contains(v, "e") != c.eNote {
+						t.Errorf("at %d columns: %q in another notation than the column's (e-notation %v)", w, v, c.eNote)
+					}
+					mant, _, _ := strings.Cut(v, "e")
+					digits := strings.TrimLeft(strings.NewReplacer("-", "", ".", "", "k", "").Replace(mant), "0")
+					if len(digits) != 4 {
+						t.Errorf("at %d columns: %q has %d significant digits, want 4", w, v, len(digits))
+					}
+					rows++
+				}
+				if rows != len(c.vals) {
+					t.Errorf("at %d columns: %d rows with a value, want %d:\n%s", w, rows, len(c.vals), m.View())
+				}
+			}
+		})
+	}
+}
+
+// TestChartPickerCutsNoWord: at 60 columns the picker's header and rows
+// say whole words: a name that does not fit beside the value column is
+// the metric's name alone ("explanation_length", not
+// "explanation_len…"), and the header leaves its keys to the footer
+// ("enter/space …" was cut).
+func TestChartPickerCutsNoWord(t *testing.T) {
+	r := newTestRun(t, 12, 1, 2, 4)
+	m := sized(t, r, 60, 24, nil)
+	send(m, press("m"))
+	v := m.View()
+	if strings.Contains(v, "…") {
+		t.Errorf("a word is cut:\n%s", v)
+	}
+	if !strings.Contains(v, " explanation_length  ") {
+		t.Errorf("explanation_length not named whole:\n%s", v)
+	}
+	for _, c := range []struct {
+		m    string
+		w    int
+		want string
+	}{
+		{"explanation_length", 60, "explanation length (tokens) · explanation_length"},
+		{"explanation_length", 40, "explanation_length"},
+		{"kl_reward", 12, "−kl_reward"}, // signed as drawn
+		{"explanation_length", 8, "explana…"},
+	} {
+		if got := pickerName(c.m, c.w); got != c.want {
+			t.Errorf("pickerName(%q, %d) = %q, want %q", c.m, c.w, got, c.want)
+		}
+	}
+}
