@@ -166,6 +166,9 @@ type Run struct {
 	// tornTraces are the trace files that ended in a partial line when
 	// the run was read (TornTraces), cut or not.
 	tornTraces []TornTrace
+	// tornMu guards tornTraces, which a followed run's poll takes a line
+	// out of once its writer has ended it (pollFile).
+	tornMu sync.Mutex
 	// unopened: opened with DeferOpen, its files not yet opened for
 	// writing nor its open event written (Begin, which the first write
 	// calls); Close then writes no close event. beginMu orders Begins.
@@ -1228,12 +1231,14 @@ func (t TornTrace) String() string {
 // was read, in step order (TornTrace): scoring or exporting the run says
 // whether a trace was lost or only the one its killed writer was writing.
 func (r *Run) TornTraces() []TornTrace {
-	if len(r.tornTraces) == 0 {
+	r.tornMu.Lock()
+	out := append([]TornTrace(nil), r.tornTraces...)
+	r.tornMu.Unlock()
+	if len(out) == 0 {
 		return nil
 	}
 	state, interrupted, _ := r.StateGone()
 	live := state == StateRunning || state == StatePaused || state == StateResuming
-	out := append([]TornTrace(nil), r.tornTraces...)
 	for i := range out {
 		out[i].Killed = out[i].last && (interrupted || live) && !r.reviewedNotHeld(out[i].id)
 	}
@@ -1539,6 +1544,11 @@ func (r *Run) pollFile(path string, kind byte) {
 			// It was being written, not left by a crash: withdraw the issue
 			// before the line is read (which reports it anew if it is broken).
 			r.store.dropIssue(path, fl.partial)
+			if kind == 't' { // nor is it a torn trace: its trace is read now
+				r.tornMu.Lock()
+				r.tornTraces = slices.DeleteFunc(r.tornTraces, func(tt TornTrace) bool { return tt.File == path && tt.Line == fl.partial })
+				r.tornMu.Unlock()
+			}
 			fl.partial = 0
 		}
 		for i, l := range lines {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // TestTornAtEveryByteIsTheKilledWritersLine: the last trace record of a
@@ -101,5 +102,61 @@ func TestTornAtEveryByteIsTheKilledWritersLine(t *testing.T) {
 			t.Errorf("rlt import of the record cut after %d bytes (%s): %d traces, skipped %+v, %v; want %d, skipped %+v",
 				n, last[:n][max(0, n-12):], len(traces), skipped, err, wantTraces, wantSkip)
 		}
+	}
+}
+
+// TestFollowedPartialLineEndedIsNoTornTrace: a followed run whose open
+// found its writer writing a trace's line (the newest file's partial last
+// line) reads the trace once the writer ends the line, and the line is
+// then no torn trace. It stayed in TornTraces, as read at the open: with
+// the run finished (closed), rlt export's report of the followed run (the
+// workbench's export) said its trace lost ('1 lost: the N-byte partial
+// last line of ...') while the Traces screen showed it.
+func TestFollowedPartialLineEndedIsNoTornTrace(t *testing.T) {
+	const id = "2-5-0"
+	dir, w := runOfSteps(t, 3)
+	w.Emit(fakeTrace(2, 5, 0))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, TracesDir, "000002.jsonl")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := bytes.LastIndexByte(bytes.TrimSuffix(data, []byte("\n")), '\n') + 1 + 40
+	if err := os.Truncate(file, int64(half)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
+	defer func() {
+		for _, fl := range r.followers {
+			fl.f.Close()
+		}
+	}()
+	if got := r.TornTraces(); len(got) != 1 {
+		t.Fatalf("TornTraces %+v with the line half written; want it", got)
+	}
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(data[half:]); err != nil { // the writer ends the line
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := w.Close(); err != nil { // and the run ends
+		t.Fatal(err)
+	}
+	r.pollOnce()
+	if _, err := r.store.Trace(id); err != nil {
+		t.Fatalf("the trace was not read once its line ended: %v", err)
+	}
+	if got := r.TornTraces(); len(got) != 0 {
+		t.Errorf("TornTraces %+v once the line was ended and read; want none", got)
 	}
 }
