@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -141,8 +140,8 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		atLeast{"micro-batch-tokens", c.MicroBatchTokens, 0}, atLeast{"max-new-tokens", *maxNew, 1}, atLeast{"best-of", *bestOfN, 1}); err != nil {
 		return err
 	}
-	if !(c.LR >= 0) || math.IsInf(c.LR, 0) {
-		return misuse(fs, "--lr %g: want a finite number, not negative", c.LR)
+	if !runconfig.RateTrains(c.LR) { // 1e300 is +Inf in the optimiser's float32, 0 (and 1e-50) trains nothing
+		return misuse(fs, "--lr %g: %s", c.LR, runconfig.RateWanted)
 	}
 	// rlt generate's rule (the teacher samples as it does), on the float64
 	// given: a finite value past 1e6 (1e39 too, said as +Inf) was taken

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -20,6 +19,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
@@ -94,8 +94,8 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := checkCounts(fs, atLeast{"steps", r.Steps, 1}, atLeast{"batch", r.Batch, 1}); err != nil {
 		return err
 	}
-	if !(r.LR > 0) || math.IsInf(r.LR, 0) {
-		return misuse(fs, "--lr %g: want a finite number above 0", r.LR)
+	if !runconfig.RateTrains(r.LR) { // 1e300 is +Inf in the optimiser's float32, 0 (and 1e-50) trains nothing
+		return misuse(fs, "--lr %g: %s", r.LR, runconfig.RateWanted)
 	}
 	// The schedule ends at a tenth of the peak, as the recipe's does; the
 	// recipe's own pair (3e-3, 3e-4) is kept as written, whose bits a

@@ -175,18 +175,22 @@ func TestPretrainChecksTheTeacher(t *testing.T) {
 	}
 }
 
-// --only names one of the two models, and --lr is a finite rate above 0:
-// anything else is refused before any work, naming the flag.
+// --only names one of the two models, and --lr is a finite rate above 0
+// in float32, the optimiser's numbers (1e300 was taken: +Inf there, and
+// every update with it; 1e-50 is 0 there): anything else is refused
+// before any work, naming the flag.
 func TestPretrainRefusesABadOnlyOrLR(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--only", "both"}, `rlt pretrain: --only "both": want one of teacher, student`},
-		{[]string{"--lr", "0"}, "rlt pretrain: --lr 0: want a finite number above 0"},
-		{[]string{"--lr", "-1e-3"}, "rlt pretrain: --lr -0.001: want a finite number above 0"},
-		{[]string{"--lr", "Inf"}, "rlt pretrain: --lr +Inf: want a finite number above 0"},
-		{[]string{"--lr", "NaN"}, "rlt pretrain: --lr NaN: want a finite number above 0"},
+		{[]string{"--lr", "0"}, "rlt pretrain: --lr 0: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"--lr", "-1e-3"}, "rlt pretrain: --lr -0.001: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"--lr", "Inf"}, "rlt pretrain: --lr +Inf: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"--lr", "1e300"}, "rlt pretrain: --lr 1e+300: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"--lr", "1e-50"}, "rlt pretrain: --lr 1e-50: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"--lr", "NaN"}, "rlt pretrain: --lr NaN: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
 	} {
 		out := t.TempDir()
 		code, _, errs := runCLI(t, "", append([]string{"pretrain", "--out", out, "--steps", "1", "--batch", "1"}, c.args...)...)

@@ -78,6 +78,16 @@ func DefaultRewardConfig() RewardConfig {
 	}
 }
 
+// turnedAround says what a weight of the other sign than its default's
+// teaches (RewardConfig.Validate refuses it).
+var turnedAround = map[string]string{
+	"solution_mean":  "is negative, which rewards explanations after which the student is less sure of the solution: the objective turned around; give 0 to leave the term out",
+	"solution_min":   "is negative, which rewards explanations after which the student's least likely solution token is less likely: the objective turned around; give 0 to leave the term out",
+	"kl_mean":        "is negative, which rewards explanations the student finds less natural than the teacher does (r_KL is subtracted): the objective turned around; give 0 to leave the term out",
+	"kl_max":         "is negative, which rewards explanations whose least natural token to the student is less natural still (r_KL is subtracted): the objective turned around; give 0 to leave the term out",
+	"format_penalty": "is positive, which rewards explanations cut off before their end tag (it is added to their reward); give 0 for no penalty",
+}
+
 // Summary is the resolved configuration in one line, every coefficient,
 // the format penalty, τ and the estimator, as the workbench's rescore
 // detail and rlt distill --best-of's stderr say it (RLT.md §3: always show
@@ -168,6 +178,12 @@ func (c RewardConfig) Validate() error {
 		{"kl_max", c.KLMax, def.KLMax}, {"format_penalty", c.FormatPenalty, def.FormatPenalty}} {
 		if math.IsNaN(v.x) || math.IsInf(v.x, 0) {
 			errs = append(errs, configkey.Errorf("reward."+v.name, "%s is %g: give a finite number (the default is %g)", v.name, v.x, v.def))
+		} else if v.x*v.def < 0 {
+			// A weight of the other sign than its default's turns its term
+			// around (RLT.md §3: r = r_SS − r_KL + m): the teacher would
+			// learn what the term is there to punish. 0 leaves the term out
+			// (the reported ablation without r_KL), and is taken.
+			errs = append(errs, configkey.Errorf("reward."+v.name, "%s %g %s (the default is %g)", v.name, v.x, turnedAround[v.name], v.def))
 		}
 	}
 	switch c.Estimator {

@@ -121,6 +121,21 @@ func TestRewardValidateReportsEveryProblem(t *testing.T) {
 			"reward.format_penalty is -Inf: give a finite number (the default is -1)",
 			`reward.estimator "l2": want "logratio", "k3" or "full"`,
 		}},
+		// A weight of the other sign than its default's turns its term
+		// around (RLT.md §3): taken before, and the teacher learned what
+		// the term punishes. 0 leaves a term out (the ablation without
+		// r_KL) and is taken.
+		{"weights turned around", func(c *RewardConfig) {
+			c.SolutionMean, c.SolutionMin, c.KLMean, c.KLMax, c.FormatPenalty = -1, -0.01, -3, -0.03, 1
+		}, []string{
+			"reward.solution_mean -1 is negative, which rewards explanations after which the student is less sure of the solution: the objective turned around; give 0 to leave the term out (the default is 1)",
+			"reward.solution_min -0.01 is negative, which rewards explanations after which the student's least likely solution token is less likely: the objective turned around; give 0 to leave the term out (the default is 0.01)",
+			"reward.kl_mean -3 is negative, which rewards explanations the student finds less natural than the teacher does (r_KL is subtracted): the objective turned around; give 0 to leave the term out (the default is 3)",
+			"reward.kl_max -0.03 is negative, which rewards explanations whose least natural token to the student is less natural still (r_KL is subtracted): the objective turned around; give 0 to leave the term out (the default is 0.03)",
+			"reward.format_penalty 1 is positive, which rewards explanations cut off before their end tag (it is added to their reward); give 0 for no penalty (the default is -1)",
+		}},
+		{"terms left out", func(c *RewardConfig) { c.SolutionMin, c.KLMean, c.KLMax, c.FormatPenalty = 0, 0, 0, 0 }, nil},
+		{"weights of any size", func(c *RewardConfig) { c.SolutionMean, c.KLMean, c.FormatPenalty = 1e6, 1e-9, -100 }, nil},
 		{"every coefficient", func(c *RewardConfig) {
 			c.SolutionMean, c.SolutionMin, c.KLMean, c.KLMax, c.FormatPenalty = math.NaN(), math.NaN(), math.Inf(1), math.NaN(), math.NaN()
 		}, []string{

@@ -72,6 +72,24 @@ const MaxSequences = 1 << 20
 // whole.
 const DefaultMicroBatchTokens = 8192
 
+// RateTrains reports whether lr, a learning rate, is one the optimiser
+// trains with: above 0 and finite in float32, which it computes in
+// (compute.AdamWStep): 1.4e-45 to 3.4e+38. grpo.lr's rule, and rlt
+// pretrain's and rlt distill's --lr's.
+func RateTrains(lr float64) bool {
+	return lr > math.SmallestNonzeroFloat32/2 && lr <= math.MaxFloat32
+}
+
+// RateWanted says what RateTrains takes, for a flag's refusal.
+const RateWanted = "want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"
+
+// defaultOf is DefaultGRPO's value of the float key (lr, adam_eps or
+// weight_decay), for a problem's way on.
+func defaultOf(key string) float64 {
+	d := DefaultGRPO()
+	return map[string]float64{"lr": d.LR, "adam_eps": d.AdamEps, "weight_decay": d.WeightDecay}[key]
+}
+
 // DefaultGRPO is the official run's method with a CPU-sized batch.
 func DefaultGRPO() GRPO {
 	return GRPO{
@@ -97,6 +115,25 @@ func (c GRPO) Validate() error {
 		if !(f.v >= 0) || math.IsInf(f.v, 1) {
 			bad(f.key, "%s %g must be a finite number, not negative", f.key, f.v)
 		}
+	}
+	// The optimiser computes in float32 (compute.AdamWStep): a rate, eps or
+	// decay past float32's largest is +Inf there, and every update with
+	// it too, though it is finite here (lr = 1e300 was taken); a rate
+	// that rounds to 0 there (lr = 0, 1e-50) never changes a weight.
+	// Only what cannot train is refused: a rate of 1 or 1e30 trains, and
+	// a step whose gradient it makes non-finite says so, with the way on.
+	for _, f := range []struct {
+		key string
+		v   float64
+	}{{"lr", c.LR}, {"adam_eps", c.AdamEps}, {"weight_decay", c.WeightDecay}} {
+		if f.v > math.MaxFloat32 && !math.IsInf(f.v, 1) {
+			bad(f.key, "%s %g is past %.2g, the largest float32, which the optimiser computes in: every update would be infinite; give a smaller one (the default is %g)",
+				f.key, f.v, float64(math.MaxFloat32), defaultOf(f.key))
+		}
+	}
+	if c.LR >= 0 && c.LR <= math.SmallestNonzeroFloat32/2 { // 0 in float32
+		bad("lr", "lr %g trains nothing: the optimiser computes in float32, where it is 0, so the teacher's weights never change; give a rate above 0 (the default is %g; the official run's 1e-06 for a 7B teacher)",
+			c.LR, DefaultGRPO().LR)
 	}
 	for _, f := range []struct {
 		key string

@@ -128,3 +128,49 @@ func TestGRPOSequencesPastSenseAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestGRPORatesThatCannotTrainAreRefused: a learning rate the optimiser
+// cannot train with is refused on its key, with the default to fall back
+// on: past float32's largest (the optimiser's numbers), where it and every
+// update are +Inf though it is finite here (lr = 1e300 was taken), or 0
+// there (lr = 0, 1e-50: the weights never change; taken before). So are
+// an eps or a weight decay past float32's largest. A large rate that
+// float32 holds trains (a step whose gradient it makes non-finite says
+// so at that step), and is taken.
+func TestGRPORatesThatCannotTrainAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		edit func(*GRPO)
+		want []string // the problems' words, in Validate's order; none: taken
+	}{
+		{"lr past float32", func(c *GRPO) { c.LR = 1e300 },
+			[]string{"grpo.lr 1e+300 is past 3.4e+38, the largest float32, which the optimiser computes in: every update would be infinite; give a smaller one (the default is 0.0001)"}},
+		{"lr 0", func(c *GRPO) { c.LR = 0 },
+			[]string{"grpo.lr 0 trains nothing: the optimiser computes in float32, where it is 0, so the teacher's weights never change; give a rate above 0 (the default is 0.0001; the official run's 1e-06 for a 7B teacher)"}},
+		{"lr 0 in float32", func(c *GRPO) { c.LR = 1e-50 },
+			[]string{"grpo.lr 1e-50 trains nothing: the optimiser computes in float32, where it is 0, so the teacher's weights never change; give a rate above 0 (the default is 0.0001; the official run's 1e-06 for a 7B teacher)"}},
+		{"lr negative", func(c *GRPO) { c.LR = -1 }, []string{"grpo.lr -1 must be a finite number, not negative"}},
+		{"lr NaN", func(c *GRPO) { c.LR = math.NaN() }, []string{"grpo.lr NaN must be a finite number, not negative"}},
+		{"lr +Inf", func(c *GRPO) { c.LR = math.Inf(1) }, []string{"grpo.lr +Inf must be a finite number, not negative"}},
+		{"eps and decay past float32", func(c *GRPO) { c.AdamEps, c.WeightDecay = 1e39, 1e300 }, []string{
+			"grpo.adam_eps 1e+39 is past 3.4e+38, the largest float32, which the optimiser computes in: every update would be infinite; give a smaller one (the default is 1e-08)",
+			"grpo.weight_decay 1e+300 is past 3.4e+38, the largest float32, which the optimiser computes in: every update would be infinite; give a smaller one (the default is 0)"}},
+		{"lr 1", func(c *GRPO) { c.LR = 1 }, nil},
+		{"lr 1e30", func(c *GRPO) { c.LR = 1e30 }, nil},
+		{"lr float32's largest", func(c *GRPO) { c.LR = math.MaxFloat32 }, nil},
+		{"lr float32's least", func(c *GRPO) { c.LR = math.SmallestNonzeroFloat32 }, nil},
+		{"official lr", func(c *GRPO) { c.LR = 1e-6 }, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := DefaultGRPO()
+			c.edit(&cfg)
+			var got []string
+			for _, p := range configkey.Problems(cfg.Validate()) {
+				got = append(got, p.Error())
+			}
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}

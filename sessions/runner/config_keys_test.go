@@ -194,3 +194,33 @@ func TestConfigNothingWrittenIsRefused(t *testing.T) {
 		t.Errorf("a file of comments alone: %q; want the defaults taken", got)
 	}
 }
+
+// TestRatesAndWeightsThatCannotTrainAreSaidAtTheirLines: a learning rate
+// the optimiser cannot train with (past float32's largest, or 0 in it)
+// and a reward weight of the other sign than its default's (the objective
+// turned around, RLT.md §3) are refused at FILE:LINE:COL with the way on,
+// each with the file's other problems; both were taken (grpo.lr = 1e300,
+// reward.kl_mean = -3). A large rate float32 holds, and a weight of 0 (a
+// term left out), are taken.
+func TestRatesAndWeightsThatCannotTrainAreSaidAtTheirLines(t *testing.T) {
+	models := hftest.StubModels(t, t.TempDir())
+	for _, c := range []struct {
+		text string
+		want []string // none: taken
+	}{
+		{"[grpo]\nlr = 1e300\n", []string{"bad.toml:2:1: grpo.lr 1e+300 is past 3.4e+38, the largest float32, which the optimiser computes in: every update would be infinite; give a smaller one (the default is 0.0001)"}},
+		{"grpo.lr = 0.0\n", []string{"bad.toml:1:1: grpo.lr 0 trains nothing: the optimiser computes in float32, where it is 0, so the teacher's weights never change; give a rate above 0 (the default is 0.0001; the official run's 1e-06 for a 7B teacher)"}},
+		{"[grpo]\nadam_eps = 1e-8\nweight_decay = 1e39\n", []string{"bad.toml:3:1: grpo.weight_decay 1e+39 is past 3.4e+38, the largest float32, which the optimiser computes in: every update would be infinite; give a smaller one (the default is 0)"}},
+		{"steps = -2\n[reward]\nkl_mean = -3.0\nformat_penalty = 0.5\n", []string{
+			"bad.toml:1:1: steps -2 must not be negative",
+			"bad.toml:3:1: reward.kl_mean -3 is negative, which rewards explanations the student finds less natural than the teacher does (r_KL is subtracted): the objective turned around; give 0 to leave the term out (the default is 3)",
+			"bad.toml:4:1: reward.format_penalty 0.5 is positive, which rewards explanations cut off before their end tag (it is added to their reward); give 0 for no penalty (the default is -1)"}},
+		{"[reward]\nsolution_mean = -1.0\n", []string{"bad.toml:2:1: reward.solution_mean -1 is negative, which rewards explanations after which the student is less sure of the solution: the objective turned around; give 0 to leave the term out (the default is 1)"}},
+		{"[grpo]\nlr = 1e30\n[reward]\nkl_mean = 0.0\nkl_max = 0.0\nformat_penalty = 0.0\n", nil},
+	} {
+		got := configProblems(t, models, c.text)
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("%q:\n%s\nwant\n%s", c.text, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+}
