@@ -1041,7 +1041,7 @@ func position(own lpEntry, top []int32, topLP []float32, text func(int32) string
 			entries[0].rank = j + 1
 			continue
 		}
-		entries = append(entries, lpEntry{id, clamp(topLP[j]), j + 1, text(id)})
+		entries = append(entries, lpEntry{id, float64(topLP[j]), j + 1, text(id)})
 	}
 	return entries
 }
@@ -1237,7 +1237,7 @@ func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i in
 			if k > 0 {
 				top, topLP = sc.TopIDs[pos-1], sc.TopLogProbs[pos-1]
 			}
-			own := lpEntry{ids[pos], clamp(sc.LogProbs[pos-1]), sc.Ranks[pos-1], vllmPromptTokenText(s.Tok, ids, pos)}
+			own := lpEntry{ids[pos], float64(sc.LogProbs[pos-1]), sc.Ranks[pos-1], vllmPromptTokenText(s.Tok, ids, pos)}
 			steps[pos] = position(own, top, topLP, func(id int32) string { return vllmCandidateText(s.Tok, ids, pos, id) })
 			plp[pos] = idObject(steps[pos])
 		}
@@ -1250,7 +1250,7 @@ func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i in
 			tokens, at = ids, steps
 		}
 		if maxTokens == 1 {
-			own := lpEntry{sc.Next, clamp(sc.NextLogProb), sc.NextRank, vllmSampleTokenText(s.Tok, sc.Next)}
+			own := lpEntry{sc.Next, float64(sc.NextLogProb), sc.NextRank, vllmSampleTokenText(s.Tok, sc.Next)}
 			tokens = append(slices.Clip(tokens), sc.Next)
 			at = append(slices.Clip(at), position(own, sc.NextTopIDs, sc.NextTopLogProbs, func(id int32) string { return vllmSampleTokenText(s.Tok, id) }))
 		}
@@ -1264,7 +1264,7 @@ func (s *Server) completion(req *completionsRequest, p prompt, ids []int32, i in
 func idObject(entries []lpEntry) object {
 	o := make(object, 0, len(entries))
 	for _, e := range entries {
-		o = o.set(strconv.Itoa(int(e.id)), map[string]any{"logprob": e.lp, "rank": e.rank, "decoded_token": e.text})
+		o = o.set(strconv.Itoa(int(e.id)), map[string]any{"logprob": promptClamp(e.lp), "rank": e.rank, "decoded_token": e.text})
 	}
 	return o
 }
@@ -1303,13 +1303,13 @@ func (s *Server) legacyLogprobs(tokens []int32, at [][]lpEntry, n int, asIDs boo
 		} else {
 			e := at[i][0] // the token's own entry comes first
 			token = name(id, e.text)
-			out.lps = append(out.lps, e.lp)
+			out.lps = append(out.lps, clamp64(e.lp))
 			top := object{}
 			for j, c := range at[i] {
 				if j > n { // vLLM's filter: enumerate index ≤ n (none for -1: an empty dict)
 					break
 				}
-				top = top.set(name(c.id, c.text), c.lp)
+				top = top.set(name(c.id, c.text), clamp64(c.lp))
 			}
 			out.tops = append(out.tops, top)
 		}
@@ -1364,10 +1364,29 @@ func (o object) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// clamp is a log-prob JSON can hold: −∞ as vLLM writes it, −9999.
-func clamp(v float32) float64 {
+// clamp is a log-prob JSON can hold, as the OpenAI API writes a token
+// too unlikely to say: −9999 for −∞ and for any value below it (a tiny
+// temperature's), the rule of vLLM's completions logprobs (clamp64),
+// kept for /generate's (SGLang's) log-probs.
+func clamp(v float32) float64 { return clamp64(float64(v)) }
+
+// clamp64 is vLLM's completions "logprobs" value (token_logprobs and
+// top_logprobs, echoed prompt tokens among them): the log-prob or −9999.0,
+// whichever is larger, so −∞ and every finite value below −9999 read
+// −9999.0.
+func clamp64(v float64) float64 {
 	if v < -9999 {
 		return -9999
 	}
-	return float64(v)
+	return v
+}
+
+// promptClamp is vLLM's "prompt_logprobs" value: −∞ alone becomes −9999.0
+// (JSON has no −∞); a finite value below −9999 (a tiny temperature's) is
+// written as it is, unlike the completions logprobs' (clamp64).
+func promptClamp(v float64) float64 {
+	if math.IsInf(v, -1) {
+		return -9999
+	}
+	return v
 }
