@@ -216,6 +216,10 @@ type GRPO struct {
 	// sit in place; on the CPU a sampled float32 model's matrices are
 	// packed again for the decode steps (packed).
 	OnGPU bool
+	// EvalSeqs is the held-out questions an evaluation (eval_every > 0)
+	// answers at once: eval_questions, at most run.EvalBatch; 0 where the
+	// run evaluates nothing.
+	EvalSeqs int
 	// Reconstruct is grpo.reconstruct: the student then samples its
 	// solution after each explanation (its own KV caches).
 	Reconstruct bool
@@ -269,7 +273,7 @@ func (g GRPO) Estimate() Estimate {
 	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
 	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
 	e.packed(!g.OnGPU, "the teacher's", g.Teacher, compute.F32)
-	if g.Reconstruct {
+	if g.Reconstruct || g.EvalSeqs > 0 {
 		e.packed(!g.OnGPU, "the student's", g.Student, g.StudentHeld)
 	}
 	// The no-grad tape's arena holds the largest of what runs on it in
@@ -302,6 +306,24 @@ func (g GRPO) Estimate() Estimate {
 	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
 		int64(float64(Backward(g.Teacher, 1, policy, ck)+prefillBytes(g.Teacher, seqs, tp))*slack))
+	if g.EvalSeqs > 0 {
+		// Between steps the teacher explains the held-out questions
+		// (greedy, one each) and the student answers (16 tokens after its
+		// context and the explanation), each with a sampler and a tape of
+		// its own, beside what the step keeps (its tapes' arenas, its
+		// sampler's caches): it adds to the step's peak. The two take
+		// turns on one tape (run.EvalTeacherResults), whose arena holds
+		// the larger prefill. Measured at the
+		// embedded default, --device cpu, 3 steps: 299,084 kB of peak RSS
+		// without an evaluation, 321,804 kB with one of 32 questions each
+		// step, 536,856 kB with 256 (288,816 without), where the estimate
+		// said 379.6 MiB for all four.
+		et := min(st+16, g.Student.MaxPos)
+		e.add(fmt.Sprintf("held-out evaluation, %d questions at once (the teacher's explanations of %d tokens, the student's answers of %d; KV caches, prefill, logits)", g.EvalSeqs, t, et),
+			SamplingAfter(g.Teacher, g.EvalSeqs, tp, t)-prefillBytes(g.Teacher, g.EvalSeqs, tp)+
+				SamplingAfter(g.Student, g.EvalSeqs, st, et)-prefillBytes(g.Student, g.EvalSeqs, st)+
+				max(prefillBytes(g.Teacher, g.EvalSeqs, tp), prefillBytes(g.Student, g.EvalSeqs, st)))
+	}
 	e.add("rotary tables (teacher, reference, student)", 2*g.Teacher.RoPEBytes()+g.Student.RoPEBytes())
 	if g.DeviceHead > 0 {
 		e.add("the fused head's logits on the GPU", g.DeviceHead)

@@ -636,7 +636,7 @@ func TestEstimateCoversMeasuredPeaks(t *testing.T) {
 
 // On the CPU a sampled float32 model's matrices are packed once more for
 // the decode steps and kept (model.Config.FrozenBytes): a GRPO run's
-// teacher, its student where it reconstructs in float32, and each model
+// teacher, its student where it reconstructs or evaluates in float32, and each model
 // rlt generate, eval and distill sample in float32. A 16-bit model is
 // widened at each product instead, and a GPU's weights sit in place.
 func TestPackedMatricesCounted(t *testing.T) {
@@ -660,6 +660,8 @@ func TestPackedMatricesCounted(t *testing.T) {
 	recon32.StudentHeld = compute.F32
 	gpu := recon32
 	gpu.OnGPU = true
+	eval32 := g
+	eval32.StudentHeld, eval32.EvalSeqs = compute.F32, 32
 	m := Models{Uses: []Use{{Name: "teacher", Cfg: tiny, Held: compute.F32, SampleSeqs: 2, SampleT: 64},
 		{Name: "student", Cfg: tiny, Held: compute.BF16, SampleSeqs: 2, SampleT: 64},
 		{Name: "reward student", Cfg: tiny, Held: compute.F32, ForwardRows: 64, ForwardT: 64}}}
@@ -674,6 +676,7 @@ func TestPackedMatricesCounted(t *testing.T) {
 		{"GRPO reconstructing in 16 bits", recon16.Estimate(), []string{"teacher's"}},
 		{"GRPO reconstructing in float32", recon32.Estimate(), []string{"teacher's", "student's"}},
 		{"GRPO on a GPU", gpu.Estimate(), nil},
+		{"GRPO evaluating with a float32 student", eval32.Estimate(), []string{"teacher's", "student's"}},
 		{"Models: a float32 sampler, a 16-bit one, a float32 scorer", m.Estimate(), []string{"teacher's"}},
 		{"Models on a GPU", mGPU.Estimate(), nil},
 	} {

@@ -389,6 +389,11 @@ func Memory(cfg runconfig.Config) (memory.GRPO, error) {
 		Questions: g.Questions, Samples: g.Samples, MaxNewTokens: g.MaxNewTokens, MicroBatch: g.MicroBatch,
 		MicroBatchTokens: g.MicroBatchTokens, CheckpointLayers: g.CheckpointLayers, Reconstruct: g.Reconstruct,
 		Stored16: tdt.Is16() || sdt.Is16()}
+	// A run evaluates after every eval_every-th step (Engine.Run): one of
+	// fewer steps never does.
+	if cfg.EvalEvery > 0 && cfg.EvalQuestions > 0 && (cfg.Steps == 0 || cfg.Steps >= cfg.EvalEvery) {
+		m.EvalSeqs = min(cfg.EvalQuestions, EvalBatch) // Evaluate's batch
+	}
 	if rlt.FrozenPrecision(g) == model.Frozen16 {
 		if sdt.Is16() {
 			m.StudentHeld = sdt
