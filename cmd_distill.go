@@ -773,9 +773,9 @@ func generationConfigFrom(tdir, init string) string {
 }
 
 const evalUsage = `
-Usage: rlt eval --student DIR [--task addition] [--questions N]
-       rlt eval --teacher DIR --student DIR [--task linear] [--questions N]
-       rlt eval [--teacher DIR] --student DIR --data FILE [--questions N]
+Usage: rlt eval --student DIR [--task addition] [--questions N] [flags]
+       rlt eval --teacher DIR --student DIR [--task linear] [--questions N] [flags]
+       rlt eval [--teacher DIR] --student DIR --data FILE [--questions N] [flags]
 
 The student solves N held-out questions by generating its own thought and
 solution (greedy). Prints exact-match accuracy and the rate of thoughts whose

@@ -20,7 +20,7 @@ import (
 )
 
 const logprobsUsage = `
-Usage: rlt logprobs --model DIR [--temperature T] < in.jsonl > out.jsonl
+Usage: rlt logprobs --model DIR [--temperature T] [flags] < in.jsonl > out.jsonl
 
 Reads JSON Lines {"text": "..."} (tokenized with DIR/tokenizer.json) or
 {"ids": [...]} and writes, for each, the log-probability of every token given

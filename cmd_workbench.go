@@ -23,9 +23,9 @@ import (
 )
 
 const workbenchUsage = `
-Usage: rlt [--runs DIR] [--steps N] [--headless] [--mouse]
-       rlt run [--runs DIR] [--steps N] [--config FILE] [--headless] [--mouse]
-       rlt run --resume RUNDIR [--steps N] [--headless] [--mouse]
+Usage: rlt [--runs DIR] [--steps N] [--headless] [--mouse] [--device D] [--matmul M]
+       rlt run [--runs DIR] [--steps N] [--config FILE] [--headless] [--mouse] [--device D] [--matmul M]
+       rlt run --resume RUNDIR [--steps N] [--headless] [--mouse] [--device D] [--matmul M]
 
 Starts a real RLT run on the embedded default teacher and student (tiny
 Qwen2 models warm-started on column addition): GRPO on the RLT reward,

@@ -89,8 +89,6 @@ func headings(path string) (map[string]bool, error) {
 		return nil, err
 	}
 	head := regexp.MustCompile(`^#{1,6}\s+(.*?)\s*#*\s*$`)
-	linkText := regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
-	drop := regexp.MustCompile(`[^\p{L}\p{N}_\- ]`)
 	seen := map[string]int{}
 	out := map[string]bool{}
 	for _, l := range lines {
@@ -98,9 +96,7 @@ func headings(path string) (map[string]bool, error) {
 		if m == nil {
 			continue
 		}
-		s := linkText.ReplaceAllString(m[1], "$1")
-		s = strings.NewReplacer("`", "", "*", "").Replace(s)
-		s = strings.ReplaceAll(drop.ReplaceAllString(strings.ToLower(strings.TrimSpace(s)), ""), " ", "-")
+		s := headingSlug(m[1])
 		if n := seen[s]; n > 0 {
 			out[fmt.Sprintf("%s-%d", s, n)] = true
 		} else {
@@ -109,6 +105,14 @@ func headings(path string) (map[string]bool, error) {
 		seen[s]++
 	}
 	return out, nil
+}
+
+// headingSlug is a heading's anchor as GitHub makes it from the heading's
+// text (before a repeat's -1, -2, … suffix).
+func headingSlug(title string) string {
+	s := regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`).ReplaceAllString(title, "$1")
+	s = strings.NewReplacer("`", "", "*", "").Replace(s)
+	return strings.ReplaceAll(regexp.MustCompile(`[^\p{L}\p{N}_\- ]`).ReplaceAllString(strings.ToLower(strings.TrimSpace(s)), ""), " ", "-")
 }
 
 // helpText is what `rlt ARGS --help` prints: its usage lines, its example
@@ -360,6 +364,69 @@ func TestCommandsDoc(t *testing.T) {
 	for name := range all {
 		if !covered[name] {
 			t.Errorf("commands.md has no section for rlt %s", name)
+		}
+	}
+}
+
+// TestUsageNamesEveryFlag: a command's usage lines (--help's first lines,
+// and commands.md's usage block, which TestCommandsDoc holds to them) name
+// each of its flags, or say that it has more ("[flags]", "[sampling
+// flags]"). rlt run's named neither --device nor --matmul, rlt eval's five
+// of its flags and rlt logprobs' --device and --weights, where other
+// commands' lines end in [flags], so a reader of the usage alone took them
+// for all there is.
+func TestUsageNamesEveryFlag(t *testing.T) {
+	for name, flags := range commandFlags(t) {
+		usage := strings.Join(helpOf(t, strings.Fields(name)...).usage, "\n")
+		if strings.Contains(usage, "flags]") {
+			continue
+		}
+		for f := range flags {
+			if !regexp.MustCompile(`--` + regexp.QuoteMeta(f) + `\b`).MatchString(usage) {
+				t.Errorf("rlt %s --help: its usage names neither --%s nor [flags]:\n%s", name, f, usage)
+			}
+		}
+	}
+}
+
+// TestReadmeListsEveryCommand: README.md's Commands list links every
+// command's section of docs/commands.md, so a new command is not left out
+// of the page a new user reads first (rlt --help lists commands() itself).
+func TestReadmeListsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, ok := strings.Cut(string(readme), "\n## Commands\n")
+	if !ok {
+		t.Fatal("README.md has no ## Commands section")
+	}
+	list, _, _ = strings.Cut(list, "\n## ")
+	doc, err := os.ReadFile(filepath.Join("docs", "commands.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := map[string]string{} // command ("model init") -> its section's anchor
+	for _, sec := range strings.Split(string(doc), "\n## ")[1:] {
+		title, _, _ := strings.Cut(sec, "\n")
+		for _, c := range strings.Split(title, ", ") {
+			if name, ok := strings.CutPrefix(c, "rlt "); ok {
+				section[name] = headingSlug(title)
+			}
+		}
+	}
+	names := []string{"model defaults", "model init", "model info"}
+	for _, c := range commands() {
+		if c.name != "model" {
+			names = append(names, c.name)
+		}
+	}
+	for _, name := range names {
+		anchor, ok := section[name]
+		if !ok {
+			t.Errorf("docs/commands.md has no section for rlt %s", name)
+		} else if !strings.Contains(list, "](docs/commands.md#"+anchor+")") {
+			t.Errorf("README.md's Commands list has no link to docs/commands.md#%s (rlt %s)", anchor, name)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func commands() []command {
 	return []command{
 		{"run", "start an RLT run on the embedded default models (what `rlt` alone does)", runWorkbench},
 		{"open", "open a run folder in the workbench without training it (review, export)", runOpen},
-		{"sessions", "list run folders: state, steps done, best reward, size", runSessions},
+		{"sessions", "list run folders: state, steps done, best reward, size, device", runSessions},
 		{"report", "a self-contained HTML page of runs: every metric overlaid, heatmaps of chosen traces", runReport},
 		{"export", "write a run's accepted traces as Bespoke-Stratos JSON Lines or CSV", runExport},
 		{"import", "a trainer's run folder (official RLT, TRL, verl, NeMo-RL) or a traces file → a run folder to review, export, re-score", runImport},
