@@ -133,17 +133,35 @@ func checkCounts(fs *flag.FlagSet, counts ...atLeast) error {
 	return nil
 }
 
-func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+// newFlags is a command's flag set. Its usage goes to stdout when the call
+// asks for it (--help, -h: the answer, to page or grep, as rlt --help's
+// and rlt model --help's), and to stderr above a wrong call's error.
+func newFlags(name, usage string, stdout, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(&flagOutput{stdout: stdout, stderr: stderr})
 	fs.Usage = func() {
-		fmt.Fprint(stderr, strings.TrimLeft(usage, "\n"))
+		w := fs.Output()
+		fmt.Fprint(w, strings.TrimLeft(usage, "\n"))
 		if hasFlags(fs) {
-			fmt.Fprintln(stderr, "\nFlags:")
+			fmt.Fprintln(w, "\nFlags:")
 			fs.PrintDefaults()
 		}
 	}
 	return fs
+}
+
+// flagOutput is where a flag set writes: stderr, but stdout while the
+// usage asked for is printed (help).
+type flagOutput struct {
+	stdout, stderr io.Writer
+	help           bool
+}
+
+func (o *flagOutput) Write(p []byte) (int, error) {
+	if o.help {
+		return o.stdout.Write(p)
+	}
+	return o.stderr.Write(p)
 }
 
 func hasFlags(fs *flag.FlagSet) bool {
@@ -170,6 +188,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if err := fs.Parse(args); err != nil {
 			restore() // the usage is printed after all
 			if errors.Is(err, flag.ErrHelp) {
+				if o, ok := fs.Output().(*flagOutput); ok {
+					o.help = true
+					defer func() { o.help = false }()
+				}
 				fs.Usage()
 				return errHelp
 			}

@@ -83,7 +83,7 @@ Examples:
 `
 
 func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
-	fs := newFlags("rlt distill", distillUsage, stderr)
+	fs := newFlags("rlt distill", distillUsage, stdout, stderr)
 	tdir := fs.String("teacher", "", "teacher model folder (required)")
 	out := fs.String("out", "", "output folder (required)")
 	init := fs.String("student-init", "", "start the student from this folder instead of a random initialisation")
@@ -815,7 +815,7 @@ Examples:
 `
 
 func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
-	fs := newFlags("rlt eval", evalUsage, stderr)
+	fs := newFlags("rlt eval", evalUsage, stdout, stderr)
 	sdir := fs.String("student", "", "student model folder (required)")
 	taskName := fs.String("task", "addition", "task whose held-out split is used")
 	dataPath := fs.String("data", "", "JSON Lines file of questions and solutions to evaluate on instead of --task's")

@@ -47,7 +47,7 @@ Example:
 `
 
 func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt export", exportUsage, stderr)
+	fs := newFlags("rlt export", exportUsage, stdout, stderr)
 	dir := fs.String("run", "", "run folder (required)")
 	format := fs.String("format", sessions.ExportStratos, "stratos or csv")
 	out := fs.String("out", "", "output file, which must not exist (default, or -: stdout)")

@@ -49,7 +49,7 @@ Examples:
 `
 
 func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt generate", generateUsage, stderr)
+	fs := newFlags("rlt generate", generateUsage, stdout, stderr)
 	dir := fs.String("model", "", "Hugging Face model folder with tokenizer.json (required)")
 	dev := deviceFlag(fs, "the model's layers")
 	prompt := fs.String("prompt", "", "text to continue (required)")

@@ -60,7 +60,7 @@ Examples:
 `
 
 func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt import", importUsage, stderr)
+	fs := newFlags("rlt import", importUsage, stdout, stderr)
 	out := fs.String("out", "", "run folder to write (must not already hold a run)")
 	runs := fs.String("runs", "runs", "folder for the new run folder when --out is not given")
 	format := fs.String("format", "", "the trainer that wrote SRC: rlt, trl, verl or nemo-rl (default: detected)")

@@ -38,7 +38,7 @@ Example:
 `
 
 func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err error) {
-	fs := newFlags("rlt logprobs", logprobsUsage, stderr)
+	fs := newFlags("rlt logprobs", logprobsUsage, stdout, stderr)
 	dir := fs.String("model", "", "Hugging Face model folder (required)")
 	dev := deviceFlag(fs, "the model's layers")
 	temp := fs.Float64("temperature", 1, "divide logits by this before the softmax")

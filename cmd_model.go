@@ -72,7 +72,7 @@ Example:
 `
 
 func runModelDefaults(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt model defaults", modelDefaultsUsage, stderr)
+	fs := newFlags("rlt model defaults", modelDefaultsUsage, stdout, stderr)
 	out := fs.String("out", "", "folder to write (required; created if missing, or empty)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -110,7 +110,7 @@ Example:
 `
 
 func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt model init", modelInitUsage, stderr)
+	fs := newFlags("rlt model init", modelInitUsage, stdout, stderr)
 	cfgPath := fs.String("config", "", "Hugging Face config.json describing the shape (required)")
 	out := fs.String("out", "", "folder to write (required; created if missing)")
 	seed := fs.Uint64("seed", 1, "random seed")
@@ -324,7 +324,7 @@ Example:
 `
 
 func runModelInfo(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt model info", modelInfoUsage, stderr)
+	fs := newFlags("rlt model info", modelInfoUsage, stdout, stderr)
 	dev := fs.String("device", "auto", "the device to size the model for: cpu, gpu, gpu:N or auto")
 	checkWeights := fs.Bool("check-weights", false, "read every weight once and refuse NaN or Inf, naming the tensor and index (a pass over the files)")
 	if err := parseFlags(fs, args); err != nil {

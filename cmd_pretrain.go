@@ -73,7 +73,7 @@ Examples:
 
 func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	r := warmstart.DefaultRecipe()
-	fs := newFlags("rlt pretrain", pretrainUsage, stderr)
+	fs := newFlags("rlt pretrain", pretrainUsage, stdout, stderr)
 	out := fs.String("out", "", "folder to write teacher/ and student/ into (required)")
 	fs.Uint64Var(&r.Seed, "seed", r.Seed, "random seed")
 	fs.IntVar(&r.Steps, "steps", r.Steps, "optimiser steps per model")

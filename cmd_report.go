@@ -35,7 +35,7 @@ Example:
 `
 
 func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt report", reportUsage, stderr)
+	fs := newFlags("rlt report", reportUsage, stdout, stderr)
 	out := fs.String("out", "", "output folder (required; created if missing)")
 	traces := fs.String("traces", "top:3,bottom:3", "accepted, top:K, bottom:K, or several joined by commas")
 	if err := parseFlags(fs, args); err != nil { // flags before or after the runs

@@ -137,7 +137,7 @@ Examples:
 `
 
 func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt score", scoreUsage, stderr)
+	fs := newFlags("rlt score", scoreUsage, stdout, stderr)
 	tdir := fs.String("teacher", "", "teacher model folder or server URL (required; with --run, default: the run's)")
 	sdir := fs.String("student", "", "student model folder or server URL (required; with --run, default: the run's)")
 	tokDir := fs.String("tokenizer", "", "with two server URLs: the model folder whose tokenizer.json (and prompts.json) the servers' models use, or that tokenizer.json")

@@ -92,7 +92,7 @@ func runServe(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 
 // serveCommand is rlt serve until ctx ends.
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt serve", serveUsage, stderr)
+	fs := newFlags("rlt serve", serveUsage, stdout, stderr)
 	dir := fs.String("model", "", "model folder to serve (required)")
 	listen := fs.String("listen", "127.0.0.1:8000", "address to listen on (host:port; port 0 picks a free one)")
 	public := fs.Bool("public", false, "allow listening on an address other than localhost")

@@ -23,7 +23,7 @@ Example:
 `
 
 func runTokenize(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt tokenize", tokenizeUsage, stderr)
+	fs := newFlags("rlt tokenize", tokenizeUsage, stdout, stderr)
 	path := fs.String("tokenizer", "", "tokenizer.json, or a model folder holding one (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

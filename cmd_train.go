@@ -57,7 +57,7 @@ Examples:
 `
 
 func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt train", trainUsage, stderr)
+	fs := newFlags("rlt train", trainUsage, stdout, stderr)
 	cfgPath := fs.String("config", "", "TOML run configuration")
 	teacher := fs.String("teacher", "", "teacher model folder")
 	student := fs.String("student", "", "student model folder")

@@ -69,7 +69,7 @@ Examples:
 // shows it live; with --headless (or no terminal) progress goes to stderr
 // as lines.
 func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt run", workbenchUsage, stderr)
+	fs := newFlags("rlt run", workbenchUsage, stdout, stderr)
 	runs := fs.String("runs", "runs", "folder that holds run folders")
 	steps := fs.Int("steps", 0, "GRPO steps (default: the configuration's, with --resume the run's plan; the embedded run's: until interrupted; 0: until interrupted)")
 	cfgPath := fs.String("config", "", "TOML run configuration (default: the embedded models' run)")
@@ -627,7 +627,7 @@ Examples:
 `
 
 func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt open", openUsage, stderr)
+	fs := newFlags("rlt open", openUsage, stdout, stderr)
 	runs := fs.String("runs", "runs", "folder that holds run folders (the Runs screen lists it)")
 	mouse := fs.Bool("mouse", false, "scroll lists with the mouse wheel (the terminal's own selection needs shift)")
 	format := fs.String("format", "", "the trainer that wrote RUNDIR when it is not a run folder of ours: rlt, trl, verl or nemo-rl (default: detected)")
@@ -713,7 +713,7 @@ Examples:
 `
 
 func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt sessions", sessionsUsage, stderr)
+	fs := newFlags("rlt sessions", sessionsUsage, stdout, stderr)
 	runs := fs.String("runs", "runs", "folder that holds run folders")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -141,7 +141,7 @@ Example:
 `
 
 func runVersion(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlags("rlt version", versionUsage, stderr)
+	fs := newFlags("rlt version", versionUsage, stdout, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -253,6 +253,20 @@ func TestUsageTexts(t *testing.T) {
 		if code != 0 {
 			t.Errorf("rlt %v --help: exit %d", c.args, code)
 		}
+		// The usage asked for is the answer, on stdout (rlt eval --help |
+		// less showed nothing: it was on stderr, where rlt --help's and
+		// rlt model --help's were not); a wrong call's goes to stderr,
+		// above what was wrong, and writes nothing on stdout.
+		if errs != "" || !strings.HasPrefix(out, "Usage: rlt ") {
+			first, _, _ := strings.Cut(errs, "\n")
+			t.Errorf("rlt %v --help: stdout %d bytes, stderr %d bytes (%q…): want the usage on stdout alone", c.args, len(out), len(errs), first)
+		}
+		if c.args[len(c.args)-1] != "model" {
+			code, out, errs := runCLI(t, "", append(c.args, "--no-such-flag")...)
+			if code != 2 || out != "" || !strings.HasPrefix(errs, "Usage: rlt ") || !strings.Contains(errs, "unknown flag --no-such-flag") {
+				t.Errorf("rlt %v --no-such-flag: exit %d, stdout %q, stderr %q: want 2, the usage and the error on stderr alone", c.args, code, out, errs)
+			}
+		}
 		for _, w := range c.want {
 			if !strings.Contains(usage, w) {
 				t.Errorf("rlt %v --help lacks %q:\n%s", c.args, w, usage)
