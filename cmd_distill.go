@@ -1077,10 +1077,8 @@ func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64,
 }
 
 // maxTaskQuestions is the most questions rlt eval and rlt distill draw
-// from a task: a count past it (a typo's extra digits) would hold the
-// questions in memory for longer than any evaluation runs, where it ran
-// out of memory drawing them (--questions 99999999999).
-const maxTaskQuestions = 1 << 20
+// from a task: task.MaxUnique, a run's eval_questions' bound too.
+const maxTaskQuestions = task.MaxUnique
 
 // taskPromptsFit refuses, before any is sampled, a task's questions whose
 // prompt for the model who (its folder dir) is longer than its maxPos

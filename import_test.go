@@ -652,7 +652,7 @@ func TestImportKeepsTheRowsReward(t *testing.T) {
 	// --resume refused it for every training key it lacks).
 	edit("temperature = 0.9\n", "temperature = 'hot'\n")
 	code, _, errs = runCLI(t, "", append([]string{"score", "--run", run}, models...)...)
-	if want := fmt.Sprintf(`%s:%d:15: key "import.reward.temperature": wrong type: got TOML string, want float; the run's settings cannot be read until it is fixed`, cfgPath, line); code == 0 ||
+	if want := fmt.Sprintf(`%s:%d:15: key "import.reward.temperature": wrong type: got TOML string, want float (such as temperature = 0.5); the run's settings cannot be read until it is fixed`, cfgPath, line); code == 0 ||
 		!strings.Contains(errs, want) || strings.Contains(errs, "reward: c1") {
 		t.Errorf("score --run of an [import.reward] of temperature 'hot': exit %d:\n%s\nwant %q", code, errs, want)
 	}

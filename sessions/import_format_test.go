@@ -115,7 +115,7 @@ func TestImportWithAnUnknownFormat(t *testing.T) {
 			"Answer.", `:2:10: [import] format "oficial" is not one this rlt writes (official, trl, verl, nemo-rl, traces): its rows are exported with the student_system its [import] records, which does not depend on the format; a newer rlt imported it? use that rlt to read the rest of the run (its steps), or correct a typo of the format`},
 		{"a newer rlt's, [prompts]' prompt", "[prompts]\nstudent_system = 'Think.'\n[import]\nformat = 'openrlhf'\nsource = '/data/rows.jsonl'\n", "openrlhf", `:4:10: key "import.format": unknown format "openrlhf"` + hinted, false,
 			"Think.", `:4:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces): its rows are exported with the student_system its [prompts] records`},
-		{"after a mistyped value", "[import]\ntraces = 'one'\nformat = 'foo'\nsource = '/data/rows.jsonl'\n", "foo", `:2:10: key "import.traces": wrong type: got TOML string, want integer; 1 more on line 3;`, false, "", ""},
+		{"after a mistyped value", "[import]\ntraces = 'one'\nformat = 'foo'\nsource = '/data/rows.jsonl'\n", "foo", `:2:10: key "import.traces": wrong type: got TOML string, want integer (such as traces = 1); 1 more on line 3;`, false, "", ""},
 	})
 	// A format this rlt does not know, whose [import] records no
 	// student_system: the default this rlt's formats mean would be a
@@ -163,12 +163,12 @@ func TestRowsConfigTypesOfAnUnknownFormat(t *testing.T) {
 		{"no student_system", "[import]\nformat = 'openrlhf'\nsource = '/data/rows.jsonl'\n", "",
 			`:2:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces), and the [import] records no student_system: the default system prompt this rlt's formats mean may not be what the rows carried, so nothing is scored: score it with the newer rlt that imported it, or write the rows' system prompt as student_system in `},
 		{"a mistyped value", "[import]\nformat = 'traces'\ntraces = 'one'\n" + rest, "",
-			`:3:10: key "import.traces": wrong type: got TOML string, want integer; the run's settings cannot be read until it is fixed`},
+			`:3:10: key "import.traces": wrong type: got TOML string, want integer (such as traces = 1); the run's settings cannot be read until it is fixed`},
 		// Said at once, the format first: the value may be the newer
 		// rlt's. The format was said only once the value was fixed.
 		{"and a mistyped value", "[import]\nformat = 'openrlhf'\ntraces = 'one'\n" + rest, "",
 			`:2:10: [import] format "openrlhf" is not one this rlt writes (official, trl, verl, nemo-rl, traces): a newer rlt imported it? its values may be that rlt's, so read the run with it; or correct a typo of the format; and ` +
-				"%s" + `:3:10: key "import.traces": wrong type: got TOML string, want integer; the run's settings cannot be read until it is fixed`},
+				"%s" + `:3:10: key "import.traces": wrong type: got TOML string, want integer (such as traces = 1); the run's settings cannot be read until it is fixed`},
 		{"empty", "[import]\nformat = ''\n" + rest, "", `:2:10: key "import.format": no format (it is empty)`},
 		{"of the wrong type", "[import]\nformat = 3\n" + rest, "", `:2:10: key "import.format": wrong type: got TOML integer, want string`},
 	} {

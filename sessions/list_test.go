@@ -838,7 +838,7 @@ func TestListNotesConfigProblems(t *testing.T) {
 		{"a key the listing does not read", "steps = 2\n[grpo]\nlr = 'fast'\n", `:3:6: key "grpo.lr": wrong type: got TOML string, want float`},
 		{"an integer out of its key's range", "steps = 2\n[grpo]\nseed = -1\n", `:3:8: key "grpo.seed": -1 is out of range: want an integer from 0 to 9223372036854775807`},
 		{"three", "steps = 2\ncheckpoint_every = 'often'\n[grpo]\nreconstruct = 1\nsamples = 1.5\n",
-			`:2:20: key "checkpoint_every": wrong type: got TOML string, want integer; 2 more on lines 4, 5;`},
+			`:2:20: key "checkpoint_every": wrong type: got TOML string, want integer (such as checkpoint_every = 1); 2 more on lines 4, 5;`},
 		{"an import's keys", "steps = 2\n[import]\nformat = 'trl'\nsource = '/data'\ntraces = 4\n", ""},
 		{"an import's key mistyped", "[import]\nformat = 'trl'\ntraces = 'four'\n", `:3:10: key "import.traces": wrong type`},
 	} {

@@ -61,7 +61,7 @@ func TestConfigTypesChecksEveryKey(t *testing.T) {
 // or bare, with no key or line (the others), which configTypes passed by,
 // so a listing took the time for unset.
 func TestConfigTypesSaysATimeThatIsNone(t *testing.T) {
-	const want = "want datetime (such as 2026-12-05T21:40:00Z); the run's settings cannot be read until it is fixed"
+	const want = "want datetime (such as time = 2026-12-05T21:40:00Z); the run's settings cannot be read until it is fixed"
 	for _, c := range []struct {
 		text string
 		says string // "" for no error
@@ -73,8 +73,8 @@ func TestConfigTypesSaysATimeThatIsNone(t *testing.T) {
 		{"[import]\ntime = true\n", `config.toml:2:8: key "import.time": wrong type: got TOML boolean, ` + want},
 		{"steps = 3\nimport = { format = \"trl\", time = 5 }\n", `config.toml:2:35: key "import.time": wrong type: got TOML integer, ` + want},
 		// The keys after it are checked: the count says them.
-		{"[import]\ntime = 5\nformat = 7\n", `config.toml:2:8: key "import.time": wrong type: got TOML integer, want datetime (such as 2026-12-05T21:40:00Z); 1 more on line 3; the run's settings cannot be read until it is fixed`},
-		{"steps = 'ten'\n[import]\ntime = \"yesterday\"\n", `config.toml:1:9: key "steps": wrong type: got TOML string, want integer; 1 more on line 3; the run's settings cannot be read until it is fixed`},
+		{"[import]\ntime = 5\nformat = 7\n", `config.toml:2:8: key "import.time": wrong type: got TOML integer, want datetime (such as time = 2026-12-05T21:40:00Z); 1 more on line 3; the run's settings cannot be read until it is fixed`},
+		{"steps = 'ten'\n[import]\ntime = \"yesterday\"\n", `config.toml:1:9: key "steps": wrong type: got TOML string, want integer (such as steps = 1); 1 more on line 3; the run's settings cannot be read until it is fixed`},
 		// Times it reads.
 		{"[import]\ntime = 2026-12-05T21:40:00Z\n", ""},
 		{"[import]\ntime = \"2026-12-05T21:40:00Z\"\n", ""},

@@ -306,7 +306,7 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 			if ft, ok := fieldTypeAt(rt, key); ok {
 				want = tomlKindName(ft)
 			}
-			ce.Msg = fmt.Sprintf("key %q: wrong type: got TOML %s, want %s%s", ce.Key, m[1]+m[2], want, mistypedHints[ce.Key])
+			ce.Msg = wrongTypeWords(ce.Key, m[1]+m[2], want, typeExample(data, line, v, key, want))
 			ce.kind = mistypedValue
 		} else if outOfRange.MatchString(strings.TrimPrefix(derr.Error(), "toml: ")) && len(key) > 0 {
 			ce.Msg = outOfRangeWords(ce.Key, numberAt(data, line, col), rt, key)
@@ -512,11 +512,107 @@ func bareTimeError(path string, data []byte, rt reflect.Type, derr error) *Confi
 // it is, and what the key takes, with an example in the form a run's
 // config.toml writes it.
 func notATimeWords(name string, data []byte, at tomlValueAt) string {
-	got, sep := map[unstable.Kind]string{unstable.String: "string", unstable.Integer: "integer", unstable.Float: "float", unstable.Bool: "boolean"}[at.kind], ","
+	got := map[unstable.Kind]string{unstable.String: "string", unstable.Integer: "integer", unstable.Float: "float", unstable.Bool: "boolean"}[at.kind]
 	if start, end := int(at.value.Offset), int(at.value.Offset+at.value.Length); at.kind == unstable.String && end <= len(data) {
-		got, sep = got+" "+string(data[start:end])+", not an RFC 3339 time", ";"
+		got += " " + string(data[start:end]) + ", not an RFC 3339 time"
 	}
-	return fmt.Sprintf("key %q: wrong type: got TOML %s%s want datetime (such as 2026-12-05T21:40:00Z)", name, got, sep)
+	return wrongTypeWords(name, got, "datetime", writtenName(data, at.line, strings.Split(name, "."))+" = 2026-12-05T21:40:00Z")
+}
+
+// wrongTypeWords is the one wording of a value of the wrong type at key
+// (its dotted path) for every key: what TOML value it got, the type the
+// key wants, and the right form, a key = value such as the file would
+// hold (example: "steps = 10"; a key of mistypedHints says its own):
+// "key \"steps\": wrong type: got TOML string, want integer (such as
+// steps = 10)". The type alone left the form to guess (want string:
+// quoted? want float: is 10 one?).
+func wrongTypeWords(key, got, want, example string) string {
+	sep := ", "
+	if strings.Contains(got, ", ") { // got says more of itself: "string 'x', not an RFC 3339 time"
+		sep = "; "
+	}
+	such := ""
+	if hint, ok := mistypedHints[key]; ok {
+		such = hint
+	} else if example != "" {
+		such = " (such as " + example + ")"
+	}
+	return fmt.Sprintf("key %q: wrong type: got TOML %s%swant %s%s", key, got, sep, want, such)
+}
+
+// typeExample is the right form of the mistyped value of key (a path in
+// v's keys, want its TOML type) on line of data, as a key = value: the
+// text of a string written, unquoted, where it is a value of that type
+// (steps = "10": steps = 10), else v's value there where it is not zero
+// (its default: the decoder had not reached it), else, for a text key with no default, the
+// number or boolean written, quoted (data = 5: data = '5'), else a value
+// of the type. Empty for a
+// table's or an array's key, whose form one line does not show.
+func typeExample(data []byte, line int, v any, key []string, want string) string {
+	name := writtenName(data, line, key)
+	if at, ok := scanTOMLKeys(data).value(strings.Join(key, ".")); ok && at.kind == unstable.String {
+		start, end := int(at.value.Offset), int(at.value.Offset+at.value.Length)
+		if text := string(data[min(start, len(data)):min(end, len(data))]); len(text) >= 2 && (text[0] == '"' || text[0] == '\'') {
+			inner := strings.TrimSpace(text[1 : len(text)-1])
+			var got map[string]any
+			if inner != "" && toml.Unmarshal([]byte("v = "+inner), &got) == nil {
+				switch got["v"].(type) {
+				case int64:
+					if want == "integer" || want == "float" {
+						return name + " = " + inner
+					}
+				case float64:
+					if want == "float" {
+						return name + " = " + inner
+					}
+				case bool:
+					if want == "boolean" {
+						return name + " = " + inner
+					}
+				}
+			}
+		}
+	}
+	// A zero is no default of v's (a listing decodes into a zero struct):
+	// "samples = 0" would be the form of a value its key refuses.
+	if value, ok := ValueText(v, strings.Join(key, ".")); ok && !slices.Contains([]string{"''", `""`, "0", "0.0", "false"}, value) && want != "datetime" {
+		return name + " = " + value
+	}
+	if at, ok := scanTOMLKeys(data).value(strings.Join(key, ".")); ok && want == "string" &&
+		(at.kind == unstable.Integer || at.kind == unstable.Float || at.kind == unstable.Bool) {
+		if start, end := int(at.value.Offset), int(at.value.Offset+at.value.Length); end <= len(data) {
+			return name + " = '" + string(data[start:end]) + "'" // text is quoted: data = '5'
+		}
+	}
+	if example, ok := map[string]string{"integer": "1", "float": "0.5", "boolean": "true", "string": "'text'", "datetime": "2026-12-05T21:40:00Z"}[want]; ok {
+		return name + " = " + example
+	}
+	return ""
+}
+
+// writtenName is key (a dotted path) as line of data writes it before its
+// =: the whole path where a dotted key at the top level does (grpo.lr =
+// …), else its last part, as under its [table] or in an inline table.
+func writtenName(data []byte, line int, key []string) string {
+	short := key[len(key)-1]
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return short
+	}
+	before, _, ok := bytes.Cut(lines[line-1], []byte("="))
+	if !ok {
+		return short
+	}
+	written := strings.Map(func(r rune) rune {
+		if r == ' ' || r == '\t' || r == '"' || r == '\'' {
+			return -1
+		}
+		return r
+	}, string(before))
+	if written == strings.Join(key, ".") {
+		return written
+	}
+	return short
 }
 
 // offsetPosition is the 1-based line and column (in bytes) of the byte at

@@ -200,7 +200,7 @@ func ExampleDecodeStrict() {
 	}
 	// Output:
 	// config.toml:5:1: unknown key "lamda" in [reward] (known: lambda, alpha)
-	// config.toml:1:9: key "steps": wrong type: got TOML string, want integer
+	// config.toml:1:9: key "steps": wrong type: got TOML string, want integer (such as steps = 1)
 	// config.toml:2:8: expected ']' to close table name
 }
 
@@ -470,14 +470,14 @@ func TestExplainValidationsSaysTheDecodingsProblemsInLineOrder(t *testing.T) {
 		{"from the file alone", nil, []string{
 			"c.toml:1:1: steps -1 must not be negative",
 			`c.toml:2:1: unknown key "seedx" at top level (known: steps, grpo)`,
-			`c.toml:4:6: key "grpo.lr": wrong type: got TOML string, want float`,
+			`c.toml:4:6: key "grpo.lr": wrong type: got TOML string, want float (such as lr = 0.000001)`,
 			"c.toml:5:1: grpo.beta -1 must not be negative",
 			`c.toml:6:1: unknown key "lamda" in [grpo] (known: lr, beta)`,
 		}},
 		{"a flag set the mistyped key", []string{"grpo.lr"}, []string{
 			"c.toml:1:1: steps -1 must not be negative",
 			`c.toml:2:1: unknown key "seedx" at top level (known: steps, grpo)`,
-			`c.toml:4:6: key "grpo.lr": wrong type: got TOML string, want float`,
+			`c.toml:4:6: key "grpo.lr": wrong type: got TOML string, want float (such as lr = 0.000001)`,
 			"c.toml:5:1: grpo.beta -1 must not be negative",
 			`c.toml:6:1: unknown key "lamda" in [grpo] (known: lr, beta)`,
 			"c.toml: grpo.lr is moot",

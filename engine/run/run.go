@@ -216,6 +216,14 @@ func checkKeys(c runconfig.Config) error {
 			errs = append(errs, configkey.Errorf(f.key, "%s %d must not be negative", f.key, f.v))
 		}
 	}
+	// rlt eval's --questions bound: eval_questions = 9223372036854775807
+	// was taken, and the first evaluation (step 10 by default) failed in
+	// task.Unique, its budget of draws overflowed. A data run's evaluation
+	// takes its held-out rows, at most this many too.
+	if c.EvalQuestions > task.MaxUnique {
+		errs = append(errs, configkey.Errorf("eval_questions", "eval_questions %d is more questions than one evaluation draws (at most %d): ask for fewer (the default is %d)",
+			c.EvalQuestions, task.MaxUnique, DefaultConfig("", "").EvalQuestions))
+	}
 	// The prompts are in the model's context from the first step on: an
 	// empty one, or one a ChatML marker ends early, is refused here, with
 	// the other keys' problems, not found once the models are loading.

@@ -205,6 +205,16 @@ func (s *Sampler) Take(n int) []Example {
 	return out
 }
 
+// MaxUnique is the most questions one command, or one evaluation, draws
+// from a task (Unique): a count past it (a typo's extra digits) would hold
+// the questions in memory for longer than any evaluation runs, where it
+// ran out of memory drawing them (rlt eval --questions 99999999999), and
+// past 2^63/100 Unique's budget of draws overflowed (a run's
+// eval_questions = 9223372036854775807 failed at its first evaluation).
+// rlt eval's and rlt distill's --questions and a run's eval_questions are
+// refused past it, before anything loads.
+const MaxUnique = 1 << 20
+
 // ErrExhausted is returned by Unique when the split seems to have fewer
 // distinct questions than were asked for.
 var ErrExhausted = errors.New("task: split has too few distinct questions")

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,6 +222,109 @@ func TestRatesAndWeightsThatCannotTrainAreSaidAtTheirLines(t *testing.T) {
 		got := configProblems(t, models, c.text)
 		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 			t.Errorf("%q:\n%s\nwant\n%s", c.text, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+}
+
+// TestEveryIntegerKeyAtItsExtremes: every integer key of the run
+// configuration at int64's largest and least and at 2^31 is checked
+// without a panic and either refused at its line, naming it (or at its
+// table's, a key's default it makes wrong: micro_batch_tokens below
+// max_new_tokens), or taken where the number means what it says: steps
+// (until stopped), eval_every, checkpoint_every and ref_sync_every
+// (never reached), micro_batch and micro_batch_tokens (no limit met),
+// seed. eval_questions = 9223372036854775807 was taken, and the run's
+// first evaluation failed in the task's draw, its budget overflowed:
+// refused now past task.MaxUnique, as rlt eval's --questions is.
+func TestEveryIntegerKeyAtItsExtremes(t *testing.T) {
+	models := hftest.StubModels(t, t.TempDir())
+	keys := configKeys(t, models)
+	// taken: the keys a large value of which means what it says.
+	taken := map[string]bool{"steps": true, "eval_every": true, "checkpoint_every": true, "grpo.ref_sync_every": true,
+		"grpo.micro_batch": true, "grpo.micro_batch_tokens": true, "grpo.seed": true}
+	var ints []string
+	for k, v := range keys {
+		if _, ok := v.(int64); ok {
+			ints = append(ints, k)
+		}
+	}
+	slices.Sort(ints)
+	if !slices.Contains(ints, "eval_questions") || len(ints) < 10 {
+		t.Fatalf("integer keys %q: want every one of the run configuration", ints)
+	}
+	for _, key := range ints {
+		table, name := "", key
+		if i := strings.LastIndex(key, "."); i >= 0 {
+			table, name = key[:i], key[i+1:]
+		}
+		for _, v := range []string{"9223372036854775807", "-9223372036854775808", "2147483648"} {
+			text := name + " = " + v + "\n"
+			if table != "" {
+				text = "[" + table + "]\n" + text
+			}
+			var got []string
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%q: panic: %v", text, r)
+					}
+				}()
+				got = configProblems(t, models, text)
+			}()
+			// On a 32-bit system int holds no more than 2^31-1: each is
+			// past its key's range there.
+			wantTaken := taken[key] && !strings.HasPrefix(v, "-") && strconv.IntSize == 64
+			if wantTaken {
+				if got != nil {
+					t.Errorf("%q: %q; want it taken", text, got)
+				}
+				continue
+			}
+			if len(got) != 1 {
+				t.Errorf("%q: %q; want one problem", text, got)
+				continue
+			}
+			// max_new_tokens past the default micro_batch_tokens is said on
+			// that key, at its table's header: raise it, or 0.
+			if key == "grpo.max_new_tokens" && !strings.HasPrefix(v, "-") && strconv.IntSize == 64 {
+				if !strings.HasPrefix(got[0], "bad.toml: grpo.micro_batch_tokens (default ") {
+					t.Errorf("%q: %s; want it on micro_batch_tokens", text, got[0])
+				}
+				continue
+			}
+			line := strings.Count(text, "\n") // the key = value is the last line
+			if !colAt(got[0], line) || !namesKey(got[0], key) {
+				t.Errorf("%q: %s; want it at bad.toml:%d:COL, naming %s", text, got[0], line, key)
+			}
+		}
+	}
+	const want = "bad.toml:1:1: eval_questions 9223372036854775807 is more questions than one evaluation draws (at most 1048576): ask for fewer (the default is 32)"
+	if got := configProblems(t, models, "eval_questions = 9223372036854775807\n"); strings.Join(got, "\n") != want && strconv.IntSize == 64 {
+		t.Errorf("%q\nwant %q", got, want)
+	}
+}
+
+// TestAWrongTypeSaysTheRightForm: a value of the wrong type is said with
+// the type its key wants and the right form, as a key = value the file
+// would hold: the text written, unquoted, where it is a value of that
+// type; else the key's default; else a value of the type (a default of
+// 0 or ” is no example: "samples = 0" would be refused). It said the
+// type alone ("want integer"), which left the form to guess.
+func TestAWrongTypeSaysTheRightForm(t *testing.T) {
+	models := hftest.StubModels(t, t.TempDir())
+	for _, c := range []struct{ text, want string }{
+		{"steps = \"10\"\n", `bad.toml:1:9: key "steps": wrong type: got TOML string, want integer (such as steps = 10)`},
+		{"steps = 'ten'\n", `bad.toml:1:9: key "steps": wrong type: got TOML string, want integer (such as steps = 1)`},
+		{"[grpo]\nsamples = 8.0\n", `bad.toml:2:11: key "grpo.samples": wrong type: got TOML float, want integer (such as samples = 8)`},
+		{"[grpo]\nlr = \"1e-5\"\n", `bad.toml:2:6: key "grpo.lr": wrong type: got TOML string, want float (such as lr = 1e-5)`},
+		{"grpo.lr = 'fast'\n", `bad.toml:1:11: key "grpo.lr": wrong type: got TOML string, want float (such as grpo.lr = 0.0001)`},
+		{"[grpo]\nreconstruct = 'false'\n", `bad.toml:2:15: key "grpo.reconstruct": wrong type: got TOML string, want boolean (such as reconstruct = false)`},
+		{"[reward]\nkl_mean = \"3\"\n", `bad.toml:2:11: key "reward.kl_mean": wrong type: got TOML string, want float (such as kl_mean = 3)`},
+		{"task = 3\n", `bad.toml:1:8: key "task": wrong type: got TOML integer, want string (such as task = 'addition')`},
+		{"data = 5\n", `bad.toml:1:8: key "data": wrong type: got TOML integer, want string (such as data = '5')`},
+	} {
+		if got := configProblems(t, models, c.text); strings.Join(got, "\n") != c.want {
+			t.Errorf("%q:\n%s\nwant\n%s", c.text, strings.Join(got, "\n"), c.want)
 		}
 	}
 }
