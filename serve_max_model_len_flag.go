@@ -85,7 +85,7 @@ func parseTokenCount(s string) (int, error) {
 	if strings.ToLower(suffix) == suffix {
 		f, err := strconv.ParseFloat(number, 64)
 		v := f * math.Pow(1000, float64(shift))
-		if err != nil || v >= math.MaxInt64 {
+		if err != nil || v >= math.MaxInt { // int's, 32 bits on 386 and arm
 			return 0, fmt.Errorf("%s is too large a count", s)
 		}
 		return int(v), nil
@@ -94,7 +94,7 @@ func parseTokenCount(s string) (int, error) {
 		return 0, fmt.Errorf("a fraction with the binary suffix %s: give a whole number, or the decimal %s (%s%s)", suffix, strings.ToLower(suffix), number, strings.ToLower(suffix))
 	}
 	n, err := strconv.Atoi(number)
-	if err != nil || n > math.MaxInt64>>(10*shift) {
+	if err != nil || n > math.MaxInt>>(10*shift) {
 		return 0, fmt.Errorf("%s is too large a count", s)
 	}
 	return n << (10 * shift), nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -300,7 +301,7 @@ func TestServeRefusalLowersMicroBatchTokensWithMaxModelLen(t *testing.T) {
 func TestParseTokenCount(t *testing.T) {
 	for _, c := range []struct {
 		in      string
-		want    int
+		want    int64 // past int's range (on 386 and arm, 2^31-1): too large a count
 		wantErr string
 	}{
 		{in: "8192", want: 8192},
@@ -345,11 +346,14 @@ func TestParseTokenCount(t *testing.T) {
 		{in: "99999999999T", wantErr: "too large"},
 		{in: "1e300g", wantErr: "not a count"},
 	} {
+		if c.want > math.MaxInt {
+			c.wantErr = "too large a count"
+		}
 		got, err := parseTokenCount(c.in)
 		switch {
 		case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
 			t.Errorf("parseTokenCount(%q) = %d, %v; want an error saying %q", c.in, got, err, c.wantErr)
-		case c.wantErr == "" && (err != nil || got != c.want):
+		case c.wantErr == "" && (err != nil || int64(got) != c.want):
 			t.Errorf("parseTokenCount(%q) = %d, %v; want %d", c.in, got, err, c.want)
 		}
 	}

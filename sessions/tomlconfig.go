@@ -706,14 +706,16 @@ var outOfRange = regexp.MustCompile(`^(?:(?:decimal|hexadecimal|octal|binary) nu
 // configuration type rt), is out of the range its type holds, that range,
 // and what to write instead.
 func outOfRangeWords(name, number string, rt reflect.Type, path []string) string {
-	what, lo, hi := "an integer", fmt.Sprint(math.MinInt64), fmt.Sprint(math.MaxInt64) // TOML's integers are 64-bit
+	what, lo, hi := "an integer", fmt.Sprint(int64(math.MinInt64)), fmt.Sprint(int64(math.MaxInt64)) // TOML's integers are 64-bit
 	if ft, ok := fieldTypeAt(rt, path); ok {
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
 		switch ft.Kind() {
-		case reflect.Int8, reflect.Int16, reflect.Int32:
-			lo, hi = fmt.Sprint(-1<<(ft.Bits()-1)), fmt.Sprint(1<<(ft.Bits()-1)-1)
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32: // int: 32 bits on 386 and arm
+			if ft.Bits() < 64 {
+				lo, hi = fmt.Sprint(int64(-1)<<(ft.Bits()-1)), fmt.Sprint(int64(1)<<(ft.Bits()-1)-1)
+			}
 		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 			lo = "0"
 			if ft.Bits() < 64 {

@@ -80,7 +80,7 @@ func TestConfigBigNumbers(t *testing.T) {
 	// 9007199254740993 (digits) is that id exactly, and -1 a whole number
 	// Validate refuses as no token's.
 	c, err := ParseConfig([]byte(`{` + base + `, "eos_token_id": [9007199254740993, -1]}`))
-	if err != nil || len(c.EOSTokenID) != 2 || c.EOSTokenID[0] != 9007199254740993 || c.EOSTokenID[1] != -1 {
+	if err != nil || len(c.EOSTokenID) != 2 || int64(c.EOSTokenID[0]) != 9007199254740993 || c.EOSTokenID[1] != -1 {
 		t.Fatalf("%v, %v", c.EOSTokenID, err)
 	}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "eos_token_id 9007199254740993 is outside the vocabulary [0, 256)") || !strings.Contains(err.Error(), "eos_token_id -1 is negative") {

@@ -108,9 +108,9 @@ func TestGRPOSequencesPastSenseAreRefused(t *testing.T) {
 		questions, samples int
 		want               string // the key refused, "" for none
 	}{
-		{math.MaxInt64, math.MaxInt64, "grpo.samples"},
-		{math.MaxInt64, 8, "grpo.questions"},
-		{8, math.MaxInt64, "grpo.samples"},
+		{math.MaxInt, math.MaxInt, "grpo.samples"}, // int's largest: 2^63-1, or 2^31-1 on 386 and arm
+		{math.MaxInt, 8, "grpo.questions"},
+		{8, math.MaxInt, "grpo.samples"},
 		{1 << 11, 1 << 10, "grpo.questions"},
 		{1 << 10, 1 << 10, ""},
 		{1, MaxSequences, ""},
