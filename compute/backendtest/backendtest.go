@@ -9,7 +9,8 @@
 // NeedDevice and DeviceRequired hold the rule of a missing Vulkan device
 // (skip, or fail under RLT_REQUIRE_GPU=1) for every package's tests,
 // NeedCoopMat that of a device without float16 cooperative matrices (skip,
-// or fail under RLT_REQUIRE_COOPMAT=1).
+// or fail under RLT_REQUIRE_COOPMAT=1), and WaitDeadline when a device's
+// waits give up in a test (before go test's -timeout).
 package backendtest
 
 import (

@@ -3,6 +3,7 @@ package backendtest
 import (
 	"os"
 	"testing"
+	"time"
 )
 
 // NeedDevice skips t where err (vulkan.Open's, vulkan.Probe's,
@@ -45,4 +46,22 @@ func NeedCoopMat(t testing.TB, err error) {
 		t.Fatalf("RLT_REQUIRE_COOPMAT=1 and no float16 cooperative matrices: %v", err)
 	}
 	t.Skipf("no float16 cooperative matrices (RLT_REQUIRE_COOPMAT=1 makes this a failure): %v", err)
+}
+
+// WaitDeadline is when a Vulkan device's fence waits give up in t
+// (vulkan's Device.SetWaitDeadline): go test's -timeout, less a tenth of
+// the time left (30 s at most), so that a hung device fails the test on
+// its error, which names the wait, before the test timeout's panic ends
+// the binary. The zero time where t has no deadline (-timeout 0) or is no
+// *testing.T.
+func WaitDeadline(t testing.TB) time.Time {
+	tt, ok := t.(interface{ Deadline() (time.Time, bool) })
+	if !ok {
+		return time.Time{}
+	}
+	dl, ok := tt.Deadline()
+	if !ok {
+		return time.Time{}
+	}
+	return dl.Add(-min(time.Until(dl)/10, 30*time.Second))
 }

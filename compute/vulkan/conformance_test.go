@@ -295,6 +295,8 @@ func TestEnvSettings(t *testing.T) {
 	}{
 		{"RLT_VULKAN_KICK", func(v string) result { return num(kickSetting(v, def)) },
 			map[string]result{"": {def, true}, "0": {0, true}, "32": {32, true}, "1": {1, true}, "-1": {0, false}, "many": {0, false}}},
+		{"RLT_VULKAN_FENCE_TIMEOUT", func(v string) result { l, err := waitLimitSetting(v, def); return result{int(l), err == nil} },
+			map[string]result{"": {def, true}, "90s": {90e9, true}, "1ns": {1, true}, "30m": {1800e9, true}, "0": {0, false}, "-5s": {0, false}, "600": {0, false}, "soon": {0, false}}},
 		{"RLT_VULKAN_LOSE_AFTER", func(v string) result { return num(loseAfterSetting(v)) },
 			map[string]result{"": {0, true}, "1": {1, true}, "7": {7, true}, "0": {0, false}, "-2": {0, false}, "soon": {0, false}}},
 		{"RLT_VULKAN_FUSE", func(v string) result { return flag(noFuseSetting(v)) },

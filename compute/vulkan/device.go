@@ -110,12 +110,30 @@ type binding struct {
 
 // Limits on one batch before it is submitted on its own.
 const (
-	setsPerBatch   = 512
-	maxBindings    = 11 // gemv3: three outputs, the input, three weights, three biases, a norm
-	uploadArena    = 16 << 20
-	groupSize      = 256
-	maxGroupsX     = 65535
-	fenceTimeoutNs = uint64(600e9)
+	setsPerBatch = 512
+	maxBindings  = 11 // gemv3: three outputs, the input, three weights, three biases, a norm
+	uploadArena  = 16 << 20
+	groupSize    = 256
+	maxGroupsX   = 65535
+)
+
+// A batch's fence wait gives up after waitLimit (RLT_VULKAN_FENCE_TIMEOUT
+// sets another), or at the wait deadline (SetWaitDeadline: a test's
+// -timeout), and the device is then hung (Device.hung). A batch is at most
+// setsPerBatch dispatches, about a forward or backward pass: on a GPU that
+// is seconds even at 7B (a 7B micro-batch of 8,192 tokens is ~340 TFLOP
+// forward and backward, ~10 s at 35 TFLOP/s of float32, over several
+// batches), so gpuWaitLimit leaves ten times a whole step's work and still
+// says a hang in two minutes, where a GPU without a watchdog (an NVIDIA
+// card with no display) waits forever. A CPU device (lavapipe) runs a
+// batch thousands of times slower: TestDeviceParityRealLayer's batches
+// took 5 min 31 s and past the old single limit of 600 s at load 19 to 30
+// on 2 cores, failing a test that was right, so cpuWaitLimit is 30 min; a
+// test on lavapipe meets its own deadline first, which its helpers pass
+// as the wait deadline.
+const (
+	gpuWaitLimit = 2 * time.Minute
+	cpuWaitLimit = 30 * time.Minute
 )
 
 // hungMemory ends the error of a batch that gave no answer (Flush): Close
@@ -196,16 +214,18 @@ type Device struct {
 	// lost (RLT_VULKAN_LOSE_AFTER at Open): how a run meets a GPU that
 	// fails mid-run, testable on any device.
 	loseAfter int
-	// hung: a batch's fence gave no answer within fenceTimeoutNs (Flush, drain),
+	// hung: a batch's fence gave no answer within waitLimit (Flush, drain),
 	// so the GPU may still be running it: Close neither waits for it
 	// again (vkDeviceWaitIdle has no timeout) nor frees what it may still
 	// read or write. hangAfter, in tests, makes the Nth batch's wait time
 	// out, as loseAfter makes it report the device lost.
 	hung      bool
 	hangAfter int
-	// waitNs, in tests, is a fence wait's limit in place of
-	// fenceTimeoutNs: a real batch still running when it runs out.
-	waitNs uint64
+	// waitLimit is how long a fence wait waits (gpuWaitLimit,
+	// cpuWaitLimit, or RLT_VULKAN_FENCE_TIMEOUT's), waitDeadline when
+	// every wait gives up at the latest (SetWaitDeadline; zero: none).
+	waitLimit    time.Duration
+	waitDeadline time.Time
 
 	kernels [numKernels]kernel
 	up      *buffer // host-visible arena for uploads, reset per batch
@@ -701,9 +721,11 @@ func (d *Device) build() error {
 	// A GPU runs a few workgroups per multiprocessor at once; 1024 fills
 	// the largest (an H200 has 132) several times over. A CPU device runs
 	// one workgroup per thread: splitting K there only adds a pass.
+	d.waitLimit = cpuWaitLimit
 	if d.info.Type != "cpu" {
 		d.splitTarget, d.splitMinK = gpuSplitTarget, gpuSplitMinK
 		d.kickAfter = kickAfter
+		d.waitLimit = gpuWaitLimit
 	}
 	d.gemvMaxRows = gemvRows
 	d.window = d.info.MaxStorageBufferRange
@@ -728,6 +750,7 @@ func (d *Device) readSettings() error {
 		{"RLT_VULKAN_LOSE_AFTER", func(v string) (err error) { d.loseAfter, err = loseAfterSetting(v); return }},
 		{"RLT_VULKAN_BARRIERS", func(v string) (err error) { d.allBarriers, err = allBarriersSetting(v); return }},
 		{"RLT_VULKAN_KICK", func(v string) (err error) { d.kickAfter, err = kickSetting(v, d.kickAfter); return }},
+		{"RLT_VULKAN_FENCE_TIMEOUT", func(v string) (err error) { d.waitLimit, err = waitLimitSetting(v, d.waitLimit); return }},
 		{"RLT_VULKAN_MAX_BINDING", func(v string) (err error) { _, err = maxBytesSetting(v); return }}, // applied in describe
 		{"RLT_VULKAN_MAX_ALLOCATION", func(v string) (err error) { _, err = maxBytesSetting(v); return }},
 		{"RLT_VULKAN_MAX_SHARED", func(v string) (err error) { _, err = maxSharedSetting(v); return }},
@@ -899,6 +922,21 @@ func kickSetting(v string, def int) (int, error) {
 		return 0, fmt.Errorf("%q is not a count of dispatches (0: submit each batch whole); unset it for %d on a GPU, 0 on a CPU device", v, kickAfter)
 	}
 	return n, nil
+}
+
+// waitLimitSetting reads RLT_VULKAN_FENCE_TIMEOUT: unset, def (the
+// device's: gpuWaitLimit, or cpuWaitLimit on a CPU device); else a
+// duration ("90s", "30m") after which a batch that gave no answer makes
+// the device hung.
+func waitLimitSetting(v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	limit, err := time.ParseDuration(v)
+	if err != nil || limit <= 0 {
+		return 0, fmt.Errorf("%q is not a duration such as 90s or 30m (how long a batch may run before the device counts as hung); unset it for %v on a GPU, %v on a CPU device", v, gpuWaitLimit, cpuWaitLimit)
+	}
+	return limit, nil
 }
 
 // attnSetting reads RLT_VULKAN_ATTN: unset or "tiles", attention takes the
@@ -1375,24 +1413,30 @@ func (d *Device) drain() bool {
 
 // waitFence waits for the fence of batch (counted from Open: the test
 // hooks hangAfter and loseAfter act on it) and resets it, Flush's wait
-// and a drain's alike: a wait with no answer within fenceTimeoutNs marks
+// and a drain's alike: a wait with no answer within waitLimit marks
 // the device hung, a failure becomes the device's error, and only a
 // success counts the commands before as done.
 func (d *Device) waitFence(batch int) (time.Duration, bool) {
 	fence := d.fence
-	limit := fenceTimeoutNs
-	if d.waitNs > 0 {
-		limit = d.waitNs
+	limit, byDeadline := d.waitLimit, false
+	if !d.waitDeadline.IsZero() {
+		if left := time.Until(d.waitDeadline); left < limit {
+			limit, byDeadline = max(left, time.Millisecond), true
+		}
 	}
 	t0 := time.Now()
-	r := d.vk.waitForFences(d.dev, 1, &fence, 1, limit)
+	r := d.vk.waitForFences(d.dev, 1, &fence, 1, uint64(limit.Nanoseconds()))
 	wait := time.Since(t0)
 	if r == vkSuccess && d.hangAfter > 0 && batch >= d.hangAfter {
 		r = vkTimeout // as a batch that never finishes (tests)
 	}
 	if r == vkTimeout {
 		d.hung = true
-		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v s, %s", float64(limit)/1e9, hungMemory)}
+		why := " (RLT_VULKAN_FENCE_TIMEOUT sets the limit: a longer one where the device is slow, not hung)"
+		if byDeadline {
+			limit, why = limit.Round(time.Millisecond), ", all the time its wait deadline left (a test's -timeout)"
+		}
+		d.err = &Error{Kind: ErrDeviceLost, Device: d.info.Name, Op: "wait for a batch", Err: fmt.Errorf("no answer within %v%s, %s", limit, why, hungMemory)}
 		return wait, false
 	}
 	if r == vkSuccess && d.loseAfter > 0 && batch >= d.loseAfter {
@@ -1409,6 +1453,16 @@ func (d *Device) waitFence(batch int) (time.Duration, bool) {
 	}
 	return wait, true
 }
+
+// SetWaitDeadline makes every fence wait from now on give up by deadline
+// at the latest, however long its limit (the device's, or
+// RLT_VULKAN_FENCE_TIMEOUT's); the zero time takes the deadline off. The
+// tests' helpers pass go test's -timeout less a margin
+// (backendtest.WaitDeadline), so that a hung device fails the test on the
+// device's error, naming the wait, where the test timeout's panic said only
+// where each goroutine was. Like the device's other calls, not while
+// another runs.
+func (d *Device) SetWaitDeadline(deadline time.Time) { d.waitDeadline = deadline }
 
 // Flush submits the recorded batch and waits for its fence. It returns the
 // Device's sticky error, if any.

@@ -41,6 +41,7 @@ func openOrSkip(t testing.TB) *Device {
 	if shared.dev.err != nil {
 		t.Fatalf("device failed earlier: %v", shared.dev.err)
 	}
+	shared.dev.SetWaitDeadline(backendtest.WaitDeadline(t))
 	return shared.dev
 }
 

@@ -2,18 +2,24 @@ package vulkan
 
 import (
 	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rlt-workbench/rlt/compute/backendtest"
 )
 
 // TestHungDeviceFreesNothing: once a batch's fence gave no answer
-// (hangAfter acts out the wait of fenceTimeoutNs running out) the GPU may
+// (hangAfter acts out the wait of waitLimit running out) the GPU may
 // still run that batch, so freeing a tensor it uses (Free, a tape's
 // reset, a finalizer's reap) and Close leave every buffer as it is: on
 // lavapipe a buffer destroyed under a dispatch still running is memory
 // unmapped under its thread, and the process died of SIGSEGV (go test
 // ./engine/model at load 30: TestDeviceParityRealLayer's wait ran out
-// after 600 s, the test went on, its tapes freed their tensors). The
+// after 600 s, then the limit, the test went on, its tapes freed their
+// tensors). The
 // device's error says the wait ran out, and the test fails on it. Each
 // runs in a child process (inHangChild), whose end frees the device.
 func TestHungDeviceFreesNothing(t *testing.T) {
@@ -56,20 +62,21 @@ func TestHungDeviceFreesNothing(t *testing.T) {
 }
 
 // TestHungDispatchIsLeftAlone: the same with a batch that is really still
-// running when its wait runs out (a wait of 1 ns, waitNs, on a product of
-// a few GFLOP): the test frees the batch's tensors, makes new ones and
-// closes, as a test or run that goes on after the error does. Destroying
-// the buffers under the running dispatch killed the process (SIGSEGV on
-// lavapipe); now the buffers stay, and the error is the wait's.
+// running when its wait runs out (a wait of 1 ns, RLT_VULKAN_FENCE_TIMEOUT,
+// on a product of a few GFLOP): the test frees the batch's tensors, makes
+// new ones and closes, as a test or run that goes on after the error does.
+// Destroying the buffers under the running dispatch killed the process
+// (SIGSEGV on lavapipe); now the buffers stay, and the error is the
+// wait's, naming its limit and the setting that sets it.
 func TestHungDispatchIsLeftAlone(t *testing.T) {
 	if !inHangChild(t) {
 		return
 	}
+	t.Setenv("RLT_VULKAN_FENCE_TIMEOUT", "1ns")
 	d, err := Open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.waitNs = 1
 	b := NewBackend(d)
 	const n = 1536
 	x, w, y := b.New("x", n, n), b.New("w", n, n), b.New("y", n, n)
@@ -87,8 +94,8 @@ func TestHungDispatchIsLeftAlone(t *testing.T) {
 	if err == nil {
 		t.Skip("the device ran 8 products of 1536² in under 1 ns")
 	}
-	if !errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), "no answer") {
-		t.Fatalf("Flush = %v, want a wait with no answer", err)
+	if !errors.Is(err, ErrDeviceLost) || !strings.Contains(err.Error(), "no answer within 1ns (RLT_VULKAN_FENCE_TIMEOUT sets the limit") {
+		t.Fatalf("Flush = %v, want a wait with no answer within 1ns, naming RLT_VULKAN_FENCE_TIMEOUT", err)
 	}
 	t.Log(err)
 	for _, c := range []*Tensor{x.Storage().(*Tensor), w.Storage().(*Tensor), y.Storage().(*Tensor)} {
@@ -101,5 +108,89 @@ func TestHungDispatchIsLeftAlone(t *testing.T) {
 	b.Close()
 	if err := b.Err(); !errors.Is(err, ErrDeviceLost) {
 		t.Errorf("after Close Err = %v, want the wait with no answer", err)
+	}
+}
+
+// TestWaitLimitIsTheDevices: a fence wait's limit is the device's own,
+// gpuWaitLimit on a GPU, cpuWaitLimit on a CPU device, or
+// RLT_VULKAN_FENCE_TIMEOUT's; a value that is no duration is refused,
+// naming the setting.
+func TestWaitLimitIsTheDevices(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want func(typ string) time.Duration
+	}{
+		{"", func(typ string) time.Duration {
+			if typ == "cpu" {
+				return cpuWaitLimit
+			}
+			return gpuWaitLimit
+		}},
+		{"45m", func(string) time.Duration { return 45 * time.Minute }},
+	} {
+		t.Setenv("RLT_VULKAN_FENCE_TIMEOUT", c.env)
+		d, err := Open()
+		backendtest.NeedDevice(t, err)
+		got, want := d.waitLimit, c.want(d.info.Type)
+		d.Close()
+		if got != want {
+			t.Errorf("RLT_VULKAN_FENCE_TIMEOUT=%q on a %s device: waits %v, want %v", c.env, d.info.Type, got, want)
+		}
+	}
+	t.Setenv("RLT_VULKAN_FENCE_TIMEOUT", "600")
+	if _, err := Open(); !errors.Is(err, ErrSetting) || !strings.Contains(err.Error(), "RLT_VULKAN_FENCE_TIMEOUT") {
+		t.Errorf("RLT_VULKAN_FENCE_TIMEOUT=600 (no unit): %v, want the setting refused, named", err)
+	}
+}
+
+// TestAHangEndsBeforeTheTestTimeout: a test whose device gives no answer
+// fails on the device's error before go test's -timeout ends the binary:
+// the tests' helpers set the wait deadline (backendtest.WaitDeadline). Its
+// child runs under -test.timeout=60s a real batch longer than that on
+// lavapipe (7 TFLOP; a GPU runs it in about a second: skipped); the wait's
+// limit was 600 s whatever the test's -timeout, so the child ended in the
+// panic 'test timed out', the device's error never said. The child opens
+// one device only: at load 30 the shared one's kernels and its own took
+// past a timeout of 20 s before the batch began.
+func TestAHangEndsBeforeTheTestTimeout(t *testing.T) {
+	if os.Getenv(hangChild) == "1" {
+		d, err := Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := backendtest.WaitDeadline(t)
+		if time.Until(deadline) < 10*time.Second {
+			t.Skipf("the machine is too busy: the device's opening left %v of the child's -timeout", time.Until(deadline))
+		}
+		d.SetWaitDeadline(deadline)
+		b := NewBackend(d)
+		const n = 2048
+		x, w, y := b.New("x", n, n), b.New("w", n, n), b.New("y", n, n)
+		vals := make([]float32, n*n)
+		for i := range vals {
+			vals[i] = float32(i%7) / 7
+		}
+		b.Write(x, vals)
+		b.Write(w, vals)
+		t0 := time.Now()
+		for range 200 { // 6.9 TFLOP
+			b.Linear(y, x, w, nil)
+			b.Linear(x, y, w, nil)
+		}
+		if err := d.Flush(); err != nil {
+			t.Fatalf("after %v: %v", time.Since(t0).Round(time.Second), err)
+		}
+		t.Skipf("the device ran 400 products of 2048² in %v", time.Since(t0))
+	}
+	openOrSkip(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1", "-test.timeout=60s")
+	cmd.Env = append(os.Environ(), hangChild+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil && strings.Contains(string(out), "--- SKIP: "+t.Name()) {
+		t.Skipf("the child process skipped:\n%s", out)
+	}
+	if strings.Contains(string(out), "test timed out") || !strings.Contains(string(out), "no answer within") ||
+		!strings.Contains(string(out), "all the time its wait deadline left (a test's -timeout)") || !strings.Contains(string(out), "--- FAIL: "+t.Name()) {
+		t.Fatalf("the child with a batch past its -timeout: %v, want it failed on the device's error:\n%s", err, out)
 	}
 }

@@ -11,11 +11,13 @@ import (
 	"github.com/rlt-workbench/rlt/compute/vulkan"
 )
 
-// Backend opens the Vulkan backend for t and closes it when t ends.
+// Backend opens the Vulkan backend for t and closes it when t ends; its
+// fence waits give up before t's -timeout (backendtest.WaitDeadline).
 func Backend(t testing.TB) *vulkan.Backend {
 	t.Helper()
 	d, err := vulkan.Open()
 	backendtest.NeedDevice(t, err)
+	d.SetWaitDeadline(backendtest.WaitDeadline(t))
 	b := vulkan.NewBackend(d)
 	t.Cleanup(b.Close)
 	return b
