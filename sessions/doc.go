@@ -23,8 +23,8 @@
 //	  events.jsonl           phases, checkpoints, errors, the device, and session events (create,
 //	                           open, resume, close, dropped, import, skipped, rescore, plan, lost):
 //	                           {"time","kind","step","name","extra","dir","error","fatal","severity",
-//	                           "fault","count","file","line","seg","device","pid","intent"} (EventRecord);
-//	                           an error event's severity is "error" or
+//	                           "fault","count","file","line","column","seg","device","pid","intent","words"}
+//	                           (EventRecord); an error event's severity is "error" or
 //	                           "warning" (folders written before it existed mark a warning by starting
 //	                           its error with "warning: ", and read so), its fault "device" (the run's
 //	                           device failed: the way on is --device cpu) or "other" (folders written
