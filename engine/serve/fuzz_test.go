@@ -92,6 +92,7 @@ func FuzzDecodeRequests(f *testing.F) {
 				"stop": req.Stop, "stop_token_ids": req.StopTokenIDs, "include_stop_str_in_output": req.IncludeStop, "ignore_eos": req.IgnoreEOS,
 				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID, "logit_bias": vllmBiasJSON(req.LogitBias),
 				"bad_words": req.BadWords, "min_tokens": req.MinTokens, "allowed_token_ids": req.AllowedTokenIDs}
+			req.badWordsFault = nil // written back, a lone surrogate escape of bad_words is the U+FFFD it was read as
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body, fuzzModel)

@@ -271,12 +271,27 @@ func (s *Server) maxLen() int {
 	return s.Src.MaxPositions()
 }
 
+// writeJSON answers v with status. v is encoded before the header is
+// sent: an answer JSON cannot hold (a log-prob that is NaN, as a
+// temperature too small for float32 logits makes them: logits/1e-40
+// overflow, inf − inf) was a 200 with an empty body, the encoder's
+// failure coming after the header. It is a 500 that says why instead.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // texts such as <|im_end|> read as themselves, as in every other output
+	if err := enc.Encode(v); err != nil {
+		b.Reset()
+		status = http.StatusInternalServerError
+		msg := fmt.Sprintf("rlt serve could not write its answer as JSON (%v): nothing was answered", err)
+		if uv := (*json.UnsupportedValueError)(nil); errors.As(err, &uv) { // a float: NaN, +Inf or -Inf
+			msg += "; a log-prob that is not a number comes of a temperature too small for float32 logits (they overflow): ask with a temperature of 0.01 or more (vLLM raises a smaller one to 0.01), or 0 for greedy"
+		}
+		json.NewEncoder(&b).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "InternalServerError", "param": nil, "code": status}})
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // texts such as <|im_end|> read as themselves, as in every other output
-	enc.Encode(v)
+	w.Write(b.Bytes())
 }
 
 // openAIError is vLLM's error body (ErrorResponse with ErrorInfo).
@@ -629,6 +644,10 @@ type completionsRequest struct {
 	AllowedTokenIDs []int64
 	LogitBias       vllmBiasDict
 	Bias            *rlt.LogitBias
+	// badWordsFault is bad_words' lone surrogate escape (loneSurrogate:
+	// read as U+FFFD), nil where it holds none: vllmBias refuses it where
+	// vLLM's tokenizing of the bad words fails on it.
+	badWordsFault *badRequest
 }
 
 // maxLogprobs is vLLM's default --max-logprobs: the most top log-probs a
@@ -697,7 +716,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	out := completionsRequest{Model: req.Model, Temperature: temperatureOf(temperature), Echo: bool(req.Echo),
 		PromptLogprobs: (*int)(req.PromptLogprobs), Logprobs: (*int)(req.Logprobs), AsTokenIDs: bool(req.AsTokenIDs),
 		Stop: req.Stop, StopTokenIDs: req.StopTokenIDs, IncludeStop: bool(req.IncludeStop), IgnoreEOS: bool(req.IgnoreEOS),
-		SkipSpecial: req.SkipSpecial == nil || bool(*req.SkipSpecial), RequestID: req.RequestID, BadWords: req.BadWords}
+		SkipSpecial: req.SkipSpecial == nil || bool(*req.SkipSpecial), RequestID: req.RequestID, BadWords: req.BadWords, badWordsFault: loneSurrogate("bad_words", fields["bad_words"])}
 	maxTokens := 16 // the OpenAI default, refused below
 	if req.MaxTokens != nil {
 		maxTokens = int(*req.MaxTokens)
@@ -785,6 +804,12 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 		return out, &badRequest{"min_tokens", fmt.Sprintf("min_tokens must be less than or equal to max_tokens=%d, got %g.", generated, minTokens)}
 	case slices.Contains(req.Stop, ""):
 		return out, &badRequest{"", "stop cannot contain an empty string."} // vLLM's SamplingParams names no parameter
+	case loneSurrogate("stop", fields["stop"]) != nil:
+		// Read as U+FFFD, a stop string the client did not send, which a
+		// generated piece decoded to U+FFFD (a byte-fallback token's) would
+		// match: refused in the prompt's words, with the sampling
+		// parameters' faults.
+		return out, loneSurrogate("stop", fields["stop"])
 	case slices.Contains(req.BadWords, ""): // its list as Python writes it
 		return out, &badRequest{"bad_words", "bad_words cannot contain an empty string. Got bad_words=" + pyStrs(req.BadWords)}
 	// Once _verify_args has passed, SamplingParams' greedy check.
@@ -1114,6 +1139,9 @@ func (s *Server) vllmBias(req *completionsRequest) (*rlt.LogitBias, error) {
 			h = &rlt.LogitBias{}
 		}
 		h.Only = only
+	}
+	if req.badWordsFault != nil {
+		return nil, afterPrompts{req.badWordsFault} // vLLM's tokenizing of the bad words fails on it (surrogates not allowed)
 	}
 	words, err := badWordTokens(s.Tok, req.BadWords)
 	if err != nil {

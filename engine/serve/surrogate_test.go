@@ -38,6 +38,12 @@ func TestLoneSurrogatePromptRefused(t *testing.T) {
 		{"/tokenize", `{"model":"tiny","text":"a\ud800"}`, 400, openAI("text", `field "text" holds \ud800`)},
 		{"/generate", `{"text":"1+1\udc00","sampling_params":{"max_new_tokens":1}}`, 400, sglang(`field "text" holds \udc00`)},
 		{"/generate", `{"text":["ab","\udc00"],"sampling_params":{"max_new_tokens":1}}`, 400, sglang(`text[1] holds \udc00`)},
+		// A stop string or a bad word holding one (read as U+FFFD, a text
+		// not sent): refused in the same words, naming it.
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"stop":"x\udc00"}`, 400, openAI("stop", `field "stop" holds \udc00`)},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"stop":["\n","\uD83D"]}`, 400, openAI("stop", `stop[1] holds \uD83D`)},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"bad_words":["or","\udfff"]}`, 400, openAI("bad_words", `bad_words[1] holds \udfff`)},
+		{"/v1/completions", `{"prompt":"ab","max_tokens":1,"stop":["\ud83d\ude00","\\udc00"],"bad_words":["\ud83d\ude00"]}`, 200, ""},
 		// vLLM looks the model up before it tokenizes.
 		{"/v1/completions", `{"model":"other","prompt":"\udc00","max_tokens":1}`, 404, ""},
 		// Answered.
