@@ -99,7 +99,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	apiFlag := fs.String("api", "both", "endpoints: vllm (/v1/completions), sglang (/generate) or both")
 	name := fs.String("name", "", "the model's name in /v1/models and requests (default: the folder's name)")
 	weights := weightsFlag(fs, true)
-	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (engine/device)")
+	dev := fs.String("device", "cpu", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device, as vulkaninfo numbers them) or auto (a discrete GPU when present)")
 	mbTokens := fs.Int("micro-batch-tokens", runconfig.DefaultMicroBatchTokens, "each forward holds at most this many positions (a longer prompt alone; 0: --max-model-len's)")
 	var maxLenFlag tokenCountFlag
 	fs.Var(&maxLenFlag, "max-model-len", "the most tokens a request's prompt and generated tokens may take, as vLLM's, and written as vLLM's: a `count` such as 8192, 8k (8000) or 8K (8192), or -1 or auto for the model's positions, or the most that fit in memory; a longer request is refused (400), and forwards hold at most this or --micro-batch-tokens positions, whichever is more (default: the model's positions)")

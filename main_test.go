@@ -272,6 +272,11 @@ func TestUsageTexts(t *testing.T) {
 				t.Errorf("rlt %v --help lacks %q:\n%s", c.args, w, usage)
 			}
 		}
+		// A source folder is the developers' word, not the user's: serve's
+		// --device said "or auto (engine/device)".
+		if m := regexp.MustCompile(`(?:^|[^\w./])((?:engine|compute|sessions|ui)/\w+)`).FindStringSubmatch(usage); m != nil {
+			t.Errorf("rlt %v --help names the source folder %s", c.args, m[1])
+		}
 		prose, _, _ := strings.Cut(usage, "\nFlags:\n")
 		for _, line := range strings.Split(prose, "\n") {
 			if utf8.RuneCountInString(line) > 80 && !strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "Usage:") {
