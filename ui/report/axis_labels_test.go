@@ -107,3 +107,40 @@ func TestAxisLabelsAsTheWorkbench(t *testing.T) {
 		}
 	}
 }
+
+var svgBounds = regexp.MustCompile(`data-y0="([^"]*)" data-y1="([^"]*)"`)
+
+// TestChartNearFloat64sEndsHasTicks: a series near ±MaxFloat64 is drawn
+// within finite bounds with ticks, as the terminal charts draw it
+// (chart.NiceTicks by halves). Its pad and tick step were taken of
+// y1-y0, +Inf: the bounds were ±Inf, no tick was written and no point
+// placed.
+func TestChartNearFloat64sEndsHasTicks(t *testing.T) {
+	for _, c := range []struct {
+		vals []float64
+		want string // the y labels, bottom to top
+	}{
+		{[]float64{-math.MaxFloat64, math.MaxFloat64}, "-1e+308 0 1e+308"},
+		{[]float64{math.MaxFloat64, math.MaxFloat64}, "1.65e+308 1.70e+308 1.75e+308"},
+		{[]float64{-math.MaxFloat64, -math.MaxFloat64 / 2}, "-1.6e+308 -1.4e+308 -1.2e+308 -1.0e+308"},
+	} {
+		var svg bytes.Buffer
+		chartSVG(&svg, "m", []Series{{Name: "r", Steps: []float64{0, 100}, Values: c.vals}}, 720, 300, chartOpts{})
+		b := svgBounds.FindStringSubmatch(svg.String())
+		for _, s := range b[1:] {
+			if v, err := strconv.ParseFloat(s, 64); err != nil || math.IsInf(v, 0) {
+				t.Errorf("%v: bound %q, want a finite one", c.vals, s)
+			}
+		}
+		var got []string
+		for _, m := range svgYLabel.FindAllStringSubmatch(svg.String(), -1) {
+			got = append(got, m[1])
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%v: the axis reads %q, want %q", c.vals, got, c.want)
+		}
+		if strings.Contains(svg.String(), "NaN") || strings.Contains(svg.String(), "Inf") {
+			t.Errorf("%v: a coordinate is not a number:\n%s", c.vals, svg.String())
+		}
+	}
+}

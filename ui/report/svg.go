@@ -133,20 +133,20 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, opt
 	l, t := float64(marginLeft), float64(top)
 	r, b := float64(width-marginRight), float64(height-marginBottom)
 	px := func(x float64) float64 { return l + (x-x0)/(x1-x0)*(r-l) }
-	py := func(y float64) float64 { return b - (y-y0)/(y1-y0)*(b-t) }
+	py := func(y float64) float64 { return b - (y/2-y0/2)/(y1/2-y0/2)*(b-t) } // by halves: y1-y0 may pass MaxFloat64
 	fmt.Fprintf(w, `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" data-metric="%s" data-x0="%s" data-x1="%s" data-y0="%s" data-y1="%s" data-plot="%s %s %s %s">`,
 		width, height, width, height, html.EscapeString(title), num(x0), num(x1), num(y0), num(y1), num(l), num(t), num(r), num(b))
 	fmt.Fprintf(w, "\n<title>%s</title>\n", html.EscapeString(title))
 	fmt.Fprintf(w, `<rect x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
 	// Axes and ticks.
 	fmt.Fprintf(w, `<path d="M%s %sV%sH%s" stroke="#888" fill="none"/>`+"\n", num(l), num(t), num(b), num(r))
-	yt, ystep := ticks(y0, y1, 4, 0)
+	yt, ystep := ticks(y0, y1, 5, 0)
 	for i, lab := range tickLabels(ystep, yt) {
 		y := py(yt[i])
 		fmt.Fprintf(w, `<path d="M%s %sH%s" stroke="#eee"/><text x="%s" y="%s" text-anchor="end" font-size="10" fill="#444">%s</text>`+"\n",
 			num(l+1), num(y), num(r), num(l-4), num(y+3), lab)
 	}
-	xt, xstep := ticks(x0, x1, 5, 1) // steps: whole numbers
+	xt, xstep := ticks(x0, x1, 6, 1) // steps: whole numbers
 	for i, lab := range tickLabels(xstep, xt) {
 		x := px(xt[i])
 		fmt.Fprintf(w, `<path d="M%s %sv4" stroke="#888"/><text x="%s" y="%s" text-anchor="middle" font-size="10" fill="#444">%s</text>`+"\n",
@@ -224,6 +224,9 @@ func bounds(series []Series) (x0, x1, y0, y1 float64) {
 	if x1 == x0 {
 		x0, x1 = x0-1, x1+1
 	}
+	// Within float64's range: a series near ±MaxFloat64 padded past it
+	// had ±Inf bounds, its points and ticks nowhere. The pad is taken by
+	// halves (y1-y0 is +Inf for -MaxFloat64…MaxFloat64).
 	if y1 == y0 {
 		d := math.Abs(y0) * 0.1
 		if d == 0 {
@@ -231,30 +234,33 @@ func bounds(series []Series) (x0, x1, y0, y1 float64) {
 		}
 		y0, y1 = y0-d, y1+d
 	} else {
-		pad := (y1 - y0) * 0.05
+		pad := (y1/2 - y0/2) * 0.1
 		y0, y1 = y0-pad, y1+pad
 	}
-	return x0, x1, y0, y1
+	return x0, x1, max(y0, -math.MaxFloat64), min(y1, math.MaxFloat64)
 }
 
-// ticks returns about n round values within [lo, hi], at least minStep
-// apart where minStep > 0 (1: whole steps), and their step.
+// ticks returns round values within [lo, hi], about n steps of it (n+1
+// ticks), at least minStep apart where minStep > 0 (1: whole steps), and
+// their step. The step is
+// the terminal charts' (chart.NiceTicks, one rule), which takes a range
+// near float64's ends by halves: the report's own rule took hi-lo, +Inf
+// for a series near ±MaxFloat64, and drew no tick.
 func ticks(lo, hi float64, n int, minStep float64) (vs []float64, step float64) {
-	raw := max((hi-lo)/float64(n), minStep)
-	if !(raw > 0) || !(hi > lo) {
+	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return nil, 0
 	}
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	step = mag
-	for _, m := range []float64{1, 2, 5, 10} {
-		if m*mag >= raw {
-			step = m * mag
-			break
-		}
-	}
-	for v := math.Ceil(lo/step) * step; v <= hi+step*1e-9; v += step {
+	step, _, _ = chart.NiceTicks(lo, hi, n+1) // n steps: n+1 ticks
+	step = max(step, minStep)
+	first := math.Ceil(lo/step) * step
+	// A step below the values' ulp (ticks 5000 apart at 1e20) adds
+	// nothing: the loop ends there rather than never.
+	for v := first; v <= hi+step*1e-9 && !math.IsInf(v, 0); v += step {
 		if math.Abs(v) < step*1e-9 {
 			v = 0
+		}
+		if len(vs) > 0 && v <= vs[len(vs)-1] || len(vs) > 4*n+4 {
+			break
 		}
 		vs = append(vs, v)
 	}
@@ -263,7 +269,14 @@ func ticks(lo, hi float64, n int, minStep float64) (vs []float64, step float64) 
 
 // num formats an SVG coordinate or bound: full precision, so values read
 // back exactly enough to compare.
-func num(v float64) string { return strconv.FormatFloat(v, 'g', 10, 64) }
+func num(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 10, 64)
+	if f, _ := strconv.ParseFloat(s, 64); math.IsInf(f, 0) && !math.IsInf(v, 0) {
+		// MaxFloat64 to 10 digits is 1.797693135e+308, which reads +Inf.
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return s
+}
 
 // tickLabels writes an axis's ticks, step apart, as the workbench's
 // terminal charts write theirs (chart.AxisLabels, the one rule): as many
