@@ -710,11 +710,10 @@ func (d *dashboard) updatePicker(k tea.KeyMsg) {
 
 // pickerView lists every recorded metric, marked when a chart on the
 // grid shows it, with its latest value, in w×h. The values are a column:
-// written by one rule over them all (chart.FormatValues: 4 significant
-// digits, one notation), after the longest name, their points one above
-// another. Each row's value written alone, right after its name, read
-// "52.00" over "0.2000" over "0.01000" at every place, and a value
-// below 1e-3 in e-notation beside plain ones.
+// each to 4 significant digits (chart.FormatValues: plainly, e-notation
+// only for a value below 1e-3 or from 1e15), after the longest name,
+// their points one above another. Each row's value written right after
+// its name read "52.00" over "0.2000" over "0.01000" at every place.
 func (d *dashboard) pickerView(w, h int) []string {
 	th := d.sh.theme
 	// The header gives way by whole parts ("enter/space …" was cut at
@@ -784,7 +783,7 @@ func pickerName(m string, w int) string {
 
 // pickerValues is the picker's column of latest values, one per name
 // ("" where none is recorded), as the grid's charts draw them
-// (shownValue), written by one rule (chart.FormatValues).
+// (shownValue), written by chart.FormatValues.
 func pickerValues(names []string, last map[string]float64) []string {
 	var at []int
 	var vs []float64

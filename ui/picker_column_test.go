@@ -10,19 +10,23 @@ import (
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
-// TestChartPickerValuesAreAColumn: the chart picker's values are a column
-// written by one rule: one notation for all, 4 significant digits each,
-// their points one above another. Each was written alone right after its
-// name: "52.00" beside "0.01000" at another place, and a learning rate of
-// 3e-06 in e-notation beside plain values.
+// TestChartPickerValuesAreAColumn: the chart picker's values are a
+// column, 4 significant digits each, their points one above another, each
+// plain but a value plain notation cannot write in 4 digits (below 1e-3):
+// a learning rate of 3e-06 is "3.000e-06" and the completion length
+// beside it "60.00", not "6.000e+01" (the column in one notation, as
+// 4a60ec6 had it). Each was written alone right after its name: "52.00"
+// beside "0.01000" at another place.
 func TestChartPickerValuesAreAColumn(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		vals  map[string]float64
-		eNote bool
+		eNote int // rows in e-notation
+		plain string
 	}{
-		{"plain", map[string]float64{"reward": 0.2, "loss": 52, "kl": 0.01, "grad_norm": 1.46321, "completion_length": 123.4, "sampled_tokens_per_s": 12345, "solution_log_prob_reward": -0.25}, false},
-		{"a value below 1e-3", map[string]float64{"reward": 0.2, "loss": 52, "lr": 3e-6, "grad_norm": 1.46321, "solution_log_prob_reward": -0.25}, true},
+		{"plain", map[string]float64{"reward": 0.2, "loss": 52, "kl": 0.01, "grad_norm": 1.46321, "completion_length": 123.4, "sampled_tokens_per_s": 12345, "solution_log_prob_reward": -0.25}, 0, "52.00"},
+		{"a value below 1e-3", map[string]float64{"reward": 0.2, "loss": 52, "lr": 3e-6, "grad_norm": 1.46321, "completion_length": 60, "solution_log_prob_reward": -0.25}, 1, "60.00"},
+		{"a value from 1e15", map[string]float64{"reward": 0.2, "loss": 2.5e15, "kl": 0.01}, 1, "0.01000"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, err := sessions.Create(filepath.Join(t.TempDir(), "demo-run"), testRunCfg{Task: "addition", Steps: 20, Reward: record.DefaultRewardConfig()})
@@ -35,7 +39,7 @@ func TestChartPickerValuesAreAColumn(t *testing.T) {
 				m := sized(t, r, w, 24, nil)
 				send(m, press("m"))
 				point := -1
-				rows := 0
+				rows, eNote := 0, 0
 				for _, line := range strings.Split(m.View(), "\n") {
 					if !strings.Contains(line, "■") && !strings.Contains(line, "□") || strings.HasPrefix(line, "Charts") {
 						continue
@@ -48,8 +52,8 @@ func TestChartPickerValuesAreAColumn(t *testing.T) {
 						t.Errorf("at %d columns: %q has its point at column %d, the rows above at %d", w, line, width(line[:p]), point)
 					}
 					point = width(line[:p])
-					if strings.Contains(v, "e") != c.eNote {
-						t.Errorf("at %d columns: %q in another notation than the column's (e-notation %v)", w, v, c.eNote)
+					if strings.Contains(v, "e") {
+						eNote++
 					}
 					mant, _, _ := strings.Cut(v, "e")
 					digits := strings.TrimLeft(strings.NewReplacer("-", "", ".", "", "k", "").Replace(mant), "0")
@@ -57,6 +61,9 @@ func TestChartPickerValuesAreAColumn(t *testing.T) {
 						t.Errorf("at %d columns: %q has %d significant digits, want 4", w, v, len(digits))
 					}
 					rows++
+				}
+				if eNote != c.eNote || !strings.Contains(m.View(), " "+c.plain+"\n") && !strings.Contains(m.View(), " "+c.plain+" ") {
+					t.Errorf("at %d columns: %d values in e-notation, want %d, the others plain (%q):\n%s", w, eNote, c.eNote, c.plain, m.View())
 				}
 				if rows != len(c.vals) {
 					t.Errorf("at %d columns: %d rows with a value, want %d:\n%s", w, rows, len(c.vals), m.View())

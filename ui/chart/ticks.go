@@ -233,15 +233,18 @@ const legendDigits = 4
 // (legendFormat).
 func FormatValue(v float64) string { return legendFormat(v)(v) }
 
-// FormatValues writes a column of readings (the chart picker's values)
-// by one rule, a legend's of them all (legendFormat): each to 4
-// significant digits, all in one notation, so that no row reads more
-// precise or of another scale for the way it is written.
+// FormatValues writes a column of readings (the chart picker's values),
+// each to 4 significant digits as FormatValue writes it: plainly (with an
+// SI prefix from 1e4) wherever that writes it within 4 digits, and in
+// e-notation only a value below 1e-3 or from 1e15 in magnitude. Unlike a
+// legend's values, which share one notation, a column's rows are
+// different metrics: one learning rate of 3e-06 put a whole column in
+// e-notation ("6.000e+01" for a completion length of 60), which read
+// badly; the column aligns its rows on their points instead.
 func FormatValues(vals []float64) []string {
-	format := legendFormat(vals...)
 	out := make([]string, len(vals))
 	for i, v := range vals {
-		out[i] = format(v)
+		out[i] = FormatValue(v)
 	}
 	return out
 }
