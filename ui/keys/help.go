@@ -42,29 +42,55 @@ func enabled(bs []key.Binding) []key.Binding {
 }
 
 // ShortHelpView renders bindings on one line ("key desc • key desc"),
-// ending with "…" where the next entry would not fit width.
+// whole entries only: where they do not all fit width, as many as fit
+// beside a last part "• …" that says more are left out (the help overlay
+// lists them). The mark was " …" after the last entry, which read as a
+// phrase cut: "f flag with note …" on the Detail screen at 80 columns.
 func ShortHelpView(bindings []key.Binding, width int, st HelpStyle) string {
 	const sep = " • "
-	var b strings.Builder
-	used := 0
-	for i, k := range enabled(bindings) {
+	const sepW = len(sep) - 2 // "•" is one cell
+	bs := enabled(bindings)
+	ws := make([]int, len(bs))
+	total := 0
+	for i, k := range bs {
 		h := k.Help()
-		w := ansi.StringWidth(h.Key) + 1 + ansi.StringWidth(h.Desc)
-		s := 0
+		ws[i] = ansi.StringWidth(h.Key) + 1 + ansi.StringWidth(h.Desc)
 		if i > 0 {
-			s = len(" • ") - 2 // "•" is one cell
+			total += sepW
 		}
-		if used+s+w > width {
-			if used+2 <= width {
-				b.WriteString(" …")
+		total += ws[i]
+	}
+	n, more := len(bs), false
+	if total > width {
+		// The most entries that fit beside the mark, sepW+1 cells.
+		n, more = 0, true
+		used := 0
+		for i, w := range ws {
+			if i > 0 {
+				w += sepW
 			}
-			break
+			if used+w+sepW+1 > width {
+				break
+			}
+			used += w
+			n++
 		}
+	}
+	var b strings.Builder
+	for i, k := range bs[:n] {
+		h := k.Help()
 		if i > 0 {
 			b.WriteString(st.paint(st.Sep, sep))
 		}
 		b.WriteString(st.paint(st.Key, h.Key) + " " + st.paint(st.Desc, h.Desc))
-		used += s + w
+	}
+	if more {
+		switch {
+		case n > 0:
+			b.WriteString(st.paint(st.Sep, sep) + "…")
+		case width >= 1:
+			b.WriteString("…")
+		}
 	}
 	return b.String()
 }

@@ -151,3 +151,26 @@ func TestListMove(t *testing.T) {
 		}
 	}
 }
+
+// TestShortHelpMarksLeftOutKeysApart: where a screen's keys do not all
+// fit, the line keeps whole entries and says the rest are left out as a
+// part of its own ("• …"). The mark ended the last entry, " …", which
+// read as its phrase cut: "f flag with note …" (Detail at 80 columns).
+func TestShortHelpMarksLeftOutKeysApart(t *testing.T) {
+	for name, m := range screens() {
+		for w := 1; w <= 130; w++ {
+			v := ShortHelpView(m.ShortHelp(), w, HelpStyle{})
+			if strings.HasSuffix(v, " …") && !strings.HasSuffix(v, " • …") {
+				t.Errorf("%s at %d columns: %q ends in a cut phrase", name, w, v)
+			}
+			// Keys left out are said: the mark was dropped where it did
+			// not fit ("… • esc back to the list (keeps edits)" at 60).
+			if full := ShortHelpView(m.ShortHelp(), 1000, HelpStyle{}); v != full && !strings.HasSuffix(v, "…") {
+				t.Errorf("%s at %d columns: %q leaves keys out unsaid", name, w, v)
+			}
+		}
+	}
+	if v := ShortHelpView(NewDetail().ShortHelp(), 80, HelpStyle{}); !strings.HasSuffix(v, "flag with note • …") && !strings.HasSuffix(v, " • …") {
+		t.Errorf("detail at 80 columns: %q, want it to end \" • …\"", v)
+	}
+}
