@@ -194,3 +194,25 @@ func TestAHangEndsBeforeTheTestTimeout(t *testing.T) {
 		t.Fatalf("the child with a batch past its -timeout: %v, want it failed on the device's error:\n%s", err, out)
 	}
 }
+
+// TestGPUWaitLimitHoldsA7BPass: a healthy batch is never taken for a hang
+// on a GPU. A batch holds up to setsPerBatch dispatches, as much as a whole
+// pass; at the float32 kernels' measured 3.3 TFLOP/s on an H200
+// (docs/gpu.md: the 0.5B backward, ~8 TFLOP in 2,478 ms) a Qwen2.5-7B
+// backward (4 FLOP a parameter a token) of 8,192 and of 16,384 tokens
+// must leave the limit twice its time. A limit of 2 min took the second
+// (~140 s) for a hang, ending a healthy run with a device that cannot be
+// used again.
+func TestGPUWaitLimitHoldsA7BPass(t *testing.T) {
+	const (
+		hidden, kv, inter, layers, vocab = 3584, 512, 18944, 28, 152064
+		flops                            = 3.3e12 // float32 kernels on an H200, measured
+	)
+	params := float64(layers*(2*hidden*hidden+2*hidden*kv+3*hidden*inter) + vocab*hidden)
+	for _, tokens := range []float64{8192, 16384} {
+		pass := time.Duration(4 * params * tokens / flops * float64(time.Second))
+		if gpuWaitLimit < 2*pass {
+			t.Errorf("a 7B backward of %v tokens takes ~%v at 3.3 TFLOP/s: the GPU's wait limit %v leaves under twice that", tokens, pass.Round(time.Second), gpuWaitLimit)
+		}
+	}
+}
