@@ -335,9 +335,16 @@ func (c *Chart) render() string {
 		// before labelling the end rows below.
 		// Ticks closer than two rows would put a label on a row the line
 		// is not near: a plot that short labels its end rows instead.
-		for i := 0; i < 3 && countNonEmpty(labels) < 2 && !ys.log; i++ {
+		// And a finer step is taken while its ticks stay within the count
+		// NiceTicks aimed at (nt, one each three rows): NiceTicks rounds
+		// the span up before dividing it (2.2 to 5), and a reward chart
+		// of 12 rows read only "1 0 -1" where "-0.5" and "0.5" fit.
+		for i := 0; i < 3 && !ys.log; i++ {
 			finer := smallerNice(tickStep)
 			if finer*ys.rowScale < 8 {
+				break
+			}
+			if countNonEmpty(labels) >= 2 && math.Floor(thi/finer)-math.Ceil(tlo/finer)+1 > float64(max(2, plotH/3+1)) {
 				break
 			}
 			tickStep = finer
