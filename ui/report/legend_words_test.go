@@ -42,6 +42,8 @@ func TestHeatmapNumbersAsTheWorkbench(t *testing.T) {
 		{0.123456, `title="d +0.1235"`}, // signed as the cursor line's d_k
 		{3, `title="d +3.0000"`},
 		{-1.2345e-5, `title="d 0.0000"`},
+		{float32(math.Inf(1)), `title="d +Inf"`}, // not "++Inf"
+		{float32(math.Inf(-1)), `title="d -Inf"`},
 	} {
 		var b strings.Builder
 		tokenSpans(&b, []string{"x"}, []float32{c.v}, heatmap.Diverging, 4, "d")

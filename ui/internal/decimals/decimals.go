@@ -32,7 +32,8 @@ func Fixed(v float64, d int) string {
 // the Detail screen and in the HTML report.
 func Signed(v float64, d int) string {
 	s := Fixed(v, d)
-	if v > 0 && !IsZero(s) {
+	// +Inf is "+Inf" already (FormatFloat): "++Inf" in a report's title.
+	if v > 0 && !math.IsInf(v, 1) && !IsZero(s) {
 		return "+" + s
 	}
 	return s

@@ -73,7 +73,9 @@ func TestSigned(t *testing.T) {
 		{-1.2345e-5, 4, "0.0000"},
 		{0, 4, "0.0000"},
 		{math.Copysign(0, -1), 2, "0.00"},
-		{0.00005, 4, "+0.0001"}, // rounds away from zero: keeps its sign
+		{0.00005, 4, "+0.0001"},  // rounds away from zero: keeps its sign
+		{math.Inf(1), 4, "+Inf"}, // one sign: "++Inf" was written
+		{math.Inf(-1), 4, "-Inf"},
 	} {
 		if got := Signed(tc.v, tc.d); got != tc.want {
 			t.Errorf("Signed(%g, %d) = %q, want %q", tc.v, tc.d, got, tc.want)
