@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -41,6 +42,9 @@ func TestTmuxServerDiesWithItsTestProcess(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install tmux)")
 	}
+	if exec.Command("tmux", "-D", "-V").Run() != nil {
+		t.Skip("this tmux has no -D (3.2's): its server is a daemon, which outlives the test process (startTmuxServer)")
+	}
 	sock := fmt.Sprintf("rlt-test-orphan-%d", os.Getpid())
 	t.Cleanup(func() { closeTmux(sock) }) // where it outlived the child: killed, its socket removed
 	child := exec.Command(testBinary(t, t.TempDir()), "-test.run=^TestTmuxServerDiesWithItsTestProcess$")
@@ -69,5 +73,42 @@ func TestTmuxServerDiesWithItsTestProcess(t *testing.T) {
 	}
 	if exec.Command("tmux", "-L", sock, "has-session").Run() == nil {
 		t.Errorf("the tmux server on %s (pid %d) still runs after its test process was killed", sock, pid)
+	}
+}
+
+// TestTmuxHarnessWithATmuxWithoutD: with a tmux that has no -D (before
+// 3.2, as Ubuntu 20.04's 3.0a), startTmuxServer leaves the server to the
+// test's new-session, as before it started one, and the test goes on.
+// It failed every tmux test there ("ended as it started": tmux -D answered
+// its usage). The old tmux is the one here behind a script that refuses
+// -D as tmux 3.0a does; the harness runs in this test binary run again
+// as a child, whose failure is the test's.
+func TestTmuxHarnessWithATmuxWithoutD(t *testing.T) {
+	if sock := os.Getenv("RLT_TMUX_WITHOUT_D_SOCKET"); sock != "" {
+		stop := startTmuxServer(t, sock)
+		defer stop()
+		if out, err := exec.Command("tmux", "-L", sock, "-f", "/dev/null", "new-session", "-d", "-s", "w", "sleep 600").CombinedOutput(); err != nil {
+			t.Fatalf("tmux new-session: %v\n%s", err, out)
+		}
+		if err := exec.Command("tmux", "-L", sock, "has-session", "-t", "w").Run(); err != nil {
+			t.Fatalf("tmux has-session: %v", err)
+		}
+		return
+	}
+	real, err := exec.LookPath("tmux")
+	if err != nil {
+		t.Skip("tmux is not installed (apt-get install tmux)")
+	}
+	dir := t.TempDir()
+	script := "#!/bin/sh\nfor a in \"$@\"; do case $a in -D) echo 'usage: tmux [-2CluvV] [-c shell-command] [-f file] [-L socket-name]' >&2; exit 1;; esac; done\nexec " + real + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "tmux"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := fmt.Sprintf("rlt-test-without-d-%d", os.Getpid())
+	t.Cleanup(func() { closeTmux(sock) }) // the daemon new-session started
+	child := exec.Command(testBinary(t, dir), "-test.run=^TestTmuxHarnessWithATmuxWithoutD$", "-test.v")
+	child.Env = append(os.Environ(), "RLT_TMUX_WITHOUT_D_SOCKET="+sock, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if out, err := child.CombinedOutput(); err != nil {
+		t.Errorf("the harness with a tmux without -D: %v\n%s", err, out)
 	}
 }
