@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // TestFollowedReviewRace drives the one-poll race of a followed run (the
@@ -157,5 +159,66 @@ func TestFollowedReviewRaceOfAPartialLine(t *testing.T) {
 	}
 	if _, err := r.store.Trace(id); err != nil || r.store.Label(id).Label != LabelAccept {
 		t.Errorf("the trace and its review were not both read by the first poll: %v, label %q", err, r.store.Label(id).Label)
+	}
+}
+
+// TestFollowedRescoreRace: the race TestFollowedReviewRace drives, of a
+// rescore (rlt score --run --write's, in rescores.jsonl): another process
+// appends a trace to the newest trace file and then a rescore of it while
+// the run is opened, after the open has read the trace files. The open
+// read rescores.jsonl after the trace files, so it held a rescore of a
+// trace it did not hold until the first poll; read before them, every
+// rescore read is of a trace the files read next hold.
+func TestFollowedRescoreRace(t *testing.T) {
+	const id = "2-5-0"
+	dir, w := runOfSteps(t, 3)
+	var notHeld []string
+	armed, opened := true, false
+	hook := func(r *Run, p readPoint) {
+		switch {
+		case p == loadTracesRead && armed:
+			armed = false
+			w.Emit(fakeTrace(2, 5, 0))
+			if err := w.Flush(); err != nil {
+				t.Error(err)
+			}
+			if err := w.AppendRescores([]RescoreRecord{NewRescore(id, *fakeScored(2, 5), "T", "S", record.DefaultRewardConfig())}); err != nil {
+				t.Error(err)
+			}
+		case p == pollStart && !opened: // the follow loop's first poll: what the open alone read
+			opened = true
+			r.store.mu.RLock()
+			for rid := range r.store.rescores {
+				if _, held := r.store.byID[rid]; !held {
+					notHeld = append(notHeld, rid)
+				}
+			}
+			r.store.mu.RUnlock()
+		}
+	}
+	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour, readAt: hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
+	defer func() {
+		for _, fl := range r.followers {
+			fl.f.Close()
+		}
+	}()
+	if armed || !opened {
+		t.Fatal("the open did not reach the points the test writes and looks at")
+	}
+	if len(notHeld) != 0 {
+		t.Errorf("as the run was opened, rescores of traces not held %v; want every rescore read to be of a trace read", notHeld)
+	}
+	for range traceSweepEvery + 1 {
+		r.pollOnce()
+	}
+	if _, err := r.store.Trace(id); err != nil {
+		t.Errorf("the trace was not read by the polls since: %v", err)
+	}
+	if rs, ok := r.store.Rescore(id); !ok || rs.Teacher != "T" {
+		t.Errorf("the rescore was not read by the polls since: %+v %v", rs, ok)
 	}
 }

@@ -1123,14 +1123,18 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 	if len(files) > 0 {
 		lastTraceFile = files[len(files)-1]
 	}
-	// reviews.jsonl before the trace files: a review is written after
-	// the trace it labels, so every trace a review read here labels is
-	// in the files read next. Read after them, a trace written between
-	// the two reads (a live run's) was missing beside its review: said
-	// as a reviewed trace not read until the first poll, and where it
-	// was the trace file's partial last line, as a trace lost, not the
-	// line its writer was writing (TornTraces).
+	// reviews.jsonl and rescores.jsonl before the trace files: a review
+	// or a rescore is written after the trace it labels or scores, so
+	// every trace one read here names is in the files read next. Read
+	// after them, a trace written between the two reads (a live run's)
+	// was missing beside its review: said as a reviewed trace not read
+	// until the first poll, and where it was the trace file's partial
+	// last line, as a trace lost, not the line its writer was writing
+	// (TornTraces); a rescore was held of a trace not held.
 	if err := read(filepath.Join(r.dir, ReviewsFile), 'r'); err != nil {
+		return 0, err
+	}
+	if err := read(filepath.Join(r.dir, RescoresFile), 'x'); err != nil {
 		return 0, err
 	}
 	for _, path := range files {
@@ -1139,9 +1143,6 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 		}
 	}
 	r.at(loadTracesRead)
-	if err := read(filepath.Join(r.dir, RescoresFile), 'x'); err != nil {
-		return 0, err
-	}
 	return max(maxSeg, r.recordSeg), nil
 }
 
