@@ -1072,7 +1072,7 @@ func (r *Run) load(repair bool) (maxSeg int, err error) {
 					}
 				}
 			} else {
-				r.store.addIssue(Issue{File: path, Line: line, Msg: fmt.Sprintf("unterminated last line (%d bytes): being written, or left by a crash", st.PartialBytes), Kind: IssuePartialLine})
+				r.store.addIssue(partialLineIssue(path, line, st.PartialBytes))
 				partial = line
 			}
 		}
@@ -1512,6 +1512,42 @@ func (r *Run) pollOnce() {
 	}
 	r.pollFile(filepath.Join(r.dir, ReviewsFile), 'r')
 	r.pollFile(filepath.Join(r.dir, RescoresFile), 'x')
+	r.tornSinceOpened()
+}
+
+// partialLineIssue is the problem of a file read read-only that ends in a
+// partial line, at line, of n bytes.
+func partialLineIssue(path string, line int, n int64) Issue {
+	return Issue{File: path, Line: line, Msg: fmt.Sprintf("unterminated last line (%d bytes): being written, or left by a crash", n), Kind: IssuePartialLine}
+}
+
+// tornSinceOpened says the partial line a followed run's newest trace file
+// ends in once its writer is gone (killed: not running, paused or
+// resuming), as the open says one it finds (TornTraces, Killed; the
+// problem list's unterminated last line): the open alone found them, so a
+// writer killed mid-line while the run was followed left a line no screen
+// said, nor the workbench's export (TestFollowedWriterKilledMidLine). A
+// line already said (found at the open) is not said again; one a resume
+// then ends is withdrawn as that one is (pollFile).
+func (r *Run) tornSinceOpened() {
+	files := r.traceList
+	if len(files) == 0 {
+		return
+	}
+	path := files[len(files)-1]
+	fl := r.followers[path]
+	if fl == nil || fl.partial > 0 || len(fl.f.pending) == 0 {
+		return // no partial line, or one said
+	}
+	if state, _, _ := r.StateGone(); state == StateRunning || state == StatePaused || state == StateResuming {
+		return // its writer is writing it
+	}
+	line, n := fl.line+fl.f.blanks+1, int64(len(fl.f.pending))
+	r.tornMu.Lock()
+	r.tornTraces = append(r.tornTraces, TornTrace{File: path, Line: line, Bytes: n, last: true, id: partialTraceID(path, fl.f.offset)})
+	r.tornMu.Unlock()
+	r.store.addIssue(partialLineIssue(path, line, n))
+	fl.partial = line
 }
 
 func (r *Run) pollFile(path string, kind byte) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -158,5 +159,71 @@ func TestFollowedPartialLineEndedIsNoTornTrace(t *testing.T) {
 	}
 	if got := r.TornTraces(); len(got) != 0 {
 		t.Errorf("TornTraces %+v once the line was ended and read; want none", got)
+	}
+}
+
+// TestFollowedWriterKilledMidLine: a followed run whose writer is killed
+// as it writes a trace's line (the newest file's partial last line, found
+// by a poll, not by the open) says that line once a poll finds the writer
+// gone, as an open of the killed run says it: TornTraces, Killed, of its
+// bytes at its line, and the problem list's unterminated last line. The
+// open alone found such lines, so the Traces screen, its problem list and
+// the workbench's export of a run followed since said nothing of it.
+// While the writer lives the line is the one it is writing: not said.
+func TestFollowedWriterKilledMidLine(t *testing.T) {
+	dir, w := runOfSteps(t, 3)
+	file := filepath.Join(dir, TracesDir, "000002.jsonl")
+	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
+	defer func() {
+		for _, fl := range r.followers {
+			fl.f.Close()
+		}
+	}()
+	w.Emit(fakeTrace(2, 5, 0))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := bytes.LastIndexByte(bytes.TrimSuffix(data, []byte("\n")), '\n') + 1 + 40
+	if err := os.Truncate(file, int64(half)); err != nil { // the writer has written 40 bytes of the line
+		t.Fatal(err)
+	}
+	line := bytes.Count(data[:half], []byte("\n")) + 1
+	partial := func() []Issue {
+		var out []Issue
+		for _, is := range r.Store().Issues() {
+			if is.Kind == IssuePartialLine {
+				out = append(out, is)
+			}
+		}
+		return out
+	}
+	r.pollOnce()
+	if got, is := r.TornTraces(), partial(); len(got) != 0 || len(is) != 0 {
+		t.Fatalf("with its writer writing the line: TornTraces %+v, partial lines %+v; want none", got, is)
+	}
+	killWriter(t, w, deadPID)
+	r.pollOnce()
+	got := r.TornTraces()
+	for i := range got {
+		got[i].last, got[i].id = false, ""
+	}
+	want := []TornTrace{{File: file, Line: line, Bytes: 40, Killed: true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("once the writer was killed: TornTraces %+v; want %+v", got, want)
+	}
+	if is := partial(); len(is) != 1 || is[0].File != file || is[0].Line != line || !strings.Contains(is[0].Msg, "unterminated last line (40 bytes)") {
+		t.Errorf("once the writer was killed: partial-line problems %+v; want the line's", is)
+	}
+	r.pollOnce()
+	if got, is := r.TornTraces(), partial(); len(got) != 1 || len(is) != 1 {
+		t.Errorf("a poll later: TornTraces %+v, partial lines %+v; want the line said once", got, is)
 	}
 }
