@@ -146,12 +146,12 @@ func open(name string) (compute.Backend, event.DeviceChoice, error) {
 		return nil, event.DeviceChoice{}, fmt.Errorf("device auto: %w", err)
 	}
 	if err != nil {
-		autoNoGPU = noAutoGPU(vulkan.Info{}, err)
+		autoNoGPU, autoNoLoader = noAutoGPU(vulkan.Info{}, err), errors.Is(err, vulkan.ErrNoLoader)
 		return cpuChoice(autoNoGPU)
 	}
 	if why := noAutoGPU(d.Info(), nil); why != "" {
 		d.Close()
-		autoNoGPU = why
+		autoNoGPU, autoNoLoader = why, false
 		return cpuChoice(autoNoGPU)
 	}
 	return gpuChoice(d, "a discrete GPU")
@@ -238,10 +238,12 @@ func GPUs() ([]vulkan.Info, error) { return vulkan.Devices() }
 
 // autoNoGPU remembers why auto took the CPU (or MemoryOf found it would),
 // so that later runs in the process, and Open after MemoryOf, do not probe
-// the GPU again.
+// the GPU again; autoNoLoader, that it found no Vulkan loader, so that no
+// driver was loaded either (Memory.Probed).
 var (
-	autoMu    sync.Mutex
-	autoNoGPU string
+	autoMu       sync.Mutex
+	autoNoGPU    string
+	autoNoLoader bool
 )
 
 // Close releases be's device, if it has one.
@@ -310,7 +312,9 @@ type Memory struct {
 	// for the rest of the process, beside the work (memory.ProbeDriver).
 	// Every command's estimate counts it from here, as a run's did alone:
 	// rlt eval, distill, generate, logprobs, serve and score probed the
-	// same way and left it out.
+	// same way and left it out. Where the probe found no Vulkan loader
+	// (no libvulkan: a host without Vulkan) it loaded no driver, and
+	// nothing is counted.
 	Probed bool
 	info   vulkan.Info
 }
@@ -350,7 +354,7 @@ func MemoryOf(name string) (Memory, error) {
 	autoMu.Lock()
 	defer autoMu.Unlock()
 	if autoNoGPU != "" {
-		return Memory{Probed: true}, nil
+		return Memory{Probed: !autoNoLoader}, nil
 	}
 	in, err := vulkan.Probe()
 	if errors.Is(err, vulkan.ErrSetting) { // Open refuses it too: no reason to fall back
@@ -362,9 +366,9 @@ func MemoryOf(name string) (Memory, error) {
 	// instance, kept for that Open, goes: it held the driver (lavapipe's,
 	// LLVM) loaded for the rest of a process computing on the CPU.
 	if why := noAutoGPU(in, err); why != "" {
-		autoNoGPU = why
+		autoNoGPU, autoNoLoader = why, errors.Is(err, vulkan.ErrNoLoader)
 		vulkan.ReleaseSpare()
-		return Memory{Probed: true}, nil
+		return Memory{Probed: !autoNoLoader}, nil
 	}
 	return memoryOn(in), nil
 }

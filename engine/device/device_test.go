@@ -548,3 +548,23 @@ func TestAutoSaysTheGPUsPassedOver(t *testing.T) {
 		t.Errorf("auto on a discrete GPU after a small one: %q, want it taken", got)
 	}
 }
+
+// A probe that found no Vulkan loader (a host without libvulkan) loaded
+// no driver: MemoryOf(auto) takes the CPU without Probed, whose 64 MiB
+// every estimate counts as "the Vulkan driver --device auto loaded to look
+// for a GPU" (it counted them where nothing was loaded), the first time
+// and from the remembered answer.
+func TestMemoryOfWithoutLoaderProbedNothing(t *testing.T) {
+	autoMu.Lock()
+	oldWhy, oldNoLoader := autoNoGPU, autoNoLoader
+	autoNoGPU = ""
+	autoMu.Unlock()
+	defer func() { autoMu.Lock(); autoNoGPU, autoNoLoader = oldWhy, oldNoLoader; autoMu.Unlock() }()
+	t.Setenv("RLT_VULKAN_LOADER", "/nonexistent/libvulkan.so.1")
+	for _, when := range []string{"probing", "remembered"} {
+		m, err := MemoryOf(Auto)
+		if err != nil || m.GPU != "" || m.Probed {
+			t.Errorf("%s: MemoryOf(auto) without a loader = %+v, %v; want the CPU, no driver loaded (Probed false)", when, m, err)
+		}
+	}
+}
