@@ -61,10 +61,10 @@ Then it checks the teacher as rlt eval --teacher DIR/teacher --student
 DIR/student --questions 200 counts (seconds): the rate of the teacher's
 greedy explanations of 200 held-out questions whose steps the task
 verifies, the student answering from them. The teacher is a draw, and
-its loss does not show it: seed 1 made one that verifies 54.5 %, and
-with --steps 1800 one of 99.5 %. Under 90 % (the bar the embedded
-default passes) it says so: train another teacher, with another --seed
-or more --steps.
+its loss does not show it: at 8efb456, seed 1 made one that verifies
+54.5 %, and with --steps 1800 one of 99.5 % (docs/commands.md dates
+each figure). Under 90 % (the bar the embedded default passes) it says
+so: train another teacher, with another --seed or more --steps.
 
 Examples:
   rlt pretrain --out /tmp/defaults --seed 1
@@ -212,8 +212,8 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 // and answered by the student from the explanation, counted by
 // runpkg.EvalTeacherResults, the one count. It says the rate of explanations whose steps verify, and warns
 // when it is under warmstart.TeacherBar: the recipe's teacher is a draw
-// whose loss does not tell a good one (seed 1 made teachers that verify
-// 54.5 % and 99.5 % at nearly the same loss), and one that misreads the
+// whose loss does not tell a good one (at 8efb456 seed 1 made teachers
+// that verify 54.5 % and 99.5 % at nearly the same loss), and one that misreads the
 // question's digits is no teacher to start RL from. Without a student
 // in out (--only teacher) it says how to check it with another.
 func checkTeacher(ctx context.Context, fs *flag.FlagSet, t task.Task, out string, stderr io.Writer) error {
