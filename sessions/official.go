@@ -215,18 +215,6 @@ func pastRangeNote(file string, n int, keys []string) string {
 		OneOrMany(n, "a value", "values"), OneOrMany(len(keys), "key", "keys"), strings.Join(keys, ", "))
 }
 
-// pastRange reports whether v, a metric value decoded with UseNumber, is
-// a JSON number float64 cannot hold (1e999; one below its smallest
-// reads as 0).
-func pastRange(v any) bool {
-	x, ok := v.(json.Number)
-	if !ok {
-		return false
-	}
-	_, err := strconv.ParseFloat(string(x), 64)
-	return errors.Is(err, strconv.ErrRange)
-}
-
 // positiveInt is the JSON number raw as a positive int, else 0.
 func positiveInt(raw json.RawMessage) int {
 	n, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
@@ -260,8 +248,10 @@ func metricsEntry(raw []byte, nonNum map[string]bool, count *int, past map[strin
 			continue
 		}
 		f, ok := jsonNumber(v)
+		num, _ := v.(json.Number) // "" where v is no number
+		_, beyond := numberPastRange(string(num))
 		switch {
-		case !ok && pastRange(v):
+		case !ok && beyond:
 			*pastCount++
 			past[k] = true
 			continue

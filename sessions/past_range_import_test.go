@@ -92,3 +92,35 @@ func TestImportNumbersPastRange(t *testing.T) {
 		})
 	}
 }
+
+// TestVerlScoreListSaysItsTypeFirst: verl's rollout "score" is a number,
+// so a list there is the wrong type whatever it holds: "score": [1e400]
+// is said as "score": [0.5] is (it was said as a number past float64's
+// range, the list unwrapped as NeMo-RL's "rewards" may be, so the user
+// mended the number and was then told of the list).
+func TestVerlScoreListSaysItsTypeFirst(t *testing.T) {
+	said := map[string]string{}
+	for _, score := range []string{`[0.5]`, `[1e400]`} {
+		dir := t.TempDir()
+		src := filepath.Join(dir, "src")
+		copyDir(t, verlFixture, src)
+		p := filepath.Join(src, "rollout", "1.jsonl")
+		data := string(readFile(t, p))
+		writeFile(t, p, []byte(strings.Replace(data, `"score": 0.25,`, `"score": `+score+`,`, 1)))
+		rep, err := Import(filepath.Join(dir, "run"), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, is := range rep.Skip {
+			if is.Line == 1 && strings.HasSuffix(is.File, "1.jsonl") {
+				said[score] = is.String()
+			}
+		}
+		if said[score] == "" {
+			t.Fatalf("score %s: line 1 not left out (%q)", score, rep.Skip)
+		}
+	}
+	if said[`[1e400]`] != said[`[0.5]`] {
+		t.Errorf("score [1e400] said %q\nwant it said as [0.5] is, %q", said[`[1e400]`], said[`[0.5]`])
+	}
+}

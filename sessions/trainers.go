@@ -881,7 +881,9 @@ func parseVerlMetric(raw []byte) (m OfficialMetrics, nonNum []ignoredValue, fiel
 		if f, ok := jsonNumber(v); ok {
 			m.Values[k] = f
 		} else {
-			nonNum = append(nonNum, ignoredValue{k, pastRange(v)})
+			num, _ := v.(json.Number) // "" where v is no number
+			_, past := numberPastRange(string(num))
+			nonNum = append(nonNum, ignoredValue{k, past})
 		}
 	}
 	return m, nonNum, "", nil
@@ -938,7 +940,7 @@ func parseVerlRollout(raw []byte, fileStep int) (foreignRow, string, error) {
 		// "score" holds a JSON number 1e400 where a number is wanted".
 		var m map[string]json.RawMessage
 		if json.Unmarshal(raw, &m) == nil {
-			if n, ok := numberPastRange(m["score"]); ok {
+			if n, ok := numberPastRange(string(m["score"])); ok {
 				return foreignRow{}, "score", &columnError{Column: valueColumn(raw, "score"), Msg: record.RewardPastRange("score", n)}
 			}
 		}
@@ -1003,16 +1005,16 @@ func valueColumn(raw []byte, key string) int {
 	return col
 }
 
-// numberPastRange is the JSON number raw holds (or its list of one, as
-// unwrapOne reads it) where float64 cannot hold it (1e400), and whether
-// it is one.
-func numberPastRange(raw json.RawMessage) (string, bool) {
-	var one []json.RawMessage
-	if json.Unmarshal(raw, &one) == nil && len(one) == 1 {
-		raw = one[0]
-	}
-	n := strings.TrimSpace(string(raw))
-	if !json.Valid(raw) || n == "" || n[0] != '-' && (n[0] < '0' || n[0] > '9') {
+// numberPastRange is the JSON number text is (spaces around it allowed)
+// where float64 cannot hold it (1e400; one below its smallest reads as
+// 0), and whether it is one: every import's one rule of a number past
+// the range. A list (verl's "score": [1e400]) is no number: a reader
+// whose field takes a list of one (NeMo-RL's "rewards") unwraps it first,
+// so that a field that takes a number says a list's wrong type, as it
+// does of [0.5], not its number.
+func numberPastRange(text string) (string, bool) {
+	n := strings.TrimSpace(text)
+	if !json.Valid([]byte(n)) || n == "" || n[0] != '-' && (n[0] < '0' || n[0] > '9') {
 		return "", false
 	}
 	_, err := strconv.ParseFloat(n, 64)
@@ -1127,7 +1129,7 @@ func parseNemoData(raw []byte, fileStep int) (foreignRow, string, error) {
 	var reward float64
 	if unwrapOne(r.Rewards, &reward) == nil {
 		row.Reward, row.HasReward = reward, true
-	} else if n, ok := numberPastRange(r.Rewards); ok {
+	} else if n, ok := numberPastRange(string(oneOf(r.Rewards))); ok {
 		// Refused as a traces row's and an official CSV's reward past
 		// the range is, at its column: it was read as no reward, the
 		// row kept as if the trainer had scored none.
@@ -1157,6 +1159,16 @@ func unwrapOne(raw json.RawMessage, v any) error {
 		}
 	}
 	return json.Unmarshal(raw, v)
+}
+
+// oneOf is the one element of raw where it is a list of one (as
+// unwrapOne reads it), else raw.
+func oneOf(raw json.RawMessage) json.RawMessage {
+	var one []json.RawMessage
+	if json.Unmarshal(raw, &one) == nil && len(one) == 1 {
+		return one[0]
+	}
+	return raw
 }
 
 // nemoDataFiles are the train_data_step{N}.jsonl files of a NeMo-RL log
