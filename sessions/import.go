@@ -494,7 +494,8 @@ func readOfficial(dir string, rep *ImportReport) ([]MetricRecord, []*TraceRecord
 			rep.Skip = append(rep.Skip, is)
 		}
 		if off.State.NonNumeric > 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", state, off.State.NonNumeric, strings.Join(off.State.NonNumericKeys, ", ")))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %s ignored (%s: %s)", state, Counted(off.State.NonNumeric, "non-numeric value", "non-numeric values"),
+				OneOrMany(len(off.State.NonNumericKeys), "key", "keys"), strings.Join(off.State.NonNumericKeys, ", ")))
 		}
 		if off.State.PastRange > 0 {
 			rep.Notes = append(rep.Notes, pastRangeNote(state, off.State.PastRange, off.State.PastRangeKeys))

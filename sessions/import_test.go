@@ -58,7 +58,7 @@ func TestImportOfficialFixture(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	notes := strings.Join(rep.Notes, "\n")
-	for _, want := range []string{"2 log_history entries of step 3 merged", "1 non-numeric values ignored (keys: note)", "teacher_chats/log.txt is not imported"} {
+	for _, want := range []string{"2 log_history entries of step 3 merged", "1 non-numeric value ignored (key: note)", "teacher_chats/log.txt is not imported"} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("notes lack %q:\n%s", want, notes)
 		}

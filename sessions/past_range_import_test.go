@@ -31,7 +31,7 @@ func TestImportNumbersPastRange(t *testing.T) {
 		// "score" holds a JSON number 1e400 where a number is wanted".
 		{"verl rollout", verlFixture, "rollout/1.jsonl", `"score": 0.25,`, `"score": 1e400,`, 7, "1e400", "score", nil},
 		{"trainer_state", fixtureRun, "trainer_state.json", `"answer_log_prob_mean": -0.7,`, `"answer_log_prob_mean": 1e999, "x": -1e400, "note": "hi",`, 5, "", "",
-			[]string{"trainer_state.json: 2 non-numeric values ignored (keys: note)",
+			[]string{"trainer_state.json: 2 non-numeric values ignored (key: note)",
 				"trainer_state.json: 2 numbers past float64's range (about ±1.8e308) ignored, values no trainer logs (keys: answer_log_prob_mean, x)"}},
 		{"verl metrics", verlFixture, "rlt_grpo.jsonl", `"actor/entropy":0.9,`, `"actor/entropy":1e999,"actor/note":"hi",`, 8, "", "",
 			[]string{"rlt_grpo.jsonl: 3 values that are not numbers (null for NaN, text) ignored (keys: actor/note, perf/mfu/actor)",

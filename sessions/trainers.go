@@ -647,7 +647,8 @@ func readStateMetrics(dir string, rep *ImportReport) ([]MetricRecord, error) {
 		rep.Entries, rep.PlannedSteps = sr.Entries, sr.MaxSteps
 		rep.Skip = append(rep.Skip, sr.Skipped...)
 		if sr.NonNumeric > 0 {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %d non-numeric values ignored (keys: %s)", rel, sr.NonNumeric, strings.Join(sr.NonNumericKeys, ", ")))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%s: %s ignored (%s: %s)", rel, Counted(sr.NonNumeric, "non-numeric value", "non-numeric values"),
+				OneOrMany(len(sr.NonNumericKeys), "key", "keys"), strings.Join(sr.NonNumericKeys, ", ")))
 		}
 		if sr.PastRange > 0 {
 			rep.Notes = append(rep.Notes, pastRangeNote(rel, sr.PastRange, sr.PastRangeKeys))
