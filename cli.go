@@ -511,9 +511,17 @@ func saveHeld(ctx context.Context, stderr io.Writer, dir string, save func() err
 type saveWatch struct{ done, ended chan struct{} }
 
 func watchSave(ctx context.Context, stderr io.Writer, dir string) *saveWatch {
+	return watchStop(ctx, stderr, runner.SaveNotice(dir))
+}
+
+// watchStop says notice on stderr, once, where ctx ends (a signal) from
+// when it starts until end returns: what a command that is not cut short
+// does before it stops, said at the signal, not once that work is done
+// (a save's, rlt import's read of its source).
+func watchStop(ctx context.Context, stderr io.Writer, notice string) *saveWatch {
 	w := &saveWatch{done: make(chan struct{}), ended: make(chan struct{})}
-	if ctx.Err() != nil { // the signal came before: said now, whatever the save's length
-		fmt.Fprintln(stderr, runner.SaveNotice(dir))
+	if ctx.Err() != nil { // the signal came before: said now, whatever the work's length
+		fmt.Fprintln(stderr, notice)
 		close(w.ended)
 		return w
 	}
@@ -521,7 +529,7 @@ func watchSave(ctx context.Context, stderr io.Writer, dir string) *saveWatch {
 		defer close(w.ended)
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(stderr, runner.SaveNotice(dir))
+			fmt.Fprintln(stderr, notice)
 		case <-w.done:
 		}
 	}()

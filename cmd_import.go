@@ -112,7 +112,11 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// removed; either is said with what to do, exit 1.
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
+	// The read of a big source takes tens of seconds and is not cut
+	// short: the signal is said when it comes, not once the read ends.
+	w := watchStop(ctx, stderr, fmt.Sprintf("rlt import: stopping once %s is read (its read is not cut short: a big source takes a while)", src))
 	rep, err := sessions.ImportAsContext(ctx, dst, src, *format)
+	w.end()
 	if stopped := (*sessions.ImportStopped)(nil); errors.As(err, &stopped) {
 		if stopped.Written {
 			return fmt.Errorf("stopped by a signal while the run folder %s was written: no run folder was made (its staging folder was removed); run the same command again to import", dst)

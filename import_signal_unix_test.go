@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestImportStoppedBySignal: rlt import, run as its own process and sent
@@ -20,8 +21,9 @@ import (
 // left, and an --out that was there before (an empty folder) left as it
 // was. It was killed without a word. The signal comes while the read is
 // held, not at a time: the traces file is a FIFO; its handling, beside
-// the read, may come as the run folder is written, said so. (A stop while the run
-// folder is written, its staging folder removed:
+// the read, may come as the run folder is written, said so. A notice is
+// said at the signal, while the read is held (nothing was said until
+// the read ended). (A stop while the run folder is written, its staging folder removed:
 // sessions.TestImportStoppedRemovesItsStagingFolder.)
 func TestImportStoppedBySignal(t *testing.T) {
 	bin := buildRLT(t, t.TempDir())
@@ -48,9 +50,20 @@ func TestImportStoppedBySignal(t *testing.T) {
 				cmd := exec.Command(bin, args...)
 				var stdout, stderr lockedBuf
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				notice := "rlt import: stopping once " + src + " is read (its read is not cut short: a big source takes a while)\n"
 				done := fifoGate(t, src, []byte(rows.String()), func() {
 					if err := cmd.Process.Signal(sig); err != nil {
 						t.Error(err)
+					}
+					// Said at the signal, while the read is held, not
+					// once the read ends (tens of seconds for a big
+					// source): waited for, bounded so that a notice that
+					// never comes fails the test rather than hangs it.
+					for end := time.Now().Add(time.Minute); stderr.String() != notice && time.Now().Before(end); {
+						time.Sleep(10 * time.Millisecond)
+					}
+					if stderr.String() != notice {
+						t.Errorf("stderr %q while the source's read is held: want the notice %q", stderr.String(), notice)
 					}
 				})
 				if err := cmd.Start(); err != nil {
@@ -63,7 +76,7 @@ func TestImportStoppedBySignal(t *testing.T) {
 				// The signal's handling runs beside the read, so it may be
 				// seen once the run folder is being written: said so, its
 				// staging folder removed.
-				said := regexp.MustCompile(`^rlt import: stopped by a signal while (` + regexp.QuoteMeta(src) + ` was read: no run folder was made \(` + regexp.QuoteMeta(runs) +
+				said := regexp.MustCompile(`^` + regexp.QuoteMeta(notice) + `rlt import: stopped by a signal while (` + regexp.QuoteMeta(src) + ` was read: no run folder was made \(` + regexp.QuoteMeta(runs) +
 					`/[^)]+\)|the run folder ` + regexp.QuoteMeta(runs) + `/\S+ was written: no run folder was made \(its staging folder was removed\)); run the same command again to import\n$`)
 				if code := cmd.ProcessState.ExitCode(); code != 1 || !said.MatchString(stderr.String()) || stdout.String() != "" {
 					t.Errorf("%v (exit %d)\nstdout %q\nstderr %q\nwant exit 1 and %v", err, code, stdout.String(), stderr.String(), said)
