@@ -3,6 +3,9 @@ package durable
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -34,5 +37,35 @@ func TestProcessAliveNotAZombie(t *testing.T) {
 	}
 	if alive {
 		t.Errorf("ProcessAlive(%d) of an exited, unreaped process (a zombie): true, want false", pid)
+	}
+}
+
+// TestProcessAliveCommWithParen: /proc/PID/stat's state follows the LAST
+// ')' (the command name, in parentheses, may hold ") Z "): a live process
+// whose name reads like a zombie's stat is alive.
+func TestProcessAliveCommWithParen(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep on PATH")
+	}
+	bin, err := os.ReadFile(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := filepath.Join(t.TempDir(), "a) Z (b")
+	if err := os.WriteFile(named, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(named, "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	stat, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat")
+	if !strings.Contains(string(stat), "(a) Z (b)") {
+		t.Skipf("the child's stat does not hold its name yet: %q", stat)
+	}
+	if !ProcessAlive(cmd.Process.Pid) {
+		t.Errorf("ProcessAlive(%d) of a running process named %q (stat %q): false, want true", cmd.Process.Pid, "a) Z (b", stat)
 	}
 }
