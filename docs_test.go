@@ -382,7 +382,7 @@ func TestUsageNamesEveryFlag(t *testing.T) {
 			continue
 		}
 		for f := range flags {
-			if !regexp.MustCompile(`--` + regexp.QuoteMeta(f) + `\b`).MatchString(usage) {
+			if !regexp.MustCompile(`--` + regexp.QuoteMeta(f) + `(?:[^\w-]|$)`).MatchString(usage) {
 				t.Errorf("rlt %s --help: its usage names neither --%s nor [flags]:\n%s", name, f, usage)
 			}
 		}
