@@ -121,6 +121,12 @@ func DecodeStrict(path string, data []byte, v any) error {
 			data, left = withoutLine(data, last.Line)
 		case mistypedValue, duplicateKey:
 			data, left = withoutKeyValue(data, last.Line, last.Key)
+			// A key inside an inline table (innerKey) is no expression
+			// of its own: the table's whole expression is left out.
+			for k := last.Key; !left && strings.Contains(k, "."); {
+				k = k[:strings.LastIndex(k, ".")]
+				data, left = withoutKeyValue(data, last.Line, k)
+			}
 		}
 		if !left {
 			break
@@ -296,7 +302,7 @@ func decodeStrictOnce(path string, data []byte, v any) (err error) {
 	var de *toml.DecodeError
 	if errors.As(derr, &de) {
 		line, col := de.Position()
-		key := []string(de.Key())
+		key := innerKey(data, de.Key(), line, col)
 		ce := &ConfigError{File: path, Line: line, Column: col, Key: strings.Join(key, "."), Err: derr}
 		if at, ok := notATime(data, rt, key, unstable.String); ok {
 			ce.Msg = notATimeWords(ce.Key, data, at)
@@ -613,6 +619,20 @@ func writtenName(data []byte, line int, key []string) string {
 		return written
 	}
 	return short
+}
+
+// innerKey is the key, below key, whose value data holds at line and col
+// where key is an inline table's (grpo = { seed = "7" }): go-toml names
+// the inline table of a value inside it that it cannot decode, not the
+// value's own key; else key.
+func innerKey(data []byte, key []string, line, col int) []string {
+	prefix := strings.Join(key, ".") + "."
+	for name, at := range scanTOMLKeys(data).set {
+		if l, c := offsetPosition(data, int(at.value.Offset)); strings.HasPrefix(name, prefix) && l == line && c == col {
+			return strings.Split(name, ".")
+		}
+	}
+	return key
 }
 
 // offsetPosition is the 1-based line and column (in bytes) of the byte at

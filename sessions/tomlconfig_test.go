@@ -63,6 +63,12 @@ func TestDecodeStrict(t *testing.T) {
 		{"wrong type in table",
 			"[reward]\nlambda = true\n",
 			[]string{`config.toml:2:10: key "reward.lambda": wrong type: got TOML boolean, want float`}, 2, 10, "reward.lambda", nil},
+		// go-toml names the inline table of a value inside it: it was
+		// 'key "reward": wrong type: got TOML boolean, want a value of
+		// another type', the key at fault unsaid.
+		{"wrong type in an inline table",
+			"reward = { alpha = 0.5, lambda = true }\n",
+			[]string{`config.toml:1:34: key "reward.lambda": wrong type: got TOML boolean, want float (such as lambda = 0.5)`}, 1, 34, "reward.lambda", nil},
 		{"float for int",
 			"steps = 1.5\n",
 			[]string{`config.toml:1:9: key "steps": wrong type: got TOML float, want integer`}, 1, 9, "steps", nil},
@@ -391,9 +397,10 @@ func TestDecodeStrictGoesOnPastMistypedValues(t *testing.T) {
 		{"the second of two arrays of tables", "[[tasks]]\nfile = 'a'\n[[tasks]]\nfile = 2\n",
 			[]int{4}, []string{`key "tasks.file": wrong type`}, true,
 			func(c testConfig) bool { return len(c.Tasks) == 2 && c.Tasks[0].File == "a" }},
-		// go-toml names the inline table, not its key: all of it is left out.
+		// The value's own key is said (go-toml names the inline table);
+		// all of the table is left out.
 		{"inside an inline table", "reward = { lambda = 'x', alpha = 1.0 }\nsteps = 'y'\nname = 'a'\n",
-			[]int{1, 2}, []string{`key "reward": wrong type`, `key "steps": wrong type`}, true,
+			[]int{1, 2}, []string{`key "reward.lambda": wrong type`, `key "steps": wrong type`}, true,
 			func(c testConfig) bool { return c.Name == "a" && c.Reward.Alpha == 0 }},
 		{"an integer past 64 bits", "steps = 99999999999999999999\nname = 'a'\n",
 			[]int{1}, []string{`c.toml:1:9: key "steps": 99999999999999999999 is out of range: want an integer from -9223372036854775808 to 9223372036854775807; write one in that range`}, true,
