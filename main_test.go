@@ -209,6 +209,22 @@ func TestCLIErrors(t *testing.T) {
 	}
 }
 
+// TestHelpAsksOnStdout: every way of asking for a command's help (-h,
+// --help, rlt help CMD, a subcommand's too) prints its usage on stdout
+// alone, exit 0, as TestUsageTexts wants of --help: 4a37370 said so of -h
+// and rlt help CMD, which no test called.
+func TestHelpAsksOnStdout(t *testing.T) {
+	for _, args := range [][]string{
+		{"eval", "-h"}, {"help", "eval"}, {"model", "init", "-h"}, {"help", "model", "info"}, {"score", "-help"},
+	} {
+		code, out, errs := runCLI(t, "", args...)
+		if code != 0 || errs != "" || !strings.HasPrefix(out, "Usage: rlt ") {
+			first, _, _ := strings.Cut(errs, "\n")
+			t.Errorf("rlt %s: exit %d, stdout %d bytes, stderr %d bytes (%q…): want 0 and the usage on stdout alone", strings.Join(args, " "), code, len(out), len(errs), first)
+		}
+	}
+}
+
 // Every command's --help is its usage, exit 0, and states today's
 // behaviour: the facts a new user acts on, checked against what the code
 // does (the states rlt sessions can list, when rlt run --resume --steps N
