@@ -278,10 +278,10 @@ func TestBackendConformanceKicks(t *testing.T) {
 func TestEnvSettings(t *testing.T) {
 	const def = 64
 	type result struct {
-		v  int
+		v  int64 // an int64, not an int: RLT_VULKAN_FENCE_TIMEOUT's are nanoseconds past 32 bits
 		ok bool
 	}
-	num := func(n int, err error) result { return result{n, err == nil} }
+	num := func(n int, err error) result { return result{int64(n), err == nil} }
 	flag := func(b bool, err error) result {
 		if b {
 			return result{1, err == nil}
@@ -295,7 +295,7 @@ func TestEnvSettings(t *testing.T) {
 	}{
 		{"RLT_VULKAN_KICK", func(v string) result { return num(kickSetting(v, def)) },
 			map[string]result{"": {def, true}, "0": {0, true}, "32": {32, true}, "1": {1, true}, "-1": {0, false}, "many": {0, false}}},
-		{"RLT_VULKAN_FENCE_TIMEOUT", func(v string) result { l, err := waitLimitSetting(v, def); return result{int(l), err == nil} },
+		{"RLT_VULKAN_FENCE_TIMEOUT", func(v string) result { l, err := waitLimitSetting(v, def); return result{int64(l), err == nil} },
 			map[string]result{"": {def, true}, "90s": {90e9, true}, "1ns": {1, true}, "30m": {1800e9, true}, "0": {0, false}, "-5s": {0, false}, "600": {0, false}, "soon": {0, false}}},
 		{"RLT_VULKAN_LOSE_AFTER", func(v string) result { return num(loseAfterSetting(v)) },
 			map[string]result{"": {0, true}, "1": {1, true}, "7": {7, true}, "0": {0, false}, "-2": {0, false}, "soon": {0, false}}},
@@ -303,11 +303,11 @@ func TestEnvSettings(t *testing.T) {
 			map[string]result{"": {0, true}, "1": {0, true}, "0": {1, true}, "off": {0, false}}},
 		{"RLT_VULKAN_BARRIERS", func(v string) result { return flag(allBarriersSetting(v)) },
 			map[string]result{"": {0, true}, "all": {1, true}, "some": {0, false}, "1": {0, false}}},
-		{"RLT_VULKAN_ATTN", func(v string) result { p, err := attnSetting(v); return result{int(p), err == nil} },
-			map[string]result{"": {int(attnTiled), true}, "tiles": {int(attnTiled), true}, "f32": {int(attnTiledF32), true}, "rows": {int(attnRows), true}, "flash": {int(attnTiled), false}}},
+		{"RLT_VULKAN_ATTN", func(v string) result { p, err := attnSetting(v); return result{int64(p), err == nil} },
+			map[string]result{"": {int64(attnTiled), true}, "tiles": {int64(attnTiled), true}, "f32": {int64(attnTiledF32), true}, "rows": {int64(attnRows), true}, "flash": {int64(attnTiled), false}}},
 		{"RLT_VULKAN_SPLIT", func(v string) result {
 			target, minK, err := splitSetting(v, def, def/2)
-			return result{int(target)<<16 | int(minK), err == nil}
+			return result{int64(target)<<16 | int64(minK), err == nil}
 		},
 			map[string]result{"": {def<<16 | def/2, true}, "gpu": {gpuSplitTarget<<16 | gpuSplitMinK, true}, "0": {0, true}, "cpu": {def<<16 | def/2, false}, "1024": {def<<16 | def/2, false}}},
 	} {
