@@ -1,9 +1,6 @@
 package sessions
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -112,35 +109,16 @@ func TestFollowedReviewRace(t *testing.T) {
 func TestFollowedReviewRaceOfAPartialLine(t *testing.T) {
 	const id = "2-5-0"
 	dir, w := runOfSteps(t, 3)
-	w.Emit(fakeTrace(2, 5, 0))
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, TracesDir, "000002.jsonl")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := bytes.TrimSuffix(data, []byte("\n"))
-	half := bytes.LastIndexByte(body, '\n') + 1 + 40       // within the trace's line, past its id
-	if err := os.Truncate(file, int64(half)); err != nil { // as the open finds it: the line half written
-		t.Fatal(err)
-	}
+	_, _, endLine := halfWrittenTrace(t, dir, w) // as the open finds it: the line half written
 	var torn []TornTrace
 	armed, opened := true, false
 	hook := func(r *Run, p readPoint) {
 		switch {
 		case p == loadTracesRead && armed:
 			armed = false
-			f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if _, err := f.Write(data[half:]); err != nil { // the writer ends the line
+			if err := endLine(); err != nil { // the writer ends the line
 				t.Error(err)
 			}
-			f.Close()
 			if err := w.Review(id, LabelAccept, ""); err != nil {
 				t.Error(err)
 			}

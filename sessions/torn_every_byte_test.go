@@ -116,19 +116,7 @@ func TestTornAtEveryByteIsTheKilledWritersLine(t *testing.T) {
 func TestFollowedPartialLineEndedIsNoTornTrace(t *testing.T) {
 	const id = "2-5-0"
 	dir, w := runOfSteps(t, 3)
-	w.Emit(fakeTrace(2, 5, 0))
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(dir, TracesDir, "000002.jsonl")
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	half := bytes.LastIndexByte(bytes.TrimSuffix(data, []byte("\n")), '\n') + 1 + 40
-	if err := os.Truncate(file, int64(half)); err != nil {
-		t.Fatal(err)
-	}
+	_, _, endLine := halfWrittenTrace(t, dir, w)
 	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -142,14 +130,9 @@ func TestFollowedPartialLineEndedIsNoTornTrace(t *testing.T) {
 	if got := r.TornTraces(); len(got) != 1 {
 		t.Fatalf("TornTraces %+v with the line half written; want it", got)
 	}
-	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
+	if err := endLine(); err != nil { // the writer ends the line
 		t.Fatal(err)
 	}
-	if _, err := f.Write(data[half:]); err != nil { // the writer ends the line
-		t.Fatal(err)
-	}
-	f.Close()
 	if err := w.Close(); err != nil { // and the run ends
 		t.Fatal(err)
 	}
@@ -172,7 +155,6 @@ func TestFollowedPartialLineEndedIsNoTornTrace(t *testing.T) {
 // While the writer lives the line is the one it is writing: not said.
 func TestFollowedWriterKilledMidLine(t *testing.T) {
 	dir, w := runOfSteps(t, 3)
-	file := filepath.Join(dir, TracesDir, "000002.jsonl")
 	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -183,19 +165,7 @@ func TestFollowedWriterKilledMidLine(t *testing.T) {
 			fl.f.Close()
 		}
 	}()
-	w.Emit(fakeTrace(2, 5, 0))
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	half := bytes.LastIndexByte(bytes.TrimSuffix(data, []byte("\n")), '\n') + 1 + 40
-	if err := os.Truncate(file, int64(half)); err != nil { // the writer has written 40 bytes of the line
-		t.Fatal(err)
-	}
-	line := bytes.Count(data[:half], []byte("\n")) + 1
+	file, line, _ := halfWrittenTrace(t, dir, w) // the writer has written 40 bytes of the line
 	partial := func() []Issue {
 		var out []Issue
 		for _, is := range r.Store().Issues() {
@@ -225,5 +195,37 @@ func TestFollowedWriterKilledMidLine(t *testing.T) {
 	r.pollOnce()
 	if got, is := r.TornTraces(), partial(); len(got) != 1 || len(is) != 1 {
 		t.Errorf("a poll later: TornTraces %+v, partial lines %+v; want the line said once", got, is)
+	}
+}
+
+// halfWrittenTrace has w, the writer of the run in dir, write trace 2-5-0
+// and cuts its line 40 bytes in, past its id, as a reader finds the line
+// its writer is writing: the trace file, the line's number, and endLine,
+// which appends the rest of the line as the writer ends it.
+func halfWrittenTrace(t *testing.T, dir string, w *Run) (file string, line int, endLine func() error) {
+	t.Helper()
+	w.Emit(fakeTrace(2, 5, 0))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	file = filepath.Join(dir, TracesDir, "000002.jsonl")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := bytes.LastIndexByte(bytes.TrimSuffix(data, []byte("\n")), '\n') + 1 + 40
+	if err := os.Truncate(file, int64(half)); err != nil {
+		t.Fatal(err)
+	}
+	return file, bytes.Count(data[:half], []byte("\n")) + 1, func() error {
+		f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Write(data[half:]); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rlt-workbench/rlt/compute"
 	"github.com/rlt-workbench/rlt/compute/backendtest"
 )
 
@@ -79,13 +80,7 @@ func TestHungDispatchIsLeftAlone(t *testing.T) {
 	}
 	b := NewBackend(d)
 	const n = 1536
-	x, w, y := b.New("x", n, n), b.New("w", n, n), b.New("y", n, n)
-	vals := make([]float32, n*n)
-	for i := range vals {
-		vals[i] = float32(i%7) / 7
-	}
-	b.Write(x, vals)
-	b.Write(w, vals)
+	x, w, y := squares(b, n)
 	for range 4 {
 		b.Linear(y, x, w, nil)
 		b.Linear(x, y, w, nil)
@@ -101,9 +96,10 @@ func TestHungDispatchIsLeftAlone(t *testing.T) {
 	for _, c := range []*Tensor{x.Storage().(*Tensor), w.Storage().(*Tensor), y.Storage().(*Tensor)} {
 		d.Free(c)
 	}
+	zeros := make([]float32, n*n)
 	for range 8 { // memory the freed buffers' would be reused for
 		z := b.New("z", n, n)
-		b.Write(z, vals)
+		b.Write(z, zeros)
 	}
 	b.Close()
 	if err := b.Err(); !errors.Is(err, ErrDeviceLost) {
@@ -170,13 +166,7 @@ func TestAHangEndsBeforeTheTestTimeout(t *testing.T) {
 		d.SetWaitDeadline(deadline)
 		b := NewBackend(d)
 		const n = 2048
-		x, w, y := b.New("x", n, n), b.New("w", n, n), b.New("y", n, n)
-		vals := make([]float32, n*n)
-		for i := range vals {
-			vals[i] = float32(i%7) / 7
-		}
-		b.Write(x, vals)
-		b.Write(w, vals)
+		x, w, y := squares(b, n)
 		t0 := time.Now()
 		for range 200 { // 6.9 TFLOP
 			b.Linear(y, x, w, nil)
@@ -220,4 +210,17 @@ func TestGPUWaitLimitHoldsA7BPass(t *testing.T) {
 			t.Errorf("a 7B backward of %v tokens takes ~%v at 3.3 TFLOP/s: the GPU's wait limit %v leaves under twice that", tokens, pass.Round(time.Second), gpuWaitLimit)
 		}
 	}
+}
+
+// squares is three n×n matrices on b for a long batch of products y = x·wᵀ:
+// x and w hold values in [0, 1), y is for the results.
+func squares(b *Backend, n int) (x, w, y *compute.Tensor) {
+	x, w, y = b.New("x", n, n), b.New("w", n, n), b.New("y", n, n)
+	vals := make([]float32, n*n)
+	for i := range vals {
+		vals[i] = float32(i%7) / 7
+	}
+	b.Write(x, vals)
+	b.Write(w, vals)
+	return x, w, y
 }
