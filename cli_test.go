@@ -170,11 +170,11 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{[]string{"eval", "--student", model, "--questions", "99999999999"}, "rlt eval: --questions 99999999999: more than one command draws from a task (at most 1048576): ask for fewer, or run it in parts with --data files"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--questions", "99999999999"}, "rlt distill: --questions 99999999999: more than one command draws from a task (at most 1048576): ask for fewer, or run it in parts with --data files"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--task", "division"}, `rlt distill: --task "division": want one of addition, linear`},
-		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "-1"}, "rlt distill: --lr -1: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "-1"}, "rlt distill: --lr -1: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
 		// 0 was taken (the student never changed), 1e300 too (+Inf in the
 		// optimiser's float32).
-		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "0"}, "rlt distill: --lr 0: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
-		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "1e300"}, "rlt distill: --lr 1e+300: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "0"}, "rlt distill: --lr 0: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
+		{[]string{"distill", "--teacher", model, "--out", dst, "--lr", "1e300"}, "rlt distill: --lr 1e+300: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--temperature", "-1"}, "rlt distill: --temperature -1 must be ≥ 0"},
 		{[]string{"distill", "--teacher", model, "--out", dst, "--max-new-tokens", "0"}, "rlt distill: --max-new-tokens 0: want at least 1"},
 		{[]string{"pretrain", "--out", dst, "--task", "division"}, `rlt pretrain: --task "division": want one of addition, linear`},

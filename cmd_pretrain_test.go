@@ -185,12 +185,14 @@ func TestPretrainRefusesABadOnlyOrLR(t *testing.T) {
 		want string
 	}{
 		{[]string{"--only", "both"}, `rlt pretrain: --only "both": want one of teacher, student`},
-		{[]string{"--lr", "0"}, "rlt pretrain: --lr 0: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
-		{[]string{"--lr", "-1e-3"}, "rlt pretrain: --lr -0.001: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
-		{[]string{"--lr", "Inf"}, "rlt pretrain: --lr +Inf: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
-		{[]string{"--lr", "1e300"}, "rlt pretrain: --lr 1e+300: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
-		{[]string{"--lr", "1e-50"}, "rlt pretrain: --lr 1e-50: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
-		{[]string{"--lr", "NaN"}, "rlt pretrain: --lr NaN: want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"},
+		{[]string{"--lr", "0"}, "rlt pretrain: --lr 0: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
+		{[]string{"--lr", "-1e-3"}, "rlt pretrain: --lr -0.001: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
+		{[]string{"--lr", "Inf"}, "rlt pretrain: --lr +Inf: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
+		{[]string{"--lr", "1e300"}, "rlt pretrain: --lr 1e+300: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
+		{[]string{"--lr", "1e-50"}, "rlt pretrain: --lr 1e-50: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
+		// 1e-45 rounds up to float32's least and was taken while the words said 1.4e-45 was the lowest.
+		{[]string{"--lr", "1e-45"}, "rlt pretrain: --lr 1e-45: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
+		{[]string{"--lr", "NaN"}, "rlt pretrain: --lr NaN: want a finite number above 0 that float32, the optimiser's numbers, holds (1.401298464324817e-45, its smallest, to 3.4028234663852886e+38, its largest)"},
 	} {
 		out := t.TempDir()
 		code, _, errs := runCLI(t, "", append([]string{"pretrain", "--out", out, "--steps", "1", "--batch", "1"}, c.args...)...)

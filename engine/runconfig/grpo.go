@@ -2,6 +2,7 @@ package runconfig
 
 import (
 	"errors"
+	"fmt"
 	"math"
 
 	"github.com/rlt-workbench/rlt/engine/configkey"
@@ -73,15 +74,21 @@ const MaxSequences = 1 << 20
 const DefaultMicroBatchTokens = 8192
 
 // RateTrains reports whether lr, a learning rate, is one the optimiser
-// trains with: above 0 and finite in float32, which it computes in
-// (compute.AdamWStep): 1.4e-45 to 3.4e+38. grpo.lr's rule, and rlt
-// pretrain's and rlt distill's --lr's.
+// trains with: a number float32, which it computes in (compute.AdamWStep),
+// holds above 0, from its smallest, math.SmallestNonzeroFloat32
+// (1.401298464324817e-45), to its largest, math.MaxFloat32, both taken.
+// grpo.lr's rule, and rlt pretrain's and rlt distill's --lr's. The bound is
+// float32's own least, not what rounds to it: the words said 1.4e-45 while
+// anything above half of it (1e-45, 8e-46) was taken, a rule no user could
+// read off them; RateWanted prints these very constants.
 func RateTrains(lr float64) bool {
-	return lr > math.SmallestNonzeroFloat32/2 && lr <= math.MaxFloat32
+	return lr >= math.SmallestNonzeroFloat32 && lr <= math.MaxFloat32
 }
 
-// RateWanted says what RateTrains takes, for a flag's refusal.
-const RateWanted = "want a finite number above 0 that float32, the optimiser's numbers, holds (1.4e-45 to 3.4e+38)"
+// RateWanted says what RateTrains takes, for a flag's refusal: its two
+// bounds in full, so that the words and the check cannot disagree.
+var RateWanted = fmt.Sprintf("want a finite number above 0 that float32, the optimiser's numbers, holds (%g, its smallest, to %g, its largest)",
+	float64(math.SmallestNonzeroFloat32), float64(math.MaxFloat32))
 
 // defaultOf is DefaultGRPO's value of the float key (lr, adam_eps or
 // weight_decay), for a problem's way on.
@@ -131,9 +138,16 @@ func (c GRPO) Validate() error {
 				f.key, f.v, float64(math.MaxFloat32), defaultOf(f.key))
 		}
 	}
-	if c.LR >= 0 && c.LR <= math.SmallestNonzeroFloat32/2 { // 0 in float32
+	switch {
+	case c.LR >= 0 && c.LR <= math.SmallestNonzeroFloat32/2: // 0 in float32
 		bad("lr", "lr %g trains nothing: the optimiser computes in float32, where it is 0, so the teacher's weights never change; give a rate above 0 (the default is %g; the official run's 1e-06 for a 7B teacher)",
 			c.LR, DefaultGRPO().LR)
+	case c.LR > 0 && c.LR < math.SmallestNonzeroFloat32:
+		// Above half of float32's least, so it rounds up to it: refused
+		// all the same, as the flags' --lr is, so that one rule (at
+		// least float32's least) holds everywhere and is the one said.
+		bad("lr", "lr %g is below %g, the smallest number above 0 that float32, which the optimiser computes in, holds; give a rate of at least that (the default is %g; the official run's 1e-06 for a 7B teacher)",
+			c.LR, float64(math.SmallestNonzeroFloat32), DefaultGRPO().LR)
 	}
 	for _, f := range []struct {
 		key string

@@ -159,6 +159,12 @@ func TestGRPORatesThatCannotTrainAreRefused(t *testing.T) {
 		{"lr 1e30", func(c *GRPO) { c.LR = 1e30 }, nil},
 		{"lr float32's largest", func(c *GRPO) { c.LR = math.MaxFloat32 }, nil},
 		{"lr float32's least", func(c *GRPO) { c.LR = math.SmallestNonzeroFloat32 }, nil},
+		// 1e-45 rounds up to float32's least, and was taken while the
+		// words said 1.4e-45 was the lowest: refused, as --lr refuses it.
+		{"lr below float32's least", func(c *GRPO) { c.LR = 1e-45 },
+			[]string{"grpo.lr 1e-45 is below 1.401298464324817e-45, the smallest number above 0 that float32, which the optimiser computes in, holds; give a rate of at least that (the default is 0.0001; the official run's 1e-06 for a 7B teacher)"}},
+		{"lr 1.4e-45", func(c *GRPO) { c.LR = 1.4e-45 },
+			[]string{"grpo.lr 1.4e-45 is below 1.401298464324817e-45, the smallest number above 0 that float32, which the optimiser computes in, holds; give a rate of at least that (the default is 0.0001; the official run's 1e-06 for a 7B teacher)"}},
 		{"official lr", func(c *GRPO) { c.LR = 1e-6 }, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -172,5 +178,35 @@ func TestGRPORatesThatCannotTrainAreRefused(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestRateWordsAreTheRule: the two numbers RateWanted gives are where
+// RateTrains changes its answer, read back from the words themselves. They
+// said 1.4e-45 was the lowest while 1e-45 (which rounds to float32's least)
+// was taken.
+func TestRateWordsAreTheRule(t *testing.T) {
+	i := strings.Index(RateWanted, "(")
+	var lo, hi float64
+	if _, err := fmt.Sscanf(RateWanted[i:], "(%g, its smallest, to %g, its largest)", &lo, &hi); err != nil {
+		t.Fatalf("RateWanted %q: %v", RateWanted, err)
+	}
+	for _, c := range []struct {
+		lr   float64
+		want bool
+	}{
+		{lo, true}, {hi, true},
+		{math.Nextafter(lo, 0), false}, {math.Nextafter(hi, math.Inf(1)), false},
+		{1e-45, false}, {1.4e-45, false}, {1.5e-45, true}, {0, false}, {-lo, false},
+		{math.NaN(), false}, {math.Inf(1), false},
+	} {
+		if got := RateTrains(c.lr); got != c.want {
+			t.Errorf("RateTrains(%g) = %v, want %v (words: %s)", c.lr, got, c.want, RateWanted)
+		}
+		cfg := DefaultGRPO()
+		cfg.LR = c.lr
+		if taken := configkey.Problems(cfg.Validate()) == nil; taken != c.want {
+			t.Errorf("grpo.lr %g taken = %v, want %v, as --lr (RateTrains)", c.lr, taken, c.want)
+		}
 	}
 }
