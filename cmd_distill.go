@@ -35,29 +35,29 @@ Usage: rlt distill --teacher DIR --out DIR [flags]
        rlt distill --reference --tokenizer-from DIR --out DIR [flags]
 
 The teacher writes one explanation for each of N train questions (raw, no
-filtering: RLT.md §5); the rows are saved as Bespoke-Stratos JSON Lines
-(OUT/distill.jsonl) and a fresh student is fine-tuned on them in the student
-layout, then saved to OUT/student. The fresh student is a random
-initialisation of the default tiny shape, with an embedding row for each
-token of the teacher's tokenizer, or --student-init DIR (which must have the
-teacher's tokenizer). With --reference the task's own clean
-explanations are used instead of a teacher's (the reference explanation
-generator), for comparison.
+filtering: docs/engine.md, Distillation); the rows are saved as
+Bespoke-Stratos JSON Lines (OUT/distill.jsonl) and a fresh student is
+fine-tuned on them in the student layout, then saved to OUT/student. The
+fresh student is a random initialisation of the default tiny shape, with an
+embedding row for each token of the teacher's tokenizer, or --student-init
+DIR (which must have the teacher's tokenizer). With --reference the task's
+own clean explanations are used instead of a teacher's (the reference
+explanation generator), for comparison.
 
 With --best-of N (N above 1) the teacher writes N explanations of each
 question at --temperature, each is scored with the RLT reward (r = r_SS −
 r_KL + m, as a training run and rlt score score it) against the frozen
 student --reward-student DIR, and the highest-reward one is kept (ties: the
-first sampled): RLT.md §5's ranked variant. The reward's coefficients are
-the run configuration's defaults unless --c1, --c2, --c3 (λ), --c4,
---penalty or --estimator (logratio, k3 or full) says otherwise (rlt score's
-flags), at the sampling temperature; stderr says the reward so resolved
-before the ranking starts, then the mean reward of the kept explanations
-and of all, and --samples-out FILE keeps every sample with its reward and
-the reward's configuration, in lines rlt score reads. The student's folder
-records the ranking in OUT/student/ranking.json: N, the reward so resolved,
-the teacher and the reward's student, the task or data file, the questions
-ranked, --max-new-tokens and --seed.
+first sampled): the ranked variant (docs/engine.md, Distillation). The
+reward's coefficients are the run configuration's defaults unless --c1,
+--c2, --c3 (λ), --c4, --penalty or --estimator (logratio, k3 or full) says
+otherwise (rlt score's flags), at the sampling temperature; stderr says the
+reward so resolved before the ranking starts, then the mean reward of the
+kept explanations and of all, and --samples-out FILE keeps every sample with
+its reward and the reward's configuration, in lines rlt score reads. The
+student's folder records the ranking in OUT/student/ranking.json: N, the
+reward so resolved, the teacher and the reward's student, the task or data
+file, the questions ranked, --max-new-tokens and --seed.
 
 With --data FILE the questions and solutions come from your JSON Lines file
 instead of a task's train split ({"question" (or "prompt"), "solution",
@@ -92,7 +92,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 	taskName := fs.String("task", "addition", "task whose train split gives the questions")
 	dataPath := fs.String("data", "", "JSON Lines file of questions and solutions to explain instead of --task's")
 	n := fs.Int("questions", 2000, "questions to explain (with --data: the first N usable rows, all of them when not given)")
-	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy); with --best-of above 1, the reward's log-probs are at it too (RLT.md §3)")
+	temp := fs.Float64("temperature", 0.7, "teacher sampling temperature (0 = greedy); with --best-of above 1, the reward's log-probs are at it too (docs/engine.md, The reward)")
 	maxNew := fs.Int("max-new-tokens", 128, "explanation budget")
 	bestOfN := fs.Int("best-of", 1, "the teacher writes N explanations of each question and the one with the highest RLT reward is kept (1: its one explanation, raw)")
 	rewardStudent := fs.String("reward-student", "", "with --best-of above 1: the frozen student model folder the reward is computed with (rlt score's --student)")

@@ -19,11 +19,12 @@ const exportUsage = `
 Usage: rlt export --run DIR [--format stratos|csv] [--out FILE]
 
 Writes the traces accepted in review (in the workbench: a on a trace) as
-Bespoke-Stratos JSON Lines, ready for distillation (RLT.md §5), or as CSV
-(step, group, sample, question, solution, explanation, reward, r_ss, r_kl),
-and says on stderr how many were left out and why (unreviewed, rejected,
-flagged, unreadable, refused). The rows' system prompt is the student prompt of
-the run's config.toml, as in the workbench's export (e), where it records none
+Bespoke-Stratos JSON Lines, ready for distillation (docs/engine.md,
+Distillation), or as CSV (step, group, sample, question, solution,
+explanation, reward, r_ss, r_kl), and says on stderr how many were left out
+and why (unreviewed, rejected, flagged, unreadable, refused). The rows'
+system prompt is the student prompt of the run's config.toml, as in the
+workbench's export (e), where it records none
 the models' own (prompts.json), the one rlt score --run scores the rows with
 (a model folder it names that is not there now is refused: the default in its
 place would be a guess);

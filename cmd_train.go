@@ -30,8 +30,9 @@ Usage: rlt train --teacher DIR --student DIR [flags]
 
 Trains the teacher with GRPO on the RLT reward against the frozen student,
 headless: one JSON line per step on stdout (the official trainer's metric
-names, RLT.md §7), progress on stderr. FILE is a TOML run configuration;
-unknown or mistyped keys, and values out of range, are errors with their
+names: docs/engine.md, The official trainer's metrics), progress on
+stderr. FILE is a TOML run configuration; unknown or mistyped keys, and
+values out of range, are errors with their
 line, all of them in the file's order, then keys it does not set, then the
 values flags give, and a model folder's prompts.json that cannot be used is
 said after them. Flags override it.
