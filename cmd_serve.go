@@ -252,6 +252,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	srv.MaxLogprobs = *maxLogprobs
 	srv.MaxModelLen = maxLen
 	srv.EOS = eos
+	srv.Warn = stderr // vLLM's warnings (a temperature raised to 0.01), one line each
 	failed := make(chan error, 1)
 	hs := &http.Server{Handler: stopOnDeviceFailure(srv.Handler(), src, failed), ReadHeaderTimeout: 30 * time.Second}
 	positions := fmt.Sprintf("%d positions", maxLen)

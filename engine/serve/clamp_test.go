@@ -11,7 +11,9 @@ import (
 )
 
 // TestLogprobsBelowMinus9999AsVLLMWritesThem: a log-prob below −9999 (a
-// tiny temperature's: finite at 1e-6) is written as vLLM's
+// low temperature's, with logits far apart: here the model's final norm
+// scaled by 100, at 0.01, the least temperature served but 0) is written
+// as vLLM's
 // OpenAI server writes it: the completions "logprobs" (token_logprobs and
 // top_logprobs, the echoed prompt's among them) take the larger of it and
 // −9999.0, so every value below reads −9999; "prompt_logprobs" turns −∞
@@ -21,10 +23,16 @@ import (
 // log-probs are NaN, not −∞: left as found).
 func TestLogprobsBelowMinus9999AsVLLMWritesThem(t *testing.T) {
 	s, ts := testServer(t, Both)
+	m := s.Src.M
+	norm := make([]float32, m.Norm.Len())
+	for i := range norm {
+		norm[i] = 100 // logits 100 times the model's own: some −50,000 apart at 0.01
+	}
+	m.Backend().Write(m.Norm, norm)
 	ids := s.Tok.Encode("<|im_start|>user\n347+285=?<|im_end|>")
 	idsJSON, _ := json.Marshal(ids)
 	seen := map[string]bool{}
-	for _, temp := range []float64{1e-6} {
+	for _, temp := range []float64{0.01} {
 		sc, err := s.Src.PromptLogProbs(ids, temp, rlt.PromptOptions{Next: true})
 		if err != nil {
 			t.Fatal(err)

@@ -19,6 +19,8 @@ import (
 // they accept, written back as a client would send it, decodes the same.
 func FuzzDecodeRequests(f *testing.F) {
 	f.Add(byte(0), []byte(`{"model":"m","prompt":[1,5,7],"max_tokens":1,"temperature":0.7,"prompt_logprobs":0}`))
+	f.Add(byte(0), []byte(`{"model":"m","prompt":[1,5,7],"max_tokens":1,"temperature":1e-40,"prompt_logprobs":0}`))
+	f.Add(byte(1), []byte(`{"input_ids":[1,5,7],"sampling_params":{"max_new_tokens":1,"temperature":5e-7},"return_logprob":true}`))
 	f.Add(byte(0), []byte(`{"prompt":"Hello","max_tokens":0,"echo":true,"n":2}`))
 	f.Add(byte(0), []byte(`{"prompt":[[1,5,7],[2]],"max_tokens":1,"echo":true,"logprobs":1,"temperature":0}`))
 	f.Add(byte(0), []byte(`{"prompt":["a","b"],"max_tokens":0,"echo":true,"prompt_logprobs":5,"return_tokens_as_token_ids":true}`))
@@ -93,6 +95,7 @@ func FuzzDecodeRequests(f *testing.F) {
 				"skip_special_tokens": req.SkipSpecial, "request_id": req.RequestID, "logit_bias": vllmBiasJSON(req.LogitBias),
 				"bad_words": req.BadWords, "min_tokens": req.MinTokens, "allowed_token_ids": req.AllowedTokenIDs}
 			req.badWordsFault = nil // written back, a lone surrogate escape of bad_words is the U+FFFD it was read as
+			req.RaisedFrom = 0      // written back, a temperature in (0, 0.01) is the 0.01 it was raised to
 			readsBack(t, w, parseCompletions, req)
 		case 1:
 			req, err := parseGenerate(body, fuzzModel)

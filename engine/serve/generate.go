@@ -462,7 +462,7 @@ func parseGenerate(body []byte, m *generateModel) (generateRequest, error) {
 		if k := tops.vals[i]; k < 0 {
 			return generateRequest{}, fmt.Errorf("%s must be 0 (none) or a positive count of top log-probs a position, got %d", tops.at("top_logprobs_num", i), k)
 		}
-		req.Items[i] = generateItem{In: inputs[i], MaxNew: int(maxNew), Temperature: temperatureOf((*float64)(sp.Temperature)),
+		req.Items[i] = generateItem{In: inputs[i], MaxNew: int(maxNew), Temperature: sglangTemperature((*float64)(sp.Temperature)),
 			ReturnLogprob: returnLogprob.vals[i], Start: starts.vals[i], TopNum: tops.vals[i], RID: rids[i],
 			SkipSpecial: sp.SkipSpecialTokens == nil || *sp.SkipSpecialTokens, MinNew: int(minNew), StopTokenIDs: stops,
 			LogitBias: sp.LogitBias, Encoded: encoded[i]}
@@ -580,6 +580,19 @@ func (v spView) sglangChecks(vocab int) error {
 // token is the greedy one rlt serve generates.
 func greedyTopK(temperature *sglangFloat) bool {
 	return temperature != nil && 0 <= *temperature && *temperature < 1e-6
+}
+
+// sglangTemperature is the temperature an input's log-probs are computed
+// at for the one asked (nil: absent, SGLang's default 1): SGLang's
+// SamplingParams.__post_init__ reads one in [0, 1e-6) as greedy sampling
+// at temperature 1 (greedyTopK), so its log-probs are temperature 1's
+// here too, not those of logits/1e-7 (or NaN at 1e-40, whose logits
+// overflow float32).
+func sglangTemperature(t *float64) float64 {
+	if t == nil || greedyTopK((*sglangFloat)(t)) {
+		return 1
+	}
+	return *t
 }
 
 // parallelSamples is the n of sampling_params, raw, as SGLang's

@@ -18,7 +18,9 @@
 //     "min_tokens", "bad_words" and "allowed_token_ids", which hold
 //     tokens back from being it, and "logit_bias", which biases it
 //     (holdback.go: one rlt.LogitBias the engine applies to the logits).
-//     "temperature" above 2 is refused, as vLLM refuses it. With echo
+//     "temperature" above 2 is refused, as vLLM refuses it, and one in
+//     (0, 0.01) is computed at 0.01, as vLLM's SamplingParams raises it,
+//     with its warning (Server.Warn). With echo
 //     and max_tokens 0 vLLM still generates a
 //     token, unshown, which ends the choice and counts in the usage's
 //     "completion_tokens": so here. Each choice's
@@ -43,7 +45,8 @@
 //     them (SGLang's batch request: "input_ids" a list of id lists, "text"
 //     a list of texts), answered with a list of the objects each input gets
 //     alone, in order (generate.go); "sampling_params" {"max_new_tokens" 0
-//     or 1, "temperature", "min_new_tokens" with "stop_token_ids", which
+//     or 1, "temperature" (one in [0, 1e-6) SGLang's greedy temperature
+//     1), "min_new_tokens" with "stop_token_ids", which
 //     hold tokens back from the generated token, and "logit_bias", which
 //     biases it (holdback.go), "n" above
 //     1 at temperature 0 (each input answered n times: parallelSamples)},
@@ -208,6 +211,11 @@ type Server struct {
 	// bounds what a forward must hold, so rlt serve fits a model in less
 	// memory; it is at most the source's positions (the caller checks).
 	MaxModelLen int
+	// Warn is where rlt serve writes what vLLM logs as a warning: a
+	// /v1/completions temperature in (0, 0.01) raised to 0.01
+	// (completionsRequest.RaisedFrom), one line each. Nil: nowhere.
+	Warn   io.Writer
+	warnMu sync.Mutex // one line at a time, from the requests' goroutines
 
 	created int64
 	n       atomic.Int64
@@ -272,10 +280,12 @@ func (s *Server) maxLen() int {
 }
 
 // writeJSON answers v with status. v is encoded before the header is
-// sent: an answer JSON cannot hold (a log-prob that is NaN, as a
-// temperature too small for float32 logits makes them: logits/1e-40
-// overflow, inf − inf) was a 200 with an empty body, the encoder's
-// failure coming after the header. It is a 500 that says why instead.
+// sent: an answer JSON cannot hold (a log-prob that is NaN, as logits
+// that are not finite make them) was a 200 with an empty body, the
+// encoder's failure coming after the header. It is a 500 that says why
+// instead. (A temperature too small for float32 logits, which made them
+// at 1e-40, is raised to 0.01 on /v1/completions as vLLM raises it, and
+// is SGLang's greedy temperature 1 on /generate.)
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -285,7 +295,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		msg := fmt.Sprintf("rlt serve could not write its answer as JSON (%v): nothing was answered", err)
 		if uv := (*json.UnsupportedValueError)(nil); errors.As(err, &uv) { // a float: NaN, +Inf or -Inf
-			msg += "; a log-prob that is not a number comes of a temperature too small for float32 logits (they overflow): ask with a temperature of 0.01 or more (vLLM raises a smaller one to 0.01), or 0 for greedy"
+			msg += "; a log-prob that is not a number comes of logits that are not finite: the model's weights may hold NaN or ±Inf"
 		}
 		json.NewEncoder(&b).Encode(map[string]any{"error": map[string]any{"message": msg, "type": "InternalServerError", "param": nil, "code": status}})
 	}
@@ -603,6 +613,13 @@ func (s *Server) modelOK(w http.ResponseWriter, model string) bool {
 	return true
 }
 
+// minTemperature is the least temperature vLLM computes at but 0 (its
+// _MAX_TEMP): one in (0, minTemperature) is raised to it.
+const minTemperature = 0.01
+
+// temperatureOf is the temperature a /v1/completions log-prob is computed
+// at for the one asked (nil: absent): 1 for 0 or none, the greedy token's
+// log-probs (parseCompletions raises one in (0, 0.01) to 0.01 after).
 func temperatureOf(t *float64) float64 {
 	if t == nil || *t <= 0 {
 		return 1
@@ -616,7 +633,11 @@ type completionsRequest struct {
 	Prompts     prompts // one or more
 	MaxTokens   int     // 0 (with Echo) or 1
 	Temperature float64 // > 0
-	Echo        bool
+	// RaisedFrom is the temperature asked where it was in (0, 0.01),
+	// which Temperature holds raised to 0.01 (minTemperature); 0 where
+	// none was raised.
+	RaisedFrom float64
+	Echo       bool
 	// PromptLogprobs is prompt_logprobs k (−1: the whole vocabulary), nil
 	// when not asked; Logprobs is the legacy logprobs N, alike.
 	PromptLogprobs *int
@@ -770,6 +791,18 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	if out.LogitBias, err = vllmLogitBiasKeys(req.LogitBias, biases); err != nil {
 		return out, err
 	}
+	// SamplingParams.__post_init__ raises a temperature in (0, 0.01) to
+	// 0.01, with a warning, before _verify_args and its greedy check
+	// (vLLM's sampling_params.py, _MAX_TEMP): a smaller one's logits
+	// overflow float32 (1e-40: NaN log-probs, no JSON answer) or give
+	// log-probs below −9999 that vLLM never computes. So here, that one
+	// request asks the same of both servers; the warning is written once
+	// the request has got this far (completions), as vLLM logs it.
+	vllmTemperature := temperature
+	if temperature != nil && 0 < *temperature && *temperature < minTemperature {
+		raised := minTemperature
+		out.Temperature, out.RaisedFrom, vllmTemperature = raised, *temperature, &raised
+	}
 	bounds := func(names ...string) error { // vllmSamplingFields' of names, in that order
 		if field, why := checkFieldsInOrder(fields, vllmSamplingFields, names...); field != "" {
 			return &badRequest{field, refusal(field, field, why)}
@@ -813,7 +846,7 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	case slices.Contains(req.BadWords, ""): // its list as Python writes it
 		return out, &badRequest{"bad_words", "bad_words cannot contain an empty string. Got bad_words=" + pyStrs(req.BadWords)}
 	// Once _verify_args has passed, SamplingParams' greedy check.
-	case n != nil && *n > 1 && temperature != nil && *temperature < 1e-5:
+	case n != nil && *n > 1 && vllmTemperature != nil && *vllmTemperature < 1e-5: // 0: one raised to 0.01 is no greedy sampling
 		return out, &badRequest{"", fmt.Sprintf("n must be 1 when using greedy sampling, got %d.", *n)}
 	}
 	out.MinTokens = int(minTokens)
@@ -967,6 +1000,13 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 				n, maxTokens, s.maxLen(), s.maxLen()-maxTokens, n))
 			return
 		}
+	}
+	// vLLM makes the request's SamplingParams here, once its prompts are
+	// rendered, and logs the temperature it raises as it does.
+	if req.RaisedFrom > 0 && s.Warn != nil {
+		s.warnMu.Lock()
+		fmt.Fprintf(s.Warn, "rlt serve: WARNING: temperature %s is less than 0.01, which may cause numerical errors nan or inf in tensors. We have maxed it out to 0.01.\n", pyFloat(req.RaisedFrom))
+		s.warnMu.Unlock()
 	}
 	if later == nil {
 		if br := s.checkLogprobs(&req); br != nil {
