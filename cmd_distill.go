@@ -1291,6 +1291,29 @@ func longestPrompts(lengths func(task.Example) (int, int), exs []task.Example) (
 	return teacher, student
 }
 
+// evalMemoryUses is what an evaluation of questions holds and samples, as
+// runpkg.EvalTeacherResults and runpkg.EvalStudent run it: the student
+// (held as student says) answering runpkg.EvalBatch questions at a time,
+// its own thought and solution or, with a teacher (nil: none), 16 tokens
+// after the teacher's explanation, which the teacher samples as many at a
+// time; the sequences after the longest prompts, the teacher's and the
+// student's. rlt eval's estimate (checkEvalMemory) and rlt pretrain's of
+// its teacher check (pretrainEstimate) are this one count.
+func evalMemoryUses(teacher *memory.Use, student memory.Use, questions, maxNew, teacherPrompt, studentPrompt int) memory.Models {
+	seqs := min(questions, runpkg.EvalBatch)
+	student.Name, student.SampleSeqs, student.SampleT, student.SamplePrompt = "student", seqs, studentPrompt+maxNew, studentPrompt
+	m := memory.Models{Uses: []memory.Use{student}}
+	if teacher != nil {
+		t := *teacher
+		t.Name, t.SampleSeqs, t.SampleT, t.SamplePrompt = "teacher", seqs, teacherPrompt+maxNew, teacherPrompt
+		// The explanation read (prefilled after the student's prompt),
+		// then the answer.
+		m.Uses[0].SampleT, m.Uses[0].SamplePrompt = studentPrompt+maxNew+16, studentPrompt+maxNew
+		m.Uses = append([]memory.Use{t}, m.Uses...)
+	}
+	return m
+}
+
 // checkEvalMemory refuses, before the device opens, an evaluation that
 // cannot fit where --device dev computes (checkModelsMemory): the student
 // answering runpkg.EvalBatch questions at a time, its own thought and
@@ -1300,25 +1323,19 @@ func longestPrompts(lengths func(task.Example) (int, int), exs []task.Example) (
 // the teacher's and the student's (its own where it solves alone). A folder whose
 // config.json cannot be read is left to its load, which says why.
 func checkEvalMemory(dev, tdir, sdir string, questions, maxNew, teacherPrompt, studentPrompt int) error {
-	seqs := min(questions, runpkg.EvalBatch)
 	student, _, err := heldAs(sdir, model.Float32)
 	if err != nil {
 		return nil
 	}
-	student.Name, student.SampleSeqs, student.SampleT, student.SamplePrompt = "student", seqs, studentPrompt+maxNew, studentPrompt
-	m := memory.Models{Uses: []memory.Use{student}}
+	var teacher *memory.Use
 	if tdir != "" {
-		teacher, _, err := heldAs(tdir, model.Float32)
+		u, _, err := heldAs(tdir, model.Float32)
 		if err != nil {
 			return nil
 		}
-		teacher.Name, teacher.SampleSeqs, teacher.SampleT, teacher.SamplePrompt = "teacher", seqs, teacherPrompt+maxNew, teacherPrompt
-		// The explanation read (prefilled after the student's prompt),
-		// then the answer.
-		m.Uses[0].SampleT, m.Uses[0].SamplePrompt = studentPrompt+maxNew+16, studentPrompt+maxNew
-		m.Uses = append([]memory.Use{teacher}, m.Uses...)
+		teacher = &u
 	}
-	return checkModelsMemory("evaluating", dev, m,
+	return checkModelsMemory("evaluating", dev, evalMemoryUses(teacher, student, questions, maxNew, teacherPrompt, studentPrompt),
 		fmt.Sprintf("a shorter --max-new-tokens (now %d)", maxNew),
 		fmt.Sprintf("fewer --questions (now %d; up to %d are answered at once)", questions, runpkg.EvalBatch))
 }

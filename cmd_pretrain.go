@@ -21,6 +21,7 @@ import (
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -136,7 +137,17 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	if err := refuseOverwrite("out", *out, nil, append([]string{"."}, todo...)); err != nil {
 		return err
 	}
-	if err := checkPretrainMemory(r, todo); err != nil {
+	// Both models there once todo is trained: the teacher check runs
+	// after (checkTeacher), and its memory is weighed with the training's.
+	var check *memory.Models
+	if len(todo)+len(kept) == len(warmstart.Models) {
+		m, err := teacherCheckModels(fs, t, r, *out, kept)
+		if err != nil {
+			return err
+		}
+		check = &m
+	}
+	if err := checkPretrainMemory(r, todo, check); err != nil {
 		return err
 	}
 	for _, name := range kept {
@@ -312,17 +323,70 @@ func pretrainStopped(fs *flag.FlagSet, out, while, next string) error {
 // the addition task's).
 const corpusExampleBytes = int64(unsafe.Sizeof(task.Trace{})) + 256
 
+// teacherCheckModels is what checkTeacher holds and samples, counted as
+// rlt eval counts it (evalMemoryUses): the teacher and the student in float32
+// on the CPU, each with its matrices packed for the sampler
+// (memory.Models' float32 samplers), sampling runpkg.EvalQuestions
+// held-out questions' explanations and answers within
+// runpkg.EvalMaxNewTokens after their longest prompts, measured as the
+// recipe writes them (its byte-level tokenizer, warmstart.ShortPrompts).
+// A model kept from before (kept, in out) is counted as its folder holds
+// it; one to be trained, as the recipe shapes it.
+func teacherCheckModels(fs *flag.FlagSet, t task.Task, r warmstart.Recipe, out string, kept []string) (memory.Models, error) {
+	tokJSON, err := tokenizer.ByteLevelJSON(warmstart.AddedTokens)
+	if err != nil {
+		return memory.Models{}, err
+	}
+	tok, err := tokenizer.Parse(tokJSON)
+	if err != nil {
+		return memory.Models{}, err
+	}
+	exs, err := taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, runpkg.EvalQuestions)
+	if err != nil {
+		return memory.Models{}, err
+	}
+	teacherPrompt, studentPrompt := longestPrompts(promptLengths(tok, warmstart.ShortPrompts(), "teacher"), exs)
+	use := func(name string, cfg model.Config) memory.Use {
+		if slices.Contains(kept, name) {
+			if u, _, err := heldAs(filepath.Join(out, name), model.Float32); err == nil {
+				return u
+			}
+		}
+		return memory.Use{Cfg: cfg, Held: compute.F32}
+	}
+	teacher := use("teacher", r.Teacher)
+	return evalMemoryUses(&teacher, use("student", r.Student), runpkg.EvalQuestions, runpkg.EvalMaxNewTokens, teacherPrompt, studentPrompt), nil
+}
+
 // checkPretrainMemory refuses, before anything is trained or written, a
-// pretrain that cannot fit in the host's memory (memory.Check): each
+// pretrain that cannot fit in the host's memory (memory.Check)
+// (pretrainEstimate).
+func checkPretrainMemory(r warmstart.Recipe, todo []string, check *memory.Models) error {
+	e, checkLargest := pretrainEstimate(r, todo, check)
+	fixes := []string{
+		fmt.Sprintf("a smaller --batch (now %s a step, in one forward and backward)", plural(r.Batch, "sequence")),
+		fmt.Sprintf("fewer --steps (now %d): the corpus holds --steps × --batch examples", r.Steps)}
+	if checkLargest {
+		fixes = []string{fmt.Sprintf("--only teacher into a folder without a student: the teacher check, the most this pretrain holds (both models sampling %d questions), is then left for rlt eval on a host with more memory", runpkg.EvalQuestions)}
+	}
+	return memory.Check("pretraining", e, fixes)
+}
+
+// pretrainEstimate is the most memory a pretrain holds at once, and
+// whether that is at its teacher check (check, nil where none runs): each
 // model of todo is trained in float32 with AdamW on --batch sequences in
 // one forward and backward (the recipe's: no micro-batches), from a
-// corpus of --steps × --batch examples made before its first step.
-// Neither was weighed: --batch 1000000000 ended in the Go runtime's
-// "fatal error: out of memory" and a stack dump, asking for 115 TB of
-// corpus at once, and --steps × --batch past int64 in a makeslice panic.
-// Counts past estimateCap are weighed at it, so that no size wraps
-// around: a lower bound, far past any memory.
-func checkPretrainMemory(r warmstart.Recipe, todo []string) error {
+// corpus of --steps × --batch examples made before its first step; then
+// the check holds both models and samples with them (teacherCheckModels),
+// on the CPU, where the sampler packs a copy of each model's matrices.
+// Neither the corpus nor the batch was weighed: --batch 1000000000 ended
+// in the Go runtime's "fatal error: out of memory" and a stack dump,
+// asking for 115 TB of corpus at once, and --steps × --batch past int64
+// in a makeslice panic. Nor was the check: it was said to sample nothing,
+// and at a small --batch it holds the most: --steps 2 --batch 1 was
+// estimated at 92.5 MiB and peaked at 268.8 MiB RSS (now 410.7 MiB). Counts past estimateCap are weighed at it, so that
+// no size wraps around: a lower bound, far past any memory.
+func pretrainEstimate(r warmstart.Recipe, todo []string, check *memory.Models) (memory.Estimate, bool) {
 	const estimateCap = 1 << 30
 	var e memory.Estimate
 	for _, name := range todo {
@@ -339,7 +403,12 @@ func checkPretrainMemory(r warmstart.Recipe, todo []string) error {
 	examples := int64(min(r.Steps, estimateCap)) * int64(min(r.Batch, estimateCap)) // < 2^60
 	e.Parts = append(e.Parts, memory.Part{What: fmt.Sprintf("the warm-start corpus (%s × %s)", plural(r.Steps, "step"), plural(r.Batch, "sequence")),
 		Bytes: min(examples, estimateCap*estimateCap/(2*corpusExampleBytes)) * corpusExampleBytes})
-	return memory.Check("pretraining", e, []string{
-		fmt.Sprintf("a smaller --batch (now %s a step, in one forward and backward)", plural(r.Batch, "sequence")),
-		fmt.Sprintf("fewer --steps (now %d): the corpus holds --steps × --batch examples", r.Steps)})
+	// The check comes once the last model is saved and let go, its
+	// corpus with it: the larger of the two.
+	if check != nil {
+		if c := check.Estimate(); c.Total() > e.Total() {
+			return c, true
+		}
+	}
+	return e, false
 }
