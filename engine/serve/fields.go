@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
 // The fields vLLM's CompletionRequest and SGLang's GenerateReqInput and
@@ -567,7 +569,7 @@ var sglangFields = map[string]fieldRule{
 // nothing: answered (stop_regex when it parses: stopRegex; stop_token_ids
 // are read for min_new_tokens, which holds them back: holdback.go).
 var sglangSamplingFields = map[string]fieldRule{
-	"stop": answered, "stop_regex": stopRegex, "ignore_eos": answered, "no_stop_trim": answered,
+	"stop": sglangStop, "stop_regex": stopRegex, "ignore_eos": answered, "no_stop_trim": answered,
 	// SamplingParams' own state, which it sets from the fields above over
 	// any value given (__post_init__, normalize); is_normalized true would
 	// keep it from reading them.
@@ -707,6 +709,49 @@ func countSet(obj map[string]json.RawMessage, names ...string) int {
 		}
 	}
 	return n
+}
+
+// sglangStop answers SGLang's stop, a string or a list of them, when each
+// is a string its tokenizer can encode. SGLang reads them whatever
+// max_new_tokens (SamplingParams.normalize tokenizes each for
+// stop_str_max_len, before it parses stop_regex), so a value of another
+// shape (a number, a list holding null or a number: a TypeError there,
+// SGLang's 500) or a string holding half a UTF-16 surrogate pair (its
+// tokenizer's UnicodeEncodeError, a ValueError) is never answered there:
+// here it is refused with a 400 naming it. One that reads changes nothing
+// of the answer, unlike /v1/completions' stop (vLLM matches a stop string
+// on the one token generated too): with max_new_tokens at most 1,
+// SGLang's Req.check_finished ends the generation by its length before it
+// matches a stop string (FINISH_LENGTH; the detokenizer cuts the text at
+// a match only for FINISH_MATCHED_STR), so the text is the whole token's
+// and finish_reason "length", as SGLang answers them.
+func sglangStop(raw json.RawMessage) ruling {
+	if isNull(raw) {
+		return ruling{}
+	}
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		if err := jsonerr.Surrogates("stop", raw); err != nil {
+			return refuse(err.Error())
+		}
+		return ruling{}
+	}
+	var list []*string
+	if json.Unmarshal(raw, &list) != nil {
+		return refuse(fmt.Sprintf("stop must be a string or a list of strings, got %s", asGiven(raw)))
+	}
+	es := jsonerr.Elements(raw)
+	for i, s := range list {
+		if s == nil {
+			return refuse(fmt.Sprintf("stop[%d] must be a string, got null", i))
+		}
+		if i < len(es) {
+			if err := jsonerr.Surrogates(fmt.Sprintf("stop[%d]", i), es[i]); err != nil {
+				return refuse(err.Error())
+			}
+		}
+	}
+	return ruling{}
 }
 
 // stopRegex answers SGLang's stop_regex, one regular expression or a list

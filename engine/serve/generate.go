@@ -538,15 +538,16 @@ func (v spView) normalized() bool {
 }
 
 // sglangChecks refuses what SGLang refuses of v as it makes its
-// SamplingParams, in SGLang's order and words: normalize parses each
-// stop_regex (unless v is normalized), then verify checks temperature,
+// SamplingParams, in SGLang's order and words: normalize tokenizes each
+// stop string (sglangStop) and parses each stop_regex (unless v is
+// normalized), then verify checks temperature,
 // the fields of sglangVerifyOrder, min_new_tokens and max_new_tokens,
 // logit_bias's keys against a vocabulary of vocab (sglangBiasKeys), and
 // that one grammar at most is set. A
 // max_new_tokens below 0 (or nan or ±inf) is refused where verify refuses
 // one below 0, in rlt serve's words for any but 0 and 1.
 func (v spView) sglangChecks(vocab int) error {
-	if field, why := checkFieldsInOrder(v.raw, sglangSamplingFields, "stop_regex"); field != "" && !v.normalized() {
+	if field, why := checkFieldsInOrder(v.raw, sglangSamplingFields, "stop", "stop_regex"); field != "" && !v.normalized() {
 		return v.refused(field, why)
 	}
 	if t := (*float64)(v.sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // no upper bound

@@ -46,7 +46,9 @@
 //     a list of texts), answered with a list of the objects each input gets
 //     alone, in order (generate.go); "sampling_params" {"max_new_tokens" 0
 //     or 1, "temperature" (one in [0, 1e-6) SGLang's greedy temperature
-//     1), "min_new_tokens" with "stop_token_ids", which
+//     1), "stop" (read as SGLang reads it, a one-token generation ending
+//     by its length before a stop string is matched: sglangStop),
+//     "min_new_tokens" with "stop_token_ids", which
 //     hold tokens back from the generated token, and "logit_bias", which
 //     biases it (holdback.go), "n" above
 //     1 at temperature 0 (each input answered n times: parallelSamples)},
