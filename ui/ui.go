@@ -2003,7 +2003,14 @@ func (m *Model) statusLine() string {
 		}
 		named, numbered = append(named, fmt.Sprintf(" %d %s ", i+1, n)), append(numbered, fmt.Sprintf(" %d ", i+1))
 	}
-	numbers := headerPart{text: strings.Join(numbered, ""), keep: keepTabs, short: activeTab, shortKeep: keepAlways}
+	// Last the screen shown gives its name to its number ([1]): each
+	// screen's first line names it, and the reward it makes room for
+	// is what the header is read for (a stopped run's "stopped,
+	// interrupted (review)", or "stopping (after the step in
+	// progress)", left it out at 80 columns).
+	number := th.Paint(style.Spec{Attr: style.Bold | style.Reverse}, fmt.Sprintf("[%d]", int(m.active)+1))
+	numbers := headerPart{text: strings.Join(numbered, ""), keep: keepTabs, short: activeTab, shortKeep: keepScreenName,
+		then: &headerPart{text: number, keep: keepAlways}}
 	tabs := numbers
 	if m.w >= 120 {
 		tabs = headerPart{text: strings.Join(named, ""), keep: keepTabNames, then: &numbers}
@@ -2127,12 +2134,14 @@ func (p headerPart) forms() []headerPart {
 // device's name then gives way to the device in a word (gpu:0), which
 // outlives the memory and the pace (where a run computes tells more than
 // either, and takes fewer columns), and goes before the ETA; then the tab
-// strip gives way to the screen shown alone, and last the reward's step
-// ("reward -0.700 (step 3)" to "reward -0.700"); keepHigh and keepAlways
+// strip gives way to the screen shown alone, then the reward's step
+// ("reward -0.700 (step 3)" to "reward -0.700"), and last the screen
+// shown its name ("[1 Dashboard]" to "[1]"); keepHigh and keepAlways
 // parts are only cut with the line's end.
 const (
 	keepAlways = iota
 	keepHigh
+	keepScreenName
 	keepRewardStep
 	keepTabs
 	keepETA
