@@ -538,8 +538,11 @@ func (m *Model) problemsBody(w, h int) []string {
 			fmt.Sprintf("  problems %d–%d of %d", p.top+1, min(p.top+shown, len(list)), len(list))))
 	}
 	out = append(out, rows...)
-	// The selected problem in full, under the list, in the room it leaves.
-	dh := min(max(h-2-len(rows), p.detailHeight(h)), 8)
+	// The selected problem in full, under the list, in all the room it
+	// leaves: an engine's error ends with what to do (free the room,
+	// then resume it: the command), which a cap of 8 lines cut with "…"
+	// at 80 columns over empty lines.
+	dh := max(h-2-len(rows), p.detailHeight(h))
 	var det []string
 	if p.sel < len(list) {
 		pr := list[p.sel]
@@ -551,7 +554,11 @@ func (m *Model) problemsBody(w, h int) []string {
 		var tail []string
 		if pr.affects != "" {
 			aff := splitLines(ansi.Wrap("affects: "+pr.affects, w, " "))
-			if len(aff) > 2 {
+			traceLine := 0
+			if pr.trace != "" {
+				traceLine = 1
+			}
+			if len(aff) > 2 && len(det)+len(aff)+traceLine > dh { // whole where it fits
 				aff = append(aff[:1], fit(aff[1]+" "+strings.Join(aff[2:], " "), w))
 			}
 			for _, l := range aff {

@@ -64,6 +64,16 @@ const (
 // 1 sequence for 2^63-1 × 2^63-1).
 const MaxSequences = 1 << 20
 
+// MaxEpochs is the most grpo.epochs taken: optimiser passes over one
+// step's batch. Each pass is a whole backward and an update, so a step
+// takes that many times as long, and a stop signal waits for the step in
+// progress: epochs = 2^63-1 (with clip_eps > 0) was taken and made step 0
+// a loop that never ended (measured: ten minutes of passes, SIGTERM said
+// "stopping after the step in progress" and nothing stopped). A hundred is
+// far past what reuses a batch with sense: the default, on-policy, is 1,
+// and PPO's published runs take 3 to 15.
+const MaxEpochs = 100
+
 // DefaultMicroBatchTokens is the token budget of a micro-batch where a
 // configuration sets none (grpo.micro_batch_tokens's default, and that of
 // scoring, serving, SFT and distillation): a right-padded micro-batch holds
@@ -193,6 +203,8 @@ func (c GRPO) Validate() error {
 	switch {
 	case c.Epochs <= 0:
 		bad("epochs", "epochs %d must be positive", c.Epochs)
+	case c.Epochs > MaxEpochs:
+		bad("epochs", "epochs %d is more than the %d passes over one step's batch taken: each pass is a whole backward and optimiser update, so a step takes epochs times as long (and a stop waits for the step), on samples that grow staler each pass; give at most %d (the default, on-policy, is 1; PPO's published runs take 3 to 15)", c.Epochs, MaxEpochs, MaxEpochs)
 	case c.Epochs > 1 && c.ClipEps == 0:
 		// On epochs, not clip_eps: more than one pass is what asks for
 		// clipping, and clip_eps = 0 is fine on its own.

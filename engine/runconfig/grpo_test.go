@@ -129,6 +129,39 @@ func TestGRPOSequencesPastSenseAreRefused(t *testing.T) {
 	}
 }
 
+// TestGRPOEpochsPastSenseAreRefused: grpo.epochs past MaxEpochs is
+// refused on its key, with clip_eps set (which more than one pass needs).
+// At 2^63-1 it was taken and step 0 looped over its batch without end,
+// deaf to a stop signal, which waits for the step.
+func TestGRPOEpochsPastSenseAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		epochs int
+		want   string // the problem's words, "" for none
+	}{
+		{math.MaxInt, fmt.Sprintf("grpo.epochs %d is more than the 100 passes over one step's batch taken: each pass is a whole backward and optimiser update, so a step takes epochs times as long (and a stop waits for the step), on samples that grow staler each pass; give at most 100 (the default, on-policy, is 1; PPO's published runs take 3 to 15)", math.MaxInt)},
+		{MaxEpochs + 1, "grpo.epochs 101 is more than the 100 passes"},
+		{MaxEpochs, ""},
+		{4, ""},
+		{1, ""},
+	} {
+		g := DefaultGRPO()
+		g.Epochs, g.ClipEps = c.epochs, 0.2
+		var got []string
+		for _, e := range configkey.Problems(g.Validate()) {
+			if key, _ := configkey.Of(e); key != "grpo.epochs" {
+				t.Errorf("epochs %d: a problem on %s: %v", c.epochs, key, e)
+			}
+			got = append(got, e.Error())
+		}
+		switch {
+		case c.want == "" && len(got) > 0:
+			t.Errorf("epochs %d refused: %q", c.epochs, got)
+		case c.want != "" && (len(got) != 1 || !strings.HasPrefix(got[0], c.want)):
+			t.Errorf("epochs %d: got %q, want one problem starting %q", c.epochs, got, c.want)
+		}
+	}
+}
+
 // TestGRPORatesThatCannotTrainAreRefused: a learning rate the optimiser
 // cannot train with is refused on its key, with the default to fall back
 // on: past float32's largest (the optimiser's numbers), where it and every
