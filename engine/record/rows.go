@@ -134,8 +134,9 @@ func RewardPastRange(field, number string) string {
 
 // ParseRow reads one row (a leading byte-order mark is not part of it). It
 // fails on something that is not a JSON object, an object that is not
-// UTF-8 (naming the first stray byte), a text field (or a Stratos turn)
-// holding a lone UTF-16 surrogate escape (jsonerr.Surrogates), a field of
+// UTF-8 (naming the first stray byte), a text field (or a Stratos turn,
+// its system prompt, a text id) holding a lone UTF-16 surrogate escape
+// (jsonerr.Surrogates), a field of
 // the wrong type, a missing question or solution, "question" and "prompt"
 // both given and different, and a Stratos record whose turns or sections
 // are not as above.
@@ -160,8 +161,16 @@ func ParseRow(raw []byte) (Row, error) {
 	var r Row
 	r.Ended = true
 	var err *RowError
+	// A text id holding half a UTF-16 surrogate pair is refused, as a text
+	// field holding one is: it was the row's rowN without a word, a row
+	// its own id no longer finds in what the run writes.
+	if id := m["id"]; len(id) > 0 && id[0] == '"' {
+		if err := jsonerr.Surrogates(`field "id"`, id); err != nil {
+			return Row{}, rowErr("id", "%v", err)
+		}
+	}
 	if r.ID, _, err = str(m, "id"); err != nil {
-		r.ID = "" // a malformed id is not worth losing the row for
+		r.ID = "" // a malformed id (a number, a list) is not worth losing the row for: it is the row's rowN
 	}
 	if conv, ok := m["conversations"]; ok && string(conv) != "null" {
 		return stratosRow(m, conv, r)

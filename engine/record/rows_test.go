@@ -198,6 +198,15 @@ func TestParseRow(t *testing.T) {
 			field: "conversations", err: `field "conversations" holds \udc00, half`},
 		{name: "lone surrogate in a stratos system prompt", raw: `{"system":"be brief\udc00","conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
 			field: "system", err: `field "system" holds \udc00, half`},
+		// An id with one was the row's rowN without a word (its own id
+		// gone from what the run writes); a malformed id still is.
+		{name: "lone surrogate in the id", raw: `{"id":"q\udce9-7","question":"q","solution":"s"}`, field: "id", err: `field "id" holds \udce9, half`},
+		{name: "lone surrogate in a stratos id", raw: `{"id":"\uD83D","conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>s<|end_of_solution|>"}]}`,
+			field: "id", err: `field "id" holds \uD83D, half`},
+		{name: "a whole surrogate pair in the id", raw: `{"id":"\ud83d\ude00","question":"q","solution":"s"}`,
+			want: Row{ID: "\U0001F600", Question: "q", Solution: "s", Ended: true}},
+		{name: "a malformed id", raw: `{"id":["\udc00"],"question":"q","solution":"s"}`,
+			want: Row{Question: "q", Solution: "s", Ended: true}},
 		{name: "a whole surrogate pair", raw: `{"question":"\ud83d\ude00?","solution":"\\udc00"}`,
 			want: Row{Question: "\U0001F600?", Solution: `\udc00`, Ended: true}},
 		{name: "lone surrogate in a field not read", raw: `{"question":"q","solution":"s","note":"\udc00"}`,

@@ -248,12 +248,13 @@ func TestReadFileLoneSurrogate(t *testing.T) {
 {"question":"caf\udce9?","solution":"x"}
 {"question":"smile \ud83d\ude00?","solution":"y"}
 {"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_solution|>\uDBFF<|end_of_solution|>"}]}
+{"id":"a\udc00","question":"q","solution":"z"}
 `)
 	f, err := ReadFile("data", p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Skip{{2, `field "question" holds \udce9` + why}, {4, `field "conversations" holds \uDBFF` + why}}
+	want := []Skip{{2, `field "question" holds \udce9` + why}, {4, `field "conversations" holds \uDBFF` + why}, {5, `field "id" holds \udc00` + why}}
 	if !reflect.DeepEqual(f.Report.Skipped, want) || f.Report.Kept != 2 {
 		t.Errorf("report %+v\nwant kept 2, skips %v", f.Report, want)
 	}
