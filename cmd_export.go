@@ -16,7 +16,7 @@ import (
 )
 
 const exportUsage = `
-Usage: rlt export --run DIR [--format stratos|csv] [--out FILE]
+Usage: rlt export --run DIR [--format stratos|csv] [--out FILE] [--progress]
 
 Writes the traces accepted in review (in the workbench: a on a trace) as
 Bespoke-Stratos JSON Lines, ready for distillation (docs/engine.md,
@@ -42,6 +42,10 @@ it whole: the rows read are written, and the lines are named with what to do
 (the line a killed writer was writing is no trace of the run: exit 0).
 A signal (Ctrl-C) stops an export to --out with nothing written and its
 temporary file removed, and says so (exit 1).
+Where stderr is a terminal, or with --progress, how far it is goes to
+stderr, a line every 2 s at most: the run's read, the accepted traces
+done of how many, and a last line with the time it took
+(--progress=false: none).
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
@@ -52,6 +56,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	dir := fs.String("run", "", "run folder (required)")
 	format := fs.String("format", sessions.ExportStratos, "stratos or csv")
 	out := fs.String("out", "", "output file, which must not exist (default, or -: stdout)")
+	progress := fs.Bool("progress", false, "say how far the export is on stderr (default: where stderr is a terminal)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -94,6 +99,8 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		ctx, stop = signal.NotifyContext(ctx, stopSignals...)
 		defer stop()
 	}
+	m := newMeter(stderr, progressOn(*progress, flagsGiven(fs)["progress"], stderr), nil)
+	m.said("rlt export: reading the run " + *dir)
 	run, err := sessions.OpenReadOnly(*dir)
 	if err != nil {
 		return err
@@ -102,33 +109,43 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("stopped by a signal while the run was read: nothing was written to %s; run the same command again to export", *out)
 	}
-	return exportRun(ctx, run, *dir, *format, *out, stdout, stderr)
+	return exportRun(ctx, run, *dir, *format, *out, m, stdout, stderr)
 }
 
 // exportRun writes the accepted traces of run (opened from dir) in format
 // to out (stdout when ""), and says on stderr what it wrote and left out.
 // Accepted traces whose texts could not be read back are left out of rows
 // otherwise written whole, and fail the command after them (notReadBack).
-// A stop of ctx (a signal) stops the writing to out (writeExport).
-func exportRun(ctx context.Context, run *sessions.Run, dir, format, out string, stdout, stderr io.Writer) error {
+// A stop of ctx (a signal) stops the writing to out (writeExport). m
+// (nil: nothing said) is told how many accepted traces are done.
+func exportRun(ctx context.Context, run *sessions.Run, dir, format, out string, m *meter, stdout, stderr io.Writer) error {
 	var rep sessions.ExportReport
 	var err error
+	opts := sessions.ExportOptions{Progress: func(done, accepted int) {
+		m.tick(func() string {
+			return fmt.Sprintf("rlt export: %d of %s done%s", done, plural(accepted, "accepted trace"), percent(int64(done), int64(accepted)))
+		})
+	}}
+	if m == nil {
+		opts.Progress = nil
+	}
 	if out == "" {
 		// stdout streams the rows as they are read: a failed write leaves
 		// those before it there.
 		var file writeErrs
-		if rep, err = run.Export(file.of(stdout), format); file.err != nil {
+		if rep, err = run.ExportWith(file.of(stdout), format, opts); file.err != nil {
 			return fmt.Errorf("stdout cannot be written (%v): the rows there are cut short", innermost(file.err))
 		} else if err != nil {
 			return err
 		}
-	} else if err = writeExport(ctx, out, func(w io.Writer) (sessions.ExportReport, error) { return run.Export(w, format) }, &rep); err != nil {
+	} else if err = writeExport(ctx, out, func(w io.Writer) (sessions.ExportReport, error) { return run.ExportWith(w, format, opts) }, &rep); err != nil {
 		return err
 	} else if ctx.Err() != nil {
 		// Too late to stop the file: it is in place, whole. Said, not the
 		// summary, as any stop is, exit 1.
 		return fmt.Errorf("stopped by a signal as the export was put in place: %s was written whole before it stopped (%s)", out, plural(rep.Written, "row"))
 	}
+	m.done(fmt.Sprintf("rlt export: %s written", plural(rep.Written, "row")))
 	if rep.Note != "" { // the rows' prompt read past an [import] format this rlt does not know
 		fmt.Fprintf(stderr, "warning: %s\n", rep.Note)
 	}

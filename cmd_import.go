@@ -15,7 +15,7 @@ import (
 )
 
 const importUsage = `
-Usage: rlt import SRC [--format rlt|trl|verl|nemo-rl] [--out DIR | --runs DIR]
+Usage: rlt import SRC [--format rlt|trl|verl|nemo-rl] [--out DIR | --runs DIR] [--progress]
 
 Reads a trainer's run folder or a JSON Lines traces file ({"question",
 "solution", "explanation" or "completion", optional "reward"} rows, or
@@ -50,7 +50,10 @@ rlt open follows such a folder live.
 
 The imported traces are then reviewed in the workbench, exported with rlt
 export and re-scored with rlt score --run like a run's own. The summary
-(rows imported, rows left out and why) goes to stdout.
+(rows imported, rows left out and why) goes to stdout. Where stderr is a
+terminal, or with --progress, how far it is goes to stderr, a line every 2 s
+at most: the lines of a traces file read (of its size), the run folder's
+writing, and a last line with the time it took (--progress=false: none).
 
 A signal (Ctrl-C) stops it with no run folder made, and says so (exit 1).
 
@@ -64,6 +67,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "run folder to write (must not already hold a run)")
 	runs := fs.String("runs", "runs", "folder for the new run folder when --out is not given")
 	format := fs.String("format", "", "the trainer that wrote SRC: rlt, trl, verl or nemo-rl (default: detected)")
+	progress := fs.Bool("progress", false, "say how far the import is on stderr (default: where stderr is a terminal)")
 	if err := parseFlags(fs, args); err != nil { // SRC before or after the flags
 		return err
 	}
@@ -115,7 +119,23 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// The read of a big source takes tens of seconds and is not cut
 	// short: the signal is said when it comes, not once the read ends.
 	w := watchStop(ctx, stderr, fmt.Sprintf("rlt import: stopping once %s is read (its read is not cut short: a big source takes a while)", src))
-	rep, err := sessions.ImportAsContext(ctx, dst, src, *format)
+	m := newMeter(stderr, progressOn(*progress, flagsGiven(fs)["progress"], stderr), nil)
+	rep, err := sessions.ImportProgressContext(ctx, dst, src, *format, func(p sessions.ImportProgress) {
+		switch {
+		case p.Writing:
+			m.said(fmt.Sprintf("rlt import: writing the run folder %s: %s, %s", dst, plural(p.Traces, "trace"), plural(p.Metrics, "metric record")))
+		case p.Bytes == 0:
+			m.said("rlt import: reading " + src)
+		case p.Size > 0:
+			m.tick(func() string {
+				return fmt.Sprintf("rlt import: read %s, %s of %s%s", plural(p.Lines, "line"), megabytes(p.Bytes), megabytes(p.Size), percent(p.Bytes, p.Size))
+			})
+		default:
+			m.tick(func() string {
+				return fmt.Sprintf("rlt import: read %s, %s", plural(p.Lines, "line"), megabytes(p.Bytes))
+			})
+		}
+	})
 	w.end()
 	if stopped := (*sessions.ImportStopped)(nil); errors.As(err, &stopped) {
 		if stopped.Written {
@@ -130,6 +150,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		// Too late to stop: the folder is in place, whole.
 		return fmt.Errorf("stopped by a signal as the run folder was put in place: %s was written whole before it stopped (%s, %s)", dst, plural(rep.Traces, "trace"), plural(rep.Metrics, "metric record"))
 	}
+	m.done(fmt.Sprintf("rlt import: %s, %s imported", plural(rep.Traces, "trace"), plural(rep.Metrics, "metric record")))
 	what := sessions.FormatName(rep.Format) + " folder"
 	if rep.Format == sessions.ImportTraces {
 		what = "traces file"

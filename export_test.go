@@ -559,9 +559,9 @@ func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "rows")
 			var stdout, stderr bytes.Buffer
 			if tc.stdout {
-				err = exportRun(context.Background(), run, dir, tc.format, "", &stdout, &stderr)
+				err = exportRun(context.Background(), run, dir, tc.format, "", nil, &stdout, &stderr)
 			} else {
-				err = exportRun(context.Background(), run, dir, tc.format, out, &stdout, &stderr)
+				err = exportRun(context.Background(), run, dir, tc.format, out, nil, &stdout, &stderr)
 			}
 			if tc.want == nil && err != nil {
 				t.Fatalf("export: %v\n%s", err, stderr.String())

@@ -106,6 +106,19 @@ func ImportAs(dst, src, format string) (*ImportReport, error) {
 	return ImportAsContext(context.Background(), dst, src, format)
 }
 
+// ImportProgress is how far an import is (ImportProgressContext): the
+// source being read, then the run folder being written. Reading a traces
+// file, Lines and Bytes are how much of it was read, and Size its size
+// (0 where none is known: a FIFO); a trainer's folder is said only as
+// read or written. Writing, Traces and Metrics are what the run folder
+// gets.
+type ImportProgress struct {
+	Writing         bool
+	Lines           int
+	Bytes, Size     int64
+	Traces, Metrics int
+}
+
 // ImportStopped is ImportAsContext's error where its context was done (a
 // signal, for rlt import): nothing was made at dst, and no staging
 // folder is left beside it. Written says whether the run folder was being
@@ -130,6 +143,17 @@ func (e *ImportStopped) Unwrap() error { return e.Err }
 // folder before it is put in place. Either is an *ImportStopped. A ctx
 // done once the folder is in place stops nothing: the folder is whole.
 func ImportAsContext(ctx context.Context, dst, src, format string) (*ImportReport, error) {
+	return ImportProgressContext(ctx, dst, src, format, nil)
+}
+
+// ImportProgressContext is ImportAsContext telling progress how far it
+// is (nil: not told): once as the read starts, as a traces file's bytes
+// are read (a buffer at a time, not throttled: the caller says what it
+// wants of them), and once as the run folder's writing starts.
+func ImportProgressContext(ctx context.Context, dst, src, format string, progress func(ImportProgress)) (*ImportReport, error) {
+	if progress == nil {
+		progress = func(ImportProgress) {}
+	}
 	given := format // as the user wrote it, to be named so
 	format, err := normalizeFormat(format)
 	if err != nil {
@@ -159,7 +183,8 @@ func ImportAsContext(ctx context.Context, dst, src, format string) (*ImportRepor
 	if inside {
 		return nil, fmt.Errorf("%s: the run folder %s would be inside the source, which rlt import never modifies; choose another --out", src, dst)
 	}
-	rep, metrics, traces, err := collectImport(abs, fi.IsDir(), format, nil)
+	progress(ImportProgress{})
+	rep, metrics, traces, err := collectImportProgress(abs, fi.IsDir(), format, nil, progress)
 	if doc := (*record.DocumentError)(nil); errors.As(err, &doc) {
 		// A trainer's own file (trainer_state.json) is imported with its
 		// folder, not made JSON Lines.
@@ -204,6 +229,7 @@ func ImportAsContext(ctx context.Context, dst, src, format string) (*ImportRepor
 	if err := ctx.Err(); err != nil {
 		return nil, &ImportStopped{Err: err}
 	}
+	progress(ImportProgress{Writing: true, Traces: len(traces), Metrics: len(metrics)})
 	err = stageImport(dst, func(stage string) error {
 		if err := writeImport(stage, rep, metrics, traces, false); err != nil {
 			return err
@@ -432,6 +458,12 @@ func trainerDone(planned int, metrics []MetricRecord) bool {
 // anything. cache, when not nil, keeps the parse of each file that did not
 // change since the last call (the follower's; see importCache).
 func collectImport(abs string, isDir bool, format string, cache *importCache) (*ImportReport, []MetricRecord, []*TraceRecord, error) {
+	return collectImportProgress(abs, isDir, format, cache, func(ImportProgress) {})
+}
+
+// collectImportProgress is collectImport telling progress how much of a
+// traces file was read (ImportProgress).
+func collectImportProgress(abs string, isDir bool, format string, cache *importCache, progress func(ImportProgress)) (*ImportReport, []MetricRecord, []*TraceRecord, error) {
 	rep := &ImportReport{ImportSource: ImportSource{Source: abs, Time: time.Now().UTC().Truncate(time.Second)}}
 	var metrics []MetricRecord
 	var traces []*TraceRecord
@@ -439,7 +471,7 @@ func collectImport(abs string, isDir bool, format string, cache *importCache) (*
 	switch {
 	case !isDir:
 		rep.Format = ImportTraces
-		traces, err = readTracesFile(abs, rep)
+		traces, err = readTracesFile(abs, rep, progress)
 	default:
 		if format == "" {
 			format, err = DetectFormat(abs)
@@ -568,13 +600,17 @@ func mergeOfficialMetrics(entries []OfficialMetrics, state string, rep *ImportRe
 // line, may be one JSON document rather than JSON Lines: that one is read
 // whole, to be said so (record.JSONDocument), as stdinDocument does for
 // rlt score's stdin.
-func readTracesFile(path string, rep *ImportReport) ([]*TraceRecord, error) {
+func readTracesFile(path string, rep *ImportReport, progress func(ImportProgress)) ([]*TraceRecord, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read traces: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 64<<10)
+	read := &readProgress{r: f, tell: progress}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		read.p.Size = fi.Size()
+	}
+	br := bufio.NewReaderSize(read, 64<<10)
 	head, first, err := firstLine(br)
 	if err != nil {
 		return nil, fmt.Errorf("read traces: %w", err)
@@ -991,4 +1027,25 @@ func ImportedReward(path string, data []byte) (rc *record.RewardConfig, unset []
 // are none.
 func importRewardProblems(path string, data []byte, rc record.RewardConfig) error {
 	return rewardTableProblems(path, data, importRewardTable, rc)
+}
+
+// readProgress is r, telling tell how much was read from it after each
+// read: its bytes, and its lines (a buffer's read ahead of the rows
+// parsed, at most 64 KiB).
+type readProgress struct {
+	r    io.Reader
+	p    ImportProgress
+	tell func(ImportProgress)
+}
+
+func (c *readProgress) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.p.Bytes += int64(n)
+		c.p.Lines += bytes.Count(b[:n], []byte{'\n'})
+		if c.tell != nil {
+			c.tell(c.p)
+		}
+	}
+	return n, err
 }

@@ -91,7 +91,7 @@ func BenchmarkReadTracesFile(b *testing.B) {
 	for b.Loop() {
 		peak = max(peak, peakHeap(func() {
 			rep := &ImportReport{}
-			ts, err := readTracesFile(path, rep)
+			ts, err := readTracesFile(path, rep, nil)
 			if err != nil || len(ts) != rows || len(rep.Skip) != 0 {
 				b.Fatalf("%d traces of %d, %d left out: %v", len(ts), rows, len(rep.Skip), err)
 			}

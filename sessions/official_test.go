@@ -256,7 +256,7 @@ func TestReadTracesFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rep ImportReport
-	traces, err := readTracesFile(path, &rep)
+	traces, err := readTracesFile(path, &rep, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

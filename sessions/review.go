@@ -119,6 +119,22 @@ type ExportReport struct {
 	// were written with (Run.ExportPrompt: an [import] format this rlt
 	// does not know); "" where there is nothing to say.
 	Note string
+	// Stopped says that ExportOptions.Stop ended the export after the
+	// Written rows, each written whole; the counts are of the traces
+	// looked at by then.
+	Stopped bool
+}
+
+// ExportOptions are what ExportWith is told to do beside writing.
+type ExportOptions struct {
+	// Progress, where not nil, is told after each accepted trace how
+	// many of the accepted traces were looked at (written, refused or
+	// not read back), of how many.
+	Progress func(done, accepted int)
+	// Stop, where not nil, is asked before each row: true ends the
+	// export there, the rows before it written whole (flushed), never a
+	// part of one (a JSON Lines reader of stdout sees no half line).
+	Stop func() bool
 }
 
 // LeftOut is the number of traces not written.
@@ -545,13 +561,24 @@ func (r *Run) ExportAccepted() (ExportReport, error) {
 // changed. Its errors are w's as w says them, or the run's: the caller
 // says they are an export's.
 func (r *Run) Export(w io.Writer, format string) (ExportReport, error) {
+	return r.ExportWith(w, format, ExportOptions{})
+}
+
+// ExportWith is Export telling o.Progress how far it is and stopped
+// between two rows by o.Stop.
+func (r *Run) ExportWith(w io.Writer, format string, o ExportOptions) (ExportReport, error) {
 	rd := r.store.TextReader()
 	defer rd.Close()
-	return r.export(w, format, rd)
+	return r.exportWith(w, format, rd, o)
 }
 
 // export is Export, reading the traces back with rd.
 func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport, error) {
+	return r.exportWith(w, format, rd, ExportOptions{})
+}
+
+// exportWith is ExportWith, reading the traces back with rd.
+func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOptions) (ExportReport, error) {
 	var rep ExportReport
 	ew := &errWriter{w: w}
 	bw := bufio.NewWriter(ew)
@@ -608,7 +635,17 @@ func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport,
 		}
 	}
 	rep.LostReviews = r.LostReviews()
+	accepted, done := 0, 0
+	for _, l := range labels {
+		if l != LabelNone && l != LabelReject && l != LabelFlag {
+			accepted++
+		}
+	}
 	for i, t := range traces {
+		if o.Stop != nil && o.Stop() {
+			rep.Stopped = true
+			break
+		}
 		switch labels[i] {
 		case LabelNone:
 			rep.NotReviewed++
@@ -620,6 +657,10 @@ func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport,
 			rep.Flagged++
 			continue
 		}
+		if o.Progress != nil && done > 0 {
+			o.Progress(done, accepted) // the one before, looked at whatever became of it
+		}
+		done++
 		whole, err := rd.Trace(t.ID)
 		if err != nil {
 			rep.NotReadBack++
@@ -639,6 +680,9 @@ func (r *Run) export(w io.Writer, format string, rd *TraceReader) (ExportReport,
 			continue
 		}
 		rep.Written++
+	}
+	if o.Progress != nil && done > 0 {
+		o.Progress(done, accepted)
 	}
 	if err := bw.Flush(); err != nil {
 		return rep, err
