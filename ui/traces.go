@@ -127,6 +127,9 @@ type tracesScreen struct {
 	// firstID is the first row's trace at the last rebuild (a selection
 	// on it follows new steps: rebuild).
 	selID, firstID string
+	// toFirst: the order changed (a sort key, R) with the selection on
+	// the first row, which the next rebuild moves to the new first row.
+	toFirst bool
 
 	sort     sortBy
 	reverse  bool
@@ -389,7 +392,8 @@ func (t *tracesScreen) rebuild() {
 	// On the newest-first list, a selection on its first row follows new
 	// steps as they come (the newest trace), as the dashboard follows the
 	// newest step; elsewhere it stays on its trace.
-	follow := t.sort == sortStep && !t.reverse && !t.group && t.selID == t.firstID
+	follow := t.toFirst || (t.sort == sortStep && !t.reverse && !t.group && t.selID == t.firstID)
+	t.toFirst = false
 	t.sel = 0
 	for i, r := range rows {
 		if !follow && all[r].ID == t.selID {
@@ -504,6 +508,7 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 		t.setSort(sortStep)
 	case key.Matches(k, km.ReverseSort):
 		t.reverse = !t.reverse
+		t.orderChanged()
 		t.touch()
 	case key.Matches(k, km.FilterLabel):
 		t.label = (t.label + 1) % len(labelFilters)
@@ -652,7 +657,18 @@ func (t *tracesScreen) wheel(d int) {
 
 func (t *tracesScreen) setSort(s sortBy) {
 	t.sort, t.reverse = s, false
+	t.orderChanged()
 	t.touch()
+}
+
+// orderChanged keeps a selection on the first row there: the list opens
+// on it, and a researcher who presses r there asks for the best traces,
+// which the selection staying on its trace (the newest, often far down by
+// reward) scrolled above the screen. A selection moved to another row
+// stays on its trace.
+func (t *tracesScreen) orderChanged() {
+	t.rebuild()
+	t.toFirst = len(t.rows) > 0 && t.sel == 0
 }
 
 // settle makes the frame View shows: the rows filtered and sorted again
