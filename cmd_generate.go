@@ -21,7 +21,7 @@ import (
 )
 
 const generateUsage = `
-Usage: rlt generate --model DIR --prompt TEXT [--chat] [sampling flags]
+Usage: rlt generate --model DIR --prompt TEXT [--chat [--system TEXT]] [--device D] [sampling flags]
 
 Continues TEXT with the model in DIR, streaming tokens to stdout as they are
 sampled. With --chat, TEXT is a user message rendered with ChatML and a
@@ -332,7 +332,10 @@ func checkGenerateMemory(dev, dir string, prompt, maxNew int) error {
 	if err != nil {
 		return nil
 	}
-	u.Name, u.SampleSeqs, u.SampleT, u.SamplePrompt = "model", 1, prompt+maxNew, prompt
+	// Sampling stops at the model's positions (sample.Options.MaxNewTokens):
+	// a bound past them needs no more, and prompt+maxNew near int's largest
+	// wrapped negative, an estimate of nothing.
+	u.Name, u.SampleSeqs, u.SampleT, u.SamplePrompt = "model", 1, prompt+min(maxNew, u.Cfg.MaxPos), prompt
 	return checkModelsMemory("generating", dev, memory.Models{Uses: []memory.Use{u}},
 		fmt.Sprintf("a shorter --max-new-tokens (now %d)", maxNew))
 }

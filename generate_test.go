@@ -1,7 +1,9 @@
 package main
 
 import (
+	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,6 +131,10 @@ func TestGenerateSaysWhatStoppedIt(t *testing.T) {
 		{"a stop string", append([]string{"--model", teacher, "--stop", "no such text", "--stop", "; "}, chat...), ` tokens, stopped by the stop string "; "]`},
 		{"--max-new-tokens", append([]string{"--model", teacher, "--max-new-tokens", "3"}, chat...), "[3 tokens, stopped by --max-new-tokens 3]"},
 		{"the model's positions", []string{"--model", student, "--prompt", "1", "--max-new-tokens", "1000"}, "[255 tokens, stopped by the model's 256 positions (max_position_embeddings)]"},
+		// int's largest as any bound past the positions: it failed with
+		// "kv cache: batch 1 and length -9223372036854775805 must be
+		// positive" (the prompt and the bound wrapped negative).
+		{"int's largest", []string{"--model", student, "--prompt", "1", "--max-new-tokens", strconv.Itoa(math.MaxInt)}, "[255 tokens, stopped by the model's 256 positions (max_position_embeddings)]"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, _, errs := runCLI(t, "", append([]string{"generate", "--temperature", "0", "--device", "cpu"}, c.args...)...)

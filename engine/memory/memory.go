@@ -255,15 +255,26 @@ func (g GRPO) prompts() (teacher, student int, words string) {
 	return g.TeacherPrompt, g.StudentPrompt, fmt.Sprintf("prompts of up to %d tokens, %s", g.TeacherPrompt, g.Prompts)
 }
 
+// upTo is a sequence's length: a prompt of prompt tokens and maxNew more,
+// cut at maxPos positions as sampling cuts it. Not min(prompt+maxNew,
+// maxPos): a max_new_tokens near int's largest wrapped that sum negative,
+// and the estimate counted sequences of no tokens.
+func upTo(prompt, maxNew, maxPos int) int {
+	if maxNew > maxPos-prompt {
+		return maxPos
+	}
+	return prompt + maxNew
+}
+
 // Estimate is what one GRPO step needs at its peak.
 func (g GRPO) Estimate() Estimate {
 	var e Estimate
 	seqs := g.Questions * g.Samples
 	tp, sp, words := g.prompts()
-	t := min(tp+g.MaxNewTokens, g.Teacher.MaxPos)
+	t := upTo(tp, g.MaxNewTokens, g.Teacher.MaxPos)
 	// The student's sequences: its context and the explanation; the
 	// scoring forwards hold the longer of the two models'.
-	st := min(sp+g.MaxNewTokens, g.Student.MaxPos)
+	st := upTo(sp, g.MaxNewTokens, g.Student.MaxPos)
 	mb := g.MicroBatch
 	if mb <= 0 || mb > seqs {
 		mb = seqs
@@ -375,7 +386,7 @@ func (g GRPO) Fixes() []string {
 		f = append(f, fmt.Sprintf("a smaller grpo.micro_batch (now %d: activations grow with it)", g.MicroBatch))
 	}
 	tp, _, _ := g.prompts()
-	if t := min(tp+g.MaxNewTokens, g.Teacher.MaxPos); g.MicroBatchTokens <= 0 || g.MicroBatchTokens > t {
+	if t := upTo(tp, g.MaxNewTokens, g.Teacher.MaxPos); g.MicroBatchTokens <= 0 || g.MicroBatchTokens > t {
 		now := "no limit"
 		if g.MicroBatchTokens > 0 {
 			now = fmt.Sprint(g.MicroBatchTokens)

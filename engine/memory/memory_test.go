@@ -244,6 +244,32 @@ func TestEstimateFollowsMicroBatchTokens(t *testing.T) {
 	}
 }
 
+// TestEstimateOfABudgetPastThePositions: sampling cuts a sequence at its
+// model's positions, so a max_new_tokens past them is estimated as the
+// positions are, up to int's largest: the prompt and that budget wrapped
+// negative, and the estimate counted sequences of no tokens (a total below
+// the one at the positions). rlt generate's estimate alike
+// (checkGenerateMemory).
+func TestEstimateOfABudgetPastThePositions(t *testing.T) {
+	for _, micro := range []int{0, 8192} {
+		g := GRPO{Teacher: qwen05B, Student: qwen05B, StudentHeld: compute.BF16, RefHeld: compute.BF16,
+			Questions: 16, Samples: 64, MaxNewTokens: qwen05B.MaxPos, MicroBatch: 1, MicroBatchTokens: micro, Reconstruct: true, EvalSeqs: 8}
+		at := g.Estimate()
+		for _, maxNew := range []int{qwen05B.MaxPos + 1, math.MaxInt - 1, math.MaxInt} {
+			g.MaxNewTokens = maxNew
+			if got := g.Estimate(); got.Total() != at.Total() {
+				t.Errorf("micro_batch_tokens %d, max_new_tokens %d: %v, want the estimate at the %d positions, %v", micro, maxNew, got, qwen05B.MaxPos, at)
+			}
+		}
+	}
+	if got, want := upTo(100, math.MaxInt, 256), 256; got != want {
+		t.Errorf("upTo(100, MaxInt, 256) = %d, want %d", got, want)
+	}
+	if got, want := upTo(100, 10, 256), 110; got != want {
+		t.Errorf("upTo(100, 10, 256) = %d, want %d", got, want)
+	}
+}
+
 // On a GPU the estimate adds the bound of what its ops hold beside the
 // tensors (vulkan.ScratchBytes, asked with the run's shapes: one for each
 // model and kind of pass, the forwards' widest and the training's

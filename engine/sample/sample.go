@@ -350,7 +350,7 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 			Leave: "a new token", Do: fmt.Sprintf("give prompts of at most %d tokens", cfg.MaxPos-1)})
 	}
 	maxNew, lenReason := opts.MaxNewTokens, MaxTokens
-	if P+maxNew > cfg.MaxPos {
+	if maxNew > cfg.MaxPos-P { // not P+maxNew: a bound near int's largest wraps that negative
 		maxNew, lenReason = cfg.MaxPos-P, MaxLength
 	}
 	// The cache holds the prompt and every new token but the last, which

@@ -449,6 +449,12 @@ func TestSequenceFitsThePositions(t *testing.T) {
 		{lens: []int{60}, maxNew: 3, want: 3, reason: MaxTokens},
 		{lens: []int{63}, maxNew: 10, want: 1, reason: MaxLength},
 		{lens: []int{20, 60}, maxNew: 10, want: 4, reason: MaxLength},
+		// int's largest is cut at the positions as any bound past them
+		// is: prompt + bound wrapped negative, and rlt generate
+		// --max-new-tokens 9223372036854775807 failed with "kv cache:
+		// batch 1 and length -9223372036854775805 must be positive".
+		{lens: []int{60}, maxNew: math.MaxInt, want: 4, reason: MaxLength},
+		{lens: []int{1}, maxNew: math.MaxInt - 1, want: 63, reason: MaxLength},
 		{lens: []int{64}, maxNew: 1, err: "sample: the model: the prompt takes 64 tokens, which leaves no room for a new token in its 64 positions (max_position_embeddings): give prompts of at most 63 tokens"},
 		{lens: []int{65}, maxNew: 1, err: "sample: the model: the prompt takes 65 tokens, 2 more than fit in its 64 positions (max_position_embeddings) beside a new token: give prompts of at most 63 tokens"},
 		{lens: []int{20, 70, 64}, maxNew: 1, err: "sample: the model: prompt 1 takes 70 tokens, 7 more than fit in its 64 positions (max_position_embeddings) beside a new token: give prompts of at most 63 tokens"},
