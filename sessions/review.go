@@ -78,6 +78,10 @@ func (r *Run) NextUnreviewed(after string) (string, bool) { return r.store.NextU
 const (
 	ExportStratos = "stratos" // Bespoke-Stratos conversations JSON Lines (RLT.md §5)
 	ExportCSV     = "csv"     // step, group, sample, question, solution, explanation, reward, r_ss, r_kl
+	// ExportMessages: the same rows as chat messages, the system prompt
+	// the first turn (record.NewMessagesWriter): what TRL's SFTTrainer
+	// reads whole, where it drops a Stratos row's system prompt.
+	ExportMessages = "messages"
 )
 
 // ExportSkip is one trace an export left out, with why.
@@ -584,7 +588,7 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 	bw := bufio.NewWriter(ew)
 	var write func(t *TraceRecord) error
 	switch format {
-	case ExportStratos:
+	case ExportStratos, ExportMessages:
 		// The system prompt is the same on every row: a refusal of it is
 		// the export's failure, not a row's.
 		prompt, note, err := r.ExportPrompt()
@@ -593,6 +597,9 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 		}
 		rep.Note = note
 		sw := record.NewStratosWriter(bw, prompt)
+		if format == ExportMessages {
+			sw = record.NewMessagesWriter(bw, prompt)
+		}
 		if err := sw.Check("q", "e", "s"); err != nil {
 			return rep, fmt.Errorf("the run's student prompt cannot be written in a row: %w", err)
 		}
@@ -615,7 +622,7 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 			return cw.Error()
 		}
 	default:
-		return rep, fmt.Errorf("format %q: want %q or %q", format, ExportStratos, ExportCSV)
+		return rep, fmt.Errorf("format %q: want %q, %q or %q", format, ExportStratos, ExportMessages, ExportCSV)
 	}
 	s := r.store
 	s.mu.RLock()

@@ -406,6 +406,33 @@ type StratosWriter struct {
 	system string
 	buf    bytes.Buffer
 	enc    *json.Encoder
+	// messages: rows are chat messages (NewMessagesWriter), not
+	// Bespoke-Stratos conversations.
+	messages bool
+}
+
+// NewMessagesWriter returns a writer of the same rows as chat messages,
+// {"messages": [system, user, assistant]} with role and content, the
+// system prompt the first turn: the conversational rows TRL's SFTTrainer
+// and verl's multi-turn SFT dataset read. TRL turns a Bespoke-Stratos row's
+// "conversations" into messages but passes over its top-level "system",
+// so the student was fine-tuned under the tokenizer's default system
+// prompt, not the one its rows were scored with.
+func NewMessagesWriter(w io.Writer, system string) *StratosWriter {
+	sw := NewStratosWriter(w, system)
+	sw.messages = true
+	return sw
+}
+
+// message is one turn of a messages row.
+type message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// messagesJSON is one messages row.
+type messagesJSON struct {
+	Messages []message `json:"messages"`
 }
 
 // NewStratosWriter returns a writer whose rows carry the given system prompt
@@ -457,18 +484,26 @@ func (sw *StratosWriter) Write(question, explanation, solution string) error {
 		return err
 	}
 	sw.buf.Reset()
-	err := sw.enc.Encode(stratosJSON{
-		System: sw.system,
-		Conversations: []turn{
-			{From: "user", Value: question},
-			{From: "assistant", Value: StratosAssistant(explanation, solution)},
-		},
-	})
+	what, assistant := "stratos row", StratosAssistant(explanation, solution)
+	var err error
+	if sw.messages {
+		what = "messages row"
+		err = sw.enc.Encode(messagesJSON{Messages: []message{
+			{Role: "system", Content: sw.system},
+			{Role: "user", Content: question},
+			{Role: "assistant", Content: assistant},
+		}})
+	} else {
+		err = sw.enc.Encode(stratosJSON{
+			System:        sw.system,
+			Conversations: []turn{{From: "user", Value: question}, {From: "assistant", Value: assistant}},
+		})
+	}
 	if err != nil {
-		return fmt.Errorf("stratos row: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if _, err := sw.w.Write(sw.buf.Bytes()); err != nil {
-		return fmt.Errorf("stratos row: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
