@@ -431,12 +431,7 @@ func (c Checked) Memory() (memory.GRPO, error) {
 		return m, nil
 	}
 	if c.data != nil {
-		for _, rows := range [][]task.Example{c.data.Train, c.data.HeldOut} {
-			for _, ex := range rows {
-				t, s := rlt.PromptLengths(tok, c.cfg.Prompts, ex.Question, ex.Solution)
-				m.TeacherPrompt, m.StudentPrompt = max(m.TeacherPrompt, t), max(m.StudentPrompt, s)
-			}
-		}
+		m.TeacherPrompt, m.StudentPrompt = longestPrompts(tok, c.cfg.Prompts, c.data.Train, c.data.HeldOut)
 		m.Prompts = "the longest of the data's rows"
 		return m, nil
 	}
