@@ -221,8 +221,17 @@ var ErrExhausted = errors.New("task: split has too few distinct questions")
 
 // Unique returns the next n examples with distinct split keys. It gives up
 // with ErrExhausted (returning what it found) after 100·n+1000 draws without
-// enough new questions.
+// enough new questions. n must be within 0 to MaxUnique, whoever calls it:
+// its callers refuse more first, but the function was the one that broke
+// for a caller that did not (past 2^63/100 its budget of draws wrapped:
+// to 900 draws at int's largest, which then said a split of millions
+// "has 900 after 900 draws", or negative, drawing until memory ran out),
+// and a negative n panicked (makeslice: cap out of range).
 func (s *Sampler) Unique(n int) ([]Example, error) {
+	if n < 0 || n > MaxUnique {
+		return nil, fmt.Errorf("task: %d distinct questions asked of %s %s: want 0 to %d, the most one draw takes (task.MaxUnique)",
+			n, s.task.Name(), s.split, MaxUnique)
+	}
 	// Room for n is made as they come, not up front: a count past what
 	// the split holds (or memory) is the error below, not an allocation
 	// that fails.

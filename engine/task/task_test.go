@@ -2,6 +2,7 @@ package task
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -149,6 +150,27 @@ func TestUniqueExhausted(t *testing.T) {
 	exs, err := NewSampler(DefaultAddition(), HeldOut, 3).Unique(200)
 	if err != nil || len(exs) != 200 {
 		t.Fatalf("Unique(200) = %d, %v", len(exs), err)
+	}
+}
+
+// TestUniqueRefusesCountsPastItsBound: Unique itself refuses a count
+// below 0 or past MaxUnique, before drawing any, for a caller that skips
+// the callers' bound. At int's largest its budget of 100·n+1000 draws
+// wrapped to 900, and a split of millions of questions was "exhausted"
+// after 900; a little past 2^63/100 it wrapped negative and never gave up;
+// -1 panicked (makeslice: cap out of range).
+func TestUniqueRefusesCountsPastItsBound(t *testing.T) {
+	for _, n := range []int{math.MaxInt, math.MaxInt/100 + 1, math.MaxInt/100 + 11, MaxUnique + 1, -1, math.MinInt} {
+		got, err := NewSampler(DefaultAddition(), HeldOut, 3).Unique(n)
+		want := fmt.Sprintf("task: %d distinct questions asked of addition heldout: want 0 to 1048576, the most one draw takes (task.MaxUnique)", n)
+		if err == nil || err.Error() != want || errors.Is(err, ErrExhausted) || len(got) != 0 {
+			t.Errorf("Unique(%d) = %d examples, %v; want none and %q", n, len(got), err, want)
+		}
+	}
+	for _, n := range []int{0, 1, 3} {
+		if got, err := NewSampler(DefaultAddition(), HeldOut, 3).Unique(n); err != nil || len(got) != n {
+			t.Errorf("Unique(%d) = %d examples, %v", n, len(got), err)
+		}
 	}
 }
 
