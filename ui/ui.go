@@ -1627,7 +1627,15 @@ const msgLines = 4
 // keysLine is the footer's line of the keys at hand (footerLines).
 func (m *Model) keysLine(scr screen) string {
 	if m.probs.open && m.hasRun() {
-		return keys.ShortHelpView(append(m.probs.keys.ShortHelp(), m.global.Quit), m.w, m.helpStyle())
+		km := m.probs.keys
+		if list := m.problemsShown(); m.probs.sel >= len(list) || list[m.probs.sel].trace == "" {
+			// enter opens the trace the selected problem is about: of an
+			// engine's error or a skipped data row it only says that it is
+			// about none, which the bar promised as "enter open the trace
+			// it is about" (the help page still lists the key).
+			km.Open.SetEnabled(false)
+		}
+		return keys.ShortHelpView(append(km.ShortHelp(), m.global.Quit), m.w, m.helpStyle())
 	}
 	b := append([]key.Binding{}, scr.ShortHelp()...)
 	if !scr.Capturing() { // while a screen takes the keys the global ones are off
