@@ -126,8 +126,8 @@ scored and failed, the tokens of the teacher's and the student's sequences,
 the seconds spent loading and scoring, and the tokens scored per second,
 then teacher_lens=… and student_lens=…, each scored item's sequence lengths
 in tokens, comma-separated in input order (the lengths a peer needs to run
-the same forwards: bench/torch_score.py). The summary line also goes to
-stderr.
+the same forwards, as the PyTorch comparison of docs/performance.md does).
+The summary line also goes to stderr.
 
 Examples:
   rlt score --teacher /tmp/defaults/teacher --student /tmp/defaults/student < traces.jsonl

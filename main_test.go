@@ -232,6 +232,7 @@ func TestHelpAsksOnStdout(t *testing.T) {
 // 80 columns, as a terminal shows it; examples and indented lists may be
 // wider, being copied, not read.
 func TestUsageTexts(t *testing.T) {
+	checkout := sourceCheckout(t)
 	for _, c := range []struct {
 		args []string
 		want []string // in the usage, each
@@ -290,8 +291,8 @@ func TestUsageTexts(t *testing.T) {
 		}
 		// A source folder is the developers' word, not the user's: serve's
 		// --device said "or auto (engine/device)".
-		if m := regexp.MustCompile(`(?:^|[^\w./])((?:engine|compute|sessions|ui)/\w+)`).FindStringSubmatch(usage); m != nil {
-			t.Errorf("rlt %v --help names the source folder %s", c.args, m[1])
+		if w := sourceWord(usage, checkout); w != "" {
+			t.Errorf("rlt %v --help names the source %s", c.args, w)
 		}
 		prose, _, _ := strings.Cut(usage, "\nFlags:\n")
 		for _, line := range strings.Split(prose, "\n") {
@@ -1727,5 +1728,83 @@ func TestEvalOnDataTakesEachQuestionOnce(t *testing.T) {
 	}
 	if want := "warning: data " + data + ": left out 2 of its 4 rows, each an earlier row's question with its solution (lines 2, 4): rlt eval answers each question once"; !strings.Contains(errs, want) {
 		t.Errorf("stderr %q\nwant %q", errs, want)
+	}
+}
+
+// sourceCheckout is what a source checkout of rlt holds that a user of
+// the binary does not: the top folders of the module's Go packages
+// (compute, engine, sessions, ui, bench: bench/bigrun), found in the
+// tree, not listed, so that a new one counts from its first package.
+// docs/ is not among them: the help texts cite its pages.
+func sourceCheckout(t *testing.T) map[string]bool {
+	t.Helper()
+	top := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if dir := filepath.Dir(path); !d.IsDir() && strings.HasSuffix(path, ".go") && dir != "." {
+			top[strings.Split(filepath.ToSlash(dir), "/")[0]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return top
+}
+
+// sourceWord is the first word of text that points into a source
+// checkout (sourceCheckout's folders top): a path under one of its
+// folders (engine/device, bench/fit.sh) or a Go source file
+// (cmd_serve.go), "" when there is none. A path under another folder
+// (runs/…, /tmp/defaults/engine/x, docs/engine.md) is the user's.
+func sourceWord(text string, top map[string]bool) string {
+	for _, m := range regexp.MustCompile(`(?:^|[^\w./~-])((\w[\w-]*)/[\w.-]+|[\w-]+\.go\b)`).FindAllStringSubmatch(text, -1) {
+		if m[2] == "" || top[m[2]] {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// TestSourceWord: the check of TestUsageTexts finds a path into any
+// folder of the checkout, not four it knew by name (a help text citing
+// bench/fit.sh or a new top folder passed), and a Go file by its name.
+func TestSourceWord(t *testing.T) {
+	top := sourceCheckout(t)
+	for _, want := range []string{"bench", "compute", "engine", "sessions", "ui"} {
+		if !top[want] {
+			t.Errorf("sourceCheckout lacks %s: %v", want, top)
+		}
+	}
+	if top["docs"] || top["runs"] {
+		t.Errorf("sourceCheckout counts a folder without Go: %v", top)
+	}
+	for _, c := range []struct{ text, want string }{
+		{"cpu, gpu or auto (engine/device)", "engine/device"},
+		{"measured by bench/fit.sh", "bench/fit.sh"},
+		{"see compute/vulkan for the shaders", "compute/vulkan"},
+		{"ui/chart draws it", "ui/chart"},
+		{"(sessions/runner)", "sessions/runner"},
+		{"the flags of cmd_serve.go", "cmd_serve.go"},
+		{"a new top folder: tools/gen", ""}, // not in this checkout
+		{"rlt open runs/20261125-034115", ""},
+		{"--model /tmp/defaults/student", ""},
+		{"--out ~/engine/x", ""},
+		{"(docs/engine.md, The reward)", ""},
+		{"text/plain and ids 3/4", ""},
+		{"go run . --runs ~/rlt-runs", ""},
+	} {
+		if got := sourceWord(c.text, top); got != c.want {
+			t.Errorf("sourceWord(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+	// A top folder found in the tree counts though no list names it.
+	if got := sourceWord("see tools/gen", map[string]bool{"tools": true}); got != "tools/gen" {
+		t.Errorf("sourceWord with a folder tools = %q, want tools/gen", got)
 	}
 }
