@@ -38,8 +38,10 @@ func TestStoppedByHangup(t *testing.T) {
 			// 100,000 steps (some 50 minutes at batch 1), not a million:
 			// pretrain weighs its corpus of --steps × --batch examples
 			// against the host's available memory before it trains
-			// (checkPretrainMemory), 468 MiB in all at a million, which a
-			// loaded CI host may not have free; 138 MiB so.
+			// (checkPretrainMemory), 458.7 MiB in all at a million, which a
+			// loaded CI host may not have free; 410.7 MiB so, the teacher
+			// check after the training (both models sampling) the most of
+			// it at this size (the training and corpus ~128 MiB).
 			return []string{"pretrain", "--out", out, "--steps", "100000", "--batch", "1"}
 		}, func(out string) string {
 			return "rlt pretrain: stopped by a signal while training the teacher: nothing was written to " + out + "; to start again, run the same command"
