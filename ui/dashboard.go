@@ -800,10 +800,16 @@ func pickerValues(names []string, last map[string]float64) []string {
 }
 
 // intPart is the cells of a written value before its point (or its
-// whole number part, "12" of "12k"), where a column aligns it.
+// whole number part, "12" of "12k"), where a column aligns it. A word
+// (chart.FormatValue's "NaN", "+Inf", "-Inf") is all whole part: it ends
+// where the integer parts end, as "0" does, not a word's width right of
+// the points.
 func intPart(s string) int {
 	if i := strings.IndexByte(s, '.'); i >= 0 {
 		return i
+	}
+	if !strings.ContainsAny(s, "0123456789") {
+		return width(s)
 	}
 	i := 0
 	if strings.HasPrefix(s, "-") {

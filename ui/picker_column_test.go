@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -102,5 +103,57 @@ func TestChartPickerCutsNoWord(t *testing.T) {
 		if got := pickerName(c.m, c.w); got != c.want {
 			t.Errorf("pickerName(%q, %d) = %q, want %q", c.m, c.w, got, c.want)
 		}
+	}
+}
+
+// TestChartPickerAlignsNonNumbers: a value written as a word ("NaN",
+// "+Inf", "-Inf") ends where the column's integer parts end, the place of
+// a whole number's last digit, as "0" does: intPart counted no cells of
+// "NaN" or "+Inf" (and one of "-Inf", its sign), so each stood right of
+// the points by its width, "NaN" starting where "52.00"'s point is.
+func TestChartPickerAlignsNonNumbers(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, c := range []struct {
+		name string
+		vals map[string]float64
+	}{
+		{"NaN", map[string]float64{"reward": 0.2, "loss": 52, "kl": nan}},
+		{"+Inf", map[string]float64{"reward": 0.2, "loss": 52, "kl": inf}},
+		{"-Inf", map[string]float64{"reward": 0.2, "loss": 1234, "grad_norm": -inf}},
+		{"0", map[string]float64{"reward": 0.2, "loss": 52, "kl": 0}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := sessions.Create(filepath.Join(t.TempDir(), "demo-run"), testRunCfg{Task: "addition", Steps: 20, Reward: record.DefaultRewardConfig()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			r.Emit(event.Metrics{Time: t0, Step: 1, Values: c.vals})
+			m := sized(t, r, 80, 24, nil)
+			send(m, press("m"))
+			point, end := -1, -1
+			for _, line := range strings.Split(m.View(), "\n") {
+				if !strings.Contains(line, "■") && !strings.Contains(line, "□") || strings.HasPrefix(line, "Charts") {
+					continue
+				}
+				f := strings.Fields(line)
+				v := f[len(f)-1]
+				at := strings.LastIndex(line, v)
+				if v == c.name {
+					end = width(line[:at]) + width(v)
+					continue
+				}
+				if i := strings.IndexByte(v, '.'); i >= 0 {
+					if p := width(line[:at+i]); point >= 0 && p != point {
+						t.Fatalf("the numbers' points are at columns %d and %d:\n%s", point, p, m.View())
+					} else {
+						point = p
+					}
+				}
+			}
+			if end < 0 || point < 0 || end != point {
+				t.Errorf("%q ends at column %d, want %d, where the integer parts end (the points' column):\n%s", c.name, end, point, m.View())
+			}
+		})
 	}
 }
