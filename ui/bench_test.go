@@ -93,9 +93,12 @@ func (c *cpuTimer) stop(b *testing.B) {
 	}
 }
 
-// runqWaits is how long, in ns, each of the process's threads (by its
-// id) has waited on the kernel's run queues for a core (the second field
-// of Linux's /proc/self/task/TID/schedstat); nil where that is not known.
+// runqWaits is how long, in ns, each of the process's threads has waited
+// on the kernel's run queues for a core (the second field of Linux's
+// /proc/self/task/TID/schedstat); nil where that is not known. A thread
+// is keyed by its id and its start time ("TID@START", the 22nd field of
+// its stat): the kernel gives an exited thread's id to a new one, which
+// under the id alone read as the old thread's wait going down.
 func runqWaits() map[string]int64 {
 	paths, _ := filepath.Glob("/proc/self/task/*/schedstat")
 	if len(paths) == 0 {
@@ -107,9 +110,21 @@ func runqWaits() map[string]int64 {
 		if err != nil {
 			continue // a thread gone since the glob
 		}
-		if f := strings.Fields(string(b)); len(f) >= 2 {
+		dir := filepath.Dir(p)
+		st, err := os.ReadFile(filepath.Join(dir, "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command's ")" start at the 3rd (state);
+		// the command itself may hold spaces and parentheses.
+		rest := string(st)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		sf := strings.Fields(rest)
+		if f := strings.Fields(string(b)); len(f) >= 2 && len(sf) > 22-3 {
 			n, _ := strconv.ParseInt(f[1], 10, 64)
-			out[filepath.Base(filepath.Dir(p))] = n
+			out[filepath.Base(dir)+"@"+sf[22-3]] = n
 		}
 	}
 	return out
@@ -120,13 +135,22 @@ func runqWaits() map[string]int64 {
 // start (all of it for one started since), and how many threads of the
 // start are gone. The sums' difference, as it was taken, counted a
 // thread that exited between the samples as minus its whole wait before
-// the start: it could read less than the wait, or below zero. A gone
-// thread's wait after the start, and all of a thread that both started
-// and exited between the samples, is not known: not counted (Go's
-// runtime rarely ends a thread; gone says where one did).
+// the start: it could read less than the wait, or below zero. A thread
+// whose wait went down is another thread under the same key (an exited
+// thread's id given to a new one within the same tick of start time): its
+// wait is all since the start, and the old thread is gone; that counted
+// a negative wait. A gone thread's wait after the start, and all of a
+// thread that both started and exited between the samples, is not known:
+// not counted (Go's runtime rarely ends a thread; gone says where one
+// did).
 func runqSince(start, end map[string]int64) (wait int64, gone int) {
 	for tid, n := range end {
-		wait += n - start[tid]
+		was, ok := start[tid]
+		if ok && n < was { // a new thread under an exited one's key
+			was = 0
+			gone++
+		}
+		wait += n - was
 	}
 	for tid := range start {
 		if _, ok := end[tid]; !ok {

@@ -3,6 +3,7 @@ package ui
 import (
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -24,6 +25,11 @@ func TestRunqSinceCountsThreadByThread(t *testing.T) {
 		{"a thread gone", map[string]int64{"1": 10, "2": 20, "3": 1000}, map[string]int64{"1": 110, "2": 25}, 105, 1},
 		{"a thread new", map[string]int64{"1": 10}, map[string]int64{"1": 110, "4": 7}, 107, 0},
 		{"none", map[string]int64{}, map[string]int64{}, 0, 0},
+		// An exited thread's id taken by a new thread: runqWaits keys
+		// them apart by start time; under one key (the same tick) the
+		// wait going down says so. Read 110+5-10-1000 = -895 before.
+		{"an id reused", map[string]int64{"1@5": 10, "3@5": 1000}, map[string]int64{"1@5": 110, "3@5": 5}, 105, 1},
+		{"an id reused, keyed apart", map[string]int64{"1@5": 10, "3@5": 1000}, map[string]int64{"1@5": 110, "3@9": 5}, 105, 1},
 	} {
 		wait, gone := runqSince(c.start, c.end)
 		if wait != c.wait || gone != c.gone {
@@ -60,6 +66,11 @@ func TestRunqWaitsSeesAThreadExit(t *testing.T) {
 		}
 	}
 	start := runqWaits()
+	for k := range start { // keys are TID@START
+		if id, _, _ := strings.Cut(k, "@"); id == tid {
+			tid = k
+		}
+	}
 	if _, ok := start[tid]; !ok {
 		t.Fatalf("thread %s not in the sample %v", tid, start)
 	}
