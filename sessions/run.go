@@ -1561,7 +1561,11 @@ func (r *Run) pollFile(path string, kind byte) {
 		for _, n := range fl.f.Notices() {
 			switch n.Kind {
 			case NoticeTruncated, NoticeReplaced, NoticeVanished:
-				fl.line, fl.partial = 0, 0
+				// Read anew from the start. A partial line said (partial)
+				// stays said until the file read anew holds it whole, or
+				// holds no line there (withdrawPartial): a resume's open
+				// cuts a torn line, which shrinks the file.
+				fl.line = 0
 				switch kind {
 				case 'r':
 					r.store.resetReviews()
@@ -1580,13 +1584,7 @@ func (r *Run) pollFile(path string, kind byte) {
 		if fl.partial > 0 && last >= fl.partial {
 			// It was being written, not left by a crash: withdraw the issue
 			// before the line is read (which reports it anew if it is broken).
-			r.store.dropIssue(path, fl.partial)
-			if kind == 't' { // nor is it a torn trace: its trace is read now
-				r.tornMu.Lock()
-				r.tornTraces = slices.DeleteFunc(r.tornTraces, func(tt TornTrace) bool { return tt.File == path && tt.Line == fl.partial })
-				r.tornMu.Unlock()
-			}
-			fl.partial = 0
+			r.withdrawPartial(fl, path, kind)
 		}
 		for i, l := range lines {
 			fl.line += 1 + pos[i].Blanks // blank lines are lines of the file too
@@ -1597,9 +1595,29 @@ func (r *Run) pollFile(path string, kind byte) {
 			return
 		}
 		if !fl.f.more {
+			if fl.partial > 0 && (len(fl.f.pending) == 0 || fl.line+fl.f.blanks+1 != fl.partial) {
+				// Read to its end, the file no longer ends in a partial
+				// line there: the line said is gone (a resume's open cut
+				// it, shrinking the file).
+				r.withdrawPartial(fl, path, kind)
+			}
 			return
 		}
 	}
+}
+
+// withdrawPartial unsays the partial last line said of the followed file
+// path (fl.partial): the problem list's unterminated last line and, of a
+// trace file, the torn trace (TornTraces). The line was ended, its record
+// now read, or is no longer in the file.
+func (r *Run) withdrawPartial(fl *followed, path string, kind byte) {
+	r.store.dropIssue(path, fl.partial)
+	if kind == 't' {
+		r.tornMu.Lock()
+		r.tornTraces = slices.DeleteFunc(r.tornTraces, func(tt TornTrace) bool { return tt.File == path && tt.Line == fl.partial })
+		r.tornMu.Unlock()
+	}
+	fl.partial = 0
 }
 
 // ---- writing -----------------------------------------------------------
