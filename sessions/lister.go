@@ -1037,6 +1037,15 @@ func mistypedValues(path string, data []byte) []*ConfigError {
 		runconfig.Config
 		ImportConfig
 	}
+	// Decoded into the defaults, not a zero struct: a mistyped key's
+	// example is its value here (typeExample), and from zeros every key
+	// fell back to its type's generic one, which can be a value the key
+	// refuses ('samples = 1.5' said "such as samples = 1", and a group
+	// needs 2; reward.format_penalty "such as format_penalty = 0.5", a
+	// positive penalty that is refused), where the launcher's own check
+	// said the key's default.
+	v.Config = RecordedConfig()
+	v.Config.GRPO = runconfig.DefaultGRPO()
 	var mistyped []*ConfigError
 	for _, e := range configkey.Problems(DecodeStrict(path, data, &v)) {
 		if ce, ok := e.(*ConfigError); ok && ce.kind == mistypedValue {

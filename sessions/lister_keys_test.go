@@ -86,3 +86,30 @@ func TestConfigTypesSaysATimeThatIsNone(t *testing.T) {
 		}
 	}
 }
+
+// TestListingExamplesAreTheKeysOwn: a run listing's wrong-type words give
+// the key's own default as the example, as rlt run --config does, not its
+// type's generic value, which can be one the key refuses: grpo.samples
+// = 1.5 said "such as samples = 1" (a group needs 2), reward.format_penalty
+// "such as format_penalty = 0.5" (a positive penalty is refused), grpo.lr
+// "such as lr = 0.5".
+func TestListingExamplesAreTheKeysOwn(t *testing.T) {
+	for _, c := range []struct{ text, such string }{
+		{"[grpo]\nsamples = 1.5\n", "(such as samples = 8)"},
+		{"[grpo]\nlr = 'fast'\n", "(such as lr = 0.0001)"},
+		{"[grpo]\ntemperature = true\n", "(such as temperature = 0.7)"},
+		{"[grpo]\nmax_new_tokens = 'long'\n", "(such as max_new_tokens = 96)"},
+		{"[reward]\nformat_penalty = 'x'\n", "(such as format_penalty = -1.0)"},
+		{"[reward]\ntemperature = 'warm'\n", "(such as temperature = 0.7)"},
+		{"grpo.questions = 'eight'\n", "(such as grpo.questions = 8)"},
+		// The text written, where it is a value of the type, before the default.
+		{"[grpo]\nsamples = '16'\n", "(such as samples = 16)"},
+		// No default: the type's.
+		{"steps = 'ten'\n", "(such as steps = 1)"},
+	} {
+		got := fmt.Sprint(configTypes(ConfigFile, []byte(c.text)))
+		if !strings.Contains(got, c.such+"; the run's settings cannot be read") {
+			t.Errorf("%q: %s\nwant the example %s", c.text, got, c.such)
+		}
+	}
+}
