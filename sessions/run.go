@@ -289,6 +289,11 @@ type Run struct {
 	stop          chan struct{}
 	done          chan struct{}
 	written       atomic.Int64
+	// writeFailed is the failed write said as an issue (its first error)
+	// and the most records that waited on it, for the issue's words once a
+	// retry writes them (IssueWriteRecovered).
+	writeFailed     error
+	writeFailedMost int
 
 	// checkpoints
 	ckMu sync.Mutex
@@ -1950,13 +1955,27 @@ func (r *Run) drain() (urgent bool, err error) {
 	}
 	r.qmu.Lock()
 	if firstErr == nil {
-		r.writeErr = nil
+		failed, most := r.writeFailed, r.writeFailedMost
+		r.writeErr, r.writeFailed, r.writeFailedMost = nil, nil, 0
 		r.qmu.Unlock()
+		if failed != nil {
+			// The records that waited are in their files now: the issue
+			// says so, no longer that they wait (it read "23 records
+			// waiting, retrying every second" after room was freed and
+			// they were written, an error counted in the header still).
+			r.store.replaceIssue(IssueWriteFailed, Issue{File: r.dir, Kind: IssueWriteRecovered,
+				Msg: fmt.Sprintf("write failed (%v), then written at %s once a retry succeeded: the %s that waited in memory are in the run folder, nothing lost",
+					failed, time.Now().Format("15:04:05"), countOf(most, "record"))})
+		}
 		return urgent, nil
 	}
 	r.queue = append(held, r.queue...)
 	first := r.writeErr == nil
 	r.writeErr = firstErr
+	if first {
+		r.writeFailed = firstErr
+	}
+	r.writeFailedMost = max(r.writeFailedMost, len(held))
 	r.qmu.Unlock()
 	if first {
 		r.store.addIssue(Issue{File: r.dir, Msg: fmt.Sprintf("write failed (%d records waiting, retrying every second): %v", len(held), firstErr), Kind: IssueWriteFailed})

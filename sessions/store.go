@@ -31,6 +31,7 @@ const (
 	IssuePartialLine                        // a last line not yet complete
 	IssueEventRefused                       // an engine event not recorded (the run is closed or read-only)
 	IssueLost                               // a file the run's events say it had is gone (metrics.jsonl, traces/)
+	IssueWriteRecovered                     // a failed write (IssueWriteFailed) whose records a retry wrote since
 )
 
 func (i Issue) String() string {
@@ -322,6 +323,20 @@ func (s *Store) addIssue(is Issue) {
 		s.issues = append(s.issues, is)
 	} else {
 		s.issuesOver++
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+// replaceIssue puts is in the place of the newest issue of kind (a failed
+// write once a retry wrote its records): what it said no longer holds.
+func (s *Store) replaceIssue(kind IssueKind, is Issue) {
+	s.mu.Lock()
+	for i := len(s.issues) - 1; i >= 0; i-- {
+		if s.issues[i].Kind == kind {
+			s.issues[i] = is
+			break
+		}
 	}
 	s.mu.Unlock()
 	s.signal()

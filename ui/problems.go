@@ -325,7 +325,10 @@ func issueProblem(is sessions.Issue, dir string, rel func(string) string) proble
 		p.affects = "resuming continues from an earlier checkpoint (the steps after it are done again)"
 	case sessions.IssueWriteFailed:
 		p.sev = sevError
-		p.affects = "records wait in memory and are retried every second; checkpoints fail until they are written"
+		p.affects = "records wait in memory and are retried every second; checkpoints fail until they are written: free room on the run folder's disk"
+	case sessions.IssueWriteRecovered:
+		p.sev = sevNote
+		p.affects = "nothing: the records are in their files; a checkpoint that failed meanwhile stays failed (resume from the last one)"
 	case sessions.IssuePartialLine:
 		// Most often a writer in the middle of a line; after a crash, the
 		// one record it was writing (which Open removes).
