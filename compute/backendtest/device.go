@@ -1,9 +1,12 @@
 package backendtest
 
 import (
+	"errors"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/compute"
 )
 
 // NeedDevice skips t where err (vulkan.Open's, vulkan.Probe's,
@@ -32,15 +35,20 @@ func DeviceRequired(t testing.TB, err error) {
 }
 
 // NeedCoopMat skips t where err (Device.SetMatmul(MatmulF16)'s, or a
-// device's reason for running no float16 cooperative matrices) says the
-// device has no tensor-core products, or fails it under
-// RLT_REQUIRE_COOPMAT=1: a run on a driver known to have them (lavapipe
-// from Mesa 25.1 on, .ci/tensorcores.sh; an NVIDIA GPU, bench/gpu.sh) must
-// not pass by skipping the products it was run to check.
+// device's reason for running no float16 cooperative matrices) is
+// compute.ErrNoMatmulF16, the device having no tensor-core products, or
+// fails it under RLT_REQUIRE_COOPMAT=1: a run on a driver known to have
+// them (lavapipe from Mesa 25.1 on, .ci/tensorcores.sh; an NVIDIA GPU,
+// bench/gpu.sh) must not pass by skipping the products it was run to
+// check. Any other error (kernels on cooperative matrices that failed to
+// build, a lost device) fails t: a device that has them must run them.
 func NeedCoopMat(t testing.TB, err error) {
 	t.Helper()
 	if err == nil {
 		return
+	}
+	if !errors.Is(err, compute.ErrNoMatmulF16) {
+		t.Fatalf("float16 products refused for another reason than a device without cooperative matrices: %v", err)
 	}
 	if os.Getenv("RLT_REQUIRE_COOPMAT") == "1" {
 		t.Fatalf("RLT_REQUIRE_COOPMAT=1 and no float16 cooperative matrices: %v", err)

@@ -222,7 +222,7 @@ func BenchmarkAttention(b *testing.B) {
 			b.Run(name, func(b *testing.B) {
 				d := openOrSkip(b)
 				if w.matmul == MatmulF16 && !d.info.MatmulF16 {
-					backendtest.NeedCoopMat(b, fmt.Errorf("%s does not run gemmcm: %s", d.info.Name, d.info.NoMatmulF16))
+					backendtest.NeedCoopMat(b, fmt.Errorf("%s does not run gemmcm: %s: %w", d.info.Name, d.info.NoMatmulF16, compute.ErrNoMatmulF16))
 				}
 				oldPath, oldMatmul := d.attn, d.Matmul()
 				if err := d.SetMatmul(w.matmul); err != nil {

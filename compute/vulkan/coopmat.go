@@ -250,9 +250,11 @@ const (
 
 // SetMatmul chooses the precision of the products recorded from now on:
 // MatmulF32 or MatmulF16, the latter only on a device that runs it
-// (Info.MatmulF16). A device that failed or is closed answers MatmulF16
-// with its error (Backend.Err's) and builds nothing: its handles may be
-// gone (Close) or lost, and no product it records would run.
+// (Info.MatmulF16): a device without cooperative matrices answers an
+// error that is compute.ErrNoMatmulF16 (errors.Is), one whose kernels on
+// them failed to build another. A device that failed or is closed answers
+// MatmulF16 with its error (Backend.Err's) and builds nothing: its handles
+// may be gone (Close) or lost, and no product it records would run.
 func (d *Device) SetMatmul(precision string) error {
 	switch precision {
 	case MatmulF32:
@@ -261,7 +263,7 @@ func (d *Device) SetMatmul(precision string) error {
 	case MatmulF16:
 		if !d.info.MatmulF16 {
 			return &Error{Kind: ErrSetting, Device: d.info.Name, Op: "multiply in float16",
-				Err: fmt.Errorf("the device has no float16 tensor-core products (%s); use matmul %q", d.info.NoMatmulF16, MatmulF32)}
+				Err: fmt.Errorf("%w (%s); use matmul %q", compute.ErrNoMatmulF16, d.info.NoMatmulF16, MatmulF32)}
 		}
 		if d.err != nil {
 			return d.err

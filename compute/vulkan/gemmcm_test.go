@@ -18,7 +18,7 @@ func coopOrSkip(t *testing.T) *Device {
 	t.Helper()
 	d := openOrSkip(t)
 	if !d.info.MatmulF16 {
-		backendtest.NeedCoopMat(t, fmt.Errorf("%s does not run gemmcm: %s", d.info.Name, d.info.NoMatmulF16))
+		backendtest.NeedCoopMat(t, fmt.Errorf("%s does not run gemmcm: %s: %w", d.info.Name, d.info.NoMatmulF16, compute.ErrNoMatmulF16))
 	}
 	return d
 }
@@ -205,7 +205,8 @@ func TestGemmCoopRounds(t *testing.T) {
 }
 
 // TestSetMatmul: the choices, a wrong one named, and f16 refused on a
-// device without cooperative matrices.
+// device without cooperative matrices, by an error that is
+// compute.ErrNoMatmulF16 (backendtest.NeedCoopMat skips on it alone).
 func TestSetMatmul(t *testing.T) {
 	d := openOrSkip(t)
 	defer d.SetMatmul(MatmulF32)
@@ -216,8 +217,8 @@ func TestSetMatmul(t *testing.T) {
 	if d.info.MatmulF16 != (err == nil) {
 		t.Fatalf("SetMatmul(f16) = %v on a device with MatmulF16 = %v (%s)", err, d.info.MatmulF16, d.info.NoMatmulF16)
 	}
-	if err != nil && !errors.Is(err, ErrSetting) {
-		t.Fatalf("SetMatmul(f16) = %v, want ErrSetting", err)
+	if err != nil && (!errors.Is(err, ErrSetting) || !errors.Is(err, compute.ErrNoMatmulF16)) {
+		t.Fatalf("SetMatmul(f16) = %v, want ErrSetting and compute.ErrNoMatmulF16 (what tests skip on)", err)
 	}
 	if err := d.SetMatmul(MatmulF32); err != nil || d.Matmul() != MatmulF32 {
 		t.Fatalf("SetMatmul(f32) = %v, Matmul %q", err, d.Matmul())
