@@ -227,7 +227,14 @@ func (r *runsScreen) ShortHelp() []key.Binding {
 			key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel")),
 		}
 	}
-	return r.keyMap().ShortHelp()
+	km := r.keyMap()
+	if row := r.selected(); row != nil && r.isCurrent(*row) && r.m.engineRunning() {
+		// r on the run this workbench trains only says that it trains
+		// (or, paused, that p goes on): the bar offered "r resume from
+		// checkpoint" there. The help page still lists the key.
+		km.Resume.SetEnabled(false)
+	}
+	return km.ShortHelp()
 }
 
 // FullHelp shows the editor's keys too: they cannot be read from the help
