@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
 )
 
@@ -55,7 +56,8 @@ terminal, or with --progress, how far it is goes to stderr, a line every 2 s
 at most: the lines of a traces file read (of its size), the run folder's
 writing, and a last line with the time it took (--progress=false: none).
 
-A signal (Ctrl-C) stops it with no run folder made, and says so (exit 1).
+A signal (Ctrl-C) stops it with no run folder made, and says so (exit 1),
+once its source is read; a second signal stops it at once.
 
 Examples:
   rlt import ../official/outputs/rlt_teacher --out runs/official
@@ -116,9 +118,14 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// removed; either is said with what to do, exit 1.
 	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
 	defer stop()
+	// A second signal leaves at once: the read, which takes no context,
+	// held the process until it ended, the second signal swallowed.
+	// Nothing is in place yet; a staging folder begun is removed.
+	endSecond := leaveOnSecondSignal(stderr, fmt.Sprintf("rlt import: stopped at once by a second signal: no run folder was made (%s); run the same command again to import", dst), func() { durable.RemoveOwn(dst) })
+	defer endSecond()
 	// The read of a big source takes tens of seconds and is not cut
 	// short: the signal is said when it comes, not once the read ends.
-	w := watchStop(ctx, stderr, fmt.Sprintf("rlt import: stopping once %s is read (its read is not cut short: a big source takes a while)", src))
+	w := watchStop(ctx, stderr, fmt.Sprintf("rlt import: stopping once %s is read (its read is not cut short: a big source takes a while; a second signal stops at once)", src))
 	m := newMeter(stderr, progressOn(*progress, flagsGiven(fs)["progress"], stderr), nil)
 	rep, err := sessions.ImportProgressContext(ctx, dst, src, *format, func(p sessions.ImportProgress) {
 		switch {
@@ -137,6 +144,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 	})
 	w.end()
+	endSecond() // the folder is in place, or none will be: nothing to leave at once
 	if stopped := (*sessions.ImportStopped)(nil); errors.As(err, &stopped) {
 		if stopped.Written {
 			return fmt.Errorf("stopped by a signal while the run folder %s was written: no run folder was made (its staging folder was removed); run the same command again to import", dst)

@@ -50,7 +50,7 @@ func TestImportStoppedBySignal(t *testing.T) {
 				cmd := exec.Command(bin, args...)
 				var stdout, stderr lockedBuf
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				notice := "rlt import: stopping once " + src + " is read (its read is not cut short: a big source takes a while)\n"
+				notice := "rlt import: stopping once " + src + " is read (its read is not cut short: a big source takes a while; a second signal stops at once)\n"
 				done := fifoGate(t, src, []byte(rows.String()), func() {
 					if err := cmd.Process.Signal(sig); err != nil {
 						t.Error(err)
@@ -98,5 +98,67 @@ func TestImportStoppedBySignal(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestImportSecondSignalStopsAtOnce: a second signal stops rlt import at
+// once, while the read of its source (which takes no context) is still
+// held, as a second Ctrl-C stops other commands: exit 1, said so, no run
+// folder and no staging folder left. The second signal was swallowed:
+// the process waited for the read's end (here for ever: the FIFO's
+// writer waits for the test), tens of seconds on a big source.
+func TestImportSecondSignalStopsAtOnce(t *testing.T) {
+	bin := buildRLT(t, t.TempDir())
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := t.TempDir()
+			src := filepath.Join(dir, "traces.jsonl")
+			runs := filepath.Join(dir, "runs")
+			if err := os.Mkdir(runs, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			dst := filepath.Join(runs, "mine")
+			cmd := exec.Command(bin, "import", src, "--out", dst)
+			var stdout, stderr lockedBuf
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			notice := "rlt import: stopping once " + src + " is read (its read is not cut short: a big source takes a while; a second signal stops at once)\n"
+			exited := make(chan struct{})
+			done := fifoGate(t, src, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one make two"}`+"\n"), func() {
+				if err := cmd.Process.Signal(sig); err != nil {
+					t.Error(err)
+				}
+				// The first is seen (said) before the second is sent.
+				for end := time.Now().Add(time.Minute); stderr.String() != notice && time.Now().Before(end); {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if err := cmd.Process.Signal(sig); err != nil {
+					t.Error(err)
+				}
+				// The process is gone before the source's bytes are given:
+				// waited for, bounded so that a second signal swallowed
+				// fails the test (the read then ends, and the import with it).
+				select {
+				case <-exited:
+				case <-time.After(time.Minute):
+					t.Errorf("still running a minute after the second signal, its read held")
+				}
+			})
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			go func() { err = cmd.Wait(); close(exited) }()
+			<-exited
+			if err := done(); err != nil {
+				t.Error(err)
+			}
+			want := notice + "rlt import: stopped at once by a second signal: no run folder was made (" + dst + "); run the same command again to import\n"
+			if code := cmd.ProcessState.ExitCode(); code != 1 || stderr.String() != want || stdout.String() != "" {
+				t.Errorf("%v (exit %d)\nstdout %q\nstderr %q\nwant exit 1 and %q", err, code, stdout.String(), stderr.String(), want)
+			}
+			if entries, err := os.ReadDir(runs); err != nil || len(entries) != 0 {
+				t.Errorf("%s holds %v (%v): want no run folder and no staging folder", runs, entries, err)
+			}
+		})
 	}
 }

@@ -1,0 +1,53 @@
+package durable
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// TestRemoveOwn: RemoveOwn removes this process's temporary file and
+// staging folder for a path, and leaves another process's, another
+// path's, and the path itself.
+func TestRemoveOwn(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	tmp, err := CreateTemp(out, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp.Close()
+	stage, err := NewStaging(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stage, "file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kept := []string{
+		".out.tmp-1@elsewhere-5",           // another machine's
+		".out.partial-1@elsewhere-5",       // another machine's staging
+		".other.tmp-" + writerTag() + "-5", // another path's
+		"out",
+	}
+	for _, k := range kept {
+		if err := os.WriteFile(filepath.Join(dir, k), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	RemoveOwn(out)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	slices.Sort(left)
+	slices.Sort(kept)
+	if !slices.Equal(left, kept) {
+		t.Errorf("left %q, want %q (the temporary file %s and staging folder %s removed)", left, kept, filepath.Base(tmp.Name()), filepath.Base(stage))
+	}
+}
