@@ -50,11 +50,11 @@ func TestHeadlessFirstSignalEndsTheStep(t *testing.T) {
 		sig     syscall.Signal
 		timeout bool // run under timeout --foreground, and signal timeout
 		code    int
-		said    string // a line of stderr, %d the steps done
+		said    string // a line of stderr, %d the steps done, PROG the binary as started
 	}{
-		{"SIGINT, 3 steps", 3, syscall.SIGINT, false, 1, "rlt run: stopped by a signal after %d of 3 steps; the run folder DIR is complete: rlt run --resume QDIR continues it"},
+		{"SIGINT, 3 steps", 3, syscall.SIGINT, false, 1, "rlt run: stopped by a signal after %d of 3 steps; the run folder DIR is complete: PROG run --resume QDIR continues it"},
 		{"SIGTERM, the last step", 1, syscall.SIGTERM, false, 0, "finished %d of 1 step; the run folder DIR is complete, its last checkpoint DIR/checkpoints/step-000000"},
-		{"timeout --foreground, 3 steps", 3, syscall.SIGTERM, true, 1, "rlt run: stopped by a signal after %d of 3 steps; the run folder DIR is complete: rlt run --resume QDIR continues it"},
+		{"timeout --foreground, 3 steps", 3, syscall.SIGTERM, true, 1, "rlt run: stopped by a signal after %d of 3 steps; the run folder DIR is complete: PROG run --resume QDIR continues it"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := newBinaryRun(t, longStepRun)
@@ -109,7 +109,7 @@ func TestHeadlessFirstSignalEndsTheStep(t *testing.T) {
 				t.Fatalf("rlt sessions: %+v %v\n%s", list, err, errs)
 			}
 			dir := list[0].Dir
-			pattern := regexp.QuoteMeta(strings.NewReplacer("QDIR", sessions.ShellQuote(dir), "DIR", dir).Replace(c.said))
+			pattern := regexp.QuoteMeta(strings.NewReplacer("PROG", sessions.ShellQuote(p.bin), "QDIR", sessions.ShellQuote(dir), "DIR", dir).Replace(c.said))
 			m := regexp.MustCompile("(?m)^" + strings.Replace(pattern, "%d", `(\d+)`, 1) + "$").FindStringSubmatch(errs)
 			if cmd.ProcessState.ExitCode() != c.code || m == nil {
 				t.Fatalf("exit %d; want exit %d and a line %q:\n%s", cmd.ProcessState.ExitCode(), c.code, c.said, errs)

@@ -13,6 +13,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // command is one `rlt` subcommand.
@@ -46,6 +48,9 @@ func commands() []command {
 
 func main() {
 	tightenGC()
+	// The commands said to the user begin as the user started rlt: "go
+	// run ." (no rlt on PATH then), ./rlt, rlt (shell.Program).
+	shell.SetProgram(os.Args[0])
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

@@ -51,7 +51,8 @@ func TestWorkbenchInTmux(t *testing.T) {
 	}
 	tmux("send-keys", "-t", "w", "q")
 	waitFor("a clean exit with the resume command", func(s string) bool {
-		return strings.Contains(s, "EXITED 0") && strings.Contains(s, "continue it: rlt run --resume")
+		// The command as the user typed it: the binary by its path.
+		return strings.Contains(s, "EXITED 0") && strings.Contains(s, "continue it: "+sessions.ShellQuote(bin)+" run --resume")
 	})
 	cks, _ := filepath.Glob(filepath.Join(runs, "*", "checkpoints", "step-*", "state.json"))
 	if len(cks) == 0 {
@@ -151,7 +152,7 @@ func TestWorkbenchSignalsInTmux(t *testing.T) {
 				t.Fatalf("signalling pid %d: %v", pids[0], err)
 			}
 			s := waitFor("the exit", func(s string) bool { return strings.Contains(s, "EXITED") })
-			if !strings.Contains(s, "EXITED 0") || !strings.Contains(s, "continue it: rlt run --resume") || strings.Contains(s, "interrupted") {
+			if !strings.Contains(s, "EXITED 0") || !strings.Contains(s, "continue it: "+sessions.ShellQuote(bin)+" run --resume") || strings.Contains(s, "interrupted") {
 				t.Errorf("after %v, not a clean exit (0) with the resume command:\n%s", sig, s)
 			}
 			if st := strings.Fields(strings.TrimSpace(tmux("display", "-p", "-t", "w", "#{alternate_on} #{cursor_flag}"))); len(st) != 2 || st[0] != "0" || st[1] != "1" {

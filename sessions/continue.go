@@ -33,7 +33,7 @@ func noCheckpointLine(dir string) string {
 // DIR/config.toml", the command last, alone, for a shell to run as it
 // is. One wording, noCheckpointLine's and a torn step's close's (runner).
 func StartAgainLine(dir string) string {
-	return "start it again: rlt run --config " + ShellQuote(filepath.Join(dir, ConfigFile))
+	return "start it again: " + Program() + " run --config " + ShellQuote(filepath.Join(dir, ConfigFile))
 }
 
 // NoCheckpointRefusal is the refusal of a resume of the run in dir that has
@@ -70,7 +70,7 @@ func (e noCheckpointError) Unwrap() error { return ErrNoCheckpoint }
 // finished one does, as does one killed after that checkpoint before its
 // engine said it was done (listed finished: runState's planDone).
 func ResumeCommand(dir string) string {
-	cmd := "rlt run --resume " + ShellQuote(dir)
+	cmd := Program() + " run --resume " + ShellQuote(dir)
 	runs, err := List(filepath.Dir(dir))
 	if err != nil {
 		return cmd

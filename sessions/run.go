@@ -512,8 +512,8 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		// (openLogs), for good. Its run.lock is left as found too.
 		lock.keepPrevious = true
 		lock.Unlock()
-		return nil, fmt.Errorf("create run: %s holds a run's records (%s) but no %s: a new run's would be written into them; choose a new folder (rlt import --out, rlt run --runs make one), read what it recorded read-only (rlt open %s), or write its %s again to continue it (rlt run --resume %s)",
-			dir, strings.Join(found, ", "), ConfigFile, ShellQuote(dir), ConfigFile, ShellQuote(dir))
+		return nil, fmt.Errorf("create run: %s holds a run's records (%s) but no %s: a new run's would be written into them; choose a new folder (%[4]s import --out, %[4]s run --runs make one), read what it recorded read-only (%[4]s open %[5]s), or write its %[3]s again to continue it (%[4]s run --resume %[5]s)",
+			dir, strings.Join(found, ", "), ConfigFile, Program(), ShellQuote(dir))
 	}
 	r := newRun(dir, opts)
 	r.lock, r.config = lock, data
@@ -2484,7 +2484,7 @@ func heldFor(dir string, err error) error {
 // to resume, so it is opened and re-scored.
 func ExistingRun(dir string) (what, use string) {
 	if src, imported := ImportedFrom(dir); imported {
-		return "a run, imported from " + src.Source, fmt.Sprintf("review it with rlt open %s and re-score it with rlt score --run %s", ShellQuote(dir), ShellQuote(dir))
+		return "a run, imported from " + src.Source, fmt.Sprintf("review it with %[1]s open %[2]s and re-score it with %[1]s score --run %[2]s", Program(), ShellQuote(dir))
 	}
-	return "a run", "continue it with rlt run --resume " + ShellQuote(dir)
+	return "a run", "continue it with " + Program() + " run --resume " + ShellQuote(dir)
 }

@@ -809,7 +809,7 @@ func countSteps(e stepsEvidence) StepCount {
 	c := StepCount{LastStep: max(lastMetric, ck, -1), eventsLoss: events, checkpoint: ck, Checkpoints: unusableSaid(e.unusable)}
 	c.HasStep = c.LastStep >= 0
 	c.Done = e.numbering.StepsDone(c.LastStep)
-	const putBack = "put the file back from a copy of the run folder if there is one; without it the run still resumes from its latest checkpoint (rlt run --resume) and records the steps it runs from there"
+	putBack := "put the file back from a copy of the run folder if there is one; without it the run still resumes from its latest checkpoint (" + Program() + " run --resume) and records the steps it runs from there"
 	byCheckpoint := func() string {
 		return fmt.Sprintf("the run has done %s (its checkpoint of step %d says so)", countOf(c.Done, "step"), ck)
 	}

@@ -226,7 +226,7 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	}
 	h.SayHeldSaves(progress, ctx) // a signal during a checkpoint's save, said at once
 	progress.OnFail(func(err error) {
-		h.StopAfterAStep(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (rlt run --resume continues it)", err, runDir))
+		h.StopAfterAStep(fmt.Errorf("%w: stopped after the step in progress; the run folder %s is complete (%s run --resume continues it)", err, runDir, sessions.Program()))
 	})
 	// The first signal, once the engine runs: its step in progress ends,
 	// said at once (a step of minutes, with nothing said, read as the
@@ -257,7 +257,7 @@ func Headless(ctx context.Context, rec *sessions.Run, checked run.Checked, prepa
 	// Stopped by a signal: said, and before the planned steps an error
 	// (exit 1), so `rlt run --headless --steps N && next` stops there as
 	// rlt train does; steps 0 (until interrupted) ends as planned.
-	cont := fmt.Sprintf("the run folder %s is complete: rlt run --resume %s continues it", runDir, sessions.ShellQuote(runDir))
+	cont := fmt.Sprintf("the run folder %s is complete: %s run --resume %s continues it", runDir, sessions.Program(), sessions.ShellQuote(runDir))
 	if steps > 0 {
 		return fmt.Errorf("%s; %s", StoppedBySignal(done, steps, "step"), cont)
 	}

@@ -975,7 +975,7 @@ func (h *Handle) kept() string { return h.keptAt(h.lastGood()) }
 // once (lastGood) by a caller that also says what a torn step lost.
 func (h *Handle) keptAt(k int, ok bool) string {
 	if ok {
-		return fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (rlt run --resume %s)", k, sessions.ShellQuote(h.rec.Dir()))
+		return fmt.Sprintf("its checkpoint of step %d stands as it was, and a resume goes on from it (%s run --resume %s)", k, sessions.Program(), sessions.ShellQuote(h.rec.Dir()))
 	}
 	return "it has no checkpoint yet, so a resume has none to go on from"
 }
