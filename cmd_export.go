@@ -16,7 +16,7 @@ import (
 )
 
 const exportUsage = `
-Usage: rlt export --run DIR [--format stratos|messages|csv] [--out FILE] [--progress]
+Usage: rlt export --run DIR [--format stratos|messages|parquet|csv] [--out FILE] [--progress]
 
 Writes the traces accepted in review (in the workbench: a on a trace) as
 Bespoke-Stratos JSON Lines, ready for distillation (docs/engine.md,
@@ -34,7 +34,9 @@ read, not locked.
 --format messages writes the same rows as chat messages, {"messages":
 [system, user, assistant]} of role and content, the system prompt the first
 turn: what TRL's SFTTrainer reads as it is (it passes over a Stratos row's
-system prompt), and verl's multi-turn SFT dataset once in Parquet.
+system prompt); --format parquet writes them in one Parquet file, a
+messages column of {role, content}: what verl's SFT dataset reads (Parquet
+only), and TRL too.
 --out must not exist: an earlier export is never replaced; without --out,
 or with --out -, the rows go to stdout. An export of no
 row (nothing accepted, or every accepted trace refused) writes no file, says
@@ -54,12 +56,13 @@ done of how many, and a last line with the time it took
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
   rlt export --run runs/20261125-034115 --format messages --out sft.jsonl
+  rlt export --run runs/20261125-034115 --format parquet --out sft.parquet
 `
 
 func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("rlt export", exportUsage, stdout, stderr)
 	dir := fs.String("run", "", "run folder (required)")
-	format := fs.String("format", sessions.ExportStratos, "stratos, messages (TRL, verl) or csv")
+	format := fs.String("format", sessions.ExportStratos, "stratos, messages (TRL), parquet (verl, TRL) or csv")
 	out := fs.String("out", "", "output file, which must not exist (default, or -: stdout)")
 	progress := fs.Bool("progress", false, "say how far the export is on stderr (default: where stderr is a terminal)")
 	if err := parseFlags(fs, args); err != nil {
@@ -71,8 +74,10 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err := checkArgs(fs, 0, ""); err != nil {
 		return err
 	}
-	if *format != sessions.ExportStratos && *format != sessions.ExportMessages && *format != sessions.ExportCSV {
-		return misuse(fs, "--format %q: want %s, %s or %s", *format, sessions.ExportStratos, sessions.ExportMessages, sessions.ExportCSV)
+	switch *format {
+	case sessions.ExportStratos, sessions.ExportMessages, sessions.ExportParquet, sessions.ExportCSV:
+	default:
+		return misuse(fs, "--format %q: want %s, %s, %s or %s", *format, sessions.ExportStratos, sessions.ExportMessages, sessions.ExportParquet, sessions.ExportCSV)
 	}
 	// "-" is stdout, as leaving --out out is: a file of that name would
 	// only be made by mistake (./- makes one).

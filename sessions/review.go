@@ -82,6 +82,10 @@ const (
 	// the first turn (record.NewMessagesWriter): what TRL's SFTTrainer
 	// reads whole, where it drops a Stratos row's system prompt.
 	ExportMessages = "messages"
+	// ExportParquet: ExportMessages' rows in one Parquet file, a messages
+	// column of {role, content}: what verl's SFT dataset reads (Parquet
+	// only).
+	ExportParquet = "parquet"
 )
 
 // ExportSkip is one trace an export left out, with why.
@@ -587,8 +591,9 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 	ew := &errWriter{w: w}
 	bw := bufio.NewWriter(ew)
 	var write func(t *TraceRecord) error
+	var finish func() error // writes what the format keeps to its end (Parquet's footer)
 	switch format {
-	case ExportStratos, ExportMessages:
+	case ExportStratos, ExportMessages, ExportParquet:
 		// The system prompt is the same on every row: a refusal of it is
 		// the export's failure, not a row's.
 		prompt, note, err := r.ExportPrompt()
@@ -604,6 +609,11 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 			return rep, fmt.Errorf("the run's student prompt cannot be written in a row: %w", err)
 		}
 		write = func(t *TraceRecord) error { return sw.Write(t.Question, t.Explanation, t.Solution) }
+		if format == ExportParquet {
+			pm := newParquetMessages(bw, prompt)
+			write = func(t *TraceRecord) error { return pm.Write(t.Question, t.Explanation, t.Solution) }
+			finish = pm.Close
+		}
 	case ExportCSV:
 		cw := csv.NewWriter(bw)
 		if err := cw.Write([]string{"step", "group", "sample", "question", "solution", "explanation", "reward", "r_ss", "r_kl"}); err != nil {
@@ -622,7 +632,7 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 			return cw.Error()
 		}
 	default:
-		return rep, fmt.Errorf("format %q: want %q, %q or %q", format, ExportStratos, ExportMessages, ExportCSV)
+		return rep, fmt.Errorf("format %q: want %q, %q, %q or %q", format, ExportStratos, ExportMessages, ExportParquet, ExportCSV)
 	}
 	s := r.store
 	s.mu.RLock()
@@ -690,6 +700,11 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 	}
 	if o.Progress != nil && done > 0 {
 		o.Progress(done, accepted)
+	}
+	if finish != nil {
+		if err := finish(); err != nil {
+			return rep, err
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return rep, err
