@@ -323,6 +323,47 @@ func (f *Follower) verify() error {
 	if !bytes.Equal(got, f.tail) {
 		f.notice(NoticeTruncated, "file was rewritten; reading it from the start")
 		f.restart()
+		return nil
+	}
+	return f.verifyPending()
+}
+
+// pendingCheck is how many bytes of each end of a partial line read
+// (pending) verifyPending compares with the file: a long line a writer is
+// still writing is not read again whole on every poll.
+const pendingCheck = 4096
+
+// verifyPending checks that the partial line read past offset (pending)
+// is still in the file there. A writer ends it by appending, never by
+// changing it; bytes there that differ are another line: a resume's open
+// cut the partial line away and wrote on before this poll, the file no
+// shorter than what was read, so no truncation was seen. The partial line
+// is dropped and the file read on from offset (the lines before it
+// checked by tail): joined to the new line's end, it made one line no
+// reader could parse (a broken trace where the resume's was whole).
+func (f *Follower) verifyPending() error {
+	n := len(f.pending)
+	if n == 0 {
+		return nil
+	}
+	check := func(from int) (bool, error) {
+		size := min(pendingCheck, n-from)
+		got := make([]byte, size)
+		m, err := f.f.ReadAt(got, f.offset+int64(from))
+		if err != nil && err != io.EOF {
+			return false, fmt.Errorf("follow %s: %w", f.path, err)
+		}
+		return bytes.Equal(got[:m], f.pending[from:from+size]), nil
+	}
+	same, err := check(0)
+	if err == nil && same && n > pendingCheck {
+		same, err = check(n - pendingCheck)
+	}
+	if err != nil {
+		return err
+	}
+	if !same {
+		f.pending = f.pending[:0]
 	}
 	return nil
 }

@@ -62,3 +62,51 @@ func TestFollowedTornLineCutByAResume(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowedTornLineCutAndWrittenOnByAResume: a resume that cuts a
+// followed run's torn trace line and writes its own traces in its place
+// before the follower's next poll (the file no shorter than what it had
+// read: no truncation to see) is read as it is: the resume's traces
+// whole, no broken record, no torn trace. The follower joined the torn
+// line's 40 bytes to the resume's first line: 'skipped broken record: not
+// valid JSON at byte 45', a broken trace, the resume's trace unread.
+func TestFollowedTornLineCutAndWrittenOnByAResume(t *testing.T) {
+	dir, w := runOfSteps(t, 3)
+	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
+	defer func() {
+		for _, fl := range r.followers {
+			fl.f.Close()
+		}
+	}()
+	halfWrittenTrace(t, dir, w)
+	killWriter(t, w, deadPID)
+	r.pollOnce()
+	if got := r.TornTraces(); len(got) != 1 {
+		t.Fatalf("TornTraces %+v before the resume; want the line", got)
+	}
+	resumed, err := Open(dir, nil) // cuts the line away
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Close()
+	emitSteps(resumed, 2, 3, 1, 2) // redoes step 2: its traces in the file the line was cut from
+	if err := resumed.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r.pollOnce()
+	for _, id := range []string{"2-0-0r1", "2-0-1r1"} {
+		if _, err := r.Store().Trace(id); err != nil {
+			t.Errorf("the resume's trace %s: %v", id, err)
+		}
+	}
+	if n := r.Store().BrokenTraces(); n != 0 {
+		t.Errorf("%d broken traces, issues %v; want none", n, r.Store().Issues())
+	}
+	if got := r.TornTraces(); len(got) != 0 {
+		t.Errorf("TornTraces %+v once the resume wrote on; want none", got)
+	}
+}
