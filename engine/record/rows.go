@@ -27,7 +27,10 @@ const RowExample = `{"question": "347+285=?", "solution": "632"}`
 //   - Bespoke-Stratos: "conversations" with a user turn (the question) and
 //     an assistant turn "<|begin_of_thought|>E<|end_of_thought|>\n\n
 //     <|begin_of_solution|>S<|end_of_solution|>" (E is the explanation,
-//     and may be absent); "system" and "id" are optional.
+//     and may be absent); "system" and "id" are optional;
+//   - chat messages: "messages", the Stratos row's turns as "role" and
+//     "content", its system prompt a first "system" turn (NewMessagesWriter),
+//     where the row has no "question" or "prompt".
 //
 // Text is kept verbatim; what a reader requires beyond a question and a
 // solution (an explanation, no reserved tags, trimming) is its own rule.
@@ -174,6 +177,13 @@ func ParseRow(raw []byte) (Row, error) {
 	}
 	if conv, ok := m["conversations"]; ok && string(conv) != "null" {
 		return stratosRow(m, conv, r)
+	}
+	// A row with a question of its own is a flat row, whatever else it
+	// carries (another writer's "messages" field).
+	_, hasQ := m["question"]
+	_, hasP := m["prompt"]
+	if msgs, ok := m["messages"]; ok && string(msgs) != "null" && !hasQ && !hasP {
+		return messagesRow(msgs, r)
 	}
 	q, qok, err := str(m, "question")
 	if err != nil {
@@ -350,6 +360,49 @@ func stratosRow(m map[string]json.RawMessage, conv json.RawMessage, r Row) (Row,
 		r.ExplanationFrom = "conversations"
 	}
 	return r, nil
+}
+
+// messagesRow reads a row of chat messages, what rlt export --format
+// messages writes (NewMessagesWriter) and TRL and verl read: the Stratos
+// row's turns as {"role", "content"}, its system prompt a "system" turn.
+// rlt's readers took it for a flat row without a question (missing field
+// "question"), the rows it had just exported.
+func messagesRow(msgs json.RawMessage, r Row) (Row, error) {
+	var turns []message
+	if err := json.Unmarshal(msgs, &turns); err != nil {
+		return Row{}, rowErr("messages", `"messages" is not a list of {"role", "content"} turns`)
+	}
+	if err := jsonerr.Surrogates(`field "messages"`, msgs); err != nil { // a turn's text read as U+FFFD
+		return Row{}, rowErr("messages", "%v", err)
+	}
+	conv := make([]turn, 0, len(turns))
+	system := ""
+	for _, t := range turns {
+		if strings.ToLower(t.Role) == "system" && system == "" && len(conv) == 0 {
+			system = t.Content
+			continue
+		}
+		conv = append(conv, turn{From: t.Role, Value: t.Content})
+	}
+	raw, err := json.Marshal(conv)
+	if err != nil {
+		return Row{}, rowErr("messages", "%v", err)
+	}
+	sys, err := json.Marshal(system)
+	if err != nil {
+		return Row{}, rowErr("messages", "%v", err)
+	}
+	row, err := stratosRow(map[string]json.RawMessage{"system": sys}, raw, r)
+	if err != nil {
+		// Said of the row's own field, not of a conversations it has not.
+		var re *RowError
+		if errors.As(err, &re) {
+			re.Field = "messages"
+			re.Msg = strings.Replace(re.Msg, "conversations: ", "messages: ", 1)
+		}
+		return Row{}, err
+	}
+	return row, nil
 }
 
 // StratosAssistant formats the assistant turn of a Bespoke-Stratos row: the
