@@ -166,7 +166,7 @@ func TestInterruptedNoteSaysWhatTheProcessDid(t *testing.T) {
 				killWriter(t, late)
 				awaitKillRead(t, m)
 			}
-			note := "killed was interrupted: " + c.want + "; r on the Runs screen (4) resumes it"
+			note := "killed was interrupted: " + c.want + "; " + wayOnOfInterrupted(dir)
 			if !strings.Contains(m.msg, note) {
 				t.Errorf("message %q, want %q", m.msg, note)
 			}
@@ -411,4 +411,15 @@ func TestResumeSaysWhyTheLockCannotBeTaken(t *testing.T) {
 	if !m.runs.msgErr || !strings.HasPrefix(m.runs.msg, want) || strings.Contains(m.runs.msg, "open run:") {
 		t.Errorf("r said %q (error %v), want %q…", m.runs.msg, m.runs.msgErr, want)
 	}
+}
+
+// wayOnOfInterrupted is how the note on an interrupted run in dir goes on
+// (interruptedNote): r resumes it, or, where it has no checkpoint to
+// resume from (these tests' runs save none), r cannot, and how to start it
+// again.
+func wayOnOfInterrupted(dir string) string {
+	if sessions.HasCheckpoint(dir) {
+		return "r on the Runs screen (4) resumes it"
+	}
+	return "r cannot resume it: it has no checkpoint to continue from; start it again: "
 }

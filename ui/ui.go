@@ -464,6 +464,12 @@ func (m *Model) interrupted() bool { return m.gone != "" }
 // gone process had done (trained it, or loaded its engine to create or
 // resume it, or recorded no step: the listing's words), and how to go on.
 func (m *Model) interruptedNote() string {
+	if dir := m.sh.run.Dir(); !sessions.HasCheckpoint(dir) {
+		// Killed before its first checkpoint: r refuses it, so the way
+		// on is the refusal's (start it again), where this said r
+		// resumes it "from its latest checkpoint".
+		return fmt.Sprintf("%s was interrupted: %s; r cannot resume it: %s", m.openName(), m.gone, sessions.ContinueLine(dir))
+	}
 	return fmt.Sprintf("%s was interrupted: %s; r on the Runs screen (4) resumes it from its latest checkpoint", m.openName(), m.gone)
 }
 

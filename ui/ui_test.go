@@ -1025,7 +1025,7 @@ func TestHeaderSaysAKilledRunStopped(t *testing.T) {
 					t.Errorf("header %q shows %q", h, avoid)
 				}
 			}
-			if !strings.Contains(m.msg, "r on the Runs screen (4) resumes it") {
+			if !strings.Contains(m.msg, wayOnOfInterrupted(dir)) {
 				t.Errorf("message %q does not say how to resume it", m.msg)
 			}
 			// The Runs screen lists it as the header says.
@@ -1176,7 +1176,7 @@ func TestHeaderSaysWhatTheListingSaysOfAResume(t *testing.T) {
 					}
 				}
 			}
-			if said := strings.Contains(m.msg, "r on the Runs screen (4) resumes it"); said != (c.resume == killed) {
+			if said := strings.Contains(m.msg, wayOnOfInterrupted(dir)); said != (c.resume == killed) {
 				t.Errorf("message %q: says how to resume it %v, want %v", m.msg, said, c.resume == killed)
 			}
 			// The Runs screen lists it as the header says.
