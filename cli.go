@@ -14,10 +14,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -229,7 +231,11 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 			if want := flagWants(fs, msg[m[2]+1:m[3]]); want != "" {
 				for _, tail := range []string{": parse error", ": value out of range"} {
 					if head, ok := strings.CutSuffix(out, tail); ok {
-						return head + tail + ": want " + want
+						hint := wholeNumberHint(fs, msg[m[2]+1:m[3]], msg, tail)
+						if strings.HasPrefix(hint, " from ") {
+							want = "a whole number" // the range says "0 or more" itself
+						}
+						return head + tail + ": want " + want + hint
 					}
 				}
 			}
@@ -269,6 +275,59 @@ func flagWants(fs *flag.FlagSet, name string) string {
 	}
 	return ""
 }
+
+// wholeNumberHint adds, for a count flag (int, uint) whose value did not
+// parse, what the user most likely meant: its type's range where the value
+// was past it (99999999999999999999 said "value out of range: want a whole
+// number", no range), and where a number in a float's form was given
+// (1e3, 2.0) the whole number it is. "" for other flags and values.
+func wholeNumberHint(fs *flag.FlagSet, name, msg, tail string) string {
+	f := fs.Lookup(name)
+	if f == nil {
+		return ""
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	var lo, hi string
+	var top float64 // the largest whole number the type holds, as a float (rounded up for 64 bits)
+	switch g.Get().(type) {
+	case int:
+		lo, hi, top = strconv.Itoa(math.MinInt), strconv.Itoa(math.MaxInt), float64(math.MaxInt)
+	case int64:
+		lo, hi, top = strconv.FormatInt(math.MinInt64, 10), strconv.FormatInt(math.MaxInt64, 10), math.MaxInt64
+	case uint:
+		lo, hi, top = "0", strconv.FormatUint(uint64(math.MaxUint), 10), float64(math.MaxUint)
+	case uint64:
+		lo, hi, top = "0", strconv.FormatUint(math.MaxUint64, 10), math.MaxUint64
+	default:
+		return ""
+	}
+	if tail == ": value out of range" {
+		return " from " + lo + " to " + hi
+	}
+	q := valueInMessage.FindStringSubmatch(msg)
+	if q == nil {
+		return ""
+	}
+	v, err := strconv.Unquote(q[1])
+	if err != nil {
+		return ""
+	}
+	if _, err := strconv.ParseInt(v, 0, 64); err == nil {
+		return "" // a whole number already (-1 for a uint flag): "0 or more" says it
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || x != math.Trunc(x) || x >= top || x < 0 && lo == "0" || x < -top {
+		return "" // not a whole number (1.5, NaN, Inf), or past the range
+	}
+	return fmt.Sprintf(" (%s is written %s)", v, strconv.FormatFloat(x, 'f', -1, 64))
+}
+
+// valueInMessage finds the quoted value of the flag package's "invalid
+// value "…" for flag -name: …" (submatch 1, quoted as %q quotes it).
+var valueInMessage = regexp.MustCompile(`^invalid value ("(?:[^"\\]|\\.)*") for flag `)
 
 // flagInMessage finds the -name of the flag a complaint of the flag
 // package names (submatch 1 starts at its dash).

@@ -5,14 +5,45 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 )
+
+// TestCountFlagsSayTheirRange: every command's count flags, given a
+// number past their type's range or a whole number in a float's form,
+// are refused naming the flag, with the range or the number meant, before
+// anything loads: they said "want a whole number" alone to both.
+func TestCountFlagsSayTheirRange(t *testing.T) {
+	model := filepath.Join("engine", "defaults", "models", "student")
+	over := "99999999999999999999"
+	ints := "from " + strconv.Itoa(math.MinInt) + " to " + strconv.Itoa(math.MaxInt)
+	for _, c := range []struct {
+		args []string
+		want string // a line of stderr
+	}{
+		{[]string{"generate", "--model", model, "--prompt", "x", "--max-new-tokens", "1e3"}, `rlt generate: invalid value "1e3" for flag --max-new-tokens: parse error: want a whole number (1e3 is written 1000)`},
+		{[]string{"generate", "--model", model, "--prompt", "x", "--seed", over}, `rlt generate: invalid value "` + over + `" for flag --seed: value out of range: want a whole number from 0 to 18446744073709551615`},
+		{[]string{"eval", "--student", model, "--questions", "2e2"}, `rlt eval: invalid value "2e2" for flag --questions: parse error: want a whole number (2e2 is written 200)`},
+		{[]string{"distill", "--teacher", model, "--out", t.TempDir(), "--steps", over}, `rlt distill: invalid value "` + over + `" for flag --steps: value out of range: want a whole number ` + ints},
+		{[]string{"score", "--teacher", model, "--student", model, "--batch", "1e1"}, `rlt score: invalid value "1e1" for flag --batch: parse error: want a whole number (1e1 is written 10)`},
+		{[]string{"serve", "--model", model, "--max-logprobs", over}, `rlt serve: invalid value "` + over + `" for flag --max-logprobs: value out of range: want a whole number ` + ints},
+		{[]string{"pretrain", "--out", t.TempDir(), "--batch", "3.0"}, `rlt pretrain: invalid value "3.0" for flag --batch: parse error: want a whole number (3.0 is written 3)`},
+		{[]string{"train", "--steps", "1.5"}, `rlt train: invalid value "1.5" for flag --steps: parse error: want a whole number`},
+	} {
+		code, _, errs := runCLI(t, "", c.args...)
+		if code != 2 || !slices.Contains(strings.Split(errs, "\n"), c.want) {
+			t.Errorf("rlt %s: exit %d, stderr %q; want exit 2 and the line %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+	}
+}
 
 // TestFlagProblem: the flag package's complaints, said as the usage spells
 // flags (--name), the flag most likely meant after an unknown one, and a
@@ -43,8 +74,21 @@ func TestFlagProblem(t *testing.T) {
 		{[]string{"--out"}, "flag needs an argument: --out"},
 		{[]string{"--steps", "x"}, `invalid value "x" for flag --steps: parse error: want a whole number`},
 		{[]string{"--steps", "a: -b for flag -c: d"}, `invalid value "a: -b for flag -c: d" for flag --steps: parse error: want a whole number`},
-		{[]string{"--steps", "99999999999999999999"}, `invalid value "99999999999999999999" for flag --steps: value out of range: want a whole number`},
+		// The type's range where the value is past it, and the whole
+		// number a float's form writes: it said "want a whole number" to
+		// 99999999999999999999 and to 1e3 alike.
+		{[]string{"--steps", "99999999999999999999"}, `invalid value "99999999999999999999" for flag --steps: value out of range: want a whole number from ` +
+			strconv.Itoa(math.MinInt) + " to " + strconv.Itoa(math.MaxInt)},
+		{[]string{"--steps", "1e3"}, `invalid value "1e3" for flag --steps: parse error: want a whole number (1e3 is written 1000)`},
+		{[]string{"--steps", "2.0"}, `invalid value "2.0" for flag --steps: parse error: want a whole number (2.0 is written 2)`},
+		{[]string{"--steps", "-1E2"}, `invalid value "-1E2" for flag --steps: parse error: want a whole number (-1E2 is written -100)`},
+		{[]string{"--steps", "1.5"}, `invalid value "1.5" for flag --steps: parse error: want a whole number`},
+		{[]string{"--steps", "NaN"}, `invalid value "NaN" for flag --steps: parse error: want a whole number`},
+		{[]string{"--steps", "1e300"}, `invalid value "1e300" for flag --steps: parse error: want a whole number`},
 		{[]string{"--seed", "-1"}, `invalid value "-1" for flag --seed: parse error: want a whole number, 0 or more`},
+		{[]string{"--seed", "-1e3"}, `invalid value "-1e3" for flag --seed: parse error: want a whole number, 0 or more`},
+		{[]string{"--seed", "5e2"}, `invalid value "5e2" for flag --seed: parse error: want a whole number, 0 or more (5e2 is written 500)`},
+		{[]string{"--seed", "99999999999999999999"}, `invalid value "99999999999999999999" for flag --seed: value out of range: want a whole number from 0 to 18446744073709551615`},
 		{[]string{"--lr", "fast"}, `invalid value "fast" for flag --lr: parse error: want a number, such as 0.5 or 1e-6`},
 		{[]string{"--timeout", "5"}, `invalid value "5" for flag --timeout: parse error: want a duration, such as 30s or 5m`},
 		{[]string{"--timeout", "soon"}, `invalid value "soon" for flag --timeout: parse error: want a duration, such as 30s or 5m`},
