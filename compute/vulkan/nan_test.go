@@ -220,7 +220,8 @@ func TestRowKernelsKeepNonFiniteValues(t *testing.T) {
 
 // TestAttentionKeepsNonFiniteValues: a NaN in a query, a key or a value
 // vector of sequences of 300, at each of the first 40 positions and those
-// around every tile edge (one sequence a position), on every attention
+// around every tile edge (one sequence a position; at head dim 72 those
+// before 128 in sequences of 160, earlyT), on every attention
 // path the device runs, at head dims 8 (attn_fa32, attn_cm: tiles of 32)
 // and 72 (attn_fa16, attn_cm128: edges of 16 tried too): each query row's
 // output and log-sum-exp are finite on the device exactly where they are
@@ -256,16 +257,37 @@ func TestAttentionKeepsNonFiniteValues(t *testing.T) {
 			if hd > 64 {
 				tile = 16
 			}
-			var places []int
+			var places, early []int
 			for i := range c.T {
 				if i < 40 || i%32 == 31 || i%32 == 0 || i%32 == 1 || i%tile == tile-1 || i%tile == 0 || i >= c.T-3 {
-					places = append(places, i)
+					if c.T > earlyT && hd > 64 && i < earlyPlaces {
+						early = append(early, i)
+					} else {
+						places = append(places, i)
+					}
 				}
+			}
+			if len(early) > 0 {
+				attentionKeepsNonFinite(t, d, cpu, rng, earlyT, hd, early, c.backward)
 			}
 			attentionKeepsNonFinite(t, d, cpu, rng, c.T, hd, places, c.backward)
 		}
 	}
 }
+
+// TestAttentionKeepsNonFiniteValues puts a NaN placed before earlyPlaces
+// at head dim 72 in a sequence of earlyT, not of 300: every query tile of
+// 16 and of 128 after it is still there (the one of 128 from 128 on, so
+// attn_cm128 takes the NaN's tile off the diagonal), at a little over a
+// quarter of those sequences' cost (B·T²·hd: the forward at head dim 72
+// was most of the test's 384 s, the slowest of compute/vulkan's at load
+// ~25). Head dim 8 keeps them at 300: there the row kernel (attn, 256
+// invocations striding a row) holds a NaN before 44 in the same
+// invocation as a key 256 later only in rows past 256.
+const (
+	earlyT      = 160
+	earlyPlaces = 128
+)
 
 // attentionKeepsNonFinite is TestAttentionKeepsNonFiniteValues at one head
 // dim: one sequence of T for each place a NaN goes, in q, k or v, and with
