@@ -43,8 +43,13 @@ var (
 )
 
 // usageError is a wrong call: main prints what was wrong after the usage
-// text, where the eye lands, and exits 2 as for errUsage.
-type usageError struct{ cmd, msg string } // cmd: "rlt model info"
+// text, where the eye lands, and exits 2 as for errUsage. A wrong value
+// of a flag (badValue) is said without the usage: its line, then the way
+// to the usage.
+type usageError struct {
+	cmd, msg string // cmd: "rlt model info"
+	value    bool   // a flag's value is wrong, and no usage was printed
+}
 
 func (e usageError) Error() string        { return e.msg }
 func (e usageError) Is(target error) bool { return target == errUsage }
@@ -73,7 +78,20 @@ func subcommand(cmd string, err error) error {
 // wrong with the call.
 func misuse(fs *flag.FlagSet, format string, args ...any) error {
 	fs.Usage()
-	return usageError{fs.Name(), fmt.Sprintf(format, args...)}
+	return usageError{cmd: fs.Name(), msg: fmt.Sprintf(format, args...)}
+}
+
+// badValue is the usageError of a call whose flag was given a value the
+// command does not take (--traces top:3,top:1, --device tpu, --steps x):
+// the call's shape is right, so the usage is not printed. Its line says
+// the flag, the value and what is wanted; main adds the way to the usage
+// (See 'rlt report --help'.). The whole usage printed first, up to 150
+// lines for rlt score, scrolled the one line that mattered off the
+// screen, where a value's mistake needs no usage to be put right. A call
+// of the wrong shape (an unknown flag, a missing one, an argument too
+// many) still gets its usage: misuse.
+func badValue(fs *flag.FlagSet, format string, args ...any) error {
+	return usageError{cmd: fs.Name(), msg: fmt.Sprintf(format, args...), value: true}
 }
 
 // subcommandMisuse prints usage, that of cmd ("rlt model"), a command
@@ -83,9 +101,9 @@ func misuse(fs *flag.FlagSet, format string, args ...any) error {
 func subcommandMisuse(w io.Writer, cmd, usage string, args []string, names ...string) error {
 	fmt.Fprint(w, strings.TrimLeft(usage, "\n"))
 	if len(args) == 0 {
-		return usageError{cmd, "missing subcommand: " + strings.Join(names, " or ")}
+		return usageError{cmd: cmd, msg: "missing subcommand: " + strings.Join(names, " or ")}
 	}
-	return usageError{cmd, fmt.Sprintf("unknown subcommand %q (known: %s)", args[0], strings.Join(names, ", "))}
+	return usageError{cmd: cmd, msg: fmt.Sprintf("unknown subcommand %q (known: %s)", args[0], strings.Join(names, ", "))}
 }
 
 // checkArgs checks that the call left want arguments after its flags
@@ -129,7 +147,7 @@ type atLeast struct {
 func checkCounts(fs *flag.FlagSet, counts ...atLeast) error {
 	for _, c := range counts {
 		if c.v < c.min {
-			return misuse(fs, "--%s %d: want at least %d", c.flag, c.v, c.min)
+			return badValue(fs, "--%s %d: want at least %d", c.flag, c.v, c.min)
 		}
 	}
 	return nil
@@ -179,7 +197,8 @@ func hasFlags(fs *flag.FlagSet) bool {
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	// The flag package prints its complaint above the usage, where a long
 	// usage scrolls it away: it is silenced here and said after the usage,
-	// as every wrong call's (misuse).
+	// as every wrong call's (misuse), or, for a value the flag's type does
+	// not read (--steps x), alone (badValue).
 	out, usage := fs.Output(), fs.Usage
 	restore := func() { fs.SetOutput(out); fs.Usage = usage }
 	defer restore()
@@ -196,6 +215,12 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 				}
 				fs.Usage()
 				return errHelp
+			}
+			// The flag package's errors are text alone; a value its
+			// type refused is "invalid value …" or "invalid boolean
+			// value …" (flagInMessage reads the same words).
+			if strings.HasPrefix(err.Error(), "invalid ") {
+				return badValue(fs, "%s", flagProblem(fs, err))
 			}
 			return misuse(fs, "%s", flagProblem(fs, err))
 		}

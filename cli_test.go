@@ -227,8 +227,7 @@ func TestFlagValuesRefusedBeforeLoading(t *testing.T) {
 		{[]string{"open", "--format", "tensorboard", dst}, `rlt open: --format: unknown format "tensorboard" (want one of rlt, trl, verl, nemo-rl)`},
 	} {
 		code, out, errs := runCLI(t, "", c.args...)
-		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		if last := lines[len(lines)-1]; code != 2 || last != c.want || out != "" || strings.Contains(errs, "computing on") {
+		if last := wrongCallLine(errs); code != 2 || last != c.want || out != "" || strings.Contains(errs, "computing on") {
 			t.Errorf("rlt %v: exit %d, last line %q, output %q; want exit 2 and %q before any device or model", c.args, code, last, out, c.want)
 		}
 		if _, err := os.Stat(dst); err == nil {

@@ -46,10 +46,10 @@ func checkDeviceFlags(fs *flag.FlagSet) error {
 	}{{"device", device.Check, "cpu, gpu, gpu:N or auto"}, {"matmul", device.CheckMatmul, "f32 or f16"}} {
 		if f := fs.Lookup(c.flag); f != nil {
 			if given[c.flag] && f.Value.String() == "" {
-				return misuse(fs, "--%s is empty: want %s (or leave --%s out for its default)", c.flag, c.want, c.flag)
+				return badValue(fs, "--%s is empty: want %s (or leave --%s out for its default)", c.flag, c.want, c.flag)
 			}
 			if err := c.check(f.Value.String()); err != nil {
-				return misuse(fs, "%v", runner.FlagProblem(c.flag, c.flag, err))
+				return badValue(fs, "%v", runner.FlagProblem(c.flag, c.flag, err))
 			}
 		}
 	}

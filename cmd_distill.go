@@ -141,13 +141,13 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 		return err
 	}
 	if !runconfig.RateTrains(c.LR) { // 1e300 is +Inf in the optimiser's float32, 0 (and 1e-50) trains nothing
-		return misuse(fs, "--lr %g: %s", c.LR, runconfig.RateWanted)
+		return badValue(fs, "--lr %g: %s", c.LR, runconfig.RateWanted)
 	}
 	// rlt generate's rule (the teacher samples as it does), on the float64
 	// given: a finite value past 1e6 (1e39 too, said as +Inf) was taken
 	// here and refused by the sampler only once the teacher had loaded.
 	if err := sample.CheckTemperature(*temp); err != nil {
-		return misuse(fs, "--%v", err)
+		return badValue(fs, "--%v", err)
 	}
 	rc.Estimator = record.Estimator(*est)
 	if err := checkBestOf(fs, set, *bestOfN, *reference, *temp, rc, *rewardStudent, *samplesOut); err != nil {
@@ -1063,7 +1063,7 @@ func maxPositions(dir string, orElse int) (int, error) {
 // opens.
 func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64, n int) ([]task.Example, error) {
 	if n > maxTaskQuestions {
-		return nil, misuse(fs, "--questions %d: more than one command draws from a task (at most %d): ask for fewer, or run it in parts with --data files", n, maxTaskQuestions)
+		return nil, badValue(fs, "--questions %d: more than one command draws from a task (at most %d): ask for fewer, or run it in parts with --data files", n, maxTaskQuestions)
 	}
 	exs, err := task.NewSampler(t, split, seed).Unique(n)
 	if errors.Is(err, task.ErrExhausted) {
@@ -1071,7 +1071,7 @@ func taskQuestions(fs *flag.FlagSet, t task.Task, split task.Split, seed uint64,
 		if split == task.HeldOut {
 			name = "held-out"
 		}
-		return nil, misuse(fs, "--questions %d: the %s task's %s split gave only %d distinct questions: ask for at most that many", n, t.Name(), name, len(exs))
+		return nil, badValue(fs, "--questions %d: the %s task's %s split gave only %d distinct questions: ask for at most that many", n, t.Name(), name, len(exs))
 	}
 	return exs, err
 }
@@ -1220,7 +1220,7 @@ func lookupTask(fs *flag.FlagSet, name string) (task.Task, error) {
 	if t, ok := task.Lookup(name); ok {
 		return t, nil
 	}
-	return nil, misuse(fs, "--task %q: want one of %s", name, strings.Join(task.Names(), ", "))
+	return nil, badValue(fs, "--task %q: want one of %s", name, strings.Join(task.Names(), ", "))
 }
 
 // checkDistillMemory refuses, before the device opens, a distill that

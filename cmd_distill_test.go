@@ -57,8 +57,7 @@ func wantDistillRefused(t *testing.T, args []string, code int, last, out string)
 	t.Helper()
 	all := append(append([]string{"distill"}, args...), "--questions", "2", "--steps", "1", "--device", "cpu")
 	got, _, errs := runCLI(t, "", all...)
-	lines := strings.Split(strings.TrimSpace(errs), "\n")
-	if gotLast := lines[len(lines)-1]; got != code || !strings.Contains(gotLast, last) {
+	if gotLast := wrongCallLine(errs); got != code || !strings.Contains(gotLast, last) {
 		t.Errorf("rlt distill %v: exit %d, last line %q; want exit %d and %q", args, got, gotLast, code, last)
 	}
 	if _, err := os.Stat(out); err == nil {
@@ -411,8 +410,7 @@ func TestQuestionsPastTheSplit(t *testing.T) {
 			"rlt distill: --questions 9000: the linear task's train split gave only "},
 	} {
 		code, stdout, errs := runCLI(t, "", append(c.args, "--device", "cpu")...)
-		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		if last := lines[len(lines)-1]; code != 2 || stdout != "" || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, "distinct questions: ask for at most that many") || strings.Contains(errs, "computing on") {
+		if last := wrongCallLine(errs); code != 2 || stdout != "" || !strings.HasPrefix(last, c.want) || !strings.HasSuffix(last, "distinct questions: ask for at most that many") || strings.Contains(errs, "computing on") {
 			t.Errorf("rlt %v: exit %d, stdout %q, last line %q; want exit 2 and %q… before any device opens", c.args, code, stdout, last, c.want)
 		}
 	}

@@ -77,7 +77,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch *format {
 	case sessions.ExportStratos, sessions.ExportMessages, sessions.ExportParquet, sessions.ExportCSV:
 	default:
-		return misuse(fs, "--format %q: want %s, %s, %s or %s", *format, sessions.ExportStratos, sessions.ExportMessages, sessions.ExportParquet, sessions.ExportCSV)
+		return badValue(fs, "--format %q: want %s, %s, %s or %s", *format, sessions.ExportStratos, sessions.ExportMessages, sessions.ExportParquet, sessions.ExportCSV)
 	}
 	// "-" is stdout, as leaving --out out is: a file of that name would
 	// only be made by mistake (./- makes one).

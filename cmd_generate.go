@@ -87,21 +87,21 @@ func runGenerate(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	for _, s := range stops {
 		if s == "" { // a script's unset variable; the sampler would refuse it once loaded
-			return misuse(fs, `--stop "": an empty stop string would end the text before its first token: give the text to stop at, or leave the flag out`)
+			return badValue(fs, `--stop "": an empty stop string would end the text before its first token: give the text to stop at, or leave the flag out`)
 		}
 	}
 	switch {
 	case *topP == 0: // vLLM refuses it, transformers keeps one token; it is no "off" to guess at
-		return misuse(fs, "--top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)")
+		return badValue(fs, "--top-p 0 keeps no probability mass: give a value in (0, 1] (1 = off; --temperature 0 is greedy)")
 	case !(*topP > 0 && *topP <= 1): // the sampler's [0, 1] takes 0 as off, which this flag refuses
-		return misuse(fs, "--top-p %g must be in (0, 1] (1 = off)", *topP)
+		return badValue(fs, "--top-p %g must be in (0, 1] (1 = off)", *topP)
 	}
 	if err := sample.CheckTemperature(*temp); err != nil { // before float32 holds it
-		return misuse(fs, "--%v", err)
+		return badValue(fs, "--%v", err)
 	}
 	knobs := sample.Options{Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP)}
 	if err := knobs.CheckDistribution(); err != nil {
-		return misuse(fs, "--%v", err)
+		return badValue(fs, "--%v", err)
 	}
 	// The tokenizer, and an embedding row for each of its tokens, before
 	// any device opens.

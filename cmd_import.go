@@ -77,7 +77,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := sessions.CheckImportFormat(*format); err != nil {
-		return misuse(fs, "--format: %v", err)
+		return badValue(fs, "--format: %v", err)
 	}
 	if *out != "" && flagsGiven(fs)["runs"] {
 		return misuse(fs, "--out and --runs both given: --out is the run folder to write, --runs the folder to make a new one in; give one")

@@ -48,7 +48,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	}
 	prec, err := parseWeights(*weights)
 	if err != nil {
-		return misuse(fs, "%v", err)
+		return badValue(fs, "%v", err)
 	}
 	if err := required(fs, "model"); err != nil {
 		return err
@@ -62,7 +62,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 	// The [grpo]/[reward] rule: below 1/MaxFloat32 every log-prob came
 	// out -Inf or NaN, each line's error once the model had loaded.
 	if why := record.TemperatureProblem(*temp); why != "" {
-		return misuse(fs, "--%s", why)
+		return badValue(fs, "--%s", why)
 	}
 	// Without a tokenizer, ids can still be scored (tokErr is said for a
 	// text line); with one, the embedding has a row for each of its

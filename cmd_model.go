@@ -127,7 +127,7 @@ func runModelInit(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	dt, err := parseDType(*dtype)
 	if err != nil {
-		return misuse(fs, "%v", err)
+		return badValue(fs, "%v", err)
 	}
 	if err := refuseOverwrite("out", *out, nil, []string{"."}); err != nil {
 		return err

@@ -96,7 +96,7 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		return err
 	}
 	if !runconfig.RateTrains(r.LR) { // 1e300 is +Inf in the optimiser's float32, 0 (and 1e-50) trains nothing
-		return misuse(fs, "--lr %g: %s", r.LR, runconfig.RateWanted)
+		return badValue(fs, "--lr %g: %s", r.LR, runconfig.RateWanted)
 	}
 	// The schedule ends at a tenth of the peak, as the recipe's does; the
 	// recipe's own pair (3e-3, 3e-4) is kept as written, whose bits a
@@ -106,7 +106,7 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		r.MinLR = r.LR / 10
 	}
 	if *only != "" && !slices.Contains(warmstart.Models, *only) {
-		return misuse(fs, "--only %q: want one of %s", *only, strings.Join(warmstart.Models, ", "))
+		return badValue(fs, "--only %q: want one of %s", *only, strings.Join(warmstart.Models, ", "))
 	}
 	t, err := lookupTask(fs, r.Task)
 	if err != nil {

@@ -54,7 +54,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	sel, err := report.ParseSelection(*traces)
 	if err != nil { // a value no report could take: a wrong call, as --format's for rlt export
-		return misuse(fs, "--%v", err)
+		return badValue(fs, "--%v", err)
 	}
 	replacing, err := checkReportOut(*out)
 	if err != nil {

@@ -166,11 +166,11 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	prec, err := parseWeights(*weights)
 	if err != nil {
-		return misuse(fs, "%v", err)
+		return badValue(fs, "%v", err)
 	}
 	kind, err := remote.ParseKind(*kindFlag)
 	if err != nil { // said even when no server is given: the value is no protocol
-		return misuse(fs, "--server-kind: %v", err)
+		return badValue(fs, "--server-kind: %v", err)
 	}
 	if *ofStep && *runDir == "" {
 		return misuse(fs, "--teacher-of-step scores a run's traces with the teachers its steps had: give the run with --run")
@@ -200,7 +200,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if st, err := os.Stat(*statsPath); *statsPath != "" && err == nil && st.IsDir() { // before the work, not after
-		return misuse(fs, "--stats %s: a folder; give a file to write the summary to", *statsPath)
+		return badValue(fs, "--stats %s: a folder; give a file to write the summary to", *statsPath)
 	}
 	if *statsPath != "" {
 		if err := refuseUnwritable("stats", *statsPath, filepath.Dir(*statsPath)); err != nil {
@@ -212,7 +212,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if ro.Timeout <= 0 {
-		return misuse(fs, "--timeout %v: want a positive duration, such as 30s or 5m", ro.Timeout)
+		return badValue(fs, "--timeout %v: want a positive duration, such as 30s or 5m", ro.Timeout)
 	}
 	// The reward: the defaults, or what a run's config.toml or stdin's
 	// first row records, with the flags given over it (rewardOver); from
@@ -1706,7 +1706,7 @@ func rewardFlagProblems(fs *flag.FlagSet, err error) error {
 		}
 		lines = append(lines, ke.Named("--"+name))
 	}
-	return misuse(fs, "%s", strings.Join(lines, "\n"))
+	return badValue(fs, "%s", strings.Join(lines, "\n"))
 }
 
 // rewardLine is the reward a command scores or ranks with, resolved, in

@@ -121,7 +121,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if flagsGiven(fs)["max-model-len"] && *maxModelLen < 1 && *maxModelLen != autoModelLen {
-		return misuse(fs, "--max-model-len %d: %s", *maxModelLen, tokenCountLeast)
+		return badValue(fs, "--max-model-len %d: %s", *maxModelLen, tokenCountLeast)
 	}
 	// The load's own first reads, config.json and the weights' headers,
 	// read once here for every check before the load and for the load:
@@ -136,19 +136,19 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// weights' headers cannot be read (inspectErr) is said below, after
 	// its tokenizer's problems, before the address is taken.
 	if positions := cfg.MaxPos; inspectErr == nil && *maxModelLen > positions {
-		return misuse(fs, "--max-model-len %d is more than the %d positions of the model %s (its config.json's max_position_embeddings): give at most %d, or leave it out for them", *maxModelLen, positions, *dir, positions)
+		return badValue(fs, "--max-model-len %d is more than the %d positions of the model %s (its config.json's max_position_embeddings): give at most %d, or leave it out for them", *maxModelLen, positions, *dir, positions)
 	}
 	// Values no server could take are the call's, before any work.
 	api, err := serve.ParseAPI(*apiFlag)
 	if err != nil {
-		return misuse(fs, "--%v", err)
+		return badValue(fs, "--%v", err)
 	}
 	if *maxLogprobs < -1 {
-		return misuse(fs, "--max-logprobs %d: want a count of top log-probs, or -1 for the vocabulary", *maxLogprobs)
+		return badValue(fs, "--max-logprobs %d: want a count of top log-probs, or -1 for the vocabulary", *maxLogprobs)
 	}
 	prec, err := parseWeights(*weights)
 	if err != nil {
-		return misuse(fs, "%v", err)
+		return badValue(fs, "%v", err)
 	}
 	// A port that is no number (or past 65535) is said here, with what
 	// to type, not by the listen once the model has loaded ("listen tcp:
@@ -160,10 +160,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		err = fmt.Errorf("port %q is not a number from 0 to 65535", port)
 	}
 	if err != nil {
-		return misuse(fs, "--listen %q: %v: give host:port, such as --listen 127.0.0.1:8000 (port 0 picks a free one)", *listen, err)
+		return badValue(fs, "--listen %q: %v: give host:port, such as --listen 127.0.0.1:8000 (port 0 picks a free one)", *listen, err)
 	}
 	if !*public && !loopback(host) {
-		return misuse(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
+		return badValue(fs, "--listen %s is not a localhost address: the endpoints have no authentication; give --public to listen there anyway", *listen)
 	}
 	// The model folder as far as it can be read without loading it, before
 	// the address is taken: a file given as --model, a folder that is not

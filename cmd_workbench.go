@@ -643,7 +643,7 @@ func runOpen(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 	if err := sessions.CheckImportFormat(*format); err != nil {
-		return misuse(fs, "--format: %v", err)
+		return badValue(fs, "--format: %v", err)
 	}
 	// The Runs screen lists --runs and starts its runs there: a --runs
 	// given that is a file is refused at once, as rlt run refuses it, not

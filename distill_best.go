@@ -68,7 +68,7 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 	}
 	if samplesOut != "" {
 		if st, err := os.Stat(samplesOut); err == nil && st.IsDir() {
-			return misuse(fs, "--samples-out %s: a folder; give a file to write the samples to", samplesOut)
+			return badValue(fs, "--samples-out %s: a folder; give a file to write the samples to", samplesOut)
 		}
 		if err := refuseUnwritable("samples-out", samplesOut, filepath.Dir(samplesOut)); err != nil {
 			return err

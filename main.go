@@ -77,6 +77,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				switch {
 				case err == errHelp:
 					return 0
+				case errors.As(err, &misused) && misused.value:
+					// A value's mistake, alone (badValue), and where the
+					// usage is, in the words the user started rlt with.
+					fmt.Fprintf(stderr, "%s: %v\nSee '%s%s --help'.\n", misused.cmd, misused.msg, shell.Program(), strings.TrimPrefix(misused.cmd, "rlt"))
+					return 2
 				case errors.As(err, &misused):
 					fmt.Fprintf(stderr, "\n%s: %v\n", misused.cmd, misused.msg)
 					return 2

@@ -104,7 +104,8 @@ func TestCLIErrors(t *testing.T) {
 			t.Errorf("rlt %v: exit %d, output %q; want exit %d and %q", c.args, code, out+errs, c.code, c.want)
 		}
 	}
-	// A wrong call ends with what was wrong, after the usage; a call that
+	// A wrong call ends with what was wrong, after the usage (a wrong
+	// value: alone, then the way to the usage); a call that
 	// would overwrite a model or mix with a run is refused before any work.
 	model := tinyFolder(t, "f32")
 	shape := filepath.Join(filepath.Dir(model), "shape.json")
@@ -182,8 +183,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"score", "--teacher", model, "--student", model, "--device", ""}, 2, `rlt score: --device is empty: want cpu, gpu, gpu:N or auto`},
 	} {
 		code, _, errs := runCLI(t, "", c.args...)
-		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		if last := lines[len(lines)-1]; code != c.code || !strings.Contains(last, c.last) {
+		if last := wrongCallLine(errs); code != c.code || !strings.Contains(last, c.last) {
 			t.Errorf("rlt %v: exit %d, last line %q; want exit %d and %q", c.args, code, last, c.code, c.last)
 		}
 	}

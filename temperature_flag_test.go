@@ -51,8 +51,7 @@ func TestTemperatureFlagsBelowTheFloor(t *testing.T) {
 		stdin := "{\"ids\": [51, 52, 55]}\n"
 		code, out, errs := runCLI(t, stdin, c.args...)
 		if c.want != "" {
-			last := strings.TrimSpace(errs)
-			last = last[strings.LastIndex(last, "\n")+1:]
+			last := wrongCallLine(errs)
 			if code != 2 || out != "" || last != c.want {
 				t.Errorf("%s: exit %d, stdout %q, stderr's last line %q; want exit 2 and %q", strings.Join(c.args, " "), code, out, last, c.want)
 			}
