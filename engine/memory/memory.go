@@ -266,6 +266,24 @@ func upTo(prompt, maxNew, maxPos int) int {
 	return prompt + maxNew
 }
 
+// Fixed is the part of a GRPO run's estimate that lives the whole run
+// whatever its step's settings: the teacher's float32 weights, gradients
+// and AdamW moments, the reference and the student, and on the CPU the
+// copies of their matrices packed for sampling. Only smaller models (or
+// 16-bit ones, Fixes' last) shrink it.
+func (g GRPO) Fixed() Estimate {
+	var e Estimate
+	e.add("teacher weights (float32)", weights(g.Teacher, compute.F32))
+	e.add("gradients and AdamW moments", 3*weights(g.Teacher, compute.F32))
+	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
+	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
+	e.packed(!g.OnGPU, "the teacher's", g.Teacher, compute.F32)
+	if g.Reconstruct || g.EvalSeqs > 0 {
+		e.packed(!g.OnGPU, "the student's", g.Student, g.StudentHeld)
+	}
+	return e
+}
+
 // Estimate is what one GRPO step needs at its peak.
 func (g GRPO) Estimate() Estimate {
 	var e Estimate
@@ -279,14 +297,7 @@ func (g GRPO) Estimate() Estimate {
 	if mb <= 0 || mb > seqs {
 		mb = seqs
 	}
-	e.add("teacher weights (float32)", weights(g.Teacher, compute.F32))
-	e.add("gradients and AdamW moments", 3*weights(g.Teacher, compute.F32))
-	e.add(fmt.Sprintf("reference (%v)", g.RefHeld), weights(g.Teacher, g.RefHeld))
-	e.add(fmt.Sprintf("student (%v)", g.StudentHeld), weights(g.Student, g.StudentHeld))
-	e.packed(!g.OnGPU, "the teacher's", g.Teacher, compute.F32)
-	if g.Reconstruct || g.EvalSeqs > 0 {
-		e.packed(!g.OnGPU, "the student's", g.Student, g.StudentHeld)
-	}
+	e.Parts = g.Fixed().Parts
 	// The no-grad tape's arena holds the largest of what runs on it in
 	// turn (rlt.NewTrainer): the scoring forwards, the student's
 	// reconstructions' prefill and the reference's log-probs of each
@@ -378,6 +389,38 @@ func (g GRPO) Largest() Tensor {
 		held{"the student's", g.Student, g.StudentHeld})
 }
 
+// FixesWithin is what would make a GRPO run fit in room bytes: Fixes,
+// where its fixed parts (Fixed) fit there; else only what shrinks them.
+// A 1.5B teacher's fixed parts alone are ~36 GiB, a 7B's ~158: no
+// micro-batch, token budget or number of sequences closes that, and
+// offering them sent a user through settings that could never fit.
+func (g GRPO) FixesWithin(room int64) []string {
+	fixed := g.Fixed()
+	if fixed.Total() <= room {
+		return g.Fixes()
+	}
+	f := []string{fmt.Sprintf("a smaller teacher or student: the models alone need %s, more than the %s there, which no setting of the step "+
+		"(grpo.micro_batch, micro_batch_tokens, questions, samples, max_new_tokens) shrinks: the teacher is trained in float32, "+
+		"16 bytes a parameter with its gradients and AdamW moments (%s for its %.2f billion)",
+		fixed, size.Bytes(room), size.Bytes(4*weights(g.Teacher, compute.F32)), float64(g.Teacher.NumParams())/1e9)}
+	if s := g.sixteenBits(); s != "" {
+		f = append(f, s)
+	}
+	return append(f, fmt.Sprintf("a larger machine or GPU: this pair needs about %s in all (the whole estimate)", size.Bytes(g.Estimate().Total())))
+}
+
+// sixteenBits is the fix that holds the student and the reference in 16
+// bits, where they are held in float32 ("" where they are not).
+func (g GRPO) sixteenBits() string {
+	switch {
+	case g.StudentHeld != compute.F32 && g.RefHeld != compute.F32:
+		return ""
+	case g.Stored16:
+		return `grpo.frozen_weights = "checkpoint": the 16-bit checkpoints' student and reference in half the memory`
+	}
+	return "BF16 checkpoints of the teacher and student: the student and the reference are then held in 16 bits (half the memory)"
+}
+
 // Fixes says what would make a GRPO run need less, largest saving first.
 func (g GRPO) Fixes() []string {
 	var f []string
@@ -397,12 +440,8 @@ func (g GRPO) Fixes() []string {
 		f = append(f, fmt.Sprintf("fewer grpo.questions × grpo.samples (now %d × %d sequences sampled at once)", g.Questions, g.Samples))
 	}
 	f = append(f, fmt.Sprintf("a shorter grpo.max_new_tokens (now %d)", g.MaxNewTokens))
-	if g.StudentHeld == compute.F32 || g.RefHeld == compute.F32 {
-		if g.Stored16 {
-			f = append(f, `grpo.frozen_weights = "checkpoint": the 16-bit checkpoints' student and reference in half the memory`)
-		} else {
-			f = append(f, "BF16 checkpoints of the teacher and student: the student and the reference are then held in 16 bits (half the memory)")
-		}
+	if s := g.sixteenBits(); s != "" {
+		f = append(f, s)
 	}
 	return f
 }
@@ -576,14 +615,29 @@ const EnvLimit = "RLT_MEMORY_LIMIT"
 // CPU, in the host's memory) with gpuBytes of memory: on a GPU the limit is
 // OnDevice's, and computing on the CPU is added to the fixes.
 func CheckWhere(what, gpu string, gpuBytes int64, e Estimate, fixes []string) error {
+	return checkWhere(what, gpu, gpuBytes, e, func(int64) []string { return fixes })
+}
+
+// CheckGRPO is CheckWhere for a GRPO run, its fixes those that can close
+// the gap to the limit found (FixesWithin).
+func CheckGRPO(what, gpu string, gpuBytes int64, g GRPO) error {
+	return checkWhere(what, gpu, gpuBytes, g.Estimate(), g.FixesWithin)
+}
+
+// checkWhere is CheckWhere with the fixes made for the limit's bytes.
+func checkWhere(what, gpu string, gpuBytes int64, e Estimate, fixes func(room int64) []string) error {
 	if gpu == "" {
-		return Check(what, e, fixes)
+		l, ok, err := Available()
+		if err != nil || !ok {
+			return err
+		}
+		return CheckAgainst(what, e, l, fixes(l.Bytes))
 	}
 	l, err := OnDevice(gpu, gpuBytes)
 	if err != nil {
 		return err
 	}
-	return CheckAgainst(what+" on "+gpu, e, l, append(fixes, "--device cpu: compute on the CPU, in the host's memory"))
+	return CheckAgainst(what+" on "+gpu, e, l, append(fixes(l.Bytes), "--device cpu: compute on the CPU, in the host's memory"))
 }
 
 // OnDevice is the memory a run on a GPU may use: the GPU's memory, or

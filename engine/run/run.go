@@ -481,7 +481,7 @@ func (c Checked) CheckMemory() error {
 	if err := memory.CheckBuffer("this run", where.GPU, int64(where.MaxBuffer), m.Largest()); err != nil {
 		return err
 	}
-	return memory.CheckWhere("this run", where.GPU, int64(where.Bytes), m.Estimate(), m.Fixes())
+	return memory.CheckGRPO("this run", where.GPU, int64(where.Bytes), m)
 }
 
 // Pause implements sessions.Controller: the engine stops between steps.
