@@ -215,7 +215,8 @@ type Server struct {
 	MaxModelLen int
 	// Warn is where rlt serve writes what vLLM logs as a warning: a
 	// /v1/completions temperature in (0, 0.01) raised to 0.01
-	// (completionsRequest.RaisedFrom), one line each. Nil: nowhere.
+	// (completionsRequest.RaisedFrom), one line for each prompt, as vLLM
+	// makes a SamplingParams for each. Nil: nowhere.
 	Warn   io.Writer
 	warnMu sync.Mutex // one line at a time, from the requests' goroutines
 
@@ -1003,11 +1004,14 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// vLLM makes the request's SamplingParams here, once its prompts are
-	// rendered, and logs the temperature it raises as it does.
+	// vLLM makes a SamplingParams for each prompt here, once the prompts
+	// are rendered (create_completion's loop, to_sampling_params), and
+	// logs the temperature it raises each time: a line a prompt.
 	if req.RaisedFrom > 0 && s.Warn != nil {
 		s.warnMu.Lock()
-		fmt.Fprintf(s.Warn, "rlt serve: WARNING: temperature %s is less than 0.01, which may cause numerical errors nan or inf in tensors. We have maxed it out to 0.01.\n", pyFloat(req.RaisedFrom))
+		for range req.Prompts {
+			fmt.Fprintf(s.Warn, "rlt serve: WARNING: temperature %s is less than 0.01, which may cause numerical errors nan or inf in tensors. We have maxed it out to 0.01.\n", pyFloat(req.RaisedFrom))
+		}
 		s.warnMu.Unlock()
 	}
 	if later == nil {
