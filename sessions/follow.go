@@ -295,10 +295,15 @@ func (f *Follower) Poll() ([][]byte, error) {
 
 // verify checks, once per opened file and then on every poll, that the bytes
 // just before offset are still those delivered (else the file was rewritten
-// in place) and, for a starting offset, that it is at a line start.
+// in place), for a starting offset, that it is at a line start, and, at
+// any offset (0 too), that a partial line read is still there
+// (verifyPending).
 func (f *Follower) verify() error {
 	if f.offset == 0 {
-		return nil
+		// No line delivered to check, but a partial first line read may
+		// have been cut away and written over (a resume's open of a
+		// file whose one line was torn).
+		return f.verifyPending()
 	}
 	if !f.checked {
 		// Starting offset from the caller: the byte before must be '\n'.
@@ -310,11 +315,12 @@ func (f *Follower) verify() error {
 		if b[0] != '\n' {
 			f.notice(NoticeTruncated, "offset %d is not at a line start; reading from the start", f.offset)
 			f.restart()
+			return nil
 		}
-		return nil
+		return f.verifyPending()
 	}
 	if len(f.tail) == 0 {
-		return nil
+		return f.verifyPending()
 	}
 	got := make([]byte, len(f.tail))
 	if _, err := f.f.ReadAt(got, f.offset-int64(len(f.tail))); err != nil && err != io.EOF {

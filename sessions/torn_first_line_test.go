@@ -1,0 +1,54 @@
+package sessions
+
+import (
+	"testing"
+	"time"
+)
+
+// TestFollowedTornFirstLineCutAndWrittenOnByAResume: as
+// TestFollowedTornLineCutAndWrittenOnByAResume, where the torn line is the
+// first of its trace file (the writer killed in the first trace of a step
+// not yet followed), so the follower's offset is 0: the resume's open cuts
+// the file to nothing and writes its traces there before the next poll.
+func TestFollowedTornFirstLineCutAndWrittenOnByAResume(t *testing.T) {
+	dir, w := runOfSteps(t, 2) // steps 0 and 1: 000002.jsonl holds only the torn line
+	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
+	defer func() {
+		for _, fl := range r.followers {
+			if fl.f != nil {
+				fl.f.Close()
+			}
+		}
+	}()
+	halfWrittenTrace(t, dir, w)
+	killWriter(t, w, deadPID)
+	r.pollOnce()
+	if got := r.TornTraces(); len(got) != 1 {
+		t.Fatalf("TornTraces %+v before the resume; want the line", got)
+	}
+	resumed, err := Open(dir, nil) // cuts the line away: the file is empty
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Close()
+	emitSteps(resumed, 2, 3, 1, 2)
+	if err := resumed.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r.pollOnce()
+	for _, id := range []string{"2-0-0r1", "2-0-1r1"} {
+		if _, err := r.Store().Trace(id); err != nil {
+			t.Errorf("the resume's trace %s: %v", id, err)
+		}
+	}
+	if n := r.Store().BrokenTraces(); n != 0 {
+		t.Errorf("%d broken traces, issues %v; want none", n, r.Store().Issues())
+	}
+	if got := r.TornTraces(); len(got) != 0 {
+		t.Errorf("TornTraces %+v once the resume wrote on; want none", got)
+	}
+}
