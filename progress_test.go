@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -10,6 +12,8 @@ import (
 	"testing"
 	"time"
 )
+
+// (unix: the real commands' tests use acceptedImport and script(1).)
 
 // TestMeterThrottles: a meter says each phase's start and its last line
 // whatever the time, and its count at most once per progressEvery of its
