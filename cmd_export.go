@@ -47,7 +47,8 @@ read, or a trace lost in a trace file's partial last line after the run wrote
 it whole: the rows read are written, and the lines are named with what to do
 (the line a killed writer was writing is no trace of the run: exit 0).
 A signal (Ctrl-C) stops an export to --out with nothing written and its
-temporary file removed, and says so (exit 1).
+temporary file removed, and one to stdout after the row being written
+(each row on stdout whole), and says so (exit 1); a second stops it at once.
 Where stderr is a terminal, or with --progress, how far it is goes to
 stderr, a line every 2 s at most: the run's read, the accepted traces
 done of how many, and a last line with the time it took
@@ -97,18 +98,28 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	// A signal (Ctrl-C, SIGTERM, a closed terminal's SIGHUP: stopSignals)
 	// killed an export to --out without a word, its hidden temporary
-	// file left beside --out. It is held from here: one that comes while
-	// the run is read writes nothing, one that comes while the rows are
-	// written stops the writing at the next buffer of rows, the
-	// temporary file removed (writeExport), and either is said with what
-	// to do. The rows to stdout are left to the signal's default: no file
-	// of this command's is left by it.
-	ctx := context.Background()
+	// file left beside --out, and one to stdout in the middle of a row,
+	// a half line that a JSON Lines reader fails on. It is held from
+	// here and said as it comes (the run's read is not cut short): one
+	// that comes while the run is read writes nothing, one that comes
+	// while the rows are written stops the writing to --out at the next
+	// buffer of rows, the temporary file removed (writeExport), and the
+	// rows to stdout after the row being written, whole (exportRun);
+	// either is said with what to do. A second signal leaves at once.
+	ctx, stop := signal.NotifyContext(context.Background(), stopSignals...)
+	defer stop()
+	where, left := "stdout", "the rows on stdout may end in a cut line"
 	if *out != "" {
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, stopSignals...)
-		defer stop()
+		where, left = *out, "nothing was written to "+*out+" (its temporary file was removed)"
 	}
+	endSecond := leaveOnSecondSignal(stderr, "rlt export: stopped at once by a second signal: "+left+"; run the same command again to export", func() {
+		if *out != "" {
+			durable.RemoveOwn(*out)
+		}
+	})
+	defer endSecond()
+	w := watchStop(ctx, stderr, "rlt export: stopping (a second signal stops at once)")
+	defer w.end()
 	m := newMeter(stderr, progressOn(*progress, flagsGiven(fs)["progress"], stderr), nil)
 	m.said("rlt export: reading the run " + *dir)
 	run, err := sessions.OpenReadOnly(*dir)
@@ -117,7 +128,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	defer run.Close()
 	if ctx.Err() != nil {
-		return fmt.Errorf("stopped by a signal while the run was read: nothing was written to %s; run the same command again to export", *out)
+		return fmt.Errorf("stopped by a signal while the run was read: nothing was written to %s; run the same command again to export", where)
 	}
 	return exportRun(ctx, run, *dir, *format, *out, m, stdout, stderr)
 }
@@ -142,11 +153,19 @@ func exportRun(ctx context.Context, run *sessions.Run, dir, format, out string, 
 	if out == "" {
 		// stdout streams the rows as they are read: a failed write leaves
 		// those before it there.
+		// A stop of ctx ends them after the row being written, whole.
 		var file writeErrs
+		opts.Stop = func() bool { return ctx.Err() != nil }
 		if rep, err = run.ExportWith(file.of(stdout), format, opts); file.err != nil {
 			return fmt.Errorf("stdout cannot be written (%v): the rows there are cut short", innermost(file.err))
 		} else if err != nil {
 			return err
+		}
+		if rep.Stopped {
+			return fmt.Errorf("stopped by a signal while the rows were written: stdout has the %s written before it, each whole; run the same command again to export", plural(rep.Written, "row"))
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped by a signal as the export ended: stdout has its %s, all of them", plural(rep.Written, "row"))
 		}
 	} else if err = writeExport(ctx, out, func(w io.Writer) (sessions.ExportReport, error) { return run.ExportWith(w, format, opts) }, &rep); err != nil {
 		return err

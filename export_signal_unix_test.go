@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,9 +104,10 @@ func acceptedImport(t *testing.T, dir string, n int) string {
 // signal comes while a read is held, not at a time: the run's config.toml
 // is a FIFO (read as the run is opened), or the prompts.json of the
 // teacher its config.toml names (read for the rows' system prompt, once
-// the temporary file is made). The signal's handling runs beside the
-// command, not at the read: the run's 2,000 accepted rows, written a
-// buffer at a time, give it the writing of the rows to be seen in.
+// the temporary file is made). The read is let go once the signal is
+// seen (its notice said), so the stop comes before the first row, whatever
+// the machine's load: the test assumed the signal's handling, beside the
+// command, came before the run's 2,000 rows were written.
 func TestExportStoppedBySignal(t *testing.T) {
 	bin := buildRLT(t, t.TempDir())
 	for _, c := range []struct {
@@ -142,6 +144,7 @@ func TestExportStoppedBySignal(t *testing.T) {
 					if err := cmd.Process.Signal(sig); err != nil {
 						t.Error(err)
 					}
+					waitFor(t, &stderr, exportStopping)
 				})
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
@@ -150,7 +153,7 @@ func TestExportStoppedBySignal(t *testing.T) {
 				if err := done(); err != nil {
 					t.Error(err)
 				}
-				want := strings.ReplaceAll(c.want, "OUT", out) + "\n"
+				want := exportStopping + strings.ReplaceAll(c.want, "OUT", out) + "\n"
 				if code := cmd.ProcessState.ExitCode(); code != 1 || stderr.String() != want || stdout.String() != "" {
 					t.Errorf("%v (exit %d)\nstdout %q\nstderr %q\nwant exit 1 and %q", err, code, stdout.String(), stderr.String(), want)
 				}
@@ -163,5 +166,93 @@ func TestExportStoppedBySignal(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// exportStopping is what rlt export says as a stop signal comes.
+const exportStopping = "rlt export: stopping (a second signal stops at once)\n"
+
+// waitFor waits until b begins with want (what follows it, the stop's
+// words, may already be there), bounded at a minute so that a notice
+// that never comes fails the test rather than hangs it.
+func waitFor(t *testing.T, b *lockedBuf, want string) {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); !strings.HasPrefix(b.String(), want) && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.HasPrefix(b.String(), want) {
+		t.Errorf("stderr %q: want %q", b.String(), want)
+	}
+}
+
+// TestExportToStdoutStoppedBySignal: rlt export to stdout, sent a stop
+// signal while it writes the rows, ends after the row being written: the
+// rows on stdout are whole JSON lines, fewer than the run's, and it says
+// how many, exit 1. It was killed by the signal mid-buffer, its last line
+// cut (a JSON Lines reader fails on it). The signal comes while the
+// command is held writing (stdout a pipe that the test has stopped
+// reading, mid-row, the rows far past its buffer), and the test reads on
+// only once the signal is seen (its notice said).
+func TestExportToStdoutStoppedBySignal(t *testing.T) {
+	bin := buildRLT(t, t.TempDir())
+	dir := t.TempDir()
+	run := acceptedImport(t, dir, 2000)
+	// Rows of ~2 KB: 4 MB in all, far past a pipe's buffer (64 KiB).
+	var long strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&long, `{"question":"1+%d=?","solution":"%d","explanation":"%s"}`+"\n", i, i+1, strings.Repeat("one and more ", 160))
+	}
+	src := filepath.Join(dir, "long.jsonl")
+	if err := os.WriteFile(src, []byte(long.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	longRun := filepath.Join(dir, "long")
+	if code, _, errs := runCLI(t, "", "import", src, "--out", longRun); code != 0 {
+		t.Fatalf("import: exit %d: %s", code, errs)
+	}
+	reviews, err := os.ReadFile(filepath.Join(run, sessions.ReviewsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(longRun, sessions.ReviewsFile), reviews, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "export", "--run", longRun)
+	var stderr lockedBuf
+	cmd.Stderr = &stderr
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 1000) // the first row's middle
+	if _, err := io.ReadFull(pipe, head); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Error(err)
+	}
+	waitFor(t, &stderr, exportStopping)
+	rest, err := io.ReadAll(pipe)
+	if err != nil {
+		t.Error(err)
+	}
+	err = cmd.Wait()
+	rows := string(head) + string(rest)
+	lines := strings.Split(rows, "\n")
+	if lines[len(lines)-1] != "" {
+		t.Errorf("stdout ends in a cut line: %q", lines[len(lines)-1])
+	}
+	lines = lines[:len(lines)-1]
+	for i, l := range lines {
+		if !json.Valid([]byte(l)) {
+			t.Fatalf("stdout line %d is no whole JSON row: %.80q", i+1, l)
+		}
+	}
+	want := exportStopping + fmt.Sprintf("rlt export: stopped by a signal while the rows were written: stdout has the %d rows written before it, each whole; run the same command again to export\n", len(lines))
+	if code := cmd.ProcessState.ExitCode(); code != 1 || len(lines) == 0 || len(lines) >= 2000 || stderr.String() != want {
+		t.Errorf("%v (exit %d), %d rows\nstderr %q\nwant exit 1, fewer rows than 2000, and %q", err, code, len(lines), stderr.String(), want)
 	}
 }
