@@ -158,6 +158,14 @@ type RunSummary struct {
 	// (its ProgressFile, at most ProgressEvery old); nil when none is
 	// known.
 	Progress *event.Progress
+	// Resumable is whether a resume would continue the run from a
+	// checkpoint (read with the listing, which reads each run: the Runs
+	// screen's key bar offers r by it on every draw without reading the
+	// disk): a run of ours, not imported, with a usable checkpoint before
+	// the last step its config.toml plans. Without one a resume is refused
+	// (no checkpoint to continue from, nothing left to run, an import);
+	// who holds the run is not part of it (Holder says that).
+	Resumable bool
 }
 
 // List summarises every run folder directly under root (a folder holding
@@ -344,6 +352,9 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 			return planCheckpointed(s.PlannedSteps, c.checkpointsOnDisk(dir), func(step int) error { return c.checkpointUsable(dir, step) })
 		}
 		v := runState(held, holder, probeErr, evState, recorded, planDone)
+		if imported == "" && !ev.imported {
+			s.Resumable = c.hasUsableCheckpoint(dir) && !planDone()
+		}
 		s.State, s.Holder, s.Fault = v.state, v.by, v.fault
 		notes = append(notes, v.notes...)
 		if s.State == StateRunning {

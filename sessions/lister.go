@@ -344,6 +344,19 @@ func (c *runCache) checkpointUsable(dir string, step int) error {
 	return err
 }
 
+// hasUsableCheckpoint is HasCheckpoint(dir) of what c has read: its
+// newest usable checkpoint folder, each asked as checkpointUsable asks
+// (a folder unchanged since it was checked is not read again).
+func (c *runCache) hasUsableCheckpoint(dir string) bool {
+	steps := c.checkpointsOnDisk(dir)
+	for i := len(steps) - 1; i >= 0; i-- {
+		if c.checkpointUsable(dir, steps[i]) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // runCache is what a Lister has read of one run folder.
 type runCache struct {
 	metricsLog, eventsLog logState

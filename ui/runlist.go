@@ -69,6 +69,10 @@ type runRow struct {
 	// not recorded yet (sessions.RunSummary.Progress; for the run open
 	// here, the header's: runsScreen.followOpen); nil when none is known.
 	Progress *event.Progress
+	// Resumable is whether r would resume the run from a checkpoint
+	// (sessions.RunSummary.Resumable): the key bar offers r by it. False
+	// for an official trainer's run and a missing folder.
+	Resumable bool
 }
 
 // stepAt is where the run's step is as of now, in the header's words
@@ -153,7 +157,7 @@ func fromSummary(s sessions.RunSummary, name string, origin runOrigin) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Origin: origin,
 		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder,
-		LockRefused: s.LockRefused, Progress: s.Progress}
+		LockRefused: s.LockRefused, Progress: s.Progress, Resumable: s.Resumable}
 }
 
 func absPath(p string) string {

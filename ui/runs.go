@@ -228,10 +228,14 @@ func (r *runsScreen) ShortHelp() []key.Binding {
 		}
 	}
 	km := r.keyMap()
-	if row := r.selected(); row != nil && r.isCurrent(*row) && r.m.engineRunning() {
+	if row := r.selected(); row != nil && (!row.Resumable || r.isCurrent(*row) && r.m.engineRunning()) {
 		// r on the run this workbench trains only says that it trains
-		// (or, paused, that p goes on): the bar offered "r resume from
-		// checkpoint" there. The help page still lists the key.
+		// (or, paused, that p goes on), and on a run with no checkpoint
+		// to continue from, an imported or a finished one it says why
+		// it is not resumed (resumeRefusal): the bar offered "r resume
+		// from checkpoint" there. What the listing read says it
+		// (runRow.Resumable), not the disk read at each draw. The help
+		// page still lists the key.
 		km.Resume.SetEnabled(false)
 	}
 	return km.ShortHelp()

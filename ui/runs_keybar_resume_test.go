@@ -20,6 +20,7 @@ import (
 func TestRunsKeyBarOffersNoResumeOfTheRunTrainingHere(t *testing.T) {
 	t.Chdir(t.TempDir())
 	writeRun(t, filepath.Join("runs", "20261201-000000"), t0, 3, false) // an older run, stopped
+	withCheckpoint(t, filepath.Join("runs", "20261201-000000"), 1)      // with a checkpoint to resume from
 	rec, err := sessions.Create(filepath.Join("runs", "live"), testCfg{Task: "addition", Steps: 4})
 	if err != nil {
 		t.Fatal(err)
