@@ -1470,10 +1470,9 @@ func TestRunRefusesNegativeSteps(t *testing.T) {
 			runs := filepath.Join(dir, "runs-"+strings.ReplaceAll(c.name, " ", ""))
 			args := append([]string{"run", "--headless", "--runs", runs}, c.args...)
 			code, _, errs := runCLI(t, "", args...)
-			lines := strings.Split(strings.TrimSpace(errs), "\n")
 			want := fmt.Sprintf("rlt run: --steps %s: want at least 0", c.args[len(c.args)-1])
-			if code != 2 || lines[len(lines)-1] != want {
-				t.Errorf("exit %d, last line %q; want exit 2 and %q", code, lines[len(lines)-1], want)
+			if last := wrongCallLine(errs); code != 2 || last != want {
+				t.Errorf("exit %d, last line %q; want exit 2 and %q", code, last, want)
 			}
 			if entries, _ := os.ReadDir(runs); len(entries) != 0 {
 				t.Errorf("left %d run folders", len(entries))
