@@ -15,6 +15,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
+	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
 
 // DataTask is the task name of a run on user data (runconfig.Config.Task
@@ -45,6 +46,102 @@ type Data struct {
 	// an epoch from a file of rlt distill --samples-out (one line a
 	// sample), as rlt distill without --reference explains it once.
 	Repeated []task.Example
+	// lengths are the rows' prompt lengths once measured (Lengths), shared
+	// by clones: nil for a Data made by hand, which is measured each time.
+	lengths *promptLengths
+}
+
+// promptLengths are a data file's rows' prompt lengths (rlt.PromptLengths)
+// as one tokenizer and prompts measure them, by the rows' lines: Train's
+// and HeldOut's (whose lines may be eval_data's). Checked.Memory measures
+// every row before a run starts (the runner's check, then New's own) and
+// New's fit leaves out the rows that do not fit the models: each reads
+// them here where its tokenizer is the one they were measured with
+// (Check's, where the teacher's file is unchanged), rather than tokenizing
+// every row again: a 200k-row file's rows took a minute to measure at a
+// load of 30, and a run's start measured them three times.
+type promptLengths struct {
+	mu sync.Mutex
+	of *rowLengths // nil until measured
+}
+
+// rowLengths are the lengths of one measure, not changed once made.
+type rowLengths struct {
+	tok            rlt.Encoder
+	prompts        record.Prompts
+	train, heldOut map[int][2]int
+}
+
+// measuredBy is d's rows' lengths as tok and p measured them: nil where
+// they were not (or d is a Data made by hand, which keeps none).
+func (d *Data) measuredBy(tok rlt.Encoder, p record.Prompts) *rowLengths {
+	if d.lengths == nil {
+		return nil
+	}
+	d.lengths.mu.Lock()
+	l := d.lengths.of
+	d.lengths.mu.Unlock()
+	if l == nil || l.tok != tok || l.prompts != p {
+		return nil
+	}
+	return l
+}
+
+// longestPrompts is the longest teacher prompt and student context of d's
+// rows, Train's and HeldOut's, as tok and p measure them (measurePrompts),
+// measured once and kept for the next check and for fit (fitReasons).
+func (d *Data) longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts) (teacher, student int) {
+	if l := d.measuredBy(tok, p); l != nil {
+		for _, rows := range []map[int][2]int{l.train, l.heldOut} {
+			for _, x := range rows {
+				teacher, student = max(teacher, x[0]), max(student, x[1])
+			}
+		}
+		return teacher, student
+	}
+	ls := measurePrompts(tok, p, d.Train, d.HeldOut)
+	for _, rows := range ls {
+		for _, x := range rows {
+			teacher, student = max(teacher, x[0]), max(student, x[1])
+		}
+	}
+	byLine := func(rows []task.Example, ls [][2]int) map[int][2]int {
+		m := make(map[int][2]int, len(rows))
+		for i, ex := range rows {
+			m[ex.Line] = ls[i]
+		}
+		return m
+	}
+	l := &rowLengths{tok: tok, prompts: p, train: byLine(d.Train, ls[0]), heldOut: byLine(d.HeldOut, ls[1])}
+	// Kept where each row has a line of its own (a file's rows do), so
+	// that no row is read another's lengths.
+	if d.lengths != nil && len(l.train) == len(d.Train) && len(l.heldOut) == len(d.HeldOut) {
+		d.lengths.mu.Lock()
+		d.lengths.of = l
+		d.lengths.mu.Unlock()
+	}
+	return teacher, student
+}
+
+// fitReasons are FitReason for d's training rows and held-out ones, each
+// reading a row's lengths where longestPrompts measured them with tok and
+// p, and measuring them where it did not.
+func (d *Data) fitReasons(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions) (train, heldOut func(task.Example) string) {
+	measure := FitReason(tok, p, maxNew, pos)
+	l := d.measuredBy(tok, p)
+	if l == nil {
+		return measure, measure
+	}
+	read := func(m map[int][2]int) func(task.Example) string {
+		return func(ex task.Example) string {
+			x, ok := m[ex.Line]
+			if !ok {
+				return measure(ex)
+			}
+			return LengthsFitReason(maxNew, pos, ex.Question, x[0], x[1], "")
+		}
+	}
+	return read(l.train), read(l.heldOut)
 }
 
 // LoadData reads and splits the configuration's data files (nil, nil when
@@ -65,7 +162,7 @@ func LoadData(c runconfig.Config) (*Data, error) {
 		}
 		return nil, err
 	}
-	d := &Data{File: f}
+	d := &Data{File: f, lengths: &promptLengths{}}
 	repeated := task.Repeated()
 	f.LeaveOut(func(ex task.Example) bool {
 		if repeated(ex) {
@@ -152,13 +249,13 @@ func (d *Data) Digest() string {
 // fit leaves out the rows that reason rejects (recording them as skips of
 // their files) and fails when no training row, or no held-out question
 // while evaluating, is left.
-func (d *Data) fit(reason func(task.Example) string, evaluating bool) error {
-	d.Train = d.File.Report.Drop(d.Train, reason)
+func (d *Data) fit(train, heldOut func(task.Example) string, evaluating bool) error {
+	d.Train = d.File.Report.Drop(d.Train, train)
 	rep := &d.File.Report
 	if d.EvalFile != nil {
 		rep = &d.EvalFile.Report
 	}
-	d.HeldOut = rep.Drop(d.HeldOut, reason)
+	d.HeldOut = rep.Drop(d.HeldOut, heldOut)
 	if len(d.Train) == 0 {
 		held := ""
 		switch {

@@ -17,11 +17,22 @@ import (
 const promptBlock = 256
 
 // longestPrompts is the most tokens a teacher prompt and a student context
-// of rows take (rlt.PromptLengths), the longest of each: the same numbers
-// as measuring every row in turn (longestPromptsPlain), measured by up to
-// GOMAXPROCS workers, each taking the next block of rows, since every row
-// is tokenized (a maximum's order does not matter). A bound that let a row
-// skip its tokenization would have to sit under the longest prompt's
+// of rows take (rlt.PromptLengths), the longest of each (measurePrompts).
+func longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.Example) (teacher, student int) {
+	for _, ls := range measurePrompts(tok, p, rows...) {
+		for _, l := range ls {
+			teacher, student = max(teacher, l[0]), max(student, l[1])
+		}
+	}
+	return teacher, student
+}
+
+// measurePrompts is the tokens each row's teacher prompt and student
+// context take (rlt.PromptLengths), one slice for each of rows: the same
+// numbers as measuring every row in turn (longestPromptsPlain), measured by
+// up to GOMAXPROCS workers, each taking the next block of rows and writing
+// its own rows' places, since every row is tokenized. A bound that let a
+// row skip its tokenization would have to sit under the longest prompt's
 // tokens, and the cheap exact one does not: a token of a byte-level BPE is
 // a byte at least, so a row's bytes bound its tokens, but a Qwen-style
 // vocabulary's tokens hold ~4 bytes each, so almost every row's bytes pass
@@ -30,45 +41,46 @@ const promptBlock = 256
 // check before a run starts, at a load of 30.
 // BenchmarkDataPromptLengths times both ways. A tokenizer is safe for
 // concurrent use (package tokenizer).
-func longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.Example) (teacher, student int) {
-	n := 0
-	for _, r := range rows {
-		n += len(r)
-	}
-	workers := min(runtime.GOMAXPROCS(0), (n+promptBlock-1)/promptBlock)
-	if workers <= 1 {
-		return longestPromptsPlain(tok, p, rows...)
-	}
+func measurePrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.Example) [][][2]int {
+	out := make([][][2]int, len(rows))
 	// The blocks of every row slice, in one numbering.
-	type block struct{ rows []task.Example }
+	type block struct{ rows, from int } // rows[rows][from:from+promptBlock]
 	var blocks []block
-	for _, r := range rows {
-		for i := 0; i < len(r); i += promptBlock {
-			blocks = append(blocks, block{r[i:min(i+promptBlock, len(r))]})
+	for r := range rows {
+		out[r] = make([][2]int, len(rows[r]))
+		for i := 0; i < len(rows[r]); i += promptBlock {
+			blocks = append(blocks, block{r, i})
 		}
 	}
+	measure := func(b block) {
+		for i := b.from; i < min(b.from+promptBlock, len(rows[b.rows])); i++ {
+			ex := rows[b.rows][i]
+			t, s := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+			out[b.rows][i] = [2]int{t, s}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(blocks))
+	if workers <= 1 {
+		for _, b := range blocks {
+			measure(b)
+		}
+		return out
+	}
 	var next atomic.Int64
-	longest := make([][2]int, workers)
 	var wg sync.WaitGroup
-	for w := range longest {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range workers {
+		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(blocks) {
 					return
 				}
-				t, s := longestPromptsPlain(tok, p, blocks[i].rows)
-				longest[w] = [2]int{max(longest[w][0], t), max(longest[w][1], s)}
+				measure(blocks[i])
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	for _, l := range longest {
-		teacher, student = max(teacher, l[0]), max(student, l[1])
-	}
-	return teacher, student
+	return out
 }
 
 // longestPromptsPlain is longestPrompts measuring each row in turn.

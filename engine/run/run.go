@@ -363,7 +363,8 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 	var questions rlt.Questions = &taskQuestions{task: t, seed: cfg.GRPO.Seed}
 	var warning error
 	if data != nil {
-		if err := data.fit(FitReason(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, pair.Positions()), cfg.EvalEvery > 0); err != nil {
+		train, heldOut := data.fitReasons(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, pair.Positions())
+		if err := data.fit(train, heldOut, cfg.EvalEvery > 0); err != nil {
 			return nil, err
 		}
 		questions = newDataQuestions(data.Train, cfg.GRPO.Seed)
@@ -431,7 +432,7 @@ func (c Checked) Memory() (memory.GRPO, error) {
 		return m, nil
 	}
 	if c.data != nil {
-		m.TeacherPrompt, m.StudentPrompt = longestPrompts(tok, c.cfg.Prompts, c.data.Train, c.data.HeldOut)
+		m.TeacherPrompt, m.StudentPrompt = c.data.longestPrompts(tok, c.cfg.Prompts)
 		m.Prompts = "the longest of the data's rows"
 		return m, nil
 	}
