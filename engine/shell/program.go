@@ -44,6 +44,7 @@ func programFor(argv0 string) string {
 }
 
 var (
+	workDir   = regexp.MustCompile(`^go-build[0-9]+$`) // os.MkdirTemp's "go-build" and its number
 	buildDir  = regexp.MustCompile(`^b[0-9]+$`)
 	cacheDir  = regexp.MustCompile(`^[0-9a-f]{2}$`)
 	cachedExe = regexp.MustCompile(`^[0-9a-f]{32,}-d$`)
@@ -54,12 +55,16 @@ var (
 // or, from Go 1.24 on, where it caches the binary to run again,
 // GOCACHE/xx/HASH-d/NAME (GOCACHE may be anywhere, set by go env -w, so
 // the shape is what tells). A test binary (go-buildN/b001/NAME.test) is
-// neither.
+// neither. The whole shape is asked, so that a user's own binary in a
+// folder that only looks like one is taken as invoked: the work directory
+// is "go-build" and digits only (not go-builds/b1/exe/rlt), and a cache
+// entry's folder is its hash's first two characters (not ab/HASH-d/rlt
+// whose hash begins 01).
 func goRunBinary(path string) bool {
 	el := strings.FieldsFunc(path, func(r rune) bool { return r == '/' || r == '\\' })
 	n := len(el)
-	if n >= 4 && el[n-2] == "exe" && buildDir.MatchString(el[n-3]) && strings.HasPrefix(el[n-4], "go-build") {
+	if n >= 4 && el[n-2] == "exe" && buildDir.MatchString(el[n-3]) && workDir.MatchString(el[n-4]) {
 		return true
 	}
-	return n >= 3 && cachedExe.MatchString(el[n-2]) && cacheDir.MatchString(el[n-3])
+	return n >= 3 && cachedExe.MatchString(el[n-2]) && cacheDir.MatchString(el[n-3]) && strings.HasPrefix(el[n-2], el[n-3])
 }

@@ -26,6 +26,14 @@ func TestProgramFor(t *testing.T) {
 		{"", "rlt"},
 		{"/tmp/go-build1975012155/b001/rlt.test", "/tmp/go-build1975012155/b001/rlt.test"}, // go test's binary
 		{"/home/me/exe/b1/rlt", "/home/me/exe/b1/rlt"},
+		// darwin's and windows' places for both
+		{"/var/folders/x1/y2z3/T/go-build77/b001/exe/rlt", "go run ."},
+		{"/Users/me/Library/Caches/go-build/fa/fae866981a8350b8225f14f4cc40f0562da3c8f68f3cddb49fc46995ef7d697d-d/rlt", "go run ."},
+		{`C:\Users\me\AppData\Local\go-build\fa\fae866981a8350b8225f14f4cc40f0562da3c8f68f3cddb49fc46995ef7d697d-d\rlt.exe`, "go run ."},
+		// a user's folders that only look like go run's
+		{"/home/me/go-builds/b1/exe/rlt", "/home/me/go-builds/b1/exe/rlt"},
+		{"/home/me/go-build-tools/b001/exe/rlt", "/home/me/go-build-tools/b001/exe/rlt"},
+		{"/data/ab/0123456789abcdef0123456789abcdef-d/rlt", "/data/ab/0123456789abcdef0123456789abcdef-d/rlt"},
 	} {
 		if got := programFor(c.argv0); got != c.want {
 			t.Errorf("programFor(%q) = %q, want %q", c.argv0, got, c.want)
