@@ -115,6 +115,7 @@ func CreateTemp(path string, perm os.FileMode) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	noteMade(tmp.Name()) // RemoveOwn's to remove, should this process leave at once
 	if err := tmp.Chmod(perm); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())

@@ -9,7 +9,9 @@ import (
 
 // TestRemoveOwn: RemoveOwn removes this process's temporary file and
 // staging folder for a path, and leaves another process's, another
-// path's, and the path itself.
+// path's, the path itself, and those under this process's tag that it
+// did not make: a killed process whose pid this one got left them (a
+// container's pids start over), and RemoveOwn removed them by their name.
 func TestRemoveOwn(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
@@ -36,6 +38,19 @@ func TestRemoveOwn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A killed process of this pid's: its temporary file, and its staging
+	// folder with a run's file in it.
+	before := []string{".out.tmp-" + writerTag() + "-12345", ".out.partial-" + writerTag() + "-12345"}
+	if err := os.WriteFile(filepath.Join(dir, before[0]), []byte("rows"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, before[1]), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, before[1], "config.toml"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kept = append(kept, before...)
 	RemoveOwn(out)
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -46,7 +46,11 @@ func NewStaging(dir string) (string, error) {
 	}
 	prefix := stagingPrefix(dir)
 	removeDead(parent, prefix, true)
-	return MkdirTemp(parent, prefix+writerTag()+"-")
+	stage, err := MkdirTemp(parent, prefix+writerTag()+"-")
+	if err == nil {
+		noteMade(stage) // RemoveOwn's to remove, should this process leave at once
+	}
+	return stage, err
 }
 
 // CommitDir puts the staged folder stage in place at dir: every file and
