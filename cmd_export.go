@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -36,7 +38,7 @@ read, not locked.
 turn: what TRL's SFTTrainer reads as it is (it passes over a Stratos row's
 system prompt); --format parquet writes them in one Parquet file, a
 messages column of {role, content}: what verl's SFT dataset reads (Parquet
-only), and TRL too.
+only), and TRL too; binary, it is not written to a terminal (give --out).
 --out must not exist: an earlier export is never replaced; without --out,
 or with --out -, the rows go to stdout. An export of no
 row (nothing accepted, or every accepted trace refused) writes no file, says
@@ -84,6 +86,11 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	// only be made by mistake (./- makes one).
 	if *out == "-" {
 		*out = ""
+	}
+	// Parquet is binary: written to a terminal it filled the screen with
+	// bytes and nothing usable came of it (gzip and tar refuse the same).
+	if *format == sessions.ExportParquet && *out == "" && stdoutIsTerminal(stdout) {
+		return badValue(fs, "--format parquet writes a binary file, not written to a terminal: give --out FILE (sft.parquet) or send stdout to a file (> sft.parquet)")
 	}
 	// An existing --out is refused before the run is read: it may be an
 	// earlier export, or anything else, and is never replaced. A link to
@@ -353,4 +360,12 @@ func outExists(path string) error {
 		return fmt.Errorf("--out %s already exists and is a folder; --out is the file to write: give a new file's path, such as %s", path, filepath.Join(path, "accepted.jsonl"))
 	}
 	return fmt.Errorf("--out %s already exists; rlt export does not replace a file: remove it or choose another path", path)
+}
+
+// stdoutIsTerminal says whether w is a terminal, by isatty: cli.go's
+// isTerminal (a character device) also takes /dev/null for one, which a
+// refusal of binary output must not.
+func stdoutIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
