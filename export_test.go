@@ -452,6 +452,21 @@ func TestPluralSaysOneInTheSingular(t *testing.T) {
 // --run does. The export failed as a whole, writing nothing.
 func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 	fixture := filepath.Join("sessions", "testdata", "prev-format", "grpo") // 000000.jsonl: 0-0-0 … 0-1-1, 000001.jsonl: 1-0-0 … 1-1-1
+	// rewrite puts data at path in one step, as the follower of the run
+	// opened sees it: a file written beside the run folder, renamed over
+	// path. os.WriteFile truncated the file, then wrote it, which the
+	// kernel shows a page at a time: a poll between the two read a file
+	// cut to 4096 bytes in the middle of a line, no writer running, so
+	// it took that line's trace for one the run had written whole and
+	// lost ('file shrank to 4096 bytes'), and "lines moved, all read"
+	// failed under load, the export begun before the next poll.
+	rewrite := func(path string, data []byte) error {
+		tmp := filepath.Join(filepath.Dir(filepath.Dir(filepath.Dir(path))), "rewritten")
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			return err
+		}
+		return os.Rename(tmp, path)
+	}
 	// cutShort leaves the file its first line, 1-0-0 (rejected).
 	cutShort := func(path string) error {
 		data, err := os.ReadFile(path)
@@ -459,7 +474,7 @@ func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 			return err
 		}
 		first, _, _ := strings.Cut(string(data), "\n")
-		return os.WriteFile(path, []byte(first+"\n"), 0o644)
+		return rewrite(path, []byte(first+"\n"))
 	}
 	// damaged changes, in line 4 (1-1-1) and in its place, the first
 	// character of a per-token array's value (after its key) to with: an
@@ -478,7 +493,7 @@ func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 			}
 			i += len(key)
 			lines[3] = lines[3][:i] + with + lines[3][i+len(with):]
-			return os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+			return rewrite(path, []byte(strings.Join(lines, "")))
 		}
 	}
 	reversed := func(path string) error { // every line still there, each elsewhere
@@ -489,7 +504,7 @@ func TestExportLeavesOutOnlyTheTracesNotReadBack(t *testing.T) {
 		lines := strings.SplitAfter(string(data), "\n")
 		lines = lines[:len(lines)-1]
 		slices.Reverse(lines)
-		return os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644)
+		return rewrite(path, []byte(strings.Join(lines, "")))
 	}
 	for _, tc := range []struct {
 		name     string
