@@ -140,14 +140,18 @@ func TestExportStoppedBySignal(t *testing.T) {
 				cmd := exec.Command(bin, "export", "--run", run, "--out", out)
 				var stdout, stderr lockedBuf
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				started := make(chan struct{})
 				done := fifoGate(t, filepath.Join(run, c.gate), []byte(`{"teacher_system": "Teach.", "student_system": "Solve."}`), func() {
+					<-started // cmd.Process is Start's: the child may open the FIFO before Start returns
 					if err := cmd.Process.Signal(sig); err != nil {
 						t.Error(err)
 					}
 					waitFor(t, &stderr, exportStopping)
 				})
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
+				startErr := cmd.Start()
+				close(started)
+				if startErr != nil {
+					t.Fatal(startErr)
 				}
 				err := cmd.Wait()
 				if err := done(); err != nil {

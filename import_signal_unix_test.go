@@ -51,7 +51,9 @@ func TestImportStoppedBySignal(t *testing.T) {
 				var stdout, stderr lockedBuf
 				cmd.Stdout, cmd.Stderr = &stdout, &stderr
 				notice := "rlt import: stopping once " + src + " is read (its read is not cut short: a big source takes a while; a second signal stops at once)\n"
+				started := make(chan struct{})
 				done := fifoGate(t, src, []byte(rows.String()), func() {
+					<-started // cmd.Process is Start's: the child may open the FIFO before Start returns
 					if err := cmd.Process.Signal(sig); err != nil {
 						t.Error(err)
 					}
@@ -66,8 +68,10 @@ func TestImportStoppedBySignal(t *testing.T) {
 						t.Errorf("stderr %q while the source's read is held: want the notice %q", stderr.String(), notice)
 					}
 				})
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
+				startErr := cmd.Start()
+				close(started)
+				if startErr != nil {
+					t.Fatal(startErr)
 				}
 				err := cmd.Wait()
 				if err := done(); err != nil {
@@ -123,7 +127,9 @@ func TestImportSecondSignalStopsAtOnce(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			notice := "rlt import: stopping once " + src + " is read (its read is not cut short: a big source takes a while; a second signal stops at once)\n"
 			exited := make(chan struct{})
+			started := make(chan struct{})
 			done := fifoGate(t, src, []byte(`{"question":"1+1=?","solution":"2","explanation":"one and one make two"}`+"\n"), func() {
+				<-started // cmd.Process is Start's: the child may open the FIFO before Start returns
 				if err := cmd.Process.Signal(sig); err != nil {
 					t.Error(err)
 				}
@@ -143,8 +149,10 @@ func TestImportSecondSignalStopsAtOnce(t *testing.T) {
 					t.Errorf("still running a minute after the second signal, its read held")
 				}
 			})
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
+			startErr := cmd.Start()
+			close(started)
+			if startErr != nil {
+				t.Fatal(startErr)
 			}
 			var err error
 			go func() { err = cmd.Wait(); close(exited) }()
