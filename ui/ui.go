@@ -2076,10 +2076,18 @@ func (m *Model) statusLine() string {
 	case isQuiet:
 		add("no new step for "+sessions.Ago(quiet), keepHigh)
 	}
+	// The problems' count gives up the key's hint ("(!)": the help page,
+	// ?, names the key) after the screen its name, before the reward
+	// is left out: a killed run reviewed with warnings at step 100 or
+	// more ("stopped, interrupted (review) · 2 warnings (!) · step
+	// 123/200") had no room for it at 80 columns.
+	problems := func(sp style.Spec, count string) {
+		parts = append(parts, headerPart{text: th.Paint(sp, count+" (!)"), keep: keepProblemsKey, short: th.Paint(sp, count), shortKeep: keepHigh})
+	}
 	if errs, warns, _ := problemCounts(m.problemsShown()); errs > 0 {
-		add(th.Paint(style.FG(style.Vermillion).With(style.Bold), fmt.Sprintf("%s (!)", nouns.Count(errs+warns, "problem"))), keepHigh)
+		problems(style.FG(style.Vermillion).With(style.Bold), nouns.Count(errs+warns, "problem"))
 	} else if warns > 0 {
-		add(th.Paint(style.FG(style.Orange), fmt.Sprintf("%s (!)", nouns.Count(warns, "warning"))), keepHigh)
+		problems(style.FG(style.Orange), nouns.Count(warns, "warning"))
 	}
 	// The steps done, which name the step in progress in a run of ours
 	// (step 12/30: steps 0–11 done, 12 under way), and the reward named
@@ -2149,12 +2157,14 @@ func (p headerPart) forms() []headerPart {
 // outlives the memory and the pace (where a run computes tells more than
 // either, and takes fewer columns), and goes before the ETA; then the tab
 // strip gives way to the screen shown alone, then the reward's step
-// ("reward -0.700 (step 3)" to "reward -0.700"), and last the screen
-// shown its name ("[1 Dashboard]" to "[1]"); keepHigh and keepAlways
-// parts are only cut with the line's end.
+// ("reward -0.700 (step 3)" to "reward -0.700"), the screen shown its
+// name ("[1 Dashboard]" to "[1]"), and last the problems' count its key
+// ("2 warnings (!)" to "2 warnings"); keepHigh and keepAlways parts are
+// only cut with the line's end.
 const (
 	keepAlways = iota
 	keepHigh
+	keepProblemsKey
 	keepScreenName
 	keepRewardStep
 	keepTabs
@@ -2213,11 +2223,16 @@ func headerFit(parts []headerPart, w int) string {
 		shown[drop]++
 		line = join()
 	}
-	if width(line) <= w {
+	// takeBack gives the cuts back, the latest first, where they fit;
+	// shortened alone, only those that shortened a part still shown.
+	takeBack := func(shortened bool) {
 		for k := len(cuts) - 1; k >= 0; k-- {
 			c := cuts[k]
 			if shown[c.i] != c.from+1 {
 				continue // a shorter form of it did not fit back
+			}
+			if shortened && gone(c.i) {
+				continue
 			}
 			shown[c.i] = c.from
 			if l := join(); width(l) <= w {
@@ -2227,9 +2242,13 @@ func headerFit(parts []headerPart, w int) string {
 			}
 		}
 	}
+	if width(line) <= w {
+		takeBack(false)
+	}
 	// What is left is kept high (the step, the reward, the problems):
 	// each is shown whole or not at all, never cut mid-number
 	// (reward -3.…), the rightmost going first.
+	left := false
 	for width(line) > w {
 		last := -1
 		for i := range parts {
@@ -2240,8 +2259,16 @@ func headerFit(parts []headerPart, w int) string {
 		if last < 0 {
 			break
 		}
-		shown[last] = len(forms[last])
+		shown[last], left = len(forms[last]), true
 		line = join()
+	}
+	if left && width(line) <= w {
+		// A part shortened for what was then left out gets its longer
+		// form back where it fits: at 60 columns the reward went, and
+		// the screen's name ([2 Traces]) and the problems' "(!)" given
+		// up for it stayed out. A part left out whole stays out (the
+		// ETA does not come back in the reward's place).
+		takeBack(true)
 	}
 	return line
 }
