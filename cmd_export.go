@@ -52,9 +52,9 @@ A signal (Ctrl-C) stops an export to --out with nothing written and its
 temporary file removed, and one to stdout after the row being written
 (each row on stdout whole), and says so (exit 1); a second stops it at once.
 Where stderr is a terminal, or with --progress, how far it is goes to
-stderr, a line every 2 s at most: the run's read, the accepted traces
-done of how many, and a last line with the time it took
-(--progress=false: none).
+stderr, a line every 2 s at most: the traces read of the run's trace
+files (of their size), the accepted traces done of how many, and a last
+line with the time it took (--progress=false: none).
 
 Example:
   rlt export --run runs/20261125-034115 --out accepted.jsonl
@@ -129,7 +129,15 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	defer w.end()
 	m := newMeter(stderr, progressOn(*progress, flagsGiven(fs)["progress"], stderr), nil)
 	m.said("rlt export: reading the run " + *dir)
-	run, err := sessions.OpenReadOnly(*dir)
+	var opts sessions.Options
+	if m != nil { // its trace files are most of the read: said as they are read
+		opts.LoadProgress = func(traces int, read, size int64) {
+			m.tick(func() string {
+				return fmt.Sprintf("rlt export: read %s, %s of %s%s", plural(traces, "trace"), megabytes(read), megabytes(size), percent(read, size))
+			})
+		}
+	}
+	run, err := sessions.OpenReadOnlyWith(*dir, opts)
 	if err != nil {
 		return err
 	}

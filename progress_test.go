@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rlt-workbench/rlt/sessions"
 )
 
 // (unix: the real commands' tests use acceptedImport and script(1).)
@@ -119,9 +121,11 @@ rlt import: 3 traces, 0 metric records imported in 12s`},
 }
 
 // TestExportProgress: rlt export says how far it is on stderr with
-// --progress: the run's read, the accepted traces done of how many, and
-// a last line with the rows written and the time it took, to stdout and
-// to --out alike; none without it on a stderr that is no terminal.
+// --progress: the run's read (its trace files' traces and bytes read, of
+// their size), the accepted traces done of how many, and a last line
+// with the rows written and the time it took, to stdout and to --out
+// alike; none without it on a stderr that is no terminal. The read, half
+// of a 200,000-trace export, said nothing past its first line.
 func TestExportProgress(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -129,15 +133,21 @@ func TestExportProgress(t *testing.T) {
 		want  string
 	}{
 		{"stdout", []string{"--progress"}, `rlt export: reading the run RUN
+rlt export: read 1 trace, 0.0 MB of 0.0 MB (P1 %)
+rlt export: read 2 traces, 0.0 MB of 0.0 MB (P2 %)
+rlt export: read 3 traces, 0.0 MB of 0.0 MB (100 %)
 rlt export: 1 of 3 accepted traces done (33 %)
 rlt export: 2 of 3 accepted traces done (66 %)
 rlt export: 3 of 3 accepted traces done (100 %)
-rlt export: 3 rows written in 15s`},
+rlt export: 3 rows written in 24s`},
 		{"out", []string{"--progress", "--out", "OUT"}, `rlt export: reading the run RUN
+rlt export: read 1 trace, 0.0 MB of 0.0 MB (P1 %)
+rlt export: read 2 traces, 0.0 MB of 0.0 MB (P2 %)
+rlt export: read 3 traces, 0.0 MB of 0.0 MB (100 %)
 rlt export: 1 of 3 accepted traces done (33 %)
 rlt export: 2 of 3 accepted traces done (66 %)
 rlt export: 3 of 3 accepted traces done (100 %)
-rlt export: 3 rows written in 15s`},
+rlt export: 3 rows written in 24s`},
 		{"no flag", nil, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -153,7 +163,18 @@ rlt export: 3 rows written in 15s`},
 			if code != 0 || strings.Contains(stdout, "rlt export:") {
 				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, stdout, errs)
 			}
-			want := strings.ReplaceAll(c.want, "RUN", run)
+			// P1, P2: the bytes of the trace file's first line, and of
+			// its first two, in its whole.
+			data, err := os.ReadFile(filepath.Join(run, sessions.TracesDir, "000000.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := strings.SplitAfter(string(data), "\n")
+			if len(lines) != 4 || lines[3] != "" {
+				t.Fatalf("the imported run's trace file holds %d lines, want 3:\n%s", len(lines)-1, data)
+			}
+			p1, p2 := len(lines[0])*100/len(data), (len(lines[0])+len(lines[1]))*100/len(data)
+			want := strings.NewReplacer("RUN", run, "P1", fmt.Sprint(p1), "P2", fmt.Sprint(p2)).Replace(c.want)
 			if got := progressLines(errs, "rlt export: "); got != want {
 				t.Errorf("progress:\n%s\nwant\n%s\n(stderr %q)", got, want, errs)
 			}
