@@ -17,7 +17,8 @@ import (
 // (here: rlt at the paths go run gives it) says `go run . run …`, and one
 // started by its path says that path. The line is rlt import's refusal of
 // an --out that holds a run: continue it with PROGRAM run --resume DIR
-// (sessions.ExistingRun, which ContinueLine's resume command shares).
+// (sessions.ExistingRun, which ContinueLine's resume command shares), and
+// a wrong value's "See 'PROGRAM report --help'." (badValue).
 func TestWayOnSaysTheProgramAsStarted(t *testing.T) {
 	dir := t.TempDir()
 	run := filepath.Join(dir, "run")
@@ -51,6 +52,14 @@ func TestWayOnSaysTheProgramAsStarted(t *testing.T) {
 			want := "continue it with " + c.want + " run --resume " + sessions.ShellQuote(run) + "\n"
 			if !strings.Contains(string(out), want) {
 				t.Errorf("%s import --out RUN says\n%s\nwant the way on %q", c.path, out, want)
+			}
+			// A wrong value's pointer to the usage (badValue) too.
+			cmd = exec.Command(c.path, "report", run, "--out", filepath.Join(dir, "report"), "--traces", "top:3,top:1")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
+			out, _ = cmd.CombinedOutput()
+			if want := "\nSee '" + c.want + " report --help'.\n"; !strings.HasSuffix(string(out), want) {
+				t.Errorf("%s report --traces top:3,top:1 says\n%s\nwant it to end %q", c.path, out, want)
 			}
 		})
 	}
