@@ -332,6 +332,15 @@ func stratosRow(m map[string]json.RawMessage, conv json.RawMessage, r Row) (Row,
 		return Row{}, rowErr("system", "%v", err)
 	}
 	r.System, _, _ = str(m, "system")
+	return stratosTurns("conversations", turns, r)
+}
+
+// stratosTurns reads a Stratos row's question, explanation and solution
+// from its turns (its first user turn and the assistant turn after it),
+// its errors said of field, the row's own: "conversations", or
+// "messages" for a messages row (messagesRow).
+func stratosTurns(field string, turns []turn, r Row) (Row, error) {
+	r.Stratos = true
 	user, asst := -1, -1
 	for i, t := range turns {
 		switch strings.ToLower(t.From) {
@@ -346,18 +355,18 @@ func stratosRow(m map[string]json.RawMessage, conv json.RawMessage, r Row) (Row,
 		}
 	}
 	if user < 0 {
-		return Row{}, rowErr("conversations", "conversations: no user turn")
+		return Row{}, rowErr(field, "%s: no user turn", field)
 	}
 	if asst < 0 {
-		return Row{}, rowErr("conversations", "conversations: no assistant turn after the user turn")
+		return Row{}, rowErr(field, "%s: no assistant turn after the user turn", field)
 	}
 	expl, hasThought, sol, err := ParseStratosAssistant(turns[asst].Value)
 	if err != nil {
-		return Row{}, rowErr("conversations", "assistant turn: %v", err)
+		return Row{}, rowErr(field, "assistant turn: %v", err)
 	}
 	r.Question, r.Solution, r.Explanation = turns[user].Value, sol, expl
 	if hasThought {
-		r.ExplanationFrom = "conversations"
+		r.ExplanationFrom = field
 	}
 	return r, nil
 }
@@ -384,25 +393,8 @@ func messagesRow(msgs json.RawMessage, r Row) (Row, error) {
 		}
 		conv = append(conv, turn{From: t.Role, Value: t.Content})
 	}
-	raw, err := json.Marshal(conv)
-	if err != nil {
-		return Row{}, rowErr("messages", "%v", err)
-	}
-	sys, err := json.Marshal(system)
-	if err != nil {
-		return Row{}, rowErr("messages", "%v", err)
-	}
-	row, err := stratosRow(map[string]json.RawMessage{"system": sys}, raw, r)
-	if err != nil {
-		// Said of the row's own field, not of a conversations it has not.
-		var re *RowError
-		if errors.As(err, &re) {
-			re.Field = "messages"
-			re.Msg = strings.Replace(re.Msg, "conversations: ", "messages: ", 1)
-		}
-		return Row{}, err
-	}
-	return row, nil
+	r.System = system
+	return stratosTurns("messages", conv, r)
 }
 
 // StratosAssistant formats the assistant turn of a Bespoke-Stratos row: the
