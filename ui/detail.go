@@ -60,6 +60,11 @@ type detailScreen struct {
 	settings sessions.Settings
 	verifier task.Task
 	verdict  string // the open trace's verdict ("" without a verifier)
+	// verdictBy names the task whose verifier said verdict: the run's,
+	// or, where the run's task has none (a data file's run, task
+	// "jsonl"), the one whose question the trace's is (task.Detect), as
+	// the engine keeps that task's verifier for such a row.
+	verdictBy string
 	// perTrace scales each trace's colours by its own values (z); off:
 	// the run's d_k scale and the absolute log-prob scale.
 	perTrace bool
@@ -161,9 +166,9 @@ func (d *detailScreen) load(cursor int) {
 	if rec.HasScore && rec.Terms.SolutionMinPos >= 0 {
 		d.sol.SetMarks(rec.Terms.SolutionMinPos)
 	}
-	d.verdict = ""
-	if d.verifier != nil && rec.Question != "" {
-		d.verdict = verdictText(d.verifier.VerifyExplanation(rec.Question, rec.Explanation))
+	d.verdict, d.verdictBy = "", ""
+	if vt := d.verifierOf(rec.Question); vt != nil {
+		d.verdict, d.verdictBy = verdictText(vt.VerifyExplanation(rec.Question, rec.Explanation)), vt.Name()
 	}
 	d.applyScales()
 	d.refToks, d.recToks, d.ops = nil, nil, nil
@@ -322,6 +327,22 @@ func (d *detailScreen) applyScales() {
 		lim = math.Max(d.expl.Limit(), minDSpan)
 	}
 	d.expl.SetLimit(lim)
+}
+
+// verifierOf is the verifier of a trace's question: the run's task's, or
+// where the run's task has none (a data file's run), the task whose
+// question grammar the question is written in (task.Detect: "347+285=?"),
+// whose verifier the engine keeps for such a row (task.ReadFile); nil for
+// no question, or one of no task's.
+func (d *detailScreen) verifierOf(question string) task.Task {
+	switch {
+	case question == "":
+		return nil
+	case d.verifier != nil:
+		return d.verifier
+	}
+	t, _ := task.Detect(question)
+	return t
 }
 
 // verdictText is a verifier's verdict in the detail's words.
@@ -1101,8 +1122,8 @@ func (d *detailScreen) explanationPart(w int) []string {
 }
 
 // context is what the explanation answers: the question, the reference
-// solution and, where the run's task has a verifier, its verdict on the
-// explanation, each read whole: wrapped to the width, and on a short
+// solution and, where the run's task or the question's has a verifier
+// (verifierOf), its verdict on the explanation, each read whole: wrapped to the width, and on a short
 // screen sharing a line where it has room for them.
 func (d *detailScreen) context() []string {
 	r := &d.rec
@@ -1121,7 +1142,7 @@ func (d *detailScreen) context() []string {
 	}
 	var v string
 	if d.verdict != "" {
-		v = "verifier (" + d.settings.Task + "): " + d.verdict
+		v = "verifier (" + d.verdictBy + "): " + d.verdict
 	}
 	bold := func(s string) string { return th.Paint(style.Spec{Attr: style.Bold}, s) }
 	wrap := func(s string) []string { return splitLines(ansi.Wrap(s, max(d.w, 1), " ")) }
