@@ -731,6 +731,11 @@ func (d *detailScreen) export() {
 	if rep.Note != "" { // as rlt export warns it
 		msg += "; warning: " + rep.Note
 	}
+	// e writes Bespoke-Stratos rows only, which verl does not read and TRL
+	// reads without their system prompt: nothing here said where the rows
+	// for them come from.
+	msg += fmt.Sprintf("; for TRL or verl: rlt export --run %s --format %s (TRL) or %s (verl) --out FILE",
+		d.sh.run.Dir(), sessions.ExportMessages, sessions.ExportParquet)
 	d.sh.say("%s", msg)
 }
 

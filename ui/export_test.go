@@ -75,7 +75,7 @@ func TestExportSaysLeftOutAsRltExport(t *testing.T) {
 	send(m, press("enter"))
 	send(m, press("e"))
 	want := "exported 1 accepted → " + filepath.Join(r.Dir(), sessions.ExportFile) +
-		" (left out 3: 2 unreviewed, 1 rejected, 0 flagged, 0 unreadable, 0 refused)"
+		" (left out 3: 2 unreviewed, 1 rejected, 0 flagged, 0 unreadable, 0 refused)" + exportFormatsSaid(r.Dir())
 	if m.msg != want {
 		t.Errorf("status line %q\nwant        %q", m.msg, want)
 	}
