@@ -1059,6 +1059,7 @@ func mistypedValues(path string, data []byte) []*ConfigError {
 	// said the key's default.
 	v.Config = RecordedConfig()
 	v.Config.GRPO = runconfig.DefaultGRPO()
+	v.Config.EvalEvery, v.Config.EvalQuestions = runconfig.DefaultEvalEvery, runconfig.DefaultEvalQuestions
 	var mistyped []*ConfigError
 	for _, e := range configkey.Problems(DecodeStrict(path, data, &v)) {
 		if ce, ok := e.(*ConfigError); ok && ce.kind == mistypedValue {

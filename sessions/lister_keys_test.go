@@ -104,6 +104,10 @@ func TestListingExamplesAreTheKeysOwn(t *testing.T) {
 		{"grpo.questions = 'eight'\n", "(such as grpo.questions = 8)"},
 		// The text written, where it is a value of the type, before the default.
 		{"[grpo]\nsamples = '16'\n", "(such as samples = 16)"},
+		// The top-level keys' defaults (engine/run's, kept in runconfig):
+		// they said the type's, eval_questions = 1.
+		{"eval_every = 'often'\n", "(such as eval_every = 10)"},
+		{"eval_questions = 2.5\n", "(such as eval_questions = 32)"},
 		// No default: the type's.
 		{"steps = 'ten'\n", "(such as steps = 1)"},
 	} {

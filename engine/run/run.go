@@ -39,7 +39,7 @@ import (
 func DefaultConfig(teacher, student string) runconfig.Config {
 	return runconfig.Config{
 		Teacher: teacher, Student: student, Task: "addition", Steps: 0,
-		EvalEvery: 10, EvalQuestions: 32, CheckpointEvery: 1, Device: device.Auto,
+		EvalEvery: runconfig.DefaultEvalEvery, EvalQuestions: runconfig.DefaultEvalQuestions, CheckpointEvery: 1, Device: device.Auto,
 		Prompts: warmstart.ShortPrompts(),
 		Reward:  record.DefaultRewardConfig(),
 		GRPO:    runconfig.DefaultGRPO(),

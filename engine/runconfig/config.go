@@ -7,6 +7,16 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 )
 
+// DefaultEvalEvery and DefaultEvalQuestions are eval_every's and
+// eval_questions' defaults (engine/run's DefaultConfig), here beside the
+// keys so that a reader above the engine (sessions' run listing, whose
+// wrong-type words give a key's default as the example) says the same
+// numbers without importing engine/run.
+const (
+	DefaultEvalEvery     = 10
+	DefaultEvalQuestions = 32
+)
+
 // Config is a run's whole configuration, as written to config.toml.
 type Config struct {
 	Teacher string `toml:"teacher"` // model folder
