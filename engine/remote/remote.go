@@ -106,7 +106,7 @@ type Options struct {
 	Kind        Kind          // "" = from /v1/models' owned_by (sglang, else vllm)
 	Concurrency int           // requests in flight at once (8)
 	Retries     int           // further tries of a request after a timeout, a dropped connection or a 5xx (0: none)
-	Backoff     time.Duration // wait before the first retry, doubled for each next (500 ms)
+	Backoff     time.Duration // wait before the first retry, doubled for each next up to maxBackoff (500 ms)
 	Timeout     time.Duration // one request's limit (5 min)
 	Client      *http.Client  // nil = one of its own
 }
@@ -442,8 +442,25 @@ func (s *Server) retry(ctx context.Context, f func(context.Context) error) error
 		case <-ctx.Done():
 			return err
 		}
-		wait *= 2
+		wait = nextBackoff(wait)
 	}
+}
+
+// maxBackoff is the longest wait between two tries, urllib3's default
+// (Retry.DEFAULT_BACKOFF_MAX, 120 s).
+const maxBackoff = 2 * time.Minute
+
+// nextBackoff is the wait after wait: doubled, at most maxBackoff (or wait
+// itself where Options.Backoff starts above it). Doubled without end, the
+// waits of rlt score --retries 20 reached 3 days (500 ms × 2^19) on a
+// server that stayed down, and at --retries 2^63-1 the doubling passed
+// time.Duration's range after 35 tries and went negative, then 0: tries
+// with no wait between them.
+func nextBackoff(wait time.Duration) time.Duration {
+	if wait >= maxBackoff/2 {
+		return max(wait, maxBackoff)
+	}
+	return wait * 2
 }
 
 // httpError is a server's answer other than 200.

@@ -576,3 +576,24 @@ func TestScorerWritesABatchAnsweredBeforeAStop(t *testing.T) {
 		}
 	}
 }
+
+// TestBackoffStopsGrowingAtTheCap: the waits between tries double up to
+// maxBackoff and stay there, whatever the number of tries: they doubled
+// without end, 3 days before the 21st try of a server that stayed down,
+// and past time.Duration's range (the 36th) negative, then 0, tries with no
+// wait at all. A first wait above the cap is kept.
+func TestBackoffStopsGrowingAtTheCap(t *testing.T) {
+	for _, first := range []time.Duration{time.Millisecond, 500 * time.Millisecond, 90 * time.Second, 5 * time.Minute} {
+		wait, top := first, max(first, maxBackoff)
+		for try := 1; try <= 100; try++ {
+			next := nextBackoff(wait)
+			if want := min(2*wait, top); next != want {
+				t.Fatalf("from %v, try %d: wait %v after %v, want %v", first, try, next, wait, want)
+			}
+			wait = next
+		}
+		if wait != top {
+			t.Errorf("from %v: the waits end at %v, want %v", first, wait, top)
+		}
+	}
+}
