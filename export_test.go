@@ -332,13 +332,15 @@ func TestExportOfNothing(t *testing.T) {
 		{"csv", []string{"--run", unreviewed, "--format", "csv", "--out", filepath.Join(root, "a.csv")}, "no trace is accepted in review (of 8 traces: 8 unreviewed"},
 		{"to stdout", []string{"--run", unreviewed}, "(rlt open " + unreviewed + ", then a on a trace); no rows written"},
 		{"quoted folder", []string{"--run", quoted}, "(rlt open " + sessions.ShellQuote(quoted) + ", then a on a trace); no rows written"},
+		{"parquet to stdout", []string{"--run", unreviewed, "--format", "parquet"}, "then a on a trace); no rows written"},
+		{"parquet", []string{"--run", unreviewed, "--format", "parquet", "--out", filepath.Join(root, "a.parquet")}, "then a on a trace); no file written"},
 		{"rejected and flagged", []string{"--run", judged, "--out", filepath.Join(root, "b.jsonl")}, "no trace is accepted in review (of 8 traces: 6 unreviewed, 1 rejected, 1 flagged, 0 unreadable)"},
 		{"no trace yet", []string{"--run", empty, "--out", filepath.Join(root, "c.jsonl")}, "rlt export: nothing to export from " + empty + ": it holds no trace yet; no file written"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errs := runCLI(t, "", append([]string{"export"}, tc.args...)...)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
-			if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, tc.want) || strings.Contains(out, "{") {
+			if last := lines[len(lines)-1]; code != 1 || !strings.Contains(last, tc.want) || out != "" {
 				t.Errorf("exit %d, last line %q, stdout %q; want exit 1, %q and no row", code, last, out, tc.want)
 			}
 		})

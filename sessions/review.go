@@ -701,7 +701,9 @@ func (r *Run) exportWith(w io.Writer, format string, rd *TraceReader, o ExportOp
 	if o.Progress != nil && done > 0 {
 		o.Progress(done, accepted)
 	}
-	if finish != nil {
+	// An export of no row writes nothing (NothingExported): Parquet's
+	// footer alone wrote an empty file's 183 bytes to stdout.
+	if finish != nil && rep.Written > 0 {
 		if err := finish(); err != nil {
 			return rep, err
 		}
