@@ -2,6 +2,8 @@ package sessions
 
 import (
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -44,12 +46,34 @@ func (p *parquetMessages) Write(question, explanation, solution string) error {
 		return err
 	}
 	_, err := p.pw.Write([]chatRow{{Messages: []chatTurn{
-		{Role: "system", Content: p.system},
-		{Role: "user", Content: question},
-		{Role: "assistant", Content: record.StratosAssistant(explanation, solution)},
+		{Role: "system", Content: utf8Text(p.system)},
+		{Role: "user", Content: utf8Text(question)},
+		{Role: "assistant", Content: utf8Text(record.StratosAssistant(explanation, solution))},
 	}}})
 	return err
 }
 
 // Close writes the rows still buffered and the file's footer.
 func (p *parquetMessages) Close() error { return p.pw.Close() }
+
+// utf8Text is s as the JSON Lines rows carry it, each byte that is not
+// UTF-8 a U+FFFD (encoding/json's coercion): a Parquet STRING column
+// holds UTF-8, and a trace's text cut mid-character went into it as its
+// raw bytes, which a strict reader refuses and others decode otherwise
+// than the --format messages rows.
+func utf8Text(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
