@@ -200,7 +200,8 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	// as every wrong call's (misuse), or, for a value the flag's type does
 	// not read (--steps x), alone (badValue).
 	out, usage := fs.Output(), fs.Usage
-	restore := func() { fs.SetOutput(out); fs.Usage = usage }
+	unwrap := refuseLeadingZeros(fs)
+	restore := func() { fs.SetOutput(out); fs.Usage = usage; unwrap() }
 	defer restore()
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -236,6 +237,57 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		args = rest[1:]
 	}
 	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// refuseLeadingZeros makes fs's count flags (int, uint and their 64-bit
+// forms) refuse a value with a leading 0, until the returned func puts
+// their own values back (before a usage is printed, whose type names and
+// defaults read them). The flag package reads a count as strconv does with
+// base 0, where a leading 0 is octal: rlt generate --max-new-tokens 010
+// wrote 8 tokens, with nothing said but its "stopped by --max-new-tokens 8". A
+// prefixed form says its base and is taken (0x10, 0o10, 0b10), as is 0.
+func refuseLeadingZeros(fs *flag.FlagSet) (unwrap func()) {
+	own := map[*flag.Flag]flag.Value{}
+	fs.VisitAll(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		switch g.Get().(type) {
+		case int, int64, uint, uint64:
+			own[f] = f.Value
+			f.Value = noLeadingZero{g}
+		}
+	})
+	return func() {
+		for f, v := range own {
+			f.Value = v
+		}
+		clear(own)
+	}
+}
+
+// noLeadingZero is a count flag's value that refuses a leading 0
+// (refuseLeadingZeros says why).
+type noLeadingZero struct{ flag.Getter }
+
+func (v noLeadingZero) Set(s string) error {
+	sign, digits := "", s
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		sign, digits = s[:1], s[1:]
+	}
+	if len(digits) > 1 && digits[0] == '0' && (digits[1] >= '0' && digits[1] <= '9' || digits[1] == '_') {
+		meant := strings.TrimLeft(digits, "0_")
+		if meant == "" {
+			meant = "0"
+		}
+		msg := fmt.Sprintf("a leading 0 reads as octal (010 is 8): write %s%s without it", sign, meant)
+		if meant != "0" && strings.Trim(meant, "01234567_") == "" {
+			msg += fmt.Sprintf(", or %s0o%s where octal is meant", sign, meant)
+		}
+		return errors.New(msg)
+	}
+	return v.Getter.Set(s)
 }
 
 // flagProblem says err, the flag package's complaint about a call, with

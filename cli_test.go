@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -42,6 +43,51 @@ func TestCountFlagsSayTheirRange(t *testing.T) {
 		if code != 2 || !slices.Contains(strings.Split(errs, "\n"), c.want) {
 			t.Errorf("rlt %s: exit %d, stderr %q; want exit 2 and the line %q", strings.Join(c.args, " "), code, errs, c.want)
 		}
+	}
+}
+
+// TestCountFlagsRefuseALeadingZero: a count flag's value with a leading 0
+// is refused, naming the number meant: the flag package read it as octal,
+// so rlt generate --max-new-tokens 010 wrote 8 tokens with nothing said. A
+// prefixed base is taken, as are 0 and -5, and after parsing the flags are
+// their own values again (the usage names their types from them).
+func TestCountFlagsRefuseALeadingZero(t *testing.T) {
+	for _, c := range []struct {
+		args  []string
+		want  string // the error; "" for none
+		steps int
+		seed  uint64
+	}{
+		{args: []string{"--steps", "010"}, want: `invalid value "010" for flag --steps: a leading 0 reads as octal (010 is 8): write 10 without it, or 0o10 where octal is meant`},
+		{args: []string{"--steps=-010"}, want: `invalid value "-010" for flag --steps: a leading 0 reads as octal (010 is 8): write -10 without it, or -0o10 where octal is meant`},
+		{args: []string{"--seed", "0_7"}, want: `invalid value "0_7" for flag --seed: a leading 0 reads as octal (010 is 8): write 7 without it, or 0o7 where octal is meant`},
+		{args: []string{"--seed", "00"}, want: `invalid value "00" for flag --seed: a leading 0 reads as octal (010 is 8): write 0 without it`},
+		{args: []string{"--steps", "09"}, want: `invalid value "09" for flag --steps: a leading 0 reads as octal (010 is 8): write 9 without it`},
+		{args: []string{"--steps", "0x10", "--seed", "0o10"}, steps: 16, seed: 8},
+		{args: []string{"--steps", "0", "--seed", "0"}},
+		{args: []string{"--steps", "-5", "--seed", "10"}, steps: -5, seed: 10},
+	} {
+		fs := flag.NewFlagSet("rlt x", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		steps := fs.Int("steps", 0, "")
+		seed := fs.Uint64("seed", 0, "")
+		err := parseFlags(fs, c.args)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != c.want || err == nil && (*steps != c.steps || *seed != c.seed) {
+			t.Errorf("%v: error %q, --steps %d, --seed %d; want error %q, --steps %d, --seed %d", c.args, got, *steps, *seed, c.want, c.steps, c.seed)
+		}
+		if typ := fmt.Sprintf("%T", fs.Lookup("steps").Value); typ != "*flag.intValue" {
+			t.Errorf("%v: --steps is a %s after parsing, want the flag package's own *flag.intValue", c.args, typ)
+		}
+	}
+	model := filepath.Join("engine", "defaults", "models", "student")
+	code, _, errs := runCLI(t, "", "generate", "--model", model, "--prompt", "x", "--max-new-tokens", "010")
+	want := `rlt generate: invalid value "010" for flag --max-new-tokens: a leading 0 reads as octal (010 is 8): write 10 without it, or 0o10 where octal is meant`
+	if code != 2 || !slices.Contains(strings.Split(errs, "\n"), want) {
+		t.Errorf("rlt generate --max-new-tokens 010: exit %d, stderr %q; want exit 2 and the line %q", code, errs, want)
 	}
 }
 
