@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-isatty"
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -942,14 +943,13 @@ func reportPoolAnomalies(w io.Writer) {
 	}
 }
 
-// isTerminal reports whether r or w is a character device (a terminal).
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := file.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// isTerminal reports whether a command's stdin, stdout or stderr is a
+// terminal, by isatty: /dev/null is a character device too, and taking it for
+// a terminal drew the workbench into nothing (rlt </dev/null >/dev/null) and
+// would write progress lines or Parquet bytes where no person reads them.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 func humanCount(n int) string {

@@ -11,8 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/mattn/go-isatty"
-
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/sessions"
 )
@@ -89,7 +87,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	// Parquet is binary: written to a terminal it filled the screen with
 	// bytes and nothing usable came of it (gzip and tar refuse the same).
-	if *format == sessions.ExportParquet && *out == "" && stdoutIsTerminal(stdout) {
+	if *format == sessions.ExportParquet && *out == "" && isTerminal(stdout) {
 		return badValue(fs, "--format parquet writes a binary file, not written to a terminal: give --out FILE (sft.parquet) or send stdout to a file (> sft.parquet)")
 	}
 	// An existing --out is refused before the run is read: it may be an
@@ -368,12 +366,4 @@ func outExists(path string) error {
 		return fmt.Errorf("--out %s already exists and is a folder; --out is the file to write: give a new file's path, such as %s", path, filepath.Join(path, "accepted.jsonl"))
 	}
 	return fmt.Errorf("--out %s already exists; rlt export does not replace a file: remove it or choose another path", path)
-}
-
-// stdoutIsTerminal says whether w is a terminal, by isatty: cli.go's
-// isTerminal (a character device) also takes /dev/null for one, which a
-// refusal of binary output must not.
-func stdoutIsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
