@@ -328,15 +328,22 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	return msg
 }
 
+// flagGetter is fs's flag name as a flag.Getter, whose value's type says what
+// the flag takes; nil for no such flag or a Value of our own without Get.
+func flagGetter(fs *flag.FlagSet, name string) flag.Getter {
+	f := fs.Lookup(name)
+	if f == nil {
+		return nil
+	}
+	g, _ := f.Value.(flag.Getter)
+	return g
+}
+
 // flagWants says what values the flag name of fs takes, by its type: ""
 // for a string or a type of our own (whose errors say it themselves).
 func flagWants(fs *flag.FlagSet, name string) string {
-	f := fs.Lookup(name)
-	if f == nil {
-		return ""
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
+	g := flagGetter(fs, name)
+	if g == nil {
 		return ""
 	}
 	switch g.Get().(type) {
@@ -360,12 +367,8 @@ func flagWants(fs *flag.FlagSet, name string) string {
 // number", no range), and where a number in a float's form was given
 // (1e3, 2.0) the whole number it is. "" for other flags and values.
 func wholeNumberHint(fs *flag.FlagSet, name, msg, tail string) string {
-	f := fs.Lookup(name)
-	if f == nil {
-		return ""
-	}
-	g, ok := f.Value.(flag.Getter)
-	if !ok {
+	g := flagGetter(fs, name)
+	if g == nil {
 		return ""
 	}
 	var lo, hi string

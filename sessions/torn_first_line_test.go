@@ -39,16 +39,5 @@ func TestFollowedTornFirstLineCutAndWrittenOnByAResume(t *testing.T) {
 	if err := resumed.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	r.pollOnce()
-	for _, id := range []string{"2-0-0r1", "2-0-1r1"} {
-		if _, err := r.Store().Trace(id); err != nil {
-			t.Errorf("the resume's trace %s: %v", id, err)
-		}
-	}
-	if n := r.Store().BrokenTraces(); n != 0 {
-		t.Errorf("%d broken traces, issues %v; want none", n, r.Store().Issues())
-	}
-	if got := r.TornTraces(); len(got) != 0 {
-		t.Errorf("TornTraces %+v once the resume wrote on; want none", got)
-	}
+	wantResumeReadWhole(t, r)
 }

@@ -97,6 +97,14 @@ func TestFollowedTornLineCutAndWrittenOnByAResume(t *testing.T) {
 	if err := resumed.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	wantResumeReadWhole(t, r)
+}
+
+// wantResumeReadWhole polls r once and wants the resume's step 2 traces read,
+// none broken and no torn line left said: what a follower must show once a
+// resume cut a torn line away and wrote on.
+func wantResumeReadWhole(t *testing.T, r *Run) {
+	t.Helper()
 	r.pollOnce()
 	for _, id := range []string{"2-0-0r1", "2-0-1r1"} {
 		if _, err := r.Store().Trace(id); err != nil {
