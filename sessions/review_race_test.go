@@ -54,16 +54,7 @@ func TestFollowedReviewRace(t *testing.T) {
 					atFirstPoll = r.LostReviews()
 				}
 			}
-			r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour, readAt: hook})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.Close() // its follow loop stopped after its first poll: the rest polled by hand
-			defer func() {
-				for _, fl := range r.followers {
-					fl.f.Close()
-				}
-			}()
+			r := followedByHand(t, dir, Options{PollInterval: time.Hour, readAt: hook})
 			if len(atFirstPoll) != 0 {
 				t.Errorf("LostReviews %v as the run was opened, before the poll that reads the trace; want none", atFirstPoll)
 			}
@@ -174,16 +165,7 @@ func TestFollowedRescoreRace(t *testing.T) {
 			r.store.mu.RUnlock()
 		}
 	}
-	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour, readAt: hook})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
-	defer func() {
-		for _, fl := range r.followers {
-			fl.f.Close()
-		}
-	}()
+	r := followedByHand(t, dir, Options{PollInterval: time.Hour, readAt: hook})
 	if armed || !opened {
 		t.Fatal("the open did not reach the points the test writes and looks at")
 	}

@@ -117,16 +117,7 @@ func TestFollowedPartialLineEndedIsNoTornTrace(t *testing.T) {
 	const id = "2-5-0"
 	dir, w := runOfSteps(t, 3)
 	_, _, endLine := halfWrittenTrace(t, dir, w)
-	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
-	defer func() {
-		for _, fl := range r.followers {
-			fl.f.Close()
-		}
-	}()
+	r := followedByHand(t, dir, Options{PollInterval: time.Hour})
 	if got := r.TornTraces(); len(got) != 1 {
 		t.Fatalf("TornTraces %+v with the line half written; want it", got)
 	}
@@ -155,16 +146,7 @@ func TestFollowedPartialLineEndedIsNoTornTrace(t *testing.T) {
 // While the writer lives the line is the one it is writing: not said.
 func TestFollowedWriterKilledMidLine(t *testing.T) {
 	dir, w := runOfSteps(t, 3)
-	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
-	defer func() {
-		for _, fl := range r.followers {
-			fl.f.Close()
-		}
-	}()
+	r := followedByHand(t, dir, Options{PollInterval: time.Hour})
 	file, line, _ := halfWrittenTrace(t, dir, w) // the writer has written 40 bytes of the line
 	partial := func() []Issue {
 		var out []Issue
@@ -228,4 +210,25 @@ func halfWrittenTrace(t *testing.T, dir string, w *Run) (file string, line int, 
 		}
 		return f.Close()
 	}
+}
+
+// followedByHand opens dir read-only, as the workbench follows a run, and
+// stops its follow loop after the first poll, so the test polls it by hand
+// (pollOnce) at the moments it chooses; the followers' files close when the
+// test ends.
+func followedByHand(t *testing.T, dir string, opts Options) *Run {
+	t.Helper()
+	r, err := OpenReadOnlyWith(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	t.Cleanup(func() {
+		for _, fl := range r.followers {
+			if fl.f != nil { // a follower may hold no file
+				fl.f.Close()
+			}
+		}
+	})
+	return r
 }

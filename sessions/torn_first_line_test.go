@@ -12,18 +12,7 @@ import (
 // the file to nothing and writes its traces there before the next poll.
 func TestFollowedTornFirstLineCutAndWrittenOnByAResume(t *testing.T) {
 	dir, w := runOfSteps(t, 2) // steps 0 and 1: 000002.jsonl holds only the torn line
-	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
-	defer func() {
-		for _, fl := range r.followers {
-			if fl.f != nil {
-				fl.f.Close()
-			}
-		}
-	}()
+	r := followedByHand(t, dir, Options{PollInterval: time.Hour})
 	halfWrittenTrace(t, dir, w)
 	killWriter(t, w, deadPID)
 	r.pollOnce()

@@ -72,16 +72,7 @@ func TestFollowedTornLineCutByAResume(t *testing.T) {
 // valid JSON at byte 45', a broken trace, the resume's trace unread.
 func TestFollowedTornLineCutAndWrittenOnByAResume(t *testing.T) {
 	dir, w := runOfSteps(t, 3)
-	r, err := OpenReadOnlyWith(dir, Options{PollInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Close() // its follow loop stopped after its first poll: the rest polled by hand
-	defer func() {
-		for _, fl := range r.followers {
-			fl.f.Close()
-		}
-	}()
+	r := followedByHand(t, dir, Options{PollInterval: time.Hour})
 	halfWrittenTrace(t, dir, w)
 	killWriter(t, w, deadPID)
 	r.pollOnce()
