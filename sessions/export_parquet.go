@@ -45,11 +45,13 @@ func (p *parquetMessages) Write(question, explanation, solution string) error {
 	if err := p.check.Check(question, explanation, solution); err != nil {
 		return err
 	}
-	_, err := p.pw.Write([]chatRow{{Messages: []chatTurn{
-		{Role: "system", Content: utf8Text(p.system)},
-		{Role: "user", Content: utf8Text(question)},
-		{Role: "assistant", Content: utf8Text(record.StratosAssistant(explanation, solution))},
-	}}})
+	// The JSON Lines rows' turns: no system turn for an empty prompt.
+	turns := record.MessagesTurns(p.system, question, record.StratosAssistant(explanation, solution))
+	row := chatRow{Messages: make([]chatTurn, len(turns))}
+	for i, m := range turns {
+		row.Messages[i] = chatTurn{Role: m.Role, Content: utf8Text(m.Content)}
+	}
+	_, err := p.pw.Write([]chatRow{row})
 	return err
 }
 

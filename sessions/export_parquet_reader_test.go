@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/rlt-workbench/rlt/engine/record"
 )
 
 // exportBoth exports the fixture's and traceVariants' traces (escapes,
@@ -139,4 +142,45 @@ for (const r of rows) console.log(JSON.stringify(r))`
 		t.Fatalf("hyparquet: %v", err)
 	}
 	sameValues(t, "hyparquet", jsonValues(t, out), jsonValues(t, msgs))
+}
+
+// TestExportParquetWithoutASystemPrompt: the Parquet rows' turns are the
+// messages rows' for an empty system prompt too, [user, assistant] with
+// no system turn (record.MessagesTurns), which both wrote as
+// {role: system, content: ""}: an empty system block in the chat template
+// in place of the tokenizer's default system prompt.
+func TestExportParquetWithoutASystemPrompt(t *testing.T) {
+	for _, system := range []string{"", "Solve: thought, then solution."} {
+		var m, p bytes.Buffer
+		pm := newParquetMessages(&p, system)
+		for _, w := range []interface {
+			Write(q, e, s string) error
+		}{record.NewMessagesWriter(&m, system), pm} {
+			if err := w.Write("2+3=?", "Add 2 and 3.", "5"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := pm.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := parquet.Read[chatRow](bytes.NewReader(p.Bytes()), int64(p.Len()))
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("system %q: read %d rows: %v", system, len(rows), err)
+		}
+		var roles []string
+		turns := []map[string]string{}
+		for _, tn := range rows[0].Messages {
+			roles = append(roles, tn.Role)
+			turns = append(turns, map[string]string{"role": tn.Role, "content": tn.Content})
+		}
+		want := "system user assistant"
+		if system == "" {
+			want = "user assistant"
+		}
+		if got := strings.Join(roles, " "); got != want {
+			t.Errorf("system %q: the Parquet row's turns are %s, want %s", system, got, want)
+		}
+		b, _ := json.Marshal(map[string]any{"messages": turns})
+		sameValues(t, "parquet-go", jsonValues(t, b), jsonValues(t, m.Bytes()))
+	}
 }

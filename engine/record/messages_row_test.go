@@ -2,7 +2,9 @@ package record
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -59,5 +61,49 @@ func TestMessagesRowsReadAsTheirStratosRow(t *testing.T) {
 	r, err := ParseRow([]byte(`{"question":"2+3=?","solution":"5","messages":[1]}`))
 	if err != nil || r.Question != "2+3=?" || r.Stratos {
 		t.Errorf("a flat row with a messages field read %+v (%v)", r, err)
+	}
+}
+
+// TestMessagesRowWithoutASystemPrompt: with an empty system prompt a
+// messages row has no system turn, [user, assistant], and reads back as
+// the same row with no system prompt. It carried {"role": "system",
+// "content": ""}, which TRL's and verl's chat templates write as an empty
+// system block in place of the tokenizer's default system prompt
+// (Qwen2.5's "You are Qwen, …" where the first turn is not a system one).
+// A prompt that is not empty is still the first turn.
+func TestMessagesRowWithoutASystemPrompt(t *testing.T) {
+	for _, c := range []struct {
+		system string
+		roles  string
+	}{
+		{"", "user assistant"},
+		{"Solve: thought, then solution.", "system user assistant"},
+		{" ", "system user assistant"}, // a prompt of a space is the rows' own: kept as written
+	} {
+		var b bytes.Buffer
+		if err := NewMessagesWriter(&b, c.system).Write("2+3=?", "Add 2 and 3.", "5"); err != nil {
+			t.Fatal(err)
+		}
+		var row struct{ Messages []Message }
+		if err := json.Unmarshal(b.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		var roles []string
+		for _, m := range row.Messages {
+			roles = append(roles, m.Role)
+			if m.Role == "system" && m.Content != c.system {
+				t.Errorf("system %q: the system turn holds %q", c.system, m.Content)
+			}
+		}
+		if got := strings.Join(roles, " "); got != c.roles {
+			t.Errorf("system %q: the row's turns are %s, want %s: %s", c.system, got, c.roles, b.Bytes())
+		}
+		got, err := ParseRow(b.Bytes())
+		if err != nil {
+			t.Fatalf("system %q: the row %s: %v", c.system, b.Bytes(), err)
+		}
+		if got.System != c.system || got.Question != "2+3=?" || got.Explanation != "Add 2 and 3." || got.Solution != "5" {
+			t.Errorf("system %q: read back as %+v", c.system, got)
+		}
 	}
 }

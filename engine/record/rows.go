@@ -377,7 +377,7 @@ func stratosTurns(field string, turns []turn, r Row) (Row, error) {
 // rlt's readers took it for a flat row without a question (missing field
 // "question"), the rows it had just exported.
 func messagesRow(msgs json.RawMessage, r Row) (Row, error) {
-	var turns []message
+	var turns []Message
 	if err := json.Unmarshal(msgs, &turns); err != nil {
 		return Row{}, rowErr("messages", `"messages" is not a list of {"role", "content"} turns`)
 	}
@@ -462,22 +462,40 @@ type StratosWriter struct {
 // and verl's multi-turn SFT dataset read. TRL turns a Bespoke-Stratos row's
 // "conversations" into messages but passes over its top-level "system",
 // so the student was fine-tuned under the tokenizer's default system
-// prompt, not the one its rows were scored with.
+// prompt, not the one its rows were scored with. An empty system prompt
+// writes no system turn ({"messages": [user, assistant]}): both hand the
+// turns to the tokenizer's chat template (TRL's apply_chat_template of the
+// row's messages; verl's MultiTurnSFTDataset of each turn, keeping the
+// first turn's system block), which writes its default system prompt
+// only where the first turn is not a system turn (Qwen2.5's "You are
+// Qwen, …"); an empty one overrode it with an empty system block.
 func NewMessagesWriter(w io.Writer, system string) *StratosWriter {
 	sw := NewStratosWriter(w, system)
 	sw.messages = true
 	return sw
 }
 
-// message is one turn of a messages row.
-type message struct {
+// Message is one turn of a messages row.
+type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
 }
 
 // messagesJSON is one messages row.
 type messagesJSON struct {
-	Messages []message `json:"messages"`
+	Messages []Message `json:"messages"`
+}
+
+// MessagesTurns are the turns of a messages row (NewMessagesWriter): the
+// system prompt's turn where it is not empty, the user's and the
+// assistant's. The Parquet export's rows are made by it too, so that both
+// formats leave an empty system turn out alike.
+func MessagesTurns(system, user, assistant string) []Message {
+	turns := make([]Message, 0, 3)
+	if system != "" {
+		turns = append(turns, Message{Role: "system", Content: system})
+	}
+	return append(turns, Message{Role: "user", Content: user}, Message{Role: "assistant", Content: assistant})
 }
 
 // NewStratosWriter returns a writer whose rows carry the given system prompt
@@ -533,11 +551,7 @@ func (sw *StratosWriter) Write(question, explanation, solution string) error {
 	var err error
 	if sw.messages {
 		what = "messages row"
-		err = sw.enc.Encode(messagesJSON{Messages: []message{
-			{Role: "system", Content: sw.system},
-			{Role: "user", Content: question},
-			{Role: "assistant", Content: assistant},
-		}})
+		err = sw.enc.Encode(messagesJSON{Messages: MessagesTurns(sw.system, question, assistant)})
 	} else {
 		err = sw.enc.Encode(stratosJSON{
 			System:        sw.system,
