@@ -87,23 +87,96 @@ func (d *Data) measuredBy(tok rlt.Encoder, p record.Prompts) *rowLengths {
 	return l
 }
 
+// promptBound is what a run's memory estimate takes of its data rows'
+// prompt lengths (Data.longestPrompts).
+type promptBound struct {
+	// teacher and student are the longest teacher prompt and student
+	// context of all the rows.
+	teacher, student int
+	// row names the row whose teacher prompt is the longest, "FILE line
+	// N"; "" where the rows have no file and line, or are one row. One
+	// such row sizes every step's sequences in the estimate: a question
+	// of 24k tokens among short ones asked 129 GiB, and the advice named
+	// only the step's settings, none of which comes near.
+	row string
+	// nextTeacher and nextStudent are the longest of the other rows'.
+	nextTeacher, nextStudent int
+}
+
+// promptRow is one row's prompt lengths and where the row is.
+type promptRow struct {
+	path    string
+	line    int
+	lengths [2]int // teacher prompt, student context
+}
+
+// boundOf is the promptBound of rows: the row with the longest teacher
+// prompt is the earliest of the longest (by file, then line), so that the
+// same rows name the same row whatever order they come in.
+func boundOf(rows []promptRow) promptBound {
+	var b promptBound
+	best := -1
+	for i, r := range rows {
+		b.teacher, b.student = max(b.teacher, r.lengths[0]), max(b.student, r.lengths[1])
+		if best < 0 || r.lengths[0] > rows[best].lengths[0] ||
+			r.lengths[0] == rows[best].lengths[0] && (r.path < rows[best].path || r.path == rows[best].path && r.line < rows[best].line) {
+			best = i
+		}
+	}
+	if len(rows) < 2 || rows[best].path == "" || rows[best].line <= 0 {
+		return b
+	}
+	for i, r := range rows {
+		if i != best {
+			b.nextTeacher, b.nextStudent = max(b.nextTeacher, r.lengths[0]), max(b.nextStudent, r.lengths[1])
+		}
+	}
+	b.row = fmt.Sprintf("%s line %d", rows[best].path, rows[best].line)
+	return b
+}
+
+// paths are the files d's training and held-out rows were read from ("" where
+// d was made by hand).
+func (d *Data) paths() (train, heldOut string) {
+	if d.File != nil {
+		train, heldOut = d.File.Path, d.File.Path
+	}
+	if d.EvalFile != nil {
+		heldOut = d.EvalFile.Path
+	}
+	return train, heldOut
+}
+
 // longestPrompts is the longest teacher prompt and student context of d's
 // rows, Train's and HeldOut's, as tok and p measure them (measurePrompts),
-// measured once and kept for the next check and for fit (fitReasons).
-func (d *Data) longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts) (teacher, student int) {
-	if l := d.measuredBy(tok, p); l != nil {
-		for _, rows := range []map[int][2]int{l.train, l.heldOut} {
-			for _, x := range rows {
-				teacher, student = max(teacher, x[0]), max(student, x[1])
-			}
+// and the row of the longest teacher prompt, measured once and kept for
+// the next check and for fit (fitReasons). Only the rows whose lengths
+// fits takes are counted (nil: all): New leaves out the rows too long for
+// the models, which no step holds.
+func (d *Data) longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, fits func(lengths [2]int) bool) promptBound {
+	trainPath, heldOutPath := d.paths()
+	var rows []promptRow
+	bound := func() promptBound {
+		if fits != nil {
+			rows = slices.DeleteFunc(rows, func(r promptRow) bool { return !fits(r.lengths) })
 		}
-		return teacher, student
+		return boundOf(rows)
+	}
+	if l := d.measuredBy(tok, p); l != nil {
+		for line, x := range l.train {
+			rows = append(rows, promptRow{trainPath, line, x})
+		}
+		for line, x := range l.heldOut {
+			rows = append(rows, promptRow{heldOutPath, line, x})
+		}
+		return bound()
 	}
 	ls := measurePrompts(tok, p, d.Train, d.HeldOut)
-	for _, rows := range ls {
-		for _, x := range rows {
-			teacher, student = max(teacher, x[0]), max(student, x[1])
-		}
+	for i, ex := range d.Train {
+		rows = append(rows, promptRow{trainPath, ex.Line, ls[0][i]})
+	}
+	for i, ex := range d.HeldOut {
+		rows = append(rows, promptRow{heldOutPath, ex.Line, ls[1][i]})
 	}
 	byLine := func(rows []task.Example, ls [][2]int) map[int][2]int {
 		m := make(map[int][2]int, len(rows))
@@ -120,7 +193,7 @@ func (d *Data) longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts) (teach
 		d.lengths.of = l
 		d.lengths.mu.Unlock()
 	}
-	return teacher, student
+	return bound()
 }
 
 // fitReasons are FitReason for d's training rows and held-out ones, each

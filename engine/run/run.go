@@ -417,8 +417,10 @@ func Memory(cfg runconfig.Config) (memory.GRPO, error) {
 // Memory is Memory(c.Config()) with the longest prompts the run's
 // questions make, where they are known before anything loads: a synthetic
 // task's widest question (widestPrompts, the bound checkPromptsFit takes
-// for every step's questions), or the longest of a data file's rows, each
-// measured as the scorer lays it out (rlt.PromptLengths); memory.PromptTokens
+// for every step's questions), or the longest of a data file's rows that
+// fit the models (New leaves the others out), each measured as the scorer
+// lays it out (rlt.PromptLengths), the longest named by its file and line
+// for the advice (memory.GRPO.LongestRow); memory.PromptTokens
 // assumed where the teacher's tokenizer cannot be read (its load says
 // why). A run of long prompts was estimated at 128 tokens: the embedded
 // tokenizer's prompts of a model made by rlt model init take 284.
@@ -432,8 +434,16 @@ func (c Checked) Memory() (memory.GRPO, error) {
 		return m, nil
 	}
 	if c.data != nil {
-		m.TeacherPrompt, m.StudentPrompt = c.data.longestPrompts(tok, c.cfg.Prompts)
+		pos := rlt.Positions{Teacher: m.Teacher.MaxPos, Student: m.Student.MaxPos}
+		b := c.data.longestPrompts(tok, c.cfg.Prompts, func(l [2]int) bool {
+			return LengthsFitReason(c.cfg.GRPO.MaxNewTokens, pos, "", l[0], l[1], "") == ""
+		})
+		m.TeacherPrompt, m.StudentPrompt = b.teacher, b.student
 		m.Prompts = "the longest of the data's rows"
+		if b.row != "" {
+			m.Prompts += ", " + b.row
+			m.LongestRow, m.NextTeacherPrompt, m.NextStudentPrompt = b.row, b.nextTeacher, b.nextStudent
+		}
 		return m, nil
 	}
 	if t, ok := task.Lookup(c.cfg.Task); ok && c.cfg.Data == "" {
