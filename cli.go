@@ -202,7 +202,8 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	// not read (--steps x), alone (badValue).
 	out, usage := fs.Output(), fs.Usage
 	unwrap := refuseLeadingZeros(fs)
-	restore := func() { fs.SetOutput(out); fs.Usage = usage; unwrap() }
+	refused, unwatch := watchRefusals(fs)
+	restore := func() { fs.SetOutput(out); fs.Usage = usage; unwatch(); unwrap() }
 	defer restore()
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -218,10 +219,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 				fs.Usage()
 				return errHelp
 			}
-			// The flag package's errors are text alone; a value its
-			// type refused is "invalid value …" or "invalid boolean
-			// value …" (flagInMessage reads the same words).
-			if strings.HasPrefix(err.Error(), "invalid ") {
+			// The flag package's errors are text alone: that a flag's
+			// Value refused its value is known by the Value's own Set
+			// having failed (watchRefusals), not by the words.
+			if *refused {
 				return badValue(fs, "%s", flagProblem(fs, err))
 			}
 			return misuse(fs, "%s", flagProblem(fs, err))
@@ -267,6 +268,53 @@ func refuseLeadingZeros(fs *flag.FlagSet) (unwrap func()) {
 		clear(own)
 	}
 }
+
+// watchRefusals wraps every flag of fs so that *refused tells whether a
+// flag's own Set refused its value (--steps x, --device tpu, --mouse=maybe)
+// during a parse, until the returned func puts the flags' own values back.
+// The flag package returns that Set's error as text alone (errors.New of
+// "invalid value …", not wrapped), and a call of the wrong shape (an unknown
+// flag, one without its argument) calls no Set: so a value's mistake is
+// told apart by what happened, not by the words of the message.
+func watchRefusals(fs *flag.FlagSet) (refused *bool, unwatch func()) {
+	refused = new(bool)
+	own := map[*flag.Flag]flag.Value{}
+	fs.VisitAll(func(f *flag.Flag) {
+		own[f] = f.Value
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			f.Value = watchedBool{watched{f.Value, refused}}
+			return
+		}
+		f.Value = watched{f.Value, refused}
+	})
+	return refused, func() {
+		for f, v := range own {
+			f.Value = v
+		}
+		clear(own)
+	}
+}
+
+// watched is a flag's Value that notes when its Set refuses a value
+// (watchRefusals).
+type watched struct {
+	flag.Value
+	refused *bool
+}
+
+func (v watched) Set(s string) error {
+	err := v.Value.Set(s)
+	if err != nil {
+		*v.refused = true
+	}
+	return err
+}
+
+// watchedBool is watched for a flag written alone (--mouse), which the
+// flag package knows by IsBoolFlag.
+type watchedBool struct{ watched }
+
+func (watchedBool) IsBoolFlag() bool { return true }
 
 // noLeadingZero is a count flag's value that refuses a leading 0
 // (refuseLeadingZeros says why).
