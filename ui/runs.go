@@ -228,17 +228,31 @@ func (r *runsScreen) ShortHelp() []key.Binding {
 		}
 	}
 	km := r.keyMap()
-	if row := r.selected(); row != nil && (!row.Resumable || r.isCurrent(*row) && r.m.engineRunning()) {
-		// r on the run this workbench trains only says that it trains
-		// (or, paused, that p goes on), and on a run with no checkpoint
-		// to continue from, an imported or a finished one it says why
-		// it is not resumed (resumeRefusal): the bar offered "r resume
-		// from checkpoint" there. What the listing read says it
-		// (runRow.Resumable), not the disk read at each draw. The help
-		// page still lists the key.
+	if row := r.selected(); row != nil && !r.resumeOffered(*row) {
 		km.Resume.SetEnabled(false)
 	}
 	return km.ShortHelp()
+}
+
+// resumeOffered reports whether the key bar offers r on row: only where
+// r resumes it. r on the run this workbench trains only says that it
+// trains (or, paused, that p goes on); on a run with no checkpoint to
+// continue from, an imported or a finished one (not runRow.Resumable),
+// one another process holds, one whose run.lock cannot be probed
+// (unknown) or is refused to an open to write it (LockRefused), and a
+// broken one, it says why it is not resumed (resumeRefusal): the bar
+// offered "r resume from checkpoint" there. What the listing read says
+// it, not the disk read at each draw. The help page still lists the key.
+func (r *runsScreen) resumeOffered(row runRow) bool {
+	switch {
+	case !row.Resumable, r.isCurrent(row) && r.m.engineRunning():
+		return false
+	case r.heldElsewhere(row), row.LockRefused != nil:
+		return false
+	case row.State == string(sessions.StateUnknown), row.State == string(sessions.StateBroken), row.State == "missing":
+		return false
+	}
+	return true
 }
 
 // FullHelp shows the editor's keys too: they cannot be read from the help
