@@ -371,7 +371,9 @@ func (fo *Folder) Dir() string { return fo.Files.Dir }
 
 // Path is the file that lists the folder's tensors: its weights file, or
 // the index of its shards (an error about a tensor not there names it).
-func (fo *Folder) Path() string { return filepath.Join(fo.Files.Dir, fo.weightsName()) }
+// FolderFiles' paths hold the folder already: joined to it again, a
+// missing tensor was said to be missing from "nb/nb/model.safetensors".
+func (fo *Folder) Path() string { return fo.weightsName() }
 
 // Tensors lists every tensor of the checkpoint sorted by name (a copy).
 func (fo *Folder) Tensors() []TensorInfo {

@@ -533,3 +533,35 @@ func TestCheckQwen2LayerCount(t *testing.T) {
 		})
 	}
 }
+
+// A folder's Path is its weights file, or its shards' index, as the
+// folder was given (relative or absolute): a tensor missing from the
+// folder "nb" was said to be missing from "nb/nb/model.safetensors", the
+// folder joined twice.
+func TestFolderPathIsItsWeightsFile(t *testing.T) {
+	c := tinyConfig()
+	single := t.TempDir()
+	if err := WriteSafetensors(filepath.Join(single, WeightsFile), tinyTensors(c), F32, nil); err != nil {
+		t.Fatal(err)
+	}
+	sharded := t.TempDir()
+	if _, err := WriteSafetensorsSharded(sharded, tinyTensors(c), F32, nil, 600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Dir(single))
+	relative := filepath.Base(single)
+	for _, c := range []struct{ name, dir, want string }{
+		{"one file", single, filepath.Join(single, WeightsFile)},
+		{"one file, a relative folder", relative, filepath.Join(relative, WeightsFile)},
+		{"shards", sharded, filepath.Join(sharded, IndexFile)},
+	} {
+		fo, err := OpenFolder(c.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fo.Path(); got != c.want {
+			t.Errorf("%s: Path() = %q; want %q", c.name, got, c.want)
+		}
+		fo.Close()
+	}
+}
