@@ -137,14 +137,15 @@ func TestAxisLabelsAreTrueAndDistinct(t *testing.T) {
 	}
 
 	// A series that never moves is said at its value, with its made-up
-	// span's ends, all distinct.
+	// span's ends, all distinct; one of 0 throughout from 0 up (a rate
+	// or a count, which cannot be negative: TestFlatSeriesGetsNiceTicks).
 	for _, c := range []struct {
 		v    float64
 		w, h int
 		axis []string
 	}{
 		{5, 19, 6, []string{"5.5", "", "5.0", "4.5"}},
-		{0, 40, 8, []string{"1", "", "", "0", "", "-1"}},
+		{0, 40, 8, []string{"1.0", "", "", "0.5", "", "0.0"}},
 		{151.47, 19, 6, []string{"165", "", "150", "135"}},
 		{-3e9, 40, 6, []string{"-2.7G", "", "-3.0G", "-3.3G"}},
 	} {

@@ -454,13 +454,16 @@ func TestAllHiddenSaysSo(t *testing.T) {
 	}
 }
 
-// TestFlatSeriesGetsNiceTicks: a series that never moves (a penalty rate
-// of 0, a constant learning rate) spans a made-up range around its value
-// v, v±d (d: a tenth of v, 1 for 0); its axis is labelled with nice ticks
-// (1, 0, −1), not with the odd values of its top and bottom rows (0.943,
-// −0.992), and symmetric around v however short the plot: a plot with
-// room for one tick labels its top and bottom rows v+d and v−d (not
-// 0.763 and −0.901), one of two rows v and v+d.
+// TestFlatSeriesGetsNiceTicks: a series that never moves (a constant
+// learning rate) spans a made-up range around its value v, v±d (d: a
+// tenth of v); its axis is labelled with nice ticks (5.5, 5.0, 4.5), not
+// with the odd values of its top and bottom rows, and symmetric around v
+// however short the plot: a plot with room for one tick labels its top
+// and bottom rows v+d and v−d, one of two rows v and v+d. A series of 0
+// throughout (a penalty rate, a count of failures) spans 0 to 1 instead,
+// its line on the bottom row: a rate or a count cannot be negative, and
+// its axis read 1, 0, −1 (a series whose own values go negative keeps a
+// span around them: "negative").
 func TestFlatSeriesGetsNiceTicks(t *testing.T) {
 	for _, c := range []struct {
 		name   string
@@ -468,10 +471,10 @@ func TestFlatSeriesGetsNiceTicks(t *testing.T) {
 		height int
 		axis   []string // the labels, top to bottom
 	}{
-		{"zeros", 0, 12, []string{"1", "0", "-1"}},
-		{"zeros, 8 high", 0, 8, []string{"1", "0", "-1"}},
-		{"zeros, 7 high", 0, 7, []string{"1", "0", "-1"}},
-		{"zeros, 6 high", 0, 6, []string{"1", "0", "-1"}},
+		{"zeros", 0, 12, []string{"1.0", "0.5", "0.0"}},
+		{"zeros, 8 high", 0, 8, []string{"1", "0"}},
+		{"zeros, 7 high", 0, 7, []string{"1", "0"}},
+		{"zeros, 6 high", 0, 6, []string{"1", "0"}},
 		{"zeros, two rows", 0, 4, []string{"1", "0"}},
 		{"a constant learning rate", 1e-6, 12, []string{"1.1e-06", "1.0e-06", "9.0e-07"}},
 		{"a constant learning rate, 7 high", 1e-6, 7, []string{"1.1e-06", "1.0e-06", "9.0e-07"}},

@@ -254,10 +254,17 @@ func (c *Chart) render() string {
 	flatD := 0.0
 	if hasData {
 		tlo, thi = ys.tf(ymin), ys.tf(ymax)
-		if thi-tlo <= 1e-9*math.Max(math.Abs(tlo), math.Abs(thi)) {
+		switch {
+		case !ys.log && tlo == 0 && thi == 0:
+			// 0 throughout (a penalty rate, a count of failures): the
+			// axis goes from 0 up, as a rate or a count can; a span
+			// around 0 read −1, which no value of it can be. Drawn as a
+			// series that moves, the line on the bottom row.
+			thi = 1
+		case thi-tlo <= 1e-9*math.Max(math.Abs(tlo), math.Abs(thi)):
 			flatD = math.Abs(tlo) * 0.1
 			if flatD == 0 {
-				flatD = 1
+				flatD = 1 // 10⁰ on a log axis: 0.1 to 10
 			}
 			tlo, thi = tlo-flatD, thi+flatD
 		}
@@ -269,8 +276,8 @@ func (c *Chart) render() string {
 			// The made-up span's ends fall on the middles of the top and
 			// bottom rows (rowMid): however high the plot, its axis reads
 			// v+d at the top and v−d at the bottom, symmetric around the
-			// value v (1, 0, −1 for a series of 0), not the odd values of
-			// a sliver past them (0.763, −0.901).
+			// value v (5.5, 5, 4.5 for a series of 5), not the odd values
+			// of a sliver past them.
 			pad = flatD * 3 / float64(plotH*4-4)
 		}
 		tlo, thi = max(tlo-pad, -math.MaxFloat64), min(thi+pad, math.MaxFloat64)
@@ -330,8 +337,8 @@ func (c *Chart) render() string {
 			labelStep = step
 		}
 		place(tickStep)
-		// Nice ticks can fall one to the axis (a flat series of 0 spans
-		// about −1…1, ticks 2 apart): finer nice steps (2 → 1 → 0.5) come
+		// Nice ticks can fall one to the axis (a flat series of 5 spans
+		// about 4.5…5.5, ticks 1 apart): finer nice steps (1 → 0.5) come
 		// before labelling the end rows below.
 		// Ticks closer than two rows would put a label on a row the line
 		// is not near: a plot that short labels its end rows instead.
