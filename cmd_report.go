@@ -19,8 +19,10 @@ const reportUsage = `
 Usage: rlt report RUN [RUN…] --out DIR [--traces accepted|top:K|bottom:K]
 
 Writes DIR/report.html, one self-contained page (inline SVG and CSS, no
-script, nothing fetched): a chart of every recorded metric with the runs
-overlaid, one colour per run, and the d_k heatmaps of chosen traces of each
+script, nothing fetched): a table of the runs with each one's r_KL weight
+(λ, reward.kl_mean, also in the legend where the runs' differ: a sweep of
+λ), a chart of every recorded metric with the runs overlaid, one colour
+per run, and the d_k heatmaps of chosen traces of each
 run on the run's colour scale (the workbench's Detail screen's). --traces
 chooses them: accepted (the traces accepted in review), top:K, bottom:K (by
 reward), or several joined by commas; default top:3,bottom:3. The runs are

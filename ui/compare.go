@@ -11,6 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/ui/internal/lambda"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -26,13 +27,8 @@ type compared struct {
 	key    string // absolute folder: the run's identity and colour key
 	dir    string
 	run    *sessions.Run
-	lambda float64
-	known  bool // lambda read from its config.toml
-	rows   bool // lambda is an import's rows' (sessions.Settings.ShownReward)
-	// lambdaNote says lambda is kl_mean's default, its config.toml
-	// setting none (atDefaults), else "".
-	lambdaNote string
-	cursor     int // metric records the dashboard has taken
+	lam    lambda.Lambda // its r_KL coefficient, read from its config.toml
+	cursor int           // metric records the dashboard has taken
 }
 
 // comparison is the set of runs compared with the open one and the
@@ -67,10 +63,7 @@ func (c *comparison) add(dir string) (*compared, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := r.Settings()
-	rc, rows, known := st.ShownReward()
-	cr := &compared{key: key, dir: dir, run: r, lambda: rc.KLMean, known: known, rows: rows,
-		lambdaNote: atDefaults(st.ShownDefaults(), "kl_mean")}
+	cr := &compared{key: key, dir: dir, run: r, lam: lambda.Of(r.Settings())}
 	c.colors.Add(key)
 	c.runs = append(c.runs, cr)
 	c.on = true
@@ -129,17 +122,12 @@ func (c *comparison) close() error {
 
 // runSource is one run of the overlay, the open one or a compared one.
 type runSource struct {
-	key    string
-	label  string // its folder's name (made unique among the sources)
-	color  style.Color
-	lambda float64
-	known  bool
-	rows   bool // lambda is an import's rows' (sessions.Settings.ShownReward)
-	// lambdaNote says lambda is kl_mean's default, the file setting none
-	// (atDefaults): " (kl_mean at its default)", else "".
-	lambdaNote string
-	store      *sessions.Store
-	c          *compared // nil: the open run
+	key   string
+	label string // its folder's name (made unique among the sources)
+	color style.Color
+	lam   lambda.Lambda
+	store *sessions.Store
+	c     *compared // nil: the open run
 }
 
 // sources are the runs the dashboard overlays: the open run first, then
@@ -152,16 +140,15 @@ func (d *dashboard) sources() []runSource {
 	}
 	var out []runSource
 	cur := absPath(d.sh.run.Dir())
-	rc, rows, known := d.settings.ShownReward()
 	out = append(out, runSource{key: cur, label: filepath.Base(d.sh.run.Dir()), color: cmp.colors.Add(cur),
-		lambda: rc.KLMean, known: known, rows: rows, lambdaNote: atDefaults(d.settings.ShownDefaults(), "kl_mean"), store: d.sh.store})
+		lam: lambda.Of(d.settings), store: d.sh.store})
 	for _, r := range cmp.runs {
 		if r.key == cur {
 			continue
 		}
 		col, _ := cmp.colors.Color(r.key)
 		out = append(out, runSource{key: r.key, label: filepath.Base(r.dir), color: col,
-			lambda: r.lambda, known: r.known, rows: r.rows, lambdaNote: r.lambdaNote, store: r.run.Store(), c: r})
+			lam: r.lam, store: r.run.Store(), c: r})
 	}
 	seen := map[string]int{}
 	for i := range out {
@@ -174,25 +161,14 @@ func (d *dashboard) sources() []runSource {
 	return out
 }
 
-// lambdaText is the source's λ as the legend says it, an import's
-// labelled its rows' ("rows' λ=3"), with its note where the file leaves
-// it at its default (lambdaNote), the rows' as a run's.
-func (s runSource) lambdaText() string {
-	if s.rows {
-		return "rows' λ=" + gnum(s.lambda) + s.lambdaNote
-	}
-	return "λ=" + gnum(s.lambda) + s.lambdaNote
-}
-
 // lambdasDiffer reports whether the sources' λ (the r_KL coefficient)
-// are not all the same, so the legend names each.
+// are not all the same, so the legend names each (lambda.Differ).
 func lambdasDiffer(srcs []runSource) bool {
-	for _, s := range srcs[1:] {
-		if s.known != srcs[0].known || s.lambda != srcs[0].lambda || s.rows != srcs[0].rows {
-			return true
-		}
+	ls := make([]lambda.Lambda, len(srcs))
+	for i, s := range srcs {
+		ls[i] = s.lam
 	}
-	return false
+	return lambda.Differ(ls)
 }
 
 // ---- the dashboard's comparison grid --------------------------------
@@ -399,8 +375,8 @@ func (d *dashboard) compareKey(k tea.KeyMsg) bool {
 		if !key.Matches(k, km.ToggleSeries) {
 			// The legend may have had to shorten its name.
 			lam := ""
-			if src.known {
-				lam = ", " + src.lambdaText()
+			if src.lam.Known {
+				lam = ", " + src.lam.String()
 			}
 			d.sh.say("%s (%s%s): space takes it out of the charts and the band", src.label, dirName(filepath.Dir(src.key)), lam)
 		}
@@ -424,10 +400,7 @@ func (d *dashboard) legendLines(w, maxLines int) []string {
 	for i, src := range d.srcs {
 		labels[i] = src.label
 		if lam {
-			tails[i] = " λ=?"
-			if src.known {
-				tails[i] = " " + src.lambdaText()
-			}
+			tails[i] = " " + src.lam.String()
 		}
 	}
 	item := func(i int, label string) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
+	"github.com/rlt-workbench/rlt/ui/internal/lambda"
 	"github.com/rlt-workbench/rlt/ui/report"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
@@ -554,8 +555,8 @@ func TestCompareImportedRowsLambda(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ours := runSource{label: "ours", lambda: 3, known: true}
-			src := runSource{label: "imported", lambda: cr.lambda, known: cr.known, rows: cr.rows, lambdaNote: cr.lambdaNote}
+			ours := runSource{label: "ours", lam: lambda.Lambda{Value: 3, Known: true}}
+			src := runSource{label: "imported", lam: cr.lam}
 			d := &dashboard{srcs: []runSource{ours, src}, sh: &shared{cmp: cmp, theme: style.NewTheme(style.Plain)}}
 			got := strings.Join(d.legendLines(200, 2), "\n")
 			if !strings.Contains(got, "imported"+c.tail) || !strings.Contains(got, "ours λ=3") {
@@ -591,8 +592,8 @@ func TestCompareLambdaAtItsDefault(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ours := runSource{label: "ours", lambda: 5, known: true}
-			src := runSource{label: "theirs", lambda: cr.lambda, known: cr.known, rows: cr.rows, lambdaNote: cr.lambdaNote}
+			ours := runSource{label: "ours", lam: lambda.Lambda{Value: 5, Known: true}}
+			src := runSource{label: "theirs", lam: cr.lam}
 			d := &dashboard{srcs: []runSource{ours, src}, sh: &shared{cmp: cmp, theme: style.NewTheme(style.Plain)}}
 			got := strings.Join(d.legendLines(200, 2), "\n") + "\n"
 			if !strings.Contains(got, "theirs"+c.tail) || !strings.Contains(got, "ours λ=5") {

@@ -1,5 +1,7 @@
 // Package report writes a run report: one self-contained HTML page (inline
-// SVG and CSS, no script, no external asset) with a chart per recorded
+// SVG and CSS, no script, no external asset) with a table of the runs,
+// each with its λ (lambda.Of: a sweep of r_KL's weight is told apart by
+// it, also in the legend where the runs' differ), a chart per recorded
 // metric, the runs overlaid in one colour each with their mean ± std band
 // where two or more record a step, and the d_k heatmaps of
 // chosen traces on the same run-wide colour scale as the workbench's Detail
@@ -28,6 +30,7 @@ import (
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/internal/decimals"
+	"github.com/rlt-workbench/rlt/ui/internal/lambda"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -131,6 +134,10 @@ type RunData struct {
 	// sessions and the workbench count them (its step numbering: an
 	// imported trainer's run keeps the trainer's numbers).
 	StepsDone int
+	// Lambda is the run's r_KL coefficient, read from its config.toml:
+	// what a sweep of λ varies, said as the dashboard's comparison
+	// legend says it.
+	Lambda lambda.Lambda
 
 	store *sessions.Store
 }
@@ -201,6 +208,7 @@ func Load(dirs []string) ([]RunData, error) {
 			highest = max(highest, m.Step)
 		}
 		done := r.StepNumbering().StepsDone(highest)
+		lam := lambda.Of(r.Settings())
 		if err := r.Close(); err != nil {
 			return nil, fmt.Errorf("run %s: %w", dir, err)
 		}
@@ -211,7 +219,7 @@ func Load(dirs []string) ([]RunData, error) {
 			Name: filepath.Base(filepath.Clean(dir)), Dir: dir,
 			Color:   colors.Add(absDir(dir)),
 			Metrics: ms, Traces: ts, DHistogram: r.Store().DHistogram(), Labels: labels, Skipped: skipped, Problems: r.Store().IssueCount(),
-			StepsDone: done, store: r.Store(),
+			StepsDone: done, Lambda: lam, store: r.Store(),
 		})
 	}
 	distinctNames(out)
@@ -496,14 +504,26 @@ func Render(w io.Writer, runs []RunData, sel Selection) {
 		names = append(names, r.Name)
 	}
 	p(pageHead+"%s</title>\n<style>%s</style></head><body>\n", esc(strings.Join(names, ", ")), pageCSS)
-	p(pageHeading + "\n<table><tr><th>run</th><th>folder</th><th>steps done</th><th>traces</th></tr>\n")
+	p(pageHeading + "\n<table><tr><th>run</th><th>folder</th><th>steps done</th><th>traces</th><th>r_KL's weight</th></tr>\n")
 	for _, r := range runs {
-		p("<tr><td><span style=\"color:%s\">■</span> <bdi>%s</bdi></td><td><bdi>%s</bdi></td><td>%d</td><td>%d</td></tr>\n",
-			r.Color.Hex(), esc(r.Name), esc(r.Dir), r.StepsDone, len(r.Traces))
+		p("<tr><td><span style=\"color:%s\">■</span> <bdi>%s</bdi></td><td><bdi>%s</bdi></td><td>%d</td><td>%d</td><td>%s</td></tr>\n",
+			r.Color.Hex(), esc(r.Name), esc(r.Dir), r.StepsDone, len(r.Traces), esc(r.Lambda.String()))
 	}
+	// The legend names each run's λ where they differ, as the dashboard's
+	// comparison does: a sweep's runs are told apart by it, not by their
+	// folders' names (times).
+	lams := make([]lambda.Lambda, len(runs))
+	for i, r := range runs {
+		lams[i] = r.Lambda
+	}
+	differ := lambda.Differ(lams)
 	p("</table>\n<h2>Metrics</h2>\n<p class=\"legend\">")
 	for _, r := range runs {
-		p("<span class=\"sw\" style=\"background:%s\"></span><bdi>%s</bdi>", r.Color.Hex(), esc(r.Name))
+		tail := ""
+		if differ {
+			tail = " " + r.Lambda.String()
+		}
+		p("<span class=\"sw\" style=\"background:%s\"></span><bdi>%s</bdi>%s", r.Color.Hex(), esc(r.Name), esc(tail))
 	}
 	p("</p>\n<div class=\"charts\">\n")
 	metrics := MetricNames(runs)
