@@ -189,6 +189,9 @@ func ParseRow(raw []byte) (Row, error) {
 	if err != nil {
 		return Row{}, err
 	}
+	if raw := bytes.TrimSpace(m["prompt"]); len(raw) > 0 && raw[0] == '[' {
+		return Row{}, rowErr("prompt", "%s", chatPrompt)
+	}
 	p, pok, err := str(m, "prompt")
 	if err != nil {
 		return Row{}, err
@@ -293,6 +296,14 @@ func checkUTF8(raw []byte) *RowError {
 	}
 	return nil
 }
+
+// chatPrompt says a row whose "prompt" is a list of chat turns, as verl's
+// datasets (the question in the last user turn, the answer in
+// reward_model.ground_truth) and TRL's conversational rows hold it, with
+// the jq that writes a verl file's rows as ours: it was 'field "prompt" is
+// not a string', and no word of what a row wants instead.
+const chatPrompt = `field "prompt" is a list of chat turns (verl's and TRL's layout); a row's question is text, beside its solution: ` + RowExample +
+	` (a verl file's rows, as JSON Lines: jq -c '{question: .prompt[-1].content, solution: (.reward_model.ground_truth | tostring)}' FILE > rows.jsonl)`
 
 // str reads an optional string field; null counts as absent.
 func str(m map[string]json.RawMessage, key string) (string, bool, *RowError) {

@@ -177,6 +177,10 @@ func TestParseRow(t *testing.T) {
 		{name: "question and prompt differ", raw: `{"question":"a","prompt":"b","solution":"s"}`, field: "question", err: "both present and different"},
 		{name: "no solution", raw: `{"question":"q"}`, field: "solution", err: `missing field "solution"`},
 		{name: "solution not a string", raw: `{"question":"q","solution":4}`, field: "solution", err: `field "solution" is not a string`},
+		// verl's rows (and TRL's conversational ones) hold the question as
+		// chat turns: it was 'field "prompt" is not a string' alone.
+		{name: "a verl row", raw: `{"data_source":"gsm8k","prompt":[{"role":"user","content":"q"}],"reward_model":{"style":"rule","ground_truth":"5"}}`,
+			field: "prompt", err: `field "prompt" is a list of chat turns (verl's and TRL's layout); a row's question is text, beside its solution: {"question": "347+285=?", "solution": "632"} (a verl file's rows, as JSON Lines: jq -c '{question: .prompt[-1].content, solution: (.reward_model.ground_truth | tostring)}' FILE > rows.jsonl)`},
 		{name: "reward not a number", raw: `{"question":"q","solution":"s","reward":"high"}`, field: "reward", err: "not a number"},
 		// A number past float64's range was said to be no number.
 		{name: "reward out of range", raw: `{"question":"q","solution":"s","reward":1e999}`, field: "reward",

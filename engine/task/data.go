@@ -1,6 +1,7 @@
 package task
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -69,6 +70,9 @@ func ReadFile(key, path string) (*File, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", key, err)
 	}
+	if bytes.HasPrefix(data, parquetMagic) {
+		return nil, fmt.Errorf("%s %s: %s", key, path, notParquet(path))
+	}
 	if err := record.JSONDocument(data, path); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", key, path, err)
 	}
@@ -109,6 +113,17 @@ func ReadFile(key, path string) (*File, error) {
 		return nil, fmt.Errorf("%s %s: no usable rows: %s", key, path, f.Report.Summary(5))
 	}
 	return f, nil
+}
+
+// parquetMagic starts every Parquet file (and ends a whole one).
+var parquetMagic = []byte("PAR1")
+
+// notParquet says that the data file at path is Parquet, with how to write
+// it as JSON Lines: verl's datasets are Parquet, and so is rlt export
+// --format parquet. It was said as a binary file ("a weights or other
+// binary file?"), or as its first line not JSON ('P' at byte 1).
+func notParquet(path string) string {
+	return fmt.Sprintf(`this is a Parquet file, not JSON Lines: write it as JSON Lines, one row a line (e.g. python3 -c "import pandas as p; p.read_parquet('%s').to_json('rows.jsonl', orient='records', lines=True, force_ascii=False)"; a file of rlt export: export it again with --format messages), then give that file`, path)
 }
 
 // noneJSON reports whether rep skipped every row, and more than one, as
