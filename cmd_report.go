@@ -23,7 +23,9 @@ script, nothing fetched): a table of the runs with each one's r_KL weight
 (λ, reward.kl_mean, also in the legend where the runs' differ: a sweep of
 λ), a chart of every recorded metric with the runs overlaid, one colour
 per run, and the d_k heatmaps of chosen traces of each
-run on the run's colour scale (the workbench's Detail screen's). --traces
+run on the run's colour scale (the workbench's Detail screen's), each with
+the student's reconstruction beside the reference as that screen shows it
+(its summary; changed, missing and extra words marked). --traces
 chooses them: accepted (the traces accepted in review), top:K, bottom:K (by
 reward), or several joined by commas; default top:3,bottom:3. The runs are
 read, not locked: they may be running. The page is written to a temporary

@@ -173,7 +173,7 @@ func (d *detailScreen) load(cursor int) {
 	d.applyScales()
 	d.refToks, d.recToks, d.ops = nil, nil, nil
 	if rec.Reconstruction != "" {
-		d.refToks, d.recToks = splitWords(rec.Solution), splitWords(rec.Reconstruction)
+		d.refToks, d.recToks = heatmap.DiffWords(rec.Solution), heatmap.DiffWords(rec.Reconstruction)
 		d.ops = heatmap.Diff(d.refToks, d.recToks)
 	}
 	d.dirty = true

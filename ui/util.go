@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
@@ -189,36 +188,6 @@ func compact(v float64) string {
 		return strconv.FormatFloat(v, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
-}
-
-// splitWords splits text into diffable tokens: runs of letters and
-// digits (with the spaces before them), and single other characters.
-func splitWords(s string) []string {
-	var out []string
-	rs := []rune(s)
-	for i := 0; i < len(rs); {
-		j := i
-		for j < len(rs) && rs[j] == ' ' {
-			j++
-		}
-		k := j
-		for k < len(rs) && (unicode.IsLetter(rs[k]) || unicode.IsDigit(rs[k])) {
-			k++
-		}
-		if k == j {
-			if j < len(rs) {
-				k = j + 1
-			} else {
-				k = j
-			}
-		}
-		if k == i {
-			break
-		}
-		out = append(out, string(rs[i:k]))
-		i = k
-	}
-	return out
 }
 
 func f64s(a []float32) []float64 {

@@ -3,6 +3,7 @@ package heatmap
 import (
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/ui/internal/nouns"
@@ -57,6 +58,39 @@ func Stats(ops []DiffOp) DiffStats {
 		}
 	}
 	return s
+}
+
+// DiffWords splits text into the tokens Diff aligns: runs of letters and
+// digits (with the spaces before them), and single other characters
+// ("6 apples, ok" is "6", " apples", ",", " ok"). The workbench's Detail
+// screen and rlt report's page split a trace's reference and
+// reconstruction by it, so that both show one diff.
+func DiffWords(s string) []string {
+	var out []string
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && rs[j] == ' ' {
+			j++
+		}
+		k := j
+		for k < len(rs) && (unicode.IsLetter(rs[k]) || unicode.IsDigit(rs[k])) {
+			k++
+		}
+		if k == j {
+			if j < len(rs) {
+				k = j + 1
+			} else {
+				k = j
+			}
+		}
+		if k == i {
+			break
+		}
+		out = append(out, string(rs[i:k]))
+		i = k
+	}
+	return out
 }
 
 // maxDiffCells bounds the LCS table; beyond it the middle is aligned by
@@ -169,6 +203,21 @@ var (
 	diffDel = style.SkyBlue
 	diffIns = style.Vermillion
 )
+
+// DiffColor is the colour a column of kind k is painted in (substituted
+// orange, missing sky blue, extra vermillion), and false for Equal, which
+// is not painted.
+func DiffColor(k OpKind) (style.Color, bool) {
+	switch k {
+	case Substitute:
+		return diffSub, true
+	case Delete:
+		return diffDel, true
+	case Insert:
+		return diffIns, true
+	}
+	return style.Color{}, false
+}
 
 // Marker glyphs in the third row of a diff block.
 const (
@@ -324,11 +373,7 @@ func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxL
 		paint := op.Kind != Equal
 		cell(0, ta, wa, colW, spec, paint && op.Ref >= 0)
 		cell(1, tb, wb, colW, spec, paint && op.Rec >= 0)
-		if op.Kind == Substitute {
-			rows[2].WriteString(subMarks(fullA, fullB, colW))
-		} else {
-			rows[2].WriteString(strings.Repeat(string(mark), colW))
-		}
+		rows[2].WriteString(opMarks(op.Kind, mark, fullA, fullB, colW))
 		used += colW
 	}
 	if used > 0 {
@@ -341,4 +386,35 @@ func RenderDiff(theme *style.Theme, ref, rec []string, ops []DiffOp, width, maxL
 		lines = lines[:maxLines]
 	}
 	return lines
+}
+
+// opMarks is the marker row under a column of kind k colW cells wide,
+// its tokens fullA (reference) and fullB (reconstruction) as Visible
+// shows them: subMarks' for a substitution, mark under every cell else.
+func opMarks(k OpKind, mark byte, fullA, fullB string, colW int) string {
+	if k == Substitute {
+		return subMarks(fullA, fullB, colW)
+	}
+	return strings.Repeat(string(mark), colW)
+}
+
+// ColumnMarks is the marker row RenderDiff draws under op's column,
+// where the column is not cut to the width: ^ under each character of a
+// substitution that is not in place, - under a token missing from the
+// reconstruction, + under an extra one, spaces under equal tokens; as
+// wide as the wider of its tokens (Visible), at least 1. rlt report's
+// page draws its diff's columns with it.
+func ColumnMarks(ref, rec []string, op DiffOp) string {
+	var a, b string
+	if op.Ref >= 0 && op.Ref < len(ref) {
+		a = Visible(ref[op.Ref])
+	}
+	if op.Rec >= 0 && op.Rec < len(rec) {
+		b = Visible(rec[op.Rec])
+	}
+	mark := map[OpKind]byte{Substitute: MarkSub, Delete: MarkDel, Insert: MarkIns}[op.Kind]
+	if mark == 0 {
+		mark = ' '
+	}
+	return opMarks(op.Kind, mark, a, b, max(ansi.StringWidth(a), ansi.StringWidth(b), 1))
 }

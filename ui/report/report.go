@@ -5,7 +5,9 @@
 // metric, the runs overlaid in one colour each with their mean ± std band
 // where two or more record a step, and the d_k heatmaps of
 // chosen traces on the same run-wide colour scale as the workbench's Detail
-// screen (heatmap.DLimit, heatmap.BucketColor). Its SVG charts are also
+// screen (heatmap.DLimit, heatmap.BucketColor), each with the student's
+// reconstruction beside the reference as that screen shows it (the same
+// diff: heatmap.DiffWords, heatmap.Diff). Its SVG charts are also
 // what the dashboard exports (ExportChart).
 package report
 
@@ -492,6 +494,8 @@ svg{max-width:100%;height:auto}
 .tokens span.nan{background:repeating-linear-gradient(45deg,#ddd 0 3px,#999 3px 4px);color:#222}
 bdi,.tokens{unicode-bidi:isolate}
 .meta{font-size:.85em;color:#555}
+.diff{display:flex;flex-wrap:wrap;font-family:ui-monospace,monospace;font-size:.85em;line-height:1.5;border:1px solid #ddd;padding:.4em;unicode-bidi:isolate}
+.diff .col{display:flex;flex-direction:column;max-width:100%}.diff .col>span{white-space:pre-wrap;overflow-wrap:anywhere;min-height:1.5em}
 table{border-collapse:collapse;font-size:.85em}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left}
 `
 
@@ -582,7 +586,9 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 		tokenSpans(w, tk.ExplanationTokens, tk.D, heatmap.Diverging, lim, "d")
 		p("</div>\n<div class=\"tokens sol\">")
 		tokenSpans(w, tk.SolutionTokens, tk.SolutionLP, heatmap.Sequential, heatmap.LogPLimit, "log p")
-		p("</div></section>\n")
+		p("</div>\n")
+		renderReconstruction(w, t, readErr)
+		p("</section>\n")
 		return nil
 	})
 }

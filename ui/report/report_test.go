@@ -27,7 +27,8 @@ type testCfg struct {
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // makeRun records steps metric steps (reward rising by slope, loss with a
-// NaN at step 2) and two traces per step with the given d_k scale.
+// NaN at step 2) and two traces per step with the given d_k scale, the
+// first's reconstruction wrong (4), the second's right (5).
 func makeRun(t *testing.T, dir string, steps int, slope float64, dScale float32) {
 	t.Helper()
 	r, err := sessions.Create(dir, testCfg{Task: "addition"})
@@ -50,7 +51,7 @@ func makeRun(t *testing.T, dir string, steps int, slope float64, dScale float32)
 			sc.SolutionTokens, sc.SolutionIDs, sc.SolutionLP = []string{"5"}, []int32{5}, []float32{-0.1 * float32(s)}
 			sc.Terms = record.DefaultRewardConfig().Reduce(sc.SolutionLP, sc.D, sc.StudentLP, true)
 			r.Emit(event.Trace{Time: t0, Step: s, Group: 0, Sample: k, Question: fmt.Sprintf("2+%d=?", s),
-				Solution: "5", Completion: "The sum is 5" + record.EndExplanation, Score: sc})
+				Solution: "5", Completion: "The sum is 5" + record.EndExplanation, Reconstruction: fmt.Sprint(4 + k), Score: sc})
 		}
 	}
 	if err := r.Close(); err != nil {
@@ -379,6 +380,9 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	if !strings.Contains(d, `class="tokens expl"`) {
 		t.Error("rendered DOM has no heatmap")
+	}
+	if !strings.Contains(d, `class="diff"`) || !strings.Contains(d, `<span class="col sub" title="changed: 5 → 4">`) {
+		t.Error("rendered DOM has no reconstruction beside the reference")
 	}
 	for _, l := range strings.Split(stderr.String(), "\n") {
 		if strings.Contains(l, "CONSOLE") || strings.Contains(l, "Uncaught") {
