@@ -131,7 +131,7 @@ func runExport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if m != nil { // its trace files are most of the read: said as they are read
 		opts.LoadProgress = func(traces int, read, size int64) {
 			m.tick(func() string {
-				return fmt.Sprintf("rlt export: read %s, %s of %s%s", plural(traces, "trace"), megabytes(read), megabytes(size), percent(read, size))
+				return fmt.Sprintf("rlt export: read %s, %s of %s%s", plural(traces, "trace"), byteSize(read), byteSize(size), percent(read, size))
 			})
 		}
 	}

@@ -135,11 +135,11 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			m.said("rlt import: reading " + src)
 		case p.Size > 0:
 			m.tick(func() string {
-				return fmt.Sprintf("rlt import: read %s, %s of %s%s", plural(p.Lines, "line"), megabytes(p.Bytes), megabytes(p.Size), percent(p.Bytes, p.Size))
+				return fmt.Sprintf("rlt import: read %s, %s of %s%s", plural(p.Lines, "line"), byteSize(p.Bytes), byteSize(p.Size), percent(p.Bytes, p.Size))
 			})
 		default:
 			m.tick(func() string {
-				return fmt.Sprintf("rlt import: read %s, %s", plural(p.Lines, "line"), megabytes(p.Bytes))
+				return fmt.Sprintf("rlt import: read %s, %s", plural(p.Lines, "line"), byteSize(p.Bytes))
 			})
 		}
 	})

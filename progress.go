@@ -98,5 +98,18 @@ func percent(done, total int64) string {
 	return fmt.Sprintf(" (%d %%)", done*100/total)
 }
 
-// megabytes is n bytes in MB, one decimal.
-func megabytes(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
+// byteSize is n bytes as a person reads a size: the bytes themselves
+// under a thousand ("231 bytes"), else KB or MB with one decimal ("3.4 KB",
+// "61.3 MB"). In MB alone a small file read "0.0 MB of 0.0 MB". The unit
+// is chosen after rounding, so 999,960 bytes are "1.0 MB", not "1000.0 KB".
+func byteSize(n int64) string {
+	switch {
+	case n == 1:
+		return "1 byte"
+	case n < 1000:
+		return fmt.Sprintf("%d bytes", n)
+	case n < 999_950:
+		return fmt.Sprintf("%.1f KB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+}

@@ -57,6 +57,24 @@ func TestMeterThrottles(t *testing.T) {
 	m.done("x")
 }
 
+// TestByteSize: a size is said in bytes under a thousand, else in KB or
+// MB with one decimal, the unit chosen after rounding. Every size was in
+// MB: a small file's progress read "0.0 MB of 0.0 MB".
+func TestByteSize(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 bytes"}, {1, "1 byte"}, {231, "231 bytes"}, {999, "999 bytes"},
+		{1000, "1.0 KB"}, {3449, "3.4 KB"}, {999_949, "999.9 KB"}, {999_950, "1.0 MB"},
+		{61_300_000, "61.3 MB"}, {4_200_000_000, "4200.0 MB"},
+	} {
+		if got := byteSize(c.n); got != c.want {
+			t.Errorf("byteSize(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}
+
 // stepClock stands for progressClock while a test runs: each reading is
 // 3 s after the one before, so every line a meter may say is said.
 func stepClock(t *testing.T) {
@@ -90,7 +108,7 @@ func TestImportProgress(t *testing.T) {
 		want  string
 	}{
 		{[]string{"--progress"}, `rlt import: reading SRC
-rlt import: read 3 lines, 0.0 MB of 0.0 MB (100 %)
+rlt import: read 3 lines, SIZE of SIZE (100 %)
 rlt import: writing the run folder DST: 3 traces, 0 metric records
 rlt import: 3 traces, 0 metric records imported in 12s`},
 		{nil, ""},
@@ -112,7 +130,10 @@ rlt import: 3 traces, 0 metric records imported in 12s`},
 			if code != 0 || !strings.HasPrefix(out, "run folder "+dst+"\n") || strings.Contains(out, "rlt import:") {
 				t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out, errs)
 			}
-			want := strings.NewReplacer("SRC", src, "DST", dst).Replace(c.want)
+			// The file's few hundred bytes are said in bytes: in MB they
+			// read "0.0 MB of 0.0 MB".
+			size := fmt.Sprintf("%d bytes", rows.Len())
+			want := strings.NewReplacer("SRC", src, "DST", dst, "SIZE", size).Replace(c.want)
 			if got := progressLines(errs, "rlt import: "); got != want {
 				t.Errorf("progress:\n%s\nwant\n%s\n(stderr %q)", got, want, errs)
 			}
@@ -133,17 +154,17 @@ func TestExportProgress(t *testing.T) {
 		want  string
 	}{
 		{"stdout", []string{"--progress"}, `rlt export: reading the run RUN
-rlt export: read 1 trace, 0.0 MB of 0.0 MB (P1 %)
-rlt export: read 2 traces, 0.0 MB of 0.0 MB (P2 %)
-rlt export: read 3 traces, 0.0 MB of 0.0 MB (100 %)
+rlt export: read 1 trace, R1 of SIZE (P1 %)
+rlt export: read 2 traces, R2 of SIZE (P2 %)
+rlt export: read 3 traces, SIZE of SIZE (100 %)
 rlt export: 1 of 3 accepted traces done (33 %)
 rlt export: 2 of 3 accepted traces done (66 %)
 rlt export: 3 of 3 accepted traces done (100 %)
 rlt export: 3 rows written in 24s`},
 		{"out", []string{"--progress", "--out", "OUT"}, `rlt export: reading the run RUN
-rlt export: read 1 trace, 0.0 MB of 0.0 MB (P1 %)
-rlt export: read 2 traces, 0.0 MB of 0.0 MB (P2 %)
-rlt export: read 3 traces, 0.0 MB of 0.0 MB (100 %)
+rlt export: read 1 trace, R1 of SIZE (P1 %)
+rlt export: read 2 traces, R2 of SIZE (P2 %)
+rlt export: read 3 traces, SIZE of SIZE (100 %)
 rlt export: 1 of 3 accepted traces done (33 %)
 rlt export: 2 of 3 accepted traces done (66 %)
 rlt export: 3 of 3 accepted traces done (100 %)
@@ -174,7 +195,10 @@ rlt export: 3 rows written in 24s`},
 				t.Fatalf("the imported run's trace file holds %d lines, want 3:\n%s", len(lines)-1, data)
 			}
 			p1, p2 := len(lines[0])*100/len(data), (len(lines[0])+len(lines[1]))*100/len(data)
-			want := strings.NewReplacer("RUN", run, "P1", fmt.Sprint(p1), "P2", fmt.Sprint(p2)).Replace(c.want)
+			// R1, R2, SIZE: those bytes and the whole's, as byteSize says them.
+			r1, r2 := int64(len(lines[0])), int64(len(lines[0])+len(lines[1]))
+			want := strings.NewReplacer("RUN", run, "P1", fmt.Sprint(p1), "P2", fmt.Sprint(p2),
+				"R1", byteSize(r1), "R2", byteSize(r2), "SIZE", byteSize(int64(len(data)))).Replace(c.want)
 			if got := progressLines(errs, "rlt export: "); got != want {
 				t.Errorf("progress:\n%s\nwant\n%s\n(stderr %q)", got, want, errs)
 			}
