@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -49,9 +51,26 @@ func commands() []command {
 func main() {
 	tightenGC()
 	// The commands said to the user begin as the user started rlt: "go
-	// run ." (no rlt on PATH then), ./rlt, rlt (shell.Program).
-	shell.SetProgram(os.Args[0])
+	// run ." (no rlt on PATH then), ./rlt, rlt (shell.Program). The folder
+	// of this file is where go run was pointed at, whose path go run needs
+	// from another folder (go run ..).
+	_, self, _, _ := runtime.Caller(0)
+	shell.SetProgram(os.Args[0], filepath.Dir(self))
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// seeHelp is the line that points a wrong value's user to the usage of
+// the command sub (" report") of program (shell.Program): "See 'rlt
+// report --help'.", as git says it. A program the shell needs quoted (a
+// path with a space: '/opt/my tools/rlt') is said bare of those outer
+// quotes and the full stop: around it, the outer quote would close at
+// the program's own and the line could not be pasted.
+func seeHelp(program, sub string) string {
+	line := program + sub + " --help"
+	if strings.ContainsAny(program, `'"`) {
+		return "See " + line
+	}
+	return "See '" + line + "'."
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -80,7 +99,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				case errors.As(err, &misused) && misused.value:
 					// A value's mistake, alone (badValue), and where the
 					// usage is, in the words the user started rlt with.
-					fmt.Fprintf(stderr, "%s: %v\nSee '%s%s --help'.\n", misused.cmd, misused.msg, shell.Program(), strings.TrimPrefix(misused.cmd, "rlt"))
+					fmt.Fprintf(stderr, "%s: %v\n%s\n", misused.cmd, misused.msg, seeHelp(shell.Program(), strings.TrimPrefix(misused.cmd, "rlt")))
 					return 2
 				case errors.As(err, &misused):
 					fmt.Fprintf(stderr, "\n%s: %v\n", misused.cmd, misused.msg)

@@ -29,10 +29,21 @@ func TestWayOnSaysTheProgramAsStarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	built := buildRLT(t, dir)
-	for _, c := range []struct{ name, path, want string }{
-		{"go run, its work directory", filepath.Join(dir, "go-build123", "b001", "exe", "rlt"), "go run ."},
-		{"go run, the build cache", filepath.Join(dir, "go-build", "0a", strings.Repeat("0a1b2c3d", 8)+"-d", "rlt"), "go run ."},
-		{"by its path", built, sessions.ShellQuote(built)},
+	// This package's folder, the module's root, where go run . builds it:
+	// from a subfolder go run is given .., from outside the module the
+	// folder (TestGoRunProgram has the rest).
+	repo, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spaced := filepath.Join(dir, "my tools", "rlt")
+	for _, c := range []struct{ name, path, wd, want string }{
+		{"go run, its work directory", filepath.Join(dir, "go-build123", "b001", "exe", "rlt"), repo, "go run ."},
+		{"go run, the build cache", filepath.Join(dir, "go-build", "0a", strings.Repeat("0a1b2c3d", 8)+"-d", "rlt"), repo, "go run ."},
+		{"go run, from a subfolder", filepath.Join(dir, "go-build124", "b001", "exe", "rlt"), filepath.Join(repo, "docs"), "go run .."},
+		{"go run, from outside the module", filepath.Join(dir, "go-build125", "b001", "exe", "rlt"), dir, "go run " + sessions.ShellQuote(repo)},
+		{"by its path", built, dir, sessions.ShellQuote(built)},
+		{"by a path with a space", spaced, dir, sessions.ShellQuote(spaced)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.path != built {
@@ -46,7 +57,7 @@ func TestWayOnSaysTheProgramAsStarted(t *testing.T) {
 				}
 			}
 			cmd := exec.Command(c.path, "import", filepath.Join(dir, "traces.jsonl"), "--out", run)
-			cmd.Dir = dir
+			cmd.Dir = c.wd
 			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 			out, _ := cmd.CombinedOutput()
 			want := "continue it with " + c.want + " run --resume " + sessions.ShellQuote(run) + "\n"
@@ -55,12 +66,31 @@ func TestWayOnSaysTheProgramAsStarted(t *testing.T) {
 			}
 			// A wrong value's pointer to the usage (badValue) too.
 			cmd = exec.Command(c.path, "report", run, "--out", filepath.Join(dir, "report"), "--traces", "top:3,top:1")
-			cmd.Dir = dir
+			cmd.Dir = c.wd
 			cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 			out, _ = cmd.CombinedOutput()
-			if want := "\nSee '" + c.want + " report --help'.\n"; !strings.HasSuffix(string(out), want) {
+			if want := "\n" + seeHelp(c.want, " report") + "\n"; !strings.HasSuffix(string(out), want) {
 				t.Errorf("%s report --traces top:3,top:1 says\n%s\nwant it to end %q", c.path, out, want)
 			}
 		})
+	}
+}
+
+// TestSeeHelp: the way to a command's usage after a wrong value is a line
+// a shell user can paste. A program said quoted (a path with a space) was
+// quoted again, 'PROGRAM report --help' around its own quotes: the outer
+// quote closed at the program's, leaving the space bare.
+func TestSeeHelp(t *testing.T) {
+	for _, c := range []struct{ program, sub, want string }{
+		{"rlt", " report", "See 'rlt report --help'."},
+		{"go run .", " model info", "See 'go run . model info --help'."},
+		{"/opt/rlt/rlt", " score", "See '/opt/rlt/rlt score --help'."},
+		{"'/home/me/my tools/rlt'", " report", "See '/home/me/my tools/rlt' report --help"},
+		{"go run '/home/me/my work/rlt'", " report", "See go run '/home/me/my work/rlt' report --help"},
+		{`"C:\my tools\rlt.exe"`, " report", `See "C:\my tools\rlt.exe" report --help`},
+	} {
+		if got := seeHelp(c.program, c.sub); got != c.want {
+			t.Errorf("seeHelp(%q, %q) = %q, want %q", c.program, c.sub, got, c.want)
+		}
 	}
 }

@@ -1,7 +1,10 @@
 package shell
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 )
@@ -23,24 +26,104 @@ func Program() string {
 	return "rlt"
 }
 
-// SetProgram sets Program from the process's argv[0] (programFor); main
-// calls it before anything is said.
-func SetProgram(argv0 string) {
+// SetProgram sets Program from the process's argv[0] (programFor) and,
+// for a binary go run built, from where its main package's source is
+// (mainDir, the folder of main's own file as the compiler recorded it) and
+// the folder it runs in (goRunProgram); main calls it before anything is
+// said.
+func SetProgram(argv0, mainDir string) {
 	p := programFor(argv0)
+	if p == goRunHere {
+		wd, _ := os.Getwd()
+		var mainPkg, version string
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			mainPkg, version = bi.Path, bi.Main.Version
+		}
+		p = goRunProgram(mainDir, wd, mainPkg, version)
+	}
 	program.Store(&p)
 }
 
+// goRunHere is the go run command of a user in the main package's folder.
+const goRunHere = "go run ."
+
 // programFor is Program for a process started as argv0: "go run ." for a
-// binary `go run` built (goRunBinary), argv0 as invoked otherwise ("rlt"
-// found on PATH, ./rlt, /opt/rlt/rlt), quoted as a word of the shell's.
+// binary `go run` built (goRunBinary; goRunProgram says where else it
+// runs from), argv0 as invoked otherwise ("rlt" found on PATH, ./rlt,
+// /opt/rlt/rlt), quoted as a word of the shell's.
 func programFor(argv0 string) string {
 	switch {
 	case argv0 == "":
 		return "rlt"
 	case goRunBinary(argv0):
-		return "go run ."
+		return goRunHere
 	}
 	return Quote(argv0)
+}
+
+// goRunProgram is the go run command that runs the main package in
+// mainDir again from the folder wd, as the user ran it: "go run ." in
+// mainDir itself (the README's way), "go run .." or "go run ./cmd" from
+// elsewhere in its module, as go run is given a folder relative to the one
+// it runs in. From outside the module, go run reads no folder of it: there
+// the binary was built from the module cache (go run MODULE@VERSION, said
+// so) or in a workspace (go.work), whose go run takes the folder's path.
+// What go run is told is not in the binary, so one case is said wrong:
+// `go run -C DIR .`, whose process runs in DIR, is told "go run ." (a
+// shell's PWD that differs is no proof: a program that starts rlt in a
+// folder need not set it). A mainDir that is not a path (a build with
+// -trimpath records the package's import path) says "go run .".
+func goRunProgram(mainDir, wd, mainPkg, version string) string {
+	if !filepath.IsAbs(mainDir) || wd == "" {
+		return goRunHere
+	}
+	if mod := moduleRoot(mainDir); mod != "" && sameDir(mod, moduleRoot(wd)) {
+		rel, err := filepath.Rel(wd, mainDir)
+		if err != nil {
+			return goRunHere
+		}
+		if rel == "." {
+			return goRunHere
+		}
+		if rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			rel = "." + string(filepath.Separator) + rel // bare, go run reads an import path
+		}
+		return "go run " + Quote(rel)
+	}
+	if version != "" && version != "(devel)" && mainPkg != "" && strings.Contains(filepath.ToSlash(mainDir), "@"+version) {
+		return "go run " + Word(mainPkg+"@"+version)
+	}
+	return "go run " + Quote(mainDir)
+}
+
+// moduleRoot is the folder of the go.mod that dir is in, as the go
+// command finds it (dir or the nearest folder above holding one); "" for
+// none.
+func moduleRoot(dir string) string {
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			return ""
+		}
+		dir = up
+	}
+}
+
+// sameDir reports whether a and b, both not "", are one folder, however
+// each is spelt (a link, /tmp on macOS being /private/tmp).
+func sameDir(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }
 
 var (

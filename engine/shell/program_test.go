@@ -67,8 +67,8 @@ func TestProgramOfGoRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := strings.Replace(string(src), "package shell", "package main", 1)
-	body = strings.Replace(body, `import (`, "import (\n\t\"fmt\"\n\t\"os\"", 1)
-	body += "\nfunc Quote(p string) string { return p }\n\nfunc main() { fmt.Println(goRunBinary(os.Args[0]), os.Args[0]) }\n"
+	body = strings.Replace(body, `import (`, "import (\n\t\"fmt\"", 1)
+	body += "\nfunc Quote(p string) string { return p }\n\nfunc Word(w string) string { return w }\n\nfunc main() { fmt.Println(goRunBinary(os.Args[0]), os.Args[0]) }\n"
 	for name, text := range map[string]string{"main.go": body, "go.mod": "module example.com/rlt\n\ngo 1.22\n"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -83,6 +83,51 @@ func TestProgramOfGoRun(t *testing.T) {
 		}
 		if !strings.HasPrefix(string(out), "true ") {
 			t.Errorf("go run . (run %d): its binary is not told a go run binary: %s", i+1, out)
+		}
+	}
+}
+
+// TestGoRunProgram: a binary go run built says the go run command that
+// runs it again from the folder it runs in. "go run ." was said wherever
+// that was, and from a module's subfolder (go run ..) go run . builds
+// another package or none; from outside the module go run reads no folder
+// of it (the module cache's go run MODULE@VERSION, a workspace's path).
+func TestGoRunProgram(t *testing.T) {
+	tmp := t.TempDir()
+	root := filepath.Join(tmp, "rlt")
+	cache := filepath.Join(tmp, "pkg", "mod", "github.com", "rlt-workbench", "rlt@v1.2.3")
+	spaced := filepath.Join(tmp, "my work", "rlt")
+	for _, d := range []string{filepath.Join(root, "docs", "deep"), filepath.Join(root, "cmd", "rlt"), filepath.Join(root, "tools"),
+		filepath.Join(tmp, "elsewhere"), filepath.Join(tmp, "other"), cache, spaced} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, mod := range []string{root, filepath.Join(root, "tools"), filepath.Join(tmp, "other"), cache, spaced} {
+		if err := os.WriteFile(filepath.Join(mod, "go.mod"), []byte("module example.com/x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const pkg = "github.com/rlt-workbench/rlt"
+	for _, c := range []struct{ mainDir, wd, version, want string }{
+		{root, root, "(devel)", "go run ."},
+		{root, filepath.Join(root, "docs"), "(devel)", "go run .."},
+		{root, filepath.Join(root, "docs", "deep"), "(devel)", "go run " + Quote(filepath.Join("..", ".."))},
+		{filepath.Join(root, "cmd", "rlt"), root, "(devel)", "go run " + Quote("."+string(filepath.Separator)+filepath.Join("cmd", "rlt"))},
+		{filepath.Join(root, "cmd", "rlt"), filepath.Join(root, "docs"), "(devel)", "go run " + Quote(filepath.Join("..", "cmd", "rlt"))},
+		// outside the module: a workspace's go run takes the folder
+		{root, filepath.Join(tmp, "elsewhere"), "(devel)", "go run " + Quote(root)},
+		{root, filepath.Join(tmp, "other"), "v0.0.0-20261207000000-0123456789ab+dirty", "go run " + Quote(root)},
+		{root, filepath.Join(root, "tools"), "(devel)", "go run " + Quote(root)}, // a module of its own inside
+		{spaced, tmp, "(devel)", "go run " + Quote(spaced)},
+		// the module cache's
+		{cache, filepath.Join(tmp, "elsewhere"), "v1.2.3", "go run " + pkg + "@v1.2.3"},
+		// -trimpath: the import path, not a folder
+		{pkg, filepath.Join(tmp, "elsewhere"), "(devel)", "go run ."},
+		{root, "", "(devel)", "go run ."},
+	} {
+		if got := goRunProgram(c.mainDir, c.wd, pkg, c.version); got != c.want {
+			t.Errorf("goRunProgram(%q, %q, %q) = %q, want %q", c.mainDir, c.wd, c.version, got, c.want)
 		}
 	}
 }
