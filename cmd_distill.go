@@ -1310,6 +1310,7 @@ func evalMemoryUses(teacher *memory.Use, student memory.Use, questions, maxNew, 
 		// then the answer.
 		m.Uses[0].SampleT, m.Uses[0].SamplePrompt = studentPrompt+maxNew+16, studentPrompt+maxNew
 		m.Uses = append([]memory.Use{t}, m.Uses...)
+		m.OneTape = true // runpkg.EvalTeacherResults: one tape, the larger prefill
 	}
 	return m
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"sort"
 	"strings"
 	"unsafe"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
+	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/engine/warmstart"
@@ -139,15 +141,13 @@ func runPretrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	// Both models there once todo is trained: the teacher check runs
 	// after (checkTeacher), and its memory is weighed with the training's.
-	var check *memory.Models
+	var check func(questions int) memory.Models
 	if len(todo)+len(kept) == len(warmstart.Models) {
-		m, err := teacherCheckModels(fs, t, r, *out, kept)
-		if err != nil {
+		if check, err = teacherCheckModels(fs, t, r, *out, kept); err != nil {
 			return err
 		}
-		check = &m
 	}
-	if err := checkPretrainMemory(r, todo, check); err != nil {
+	if err := checkPretrainMemory(fs, t, r, *out, todo, check); err != nil {
 		return err
 	}
 	for _, name := range kept {
@@ -324,26 +324,27 @@ func pretrainStopped(fs *flag.FlagSet, out, while, next string) error {
 const corpusExampleBytes = int64(unsafe.Sizeof(task.Trace{})) + 256
 
 // teacherCheckModels is what checkTeacher holds and samples, counted as
-// rlt eval counts it (evalMemoryUses): the teacher and the student in float32
+// rlt eval counts it (evalMemoryUses) for its questions (the check's are
+// runpkg.EvalQuestions): the teacher and the student in float32
 // on the CPU, each with its matrices packed for the sampler
-// (memory.Models' float32 samplers), sampling runpkg.EvalQuestions
-// held-out questions' explanations and answers within
-// runpkg.EvalMaxNewTokens after their longest prompts, measured as the
+// (memory.Models' float32 samplers), sampling the held-out questions'
+// explanations and answers within runpkg.EvalMaxNewTokens after the
+// longest prompts of the check's questions, measured as the
 // recipe writes them (its byte-level tokenizer, warmstart.ShortPrompts).
 // A model kept from before (kept, in out) is counted as its folder holds
 // it; one to be trained, as the recipe shapes it.
-func teacherCheckModels(fs *flag.FlagSet, t task.Task, r warmstart.Recipe, out string, kept []string) (memory.Models, error) {
+func teacherCheckModels(fs *flag.FlagSet, t task.Task, r warmstart.Recipe, out string, kept []string) (func(questions int) memory.Models, error) {
 	tokJSON, err := tokenizer.ByteLevelJSON(warmstart.AddedTokens)
 	if err != nil {
-		return memory.Models{}, err
+		return nil, err
 	}
 	tok, err := tokenizer.Parse(tokJSON)
 	if err != nil {
-		return memory.Models{}, err
+		return nil, err
 	}
 	exs, err := taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, runpkg.EvalQuestions)
 	if err != nil {
-		return memory.Models{}, err
+		return nil, err
 	}
 	teacherPrompt, studentPrompt := longestPrompts(promptLengths(tok, warmstart.ShortPrompts(), "teacher"), exs)
 	use := func(name string, cfg model.Config) memory.Use {
@@ -354,22 +355,85 @@ func teacherCheckModels(fs *flag.FlagSet, t task.Task, r warmstart.Recipe, out s
 		}
 		return memory.Use{Cfg: cfg, Held: compute.F32}
 	}
-	teacher := use("teacher", r.Teacher)
-	return evalMemoryUses(&teacher, use("student", r.Student), runpkg.EvalQuestions, runpkg.EvalMaxNewTokens, teacherPrompt, studentPrompt), nil
+	teacher, student := use("teacher", r.Teacher), use("student", r.Student)
+	return func(questions int) memory.Models {
+		t := teacher
+		return evalMemoryUses(&t, student, questions, runpkg.EvalMaxNewTokens, teacherPrompt, studentPrompt)
+	}, nil
 }
 
 // checkPretrainMemory refuses, before anything is trained or written, a
 // pretrain that cannot fit in the host's memory (memory.Check)
-// (pretrainEstimate).
-func checkPretrainMemory(r warmstart.Recipe, todo []string, check *memory.Models) error {
-	e, checkLargest := pretrainEstimate(r, todo, check)
+// (pretrainEstimate), with fixes that fit it: for the training, a smaller
+// --batch or fewer --steps; for the teacher check (check, nil where none
+// runs), which neither changes, the models trained one at a time where
+// no check runs and put together, and the check run after by rlt eval
+// with as many questions as fit. It offered "--only teacher into a folder
+// without a student" alone there: no student, and the --only student that
+// would add one into the same folder runs the same check, refused again.
+func checkPretrainMemory(fs *flag.FlagSet, t task.Task, r warmstart.Recipe, out string, todo []string, check func(questions int) memory.Models) error {
+	var whole *memory.Models
+	if check != nil {
+		m := check(runpkg.EvalQuestions)
+		whole = &m
+	}
+	e, checkLargest := pretrainEstimate(r, todo, whole)
+	l, ok, err := memory.Available()
+	if err != nil || !ok {
+		return err
+	}
+	// The training first, where it does not fit: the check's fix trains
+	// the same models, and the next refusal offers it.
+	training, _ := pretrainEstimate(r, todo, nil)
 	fixes := []string{
 		fmt.Sprintf("a smaller --batch (now %s a step, in one forward and backward)", plural(r.Batch, "sequence")),
 		fmt.Sprintf("fewer --steps (now %d): the corpus holds --steps × --batch examples", r.Steps)}
-	if checkLargest {
-		fixes = []string{fmt.Sprintf("--only teacher into a folder without a student: the teacher check, the most this pretrain holds (both models sampling %d questions), is then left for rlt eval on a host with more memory", runpkg.EvalQuestions)}
+	if checkLargest && training.Total() <= l.Bytes {
+		fixes = []string{checkApart(fs, t, out, todo, training, whole.Estimate(), check, l.Bytes)}
 	}
-	return memory.Check("pretraining", e, fixes)
+	return memory.CheckAgainst("pretraining", e, l, fixes)
+}
+
+// checkApart is the fix for a pretrain whose teacher check (both models
+// sampling runpkg.EvalQuestions questions; whole, its estimate) is what
+// passes room: the models of todo trained where no check runs (the
+// teacher alone into out, where out holds no student; a student, or a
+// model out lacks beside one it holds, into a folder beside out, then
+// moved in: the same model, each has a seed of its own), then the check
+// made by rlt eval --device cpu with the most questions that fit room
+// (the same count, a coarser rate), or left for a host with more memory
+// where not even one fits.
+func checkApart(fs *flag.FlagSet, t task.Task, out string, todo []string, training, whole memory.Estimate, check func(questions int) memory.Models, room int64) string {
+	var flags []string
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "seed", "steps", "batch", "lr", "task":
+			flags = append(flags, "--"+f.Name, sessions.ShellWord(f.Value.String()))
+		}
+	})
+	var steps []string
+	for _, name := range todo {
+		into := out
+		if name != "teacher" || len(todo) == 1 {
+			into = filepath.Clean(out) + "-" + name
+		}
+		cmd := strings.Join(append([]string{"rlt", "pretrain", "--out", sessions.ShellQuote(into), "--only", name}, flags...), " ")
+		if into != out {
+			cmd += "; mv " + sessions.ShellQuote(filepath.Join(into, name)) + " " + sessions.ShellQuote(out) + "/"
+		}
+		steps = append(steps, cmd)
+	}
+	fix := fmt.Sprintf("the models trained apart, where no check runs (about %s), and put together: %s", size.Bytes(training.Total()), strings.Join(steps, "; "))
+	// The most questions whose check fits: fewer answered at once, the
+	// estimate falls with them.
+	n := sort.Search(runpkg.EvalQuestions, func(i int) bool { return check(i+1).Estimate().Total() > room })
+	if n == 0 {
+		return fix + fmt.Sprintf("; then check the teacher with %s on a host with more memory (%s)", checkCommand(out, t), size.Bytes(whole.Total()))
+	}
+	eval := fmt.Sprintf("rlt eval --teacher %s --student %s --task %s --device cpu --questions %d",
+		sessions.ShellQuote(filepath.Join(out, "teacher")), sessions.ShellQuote(filepath.Join(out, "student")), t.Name(), n)
+	return fix + fmt.Sprintf("; then check the teacher with %s (about %s: the check's %d questions need %s; fewer give a coarser rate)",
+		eval, size.Bytes(check(n).Estimate().Total()), runpkg.EvalQuestions, size.Bytes(whole.Total()))
 }
 
 // pretrainEstimate is the most memory a pretrain holds at once, and
@@ -384,8 +448,14 @@ func checkPretrainMemory(r warmstart.Recipe, todo []string, check *memory.Models
 // asking for 115 TB of corpus at once, and --steps × --batch past int64
 // in a makeslice panic. Nor was the check: it was said to sample nothing,
 // and at a small --batch it holds the most: --steps 2 --batch 1 was
-// estimated at 92.5 MiB and peaked at 268.8 MiB RSS (now 410.7 MiB). Counts past estimateCap are weighed at it, so that
-// no size wraps around: a lower bound, far past any memory.
+// estimated at 92.5 MiB and peaked at 268.8–287.7 MiB RSS (now 391.1
+// MiB; 410.7 while each model's prefill was counted, where the two share
+// one tape). The check runs its 200 questions at once (runpkg.EvalBatch
+// is 256): most of the margin left is the smaller caches each sampler
+// moves its sequences to as they stop (half the batch again), which a
+// trained pair makes and a pair of 2 steps, whose sequences all run to
+// the budget, does not. Counts past estimateCap are weighed at it, so
+// that no size wraps around: a lower bound, far past any memory.
 func pretrainEstimate(r warmstart.Recipe, todo []string, check *memory.Models) (memory.Estimate, bool) {
 	const estimateCap = 1 << 30
 	var e memory.Estimate

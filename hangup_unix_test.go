@@ -39,7 +39,7 @@ func TestStoppedByHangup(t *testing.T) {
 			// pretrain weighs its corpus of --steps × --batch examples
 			// against the host's available memory before it trains
 			// (checkPretrainMemory), 458.7 MiB in all at a million, which a
-			// loaded CI host may not have free; 410.7 MiB so, the teacher
+			// loaded CI host may not have free; 391.1 MiB so, the teacher
 			// check after the training (both models sampling) the most of
 			// it at this size (the training and corpus ~128 MiB).
 			return []string{"pretrain", "--out", out, "--steps", "100000", "--batch", "1"}

@@ -834,6 +834,13 @@ type Models struct {
 	// OnGPU is set where the command computes on a GPU (as GRPO.OnGPU):
 	// no sampled model's matrices are packed again.
 	OnGPU bool
+	// OneTape is set where the sampling uses take turns on one tape
+	// (run.EvalTeacherResults: the teacher explains, then the student
+	// answers from it), each sampler keeping its caches while the next
+	// samples: the tape's arena holds the larger prefill, counted once.
+	// Each use's prefill was added, as if each had a tape of its own:
+	// rlt pretrain's teacher check counted 19.5 MiB it never holds.
+	OneTape bool
 }
 
 // Use is one model a command holds, as it holds it, and what it runs it
@@ -874,6 +881,8 @@ func (m Models) Estimate() Estimate {
 		}
 	}
 	var runs []vulkan.Shapes
+	var prefill int64 // the larger prefill, where the samplers share one tape
+	prefillOf := ""
 	for _, u := range m.Uses {
 		if u.SampleSeqs > 0 {
 			t := min(u.SampleT, u.Cfg.MaxPos)
@@ -886,7 +895,15 @@ func (m Models) Estimate() Estimate {
 				prompt = PromptTokens
 			}
 			prompt = min(prompt, t)
-			e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t), SamplingAfter(u.Cfg, u.SampleSeqs, prompt, t))
+			if m.OneTape {
+				e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t),
+					SamplingAfter(u.Cfg, u.SampleSeqs, prompt, t)-prefillBytes(u.Cfg, u.SampleSeqs, prompt))
+				if p := prefillBytes(u.Cfg, u.SampleSeqs, prompt); p > prefill {
+					prefill, prefillOf = p, u.Name
+				}
+			} else {
+				e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t), SamplingAfter(u.Cfg, u.SampleSeqs, prompt, t))
+			}
 			prefill := min(u.SampleSeqs*prompt, max(u.SampleSeqs, sample.PrefillTokens))
 			s := shapesOf(prefill, t, u.Cfg)
 			s.Draws, s.Candidates = u.SampleSeqs, sample.ShortlistCapacity
@@ -906,6 +923,9 @@ func (m Models) Estimate() Estimate {
 			s.Params, s.Tensors, s.Backward = u.Cfg.NumParams(), u.Cfg.NumTensors(), true
 			runs = append(runs, s)
 		}
+	}
+	if prefill > 0 {
+		e.add(fmt.Sprintf("the prefill on the tape the samplers share (the %s's, the larger)", prefillOf), prefill)
 	}
 	var rope int64
 	for _, u := range m.Uses {

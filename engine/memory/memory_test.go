@@ -733,3 +733,24 @@ func TestModelsSamplingFollowsItsPrompts(t *testing.T) {
 		}
 	}
 }
+
+// Samplers that take turns on one tape (Models.OneTape: rlt eval's and
+// rlt pretrain's teacher check, the teacher explaining, then the student
+// answering) count its arena once, at the larger prefill; side by side
+// each counts its own, as before.
+func TestOneTapeCountsThePrefillOnce(t *testing.T) {
+	teacher := Use{Name: "teacher", Cfg: tiny, Held: compute.F32, SampleSeqs: 8, SampleT: 246, SamplePrompt: 86}
+	student := Use{Name: "student", Cfg: tiny, Held: compute.F32, SampleSeqs: 8, SampleT: 256, SamplePrompt: 240}
+	apart := Models{Uses: []Use{teacher, student}}.Estimate()
+	one := Models{Uses: []Use{teacher, student}, OneTape: true}.Estimate()
+	tp, sp := prefillBytes(tiny, 8, 86), prefillBytes(tiny, 8, 240)
+	if tp >= sp {
+		t.Fatalf("the teacher's prefill %d, the student's %d: want the student's the larger", tp, sp)
+	}
+	if got, want := one.Total(), apart.Total()-tp; got != want {
+		t.Errorf("one tape: %s, want %s (side by side %s less the smaller prefill)", size.Bytes(got), size.Bytes(want), size.Bytes(apart.Total()))
+	}
+	if !strings.Contains(one.String(), "the prefill on the tape the samplers share (the student's, the larger) "+size.Bytes(sp)) {
+		t.Errorf("one tape: %s; want its prefill line", one)
+	}
+}
