@@ -27,7 +27,7 @@ func TestSortFromTheFirstRowShowsTheNewFirst(t *testing.T) {
 		// The later the step, the lower its reward and advantage: the
 		// newest trace, first by step, is last by reward.
 		{"r from the first row", []string{"r"}, 1, 1},
-		{"a from the first row", []string{"a"}, 1, 1},
+		{"A from the first row", []string{"A"}, 1, 1},
 		{"R from the first row", []string{"R"}, 1, 1},
 		{"r then R from the first row", []string{"r", "R"}, 30, 1},
 		{"r then t from the first row", []string{"r", "t"}, 30, 1},

@@ -169,13 +169,15 @@ type Traces struct {
 	ClearFilters  key.Binding
 }
 
-// NewTraces returns the traces key map.
+// NewTraces returns the traces key map. The advantage sort is on A, not
+// a: a accepts the trace on the Detail screen, one enter away, and the
+// review key is pressed far more often than the sort.
 func NewTraces() Traces {
 	return Traces{
 		ListNav:       newListNav(),
 		Open:          bind([]string{"enter"}, "enter", "open trace"),
 		SortReward:    bind([]string{"r"}, "r", "sort by reward"),
-		SortAdvantage: bind([]string{"a"}, "a", "sort by advantage"),
+		SortAdvantage: bind([]string{"A"}, "A", "sort by advantage"),
 		SortStep:      bind([]string{"t"}, "t", "sort by step"),
 		ReverseSort:   bind([]string{"R"}, "R", "reverse order"),
 		FilterLabel:   bind([]string{"l"}, "l", "filter by label"),
