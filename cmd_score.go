@@ -115,7 +115,8 @@ rescore and the workbench say "temperature": 1 (rlt serve applies the
 temperature). The full estimator needs whole distributions: refused through
 a server. Requests are concurrent (--concurrency), retried on timeouts,
 dropped connections and 5xx answers; a server that keeps failing stops the
-scoring with the server and the trace named, the batch in flight unstored.
+scoring with the server and the trace named, the batch in flight unstored
+but for its first items that both models had scored, which are written.
 With --run --write, traces already re-scored by the same models under the
 same configuration are not scored again (their stored scores are printed,
 "stored": true), so an interrupted run resumes; --again scores them anew.
@@ -561,13 +562,18 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	}
 	// stopped is the error of a signal that came: between batches (the
 	// batch scored, cancelled ""), or while a server scored one (its
-	// requests cancelled, named by cancelled: the batch dropped).
-	stopped := func(cancelled string) error {
+	// requests cancelled, named by cancelled: the batch dropped but for
+	// its first kept items, which both models had scored, written).
+	stopped := func(cancelled string, kept int) error {
 		if err := w.Flush(); err != nil {
 			return err
 		}
 		sayCut()
-		return report(scoreStopped(plural(lastLine, "input line"), cancelled, "the lines read after it dropped", fmt.Sprintf("run it again on the lines after line %d to go on", lastLine)))
+		keptSaid := ""
+		if kept > 0 {
+			keptSaid = firstCount(kept, "line")
+		}
+		return report(scoreStopped(plural(lastLine, "input line"), cancelled, keptSaid, "the lines read after it dropped", fmt.Sprintf("run it again on the lines after line %d to go on", lastLine)))
 	}
 	flush := func(last bool) error {
 		if len(queue) == 0 {
@@ -581,29 +587,21 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			}
 		}
 		scores, errs := st.scoreEach(ctx, items)
-		if src, ok := stoppedScoring(ctx, errs); ok {
-			return stopped(src)
-		}
-		if i, err := firstFatal(errs); err != nil {
-			// The server failed: stop, naming the input line it failed on.
-			k := 0
-			for _, p := range queue {
-				if p.err == nil {
-					if k == i {
-						return fmt.Errorf("line %d: %w", p.line, err)
-					}
-					k++
-				}
-			}
-			return err
-		}
+		// A signal or a server's failure that cut the batch short left
+		// its items from cutAt on unscored: the lines before the first of
+		// them are written, as a whole batch's are, and the rest dropped.
+		cutAt := unanswered(errs)
 		k := 0
 		for _, p := range queue {
 			err := p.err
 			if err == nil {
+				if k == cutAt {
+					break
+				}
 				err = errs[k]
 				k++
 			}
+			lastLine = p.line
 			if err != nil {
 				if e := fail(p.line, err); e != nil {
 					return e
@@ -617,7 +615,34 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 				cut.add(p.line)
 			}
 		}
-		scored += len(items)
+		scored += k
+		if cutAt < len(items) {
+			if src, ok := stoppedScoring(ctx, errs); ok {
+				return stopped(src, cutAt)
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			sayCut()
+			// The server failed: stop, naming the input line it failed
+			// on, and how far stdout goes.
+			i, err := firstFatal(errs)
+			failedOn := ""
+			for _, p := range queue {
+				if p.err == nil {
+					if i == 0 {
+						failedOn = fmt.Sprintf("line %d: ", p.line)
+						break
+					}
+					i--
+				}
+			}
+			if lastLine == 0 {
+				return fmt.Errorf("%s%w", failedOn, err)
+			}
+			return fmt.Errorf("%s%w; stdout holds the result of each input line up to line %d (%s of this batch scored before it): run it again on the lines after line %d to go on",
+				failedOn, err, lastLine, plural(cutAt, "line"), lastLine)
+		}
 		lastLine = queue[len(queue)-1].line
 		queue = queue[:0]
 		if err := w.Flush(); err != nil {
@@ -644,7 +669,7 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	for {
 		l, ok, signalled := nextLine(ctx, lines)
 		if signalled {
-			return stopped("")
+			return stopped("", 0)
 		}
 		if !ok {
 			break
@@ -709,12 +734,27 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 // names the server: stoppedScoring), since a 7B teacher's batch may take
 // minutes that the user asked not to wait; one whose answers had all come
 // is no such batch (remote.Server.LogProbs returns them), and is written.
-func scoreStopped(after, cancelled, left, goOn string) error {
+// Of a batch cut short, the items both models had scored, its first (kept,
+// firstCount's words; counted in after), are written, not dropped with the
+// rest.
+func scoreStopped(after, cancelled, kept, left, goOn string) error {
 	batch := "a batch being scored is finished, " + left
-	if cancelled != "" {
+	switch {
+	case cancelled != "" && kept != "":
+		batch = fmt.Sprintf("the batch being scored was cut short, its requests to %s cancelled: its first %s, which both models had scored, written, the rest dropped, and %s", cancelled, kept, left)
+	case cancelled != "":
 		batch = fmt.Sprintf("the batch being scored was dropped, its requests to %s cancelled, and %s", cancelled, left)
 	}
 	return fmt.Errorf("stopped by a signal after %s: stdout holds the result of each whole (%s); %s", after, batch, goOn)
+}
+
+// firstCount is how "its first …" counts n things called what: "line"
+// for one, "2 lines" for more.
+func firstCount(n int, what string) string {
+	if n == 1 {
+		return what
+	}
+	return plural(n, what)
 }
 
 // stoppedScoring reports whether a signal (ctx) stopped the scoring of a
@@ -899,12 +939,12 @@ func (st *scoreStats) scoreEach(ctx context.Context, items []rlt.Item) ([]record
 	t0 := time.Now()
 	out, errs := st.sc.ScoreEach(ctx, items)
 	st.scoring += time.Since(t0)
-	if _, ok := stoppedScoring(ctx, errs); ok { // dropped, not failed
-		return out, errs
-	}
+	_, stopped := stoppedScoring(ctx, errs)
 	for i, it := range items {
 		if errs[i] != nil {
-			st.failed++
+			if !stopped || i < unanswered(errs) { // the stop's items are dropped, not failed
+				st.failed++
+			}
 			continue
 		}
 		tl, sl := st.sc.SequenceLengths(it)
@@ -1117,15 +1157,20 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 	// stopped is the error of a signal (ctx) that came: it is heeded
 	// between batches, each written whole and stored.
 	// A server's batch is dropped, its requests cancelled (cancelled: the
-	// server).
-	stoppedIn := func(cancelled string) error {
+	// server), but for its first kept items, which both models had scored,
+	// written and stored as a whole batch's are.
+	stoppedIn := func(cancelled string, kept int) error {
 		goOn := "nothing is stored without --write: run it again with --write to keep the scores, so that a run after it goes on where it stopped"
 		if write {
 			goOn = fmt.Sprintf("%d stored in %s: run the same command again to score the rest", written, filepath.Join(run.Dir(), sessions.RescoresFile))
 		}
-		return scoreStopped(fmt.Sprintf("%d of %d traces", said, len(traces)), cancelled, "the traces after it not scored", goOn)
+		keptSaid := ""
+		if kept > 0 {
+			keptSaid = firstCount(kept, "trace")
+		}
+		return scoreStopped(fmt.Sprintf("%d of %d traces", said, len(traces)), cancelled, keptSaid, "the traces after it not scored", goOn)
 	}
-	stopped := func() error { return stoppedIn("") }
+	stopped := func() error { return stoppedIn("", 0) }
 	for _, g := range groups {
 		if ctx.Err() != nil {
 			return stopped()
@@ -1186,20 +1231,18 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 			}
 			sc := st.sc
 			scores, errs := st.scoreEach(ctx, items)
-			if src, ok := stoppedScoring(ctx, errs); ok {
-				if err := w.Flush(); err != nil {
-					return err
-				}
-				return stoppedIn(src)
-			}
-			if k, err := firstFatal(errs); err != nil {
-				w.Flush()
-				ti := chunk[idx[k]]
-				return fmt.Errorf("trace %s (trace %d of %s): %w; nothing of its batch was stored (%d traces were stored before it): run the same command again to score the rest", traces[ti].ID, ti+1, run.Dir(), err, written)
+			// A signal or a server's failure that cut the batch short
+			// left its items from cutAt on unscored: the traces before
+			// the first of them are written and stored, as a whole
+			// batch's are, and the rest dropped.
+			cutAt := unanswered(errs)
+			kept := len(chunk) // the chunk's traces written
+			if cutAt < len(items) {
+				kept = idx[cutAt]
 			}
 			var recs []sessions.RescoreRecord
 			k := 0
-			for i, ti := range chunk {
+			for i, ti := range chunk[:kept] {
 				t := traces[ti]
 				if err := textErrs[i]; err != nil {
 					failed++
@@ -1250,6 +1293,22 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 					return err
 				}
 				written += len(recs)
+			}
+			if cutAt < len(items) {
+				said += kept
+				if src, ok := stoppedScoring(ctx, errs); ok {
+					return stoppedIn(src, cutAt)
+				}
+				k, err := firstFatal(errs)
+				ti := chunk[idx[k]]
+				batch := fmt.Sprintf("nothing of its batch was stored (%d traces were stored before it)", written)
+				switch {
+				case cutAt > 0 && write:
+					batch = fmt.Sprintf("the first %s of its batch, scored before it, written and stored (%d traces stored in all)", plural(cutAt, "trace"), written)
+				case cutAt > 0:
+					batch = fmt.Sprintf("the first %s of its batch, scored before it, written; nothing is stored without --write", plural(cutAt, "trace"))
+				}
+				return fmt.Errorf("trace %s (trace %d of %s): %w; %s: run the same command again to score the rest", traces[ti].ID, ti+1, run.Dir(), err, batch)
 			}
 			said += len(chunk)
 			// A batch of traces whose texts were not read back counts
@@ -1334,6 +1393,19 @@ func progressLine(done, total int, spent time.Duration) string {
 		eta = time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second).String()
 	}
 	return fmt.Sprintf("scored %d/%d traces · %.2f traces/s · %s left", done, total, rate, eta)
+}
+
+// unanswered is the index of the first item of a batch that a stop or a
+// source's failure left unscored (ScoreEach's errs: the first fatal one),
+// len(errs) where there is none: the items before it are each scored or
+// failed alone, and written.
+func unanswered(errs []error) int {
+	for i, err := range errs {
+		if err != nil && rlt.Fatal(err) {
+			return i
+		}
+	}
+	return len(errs)
 }
 
 // firstFatal is the first of errs that is a source's own failure, with the

@@ -321,7 +321,10 @@ func compareTokens(ours, theirs []int32, tok rlt.Tokenizer) error {
 // with no error, and one that cancels a request returns, beside its error,
 // the values of the sequences before the first it left unanswered (those
 // answered after that one have no place in the values, which go sequence
-// by sequence).
+// by sequence). A failure of the server's own (Fatal: down, a 5xx after its
+// retries, an answer short of the tokens asked) returns those values too,
+// so that rlt score writes the items it had scored; a sequence refused
+// alone (a 400) returns none, the batch being asked again one by one.
 func (s *Server) LogProbs(parent context.Context, seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error) {
 	if !s.checked {
 		return nil, s.fail(-1, true, errors.New("not checked: call Check once before scoring"))
@@ -389,11 +392,16 @@ feed:
 	if first != nil {
 		var he *httpError
 		fatal := !(errors.As(first, &he) && he.status == http.StatusBadRequest)
-		return nil, s.fail(firstSeq, fatal, first)
+		if !fatal { // the other sequences are asked again one by one
+			return nil, s.fail(firstSeq, fatal, first)
+		}
+		// The server failed: what it answered before, as at a stop.
+		out, _, _ := spansOf(seqs[:answered], per, spans)
+		return out, s.fail(firstSeq, fatal, first)
 	}
 	out, b, err := spansOf(seqs, per, spans)
 	if err != nil {
-		return nil, s.fail(b, true, err)
+		return out, s.fail(b, true, err) // the sequences before b's, whole
 	}
 	return out, nil
 }

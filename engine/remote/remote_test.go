@@ -577,6 +577,106 @@ func TestScorerWritesABatchAnsweredBeforeAStop(t *testing.T) {
 	}
 }
 
+// TestScorerKeepsTheItemsAnsweredBeforeAStopOrAFailure: a stop, or the
+// student's server failing (a 500, no retries), part way through a batch
+// of three keeps the items whose teacher and student answers had both come
+// (rlt.Scorer.ScoreEach through two servers, as rlt score scores): the
+// first item scored as it is unstopped, the two after it the stop's or
+// the failure's error. A teacher stopped part way leaves no item whole
+// (the student has answered none). The whole batch was each item's error,
+// the first item's answers dropped.
+func TestScorerKeepsTheItemsAnsweredBeforeAStopOrAFailure(t *testing.T) {
+	tok := testTok(t)
+	items := []rlt.Item{
+		{Question: "2+3=?", Solution: "5", Explanation: "add them", Ended: true},
+		{Question: "4+4=?", Solution: "8", Explanation: "double four", Ended: true},
+		{Question: "9-1=?", Solution: "8", Explanation: "one less", Ended: true},
+	}
+	cfg := record.DefaultRewardConfig()
+	cfg.Temperature = 0.7
+	// scorer connects a teacher and a student server, one request at a
+	// time each; on the one who (armed once both are checked), the stop
+	// (cancel) comes as its answer number stopAfter is read, or its
+	// request number failAt is answered 500.
+	scorer := func(t *testing.T, who string, stopAfter, failAt int64, cancel func()) *rlt.Scorer {
+		var sources []rlt.LogProbSource
+		var armed []*closeHook
+		for _, w := range []string{"teacher", "student"} {
+			hook := &closeHook{onAnswer: func(n int64) {
+				if w == who && n == stopAfter {
+					cancel()
+				}
+			}}
+			o := fast()
+			o.Concurrency, o.Retries = 1, 0
+			o.Client = &http.Client{Transport: hook}
+			f := &fake{kind: VLLM, maxLen: 4096}
+			if w == who && failAt > 0 {
+				var n atomic.Int64
+				f.fail = func(_ int32, _ int, rw http.ResponseWriter) bool {
+					if hook.armed.Load() && n.Add(1) == failAt {
+						rw.WriteHeader(http.StatusInternalServerError)
+						io.WriteString(rw, `{"error":"out of memory"}`)
+						return true
+					}
+					return false
+				}
+			}
+			s, err := connect(t, f, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			armed = append(armed, hook)
+			sources = append(sources, s)
+		}
+		sc, err := rlt.NewSourceScorer(sources[0], sources[1], tok, record.DefaultPrompts(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range armed {
+			h.armed.Store(true)
+		}
+		return sc
+	}
+	want, errs := scorer(t, "", 0, 0, func() {}).ScoreEach(context.Background(), items)
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("unstopped: item %d: %v", i, err)
+		}
+	}
+	for _, c := range []struct {
+		name              string
+		who               string
+		stopAfter, failAt int64
+		whole             int    // items scored
+		says              string // in the others' errors
+	}{
+		{"the student stopped after its first answer", "student", 1, 0, 1, "its requests cancelled"},
+		{"the student's server failing on its second request", "student", 0, 2, 1, "500"},
+		{"the teacher stopped after its second answer", "teacher", 2, 0, 0, "its requests cancelled"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			out, errs := scorer(t, c.who, c.stopAfter, c.failAt, cancel).ScoreEach(ctx, items)
+			if len(out) != len(items) || len(errs) != len(items) {
+				t.Fatalf("%d scores and %d errors for %d items", len(out), len(errs), len(items))
+			}
+			for i := range items {
+				if i < c.whole {
+					if errs[i] != nil || out[i].Reward != want[i].Reward || len(out[i].StudentLP) != len(want[i].StudentLP) || len(out[i].SolutionLP) != len(want[i].SolutionLP) {
+						t.Errorf("item %d: %v, reward %v; want its score, reward %v", i, errs[i], out[i].Reward, want[i].Reward)
+					}
+					continue
+				}
+				if errs[i] == nil || !rlt.Fatal(errs[i]) || !strings.Contains(errs[i].Error(), c.says) {
+					t.Errorf("item %d: error %v; want a fatal error saying %q", i, errs[i], c.says)
+				}
+			}
+		})
+	}
+}
+
 // TestBackoffStopsGrowingAtTheCap: the waits between tries double up to
 // maxBackoff and stay there, whatever the number of tries: they doubled
 // without end, 3 days before the 21st try of a server that stayed down,

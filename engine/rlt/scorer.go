@@ -138,6 +138,14 @@ func (s *Scorer) SequenceLengths(it Item) (teacher, student int) {
 // where a source can be stopped part way (an inference server's requests,
 // cancelled: the error is then a fatal *SourceError wrapping ctx.Err()); a
 // model in this process finishes its forward.
+//
+// A stop or a source's failure part way through the batch (a fatal error)
+// is returned with the scores of the items before it whose teacher and
+// student log-probs had both come, items[:len(out)], each complete: the
+// sources give back what they were answered before it (LogProbSource),
+// and the two are paired here, so that a caller writes those items rather
+// than drop a batch a server had scored in part. Any other error returns
+// no scores.
 func (s *Scorer) Score(ctx context.Context, items []Item) ([]record.Scored, error) {
 	out, _, err := s.score(ctx, items)
 	return out, err
@@ -205,6 +213,7 @@ func (s *Scorer) scoreLayouts(ctx context.Context, items []Item, enc []Layout) (
 	}
 	tLP, tHidden, err := s.logProbs(ctx, s.Teacher, s.tm, tSeqs, [][][2]int{tWant}, invT, full)
 	if err != nil {
+		// No item is complete: the student has scored none.
 		return nil, 0, itemError("teacher", err)
 	}
 	forward(1)
@@ -220,7 +229,18 @@ func (s *Scorer) scoreLayouts(ctx context.Context, items []Item, enc []Layout) (
 	}
 	sLP, sHidden, err := s.logProbs(ctx, s.Student, s.sm, sSeqs, [][][2]int{sExpl, sSol}, invT, full)
 	if err != nil {
-		return nil, 0, itemError("student", err)
+		// The teacher's are all here: the items whose student values
+		// came whole before the stop or the failure are complete.
+		if !Fatal(err) {
+			return nil, 0, itemError("student", err)
+		}
+		done := 0
+		for n := 0; done < len(enc); done++ {
+			if n += len(enc[done].T) + len(enc[done].S); n > len(sLP) {
+				break
+			}
+		}
+		return s.assemble(items[:done], enc[:done], tLP, sLP, nil), 0, itemError("student", err)
 	}
 	forward(2)
 
@@ -232,7 +252,17 @@ func (s *Scorer) scoreLayouts(ctx context.Context, items []Item, enc []Layout) (
 		forward(3)
 	}
 
-	out = make([]record.Scored, len(items))
+	return s.assemble(items, enc, tLP, sLP, kl), partByPart, nil
+}
+
+// assemble is the scores of items, laid out as enc, from the teacher's
+// log-probs tLP (each item's explanation tokens, item after item), the
+// student's sLP (each item's explanation tokens, then its solution's) and,
+// with the full KL, its values kl (each item's explanation tokens); the
+// values may run on past the items' (those of a batch's first items).
+func (s *Scorer) assemble(items []Item, enc []Layout, tLP, sLP, kl []float32) []record.Scored {
+	full := kl != nil
+	out := make([]record.Scored, len(items))
 	ti, si, ki := 0, 0, 0
 	for i, e := range enc {
 		sc := &out[i]
@@ -257,7 +287,7 @@ func (s *Scorer) scoreLayouts(ctx context.Context, items []Item, enc []Layout) (
 		si += ns
 		sc.Terms = s.Cfg.Reduce(sc.SolutionLP, sc.D, sc.StudentLP, sc.Ended)
 	}
-	return out, partByPart, nil
+	return out
 }
 
 // TooLongError is an item whose sequence for one model, with the
@@ -308,10 +338,12 @@ func (e *TooLongError) Error() string {
 // ScoreEach scores items as one batch and, when the batch fails, one by
 // one, so that only the items that cannot be scored fail: errs[i] is item
 // i's error (nil when out[i] holds its score). A source's own failure
-// (Fatal) stops it: that item's error and every later one's is an
-// *ItemError naming the item it failed on, and no later item is scored.
-// ctx stops it as it stops Score: a fatal error, a stop is no item's
-// fault.
+// (Fatal) stops it: no later item is scored, and the items it left
+// unscored each have its error (an *ItemError naming the item it failed
+// on where it is known). ctx stops it as it stops Score: a fatal error, a
+// stop is no item's fault. Either keeps the scores of the items that both
+// sources had answered before it (Score): out[i] with errs[i] nil, the
+// first items of the batch, which a caller writes.
 func (s *Scorer) ScoreEach(ctx context.Context, items []Item) (out []record.Scored, errs []error) {
 	errs = make([]error, len(items))
 	out, err := s.Score(ctx, items)
@@ -319,10 +351,10 @@ func (s *Scorer) ScoreEach(ctx context.Context, items []Item) (out []record.Scor
 		return out, errs
 	}
 	if Fatal(err) {
-		for i := range errs {
+		for i := len(out); i < len(errs); i++ {
 			errs[i] = err
 		}
-		return make([]record.Scored, len(items)), errs
+		return append(out, make([]record.Scored, len(items)-len(out))...), errs
 	}
 	out = make([]record.Scored, len(items))
 	for i := range items {
@@ -360,14 +392,16 @@ func (s *Scorer) tokens(ids []int32) []string {
 
 // logProbs asks src for the log-probs of the span groups of seqs (see
 // LogProbSource); with keepHidden (the full KL, in process) it runs the
-// in-process model ms itself and also returns the final hidden rows.
+// in-process model ms itself and also returns the final hidden rows. A
+// source's error comes with the values it gave beside it: those of the
+// first sequences, whole, answered before a stop or its failure.
 func (s *Scorer) logProbs(ctx context.Context, src LogProbSource, ms *ModelSource, seqs [][]int32, groups [][][2]int, invT float32, keepHidden bool) ([]float32, *compute.Tensor, error) {
 	if keepHidden {
 		return ms.logProbs(seqs, groups, invT, true)
 	}
 	lp, err := src.LogProbs(ctx, seqs, groups, s.Cfg.Temperature)
 	if err != nil {
-		return nil, nil, err
+		return lp, nil, err
 	}
 	want := 0
 	for _, g := range groups {

@@ -25,11 +25,12 @@ type LogProbSource interface {
 	// span spans[g][b] = [start, count] (start ≥ 1), group after group.
 	// An error about one sequence is a *SourceError with its index. ctx
 	// stops what can be stopped part way (an inference server's requests:
-	// the error is then a fatal *SourceError wrapping ctx.Err(), returned
-	// with the values of the first sequences, those answered before the
-	// first request it cancelled, whole, for a caller that keeps them; a
-	// stop that cancelled nothing returns every value, no error); a
-	// forward in this process runs to its end.
+	// the error is then a fatal *SourceError wrapping ctx.Err(); a stop
+	// that cancelled nothing returns every value, no error); a forward in
+	// this process runs to its end. A fatal error (a stop, or the source's
+	// own failure) is returned with the values of the first sequences,
+	// those answered before the first one left unanswered, whole, for a
+	// caller that keeps them (Scorer.Score); none where it has none.
 	LogProbs(ctx context.Context, seqs [][]int32, spans [][][2]int, temperature float64) ([]float32, error)
 	// MaxPositions is the longest sequence the source takes (0: not known;
 	// the source refuses what is too long itself).
