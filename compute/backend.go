@@ -3,12 +3,14 @@ package compute
 import "errors"
 
 // ErrNoMatmulF16 is the cause (errors.Is) of a backend's refusal of
-// float16 tensor-core products (vulkan's SetMatmul(MatmulF16)) on a device
-// that has none: no float16 cooperative matrices, or a CPU. It lives here,
-// below every backend, so that a test of any package tells this refusal
-// (skip: the device cannot run them) from any other failure of the request
-// (fail: a device that has them must build and run them), through
-// backendtest.NeedCoopMat.
+// float16 tensor-core products (vulkan's Device.SetMatmul(MatmulF16)) on a
+// device that has none: no float16 cooperative matrices, or a driver that
+// refused a device with them enabled. The CPU backend is never asked (it
+// has no SetMatmul: engine/device's TensorCores says it has none, and its
+// products stay in float32). It lives here, below every backend, so that
+// a test of any package tells this refusal (skip: the device cannot run
+// them) from any other failure of the request (fail: a device that has
+// them must build and run them), through backendtest.NeedCoopMat.
 var ErrNoMatmulF16 = errors.New("the device has no float16 tensor-core products")
 
 // Backend is the seam between the engine and the hardware. The CPU backend

@@ -62,9 +62,7 @@ func TestGRPOStepOnTheDevice(t *testing.T) {
 		tol    float64
 	}{{vulkan.MatmulF32, 1e-3}, {vulkan.MatmulF16, 2e-2}} {
 		t.Run(c.matmul, func(t *testing.T) {
-			if err := d.SetMatmul(c.matmul); err != nil {
-				backendtest.NeedCoopMat(t, err)
-			}
+			vulkantest.NeedMatmul(t, c.matmul, d.SetMatmul(c.matmul))
 			defer d.SetMatmul(vulkan.MatmulF32)
 			t1, submits := time.Now(), d.Submits()
 			got := step(gpu)
