@@ -120,8 +120,8 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	defer stop()
 	// A second signal leaves at once: the read, which takes no context,
 	// held the process until it ended, the second signal swallowed.
-	// Nothing is in place yet; a staging folder begun is removed.
-	endSecond := leaveOnSecondSignal(stderr, fmt.Sprintf("rlt import: stopped at once by a second signal: no run folder was made (%s); run the same command again to import", dst), func() { durable.RemoveOwn(dst) })
+	// A staging folder begun is removed (leaveImport).
+	endSecond := leaveSaying(stderr, func() string { return leaveImport(dst) })
 	defer endSecond()
 	// The read of a big source takes tens of seconds and is not cut
 	// short: the signal is said when it comes, not once the read ends.
@@ -198,6 +198,22 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	return nil
+}
+
+// leaveImport removes what rlt import had begun for the run folder dst
+// (durable.RemoveOwn: its staging folder) as a second signal leaves at
+// once, and says what that leaves: no run folder, or, where the signal
+// came as the folder was put in place (after the rename, before the watch
+// ended), the folder, whole. It said "no run folder was made" of a folder
+// in place. RemoveOwn and the rename are one after the other
+// (durable.CommitDir), so dst's config.toml, which no folder given as
+// --out holds before (importTarget), tells which came first.
+func leaveImport(dst string) string {
+	durable.RemoveOwn(dst)
+	if _, err := os.Lstat(filepath.Join(dst, sessions.ConfigFile)); err == nil {
+		return fmt.Sprintf("rlt import: stopped by a second signal as the run folder was put in place: %s was written whole before it stopped", dst)
+	}
+	return fmt.Sprintf("rlt import: stopped at once by a second signal: no run folder was made (%s); run the same command again to import", dst)
 }
 
 // importTarget refuses, before SRC is read, an --out that already holds a

@@ -18,6 +18,13 @@ import (
 // the NotifyContext, so both count the same signals; end stops the watch
 // (once, however often it is called).
 func leaveOnSecondSignal(stderr io.Writer, notice string, leave func()) (end func()) {
+	return leaveSaying(stderr, func() string { leave(); return notice })
+}
+
+// leaveSaying is leaveOnSecondSignal whose notice leave makes once it has
+// done its work: what it says may depend on what it found (rlt import's
+// run folder, put in place as the signal came, or not).
+func leaveSaying(stderr io.Writer, leave func() (notice string)) (end func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, stopSignals...)
 	done := make(chan struct{})
@@ -26,8 +33,7 @@ func leaveOnSecondSignal(stderr io.Writer, notice string, leave func()) (end fun
 			select {
 			case <-ch:
 				if n++; n == 2 {
-					leave()
-					fmt.Fprintln(stderr, notice)
+					fmt.Fprintln(stderr, leave())
 					os.Exit(1)
 				}
 			case <-done:

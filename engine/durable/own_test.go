@@ -66,3 +66,45 @@ func TestRemoveOwn(t *testing.T) {
 		t.Errorf("left %q, want %q (the temporary file %s and staging folder %s removed)", left, kept, filepath.Base(tmp.Name()), filepath.Base(stage))
 	}
 }
+
+// TestPlacedStagingIsNoLongerOwn: a staging folder put in place by
+// CommitDir is no longer one RemoveOwn removes: made forgets it at the
+// rename, which it makes under made's lock, so that a second stop signal's
+// RemoveOwn, in another goroutine, either removes the staging folder
+// before the rename (nothing put in place) or leaves the placed folder
+// alone, and rlt import can say which by looking at the folder. Before,
+// made kept the path after the rename, and a RemoveOwn racing the rename
+// could read the folder by its handle and empty the one put in place.
+func TestPlacedStagingIsNoLongerOwn(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	stage, err := NewStaging(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stage, "config.toml"), []byte("x = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	made.Lock()
+	noted := made.paths[abs]
+	made.Unlock()
+	if !noted {
+		t.Fatalf("NewStaging did not note %s as made", stage)
+	}
+	if err := CommitDir(stage, out); err != nil {
+		t.Fatal(err)
+	}
+	made.Lock()
+	still := made.paths[abs]
+	made.Unlock()
+	if still {
+		t.Errorf("%s, renamed to %s, is still noted as this process's to remove", stage, out)
+	}
+	RemoveOwn(out)
+	if data, err := os.ReadFile(filepath.Join(out, "config.toml")); err != nil || string(data) != "x = 1\n" {
+		t.Errorf("the folder put in place after RemoveOwn: %q, %v", data, err)
+	}
+}

@@ -93,7 +93,7 @@ func CommitDir(stage, dir string) error {
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", stage, err)
 	}
-	if err := Rename(stage, dir); err != nil {
+	if err := placeStaged(stage, dir); err != nil {
 		// Windows does not rename over an empty folder; elsewhere the
 		// error is a folder that holds something.
 		entries, rerr := os.ReadDir(dir)
@@ -101,7 +101,7 @@ func CommitDir(stage, dir string) error {
 		case rerr == nil && len(entries) > 0:
 			return fmt.Errorf("%s holds %d entries: %w", dir, len(entries), fs.ErrExist)
 		case rerr == nil && !isLink(dir) && os.Remove(dir) == nil: // never the link a folder is written through
-			if err := Rename(stage, dir); err != nil {
+			if err := placeStaged(stage, dir); err != nil {
 				return err
 			}
 		case rerr == nil:
@@ -118,6 +118,26 @@ func CommitDir(stage, dir string) error {
 		}
 	}
 	return SyncDir(filepath.Dir(filepath.Clean(dir)))
+}
+
+// placeStaged renames the staging folder stage to dir under made's lock,
+// and forgets stage once it is in place: RemoveOwn, which a second stop
+// signal calls from another goroutine, then either removes stage before
+// the rename (which fails: nothing is put in place) or finds it gone from
+// made after it, never removing the entries of a folder renamed into
+// place under it (its RemoveAll reads a folder by its handle, which
+// follows the rename), and its caller can tell which happened by looking
+// at dir.
+func placeStaged(stage, dir string) error {
+	made.Lock()
+	defer made.Unlock()
+	if err := Rename(stage, dir); err != nil {
+		return err
+	}
+	if abs, err := filepath.Abs(stage); err == nil {
+		delete(made.paths, abs)
+	}
+	return nil
 }
 
 // throughLink is where a folder for dir is put: dir, or where dir points
