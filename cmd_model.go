@@ -621,6 +621,13 @@ func describeTokenizer(files hf.FolderFiles, rows int) (string, error) {
 		} else {
 			s += "; template: ChatML"
 		}
+	} else if found, err := tokenizer.TemplateFileOf(files.Dir); found {
+		// chat_template.jinja alone, as transformers 4.47 on saves a template
+		if err != nil {
+			s += "; template: " + err.Error()
+		} else {
+			s += "; template: ChatML (" + hf.ChatTemplateFile + ")"
+		}
 	} else if _, ok := tok.ID("<|im_start|>"); ok {
 		s += "; template: ChatML (no tokenizer_config.json; <|im_start|> is a token)"
 	}

@@ -212,8 +212,11 @@ func TestModelInfoOfACheckpoint(t *testing.T) {
 // A model folder the workbench writes from a Hub-style one (rlt model
 // init from its config.json and tokenizer, rlt train --save, rlt distill's
 // student) keeps the source's config.json keys and its tokenizer_config.json
-// (chat template, eos), special_tokens_map.json and generation_config.json,
-// so transformers and vLLM template and stop it as they did the source.
+// (chat template, eos), special_tokens_map.json, chat_template.jinja (where
+// transformers 4.47 on saves the template, read before the config's; it
+// was left behind, and the saved model had no template) and
+// generation_config.json, so transformers and vLLM template and stop it as
+// they did the source.
 func TestSavedModelsKeepHubFiles(t *testing.T) {
 	dir := t.TempDir()
 	hub := filepath.Join(dir, "hub")
@@ -221,6 +224,7 @@ func TestSavedModelsKeepHubFiles(t *testing.T) {
 	side := map[string]string{
 		"tokenizer_config.json":   `{"chat_template": "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}", "eos_token": "<|im_end|>"}` + "\n",
 		"special_tokens_map.json": `{"eos_token": "<|im_end|>"}` + "\n",
+		"chat_template.jinja":     "{% for m in messages %}{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{% endfor %}",
 		"generation_config.json":  `{"eos_token_id": [1209, 1208], "temperature": 0.7}` + "\n",
 	}
 	for name, data := range side {
@@ -563,6 +567,42 @@ func TestModelInfoTokenizerConfig(t *testing.T) {
 				if !strings.Contains(out, "\n"+fmt.Sprintf("%-12s", key)) {
 					t.Errorf("no %s line:\n%s", key, out)
 				}
+			}
+		})
+	}
+}
+
+// rlt model info says the template of a chat_template.jinja, which
+// transformers (4.47 on) reads before tokenizer_config.json's: a folder with
+// one and no tokenizer_config.json was said to be ChatML's by its
+// <|im_start|> token, whatever the file held.
+func TestModelInfoReadsChatTemplateJinja(t *testing.T) {
+	for _, c := range []struct{ name, jinja, want string }{
+		{"Llama 3's", "{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>{{ m.content }}<|eot_id|>{% endfor %}",
+			": the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"},
+		{"ChatML's", "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "student")
+			copyDir(t, distillStudent, dir)
+			os.Remove(filepath.Join(dir, "tokenizer_config.json"))
+			jinja := filepath.Join(dir, "chat_template.jinja")
+			if err := os.WriteFile(jinja, []byte(c.jinja), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := runCLI(t, "", "model", "info", dir, "--device", "cpu")
+			want := "; template: tokenizer: " + jinja + c.want
+			if c.want == "" {
+				want = "; template: ChatML (chat_template.jinja)"
+			}
+			var tokLine string
+			for _, l := range strings.Split(out, "\n") {
+				if v, ok := strings.CutPrefix(l, "tokenizer   "); ok {
+					tokLine = v
+				}
+			}
+			if code != 0 || !strings.HasSuffix(tokLine, want) {
+				t.Errorf("exit %d, tokenizer line %q, stderr %q; want exit 0, …%q", code, tokLine, errs, want)
 			}
 		})
 	}

@@ -22,6 +22,10 @@ const (
 	TokenizerConfigFile  = "tokenizer_config.json"
 	GenerationConfigFile = "generation_config.json"
 	SpecialTokensMapFile = "special_tokens_map.json"
+	// ChatTemplateFile is where transformers (4.47 on) saves a chat
+	// template, and reads it from before tokenizer_config.json's
+	// chat_template, which a folder it saves then lacks.
+	ChatTemplateFile = "chat_template.jinja"
 )
 
 // NoTokenizer is the error for a model folder without tokenizer.json, as
@@ -45,8 +49,10 @@ func TokenizerJSONNeeded(dir string) string {
 
 // TokenizerSideFiles are the files beside tokenizer.json that transformers'
 // AutoTokenizer reads (the chat template, eos and pad tokens): a folder
-// that copies a tokenizer.json copies them with it.
-var TokenizerSideFiles = []string{TokenizerConfigFile, SpecialTokensMapFile}
+// that copies a tokenizer.json copies them with it. chat_template.jinja
+// among them: a folder saved by a recent transformers keeps its template
+// there alone, and a model rlt saved from it had none.
+var TokenizerSideFiles = []string{TokenizerConfigFile, SpecialTokensMapFile, ChatTemplateFile}
 
 // CopyFiles copies each named file that srcDir holds into dstDir, replacing
 // it atomically; a name srcDir lacks is passed over. A saved model keeps
@@ -90,7 +96,7 @@ type FolderFiles struct {
 // tokenizer's files, generation_config.json, prompts.json, a shard).
 func IsModelFile(name string) bool {
 	switch name {
-	case ConfigFile, WeightsFile, IndexFile, TokenizerFile, TokenizerConfigFile, GenerationConfigFile, SpecialTokensMapFile, "prompts.json":
+	case ConfigFile, WeightsFile, IndexFile, TokenizerFile, TokenizerConfigFile, GenerationConfigFile, SpecialTokensMapFile, ChatTemplateFile, "prompts.json":
 		return true
 	}
 	return strings.HasSuffix(name, ".safetensors")

@@ -293,8 +293,21 @@ func TokenizerRows(who, dir string, tokens, rows int) error {
 // one without a chat_template (our own folders have none), is taken as
 // ChatML's. The error names the folder and the file, gives the tokenizer
 // package's reason (less its "only ChatML is supported", which the next
-// clause says) and says what to do. The file is read once.
+// clause says) and says what to do. The file is read once. A
+// chat_template.jinja beside it (tokenizer.TemplateFileOf) is checked
+// first, as transformers reads it first: where it is there, its template
+// is the model's, whatever tokenizer_config.json says or lacks.
 func CheckChatML(who, dir string) error {
+	if found, err := tokenizer.TemplateFileOf(dir); found && err != nil {
+		jinja := filepath.Join(dir, hf.ChatTemplateFile)
+		what := err.Error()
+		var te *tokenizer.Error
+		if errors.As(err, &te) {
+			what = strings.TrimSuffix(te.Msg, "; only ChatML is supported")
+		}
+		return fmt.Errorf("%s %s: %s: %s; the RLT prompts are ChatML (<|im_start|>role … <|im_end|>), so this model would be given a format it was not trained on: give a ChatML model (Qwen2, Qwen2.5), or, if this one does take ChatML, remove %s (transformers reads it before tokenizer_config.json's chat_template)",
+			who, dir, jinja, what, jinja)
+	}
 	path := filepath.Join(dir, hf.TokenizerConfigFile)
 	data, err := os.ReadFile(path)
 	if err != nil {

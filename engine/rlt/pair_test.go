@@ -3,6 +3,7 @@ package rlt
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -285,6 +286,53 @@ func TestCheckChatML(t *testing.T) {
 				if err == nil || !strings.HasPrefix(err.Error(), dirs.who+" "+dir+": "+file) {
 					t.Errorf("CheckChatMLPair with it as the %s: %v", dirs.who, err)
 				}
+			}
+		})
+	}
+}
+
+// A chat_template.jinja, where transformers (4.47 on) saves a chat template
+// and which it reads before tokenizer_config.json's chat_template, is the
+// folder's template whatever tokenizer_config.json says or lacks: it was
+// not read, and a folder with Llama 3's template there was taken for
+// ChatML's. Its refusal names it, and says to remove it.
+func TestCheckChatMLReadsChatTemplateJinja(t *testing.T) {
+	const llama3 = "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' + message['content'] + '<|eot_id|>' }}{% endfor %}"
+	const chatml = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+	configOf := func(template string) string {
+		b, _ := json.Marshal(map[string]string{"chat_template": template})
+		return string(b)
+	}
+	for _, c := range []struct {
+		name, jinja, config string // config "-": no tokenizer_config.json
+		refused             bool
+	}{
+		{"Llama 3's, alone", llama3, "-", true},
+		{"Llama 3's, beside a config without a template", llama3, `{"eos_token": "<|eot_id|>"}`, true},
+		{"Llama 3's, beside a ChatML config", llama3, configOf(chatml), true},
+		{"ChatML's, beside a Llama 3 config", chatml, configOf(llama3), false},
+		{"ChatML's, alone", chatml, "-", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			jinja := filepath.Join(dir, "chat_template.jinja")
+			if err := os.WriteFile(jinja, []byte(c.jinja), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if c.config != "-" {
+				if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(c.config), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := CheckChatML("teacher", dir)
+			want := "teacher " + dir + ": " + jinja + ": the chat template is not ChatML (it never writes <|im_start|>); the RLT prompts are ChatML (<|im_start|>role … <|im_end|>), " +
+				"so this model would be given a format it was not trained on: give a ChatML model (Qwen2, Qwen2.5), or, if this one does take ChatML, remove " + jinja +
+				" (transformers reads it before tokenizer_config.json's chat_template)"
+			switch {
+			case c.refused && (err == nil || err.Error() != want):
+				t.Errorf("%v\nwant %q", err, want)
+			case !c.refused && err != nil:
+				t.Errorf("refused: %v", err)
 			}
 		})
 	}

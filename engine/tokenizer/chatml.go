@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
@@ -93,6 +95,12 @@ func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*To
 	if err != nil {
 		return "", err
 	}
+	if found, err := TemplateFileOf(filepath.Dir(tokenizerConfigPath)); found {
+		if err != nil {
+			return "", err
+		}
+		return ChatML, nil
+	}
 	if raw, ok := cfg["chat_template"]; ok && !isNull(raw) {
 		tmpl, err := chatTemplateText(raw)
 		if err != nil {
@@ -101,8 +109,7 @@ func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*To
 		if strings.Contains(tmpl, ImStart) {
 			return ChatML, nil
 		}
-		return "", &Error{File: tokenizerConfigPath, Key: "chat_template",
-			Msg: "the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"}
+		return "", &Error{File: tokenizerConfigPath, Key: "chat_template", Msg: notChatML}
 	}
 	found, key, miss := configHasToken(cfg, ImStart)
 	if miss != nil {
@@ -119,6 +126,31 @@ func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*To
 	}
 	return "", &Error{File: tokenizerConfigPath, Key: "chat_template",
 		Msg: "no chat template and no <|im_start|> token: cannot assume ChatML, the only supported template"}
+}
+
+// notChatML is the refusal of a chat template that never writes
+// <|im_start|>.
+const notChatML = "the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"
+
+// TemplateFileOf checks the chat template of the model folder dir's
+// chat_template.jinja (hf.ChatTemplateFile), where it has one: transformers
+// (4.47 on) saves a template there, and reads it before
+// tokenizer_config.json's chat_template, which a folder it saved then
+// lacks (such a folder with Llama 3's template was taken for ChatML's).
+// found is false where dir has no such file; err is an *Error naming the
+// file where its template is not ChatML, or the reading's error.
+func TemplateFileOf(dir string) (found bool, err error) {
+	path := filepath.Join(dir, hf.ChatTemplateFile)
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return true, fmt.Errorf("tokenizer: %w", err)
+	case !strings.Contains(string(data), ImStart):
+		return true, &Error{File: path, Msg: notChatML}
+	}
+	return true, nil
 }
 
 // doFixConfig is what to do about a tokenizer_config.json that is no JSON

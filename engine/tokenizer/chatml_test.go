@@ -150,3 +150,40 @@ func quote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// A chat_template.jinja beside tokenizer_config.json is the template, as
+// transformers (4.47 on) reads it first: DetectTemplate (rlt generate
+// --chat) and TemplateOf (rlt model info) took the config's, or ChatML's
+// where the config had none, and a Llama 3 template there passed as
+// ChatML. TemplateFileOf says a folder without one.
+func TestTemplateFileComesFirst(t *testing.T) {
+	const qwen = `{%- for message in messages %}{{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>' + '\n' }}{%- endfor %}`
+	const llama = `{% for m in messages %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>\n\n' + m['content'] + '<|eot_id|>' }}{% endfor %}`
+	for _, c := range []struct {
+		name, jinja, config string
+		chatML              bool
+	}{
+		{"Llama 3's beside a config without a template", llama, `{"additional_special_tokens": ["<|im_start|>"]}`, false},
+		{"Llama 3's beside a ChatML config", llama, `{"chat_template": ` + quote(qwen) + `}`, false},
+		{"ChatML's beside a Llama 3 config", qwen, `{"chat_template": ` + quote(llama) + `}`, true},
+	} {
+		dir := t.TempDir()
+		jinja, cfg := filepath.Join(dir, "chat_template.jinja"), filepath.Join(dir, "tokenizer_config.json")
+		if err := os.WriteFile(jinja, []byte(c.jinja), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cfg, []byte(c.config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := DetectTemplate(cfg)
+		switch {
+		case c.chatML && (err != nil || got != ChatML):
+			t.Errorf("%s: DetectTemplate = %q, %v; want ChatML", c.name, got, err)
+		case !c.chatML && (err == nil || err.Error() != "tokenizer: "+jinja+": the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"):
+			t.Errorf("%s: DetectTemplate = %q, %v; want the refusal of %s", c.name, got, err, jinja)
+		}
+	}
+	if found, err := TemplateFileOf(t.TempDir()); found || err != nil {
+		t.Errorf("a folder without chat_template.jinja: TemplateFileOf = %v, %v", found, err)
+	}
+}
