@@ -26,6 +26,7 @@ const workbenchUsage = `
 Usage: rlt [--runs DIR] [--steps N] [--headless] [--mouse] [--device D] [--matmul M]
        rlt run [--runs DIR] [--steps N] [--config FILE] [--headless] [--mouse] [--device D] [--matmul M]
        rlt run --resume RUNDIR [--steps N] [--headless] [--mouse] [--device D] [--matmul M]
+       rlt run --print-config [--config FILE] [--steps N] [--device D] [--matmul M] > my.toml
 
 Starts a real RLT run on the embedded default teacher and student (tiny
 Qwen2 models warm-started on column addition): GRPO on the RLT reward,
@@ -37,7 +38,11 @@ it records N as the run's plan in its config.toml, once the resumed engine
 is loaded and runs (--steps 0: until interrupted). --config FILE starts
 from a TOML run configuration over the default one; what is wrong with it
 is said all at once: the file's problems with their lines, in the file's
-order, then those of keys it does not set.
+order, then those of keys it does not set. --print-config prints the
+configuration a new run would record (every key: the embedded run's, the
+file's and the flags' over it, checked as the run would be) and exits,
+making no run folder: a file to edit, e.g. [reward] kl_mean, the λ that
+weighs r_KL.
 
 In the workbench, 4 opens the Runs screen: the run folders under DIR and
 folders you follow (runs written by other processes, the official RLT
@@ -61,6 +66,7 @@ Examples:
   rlt                                           # the workbench on a new run of the default
   rlt run --headless --steps 5 --device cpu     # progress lines instead, 5 steps
   rlt run --config my.toml                      # my.toml sets keys over the default: steps = 20
+  rlt run --print-config > my.toml              # every key of the default run, to edit
   rlt run --resume runs/20261205-015816 --steps 40
 `
 
@@ -78,6 +84,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	mouse := fs.Bool("mouse", false, "the mouse wheel scrolls lists in the workbench")
 	dev := fs.String("device", "", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (default: the configuration's device, auto); --resume with --device cpu moves a run off a failed GPU")
 	matmul := matmulFlag(fs)
+	printCfg := fs.Bool("print-config", false, "print the new run's configuration as TOML and exit, no run folder made: the embedded run's, --config's keys and the flags over it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -91,6 +98,9 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return err
 	}
 	stepsGiven := flagsGiven(fs)["steps"]
+	if *resume != "" && *printCfg {
+		return misuse(fs, "--print-config with --resume: a resumed run's configuration is its config.toml (%s)", filepath.Join(*resume, sessions.ConfigFile))
+	}
 	if *resume != "" && *cfgPath != "" {
 		return misuse(fs, "--config with --resume: a resumed run keeps its own config.toml (%s); edit that file, or start a new run from %s without --resume",
 			filepath.Join(*resume, sessions.ConfigFile), *cfgPath)
@@ -102,7 +112,8 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	// --runs holds the new run's folder, and the workbench's Runs screen
 	// lists it, with --resume too; a resume without the workbench uses it
 	// for neither, and was refused where the default's runs is a file.
-	if *resume == "" || interactive {
+	// --print-config makes no folder: --runs is not looked at.
+	if (*resume == "" || interactive) && !*printCfg {
 		if err := runsFolderProblem(*runs); err != nil {
 			return err
 		}
@@ -200,8 +211,10 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// (a read-only disk) is said with the flag and the way on, before
 		// any check reads the data. It was "mkdir runs: read-only file
 		// system", with neither.
-		if err := refuseUnwritable("runs", *runs, *runs); err != nil {
-			return err
+		if !*printCfg {
+			if err := refuseUnwritable("runs", *runs, *runs); err != nil {
+				return err
+			}
 		}
 		cfg := runner.DefaultConfig(models, *steps)
 		// The configuration file's text, to put its problems on their
@@ -231,6 +244,18 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 				return fmt.Errorf("%w\n(no run folder was created)", err)
 			}
 			return fmt.Errorf("%w (no run folder was created)", err)
+		}
+		if *printCfg {
+			// What the new run would record in its config.toml (less the
+			// paths made absolute), checked as it would be: the embedded
+			// run's keys, which rlt train --print-config does not print
+			// (its micro_batch_tokens, the embedded models' prompts).
+			data, err := sessions.EncodeTOML(checked.Config())
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(data)
+			return err
 		}
 		// As a resume: refused before a folder is made, not at the first
 		// checkpoint.
