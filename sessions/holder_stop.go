@@ -125,7 +125,7 @@ func (h Holder) stopRescoring(here hostView) string {
 		stop += " on host " + h.Host
 		there = " there"
 	}
-	const kept = " (the re-scores it has written stay, and rlt score --write run again scores only the traces it had not)"
+	kept := " (the re-scores it has written stay, and " + Program() + " score --write run again scores only the traces it had not)"
 	switch system := h.system(here); {
 	case h.PID == 0: // run.lock names no pid yet
 		return stop + " with Ctrl-C in its terminal" + there + kept

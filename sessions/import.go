@@ -181,7 +181,7 @@ func ImportProgressContext(ctx context.Context, dst, src, format string, progres
 	rel, err := filepath.Rel(abs, dstAbs)
 	inside := err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
 	if inside {
-		return nil, fmt.Errorf("%s: the run folder %s would be inside the source, which rlt import never modifies; choose another --out", src, dst)
+		return nil, fmt.Errorf("%s: the run folder %s would be inside the source, which "+Program()+" import never modifies; choose another --out", src, dst)
 	}
 	progress(ImportProgress{})
 	rep, metrics, traces, err := collectImportProgress(abs, fi.IsDir(), format, nil, progress)
@@ -202,7 +202,7 @@ func ImportProgressContext(ctx context.Context, dst, src, format string, progres
 	if len(metrics) == 0 && len(traces) == 0 { // an empty run folder would only mislead
 		if !fi.IsDir() { // a file with a format was refused above
 			if what := notJSONLines(abs); what != "" {
-				return nil, fmt.Errorf("%s: %s, not JSON Lines: rlt import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
+				return nil, fmt.Errorf("%s: %s, not JSON Lines: "+Program()+" import reads a file of traces, one JSON object a line, or a trainer's run folder%s; no run folder was made",
 					src, what, csvHint(abs))
 			}
 			if hint, ok := trainerFileHint(src, abs); ok {
@@ -264,7 +264,7 @@ func stageImport(dst string, write func(stage string) error) error {
 	cfg := filepath.Join(dst, ConfigFile)
 	if _, err := os.Lstat(cfg); err == nil {
 		what, use := ExistingRun(dst)
-		return fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder (rlt import --out, rlt run --runs make one), or %s", cfg, what, use)
+		return fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder ("+Program()+" import --out, "+Program()+" run --runs make one), or %s", cfg, what, use)
 	}
 	if st, err := os.Stat(dst); err == nil && !st.IsDir() {
 		return fmt.Errorf("create run: %s is a file, not a folder; choose a new folder", dst)
@@ -332,7 +332,7 @@ func trainerFileHint(src, abs string) (string, bool) {
 func trainerFolderHint(path, flags string) (string, bool) {
 	for dir, i := filepath.Dir(path), 0; i < 2; dir, i = filepath.Dir(dir), i+1 {
 		if f, err := DetectFormat(dir); err == nil {
-			return strings.TrimSpace(fmt.Sprintf("it is in a run folder of the %s, which rlt import reads whole: rlt import %s %s", FormatName(f), ShellQuote(dir), flags)), true
+			return strings.TrimSpace(fmt.Sprintf("it is in a run folder of the %s, which "+Program()+" import reads whole: "+Program()+" import %s %s", FormatName(f), ShellQuote(dir), flags)), true
 		}
 	}
 	return "", false
@@ -353,14 +353,14 @@ func trainerStateHint(path string) (string, bool) {
 	if len(head) == 0 || head[0] != '{' || !bytes.Contains(head, []byte(`"log_history":`)) {
 		return "", false
 	}
-	return "it is a Hugging Face Trainer's trainer_state.json, which rlt import reads with the run folder it is written in (the official RLT trainer's or TRL's output_dir): rlt import DIR", true
+	return "it is a Hugging Face Trainer's trainer_state.json, which " + Program() + " import reads with the run folder it is written in (the official RLT trainer's or TRL's output_dir): " + Program() + " import DIR", true
 }
 
 // csvHint points a CSV that looks like the official trainer's completions
 // to the folder rlt import reads them from.
 func csvHint(path string) string {
 	if filepath.Base(filepath.Dir(path)) == "stored_completions" {
-		return fmt.Sprintf(" (the official RLT trainer's completions are read from its run folder: rlt import %s)", ShellQuote(filepath.Dir(filepath.Dir(path))))
+		return fmt.Sprintf(" (the official RLT trainer's completions are read from its run folder: "+Program()+" import %s)", ShellQuote(filepath.Dir(filepath.Dir(path))))
 	}
 	return ""
 }
@@ -717,7 +717,7 @@ const notKeptLinesShown = 10
 func notKeptNote(name, path string, rows int, lines []int) string {
 	where := jsonerr.Lines(lines[:min(len(lines), notKeptLinesShown)], len(lines))
 	of := jsonerr.Rows(rows)
-	return fmt.Sprintf(`%s: left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; rlt import takes the kept ones, each question's once, as rlt distill --reference distills them (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+	return fmt.Sprintf(`%s: left out %d of its %s, marked "kept": false (%s): samples of `+Program()+` distill --samples-out that its ranking did not keep; `+Program()+` import takes the kept ones, each question's once, as `+Program()+` distill --reference distills them (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
 		name, len(lines), of, where, ShellQuote(path))
 }
 
@@ -727,7 +727,7 @@ func notKeptNote(name, path string, rows int, lines []int) string {
 // rlt eval (record.RepeatedRows), with why and how to import them too.
 func repeatedNote(name, path string, rows int, lines []int) string {
 	where := jsonerr.Lines(lines[:min(len(lines), notKeptLinesShown)], len(lines))
-	return fmt.Sprintf(`%s: left out %d of its %s, %s (%s), each marked "kept": true as an earlier one was: rlt import takes each question's kept sample once, the first, as rlt distill --samples-out keeps one a question, so a repeat was the same question reviewed and exported again (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+	return fmt.Sprintf(`%s: left out %d of its %s, %s (%s), each marked "kept": true as an earlier one was: `+Program()+` import takes each question's kept sample once, the first, as `+Program()+` distill --samples-out keeps one a question, so a repeat was the same question reviewed and exported again (to import every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
 		name, len(lines), jsonerr.Rows(rows), record.RepeatedRows, where, ShellQuote(path))
 }
 
@@ -742,7 +742,7 @@ const cutRowMsg = record.CutRowReason + "; not imported as an explanation"
 // rewards are of rewards rlt score --run cannot start from, and the
 // defaults it then scores with need not be any of them.
 func importReward(name string, rows []Trace, rep *ImportReport) *record.RewardConfig {
-	const none = "the run records no reward, so rlt score --run scores with its defaults (or the flags given), which need not be the reward their source rewards are of"
+	none := "the run records no reward, so " + Program() + " score --run scores with its defaults (or the flags given), which need not be the reward their source rewards are of"
 	var first *record.RewardConfig
 	for i, r := range rows {
 		var rc *record.RewardConfig
@@ -804,10 +804,10 @@ func rewardProblems(err error) string {
 // note names its keys (SakanaAI/RLT's cfgs/trainer_cfg/reward_cfg) and
 // the flags of rlt score that take their values.
 func folderRewardNote(dir, format string) string {
-	const none = "the folder records no reward; rlt score --run uses the defaults (or the flags given)"
+	none := "the folder records no reward; " + Program() + " score --run uses the defaults (or the flags given)"
 	hydra := filepath.Join(".hydra", "config.yaml")
 	if format == ImportOfficial && fileExists(filepath.Join(dir, hydra)) {
-		return fmt.Sprintf("%s holds the official trainer's reward, which rlt import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: rlt score --run uses the defaults; give its values as --c1 --c2 --c3 --c4 --penalty --estimator k3 (where use_schulman_kl_estimation is true) --temperature",
+		return fmt.Sprintf("%s holds the official trainer's reward, which "+Program()+" import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: "+Program()+" score --run uses the defaults; give its values as --c1 --c2 --c3 --c4 --penalty --estimator k3 (where use_schulman_kl_estimation is true) --temperature",
 			hydra)
 	}
 	return none
@@ -836,7 +836,7 @@ func taggedText(question, solution, explanationField, explanation string) (field
 			continue
 		}
 		if tag, ok := record.ContainsTag(f.text); ok {
-			return f.name, fmt.Sprintf("%s contains reserved tag %s, which would change the prompt's structure (rlt score and the data loaders refuse it): remove it and import again", f.name, tag), true
+			return f.name, fmt.Sprintf("%s contains reserved tag %s, which would change the prompt's structure ("+Program()+" score and the data loaders refuse it): remove it and import again", f.name, tag), true
 		}
 	}
 	return "", "", false
@@ -906,7 +906,7 @@ func ImportedFrom(dir string) (ImportSource, bool) {
 // refusal (sessions/runner) and of the Runs screen's r, which says it
 // before closing or stopping anything for the resume.
 func (s ImportSource) NotResumed(dir string) error {
-	return fmt.Errorf("it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `rlt score --run %s`", s.Source, ShellQuote(dir))
+	return fmt.Errorf("it was imported from %s and has no training configuration or checkpoint to continue from; open it read-only to review and export it, or re-score it with `"+Program()+" score --run %s`", s.Source, ShellQuote(dir))
 }
 
 // importSource is the source an imported run's config.toml (at path,

@@ -118,7 +118,7 @@ func (e *LockedError) error(here hostView) string {
 		return fmt.Sprintf("%s: run folder is locked by another process, whose pid cannot be read from it (%v): %s", e.Path, why, fix)
 	}
 	if e.Reading {
-		return fmt.Sprintf("%s: run folder is held by processes that read it without writing it (a listing: rlt sessions, a Runs screen), for longer than a look at it takes: no process writes the run; try again, and if it goes on, find them (lsof %s)", e.Path, ShellQuote(e.Path))
+		return fmt.Sprintf("%s: run folder is held by processes that read it without writing it (a listing: "+Program()+" sessions, a Runs screen), for longer than a look at it takes: no process writes the run; try again, and if it goes on, find them (lsof %s)", e.Path, ShellQuote(e.Path))
 	}
 	if e.Holder.PID == 0 {
 		// A holder writes its record just after it takes the lock; a
@@ -226,11 +226,11 @@ func (e *LockUnknownError) Fix() string {
 	case notRead && e.Start:
 		return fmt.Sprintf("see what it is (ls -l %s): move it out of the run folder if it is wanted, else remove it, or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
 	case notRead:
-		return fmt.Sprintf("see what it is (ls -l %s): once no process writes the run (rlt sessions), move it out of the run folder if it is wanted, else remove it: the next open makes the run's lock anew", ShellQuote(e.Path))
+		return fmt.Sprintf("see what it is (ls -l %s): once no process writes the run ("+Program()+" sessions), move it out of the run folder if it is wanted, else remove it: the next open makes the run's lock anew", ShellQuote(e.Path))
 	case errors.As(e.Err, &link) && e.Start:
 		return fmt.Sprintf("remove the link (rm %s), or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
 	case errors.As(e.Err, &link):
-		return fmt.Sprintf("once no process writes the run (rlt sessions), remove the link (rm %s): the next open makes the run's lock anew", ShellQuote(e.Path))
+		return fmt.Sprintf("once no process writes the run ("+Program()+" sessions), remove the link (rm %s): the next open makes the run's lock anew", ShellQuote(e.Path))
 	case e.Op == "open" && e.Start:
 		return fmt.Sprintf("see what it is (ls -l %s): a run's lock is a file of that name that the start opens and locks; remove it, or start the run in another folder (--runs DIR)", ShellQuote(e.Path))
 	case e.Op == "open":
@@ -248,7 +248,7 @@ func (e *LockUnknownError) Error() string {
 	if staleFS(e.Err) { // nor is it read there until the folder is reopened
 		return e.Why() + ", so it is not written here; " + e.Fix()
 	}
-	return e.Why() + ", so it is not written here; rlt open shows it read-only; " + e.Fix()
+	return e.Why() + ", so it is not written here; " + Program() + " open shows it read-only; " + e.Fix()
 }
 
 // staleFS: the run folder's filesystem went stale (ESTALE, a stale NFS
@@ -281,7 +281,7 @@ type unwritableError struct {
 
 func (e *unwritableError) Error() string {
 	if !e.Start {
-		return fmt.Sprintf("lock run: %v: %v: it cannot be resumed or written to; rlt open %s shows it read-only, or copy it where you can write", ErrUnwritable, e.Err, ShellQuote(e.Dir))
+		return fmt.Sprintf("lock run: %v: %v: it cannot be resumed or written to; "+Program()+" open %s shows it read-only, or copy it where you can write", ErrUnwritable, e.Err, ShellQuote(e.Dir))
 	}
 	why := errors.Unwrap(e.Err) // the path is said first
 	if why == nil {
@@ -616,7 +616,7 @@ func unmake(f *os.File, made bool) error {
 // full and what to do (FullDiskError).
 func lockDiskFull(dir, path string, err error) error {
 	full := FullDiskError{What: LockFileName, Dir: dir, Left: "the run is as it was",
-		Again: "open the run again to review or resume it", Meanwhile: "rlt open shows it read-only meanwhile: reading it writes nothing"}.IfFull(err)
+		Again: "open the run again to review or resume it", Meanwhile: Program() + " open shows it read-only meanwhile: reading it writes nothing"}.IfFull(err)
 	return &lockFullError{path: path, full: full}
 }
 
@@ -758,7 +758,7 @@ func refusedLockNote(path string, refused error) string {
 	if staleFS(refused) {
 		return said + ": " + staleSaid + "; the run cannot be resumed or written to until it is read; " + fix
 	}
-	return said + ": the run cannot be resumed or written to while it is there (rlt open shows it read-only); " + fix
+	return said + ": the run cannot be resumed or written to while it is there (" + Program() + " open shows it read-only); " + fix
 }
 
 // readLock reads run.lock (f) whole, from its start: its record, and

@@ -511,7 +511,7 @@ func CreateWith(dir string, cfg any, opts Options) (*Run, error) {
 		lock.keepPrevious = true
 		lock.Unlock()
 		what, use := ExistingRun(dir)
-		return nil, fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder (rlt import --out, rlt run --runs make one), or %s", cfgPath, what, use)
+		return nil, fmt.Errorf("create run: %s already exists: this folder holds %s; choose a new folder ("+Program()+" import --out, "+Program()+" run --runs make one), or %s", cfgPath, what, use)
 	}
 	if found := recordsIn(dir); len(found) > 0 {
 		// A run that lost its config.toml: the new run's records would
@@ -657,11 +657,11 @@ func noConfig(dir string, err error) error {
 	st, serr := os.Stat(dir)
 	switch {
 	case errors.Is(serr, fs.ErrNotExist):
-		return fmt.Errorf("open run %s: %s does not exist: give a run folder (rlt sessions --runs DIR lists those in DIR)", dir, dir)
+		return fmt.Errorf("open run %s: %s does not exist: give a run folder ("+Program()+" sessions --runs DIR lists those in DIR)", dir, dir)
 	case serr == nil && !st.IsDir():
-		return fmt.Errorf("open run %s: a file, not a run folder (a folder that rlt run or rlt import made, holding %s)", dir, ConfigFile)
+		return fmt.Errorf("open run %s: a file, not a run folder (a folder that "+Program()+" run or "+Program()+" import made, holding %s)", dir, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist) && HasRecords(dir):
-		return fmt.Errorf("open run %s: its %s is missing, so its settings are unknown: write it again (rlt train --print-config prints one to start from; the models and the reward coefficients the run used), or read what it recorded read-only (rlt open, rlt report, rlt export)", dir, ConfigFile)
+		return fmt.Errorf("open run %s: its %s is missing, so its settings are unknown: write it again ("+Program()+" train --print-config prints one to start from; the models and the reward coefficients the run used), or read what it recorded read-only ("+Program()+" open, "+Program()+" report, "+Program()+" export)", dir, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("open run %s: no %s: %s", dir, ConfigFile, notARunFolder(dir))
 	}
@@ -674,14 +674,14 @@ func noConfig(dir string, err error) error {
 // so; else "not a run folder". It reads dir's runs only on this error.
 func notARunFolder(dir string) string {
 	if _, err := os.Stat(filepath.Join(dir, hf.ConfigFile)); err == nil {
-		return "a model folder, not a run folder (rlt model info describes it)"
+		return "a model folder, not a run folder (" + Program() + " model info describes it)"
 	}
 	if runs, err := List(dir); err == nil && len(runs) > 0 {
 		what := fmt.Sprintf("%d run folders", len(runs))
 		if len(runs) == 1 {
 			what = "one run folder"
 		}
-		return fmt.Sprintf("a folder holding %s, not a run folder: give one of them (the newest: %s); rlt sessions --runs %s lists them",
+		return fmt.Sprintf("a folder holding %s, not a run folder: give one of them (the newest: %s); "+Program()+" sessions --runs %s lists them",
 			what, ShellQuote(runs[len(runs)-1].Dir), ShellQuote(dir))
 	}
 	return "not a run folder"
@@ -891,7 +891,7 @@ func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	r := newRun(dir, opts)
 	r.readOnly, r.config, r.configLost = true, data, lost
 	if lost { // its records are still worth reading: reviews to export, curves to report
-		r.store.addIssue(Issue{File: cfgPath, Msg: "missing: the run's settings (models, reward coefficients) are unknown; its records are read, and resuming it needs the file again (rlt train --print-config prints one to start from)"})
+		r.store.addIssue(Issue{File: cfgPath, Msg: "missing: the run's settings (models, reward coefficients) are unknown; its records are read, and resuming it needs the file again (" + Program() + " train --print-config prints one to start from)"})
 	}
 	r.followers = map[string]*followed{}
 	if _, err := r.load(false); err != nil {

@@ -912,10 +912,10 @@ func mayBeBroken(broken int) string {
 // Such a run is not resumed: what gets its records back is the trainer's
 // folder, imported again, or a copy.
 func (e stepsEvidence) importLoss() string {
-	again := "import the trainer's folder again if it is still there (rlt import " + ShellQuote(e.wrote.source) +
+	again := "import the trainer's folder again if it is still there (" + Program() + " import " + ShellQuote(e.wrote.source) +
 		" makes a new run folder of it), or put the file back from a copy of the run folder"
 	if e.wrote.source == "" {
-		again = "import the trainer's folder again if it is still there (rlt import DIR makes a new run folder of it), or put the file back from a copy of the run folder"
+		again = "import the trainer's folder again if it is still there (" + Program() + " import DIR makes a new run folder of it), or put the file back from a copy of the run folder"
 	}
 	wrote := countOf(e.wrote.records, "metric record") + ", one a step (its " + ConfigFile + " says so)"
 	held := e.metricSteps.count()

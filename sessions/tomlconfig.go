@@ -538,7 +538,7 @@ func wrongTypeWords(key, got, want, example string) string {
 		sep = "; "
 	}
 	such := ""
-	if hint, ok := mistypedHints[key]; ok {
+	if hint := mistypedHints(key); hint != "" {
 		such = hint
 	} else if example != "" {
 		such = " (such as " + example + ")"
@@ -643,11 +643,16 @@ func offsetPosition(data []byte, offset int) (line, col int) {
 	return 1 + bytes.Count(before, []byte("\n")), offset - bytes.LastIndexByte(before, '\n')
 }
 
-// mistypedHints say, after a mistyped value of their key, what to write
-// where the type alone does not: an import's format, which rlt import
-// wrote and which alone makes the folder an import (readImport).
-var mistypedHints = map[string]string{
-	"import.format": " (the trainer rlt import read the run from, as it wrote it: format = " + quotedOr(importFormatsWritten) + ")",
+// mistypedHints says, after a mistyped value of key, what to write where
+// the type alone does not ("" where it does): an import's format, which
+// rlt import wrote and which alone makes the folder an import
+// (readImport). A func, not a map made at start: the hint names the
+// command as the user started the program (Program), known once main ran.
+func mistypedHints(key string) string {
+	if key == "import.format" {
+		return " (the trainer " + Program() + " import read the run from, as it wrote it: format = " + quotedOr(importFormatsWritten) + ")"
+	}
+	return ""
 }
 
 // importFormatsWritten are the formats rlt import writes in [import]
@@ -698,7 +703,7 @@ func unknownImportFormat(path string, data []byte) *ConfigError {
 	}
 	line, col := offsetPosition(data, int(at.value.Offset))
 	return &ConfigError{File: path, Line: line, Column: col, Key: "import.format", kind: mistypedValue,
-		Msg: fmt.Sprintf("key %q: %s%s", "import.format", what, mistypedHints["import.format"])}
+		Msg: fmt.Sprintf("key %q: %s%s", "import.format", what, mistypedHints("import.format"))}
 }
 
 // typeMismatch matches go-toml's words for a value of another type than
@@ -1007,7 +1012,7 @@ func ReadConfigFile(path string, v any) ([]byte, error) {
 // TOML parser would report as a problem on every line: JSON (a model's
 // config.json, say) or not text (a weights file). nil otherwise.
 func notTOML(path string, data []byte) error {
-	const start = " (rlt train --print-config writes one to start from)"
+	start := " (" + Program() + " train --print-config writes one to start from)"
 	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[' && json.Valid(t)) {
 		return &ConfigError{File: path, Line: 1, Column: 1, Msg: "this is JSON, not a TOML run configuration" + start}
 	}

@@ -210,10 +210,10 @@ func DetectFormat(dir string) (string, error) {
 		return ImportVerl, nil
 	}
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return "", errors.New("a file, not a run folder: rlt import reads a JSON Lines file of traces into a run folder, which rlt open then opens")
+		return "", errors.New("a file, not a run folder: " + Program() + " import reads a JSON Lines file of traces into a run folder, which " + Program() + " open then opens")
 	}
 	if has(hf.ConfigFile) && (has("*.safetensors") || has(hf.IndexFile)) {
-		return "", errors.New("a model folder, not a run folder: rlt model info describes it, and a run's configuration names it as its teacher or student")
+		return "", errors.New("a model folder, not a run folder: " + Program() + " model info describes it, and a run's configuration names it as its teacher or student")
 	}
 	return "", errors.New("not a trainer's run folder: no stored_completions/*.csv (official RLT trainer), " +
 		"no trainer_state.json or completions/*.parquet (TRL), no {step}.jsonl rollouts or {\"step\",\"data\"} " +

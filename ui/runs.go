@@ -1365,7 +1365,7 @@ func (r *runsScreen) listView() []string {
 			list = append(list, "  listing…")
 		case r.rootGone:
 			// A --runs mistyped, or a first run to come: both said.
-			for _, l := range wrap(fmt.Sprintf("%s does not exist: n starts a run there, making it; a follows a folder; or quit (q) and give rlt --runs the folder that holds your runs", dirName(r.m.runsDir)), r.w-2, 3) {
+			for _, l := range wrap(fmt.Sprintf("%s does not exist: n starts a run there, making it; a follows a folder; or quit (q) and give "+sessions.Program()+" --runs the folder that holds your runs", dirName(r.m.runsDir)), r.w-2, 3) {
 				list = append(list, "  "+l)
 			}
 		case r.rootFile != "":
@@ -1542,7 +1542,7 @@ func (r *runsScreen) title(own, fol int, from string) string {
 // below it read as an empty folder's ("no runs in runs/ yet: n starts
 // one"), where no run can be started.
 func (r *runsScreen) rootFileWords() string {
-	const do = ": a follows a folder; or quit (q) and give rlt --runs the folder that holds your runs"
+	do := ": a follows a folder; or quit (q) and give " + sessions.Program() + " --runs the folder that holds your runs"
 	if r.rootFile == filepath.Clean(r.m.runsDir) {
 		return fmt.Sprintf("the runs folder %s is a file, not a folder%s", r.m.runsDir, do)
 	}

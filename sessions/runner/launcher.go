@@ -243,7 +243,7 @@ func orAuto(device string) string {
 func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 	if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err != nil {
 		if _, oerr := os.Stat(dir); errors.Is(oerr, fs.ErrNotExist) {
-			return nil, sessions.Refusedf("open", dir, "no such folder: give a run folder (rlt sessions lists those under runs/), or a trainer's run folder to follow")
+			return nil, sessions.Refusedf("open", dir, "no such folder: give a run folder (%s sessions lists those under runs/), or a trainer's run folder to follow", sessions.Program())
 		} else if oerr != nil {
 			return nil, oerr
 		}
@@ -271,7 +271,7 @@ func (l *Launcher) OpenReadOnly(dir string) (*sessions.Session, error) {
 			if len(runs) == 1 {
 				what = "one run folder"
 			}
-			return nil, sessions.Refusedf("open", dir, "a folder holding %s, not a run folder: open one of them (the newest: rlt open %s); rlt sessions --runs %s lists them", what, sessions.ShellQuote(newest), sessions.ShellQuote(dir))
+			return nil, sessions.Refusedf("open", dir, "a folder holding %s, not a run folder: open one of them (the newest: "+sessions.Program()+" open %s); "+sessions.Program()+" sessions --runs %s lists them", what, sessions.ShellQuote(newest), sessions.ShellQuote(dir))
 		}
 		if err := notARunFolder(dir); l.TrainerFormat == "" && err != nil {
 			return nil, err
@@ -311,7 +311,7 @@ func notARunFolder(dir string) error {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) == 0 {
 		what = "is empty"
 	}
-	return sessions.Refusedf("open", dir, "not a run folder: a run folder of rlt's holds %s and %s (rlt run writes them in a new folder under runs/), and this one %s; give a run folder (rlt sessions lists those under runs/), or a trainer's to follow, which this one is not either: %v",
+	return sessions.Refusedf("open", dir, "not a run folder: a run folder of rlt's holds %s and %s ("+sessions.Program()+" run writes them in a new folder under runs/), and this one %s; give a run folder ("+sessions.Program()+" sessions lists those under runs/), or a trainer's to follow, which this one is not either: %v",
 		sessions.ConfigFile, sessions.MetricsFile, what, trainer)
 }
 
@@ -395,7 +395,7 @@ func reviewWhere(h sessions.Holder) string {
 	case sessions.HolderReviewing, sessions.HolderOpen, sessions.HolderPaused:
 		return "review it in that workbench, or " + here
 	case sessions.HolderRescoring:
-		return "rlt score --write holds it while it writes re-scores: review it " + here
+		return sessions.Program() + " score --write holds it while it writes re-scores: review it " + here
 	case sessions.HolderTraining, sessions.HolderResuming:
 		doing := "training"
 		if h.Doing == sessions.HolderResuming {
@@ -408,7 +408,7 @@ func reviewWhere(h sessions.Holder) string {
 			return fmt.Sprintf("%s headless: review it here once it has finished (enter on it in the Runs screen); %s",
 				doing, h.StopAdvice())
 		}
-		return "review it in the workbench that trains it, if one does (a headless rlt run has none), or " + here
+		return "review it in the workbench that trains it, if one does (a headless " + sessions.Program() + " run has none), or " + here
 	}
 	return "review it here once that process has closed the run (enter on it in the Runs screen)"
 }

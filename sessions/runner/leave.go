@@ -81,6 +81,6 @@ func LeaveLaunches(within time.Duration) error {
 	case <-idle:
 		return nil
 	case <-timer.C:
-		return fmt.Errorf("a run folder being made or opened to resume was still being written %v after the second stop signal (a hung disk?): it may be left as a kill leaves it; rlt sessions lists it", within)
+		return fmt.Errorf("a run folder being made or opened to resume was still being written %v after the second stop signal (a hung disk?): it may be left as a kill leaves it; "+sessions.Program()+" sessions lists it", within)
 	}
 }

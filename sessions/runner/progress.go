@@ -302,7 +302,7 @@ func Finished(runDir string, done, steps int) string {
 		ck = "its last checkpoint " + sessions.CheckpointDir(runDir, done-1)
 	}
 	q := sessions.ShellQuote(runDir)
-	return fmt.Sprintf("finished %d of %s; the run folder %s is complete, %s\nnext: rlt open %s reviews its traces · rlt score --run %s --write > scores.jsonl rescores them · rlt export --run %s writes the accepted ones\n",
+	return fmt.Sprintf("finished %d of %s; the run folder %s is complete, %s\nnext: "+sessions.Program()+" open %s reviews its traces · "+sessions.Program()+" score --run %s --write > scores.jsonl rescores them · "+sessions.Program()+" export --run %s writes the accepted ones\n",
 		done, count(steps, "step"), runDir, ck, q, q, q)
 }
 

@@ -94,7 +94,7 @@ func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err
 		// before it is read), whose run went on with the defaults and
 		// printed them over the file, without a word.
 		return nil, nil, &sessions.ConfigError{File: path, Line: 1, Column: 1,
-			Msg: "the file is empty: write the run configuration there (rlt train --print-config prints one to start from), or leave out --config to run on the defaults"}
+			Msg: "the file is empty: write the run configuration there (" + sessions.Program() + " train --print-config prints one to start from), or leave out --config to run on the defaults"}
 	}
 	if sessions.OnlyKeyProblems(err) {
 		return text, err, nil
@@ -108,7 +108,7 @@ func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err
 // runs/X: is a directory") named neither the flag nor a way on. Any other
 // error (a file it may not read) passes as it is.
 func configFileProblem(path string, err error) error {
-	const start = "give a TOML run configuration (rlt train --print-config writes one to start from)"
+	start := "give a TOML run configuration (" + sessions.Program() + " train --print-config writes one to start from)"
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("--config %s: no such file: %s", path, start)
 	}
@@ -369,7 +369,7 @@ func OpenForResumeUnlessStopped(stop context.Context, dir string, over Overrides
 func openForResume(stop context.Context, dir string, over Overrides, process string) (Resumable, error) {
 	var r Resumable
 	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
-		return r, sessions.Refusedf("resume", dir, "a file, not a run folder (a folder that rlt run made, holding config.toml)")
+		return r, sessions.Refusedf("resume", dir, "a file, not a run folder (a folder that %s run made, holding config.toml)", sessions.Program())
 	}
 	if src, ok := sessions.ImportedFrom(dir); ok {
 		return r, sessions.Refused("resume", dir, src.NotResumed(dir))
@@ -377,7 +377,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
 	if data, err := os.ReadFile(cfgPath); err == nil {
 		if len(bytes.TrimSpace(data)) == 0 {
-			return r, sessions.Refusedf("resume", dir, "%s is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only", cfgPath)
+			return r, sessions.Refusedf("resume", dir, "%s is empty: the run's configuration is lost; write it again ("+sessions.Program()+" train --print-config prints one to start from) or open the run read-only", cfgPath)
 		}
 		// Unknown keys and mistyped values leave the rest decoded: they are
 		// said with every other problem of the file at once, as rlt run
@@ -440,7 +440,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 		// curve's point, a trace), and the file keeps the lines as they are.
 		note := broken[0].String()
 		if n > 1 {
-			note += fmt.Sprintf(" (and %d more broken records: rlt sessions and the workbench's problems view, !, list them)", n-1)
+			note += fmt.Sprintf(" (and %d more broken records: "+sessions.Program()+" sessions and the workbench's problems view, !, list them)", n-1)
 		}
 		r.Notes = append(r.Notes, note)
 	}
@@ -554,15 +554,15 @@ func checkpointFits(dir, cfgPath string, ck sessions.Checkpoint, checked run.Che
 		if len(changed.Files) > 1 {
 			them = "the files back as they were"
 		}
-		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s when step %d was checkpointed to resume it, or start a new run on the data as it is now: rlt run --config %s",
+		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s when step %d was checkpointed to resume it, or start a new run on the data as it is now: "+sessions.Program()+" run --config %s",
 			err, them, ck.Step, sessions.ShellQuote(cfgPath))
 	}
 	var repeats *run.RepeatsTrainedError
 	if errors.As(err, &repeats) {
-		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: resume it with the rlt that started it, or start a new run on the data with this rlt: rlt run --config %s",
+		return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: resume it with the rlt that started it, or start a new run on the data with this rlt: "+sessions.Program()+" run --config %s",
 			err, sessions.ShellQuote(cfgPath))
 	}
-	return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s back as it was when step %d was checkpointed to resume it, or start a new run from it: rlt run --config %s",
+	return sessions.Refusedf("resume", dir, "%w, so the run is unchanged: put %s back as it was when step %d was checkpointed to resume it, or start a new run from it: "+sessions.Program()+" run --config %s",
 		err, cfgPath, ck.Step, sessions.ShellQuote(cfgPath))
 }
 
@@ -963,7 +963,7 @@ func (h *Handle) onCheckpoint(step int) error {
 // anything first (it said "mend … and close the run (q in the
 // workbench)" to headless runs too).
 func (h *Handle) retryFailed(step int, err error) error {
-	return fmt.Errorf("checkpoint of step %d failed again as the run stopped: %w; a failed save leaves no part of itself in the run folder: %s; its close tries the checkpoint once more: in the workbench, mend what stopped the save, then close the run (q); rlt run --headless closes it at once", step, err, h.kept())
+	return fmt.Errorf("checkpoint of step %d failed again as the run stopped: %w; a failed save leaves no part of itself in the run folder: %s; its close tries the checkpoint once more: in the workbench, mend what stopped the save, then close the run (q); "+sessions.Program()+" run --headless closes it at once", step, err, h.kept())
 }
 
 // kept says the run folder's last good checkpoint, the one a resume goes
