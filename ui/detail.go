@@ -521,6 +521,63 @@ func (d *detailScreen) legendTiers() ([]string, bool) {
 		say(scale, "d_k=ℓT−ℓS", pen[2]), say(scale, "d_k", pen[2])}, noted
 }
 
+// partsNeed is how many rows the explanation and the solution (its
+// log-probs, reconstruction and diff) take shown whole below the legend:
+// side by side at 120 columns and more, one above the other below.
+func (d *detailScreen) partsNeed() int {
+	if d.w >= 120 {
+		lw := d.w * 3 / 5
+		rw := d.w - lw - 3
+		return max(d.explanationNeed(lw), d.solutionNeed(rw, d.diffLines(rw)))
+	}
+	return d.explanationNeed(d.w) + d.solutionNeed(d.w, d.diffLines(d.w))
+}
+
+// rssLegend says how r_SS, the reward's term for the student's solution,
+// is made of the solution's log-probs (RLT.md: r_SS = c1·mean ℓS +
+// c2·min ℓS over the solution's tokens), with the weights in force (the
+// run's config.toml, an import's rows', or the rescore's, as the r_KL
+// legend says them), in the longest wording that fits w cells; "" where
+// none does, or where the trace has no score.
+func (d *detailScreen) rssLegend(w int) string {
+	if !d.rec.HasScore && !d.useRS {
+		return ""
+	}
+	c, rows, known := d.settings.ShownReward()
+	filled := d.settings.ShownDefaults()
+	if d.useRS && d.rs.Reward != (record.RewardConfig{}) {
+		c, rows, known, filled = d.rs.Reward, false, true, nil
+	}
+	whose := ""
+	if rows {
+		whose = "the rows' "
+	}
+	var tiers []string
+	switch {
+	case !known && d.settings.Imported != "":
+		tiers = []string{"solution: r_SS=c1·mean+c2·min of its log p (ℓS); c1, c2: the trainer's, not recorded",
+			"r_SS=c1·mean+c2·min of ℓS; c1, c2: the trainer's"}
+	case !known:
+		tiers = []string{"solution: r_SS=c1·mean+c2·min of its log p (ℓS); c1, c2 unknown: config.toml does not decode (!)",
+			"r_SS=c1·mean+c2·min of ℓS; c1, c2 unknown (!)"}
+	default:
+		coef := whose + fmt.Sprintf("c1=%s c2=%s", gnum(c.SolutionMean), gnum(c.SolutionMin))
+		weighted := whose + "r_SS=" + gnum(c.SolutionMean) + "·mean+" + gnum(c.SolutionMin) + "·min ℓS"
+		note := atDefaults(filled, "solution_mean", "solution_min")
+		tiers = []string{
+			"solution: r_SS=c1·mean+c2·min of its log p (ℓS), " + coef + note,
+			"solution: r_SS=c1·mean+c2·min of its log p (ℓS), " + coef,
+			"r_SS=c1·mean+c2·min of ℓS, " + coef,
+			weighted,
+		}
+	}
+	s, ok := longestFitting(w, tiers...)
+	if !ok {
+		return ""
+	}
+	return s
+}
+
 // wrapParts breaks s into lines of at most w cells between its parts
 // (split at sep, left out where a line breaks), a part wider than w
 // wrapped at its spaces.
@@ -1082,6 +1139,14 @@ func (d *detailScreen) render() string {
 		legend[i] = th.Paint(style.Spec{Attr: style.Faint}, l)
 	}
 	rest := d.h - len(out) - 1 - len(legend) // the cursor and legend lines
+	// r_SS's formula, with the run's weights, on a line of its own under
+	// the colours' legend where the screen has a row to spare for it: the
+	// explanation and the solution with its reconstruction shown whole
+	// below. It takes no row they need.
+	if rss := d.rssLegend(d.w); rss != "" && rest-1 >= d.partsNeed() {
+		legend = append(legend, th.Paint(style.Spec{Attr: style.Faint}, rss))
+		rest--
+	}
 	if d.w >= 120 {
 		lw := d.w * 3 / 5
 		rw := d.w - lw - 3

@@ -51,7 +51,9 @@
 // absolute scale (0 to −5 nats). z switches to per-trace scales. A legend
 // line says which scale is in force, what red and blue mean, and the λ
 // and α of r_KL from the run's config.toml (sessions.Run.Settings) or the
-// rescore's coefficients. n (next unreviewed) follows the Traces list's
+// rescore's coefficients; where the screen has a row to spare, a line
+// under it gives r_SS's formula (c1·mean + c2·min of the solution's ℓS)
+// with the same source's c1 and c2. n (next unreviewed) follows the Traces list's
 // current sort and filters.
 //
 // # Run state
