@@ -340,11 +340,16 @@ func (d *Data) fit(train, heldOut func(task.Example) string, evaluating bool) er
 		return fmt.Errorf("data %s: no training row fits the models: %s%s", d.File.Path, d.File.Report.Summary(3), held)
 	}
 	if len(d.HeldOut) == 0 && evaluating {
+		// What to do: the run refused had rows to train on. Held out by
+		// their questions' hash, the rows left out may be the data's only
+		// long ones, and nothing said how to go on.
 		name := "data " + d.File.Path + ": no held-out question fits the models"
+		do := fmt.Sprintf("the evaluation's questions are the %g%% of the data's held out (by a hash of each question): give eval_data = FILE (rlt train --eval-data FILE) of questions that fit, or set eval_every = 0 to train without evaluating", 100*task.DataHeldOut)
 		if d.EvalFile != nil {
 			name = "eval_data " + d.EvalFile.Path + ": no question fits the models"
+			do = "give an eval_data of questions that fit, or set eval_every = 0 to train without evaluating"
 		}
-		return fmt.Errorf("%s: %s", name, rep.Summary(3))
+		return fmt.Errorf("%s: %s; %s", name, rep.Summary(3), do)
 	}
 	return nil
 }
