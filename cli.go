@@ -817,7 +817,7 @@ func reportSkipped(w io.Writer, dir string, issues []sessions.Issue, total int) 
 		fmt.Fprintf(w, "  %v\n", is)
 	}
 	if more := total - min(len(issues), maxSkippedLines); more > 0 {
-		fmt.Fprintf(w, "  and %d more: rlt open %s, then !, lists them\n", more, sessions.ShellQuote(dir))
+		fmt.Fprintf(w, "  and %d more: "+sessions.Program()+" open %s, then !, lists them\n", more, sessions.ShellQuote(dir))
 	}
 }
 

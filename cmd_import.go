@@ -188,7 +188,7 @@ func runImport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if rep.Reward != nil {
 		// The rows' own reward, which rlt score --run starts from: said,
 		// as the scores it gives are comparable with their rewards only so.
-		fmt.Fprintf(stdout, "reward: %s (the rows' reward_config; rlt score of this run starts from it)\n", rep.Reward.Summary())
+		fmt.Fprintf(stdout, "reward: %s (the rows' reward_config; "+sessions.Program()+" score of this run starts from it)\n", rep.Reward.Summary())
 	}
 	fmt.Fprintf(stdout, "left out: %s\n", plural(len(rep.Skip), "row"))
 	for _, s := range rep.Skip {

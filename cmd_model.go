@@ -93,7 +93,7 @@ func runModelDefaults(args []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err := saveModelFolder(*out, defaults.WriteModels); err != nil {
 		return room.IfFull(err)
 	}
-	fmt.Fprintf(stdout, "wrote %s and %s: the embedded default teacher and student, which rlt run trains\n",
+	fmt.Fprintf(stdout, "wrote %s and %s: the embedded default teacher and student, which "+sessions.Program()+" run trains\n",
 		filepath.Join(*out, defaults.Teacher), filepath.Join(*out, defaults.Student))
 	return nil
 }

@@ -281,7 +281,7 @@ func checkStopped(out string, t task.Task, while string) error {
 // the pair out holds (on the device rlt eval chooses: on a GPU the
 // rounding, and so a rare greedy token, may differ).
 func checkCommand(out string, t task.Task) string {
-	return fmt.Sprintf("rlt eval --teacher %s --student %s --task %s --questions %d",
+	return fmt.Sprintf(sessions.Program()+" eval --teacher %s --student %s --task %s --questions %d",
 		sessions.ShellQuote(filepath.Join(out, "teacher")), sessions.ShellQuote(filepath.Join(out, "student")), t.Name(), runpkg.EvalQuestions)
 }
 
@@ -430,7 +430,7 @@ func checkApart(fs *flag.FlagSet, t task.Task, out string, todo []string, traini
 	if n == 0 {
 		return fix + fmt.Sprintf("; then check the teacher with %s on a host with more memory (%s)", checkCommand(out, t), size.Bytes(whole.Total()))
 	}
-	eval := fmt.Sprintf("rlt eval --teacher %s --student %s --task %s --device cpu --questions %d",
+	eval := fmt.Sprintf(sessions.Program()+" eval --teacher %s --student %s --task %s --device cpu --questions %d",
 		sessions.ShellQuote(filepath.Join(out, "teacher")), sessions.ShellQuote(filepath.Join(out, "student")), t.Name(), n)
 	return fix + fmt.Sprintf("; then check the teacher with %s (about %s: the check's %d questions need %s; fewer give a coarser rate)",
 		eval, size.Bytes(check(n).Estimate().Total()), runpkg.EvalQuestions, size.Bytes(whole.Total()))

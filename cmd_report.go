@@ -54,7 +54,7 @@ func runReport(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		for i, d := range dirs {
 			said[i] = sessions.ShellQuote(d)
 		}
-		return misuse(fs, "--out is required: the folder to write report.html in (rlt report %s --out DIR)", strings.Join(said, " "))
+		return misuse(fs, "--out is required: the folder to write report.html in ("+sessions.Program()+" report %s --out DIR)", strings.Join(said, " "))
 	}
 	sel, err := report.ParseSelection(*traces)
 	if err != nil { // a value no report could take: a wrong call, as --format's for rlt export
@@ -127,5 +127,5 @@ func checkReportOut(dir string) (replacing bool, err error) {
 	if st.Mode().IsRegular() && report.IsPage(path) {
 		return true, nil
 	}
-	return false, fmt.Errorf("--out %s: %s exists and is not a page rlt report wrote; it is left as it was: move it away, or choose another --out folder", dir, path)
+	return false, fmt.Errorf("--out %s: %s exists and is not a page "+sessions.Program()+" report wrote; it is left as it was: move it away, or choose another --out folder", dir, path)
 }

@@ -1470,7 +1470,7 @@ func writeScoreLine(enc *json.Encoder, line int, trace string, temperature float
 // wrote, and a reader comparing rewards should know which are. Their
 // output lines say "cut": true.
 func cutScoredNote(lines firstLines) string {
-	return fmt.Sprintf(`%s scored marked "cut": true (%s): each completion is the part of the teacher's that fit the models that scored it (rlt distill --samples-out), so its reward is of that part, as the ranking's was, not of all the teacher wrote; their output lines say "cut": true`,
+	return fmt.Sprintf(`%s scored marked "cut": true (%s): each completion is the part of the teacher's that fit the models that scored it (`+sessions.Program()+` distill --samples-out), so its reward is of that part, as the ranking's was, not of all the teacher wrote; their output lines say "cut": true`,
 		plural(lines.n, "row"), lines)
 }
 

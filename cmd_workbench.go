@@ -749,7 +749,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err == nil {
 			hint = "--runs " + sessions.ShellQuote(filepath.Dir(filepath.Clean(dir))) + ", the folder that holds it"
 		}
-		return misuse(fs, "unexpected argument %q: rlt sessions takes only flags (%s?)", dir, hint)
+		return misuse(fs, "unexpected argument %q: "+sessions.Program()+" sessions takes only flags (%s?)", dir, hint)
 	}
 	// --runs given a run folder itself lists what is in it, none of which
 	// is a run: said as the folder that holds it.
@@ -763,7 +763,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	list, err := sessions.List(*runs)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("--runs %s: no such folder: give the folder that holds the run folders (default ./runs, where rlt run writes them)", *runs)
+		return fmt.Errorf("--runs %s: no such folder: give the folder that holds the run folders (default ./runs, where "+sessions.Program()+" run writes them)", *runs)
 	case err != nil:
 		return fmt.Errorf("--runs %s: %w", *runs, err)
 	}

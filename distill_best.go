@@ -15,6 +15,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
+	"github.com/rlt-workbench/rlt/engine/shell"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -60,7 +61,7 @@ func checkBestOf(fs *flag.FlagSet, set map[string]bool, n int, reference bool, t
 	case temperature == 0:
 		return misuse(fs, "--best-of %d with --temperature 0: greedy sampling writes the same explanation %d times, with nothing to rank; give a temperature above 0 (the default is 0.7), or leave --best-of out", n, n)
 	case rewardStudent == "":
-		return misuse(fs, "--best-of %d needs --reward-student DIR: the frozen student the reward (r = r_SS − r_KL + m, as rlt score --student computes it) ranks the explanations with, such as the student the teacher was trained against", n)
+		return misuse(fs, "--best-of %d needs --reward-student DIR: the frozen student the reward (r = r_SS − r_KL + m, as "+shell.Program()+" score --student computes it) ranks the explanations with, such as the student the teacher was trained against", n)
 	}
 	rc.Temperature = temperature // the reward is at the sampling temperature
 	if err := rc.Validate(); err != nil {
