@@ -20,17 +20,20 @@ Usage: rlt export --run DIR [--format stratos|messages|parquet|csv] [--out FILE]
 
 Writes the traces accepted in review (in the workbench: a on a trace) as
 Bespoke-Stratos JSON Lines, ready for distillation (docs/engine.md,
-Distillation), or as CSV (step, group, sample, question, solution,
-explanation, reward, r_ss, r_kl), and says on stderr how many were left out
-and why (unreviewed, rejected, flagged, unreadable, refused). The rows'
-system prompt is the student prompt of the run's config.toml, as in the
-workbench's export (e), where it records none
+Distillation), as chat messages (--format messages or parquet, below), or
+as CSV (step, group, sample, question, solution, explanation, reward, r_ss,
+r_kl; the last three empty for a trace without scores), and
+says on stderr how many were left out and why (unreviewed, rejected,
+flagged, unreadable, refused). The rows' system prompt (not in CSV) is the
+student prompt of the run's config.toml, as in the workbench's export (e),
+where it records none
 the models' own (prompts.json), the one rlt score --run scores the rows with
 (a model folder it names that is not there now is refused: the default in its
 place would be a guess);
-for a run imported from Bespoke-Stratos rows, the system prompt they all
-carried, so those rows export as they were read. The run may be running: it is
-read, not locked.
+for a run imported from Bespoke-Stratos rows that all carried one system
+prompt, not empty, that prompt, so those rows export as they were read
+(other imports get the default student prompt). The run may be running: it
+is read, not locked.
 --format messages writes the same rows as chat messages, {"messages":
 [system, user, assistant]} of role and content, the system prompt the first
 turn: what TRL's SFTTrainer reads as it is (it passes over a Stratos row's
