@@ -1310,7 +1310,9 @@ func evalMemoryUses(teacher *memory.Use, student memory.Use, questions, maxNew, 
 		// then the answer.
 		m.Uses[0].SampleT, m.Uses[0].SamplePrompt = studentPrompt+maxNew+16, studentPrompt+maxNew
 		m.Uses = append([]memory.Use{t}, m.Uses...)
-		m.OneTape = true // runpkg.EvalTeacherResults: one tape, the larger prefill
+		// runpkg.EvalTeacherResults: one tape, the larger prefill; the
+		// samplers take turns over the batches.
+		m.OneTape, m.Batches = true, (max(questions, 1)-1)/runpkg.EvalBatch+1
 	}
 	return m
 }

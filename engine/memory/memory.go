@@ -170,8 +170,70 @@ func Positions(seqs, t, maxRows, maxTokens int) int {
 // sample.PrefillTokens positions at a time (at least a position of each
 // sequence); and each decode step's logits, [seqs, vocab] in float32,
 // with the copy the host draws from.
+//
+// The caches are counted at the larger of what they hold as the batch
+// finishes and what they hold while the cache grows (cacheGrowth): a
+// cache is made anew, longer, as its sequences fill it, the old one
+// alive until copied. Left out, rlt eval of a student of 2 steps (200
+// questions, 160 tokens, its sequences all running to the budget) was
+// estimated at 226.8 MiB and peaked at 262,344–266,148 kB RSS.
 func SamplingAfter(c model.Config, seqs, prompt, t int) int64 {
-	return KVCache(c, seqs+shrinkCaches(seqs), t) + prefillBytes(c, seqs, prompt) + 2*4*int64(seqs)*int64(c.Vocab)
+	maxNew := t - prompt
+	if t >= c.MaxPos { // cut at the positions: the new tokens asked may be more
+		maxNew = c.MaxPos
+	}
+	kept, growing := samplingKV(c, seqs, prompt, t, maxNew)
+	return max(kept, growing) + prefillBytes(c, seqs, prompt) + 2*4*int64(seqs)*int64(c.Vocab)
+}
+
+// samplingKV is what the KV caches of seqs sequences of up to t tokens
+// (maxNew new ones, cut at the model's positions) after prompts of up to
+// prompt tokens hold: kept, the caches a sampler ends with and keeps for
+// its next call (the batch's, and the smaller ones' arenas,
+// shrinkCaches), and growing, the most while one grows (cacheGrowth; 0
+// where none does).
+func samplingKV(c model.Config, seqs, prompt, t, maxNew int) (kept, growing int64) {
+	return KVCache(c, seqs+shrinkCaches(seqs), t), cacheGrowth(c, seqs, prompt, maxNew)
+}
+
+// cacheGrowth is the most the KV caches of seqs sequences of up to
+// maxNew new tokens after prompts of up to prompt tokens hold while one
+// grows (sample.Generator.grow, model.Model.GrowCache): a cache starts
+// with room for the prompt and sample.FirstStretch new tokens, and each
+// time it fills it is made anew with twice the stretch (at most the
+// whole), the old one alive until its keys and values are copied in
+// through two staging buffers of one layer's keys (the old length's and
+// the new's). The last growth, to the whole, is the largest: from the
+// longest stretch short of it. Where the smaller caches of a finishing
+// batch (shrinkCaches) are there, the full one and an arena of half the
+// batch stay beside a half batch's growth. A batch whose longest prompt
+// is shorter grows its own way: the most over every prompt up to prompt.
+// A sampler keeps its cache for its next call and starts the next batch
+// at the length the last reached, both of the same stretches, so fewer
+// growths; a cache kept from a batch of other prompts is not followed.
+// 0 where no cache grows: maxNew within the first stretch.
+func cacheGrowth(c model.Config, seqs, prompt, maxNew int) int64 {
+	perToken := KVCache(c, 1, 1)
+	staging := int64(2 * c.Layers) // a staging buffer is one layer's keys
+	half := int64(shrinkCaches(seqs))
+	var most int64
+	for p := 1; p <= prompt && p < c.MaxPos; p++ {
+		maxLen := p + min(maxNew, c.MaxPos-p) - 1
+		stretch := sample.FirstStretch
+		if p+stretch >= maxLen {
+			continue
+		}
+		for p+2*stretch < maxLen {
+			stretch *= 2
+		}
+		from, to := int64(p+stretch), int64(maxLen)
+		whole := int64(seqs) * (from + to) * perToken // the batch's old and new
+		whole += whole / staging
+		halved := ((int64(seqs)+half)*from + half*to) * perToken // the full cache, the arena, the half's new
+		halved += half * (from + to) * perToken / staging
+		most = max(most, whole, halved)
+	}
+	return most
 }
 
 // prefillBytes is the activations a prefill of seqs prompts of up to
@@ -315,7 +377,8 @@ func (g GRPO) Estimate() Estimate {
 	// the larger use of it, which can come to both together (measured:
 	// 69 MiB of activations at the embedded default where the policy's
 	// alone are about 55).
-	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (%s; KV caches, logits)", seqs, t, words), SamplingAfter(g.Teacher, seqs, tp, t)-prefillBytes(g.Teacher, seqs, tp))
+	kept, growing := samplingKV(g.Teacher, seqs, tp, t, g.MaxNewTokens)
+	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (%s; KV caches, logits)", seqs, t, words), kept+2*4*int64(seqs)*int64(g.Teacher.Vocab))
 	noGrad := int64(0)
 	if g.Reconstruct {
 		// The student's greedy solution after each explanation: at most 8
@@ -332,6 +395,13 @@ func (g GRPO) Estimate() Estimate {
 	policy := Positions(seqs, t, mb, g.MicroBatchTokens)
 	noGrad = max(noGrad, Forward(g.Student, 1, score, rows), Forward(g.Teacher, 1, score, rows), Forward(g.Teacher, 1, policy, policy))
 	e.add(fmt.Sprintf("scoring %d sequences (student and teacher), %d positions a forward; the reference's log-probs", seqs, score), int64(float64(noGrad)*slack))
+	// The first step's cache grows (cacheGrowth) before the no-grad
+	// tape's arena is made; the later steps start at the length reached
+	// and do not grow. Where the growth holds more than that arena and
+	// the caches kept, the rest is counted.
+	if more := growing - kept - int64(float64(noGrad)*slack); more > 0 {
+		e.add("the first step's KV cache growing, past the no-grad tape's arena it comes before", more)
+	}
 	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
 		int64(float64(Backward(g.Teacher, 1, policy, ck)+prefillBytes(g.Teacher, seqs, tp))*slack))
@@ -840,7 +910,11 @@ type Models struct {
 	// samples: the tape's arena holds the larger prefill, counted once.
 	// Each use's prefill was added, as if each had a tape of its own:
 	// rlt pretrain's teacher check counted 19.5 MiB it never holds.
+	// While one sampler's cache grows (cacheGrowth) the others hold what
+	// they kept: those before it, and after a first batch all of them
+	// (Batches: how many batches they take turns over).
 	OneTape bool
+	Batches int
 }
 
 // Use is one model a command holds, as it holds it, and what it runs it
@@ -883,6 +957,10 @@ func (m Models) Estimate() Estimate {
 	var runs []vulkan.Shapes
 	var prefill int64 // the larger prefill, where the samplers share one tape
 	prefillOf := ""
+	// Where they take turns: what the samplers before keep, and the most
+	// at one's turn.
+	var kept, growth int64
+	growthOf := ""
 	for _, u := range m.Uses {
 		if u.SampleSeqs > 0 {
 			t := min(u.SampleT, u.Cfg.MaxPos)
@@ -896,13 +974,26 @@ func (m Models) Estimate() Estimate {
 			}
 			prompt = min(prompt, t)
 			if m.OneTape {
-				e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t),
-					SamplingAfter(u.Cfg, u.SampleSeqs, prompt, t)-prefillBytes(u.Cfg, u.SampleSeqs, prompt))
+				kv, growing := samplingKV(u.Cfg, u.SampleSeqs, prompt, t, max(u.SampleT-prompt, 1))
+				logits := 2 * 4 * int64(u.SampleSeqs) * int64(u.Cfg.Vocab)
+				e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t), kv+logits)
+				// This sampler's turn: what the others kept, its own
+				// cache growing where that is more than it keeps.
+				turn := kept + max(kv, growing) + logits
+				if m.Batches > 1 {
+					turn = max(turn, keptAll(m.Uses)-kv-logits+max(kv, growing)+logits)
+				}
+				if turn > growth {
+					growth, growthOf = turn, u.Name
+				}
+				kept += kv + logits
 				if p := prefillBytes(u.Cfg, u.SampleSeqs, prompt); p > prefill {
 					prefill, prefillOf = p, u.Name
 				}
 			} else {
-				e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t), SamplingAfter(u.Cfg, u.SampleSeqs, prompt, t))
+				kv, growing := samplingKV(u.Cfg, u.SampleSeqs, prompt, t, max(u.SampleT-prompt, 1))
+				e.add(fmt.Sprintf("%s sampling %s of %d tokens (KV cache, logits)", u.Name, seqs, t),
+					max(kv, growing)+prefillBytes(u.Cfg, u.SampleSeqs, prompt)+2*4*int64(u.SampleSeqs)*int64(u.Cfg.Vocab))
 			}
 			prefill := min(u.SampleSeqs*prompt, max(u.SampleSeqs, sample.PrefillTokens))
 			s := shapesOf(prefill, t, u.Cfg)
@@ -923,6 +1014,9 @@ func (m Models) Estimate() Estimate {
 			s.Params, s.Tensors, s.Backward = u.Cfg.NumParams(), u.Cfg.NumTensors(), true
 			runs = append(runs, s)
 		}
+	}
+	if growth > kept {
+		e.add(fmt.Sprintf("the %s's cache growing, its longer copy made beside it, while the others hold what they kept", growthOf), growth-kept)
 	}
 	if prefill > 0 {
 		e.add(fmt.Sprintf("the prefill on the tape the samplers share (the %s's, the larger)", prefillOf), prefill)
@@ -950,6 +1044,24 @@ func (m Models) Estimate() Estimate {
 	e.driver(m.Probed)
 	e.add("runtime", Runtime)
 	return e
+}
+
+// keptAll is what every sampling use of uses keeps once it has sampled
+// (samplingKV's kept, and its logits).
+func keptAll(uses []Use) int64 {
+	var n int64
+	for _, u := range uses {
+		if u.SampleSeqs > 0 {
+			t := min(u.SampleT, u.Cfg.MaxPos)
+			prompt := u.SamplePrompt
+			if prompt <= 0 {
+				prompt = PromptTokens
+			}
+			kv, _ := samplingKV(u.Cfg, u.SampleSeqs, min(prompt, t), t, 0)
+			n += kv + 2*4*int64(u.SampleSeqs)*int64(u.Cfg.Vocab)
+		}
+	}
+	return n
 }
 
 // runsHead says whether some pass of m runs the fused LM head: a

@@ -229,7 +229,9 @@ func TestEstimateFollowsMicroBatchTokens(t *testing.T) {
 	if s := part(limited, "sampling"); s != kv+logits {
 		t.Errorf("sampling %s, want its KV caches and logits %s", size.Bytes(s), size.Bytes(kv+logits))
 	}
-	if tot := limited.Total(); tot > 60e9 {
+	// 55.89 GiB: 1.39 GiB of it the first step's cache growing, the
+	// cache of 640 new tokens and the whole one at once.
+	if tot := limited.Total(); tot > 62e9 {
 		t.Errorf("the official setting at 0.5B in 16 bits: %v, want it under an H100's 80 GB less the GPU's head and scratch", limited)
 	}
 	advice := strings.Join(GRPO{Teacher: tiny, Student: tiny, Questions: 2, Samples: 2, MaxNewTokens: 8}.Fixes(), "; ")
@@ -528,7 +530,7 @@ func TestShrinkCaches(t *testing.T) {
 			t.Errorf("shrinkCaches(%d) = %d, want %d", c.seqs, got, c.more)
 		}
 	}
-	if got, want := SamplingAfter(tiny, 8, 100, 200)-prefillBytes(tiny, 8, 100), KVCache(tiny, 12, 200)+2*4*8*int64(tiny.Vocab); got != want {
+	if got, want := SamplingAfter(tiny, 8, 100, 130)-prefillBytes(tiny, 8, 100), KVCache(tiny, 12, 130)+2*4*8*int64(tiny.Vocab); got != want {
 		t.Errorf("sampling 8 sequences: KV caches and logits %s, want %s", size.Bytes(got), size.Bytes(want))
 	}
 }
@@ -577,13 +579,15 @@ func TestGRPOEstimateParts(t *testing.T) {
 		if tp == 0 {
 			tp, sp = PromptTokens, PromptTokens
 		}
-		if want := SamplingAfter(tiny, 64, tp, c.t) - prefillBytes(tiny, 64, tp); s.Bytes != want {
+		// The caches kept: the first step's growth, before the no-grad
+		// tape's arena, is a line of its own where it passes that arena.
+		if want := KVCache(tiny, 64+32, c.t) + 2*4*64*int64(tiny.Vocab); s.Bytes != want {
 			t.Errorf("%s: sampling %s, want %s", c.name, size.Bytes(s.Bytes), size.Bytes(want))
 		}
 		r, ok := partOf(e, "the student's reconstructions")
 		if ok != c.recon {
 			t.Errorf("%s: reconstructions counted %v, want %v: %v", c.name, ok, c.recon, e)
-		} else if ok && r.Bytes != SamplingAfter(tiny, 64, sp, min(c.st+8, tiny.MaxPos))-prefillBytes(tiny, 64, sp) {
+		} else if ok && r.Bytes != SamplingAfter(tiny, 64, c.st, min(c.st+8, tiny.MaxPos))-prefillBytes(tiny, 64, c.st) {
 			t.Errorf("%s: reconstructions %s", c.name, size.Bytes(r.Bytes))
 		}
 		if _, ok := partOf(e, "the Vulkan driver"); ok != c.probed {
@@ -739,7 +743,8 @@ func TestModelsSamplingFollowsItsPrompts(t *testing.T) {
 // answering) count its arena once, at the larger prefill; side by side
 // each counts its own, as before.
 func TestOneTapeCountsThePrefillOnce(t *testing.T) {
-	teacher := Use{Name: "teacher", Cfg: tiny, Held: compute.F32, SampleSeqs: 8, SampleT: 246, SamplePrompt: 86}
+	// Within the first stretch: no cache grows (TestSamplingCountsACacheGrowing).
+	teacher := Use{Name: "teacher", Cfg: tiny, Held: compute.F32, SampleSeqs: 8, SampleT: 86 + 30, SamplePrompt: 86}
 	student := Use{Name: "student", Cfg: tiny, Held: compute.F32, SampleSeqs: 8, SampleT: 256, SamplePrompt: 240}
 	apart := Models{Uses: []Use{teacher, student}}.Estimate()
 	one := Models{Uses: []Use{teacher, student}, OneTape: true}.Estimate()
@@ -752,5 +757,53 @@ func TestOneTapeCountsThePrefillOnce(t *testing.T) {
 	}
 	if !strings.Contains(one.String(), "the prefill on the tape the samplers share (the student's, the larger) "+size.Bytes(sp)) {
 		t.Errorf("one tape: %s; want its prefill line", one)
+	}
+}
+
+// A sampler's cache grows as its sequences fill it (sample.FirstStretch,
+// doubled each time), made anew at the longer length with the old one
+// alive until copied through two staging buffers: sequences that all run
+// to the budget never make the smaller caches, and their last growth
+// holds more than the batch's cache and half of it again. rlt eval of a
+// student of 2 steps (its own thought and solution, 200 questions of the
+// addition task, longest prompt 73 tokens, 160 new tokens) was estimated at
+// 226.8 MiB and peaked at 262,344 and 266,148 kB RSS (/usr/bin/time -v,
+// --device cpu, load ~17). Within the first stretch no cache grows. Where
+// samplers take turns on one tape (rlt eval's and pretrain's teacher
+// check), the teacher's growth comes before the student holds anything
+// in a single batch, and beside what the student kept after a first.
+func TestSamplingCountsACacheGrowing(t *testing.T) {
+	student := Use{Name: "student", Cfg: tiny, Held: compute.F32, SampleSeqs: 200, SampleT: 73 + 160, SamplePrompt: 73}
+	if e, peak := (Models{Uses: []Use{student}}).Estimate(), int64(266148<<10); e.Total() <= peak {
+		t.Errorf("rlt eval of a 2-step student: estimate %s, under its measured peak %s: %v", size.Bytes(e.Total()), size.Bytes(peak), e)
+	}
+	perToken := KVCache(tiny, 1, 1)
+	// 73 + 32, 73 + 64, 73 + 128 = 201, then the whole: 73 + 160 - 1.
+	growing := 200 * (201 + 232) * perToken
+	growing += growing / int64(2*tiny.Layers)
+	if got := cacheGrowth(tiny, 200, 73, 160); got != growing {
+		t.Errorf("cacheGrowth of 200 sequences of 160 new tokens after 73: %s, want %s", size.Bytes(got), size.Bytes(growing))
+	}
+	if got := cacheGrowth(tiny, 200, 73, sample.FirstStretch+1); got != 0 {
+		t.Errorf("cacheGrowth within the first stretch: %s, want none", size.Bytes(got))
+	}
+	teacher := Use{Name: "teacher", Cfg: tiny, Held: compute.F32, SampleSeqs: 200, SampleT: 86 + 160, SamplePrompt: 86}
+	answers := Use{Name: "student", Cfg: tiny, Held: compute.F32, SampleSeqs: 200, SampleT: 256, SamplePrompt: 240}
+	part := func(e Estimate) (int64, bool) {
+		for _, p := range e.Parts {
+			if strings.Contains(p.What, "cache growing") {
+				return p.Bytes, true
+			}
+		}
+		return 0, false
+	}
+	one := Models{Uses: []Use{teacher, answers}, OneTape: true, Batches: 1}.Estimate()
+	if b, ok := part(one); ok {
+		t.Errorf("one batch: the teacher's growth counted beside the student's caches (%s), which it comes before: %v", size.Bytes(b), one)
+	}
+	two := Models{Uses: []Use{teacher, answers}, OneTape: true, Batches: 2}.Estimate()
+	tkept, tgrowing := samplingKV(tiny, 200, 86, 246, 160)
+	if b, _ := part(two); b != tgrowing-tkept {
+		t.Errorf("two batches: the teacher's growth beyond what it keeps %s, want %s: %v", size.Bytes(b), size.Bytes(tgrowing-tkept), two)
 	}
 }

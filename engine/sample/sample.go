@@ -366,7 +366,7 @@ func (g *Generator) Generate(tp *compute.Tape, prompts [][]int32, opts Options) 
 	// what the batch actually generates (sequences often stop long before
 	// MaxNewTokens), not the bound.
 	// A batch like the last one starts at the length that one reached.
-	start := min(maxLen, max(P+firstStretch, P+g.reached))
+	start := min(maxLen, max(P+FirstStretch, P+g.reached))
 	if err := g.setup(B, P, start, maxLen, &opts); err != nil {
 		return nil, err
 	}
@@ -513,9 +513,10 @@ func (g *Generator) drawOnDevice(logits *compute.Tensor, B int) error {
 	return nil
 }
 
-// firstStretch is how many new tokens a fresh cache has room for; it
-// doubles as they come.
-const firstStretch = 32
+// FirstStretch is how many new tokens a fresh cache has room for; it
+// doubles as they come (memory's estimate counts the last growth, old
+// and new cache at once).
+const FirstStretch = 32
 
 // PrefillTokens bounds the tokens (sequences × positions) of each forward
 // of a prefill: the prompts run through the model a stretch of positions

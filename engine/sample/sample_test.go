@@ -564,7 +564,7 @@ func TestCacheGrowsWithTheBatch(t *testing.T) {
 	m.InitRandom(11, 0.25)
 	ps := randPrompts(4, 3, 6, 2)
 	tp := compute.NewTape(m.Backend())
-	long := Options{Temperature: 1, Seed: 9, MaxNewTokens: 3*firstStretch + 5}
+	long := Options{Temperature: 1, Seed: 9, MaxNewTokens: 3*FirstStretch + 5}
 	if long.MaxNewTokens+6 > m.Cfg.MaxPos {
 		t.Fatalf("test needs %d positions, the model has %d", long.MaxNewTokens+6, m.Cfg.MaxPos)
 	}
@@ -574,7 +574,7 @@ func TestCacheGrowsWithTheBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if fresh.reached == 0 {
-		t.Fatal("a generation of more than firstStretch tokens never grew its cache")
+		t.Fatal("a generation of more than FirstStretch tokens never grew its cache")
 	}
 	again, err := fresh.Generate(tp, ps, long) // starts with the grown length
 	if err != nil {
