@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -200,7 +202,7 @@ func ParseRow(raw []byte) (Row, error) {
 	case qok && pok && strings.TrimSpace(q) != strings.TrimSpace(p):
 		return Row{}, rowErr("question", `fields "question" and "prompt" both present and different`)
 	case !qok && !pok:
-		return Row{}, rowErr("question", `missing field "question" (or "prompt")`)
+		return Row{}, rowErr("question", `missing field "question" (or "prompt")%s`, otherName(m, "question", questionNames))
 	case !qok:
 		q = p
 	}
@@ -209,7 +211,7 @@ func ParseRow(raw []byte) (Row, error) {
 		return Row{}, err
 	}
 	if !sok {
-		return Row{}, rowErr("solution", `missing field "solution"`)
+		return Row{}, rowErr("solution", `missing field "solution"%s`, otherName(m, "solution", solutionNames))
 	}
 	r.Question, r.Solution = q, sol
 	for _, k := range []string{"explanation", "reasoning_trace"} {
@@ -295,6 +297,40 @@ func checkUTF8(raw []byte) *RowError {
 		i += n
 	}
 	return nil
+}
+
+// questionNames and solutionNames are the names other datasets give a
+// row's question and its solution (MATH's "problem", GSM8K's "answer",
+// instruction sets' "instruction"/"input" and "output"/"response"),
+// which a missing field's refusal names where the row holds one.
+var (
+	questionNames = []string{"problem", "query", "instruction", "input"}
+	solutionNames = []string{"answer", "response", "output", "target"}
+)
+
+// otherName says, after a missing field want, the field of m that may be
+// it under another name: one of names, or want or "prompt" in another case
+// ("Question"; keys are matched exactly), holding text, with the jq that
+// copies it to want ("" where m has none). A GSM8K row, {"question",
+// "answer"}, was refused as 'missing field "solution"' alone.
+func otherName(m map[string]json.RawMessage, want string, names []string) string {
+	var found string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if raw := bytes.TrimSpace(m[k]); len(raw) == 0 || raw[0] != '"' {
+			continue
+		}
+		if strings.EqualFold(k, want) || want == "question" && strings.EqualFold(k, "prompt") {
+			found = k
+			break
+		}
+		if found == "" && slices.Contains(names, strings.ToLower(k)) {
+			found = k
+		}
+	}
+	if found == "" {
+		return ""
+	}
+	return fmt.Sprintf(`; the row has %q: if that is its %s, name it %q (jq -c '.%s = .%s' FILE > rows.jsonl writes every row so)`, found, want, want, want, found)
 }
 
 // chatPrompt says a row whose "prompt" is a list of chat turns, as verl's

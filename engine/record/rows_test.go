@@ -176,6 +176,14 @@ func TestParseRow(t *testing.T) {
 		{name: "no question", raw: `{"solution":"s"}`, field: "question", err: `missing field "question" (or "prompt")`},
 		{name: "question and prompt differ", raw: `{"question":"a","prompt":"b","solution":"s"}`, field: "question", err: "both present and different"},
 		{name: "no solution", raw: `{"question":"q"}`, field: "solution", err: `missing field "solution"`},
+		// Another dataset's names for the fields are said, with the jq that
+		// renames them: a GSM8K row was 'missing field "solution"' alone.
+		{name: "GSM8K's answer", raw: `{"question":"q","answer":"4 #### 4"}`, field: "solution",
+			err: `missing field "solution"; the row has "answer": if that is its solution, name it "solution" (jq -c '.solution = .answer' FILE > rows.jsonl writes every row so)`},
+		{name: "MATH's problem", raw: `{"problem":"q","solution":"s"}`, field: "question",
+			err: `missing field "question" (or "prompt"); the row has "problem": if that is its question, name it "question" (jq -c '.question = .problem' FILE > rows.jsonl writes every row so)`},
+		{name: "a Question in another case before an input", raw: `{"input":"i","Question":"q","solution":"s"}`, field: "question",
+			err: `missing field "question" (or "prompt"); the row has "Question": if that is its question, name it "question"`},
 		{name: "solution not a string", raw: `{"question":"q","solution":4}`, field: "solution", err: `field "solution" is not a string`},
 		// verl's rows (and TRL's conversational ones) hold the question as
 		// chat turns: it was 'field "prompt" is not a string' alone.
@@ -228,6 +236,15 @@ func TestParseRow(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("%s:\n got %+v %v\nwant %+v", c.name, got, err, c.want)
 		}
+	}
+}
+
+// A field of another name that holds no text is not offered as the
+// missing one (otherName).
+func TestParseRowOtherNameIsText(t *testing.T) {
+	_, err := ParseRow([]byte(`{"question":"q","output":4,"answer":["4"]}`))
+	if re, ok := err.(*RowError); !ok || re.Msg != `missing field "solution"` {
+		t.Errorf("%v; want missing field \"solution\" alone", err)
 	}
 }
 
