@@ -14,6 +14,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // RankingFile is the file beside config.json in which a student distilled
@@ -91,7 +92,7 @@ func ReadRanking(dir string) (r Ranking, ok bool, err error) {
 	}
 	switch t := bytes.TrimSpace(b); {
 	case len(t) == 0:
-		return problem("the file is empty (want rlt distill --best-of's %s)", rankingExample)
+		return problem("the file is empty (want "+shell.Program()+" distill --best-of's %s)", rankingExample)
 	case t[0] != '{':
 		if err := json.Unmarshal(b, new(json.RawMessage)); err != nil {
 			return problem("%s (want %s)", jsonerr.At(b, err), rankingExample)
@@ -121,7 +122,7 @@ func ReadRanking(dir string) (r Ranking, ok bool, err error) {
 	}
 	switch {
 	case r.BestOf < 2:
-		return problem("best_of %d: a ranking keeps the best of 2 or more explanations of each question (rlt distill --best-of N)", r.BestOf)
+		return problem("best_of %d: a ranking keeps the best of 2 or more explanations of each question ("+shell.Program()+" distill --best-of N)", r.BestOf)
 	case r.Task == "" && r.Data == "":
 		return problem("neither task nor data: want the task whose questions were ranked, or the data file whose rows were")
 	case r.Task != "" && r.Data != "":

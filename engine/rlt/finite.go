@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // finiteRewards refuses a step whose rewards are not all finite, naming
@@ -50,7 +51,7 @@ func finiteRewards(scores []record.Scored, g int, rc record.RewardConfig) error 
 		// logits.
 		way := fmt.Sprintf("A log-prob is -Inf or NaN where a model's logits divided by the temperature (%g) "+
 			"leave float32's range: the temperature is that small, or the model's weights so large that its sums overflow (look at its "+
-			"log-probs: rlt logprobs --model DIR --temperature %g). A resume, which keeps the run's seed, runs this step again as it "+
+			"log-probs: "+shell.Program()+" logprobs --model DIR --temperature %g). A resume, which keeps the run's seed, runs this step again as it "+
 			"was, its samples drawn from the seed and the step, and fails alike: for a temperature too small, raise temperature in "+
 			"[grpo] and in [reward] (a run's config.toml, then resume it); for a model that overflows, start a new run with a sound one",
 			rc.Temperature, rc.Temperature)

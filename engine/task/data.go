@@ -15,6 +15,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // detectable are the synthetic tasks whose questions user data may hold.
@@ -123,7 +124,7 @@ var parquetMagic = []byte("PAR1")
 // --format parquet. It was said as a binary file ("a weights or other
 // binary file?"), or as its first line not JSON ('P' at byte 1).
 func notParquet(path string) string {
-	return fmt.Sprintf(`this is a Parquet file, not JSON Lines: write it as JSON Lines, one row a line (e.g. python3 -c "import pandas as p; p.read_parquet('%s').to_json('rows.jsonl', orient='records', lines=True, force_ascii=False)"; a file of rlt export: export it again with --format messages), then give that file`, path)
+	return fmt.Sprintf(`this is a Parquet file, not JSON Lines: write it as JSON Lines, one row a line (e.g. python3 -c "import pandas as p; p.read_parquet('%s').to_json('rows.jsonl', orient='records', lines=True, force_ascii=False)"; a file of `+shell.Program()+` export: export it again with --format messages), then give that file`, path)
 }
 
 // noneJSON reports whether rep skipped every row, and more than one, as
