@@ -67,6 +67,14 @@ var metricTitles = map[string]string{
 	// The share of the step's explanations whose texts the tokenizer could
 	// not place its tokens in whole (rlt.Layout.Whole): encoded part by part.
 	"layout_part_by_part_share": "texts tokenized part by part (share)",
+	// The reward's parts before their weights (the official trainer's
+	// names: docs/engine.md): what a sweep of a weight compares across
+	// runs, where r_SS and r_KL move with the weights themselves.
+	"answer_log_prob_mean": "solution log-prob, mean (r_SS, unweighted)",
+	"answer_log_prob_min":  "solution log-prob, min (r_SS, unweighted)",
+	"reasoning_kl_mean":    "d mean (r_KL's λ term, unweighted)",
+	"reasoning_kl_max":     "d max (r_KL, unweighted)",
+	"match_reward":         "format penalty m",
 }
 
 // metricTitle is how the chart picker (and a chart it puts on the grid)
