@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -202,6 +203,9 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 	if len(missing) == 0 {
 		return nil
 	}
+	if err := ff.hubCache(); err != nil {
+		return err
+	}
 	if err := ff.NotAModel(); err != nil {
 		return err
 	}
@@ -219,6 +223,48 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 	}
 	advice = append(advice, "a Hugging Face model folder holds config.json, model.safetensors (or sharded weights with model.safetensors.index.json) and tokenizer.json; fetch a complete one with e.g. `huggingface-cli download Qwen/Qwen2.5-0.5B --local-dir DIR`")
 	return fmt.Errorf("model folder %s is incomplete: missing %s; found %s. %s", ff.Dir, strings.Join(missing, ", "), foundStr, strings.Join(advice, ". "))
+}
+
+// hubCache says, for a model's folder of the Hugging Face cache
+// (models--ORG--NAME, what huggingface-cli download and from_pretrained
+// fill where no --local-dir is given) or its snapshots/ folder, which
+// model folder in it to give: snapshots/REV, REV the revision refs/main
+// names, else the only one there, else each; nil for any other folder.
+// Such a folder was said to be incomplete, "found nothing relevant", and
+// to be fetched again, the model being right there.
+func (ff FolderFiles) hubCache() error {
+	repo, snapshots := filepath.Clean(ff.Dir), filepath.Join(filepath.Clean(ff.Dir), "snapshots")
+	if filepath.Base(repo) == "snapshots" {
+		repo, snapshots = filepath.Dir(repo), repo
+	}
+	if !strings.HasPrefix(filepath.Base(repo), "models--") {
+		return nil
+	}
+	entries, err := os.ReadDir(snapshots)
+	if err != nil {
+		return nil
+	}
+	var revs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			revs = append(revs, filepath.Join(snapshots, e.Name()))
+		}
+	}
+	if len(revs) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("%s is a folder of the Hugging Face cache (what huggingface-cli download and from_pretrained fill without --local-dir), not a model folder: its model folders are in %s, one for each revision",
+		ff.Dir, snapshots)
+	if ref, err := os.ReadFile(filepath.Join(repo, "refs", "main")); err == nil {
+		main := filepath.Join(snapshots, strings.TrimSpace(string(ref)))
+		if slices.Contains(revs, main) {
+			return fmt.Errorf("%s: give %s (the revision refs/main names)", what, main)
+		}
+	}
+	if len(revs) == 1 {
+		return fmt.Errorf("%s: give %s", what, revs[0])
+	}
+	return fmt.Errorf("%s: give one of %s", what, strings.Join(revs, ", "))
 }
 
 // NotAModel says what the folder is when it is one of the workbench's own

@@ -565,3 +565,72 @@ func TestFolderPathIsItsWeightsFile(t *testing.T) {
 		fo.Close()
 	}
 }
+
+// A model's folder of the Hugging Face cache (models--ORG--NAME, filled by
+// huggingface-cli download without --local-dir), or its snapshots/, is
+// said as such with the model folder in it to give: the revision
+// refs/main names, else the only one, else each. It was "incomplete …
+// found nothing relevant", and to be fetched again.
+func TestHubCacheFolderNamesItsSnapshot(t *testing.T) {
+	cache := func(t *testing.T, main string, revs ...string) string {
+		repo := filepath.Join(t.TempDir(), "models--Qwen--Qwen2.5-0.5B")
+		for _, d := range append([]string{"blobs", "refs"}, revs...) {
+			if d != "blobs" && d != "refs" {
+				d = filepath.Join("snapshots", d)
+			}
+			if err := os.MkdirAll(filepath.Join(repo, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, rev := range revs {
+			touch(t, filepath.Join(repo, "snapshots", rev), ConfigFile, WeightsFile, TokenizerFile)
+		}
+		if main != "" {
+			if err := os.WriteFile(filepath.Join(repo, "refs", "main"), []byte(main), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return repo
+	}
+	const is = " is a folder of the Hugging Face cache (what huggingface-cli download and from_pretrained fill without --local-dir), not a model folder: its model folders are in "
+	for _, c := range []struct {
+		name string
+		dir  func(t *testing.T) (dir, want string)
+	}{
+		{"refs/main's revision", func(t *testing.T) (string, string) {
+			repo := cache(t, "b2", "a1", "b2")
+			snaps := filepath.Join(repo, "snapshots")
+			return repo, repo + is + snaps + ", one for each revision: give " + filepath.Join(snaps, "b2") + " (the revision refs/main names)"
+		}},
+		{"its snapshots folder", func(t *testing.T) (string, string) {
+			repo := cache(t, "b2", "a1", "b2")
+			snaps := filepath.Join(repo, "snapshots")
+			return snaps, snaps + is + snaps + ", one for each revision: give " + filepath.Join(snaps, "b2") + " (the revision refs/main names)"
+		}},
+		{"the only revision", func(t *testing.T) (string, string) {
+			repo := cache(t, "", "a1")
+			snaps := filepath.Join(repo, "snapshots")
+			return repo, repo + is + snaps + ", one for each revision: give " + filepath.Join(snaps, "a1")
+		}},
+		{"each revision", func(t *testing.T) (string, string) {
+			repo := cache(t, "gone", "a1", "b2")
+			snaps := filepath.Join(repo, "snapshots")
+			return repo, repo + is + snaps + ", one for each revision: give one of " + filepath.Join(snaps, "a1") + ", " + filepath.Join(snaps, "b2")
+		}},
+		{"no snapshots: incomplete", func(t *testing.T) (string, string) {
+			repo := cache(t, "")
+			return repo, "model folder " + repo + " is incomplete"
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, want := c.dir(t)
+			ff, err := ScanFolder(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ff.Check(true); err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("Check: %v\nwant it to begin %q", err, want)
+			}
+		})
+	}
+}
