@@ -305,7 +305,7 @@ func pretrainStopped(fs *flag.FlagSet, out, while, next string) error {
 	if len(kept) == 0 {
 		return fmt.Errorf("stopped by a signal while %s: nothing was written to %s; to start again, run the same command", while, out)
 	}
-	cmd := []string{"rlt", "pretrain", "--out", sessions.ShellQuote(out)}
+	cmd := []string{sessions.Program(), "pretrain", "--out", sessions.ShellQuote(out)}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "seed", "steps", "batch", "lr", "task", "only":
@@ -417,7 +417,7 @@ func checkApart(fs *flag.FlagSet, t task.Task, out string, todo []string, traini
 		if name != "teacher" || len(todo) == 1 {
 			into = filepath.Clean(out) + "-" + name
 		}
-		cmd := strings.Join(append([]string{"rlt", "pretrain", "--out", sessions.ShellQuote(into), "--only", name}, flags...), " ")
+		cmd := strings.Join(append([]string{sessions.Program(), "pretrain", "--out", sessions.ShellQuote(into), "--only", name}, flags...), " ")
 		if into != out {
 			cmd += "; mv " + sessions.ShellQuote(filepath.Join(into, name)) + " " + sessions.ShellQuote(out) + "/"
 		}
