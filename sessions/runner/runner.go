@@ -143,9 +143,47 @@ func fileProblems(cfg runconfig.Config, path string, data []byte, err error, uns
 			problems = append(problems, FlagProblem(flagKeys[ce.Key], ce.Key, ce.Err))
 			continue
 		}
+		ce.Msg += besideTheFile(cfg, path, ce.Key)
 		problems = append(problems, ce)
 	}
 	return problems
+}
+
+// besideTheFile says, of a path key (data, eval_data, teacher, student)
+// whose relative value names nothing from the working directory but names
+// what is beside the configuration file at file, that paths are read from
+// the working directory, and what to write ("" for any other problem).
+// A configuration kept in its own folder beside its data, run from
+// another, was refused as 'data train.jsonl: file does not exist' alone,
+// the file being right beside it.
+func besideTheFile(cfg runconfig.Config, file, key string) string {
+	var p string
+	switch key {
+	case "data":
+		p = cfg.Data
+	case "eval_data":
+		p = cfg.EvalData
+	case "teacher":
+		p = cfg.Teacher
+	case "student":
+		p = cfg.Student
+	}
+	if file == "" || p == "" || filepath.IsAbs(p) {
+		return ""
+	}
+	if _, err := os.Stat(p); err == nil {
+		return ""
+	}
+	beside := filepath.Join(filepath.Dir(file), p)
+	if _, err := os.Stat(beside); err != nil {
+		return ""
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		wd = "."
+	}
+	return fmt.Sprintf("; a configuration's paths are read from the working directory (%s), not from its file's folder, and %s is there, beside %s: write %s = '%s', or an absolute path",
+		wd, beside, file, key, beside)
 }
 
 // FlagProblem is problem, about the value at the configuration key key
