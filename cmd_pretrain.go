@@ -365,7 +365,7 @@ func teacherCheckModels(fs *flag.FlagSet, t task.Task, r warmstart.Recipe, out s
 // checkPretrainMemory refuses, before anything is trained or written, a
 // pretrain that cannot fit in the host's memory (memory.Check)
 // (pretrainEstimate), with fixes that fit it: for the training, a smaller
-// --batch or fewer --steps; for the teacher check (check, nil where none
+// --batch (the largest that fits, where one does) or fewer --steps; for the teacher check (check, nil where none
 // runs), which neither changes, the models trained one at a time where
 // no check runs and put together, and the check run after by rlt eval
 // with as many questions as fit. It offered "--only teacher into a folder
@@ -385,9 +385,20 @@ func checkPretrainMemory(fs *flag.FlagSet, t task.Task, r warmstart.Recipe, out 
 	// The training first, where it does not fit: the check's fix trains
 	// the same models, and the next refusal offers it.
 	training, _ := pretrainEstimate(r, todo, nil)
-	fixes := []string{
-		fmt.Sprintf("a smaller --batch (now %s a step, in one forward and backward)", plural(r.Batch, "sequence")),
-		fmt.Sprintf("fewer --steps (now %d): the corpus holds --steps × --batch examples", r.Steps)}
+	batch := fmt.Sprintf("a smaller --batch (now %s a step, in one forward and backward)", plural(r.Batch, "sequence"))
+	// The largest --batch whose training (and corpus) fits, with the
+	// check where it runs: the figure to give.
+	fits := func(b int) (memory.Estimate, bool) {
+		rb := r
+		rb.Batch = b
+		e, _ := pretrainEstimate(rb, todo, whole)
+		return e, e.Total() <= l.Bytes
+	}
+	b := sort.Search(r.Batch-1, func(i int) bool { _, ok := fits(i + 2); return !ok }) + 1
+	if e, ok := fits(b); ok && b < r.Batch {
+		batch = fmt.Sprintf("a smaller --batch: --batch %d fits (about %s; now %s a step, in one forward and backward)", b, size.Bytes(e.Total()), plural(r.Batch, "sequence"))
+	}
+	fixes := []string{batch, fmt.Sprintf("fewer --steps (now %d): the corpus holds --steps × --batch examples", r.Steps)}
 	if checkLargest && training.Total() <= l.Bytes {
 		fixes = []string{checkApart(fs, t, out, todo, training, whole.Estimate(), check, l.Bytes)}
 	}

@@ -110,3 +110,21 @@ func TestPretrainCountsTheTeacherCheck(t *testing.T) {
 		t.Errorf("pretrain --only teacher (no check): stderr %q; want the training's estimate, no sampling", errs)
 	}
 }
+
+// Where the training is what does not fit, the refusal gives the largest
+// --batch that does, with its estimate (it said "a smaller --batch" and
+// the batch it had): that command, run under the same limit, trains both
+// models and checks the teacher.
+func TestPretrainRefusalGivesABatchThatFits(t *testing.T) {
+	const limit = "500MiB" // the check, 391.1 MiB, fits; --batch 32's training, 597.1 MiB, does not
+	t.Setenv("RLT_MEMORY_LIMIT", limit)
+	out := filepath.Join(t.TempDir(), "models")
+	code, _, errs := runCLI(t, "", "pretrain", "--out", out, "--steps", "2", "--batch", "32")
+	m := regexp.MustCompile(`- a smaller --batch: --batch (\d+) fits \(about ([^;]+); now 32 sequences a step`).FindStringSubmatch(errs)
+	if code != 1 || m == nil {
+		t.Fatalf("pretrain --steps 2 --batch 32 under %s: exit %d, %s; want a refusal giving the --batch that fits", limit, code, errs)
+	}
+	if code, _, errs := runCLI(t, "", "pretrain", "--out", out, "--steps", "2", "--batch", m[1]); code != 0 || !strings.Contains(errs, "teacher check: ") {
+		t.Fatalf("pretrain --steps 2 --batch %s (about %s) under %s: exit %d, %s; want it trained and checked", m[1], m[2], limit, code, errs)
+	}
+}
