@@ -157,6 +157,9 @@ func TestDeferOpenRepairsNothingBeforeBegin(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(tmp, TeacherDir), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// The torn line by hand, not halfWrittenTrace (a new step-2 trace of a
+	// live writer): the closed run's step-1 file, the checkpoint's, which
+	// the resume keeps and Begin must cut.
 	traces := traceFileName(dir, 1)
 	f, err := os.OpenFile(traces, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

@@ -136,6 +136,8 @@ func TestRelistSeesTraceFilesChangedInPlace(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(runs, "whole"), data, 0o644); err != nil { // not in traces/
 				t.Fatal(err)
 			}
+			// By hand, not halfWrittenTrace: a file of any step is cut and
+			// put back whole, where the helper only cuts step 2's new line.
 			if err := os.Truncate(path, int64(len(data)-5)); err != nil {
 				t.Fatal(err)
 			}

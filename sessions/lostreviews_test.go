@@ -42,7 +42,9 @@ func TestReviewsOfLostTracesAreSaid(t *testing.T) {
 	if len(lines) != 5 || lines[4] != "" {
 		t.Fatalf("%s holds %q, want four whole lines", path, data)
 	}
-	// 1-0-0 (rejected) unreadable, 1-1-1 (accepted) cut short.
+	// 1-0-0 (rejected) unreadable, 1-1-1 (accepted) cut short: by hand, not
+	// halfWrittenTrace (which cuts a new 2-5-0 of a live writer), since the
+	// cut line must be a reviewed trace's, of a closed run.
 	torn := "not a record\n" + strings.Join(lines[1:3], "") + lines[3][:20]
 	if err := os.WriteFile(path, []byte(torn), 0o644); err != nil {
 		t.Fatal(err)

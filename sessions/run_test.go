@@ -697,20 +697,14 @@ func TestMetricsOnly(t *testing.T) {
 
 // A run opened while another process is mid-line: the partial last line is
 // an issue until the line arrives whole, then it is read and the issue
-// withdrawn (a crash's partial line stays one: TestOpenBrokenFiles).
+// withdrawn (a crash's partial line stays one: TestOpenBrokenFiles). The
+// writer has closed: the line is no longer its own to end.
 func TestPartialLineCompletedWhileFollowed(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "run")
-	r := mustCreate(t, dir, Options{})
-	emitSteps(r, 0, 4, 1, 3)
-	if err := r.Close(); err != nil {
+	dir, w := runOfSteps(t, 3)
+	file, line, endLine := halfWrittenTrace(t, dir, w)
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	tr3 := traceFileName(dir, 3)
-	data, _ := os.ReadFile(tr3)
-	lines := fileLines(t, tr3)
-	last := lines[len(lines)-1] + "\n"
-	head := data[:len(data)-len(last)]
-	os.WriteFile(tr3, append(append([]byte(nil), head...), last[:len(last)/2]...), 0o644)
 
 	ro, err := OpenReadOnlyWith(dir, Options{PollInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -718,16 +712,13 @@ func TestPartialLineCompletedWhileFollowed(t *testing.T) {
 	}
 	defer ro.Close()
 	st := ro.Store()
-	if is := fmt.Sprint(st.Issues()); !strings.Contains(is, "unterminated last line") {
-		t.Fatalf("a partial last line was not reported: %s", is)
+	if is, want := fmt.Sprint(st.Issues()), fmt.Sprintf("%s:%d: unterminated last line", file, line); !strings.Contains(is, want) {
+		t.Fatalf("a partial last line was not reported: %s, want %q", is, want)
 	}
 	_, before, _ := st.Counts()
-	f, err := os.OpenFile(tr3, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
+	if err := endLine(); err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString(last[len(last)/2:])
-	f.Close()
 	waitFor(t, st, func() bool { _, n, _ := st.Counts(); return n == before+1 })
 	if is := st.Issues(); len(is) != 0 {
 		t.Errorf("issues after the line arrived whole: %v", is)

@@ -24,6 +24,8 @@ func TestOneKilledTraceLine(t *testing.T) {
 		r.Emit(event.Trace{Time: time.Now(), Step: step, Sample: 0, Question: "2+3=?", Solution: "5", Completion: "add them" + record.EndExplanation})
 	}
 	killWriter(t, r, sessionstest.DeadPID(t))
+	// Every step's file cut to 20 bytes by hand (halfWrittenTrace cuts one
+	// line, of step 2): which of several torn files is the killed one.
 	var files []string
 	for step := range 3 {
 		path := traceFileName(dir, step)

@@ -16,13 +16,7 @@ func TestFollowedTornLineCutByAResume(t *testing.T) {
 	for _, foundAtOpen := range []bool{true, false} {
 		dir, w := runOfSteps(t, 3)
 		var r *Run
-		open := func() {
-			var err error
-			if r, err = OpenReadOnlyWith(dir, Options{PollInterval: time.Hour}); err != nil {
-				t.Fatal(err)
-			}
-			r.Close() // its follow loop stopped after its first poll: the rest polled by hand
-		}
+		open := func() { r = followedByHand(t, dir, Options{PollInterval: time.Hour}) }
 		if !foundAtOpen {
 			open()
 		}
@@ -56,9 +50,6 @@ func TestFollowedTornLineCutByAResume(t *testing.T) {
 		}
 		if err := resumed.Close(); err != nil {
 			t.Fatal(err)
-		}
-		for _, fl := range r.followers {
-			fl.f.Close()
 		}
 	}
 }
