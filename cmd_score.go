@@ -85,6 +85,9 @@ reward value scoring refuses is said at its line, and nothing is scored.
 --write also stores the new scores in the run, in
 rescores.jsonl keyed by trace ID: traces are never rewritten, so reviews and
 exports are untouched (the run must not be in use by another writer).
+After its count of the traces scored, stderr says the mean reward, r_SS
+and r_KL of the scores written (runs of a λ sweep, each rescored with one
+--c3, compare by it).
 
 The run's teacher is the one config.toml names, the teacher before
 training: step 0's traces score as the run scored them, a later step's
@@ -1124,6 +1127,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 	// The traces to score, and those whose scores are stored already (by
 	// the teacher of their group: with --teacher-of-step, a checkpoint's).
 	stored := map[string]bool{} // their arrays are read back as they are printed
+	var means rewardMeans       // of the lines written, said at the end
 	todo := 0
 	var missingSteps []string
 	for _, g := range groups {
@@ -1265,6 +1269,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 					if err := writeScoreLine(enc, ti+1, t.ID, rs.Reward.Temperature, true, false, rs.Scored); err != nil {
 						return err
 					}
+					means.add(rs.Scored.Terms)
 					continue
 				}
 				j := k
@@ -1279,6 +1284,7 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 				if err := writeScoreLine(enc, ti+1, t.ID, sc.Cfg.Temperature, false, false, scores[j]); err != nil {
 					return err
 				}
+				means.add(scores[j].Terms)
 				if write {
 					rec := sessions.NewRescore(t.ID, scores[j], tname, sname, sc.Cfg)
 					rec.TeacherID = g.teacherID
@@ -1353,6 +1359,9 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		fmt.Fprintf(stderr, "; %d stored in %s", written, filepath.Join(run.Dir(), sessions.RescoresFile))
 	}
 	fmt.Fprintln(stderr)
+	if line := means.said(); line != "" {
+		fmt.Fprintln(stderr, line)
+	}
 	var msgs []string
 	if failed > 0 {
 		msgs = append(msgs, errLines(failed).Error())
@@ -1370,6 +1379,32 @@ func scoreRun(ctx context.Context, run *sessions.Run, st *scoreStats, batch int,
 		return errLines(failed)
 	}
 	return nil
+}
+
+// rewardMeans sums the rewards of the lines rlt score --run writes, for
+// the line that says their means: a run's traces rescored under another
+// reward (a λ sweep's runs each under one λ, --c3) compare by it without
+// a script over the JSON Lines.
+type rewardMeans struct {
+	n                int
+	reward, rss, rkl float64
+}
+
+func (m *rewardMeans) add(t record.Terms) {
+	m.n++
+	m.reward += t.Reward
+	m.rss += t.RSS
+	m.rkl += t.RKL
+}
+
+// said is "mean of the 160 scores written: reward -1.234 · r_SS -0.952 ·
+// r_KL 0.282" (to 3 decimals, as rlt run's step lines), "" for none.
+func (m rewardMeans) said() string {
+	if m.n == 0 {
+		return ""
+	}
+	n := float64(m.n)
+	return fmt.Sprintf("mean of the %s written: reward %.3f · r_SS %.3f · r_KL %.3f", plural(m.n, "score"), m.reward/n, m.rss/n, m.rkl/n)
 }
 
 // killedTracesSaid says the partial last lines of trace files that a
