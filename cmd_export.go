@@ -262,7 +262,7 @@ func nothingToExport(dir, out string, rep sessions.ExportReport, missing []strin
 	if out != "" {
 		written = "no file written"
 	}
-	said := append([]string{rep.NothingWritten(dir, "rlt open "+sessions.ShellQuote(dir)+", then a on a trace")}, missing...)
+	said := append([]string{rep.NothingWritten(dir, sessions.Program()+" open "+sessions.ShellQuote(dir)+", then a on a trace")}, missing...)
 	return fmt.Errorf("%s; %s", strings.Join(said, "; "), written)
 }
 
@@ -368,5 +368,5 @@ func outExists(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("--out %s already exists and is a folder; --out is the file to write: give a new file's path, such as %s", path, filepath.Join(path, "accepted.jsonl"))
 	}
-	return fmt.Errorf("--out %s already exists; rlt export does not replace a file: remove it or choose another path", path)
+	return fmt.Errorf("--out %s already exists; "+sessions.Program()+" export does not replace a file: remove it or choose another path", path)
 }

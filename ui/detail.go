@@ -83,8 +83,6 @@ type detailScreen struct {
 func newDetailScreen(sh *shared) *detailScreen {
 	d := &detailScreen{sh: sh, keys: keys.NewDetail(), dirty: true,
 		expl: heatmap.New(sh.theme), sol: heatmap.New(sh.theme)}
-	// The brief asks for r as reject; x stays bound as in keys.Detail.
-	d.keys.Reject = key.NewBinding(key.WithKeys("r", "x"), key.WithHelp("r/x", "reject"))
 	d.keys.SwitchView = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "colour by d_k / ℓT / ℓS"))
 	d.sol.SetMode(heatmap.Sequential)
 	d.sol.SetLabel("log p")
@@ -215,7 +213,7 @@ func (d *detailScreen) rescoreHint() string {
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
-	cmd := "rlt score --run " + sessions.ShellQuote(dir)
+	cmd := sessions.Program() + " score --run " + sessions.ShellQuote(dir)
 	models := ""
 	if d.settings.Teacher == "" || d.settings.Student == "" {
 		cmd += " --teacher TEACHER --student STUDENT"
@@ -230,7 +228,7 @@ func (d *detailScreen) rescoreHint() string {
 	if d.sh.control != nil && !d.sh.engineEnded {
 		quit = "quit the workbench first (q, which stops the training here)"
 	}
-	return fmt.Sprintf("%s, as it holds the run and rlt score --write is refused while it does, then run %s; it writes the re-scores to %s, which rlt open %s shows%s",
+	return fmt.Sprintf("%s, as it holds the run and "+sessions.Program()+" score --write is refused while it does, then run %s; it writes the re-scores to %s, which "+sessions.Program()+" open %s shows%s",
 		quit, cmd, sessions.RescoresFile, sessions.ShellQuote(dir), models)
 }
 
@@ -791,7 +789,7 @@ func (d *detailScreen) export() {
 	// e writes Bespoke-Stratos rows only, which verl does not read and TRL
 	// reads without their system prompt: nothing here said where the rows
 	// for them come from.
-	msg += fmt.Sprintf("; for TRL or verl: rlt export --run %s --format %s (TRL) or %s (verl) --out FILE",
+	msg += fmt.Sprintf("; for TRL or verl: "+sessions.Program()+" export --run %s --format %s (TRL) or %s (verl) --out FILE",
 		d.sh.run.Dir(), sessions.ExportMessages, sessions.ExportParquet)
 	d.sh.say("%s", msg)
 }

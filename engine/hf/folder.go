@@ -121,14 +121,14 @@ func FileNotFolder(path string) error {
 	if IsModelFile(name) && (!strings.HasSuffix(name, ".safetensors") || name == WeightsFile || exists(filepath.Join(dir, ConfigFile))) {
 		return fmt.Errorf("%s is a file, not a model folder: give the folder that holds it (%s)", path, dir)
 	}
-	return fmt.Errorf("%s is a file, not a model folder: give a folder holding config.json, model.safetensors and tokenizer.json (a Hugging Face model folder, or one rlt pretrain, rlt train --save or rlt distill wrote)", path)
+	return fmt.Errorf("%s is a file, not a model folder: give a folder holding config.json, model.safetensors and tokenizer.json (a Hugging Face model folder, or one "+shell.Program()+" pretrain, "+shell.Program()+" train --save or "+shell.Program()+" distill wrote)", path)
 }
 
 // missingFolder says that the model folder dir is not there, with what to
 // give instead: the bare "does not exist" left a new user, who has no
 // model yet, without a way on.
 func missingFolder(dir string) error {
-	return fmt.Errorf("model folder %s does not exist: check the path, or give a folder holding config.json, model.safetensors and tokenizer.json (`rlt model defaults --out DIR` writes the embedded teacher and student)", dir)
+	return fmt.Errorf("model folder %s does not exist: check the path, or give a folder holding config.json, model.safetensors and tokenizer.json (`"+shell.Program()+" model defaults --out DIR` writes the embedded teacher and student)", dir)
 }
 
 // ScanFolder lists the model files present in dir. It fails only when dir
@@ -287,7 +287,7 @@ func (ff FolderFiles) NotAModel() error {
 			// The two are said as words of a command, quoted as every
 			// command said to the user is (shell.Quote): a folder with a
 			// space read as two.
-			return fmt.Errorf("%s holds two model folders, not one (rlt pretrain writes them so): give %s or %s", ff.Dir, shell.Quote(teacher), shell.Quote(student))
+			return fmt.Errorf("%s holds two model folders, not one ("+shell.Program()+" pretrain writes them so): give %s or %s", ff.Dir, shell.Quote(teacher), shell.Quote(student))
 		}
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
+	"github.com/rlt-workbench/rlt/engine/shell"
 	"github.com/rlt-workbench/rlt/engine/task"
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 )
@@ -344,7 +345,7 @@ func (d *Data) fit(train, heldOut func(task.Example) string, evaluating bool) er
 		// their questions' hash, the rows left out may be the data's only
 		// long ones, and nothing said how to go on.
 		name := "data " + d.File.Path + ": no held-out question fits the models"
-		do := fmt.Sprintf("the evaluation's questions are the %g%% of the data's held out (by a hash of each question): give eval_data = FILE (rlt train --eval-data FILE) of questions that fit, or set eval_every = 0 to train without evaluating", 100*task.DataHeldOut)
+		do := fmt.Sprintf("the evaluation's questions are the %g%% of the data's held out (by a hash of each question): give eval_data = FILE ("+shell.Program()+" train --eval-data FILE) of questions that fit, or set eval_every = 0 to train without evaluating", 100*task.DataHeldOut)
 		if d.EvalFile != nil {
 			name = "eval_data " + d.EvalFile.Path + ": no question fits the models"
 			do = "give an eval_data of questions that fit, or set eval_every = 0 to train without evaluating"
@@ -433,7 +434,7 @@ func (d *Data) warning(c runconfig.Config) error {
 		}
 	}
 	if n := len(d.Repeated); n > 0 {
-		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, %s (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of rlt distill --samples-out holds each question once per sample)",
+		parts = append(parts, fmt.Sprintf("data %s: left out %d of its %s, %s (%s): the teacher explains each question anew, so a repeat only trained it on the same question again (a file of "+shell.Program()+" distill --samples-out holds each question once per sample)",
 			d.File.Path, n, jsonerr.Rows(d.rowsRead()), record.RepeatedRows, linesSaid(exampleLines(d.Repeated))))
 	}
 	if c.EvalEvery > 0 && len(d.HeldOut) < c.EvalQuestions {
