@@ -43,7 +43,7 @@ func TestRepeatedLabelWritesNothing(t *testing.T) {
 		again func(m *Model)
 		word  string
 	}{
-		{"r r", func(m *Model) { send(m, press("r")) }, func(m *Model) { send(m, press("r")) }, "rejected"},
+		{"x x", func(m *Model) { send(m, press("x")) }, func(m *Model) { send(m, press("x")) }, "rejected"},
 		{"a a", func(m *Model) { send(m, press("a")) }, func(m *Model) { send(m, press("a")) }, "accepted"},
 		{"f f, one note", func(m *Model) { flag(m, "look") }, func(m *Model) { flag(m, "look") }, "flagged"},
 	} {
