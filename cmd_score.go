@@ -643,8 +643,12 @@ func runScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			if lastLine == 0 {
 				return fmt.Errorf("%s%w", failedOn, err)
 			}
-			return fmt.Errorf("%s%w; stdout holds the result of each input line up to line %d (%s of this batch scored before it): run it again on the lines after line %d to go on",
-				failedOn, err, lastLine, plural(cutAt, "line"), lastLine)
+			ofBatch := "" // a server that fails on a batch's first request scored none of it
+			if cutAt > 0 {
+				ofBatch = fmt.Sprintf(" (%s of this batch scored before it)", plural(cutAt, "line"))
+			}
+			return fmt.Errorf("%s%w; stdout holds the result of each input line up to line %d%s: run it again on the lines after line %d to go on",
+				failedOn, err, lastLine, ofBatch, lastLine)
 		}
 		lastLine = queue[len(queue)-1].line
 		queue = queue[:0]

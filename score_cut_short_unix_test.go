@@ -25,7 +25,9 @@ import (
 // that batch whose teacher and student log-probs had both come, on stdout
 // and with --write in rescores.jsonl, beside the first batch's, and says
 // how many and where to go on from: stdin's lines or a run's traces. The
-// batch was dropped whole, its first item's answers with it.
+// batch was dropped whole, its first item's answers with it. A server that
+// fails on a batch's first request leaves nothing of that batch: stdout
+// holds the batches before it, said without "0 lines of this batch".
 func TestScoreWritesWhatACutShortBatchScored(t *testing.T) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
@@ -41,28 +43,33 @@ func TestScoreWritesWhatACutShortBatchScored(t *testing.T) {
 		run  bool
 		drop bool // the server drops the connection; else a signal
 		want func(student, runDir string) string
+		from int64 // the student's request dropped or held from on
+		kept int   // results on stdout (and stored with --run)
 	}{
 		{"stdin, a signal", false, false, func(student, _ string) string {
 			return "rlt score: stopped by a signal after 3 input lines: stdout holds the result of each whole (the batch being scored was cut short, its requests to vllm server " +
 				student + " cancelled: its first line, which both models had scored, written, the rest dropped, and the lines read after it dropped); run it again on the lines after line 3 to go on"
-		}},
+		}, 6, 3},
 		{"run, a signal", true, false, func(student, runDir string) string {
 			return "rlt score: stopped by a signal after 3 of 5 traces: stdout holds the result of each whole (the batch being scored was cut short, its requests to vllm server " +
 				student + " cancelled: its first trace, which both models had scored, written, the rest dropped, and the traces after it not scored); 3 stored in " + filepath.Join(runDir, "rescores.jsonl") + ": run the same command again to score the rest"
-		}},
+		}, 6, 3},
 		{"stdin, the server drops", false, true, func(student, _ string) string {
 			return "rlt score: line 4: student: vllm server " + student + ": sequence 1: .*; stdout holds the result of each input line up to line 3 \\(1 line of this batch scored before it\\): run it again on the lines after line 3 to go on"
-		}},
+		}, 6, 3},
 		{"run, the server drops", true, true, func(student, runDir string) string {
 			return "rlt score: trace 2-0-1 \\(trace 4 of " + regexp.QuoteMeta(runDir) + "\\): student: vllm server " + student + ": sequence 1: .*; the first 1 trace of its batch, scored before it, written and stored \\(3 traces stored in all\\): run the same command again to score the rest"
-		}},
+		}, 6, 3},
+		{"stdin, the server drops on a batch's first request", false, true, func(student, _ string) string {
+			return "rlt score: line 3: student: vllm server " + student + ": sequence 0: .*; stdout holds the result of each input line up to line 2: run it again on the lines after line 2 to go on"
+		}, 5, 2},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var student string
 			if c.drop {
-				_, student = proxyTo(t, sURL, 6)
+				_, student = proxyTo(t, sURL, c.from)
 			} else {
-				h := &holding{proxy: httputil.NewSingleHostReverseProxy(u), holdFrom: 6, sig: sig}
+				h := &holding{proxy: httputil.NewSingleHostReverseProxy(u), holdFrom: c.from, sig: sig}
 				ts := httptest.NewServer(h)
 				defer ts.Close()
 				student = ts.URL
@@ -87,13 +94,13 @@ func TestScoreWritesWhatACutShortBatchScored(t *testing.T) {
 			if code != 1 || !regexp.MustCompile("^"+want+"$").MatchString(last) {
 				t.Errorf("exit %d, last line\n%s\nwant exit 1 and\n%s", code, last, want)
 			}
-			if n := len(scoreLines(t, out)); n != 3 {
-				t.Errorf("stdout holds %d results, want the first batch's 2 and the second's first", n)
+			if n := len(scoreLines(t, out)); n != c.kept {
+				t.Errorf("stdout holds %d results, want %d: the first batch's 2 and the second's first answered", n, c.kept)
 			}
 			if c.run {
 				stored, err := os.ReadFile(filepath.Join(runDir, "rescores.jsonl"))
-				if err != nil || strings.Count(string(stored), "\n") != 3 {
-					t.Errorf("rescores.jsonl holds %d lines, want 3 (%v)", strings.Count(string(stored), "\n"), err)
+				if err != nil || strings.Count(string(stored), "\n") != c.kept {
+					t.Errorf("rescores.jsonl holds %d lines, want %d (%v)", strings.Count(string(stored), "\n"), c.kept, err)
 				}
 			}
 		})
