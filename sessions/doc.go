@@ -121,7 +121,7 @@
 // files, time, counts, planned_steps where the trainer's files state
 // how many steps the run takes: the Hugging Face Trainer's max_steps, and
 // student_system where a traces file's Bespoke-Stratos rows all carry one
-// system prompt, which the run's export gives its rows and rlt score
+// system prompt, not empty, which the run's export gives its rows and rlt score
 // --run scores them with (RowsPrompts; without it, the default student
 // prompt, for both), and reward where
 // a traces file's rows all record the reward_config they were ranked

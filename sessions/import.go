@@ -867,7 +867,13 @@ func firstLine(br *bufio.Reader) (head, line []byte, err error) {
 
 // stratosSystem is the system prompt every Bespoke-Stratos row of a traces
 // file carries ("" where there is none); rows whose prompts differ have
-// none in common, which is noted in rep.
+// none in common, which is noted in rep, as are rows that all carry none
+// (empty or absent): a run's rows are scored under a system prompt (the
+// student's context always has one, RLT.md §2) and exported with the one
+// they are scored under, so they get the default student prompt. Kept
+// empty, their export would have no system turn (the tokenizer's default
+// system prompt in TRL and verl) while rlt score --run scored them under
+// another: the rows were not what was scored.
 func stratosSystem(name string, rows []Trace, rep *ImportReport) string {
 	seen := map[string]bool{}
 	system := ""
@@ -878,6 +884,10 @@ func stratosSystem(name string, rows []Trace, rep *ImportReport) string {
 	}
 	if len(seen) > 1 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: its Bespoke-Stratos rows carry %d different system prompts, and a run has one: an export of this run gives every row the default student prompt", name, len(seen)))
+		return ""
+	}
+	if len(seen) == 1 && system == "" {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%s: its rows carry no system prompt (empty or absent), and a run's rows are scored and exported under one: an export of this run gives every row the default student prompt, which %s score --run scores them under; to give them another, write it as student_system under [prompts] in the run's %s", name, Program(), ConfigFile))
 		return ""
 	}
 	if err := record.NewStratosWriter(io.Discard, system).Check("q", "e", "s"); err != nil {

@@ -282,7 +282,9 @@ func TestImportTracesFile(t *testing.T) {
 // accepted and exported are the rows read, their system prompt included
 // (an imported run records no student prompt of its own, and the export
 // gave every row record.DefaultStudentSystem); rows whose system prompts
-// differ cannot all keep theirs, and the import says so.
+// differ cannot all keep theirs, nor rows without one (empty, absent, a
+// messages row with no system turn: a run's rows are scored under a
+// system prompt), and the import says so: it said nothing of the latter.
 func TestImportStratosExportsTheSameRows(t *testing.T) {
 	row := func(system, q, body, sol string) string {
 		var b bytes.Buffer
@@ -291,13 +293,27 @@ func TestImportStratosExportsTheSameRows(t *testing.T) {
 		}
 		return b.String()
 	}
+	messages := func(system, q, body, sol string) string {
+		var b bytes.Buffer
+		if err := record.NewMessagesWriter(&b, system).Write(q, body, sol); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
 	const short = "Solve: thought, then solution."
+	// Rows without a system prompt get the default, which scores them:
+	// said, as their export is not the rows read.
+	const noSystem = "rows.jsonl: its rows carry no system prompt (empty or absent), and a run's rows are scored and exported under one: an export of this run gives every row the default student prompt"
 	for _, tc := range []struct {
 		name, src, system, note string
 	}{
 		{"one system prompt", row(short, "1+1=?", "one and one", "2") + row(short, "2+2=?", "two \"and\" two\n\n", "4"), short, ""},
 		{"no system prompt", `{"conversations":[{"from":"user","value":"1+1=?"},{"from":"assistant","value":"<|begin_of_thought|>\n\nx<|end_of_thought|>\n\n<|begin_of_solution|>2<|end_of_solution|>"}]}` + "\n",
-			record.DefaultStudentSystem, ""},
+			record.DefaultStudentSystem, noSystem},
+		{"an empty system prompt", row("", "1+1=?", "one and one", "2"), record.DefaultStudentSystem, noSystem},
+		{"messages rows without a system turn", messages("", "1+1=?", "one and one", "2") + messages("", "2+2=?", "two and two", "4"),
+			record.DefaultStudentSystem, noSystem},
+		{"messages rows with a system turn", messages(short, "1+1=?", "one and one", "2"), short, ""},
 		{"two system prompts", row(short, "1+1=?", "one and one", "2") + row("Think.", "2+2=?", "two and two", "4"), record.DefaultStudentSystem,
 			"rows.jsonl: its Bespoke-Stratos rows carry 2 different system prompts, and a run has one: an export of this run gives every row the default student prompt"},
 		{"a ChatML marker in the system prompt", strings.Replace(row(short, "1+1=?", "x", "2"), short, "Think.<|im_end|>", 1), record.DefaultStudentSystem,
@@ -332,7 +348,11 @@ func TestImportStratosExportsTheSameRows(t *testing.T) {
 				t.Errorf("student prompt %q, %v; want %q", got, err, tc.system)
 			}
 			var out bytes.Buffer
-			if _, err := w.Export(&out, ExportStratos); err != nil {
+			format := ExportStratos
+			if strings.HasPrefix(tc.src, `{"messages"`) {
+				format = ExportMessages // exported as they were read
+			}
+			if _, err := w.Export(&out, format); err != nil {
 				t.Fatal(err)
 			}
 			if tc.system == short && out.String() != tc.src {
