@@ -224,14 +224,17 @@ func bounds(series []Series) (x0, x1, y0, y1 float64) {
 	if x1 == x0 {
 		x0, x1 = x0-1, x1+1
 	}
+	if y1 == 0 && y0 == 0 {
+		// 0 throughout (a penalty rate, a count of failures): from 0 up,
+		// as the workbench's chart draws it; a span around 0 read −1,
+		// which a rate or a count can never be.
+		y1 = 1
+	}
 	// Within float64's range: a series near ±MaxFloat64 padded past it
 	// had ±Inf bounds, its points and ticks nowhere. The pad is taken by
 	// halves (y1-y0 is +Inf for -MaxFloat64…MaxFloat64).
 	if y1 == y0 {
 		d := math.Abs(y0) * 0.1
-		if d == 0 {
-			d = 1 // a series of zeros: ±1 around it, not ±1e-9
-		}
 		y0, y1 = y0-d, y1+d
 	} else {
 		pad := (y1/2 - y0/2) * 0.1
