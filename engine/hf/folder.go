@@ -221,8 +221,18 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 	if len(found) > 0 {
 		foundStr = strings.Join(found, ", ")
 	}
-	advice = append(advice, "a Hugging Face model folder holds config.json, model.safetensors (or sharded weights with model.safetensors.index.json) and tokenizer.json; fetch a complete one with e.g. `huggingface-cli download Qwen/Qwen2.5-0.5B --local-dir DIR`")
-	return fmt.Errorf("model folder %s is incomplete: missing %s; found %s. %s", ff.Dir, strings.Join(missing, ", "), foundStr, strings.Join(advice, ". "))
+	switch {
+	case len(missing) == 1 && missing[0] == TokenizerFile && exists(filepath.Join(ff.Dir, "vocab.json")) && exists(filepath.Join(ff.Dir, "merges.txt")):
+		advice = append(advice, "its vocab.json and merges.txt (the slow tokenizer's files) are not read: "+TokenizerJSONNeeded(ff.Dir))
+	case len(missing) == 1 && missing[0] == TokenizerFile:
+		// Weights and config without a tokenizer: a checkpoint saved by
+		// model.save_pretrained alone, whose tokenizer is its base
+		// model's. It was told to fetch a complete model from the Hub.
+		advice = append(advice, fmt.Sprintf("a checkpoint saved by model.save_pretrained alone holds no tokenizer: save its base model's beside it (AutoTokenizer.from_pretrained(BASE).save_pretrained(%q)), or copy the base model folder's tokenizer.json and tokenizer_config.json into it", ff.Dir))
+	default:
+		advice = append(advice, "a Hugging Face model folder holds config.json, model.safetensors (or sharded weights with model.safetensors.index.json) and tokenizer.json; fetch a complete one with e.g. `huggingface-cli download Qwen/Qwen2.5-0.5B --local-dir DIR`")
+	}
+	return fmt.Errorf("model folder %s is incomplete: missing %s; found %s: %s", ff.Dir, strings.Join(missing, ", "), foundStr, strings.Join(advice, "; "))
 }
 
 // hubCache says, for a model's folder of the Hugging Face cache

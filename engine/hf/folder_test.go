@@ -34,7 +34,12 @@ func TestFolderCheck(t *testing.T) {
 		{"complete single", []string{"config.json", "model.safetensors", "tokenizer.json"}, true, nil, ""},
 		{"complete sharded", []string{"config.json", "model.safetensors.index.json", "tokenizer.json", "generation_config.json"}, true, nil, ""},
 		{"no tokenizer needed", []string{"config.json", "model.safetensors"}, false, nil, ""},
-		{"no tokenizer", []string{"config.json", "model.safetensors", "tokenizer_config.json"}, true, []string{"missing tokenizer.json", "found config.json, model.safetensors, tokenizer_config.json"}, "missing config.json"},
+		// A checkpoint saved by model.save_pretrained alone: its base
+		// model's tokenizer, not a whole model fetched from the Hub.
+		{"no tokenizer", []string{"config.json", "model.safetensors", "tokenizer_config.json"}, true, []string{"missing tokenizer.json; found config.json, model.safetensors, tokenizer_config.json: " +
+			"a checkpoint saved by model.save_pretrained alone holds no tokenizer: save its base model's beside it (AutoTokenizer.from_pretrained(BASE).save_pretrained(", ")), or copy the base model folder's tokenizer.json and tokenizer_config.json into it"}, "huggingface-cli download"},
+		{"the slow tokenizer's files", []string{"config.json", "model.safetensors", "vocab.json", "merges.txt"}, true, []string{"missing tokenizer.json; found config.json, model.safetensors: " +
+			"its vocab.json and merges.txt (the slow tokenizer's files) are not read: a tokenizer.json is needed; transformers writes it: AutoTokenizer.from_pretrained("}, "save_pretrained alone"},
 		{"pickle weights", []string{"config.json", "pytorch_model.bin", "tokenizer.json"}, true, []string{"missing model.safetensors", "PyTorch pickle weights (pytorch_model.bin)", "safe_serialization=True"}, "missing config.json"},
 		{"shards without index", []string{"config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"}, false, []string{"other safetensors files (model-00001-of-00002.safetensors, model-00002-of-00002.safetensors)", "the index is missing"}, ""},
 	} {
