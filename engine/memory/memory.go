@@ -395,12 +395,18 @@ func (g GRPO) Estimate() Estimate {
 	policy := Positions(seqs, t, mb, g.MicroBatchTokens)
 	noGrad = max(noGrad, Forward(g.Student, 1, score, rows), Forward(g.Teacher, 1, score, rows), Forward(g.Teacher, 1, policy, policy))
 	e.add(fmt.Sprintf("scoring %d sequences (student and teacher), %d positions a forward; the reference's log-probs", seqs, score), int64(float64(noGrad)*slack))
-	// The first step's cache grows (cacheGrowth) before the no-grad
-	// tape's arena is made; the later steps start at the length reached
-	// and do not grow. Where the growth holds more than that arena and
-	// the caches kept, the rest is counted.
-	if more := growing - kept - int64(float64(noGrad)*slack); more > 0 {
-		e.add("the first step's KV cache growing, past the no-grad tape's arena it comes before", more)
+	// The cache grows (cacheGrowth) in a step whose sequences run past
+	// the length every step before reached (sample.Generator starts a
+	// call at it): the first step's, before the no-grad tape's arena is
+	// made, or a later one's, beside that arena and the policy tape's,
+	// which the trainer keeps from step to step (a first step whose
+	// sequences stop at 300 of 1,024 new tokens grows to 512; a later one
+	// that runs to the budget grows to the whole then). Where the growth
+	// holds more than the caches kept, the rest is counted. It was
+	// counted past the no-grad arena alone, as if no later step grew:
+	// 0.96 GiB under at the official 0.5B setting.
+	if more := growing - kept; more > 0 {
+		e.add("the KV cache growing in a step whose sequences run longer than any before, past the caches kept", more)
 	}
 	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
