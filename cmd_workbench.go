@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/engine/defaults"
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
@@ -24,13 +25,14 @@ import (
 
 const workbenchUsage = `
 Usage: rlt [--runs DIR] [--steps N] [--headless] [--mouse] [--device D] [--matmul M]
-       rlt run [--runs DIR] [--steps N] [--config FILE] [--headless] [--mouse] [--device D] [--matmul M]
+       rlt run [--runs DIR] [--name NAME] [--steps N] [--config FILE] [--headless] [--mouse] [--device D] [--matmul M]
        rlt run --resume RUNDIR [--steps N] [--headless] [--mouse] [--device D] [--matmul M]
        rlt run --print-config [--config FILE] [--steps N] [--device D] [--matmul M] > my.toml
 
 Starts a real RLT run on the embedded default teacher and student (tiny
 Qwen2 models warm-started on column addition): GRPO on the RLT reward,
-recorded in a new run folder under DIR (default ./runs), shown live in the
+recorded in a new run folder under DIR (default ./runs; named after the
+time, and --name NAME after it: runs/20261207-232600-lam3), shown live in the
 workbench (press ? for its keys). q or Ctrl-C stops after the step in
 progress; the folder keeps everything written. --resume continues a run
 from its latest checkpoint exactly as if it had not stopped; with --steps N
@@ -67,6 +69,7 @@ Examples:
   rlt run --headless --steps 5 --device cpu     # progress lines instead, 5 steps
   rlt run --config my.toml                      # my.toml sets keys over the default: steps = 20
   rlt run --print-config > my.toml              # every key of the default run, to edit
+  rlt run --config lam3.toml --name lam3        # runs/<time>-lam3: a sweep's runs read apart
   rlt run --resume runs/20261205-015816 --steps 40
 `
 
@@ -84,6 +87,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	mouse := fs.Bool("mouse", false, "the mouse wheel scrolls lists in the workbench")
 	dev := fs.String("device", "", "where to compute: cpu, gpu, gpu:N (the Nth Vulkan device) or auto (default: the configuration's device, auto); --resume with --device cpu moves a run off a failed GPU")
 	matmul := matmulFlag(fs)
+	name := fs.String("name", "", "a name for the new run, after the time in its folder's name (runs/20261207-232600-NAME): letters, digits, - _ . = +")
 	printCfg := fs.Bool("print-config", false, "print the new run's configuration as TOML and exit, no run folder made: the embedded run's, --config's keys and the flags over it")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -98,6 +102,12 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		return err
 	}
 	stepsGiven := flagsGiven(fs)["steps"]
+	if err := runner.CheckRunName(*name); err != nil {
+		return badValue(fs, "--name %v", err)
+	}
+	if *resume != "" && *name != "" {
+		return misuse(fs, "--name with --resume: a resumed run keeps its folder (%s); --name names a new run", *resume)
+	}
 	if *resume != "" && *printCfg {
 		return misuse(fs, "--print-config with --resume: a resumed run's configuration is its config.toml (%s)", filepath.Join(*resume, sessions.ConfigFile))
 	}
@@ -268,7 +278,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 			checked runpkg.Checked
 		}
 		m, err := launchOrLeave(leave, false, stderr, func() (made, error) {
-			rec, checked, err := runner.CreateUnlessStopped(load, *runs, checked, process)
+			rec, checked, err := runner.CreateNamedUnlessStopped(load, *runs, *name, checked, process)
 			return made{rec, checked}, err
 		}, func(m made) *sessions.Run { return m.rec })
 		if err != nil {
@@ -767,7 +777,14 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	case err != nil:
 		return fmt.Errorf("--runs %s: %w", *runs, err)
 	}
-	fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s\n", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
+	// The RUN column is as wide as the longest name (20 at least: a
+	// time's): a name past it (an import's, rlt run --name's) pushed its
+	// row's columns out from under the header's.
+	nameWidth := 20
+	for _, r := range list {
+		nameWidth = max(nameWidth, utf8.RuneCountInString(r.Name))
+	}
+	fmt.Fprintf(stdout, "%-*s %-9s %6s %12s %10s  %-16s  %s\n", nameWidth, "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
 	switch {
 	case len(list) == 0 && isRun:
 		fmt.Fprintf(stderr, "rlt sessions: %s is a run folder itself (it holds %s): --runs names the folder that holds run folders: --runs %s\n", *runs, sessions.ConfigFile, sessions.ShellQuote(filepath.Dir(filepath.Clean(*runs))))
@@ -789,7 +806,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if !r.Created.IsZero() {
 			created = r.Created.Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(stdout, "%-20s %-9s %6s %12s %10s  %-16s  %s", r.Name, r.State, steps, best, size.Bytes(r.Size), created, dev)
+		fmt.Fprintf(stdout, "%-*s %-9s %6s %12s %10s  %-16s  %s", nameWidth, r.Name, r.State, steps, best, size.Bytes(r.Size), created, dev)
 		if r.Note != "" {
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}

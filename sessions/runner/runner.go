@@ -226,11 +226,18 @@ func (e *flagError) Unwrap() error { return e.err }
 
 // NewRunDir names a new run folder under runs after the time (creating
 // runs if needed); two runs started in one second get distinct folders.
-func NewRunDir(runs string) (string, error) {
+func NewRunDir(runs string) (string, error) { return newRunDir(runs, "") }
+
+// newRunDir is NewRunDir with the run's name after the time
+// (20261207-232600-lam3), where name is not "" (CheckRunName).
+func newRunDir(runs, name string) (string, error) {
 	if err := os.MkdirAll(runs, 0o755); err != nil {
 		return "", err
 	}
 	stamp := time.Now().Format("20060102-150405")
+	if name != "" {
+		stamp += "-" + name
+	}
 	runDir := filepath.Join(runs, stamp)
 	for i := 2; ; i++ {
 		_, err := os.Stat(runDir)
@@ -247,6 +254,27 @@ func NewRunDir(runs string) (string, error) {
 	}
 }
 
+// CheckRunName says what is wrong with name as the end of a run folder's
+// name (rlt run --name): one word a folder may be named by on every
+// system, so that it names the run alone; nil for a good one, and for "".
+func CheckRunName(name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(name) > 64 {
+		return fmt.Errorf("%q is %d bytes long: give a name of at most 64", name, len(name))
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '=' || r == '+') {
+			return fmt.Errorf("%q holds %q: give letters, digits and - _ . = + only (lam3, kl_mean=0.5), a name a folder takes on every system", name, r)
+		}
+	}
+	if strings.Trim(name, ".") == "" {
+		return fmt.Errorf("%q is no name: give letters or digits too (lam3)", name)
+	}
+	return nil
+}
+
 // Create records the checked configuration, made absolute so that `rlt
 // run --resume` works from any directory, in a new run folder under runs,
 // and returns it made absolute for Start (its data as checked: not read
@@ -259,7 +287,7 @@ func Create(runs string, checked run.Checked, process string) (*sessions.Run, ru
 	if err != nil {
 		return nil, checked, err
 	}
-	rec, err := makeRun(runs, checked, process)
+	rec, err := makeRun(runs, "", checked, process)
 	return rec, checked, err
 }
 
@@ -273,9 +301,10 @@ func createChecks(checked run.Checked) (run.Checked, error) {
 	return checked, checked.CheckMemory()
 }
 
-// makeRun is Create's making of the run folder, once createChecks passed.
-func makeRun(runs string, checked run.Checked, process string) (*sessions.Run, error) {
-	dir, err := NewRunDir(runs)
+// makeRun is Create's making of the run folder, once createChecks passed,
+// named after the time and name (newRunDir).
+func makeRun(runs, name string, checked run.Checked, process string) (*sessions.Run, error) {
+	dir, err := newRunDir(runs, name)
 	if err != nil {
 		return nil, err
 	}
@@ -296,6 +325,14 @@ func makeRun(runs string, checked run.Checked, process string) (*sessions.Run, e
 // at once (LeaveLaunches) makes none from then on, and waits for the one
 // being made, which its stop then removes again.
 func CreateUnlessStopped(stop context.Context, runs string, checked run.Checked, process string) (*sessions.Run, run.Checked, error) {
+	return CreateNamedUnlessStopped(stop, runs, "", checked, process)
+}
+
+// CreateNamedUnlessStopped is CreateUnlessStopped with the run folder
+// named after the time and name (20261207-232600-lam3: rlt run --name,
+// which CheckRunName checked), so that the runs of a sweep read apart in
+// every listing; "" names it after the time alone.
+func CreateNamedUnlessStopped(stop context.Context, runs, name string, checked run.Checked, process string) (*sessions.Run, run.Checked, error) {
 	if err := sessions.Stopped(stop); err != nil {
 		return nil, checked, &sessions.LaunchStoppedError{Err: err}
 	}
@@ -305,7 +342,7 @@ func CreateUnlessStopped(stop context.Context, runs string, checked run.Checked,
 	}
 	var rec *sessions.Run
 	if !changing(stop, func() {
-		if rec, err = makeRun(runs, checked, process); err != nil {
+		if rec, err = makeRun(runs, name, checked, process); err != nil {
 			return
 		}
 		if stopped := sessions.Stopped(stop); stopped != nil {
