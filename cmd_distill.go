@@ -297,7 +297,7 @@ func runDistill(args []string, stdin io.Reader, stdout, stderr io.Writer) (err e
 					// --samples-out's "cut": true): distilled, the student
 					// learnt a cut explanation as a whole one, the sample
 					// rlt distill never keeps and rlt import leaves out.
-					return record.CutRowReason + "; --reference does not distill it"
+					return record.CutRowReason() + "; --reference does not distill it"
 				}
 				if strings.TrimSpace(ex.Reference) == "" {
 					return "no reasoning trace, which --reference needs"
@@ -665,7 +665,7 @@ func leaveOutNotKept(f *task.File) notKeptRows {
 
 // String says the rows left out, their lines, and how to keep them.
 func (nk notKeptRows) String() string {
-	return fmt.Sprintf(`left out %d of its %s, marked "kept": false (%s): samples of rlt distill --samples-out that its ranking did not keep; --reference distills the kept ones, each question's once (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+	return fmt.Sprintf(`left out %d of its %s, marked "kept": false (%s): samples of `+sessions.Program()+` distill --samples-out that its ranking did not keep; --reference distills the kept ones, each question's once (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
 		nk.lines.n, jsonerr.Rows(nk.of), nk.lines, sessions.ShellQuote(nk.path))
 }
 
@@ -717,10 +717,10 @@ func leaveOutKeptRepeated(f *task.File, of int) repeatedRows {
 // String says the rows left out and why.
 func (rr repeatedRows) String() string {
 	if rr.kept {
-		return fmt.Sprintf(`left out %d of its %s, %s (%s), each marked "kept": true as an earlier one was: --reference distills each question's kept sample once, the first, as rlt distill --samples-out keeps one a question, so a repeat was the same question learnt again (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
+		return fmt.Sprintf(`left out %d of its %s, %s (%s), each marked "kept": true as an earlier one was: --reference distills each question's kept sample once, the first, as `+sessions.Program()+` distill --samples-out keeps one a question, so a repeat was the same question learnt again (to distill every sample, drop the field: jq -c 'del(.kept)' %s > all.jsonl)`,
 			rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines, sessions.ShellQuote(rr.path))
 	}
-	return fmt.Sprintf(`left out %d of its %s, %s (%s): without --reference the teacher explains each question anew, once (a file of rlt distill --samples-out holds each question once per sample)`,
+	return fmt.Sprintf(`left out %d of its %s, %s (%s): without --reference the teacher explains each question anew, once (a file of `+sessions.Program()+` distill --samples-out holds each question once per sample)`,
 		rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines)
 }
 
@@ -749,7 +749,7 @@ func keptRowsOnly(out string) bool {
 // the student learns the same.
 func learnFromKept(fs *flag.FlagSet, out, tdir string) string {
 	rows := filepath.Join(out, distillRows)
-	cmd := []string{"rlt", "distill", "--reference", "--tokenizer-from", sessions.ShellQuote(tdir), "--data", sessions.ShellQuote(rows), "--out", sessions.ShellQuote(filepath.Clean(out) + "-student")}
+	cmd := []string{sessions.Program(), "distill", "--reference", "--tokenizer-from", sessions.ShellQuote(tdir), "--data", sessions.ShellQuote(rows), "--out", sessions.ShellQuote(filepath.Clean(out) + "-student")}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "student-init", "steps", "batch", "micro-batch-tokens", "lr", "seed", "teacher-system", "student-system", "device", "matmul":
@@ -887,7 +887,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		// times from a file of rlt distill --samples-out (task.Repeated, as
 		// rlt train and rlt distill take such a file).
 		if rr := leaveOutRepeated(data); rr.lines.n > 0 {
-			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, %s (%s): rlt eval answers each question once, greedily, so a repeat was the same answer counted again (a file of rlt distill --samples-out holds each question once per sample)\n",
+			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, %s (%s): "+sessions.Program()+" eval answers each question once, greedily, so a repeat was the same answer counted again (a file of "+sessions.Program()+" distill --samples-out holds each question once per sample)\n",
 				data.Path, rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines)
 		}
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
@@ -971,7 +971,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		return enc.Encode(rec)
 	}
 	stopped := func(who string) error {
-		return fmt.Errorf("stopped by a signal while %s the %s: no result was printed (rlt eval prints them once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)",
+		return fmt.Errorf("stopped by a signal while %s the %s: no result was printed ("+sessions.Program()+" eval prints them once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)",
 			who, plural(len(exs), "question"))
 	}
 	if pair != nil {

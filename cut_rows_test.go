@@ -33,7 +33,7 @@ func TestDistillReferenceLeavesACutSampleOut(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	want := "skipped 1 of 4 rows: line 2: " + record.CutRowReason + "; --reference does not distill it"
+	want := "skipped 1 of 4 rows: line 2: " + record.CutRowReason() + "; --reference does not distill it"
 	if !strings.Contains(errs, want) {
 		t.Errorf("stderr %q\nwant %q", errs, want)
 	}

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,4 +99,132 @@ func TestSeeHelp(t *testing.T) {
 			t.Errorf("seeHelp(%q, %q) = %q, want %q", c.program, c.sub, got, c.want)
 		}
 	}
+}
+
+// TestMessagesSayNoHardCodedRlt: no runtime message names a command as
+// rlt …: a user who started with go run . has no rlt, and was told rlt open
+// DIR, rlt score --run DIR, rlt run --config FILE in some 150 messages.
+// Such a command begins with shell.Program() (sessions.Program() above
+// engine). The scan reads every string literal of the module's code but
+// its tests and bench/'s own programs, and lets pass what is no command to
+// type:
+//   - help texts, which write rlt as the documentation does: a constant or
+//     variable named …Usage, a flag's usage (the last argument of
+//     fs.String, fs.Int, …, the second of fs.Func), the command list
+//     (func commands);
+//   - a command's own name before what it says (rlt import: …) or as its
+//     flag set's name (newFlags("rlt import", …)): who speaks;
+//   - rlt X's …: the command as a thing (rlt serve's default);
+//   - engine/serve's answers, which go to an HTTP client of the server,
+//     not to a shell user.
+//
+// A command built as words ([]string{"rlt", "pretrain", …}) is caught too.
+func TestMessagesSayNoHardCodedRlt(t *testing.T) {
+	command := regexp.MustCompile(`\brlt ((run|open|sessions|report|export|import|model|tokenize|generate|pretrain|distill|eval|train|score|serve|logprobs|version|help)\b|--[a-z])`)
+	speaker := regexp.MustCompile(`^rlt [a-z]+( [a-z]+)?(: |$)`)
+	subcommands := map[string]bool{}
+	for _, c := range commands() {
+		subcommands[c.name] = true
+	}
+	flagDefinitions := map[string]bool{"String": true, "StringVar": true, "Int": true, "IntVar": true, "Int64": true, "Int64Var": true,
+		"Uint": true, "UintVar": true, "Uint64": true, "Uint64Var": true, "Bool": true, "BoolVar": true, "Float64": true, "Float64Var": true,
+		"Duration": true, "DurationVar": true, "Func": true, "BoolFunc": true, "Var": true, "TextVar": true}
+	namesACommand := func(s string) bool {
+		for _, m := range command.FindAllStringIndex(s, -1) {
+			if !strings.HasPrefix(s[m[1]:], "'s ") {
+				return true
+			}
+		}
+		return false
+	}
+	files := 0
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != "." && (d.Name() == "testdata" || d.Name() == "bench" || strings.HasPrefix(d.Name(), ".") ||
+				filepath.ToSlash(path) == "engine/serve") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		files++
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		help := map[*ast.BasicLit]bool{}
+		markHelp := func(n ast.Node) {
+			ast.Inspect(n, func(m ast.Node) bool {
+				if l, ok := m.(*ast.BasicLit); ok {
+					help[l] = true
+				}
+				return true
+			})
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.ValueSpec:
+				for i, name := range x.Names {
+					if strings.HasSuffix(name.Name, "Usage") && i < len(x.Values) {
+						markHelp(x.Values[i])
+					}
+				}
+			case *ast.FuncDecl:
+				if x.Name.Name == "commands" && f.Name.Name == "main" {
+					markHelp(x)
+				}
+			case *ast.CallExpr:
+				if sel, ok := x.Fun.(*ast.SelectorExpr); ok && flagDefinitions[sel.Sel.Name] && len(x.Args) >= 2 {
+					markHelp(x.Args[len(x.Args)-1])
+					if sel.Sel.Name == "Func" || sel.Sel.Name == "BoolFunc" {
+						markHelp(x.Args[1])
+					}
+				}
+			case *ast.CompositeLit:
+				for i := 0; i+1 < len(x.Elts); i++ {
+					if literal(x.Elts[i]) == "rlt" && subcommands[literal(x.Elts[i+1])] {
+						t.Errorf("%s: a command built as the words \"rlt\", %q: begin it with Program()", fset.Position(x.Elts[i].Pos()), literal(x.Elts[i+1]))
+					}
+				}
+			}
+			return true
+		})
+		ast.Inspect(f, func(n ast.Node) bool {
+			l, ok := n.(*ast.BasicLit)
+			if !ok || l.Kind != token.STRING || help[l] {
+				return true
+			}
+			if s := literal(l); namesACommand(s) && !speaker.MatchString(s) {
+				t.Errorf("%s: a message names a command as rlt …, which a user of go run . does not have: begin it with Program(): %.120q", fset.Position(l.Pos()), s)
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 100 {
+		t.Fatalf("scanned %d Go files: want the module's (run from its root)", files)
+	}
+}
+
+// literal is the string a string literal expression holds, "" for any
+// other expression.
+func literal(e ast.Expr) string {
+	l, ok := e.(*ast.BasicLit)
+	if !ok || l.Kind != token.STRING {
+		return ""
+	}
+	s, err := strconv.Unquote(l.Value)
+	if err != nil {
+		return ""
+	}
+	return s
 }

@@ -665,7 +665,7 @@ func readTracesFile(path string, rep *ImportReport, progress func(ImportProgress
 			// the part the scoring models took of what the teacher wrote:
 			// imported, it was reviewed and exported as a whole
 			// explanation, distillation data rlt distill never keeps.
-			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: r.Line, Field: "cut", Msg: cutRowMsg})
+			rep.Skip = append(rep.Skip, RowIssue{File: name, Line: r.Line, Field: "cut", Msg: cutRowMsg()})
 			continue
 		}
 		if field, msg, bad := taggedText(r.Question, r.Solution, expl, r.Explanation); bad {
@@ -732,7 +732,7 @@ func repeatedNote(name, path string, rows int, lines []int) string {
 }
 
 // cutRowMsg is why a traces file's row marked "cut" is left out.
-const cutRowMsg = record.CutRowReason + "; not imported as an explanation"
+func cutRowMsg() string { return record.CutRowReason() + "; not imported as an explanation" }
 
 // importReward is the reward every one of rows records (its
 // "reward_config"), nil where none does. Rows that record different

@@ -281,7 +281,7 @@ func TestReadTracesFile(t *testing.T) {
 		{6, "reward", `field "reward" is not a number`},
 		{8, "conversations", "no <|begin_of_solution|>"},
 		{11, "", "unterminated last line"},
-		{10, "cut", record.CutRowReason},
+		{10, "cut", record.CutRowReason()},
 	}
 	if len(rep.Skip) != len(want) {
 		t.Fatalf("left out %v; want %d", rep.Skip, len(want))

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // RowExample is a row as a message shows one: what a line of a data file
@@ -113,8 +114,12 @@ func Repeated() func(question, solution string) bool {
 // teacher's whole one leaves out a row marked "cut" (Row.Cut): rlt import
 // and rlt distill --data --reference say it at the row's line, each
 // followed by what it did not make of the row ("; not imported as an
-// explanation"). One owner of the words, so that the two say one thing.
-const CutRowReason = `"cut": true: its completion was cut short to fit the models that scored it (rlt distill --samples-out), only the first part of what the teacher wrote, and rlt distill never keeps such a sample`
+// explanation"). One owner of the words, so that the two say one thing;
+// a func, as the words name the command as the user started the program
+// (shell.Program), known once main has run.
+func CutRowReason() string {
+	return `"cut": true: its completion was cut short to fit the models that scored it (` + shell.Program() + ` distill --samples-out), only the first part of what the teacher wrote, and ` + shell.Program() + ` distill never keeps such a sample`
+}
 
 // RowError says why a row could not be read, and which field (if one) is
 // at fault.
