@@ -582,6 +582,11 @@ func (g *Generator) grow(c *model.KVCache, maxLen int) (*model.KVCache, error) {
 func (g *Generator) setup(B, P, startLen, maxLen int, o *Options) error {
 	m := g.m
 	if len(g.caches) == 0 || g.caches[0] == nil || g.caches[0].B != B || g.caches[0].MaxLen < startLen || g.caches[0].MaxLen > maxLen {
+		// Every cache of the last call goes before the new one is made:
+		// the smaller ones left in the slice past its length kept the
+		// full cache's memory and the arena alive (they are made within
+		// them) beside the new cache, until a call shrank as deep.
+		clear(g.caches[:cap(g.caches)])
 		g.caches = g.caches[:0]
 		g.arenas = [2]*model.KVCache{}
 		c, err := m.NewCache(B, startLen)
