@@ -510,7 +510,7 @@ func TestRunsScreenReadOnly(t *testing.T) {
 		t.Fatalf("no trace detail (active %d)", m.active)
 	}
 	id := m.detail.rec.ID
-	for _, k := range []string{"a", "r", "f", "u", "e"} {
+	for _, k := range []string{"a", "x", "f", "u", "e"} {
 		m.msg = ""
 		hit(t, m, k)
 		if !strings.Contains(m.msg, "read-only") {
