@@ -188,37 +188,13 @@ func (l *Log) AppendRaw(data []byte) error {
 	return l.appendLine(data)
 }
 
+// appendLine writes data and its newline as one line (writeLinesLocked),
+// through the Log's reused buffer.
 func (l *Log) appendLine(data []byte) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.err != nil {
-		return l.err
-	}
-	if l.f == nil {
-		return fmt.Errorf("append to %s: %w", l.path, os.ErrClosed)
-	}
 	l.buf = append(append(l.buf[:0], data...), '\n')
-	n, err := l.f.WriteAt(l.buf, l.size)
-	if err == nil && n < len(l.buf) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		// Truncated back whatever n says: os.File.WriteAt reports 0 bytes
-		// when the pwrite that failed had written part of the line.
-		line := l.records + 1
-		if terr := l.f.Truncate(l.size); terr != nil {
-			l.err = fmt.Errorf("log %s: write of line %d failed (%v) and what it wrote could not be removed: %w; reopen the log to repair it", l.path, line, err, terr)
-			return l.err
-		}
-		return fmt.Errorf("append to %s: line %d (%d bytes, file left at %d bytes): %w", l.path, line, len(l.buf), l.size, err)
-	}
-	l.size += int64(n)
-	l.records++
-	l.unsynced++
-	if l.syncEvery > 0 && l.unsynced >= l.syncEvery {
-		return l.syncLocked()
-	}
-	return nil
+	return l.writeLinesLocked(l.buf, 1)
 }
 
 func (l *Log) syncLocked() error {

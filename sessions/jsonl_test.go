@@ -432,6 +432,46 @@ func TestAppendLinesDiskFull(t *testing.T) {
 	}
 }
 
+// A failed write names its lines the same way whether one line came
+// (Append) or a batch (appendLines, a batch of one included), and a batch
+// whose truncation fails too leaves the Log refusing writes until reopened,
+// as a single line's does (TestAppendDiskFull): both go through
+// writeLinesLocked.
+func TestWriteLinesFailureWords(t *testing.T) {
+	line := []byte(`{"a":1}` + "\n")
+	for _, c := range []struct {
+		name         string
+		lines        int
+		failTruncate bool
+		want         string
+	}{
+		{"batch of one", 1, false, "append to %s: line 3 (8 bytes, file left at 16 bytes)"},
+		{"batch of three", 3, false, "append to %s: lines 3-5 (24 bytes, file left at 16 bytes)"},
+		{"batch of one, truncation fails", 1, true, "log %s: write of line 3 failed"},
+		{"batch of three, truncation fails", 3, true, "log %s: write of lines 3-5 failed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "t.jsonl")
+			l, err := OpenLog(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			l.f = &failingFile{File: l.f.(*os.File), budget: 2*len(line) + 3, failTruncate: c.failTruncate}
+			if err := l.appendLines(bytes.Repeat(line, 2), 2); err != nil {
+				t.Fatal(err)
+			}
+			err = l.appendLines(bytes.Repeat(line, c.lines), c.lines)
+			if want := fmt.Sprintf(c.want, path); err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("err %v, want it to say %q", err, want)
+			}
+			if err2 := l.AppendRaw([]byte(`{"b":2}`)); c.failTruncate != (err2 != nil && strings.Contains(err2.Error(), "reopen the log")) {
+				t.Fatalf("a line after the failed batch (truncation fails: %v): %v", c.failTruncate, err2)
+			}
+		})
+	}
+}
+
 // ReadStats.Tail is the last 32 bytes of the complete lines, however long
 // the lines are (a follower compares it to notice a same-size rewrite).
 func TestReadTail(t *testing.T) {

@@ -7,13 +7,21 @@ import (
 )
 
 // appendLines writes n complete lines (data is their concatenation, each
-// ending in '\n') with a single write, as appendLine does for one line: on
-// failure the file is truncated back to its previous length, so none of
-// the n lines is left half-written, and the error names the line range.
-// The Run's background writer uses it to write a batch with one system call.
+// ending in '\n') with a single write (writeLinesLocked). The Run's
+// background writer uses it to write a batch with one system call.
 func (l *Log) appendLines(data []byte, n int) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.writeLinesLocked(data, n)
+}
+
+// writeLinesLocked is the Log's one way to write: n complete lines (data,
+// each ending in '\n') in a single write at the end of the file. On
+// failure the file is truncated back to its previous length, so none of the
+// n lines is left half-written, and the error names the lines ("line 4",
+// "lines 3-5"); where even the truncation fails the Log refuses every later
+// write until it is reopened (which repairs the file). l.mu is held.
+func (l *Log) writeLinesLocked(data []byte, n int) error {
 	if l.err != nil {
 		return l.err
 	}
@@ -27,12 +35,15 @@ func (l *Log) appendLines(data []byte, n int) error {
 	if err != nil {
 		// Truncated back whatever w says: os.File.WriteAt reports 0 bytes
 		// when the pwrite that failed had written part of the lines.
-		first := l.records + 1
+		lines := fmt.Sprintf("line %d", l.records+1)
+		if n > 1 {
+			lines = fmt.Sprintf("lines %d-%d", l.records+1, l.records+n)
+		}
 		if terr := l.f.Truncate(l.size); terr != nil {
-			l.err = fmt.Errorf("log %s: write of lines %d-%d failed (%v) and what it wrote could not be removed: %w; reopen the log to repair it", l.path, first, first+n-1, err, terr)
+			l.err = fmt.Errorf("log %s: write of %s failed (%v) and what it wrote could not be removed: %w; reopen the log to repair it", l.path, lines, err, terr)
 			return l.err
 		}
-		return fmt.Errorf("append to %s: lines %d-%d (%d bytes, file left at %d bytes): %w", l.path, first, first+n-1, len(data), l.size, err)
+		return fmt.Errorf("append to %s: %s (%d bytes, file left at %d bytes): %w", l.path, lines, len(data), l.size, err)
 	}
 	l.size += int64(w)
 	l.records += n
