@@ -126,9 +126,21 @@ func CutRowReason() string {
 type RowError struct {
 	Field string
 	Msg   string
+	// Fix, where set, says what to do about every row of this one's
+	// shape, with the jq command that rewrites a whole file of them: in
+	// is the file read and out the file written, each one word of the
+	// command. A file's reader (task.ReadFile) says it once for the file,
+	// with the file's own path; Error says it with FILE. It was said at
+	// every listed line, with FILE for the path the reader had.
+	Fix func(in, out string) string
 }
 
-func (e *RowError) Error() string { return e.Msg }
+func (e *RowError) Error() string {
+	if e.Fix == nil {
+		return e.Msg
+	}
+	return e.Msg + e.Fix("FILE", "rows.jsonl")
+}
 
 func rowErr(field, format string, a ...any) *RowError {
 	return &RowError{Field: field, Msg: fmt.Sprintf(format, a...)}
@@ -197,7 +209,7 @@ func ParseRow(raw []byte) (Row, error) {
 		return Row{}, err
 	}
 	if raw := bytes.TrimSpace(m["prompt"]); len(raw) > 0 && raw[0] == '[' {
-		return Row{}, rowErr("prompt", "%s", chatPrompt)
+		return Row{}, &RowError{Field: "prompt", Msg: chatPrompt, Fix: verlRows}
 	}
 	p, pok, err := str(m, "prompt")
 	if err != nil {
@@ -207,7 +219,7 @@ func ParseRow(raw []byte) (Row, error) {
 	case qok && pok && strings.TrimSpace(q) != strings.TrimSpace(p):
 		return Row{}, rowErr("question", `fields "question" and "prompt" both present and different`)
 	case !qok && !pok:
-		return Row{}, rowErr("question", `missing field "question" (or "prompt")%s`, otherName(m, "question", questionNames))
+		return Row{}, missing(m, "question", `missing field "question" (or "prompt")`, questionNames)
 	case !qok:
 		q = p
 	}
@@ -216,7 +228,7 @@ func ParseRow(raw []byte) (Row, error) {
 		return Row{}, err
 	}
 	if !sok {
-		return Row{}, rowErr("solution", `missing field "solution"%s`, otherName(m, "solution", solutionNames))
+		return Row{}, missing(m, "solution", `missing field "solution"`, solutionNames)
 	}
 	r.Question, r.Solution = q, sol
 	for _, k := range []string{"explanation", "reasoning_trace"} {
@@ -313,12 +325,13 @@ var (
 	solutionNames = []string{"answer", "response", "output", "target"}
 )
 
-// otherName says, after a missing field want, the field of m that may be
-// it under another name: one of names, or want or "prompt" in another case
-// ("Question"; keys are matched exactly), holding text, with the jq that
-// copies it to want ("" where m has none). A GSM8K row, {"question",
-// "answer"}, was refused as 'missing field "solution"' alone.
-func otherName(m map[string]json.RawMessage, want string, names []string) string {
+// missing is the refusal msg of a row m without the field want, naming
+// the field of m that may be it under another name: one of names, or want
+// or "prompt" in another case ("Question"; keys are matched exactly),
+// holding text, with the jq that copies it to want (RowError.Fix). A GSM8K
+// row, {"question", "answer"}, was refused as 'missing field "solution"'
+// alone.
+func missing(m map[string]json.RawMessage, want, msg string, names []string) *RowError {
 	var found string
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if raw := bytes.TrimSpace(m[k]); len(raw) == 0 || raw[0] != '"' {
@@ -333,18 +346,23 @@ func otherName(m map[string]json.RawMessage, want string, names []string) string
 		}
 	}
 	if found == "" {
-		return ""
+		return &RowError{Field: want, Msg: msg}
 	}
-	return fmt.Sprintf(`; the row has %q: if that is its %s, name it %q (jq -c '.%s = .%s' FILE > rows.jsonl writes every row so)`, found, want, want, want, found)
+	return &RowError{Field: want, Msg: fmt.Sprintf("%s; the row has %q", msg, found), Fix: func(in, out string) string {
+		return fmt.Sprintf(`: if that is its %s, name it %q (jq -c '.%s = .%s' %s > %s writes every row so)`, want, want, want, found, in, out)
+	}}
 }
 
 // chatPrompt says a row whose "prompt" is a list of chat turns, as verl's
 // datasets (the question in the last user turn, the answer in
-// reward_model.ground_truth) and TRL's conversational rows hold it, with
-// the jq that writes a verl file's rows as ours: it was 'field "prompt" is
-// not a string', and no word of what a row wants instead.
-const chatPrompt = `field "prompt" is a list of chat turns (verl's and TRL's layout); a row's question is text, beside its solution: ` + RowExample +
-	` (a verl file's rows, as JSON Lines: jq -c '{question: .prompt[-1].content, solution: (.reward_model.ground_truth | tostring)}' FILE > rows.jsonl)`
+// reward_model.ground_truth) and TRL's conversational rows hold it, and
+// verlRows the jq that writes a verl file's rows as ours: it was 'field
+// "prompt" is not a string', and no word of what a row wants instead.
+const chatPrompt = `field "prompt" is a list of chat turns (verl's and TRL's layout); a row's question is text, beside its solution: ` + RowExample
+
+func verlRows(in, out string) string {
+	return ` (a verl file's rows, as JSON Lines: jq -c '{question: .prompt[-1].content, solution: (.reward_model.ground_truth | tostring)}' ` + in + ` > ` + out + `)`
+}
 
 // str reads an optional string field; null counts as absent.
 func str(m map[string]json.RawMessage, key string) (string, bool, *RowError) {

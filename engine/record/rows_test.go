@@ -228,7 +228,7 @@ func TestParseRow(t *testing.T) {
 		got, err := ParseRow([]byte(c.raw))
 		if c.err != "" {
 			re, ok := err.(*RowError)
-			if !ok || !strings.Contains(re.Msg, c.err) || re.Field != c.field {
+			if !ok || !strings.Contains(re.Error(), c.err) || re.Field != c.field {
 				t.Errorf("%s: error %#v, want field %q and %q", c.name, err, c.field, c.err)
 			}
 			continue
@@ -240,10 +240,10 @@ func TestParseRow(t *testing.T) {
 }
 
 // A field of another name that holds no text is not offered as the
-// missing one (otherName).
+// missing one (missing).
 func TestParseRowOtherNameIsText(t *testing.T) {
 	_, err := ParseRow([]byte(`{"question":"q","output":4,"answer":["4"]}`))
-	if re, ok := err.(*RowError); !ok || re.Msg != `missing field "solution"` {
+	if re, ok := err.(*RowError); !ok || re.Msg != `missing field "solution"` || re.Fix != nil {
 		t.Errorf("%v; want missing field \"solution\" alone", err)
 	}
 }

@@ -78,7 +78,7 @@ func ReadFile(key, path string) (*File, error) {
 		return nil, fmt.Errorf("%s %s: %w", key, path, err)
 	}
 	sum := sha256.Sum256(data)
-	exs, rep := parseJSONL(data)
+	exs, rep := parseJSONL(data, path)
 	f := &File{Path: path, SHA256: hex.EncodeToString(sum[:]), Examples: exs, Report: rep}
 	f.Drop(func(ex Example) string {
 		t, ok := Detect(ex.Question)
@@ -223,6 +223,7 @@ func (r Report) Summary(max int) string {
 // many more there are.
 func (r Report) SkipList(max int) string {
 	var b strings.Builder
+	said := map[string]bool{}
 	for i, s := range r.Skipped {
 		if i == max {
 			fmt.Fprintf(&b, "; and %d more", len(r.Skipped)-max)
@@ -231,7 +232,7 @@ func (r Report) SkipList(max int) string {
 		if i > 0 {
 			b.WriteString("; ")
 		}
-		b.WriteString(s.String())
+		b.WriteString(s.listed(said))
 	}
 	return b.String()
 }

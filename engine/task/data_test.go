@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 func TestDetect(t *testing.T) {
@@ -59,8 +62,8 @@ func TestReadFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSkips := []Skip{
-		{2, `solution "47" is not the answer to this addition question`},
-		{7, "solution contains reserved tag <|im_end|>"},
+		{Line: 2, Reason: `solution "47" is not the answer to this addition question`},
+		{Line: 7, Reason: "solution contains reserved tag <|im_end|>"},
 	}
 	if !reflect.DeepEqual(f.Report.Skipped, wantSkips) || f.Report.Rows != 6 || f.Report.Kept != 4 {
 		t.Errorf("report %+v; want rows 6, kept 4, skips %v", f.Report, wantSkips)
@@ -148,6 +151,52 @@ func TestReadFileErrors(t *testing.T) {
 	}
 }
 
+// A row fix, the jq that rewrites every row of a file of another dataset's
+// shape (GSM8K's "answer" for "solution", verl's chat-turn "prompt"), is
+// said once for the file and with its path, quoted as a shell word, the
+// output beside it: each listed line had it, with FILE for the path.
+func TestReadFileSaysARowFixOnce(t *testing.T) {
+	dir := t.TempDir()
+	gsm8k := `{"question": "What is 2 plus 2?", "answer": "2 + 2 = 4 #### 4"}` + "\n"
+	verl := `{"prompt": [{"role": "user", "content": "What is 2 plus 3?"}], "reward_model": {"ground_truth": "5"}}` + "\n"
+	for _, c := range []struct {
+		name, rows string
+		fix        func(in, out string) string
+	}{
+		{"GSM8K", strings.Repeat(gsm8k, 6), func(in, out string) string {
+			return `line 1: missing field "solution"; the row has "answer": if that is its solution, name it "solution" (jq -c '.solution = .answer' ` + in + " > " + out +
+				` writes every row so); line 2: missing field "solution"; the row has "answer"; line 3: missing field "solution"; the row has "answer"; line 4: missing field "solution"; the row has "answer"; line 5: missing field "solution"; the row has "answer"; and 1 more`
+		}},
+		{"verl", verl + gsm8k + verl, func(in, out string) string {
+			return `line 1: field "prompt" is a list of chat turns (verl's and TRL's layout); a row's question is text, beside its solution: ` + record.RowExample +
+				` (a verl file's rows, as JSON Lines: jq -c '{question: .prompt[-1].content, solution: (.reward_model.ground_truth | tostring)}' ` + in + " > " + out +
+				`); line 2: missing field "solution"; the row has "answer": if that is its solution, name it "solution" (jq -c '.solution = .answer' ` + in + " > " + out +
+				` writes every row so); line 3: field "prompt" is a list of chat turns (verl's and TRL's layout); a row's question is text, beside its solution: ` + record.RowExample
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name+" rows.jsonl")
+			if err := os.WriteFile(path, []byte(c.rows), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ReadFile("data", path)
+			want := c.fix(shell.Quote(path), shell.Quote(filepath.Join(dir, c.name+" rows-fixed.jsonl")))
+			if err == nil || !strings.HasSuffix(err.Error(), want) {
+				t.Errorf("ReadFile: %v\nwant it to end %q", err, want)
+			}
+			// A reader of no file says FILE, as often as the file has
+			// shapes of rows to fix.
+			_, rep, err := ReadJSONL(strings.NewReader(c.rows))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rep.String(); strings.Count(got, " FILE > rows.jsonl") != strings.Count(want, " > ") {
+				t.Errorf("ReadJSONL's report says FILE > rows.jsonl other than %d times:\n%s", strings.Count(want, " > "), got)
+			}
+		})
+	}
+}
+
 func TestHoldOut(t *testing.T) {
 	var exs []Example
 	for i := 0; i < 40; i++ {
@@ -215,7 +264,7 @@ func TestCheckSolution(t *testing.T) {
 }
 
 func TestReportDrop(t *testing.T) {
-	r := Report{Rows: 4, Kept: 3, Skipped: []Skip{{2, "bad"}}}
+	r := Report{Rows: 4, Kept: 3, Skipped: []Skip{{Line: 2, Reason: "bad"}}}
 	exs := []Example{{Line: 1, Question: "a"}, {Line: 3, Question: "b"}, {Line: 4, Question: "c"}}
 	kept := r.Drop(exs, func(ex Example) string {
 		if ex.Question == "a" {
@@ -223,7 +272,7 @@ func TestReportDrop(t *testing.T) {
 		}
 		return ""
 	})
-	if len(kept) != 2 || exs[0].Question != "a" || r.Kept != 2 || !reflect.DeepEqual(r.Skipped, []Skip{{1, "too long"}, {2, "bad"}}) {
+	if len(kept) != 2 || exs[0].Question != "a" || r.Kept != 2 || !reflect.DeepEqual(r.Skipped, []Skip{{Line: 1, Reason: "too long"}, {Line: 2, Reason: "bad"}}) {
 		t.Errorf("kept %v, report %+v", kept, r)
 	}
 }
@@ -260,7 +309,7 @@ func TestReadFileLoneSurrogate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Skip{{2, `field "question" holds \udce9` + why}, {4, `field "conversations" holds \uDBFF` + why}, {5, `field "id" holds \udc00` + why}}
+	want := []Skip{{Line: 2, Reason: `field "question" holds \udce9` + why}, {Line: 4, Reason: `field "conversations" holds \uDBFF` + why}, {Line: 5, Reason: `field "id" holds \udc00` + why}}
 	if !reflect.DeepEqual(f.Report.Skipped, want) || f.Report.Kept != 2 {
 		t.Errorf("report %+v\nwant kept 2, skips %v", f.Report, want)
 	}

@@ -3,8 +3,10 @@ package task
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -12,15 +14,31 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
+	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // Skip is a row the reader left out, with its 1-based line number.
 type Skip struct {
 	Line   int
 	Reason string
+	// Fix, where not "", follows Reason with what to do about every row of
+	// this one's shape, with the command that rewrites the file
+	// (record.RowError.Fix): a report's lists say it once, at the first
+	// line it follows, as a file of GSM8K rows had it at each.
+	Fix string
 }
 
-func (s Skip) String() string { return "line " + strconv.Itoa(s.Line) + ": " + s.Reason }
+func (s Skip) String() string { return "line " + strconv.Itoa(s.Line) + ": " + s.Reason + s.Fix }
+
+// listed is s as a report's list says it: its Fix only the first time,
+// said then added to said.
+func (s Skip) listed(said map[string]bool) string {
+	if said[s.Fix] {
+		return "line " + strconv.Itoa(s.Line) + ": " + s.Reason
+	}
+	said[s.Fix] = true
+	return s.String()
+}
 
 // Report tells what a read kept and what it skipped. Blank lines are not rows.
 type Report struct {
@@ -32,9 +50,10 @@ type Report struct {
 func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s, %d kept, %d skipped", jsonerr.Rows(r.Rows), r.Kept, len(r.Skipped))
+	said := map[string]bool{}
 	for _, s := range r.Skipped {
 		b.WriteString("\n  ")
-		b.WriteString(s.String())
+		b.WriteString(s.listed(said))
 	}
 	return b.String()
 }
@@ -53,15 +72,17 @@ func ReadJSONL(r io.Reader) ([]Example, Report, error) {
 	if err != nil {
 		return nil, Report{}, fmt.Errorf("task: reading JSON Lines: %w", err)
 	}
-	exs, rep := parseJSONL(data)
+	exs, rep := parseJSONL(data, "")
 	return exs, rep, nil
 }
 
-// parseJSONL is ReadJSONL of data in memory. The rows are parsed on every
+// parseJSONL is ReadJSONL of data in memory, read from the file path
+// ("" where not known: a fix then says FILE). The rows are parsed on every
 // core, a run of lines each, and put back in the file's order: a real
 // data file is hundreds of megabytes, and parsing it one row after
 // another took seconds of a run's start.
-func parseJSONL(data []byte) ([]Example, Report) {
+func parseJSONL(data []byte, path string) ([]Example, Report) {
+	fixIn, fixOut := fixFiles(path)
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	lines := make([][]byte, 0, bytes.Count(data, []byte("\n"))+1) // every line, its number its index + 1
 	for len(data) > 0 {
@@ -69,9 +90,9 @@ func parseJSONL(data []byte) ([]Example, Report) {
 		lines, data = append(lines, line), rest
 	}
 	type parsed struct {
-		ex     Example
-		reason string
-		blank  bool
+		ex          Example
+		reason, fix string
+		blank       bool
 	}
 	out := make([]parsed, len(lines))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(lines)/256))
@@ -86,7 +107,7 @@ func parseJSONL(data []byte) ([]Example, Report) {
 					out[i].blank = true
 					continue
 				}
-				out[i].ex, out[i].reason = parseRow(raw, i+1)
+				out[i].ex, out[i].reason, out[i].fix = parseRow(raw, i+1, fixIn, fixOut)
 			}
 		}(w*len(lines)/workers, (w+1)*len(lines)/workers)
 	}
@@ -100,7 +121,7 @@ func parseJSONL(data []byte) ([]Example, Report) {
 		case p.blank:
 		case p.reason != "":
 			rep.Rows++
-			rep.Skipped = append(rep.Skipped, Skip{Line: i + 1, Reason: p.reason})
+			rep.Skipped = append(rep.Skipped, Skip{Line: i + 1, Reason: p.reason, Fix: p.fix})
 		default:
 			rep.Rows++
 			rep.Kept++
@@ -112,13 +133,18 @@ func parseJSONL(data []byte) ([]Example, Report) {
 
 // parseRow returns the example of one row (record.ParseRow, then the data
 // rules: trimmed question and solution, neither empty, no reserved tag in
-// them or in the explanation), or the reason it is skipped.
-func parseRow(raw []byte, line int) (Example, string) {
+// them or in the explanation), or the reason it is skipped and what to do
+// about every row of its shape (record.RowError.Fix), the file fixIn
+// rewritten as fixOut.
+func parseRow(raw []byte, line int, fixIn, fixOut string) (ex Example, reason, fix string) {
 	r, err := record.ParseRow(raw)
-	if err != nil {
-		return Example{}, err.Error()
+	if re, ok := err.(*record.RowError); ok && re.Fix != nil {
+		return Example{}, re.Msg, re.Fix(fixIn, fixOut)
 	}
-	ex := Example{ID: "row" + strconv.Itoa(line), Line: line}
+	if err != nil {
+		return Example{}, err.Error(), ""
+	}
+	ex = Example{ID: "row" + strconv.Itoa(line), Line: line}
 	if r.ID != "" {
 		ex.ID = r.ID
 	}
@@ -128,7 +154,20 @@ func parseRow(raw []byte, line int) (Example, string) {
 	if r.Stratos {
 		name = "thought"
 	}
-	return ex, checkExample(ex, name)
+	return ex, checkExample(ex, name), ""
+}
+
+// fixFiles are the file a fix's command reads and the one it writes, each
+// one word of a command (shell.Quote), for a data file at path: FILE and
+// rows.jsonl where path is not known; else path and the name beside it
+// with -fixed before its extension, never path itself (a jq that writes
+// the file it reads empties it first).
+func fixFiles(path string) (in, out string) {
+	if path == "" {
+		return "FILE", "rows.jsonl"
+	}
+	ext := filepath.Ext(path)
+	return shell.Quote(path), shell.Quote(strings.TrimSuffix(path, ext) + "-fixed" + cmp.Or(ext, ".jsonl"))
 }
 
 // checkExample applies the emptiness and reserved-tag rules.

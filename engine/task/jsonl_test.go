@@ -26,18 +26,18 @@ func TestReadJSONLTestdata(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSkips := []Skip{
-		{4, `not JSON: it ends before its JSON is complete; want one JSON object a line, such as {"question": "347+285=?", "solution": "632"}`},
-		{5, "not a JSON object"},
-		{6, `missing field "question" (or "prompt")`},
-		{7, `missing field "solution"`},
-		{8, "empty solution"},
-		{9, "question contains reserved tag <|begin_of_solution|>"},
-		{10, "solution contains reserved tag <|im_end|>"},
-		{11, `field "solution" is not a string`},
-		{13, "assistant turn: no <|begin_of_solution|>…<|end_of_solution|> section"},
-		{14, "conversations: no user turn"},
-		{15, `fields "question" and "prompt" both present and different`},
-		{16, "reasoning_trace contains reserved tag <|end_of_thought|>"},
+		{Line: 4, Reason: `not JSON: it ends before its JSON is complete; want one JSON object a line, such as {"question": "347+285=?", "solution": "632"}`},
+		{Line: 5, Reason: "not a JSON object"},
+		{Line: 6, Reason: `missing field "question" (or "prompt")`},
+		{Line: 7, Reason: `missing field "solution"`},
+		{Line: 8, Reason: "empty solution"},
+		{Line: 9, Reason: "question contains reserved tag <|begin_of_solution|>"},
+		{Line: 10, Reason: "solution contains reserved tag <|im_end|>"},
+		{Line: 11, Reason: `field "solution" is not a string`},
+		{Line: 13, Reason: "assistant turn: no <|begin_of_solution|>…<|end_of_solution|> section"},
+		{Line: 14, Reason: "conversations: no user turn"},
+		{Line: 15, Reason: `fields "question" and "prompt" both present and different`},
+		{Line: 16, Reason: "reasoning_trace contains reserved tag <|end_of_thought|>"},
 	}
 	if !reflect.DeepEqual(rep.Skipped, wantSkips) {
 		t.Errorf("skipped:\n%v\nwant:\n%v", rep.Skipped, Report{Skipped: wantSkips})
