@@ -149,4 +149,17 @@ func TestDenseViewSharesStorage(t *testing.T) {
 	if read(be, x)[4] != 50 {
 		t.Error("the Dense does not share the tensor's storage")
 	}
+	// A view of the same storage in another shape gets a Dense of its own
+	// shape, still over the same floats.
+	v, err := x.Reshaped(3, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dv := Dense(v)
+	if got := dv.Shape(); len(got) != 2 || got[0] != 3 || got[1] != 2 {
+		t.Fatalf("Dense of the [3 2] view: shape %v", got)
+	}
+	if dv.Float32s()[5] = 60; read(be, x)[5] != 60 {
+		t.Error("the Dense of a view does not share the tensor's storage")
+	}
 }

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/rlt-workbench/rlt/compute/half"
@@ -265,22 +266,10 @@ func Dense(t *Tensor) *tensor.Dense {
 		return nil
 	}
 	if len(h.Data) == t.Len() {
-		if !sameDims(h.Dense.Shape(), t.Shape()) {
+		if !slices.Equal(h.Dense.Shape(), t.Shape()) {
 			return tensor.New(tensor.WithShape(t.Shape()...), tensor.WithBacking(h.Data))
 		}
 		return h.Dense
 	}
 	return tensor.New(tensor.WithShape(t.Shape()...), tensor.WithBacking(h.Data[:t.Len()]))
-}
-
-func sameDims(a tensor.Shape, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

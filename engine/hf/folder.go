@@ -645,7 +645,7 @@ func (fo *Folder) CheckQwen2(c Config) error {
 			}
 			continue
 		}
-		if !equalShape(t.Shape, s.Shape) {
+		if !slices.Equal(t.Shape, s.Shape) {
 			add(fmt.Errorf("load %s: tensor %q: shape %v but config wants %v", t.File, s.Name, t.Shape, s.Shape))
 			shapeNote = ShapeNote(fo.Files.Dir)
 		}
@@ -728,16 +728,4 @@ func (fo *Folder) weightsName() string {
 		return fo.Files.Weights
 	}
 	return fo.Files.WeightsIndex
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -278,7 +279,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			for _, nt := range ts {
 				ti, ok := f.Tensor(nt.Name)
-				if !ok || ti.DType != dt || !equalShape(ti.Shape, nt.Shape) && len(nt.Shape)+len(ti.Shape) > 0 {
+				if !ok || ti.DType != dt || !slices.Equal(ti.Shape, nt.Shape) && len(nt.Shape)+len(ti.Shape) > 0 {
 					t.Fatalf("%s: info %+v", nt.Name, ti)
 				}
 				got := make([]float32, len(nt.Data))

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -204,7 +205,7 @@ func TestTorchRefExport(t *testing.T) {
 	}
 	defer fx.Close()
 	ti, _ := fx.Tensor("tokens")
-	if ti.DType != I32 || !equalShape(ti.Shape, []int{1, 5}) {
+	if ti.DType != I32 || !slices.Equal(ti.Shape, []int{1, 5}) {
 		t.Fatalf("tokens: %+v", ti)
 	}
 	toks := make([]int32, 5)

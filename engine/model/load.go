@@ -329,7 +329,7 @@ func (m *Model) LoadWeights(ctx context.Context, src TensorSource) error {
 			return errors.New(msg + ": the weights and the config disagree: copy or download the checkpoint whole again, or fix its config.json to the weights it holds")
 		}
 		want := p.Tensor.Shape()
-		if !equalInts(info.Shape, want) {
+		if !slices.Equal(info.Shape, want) {
 			msg := fmt.Sprintf("%s: tensor %q: shape %v but the config wants %v", info.File, p.Name, info.Shape, want)
 			if fo, ok := src.(interface{ Dir() string }); ok { // a folder: its config.json is the other half
 				msg += "; " + hf.ShapeNote(fo.Dir())
@@ -577,16 +577,4 @@ func writeFolder(dir string, hc hf.Config, ts []hf.StreamTensor, dtype hf.DType)
 		return fmt.Errorf("save model %s: %w", dir, err)
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
