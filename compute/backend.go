@@ -358,3 +358,17 @@ func ReadBack(be Backend, dst []float32, src *Tensor) error {
 	be.Read(dst, src)
 	return be.Err()
 }
+
+// TargetRows sets rows to the indices n of the targets that are not
+// ignored (targets[n] ≥ 0; the head methods give a row with targets[n] < 0
+// zeros and no work) and returns it: a backend's fused head works on those
+// rows only, in scratch it reuses (rows' array is kept when it has room).
+func TargetRows(rows, targets []int32) []int32 {
+	rows = rows[:0]
+	for n, t := range targets {
+		if t >= 0 {
+			rows = append(rows, int32(n))
+		}
+	}
+	return rows
+}

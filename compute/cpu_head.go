@@ -95,16 +95,11 @@ func (b *headBufs) logits(n int) []float32 {
 	return growF(&b.z, n)
 }
 
-// activeRows lists the rows whose target is not ignored.
+// activeRows lists the rows whose target is not ignored (TargetRows), in
+// the reused scratch.
 func (b *headBufs) activeRows(targets []int32) []int32 {
-	rows := b.active[:0]
-	for i, t := range targets {
-		if t >= 0 {
-			rows = append(rows, int32(i))
-		}
-	}
-	b.active = rows
-	return rows
+	b.active = TargetRows(b.active, targets)
+	return b.active
 }
 
 // chunkRows returns the rows ids of h [·, d] as one [len(ids), d] block:

@@ -49,17 +49,12 @@ func headRows(n, V, budget int) int {
 	return (n + chunks - 1) / chunks
 }
 
-// activeRows returns the rows that have a target, in the Backend's reused
-// scratch (the head's ops record uploads that copy what they read).
+// activeRows returns the rows that have a target (compute.TargetRows), in
+// the Backend's reused scratch (the head's ops record uploads that copy
+// what they read).
 func (b *Backend) activeRows(targets []int32) []int32 {
-	rows := b.headRows[:0]
-	for i, t := range targets {
-		if t >= 0 {
-			rows = append(rows, int32(i))
-		}
-	}
-	b.headRows = rows
-	return rows
+	b.headRows = compute.TargetRows(b.headRows, targets)
+	return b.headRows
 }
 
 // chunkTargets returns the Backend's reused scratch for a chunk's m targets.
