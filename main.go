@@ -32,7 +32,7 @@ func commands() []command {
 		{"open", "open a run folder in the workbench without training it (review, export)", runOpen},
 		{"sessions", "list run folders: state, steps done, best reward, size, device", runSessions},
 		{"report", "a self-contained HTML page of runs: every metric overlaid, heatmaps of chosen traces", runReport},
-		{"export", "write a run's accepted traces as Bespoke-Stratos JSON Lines or CSV", runExport},
+		{"export", "write a run's accepted traces as Bespoke-Stratos JSON Lines, chat messages (JSON Lines or Parquet, for TRL and verl) or CSV", runExport},
 		{"import", "a trainer's run folder (official RLT, TRL, verl, NeMo-RL) or a traces file → a run folder to review, export, re-score", runImport},
 		{"model", "make and inspect Hugging Face model folders (defaults, init, info)", runModel},
 		{"tokenize", "text to token ids with a tokenizer.json (JSON Lines in and out)", runTokenize},
