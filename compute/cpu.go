@@ -46,7 +46,7 @@ func (c *chunked) reset(rows, d int) {
 	c.d, c.rows = d, rows
 	c.per = max(rowGrain(d), (rows+maxChunks-1)/maxChunks)
 	c.n = (rows + c.per - 1) / c.per
-	clear(growF(&c.part, c.n*d))
+	clear(grow(&c.part, c.n*d))
 }
 
 // chunk is chunk i's partial and its rows.
@@ -424,7 +424,7 @@ func (c *CPU) SumSquaresEach(ts []*Tensor, sums []float64) {
 func (c *CPU) SumSquares(t *Tensor) float64 {
 	j := &c.j.sumsq
 	j.x = Host(t)
-	part := growD(&j.part, (len(j.x)+elemGrain-1)/elemGrain)
+	part := grow(&j.part, (len(j.x)+elemGrain-1)/elemGrain)
 	parallel.For(len(part), 1, j)
 	var s float64
 	for _, p := range part {

@@ -36,25 +36,12 @@ type headBufs struct {
 	tz              []float64 // the target's scaled logit per row
 }
 
-func growF(b *[]float32, n int) []float32 {
+// grow returns *b resized to n, reallocated only when its capacity is
+// short: the head's and the CPU backend's scratch, reused across calls.
+// What it held is not cleared.
+func grow[T float32 | float64 | int32](b *[]T, n int) []T {
 	if cap(*b) < n {
-		*b = make([]float32, n)
-	}
-	*b = (*b)[:n]
-	return *b
-}
-
-func growD(b *[]float64, n int) []float64 {
-	if cap(*b) < n {
-		*b = make([]float64, n)
-	}
-	*b = (*b)[:n]
-	return *b
-}
-
-func growI(b *[]int32, n int) []int32 {
-	if cap(*b) < n {
-		*b = make([]int32, n)
+		*b = make([]T, n)
 	}
 	*b = (*b)[:n]
 	return *b
@@ -92,7 +79,7 @@ func (b *headBufs) logits(n int) []float32 {
 		b.z = nil
 		b.z = make([]float32, max(n, budget))
 	}
-	return growF(&b.z, n)
+	return grow(&b.z, n)
 }
 
 // activeRows lists the rows whose target is not ignored (TargetRows), in
@@ -110,7 +97,7 @@ func (c *CPU) chunkRows(h []float32, d int, ids []int32) (hc []float32, contiguo
 		r0 := int(ids[0])
 		return h[r0*d : (r0+n)*d], true
 	}
-	hc = growF(&c.head.hc, n*d)
+	hc = grow(&c.head.hc, n*d)
 	kernels.EmbeddingForward(hc, h, ids, d, 0, n)
 	return hc, false
 }
@@ -155,14 +142,14 @@ func (c *CPU) HeadLogProbs(lp, lse, ent, h, w *Tensor, V int, targets []int32, i
 		ids := rows[i0:min(i0+R, len(rows))]
 		n := len(ids)
 		hc, _ := c.chunkRows(H, d, ids)
-		tg, tz := growI(&b.tg, n), growD(&b.tz, n)
+		tg, tz := grow(&b.tg, n), grow(&b.tz, n)
 		for i, r := range ids {
 			tg[i] = targets[r]
 		}
-		bl, blk := growD(&b.bl, n*nb), growD(&b.blk, n)
+		bl, blk := grow(&b.bl, n*nb), grow(&b.blk, n)
 		var bm, mean []float64
 		if ENT != nil {
-			bm, mean = growD(&b.bm, n*nb), growD(&b.blk2, n)
+			bm, mean = grow(&b.bm, n*nb), grow(&b.blk2, n)
 		}
 		for k := range nb {
 			v0 := k * C
@@ -214,7 +201,7 @@ func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, V int, target
 		ids := rows[i0:min(i0+R, len(rows))]
 		n := len(ids)
 		hc, contiguous := c.chunkRows(H, d, ids)
-		tg, gc, lsec := growI(&b.tg, n), growF(&b.g, n), growF(&b.lse, n)
+		tg, gc, lsec := grow(&b.tg, n), grow(&b.g, n), grow(&b.lse, n)
 		for i, r := range ids {
 			tg[i], gc[i], lsec[i] = targets[r], G[r], LSE[r]
 		}
@@ -224,7 +211,7 @@ func (c *CPU) HeadLogProbsBackward(dh, dw, glp, h, w, lse *Tensor, V int, target
 				r0 := int(ids[0])
 				dhc = Host(dh)[r0*d : (r0+n)*d]
 			} else {
-				dhc = growF(&b.dh, n*d)
+				dhc = grow(&b.dh, n*d)
 				clear(dhc)
 			}
 		}
@@ -262,8 +249,8 @@ func (c *CPU) HeadKL(kl, hp, wp, hq, wq *Tensor, V int, invTemp float32) {
 	t := float64(invTemp)
 	for r0 := 0; r0 < N; r0 += R {
 		n := min(R, N-r0)
-		bl, bq, bm := growD(&b.bl, n*nb), growD(&b.bq, n*nb), growD(&b.bm, n*nb)
-		lp, lq, diff := growD(&b.blk, n), growD(&b.blk2, n), growD(&b.blk3, n)
+		bl, bq, bm := grow(&b.bl, n*nb), grow(&b.bq, n*nb), grow(&b.bm, n*nb)
+		lp, lq, diff := grow(&b.blk, n), grow(&b.blk2, n), grow(&b.blk3, n)
 		for k := range nb {
 			v0 := k * C
 			vb := min(C, V-v0)
