@@ -305,6 +305,16 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 // Each refusal says what to do (dropChat): a template that is not ChatML
 // was said with "only ChatML is supported" alone.
 func checkChatML(dir string, tok *tokenizer.Tokenizer) error {
+	// A chat_template.jinja comes first, as transformers reads it first
+	// (DetectTemplate reads it beside a tokenizer_config.json): a folder
+	// without that config and with Llama 3's template there was taken
+	// for ChatML's by its <|im_start|> token.
+	if found, err := tokenizer.TemplateFileOf(dir); found {
+		if err != nil {
+			return fmt.Errorf("--chat: %w; %s", err, dropChat)
+		}
+		return nil
+	}
 	cfg := filepath.Join(dir, "tokenizer_config.json")
 	if _, err := os.Stat(cfg); err == nil {
 		if _, err := tokenizer.DetectTemplate(cfg); err != nil {

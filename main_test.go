@@ -646,6 +646,18 @@ func TestGenerateChatNeedsChatML(t *testing.T) {
 	if code, _, errs := runCLI(t, "", "generate", "--model", dir, "--prompt", "hi", "--max-new-tokens", "2"); code != 0 {
 		t.Errorf("plain text generation refused: %s", errs)
 	}
+	// A chat_template.jinja, which transformers reads before
+	// tokenizer_config.json's chat_template, alone in the folder: taken for
+	// ChatML's by the tokenizer's <|im_start|>, whatever it held.
+	os.Remove(cfg)
+	jinja := filepath.Join(dir, "chat_template.jinja")
+	os.WriteFile(jinja, []byte("{% for m in messages %}<|start_header_id|>{{ m.role }}<|end_header_id|>{{ m.content }}<|eot_id|>{% endfor %}"), 0o644)
+	code, _, errs = runCLI(t, "", "generate", "--model", dir, "--prompt", "hi", "--chat", "--max-new-tokens", "2")
+	want = "rlt generate: --chat: tokenizer: " + jinja + ": the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported; " +
+		"--chat writes --prompt as a ChatML turn (<|im_start|>user … <|im_end|>): drop --chat, and give --prompt as plain text or as a turn written out in the model's own chat format\n"
+	if code != 1 || errs != want {
+		t.Errorf("a chat_template.jinja not ChatML with --chat: exit %d, %q\nwant exit 1, %q", code, errs, want)
+	}
 }
 
 // The main job, headless: a real RLT step on the embedded default, recorded

@@ -133,8 +133,8 @@ func detectTemplate(tokenizerConfigPath string, data []byte, besides func() (*To
 const notChatML = "the chat template is not ChatML (it never writes <|im_start|>); only ChatML is supported"
 
 // TemplateFileOf checks the chat template of the model folder dir's
-// chat_template.jinja (hf.ChatTemplateFile), where it has one: transformers
-// (4.47 on) saves a template there, and reads it before
+// chat_template.jinja (hf.ChatTemplateFile), where it has one: recent
+// transformers versions save a template there, and it reads it before
 // tokenizer_config.json's chat_template, which a folder it saved then
 // lacks (such a folder with Llama 3's template was taken for ChatML's).
 // found is false where dir has no such file; err is an *Error naming the
