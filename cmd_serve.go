@@ -21,7 +21,6 @@ import (
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/serve"
-	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 const serveUsage = `
@@ -313,7 +312,7 @@ func stopOnDeviceFailure(h http.Handler, dev interface{ Err() error }, failed ch
 func listenServe(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("--listen %s: the address is in use (another "+shell.Program()+" serve or server listens there?): stop it, or give another port (port 0 picks a free one): %w", addr, err)
+		return nil, fmt.Errorf("--listen %s: the address is in use (by an earlier serve still running, or another server?): stop it, or give another port (port 0 picks a free one): %w", addr, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("--listen %s: %w", addr, err)
