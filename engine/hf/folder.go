@@ -23,9 +23,10 @@ const (
 	TokenizerConfigFile  = "tokenizer_config.json"
 	GenerationConfigFile = "generation_config.json"
 	SpecialTokensMapFile = "special_tokens_map.json"
-	// ChatTemplateFile is where transformers (4.47 on) saves a chat
-	// template, and reads it from before tokenizer_config.json's
-	// chat_template, which a folder it saves then lacks.
+	// ChatTemplateFile is where recent transformers versions save a chat
+	// template, and where transformers reads it from before
+	// tokenizer_config.json's chat_template, which a folder it saves then
+	// lacks.
 	ChatTemplateFile = "chat_template.jinja"
 )
 
@@ -228,7 +229,7 @@ func (ff FolderFiles) Check(needTokenizer bool) error {
 		// Weights and config without a tokenizer: a checkpoint saved by
 		// model.save_pretrained alone, whose tokenizer is its base
 		// model's. It was told to fetch a complete model from the Hub.
-		advice = append(advice, fmt.Sprintf("a checkpoint saved by model.save_pretrained alone holds no tokenizer: save its base model's beside it (AutoTokenizer.from_pretrained(BASE).save_pretrained(%q)), or copy the base model folder's tokenizer.json and tokenizer_config.json into it", ff.Dir))
+		advice = append(advice, fmt.Sprintf("a checkpoint saved by model.save_pretrained alone holds no tokenizer: save its base model's beside it (AutoTokenizer.from_pretrained(BASE).save_pretrained(%q)), or copy the base model folder's tokenizer.json, tokenizer_config.json and %s (where it has one: the chat template of recent transformers versions) into it", ff.Dir, ChatTemplateFile))
 	default:
 		advice = append(advice, "a Hugging Face model folder holds config.json, model.safetensors (or sharded weights with model.safetensors.index.json) and tokenizer.json; fetch a complete one with e.g. `huggingface-cli download Qwen/Qwen2.5-0.5B --local-dir DIR`")
 	}

@@ -37,7 +37,7 @@ func TestFolderCheck(t *testing.T) {
 		// A checkpoint saved by model.save_pretrained alone: its base
 		// model's tokenizer, not a whole model fetched from the Hub.
 		{"no tokenizer", []string{"config.json", "model.safetensors", "tokenizer_config.json"}, true, []string{"missing tokenizer.json; found config.json, model.safetensors, tokenizer_config.json: " +
-			"a checkpoint saved by model.save_pretrained alone holds no tokenizer: save its base model's beside it (AutoTokenizer.from_pretrained(BASE).save_pretrained(", ")), or copy the base model folder's tokenizer.json and tokenizer_config.json into it"}, "huggingface-cli download"},
+			"a checkpoint saved by model.save_pretrained alone holds no tokenizer: save its base model's beside it (AutoTokenizer.from_pretrained(BASE).save_pretrained(", ")), or copy the base model folder's tokenizer.json, tokenizer_config.json and chat_template.jinja (where it has one: the chat template of recent transformers versions) into it"}, "huggingface-cli download"},
 		{"the slow tokenizer's files", []string{"config.json", "model.safetensors", "vocab.json", "merges.txt"}, true, []string{"missing tokenizer.json; found config.json, model.safetensors: " +
 			"its vocab.json and merges.txt (the slow tokenizer's files) are not read: a tokenizer.json is needed; transformers writes it: AutoTokenizer.from_pretrained("}, "save_pretrained alone"},
 		{"pickle weights", []string{"config.json", "pytorch_model.bin", "tokenizer.json"}, true, []string{"missing model.safetensors", "PyTorch pickle weights (pytorch_model.bin)", "safe_serialization=True"}, "missing config.json"},
