@@ -211,26 +211,30 @@ func TestPretrainRefusesABadOnlyOrLR(t *testing.T) {
 // corpus's) with the flags that make it fit. --batch 1000000000 ended in
 // the Go runtime's "fatal error: out of memory" (115 TB of corpus asked
 // for at once), and --steps × --batch past int64 in a makeslice panic,
-// each with a stack dump.
+// each with a stack dump. Where a smaller --batch fits, the largest that
+// does is said (TestPretrainRefusalGivesABatchThatFits); where none does
+// (the corpus of --steps alone past the memory, or a limit under any
+// training), the batch it has.
 func TestPretrainRefusesWhatCannotFit(t *testing.T) {
 	for _, c := range []struct {
 		limit         string // RLT_MEMORY_LIMIT: "" for the host's own
 		args          []string
 		corpus, batch string
+		smaller       string // how the smaller --batch is offered
 	}{
-		{"", []string{"--batch", "1000000000"}, "the warm-start corpus (900 steps × 1000000000 sequences)", "1000000000 sequences"},
-		{"", []string{"--batch", "9000000000000", "--steps", "9000000000000"}, "the warm-start corpus (9000000000000 steps × 9000000000000 sequences)", "9000000000000 sequences"},
+		{"", []string{"--batch", "1000000000"}, "the warm-start corpus (900 steps × 1000000000 sequences)", "1000000000 sequences", "- a smaller --batch: --batch "},
+		{"", []string{"--batch", "9000000000000", "--steps", "9000000000000"}, "the warm-start corpus (9000000000000 steps × 9000000000000 sequences)", "9000000000000 sequences", "- a smaller --batch (now "},
 		// One of each is said as one: it said "1 steps × 1 sequences".
 		// --only teacher: no check after (TestPretrainCountsTheTeacherCheck),
 		// whose sampling holds more than one sequence's training.
-		{"1MB", []string{"--batch", "1", "--steps", "1", "--only", "teacher"}, "the warm-start corpus (1 step × 1 sequence)", "1 sequence"},
+		{"1MB", []string{"--batch", "1", "--steps", "1", "--only", "teacher"}, "the warm-start corpus (1 step × 1 sequence)", "1 sequence", "- a smaller --batch (now "},
 	} {
 		t.Setenv("RLT_MEMORY_LIMIT", c.limit)
 		parent := t.TempDir()
 		out := filepath.Join(parent, "models")
 		code, stdout, errs := runCLI(t, "", append([]string{"pretrain", "--out", out}, c.args...)...)
 		for _, w := range []string{"rlt pretrain: pretraining needs about ", "teacher forward and backward", c.corpus, "To fit, try:",
-			"- a smaller --batch (now " + c.batch + " a step, in one forward and backward)", "- fewer --steps (now "} {
+			c.smaller, "now " + c.batch + " a step, in one forward and backward)", "- fewer --steps (now "} {
 			if !strings.Contains(errs, w) {
 				t.Errorf("pretrain %v: stderr %q; want %q in it", c.args, errs, w)
 			}
