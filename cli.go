@@ -280,12 +280,7 @@ func watchRefusals(fs *flag.FlagSet) (refused *bool, unwatch func()) {
 	refused = new(bool)
 	own := map[*flag.Flag]flag.Value{}
 	fs.VisitAll(func(f *flag.Flag) {
-		own[f] = f.Value
-		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-			f.Value = watchedBool{watched{f.Value, refused}}
-			return
-		}
-		f.Value = watched{f.Value, refused}
+		own[f], f.Value = f.Value, watched{f.Value, refused}
 	})
 	return refused, func() {
 		for f, v := range own {
@@ -310,11 +305,12 @@ func (v watched) Set(s string) error {
 	return err
 }
 
-// watchedBool is watched for a flag written alone (--mouse), which the
-// flag package knows by IsBoolFlag.
-type watchedBool struct{ watched }
-
-func (watchedBool) IsBoolFlag() bool { return true }
+// IsBoolFlag is the watched Value's: the flag package reads a bool flag
+// written alone (--mouse) by it.
+func (v watched) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
 
 // noLeadingZero is a count flag's value that refuses a leading 0
 // (refuseLeadingZeros says why).
