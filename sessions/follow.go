@@ -382,23 +382,33 @@ func (f *Follower) verifyPending() error {
 // the next tick. Run closes the file and returns ctx.Err() when cancelled, or
 // the first error from Poll.
 func (f *Follower) Run(ctx context.Context, deliver func(lines [][]byte, notices []Notice)) error {
-	interval := f.Interval
+	defer f.Close()
+	return pollUntilDone(ctx, f.Interval, f.Poll, f.Notices, func() bool { return f.more }, deliver)
+}
+
+// pollUntilDone is Run's loop, a file's (Follower) and a folder's
+// (DirFollower): every interval (DefaultPollInterval when not set) it
+// polls, hands what is new to deliver, and returns poll's first error or,
+// once ctx is done, ctx.Err(). While more says the last poll stopped at
+// its read limit it polls again at once, so that a backlog is drained
+// without waiting for the ticks.
+func pollUntilDone[L any](ctx context.Context, interval time.Duration, poll func() ([]L, error), notices func() []Notice,
+	more func() bool, deliver func(lines []L, notices []Notice)) error {
 	if interval <= 0 {
 		interval = DefaultPollInterval
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	defer f.Close()
 	for {
-		lines, err := f.Poll()
-		notices := f.Notices()
-		if len(lines) > 0 || len(notices) > 0 {
-			deliver(lines, notices)
+		lines, err := poll()
+		ns := notices()
+		if len(lines) > 0 || len(ns) > 0 {
+			deliver(lines, ns)
 		}
 		if err != nil {
 			return err
 		}
-		if f.more {
+		if more() {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -510,28 +520,19 @@ func (d *DirFollower) Close() error {
 	return errors.Join(errs...)
 }
 
-// Run is Follower.Run for a folder.
+// Run is Follower.Run for a folder: a file's backlog, too, is drained
+// without waiting for the ticks.
 func (d *DirFollower) Run(ctx context.Context, deliver func(lines []Line, notices []Notice)) error {
-	interval := d.Interval
-	if interval <= 0 {
-		interval = DefaultPollInterval
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
 	defer d.Close()
-	for {
-		lines, err := d.Poll()
-		notices := d.Notices()
-		if len(lines) > 0 || len(notices) > 0 {
-			deliver(lines, notices)
-		}
-		if err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
+	return pollUntilDone(ctx, d.Interval, d.Poll, d.Notices, d.more, deliver)
+}
+
+// more reports whether the last Poll stopped at the read limit in any file.
+func (d *DirFollower) more() bool {
+	for _, f := range d.files {
+		if f.more {
+			return true
 		}
 	}
+	return false
 }
