@@ -7,7 +7,8 @@
 // is of (Lines, Rows), so the session store and the engine say them alike
 // without the store linking the engine's data readers. The record
 // readers, the model and tokenizer loaders and the commands that read JSON
-// Lines share it.
+// Lines share it, and the one reading of JSON's number grammar (NumberLen)
+// that the store's record scanner and the server's rewriting share.
 package jsonerr
 
 import (

@@ -64,42 +64,6 @@ func standInSpelling(num []byte) (i, zeros int, ok bool) {
 	return 0, 0, false
 }
 
-// jsonNumberLen is the length of the JSON number that b begins with (0:
-// none): an optional minus, an integer part, a fraction, an exponent.
-func jsonNumberLen(b []byte) int {
-	digits := func(i int) int {
-		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-			i++
-		}
-		return i
-	}
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		i = digits(i)
-	default:
-		return 0
-	}
-	if i+1 < len(b) && b[i] == '.' && '0' <= b[i+1] && b[i+1] <= '9' {
-		i = digits(i + 1)
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		j := i + 1
-		if j < len(b) && (b[j] == '+' || b[j] == '-') {
-			j++
-		}
-		if j < len(b) && '0' <= b[j] && b[j] <= '9' {
-			i = digits(j)
-		}
-	}
-	return i
-}
-
 // mayHoldStandIn reports whether b may hold a stand-in's spelling (its
 // exponent's digits), for pythonJSON and asGiven to pass by most.
 func mayHoldStandIn(b []byte) bool {
@@ -194,7 +158,7 @@ func literalAt(body []byte, i int) (put string, end int) {
 			return lit.json, end
 		}
 	}
-	n := jsonNumberLen(body[i:])
+	n := jsonerr.NumberLen(body[i:])
 	num := body[i : i+n]
 	if _, _, ok := standInSpelling(num); ok {
 		at := bytes.IndexByte(num, 'e') + 1
@@ -213,7 +177,7 @@ func isWordByte(c byte) bool {
 // where that value ends: a stand-in's literal, or a client's number
 // pythonJSON gave one zero more with that zero taken out; "" for another.
 func givenAt(raw []byte, i int) (put string, end int) {
-	n := jsonNumberLen(raw[i:])
+	n := jsonerr.NumberLen(raw[i:])
 	num := raw[i : i+n]
 	lit, zeros, ok := standInSpelling(num)
 	switch {
