@@ -64,6 +64,7 @@ func TestRunName(t *testing.T) {
 		{"a slash", []string{"--name", "a/b"}, `--name "a/b" holds '/'`},
 		{"a space", []string{"--name", "lam 3"}, `--name "lam 3" holds ' '`},
 		{"dots alone", []string{"--name", ".."}, `--name ".." is no name`},
+		{"a dot at its end", []string{"--name", "lam."}, `--name "lam." ends in '.'`},
 		{"too long", []string{"--name", strings.Repeat("x", 65)}, "is 65 bytes long"},
 		{"with --resume", []string{"--name", "lam3", "--resume", filepath.Join(runs, entries[0].Name())}, "--name with --resume"},
 	} {
@@ -76,6 +77,11 @@ func TestRunName(t *testing.T) {
 			code, _, errs := runCLI(t, "", args...)
 			if code != 2 || !strings.Contains(errs, c.want) {
 				t.Errorf("exit %d:\n%s\nwant exit 2 saying %q", code, errs, c.want)
+			}
+			// A bad value is its line and the way to the usage, not the
+			// usage first (badValue); a wrong call's usage is printed.
+			if lines := strings.Split(strings.TrimSpace(errs), "\n"); c.name != "with --resume" && (len(lines) != 2 || lines[1] != "See 'rlt run --help'.") {
+				t.Errorf("a bad --name said\n%s\nwant its line and See 'rlt run --help'. alone", errs)
 			}
 			if _, err := os.Stat(fresh); !os.IsNotExist(err) {
 				t.Errorf("%s made (%v): a refused name makes no folder", fresh, err)

@@ -256,7 +256,8 @@ func newRunDir(runs, name string) (string, error) {
 
 // CheckRunName says what is wrong with name as the end of a run folder's
 // name (rlt run --name): one word a folder may be named by on every
-// system, so that it names the run alone; nil for a good one, and for "".
+// system, so that it names the run alone (not ending in '.', which
+// Windows drops); nil for a good one, and for "".
 func CheckRunName(name string) error {
 	if name == "" {
 		return nil
@@ -271,6 +272,12 @@ func CheckRunName(name string) error {
 	}
 	if strings.Trim(name, ".") == "" {
 		return fmt.Errorf("%q is no name: give letters or digits too (lam3)", name)
+	}
+	// Windows drops a folder name's last dots: runs/<time>-lam. would be
+	// made as <time>-lam, and the run named by one folder here and
+	// another there.
+	if strings.HasSuffix(name, ".") {
+		return fmt.Errorf("%q ends in '.', which Windows drops from a folder's name: end it with a letter, a digit or - _ = + (lam3, kl_mean=0.5)", name)
 	}
 	return nil
 }
