@@ -219,8 +219,8 @@ func (c *Chart) AppendMany(name string, steps []int64, values []float64) {
 	c.touch()
 	n := min(len(steps), len(values))
 	if cap(s.steps)-len(s.steps) < n {
-		s.steps = growInt(s.steps, n)
-		s.vals = growFloat(s.vals, n)
+		s.steps = grow(s.steps, n)
+		s.vals = grow(s.vals, n)
 	}
 	for i := 0; i < n; i++ {
 		if !finite(values[i]) {
@@ -320,14 +320,11 @@ func (c *Chart) HasSpread(name string) bool {
 	return ok && len(c.series[i].spSteps) > 0
 }
 
-func growInt(s []int64, n int) []int64 {
-	t := make([]int64, len(s), len(s)+max(n, len(s)))
-	copy(t, s)
-	return t
-}
-
-func growFloat(s []float64, n int) []float64 {
-	t := make([]float64, len(s), len(s)+max(n, len(s)))
+// grow returns a copy of s with room for n more points: its capacity is
+// len(s) plus the larger of n and len(s), so that batch after batch costs
+// a constant time a point. A series' steps and values grow by it alike.
+func grow[T int64 | float64](s []T, n int) []T {
+	t := make([]T, len(s), len(s)+max(n, len(s)))
 	copy(t, s)
 	return t
 }
