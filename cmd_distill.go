@@ -887,7 +887,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		// times from a file of rlt distill --samples-out (task.Repeated, as
 		// rlt train and rlt distill take such a file).
 		if rr := leaveOutRepeated(data); rr.lines.n > 0 {
-			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, %s (%s): "+sessions.Program()+" eval answers each question once, greedily, so a repeat was the same answer counted again (a file of "+sessions.Program()+" distill --samples-out holds each question once per sample)\n",
+			fmt.Fprintf(stderr, "warning: data %s: left out %d of its %s, %s (%s): the evaluation answers each question once, greedily, so a repeat was the same answer counted again (a file of "+sessions.Program()+" distill --samples-out holds each question once per sample)\n",
 				data.Path, rr.lines.n, jsonerr.Rows(rr.of), record.RepeatedRows, rr.lines)
 		}
 	} else if exs, err = taskQuestions(fs, t, task.HeldOut, runpkg.EvalSeed, *n); err != nil {
@@ -971,7 +971,7 @@ func runEval(args []string, stdin io.Reader, stdout, stderr io.Writer) (err erro
 		return enc.Encode(rec)
 	}
 	stopped := func(who string) error {
-		return fmt.Errorf("stopped by a signal while %s the %s: no result was printed ("+sessions.Program()+" eval prints them once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)",
+		return fmt.Errorf("stopped by a signal while %s the %s: no result was printed (they are printed once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)",
 			who, plural(len(exs), "question"))
 	}
 	if pair != nil {

@@ -368,5 +368,5 @@ func outExists(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("--out %s already exists and is a folder; --out is the file to write: give a new file's path, such as %s", path, filepath.Join(path, "accepted.jsonl"))
 	}
-	return fmt.Errorf("--out %s already exists; "+sessions.Program()+" export does not replace a file: remove it or choose another path", path)
+	return fmt.Errorf("--out %s already exists, and export does not replace a file: remove it or choose another path", path)
 }

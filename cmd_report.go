@@ -127,5 +127,5 @@ func checkReportOut(dir string) (replacing bool, err error) {
 	if st.Mode().IsRegular() && report.IsPage(path) {
 		return true, nil
 	}
-	return false, fmt.Errorf("--out %s: %s exists and is not a page "+sessions.Program()+" report wrote; it is left as it was: move it away, or choose another --out folder", dir, path)
+	return false, fmt.Errorf("--out %s: %s exists and was not written by a report; it is left as it was: move it away, or choose another --out folder", dir, path)
 }

@@ -266,7 +266,7 @@ func TestExportRefusesAnExistingOut(t *testing.T) {
 		code int
 		want string
 	}{
-		{"stratos over a file", []string{"--run", dir, "--out", earlier}, 1, "--out " + earlier + " already exists; rlt export does not replace a file: remove it or choose another path"},
+		{"stratos over a file", []string{"--run", dir, "--out", earlier}, 1, "--out " + earlier + " already exists, and export does not replace a file: remove it or choose another path"},
 		{"csv over a file", []string{"--run", dir, "--format", "csv", "--out", csv}, 1, "--out " + csv + " already exists"},
 		{"over a folder", []string{"--run", dir, "--out", folder}, 1, "--out " + folder + " already exists and is a folder; --out is the file to write: give a new file's path, such as " + filepath.Join(folder, "accepted.jsonl")},
 		{"before the run is read", []string{"--run", missingRun, "--out", earlier}, 1, "--out " + earlier + " already exists"},
@@ -389,7 +389,7 @@ func TestExportOutIsWholeOrAbsent(t *testing.T) {
 		{"made meanwhile", true, func(w io.Writer) (sessions.ExportReport, error) {
 			fmt.Fprint(w, "{\"a\":1}\n")
 			return sessions.ExportReport{Written: 1}, nil
-		}, "already exists; rlt export does not replace a file", "someone else's\n"},
+		}, "already exists, and export does not replace a file", "someone else's\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()

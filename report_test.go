@@ -75,10 +75,10 @@ func TestReportReplacesOnlyItsOwnPage(t *testing.T) {
 		want string
 	}{
 		{"its own page", []string{dir, "--out", again}, 0, "wrote " + filepath.Join(again, "report.html") + " (1 run, 1 metric, replacing the earlier report)"},
-		{"a page of the user's", []string{dir, "--out", mine}, 1, "--out " + mine + ": " + filepath.Join(mine, "report.html") + " exists and is not a page rlt report wrote; it is left as it was: move it away, or choose another --out folder"},
-		{"before a run is read", []string{missingRun, "--out", mine}, 1, filepath.Join(mine, "report.html") + " exists and is not a page rlt report wrote"},
-		{"a folder", []string{dir, "--out", folder}, 1, filepath.Join(folder, "report.html") + " exists and is not a page rlt report wrote"},
-		{"a symlink", []string{dir, "--out", link}, 1, filepath.Join(link, "report.html") + " exists and is not a page rlt report wrote"},
+		{"a page of the user's", []string{dir, "--out", mine}, 1, "--out " + mine + ": " + filepath.Join(mine, "report.html") + " exists and was not written by a report; it is left as it was: move it away, or choose another --out folder"},
+		{"before a run is read", []string{missingRun, "--out", mine}, 1, filepath.Join(mine, "report.html") + " exists and was not written by a report"},
+		{"a folder", []string{dir, "--out", folder}, 1, filepath.Join(folder, "report.html") + " exists and was not written by a report"},
+		{"a symlink", []string{dir, "--out", link}, 1, filepath.Join(link, "report.html") + " exists and was not written by a report"},
 		{"--out a file", []string{dir, "--out", file}, 1, "--out " + file + ": a file, not a folder"},
 		// It said "--out FILE/sub: lstat FILE/sub/report.html: not a
 		// directory", the file in the way unnamed.

@@ -379,7 +379,7 @@ func TestResumeWithStepsZeroRunsUntilInterrupted(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var c runconfig.Config
-	if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil || c.Steps != 0 {
+	if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), "run", &c); err != nil || c.Steps != 0 {
 		t.Errorf("config.toml records steps %d (%v), want 0: until interrupted", c.Steps, err)
 	}
 }
@@ -415,7 +415,7 @@ func TestEvalStoppedBySignal(t *testing.T) {
 		args := append(append([]string{"eval"}, c.args...), "--questions", "500", "--max-new-tokens", "160", "--device", "cpu")
 		code, errs := runUntilSignal(t, "rlt eval: computing on ", args...)
 		lines := strings.Split(strings.TrimSpace(errs), "\n")
-		want := "rlt eval: stopped by a signal while " + c.who + " the 500 questions: no result was printed (rlt eval prints them once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)"
+		want := "rlt eval: stopped by a signal while " + c.who + " the 500 questions: no result was printed (they are printed once every question is answered) and nothing was written; to evaluate, run the same command again (a smaller --questions takes less time)"
 		// The signal races the load: it may stop it within a tensor, or
 		// come as its last tensor was read, when loadStopped has no place
 		// to say (the load returned no error).

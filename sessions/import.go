@@ -181,7 +181,7 @@ func ImportProgressContext(ctx context.Context, dst, src, format string, progres
 	rel, err := filepath.Rel(abs, dstAbs)
 	inside := err == nil && (rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))))
 	if inside {
-		return nil, fmt.Errorf("%s: the run folder %s would be inside the source, which "+Program()+" import never modifies; choose another --out", src, dst)
+		return nil, fmt.Errorf("%s: the run folder %s would be inside the source, which an import never modifies; choose another --out", src, dst)
 	}
 	progress(ImportProgress{})
 	rep, metrics, traces, err := collectImportProgress(abs, fi.IsDir(), format, nil, progress)
@@ -807,7 +807,7 @@ func folderRewardNote(dir, format string) string {
 	none := "the folder records no reward; " + Program() + " score --run uses the defaults (or the flags given)"
 	hydra := filepath.Join(".hydra", "config.yaml")
 	if format == ImportOfficial && fileExists(filepath.Join(dir, hydra)) {
-		return fmt.Sprintf("%s holds the official trainer's reward, which "+Program()+" import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: "+Program()+" score --run uses the defaults; give its values as --c1 --c2 --c3 --c4 --penalty --estimator k3 (where use_schulman_kl_estimation is true) --temperature",
+		return fmt.Sprintf("%s holds the official trainer's reward, which the import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: "+Program()+" score --run uses the defaults; give its values as --c1 --c2 --c3 --c4 --penalty --estimator k3 (where use_schulman_kl_estimation is true) --temperature",
 			hydra)
 	}
 	return none

@@ -1246,7 +1246,7 @@ func TestImportFolderSaysItsReward(t *testing.T) {
 	}{
 		{"official", "testdata/official/run", false, none},
 		{"official with its Hydra configuration", "testdata/official/run", true,
-			filepath.Join(".hydra", "config.yaml") + " holds the official trainer's reward, which rlt import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: rlt score --run uses the defaults; give its values as --c1 --c2 --c3 --c4"},
+			filepath.Join(".hydra", "config.yaml") + " holds the official trainer's reward, which the import does not read (answer_log_prob_coeff [c1, c2], kl_penalty_reward_coeff [c3, c4], not_matched_penalty, use_schulman_kl_estimation, unbias_student_log_probs_temp), so the run records none: rlt score --run uses the defaults; give its values as --c1 --c2 --c3 --c4"},
 		{"trl", "testdata/trainers/trl", false, none},
 		// A TRL folder's Hydra file is no RLT trainer's.
 		{"trl with a Hydra file", "testdata/trainers/trl", true, none},
