@@ -4,23 +4,15 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rlt-workbench/rlt/ui/internal/decimals"
+	"github.com/rlt-workbench/rlt/ui/style"
 )
 
-// fit cuts s to w cells, ending with "…" when cut.
-func fit(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if width(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
-}
+// fit cuts s to w cells, ending with "…" when cut (style.Fit).
+func fit(s string, w int) string { return style.Fit(s, w) }
 
 // wrapAtSpaces is ansi.Wrap of s at w cells, broken at spaces alone (and
 // within a word wider than w): ansi.Wrap also breaks after every hyphen,
@@ -57,55 +49,9 @@ func pad(s string, w int) string {
 	return s
 }
 
-// width is ansi.StringWidth(s), found without grapheme segmentation when
-// s holds only SGR escapes and characters one cell wide that never join
-// (printable ASCII, Latin-1, Greek, general punctuation, arrows, maths,
-// box drawing, blocks, shapes, braille): what chart lines and status
-// lines are made of, measured many times a frame. Anything else goes to
-// ansi.StringWidth.
-func width(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == 0x1b:
-			// CSI: ESC [ parameters… final byte in 0x40–0x7e.
-			if i+1 >= len(s) || s[i+1] != '[' {
-				return ansi.StringWidth(s)
-			}
-			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
-				j++
-			}
-			if j >= len(s) {
-				return ansi.StringWidth(s)
-			}
-			i = j + 1
-			continue
-		case c >= 0x20 && c < 0x7f:
-			n++
-			i++
-			continue
-		case c < 0x80:
-			return ansi.StringWidth(s)
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r >= 0xa0 && r <= 0xff && r != 0xad,
-			r >= 0x370 && r <= 0x3ff,
-			r >= 0x2010 && r <= 0x2027,
-			r >= 0x2190 && r <= 0x21ff,
-			r >= 0x2200 && r <= 0x22ff,
-			r >= 0x2500 && r <= 0x25ff,
-			r >= 0x2800 && r <= 0x28ff:
-			n++
-			i += size
-		default:
-			return ansi.StringWidth(s)
-		}
-	}
-	return n
-}
+// width is style.Width: ansi.StringWidth, fast on what chart and status
+// lines are made of.
+func width(s string) int { return style.Width(s) }
 
 // block fits every line to w cells and returns exactly h lines (cut or
 // padded with empty lines). h ≤ 0 keeps the line count.

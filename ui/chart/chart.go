@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 
@@ -741,17 +740,6 @@ func (c *Chart) View() string {
 	c.valid = true
 	c.renders++
 	return c.cached
-}
-
-// truncate cuts s to width cells.
-func truncate(s string, width int) string {
-	if width <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= width {
-		return s
-	}
-	return ansi.Truncate(s, width, "…")
 }
 
 func joinNonEmpty(parts []string, sep string) string {

@@ -626,7 +626,7 @@ func (c *Chart) render() string {
 		mid := header + plotH/2
 		if mid < len(out) {
 			pad := max(0, (W-len(msg))/2)
-			out[mid] = truncate(strings.Repeat(" ", pad)+msg, W)
+			out[mid] = style.Fit(strings.Repeat(" ", pad)+msg, W)
 		}
 		b.Reset()
 		b.WriteString(strings.Join(out, "\n"))
@@ -1043,7 +1043,7 @@ func (c *Chart) headerText(lo, hi int64, note string, width int) string {
 		*drop = ""
 		s = line()
 	}
-	return truncate(s, width)
+	return style.Fit(s, width)
 }
 
 // FormatValueInt formats a step compactly: 950, 12k, 1.5M.
@@ -1228,7 +1228,7 @@ func (c *Chart) layLegend(w, maxLines int, emaOnly bool) ([]string, int) {
 				more := " +" + strconv.Itoa(rest)
 				last := lines[len(lines)-1]
 				if w > len(more) {
-					lines[len(lines)-1] = truncate(last, w-len(more)) + more
+					lines[len(lines)-1] = style.Fit(last, w-len(more)) + more
 				}
 				return lines, len(lines) + 1 + rest
 			}
@@ -1237,7 +1237,7 @@ func (c *Chart) layLegend(w, maxLines int, emaOnly bool) ([]string, int) {
 			cur.WriteString("  ")
 		}
 		if it.width > w {
-			cur.WriteString(truncate(it.text, w))
+			cur.WriteString(style.Fit(it.text, w))
 			curW = w
 			cost++
 			continue

@@ -769,7 +769,7 @@ func (h *Heatmap) Legend(width int) string {
 	fixed := ansi.StringWidth(label) + 1 + ansi.StringWidth(loS) + 2 + ansi.StringWidth(hiS)
 	barW := min(width-fixed, 4*Buckets+1)
 	if barW < 3 {
-		return truncateW(label+" "+loS+"…"+hiS, width)
+		return style.Fit(label+" "+loS+"…"+hiS, width)
 	}
 	var b strings.Builder
 	b.WriteString(label + " " + loS + " ")
@@ -822,7 +822,7 @@ func (h *Heatmap) monoLegend(label string, width int) string {
 		plain += " " + p.text
 	}
 	if ansi.StringWidth(plain) > width {
-		return truncateW(plain, width)
+		return style.Fit(plain, width)
 	}
 	if h.HasMissing() && ansi.StringWidth(plain+" "+noValueText) <= width {
 		parts = append(parts, part{noValue, noValueText})
@@ -887,14 +887,4 @@ func LimitWords(v float64) string {
 		return mant + "e" + exp
 	}
 	return mant
-}
-
-func truncateW(s string, w int) string {
-	if w <= 0 {
-		return ""
-	}
-	if ansi.StringWidth(s) <= w {
-		return s
-	}
-	return ansi.Truncate(s, w, "…")
 }

@@ -1,5 +1,7 @@
 // Package style holds the workbench's palette and the escape sequences and
-// lipgloss styles built from it, for one colour profile at a time.
+// lipgloss styles built from it, for one colour profile at a time, and the
+// cells a line of them takes (Width) and its cut to a width (Fit), for the
+// screens, charts and heatmaps alike.
 //
 // Nothing here asks the terminal anything: the profile comes from the
 // environment (TERM, COLORTERM, NO_COLOR, CLICOLOR…) and whether the output
