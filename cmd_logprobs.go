@@ -17,7 +17,6 @@ import (
 	"github.com/rlt-workbench/rlt/engine/model"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/engine/rlt"
-	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 const logprobsUsage = `
@@ -74,7 +73,7 @@ func runLogprobs(args []string, stdin io.Reader, stdout, stderr io.Writer) (err 
 		// flag for a tokenizer, so the tokenizer's own "give the
 		// tokenizer.json of the model, or the model folder that holds
 		// it" named nothing the user could give.
-		tokErr = fmt.Errorf(`%s holds no tokenizer.json, which `+shell.Program()+` logprobs tokenizes with: put the model's tokenizer.json there, or give the line's token ids, such as {"ids": [18, 19]}`, *dir)
+		tokErr = fmt.Errorf(`%s holds no tokenizer.json, which logprobs tokenizes with: put the model's tokenizer.json there, or give the line's token ids, such as {"ids": [18, 19]}`, *dir)
 	}
 	if tokErr == nil {
 		if err := rlt.CheckTokenizerRows("--model", *dir, tok.VocabSize()); err != nil {

@@ -759,7 +759,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if _, err := os.Stat(filepath.Join(dir, sessions.ConfigFile)); err == nil {
 			hint = "--runs " + sessions.ShellQuote(filepath.Dir(filepath.Clean(dir))) + ", the folder that holds it"
 		}
-		return misuse(fs, "unexpected argument %q: "+sessions.Program()+" sessions takes only flags (%s?)", dir, hint)
+		return misuse(fs, "unexpected argument %q: %s takes only flags (%s?)", dir, fs.Name(), hint)
 	}
 	// --runs given a run folder itself lists what is in it, none of which
 	// is a run: said as the folder that holds it.

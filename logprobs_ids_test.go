@@ -92,7 +92,7 @@ func TestLogprobsTextWithoutATokenizer(t *testing.T) {
 	}
 	code, out, errs := runCLI(t, "{\"text\": \"ab\"}\n{\"ids\": [1, 2]}\n", "logprobs", "--model", dir, "--device", "cpu")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	want := `{"line":1,"error":"cannot tokenize \"text\": ` + dir + ` holds no tokenizer.json, which rlt logprobs tokenizes with: put the model's tokenizer.json there, or give the line's token ids, such as {\"ids\": [18, 19]}"}`
+	want := `{"line":1,"error":"cannot tokenize \"text\": ` + dir + ` holds no tokenizer.json, which logprobs tokenizes with: put the model's tokenizer.json there, or give the line's token ids, such as {\"ids\": [18, 19]}"}`
 	if code != 1 || len(lines) != 2 || lines[0] != want || !strings.Contains(lines[1], `"logprobs"`) {
 		t.Errorf("exit %d\n%s\n%s\nwant the first line %s and the ids line to go on", code, out, errs, want)
 	}
