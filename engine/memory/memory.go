@@ -550,9 +550,10 @@ func (g GRPO) longestRowFix() string {
 	if need-less < need/10 {
 		return ""
 	}
-	return fmt.Sprintf("leave out or shorten %s, the data's longest row (a teacher prompt of %d tokens; the next longest row's is %d): "+
+	return fmt.Sprintf("leave out or shorten %s, the data's longest row (a teacher prompt of %d tokens; the next longest row's is %d), "+
+		"or set max_prompt_tokens = %d, which leaves out every row longer: "+
 		"every sequence of a step is counted at the longest prompt, and without that row this run needs about %s",
-		g.LongestRow, g.TeacherPrompt, g.NextTeacherPrompt, size.Bytes(less))
+		g.LongestRow, g.TeacherPrompt, g.NextTeacherPrompt, g.NextTeacherPrompt, size.Bytes(less))
 }
 
 // Score describes `rlt score` for its estimate.

@@ -200,8 +200,11 @@ func (d *Data) longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, fits f
 // fitReasons are FitReason for d's training rows and held-out ones, each
 // reading a row's lengths where longestPrompts measured them with tok and
 // p, and measuring them where it did not.
-func (d *Data) fitReasons(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions) (train, heldOut func(task.Example) string) {
-	measure := FitReason(tok, p, maxNew, pos)
+func (d *Data) fitReasons(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt.Positions, maxPrompt int) (train, heldOut func(task.Example) string) {
+	measure := func(ex task.Example) string {
+		teacher, student := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
+		return lengthsReason(maxNew, pos, maxPrompt, ex.Question, teacher, student)
+	}
 	l := d.measuredBy(tok, p)
 	if l == nil {
 		return measure, measure
@@ -212,10 +215,20 @@ func (d *Data) fitReasons(tok rlt.Encoder, p record.Prompts, maxNew int, pos rlt
 			if !ok {
 				return measure(ex)
 			}
-			return LengthsFitReason(maxNew, pos, ex.Question, x[0], x[1], "")
+			return lengthsReason(maxNew, pos, maxPrompt, ex.Question, x[0], x[1])
 		}
 	}
 	return read(l.train), read(l.heldOut)
+}
+
+// lengthsReason is LengthsFitReason of a data row, the row left out first
+// where its teacher prompt takes more than maxPrompt tokens
+// (max_prompt_tokens; 0: no cap).
+func lengthsReason(maxNew int, pos rlt.Positions, maxPrompt int, question string, teacher, student int) string {
+	if maxPrompt > 0 && teacher > maxPrompt {
+		return fmt.Sprintf("its teacher prompt takes %d tokens, more than max_prompt_tokens = %d", teacher, maxPrompt)
+	}
+	return LengthsFitReason(maxNew, pos, question, teacher, student, "")
 }
 
 // LoadData reads and splits the configuration's data files (nil, nil when

@@ -211,10 +211,15 @@ func checkKeys(c runconfig.Config) error {
 	for _, f := range []struct {
 		key string
 		v   int
-	}{{"steps", c.Steps}, {"eval_every", c.EvalEvery}, {"eval_questions", c.EvalQuestions}, {"checkpoint_every", c.CheckpointEvery}} {
+	}{{"steps", c.Steps}, {"eval_every", c.EvalEvery}, {"eval_questions", c.EvalQuestions}, {"checkpoint_every", c.CheckpointEvery}, {"max_prompt_tokens", c.MaxPromptTokens}} {
 		if f.v < 0 {
 			errs = append(errs, configkey.Errorf(f.key, "%s %d must not be negative", f.key, f.v))
 		}
+	}
+	// A cap that caps nothing is refused rather than taken silently: a
+	// synthetic task's questions are all short.
+	if c.MaxPromptTokens > 0 && c.Data == "" {
+		errs = append(errs, configkey.Errorf("max_prompt_tokens", "max_prompt_tokens %d caps the prompts of a data file's rows, and this run has none (task %q): remove it, or give data = FILE", c.MaxPromptTokens, c.Task))
 	}
 	// rlt eval's --questions bound: eval_questions = 9223372036854775807
 	// was taken, and the first evaluation (step 10 by default) failed in
@@ -363,7 +368,7 @@ func newOn(ctx context.Context, checked Checked, sink event.Sink, open func(name
 	var questions rlt.Questions = &taskQuestions{task: t, seed: cfg.GRPO.Seed}
 	var warning error
 	if data != nil {
-		train, heldOut := data.fitReasons(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, pair.Positions())
+		train, heldOut := data.fitReasons(pair.Tok, cfg.Prompts, cfg.GRPO.MaxNewTokens, pair.Positions(), cfg.MaxPromptTokens)
 		if err := data.fit(train, heldOut, cfg.EvalEvery > 0); err != nil {
 			return nil, err
 		}
@@ -436,7 +441,7 @@ func (c Checked) Memory() (memory.GRPO, error) {
 	if c.data != nil {
 		pos := rlt.Positions{Teacher: m.Teacher.MaxPos, Student: m.Student.MaxPos}
 		b := c.data.longestPrompts(tok, c.cfg.Prompts, func(l [2]int) bool {
-			return LengthsFitReason(c.cfg.GRPO.MaxNewTokens, pos, "", l[0], l[1], "") == ""
+			return lengthsReason(c.cfg.GRPO.MaxNewTokens, pos, c.cfg.MaxPromptTokens, "", l[0], l[1]) == ""
 		})
 		m.TeacherPrompt, m.StudentPrompt = b.teacher, b.student
 		m.Prompts = "the longest of the data's rows"

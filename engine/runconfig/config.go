@@ -34,7 +34,14 @@ type Config struct {
 	// evaluation; empty: a task.DataHeldOut fraction of Data's distinct
 	// questions is held out and never trained on.
 	EvalData string `toml:"eval_data"`
-	Steps    int    `toml:"steps"` // GRPO steps to run (0 = until stopped)
+	// MaxPromptTokens leaves out the data rows, training and held-out,
+	// whose teacher prompt takes more tokens (0: no cap), each counted
+	// among the data's skipped rows, as verl's data.max_prompt_length
+	// with filter_overlong_prompts does: every step's sequences are
+	// sized for the longest prompt, and one long row among short ones
+	// sets that for the whole run.
+	MaxPromptTokens int `toml:"max_prompt_tokens"`
+	Steps           int `toml:"steps"` // GRPO steps to run (0 = until stopped)
 	// EvalEvery runs the held-out evaluation every so many steps (0 = never).
 	EvalEvery     int `toml:"eval_every"`
 	EvalQuestions int `toml:"eval_questions"`
