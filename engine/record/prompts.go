@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/engine/chatml"
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -70,17 +71,6 @@ func (p Prompts) Validate() error {
 	return errors.Join(errs...)
 }
 
-func writeTurn(b *strings.Builder, role, content string, end bool) {
-	b.WriteString(ImStart)
-	b.WriteString(role)
-	b.WriteString("\n")
-	b.WriteString(content)
-	if end {
-		b.WriteString(ImEnd)
-		b.WriteString("\n")
-	}
-}
-
 // TeacherPrefill is the start of the teacher's assistant turn: the solution
 // section and the opening of the explanation with its lead, which the
 // teacher continues.
@@ -99,9 +89,9 @@ func (p Prompts) TeacherHead(question, solution string) string {
 // assistant turn; the teacher generates what follows.
 func (p Prompts) TeacherPrompt(question, solution string) string {
 	var b strings.Builder
-	writeTurn(&b, "system", p.TeacherSystem, true)
-	writeTurn(&b, "user", question, true)
-	writeTurn(&b, "assistant", TeacherPrefill(solution), false)
+	chatml.WriteTurn(&b, "system", p.TeacherSystem, true)
+	chatml.WriteTurn(&b, "user", question, true)
+	chatml.WriteTurn(&b, "assistant", TeacherPrefill(solution), false)
 	return b.String()
 }
 
@@ -116,9 +106,9 @@ type StudentParts struct {
 // StudentParts returns the pieces of the student context for a question.
 func (p Prompts) StudentParts(question string) StudentParts {
 	var b strings.Builder
-	writeTurn(&b, "system", p.StudentSystem, true)
-	writeTurn(&b, "user", question, true)
-	writeTurn(&b, "assistant", BeginThought, false)
+	chatml.WriteTurn(&b, "system", p.StudentSystem, true)
+	chatml.WriteTurn(&b, "user", question, true)
+	chatml.WriteTurn(&b, "assistant", BeginThought, false)
 	return StudentParts{
 		Prefix: b.String(),
 		Middle: EndThought + "\n\n" + BeginSolution,

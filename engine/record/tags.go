@@ -3,6 +3,8 @@ package record
 import (
 	"fmt"
 	"strings"
+
+	"github.com/rlt-workbench/rlt/engine/chatml"
 )
 
 // The tags of RLT.md §2.
@@ -13,9 +15,9 @@ const (
 	EndExplanation   = "<|end_of_explanation|>"
 	BeginThought     = "<|begin_of_thought|>"
 	EndThought       = "<|end_of_thought|>"
-	ImStart          = "<|im_start|>"
-	ImEnd            = "<|im_end|>"
-	EndOfText        = "<|endoftext|>"
+	ImStart          = chatml.ImStart
+	ImEnd            = chatml.ImEnd
+	EndOfText        = chatml.EndOfText
 )
 
 // tags lists every tag that must not appear inside a question, solution or

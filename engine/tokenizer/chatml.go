@@ -12,29 +12,21 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rlt-workbench/rlt/engine/chatml"
 	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 )
 
-// ChatML markers and Qwen2's end-of-text token.
+// ChatML markers and Qwen2's end-of-text token (engine/chatml's).
 const (
-	ImStart   = "<|im_start|>"
-	ImEnd     = "<|im_end|>"
-	EndOfText = "<|endoftext|>"
+	ImStart   = chatml.ImStart
+	ImEnd     = chatml.ImEnd
+	EndOfText = chatml.EndOfText
 )
 
 // Message is one chat turn.
 type Message struct {
 	Role, Content string
-}
-
-func writeTurn(b *strings.Builder, m Message) {
-	b.WriteString(ImStart)
-	b.WriteString(m.Role)
-	b.WriteByte('\n')
-	b.WriteString(m.Content)
-	b.WriteString(ImEnd)
-	b.WriteByte('\n')
 }
 
 // RenderChatML renders msgs as ChatML, each as
@@ -45,10 +37,10 @@ func writeTurn(b *strings.Builder, m Message) {
 func RenderChatML(msgs []Message, addGenerationPrompt bool) string {
 	var b strings.Builder
 	for _, m := range msgs {
-		writeTurn(&b, m)
+		chatml.WriteTurn(&b, m.Role, m.Content, true)
 	}
 	if addGenerationPrompt {
-		b.WriteString(ImStart + "assistant\n")
+		chatml.WriteTurn(&b, "assistant", "", false)
 	}
 	return b.String()
 }
