@@ -93,7 +93,7 @@ func runTrain(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cfg.Prompts = record.Prompts{} // the models' own unless the configuration names them
 	// The file's unknown keys and mistyped values are said with the
 	// problems of the values it gives (decodeErr): every one at once.
-	text, decodeErr, err := runner.DecodeFile(*cfgPath, &cfg)
+	text, decodeErr, err := runner.DecodeFile("train", *cfgPath, &cfg)
 	if err != nil {
 		return err
 	}

@@ -230,7 +230,7 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 		// The configuration file's text, to put its problems on their
 		// lines; its unknown keys and mistyped values are said with the
 		// problems of the values it gives (decodeErr), all at once.
-		text, decodeErr, err := runner.DecodeFile(*cfgPath, &cfg)
+		text, decodeErr, err := runner.DecodeFile("run", *cfgPath, &cfg)
 		if err != nil {
 			return err
 		}

@@ -24,24 +24,31 @@ func TestConfigFlagNamesWhatItGot(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(run, "config.toml"), []byte("steps = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const start = "give a TOML run configuration (rlt train --print-config writes one to start from)"
+	// start names the command's own --print-config: rlt train's defaults
+	// are not the embedded run's (rlt run's named rlt train's).
+	start := func(cmd string) string {
+		return "give a TOML run configuration (rlt " + cmd + " --print-config writes one to start from)"
+	}
 	runs := filepath.Join(tmp, "runs")
 	for _, c := range []struct {
-		config, want string
+		config string
+		want   func(cmd string) string
 	}{
-		{missing, "--config " + missing + ": no such file: " + start},
-		{empty, "--config " + empty + " is a folder, not a file: " + start},
-		{run, "--config " + run + " is a folder, not a file: give its config.toml (" + filepath.Join(run, "config.toml") + ") to start from that run's configuration"},
+		{missing, func(cmd string) string { return "--config " + missing + ": no such file: " + start(cmd) }},
+		{empty, func(cmd string) string { return "--config " + empty + " is a folder, not a file: " + start(cmd) }},
+		{run, func(string) string {
+			return "--config " + run + " is a folder, not a file: give its config.toml (" + filepath.Join(run, "config.toml") + ") to start from that run's configuration"
+		}},
 	} {
 		// rlt run --config says it in the same words (configFileProblem):
 		// it said os.ReadFile's.
 		for _, cmd := range [][]string{
-			{"train"}, {"train", "--print-config"}, {"run", "--headless", "--runs", runs},
+			{"train"}, {"train", "--print-config"}, {"run", "--headless", "--runs", runs}, {"run", "--print-config"},
 		} {
 			args := append(append([]string{}, cmd...), "--config", c.config)
 			code, _, errs := runCLI(t, "", args...)
 			lines := strings.Split(strings.TrimSpace(errs), "\n")
-			want := "rlt " + cmd[0] + ": " + c.want
+			want := "rlt " + cmd[0] + ": " + c.want(cmd[0])
 			if last := lines[len(lines)-1]; code != 1 || last != want {
 				t.Errorf("rlt %v: exit %d, last line %q; want exit 1 and %q", args, code, last, want)
 			}

@@ -27,7 +27,7 @@ func TestResumeRecordsTheNewPlan(t *testing.T) {
 	recorded := func() runconfig.Config {
 		t.Helper()
 		var c runconfig.Config
-		if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil {
+		if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), "run", &c); err != nil {
 			t.Fatal(err)
 		}
 		return c

@@ -379,7 +379,7 @@ func TestResumeWithStepsZeroRunsUntilInterrupted(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var c runconfig.Config
-	if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), &c); err != nil || c.Steps != 0 {
+	if _, err := sessions.ReadConfigFile(filepath.Join(runDir, sessions.ConfigFile), "run", &c); err != nil || c.Steps != 0 {
 		t.Errorf("config.toml records steps %d (%v), want 0: until interrupted", c.Steps, err)
 	}
 }

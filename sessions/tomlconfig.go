@@ -103,7 +103,13 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // caller can validate it and say its problems with these. A file that is
 // JSON or not text is said to be so, in one problem (notTOML).
 func DecodeStrict(path string, data []byte, v any) error {
-	if err := notTOML(path, data); err != nil {
+	return decodeStrict(path, data, v, "train")
+}
+
+// decodeStrict is DecodeStrict, a file that is no TOML at all told to
+// start from cmd's --print-config ("train", "run": notTOML).
+func decodeStrict(path string, data []byte, v any, cmd string) error {
+	if err := notTOML(path, data, cmd); err != nil {
 		return err
 	}
 	err := decodeStrictOnce(path, data, v)
@@ -996,8 +1002,10 @@ var textUnmarshaler = reflect.TypeOf((*interface{ UnmarshalText([]byte) error })
 // (DecodeStrict; an empty path leaves v as it is) and returns the file's
 // text (nil for an empty path), so that what a later check of v finds can be put on the
 // lines of the keys it names (LocateValidations) without reading the file
-// again, perhaps changed in between.
-func ReadConfigFile(path string, v any) ([]byte, error) {
+// again, perhaps changed in between. cmd is the command whose --config
+// path is ("train", "run"): a file that is no TOML at all is told to
+// start from its --print-config, whose defaults are that command's.
+func ReadConfigFile(path, cmd string, v any) ([]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -1005,14 +1013,15 @@ func ReadConfigFile(path string, v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return data, DecodeStrict(path, data, v)
+	return data, decodeStrict(path, data, v, cmd)
 }
 
 // notTOML says what data is when it is plainly no TOML at all, which a
 // TOML parser would report as a problem on every line: JSON (a model's
-// config.json, say) or not text (a weights file). nil otherwise.
-func notTOML(path string, data []byte) error {
-	start := " (" + Program() + " train --print-config writes one to start from)"
+// config.json, say) or not text (a weights file), with cmd's
+// --print-config to start from. nil otherwise.
+func notTOML(path string, data []byte, cmd string) error {
+	start := " (" + Program() + " " + cmd + " --print-config writes one to start from)"
 	if t := bytes.TrimSpace(data); len(t) > 0 && (t[0] == '{' || t[0] == '[' && json.Valid(t)) {
 		return &ConfigError{File: path, Line: 1, Column: 1, Msg: "this is JSON, not a TOML run configuration" + start}
 	}

@@ -289,9 +289,11 @@ func TestDecodeFileRefusesJSON(t *testing.T) {
 		var v struct {
 			Steps int `toml:"steps"`
 		}
-		_, err := ReadConfigFile(path, &v)
-		if err == nil || !strings.Contains(err.Error(), path+c.want) || strings.Count(err.Error(), "\n") > 0 {
-			t.Errorf("ReadConfigFile(%s) = %v, want one line holding %q", c.name, err, path+c.want)
+		// rlt run --config's file is told to start from rlt run's
+		// --print-config, whose defaults are the embedded run's.
+		_, err := ReadConfigFile(path, "run", &v)
+		if err == nil || !strings.Contains(err.Error(), path+c.want) || !strings.Contains(err.Error(), "(rlt run --print-config writes one to start from)") || strings.Count(err.Error(), "\n") > 0 {
+			t.Errorf("ReadConfigFile(%s) = %v, want one line holding %q and rlt run --print-config", c.name, err, path+c.want)
 		}
 		if err := DecodeStrict(path, []byte(c.data), &v); err == nil || !strings.Contains(err.Error(), path+c.want) || OnlyKeyProblems(err) {
 			t.Errorf("DecodeStrict(%s) = %v, want %q, and no decoded configuration", c.name, err, path+c.want)
@@ -305,7 +307,7 @@ func TestDecodeFileRefusesJSON(t *testing.T) {
 			LR float64 `toml:"lr"`
 		} `toml:"grpo"`
 	}
-	if _, err := ReadConfigFile(path, &v); err != nil || v.GRPO.LR != 1e-6 {
+	if _, err := ReadConfigFile(path, "train", &v); err != nil || v.GRPO.LR != 1e-6 {
 		t.Errorf("ReadConfigFile([grpo] lr = 1e-6) = %v, lr %g", err, v.GRPO.LR)
 	}
 }

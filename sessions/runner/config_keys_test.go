@@ -167,7 +167,7 @@ func configProblems(t *testing.T, models, text string) []string {
 	}
 	t.Chdir(filepath.Dir(path)) // the words name the file as given: bad.toml
 	cfg := DefaultConfig(models, 0)
-	data, decodeErr, err := DecodeFile("bad.toml", &cfg)
+	data, decodeErr, err := DecodeFile("train", "bad.toml", &cfg)
 	if err == nil {
 		_, err = CheckFile(cfg, "bad.toml", data, decodeErr, nil)
 	}
@@ -193,6 +193,16 @@ func TestConfigNothingWrittenIsRefused(t *testing.T) {
 	}
 	if got := configProblems(t, models, "# the defaults\n"); got != nil {
 		t.Errorf("a file of comments alone: %q; want the defaults taken", got)
+	}
+	// rlt run --config's names rlt run --print-config: rlt train's
+	// defaults are not the embedded run's.
+	empty := filepath.Join(t.TempDir(), "empty.toml")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig(models, 0)
+	if _, _, err := DecodeFile("run", empty, &cfg); err == nil || !strings.Contains(err.Error(), "(rlt run --print-config prints one to start from)") {
+		t.Errorf("rlt run's empty --config: %v; want rlt run --print-config named", err)
 	}
 }
 

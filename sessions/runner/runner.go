@@ -74,18 +74,21 @@ func CheckFile(cfg runconfig.Config, path string, data []byte, decodeErr error, 
 	return run.Checked{}, errors.Join(fileProblems(cfg, path, data, err, sessions.UnsetIsDefault, flagKeys)...)
 }
 
-// DecodeFile reads the TOML file at path, a command's --config (none for
-// ""), over cfg strictly, as sessions.ReadConfigFile does, and returns its
-// text. err is a problem that leaves no configuration to validate: the
+// DecodeFile reads the TOML file at path, command cmd's --config ("train",
+// "run"; none for ""), over cfg strictly, as sessions.ReadConfigFile does,
+// and returns its text. What to write instead of a file it cannot take
+// names cmd's --print-config: rlt train's and rlt run's defaults differ
+// (grpo.micro_batch_tokens, the embedded models' prompts), so a file
+// started from the other's is not the default run. err is a problem that leaves no configuration to validate: the
 // file cannot be read (said with the flag and what to give:
 // configFileProblem), a syntax error; decodeErr, the file's unknown keys
 // and mistyped values, which leave every other key decoded: give it to
 // CheckFile, which says it with what Validate finds.
-func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err error) {
-	text, err = sessions.ReadConfigFile(path, cfg)
+func DecodeFile(cmd, path string, cfg *runconfig.Config) (text []byte, decodeErr, err error) {
+	text, err = sessions.ReadConfigFile(path, cmd, cfg)
 	var readErr *fs.PathError // the read's (os.ReadFile): nothing was decoded
 	if errors.As(err, &readErr) {
-		return nil, nil, configFileProblem(path, err)
+		return nil, nil, configFileProblem(cmd, path, err)
 	}
 	if err == nil && path != "" && len(bytes.TrimSpace(text)) == 0 {
 		// No key at all is the defaults, but a file of nothing is not one
@@ -94,7 +97,7 @@ func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err
 		// before it is read), whose run went on with the defaults and
 		// printed them over the file, without a word.
 		return nil, nil, &sessions.ConfigError{File: path, Line: 1, Column: 1,
-			Msg: "the file is empty: write the run configuration there (" + sessions.Program() + " train --print-config prints one to start from), or leave out --config to run on the defaults"}
+			Msg: "the file is empty: write the run configuration there (" + sessions.Program() + " " + cmd + " --print-config prints one to start from), or leave out --config to run on the defaults"}
 	}
 	if sessions.OnlyKeyProblems(err) {
 		return text, err, nil
@@ -102,13 +105,14 @@ func DecodeFile(path string, cfg *runconfig.Config) (text []byte, decodeErr, err
 	return text, nil, err
 }
 
-// configFileProblem says why the --config file at path could not be read
-// (err, the read's), for what the path is and with what to give instead:
+// configFileProblem says why command cmd's --config file at path could
+// not be read (err, the read's), for what the path is and with what to
+// give instead (cmd's --print-config writes one):
 // the read's own words ("open x.toml: no such file or directory", "read
 // runs/X: is a directory") named neither the flag nor a way on. Any other
 // error (a file it may not read) passes as it is.
-func configFileProblem(path string, err error) error {
-	start := "give a TOML run configuration (" + sessions.Program() + " train --print-config writes one to start from)"
+func configFileProblem(cmd, path string, err error) error {
+	start := "give a TOML run configuration (" + sessions.Program() + " " + cmd + " --print-config writes one to start from)"
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("--config %s: no such file: %s", path, start)
 	}

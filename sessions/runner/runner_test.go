@@ -429,21 +429,25 @@ func TestDecodeFileSaysWhatToGive(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(runDir, sessions.ConfigFile), []byte("steps = 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const start = "give a TOML run configuration (rlt train --print-config writes one to start from)"
-	for _, c := range []struct{ path, want string }{
-		{missing, "--config " + missing + ": no such file: " + start},
-		{empty, "--config " + empty + " is a folder, not a file: " + start},
-		{runDir, "--config " + runDir + " is a folder, not a file: give its config.toml (" + filepath.Join(runDir, sessions.ConfigFile) + ") to start from that run's configuration"},
-	} {
-		cfg := DefaultConfig("", 0)
-		text, decodeErr, err := DecodeFile(c.path, &cfg)
-		if err == nil || err.Error() != c.want || text != nil || decodeErr != nil {
-			t.Errorf("DecodeFile(%s) = %q, %v, %v; want %q", c.path, text, decodeErr, err, c.want)
+	// Each command names its own --print-config: rlt train's defaults are
+	// not rlt run's (grpo.micro_batch_tokens, the embedded models' prompts).
+	for _, cmd := range []string{"train", "run"} {
+		start := "give a TOML run configuration (rlt " + cmd + " --print-config writes one to start from)"
+		for _, c := range []struct{ path, want string }{
+			{missing, "--config " + missing + ": no such file: " + start},
+			{empty, "--config " + empty + " is a folder, not a file: " + start},
+			{runDir, "--config " + runDir + " is a folder, not a file: give its config.toml (" + filepath.Join(runDir, sessions.ConfigFile) + ") to start from that run's configuration"},
+		} {
+			cfg := DefaultConfig("", 0)
+			text, decodeErr, err := DecodeFile(cmd, c.path, &cfg)
+			if err == nil || err.Error() != c.want || text != nil || decodeErr != nil {
+				t.Errorf("DecodeFile(%s, %s) = %q, %v, %v; want %q", cmd, c.path, text, decodeErr, err, c.want)
+			}
 		}
 	}
 	// No file is the defaults: nothing to read, nothing wrong.
 	cfg := DefaultConfig("", 0)
-	if text, decodeErr, err := DecodeFile("", &cfg); text != nil || decodeErr != nil || err != nil {
+	if text, decodeErr, err := DecodeFile("run", "", &cfg); text != nil || decodeErr != nil || err != nil {
 		t.Errorf(`DecodeFile("") = %q, %v, %v`, text, decodeErr, err)
 	}
 }
@@ -1194,7 +1198,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		// said at once, in the file's order, as rlt run --config says them.
 		{"an unknown key and a value out of range", unknownToo, []string{head,
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(unknownToo, "steps = ")),
-			fmt.Sprintf(`%s:%d:1: unknown key "stepz" at top level (known: teacher, student, task, data, eval_data, max_prompt_tokens, steps, eval_every, eval_questions, checkpoint_every, device, matmul, prompts, reward, grpo)`, path, lineOf(unknownToo, "stepz = "))}},
+			fmt.Sprintf(`%s:%d:1: unknown key "stepz" at top level (known: teacher, student, task, data, eval_data, steps, eval_every, eval_questions, checkpoint_every, device, matmul, prompts, reward, grpo)`, path, lineOf(unknownToo, "stepz = "))}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			os.WriteFile(path, []byte(c.text), 0o644)
