@@ -1198,7 +1198,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		// said at once, in the file's order, as rlt run --config says them.
 		{"an unknown key and a value out of range", unknownToo, []string{head,
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(unknownToo, "steps = ")),
-			fmt.Sprintf(`%s:%d:1: unknown key "stepz" at top level (known: teacher, student, task, data, eval_data, steps, eval_every, eval_questions, checkpoint_every, device, matmul, prompts, reward, grpo)`, path, lineOf(unknownToo, "stepz = "))}},
+			fmt.Sprintf(`%s:%d:1: unknown key "stepz" at top level (known: teacher, student, task, data, eval_data, max_prompt_tokens, steps, eval_every, eval_questions, checkpoint_every, device, matmul, prompts, reward, grpo)`, path, lineOf(unknownToo, "stepz = "))}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			os.WriteFile(path, []byte(c.text), 0o644)
