@@ -676,7 +676,7 @@ func (e *DocumentError) Fix() string {
 			filter = fmt.Sprintf(".%q[]", e.ListKey)
 		}
 	}
-	return fmt.Sprintf("write one object a line (e.g. jq -c '%s' %s > rows.jsonl)", filter, shellWord(e.Path))
+	return fmt.Sprintf("write one object a line (e.g. jq -c '%s' %s > rows.jsonl)", filter, shell.Quote(e.Path))
 }
 
 func (e *DocumentError) Error() string { return e.What() + ": " + e.Fix() }
@@ -778,16 +778,6 @@ func jqIdent(k string) bool {
 		}
 	}
 	return k != ""
-}
-
-// shellWord is path as one word of a POSIX shell command line.
-func shellWord(path string) string {
-	for _, r := range path {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+,:@%", r)) {
-			return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
-		}
-	}
-	return path
 }
 
 // LooksCSV reports whether data's first line is a CSV header rather than
