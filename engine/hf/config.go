@@ -11,7 +11,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -816,14 +815,12 @@ func nonFiniteHidden(clean []byte, at map[int]string) json.RawMessage {
 	return append(out, clean[last:]...)
 }
 
-// pyFloat renders a float as Python's json module does (1000000.0, 1e-06),
-// so transformers reads it back as a float.
+// pyFloat renders a float as Python's json module does (PythonFloat:
+// 1000000.0, 1e-06), so transformers reads it back as a float; null for a
+// value JSON has no number for.
 func pyFloat(v float64) json.RawMessage {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return json.RawMessage("null")
 	}
-	if v == math.Trunc(v) && math.Abs(v) < 1e16 {
-		return json.RawMessage(strconv.FormatFloat(v, 'f', -1, 64) + ".0")
-	}
-	return json.RawMessage(strconv.FormatFloat(v, 'g', -1, 64))
+	return json.RawMessage(PythonFloat(v))
 }

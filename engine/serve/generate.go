@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
@@ -551,7 +552,7 @@ func (v spView) sglangChecks(vocab int) error {
 		return v.refused(field, why)
 	}
 	if t := (*float64)(v.sp.Temperature); t != nil && (*t < 0 || math.IsInf(*t, 0) || math.IsNaN(*t)) { // no upper bound
-		return fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", v.where, pyFloat(*t))
+		return fmt.Errorf("%stemperature must be a non-negative finite number, got %s.", v.where, hf.PythonFloat(*t))
 	}
 	if field, why := checkFieldsInOrder(v.raw, sglangVerified, sglangVerifyOrder...); field != "" {
 		return v.refused(field, why)

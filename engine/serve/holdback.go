@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
 
@@ -328,28 +329,6 @@ func pyStrs(list []string) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// pyFloat is Python's repr() of a float: the shortest digits that read
-// back as it, with ".0" when whole, in exponent form from 1e16 and below
-// 1e-4.
-func pyFloat(x float64) string {
-	switch {
-	case math.IsInf(x, 1):
-		return "inf"
-	case math.IsInf(x, -1):
-		return "-inf"
-	case math.IsNaN(x):
-		return "nan"
-	}
-	if a := math.Abs(x); a != 0 && (a >= 1e16 || a < 1e-4) {
-		return strconv.FormatFloat(x, 'e', -1, 64) // 1e+16, 1.5e-05: at least two exponent digits, as Python's
-	}
-	s := strconv.FormatFloat(x, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
-}
-
 // vllmBiasDict is a logit_bias as vLLM's SamplingParams holds it
 // (dict[int, float]): its token ids in the request's order, each once, as
 // Python writes the int (of any size: int() reads a key past int64's
@@ -465,7 +444,7 @@ func sglangLogitBias(f logitBiasField, vocab int) (*rlt.LogitBias, error) {
 			return nil, fmt.Errorf("sampling_params.logit_bias[%q] must be a number, got %s: SGLang puts each bias into a tensor, which takes no text (its scheduler fails with a TypeError, and no answer comes back)", e.key, asGiven(raw))
 		}
 		if math.IsInf(float64(float32(x)), 0) {
-			return nil, fmt.Errorf("sampling_params.logit_bias[%q] %s is past float32's range, which SGLang's bias tensor holds (it would answer NaN log-probs): give a bias within ±3.4e38", e.key, pyFloat(x))
+			return nil, fmt.Errorf("sampling_params.logit_bias[%q] %s is past float32's range, which SGLang's bias tensor holds (it would answer NaN log-probs): give a bias within ±3.4e38", e.key, hf.PythonFloat(x))
 		}
 		if _, seen := set[ids[i]]; !seen {
 			order = append(order, ids[i])

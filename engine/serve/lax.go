@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"unicode"
+
+	"github.com/rlt-workbench/rlt/engine/hf"
 )
 
 // vLLM's CompletionRequest is a pydantic model, validated in lax mode
@@ -269,7 +271,7 @@ type laxNumber func(raw json.RawMessage) (x float64, show, fault string)
 
 // jsonNumber reads a float field as Python's json gives it (SGLang's):
 // a number, nan and ±inf included (jsonFloat), which Python writes as
-// nan, inf, -inf (pyFloat).
+// nan, inf, -inf (hf.PythonFloat).
 func jsonNumber(raw json.RawMessage) (float64, string, string) {
 	num, isNumber := jsonValue(raw).(json.Number)
 	x, ok := jsonFloat(num)
@@ -277,7 +279,7 @@ func jsonNumber(raw json.RawMessage) (float64, string, string) {
 	case !isNumber || !ok:
 		return 0, "", notNumber
 	case math.IsInf(x, 0) || math.IsNaN(x):
-		return x, pyFloat(x), ""
+		return x, hf.PythonFloat(x), ""
 	}
 	return x, string(raw), ""
 }
@@ -292,7 +294,7 @@ func vllmFloat(raw json.RawMessage) (float64, string, string) {
 	case isNumber && !math.IsInf(x, 0) && !math.IsNaN(x):
 		return x, string(raw), ""
 	}
-	return x, pyFloat(x), "" // 1e999, Infinity: Python's inf
+	return x, hf.PythonFloat(x), "" // 1e999, Infinity: Python's inf
 }
 
 // vllmInt reads an int field of vLLM's model (laxWholeOf), of any size

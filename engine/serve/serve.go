@@ -159,6 +159,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/rlt-workbench/rlt/engine/hf"
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 )
@@ -821,11 +822,11 @@ func parseCompletions(body []byte) (completionsRequest, error) {
 	}
 	switch {
 	case temperature != nil && (math.IsInf(*temperature, 0) || math.IsNaN(*temperature)): // vLLM's words: "inf" and "nan" are read as numbers
-		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be a finite number, got %s. (parameter=temperature, value=%[1]s)", pyFloat(*temperature))}
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be a finite number, got %s. (parameter=temperature, value=%[1]s)", hf.PythonFloat(*temperature))}
 	case temperature != nil && *temperature < 0: // vLLM's SamplingParams._verify_args' words
-		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %s. (parameter=temperature, value=%[1]s)", pyFloat(*temperature))}
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be non-negative, got %s. (parameter=temperature, value=%[1]s)", hf.PythonFloat(*temperature))}
 	case temperature != nil && *temperature > 2: // OpenAI's bound, which vLLM keeps since 0.24 (its PR 44965)
-		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", pyFloat(*temperature))}
+		return out, &badRequest{"temperature", fmt.Sprintf("temperature must be in [0, 2], got %s. (parameter=temperature, value=%[1]s)", hf.PythonFloat(*temperature))}
 	}
 	if err := bounds("top_p", "top_k", "min_p"); err != nil {
 		return out, err
@@ -1010,7 +1011,7 @@ func (s *Server) completions(w http.ResponseWriter, r *http.Request) {
 	if req.RaisedFrom > 0 && s.Warn != nil {
 		s.warnMu.Lock()
 		for range req.Prompts {
-			fmt.Fprintf(s.Warn, "rlt serve: WARNING: temperature %s is less than 0.01, which may cause numerical errors nan or inf in tensors. We have maxed it out to 0.01.\n", pyFloat(req.RaisedFrom))
+			fmt.Fprintf(s.Warn, "rlt serve: WARNING: temperature %s is less than 0.01, which may cause numerical errors nan or inf in tensors. We have maxed it out to 0.01.\n", hf.PythonFloat(req.RaisedFrom))
 		}
 		s.warnMu.Unlock()
 	}
