@@ -19,6 +19,7 @@ import (
 	runpkg "github.com/rlt-workbench/rlt/engine/run"
 	"github.com/rlt-workbench/rlt/engine/size"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/lambda"
 	"github.com/rlt-workbench/rlt/sessions/runner"
 	"github.com/rlt-workbench/rlt/ui"
 )
@@ -730,8 +731,9 @@ Lists the run folders under DIR with their state (running, paused,
 resuming, finished, stopped, failed, broken, unknown), steps done (STEPS,
 counted as the workbench's Runs screen counts them: an imported run by its
 trainer's step numbers; against the plan where one is known, 3/20, or 6 (4
-planned) past it), best mean reward, size, creation time and the device the
-run last computed on (gpu:N of several). A run a process keeps open
+planned) past it), best mean reward, r_KL's weight λ ([reward] kl_mean:
+a best reward compares across runs of one λ), size, creation time and the
+device the run last computed on (gpu:N of several). A run a process keeps open
 with no engine (a workbench after its engine stopped or to review it,
 rlt score --write) is listed by its training state, with the process
 that holds it and why; a killed writer's run is stopped, noting what the
@@ -781,10 +783,19 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	// time's): a name past it (an import's, rlt run --name's) pushed its
 	// row's columns out from under the header's.
 	nameWidth := 20
-	for _, r := range list {
+	// Each run's λ (r_KL's weight, [reward] kl_mean) beside its best
+	// reward, which compares across runs of one λ alone: a sweep's runs
+	// were listed with no word of it. In rlt report's and the dashboard
+	// legend's words (lambda), the column as wide as its longest.
+	const lamHead = "R_KL WEIGHT"
+	lams := make([]string, len(list))
+	lamWidth := utf8.RuneCountInString(lamHead)
+	for i, r := range list {
 		nameWidth = max(nameWidth, utf8.RuneCountInString(r.Name))
+		lams[i] = lambda.OfFolder(r.Dir).String()
+		lamWidth = max(lamWidth, utf8.RuneCountInString(lams[i]))
 	}
-	fmt.Fprintf(stdout, "%-*s %-9s %6s %12s %10s  %-16s  %s\n", nameWidth, "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE")
+	fmt.Fprintf(stdout, "%-*s %-9s %6s %12s %-*s %10s  %-16s  %s\n", nameWidth, "RUN", "STATE", "STEPS", "BEST REWARD", lamWidth, lamHead, "SIZE", "CREATED", "DEVICE")
 	switch {
 	case len(list) == 0 && isRun:
 		fmt.Fprintf(stderr, "rlt sessions: %s is a run folder itself (it holds %s): --runs names the folder that holds run folders: --runs %s\n", *runs, sessions.ConfigFile, sessions.ShellQuote(filepath.Dir(filepath.Clean(*runs))))
@@ -792,7 +803,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		fmt.Fprintf(stderr, "rlt sessions: no run folders under %s (a run folder holds %s or %s; --runs names the folder that holds them)\n", *runs, sessions.ConfigFile, sessions.MetricsFile)
 	}
 	now := time.Now() // one clock for every line's time left
-	for _, r := range list {
+	for i, r := range list {
 		best := "—"
 		if r.BestReward == r.BestReward { // not NaN
 			best = fmt.Sprintf("%.4f", r.BestReward)
@@ -806,7 +817,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		if !r.Created.IsZero() {
 			created = r.Created.Format("2006-01-02 15:04")
 		}
-		fmt.Fprintf(stdout, "%-*s %-9s %6s %12s %10s  %-16s  %s", nameWidth, r.Name, r.State, steps, best, size.Bytes(r.Size), created, dev)
+		fmt.Fprintf(stdout, "%-*s %-9s %6s %12s %-*s %10s  %-16s  %s", nameWidth, r.Name, r.State, steps, best, lamWidth, lams[i], size.Bytes(r.Size), created, dev)
 		if r.Note != "" {
 			fmt.Fprintf(stdout, "  (%s)", r.Note)
 		}

@@ -11,7 +11,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/rlt-workbench/rlt/sessions"
-	"github.com/rlt-workbench/rlt/ui/internal/lambda"
+	"github.com/rlt-workbench/rlt/sessions/lambda"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 

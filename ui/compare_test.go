@@ -15,9 +15,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/lambda"
 	"github.com/rlt-workbench/rlt/ui/chart"
 	"github.com/rlt-workbench/rlt/ui/internal/golden"
-	"github.com/rlt-workbench/rlt/ui/internal/lambda"
 	"github.com/rlt-workbench/rlt/ui/report"
 	"github.com/rlt-workbench/rlt/ui/style"
 )

@@ -30,9 +30,9 @@ import (
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/record"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/lambda"
 	"github.com/rlt-workbench/rlt/ui/heatmap"
 	"github.com/rlt-workbench/rlt/ui/internal/decimals"
-	"github.com/rlt-workbench/rlt/ui/internal/lambda"
 	"github.com/rlt-workbench/rlt/ui/style"
 )
 

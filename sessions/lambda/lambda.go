@@ -1,12 +1,16 @@
 // Package lambda says a run's λ, the weight of the mean d_k in r_KL
 // (config.toml's reward.kl_mean), in the one wording that the workbench's
-// comparison legend and rlt report's run table share, so that a sweep of
-// λ reads the same in both: "λ=3", an import's rows' "rows' λ=3", "λ=3
-// (kl_mean at its default)" where config.toml leaves the key out, "λ=?"
-// where it is not known.
+// comparison legend, rlt report's run table and rlt sessions' λ column
+// share, so that a sweep of λ reads the same in all: "λ=3", an import's
+// rows' "rows' λ=3", "λ=3 (kl_mean at its default)" where config.toml
+// leaves the key out, "λ=?" where it is not known. It sits under sessions
+// (it reads sessions.Settings) so that the root package's rlt sessions,
+// which may not import ui's internal packages, says it too.
 package lambda
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -31,6 +35,17 @@ type Lambda struct {
 func Of(st sessions.Settings) Lambda {
 	rc, rows, known := st.ShownReward()
 	return Lambda{Value: rc.KLMean, Known: known, Rows: rows, AtDefault: known && slices.Contains(st.ShownDefaults(), "kl_mean")}
+}
+
+// OfFolder is the λ of the run in folder dir, read from its config.toml
+// as a listing reads it (sessions.ParseSettings: leniently); not Known
+// ("λ=?") where the file cannot be read.
+func OfFolder(dir string) Lambda {
+	text, err := os.ReadFile(filepath.Join(dir, sessions.ConfigFile))
+	if err != nil {
+		return Lambda{}
+	}
+	return Of(sessions.ParseSettings(text))
 }
 
 // String is "λ=3", "rows' λ=3", "λ=3 (kl_mean at its default)", or "λ=?"
