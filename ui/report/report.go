@@ -573,8 +573,11 @@ func renderHeatmaps(w io.Writer, r RunData, sel Selection) {
 				verdict += ": <bdi class=\"note\">" + esc(st.Note) + "</bdi>"
 			}
 		}
-		p("<section class=\"trace\" id=\"%s\"><h3>trace %s · reward %s · r_SS %s · r_KL %s%s</h3>\n",
-			esc(r.Name+"-"+t.ID), esc(t.ID), fmtScore(t.Reward), fmtScore(t.RSS), fmtScore(t.RKL), verdict)
+		// The ID's parts said, as the Detail screen's heading says them
+		// ("trace 6-3-0 · step 6 group 3 sample 0"): the ID alone left
+		// the reader to guess what 6-3-0 counts.
+		p("<section class=\"trace\" id=\"%s\"><h3>trace %s · step %d group %d sample %d · reward %s · r_SS %s · r_KL %s%s</h3>\n",
+			esc(r.Name+"-"+t.ID), esc(t.ID), t.Step, t.Group, t.Sample, fmtScore(t.Reward), fmtScore(t.RSS), fmtScore(t.RKL), verdict)
 		if readErr != nil {
 			// The listing's start of the question, and why the rest is missing.
 			p("<p class=\"meta\">question (its start): <bdi>%s</bdi></p>\n<p class=\"meta\">%s</p>\n", esc(t.QuestionPreview), esc(readErr.Error()))
