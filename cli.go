@@ -24,7 +24,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/rlt-workbench/rlt/compute/parallel"
 	"github.com/rlt-workbench/rlt/engine/durable"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -34,6 +33,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/tokenizer"
 	"github.com/rlt-workbench/rlt/sessions"
 	"github.com/rlt-workbench/rlt/sessions/runner"
+	"github.com/rlt-workbench/rlt/ui/style"
 )
 
 // errUsage means the usage text was already printed for a wrong call;
@@ -994,10 +994,7 @@ func reportPoolAnomalies(w io.Writer) {
 // terminal, by isatty: /dev/null is a character device too, and taking it for
 // a terminal drew the workbench into nothing (rlt </dev/null >/dev/null) and
 // would write progress lines or Parquet bytes where no person reads them.
-func isTerminal(stream any) bool {
-	f, ok := stream.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
+func isTerminal(stream any) bool { return style.IsTerminal(stream) }
 
 func humanCount(n int) string {
 	switch {

@@ -4,7 +4,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/mattn/go-isatty"
+	"github.com/rlt-workbench/rlt/ui/style"
 )
 
 func stdout() io.Writer { return os.Stdout }
@@ -14,6 +14,5 @@ func isTerminal(w io.Writer) bool {
 	if w == nil {
 		w = os.Stdout
 	}
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+	return style.IsTerminal(w)
 }

@@ -83,11 +83,17 @@ func (p Profile) termenv() termenv.Profile {
 // only reads environment variables and checks whether w is a terminal; it
 // never writes to or reads from the terminal.
 func Detect(w io.Writer) Profile {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		tty = isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
-	}
-	return DetectFrom(tty, os.Getenv)
+	return DetectFrom(IsTerminal(w), os.Getenv)
+}
+
+// IsTerminal reports whether stream (a command's stdin, stdout or stderr)
+// is a terminal, by isatty, a Cygwin or MSYS one too: a file that is not
+// one (/dev/null is a character device too), or no file at all (a buffer,
+// a pipe's writer), is not. The one test of the workbench, its colours
+// and the commands' progress lines.
+func IsTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	return ok && f != nil && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
 // DetectFrom chooses a profile from whether the output is a terminal and
