@@ -302,47 +302,10 @@ func jsonNumber(v any) (float64, bool) {
 }
 
 // pythonJSON rewrites the bare NaN, Infinity and -Infinity that Python's json
-// module writes into sentinel strings, leaving string contents alone. Line
-// structure is preserved.
+// module writes into sentinel strings (jsonerr.ReplacePythonLiterals),
+// leaving string contents alone. Line structure is preserved.
 func pythonJSON(data []byte) []byte {
-	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
-		return data
-	}
-	out := make([]byte, 0, len(data)+64)
-	inStr, esc := false, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inStr {
-			out = append(out, c)
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
-		switch {
-		case c == '"':
-			inStr = true
-		case bytes.HasPrefix(data[i:], []byte("NaN")):
-			out = append(out, `"\u0000NaN"`...)
-			i += len("NaN") - 1
-			continue
-		case bytes.HasPrefix(data[i:], []byte("Infinity")):
-			out = append(out, `"\u0000+Inf"`...)
-			i += len("Infinity") - 1
-			continue
-		case bytes.HasPrefix(data[i:], []byte("-Infinity")):
-			out = append(out, `"\u0000-Inf"`...)
-			i += len("-Infinity") - 1
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return jsonerr.ReplacePythonLiterals(data, `"\u0000NaN"`, `"\u0000+Inf"`, `"\u0000-Inf"`)
 }
 
 func skipSpaceComma(data []byte, off int64) int64 {

@@ -7,8 +7,9 @@
 // is of (Lines, Rows), so the session store and the engine say them alike
 // without the store linking the engine's data readers. The record
 // readers, the model and tokenizer loaders and the commands that read JSON
-// Lines share it, and the one reading of JSON's number grammar (NumberLen)
-// that the store's record scanner and the server's rewriting share.
+// Lines share it, with the one reading of JSON's number grammar
+// (NumberLen) and of Python's NaN and Infinity (ReplacePythonLiterals)
+// that the store's readers, the record's and the server's share.
 package jsonerr
 
 import (

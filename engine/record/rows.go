@@ -736,37 +736,13 @@ func WholeJSON(b []byte) bool {
 }
 
 // pythonJSON is b as JSON, with Python's NaN, Infinity and -Infinity
-// outside strings made 0, and whether that is one valid JSON value.
+// outside strings made 0 (jsonerr.ReplacePythonLiterals), and whether that
+// is one valid JSON value.
 func pythonJSON(b []byte) ([]byte, bool) {
 	if json.Valid(b) {
 		return b, true
 	}
-	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
-		return b, false
-	}
-	out := make([]byte, 0, len(b))
-	inString := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case inString:
-			if c == '\\' && i+1 < len(b) {
-				out = append(out, c, b[i+1])
-				i++
-				continue
-			}
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case bytes.HasPrefix(b[i:], []byte("NaN")):
-			out, i = append(out, '0'), i+len("NaN")-1
-			continue
-		case bytes.HasPrefix(b[i:], []byte("Infinity")):
-			out, i = append(out, '0'), i+len("Infinity")-1
-			continue
-		}
-		out = append(out, c)
-	}
+	out := jsonerr.ReplacePythonLiterals(b, "0", "0", "-0")
 	return out, json.Valid(out)
 }
 
