@@ -20,10 +20,11 @@ Usage: rlt report RUN [RUN…] --out DIR [--traces accepted|top:K|bottom:K]
 
 Writes DIR/report.html, one self-contained page (inline SVG and CSS, no
 script, nothing fetched): a table of the runs with each one's r_KL weight
-(λ, reward.kl_mean, also in the legend where the runs' differ: a sweep of
-λ), a chart of every recorded metric with the runs overlaid, one colour
-per run, and the d_k heatmaps of chosen traces of each
-run on the run's colour scale (the workbench's Detail screen's), each with
+(λ, reward.kl_mean, also in the legends, the page's and each chart's,
+where the runs' differ: a sweep of λ), a chart of every recorded metric
+with the runs overlaid, one colour per run, and the d_k heatmaps of
+chosen traces of each run on the run's colour scale (the workbench's
+Detail screen's), each with
 the student's reconstruction beside the reference as that screen shows it
 (its summary; changed, missing and extra words marked). --traces
 chooses them: accepted (the traces accepted in review), top:K, bottom:K (by

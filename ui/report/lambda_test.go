@@ -1,6 +1,7 @@
 package report
 
 import (
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,12 @@ func TestReportSaysEachRunsLambda(t *testing.T) {
 				named := strings.Contains(legend, "<bdi>"+name+"</bdi> "+want)
 				if named != c.legend {
 					t.Errorf("run %s named with %q in the legend: %v, want %v: %s", name, want, named, c.legend, legend)
+				}
+				// Each chart's legend too: it named the run alone, so a
+				// chart read apart from the page's legend lost the λ.
+				inChart := strings.Contains(page, `fill="#222">`+html.EscapeString(name+" "+want)+"</text>")
+				if inChart != c.legend {
+					t.Errorf("run %s named with %q in a chart's legend: %v, want %v", name, want, inChart, c.legend)
 				}
 			}
 		})

@@ -100,6 +100,10 @@ type Series struct {
 	Color  style.Color
 	Steps  []float64
 	Values []float64
+	// Lambda is the run's λ as the legend says it after its name ("λ=3",
+	// lambda.Lambda.String), where the charted runs' λ differ (a sweep);
+	// "" where they are one λ.
+	Lambda string
 	// Spread, where set, is a ± half-width at each of Values (NaN where
 	// none is recorded): a band drawn around the line (the dashboard's
 	// reward ± std), written to the CSV as its own column, SpreadName.
@@ -282,10 +286,20 @@ func MetricNames(runs []RunData) []string {
 }
 
 // MetricSeries is each run's finite values of metric name.
+// Each chart's legend names each run's λ where the runs' differ, as the
+// page's legend above the charts does.
 func MetricSeries(runs []RunData, name string) []Series {
+	lams := make([]lambda.Lambda, len(runs))
+	for i, r := range runs {
+		lams[i] = r.Lambda
+	}
+	differ := lambda.Differ(lams)
 	var out []Series
 	for _, r := range runs {
 		s := Series{Name: r.Name, Color: r.Color}
+		if differ {
+			s.Lambda = r.Lambda.String()
+		}
 		for _, m := range r.Metrics {
 			if v, ok := m.Get(name); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
 				s.Steps = append(s.Steps, float64(m.Step))

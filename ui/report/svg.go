@@ -115,6 +115,9 @@ func chartSVG(w io.Writer, title string, series []Series, width, height int, opt
 	var entries []legendEntry
 	for _, s := range series {
 		name := s.Name
+		if s.Lambda != "" {
+			name += " " + s.Lambda
+		}
 		if s.Spread != nil {
 			name += " ± " + s.SpreadName
 		}
