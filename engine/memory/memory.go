@@ -285,6 +285,17 @@ type GRPO struct {
 	// Reconstruct is grpo.reconstruct: the student then samples its
 	// solution after each explanation (its own KV caches).
 	Reconstruct bool
+	// Solution is the most tokens a question's solution takes (encoded
+	// alone, as rlt.Trainer encodes it for the reconstruction's budget),
+	// and BeforeSolution the most the student's context takes before its
+	// solution, its explanation left out (a row's student context less
+	// its solution: over by the solution's end tags): the reconstruction
+	// continues that context and the explanation, and asks for the
+	// longest solution of the step and ReconstructMargin more. 0 where
+	// not known: a solution within the sampler's first stretch is assumed
+	// (the reconstruction's cache then never grows), the student's
+	// context holding it.
+	Solution, BeforeSolution int
 	// TeacherPrompt and StudentPrompt are the most tokens the teacher's
 	// prompt and the student's context (its explanation left out) take
 	// for the run's questions, measured before anything loads (Prompts
@@ -380,12 +391,23 @@ func (g GRPO) Estimate() Estimate {
 	kept, growing := samplingKV(g.Teacher, seqs, tp, t, g.MaxNewTokens)
 	e.add(fmt.Sprintf("sampling %d sequences of %d tokens (%s; KV caches, logits)", seqs, t, words), kept+2*4*int64(seqs)*int64(g.Teacher.Vocab))
 	noGrad := int64(0)
+	growth, growthOf := growing-kept, "the teacher's sampling"
 	if g.Reconstruct {
-		// The student's greedy solution after each explanation: at most 8
-		// tokens past the longest solution, which its context holds.
-		rt := min(st+8, g.Student.MaxPos)
-		e.add(fmt.Sprintf("the student's reconstructions, %d sequences of %d tokens (KV caches, logits)", seqs, rt), SamplingAfter(g.Student, seqs, st, rt)-prefillBytes(g.Student, seqs, st))
-		noGrad = prefillBytes(g.Student, seqs, st)
+		// The student's greedy solution after each explanation: the
+		// longest solution of the step and ReconstructMargin more, after
+		// its context before the solution and the explanation. Its cache
+		// grows as the teacher's does once the solution runs past the
+		// first stretch (a data file's solutions of GSM8K's or MATH's
+		// length); it was counted as 8 new tokens after the whole
+		// student sequence, the solution taken as part of the prompt.
+		rp, rNew := g.reconstruction(sp)
+		rt := upTo(rp, rNew, g.Student.MaxPos)
+		rKept, rGrowing := samplingKV(g.Student, seqs, rp, rt, rNew)
+		e.add(fmt.Sprintf("the student's reconstructions, %d sequences of %d tokens, up to %d new (KV caches, logits)", seqs, rt, rNew), rKept+2*4*int64(seqs)*int64(g.Student.Vocab))
+		noGrad = prefillBytes(g.Student, seqs, rp)
+		if rGrowing-rKept > growth {
+			growth, growthOf = rGrowing-rKept, "the student's reconstructions"
+		}
 	}
 	// A completion is cut at the model's positions: max_new_tokens past
 	// them (a run may set any) scores no more rows. The student and the
@@ -404,9 +426,11 @@ func (g GRPO) Estimate() Estimate {
 	// that runs to the budget grows to the whole then). Where the growth
 	// holds more than the caches kept, the rest is counted. It was
 	// counted past the no-grad arena alone, as if no later step grew:
-	// 0.96 GiB under at the official 0.5B setting.
-	if more := growing - kept; more > 0 {
-		e.add("the KV cache growing in a step whose sequences run longer than any before, past the caches kept", more)
+	// 0.96 GiB under at the official 0.5B setting. The student's
+	// reconstruction cache grows the same way, at another time of the
+	// step, beside the teacher's caches kept: the larger growth counts.
+	if growth > 0 {
+		e.add(fmt.Sprintf("the KV cache growing in a step whose sequences run longer than any before, past the caches kept (%s)", growthOf), growth)
 	}
 	ck := g.CheckpointLayers.On(g.Teacher.ActivationBytes(policy))
 	e.add(fmt.Sprintf("policy forward and backward, micro-batch of %d positions (at most %d × %d tokens; checkpointed layers: %v)", policy, mb, t, ck),
@@ -451,6 +475,26 @@ func (g GRPO) Estimate() Estimate {
 	}
 	e.add("runtime", Runtime)
 	return e
+}
+
+// ReconstructMargin is how many new tokens past the longest solution of
+// a step the student's reconstruction asks for (rlt.Trainer).
+const ReconstructMargin = 8
+
+// reconstruction is the longest prompt of the student's reconstructions,
+// its context before the solution and the explanation (cut short of the
+// student's positions), and the new tokens they ask for: the longest
+// solution and ReconstructMargin more. Where the solutions are not
+// known (Solution), one of sample.FirstStretch less the margin is
+// assumed within the student context sp: no growth, the length counted
+// before the solutions were.
+func (g GRPO) reconstruction(sp int) (prompt, maxNew int) {
+	before, solution := g.BeforeSolution, g.Solution
+	if solution <= 0 || before <= 0 {
+		solution = sample.FirstStretch - ReconstructMargin
+		before = max(sp-solution, 1)
+	}
+	return min(upTo(before, g.MaxNewTokens, g.Student.MaxPos), g.Student.MaxPos-1), solution + ReconstructMargin
 }
 
 // scratchPart names the GPU's scratch bound in an estimate.

@@ -703,6 +703,53 @@ func TestGRPOCountsALaterStepsCacheGrowth(t *testing.T) {
 	}
 }
 
+// The student's reconstruction asks for the step's longest solution and
+// ReconstructMargin more, after its context before the solution and the
+// explanation: with a data file's solutions of GSM8K's or MATH's length
+// its cache grows as the teacher's does (sample.Generator: room for the
+// prompt and sample.FirstStretch new tokens, doubled as it fills, the old
+// cache alive until copied through two staging buffers of one layer's
+// keys). At the official 0.5B setting's 1,024 sequences of 1,024 new
+// tokens, solutions of 200 tokens after 130 of context: prompts of 1,154
+// tokens, 208 new, the cache grown from 1,154 + 32, + 64, + 128 = 1,282
+// positions to the whole, 1,361, both at once: 15.35 GiB past the caches
+// kept (kept: 1,536 sequences of 1,362). Before, the reconstruction was
+// counted as 8 new tokens after the whole student sequence (its solution
+// taken as prompt: no growth) and the estimate's largest growth was the
+// teacher's, 4.92 GiB past its caches kept: 10.44 GiB under. The two
+// growths come at different times of the step, each beside the other's
+// caches kept: the larger is counted, once.
+func TestGRPOCountsTheReconstructionsCacheGrowth(t *testing.T) {
+	g := GRPO{Teacher: qwen05B, Student: qwen05B, StudentHeld: compute.BF16, RefHeld: compute.BF16,
+		Questions: 16, Samples: 64, MaxNewTokens: 1024, MicroBatch: 1, MicroBatchTokens: 8192, Reconstruct: true,
+		TeacherPrompt: 330, StudentPrompt: 330, Prompts: "a data file's rows", Solution: 200, BeforeSolution: 130}
+	perToken := KVCache(qwen05B, 1, 1)
+	growing := 1024 * (1282 + 1361) * perToken
+	growing += growing / int64(2*qwen05B.Layers)
+	want := growing - KVCache(qwen05B, 1024+512, 1362)
+	tKept, tGrowing := samplingKV(qwen05B, 1024, 330, 1354, 1024)
+	if tGrowing-tKept >= want {
+		t.Fatalf("the teacher's growth past its caches kept, %s, is not under the reconstructions', %s: the case this test is for", size.Bytes(tGrowing-tKept), size.Bytes(want))
+	}
+	e := g.Estimate()
+	var got []Part
+	for _, p := range e.Parts {
+		if strings.Contains(p.What, "cache growing") {
+			got = append(got, p)
+		}
+	}
+	if len(got) != 1 || got[0].Bytes != want || !strings.Contains(got[0].What, "(the student's reconstructions)") {
+		t.Errorf("the cache growing: %v, want one part, the student's reconstructions', %s: %v", got, size.Bytes(want), e)
+	}
+	// Not known: a solution within the first stretch, as counted before.
+	g.Solution, g.BeforeSolution = 0, 0
+	for _, p := range g.Estimate().Parts {
+		if strings.Contains(p.What, "(the student's reconstructions)") {
+			t.Errorf("solutions not known: %q counted", p.What)
+		}
+	}
+}
+
 // On the CPU a sampled float32 model's matrices are packed once more for
 // the decode steps and kept (model.Config.FrozenBytes): a GRPO run's
 // teacher, its student where it reconstructs or evaluates in float32, and each model

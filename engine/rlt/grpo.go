@@ -339,15 +339,16 @@ func (t *Trainer) Step(ctx context.Context) (*StepResult, error) {
 }
 
 // reconstruct asks the student for its greedy solution given the question
-// and each explanation, items those of the step's examples, at most 8
-// tokens past the longest of their solutions (each encoded once, not once
-// a sample).
+// and each explanation, items those of the step's examples, at most
+// memory.ReconstructMargin tokens past the longest of their solutions
+// (each encoded once, not once a sample): the budget memory's estimate
+// counts the reconstruction's cache at.
 func (t *Trainer) reconstruct(examples []Example, items []Item) ([]string, error) {
 	longest := 0
 	for _, ex := range examples {
 		longest = max(longest, len(t.Tok.Encode(ex.Solution)))
 	}
-	return t.Reconstruct(t.studGen, t.ref, items, longest+8)
+	return t.Reconstruct(t.studGen, t.ref, items, longest+memory.ReconstructMargin)
 }
 
 // stepMetrics names the step's numbers as the official trainer logs them

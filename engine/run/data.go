@@ -71,6 +71,9 @@ type rowLengths struct {
 	tok            rlt.Encoder
 	prompts        record.Prompts
 	train, heldOut map[int][2]int
+	// trainSolutions are the training rows' solutions' tokens, by line
+	// (measurePrompts).
+	trainSolutions map[int]int
 }
 
 // measuredBy is d's rows' lengths as tok and p measured them: nil where
@@ -102,6 +105,10 @@ type promptBound struct {
 	row string
 	// nextTeacher and nextStudent are the longest of the other rows'.
 	nextTeacher, nextStudent int
+	// solution and beforeSolution are the most tokens a training row's
+	// solution takes and its student context less the solution: the
+	// student's reconstruction's budget and prompt (memory.GRPO.Solution).
+	solution, beforeSolution int
 }
 
 // promptRow is one row's prompt lengths and where the row is.
@@ -109,6 +116,9 @@ type promptRow struct {
 	path    string
 	line    int
 	lengths [2]int // teacher prompt, student context
+	// solution is a training row's solution's tokens; 0 for a held-out
+	// row, which the student never reconstructs.
+	solution int
 }
 
 // boundOf is the promptBound of rows: the row with the longest teacher
@@ -119,6 +129,9 @@ func boundOf(rows []promptRow) promptBound {
 	best := -1
 	for i, r := range rows {
 		b.teacher, b.student = max(b.teacher, r.lengths[0]), max(b.student, r.lengths[1])
+		if r.solution > 0 {
+			b.solution, b.beforeSolution = max(b.solution, r.solution), max(b.beforeSolution, r.lengths[1]-r.solution)
+		}
 		if best < 0 || r.lengths[0] > rows[best].lengths[0] ||
 			r.lengths[0] == rows[best].lengths[0] && (r.path < rows[best].path || r.path == rows[best].path && r.line < rows[best].line) {
 			best = i
@@ -165,19 +178,21 @@ func (d *Data) longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, fits f
 	}
 	if l := d.measuredBy(tok, p); l != nil {
 		for line, x := range l.train {
-			rows = append(rows, promptRow{trainPath, line, x})
+			rows = append(rows, promptRow{trainPath, line, x, l.trainSolutions[line]})
 		}
 		for line, x := range l.heldOut {
-			rows = append(rows, promptRow{heldOutPath, line, x})
+			rows = append(rows, promptRow{heldOutPath, line, x, 0})
 		}
 		return bound()
 	}
-	ls := measurePrompts(tok, p, d.Train, d.HeldOut)
+	ls, solutions := measurePrompts(tok, p, d.Train, d.HeldOut)
+	trainSolutions := make(map[int]int, len(d.Train))
 	for i, ex := range d.Train {
-		rows = append(rows, promptRow{trainPath, ex.Line, ls[0][i]})
+		rows = append(rows, promptRow{trainPath, ex.Line, ls[0][i], solutions[0][i]})
+		trainSolutions[ex.Line] = solutions[0][i]
 	}
 	for i, ex := range d.HeldOut {
-		rows = append(rows, promptRow{heldOutPath, ex.Line, ls[1][i]})
+		rows = append(rows, promptRow{heldOutPath, ex.Line, ls[1][i], 0})
 	}
 	byLine := func(rows []task.Example, ls [][2]int) map[int][2]int {
 		m := make(map[int][2]int, len(rows))
@@ -186,7 +201,7 @@ func (d *Data) longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, fits f
 		}
 		return m
 	}
-	l := &rowLengths{tok: tok, prompts: p, train: byLine(d.Train, ls[0]), heldOut: byLine(d.HeldOut, ls[1])}
+	l := &rowLengths{tok: tok, prompts: p, train: byLine(d.Train, ls[0]), heldOut: byLine(d.HeldOut, ls[1]), trainSolutions: trainSolutions}
 	// Kept where each row has a line of its own (a file's rows do), so
 	// that no row is read another's lengths.
 	if d.lengths != nil && len(l.train) == len(d.Train) && len(l.heldOut) == len(d.HeldOut) {

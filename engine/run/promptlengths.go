@@ -19,7 +19,8 @@ const promptBlock = 256
 // longestPrompts is the most tokens a teacher prompt and a student context
 // of rows take (rlt.PromptLengths), the longest of each (measurePrompts).
 func longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.Example) (teacher, student int) {
-	for _, ls := range measurePrompts(tok, p, rows...) {
+	ls, _ := measurePrompts(tok, p, rows...)
+	for _, ls := range ls {
 		for _, l := range ls {
 			teacher, student = max(teacher, l[0]), max(student, l[1])
 		}
@@ -40,14 +41,16 @@ func longestPrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.E
 // one, the rows of a 200k-row data file took 64 s of Checked.Memory, the
 // check before a run starts, at a load of 30.
 // BenchmarkDataPromptLengths times both ways. A tokenizer is safe for
-// concurrent use (package tokenizer).
-func measurePrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.Example) [][][2]int {
-	out := make([][][2]int, len(rows))
+// concurrent use (package tokenizer). solutions are the tokens each row's
+// solution takes, encoded alone as the trainer encodes it for the
+// student's reconstruction (the memory estimate's bound of that).
+func measurePrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.Example) (out [][][2]int, solutions [][]int) {
+	out, solutions = make([][][2]int, len(rows)), make([][]int, len(rows))
 	// The blocks of every row slice, in one numbering.
 	type block struct{ rows, from int } // rows[rows][from:from+promptBlock]
 	var blocks []block
 	for r := range rows {
-		out[r] = make([][2]int, len(rows[r]))
+		out[r], solutions[r] = make([][2]int, len(rows[r])), make([]int, len(rows[r]))
 		for i := 0; i < len(rows[r]); i += promptBlock {
 			blocks = append(blocks, block{r, i})
 		}
@@ -57,6 +60,7 @@ func measurePrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.E
 			ex := rows[b.rows][i]
 			t, s := rlt.PromptLengths(tok, p, ex.Question, ex.Solution)
 			out[b.rows][i] = [2]int{t, s}
+			solutions[b.rows][i] = len(tok.Encode(ex.Solution))
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(blocks))
@@ -64,7 +68,7 @@ func measurePrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.E
 		for _, b := range blocks {
 			measure(b)
 		}
-		return out
+		return out, solutions
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -80,7 +84,7 @@ func measurePrompts(tok *tokenizer.Tokenizer, p record.Prompts, rows ...[]task.E
 		})
 	}
 	wg.Wait()
-	return out
+	return out, solutions
 }
 
 // longestPromptsPlain is longestPrompts measuring each row in turn.

@@ -444,6 +444,7 @@ func (c Checked) Memory() (memory.GRPO, error) {
 			return lengthsReason(c.cfg.GRPO.MaxNewTokens, pos, c.cfg.MaxPromptTokens, "", l[0], l[1]) == ""
 		})
 		m.TeacherPrompt, m.StudentPrompt = b.teacher, b.student
+		m.Solution, m.BeforeSolution = b.solution, b.beforeSolution
 		m.Prompts = "the longest of the data's rows"
 		if b.row != "" {
 			m.Prompts += ", " + b.row
@@ -452,7 +453,12 @@ func (c Checked) Memory() (memory.GRPO, error) {
 		return m, nil
 	}
 	if t, ok := task.Lookup(c.cfg.Task); ok && c.cfg.Data == "" {
-		_, m.TeacherPrompt, m.StudentPrompt = widestPrompts(tok, c.cfg.Prompts, t)
+		var widest task.Example
+		widest, m.TeacherPrompt, m.StudentPrompt = widestPrompts(tok, c.cfg.Prompts, t)
+		// No solution of the task is wider than the widest's
+		// (task.Task.Widest), its digits counted at their bytes.
+		m.Solution = atBytes(tok, tok.Encode(widest.Solution))
+		m.BeforeSolution = m.StudentPrompt - m.Solution
 		m.Prompts = "the task's widest question"
 	}
 	return m, nil
