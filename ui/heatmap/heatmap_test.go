@@ -680,3 +680,31 @@ func TestScaleLegendWritesItsNumbersOneWay(t *testing.T) {
 		}
 	}
 }
+
+// TestCJKAndEmojiFit: a heatmap of wide characters, named by a label of
+// them, fits every width in every profile, its legend cut to it too
+// (style.Fit). A label of "◽" (an emoji two cells wide) was measured one
+// and the legend cut overflowed its line.
+func TestCJKAndEmojiFit(t *testing.T) {
+	toks := text("日本語", "の", "説明", " ◽", "👍", "中文", "字", "\n", "a", "你好世界")
+	vals := []float64{0.5, -1, 2, 0, -0.3, 1.5, -2, 0, 1, -0.7}
+	for _, label := range []string{"", "日本語の値 d_k", "◽◾◽◾ d_k"} {
+		for _, p := range []style.Profile{style.NoColor, style.ANSI, style.TrueColor} {
+			for _, mode := range []Mode{Diverging, Sequential} {
+				h := New(style.NewTheme(p))
+				h.SetTokens(toks, vals)
+				h.SetMode(mode)
+				h.SetLabel(label)
+				for w := 1; w <= 60; w++ {
+					for hh := 1; hh <= 6; hh++ {
+						h.SetSize(w, hh)
+						golden.Fits(t, h.View(), w, hh)
+					}
+					if l := h.Legend(w); ansi.StringWidth(l) > w {
+						t.Errorf("%v label %q: legend %q is %d cells wide, want ≤ %d", p, label, l, ansi.StringWidth(l), w)
+					}
+				}
+			}
+		}
+	}
+}

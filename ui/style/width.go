@@ -18,15 +18,21 @@ func Width(s string) int {
 		c := s[i]
 		switch {
 		case c == 0x1b:
-			// CSI: ESC [ parameters… final byte in 0x40–0x7e.
+			// CSI: ESC [, parameter bytes (0x30–0x3f), intermediate
+			// bytes (0x20–0x2f), a final byte (0x40–0x7e). Anything else
+			// in it (a control, a non-ASCII byte, a second ESC) is a
+			// broken sequence, which ansi reads in its own way.
 			if i+1 >= len(s) || s[i+1] != '[' {
 				return ansi.StringWidth(s)
 			}
 			j := i + 2
-			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+			for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f {
 				j++
 			}
-			if j >= len(s) {
+			for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
+				j++
+			}
+			if j >= len(s) || s[j] < 0x40 || s[j] > 0x7e {
 				return ansi.StringWidth(s)
 			}
 			i = j + 1
@@ -45,7 +51,7 @@ func Width(s string) int {
 			r >= 0x2010 && r <= 0x2027,
 			r >= 0x2190 && r <= 0x21ff,
 			r >= 0x2200 && r <= 0x22ff,
-			r >= 0x2500 && r <= 0x25ff,
+			r >= 0x2500 && r <= 0x25ff && r != 0x25fd && r != 0x25fe, // ◽ ◾ are emoji, two cells
 			r >= 0x2800 && r <= 0x28ff:
 			n++
 			i += size
