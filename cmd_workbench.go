@@ -792,7 +792,7 @@ func runSessions(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	lamWidth := utf8.RuneCountInString(lamHead)
 	for i, r := range list {
 		nameWidth = max(nameWidth, utf8.RuneCountInString(r.Name))
-		lams[i] = lambda.OfFolder(r.Dir).String()
+		lams[i] = lambda.Of(r.Settings).String()
 		lamWidth = max(lamWidth, utf8.RuneCountInString(lams[i]))
 	}
 	fmt.Fprintf(stdout, "%-*s %-9s %6s %12s %-*s %10s  %-16s  %s\n", nameWidth, "RUN", "STATE", "STEPS", "BEST REWARD", lamWidth, lamHead, "SIZE", "CREATED", "DEVICE")

@@ -144,6 +144,10 @@ type RunSummary struct {
 	// PlannedSteps is how many steps its config.toml plans (configPlan;
 	// 0: open-ended or not stated), the total StepsLabel counts against.
 	PlannedSteps int
+	// Settings are its config.toml's (ParseSettings; not Known where it
+	// does not decode or cannot be read): what rlt sessions and the Runs
+	// screen say its λ by (sessions/lambda), read with the listing.
+	Settings Settings
 	// Holder is the live process that holds the run, and why (zero: none).
 	Holder Holder
 	// LockRefused is why an open to write the run refuses its run.lock,
@@ -282,6 +286,7 @@ func (c *runCache) summariseStat(dir, cfgPath string, cfgInfo fs.FileInfo, cfgEr
 			notes = append(notes, cfg.syntaxErr.Error())
 		} else {
 			s.Numbering, s.PlannedSteps, imported = cfg.numbering, cfg.planned, cfg.imported
+			s.Settings = cfg.settings
 		}
 	}
 	if mStats.PartialBytes > 0 {

@@ -978,6 +978,7 @@ type configState struct {
 	planned   int
 	imported  string          // the format of an imported run (ImportSource.Format), else ""
 	wrote     importedMetrics // what an imported run's import wrote
+	settings  Settings        // ParseSettings of it: a listing's λ (RunSummary.Settings)
 }
 
 // config returns what config.toml says, read again only if its identity
@@ -1001,6 +1002,7 @@ func (c *runCache) config(dir, path string, fi fs.FileInfo) configState {
 		c.cfg.syntaxErr = err
 	} else {
 		c.cfg.numbering, c.cfg.planned = configPlan(dir, data)
+		c.cfg.settings = ParseSettings(data)
 		if src, ok := importSource(path, data); ok {
 			c.cfg.imported = src.Format
 			c.cfg.wrote = importedMetrics{records: src.Metrics, source: src.Source}

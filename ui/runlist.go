@@ -12,6 +12,7 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/sessions"
+	"github.com/rlt-workbench/rlt/sessions/lambda"
 )
 
 // runKind says what wrote a folder on the Runs screen.
@@ -51,6 +52,10 @@ type runRow struct {
 	Note     string
 	Origin   runOrigin
 	Device   string // where the run last computed (event.DeviceChoice.Label); "" unknown
+	// Lambda is the run's λ, r_KL's weight (sessions.RunSummary.Settings):
+	// its best reward compares across runs of one λ alone. Not Known for
+	// a followed trainer's folder.
+	Lambda lambda.Lambda
 	// Numbering is how the run numbers its steps, which sessions knows
 	// from its origin: the STEPS column is Numbering.StepsDone(LastStep).
 	Numbering sessions.StepNumbering
@@ -156,7 +161,7 @@ func listRuns(l *sessions.Lister, root string, follow []string, open string) ([]
 func fromSummary(s sessions.RunSummary, name string, origin runOrigin) runRow {
 	return runRow{Name: name, Dir: s.Dir, Kind: kindRun, State: string(s.State), LastStep: s.LastStep,
 		Best: s.BestReward, Size: s.Size, Created: s.Created, Note: s.Note, Origin: origin,
-		Device: s.Device.Label(), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder,
+		Device: s.Device.Label(), Lambda: lambda.Of(s.Settings), Numbering: s.Numbering, Planned: s.PlannedSteps, Holder: s.Holder,
 		LockRefused: s.LockRefused, Progress: s.Progress, Resumable: s.Resumable}
 }
 

@@ -1342,11 +1342,27 @@ func (r *runsScreen) listView() []string {
 	// on screens wide enough to keep 29 columns for the name.
 	const devW = 26
 	showDevice := showCreated && r.w-fixed-devW-1 >= 29
+	// Each run's λ (r_KL's weight) after BEST REWARD, which compares
+	// across runs of one λ alone (a sweep's), in rlt sessions' and rlt
+	// report's words, where the name still keeps 29 columns beside the
+	// device: as wide as the longest, 16 at most.
+	lamW := 1 // "λ"
+	for _, row := range r.rows {
+		lamW = max(lamW, min(ansi.StringWidth(row.Lambda.String()), 16))
+	}
+	showLambda := showDevice && r.w-fixed-devW-1-(1+lamW) >= 29
+	if showLambda {
+		fixed += 1 + lamW
+	}
 	if showDevice {
 		nameW = min(r.w-fixed-devW-1, 44)
 	}
-	row := func(sel, cur, name, state, step, best, size, created, device string) string {
-		s := sel + cur + pad(name, nameW) + " " + pad(state, 9) + fmt.Sprintf(" %*s %11s %9s", stepsW, step, best, size)
+	row := func(sel, cur, name, state, step, best, lam, size, created, device string) string {
+		s := sel + cur + pad(name, nameW) + " " + pad(state, 9) + fmt.Sprintf(" %*s %11s", stepsW, step, best)
+		if showLambda {
+			s += " " + pad(lam, lamW)
+		}
+		s += fmt.Sprintf(" %9s", size)
 		if showCreated {
 			s += " " + pad(created, 11)
 		}
@@ -1355,7 +1371,7 @@ func (r *runsScreen) listView() []string {
 		}
 		return strings.TrimRight(s, " ")
 	}
-	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEPS", "BEST REWARD", "SIZE", "CREATED", "DEVICE"), " "))}
+	out := []string{head, th.Paint(style.Spec{Attr: style.Faint}, strings.TrimRight(row(" ", " ", "RUN", "STATE", "STEPS", "BEST REWARD", "λ", "SIZE", "CREATED", "DEVICE"), " "))}
 	act := r.actionLines(actionMax(r.h))
 	n := r.listRows(act)
 	var list []string
@@ -1401,9 +1417,9 @@ func (r *runsScreen) listView() []string {
 		if rw.Device != "" {
 			device = rw.Device
 		}
-		line := row(" ", cur, name, rw.State, step, num(rw.Best, 3), size.Bytes(rw.Size), created, device)
+		line := row(" ", cur, name, rw.State, step, num(rw.Best, 3), rw.Lambda.String(), size.Bytes(rw.Size), created, device)
 		if rw.State == "missing" {
-			line = row(" ", cur, name, rw.State, "", "", "", "", "")
+			line = row(" ", cur, name, rw.State, "", "", "", "", "", "")
 		}
 		if i == r.sel {
 			line = th.Paint(style.Spec{Attr: style.Reverse}, "▸"+pad(line[1:], max(r.w-1, 1)))

@@ -9,8 +9,6 @@
 package lambda
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
@@ -35,17 +33,6 @@ type Lambda struct {
 func Of(st sessions.Settings) Lambda {
 	rc, rows, known := st.ShownReward()
 	return Lambda{Value: rc.KLMean, Known: known, Rows: rows, AtDefault: known && slices.Contains(st.ShownDefaults(), "kl_mean")}
-}
-
-// OfFolder is the λ of the run in folder dir, read from its config.toml
-// as a listing reads it (sessions.ParseSettings: leniently); not Known
-// ("λ=?") where the file cannot be read.
-func OfFolder(dir string) Lambda {
-	text, err := os.ReadFile(filepath.Join(dir, sessions.ConfigFile))
-	if err != nil {
-		return Lambda{}
-	}
-	return Of(sessions.ParseSettings(text))
 }
 
 // String is "λ=3", "rows' λ=3", "λ=3 (kl_mean at its default)", or "λ=?"
