@@ -679,3 +679,25 @@ func TestAllHiddenSaysSoWhole(t *testing.T) {
 func formatTick(v, step float64) string {
 	return axisFormat(step, math.Abs(v))(v)
 }
+
+// Titles and series named in wide characters (CJK, emoji) keep inside
+// every box, their cuts (style.Fit) counted in cells as the terminal
+// draws them: "◽" (two cells) was counted one, and a title of them
+// overflowed its line.
+func TestWideNamesFitEverySize(t *testing.T) {
+	for _, title := range []string{"日本語のタイトル 損失と報酬", "◽◾◽◾◽◾ reward ◽◾◽◾"} {
+		c := New(style.NewTheme(style.TrueColor))
+		c.SetTitle(title)
+		for i, name := range []string{"報酬", "損失◽", "👍 kl", "série-λ"} {
+			for s := int64(0); s < 50; s++ {
+				c.Append(name, s, float64(i)+float64(s)/10)
+			}
+		}
+		for w := 0; w <= 60; w++ {
+			for h := 0; h <= 12; h += 3 {
+				c.SetSize(w, h)
+				golden.Fits(t, c.View(), w, h)
+			}
+		}
+	}
+}
