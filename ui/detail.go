@@ -83,10 +83,8 @@ type detailScreen struct {
 func newDetailScreen(sh *shared) *detailScreen {
 	d := &detailScreen{sh: sh, keys: keys.NewDetail(), dirty: true,
 		expl: heatmap.New(sh.theme), sol: heatmap.New(sh.theme)}
-	d.keys.SwitchView = key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "colour by d_k / ℓT / ℓS"))
 	d.sol.SetMode(heatmap.Sequential)
 	d.sol.SetLabel("log p")
-	d.keys.Scale = key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "colour scale: run / this trace"))
 	d.input = lineInput{limit: 200}
 	if sh.run != nil {
 		d.settings = sh.settings

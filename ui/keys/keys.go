@@ -224,7 +224,10 @@ type Detail struct {
 	Back           key.Binding
 }
 
-// NewDetail returns the trace-detail key map.
+// NewDetail returns the trace-detail key map: the Detail screen's as it
+// is, so that its ? page and this package's help say the same of each key.
+// v cycles the explanation's colours through the views it has: d_k, the
+// teacher's log p (ℓT), the student's (ℓS).
 func NewDetail() Detail {
 	return Detail{
 		Left:           bind([]string{"left", "h"}, "←/h", "token left"),
@@ -236,9 +239,9 @@ func NewDetail() Detail {
 		LineStart:      bind([]string{"home", "^"}, "home", "line start"),
 		LineEnd:        bind([]string{"end", "$"}, "end", "line end"),
 		MaxToken:       bind([]string{"m"}, "m", "jump to max d_k"),
-		SwitchView:     bind([]string{"v"}, "v", "d_k / log p / diff"),
+		SwitchView:     bind([]string{"v"}, "v", "colour by d_k / ℓT / ℓS"),
 		Rescore:        bind([]string{"s"}, "s", "own scores / rescore"),
-		Scale:          bind([]string{"z"}, "z", "colour scale: run / trace"),
+		Scale:          bind([]string{"z"}, "z", "colour scale: run / this trace"),
 		Accept:         bind([]string{"a"}, "a", "accept"),
 		Reject:         bind([]string{"x"}, "x", "reject"),
 		Flag:           bind([]string{"f"}, "f", "flag with note"),
