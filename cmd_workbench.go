@@ -112,6 +112,20 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	if *resume != "" && *printCfg {
 		return misuse(fs, "--print-config with --resume: a resumed run's configuration is its config.toml (%s)", filepath.Join(*resume, sessions.ConfigFile))
 	}
+	if *printCfg {
+		// Each of these was accepted and ignored: --print-config makes no
+		// run folder to name and starts no run to watch.
+		given := flagsGiven(fs)
+		for _, f := range []struct{ flag, why string }{
+			{"name", "--name names a new run's folder, and --print-config makes none"},
+			{"headless", "--print-config starts no run, so there is no workbench to go without"},
+			{"mouse", "--print-config opens no workbench for the mouse to scroll"},
+		} {
+			if given[f.flag] {
+				return misuse(fs, "--print-config with --%s: %s; give --%s to the run that reads the printed file (%s run --config FILE --%s)", f.flag, f.why, f.flag, sessions.Program(), f.flag)
+			}
+		}
+	}
 	if *resume != "" && *cfgPath != "" {
 		return misuse(fs, "--config with --resume: a resumed run keeps its own config.toml (%s); edit that file, or start a new run from %s without --resume",
 			filepath.Join(*resume, sessions.ConfigFile), *cfgPath)

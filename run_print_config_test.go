@@ -74,3 +74,30 @@ func TestRunPrintConfig(t *testing.T) {
 		t.Errorf("--print-config --resume: exit %d, stdout %q, stderr %q; want exit 2 saying the run's config.toml", code, out, errs)
 	}
 }
+
+// TestRunPrintConfigRefusesRunFlags: rlt run --print-config refuses the
+// flags of a run it does not start (--name, --headless, --mouse): the
+// usage, then one line saying so (main adds See 'rlt run --help'), as
+// --resume is refused with it.
+// They were accepted and ignored: --print-config --name lam3 printed the
+// configuration and no word that the name went nowhere.
+func TestRunPrintConfigRefusesRunFlags(t *testing.T) {
+	runs := filepath.Join(t.TempDir(), "runs")
+	for _, c := range []struct{ flags []string }{
+		{[]string{"--name", "lam3"}},
+		{[]string{"--headless"}},
+		{[]string{"--mouse"}},
+	} {
+		t.Run(c.flags[0], func(t *testing.T) {
+			args := append([]string{"run", "--print-config", "--runs", runs}, c.flags...)
+			code, out, errs := runCLI(t, "", args...)
+			want := "rlt run: --print-config with " + c.flags[0] + ": "
+			if code != 2 || out != "" || !strings.Contains(errs, "\n"+want) || !strings.HasSuffix(errs, "(rlt run --config FILE "+c.flags[0]+")\n") {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and a last line beginning %q", code, out, errs, want)
+			}
+			if _, err := os.Stat(runs); !os.IsNotExist(err) {
+				t.Errorf("made %s (%v)", runs, err)
+			}
+		})
+	}
+}
