@@ -750,6 +750,50 @@ func TestGRPOCountsTheReconstructionsCacheGrowth(t *testing.T) {
 	}
 }
 
+// A run refused for memory whose reconstructions take a tenth of its
+// estimate or more is told grpo.reconstruct = false, with what it needs
+// then: at the official 0.5B setting with a data file's solutions of 200
+// tokens the reconstructions' KV caches are the largest part of a step,
+// and the advice named only the step's settings. A run of short solutions
+// (the bench step's, none known) is not told it.
+func TestFixesNameTheReconstructions(t *testing.T) {
+	long := GRPO{Teacher: qwen05B, Student: qwen05B, StudentHeld: compute.BF16, RefHeld: compute.BF16,
+		Questions: 16, Samples: 64, MaxNewTokens: 1024, MicroBatch: 1, MicroBatchTokens: 8192, Reconstruct: true,
+		TeacherPrompt: 330, StudentPrompt: 330, Prompts: "a data file's rows", Solution: 200, BeforeSolution: 130}
+	bench := GRPO{Teacher: qwen05B, Student: qwen05B, StudentHeld: compute.BF16, RefHeld: compute.BF16,
+		Questions: 2, Samples: 4, MaxNewTokens: 64, MicroBatch: 8, MicroBatchTokens: 8192, CheckpointLayers: runconfig.CheckpointAuto,
+		Reconstruct: true, TeacherPrompt: 120, StudentPrompt: 103, Prompts: "the task's widest question", Probed: true}
+	for _, c := range []struct {
+		name  string
+		g     GRPO
+		named bool
+	}{
+		{"official 0.5B, solutions of 200 tokens", long, true},
+		{"the bench step, short solutions", bench, false},
+	} {
+		without := c.g
+		without.Reconstruct = false
+		need, less := c.g.Estimate().Total(), without.Estimate().Total()
+		t.Logf("%s: %s, %s without the reconstructions", c.name, size.Bytes(need), size.Bytes(less))
+		fix := "grpo.reconstruct = false: "
+		var got string
+		for _, f := range c.g.Fixes() {
+			if strings.HasPrefix(f, fix) {
+				got = f
+			}
+		}
+		if !c.named {
+			if got != "" {
+				t.Errorf("%s: %q advised, though the reconstructions save %s of %s", c.name, got, size.Bytes(need-less), size.Bytes(need))
+			}
+			continue
+		}
+		if want := "this run needs about " + size.Bytes(less); !strings.HasSuffix(got, want) {
+			t.Errorf("%s: the fixes %q; want one starting %q and ending %q", c.name, c.g.Fixes(), fix, want)
+		}
+	}
+}
+
 // On the CPU a sampled float32 model's matrices are packed once more for
 // the decode steps and kept (model.Config.FrozenBytes): a GRPO run's
 // teacher, its student where it reconstructs or evaluates in float32, and each model

@@ -36,7 +36,9 @@ type GRPO struct {
 	WeightDecay      float64 `toml:"weight_decay"`
 	Seed             uint64  `toml:"seed"`
 	// Reconstruct asks the student for its greedy solution after each
-	// explanation, for the traces (costs one short greedy generation).
+	// explanation, for the traces: one greedy generation of the step's
+	// longest solution and 8 tokens more (memory.ReconstructMargin), whose
+	// KV caches a data file's long solutions can make a step's largest part.
 	Reconstruct bool `toml:"reconstruct"`
 	// CheckpointLayers recomputes the teacher's layers during backward
 	// instead of keeping their activations: "auto" (on when they would
