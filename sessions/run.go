@@ -661,7 +661,7 @@ func noConfig(dir string, err error) error {
 	case serr == nil && !st.IsDir():
 		return fmt.Errorf("open run %s: a file, not a run folder (a folder that "+Program()+" run or "+Program()+" import made, holding %s)", dir, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist) && HasRecords(dir):
-		return fmt.Errorf("open run %s: its %s is missing, so its settings are unknown: write it again ("+Program()+" train --print-config prints one to start from; the models and the reward coefficients the run used), or read what it recorded read-only ("+Program()+" open, "+Program()+" report, "+Program()+" export)", dir, ConfigFile)
+		return fmt.Errorf("open run %s: its %s is missing, so its settings are unknown: write it again ("+PrintConfigOfEither()+"; the models and the reward coefficients the run used), or read what it recorded read-only ("+Program()+" open, "+Program()+" report, "+Program()+" export)", dir, ConfigFile)
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("open run %s: no %s: %s", dir, ConfigFile, notARunFolder(dir))
 	}
@@ -891,7 +891,7 @@ func OpenReadOnlyWith(dir string, opts Options) (*Run, error) {
 	r := newRun(dir, opts)
 	r.readOnly, r.config, r.configLost = true, data, lost
 	if lost { // its records are still worth reading: reviews to export, curves to report
-		r.store.addIssue(Issue{File: cfgPath, Msg: "missing: the run's settings (models, reward coefficients) are unknown; its records are read, and resuming it needs the file again (" + Program() + " train --print-config prints one to start from)"})
+		r.store.addIssue(Issue{File: cfgPath, Msg: "missing: the run's settings (models, reward coefficients) are unknown; its records are read, and resuming it needs the file again (" + PrintConfigOfEither() + ")"})
 	}
 	r.followers = map[string]*followed{}
 	if _, err := r.load(false); err != nil {

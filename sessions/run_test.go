@@ -884,7 +884,7 @@ func TestRunWithoutItsConfig(t *testing.T) {
 	if nm != 2 || nt != 4 || len(iss) != 1 || !strings.Contains(iss[0].String(), "config.toml: missing: the run's settings") {
 		t.Errorf("read-only without config.toml: %d metrics, %d traces, issues %v", nm, nt, iss)
 	}
-	if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "its config.toml is missing, so its settings are unknown: write it again") {
+	if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "its config.toml is missing, so its settings are unknown: write it again (rlt run --print-config prints one to start from for a run of the embedded models, rlt train --print-config for one of your own;") {
 		t.Errorf("open to write: %v", err)
 	}
 	empty := t.TempDir()

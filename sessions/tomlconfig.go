@@ -1016,6 +1016,14 @@ func ReadConfigFile(path, cmd string, v any) ([]byte, error) {
 	return data, decodeStrict(path, data, v, cmd)
 }
 
+// PrintConfigOfEither is the way to write a run folder's config.toml
+// again, where the folder does not say which command made it: rlt run's
+// (the embedded models' run) and rlt train's (the models given) print
+// different defaults, so both are named.
+func PrintConfigOfEither() string {
+	return Program() + " run --print-config prints one to start from for a run of the embedded models, " + Program() + " train --print-config for one of your own"
+}
+
 // notTOML says what data is when it is plainly no TOML at all, which a
 // TOML parser would report as a problem on every line: JSON (a model's
 // config.json, say) or not text (a weights file), with cmd's

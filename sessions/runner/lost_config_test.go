@@ -37,7 +37,7 @@ func TestOpenRunThatLostItsConfig(t *testing.T) {
 				said := false
 				for _, is := range s.Run.Store().Issues() {
 					said = said || is.File == filepath.Join(dir, sessions.ConfigFile) && strings.Contains(is.Msg, "missing") &&
-						strings.Contains(is.Msg, "rlt train --print-config prints one to start from")
+						strings.Contains(is.Msg, "rlt run --print-config prints one to start from for a run of the embedded models, rlt train --print-config for one of your own")
 				}
 				if !said {
 					t.Errorf("issues %+v say nothing of the missing %s and what to do", s.Run.Store().Issues(), sessions.ConfigFile)

@@ -463,7 +463,7 @@ func openForResume(stop context.Context, dir string, over Overrides, process str
 	cfgPath := filepath.Join(dir, sessions.ConfigFile)
 	if data, err := os.ReadFile(cfgPath); err == nil {
 		if len(bytes.TrimSpace(data)) == 0 {
-			return r, sessions.Refusedf("resume", dir, "%s is empty: the run's configuration is lost; write it again ("+sessions.Program()+" train --print-config prints one to start from) or open the run read-only", cfgPath)
+			return r, sessions.Refusedf("resume", dir, "%s is empty: the run's configuration is lost; write it again ("+sessions.PrintConfigOfEither()+") or open the run read-only", cfgPath)
 		}
 		// Unknown keys and mistyped values leave the rest decoded: they are
 		// said with every other problem of the file at once, as rlt run

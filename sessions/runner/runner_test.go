@@ -1188,7 +1188,7 @@ func TestResumeRefusesABadConfigWithoutFailingTheRun(t *testing.T) {
 		name, text string
 		want       []string // the error's lines
 	}{
-		{"an empty file", "", []string{"resume " + dir + ": " + path + " is empty: the run's configuration is lost; write it again (rlt train --print-config prints one to start from) or open the run read-only"}},
+		{"an empty file", "", []string{"resume " + dir + ": " + path + " is empty: the run's configuration is lost; write it again (rlt run --print-config prints one to start from for a run of the embedded models, rlt train --print-config for one of your own) or open the run read-only"}},
 		{"a value on its line", badSteps, []string{stepsHead,
 			fmt.Sprintf("%s:%d:1: steps -3 must not be negative", path, lineOf(badSteps, "steps = "))}},
 		{"a key the file does not set, with one on its line", both, []string{head,
