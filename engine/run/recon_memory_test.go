@@ -88,3 +88,42 @@ func TestMemoryCountsTheSolutions(t *testing.T) {
 		}
 	}
 }
+
+// The estimate's reconstruction is at least what rlt.Trainer asks the
+// student for on each training row: its prompt, the student's context
+// through the solution's opening tag and the explanation
+// (Pair.StudentSequence(question, body, "").Prompt, as Pair.Reconstruct
+// lays it out), within BeforeSolution and the body's tokens, and its
+// budget, the solution encoded alone (Trainer.reconstruct), within
+// Solution. BeforeSolution is measured on the row's whole student context
+// less its solution: a layout that put more before the solution than the
+// context holds (another tag, a lead) would make it short.
+func TestMemoryBoundsTheTrainersReconstruction(t *testing.T) {
+	c := dataConfig(trainFixture)
+	checked, err := Check(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := checked.Memory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := checked.tokenizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Solution <= 0 || m.BeforeSolution <= 0 {
+		t.Fatalf("Solution %d, BeforeSolution %d: not measured", m.Solution, m.BeforeSolution)
+	}
+	body := "carry the one, then add the tens: 3 + 4 = 7."
+	bodyTokens := len(tok.Encode(body))
+	longest, before := 0, 0
+	for _, ex := range checked.data.Train {
+		longest = max(longest, len(tok.Encode(ex.Solution)))
+		before = max(before, len(rlt.StudentLayout(tok, checked.cfg.Prompts, ex.Question, body, "").Prompt)-bodyTokens)
+	}
+	if longest > m.Solution || before > m.BeforeSolution {
+		t.Errorf("the trainer asks for %d new tokens after prompts of %d tokens and the explanation's %d; the estimate counts %d after %d",
+			longest+memory.ReconstructMargin, before, bodyTokens, m.Solution+memory.ReconstructMargin, m.BeforeSolution)
+	}
+}
