@@ -284,7 +284,7 @@ func LoadData(c runconfig.Config) (*Data, error) {
 			if r := f.Report; len(r.Skipped) > 0 {
 				skipped = fmt.Sprintf(" (%s, %d skipped: %s)", jsonerr.Rows(r.Rows), len(r.Skipped), r.SkipList(10))
 			}
-			return nil, configkey.Errorf("data", "data %s: every usable row asks the same question%s, so none can be held out for evaluation; give eval_data = FILE or set eval_every = 0", f.Path, skipped)
+			return nil, configkey.Errorf("data", "data %s: every usable row asks the same question%s, so none can be held out for evaluation; give eval_data = FILE, %s", f.Path, skipped, evalEveryZero())
 		}
 		return d, nil
 	}
@@ -373,14 +373,24 @@ func (d *Data) fit(train, heldOut func(task.Example) string, evaluating bool) er
 		// their questions' hash, the rows left out may be the data's only
 		// long ones, and nothing said how to go on.
 		name := "data " + d.File.Path + ": no held-out question fits the models"
-		do := fmt.Sprintf("the evaluation's questions are the %g%% of the data's held out (by a hash of each question): give eval_data = FILE ("+shell.Program()+" train --eval-data FILE) of questions that fit, or set eval_every = 0 to train without evaluating", 100*task.DataHeldOut)
+		do := fmt.Sprintf("the evaluation's questions are the %g%% of the data's held out (by a hash of each question): give eval_data = FILE ("+shell.Program()+" train --eval-data FILE) of questions that fit, %s", 100*task.DataHeldOut, evalEveryZero())
 		if d.EvalFile != nil {
 			name = "eval_data " + d.EvalFile.Path + ": no question fits the models"
-			do = "give an eval_data of questions that fit, or set eval_every = 0 to train without evaluating"
+			do = "give an eval_data of questions that fit, " + evalEveryZero()
 		}
 		return fmt.Errorf("%s: %s; %s", name, rep.Summary(3), do)
 	}
 	return nil
+}
+
+// evalEveryZero is the way to train without evaluating. There is no
+// --eval-every flag, so "set eval_every = 0" alone left a run of flags only
+// (rlt train --data) with nowhere to set it: the key goes in a --config
+// file. rlt run has no --data flag, so its data run has one already; rlt
+// train's --print-config, given the same flags, prints one to start from.
+func evalEveryZero() string {
+	return "or set eval_every = 0 in the run's --config file to train without evaluating (no flag sets it; with flags only, " +
+		shell.Program() + " train --print-config and the same flags print a file to start from)"
 }
 
 // FitReason rejects an example whose teacher prompt or student context,

@@ -157,7 +157,7 @@ func TestDataConfigErrors(t *testing.T) {
 		{"missing eval_data", func(c *runconfig.Config) { c.EvalData = missing }, "eval_data", []string{"eval_data", missing}},
 		{"bad eval_data", func(c *runconfig.Config) { c.EvalData = bad }, "eval_data", []string{"eval_data", bad, "no usable rows"}},
 		{"eval_data is data", func(c *runconfig.Config) { c.EvalData = trainFixture }, "eval_data", []string{"nothing is left to train on", trainFixture}},
-		{"one question, evaluating", func(c *runconfig.Config) { c.Data = one }, "data", []string{one, "same question", "eval_data"}},
+		{"one question, evaluating", func(c *runconfig.Config) { c.Data = one }, "data", []string{one, "same question", "eval_data", evalEveryZeroWords}},
 		{"one question left, evaluating", func(c *runconfig.Config) { c.Data = oneLeft }, "data", []string{oneLeft, "same question (2 rows, 1 skipped: line 2: not JSON", "eval_data"}},
 	}
 	for _, tc := range tests {

@@ -13,6 +13,11 @@ import (
 // evaluate nothing (eval_every = 0), which then trains. The refusal said
 // only which rows were skipped, though the run had rows to train on, and
 // its held-out question was chosen by a hash the user never sees.
+// evalEveryZeroWords is how the refusals say to evaluate nothing: there is
+// no --eval-every flag, so the words name the --config file the key goes
+// in, and the command that prints one to start from.
+const evalEveryZeroWords = "or set eval_every = 0 in the run's --config file to train without evaluating (no flag sets it; with flags only, rlt train --print-config and the same flags print a file to start from)"
+
 func TestNoHeldOutFitSaysWhatToDo(t *testing.T) {
 	long := strings.Repeat("seven apples ", 200) // past the default models' 256 positions
 	var rows []task.Example
@@ -49,9 +54,9 @@ func TestNoHeldOutFitSaysWhatToDo(t *testing.T) {
 			cfg := dataConfig(data)
 			cfg.EvalData = c.evalData
 			_, err := checkAndNew(cfg, nil)
-			do := "give eval_data = FILE (rlt train --eval-data FILE) of questions that fit, or set eval_every = 0 to train without evaluating"
+			do := "give eval_data = FILE (rlt train --eval-data FILE) of questions that fit, " + evalEveryZeroWords
 			if c.evalData != "" {
-				do = "give an eval_data of questions that fit, or set eval_every = 0 to train without evaluating"
+				do = "give an eval_data of questions that fit, " + evalEveryZeroWords
 			}
 			if err == nil || !strings.HasPrefix(err.Error(), c.want) || !strings.HasSuffix(err.Error(), do) {
 				t.Fatalf("%v\nwant it to begin %q and end %q", err, c.want, do)
