@@ -222,6 +222,22 @@ func (t *tracesScreen) filterText() string {
 	return s
 }
 
+// filtersOn names the filters that narrow the list (its label and reward
+// filters, the group view), "" where none does.
+func (t *tracesScreen) filtersOn() string {
+	var on []string
+	if t.label != 0 {
+		on = append(on, "label "+labelFilters[t.label].name)
+	}
+	if t.reward.on {
+		on = append(on, "reward "+t.reward.said)
+	}
+	if t.group {
+		on = append(on, fmt.Sprintf("group %d of step %d", t.groupKey[1], t.groupKey[0]))
+	}
+	return strings.Join(on, ", ")
+}
+
 func (t *tracesScreen) touch() { t.stale, t.dirty = true, true }
 
 func (t *tracesScreen) SetSize(w, h int) {
@@ -519,6 +535,12 @@ func (t *tracesScreen) Update(k tea.KeyMsg) tea.Cmd {
 		t.dirty = true
 		return nil
 	case key.Matches(k, km.ClearFilters):
+		// esc is back on Detail, one enter away: a reviewer pressing it
+		// twice to leave a trace also clears the list's filters here, so
+		// it says which, and how to set them again.
+		if f := t.filtersOn(); f != "" {
+			t.sh.say("filters cleared (%s): l, / and v set them again", f)
+		}
 		t.label, t.reward, t.group = 0, rewardFilter{}, false
 		t.touch()
 	case key.Matches(k, km.Group):
