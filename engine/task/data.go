@@ -102,7 +102,7 @@ func ReadFile(key, path string) (*File, error) {
 	case len(f.Examples) == 0 && notText != "":
 		return nil, fmt.Errorf("%s %s: %s: %s", key, path, notText, fix)
 	case len(f.Examples) == 0 && record.LooksCSV(data):
-		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. python3 -c \"import pandas as p; p.read_csv('%s').to_json('out.jsonl', orient='records', lines=True)\")", key, path, path)
+		return nil, fmt.Errorf("%s %s: this is CSV, not JSON Lines: write one object a line, {\"question\": …, \"solution\": …} (e.g. %s)", key, path, pandasToJSONL("read_csv", path, "out.jsonl"))
 	case len(f.Examples) == 0 && noneJSON(rep):
 		// A TOML or other text file: its every line's syntax error says
 		// less than that the file is not JSON Lines at all. The first
@@ -124,7 +124,16 @@ var parquetMagic = []byte("PAR1")
 // --format parquet. It was said as a binary file ("a weights or other
 // binary file?"), or as its first line not JSON ('P' at byte 1).
 func notParquet(path string) string {
-	return fmt.Sprintf(`this is a Parquet file, not JSON Lines: write it as JSON Lines, one row a line (e.g. python3 -c "import pandas as p; p.read_parquet('%s').to_json('rows.jsonl', orient='records', lines=True, force_ascii=False)"; a file of `+shell.Program()+` export: export it again with --format messages), then give that file`, path)
+	return fmt.Sprintf(`this is a Parquet file, not JSON Lines: write it as JSON Lines, one row a line (e.g. %s; a file of `+shell.Program()+` export: export it again with --format messages), then give that file`, pandasToJSONL("read_parquet", path, "rows.jsonl"))
+}
+
+// pandasToJSONL is a python3 command that reads the file at path with
+// pandas' reader (read_parquet, read_csv) and writes its rows as JSON
+// Lines to out. The path is the command's argument (sys.argv[1]), quoted
+// for the shell (shell.Quote): written inside the Python string, a name
+// holding ', " or $ broke the command or read another file.
+func pandasToJSONL(reader, path, out string) string {
+	return `python3 -c "import pandas as p, sys; p.` + reader + `(sys.argv[1]).to_json('` + out + `', orient='records', lines=True, force_ascii=False)" ` + shell.Quote(path)
 }
 
 // noneJSON reports whether rep skipped every row, and more than one, as

@@ -121,7 +121,7 @@ func TestReadFileErrors(t *testing.T) {
 		// parquet: said as a binary file, or (no NUL in its first bytes)
 		// as its first line not JSON.
 		{"Parquet", "PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00\x08\x1c\x01\x00\x00\x00PAR1",
-			[]string{"this is a Parquet file, not JSON Lines: write it as JSON Lines, one row a line (e.g. python3 -c \"import pandas as p; p.read_parquet('", "export it again with --format messages"}},
+			[]string{"this is a Parquet file, not JSON Lines: write it as JSON Lines, one row a line (e.g. python3 -c \"import pandas as p, sys; p.read_parquet(sys.argv[1])", "export it again with --format messages"}},
 		{"Parquet without a NUL", "PAR1\x15\x04\x15\x10LPAR1", []string{"this is a Parquet file, not JSON Lines"}},
 		{"UTF-16", "\xff\xfe{\x00\"\x00q\x00\"\x00}\x00\n\x00", []string{"this is UTF-16 text, not UTF-8: save it as UTF-8"}},
 		{"Latin-1", "{\"question\":\"caf\xe9\",\"solution\":\"3\"}\n", []string{"no usable rows", "line 1: not UTF-8"}},
