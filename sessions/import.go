@@ -633,7 +633,7 @@ func readTracesFile(path string, rep *ImportReport, progress func(ImportProgress
 	rep.Files = []string{name}
 	// A file is imported as it is: a last line without its newline is
 	// read too (parseTraces).
-	rows, skipped, err := parseTraces(name, r)
+	rows, skipped, err := parseTraces(name, path, r)
 	if err != nil {
 		return nil, err
 	}

@@ -627,7 +627,10 @@ type Trace struct {
 	record.Row
 }
 
-// parseTraces reads JSON Lines trace rows (name is used in messages), the
+// parseTraces reads JSON Lines trace rows (name is used in messages; a
+// fix for every row of a shape, record.RowError.Fix, is said once, at its
+// first row, with path, the file's path, and the file beside it to write,
+// as task.ReadFile says a data file's), the
 // first step of rlt import's reader of a traces file, readTracesFile,
 // which leaves out what a row is not for an import (a cut sample, a
 // reserved tag): its one caller, so that no other reader takes a row that
@@ -643,10 +646,12 @@ type Trace struct {
 // other line (a row, or a line left out for what it lacks: a writer that
 // ends its file without a newline), and only one cut short is left out as
 // such.
-func parseTraces(name string, r io.Reader) (out []Trace, skipped []RowIssue, err error) {
+func parseTraces(name, path string, r io.Reader) (out []Trace, skipped []RowIssue, err error) {
 	skip := func(line int, field, msg string) {
 		skipped = append(skipped, RowIssue{File: name, Line: line, Field: field, Msg: msg})
 	}
+	fixIn, fixOut := record.FixFiles(path)
+	said := map[string]bool{} // the fixes said, each once for the file
 	_, err = scanLines(name, r, true, func(lineNo int, _ int64, raw []byte, unterminated bool) error {
 		if unterminated {
 			n := len(raw)
@@ -660,11 +665,17 @@ func parseTraces(name string, r io.Reader) (out []Trace, skipped []RowIssue, err
 			err = noExplanation(row)
 		}
 		if err != nil {
-			field := ""
+			field, msg := "", err.Error()
 			if re, ok := err.(*record.RowError); ok {
 				field = re.Field
+				if re.Fix != nil { // with the file's path, at its first row only
+					msg = re.Msg
+					if fix := re.Fix(fixIn, fixOut); !said[fix] {
+						said[fix], msg = true, msg+fix
+					}
+				}
 			}
-			skip(lineNo, field, err.Error())
+			skip(lineNo, field, msg)
 			return nil
 		}
 		out = append(out, Trace{Line: lineNo, Row: row})

@@ -329,7 +329,7 @@ func FuzzParseTraces(f *testing.F) {
 	f.Add([]byte(`{"question":"q","solution":"s","explanation":"e","reward":1}` + "\n"))
 	f.Add([]byte(`{"conversations":[{"from":"user","value":"q"},{"from":"assistant","value":"<|begin_of_thought|>e<|end_of_thought|><|begin_of_solution|>s<|end_of_solution|>"}]}` + "\n{\"a\""))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, skipped, err := parseTraces("t.jsonl", bytes.NewReader(data))
+		rows, skipped, err := parseTraces("t.jsonl", "", bytes.NewReader(data))
 		if err != nil {
 			t.Fatal(err) // a bytes.Reader cannot fail
 		}

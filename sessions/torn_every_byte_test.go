@@ -93,7 +93,7 @@ func TestTornAtEveryByteIsTheKilledWritersLine(t *testing.T) {
 		// same line as cut short, never as a row it cannot read; whole
 		// but for its newline, it is a row (a writer that ends its file
 		// without one).
-		traces, skipped, err := parseTraces("traces.jsonl", bytes.NewReader(append(append([]byte(nil), before...), last[:n]...)))
+		traces, skipped, err := parseTraces("traces.jsonl", "", bytes.NewReader(append(append([]byte(nil), before...), last[:n]...)))
 		wantSkip := []RowIssue{{File: "traces.jsonl", Line: 2, Msg: fmt.Sprintf("unterminated last line (%d bytes): cut short, or still being written", n)}}
 		wantTraces := 1
 		if n == len(last) {

@@ -2,11 +2,13 @@ package record
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -140,6 +142,20 @@ func (e *RowError) Error() string {
 		return e.Msg
 	}
 	return e.Msg + e.Fix("FILE", "rows.jsonl")
+}
+
+// FixFiles are the file a RowError.Fix's command reads and the one it
+// writes, each one word of a command (shell.Quote), for a file of rows at
+// path: FILE and rows.jsonl where path is not known; else path and the
+// name beside it with -fixed before its extension, never path itself (a
+// jq that writes the file it reads empties it first). task.ReadFile's
+// data files and rlt import's traces files say them alike.
+func FixFiles(path string) (in, out string) {
+	if path == "" {
+		return "FILE", "rows.jsonl"
+	}
+	ext := filepath.Ext(path)
+	return shell.Quote(path), shell.Quote(strings.TrimSuffix(path, ext) + "-fixed" + cmp.Or(ext, ".jsonl"))
 }
 
 func rowErr(field, format string, a ...any) *RowError {

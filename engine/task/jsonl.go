@@ -3,10 +3,8 @@ package task
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"fmt"
 	"io"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/rlt-workbench/rlt/engine/jsonerr"
 	"github.com/rlt-workbench/rlt/engine/record"
-	"github.com/rlt-workbench/rlt/engine/shell"
 )
 
 // Skip is a row the reader left out, with its 1-based line number.
@@ -82,7 +79,7 @@ func ReadJSONL(r io.Reader) ([]Example, Report, error) {
 // data file is hundreds of megabytes, and parsing it one row after
 // another took seconds of a run's start.
 func parseJSONL(data []byte, path string) ([]Example, Report) {
-	fixIn, fixOut := fixFiles(path)
+	fixIn, fixOut := record.FixFiles(path)
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	lines := make([][]byte, 0, bytes.Count(data, []byte("\n"))+1) // every line, its number its index + 1
 	for len(data) > 0 {
@@ -155,19 +152,6 @@ func parseRow(raw []byte, line int, fixIn, fixOut string) (ex Example, reason, f
 		name = "thought"
 	}
 	return ex, checkExample(ex, name), ""
-}
-
-// fixFiles are the file a fix's command reads and the one it writes, each
-// one word of a command (shell.Quote), for a data file at path: FILE and
-// rows.jsonl where path is not known; else path and the name beside it
-// with -fixed before its extension, never path itself (a jq that writes
-// the file it reads empties it first).
-func fixFiles(path string) (in, out string) {
-	if path == "" {
-		return "FILE", "rows.jsonl"
-	}
-	ext := filepath.Ext(path)
-	return shell.Quote(path), shell.Quote(strings.TrimSuffix(path, ext) + "-fixed" + cmp.Or(ext, ".jsonl"))
 }
 
 // checkExample applies the emptiness and reserved-tag rules.
