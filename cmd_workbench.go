@@ -114,15 +114,17 @@ func runWorkbench(args []string, stdin io.Reader, stdout, stderr io.Writer) erro
 	}
 	if *printCfg {
 		// Each of these was accepted and ignored: --print-config makes no
-		// run folder to name and starts no run to watch.
+		// run folder to name and starts no run to watch. --runs is taken:
+		// it says where runs are kept, not what this run is, so a script
+		// or alias that gives it to every rlt run still prints.
 		given := flagsGiven(fs)
-		for _, f := range []struct{ flag, why string }{
-			{"name", "--name names a new run's folder, and --print-config makes none"},
-			{"headless", "--print-config starts no run, so there is no workbench to go without"},
-			{"mouse", "--print-config opens no workbench for the mouse to scroll"},
+		for _, f := range []struct{ flag, use, why string }{
+			{"name", "--name NAME", "--name names a new run's folder, and --print-config makes none"},
+			{"headless", "--headless", "--print-config starts no run, so there is no workbench to go without"},
+			{"mouse", "--mouse", "--print-config opens no workbench for the mouse to scroll"},
 		} {
 			if given[f.flag] {
-				return misuse(fs, "--print-config with --%s: %s; give --%s to the run that reads the printed file (%s run --config FILE --%s)", f.flag, f.why, f.flag, sessions.Program(), f.flag)
+				return misuse(fs, "--print-config with --%s: %s; give --%s to the run that reads the printed file (%s run --config FILE %s)", f.flag, f.why, f.flag, sessions.Program(), f.use)
 			}
 		}
 	}

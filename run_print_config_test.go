@@ -83,16 +83,19 @@ func TestRunPrintConfig(t *testing.T) {
 // configuration and no word that the name went nowhere.
 func TestRunPrintConfigRefusesRunFlags(t *testing.T) {
 	runs := filepath.Join(t.TempDir(), "runs")
-	for _, c := range []struct{ flags []string }{
-		{[]string{"--name", "lam3"}},
-		{[]string{"--headless"}},
-		{[]string{"--mouse"}},
+	for _, c := range []struct {
+		flags []string
+		use   string // in the run that reads the printed file
+	}{
+		{[]string{"--name", "lam3"}, "--name NAME"},
+		{[]string{"--headless"}, "--headless"},
+		{[]string{"--mouse"}, "--mouse"},
 	} {
 		t.Run(c.flags[0], func(t *testing.T) {
 			args := append([]string{"run", "--print-config", "--runs", runs}, c.flags...)
 			code, out, errs := runCLI(t, "", args...)
 			want := "rlt run: --print-config with " + c.flags[0] + ": "
-			if code != 2 || out != "" || !strings.Contains(errs, "\n"+want) || !strings.HasSuffix(errs, "(rlt run --config FILE "+c.flags[0]+")\n") {
+			if code != 2 || out != "" || !strings.Contains(errs, "\n"+want) || !strings.HasSuffix(errs, "(rlt run --config FILE "+c.use+")\n") {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and a last line beginning %q", code, out, errs, want)
 			}
 			if _, err := os.Stat(runs); !os.IsNotExist(err) {
