@@ -131,9 +131,10 @@ type RowError struct {
 	// Fix, where set, says what to do about every row of this one's
 	// shape, with the jq command that rewrites a whole file of them: in
 	// is the file read and out the file written, each one word of the
-	// command. A file's reader (task.ReadFile) says it once for the file,
-	// with the file's own path; Error says it with FILE. It was said at
-	// every listed line, with FILE for the path the reader had.
+	// command. A file's reader (task.ReadFile, rlt import's traces) says
+	// it once for the file, with the file's own path (FixFiles); Error
+	// says it with FILE. It was said at every listed line, with FILE for
+	// the path the reader had.
 	Fix func(in, out string) string
 }
 
