@@ -15,7 +15,10 @@ import (
 // given to the output file: the command must read the very file named.
 // The path was written inside the command's Python quotes, where such a
 // name ended the string (a Python syntax error) or was expanded by the
-// shell ($HOME).
+// shell ($HOME). It tests the command line's quoting, not pandas: the
+// stand-in takes any keywords of to_json, so the real pandas' reading of
+// the file and its keywords (orient, lines, force_ascii) are not checked
+// here.
 func TestPandasCommandTakesAnyPath(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the command's quoting is sh's here")
