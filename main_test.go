@@ -1737,7 +1737,7 @@ func TestEvalOnDataTakesEachQuestionOnce(t *testing.T) {
 	if recs := jsonLines(t, out); len(recs) != 1 || recs[0]["questions"] != 2.0 || recs[0]["skipped"] != 0.0 {
 		t.Errorf("summary %s: want 2 questions, 0 skipped", out)
 	}
-	if want := "warning: data " + data + ": left out 2 of its 4 rows, each an earlier row's question with its solution (lines 2, 4): rlt eval answers each question once"; !strings.Contains(errs, want) {
+	if want := "warning: data " + data + ": left out 2 of its 4 rows, each an earlier row's question with its solution (lines 2, 4): the evaluation answers each question once"; !strings.Contains(errs, want) {
 		t.Errorf("stderr %q\nwant %q", errs, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/rlt-workbench/rlt/engine/chatml"
 	"github.com/rlt-workbench/rlt/engine/hf"
@@ -135,7 +136,9 @@ func TemplateFileOf(dir string) (found bool, err error) {
 	path := filepath.Join(dir, hf.ChatTemplateFile)
 	data, err := os.ReadFile(path)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		// ENOTDIR: dir is a file (a weights file given for its folder),
+		// which the folder's own check says in its words.
 		return false, nil
 	case err != nil:
 		return true, fmt.Errorf("tokenizer: %w", err)
