@@ -15,6 +15,7 @@ import (
 	"github.com/rlt-workbench/rlt/engine/configkey"
 	"github.com/rlt-workbench/rlt/engine/event"
 	"github.com/rlt-workbench/rlt/engine/hf"
+	"github.com/rlt-workbench/rlt/engine/memory"
 	"github.com/rlt-workbench/rlt/engine/rlt"
 	"github.com/rlt-workbench/rlt/engine/runconfig"
 	"github.com/rlt-workbench/rlt/engine/task"
@@ -39,6 +40,21 @@ func dataConfig(data string) runconfig.Config {
 	c.Steps, c.EvalEvery, c.EvalQuestions = 2, 2, 4
 	c.GRPO.Questions, c.GRPO.Samples, c.GRPO.MaxNewTokens = 2, 2, 8
 	return c
+}
+
+// checkedMemory checks c and estimates its run's memory, failing the test
+// on either's error: the start of every memory test of a checked run.
+func checkedMemory(t *testing.T, c runconfig.Config) (Checked, memory.GRPO) {
+	t.Helper()
+	checked, err := Check(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := checked.Memory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return checked, m
 }
 
 func writeFile(t *testing.T, name, content string) string {

@@ -16,14 +16,7 @@ import (
 // measured again, it was kept.
 func TestDataFitReadsTheLengthsMemoryMeasured(t *testing.T) {
 	c := dataConfig(trainFixture)
-	checked, err := Check(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := checked.Memory()
-	if err != nil {
-		t.Fatal(err)
-	}
+	checked, m := checkedMemory(t, c)
 	d := checked.data
 	l := d.lengths.of
 	if len(l.train) != len(d.Train) || len(l.heldOut) != len(d.HeldOut) {

@@ -27,14 +27,7 @@ func TestMaxPromptTokensLeavesLongRowsOut(t *testing.T) {
 	cfg := dataConfig(data)
 	cfg.Device = "cpu"
 	cfg.GRPO.Questions, cfg.GRPO.Samples, cfg.GRPO.MicroBatch = 4, 8, 1
-	uncapped, err := Check(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := uncapped.Memory()
-	if err != nil {
-		t.Fatal(err)
-	}
+	uncapped, m := checkedMemory(t, cfg)
 	if m.LongestRow != data+" line 9" || m.NextTeacherPrompt >= m.TeacherPrompt {
 		t.Fatalf("the estimate's longest row %q (%d tokens, the next %d); want line 9, longer than the rest", m.LongestRow, m.TeacherPrompt, m.NextTeacherPrompt)
 	}
@@ -47,14 +40,7 @@ func TestMaxPromptTokensLeavesLongRowsOut(t *testing.T) {
 	t.Setenv("RLT_MEMORY_LIMIT", "")
 
 	cfg.MaxPromptTokens = m.NextTeacherPrompt
-	capped, err := Check(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc, err := capped.Memory()
-	if err != nil {
-		t.Fatal(err)
-	}
+	capped, mc := checkedMemory(t, cfg)
 	if mc.TeacherPrompt != m.NextTeacherPrompt || mc.Estimate().Total() >= m.Estimate().Total() {
 		t.Errorf("capped at %d: the estimate takes prompts of %d tokens, %d bytes (uncapped %d); want the cap's prompts, less memory",
 			cfg.MaxPromptTokens, mc.TeacherPrompt, mc.Estimate().Total(), m.Estimate().Total())

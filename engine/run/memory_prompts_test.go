@@ -83,14 +83,7 @@ func TestRunEstimateNamesTheLongestRow(t *testing.T) {
 			cfg := dataConfig(data)
 			cfg.Device = "cpu"
 			cfg.GRPO.Questions, cfg.GRPO.Samples, cfg.GRPO.MicroBatch = 4, 8, 1
-			checked, err := Check(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := checked.Memory()
-			if err != nil {
-				t.Fatal(err)
-			}
+			checked, m := checkedMemory(t, cfg)
 			row := fmt.Sprintf("%s line %d", data, c.line)
 			if m.LongestRow != row {
 				t.Fatalf("the estimate's longest row is %q; want %q", m.LongestRow, row)
@@ -99,7 +92,7 @@ func TestRunEstimateNamesTheLongestRow(t *testing.T) {
 			// step's fixes are offered.
 			fixed, need := m.Fixed().Total(), m.Estimate().Total()
 			t.Setenv("RLT_MEMORY_LIMIT", fmt.Sprint((fixed+need)/2))
-			err = checked.CheckMemory()
+			err := checked.CheckMemory()
 			if err == nil {
 				t.Fatalf("the run fits %d bytes; the test wants one that does not", (fixed+need)/2)
 			}

@@ -35,14 +35,7 @@ func TestMemoryCountsTheSolutions(t *testing.T) {
 	}
 	c := dataConfig(writeFile(t, "train.jsonl", row(shortQ, long)+row(longQ, "4")+row("What is 3 + 3?", "6")))
 	c.EvalData = writeFile(t, "eval.jsonl", row("held out?", strings.Repeat("x y ", 30)))
-	checked, err := Check(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := checked.Memory()
-	if err != nil {
-		t.Fatal(err)
-	}
+	checked, m := checkedMemory(t, c)
 	tok, err := checked.tokenizer()
 	if err != nil {
 		t.Fatal(err)
@@ -68,14 +61,7 @@ func TestMemoryCountsTheSolutions(t *testing.T) {
 		t.Errorf("data run: reconstructions of %s counted %v, their cache growing %v: %v", words, recon, growing, m.Estimate())
 	}
 
-	synthetic, err := Check(DefaultConfig(defaultTeacher, defaultStudent))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := synthetic.Memory()
-	if err != nil {
-		t.Fatal(err)
-	}
+	synthetic, s := checkedMemory(t, DefaultConfig(defaultTeacher, defaultStudent))
 	tt, _ := task.Lookup(synthetic.cfg.Task)
 	widest := tt.Widest()
 	if want := atBytes(tok, tok.Encode(widest.Solution)); s.Solution != want || s.BeforeSolution != s.StudentPrompt-want {
@@ -100,14 +86,7 @@ func TestMemoryCountsTheSolutions(t *testing.T) {
 // context holds (another tag, a lead) would make it short.
 func TestMemoryBoundsTheTrainersReconstruction(t *testing.T) {
 	c := dataConfig(trainFixture)
-	checked, err := Check(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := checked.Memory()
-	if err != nil {
-		t.Fatal(err)
-	}
+	checked, m := checkedMemory(t, c)
 	tok, err := checked.tokenizer()
 	if err != nil {
 		t.Fatal(err)
